@@ -91,8 +91,6 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     error IndexOutOfRange(uint256 index);
     /// @notice A batch is empty or its arrays differ in length.
     error InvalidBatch();
-    /// @notice A batch's proofs do not all lead to the same root.
-    error BatchRootMismatch(uint256 position, bytes32 root);
     /// @notice The optimistic window is below this deployment's floor.
     error OptimisticWindowTooShort(uint256 requested, uint256 minimum);
     /// @notice Only the connection manager may halt this Replica.
@@ -207,27 +205,30 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
         delivered = _deliverOrRemember(message, leaf, index);
     }
 
-    /// @notice Proves and delivers many messages under one root, checking that root's window once.
+    /// @notice Proves many messages with one multiproof against one root, checking its window once, and
+    ///         delivers them.
+    /// @param messages The messages, in strictly increasing leaf order.
+    /// @param indices Their leaf indices.
+    /// @param proof The siblings not computable from the batch itself (see `MerkleTree.multiRoot`).
     /// @return delivered How many recipients' `handle` succeeded; the others stay retryable.
-    function proveAndProcessBatch(
-        bytes[] calldata messages,
-        bytes32[TREE_DEPTH][] calldata proofs,
-        uint256[] calldata indices
-    ) external whenActive whenNotPaused nonReentrant returns (uint256 delivered) {
+    function proveAndProcessBatch(bytes[] calldata messages, uint256[] calldata indices, bytes32[] calldata proof)
+        external
+        whenActive
+        whenNotPaused
+        nonReentrant
+        returns (uint256 delivered)
+    {
         uint256 n = messages.length;
-        if (n == 0 || proofs.length != n || indices.length != n) revert InvalidBatch();
-        bytes32 batchRoot;
+        if (n == 0 || indices.length != n) revert InvalidBatch();
+        bytes32[] memory batchLeaves = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            batchLeaves[i] = keccak256(messages[i]);
+        }
+        // multiRoot uses its input as scratch space, so delivery hashes each message again.
+        _requireAcceptable(MerkleTree.multiRoot(batchLeaves, indices, proof));
         for (uint256 i = 0; i < n; ++i) {
             bytes calldata message = messages[i];
-            bytes32 leaf = keccak256(message);
-            bytes32 provenRoot = _provenRoot(leaf, proofs[i], indices[i]);
-            if (i == 0) {
-                _requireAcceptable(provenRoot);
-                batchRoot = provenRoot;
-            } else if (provenRoot != batchRoot) {
-                revert BatchRootMismatch(i, provenRoot);
-            }
-            if (_deliverOrRemember(message, leaf, indices[i])) ++delivered;
+            if (_deliverOrRemember(message, keccak256(message), indices[i])) ++delivered;
         }
     }
 

@@ -9,7 +9,8 @@ import {Pausable} from "../../src/governance/Pausable.sol";
 import {Ownable2Step} from "../../src/governance/Ownable2Step.sol";
 import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
 import {ReentrancyGuard} from "../../src/utils/ReentrancyGuard.sol";
-import {TREE_DEPTH} from "../../src/messaging/libraries/MerkleTree.sol";
+import {MerkleTree, TREE_DEPTH} from "../../src/messaging/libraries/MerkleTree.sol";
+import {NaiveMerkle} from "../utils/NaiveMerkle.sol";
 import {IMessageRecipient} from "../../src/interfaces/IMessageGateway.sol";
 
 /// @notice Tries to process another message from inside `handle`.
@@ -385,12 +386,31 @@ contract ReplicaTest is MessagingFixture {
             batch[i] = addMessage(uint32(i), abi.encodePacked("message ", i));
         }
         commitAndRipen();
-        (bytes32[TREE_DEPTH][] memory proofs, uint256[] memory indices) = _proofs(0, n);
-        assertEq(replica.proveAndProcessBatch(batch, proofs, indices), n, "all delivered");
+        uint256[] memory indices = _range(0, n);
+        bytes32[] memory proof = NaiveMerkle.multiProof(leaves, indices);
+        assertLe(proof.length, 32, "a contiguous aligned batch shares one path");
+        assertEq(replica.proveAndProcessBatch(batch, indices, proof), n, "all delivered");
         for (uint256 i = 0; i < n; ++i) {
             assertTrue(replica.isProcessed(i), "processed");
         }
         assertEq(recipient.handledCount(), n, "handled");
+    }
+
+    function test_batch_skipsInterleavedMessagesForOtherDomains() public {
+        // The origin's one tree interleaves messages to other destinations; a batch proves only its own.
+        bytes[] memory batch = new bytes[](3);
+        batch[0] = addMessage(0, "a");
+        leaves.push(keccak256(buildMessage(ORIGIN, 0, OTHER_DOMAIN, toBytes32(address(recipient)), "x")));
+        batch[1] = addMessage(1, "b");
+        leaves.push(keccak256(buildMessage(ORIGIN, 1, OTHER_DOMAIN, toBytes32(address(recipient)), "y")));
+        leaves.push(keccak256(buildMessage(ORIGIN, 2, OTHER_DOMAIN, toBytes32(address(recipient)), "z")));
+        batch[2] = addMessage(2, "c");
+        commitAndRipen();
+        uint256[] memory indices = new uint256[](3);
+        (indices[0], indices[1], indices[2]) = (0, 2, 5);
+        bytes32[] memory proof = NaiveMerkle.multiProof(leaves, indices);
+        assertEq(replica.proveAndProcessBatch(batch, indices, proof), 3, "all three delivered");
+        assertFalse(replica.isProcessed(1), "other domain's leaf untouched");
     }
 
     function test_batch_failedHandleDoesNotStopTheOthers() public {
@@ -402,59 +422,109 @@ contract ReplicaTest is MessagingFixture {
         leaves.push(keccak256(batch[1]));
         batch[2] = addMessage(2, "c");
         commitAndRipen();
-        (bytes32[TREE_DEPTH][] memory proofs, uint256[] memory indices) = _proofs(0, 3);
-        assertEq(replica.proveAndProcessBatch(batch, proofs, indices), 2, "two delivered");
+        uint256[] memory indices = _range(0, 3);
+        assertEq(replica.proveAndProcessBatch(batch, indices, NaiveMerkle.multiProof(leaves, indices)), 2, "two");
         assertFalse(replica.isProcessed(1), "failed one retryable");
         rejecting.setRejecting(false);
         assertTrue(replica.process(batch[1]), "retried");
     }
 
-    function test_batch_refusesMixedRoots() public {
-        bytes memory first = addMessage(0, "a");
-        bytes32 earlyRoot = commitAndRipen();
-        bytes32[TREE_DEPTH] memory earlyProof = proofOf(0);
-        bytes memory second = addMessage(1, "b");
-        commitAndRipen();
+    function test_batch_refusesRootInsideWindow() public {
         bytes[] memory batch = new bytes[](2);
-        batch[0] = first;
-        batch[1] = second;
-        bytes32[TREE_DEPTH][] memory proofs = new bytes32[TREE_DEPTH][](2);
-        proofs[0] = earlyProof;
-        proofs[1] = proofOf(1);
-        uint256[] memory indices = new uint256[](2);
-        indices[1] = 1;
-        assertTrue(replica.acceptableRoot(earlyRoot), "both roots acceptable on their own");
-        vm.expectRevert(abi.encodeWithSelector(Replica.BatchRootMismatch.selector, 1, treeRoot()));
-        replica.proveAndProcessBatch(batch, proofs, indices);
+        batch[0] = addMessage(0, "a");
+        batch[1] = addMessage(1, "b");
+        commitToReplica();
+        uint256[] memory indices = _range(0, 2);
+        bytes32[] memory proof = NaiveMerkle.multiProof(leaves, indices);
+        vm.expectRevert(abi.encodeWithSelector(Replica.RootNotAcceptable.selector, treeRoot()));
+        replica.proveAndProcessBatch(batch, indices, proof);
+    }
+
+    function test_batch_refusesTamperedMessageOrProof() public {
+        bytes[] memory batch = new bytes[](2);
+        batch[0] = addMessage(0, "a");
+        batch[1] = addMessage(1, "b");
+        addMessage(2, "c");
+        commitAndRipen();
+        uint256[] memory indices = _range(0, 2);
+        bytes32[] memory proof = NaiveMerkle.multiProof(leaves, indices);
+
+        batch[1] = buildMessage(ORIGIN, 1, DESTINATION, toBytes32(address(recipient)), "forged");
+        vm.expectPartialRevert(Replica.RootNotAcceptable.selector);
+        replica.proveAndProcessBatch(batch, indices, proof);
+
+        batch[1] = messages[1];
+        proof[0] = keccak256("wrong sibling");
+        vm.expectPartialRevert(Replica.RootNotAcceptable.selector);
+        replica.proveAndProcessBatch(batch, indices, proof);
+        assertEq(recipient.handledCount(), 0, "nothing delivered");
     }
 
     function test_batch_refusesMalformedBatches() public {
         bytes[] memory none = new bytes[](0);
-        bytes32[TREE_DEPTH][] memory noProofs = new bytes32[TREE_DEPTH][](0);
-        uint256[] memory noIndices = new uint256[](0);
+        bytes32[] memory noProof = new bytes32[](0);
         vm.expectRevert(Replica.InvalidBatch.selector);
-        replica.proveAndProcessBatch(none, noProofs, noIndices);
+        replica.proveAndProcessBatch(none, new uint256[](0), noProof);
 
-        bytes[] memory one = new bytes[](1);
-        one[0] = addMessage(0, "a");
-        uint256[] memory twoIndices = new uint256[](2);
-        bytes32[TREE_DEPTH][] memory oneProof = new bytes32[TREE_DEPTH][](1);
+        bytes[] memory two = new bytes[](2);
+        two[0] = addMessage(0, "a");
+        two[1] = addMessage(1, "b");
+        commitAndRipen();
         vm.expectRevert(Replica.InvalidBatch.selector);
-        replica.proveAndProcessBatch(one, oneProof, twoIndices);
+        replica.proveAndProcessBatch(two, new uint256[](1), noProof);
+
+        uint256[] memory indices = _range(0, 2);
+        bytes32[] memory proof = NaiveMerkle.multiProof(leaves, indices);
+        bytes32[] memory shortProof = new bytes32[](proof.length - 1);
+        for (uint256 i = 0; i < shortProof.length; ++i) {
+            shortProof[i] = proof[i];
+        }
+        vm.expectRevert(MerkleTree.InvalidMultiproofLength.selector);
+        replica.proveAndProcessBatch(two, indices, shortProof);
+
+        bytes32[] memory longProof = new bytes32[](proof.length + 1);
+        for (uint256 i = 0; i < proof.length; ++i) {
+            longProof[i] = proof[i];
+        }
+        vm.expectRevert(MerkleTree.InvalidMultiproofLength.selector);
+        replica.proveAndProcessBatch(two, indices, longProof);
     }
 
-    function test_batch_refusesDuplicateMessage() public {
+    function test_batch_refusesUnsortedDuplicateOrOutOfRangeIndices() public {
         bytes[] memory batch = new bytes[](2);
         batch[0] = addMessage(0, "a");
         batch[1] = batch[0];
         commitAndRipen();
-        bytes32[TREE_DEPTH][] memory proofs = new bytes32[TREE_DEPTH][](2);
-        proofs[0] = proofOf(0);
-        proofs[1] = proofOf(0);
-        uint256[] memory indices = new uint256[](2);
+        uint256[] memory duplicate = new uint256[](2);
+        vm.expectRevert(MerkleTree.InvalidMultiproofIndices.selector);
+        replica.proveAndProcessBatch(batch, duplicate, new bytes32[](32));
+
+        uint256[] memory descending = new uint256[](2);
+        descending[0] = 1;
+        vm.expectRevert(MerkleTree.InvalidMultiproofIndices.selector);
+        replica.proveAndProcessBatch(batch, descending, new bytes32[](32));
+
+        bytes[] memory single = new bytes[](1);
+        single[0] = batch[0];
+        uint256[] memory beyond = new uint256[](1);
+        beyond[0] = uint256(1) << 32;
+        vm.expectRevert(MerkleTree.InvalidMultiproofIndices.selector);
+        replica.proveAndProcessBatch(single, beyond, new bytes32[](32));
+        assertFalse(replica.isProcessed(0), "nothing processed");
+    }
+
+    function test_batch_refusesAlreadyProcessedMessage() public {
+        bytes[] memory batch = new bytes[](2);
+        batch[0] = addMessage(0, "a");
+        batch[1] = addMessage(1, "b");
+        commitAndRipen();
+        bytes32[TREE_DEPTH] memory single = proofOf(0);
+        replica.proveAndProcess(batch[0], single, 0);
+        uint256[] memory indices = _range(0, 2);
+        bytes32[] memory proof = NaiveMerkle.multiProof(leaves, indices);
         vm.expectRevert(abi.encodeWithSelector(Replica.AlreadyProcessed.selector, 0));
-        replica.proveAndProcessBatch(batch, proofs, indices);
-        assertFalse(replica.isProcessed(0), "whole batch reverted");
+        replica.proveAndProcessBatch(batch, indices, proof);
+        assertFalse(replica.isProcessed(1), "whole batch reverted");
     }
 
     // ------------------------------------------------------------ double update, halt, governance
@@ -529,34 +599,52 @@ contract ReplicaTest is MessagingFixture {
 
     // ------------------------------------------------------------ fuzz
 
-    /// @dev Random message sets: every proof from the independent naive tree verifies on the Replica.
-    function testFuzz_randomMessagesProveAgainstNaiveTree(uint8 countSeed, bytes32 seed) public {
-        uint256 n = bound(countSeed, 1, 24);
-        bytes[] memory batch = new bytes[](n);
+    /// @dev Random message sets: single proofs and multiproofs from the independent naive tree verify on the
+    ///      Replica, for a random subset of the messages.
+    function testFuzz_randomMessagesProveAgainstNaiveTree(uint8 countSeed, bytes32 seed, uint256 subsetMask) public {
+        uint256 n = bound(countSeed, 1, 40);
         for (uint256 i = 0; i < n; ++i) {
             uint256 bodyLength = uint256(keccak256(abi.encode(seed, i))) % 200;
             bytes memory body = new bytes(bodyLength);
             for (uint256 b = 0; b < bodyLength; ++b) {
                 body[b] = bytes1(uint8(uint256(keccak256(abi.encode(seed, i, b)))));
             }
-            batch[i] = addMessage(uint32(i), body);
+            addMessage(uint32(i), body);
         }
         commitAndRipen();
-        (bytes32[TREE_DEPTH][] memory proofs, uint256[] memory indices) = _proofs(0, n);
-        assertEq(replica.proveAndProcessBatch(batch, proofs, indices), n, "every message delivered");
+        uint256 chosen;
+        for (uint256 i = 0; i < n; ++i) {
+            if ((subsetMask >> i) & 1 == 1) ++chosen;
+        }
+        if (chosen == 0) {
+            subsetMask = 1;
+            chosen = 1;
+        }
+        bytes[] memory batch = new bytes[](chosen);
+        uint256[] memory indices = new uint256[](chosen);
+        uint256 k;
+        for (uint256 i = 0; i < n; ++i) {
+            if ((subsetMask >> i) & 1 == 1) {
+                batch[k] = messages[i];
+                indices[k++] = i;
+            }
+        }
+        bytes32[] memory proof = NaiveMerkle.multiProof(leaves, indices);
+        assertEq(replica.proveAndProcessBatch(batch, indices, proof), chosen, "every chosen message delivered");
+        // Every message left out still proves on its own against the same root.
+        for (uint256 i = 0; i < n; ++i) {
+            if ((subsetMask >> i) & 1 == 0) {
+                bytes32[TREE_DEPTH] memory single = proofOf(i);
+                assertTrue(replica.proveAndProcess(messages[i], single, i), "single proof delivered");
+            }
+        }
     }
 
     // ------------------------------------------------------------ helpers
 
-    function _proofs(uint256 from, uint256 n)
-        internal
-        view
-        returns (bytes32[TREE_DEPTH][] memory proofs, uint256[] memory indices)
-    {
-        proofs = new bytes32[TREE_DEPTH][](n);
+    function _range(uint256 from, uint256 n) internal pure returns (uint256[] memory indices) {
         indices = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) {
-            proofs[i] = proofOf(from + i);
             indices[i] = from + i;
         }
     }
@@ -579,10 +667,8 @@ contract ReplicaTest is MessagingFixture {
         replica.process(message);
         bytes[] memory batch = new bytes[](1);
         batch[0] = message;
-        bytes32[TREE_DEPTH][] memory proofs = new bytes32[TREE_DEPTH][](1);
-        uint256[] memory indices = new uint256[](1);
         vm.expectRevert(notActive);
-        replica.proveAndProcessBatch(batch, proofs, indices);
+        replica.proveAndProcessBatch(batch, new uint256[](1), new bytes32[](32));
         bytes32[2] memory roots = [keccak256("c"), keccak256("d")];
         vm.expectRevert(notActive);
         replica.doubleUpdate(oldRoot, roots, signature, signature);

@@ -14,6 +14,10 @@ library MerkleTree {
 
     /// @notice The tree already holds `MAX_LEAVES` leaves.
     error MerkleTreeFull();
+    /// @notice A multiproof's indices are not strictly increasing or not below `MAX_LEAVES`.
+    error InvalidMultiproofIndices();
+    /// @notice A multiproof has too few or too many sibling hashes.
+    error InvalidMultiproofLength();
 
     /// @notice Appends `leaf` as leaf number `count` (zero-based), given the count before insertion.
     /// @return newCount The leaf count after insertion.
@@ -69,6 +73,71 @@ library MerkleTree {
                 node := keccak256(0x00, 0x40)
             }
         }
+    }
+
+    /// @notice The root implied by several leaves at strictly increasing `indices`, with `proof` holding
+    ///         only the siblings that cannot be computed from the leaves themselves.
+    /// @dev Walks up level by level, keeping (position, hash) pairs sorted; two adjacent positions are each
+    ///      other's sibling, anything else takes the next proof element. Proof order is therefore: level by
+    ///      level from the bottom, left to right within a level. `leaves` is overwritten.
+    ///      A batch of n leaves needs at most 32 siblings per distinct subtree instead of 32 per leaf.
+    function multiRoot(bytes32[] memory leaves, uint256[] calldata indices, bytes32[] calldata proof)
+        internal
+        pure
+        returns (bytes32)
+    {
+        uint256[] memory positions = _checkedPositions(indices, leaves.length);
+        uint256 k = leaves.length;
+        uint256 cursor;
+        for (uint256 level = 0; level < TREE_DEPTH; ++level) {
+            (k, cursor) = _climb(leaves, positions, k, proof, cursor);
+        }
+        if (cursor != proof.length) revert InvalidMultiproofLength();
+        return leaves[0];
+    }
+
+    /// @dev Copies `indices` after checking they are strictly increasing, in range, and as many as the leaves.
+    function _checkedPositions(uint256[] calldata indices, uint256 leafCount)
+        private
+        pure
+        returns (uint256[] memory positions)
+    {
+        if (leafCount == 0 || indices.length != leafCount) revert InvalidMultiproofIndices();
+        positions = new uint256[](leafCount);
+        for (uint256 i = 0; i < leafCount; ++i) {
+            uint256 index = indices[i];
+            if (index >= MAX_LEAVES || (i > 0 && index <= positions[i - 1])) revert InvalidMultiproofIndices();
+            positions[i] = index;
+        }
+    }
+
+    /// @dev Replaces the first `k` (position, hash) pairs by their parents; returns the parent count and
+    ///      the advanced proof cursor.
+    function _climb(
+        bytes32[] memory nodes,
+        uint256[] memory positions,
+        uint256 k,
+        bytes32[] calldata proof,
+        uint256 cursor
+    ) private pure returns (uint256 written, uint256) {
+        uint256 i;
+        while (i < k) {
+            uint256 position = positions[i];
+            bytes32 parent;
+            if (position & 1 == 0 && i + 1 < k && positions[i + 1] == position + 1) {
+                parent = _hashPair(nodes[i], nodes[i + 1]);
+                i += 2;
+            } else {
+                if (cursor >= proof.length) revert InvalidMultiproofLength();
+                bytes32 sibling = proof[cursor++];
+                parent = position & 1 == 0 ? _hashPair(nodes[i], sibling) : _hashPair(sibling, nodes[i]);
+                i += 1;
+            }
+            positions[written] = position >> 1;
+            nodes[written] = parent;
+            ++written;
+        }
+        return (written, cursor);
     }
 
     function _hashPair(bytes32 left, bytes32 right) private pure returns (bytes32 hash) {
