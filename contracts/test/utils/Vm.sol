@@ -80,6 +80,7 @@ interface Vm {
     function toString(uint256 value) external pure returns (string memory);
     function toString(bytes32 value) external pure returns (string memory);
     function toString(address value) external pure returns (string memory);
+    function toString(bytes calldata value) external pure returns (string memory);
 
     // Assertions (each reverts with a readable message on failure)
     function assertTrue(bool condition, string calldata error) external pure;
