@@ -15,9 +15,11 @@ help:
 	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy)"
 
 # Pinned forge, anvil and solc-js from package-lock.json; reinstalled when the lockfile changes.
+# `npm install` rather than `npm ci`: the Foundry packages list optional per-platform binaries that are not
+# all published, which `npm ci` refuses as a lockfile mismatch; the versions installed are the locked ones.
 setup: $(NPM_STAMP)
 $(NPM_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 test: lint test-contracts test-rust
