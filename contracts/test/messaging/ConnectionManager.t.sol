@@ -9,6 +9,22 @@ import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
 import {MessagingHashes} from "../../src/messaging/libraries/MessagingHashes.sol";
 import {TREE_DEPTH} from "../../src/messaging/libraries/MerkleTree.sol";
 
+/// @notice Answers the enrollment questions like a Replica would, with any values, including ones a real
+///         Replica's constructor refuses (remote domain zero).
+contract ConnectionManagerFakeReplica {
+    uint32 public remoteDomain;
+    uint32 public localDomain;
+    address public connectionManager;
+    Replica.State public state;
+
+    constructor(uint32 remote, uint32 local, address manager) {
+        remoteDomain = remote;
+        localDomain = local;
+        connectionManager = manager;
+        state = Replica.State.Active;
+    }
+}
+
 contract ConnectionManagerTest is MessagingFixture {
     address internal strangerAddr;
 
@@ -223,6 +239,18 @@ contract ConnectionManagerTest is MessagingFixture {
         vm.prank(governance);
         manager.enrollReplica(address(other));
         _assertUnchanged(before);
+    }
+
+    function test_enrollReplica_refusesRemoteDomainZero() public {
+        ConnectionManagerFakeReplica fake = new ConnectionManagerFakeReplica(0, DESTINATION, address(manager));
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(fake))
+        );
+        vm.prank(governance);
+        manager.enrollReplica(address(fake));
+        _assertUnchanged(before);
+        assertEq(manager.domainToReplica(0), address(0), "domain zero never enrolled");
     }
 
     function test_enrollReplica_refusesAddressWithoutCode() public {

@@ -11,6 +11,7 @@ import {Ownable2Step} from "../../src/governance/Ownable2Step.sol";
 import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
 import {ReentrancyGuard} from "../../src/utils/ReentrancyGuard.sol";
 import {MessagingHashes} from "../../src/messaging/libraries/MessagingHashes.sol";
+import {MerkleTree} from "../../src/messaging/libraries/MerkleTree.sol";
 
 /// @notice A fraud reporter (or bond holder) that cannot receive ether: it has no receive or fallback.
 contract HomeEtherRejectingAccount {
@@ -407,6 +408,35 @@ contract HomeTest is MessagingFixture {
         vm.prank(SENDER);
         home.dispatch(DESTINATION, bytes32(uint256(type(uint160).max)), "x");
         assertEq(home.count(), 2, "both accepted");
+    }
+
+    /// @dev Storage slot 2 packs `updater` (bytes 0-19), `failed` (byte 20) and `_count` (bytes 21-24).
+    function _forceCount(uint256 leafCount) internal {
+        bytes32 slot = bytes32(uint256(2));
+        uint256 word = uint256(vm.load(address(home), slot));
+        word = (word & ~(uint256(type(uint32).max) << 168)) | (leafCount << 168);
+        vm.store(address(home), slot, bytes32(word));
+        assertEq(home.count(), leafCount, "storage layout: _count forced");
+        assertEq(home.updater(), updaterAddr, "storage layout: updater intact");
+        assertFalse(home.failed(), "storage layout: failed intact");
+    }
+
+    function test_dispatch_lastLeafAcceptedThenTreeFull() public {
+        uint256 maxLeaves = MerkleTree.MAX_LEAVES;
+        assertEq(maxLeaves, 2 ** 32 - 1, "capacity");
+        _forceCount(maxLeaves - 1);
+        bytes memory message = _expectedMessage(0, DESTINATION, toBytes32(address(recipient)), "last");
+        vm.expectEmit(true, true, true, true, address(home));
+        emit Home.Dispatch(keccak256(message), maxLeaves - 1, DESTINATION, 0, message);
+        _dispatch(DESTINATION, "last");
+        assertEq(home.count(), maxLeaves, "tree full");
+
+        HomeState memory before = _snapshot();
+        bytes32 to = toBytes32(address(recipient));
+        vm.expectRevert(MerkleTree.MerkleTreeFull.selector);
+        vm.prank(SENDER);
+        home.dispatch(DESTINATION, to, "one too many");
+        _assertUnchanged(before);
     }
 
     function test_dispatch_refusedWhilePaused() public {
