@@ -30,6 +30,7 @@ interface Vm {
     function expectRevert() external;
     function expectRevert(bytes4 revertData) external;
     function expectRevert(bytes calldata revertData) external;
+    function expectPartialRevert(bytes4 selector) external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData) external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
         external;
@@ -70,9 +71,16 @@ interface Vm {
     function serializeString(string calldata objectKey, string calldata valueKey, string calldata value)
         external
         returns (string memory json);
+    function envOr(string calldata name, bool defaultValue) external view returns (bool);
+    function getNonce(address account) external view returns (uint64);
+    function startBroadcast(uint256 privateKey) external;
+    function stopBroadcast() external;
+    function envUint(string calldata name) external view returns (uint256);
+    function envString(string calldata name) external view returns (string memory);
     function toString(uint256 value) external pure returns (string memory);
     function toString(bytes32 value) external pure returns (string memory);
     function toString(address value) external pure returns (string memory);
+    function toString(bytes calldata value) external pure returns (string memory);
 
     // Assertions (each reverts with a readable message on failure)
     function assertTrue(bool condition, string calldata error) external pure;

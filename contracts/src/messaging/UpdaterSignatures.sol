@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {SignatureVerifier} from "../libraries/SignatureVerifier.sol";
+import {MessagingHashes} from "./libraries/MessagingHashes.sol";
+
+/// @title UpdaterSignatures
+/// @notice What `Home` and `Replica` share: the updater key of one origin domain and checks of its signatures.
+abstract contract UpdaterSignatures {
+    /// @notice The key that signs root updates for `signedDomain()`.
+    address public updater;
+
+    /// @notice The updater key changed.
+    event UpdaterChanged(address indexed previousUpdater, address indexed newUpdater);
+    /// @notice Two conflicting signed updates over one old root were proven.
+    event DoubleUpdate(bytes32 indexed oldRoot, bytes32[2] newRoots, bytes signature0, bytes signature1);
+
+    /// @notice The signature over an update was not made by the updater (wrong key or another domain).
+    error NotUpdaterSignature(address signer);
+    /// @notice The two updates of a double-update proof do not conflict.
+    error NotConflicting();
+    /// @notice The zero address cannot be the updater.
+    error ZeroUpdater();
+
+    /// @notice The origin domain whose Home the updater signs for.
+    function signedDomain() public view virtual returns (uint32);
+
+    function _setUpdater(address newUpdater) internal {
+        if (newUpdater == address(0)) revert ZeroUpdater();
+        emit UpdaterChanged(updater, newUpdater);
+        updater = newUpdater;
+    }
+
+    /// @dev Reverts unless the updater signed the move from `oldRoot` to `newRoot` on `signedDomain()`.
+    function _checkUpdaterSignature(bytes32 oldRoot, bytes32 newRoot, bytes calldata signature) internal view {
+        address signer = SignatureVerifier.recoverPersonal(
+            MessagingHashes.updateHash(signedDomain(), oldRoot, newRoot), signature
+        );
+        if (signer != updater) revert NotUpdaterSignature(signer);
+    }
+
+    /// @dev Reverts unless the two signed updates are a genuine double update; emits the evidence.
+    function _checkDoubleUpdate(
+        bytes32 oldRoot,
+        bytes32[2] calldata newRoots,
+        bytes calldata signature0,
+        bytes calldata signature1
+    ) internal {
+        if (newRoots[0] == newRoots[1]) revert NotConflicting();
+        _checkUpdaterSignature(oldRoot, newRoots[0], signature0);
+        _checkUpdaterSignature(oldRoot, newRoots[1], signature1);
+        emit DoubleUpdate(oldRoot, newRoots, signature0, signature1);
+    }
+}

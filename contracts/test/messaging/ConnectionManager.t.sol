@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {MessagingFixture} from "./utils/MessagingFixture.sol";
+import {ConnectionManager} from "../../src/messaging/ConnectionManager.sol";
+import {Replica} from "../../src/messaging/Replica.sol";
+import {Ownable2Step} from "../../src/governance/Ownable2Step.sol";
+import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
+import {MessagingHashes} from "../../src/messaging/libraries/MessagingHashes.sol";
+import {TREE_DEPTH} from "../../src/messaging/libraries/MerkleTree.sol";
+
+contract ConnectionManagerTest is MessagingFixture {
+    address internal strangerAddr;
+
+    /// @dev Everything a refused call must leave untouched.
+    struct ManagerState {
+        address originReplica;
+        address otherReplica;
+        uint32 replicaDomain;
+        uint256 replicaState;
+        bool watcherPermitted;
+        bool inbound;
+        address owner;
+        address pendingOwner;
+    }
+
+    function setUp() public override {
+        super.setUp();
+        strangerAddr = vm.addr(STRANGER_KEY);
+        vm.label(address(manager), "manager");
+        vm.label(address(replica), "replica");
+        vm.label(watcherAddr, "watcher");
+        vm.label(strangerAddr, "stranger");
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    function _snapshot() internal view returns (ManagerState memory s) {
+        s.originReplica = manager.domainToReplica(ORIGIN);
+        s.otherReplica = manager.domainToReplica(OTHER_DOMAIN);
+        s.replicaDomain = manager.replicaToDomain(address(replica));
+        s.replicaState = uint256(replica.state());
+        s.watcherPermitted = manager.watcherPermission(watcherAddr, ORIGIN);
+        s.inbound = manager.isInbound(address(replica), ORIGIN);
+        s.owner = manager.owner();
+        s.pendingOwner = manager.pendingOwner();
+    }
+
+    function _assertUnchanged(ManagerState memory before) internal view {
+        ManagerState memory s = _snapshot();
+        assertEq(s.originReplica, before.originReplica, "domainToReplica(ORIGIN) unchanged");
+        assertEq(s.otherReplica, before.otherReplica, "domainToReplica(OTHER_DOMAIN) unchanged");
+        assertEq(uint256(s.replicaDomain), uint256(before.replicaDomain), "replicaToDomain unchanged");
+        assertEq(s.replicaState, before.replicaState, "replica state unchanged");
+        assertEq(s.watcherPermitted, before.watcherPermitted, "watcher permission unchanged");
+        assertEq(s.inbound, before.inbound, "isInbound unchanged");
+        assertEq(s.owner, before.owner, "owner unchanged");
+        assertEq(s.pendingOwner, before.pendingOwner, "pendingOwner unchanged");
+    }
+
+    function _notice(uint256 key, uint32 domain, address noticeUpdater) internal pure returns (bytes memory) {
+        return signPersonal(key, MessagingHashes.watcherNoticeHash(domain, noticeUpdater));
+    }
+
+    function _newReplica(uint32 local, uint32 remote, address boundManager) internal returns (Replica) {
+        return
+            new Replica(local, remote, updaterAddr, home.committedRoot(), WINDOW, 0, boundManager, governance);
+    }
+
+    /// @dev Independent recovery of an EIP-191 personal signature (plain ecrecover, no strictness).
+    function _recover(bytes32 hash, bytes memory signature) internal pure returns (address) {
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly {
+            r := mload(add(signature, 32))
+            s := mload(add(signature, 64))
+            v := byte(0, mload(add(signature, 96)))
+        }
+        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", hash));
+        return ecrecover(digest, v, r, s);
+    }
+
+    function _assertHalted(Replica target) internal view {
+        assertEq(uint256(target.state()), uint256(Replica.State.Halted), "replica halted");
+    }
+
+    function _haltedError() internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(Replica.ReplicaNotActive.selector, Replica.State.Halted);
+    }
+
+    // ------------------------------------------------------------ constructor
+
+    function test_constructor_refusesZeroDomain() public {
+        vm.expectRevert(ConnectionManager.ZeroDomain.selector);
+        new ConnectionManager(0, governance);
+    }
+
+    function test_constructor_refusesZeroOwner() public {
+        vm.expectRevert(Ownable2Step.ZeroOwner.selector);
+        new ConnectionManager(DESTINATION, address(0));
+    }
+
+    function test_constructor_setsDomainAndOwner() public {
+        vm.expectEmit(true, true, true, true);
+        emit Ownable2Step.OwnershipTransferred(address(0), governance);
+        ConnectionManager fresh = new ConnectionManager(OTHER_DOMAIN, governance);
+        assertEq(uint256(fresh.localDomain()), OTHER_DOMAIN, "localDomain");
+        assertEq(fresh.owner(), governance, "owner");
+        assertEq(fresh.domainToReplica(ORIGIN), address(0), "nothing enrolled");
+    }
+
+    function test_fixture_replicaEnrolledAndWatcherPermitted() public view {
+        assertEq(manager.domainToReplica(ORIGIN), address(replica), "domainToReplica");
+        assertEq(uint256(manager.replicaToDomain(address(replica))), ORIGIN, "replicaToDomain");
+        assertTrue(manager.isInbound(address(replica), ORIGIN), "inbound");
+        assertTrue(manager.watcherPermission(watcherAddr, ORIGIN), "watcher permitted");
+        assertFalse(manager.watcherPermission(watcherAddr, OTHER_DOMAIN), "only for ORIGIN");
+    }
+
+    // ------------------------------------------------------------ enrollReplica
+
+    function test_enrollReplica_enrollsAndEmits() public {
+        ConnectionManager fresh = new ConnectionManager(DESTINATION, governance);
+        Replica candidate = _newReplica(DESTINATION, ORIGIN, address(fresh));
+        assertFalse(fresh.isInbound(address(candidate), ORIGIN), "not inbound before enrollment");
+        vm.expectEmit(true, true, true, true, address(fresh));
+        emit ConnectionManager.ReplicaEnrolled(ORIGIN, address(candidate));
+        vm.prank(governance);
+        fresh.enrollReplica(address(candidate));
+        assertEq(fresh.domainToReplica(ORIGIN), address(candidate), "domainToReplica");
+        assertEq(uint256(fresh.replicaToDomain(address(candidate))), ORIGIN, "replicaToDomain");
+        assertTrue(fresh.isInbound(address(candidate), ORIGIN), "inbound");
+        assertFalse(fresh.isInbound(address(candidate), OTHER_DOMAIN), "only for its own origin");
+    }
+
+    function test_enrollReplica_secondDomainAlongsideFirst() public {
+        Replica other = _newReplica(DESTINATION, OTHER_DOMAIN, address(manager));
+        vm.prank(governance);
+        manager.enrollReplica(address(other));
+        assertTrue(manager.isInbound(address(other), OTHER_DOMAIN), "other inbound for its domain");
+        assertTrue(manager.isInbound(address(replica), ORIGIN), "first still inbound");
+        assertFalse(manager.isInbound(address(other), ORIGIN), "other not inbound for ORIGIN");
+        assertFalse(manager.isInbound(address(replica), OTHER_DOMAIN), "first not inbound for OTHER_DOMAIN");
+    }
+
+    function test_enrollReplica_refusesReplicaForAnotherLocalDomain() public {
+        Replica foreign = _newReplica(OTHER_DOMAIN, ORIGIN, address(manager));
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(foreign))
+        );
+        vm.prank(governance);
+        manager.enrollReplica(address(foreign));
+        _assertUnchanged(before);
+        assertEq(uint256(manager.replicaToDomain(address(foreign))), 0, "not enrolled");
+    }
+
+    function test_enrollReplica_refusesReplicaBoundToAnotherManager() public {
+        ConnectionManager otherManager = new ConnectionManager(DESTINATION, governance);
+        Replica foreign = _newReplica(DESTINATION, OTHER_DOMAIN, address(otherManager));
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(foreign))
+        );
+        vm.prank(governance);
+        manager.enrollReplica(address(foreign));
+        _assertUnchanged(before);
+        assertEq(manager.domainToReplica(OTHER_DOMAIN), address(0), "not enrolled");
+    }
+
+    function test_enrollReplica_refusesAlreadyEnrolledDomain() public {
+        Replica second = _newReplica(DESTINATION, ORIGIN, address(manager));
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.DomainAlreadyEnrolled.selector, ORIGIN, address(replica))
+        );
+        vm.prank(governance);
+        manager.enrollReplica(address(second));
+        _assertUnchanged(before);
+        assertEq(uint256(manager.replicaToDomain(address(second))), 0, "second not enrolled");
+    }
+
+    function test_enrollReplica_refusesSameReplicaTwice() public {
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(replica))
+        );
+        vm.prank(governance);
+        manager.enrollReplica(address(replica));
+        _assertUnchanged(before);
+    }
+
+    function test_enrollReplica_refusesHaltedReplica() public {
+        vm.prank(governance);
+        manager.unenrollReplica(ORIGIN);
+        _assertHalted(replica);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(replica))
+        );
+        vm.prank(governance);
+        manager.enrollReplica(address(replica));
+        _assertUnchanged(before);
+        assertEq(manager.domainToReplica(ORIGIN), address(0), "halted replica stays out");
+    }
+
+    function test_enrollReplica_refusesFailedReplica() public {
+        Replica other = _newReplica(DESTINATION, OTHER_DOMAIN, address(manager));
+        bytes32 oldRoot = other.committedRoot();
+        bytes32[2] memory roots = [keccak256("a"), keccak256("b")];
+        other.doubleUpdate(
+            oldRoot,
+            roots,
+            signUpdate(UPDATER_KEY, OTHER_DOMAIN, oldRoot, roots[0]),
+            signUpdate(UPDATER_KEY, OTHER_DOMAIN, oldRoot, roots[1])
+        );
+        assertEq(uint256(other.state()), uint256(Replica.State.Failed), "failed");
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(other))
+        );
+        vm.prank(governance);
+        manager.enrollReplica(address(other));
+        _assertUnchanged(before);
+    }
+
+    function test_enrollReplica_refusesAddressWithoutCode() public {
+        ManagerState memory before = _snapshot();
+        // Not a Replica at all: the call to `remoteDomain()` itself reverts (no custom error to match).
+        vm.expectRevert();
+        vm.prank(governance);
+        manager.enrollReplica(address(0xDEAD));
+        _assertUnchanged(before);
+    }
+
+    function test_enrollReplica_onlyOwner() public {
+        Replica other = _newReplica(DESTINATION, OTHER_DOMAIN, address(manager));
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr));
+        vm.prank(strangerAddr);
+        manager.enrollReplica(address(other));
+        _assertUnchanged(before);
+        assertEq(manager.domainToReplica(OTHER_DOMAIN), address(0), "not enrolled");
+    }
+
+    // ------------------------------------------------------------ unenrollReplica
+
+    function test_unenrollReplica_haltsAndEmits() public {
+        vm.expectEmit(true, true, true, true, address(manager));
+        emit ConnectionManager.ReplicaUnenrolled(ORIGIN, address(replica), address(0));
+        vm.expectEmit(true, true, true, true, address(replica));
+        emit Replica.ReplicaHalted();
+        vm.prank(governance);
+        manager.unenrollReplica(ORIGIN);
+
+        _assertHalted(replica);
+        assertEq(manager.domainToReplica(ORIGIN), address(0), "domainToReplica cleared");
+        assertEq(uint256(manager.replicaToDomain(address(replica))), 0, "replicaToDomain cleared");
+        assertFalse(manager.isInbound(address(replica), ORIGIN), "no longer inbound");
+    }
+
+    function test_unenrollReplica_haltedReplicaRefusesUpdateAndDelivery() public {
+        addMessage(0, "before unenroll");
+        bytes32 ripeRoot = commitAndRipen();
+        bytes memory message = messages[0];
+        bytes32[TREE_DEPTH] memory proof = proofOf(0);
+
+        vm.prank(governance);
+        manager.unenrollReplica(ORIGIN);
+        assertTrue(replica.acceptableRoot(ripeRoot), "root itself is ripe");
+
+        vm.expectRevert(_haltedError());
+        replica.proveAndProcess(message, proof, 0);
+
+        addMessage(1, "after unenroll");
+        bytes32 newRoot = treeRoot();
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, ripeRoot, newRoot);
+        vm.expectRevert(_haltedError());
+        replica.update(ripeRoot, newRoot, signature);
+
+        assertEq(recipient.handledCount(), 0, "nothing delivered");
+        assertEq(replica.committedRoot(), ripeRoot, "no update accepted");
+        assertFalse(replica.isProcessed(0), "not processed");
+    }
+
+    function test_unenrollReplica_domainCanBeEnrolledAgainWithNewReplica() public {
+        vm.prank(governance);
+        manager.unenrollReplica(ORIGIN);
+        Replica successor = _newReplica(DESTINATION, ORIGIN, address(manager));
+        vm.prank(governance);
+        manager.enrollReplica(address(successor));
+        assertTrue(manager.isInbound(address(successor), ORIGIN), "successor inbound");
+        assertFalse(manager.isInbound(address(replica), ORIGIN), "old replica not inbound");
+    }
+
+    function test_unenrollReplica_haltsFailedReplica() public {
+        bytes32 oldRoot = replica.committedRoot();
+        bytes32[2] memory roots = [keccak256("a"), keccak256("b")];
+        replica.doubleUpdate(
+            oldRoot,
+            roots,
+            signUpdate(UPDATER_KEY, ORIGIN, oldRoot, roots[0]),
+            signUpdate(UPDATER_KEY, ORIGIN, oldRoot, roots[1])
+        );
+        assertEq(uint256(replica.state()), uint256(Replica.State.Failed), "failed");
+        vm.prank(governance);
+        manager.unenrollReplica(ORIGIN);
+        _assertHalted(replica);
+        assertEq(manager.domainToReplica(ORIGIN), address(0), "unenrolled");
+    }
+
+    function test_unenrollReplica_refusesDomainWithoutReplica() public {
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, OTHER_DOMAIN));
+        vm.prank(governance);
+        manager.unenrollReplica(OTHER_DOMAIN);
+        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, 0));
+        vm.prank(governance);
+        manager.unenrollReplica(0);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplica_refusesTwice() public {
+        vm.prank(governance);
+        manager.unenrollReplica(ORIGIN);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, ORIGIN));
+        vm.prank(governance);
+        manager.unenrollReplica(ORIGIN);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplica_onlyOwner() public {
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, watcherAddr));
+        vm.prank(watcherAddr);
+        manager.unenrollReplica(ORIGIN);
+        _assertUnchanged(before);
+        assertEq(uint256(replica.state()), uint256(Replica.State.Active), "still active");
+    }
+
+    // ------------------------------------------------------------ unenrollReplicaByWatcher
+
+    function test_unenrollReplicaByWatcher_haltsInsideOptimisticWindow() public {
+        addMessage(0, "fraudulent");
+        bytes32 pendingRoot = commitToReplica();
+        assertFalse(replica.acceptableRoot(pendingRoot), "still inside the window");
+        bytes memory message = messages[0];
+        bytes32[TREE_DEPTH] memory proof = proofOf(0);
+        bytes memory notice = _notice(WATCHER_KEY, ORIGIN, updaterAddr);
+
+        vm.expectEmit(true, true, true, true, address(manager));
+        emit ConnectionManager.ReplicaUnenrolled(ORIGIN, address(replica), watcherAddr);
+        vm.expectEmit(true, true, true, true, address(replica));
+        emit Replica.ReplicaHalted();
+        vm.prank(strangerAddr); // anyone may submit the watcher's notice
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+
+        _assertHalted(replica);
+        assertEq(manager.domainToReplica(ORIGIN), address(0), "unenrolled");
+        assertEq(uint256(manager.replicaToDomain(address(replica))), 0, "reverse mapping cleared");
+        assertFalse(manager.isInbound(address(replica), ORIGIN), "no longer inbound");
+
+        // Once the window would have ended, the message still cannot be delivered.
+        vm.warp(block.timestamp + WINDOW);
+        assertTrue(replica.acceptableRoot(pendingRoot), "root would now be ripe");
+        vm.expectRevert(_haltedError());
+        replica.proveAndProcess(message, proof, 0);
+        vm.expectRevert(_haltedError());
+        replica.prove(keccak256(message), proof, 0);
+        assertEq(recipient.handledCount(), 0, "nothing delivered");
+    }
+
+    function test_unenrollReplicaByWatcher_refusesUnpermittedSigner() public {
+        bytes memory notice = _notice(STRANGER_KEY, ORIGIN, updaterAddr);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, strangerAddr, ORIGIN)
+        );
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_refusesWatcherPermittedOnlyForAnotherDomain() public {
+        vm.prank(governance);
+        manager.setWatcherPermission(strangerAddr, OTHER_DOMAIN, true);
+        bytes memory notice = _notice(STRANGER_KEY, ORIGIN, updaterAddr);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, strangerAddr, ORIGIN)
+        );
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_refusesNoticeSignedForAnotherDomain() public {
+        // The watcher signed a notice about OTHER_DOMAIN; it does not recover to the watcher for ORIGIN.
+        bytes memory notice = _notice(WATCHER_KEY, OTHER_DOMAIN, updaterAddr);
+        address recovered = _recover(MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr), notice);
+        assertTrue(recovered != watcherAddr, "recovers to someone else");
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
+        );
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_refusesUpdaterSignatureAsNotice() public {
+        // An updater's update signature is over a different preimage, so it is no notice from anyone permitted.
+        bytes32 oldRoot = replica.committedRoot();
+        bytes memory updateSig = signUpdate(WATCHER_KEY, ORIGIN, oldRoot, keccak256("x"));
+        address recovered = _recover(MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr), updateSig);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
+        );
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, updateSig);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_refusesNoticeNamingAnotherUpdater() public {
+        bytes memory notice = _notice(WATCHER_KEY, ORIGIN, strangerAddr);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NotReplicaUpdater.selector, strangerAddr));
+        manager.unenrollReplicaByWatcher(ORIGIN, strangerAddr, notice);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_refusesNoticeWithUpdaterSwapped() public {
+        // A notice about one updater cannot be re-targeted by changing the `updater` argument.
+        bytes memory notice = _notice(WATCHER_KEY, ORIGIN, strangerAddr);
+        address recovered = _recover(MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr), notice);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
+        );
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_oldNoticeUselessAfterUpdaterRotation() public {
+        bytes memory oldNotice = _notice(WATCHER_KEY, ORIGIN, updaterAddr);
+        vm.prank(governance);
+        replica.setUpdater(strangerAddr);
+
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NotReplicaUpdater.selector, updaterAddr));
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, oldNotice);
+        _assertUnchanged(before);
+
+        // A notice naming the current updater still works.
+        manager.unenrollReplicaByWatcher(ORIGIN, strangerAddr, _notice(WATCHER_KEY, ORIGIN, strangerAddr));
+        _assertHalted(replica);
+    }
+
+    function test_unenrollReplicaByWatcher_refusesMalleableSignature() public {
+        bytes memory twin = malleate(_notice(WATCHER_KEY, ORIGIN, updaterAddr));
+        assertEq(
+            _recover(MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr), twin),
+            watcherAddr,
+            "the twin recovers to the watcher under plain ecrecover"
+        );
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(SignatureVerifier.MalleableSignature.selector);
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, twin);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_refusesWrongSignatureLength() public {
+        bytes memory notice = abi.encodePacked(_notice(WATCHER_KEY, ORIGIN, updaterAddr), uint8(0));
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 66));
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_refusesDomainWithoutReplica() public {
+        vm.prank(governance);
+        manager.setWatcherPermission(watcherAddr, OTHER_DOMAIN, true);
+        bytes memory notice = _notice(WATCHER_KEY, OTHER_DOMAIN, updaterAddr);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, OTHER_DOMAIN));
+        manager.unenrollReplicaByWatcher(OTHER_DOMAIN, updaterAddr, notice);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_refusesReplayAfterUnenrollment() public {
+        bytes memory notice = _notice(WATCHER_KEY, ORIGIN, updaterAddr);
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, ORIGIN));
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_refusedAfterPermissionRevoked() public {
+        bytes memory notice = _notice(WATCHER_KEY, ORIGIN, updaterAddr);
+        vm.prank(governance);
+        manager.setWatcherPermission(watcherAddr, ORIGIN, false);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, watcherAddr, ORIGIN)
+        );
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        _assertUnchanged(before);
+        assertEq(uint256(replica.state()), uint256(Replica.State.Active), "still active");
+    }
+
+    function test_unenrollReplicaByWatcher_newlyPermittedWatcherCanHalt() public {
+        vm.prank(governance);
+        manager.setWatcherPermission(strangerAddr, ORIGIN, true);
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, _notice(STRANGER_KEY, ORIGIN, updaterAddr));
+        _assertHalted(replica);
+    }
+
+    // ------------------------------------------------------------ setWatcherPermission
+
+    function test_setWatcherPermission_grantsRevokesAndEmits() public {
+        vm.expectEmit(true, true, true, true, address(manager));
+        emit ConnectionManager.WatcherPermissionSet(strangerAddr, OTHER_DOMAIN, true);
+        vm.prank(governance);
+        manager.setWatcherPermission(strangerAddr, OTHER_DOMAIN, true);
+        assertTrue(manager.watcherPermission(strangerAddr, OTHER_DOMAIN), "granted");
+        assertFalse(manager.watcherPermission(strangerAddr, ORIGIN), "per domain");
+
+        vm.expectEmit(true, true, true, true, address(manager));
+        emit ConnectionManager.WatcherPermissionSet(strangerAddr, OTHER_DOMAIN, false);
+        vm.prank(governance);
+        manager.setWatcherPermission(strangerAddr, OTHER_DOMAIN, false);
+        assertFalse(manager.watcherPermission(strangerAddr, OTHER_DOMAIN), "revoked");
+    }
+
+    function test_setWatcherPermission_refusesZeroDomain() public {
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(ConnectionManager.ZeroDomain.selector);
+        vm.prank(governance);
+        manager.setWatcherPermission(strangerAddr, 0, true);
+        _assertUnchanged(before);
+        assertFalse(manager.watcherPermission(strangerAddr, 0), "not granted");
+    }
+
+    function test_setWatcherPermission_onlyOwner() public {
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, watcherAddr));
+        vm.prank(watcherAddr);
+        manager.setWatcherPermission(strangerAddr, ORIGIN, true);
+        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, watcherAddr));
+        vm.prank(watcherAddr);
+        manager.setWatcherPermission(watcherAddr, ORIGIN, false);
+        _assertUnchanged(before);
+        assertFalse(manager.watcherPermission(strangerAddr, ORIGIN), "not granted");
+    }
+
+    // ------------------------------------------------------------ isInbound
+
+    function test_isInbound_falseForZeroOrigin() public view {
+        assertFalse(manager.isInbound(address(replica), 0), "zero origin");
+        assertFalse(manager.isInbound(address(0), 0), "zero origin, zero caller");
+    }
+
+    function test_isInbound_falseForZeroCaller() public {
+        // For a domain with no Replica, the mapping's default (zero) equals a zero caller.
+        assertFalse(manager.isInbound(address(0), OTHER_DOMAIN), "zero caller, unenrolled domain");
+        assertFalse(manager.isInbound(address(0), ORIGIN), "zero caller, enrolled domain");
+        vm.prank(governance);
+        manager.unenrollReplica(ORIGIN);
+        assertFalse(manager.isInbound(address(0), ORIGIN), "zero caller, unenrolled domain");
+    }
+
+    function test_isInbound_falseForOtherDomainOrCaller() public view {
+        assertFalse(manager.isInbound(address(replica), OTHER_DOMAIN), "replica for another domain");
+        assertFalse(manager.isInbound(strangerAddr, ORIGIN), "stranger");
+        assertFalse(manager.isInbound(address(manager), ORIGIN), "manager itself");
+        assertTrue(manager.isInbound(address(replica), ORIGIN), "the enrolled pair");
+    }
+
+    // ------------------------------------------------------------ ownership
+
+    function test_transferOwnership_isTwoStep() public {
+        address next = address(0xAE1);
+        vm.prank(governance);
+        manager.transferOwnership(next);
+        assertEq(manager.owner(), governance, "owner unchanged until accepted");
+
+        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotPendingOwner.selector, strangerAddr));
+        vm.prank(strangerAddr);
+        manager.acceptOwnership();
+
+        vm.prank(next);
+        manager.acceptOwnership();
+        assertEq(manager.owner(), next, "accepted");
+
+        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, governance));
+        vm.prank(governance);
+        manager.unenrollReplica(ORIGIN);
+        vm.prank(next);
+        manager.unenrollReplica(ORIGIN);
+        _assertHalted(replica);
+    }
+
+    function test_transferOwnership_onlyOwner() public {
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr));
+        vm.prank(strangerAddr);
+        manager.transferOwnership(strangerAddr);
+        _assertUnchanged(before);
+    }
+
+    // ------------------------------------------------------------ fuzz
+
+    function testFuzz_unenrollReplicaByWatcher_unpermittedKeysNeverHalt(uint256 rawKey, address named)
+        public
+    {
+        uint256 key = bound(rawKey, 1, SECP256K1_N - 1);
+        address signer = vm.addr(key);
+        vm.assume(signer != watcherAddr);
+        bytes memory notice = _notice(key, ORIGIN, named);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, signer, ORIGIN)
+        );
+        manager.unenrollReplicaByWatcher(ORIGIN, named, notice);
+        _assertUnchanged(before);
+    }
+
+    function testFuzz_unenrollReplicaByWatcher_onlyTheReplicaUpdaterCanBeNamed(address named) public {
+        vm.assume(named != updaterAddr);
+        bytes memory notice = _notice(WATCHER_KEY, ORIGIN, named);
+        ManagerState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NotReplicaUpdater.selector, named));
+        manager.unenrollReplicaByWatcher(ORIGIN, named, notice);
+        _assertUnchanged(before);
+    }
+
+    function testFuzz_isInbound_onlyTheEnrolledPair(address caller, uint32 origin) public view {
+        bool expected = caller == address(replica) && origin == ORIGIN;
+        assertEq(manager.isInbound(caller, origin), expected, "isInbound");
+    }
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {TestBase} from "../../utils/TestBase.sol";
+import {NaiveMerkle} from "../../utils/NaiveMerkle.sol";
+import {Home} from "../../../src/messaging/Home.sol";
+import {Replica} from "../../../src/messaging/Replica.sol";
+import {ConnectionManager} from "../../../src/messaging/ConnectionManager.sol";
+import {MessagingHashes} from "../../../src/messaging/libraries/MessagingHashes.sol";
+import {TREE_DEPTH} from "../../../src/messaging/libraries/MerkleTree.sol";
+import {RecordingRecipient} from "./RecordingRecipient.sol";
+
+/// @notice One origin Home (domain 1000) and, on destination domain 2000, a Replica of it enrolled in a
+///         connection manager, with known updater and watcher keys. Messages for the Replica can come
+///         from the real Home or be built directly (for messages a real Home would never produce).
+abstract contract MessagingFixture is TestBase {
+    uint32 internal constant ORIGIN = 1000;
+    uint32 internal constant DESTINATION = 2000;
+    uint32 internal constant OTHER_DOMAIN = 3000;
+    uint32 internal constant WINDOW = 1800;
+    uint256 internal constant BOND = 1 ether;
+
+    uint256 internal constant UPDATER_KEY = 0xA11CE;
+    uint256 internal constant WATCHER_KEY = 0xB0B;
+    uint256 internal constant STRANGER_KEY = 0xBAD;
+
+    address internal governance = address(0x60F);
+    address internal updaterAddr;
+    address internal watcherAddr;
+
+    Home internal home;
+    Replica internal replica;
+    ConnectionManager internal manager;
+    RecordingRecipient internal recipient;
+
+    /// @dev Leaves the test built or dispatched for the Replica's origin tree, in order.
+    bytes32[] internal leaves;
+    bytes[] internal messages;
+
+    function setUp() public virtual {
+        vm.warp(1_700_000_000);
+        updaterAddr = vm.addr(UPDATER_KEY);
+        watcherAddr = vm.addr(WATCHER_KEY);
+        home = new Home(ORIGIN, updaterAddr, governance, BOND);
+        vm.deal(updaterAddr, 10 ether);
+        vm.prank(updaterAddr);
+        home.depositBond{value: BOND}(updaterAddr);
+
+        manager = new ConnectionManager(DESTINATION, governance);
+        replica = new Replica(
+            DESTINATION, ORIGIN, updaterAddr, home.committedRoot(), WINDOW, 0, address(manager), governance
+        );
+        vm.startPrank(governance);
+        manager.enrollReplica(address(replica));
+        manager.setWatcherPermission(watcherAddr, ORIGIN, true);
+        vm.stopPrank();
+        recipient = new RecordingRecipient();
+    }
+
+    function toBytes32(address account) internal pure returns (bytes32) {
+        return bytes32(uint256(uint160(account)));
+    }
+
+    function signUpdate(uint256 key, uint32 domain, bytes32 oldRoot, bytes32 newRoot)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return signPersonal(key, MessagingHashes.updateHash(domain, oldRoot, newRoot));
+    }
+
+    /// @dev Appends a message (from `sender` on ORIGIN to the recording recipient) to the test's tree.
+    function addMessage(uint32 nonce, bytes memory body) internal returns (bytes memory message) {
+        message = buildMessage(ORIGIN, nonce, DESTINATION, toBytes32(address(recipient)), body);
+        leaves.push(keccak256(message));
+        messages.push(message);
+    }
+
+    function buildMessage(uint32 origin, uint32 nonce, uint32 destination, bytes32 to, bytes memory body)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodePacked(origin, toBytes32(address(0xC0FFEE)), nonce, destination, to, body);
+    }
+
+    function treeRoot() internal view returns (bytes32) {
+        return NaiveMerkle.root(leaves);
+    }
+
+    function proofOf(uint256 index) internal view returns (bytes32[TREE_DEPTH] memory) {
+        return NaiveMerkle.proof(leaves, index);
+    }
+
+    /// @dev Signs the test tree's current root onto the Replica and lets the window pass.
+    function commitAndRipen() internal returns (bytes32 root) {
+        root = commitToReplica();
+        vm.warp(block.timestamp + WINDOW);
+    }
+
+    /// @dev Signs the test tree's current root onto the Replica, without waiting for the window.
+    function commitToReplica() internal returns (bytes32 root) {
+        root = treeRoot();
+        bytes32 oldRoot = replica.committedRoot();
+        replica.update(oldRoot, root, signUpdate(UPDATER_KEY, ORIGIN, oldRoot, root));
+    }
+}
