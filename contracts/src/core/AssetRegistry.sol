@@ -13,7 +13,7 @@ abstract contract AssetRegistry is ConnextBase {
     /// @param token The token; it must report `decimals()` of at most 18 and must not take a fee on transfer.
     /// @param cap The most this domain may escrow (`type(uint128).max`: no limit).
     function setupCanonicalAsset(address token, uint256 cap) external onlyOwner {
-        if (token.code.length == 0) revert ZeroAddress();
+        if (token.code.length == 0) revert NotAContract(token);
         uint8 decimals = _decimalsOf(token);
         bytes32 canonicalId = bytes32(uint256(uint160(token)));
         _register(token, LOCAL_DOMAIN, canonicalId, decimals);
@@ -79,7 +79,14 @@ abstract contract AssetRegistry is ConnextBase {
         )
     {
         Asset storage asset = _assets[local];
-        return (asset.canonicalDomain, asset.canonicalId, asset.decimals, asset.approved, asset.cap, asset.custodied);
+        return (
+            asset.canonicalDomain,
+            asset.canonicalId,
+            asset.decimals,
+            asset.approved,
+            asset.cap,
+            asset.custodied
+        );
     }
 
     /// @notice The registry key of a canonical asset: `keccak256(abi.encode(canonicalId, canonicalDomain))`.
@@ -90,7 +97,9 @@ abstract contract AssetRegistry is ConnextBase {
     function _register(address local, uint32 canonicalDomain, bytes32 canonicalId, uint8 decimals) private {
         bytes32 key = _assetKey(canonicalDomain, canonicalId);
         Asset storage asset = _assets[local];
-        if (_localAssets[key].local != address(0) || asset.canonicalDomain != 0) revert AssetAlreadySetup(key);
+        if (_localAssets[key].local != address(0) || asset.canonicalDomain != 0) {
+            revert AssetAlreadySetup(key);
+        }
         _localAssets[key] = LocalAsset({local: local, decimals: decimals});
         asset.canonicalDomain = canonicalDomain;
         asset.decimals = decimals;
@@ -102,7 +111,9 @@ abstract contract AssetRegistry is ConnextBase {
 
     function _decimalsOf(address token) private view returns (uint8 decimals) {
         (bool ok, bytes memory ret) = token.staticcall(abi.encodeWithSignature("decimals()"));
-        if (!ok || ret.length < 32) revert SafeTransferLib.TokenCallFailed(token, bytes4(keccak256("decimals()")));
+        if (!ok || ret.length < 32) {
+            revert SafeTransferLib.TokenCallFailed(token, bytes4(keccak256("decimals()")));
+        }
         uint256 value = abi.decode(ret, (uint256));
         if (value > 18) revert UnsupportedDecimals(uint8(value > 255 ? 255 : value));
         decimals = uint8(value);

@@ -99,9 +99,15 @@ contract BridgeToken is IBridgeToken {
     }
 
     /// @notice EIP-2612: sets `spender`'s allowance over `owner`'s tokens from `owner`'s signature.
-    function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        external
-    {
+    function permit(
+        address owner,
+        address spender,
+        uint256 value,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external {
         if (block.timestamp > deadline) revert PermitExpired(deadline);
         bytes32 digest = keccak256(
             abi.encodePacked(

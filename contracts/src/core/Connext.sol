@@ -36,9 +36,13 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
     /// @param gateway_ The messaging gateway outbound messages go through (the `Home`).
     /// @param inbox_ Who authenticates inbound messages (the connection manager).
     /// @param relayerFeeVault_ The account that withdraws relayer fees.
-    constructor(uint32 localDomain_, address owner_, address gateway_, address inbox_, address relayerFeeVault_)
-        ConnextBase(localDomain_, owner_)
-    {
+    constructor(
+        uint32 localDomain_,
+        address owner_,
+        address gateway_,
+        address inbox_,
+        address relayerFeeVault_
+    ) ConnextBase(localDomain_, owner_) {
         _setGateway(gateway_);
         _setInbox(inbox_);
         _setRelayerFeeVault(relayerFeeVault_);
@@ -103,10 +107,17 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
     // ================================================================== destination
 
     /// @inheritdoc IConnext
-    function execute(ExecuteArgs calldata args) external nonReentrant whenNotPaused returns (bytes32 transferId) {
+    function execute(ExecuteArgs calldata args)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (bytes32 transferId)
+    {
         TransferInfo calldata params = args.params;
         if (params.destinationDomain != LOCAL_DOMAIN) revert WrongDestination(params.destinationDomain);
-        if (!approvedRelayers[msg.sender] && msg.sender != params.delegate) revert NotRelayerOrDelegate(msg.sender);
+        if (!approvedRelayers[msg.sender] && msg.sender != params.delegate) {
+            revert NotRelayerOrDelegate(msg.sender);
+        }
         transferId = keccak256(abi.encode(params));
 
         LocalAsset memory asset = _localAssetOf(params.canonicalDomain, params.canonicalId);
@@ -114,7 +125,9 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
         bool fast = args.routers.length != 0;
         uint256 amountOut;
         if (fast) {
-            if (record.status() != TransferStatus.None) revert InvalidTransferStatus(transferId, record.status());
+            if (record.status() != TransferStatus.None) {
+                revert InvalidTransferStatus(transferId, record.status());
+            }
             (amountOut, record) = _front(args, transferId, asset.local, record);
             _checkSlippage(params, record, amountOut, asset.decimals);
             _transfers[transferId] = record;
@@ -135,8 +148,14 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
     ///         fronted it, or marks it Reconciled for the slow path; mints the representation or releases escrow.
     /// @dev Only Only the enrolled messaging deliverer for `origin`, relaying a message from the enrolled
     ///      remote `Connext`. Reverting leaves the message retryable in the messaging layer.
-    function handle(uint32 origin, uint32, bytes32 sender, bytes calldata body) external nonReentrant whenNotPaused {
-        if (!IMessageInbox(inbox).isInbound(msg.sender, origin)) revert NotMessagingLayer(msg.sender, origin);
+    function handle(uint32 origin, uint32, bytes32 sender, bytes calldata body)
+        external
+        nonReentrant
+        whenNotPaused
+    {
+        if (!IMessageInbox(inbox).isInbound(msg.sender, origin)) {
+            revert NotMessagingLayer(msg.sender, origin);
+        }
         bytes32 remote = remoteConnext[origin];
         if (remote == bytes32(0) || sender != remote) revert UnknownSender(origin, sender);
         if (body.length != TransferMessage.LENGTH) revert MalformedMessage(body.length);
@@ -293,11 +312,12 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
         } else if (asset != address(0)) {
             _pull(asset, amount + feeInAsset, false);
         }
-        (bytes32 leaf,) = IMessageGateway(gateway).dispatch(
-            params.destinationDomain,
-            remote,
-            TransferMessage.encode(params.canonicalDomain, params.canonicalId, amount, transferId)
-        );
+        (bytes32 leaf,) = IMessageGateway(gateway)
+            .dispatch(
+                params.destinationDomain,
+                remote,
+                TransferMessage.encode(params.canonicalDomain, params.canonicalId, amount, transferId)
+            );
 
         emit XCalled(transferId, transferNonce, leaf, params, asset, amount, asset);
         if (msg.value != 0) emit RelayerFeesIncreased(transferId, NATIVE, msg.value, msg.sender);
@@ -387,7 +407,11 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
     }
 
     /// @dev Checks a recovery call: this destination, the delegate, a transfer not yet delivered.
-    function _recoverable(TransferInfo calldata params) private view returns (bytes32 transferId, uint256 record) {
+    function _recoverable(TransferInfo calldata params)
+        private
+        view
+        returns (bytes32 transferId, uint256 record)
+    {
         if (params.destinationDomain != LOCAL_DOMAIN) revert WrongDestination(params.destinationDomain);
         if (msg.sender != params.delegate) revert NotDelegate(msg.sender);
         transferId = keccak256(abi.encode(params));
@@ -411,7 +435,14 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
         address to = params.to;
         bytes memory data = abi.encodeCall(
             IXReceiver.xReceive,
-            (transferId, amount, local, fast ? address(0) : params.originSender, params.originDomain, params.callData)
+            (
+                transferId,
+                amount,
+                local,
+                fast ? address(0) : params.originSender,
+                params.originDomain,
+                params.callData
+            )
         );
         bool success;
         bytes memory returnData;

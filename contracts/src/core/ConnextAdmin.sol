@@ -100,7 +100,9 @@ abstract contract ConnextAdmin is ConnextBase {
     }
 
     function _setMaxRoutersPerTransfer(uint256 maxRouters) internal {
-        if (maxRouters == 0 || maxRouters > MAX_ROUTERS) revert ParameterOutOfRange(maxRouters, 1, MAX_ROUTERS);
+        if (maxRouters == 0 || maxRouters > MAX_ROUTERS) {
+            revert ParameterOutOfRange(maxRouters, 1, MAX_ROUTERS);
+        }
         maxRoutersPerTransfer = uint8(maxRouters);
         emit MaxRoutersPerTransferUpdated(maxRouters);
     }

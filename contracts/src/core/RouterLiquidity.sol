@@ -79,7 +79,11 @@ abstract contract RouterLiquidity is ConnextBase {
     // ------------------------------------------------------------------ liquidity
 
     /// @inheritdoc IConnext
-    function addRouterLiquidity(address router, address asset, uint256 amount) external nonReentrant whenNotPaused {
+    function addRouterLiquidity(address router, address asset, uint256 amount)
+        external
+        nonReentrant
+        whenNotPaused
+    {
         if (amount == 0) revert ZeroAmount();
         if (!_routers[router].approved) revert RouterNotApproved(router);
         Asset storage config = _assets[asset];

@@ -83,7 +83,9 @@ interface IConnext is IMessageRecipient {
     );
 
     /// @notice The relayer fee paid for `transferId` grew by `increase` of `asset` (zero: the native token).
-    event RelayerFeesIncreased(bytes32 indexed transferId, address indexed asset, uint256 increase, address caller);
+    event RelayerFeesIncreased(
+        bytes32 indexed transferId, address indexed asset, uint256 increase, address caller
+    );
 
     /// @notice `transferId` was delivered to `to`: fronted by `routers`, or by the slow path when `routers` is empty.
     /// @param amount The amount of `local` sent to `to`.
@@ -126,11 +128,15 @@ interface IConnext is IMessageRecipient {
     /// @notice `router` may no longer front transfers; its liquidity stays removable.
     event RouterUnapproved(address indexed router);
     /// @notice `router`'s removed liquidity now goes to `recipient` (zero: wherever the owner says).
-    event RouterRecipientSet(address indexed router, address indexed previousRecipient, address indexed recipient);
+    event RouterRecipientSet(
+        address indexed router, address indexed previousRecipient, address indexed recipient
+    );
     /// @notice `router`'s owner proposed `proposedOwner`, who may accept after the delay.
     event RouterOwnerProposed(address indexed router, address indexed proposedOwner, uint256 acceptableAt);
     /// @notice `router`'s owner became `newOwner`.
-    event RouterOwnerAccepted(address indexed router, address indexed previousOwner, address indexed newOwner);
+    event RouterOwnerAccepted(
+        address indexed router, address indexed previousOwner, address indexed newOwner
+    );
     /// @notice `caller` added `amount` of `local` to `router`'s liquidity.
     event RouterLiquidityAdded(address indexed router, address indexed local, uint256 amount, address caller);
     /// @notice `router`'s owner removed `amount` of `local`, sent to `to`.
@@ -142,7 +148,11 @@ interface IConnext is IMessageRecipient {
 
     /// @notice `local` was registered for the canonical asset `(canonicalDomain, canonicalId)`.
     event AssetSetup(
-        bytes32 indexed key, bytes32 canonicalId, uint32 canonicalDomain, address indexed local, uint8 decimals
+        bytes32 indexed key,
+        bytes32 canonicalId,
+        uint32 canonicalDomain,
+        address indexed local,
+        uint8 decimals
     );
     /// @notice `local` may (or may no longer) be xcalled or added as router liquidity.
     event AssetApprovalUpdated(address indexed local, bool approved);
@@ -241,6 +251,8 @@ interface IConnext is IMessageRecipient {
     error RouterOwnerDelayNotElapsed(address router, uint256 acceptableAt);
     /// @notice `router` has a recipient, so its liquidity can only go to `recipient`.
     error RouterRecipientIsSet(address router, address recipient);
+    /// @notice `account` has no code.
+    error NotAContract(address account);
     /// @notice An address that must be set was zero.
     error ZeroAddress();
     /// @notice The asset is already registered.

@@ -27,7 +27,8 @@ library SafeTransferLib {
     function _call(address token, bytes memory data) private {
         (bool ok, bytes memory ret) = token.call(data);
         // Success is a call that did not revert and either returned true or returned nothing from a contract.
-        bool success = ok && (ret.length == 0 ? token.code.length != 0 : (ret.length >= 32 && abi.decode(ret, (bool))));
+        bool success =
+            ok && (ret.length == 0 ? token.code.length != 0 : (ret.length >= 32 && abi.decode(ret, (bool))));
         if (!success) revert TokenCallFailed(token, bytes4(data));
     }
 }
