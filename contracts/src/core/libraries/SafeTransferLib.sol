@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 /// @title SafeTransferLib
 /// @notice ERC-20 and native transfers that work with tokens returning nothing and revert on any failure.
 library SafeTransferLib {
-    /// @notice The token call `selector` on `token` failed or returned false.
+    /// @notice The token call `selector` on `token` returned false, returned garbage, reverted without a reason, or
+    ///         `token` has no code.
     error TokenCallFailed(address token, bytes4 selector);
 
     /// @notice Sends `amount` of `token` from this contract to `to`.
@@ -26,6 +27,12 @@ library SafeTransferLib {
 
     function _call(address token, bytes memory data) private {
         (bool ok, bytes memory ret) = token.call(data);
+        // A token that reverted with a reason explains the failure best: pass its reason on.
+        if (!ok && ret.length != 0) {
+            assembly {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
         // Success is a call that did not revert and either returned true or returned nothing from a contract.
         bool success =
             ok && (ret.length == 0 ? token.code.length != 0 : (ret.length >= 32 && abi.decode(ret, (bool))));
