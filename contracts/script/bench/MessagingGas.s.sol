@@ -39,7 +39,8 @@ contract MessagingGas is GasBench {
         home = new Home(ORIGIN, updater, sender, 1 ether);
         home.depositBond{value: 1 ether}(updater);
         ConnectionManager manager = new ConnectionManager(DESTINATION, sender);
-        replica = new Replica(DESTINATION, ORIGIN, updater, home.committedRoot(), 0, 0, address(manager), sender);
+        replica =
+            new Replica(DESTINATION, ORIGIN, updater, home.committedRoot(), 0, 0, address(manager), sender);
         manager.enrollReplica(address(replica));
         recipient = new RecordingRecipient();
         bytes32 to = bytes32(uint256(uint160(address(recipient))));
@@ -92,7 +93,11 @@ contract MessagingGas is GasBench {
 
     function _dispatch(bytes32 to, bytes memory body) internal {
         home.dispatch(DESTINATION, to, body);
-        _record(abi.encodePacked(ORIGIN, bytes32(uint256(uint160(sender))), uint32(leaves.length), DESTINATION, to, body));
+        _record(
+            abi.encodePacked(
+                ORIGIN, bytes32(uint256(uint160(sender))), uint32(leaves.length), DESTINATION, to, body
+            )
+        );
     }
 
     function _record(bytes memory message) internal {
@@ -102,7 +107,9 @@ contract MessagingGas is GasBench {
 
     function _signUpdate(bytes32 oldRoot, bytes32 newRoot) internal pure returns (bytes memory) {
         bytes32 digest = keccak256(
-            abi.encodePacked("\x19Ethereum Signed Message:\n32", MessagingHashes.updateHash(ORIGIN, oldRoot, newRoot))
+            abi.encodePacked(
+                "\x19Ethereum Signed Message:\n32", MessagingHashes.updateHash(ORIGIN, oldRoot, newRoot)
+            )
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(UPDATER_KEY, digest);
         return abi.encodePacked(r, s, v);

@@ -60,8 +60,9 @@ contract ConnectionManager is IMessageInbox, Ownable2Step {
         Replica candidate = Replica(replica);
         uint32 domain = candidate.remoteDomain();
         if (
-            domain == 0 || candidate.localDomain() != localDomain || candidate.connectionManager() != address(this)
-                || candidate.state() != Replica.State.Active || replicaToDomain[replica] != 0
+            domain == 0 || candidate.localDomain() != localDomain
+                || candidate.connectionManager() != address(this) || candidate.state() != Replica.State.Active
+                || replicaToDomain[replica] != 0
         ) revert ReplicaNotEnrollable(replica);
         address current = domainToReplica[domain];
         if (current != address(0)) revert DomainAlreadyEnrolled(domain, current);

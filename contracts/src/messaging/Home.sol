@@ -46,12 +46,18 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
 
     /// @notice A message was appended as leaf `leafIndex`.
     event Dispatch(
-        bytes32 indexed leaf, uint256 indexed leafIndex, uint32 indexed destination, uint32 nonce, bytes message
+        bytes32 indexed leaf,
+        uint256 indexed leafIndex,
+        uint32 indexed destination,
+        uint32 nonce,
+        bytes message
     );
     /// @notice `root` (with `count` leaves) is now a produced root the updater may sign.
     event Checkpointed(bytes32 indexed root, uint256 count);
     /// @notice The updater's signed move from `oldRoot` to `newRoot` was accepted; relayers copy it to Replicas.
-    event Update(uint32 indexed homeDomain, bytes32 indexed oldRoot, bytes32 indexed newRoot, bytes signature);
+    event Update(
+        uint32 indexed homeDomain, bytes32 indexed oldRoot, bytes32 indexed newRoot, bytes signature
+    );
     /// @notice The updater signed a root this Home never produced.
     event ImproperUpdate(bytes32 oldRoot, bytes32 newRoot, bytes signature);
     /// @notice Fraud was proven by `reporter`; the Home is failed for good.
@@ -134,8 +140,9 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
 
         nonce = nonces[destination];
         nonces[destination] = nonce + 1;
-        bytes memory message =
-            Message.format(localDomain, bytes32(uint256(uint160(msg.sender))), nonce, destination, recipient, body);
+        bytes memory message = Message.format(
+            localDomain, bytes32(uint256(uint160(msg.sender))), nonce, destination, recipient, body
+        );
         leaf = keccak256(message);
         uint256 index = _count;
         _count = uint32(MerkleTree.insert(_branch, index, leaf));
@@ -191,7 +198,10 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
     }
 
     /// @notice Proves that the updater signed a root this Home never produced; fails the Home.
-    function improperUpdate(bytes32 oldRoot, bytes32 newRoot, bytes calldata signature) external whenNotFailed {
+    function improperUpdate(bytes32 oldRoot, bytes32 newRoot, bytes calldata signature)
+        external
+        whenNotFailed
+    {
         _checkUpdaterSignature(oldRoot, newRoot, signature);
         if (checkpoints[newRoot].produced) revert NotImproper(newRoot);
         emit ImproperUpdate(oldRoot, newRoot, signature);

@@ -51,7 +51,9 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     mapping(bytes32 leaf => uint256) private _provenIndexPlusOne;
 
     /// @notice The updater's move from `oldRoot` to `newRoot` was accepted; `newRoot` ripens at `confirmAt`.
-    event Update(uint32 indexed homeDomain, bytes32 indexed oldRoot, bytes32 indexed newRoot, bytes signature);
+    event Update(
+        uint32 indexed homeDomain, bytes32 indexed oldRoot, bytes32 indexed newRoot, bytes signature
+    );
     /// @notice `leaf` was proven at `index` against an acceptable root; it awaits `process`.
     event Proven(bytes32 indexed leaf, uint256 indexed index);
     /// @notice The message `leaf` was delivered to its recipient.
@@ -183,7 +185,13 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
 
     /// @notice Delivers a message proven earlier (also the retry path after a failed `handle`).
     /// @return delivered Whether the recipient's `handle` succeeded.
-    function process(bytes calldata message) external whenActive whenNotPaused nonReentrant returns (bool delivered) {
+    function process(bytes calldata message)
+        external
+        whenActive
+        whenNotPaused
+        nonReentrant
+        returns (bool delivered)
+    {
         bytes32 leaf = keccak256(message);
         uint256 provenPlusOne = _provenIndexPlusOne[leaf];
         if (provenPlusOne == 0) revert NotProven(leaf);
@@ -211,13 +219,11 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     /// @param indices Their leaf indices.
     /// @param proof The siblings not computable from the batch itself (see `MerkleTree.multiRoot`).
     /// @return delivered How many recipients' `handle` succeeded; the others stay retryable.
-    function proveAndProcessBatch(bytes[] calldata messages, uint256[] calldata indices, bytes32[] calldata proof)
-        external
-        whenActive
-        whenNotPaused
-        nonReentrant
-        returns (uint256 delivered)
-    {
+    function proveAndProcessBatch(
+        bytes[] calldata messages,
+        uint256[] calldata indices,
+        bytes32[] calldata proof
+    ) external whenActive whenNotPaused nonReentrant returns (uint256 delivered) {
         uint256 n = messages.length;
         if (n == 0 || indices.length != n) revert InvalidBatch();
         bytes32[] memory batchLeaves = new bytes32[](n);
@@ -259,7 +265,10 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     }
 
     /// @dev Delivers a freshly proven message; if its handler reverts, remembers it as proven for retries.
-    function _deliverOrRemember(bytes calldata message, bytes32 leaf, uint256 index) private returns (bool delivered) {
+    function _deliverOrRemember(bytes calldata message, bytes32 leaf, uint256 index)
+        private
+        returns (bool delivered)
+    {
         delivered = _deliver(message, leaf, index);
         if (!delivered && _provenIndexPlusOne[leaf] == 0) _provenIndexPlusOne[leaf] = index + 1;
     }

@@ -32,7 +32,10 @@ abstract contract UpdaterSignatures {
     }
 
     /// @dev Reverts unless the updater signed the move from `oldRoot` to `newRoot` on `signedDomain()`.
-    function _checkUpdaterSignature(bytes32 oldRoot, bytes32 newRoot, bytes calldata signature) internal view {
+    function _checkUpdaterSignature(bytes32 oldRoot, bytes32 newRoot, bytes calldata signature)
+        internal
+        view
+    {
         address signer = SignatureVerifier.recoverPersonal(
             MessagingHashes.updateHash(signedDomain(), oldRoot, newRoot), signature
         );

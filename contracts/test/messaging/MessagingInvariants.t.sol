@@ -48,7 +48,9 @@ contract MessagingHandler is TestBase {
         address updater = vm.addr(UPDATER_KEY);
         home = new Home(ORIGIN, updater, address(this), 0);
         ConnectionManager manager = new ConnectionManager(DESTINATION, address(this));
-        replica = new Replica(DESTINATION, ORIGIN, updater, home.committedRoot(), WINDOW, 0, address(manager), address(this));
+        replica = new Replica(
+            DESTINATION, ORIGIN, updater, home.committedRoot(), WINDOW, 0, address(manager), address(this)
+        );
         manager.enrollReplica(address(replica));
         recipient = new RecordingRecipient();
     }
@@ -155,7 +157,12 @@ contract MessagingHandler is TestBase {
     /// @dev A message never dispatched, with an arbitrary proof: must never be delivered.
     function forge(uint256 seed, uint256 index) external {
         bytes memory fake = abi.encodePacked(
-            ORIGIN, bytes32(seed), uint32(seed), DESTINATION, bytes32(uint256(uint160(address(recipient)))), "forged"
+            ORIGIN,
+            bytes32(seed),
+            uint32(seed),
+            DESTINATION,
+            bytes32(uint256(uint160(address(recipient)))),
+            "forged"
         );
         bytes32[TREE_DEPTH] memory proof;
         for (uint256 i = 0; i < TREE_DEPTH; ++i) {
@@ -272,7 +279,11 @@ contract MessagingInvariantsTest is TestBase {
             uint256 times = recipient.timesHandled(keccak256(abi.encode(uint32(1000), nonce, sender, body)));
             assertLe(times, 1, "a message was delivered more than once");
             handledTotal += times;
-            assertEq(times == 1, handler.replica().isProcessed(handler.deliverableIndex(i)), "flag matches delivery");
+            assertEq(
+                times == 1,
+                handler.replica().isProcessed(handler.deliverableIndex(i)),
+                "flag matches delivery"
+            );
         }
         assertEq(recipient.handledCount(), handledTotal, "only dispatched messages were delivered");
     }
@@ -295,7 +306,11 @@ contract MessagingInvariantsTest is TestBase {
             Replica replica = handler.replica();
             assertEq(uint256(replica.state()), uint256(Replica.State.Failed), "replica stays failed");
             assertEq(replica.committedRoot(), handler.replicaRootAtFailure(), "no update after failure");
-            assertEq(handler.recipient().handledCount(), handler.handledAtReplicaFailure(), "no delivery after failure");
+            assertEq(
+                handler.recipient().handledCount(),
+                handler.handledAtReplicaFailure(),
+                "no delivery after failure"
+            );
         }
     }
 }

@@ -101,7 +101,9 @@ contract ReplicaTest is MessagingFixture {
         bytes32 stale = keccak256("stale");
         bytes32 newRoot = keccak256("new");
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, stale, newRoot);
-        vm.expectRevert(abi.encodeWithSelector(Replica.NotCommittedRoot.selector, stale, replica.committedRoot()));
+        vm.expectRevert(
+            abi.encodeWithSelector(Replica.NotCommittedRoot.selector, stale, replica.committedRoot())
+        );
         replica.update(stale, newRoot, signature);
     }
 
@@ -109,7 +111,9 @@ contract ReplicaTest is MessagingFixture {
         bytes32 oldRoot = replica.committedRoot();
         bytes32 newRoot = keccak256("new");
         bytes memory signature = signUpdate(STRANGER_KEY, ORIGIN, oldRoot, newRoot);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, vm.addr(STRANGER_KEY)));
+        vm.expectRevert(
+            abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, vm.addr(STRANGER_KEY))
+        );
         replica.update(oldRoot, newRoot, signature);
     }
 
@@ -265,7 +269,8 @@ contract ReplicaTest is MessagingFixture {
     }
 
     function test_proveAndProcess_refusesOversizedAndShortMessages() public {
-        bytes memory big = buildMessage(ORIGIN, 0, DESTINATION, toBytes32(address(recipient)), new bytes(2049));
+        bytes memory big =
+            buildMessage(ORIGIN, 0, DESTINATION, toBytes32(address(recipient)), new bytes(2049));
         leaves.push(keccak256(big));
         bytes memory short = new bytes(75);
         leaves.push(keccak256(short));
@@ -340,7 +345,9 @@ contract ReplicaTest is MessagingFixture {
         bytes32[TREE_DEPTH] memory proof = proofOf(0);
 
         vm.expectEmit(true, true, true, true, address(replica));
-        emit Replica.ProcessFailed(keccak256(first), 0, abi.encodeWithSelector(ReentrancyGuard.Reentrancy.selector));
+        emit Replica.ProcessFailed(
+            keccak256(first), 0, abi.encodeWithSelector(ReentrancyGuard.Reentrancy.selector)
+        );
         assertFalse(replica.proveAndProcess(first, proof, 0), "re-entry refused");
         assertFalse(replica.isProcessed(1), "inner message untouched");
     }
@@ -423,7 +430,9 @@ contract ReplicaTest is MessagingFixture {
         batch[2] = addMessage(2, "c");
         commitAndRipen();
         uint256[] memory indices = _range(0, 3);
-        assertEq(replica.proveAndProcessBatch(batch, indices, NaiveMerkle.multiProof(leaves, indices)), 2, "two");
+        assertEq(
+            replica.proveAndProcessBatch(batch, indices, NaiveMerkle.multiProof(leaves, indices)), 2, "two"
+        );
         assertFalse(replica.isProcessed(1), "failed one retryable");
         rejecting.setRejecting(false);
         assertTrue(replica.process(batch[1]), "retried");
@@ -550,7 +559,9 @@ contract ReplicaTest is MessagingFixture {
 
         bytes32[2] memory roots = [keccak256("a"), keccak256("b")];
         bytes memory foreign = signUpdate(STRANGER_KEY, ORIGIN, oldRoot, roots[1]);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, vm.addr(STRANGER_KEY)));
+        vm.expectRevert(
+            abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, vm.addr(STRANGER_KEY))
+        );
         replica.doubleUpdate(oldRoot, roots, sig, foreign);
         assertEq(uint256(replica.state()), uint256(Replica.State.Active), "still active");
     }
@@ -601,7 +612,9 @@ contract ReplicaTest is MessagingFixture {
 
     /// @dev Random message sets: single proofs and multiproofs from the independent naive tree verify on the
     ///      Replica, for a random subset of the messages.
-    function testFuzz_randomMessagesProveAgainstNaiveTree(uint8 countSeed, bytes32 seed, uint256 subsetMask) public {
+    function testFuzz_randomMessagesProveAgainstNaiveTree(uint8 countSeed, bytes32 seed, uint256 subsetMask)
+        public
+    {
         uint256 n = bound(countSeed, 1, 40);
         for (uint256 i = 0; i < n; ++i) {
             uint256 bodyLength = uint256(keccak256(abi.encode(seed, i))) % 200;
@@ -630,7 +643,9 @@ contract ReplicaTest is MessagingFixture {
             }
         }
         bytes32[] memory proof = NaiveMerkle.multiProof(leaves, indices);
-        assertEq(replica.proveAndProcessBatch(batch, indices, proof), chosen, "every chosen message delivered");
+        assertEq(
+            replica.proveAndProcessBatch(batch, indices, proof), chosen, "every chosen message delivered"
+        );
         // Every message left out still proves on its own against the same root.
         for (uint256 i = 0; i < n; ++i) {
             if ((subsetMask >> i) & 1 == 0) {

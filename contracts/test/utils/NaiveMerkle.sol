@@ -21,13 +21,21 @@ library NaiveMerkle {
     }
 
     /// @notice The sibling path (bottom-up) of leaf `index`.
-    function proof(bytes32[] memory leaves, uint256 index) internal pure returns (bytes32[DEPTH] memory path) {
+    function proof(bytes32[] memory leaves, uint256 index)
+        internal
+        pure
+        returns (bytes32[DEPTH] memory path)
+    {
         (, path) = _walk(leaves, index);
     }
 
     /// @notice The siblings a multiproof for strictly increasing `indices` needs, in `MerkleTree.multiRoot`'s
     ///         order: level by level from the bottom, left to right, skipping siblings inside the batch.
-    function multiProof(bytes32[] memory leaves, uint256[] memory indices) internal pure returns (bytes32[] memory) {
+    function multiProof(bytes32[] memory leaves, uint256[] memory indices)
+        internal
+        pure
+        returns (bytes32[] memory)
+    {
         bytes32[DEPTH + 1] memory zeros = zeroHashes();
         bytes32[] memory collected = new bytes32[](indices.length * DEPTH);
         uint256 used;
@@ -56,7 +64,8 @@ library NaiveMerkle {
         uint256 parentCount;
         for (uint256 i = 0; i < positions.length; ++i) {
             uint256 position = positions[i];
-            bool pairedWithNext = position % 2 == 0 && i + 1 < positions.length && positions[i + 1] == position + 1;
+            bool pairedWithNext =
+                position % 2 == 0 && i + 1 < positions.length && positions[i + 1] == position + 1;
             if (pairedWithNext) {
                 ++i;
             } else {

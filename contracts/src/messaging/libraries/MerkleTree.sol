@@ -21,7 +21,10 @@ library MerkleTree {
 
     /// @notice Appends `leaf` as leaf number `count` (zero-based), given the count before insertion.
     /// @return newCount The leaf count after insertion.
-    function insert(bytes32[TREE_DEPTH] storage branch, uint256 count, bytes32 leaf) internal returns (uint256 newCount) {
+    function insert(bytes32[TREE_DEPTH] storage branch, uint256 count, bytes32 leaf)
+        internal
+        returns (uint256 newCount)
+    {
         if (count >= MAX_LEAVES) revert MerkleTreeFull();
         newCount = count + 1;
         uint256 size = newCount;
@@ -106,7 +109,9 @@ library MerkleTree {
         positions = new uint256[](leafCount);
         for (uint256 i = 0; i < leafCount; ++i) {
             uint256 index = indices[i];
-            if (index >= MAX_LEAVES || (i > 0 && index <= positions[i - 1])) revert InvalidMultiproofIndices();
+            if (index >= MAX_LEAVES || (i > 0 && index <= positions[i - 1])) {
+                revert InvalidMultiproofIndices();
+            }
             positions[i] = index;
         }
     }

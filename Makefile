@@ -1,0 +1,48 @@
+# nxtp: every entry point a developer or CI needs. Each target installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_BIN := $(CURDIR)/node_modules/.bin
+FORGE := $(NODE_BIN)/forge
+NPM_STAMP := node_modules/.nxtp-installed
+
+.PHONY: help setup test test-contracts test-rust lint fmt bench-gas vectors clean
+
+help:
+	@echo "make test       run every test (installs the pinned toolchain first)"
+	@echo "make bench-gas  measure transaction gas on a local anvil -> bench/results/gas.json"
+	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
+	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy)"
+
+# Pinned forge, anvil and solc-js from package-lock.json; reinstalled when the lockfile changes.
+# `npm install` rather than `npm ci`: the Foundry packages list optional per-platform binaries that are not
+# all published, which `npm ci` refuses as a lockfile mismatch; the versions installed are the locked ones.
+setup: $(NPM_STAMP)
+$(NPM_STAMP): package.json package-lock.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: lint test-contracts test-rust
+
+test-contracts: setup
+	cd contracts && $(FORGE) test
+
+test-rust:
+	@if [ -f Cargo.toml ]; then cargo test --workspace --locked; fi
+
+lint: setup
+	cd contracts && $(FORGE) fmt --check
+	@if [ -f Cargo.toml ]; then cargo fmt --all --check && cargo clippy --workspace --all-targets --locked -- -D warnings; fi
+
+fmt: setup
+	cd contracts && $(FORGE) fmt
+	@if [ -f Cargo.toml ]; then cargo fmt --all; fi
+
+bench-gas: setup
+	python3 bench/gas.py
+
+vectors: setup
+	cd contracts && UPDATE_VECTORS=true $(FORGE) test --match-contract Vectors
+
+clean:
+	rm -rf contracts/out contracts/cache contracts/broadcast target run

@@ -1,0 +1,28 @@
+//! The runtime every nxtp off-chain agent shares: configuration with environment overrides,
+//! signing-key loading, logging, an ops HTTP server (`/metrics`, `/health`), SQLite storage with
+//! cursors, and graceful shutdown, tied together by [`run`].
+
+pub mod config;
+pub mod health;
+pub mod logging;
+pub mod ops;
+pub mod runner;
+pub mod secret;
+pub mod shutdown;
+pub mod storage;
+
+#[cfg(test)]
+mod test_http;
+
+pub use config::ConfigError;
+pub use health::{Health, HealthStatus};
+pub use logging::LogFormat;
+pub use runner::{run, run_until, Agent, AgentContext, RunError, TelemetryConfig};
+pub use secret::{KeySource, SecretError, SecretString};
+pub use storage::{Cursor, Schema, StorageError, Store};
+
+/// Re-exported so agents register metrics against the same `prometheus` version as the ops
+/// server encodes.
+pub use prometheus;
+/// Re-exported so agents share the runtime's cancellation type.
+pub use tokio_util::sync::CancellationToken;

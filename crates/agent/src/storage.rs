@@ -1,0 +1,363 @@
+//! Durable agent state in SQLite.
+//!
+//! One connection per store, behind a mutex. SQLite admits one writer at a time anyway, agent
+//! transactions are short, and a single connection makes "read cursor, act, write cursor" in
+//! one transaction trivially serial. Synchronous code calls [`Store::with`]; async code calls
+//! [`Store::call`], which runs the closure on tokio's blocking pool so a slow disk never stalls
+//! the runtime.
+//!
+//! Durability: WAL journal with `synchronous = FULL`, so a committed transaction survives
+//! `kill -9` and power loss; an agent that commits its cursor in the same transaction as the
+//! effect it records can never act twice on one event.
+
+use nxtp_primitives::Domain;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::{
+    borrow::Cow,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+
+/// How long a statement waits for another process's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A named, ordered list of migrations. Migration `i` (0-based) brings the schema to version
+/// `i + 1`; a released migration is never edited, only followed by new ones.
+#[derive(Clone, Copy, Debug)]
+pub struct Schema {
+    /// Unique per store, e.g. `updater`.
+    pub name: &'static str,
+    /// SQL batches, oldest first.
+    pub migrations: &'static [&'static str],
+}
+
+/// The runtime's own tables, applied to every store before the agent's schemas.
+const RUNTIME_SCHEMA: Schema = Schema {
+    name: "nxtp_agent",
+    migrations: &["CREATE TABLE cursors (
+        chain INTEGER NOT NULL,
+        stream TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (chain, stream)
+    ) STRICT;"],
+};
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// SQLite refused an operation.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database could not be opened.
+    #[error("cannot open database {}: {source}", path.display())]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// The database needs a journal mode this filesystem does not offer.
+    #[error("database {} cannot use WAL (journal mode is {mode})", path.display())]
+    NoWal {
+        /// The database file.
+        path: PathBuf,
+        /// The mode SQLite kept.
+        mode: String,
+    },
+    /// The database was written by a newer build: refuse rather than misread it.
+    #[error("schema {schema} is at version {found}, this build knows up to {known}")]
+    SchemaTooNew {
+        /// The schema's name.
+        schema: &'static str,
+        /// Version in the database.
+        found: usize,
+        /// Latest version this build has.
+        known: usize,
+    },
+    /// A blocking storage task panicked.
+    #[error("storage task panicked")]
+    Panicked,
+}
+
+/// A handle to one SQLite database; clones share the connection.
+#[derive(Clone, Debug)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates the runtime's tables and
+    /// then each of `schemas` to their latest version.
+    pub fn open(path: &Path, schemas: &[Schema]) -> Result<Self, StorageError> {
+        let open_error = |source| StorageError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_error)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+            .map_err(open_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StorageError::NoWal {
+                path: path.to_owned(),
+                mode,
+            });
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_error)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_error)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_versions (
+                schema TEXT PRIMARY KEY,
+                version INTEGER NOT NULL
+            ) STRICT;",
+        )?;
+        for schema in std::iter::once(&RUNTIME_SCHEMA).chain(schemas) {
+            migrate(&mut conn, schema)?;
+        }
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection, blocking the calling thread; from async code use
+    /// [`Store::call`].
+    pub fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, StorageError> {
+        // A closure that panicked mid-transaction had its `Transaction` rolled back during the
+        // unwind, so the connection is still consistent and the poison flag can be ignored.
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(f(&mut conn)?)
+    }
+
+    /// Runs `f` on the connection on tokio's blocking pool.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
+    ) -> Result<R, StorageError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.with(f))
+            .await
+            .map_err(|_| StorageError::Panicked)?
+    }
+}
+
+fn migrate(conn: &mut Connection, schema: &Schema) -> Result<(), StorageError> {
+    let found: usize = conn
+        .query_row(
+            "SELECT version FROM schema_versions WHERE schema = ?1",
+            [schema.name],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let known = schema.migrations.len();
+    if found > known {
+        return Err(StorageError::SchemaTooNew {
+            schema: schema.name,
+            found,
+            known,
+        });
+    }
+    for (index, sql) in schema.migrations.iter().enumerate().skip(found) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_versions (schema, version) VALUES (?1, ?2)
+             ON CONFLICT (schema) DO UPDATE SET version = excluded.version",
+            params![schema.name, index + 1],
+        )?;
+        tx.commit()?;
+        tracing::info!(
+            schema = schema.name,
+            version = index + 1,
+            "applied migration"
+        );
+    }
+    Ok(())
+}
+
+/// How far one stream of work has got on one chain, e.g. the last block whose `Dispatch`
+/// events the updater has handled. Read and write it inside the transaction that records the
+/// work, so the two cannot disagree after a crash.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Cursor {
+    /// The chain the stream reads.
+    pub chain: Domain,
+    /// The stream's name, unique per agent database.
+    pub stream: Cow<'static, str>,
+}
+
+impl Cursor {
+    /// The cursor for `stream` on `chain`.
+    pub fn new(chain: Domain, stream: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            chain,
+            stream: stream.into(),
+        }
+    }
+
+    /// The stored position, if any was ever saved.
+    pub fn get(&self, conn: &Connection) -> rusqlite::Result<Option<u64>> {
+        conn.query_row(
+            "SELECT position FROM cursors WHERE chain = ?1 AND stream = ?2",
+            params![self.chain.get(), self.stream],
+            |row| row.get(0),
+        )
+        .optional()
+    }
+
+    /// Saves `position`.
+    pub fn set(&self, conn: &Connection, position: u64) -> rusqlite::Result<()> {
+        conn.execute(
+            "INSERT INTO cursors (chain, stream, position) VALUES (?1, ?2, ?3)
+             ON CONFLICT (chain, stream) DO UPDATE SET position = excluded.position",
+            params![self.chain.get(), self.stream, position],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOTES: Schema = Schema {
+        name: "notes",
+        migrations: &[
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT;",
+            "ALTER TABLE notes ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;",
+        ],
+    };
+
+    fn temp_db() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("agent.sqlite");
+        (dir, path)
+    }
+
+    #[test]
+    fn cursors_and_data_survive_reopen() {
+        let (_dir, path) = temp_db();
+        let cursor = Cursor::new(Domain(1000), "dispatch");
+        {
+            let store = Store::open(&path, &[NOTES]).expect("opens");
+            store
+                .with(|conn| {
+                    let tx = conn.transaction()?;
+                    assert_eq!(cursor.get(&tx)?, None);
+                    tx.execute("INSERT INTO notes (text, seen) VALUES ('a', 1)", [])?;
+                    cursor.set(&tx, 41)?;
+                    cursor.set(&tx, 42)?;
+                    tx.commit()
+                })
+                .expect("writes");
+        }
+        let store = Store::open(&path, &[NOTES]).expect("reopens");
+        let (position, notes, other) = store
+            .with(|conn| {
+                let notes: i64 = conn.query_row("SELECT COUNT(*) FROM notes", [], |r| r.get(0))?;
+                let other = Cursor::new(Domain(2000), "dispatch").get(conn)?;
+                Ok((cursor.get(conn)?, notes, other))
+            })
+            .expect("reads");
+        assert_eq!(position, Some(42));
+        assert_eq!(notes, 1);
+        assert_eq!(other, None);
+    }
+
+    #[test]
+    fn uncommitted_work_does_not_move_the_cursor() {
+        let (_dir, path) = temp_db();
+        let store = Store::open(&path, &[]).expect("opens");
+        let cursor = Cursor::new(Domain(1), "blocks");
+        store.with(|conn| cursor.set(conn, 10)).expect("sets");
+        store
+            .with(|conn| {
+                let tx = conn.transaction()?;
+                cursor.set(&tx, 11)?;
+                tx.rollback()
+            })
+            .expect("rolls back");
+        assert_eq!(
+            store.with(|conn| cursor.get(conn)).expect("reads"),
+            Some(10)
+        );
+    }
+
+    #[test]
+    fn opens_in_wal_with_full_sync() {
+        let (_dir, path) = temp_db();
+        let store = Store::open(&path, &[]).expect("opens");
+        let (mode, sync): (String, i64) = store
+            .with(|conn| {
+                let mode = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+                let sync = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+                Ok((mode, sync))
+            })
+            .expect("reads pragmas");
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "2 is FULL");
+    }
+
+    #[test]
+    fn migrations_apply_once_and_in_order() {
+        let (_dir, path) = temp_db();
+        let first = Schema {
+            name: "notes",
+            migrations: &NOTES.migrations[..1],
+        };
+        Store::open(&path, &[first]).expect("first version");
+        // Reopening with one more migration applies only the new one; the ALTER would fail if
+        // the CREATE ran again.
+        let store = Store::open(&path, &[NOTES]).expect("upgrades");
+        Store::open(&path, &[NOTES]).expect("idempotent");
+        let version: i64 = store
+            .with(|conn| {
+                conn.query_row(
+                    "SELECT version FROM schema_versions WHERE schema = 'notes'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .expect("reads version");
+        assert_eq!(version, 2);
+
+        let err = Store::open(&path, &[first]).expect_err("downgrade refused");
+        assert!(matches!(
+            err,
+            StorageError::SchemaTooNew {
+                schema: "notes",
+                found: 2,
+                known: 1
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn async_calls_run_on_the_blocking_pool() {
+        let (_dir, path) = temp_db();
+        let store = Store::open(&path, &[]).expect("opens");
+        let cursor = Cursor::new(Domain(7), "logs");
+        let write = cursor.clone();
+        let largest = i64::MAX as u64;
+        store
+            .call(move |conn| {
+                // SQLite integers are signed 64-bit: beyond that is an error, never a wrap.
+                assert!(write.set(conn, largest + 1).is_err());
+                write.set(conn, largest)
+            })
+            .await
+            .expect("writes");
+        let read = store
+            .call(move |conn| cursor.get(conn))
+            .await
+            .expect("reads");
+        assert_eq!(read, Some(largest));
+    }
+}

@@ -1,0 +1,207 @@
+//! The deployment manifest: for every domain, its chain and the addresses of the nxtp contracts on it.
+//!
+//! The devnet writes one after deploying; agents, tests and the CLI read it. It is plain JSON so that
+//! people and other tools can read it too. On a local devnet it also carries the development keys
+//! (`dev_keys`); a production manifest leaves that out and agents take keys from their own config.
+
+use alloy::primitives::{Address, B256};
+use nxtp_primitives::Domain;
+use serde::{Deserialize, Serialize};
+use std::{collections::BTreeMap, path::Path};
+
+/// Everything deployed, by domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Seconds a Replica waits before a signed root becomes acceptable.
+    pub optimistic_seconds: u32,
+    /// Each domain's chain and contracts.
+    pub domains: BTreeMap<Domain, DomainDeployment>,
+    /// Development keys (local devnet only), by role.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dev_keys: BTreeMap<String, B256>,
+}
+
+/// One domain's chain and the contracts on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainDeployment {
+    /// The chain's EIP-155 id; agents refuse an RPC that reports another.
+    pub chain_id: u64,
+    /// JSON-RPC endpoint.
+    pub rpc_url: String,
+    /// First block that holds nxtp contracts: where indexers start.
+    pub deploy_block: u64,
+    /// The domain's `Home`.
+    pub home: Address,
+    /// The domain's `ConnectionManager`.
+    pub connection_manager: Address,
+    /// The `Replica` of each remote domain, deployed on this domain.
+    pub replicas: BTreeMap<Domain, Address>,
+    /// The updater key address signing this domain's Home roots.
+    pub updater: Address,
+    /// Other contracts by name (test recipients, later the liquidity layer and tokens).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contracts: BTreeMap<String, Address>,
+}
+
+/// Why a manifest could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The manifest's path.
+        path: String,
+        /// The I/O failure.
+        source: std::io::Error,
+    },
+    /// The file is not a valid manifest.
+    #[error("{path}: {source}")]
+    Format {
+        /// The manifest's path.
+        path: String,
+        /// Where and why the JSON does not fit.
+        source: serde_json::Error,
+    },
+    /// A domain's replicas name a domain that is not in the manifest, or itself.
+    #[error("domain {domain}: replica for {remote}, which is {why}")]
+    Inconsistent {
+        /// The domain whose replica map is wrong.
+        domain: Domain,
+        /// The remote domain named.
+        remote: Domain,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+}
+
+impl Manifest {
+    /// Reads and checks a manifest.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let manifest: Self =
+            serde_json::from_str(&text).map_err(|source| ManifestError::Format {
+                path: shown,
+                source,
+            })?;
+        manifest.check()?;
+        Ok(manifest)
+    }
+
+    /// Writes the manifest atomically (to a temporary file, then renamed), so a reader never sees half of it.
+    pub fn save(&self, path: &Path) -> Result<(), ManifestError> {
+        let shown = path.display().to_string();
+        let io = |source| ManifestError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let text = serde_json::to_string_pretty(self).map_err(|source| ManifestError::Format {
+            path: shown.clone(),
+            source,
+        })?;
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text).map_err(io)?;
+        std::fs::rename(&temporary, path).map_err(io)
+    }
+
+    /// The deployment on `domain`, if any.
+    pub fn domain(&self, domain: Domain) -> Option<&DomainDeployment> {
+        self.domains.get(&domain)
+    }
+
+    fn check(&self) -> Result<(), ManifestError> {
+        for (&domain, deployment) in &self.domains {
+            for &remote in deployment.replicas.keys() {
+                let why = if remote == domain {
+                    "this domain itself"
+                } else if !self.domains.contains_key(&remote) {
+                    "not in the manifest"
+                } else {
+                    continue;
+                };
+                return Err(ManifestError::Inconsistent {
+                    domain,
+                    remote,
+                    why,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Manifest {
+        let mut domains = BTreeMap::new();
+        for (id, other) in [(1000, 2000), (2000, 1000)] {
+            domains.insert(
+                Domain(id),
+                DomainDeployment {
+                    chain_id: u64::from(id),
+                    rpc_url: format!("http://127.0.0.1:{id}"),
+                    deploy_block: 1,
+                    home: Address::repeat_byte(1),
+                    connection_manager: Address::repeat_byte(2),
+                    replicas: BTreeMap::from([(Domain(other), Address::repeat_byte(3))]),
+                    updater: Address::repeat_byte(4),
+                    contracts: BTreeMap::new(),
+                },
+            );
+        }
+        Manifest {
+            optimistic_seconds: 5,
+            domains,
+            dev_keys: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("manifest.json");
+        let manifest = sample();
+        manifest.save(&path).expect("save");
+        assert_eq!(Manifest::load(&path).expect("load"), manifest);
+    }
+
+    #[test]
+    fn refuses_a_replica_of_an_unknown_domain() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("manifest.json");
+        let mut manifest = sample();
+        manifest
+            .domains
+            .get_mut(&Domain(1000))
+            .expect("domain")
+            .replicas
+            .insert(Domain(3000), Address::ZERO);
+        manifest.save(&path).expect("save");
+        let err = Manifest::load(&path).expect_err("inconsistent");
+        assert!(
+            err.to_string()
+                .contains("replica for 3000, which is not in the manifest"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reports_the_path_and_field_of_a_bad_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("manifest.json");
+        std::fs::write(&path, r#"{"optimistic_seconds": "five", "domains": {}}"#).expect("write");
+        let err = Manifest::load(&path).expect_err("bad type");
+        let text = err.to_string();
+        assert!(
+            text.contains("manifest.json") && text.contains("line 1"),
+            "{text}"
+        );
+    }
+}

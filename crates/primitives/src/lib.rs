@@ -1,0 +1,17 @@
+//! Protocol types and encodings shared by every nxtp agent, each matching its Solidity
+//! counterpart byte for byte: domains, messages and their Merkle tree, transfer ids, and the
+//! hashes that updaters, watchers, routers and sequencers sign.
+
+pub mod domain;
+pub mod merkle;
+pub mod message;
+pub mod signature;
+pub mod transfer;
+pub mod update;
+
+pub use domain::{address_to_bytes32, bytes32_to_address, Domain, NotAnAddress};
+pub use merkle::{branch_root, MerkleError, MerklePath, MerkleTree, MultiProof, Proof, TREE_DEPTH};
+pub use message::{Message, MessageBody, MessageError, MAX_MESSAGE_BODY_BYTES};
+pub use signature::{personal_digest, recover_personal, sign_personal, SignatureError};
+pub use transfer::{router_bid_hash, sequencer_hash, transfer_id, TransferInfo};
+pub use update::{home_domain_hash, update_hash, watcher_notice_hash};

@@ -1,0 +1,29 @@
+//! Test support shared by the nxtp crates' end-to-end tests.
+//!
+//! Chains are real anvil processes from the project's pinned Foundry (`node_modules/.bin/anvil`), bound to
+//! 127.0.0.1 on a free port and killed when the returned instance is dropped.
+
+use std::path::PathBuf;
+
+pub use alloy::node_bindings::{Anvil, AnvilInstance};
+
+/// Path of the pinned anvil binary, installed by `make setup`.
+pub fn anvil_path() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil");
+    assert!(
+        path.exists(),
+        "{} is missing: run `make setup` first",
+        path.display()
+    );
+    path
+}
+
+/// An anvil builder on the pinned binary, listening on 127.0.0.1 only.
+pub fn anvil() -> Anvil {
+    Anvil::at(anvil_path()).arg("--host").arg("127.0.0.1")
+}
+
+/// Spawns an anvil with the given chain id that mines a block for every transaction.
+pub fn spawn_anvil(chain_id: u64) -> AnvilInstance {
+    anvil().chain_id(chain_id).spawn()
+}
