@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ConnextBase} from "./ConnextBase.sol";
+import {AssetRegistry} from "./AssetRegistry.sol";
+import {RouterLiquidity} from "./RouterLiquidity.sol";
+import {ConnextAdmin} from "./ConnextAdmin.sol";
+import {IBridgeToken} from "../interfaces/IBridgeToken.sol";
+import {IMessageGateway, IMessageInbox} from "../interfaces/IMessageGateway.sol";
+import {IXReceiver} from "../interfaces/IXReceiver.sol";
+import {IConnext, TransferInfo, ExecuteArgs, TransferStatus} from "../interfaces/IConnext.sol";
+import {SignatureVerifier} from "../libraries/SignatureVerifier.sol";
+import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
+import {TransferMessage} from "./libraries/TransferMessage.sol";
+import {TransferRecord} from "./libraries/TransferRecord.sol";
+
+/// @title Connext
+/// @notice The liquidity layer on one domain. On the origin, `xcall` burns or escrows the asset and dispatches a
+///         reconcile message. On the destination, routers front the funds (`execute` with routers), the messaging
+///         layer later delivers the message (`handle`) and routers are credited; without routers the transfer waits
+///         for the message and is then executed from the bridged funds (`execute` without routers).
+contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
+    using TransferRecord for uint256;
+
+    /// @notice The liquidity fee a new deployment starts with, in basis points.
+    uint256 public constant DEFAULT_LIQUIDITY_FEE_BPS = 5;
+    /// @notice The gas each `xReceive` call gets in a new deployment.
+    uint256 public constant DEFAULT_XRECEIVE_GAS = 1_000_000;
+    /// @dev Gas kept back around the `xReceive` call so the callee surely gets its full limit.
+    uint256 private constant XRECEIVE_GAS_RESERVE = 10_000;
+    /// @dev The most return data kept from an `xReceive` call.
+    uint256 private constant MAX_RETURN_DATA = 256;
+
+    /// @param localDomain_ This domain.
+    /// @param owner_ Governance.
+    /// @param gateway_ The messaging gateway outbound messages go through (the `Home`).
+    /// @param inbox_ Who authenticates inbound messages (the connection manager).
+    /// @param relayerFeeVault_ The account that withdraws relayer fees.
+    constructor(
+        uint32 localDomain_,
+        address owner_,
+        address gateway_,
+        address inbox_,
+        address relayerFeeVault_
+    ) ConnextBase(localDomain_, owner_) {
+        _setGateway(gateway_);
+        _setInbox(inbox_);
+        _setRelayerFeeVault(relayerFeeVault_);
+        _setLiquidityFeeBps(DEFAULT_LIQUIDITY_FEE_BPS);
+        _setMaxRoutersPerTransfer(MAX_ROUTERS);
+        _setXReceiveGasLimit(DEFAULT_XRECEIVE_GAS);
+    }
+
+    // ================================================================== origin
+
+    /// @inheritdoc IConnext
+    function xcall(
+        uint32 destination,
+        address to,
+        address asset,
+        address delegate,
+        uint256 amount,
+        uint256 slippage,
+        bytes calldata callData,
+        uint256 relayerFeeInAsset
+    ) external payable returns (bytes32) {
+        TransferInfo memory params = _newTransfer(destination, to, delegate, amount, slippage, callData);
+        return _xcall(params, asset, relayerFeeInAsset);
+    }
+
+    /// @inheritdoc IConnext
+    function xcallIntoLocal(
+        uint32 destination,
+        address to,
+        address asset,
+        address delegate,
+        uint256 amount,
+        uint256 slippage,
+        bytes calldata callData,
+        uint256 relayerFeeInAsset
+    ) external payable returns (bytes32) {
+        TransferInfo memory params = _newTransfer(destination, to, delegate, amount, slippage, callData);
+        params.receiveLocal = true;
+        return _xcall(params, asset, relayerFeeInAsset);
+    }
+
+    /// @inheritdoc IConnext
+    /// @dev The origin keeps no record of its transfers, so any id is accepted: relayers count the
+    ///      `RelayerFeesIncreased` events of transfers they know. `asset` is ignored when `amountInAsset` is zero.
+    function bumpTransfer(bytes32 transferId, address asset, uint256 amountInAsset)
+        external
+        payable
+        nonReentrantXCall
+        whenNotPaused
+    {
+        if (msg.value == 0 && amountInAsset == 0) revert ZeroAmount();
+        if (amountInAsset != 0) {
+            Asset storage config = _assets[asset];
+            if (!config.approved) revert AssetNotApproved(asset);
+            relayerFees[asset] += amountInAsset;
+            _pull(asset, amountInAsset, config.canonicalDomain != LOCAL_DOMAIN);
+            emit RelayerFeesIncreased(transferId, asset, amountInAsset, msg.sender);
+        }
+        if (msg.value != 0) emit RelayerFeesIncreased(transferId, NATIVE, msg.value, msg.sender);
+    }
+
+    // ================================================================== destination
+
+    /// @inheritdoc IConnext
+    function execute(ExecuteArgs calldata args)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (bytes32 transferId)
+    {
+        TransferInfo calldata params = args.params;
+        if (params.destinationDomain != LOCAL_DOMAIN) revert WrongDestination(params.destinationDomain);
+        if (!approvedRelayers[msg.sender] && msg.sender != params.delegate) {
+            revert NotRelayerOrDelegate(msg.sender);
+        }
+        transferId = keccak256(abi.encode(params));
+
+        LocalAsset memory asset = _localAssetOf(params.canonicalDomain, params.canonicalId);
+        uint256 record = _transfers[transferId];
+        bool fast = args.routers.length != 0;
+        uint256 amountOut;
+        if (fast) {
+            if (record.status() != TransferStatus.None) {
+                revert InvalidTransferStatus(transferId, record.status());
+            }
+            (amountOut, record) = _front(args, transferId, asset.local, record);
+            _checkSlippage(params, record, amountOut, asset.decimals);
+            _transfers[transferId] = record;
+        } else {
+            if (record.status() != TransferStatus.Reconciled) {
+                revert InvalidTransferStatus(transferId, record.status());
+            }
+            _transfers[transferId] = record.withStatus(TransferStatus.Completed);
+            amountOut = params.bridgedAmt;
+        }
+
+        if (amountOut != 0) SafeTransferLib.safeTransfer(asset.local, params.to, amountOut);
+        emit Executed(transferId, params.to, asset.local, args.routers, amountOut, msg.sender);
+        if (params.callData.length != 0) _callXReceive(transferId, params, amountOut, asset.local, fast);
+    }
+
+    /// @notice Reconciles a transfer when the messaging layer delivers its origin's message: credits the routers that
+    ///         fronted it, or marks it Reconciled for the slow path; mints the representation or releases escrow.
+    /// @dev Only Only the enrolled messaging deliverer for `origin`, relaying a message from the enrolled
+    ///      remote `Connext`. Reverting leaves the message retryable in the messaging layer.
+    function handle(uint32 origin, uint32, bytes32 sender, bytes calldata body)
+        external
+        nonReentrant
+        whenNotPaused
+    {
+        if (!IMessageInbox(inbox).isInbound(msg.sender, origin)) {
+            revert NotMessagingLayer(msg.sender, origin);
+        }
+        bytes32 remote = remoteConnext[origin];
+        if (remote == bytes32(0) || sender != remote) revert UnknownSender(origin, sender);
+        if (body.length != TransferMessage.LENGTH) revert MalformedMessage(body.length);
+        (uint32 canonicalDomain, bytes32 canonicalId, uint256 amount, bytes32 transferId) =
+            TransferMessage.decode(body);
+
+        address local = _localAssetOf(canonicalDomain, canonicalId).local;
+        uint256 record = _transfers[transferId];
+        address[] memory routers;
+        if (record.status() == TransferStatus.Executed) {
+            routers = _creditRouters(record, local, amount);
+            _transfers[transferId] = record.withStatus(TransferStatus.Completed);
+        } else if (record.status() == TransferStatus.None) {
+            _transfers[transferId] = record.withStatus(TransferStatus.Reconciled);
+        } else {
+            revert InvalidTransferStatus(transferId, record.status());
+        }
+
+        if (amount != 0) {
+            if (canonicalDomain == LOCAL_DOMAIN) {
+                Asset storage config = _assets[local];
+                uint256 custodied = config.custodied;
+                if (custodied < amount) revert InsufficientEscrow(local, custodied, amount);
+                unchecked {
+                    config.custodied = uint128(custodied - amount);
+                }
+            } else {
+                IBridgeToken(local).mint(address(this), amount);
+            }
+        }
+        emit Reconciled(transferId, origin, local, routers, amount, msg.sender);
+    }
+
+    /// @inheritdoc IConnext
+    function forceUpdateSlippage(TransferInfo calldata params, uint256 slippage) external {
+        (bytes32 transferId, uint256 record) = _recoverable(params);
+        if (slippage > BPS) revert InvalidSlippage(slippage);
+        uint256 current = record.slippage(params.slippage);
+        if (slippage <= current) revert SlippageNotRaised(current, slippage);
+        _transfers[transferId] = record.withSlippage(slippage);
+        emit SlippageUpdated(transferId, slippage);
+    }
+
+    /// @inheritdoc IConnext
+    /// @dev Until adopted assets exist every delivery is in the local asset already; the override is recorded so
+    ///      the choice survives once swaps are added.
+    function forceReceiveLocal(TransferInfo calldata params) external {
+        (bytes32 transferId, uint256 record) = _recoverable(params);
+        _transfers[transferId] = record.withReceiveLocal();
+        emit ForceReceiveLocal(transferId);
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc IConnext
+    function localDomain() external view returns (uint32) {
+        return LOCAL_DOMAIN;
+    }
+
+    /// @inheritdoc IConnext
+    function transferStatus(bytes32 transferId) external view returns (TransferStatus) {
+        return _transfers[transferId].status();
+    }
+
+    /// @inheritdoc IConnext
+    function transferRouters(bytes32 transferId) external view returns (address[] memory routers) {
+        uint256 record = _transfers[transferId];
+        routers = new address[](record.routerCount());
+        for (uint256 i; i < routers.length; ++i) {
+            routers[i] = _routerByIndex[record.routerIndex(i)];
+        }
+    }
+
+    /// @notice The delegate's overrides of `transferId`.
+    /// @return receiveLocal Whether the delegate asked for the local asset.
+    /// @return slippageOverridden Whether the delegate raised the slippage tolerance.
+    /// @return slippage The raised tolerance (meaningful only if `slippageOverridden`).
+    function transferOverrides(bytes32 transferId)
+        external
+        view
+        returns (bool receiveLocal, bool slippageOverridden, uint256 slippage)
+    {
+        uint256 record = _transfers[transferId];
+        receiveLocal = record.receiveLocalOverride();
+        slippage = record.slippage(type(uint256).max);
+        slippageOverridden = slippage != type(uint256).max;
+        if (!slippageOverridden) slippage = 0;
+    }
+
+    // ================================================================== internals: origin
+
+    function _newTransfer(
+        uint32 destination,
+        address to,
+        address delegate,
+        uint256 amount,
+        uint256 slippage,
+        bytes calldata callData
+    ) private view returns (TransferInfo memory params) {
+        params.originDomain = LOCAL_DOMAIN;
+        params.destinationDomain = destination;
+        params.to = to;
+        params.delegate = delegate;
+        params.callData = callData;
+        params.slippage = slippage;
+        params.originSender = msg.sender;
+        params.bridgedAmt = amount;
+    }
+
+    function _xcall(TransferInfo memory params, address asset, uint256 feeInAsset)
+        private
+        nonReentrantXCall
+        whenNotPaused
+        returns (bytes32 transferId)
+    {
+        bytes32 remote = remoteConnext[params.destinationDomain];
+        if (remote == bytes32(0)) revert DestinationNotEnrolled(params.destinationDomain);
+        if (params.to == address(0)) revert ZeroRecipient();
+        if (params.slippage > BPS) revert InvalidSlippage(params.slippage);
+        uint256 amount = params.bridgedAmt;
+
+        // Effects: the asset's canonical identity, escrow and fee accounting, the nonce.
+        bool isRepresentation;
+        if (asset == address(0)) {
+            if (amount != 0) revert AssetNotApproved(address(0));
+            if (feeInAsset != 0) revert FeeWithoutAsset();
+        } else {
+            Asset storage config = _assets[asset];
+            if (!config.approved) revert AssetNotApproved(asset);
+            uint32 canonicalDomain = config.canonicalDomain;
+            params.canonicalDomain = canonicalDomain;
+            params.normalizedIn = amount * 10 ** (18 - config.decimals);
+            isRepresentation = canonicalDomain != LOCAL_DOMAIN;
+            if (isRepresentation) {
+                params.canonicalId = config.canonicalId;
+            } else {
+                params.canonicalId = bytes32(uint256(uint160(asset)));
+                uint256 custodied = config.custodied;
+                uint256 cap = config.cap;
+                if (custodied + amount > cap) revert CapExceeded(asset, custodied, amount, cap);
+                config.custodied = uint128(custodied + amount);
+            }
+            if (feeInAsset != 0) relayerFees[asset] += feeInAsset;
+        }
+        uint64 transferNonce = nonce;
+        nonce = transferNonce + 1;
+        params.nonce = transferNonce;
+        transferId = keccak256(abi.encode(params));
+
+        // Interactions: take the asset (burn a representation, escrow a canonical token), then dispatch.
+        if (isRepresentation) {
+            if (amount != 0) IBridgeToken(asset).burn(msg.sender, amount);
+            if (feeInAsset != 0) _pull(asset, feeInAsset, true);
+        } else if (asset != address(0)) {
+            _pull(asset, amount + feeInAsset, false);
+        }
+        (bytes32 leaf,) = IMessageGateway(gateway)
+            .dispatch(
+                params.destinationDomain,
+                remote,
+                TransferMessage.encode(params.canonicalDomain, params.canonicalId, amount, transferId)
+            );
+
+        emit XCalled(transferId, transferNonce, leaf, params, asset, amount, asset);
+        if (msg.value != 0) emit RelayerFeesIncreased(transferId, NATIVE, msg.value, msg.sender);
+        if (feeInAsset != 0) emit RelayerFeesIncreased(transferId, asset, feeInAsset, msg.sender);
+    }
+
+    // ================================================================== internals: destination
+
+    /// @dev The local asset of a canonical asset, or zero for a transfer without an asset. Reverts if the asset is not
+    ///      registered here, so a reconcile stays retryable until governance registers it.
+    function _localAssetOf(uint32 canonicalDomain, bytes32 canonicalId)
+        private
+        view
+        returns (LocalAsset memory asset)
+    {
+        if (canonicalId == bytes32(0)) return asset;
+        bytes32 key = _assetKey(canonicalDomain, canonicalId);
+        asset = _localAssets[key];
+        if (asset.local == address(0)) revert AssetNotRegistered(key);
+    }
+
+    /// @dev Verifies the sequencer's and routers' signatures and debits each router its share; returns the amount
+    ///      to deliver and the record of the executed transfer.
+    function _front(ExecuteArgs calldata args, bytes32 transferId, address local, uint256 record)
+        private
+        returns (uint256 toFront, uint256)
+    {
+        uint256 count = args.routers.length;
+        if (count > maxRoutersPerTransfer) revert TooManyRouters(count, maxRoutersPerTransfer);
+        if (args.routerSignatures.length != count) {
+            revert RouterSignatureCountMismatch(count, args.routerSignatures.length);
+        }
+        if (!approvedSequencers[args.sequencer]) revert SequencerNotApproved(args.sequencer);
+        _verify(args.sequencer, keccak256(abi.encode(transferId, args.routers)), args.sequencerSignature);
+
+        toFront = args.params.bridgedAmt * (BPS - liquidityFeeBps) / BPS;
+        uint256 share = toFront / count;
+        bytes32 bidHash = keccak256(abi.encode(transferId, count));
+        record = record.withStatus(TransferStatus.Executed).withRouterCount(count);
+        for (uint256 i; i < count; ++i) {
+            address router = args.routers[i];
+            for (uint256 j; j < i; ++j) {
+                if (args.routers[j] == router) revert DuplicateRouter(router);
+            }
+            Router storage config = _routers[router];
+            if (!config.approved) revert RouterNotApproved(router);
+            _verify(router, bidHash, args.routerSignatures[i]);
+            uint256 debit = i == count - 1 ? toFront - share * (count - 1) : share;
+            if (debit != 0) {
+                uint256 available = _liquidity[router][local];
+                if (available < debit) revert InsufficientLiquidity(router, local, available, debit);
+                unchecked {
+                    _liquidity[router][local] = available - debit;
+                }
+            }
+            record = record.withRouterIndex(i, config.index);
+        }
+        return (toFront, record);
+    }
+
+    /// @dev The recipient's minimum: `amountOut`, scaled to 18 decimals, must be at least `normalizedIn` less the
+    ///      (possibly raised) slippage tolerance.
+    function _checkSlippage(TransferInfo calldata params, uint256 record, uint256 amountOut, uint8 decimals)
+        private
+        pure
+    {
+        uint256 slippage = record.slippage(params.slippage);
+        uint256 minOut = slippage >= BPS ? 0 : params.normalizedIn * (BPS - slippage) / BPS;
+        uint256 out = amountOut * 10 ** (18 - decimals);
+        if (out < minOut) revert SlippageExceeded(out, minOut);
+    }
+
+    /// @dev Credits each router of an executed transfer its full share of `amount` (the last gets the dust).
+    function _creditRouters(uint256 record, address local, uint256 amount)
+        private
+        returns (address[] memory routers)
+    {
+        uint256 count = record.routerCount();
+        routers = new address[](count);
+        uint256 share = amount / count;
+        for (uint256 i; i < count; ++i) {
+            address router = _routerByIndex[record.routerIndex(i)];
+            routers[i] = router;
+            uint256 credit = i == count - 1 ? amount - share * (count - 1) : share;
+            if (credit != 0) _liquidity[router][local] += credit;
+        }
+    }
+
+    /// @dev Checks a recovery call: this destination, the delegate, a transfer not yet delivered.
+    function _recoverable(TransferInfo calldata params)
+        private
+        view
+        returns (bytes32 transferId, uint256 record)
+    {
+        if (params.destinationDomain != LOCAL_DOMAIN) revert WrongDestination(params.destinationDomain);
+        if (msg.sender != params.delegate) revert NotDelegate(msg.sender);
+        transferId = keccak256(abi.encode(params));
+        record = _transfers[transferId];
+        TransferStatus status = record.status();
+        if (status != TransferStatus.None && status != TransferStatus.Reconciled) {
+            revert InvalidTransferStatus(transferId, status);
+        }
+    }
+
+    /// @dev Calls `IXReceiver(to).xReceive` with exactly `xReceiveGasLimit` gas. On the fast path `originSender` is
+    ///      zero and a failure reverts the execute (bubbling the receiver's revert data); on the slow path the outcome
+    ///      is recorded and the funds stay with `to`.
+    function _callXReceive(
+        bytes32 transferId,
+        TransferInfo calldata params,
+        uint256 amount,
+        address local,
+        bool fast
+    ) private {
+        address to = params.to;
+        bytes memory data = abi.encodeCall(
+            IXReceiver.xReceive,
+            (
+                transferId,
+                amount,
+                local,
+                fast ? address(0) : params.originSender,
+                params.originDomain,
+                params.callData
+            )
+        );
+        bool success;
+        bytes memory returnData;
+        if (to.code.length == 0) {
+            if (fast) revert XReceiverNotContract(to);
+        } else {
+            uint256 gasLimit = xReceiveGasLimit;
+            // EIP-150 forwards at most 63/64 of what is left: insist on enough that the callee gets all of gasLimit,
+            // so a relayer cannot starve the call into a recorded failure.
+            uint256 needed = gasLimit + gasLimit / 63 + XRECEIVE_GAS_RESERVE;
+            if (gasleft() < needed) revert InsufficientGasForXReceive(gasleft(), needed);
+            assembly {
+                success := call(gasLimit, to, 0, add(data, 0x20), mload(data), 0, 0)
+                if and(iszero(success), fast) {
+                    returndatacopy(0, 0, returndatasize())
+                    revert(0, returndatasize())
+                }
+                let size := returndatasize()
+                if gt(size, MAX_RETURN_DATA) { size := MAX_RETURN_DATA }
+                returnData := mload(0x40)
+                mstore(returnData, size)
+                returndatacopy(add(returnData, 0x20), 0, size)
+                mstore(0x40, add(add(returnData, 0x20), and(add(size, 31), not(31))))
+            }
+        }
+        emit ExternalCalldataExecuted(transferId, success, returnData);
+    }
+
+    function _verify(address expected, bytes32 hash, bytes calldata signature) private pure {
+        address recovered = SignatureVerifier.recoverPersonal(hash, signature);
+        if (recovered != expected) revert WrongSigner(expected, recovered);
+    }
+}

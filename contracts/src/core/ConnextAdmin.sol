@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ConnextBase} from "./ConnextBase.sol";
+import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
+
+/// @title ConnextAdmin
+/// @notice Governance of `Connext`: sequencer and relayer allowlists, remote `Connext`s, the messaging adapter,
+///         fast-path parameters, and the relayer fee vault.
+abstract contract ConnextAdmin is ConnextBase {
+    /// @notice Approves or unapproves `sequencer`.
+    function setSequencerApproval(address sequencer, bool approved) external onlyOwner {
+        if (sequencer == address(0)) revert ZeroAddress();
+        approvedSequencers[sequencer] = approved;
+        emit SequencerApprovalUpdated(sequencer, approved);
+    }
+
+    /// @notice Approves or unapproves `relayer` for `execute`.
+    function setRelayerApproval(address relayer, bool approved) external onlyOwner {
+        if (relayer == address(0)) revert ZeroAddress();
+        approvedRelayers[relayer] = approved;
+        emit RelayerApprovalUpdated(relayer, approved);
+    }
+
+    /// @notice Enrolls the `Connext` of `domain` (left-padded), or unenrolls it with zero.
+    /// @dev Unenrolling stops new transfers to `domain` and leaves its inbound messages retryable until re-enrolled.
+    function setRemoteConnext(uint32 domain, bytes32 connext) external onlyOwner {
+        if (domain == 0 || domain == LOCAL_DOMAIN) revert ParameterOutOfRange(domain, 1, type(uint32).max);
+        remoteConnext[domain] = connext;
+        emit RemoteConnextUpdated(domain, connext);
+    }
+
+    /// @notice Sets the messaging gateway outbound messages are dispatched through.
+    function setGateway(address newGateway) external onlyOwner {
+        _setGateway(newGateway);
+    }
+
+    /// @notice Sets who authenticates inbound messages.
+    function setInbox(address newInbox) external onlyOwner {
+        _setInbox(newInbox);
+    }
+
+    /// @notice Sets the fast-path liquidity fee (at most `MAX_LIQUIDITY_FEE_BPS`).
+    function setLiquidityFeeBps(uint256 feeBps) external onlyOwner {
+        _setLiquidityFeeBps(feeBps);
+    }
+
+    /// @notice Sets how many routers may split one transfer (1 to `MAX_ROUTERS`).
+    function setMaxRoutersPerTransfer(uint256 maxRouters) external onlyOwner {
+        _setMaxRoutersPerTransfer(maxRouters);
+    }
+
+    /// @notice Sets the gas each `xReceive` call gets (`MIN_XRECEIVE_GAS` to `MAX_XRECEIVE_GAS`).
+    function setXReceiveGasLimit(uint256 gasLimit) external onlyOwner {
+        _setXReceiveGasLimit(gasLimit);
+    }
+
+    /// @notice Sets the account that withdraws relayer fees.
+    function setRelayerFeeVault(address vault) external onlyOwner {
+        _setRelayerFeeVault(vault);
+    }
+
+    /// @notice The vault withdraws `amount` of relayer fees in `asset` (`NATIVE` for the native token).
+    function withdrawRelayerFees(address asset, uint256 amount) external nonReentrant {
+        address vault = relayerFeeVault;
+        if (msg.sender != vault) revert NotRelayerFeeVault(msg.sender);
+        if (amount == 0) revert ZeroAmount();
+        if (asset == NATIVE) {
+            uint256 available = address(this).balance;
+            if (available < amount) revert InsufficientRelayerFees(asset, available, amount);
+            (bool ok,) = vault.call{value: amount}("");
+            if (!ok) revert NativeTransferFailed(vault);
+        } else {
+            uint256 available = relayerFees[asset];
+            if (available < amount) revert InsufficientRelayerFees(asset, available, amount);
+            unchecked {
+                relayerFees[asset] = available - amount;
+            }
+            SafeTransferLib.safeTransfer(asset, vault, amount);
+        }
+        emit RelayerFeesWithdrawn(vault, asset, amount);
+    }
+
+    function _setGateway(address newGateway) internal {
+        if (newGateway == address(0)) revert ZeroAddress();
+        emit GatewayUpdated(gateway, newGateway);
+        gateway = newGateway;
+    }
+
+    function _setInbox(address newInbox) internal {
+        if (newInbox == address(0)) revert ZeroAddress();
+        emit InboxUpdated(inbox, newInbox);
+        inbox = newInbox;
+    }
+
+    function _setLiquidityFeeBps(uint256 feeBps) internal {
+        if (feeBps > MAX_LIQUIDITY_FEE_BPS) revert ParameterOutOfRange(feeBps, 0, MAX_LIQUIDITY_FEE_BPS);
+        liquidityFeeBps = uint16(feeBps);
+        emit LiquidityFeeUpdated(feeBps);
+    }
+
+    function _setMaxRoutersPerTransfer(uint256 maxRouters) internal {
+        if (maxRouters == 0 || maxRouters > MAX_ROUTERS) {
+            revert ParameterOutOfRange(maxRouters, 1, MAX_ROUTERS);
+        }
+        maxRoutersPerTransfer = uint8(maxRouters);
+        emit MaxRoutersPerTransferUpdated(maxRouters);
+    }
+
+    function _setXReceiveGasLimit(uint256 gasLimit) internal {
+        if (gasLimit < MIN_XRECEIVE_GAS || gasLimit > MAX_XRECEIVE_GAS) {
+            revert ParameterOutOfRange(gasLimit, MIN_XRECEIVE_GAS, MAX_XRECEIVE_GAS);
+        }
+        xReceiveGasLimit = uint32(gasLimit);
+        emit XReceiveGasLimitUpdated(gasLimit);
+    }
+
+    function _setRelayerFeeVault(address vault) internal {
+        if (vault == address(0)) revert ZeroAddress();
+        emit RelayerFeeVaultUpdated(relayerFeeVault, vault);
+        relayerFeeVault = vault;
+    }
+}
