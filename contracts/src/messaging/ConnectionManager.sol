@@ -79,13 +79,15 @@ contract ConnectionManager is IMessageInbox, Ownable2Step {
     /// @notice Halts the Replica of `domain` on a permitted watcher's signed fraud notice.
     /// @param updater The updater key the watcher caught; must be the enrolled Replica's, so a notice
     ///        cannot be replayed against a Replica that already moved to a new key.
-    /// @param signature The watcher's EIP-191 signature over `MessagingHashes.watcherNoticeHash(domain, updater)`.
+    /// @param signature The watcher's EIP-191 signature over
+    ///        `MessagingHashes.watcherNoticeHash(domain, updater, replica)`, `replica` being the enrolled one.
     function unenrollReplicaByWatcher(uint32 domain, address updater, bytes calldata signature) external {
-        address watcher =
-            SignatureVerifier.recoverPersonal(MessagingHashes.watcherNoticeHash(domain, updater), signature);
-        if (!watcherPermission[watcher][domain]) revert NotPermittedWatcher(watcher, domain);
         address replica = domainToReplica[domain];
         if (replica == address(0)) revert NoReplicaForDomain(domain);
+        address watcher = SignatureVerifier.recoverPersonal(
+            MessagingHashes.watcherNoticeHash(domain, updater, replica), signature
+        );
+        if (!watcherPermission[watcher][domain]) revert NotPermittedWatcher(watcher, domain);
         if (Replica(replica).updater() != updater) revert NotReplicaUpdater(updater);
         _unenroll(domain, watcher);
     }

@@ -22,6 +22,12 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
         bool produced;
     }
 
+    /// @notice Share of a slashed bond, in basis points, that rewards the reporter; the rest is burned.
+    uint256 public constant REPORTER_SHARE_BPS = 5_000;
+    /// @notice How long a rotated updater stays slashable unless governance changes it: far beyond any
+    ///         optimistic window, so fraud it signed before rotation can still be proven.
+    uint256 public constant DEFAULT_BOND_LOCK_SECONDS = 7 days;
+
     /// @notice This Home's domain.
     uint32 public immutable localDomain;
 
@@ -43,6 +49,12 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
     mapping(address updater => uint256) public bonds;
     /// @notice Slashed bonds (wei) waiting to be claimed by the reporters of fraud.
     mapping(address reporter => uint256) public slashRewards;
+    /// @notice Until when a rotated updater's bond stays locked and its signatures slashable (unix seconds).
+    mapping(address formerUpdater => uint256) public bondLockedUntil;
+    /// @notice How long a rotated updater stays slashable; starts at `DEFAULT_BOND_LOCK_SECONDS`.
+    uint256 public bondLockSeconds = DEFAULT_BOND_LOCK_SECONDS;
+    /// @notice Slashed bond (wei) burned: locked here for good.
+    uint256 public burnedBonds;
 
     /// @notice A message was appended as leaf `leafIndex`.
     event Dispatch(
@@ -62,8 +74,12 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
     event ImproperUpdate(bytes32 oldRoot, bytes32 newRoot, bytes signature);
     /// @notice Fraud was proven by `reporter`; the Home is failed for good.
     event HomeFailed(address indexed reporter);
-    /// @notice `amount` of `updater`'s bond was moved to `reporter`.
-    event UpdaterSlashed(address indexed updater, address indexed reporter, uint256 amount);
+    /// @notice `updater`'s whole bond (`amount`) was slashed; `reward` of it went to `reporter`, the rest burned.
+    event UpdaterSlashed(address indexed updater, address indexed reporter, uint256 amount, uint256 reward);
+    /// @notice A rotated updater's bond is locked, and its signatures slashable, until `lockedUntil`.
+    event BondLockedUntil(address indexed formerUpdater, uint256 lockedUntil);
+    /// @notice How long rotated updaters stay slashable changed.
+    event BondLockSecondsChanged(uint256 bondLockSeconds);
     /// @notice `from` added `amount` to `updater`'s bond.
     event BondDeposited(address indexed updater, address indexed from, uint256 amount);
     /// @notice A former updater took back `amount` of its bond.
@@ -91,7 +107,7 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
     error UpdaterBondTooLow(uint256 bond, uint256 required);
     /// @notice The update is not improper: the Home produced `newRoot`.
     error NotImproper(bytes32 newRoot);
-    /// @notice The current updater's bond stays locked while it is the updater.
+    /// @notice The bond stays locked while its key is the updater and for `bondLockSeconds` after rotation.
     error BondLocked();
     /// @notice More was asked than is held.
     error InsufficientBalance(uint256 requested, uint256 available);
@@ -184,7 +200,7 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
         Checkpoint memory next = checkpoints[newRoot];
         if (!next.produced) {
             emit ImproperUpdate(oldRoot, newRoot, signature);
-            _fail(msg.sender);
+            _fail(msg.sender, updater);
             return;
         }
         bytes32 committed = committedRoot;
@@ -197,49 +213,61 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
         emit Update(localDomain, oldRoot, newRoot, signature);
     }
 
-    /// @notice Proves that the updater signed a root this Home never produced; fails the Home.
+    /// @notice Proves that the updater (or a recently rotated one) signed a root this Home never produced;
+    ///         fails the Home.
     function improperUpdate(bytes32 oldRoot, bytes32 newRoot, bytes calldata signature)
         external
         whenNotFailed
     {
-        _checkUpdaterSignature(oldRoot, newRoot, signature);
+        address signer = _updateSigner(oldRoot, newRoot, signature);
+        if (!_isAccountable(signer)) revert NotUpdaterSignature(signer);
         if (checkpoints[newRoot].produced) revert NotImproper(newRoot);
         emit ImproperUpdate(oldRoot, newRoot, signature);
-        _fail(msg.sender);
+        _fail(msg.sender, signer);
     }
 
-    /// @notice Proves that the updater signed two different roots over one old root; fails the Home.
+    /// @notice Proves that the updater (or a recently rotated one) signed two different roots over one old
+    ///         root; fails the Home.
     function doubleUpdate(
         bytes32 oldRoot,
         bytes32[2] calldata newRoots,
         bytes calldata signature0,
         bytes calldata signature1
     ) external whenNotFailed {
-        _checkDoubleUpdate(oldRoot, newRoots, signature0, signature1);
-        _fail(msg.sender);
+        address signer = _checkDoubleUpdate(oldRoot, newRoots, signature0, signature1);
+        _fail(msg.sender, signer);
     }
 
-    function _fail(address reporter) private {
+    /// @dev A rotated updater stays answerable for what it signed until its bond unlocks: Replicas may not have
+    ///      rotated yet and could still accept its signatures.
+    function _isAccountable(address signer) internal view override returns (bool) {
+        return signer == updater || block.timestamp < bondLockedUntil[signer];
+    }
+
+    /// @dev Fails the Home and slashes `culprit`: the reporter earns `REPORTER_SHARE_BPS` of the bond and the
+    ///      rest is burned, so an updater that reports its own fraud still loses.
+    function _fail(address reporter, address culprit) private {
         failed = true;
-        address slashed = updater;
-        uint256 amount = bonds[slashed];
-        bonds[slashed] = 0;
-        slashRewards[reporter] += amount;
-        emit UpdaterSlashed(slashed, reporter, amount);
+        uint256 amount = bonds[culprit];
+        bonds[culprit] = 0;
+        uint256 reward = amount * REPORTER_SHARE_BPS / 10_000;
+        slashRewards[reporter] += reward;
+        burnedBonds += amount - reward;
+        emit UpdaterSlashed(culprit, reporter, amount, reward);
         emit HomeFailed(reporter);
     }
 
     // ---------------------------------------------------------------- bonds
 
     /// @notice Adds the attached ether to `account`'s updater bond.
-    function depositBond(address account) external payable {
+    function depositBond(address account) external payable whenNotFailed {
         bonds[account] += msg.value;
         emit BondDeposited(account, msg.sender, msg.value);
     }
 
-    /// @notice A key that is no longer the updater takes back `amount` of its bond.
+    /// @notice A key that is no longer the updater takes back `amount` of its bond once its lock has passed.
     function withdrawBond(uint256 amount) external nonReentrant {
-        if (msg.sender == updater) revert BondLocked();
+        if (msg.sender == updater || block.timestamp < bondLockedUntil[msg.sender]) revert BondLocked();
         uint256 held = bonds[msg.sender];
         if (amount > held) revert InsufficientBalance(amount, held);
         bonds[msg.sender] = held - amount;
@@ -263,9 +291,19 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
 
     // ---------------------------------------------------------------- governance
 
-    /// @notice Rotates the updater key; the previous key's bond becomes withdrawable.
+    /// @notice Rotates the updater key; the previous key stays slashable, and its bond locked, for
+    ///         `bondLockSeconds`.
     function setUpdater(address newUpdater) external onlyOwner whenNotFailed {
+        uint256 lockedUntil = block.timestamp + bondLockSeconds;
+        bondLockedUntil[updater] = lockedUntil;
+        emit BondLockedUntil(updater, lockedUntil);
         _setUpdater(newUpdater);
+    }
+
+    /// @notice Sets how long a rotated updater stays slashable (and its bond locked).
+    function setBondLockSeconds(uint256 newBondLockSeconds) external onlyOwner {
+        bondLockSeconds = newBondLockSeconds;
+        emit BondLockSecondsChanged(newBondLockSeconds);
     }
 
     /// @notice Sets the bond an updater must hold.

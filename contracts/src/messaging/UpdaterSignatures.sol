@@ -31,27 +31,45 @@ abstract contract UpdaterSignatures {
         updater = newUpdater;
     }
 
-    /// @dev Reverts unless the updater signed the move from `oldRoot` to `newRoot` on `signedDomain()`.
+    /// @dev Whether `signer` answers for signed updates here: the current updater, or (on a Home) a recently
+    ///      rotated one whose bond is still locked.
+    function _isAccountable(address signer) internal view virtual returns (bool) {
+        return signer == updater;
+    }
+
+    /// @dev The key that signed the move from `oldRoot` to `newRoot` on `signedDomain()`.
+    function _updateSigner(bytes32 oldRoot, bytes32 newRoot, bytes calldata signature)
+        internal
+        view
+        returns (address)
+    {
+        return SignatureVerifier.recoverPersonal(
+            MessagingHashes.updateHash(signedDomain(), oldRoot, newRoot), signature
+        );
+    }
+
+    /// @dev Reverts unless the current updater signed the move from `oldRoot` to `newRoot`.
     function _checkUpdaterSignature(bytes32 oldRoot, bytes32 newRoot, bytes calldata signature)
         internal
         view
     {
-        address signer = SignatureVerifier.recoverPersonal(
-            MessagingHashes.updateHash(signedDomain(), oldRoot, newRoot), signature
-        );
+        address signer = _updateSigner(oldRoot, newRoot, signature);
         if (signer != updater) revert NotUpdaterSignature(signer);
     }
 
-    /// @dev Reverts unless the two signed updates are a genuine double update; emits the evidence.
+    /// @dev Reverts unless the two signed updates are a genuine double update by one accountable key; emits the
+    ///      evidence and returns that key.
     function _checkDoubleUpdate(
         bytes32 oldRoot,
         bytes32[2] calldata newRoots,
         bytes calldata signature0,
         bytes calldata signature1
-    ) internal {
+    ) internal returns (address signer) {
         if (newRoots[0] == newRoots[1]) revert NotConflicting();
-        _checkUpdaterSignature(oldRoot, newRoots[0], signature0);
-        _checkUpdaterSignature(oldRoot, newRoots[1], signature1);
+        signer = _updateSigner(oldRoot, newRoots[0], signature0);
+        if (!_isAccountable(signer)) revert NotUpdaterSignature(signer);
+        address other = _updateSigner(oldRoot, newRoots[1], signature1);
+        if (other != signer) revert NotUpdaterSignature(other);
         emit DoubleUpdate(oldRoot, newRoots, signature0, signature1);
     }
 }

@@ -74,27 +74,16 @@ contract ConnectionManagerTest is MessagingFixture {
         assertEq(s.pendingOwner, before.pendingOwner, "pendingOwner unchanged");
     }
 
-    function _notice(uint256 key, uint32 domain, address noticeUpdater) internal pure returns (bytes memory) {
-        return signPersonal(key, MessagingHashes.watcherNoticeHash(domain, noticeUpdater));
+    /// @dev A notice against whatever Replica is enrolled for `domain` now.
+    function _notice(uint256 key, uint32 domain, address noticeUpdater) internal view returns (bytes memory) {
+        return signPersonal(
+            key, MessagingHashes.watcherNoticeHash(domain, noticeUpdater, manager.domainToReplica(domain))
+        );
     }
 
     function _newReplica(uint32 local, uint32 remote, address boundManager) internal returns (Replica) {
         return
             new Replica(local, remote, updaterAddr, home.committedRoot(), WINDOW, 0, boundManager, governance);
-    }
-
-    /// @dev Independent recovery of an EIP-191 personal signature (plain ecrecover, no strictness).
-    function _recover(bytes32 hash, bytes memory signature) internal pure returns (address) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly {
-            r := mload(add(signature, 32))
-            s := mload(add(signature, 64))
-            v := byte(0, mload(add(signature, 96)))
-        }
-        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", hash));
-        return ecrecover(digest, v, r, s);
     }
 
     function _assertHalted(Replica target) internal view {
@@ -425,7 +414,9 @@ contract ConnectionManagerTest is MessagingFixture {
     function test_unenrollReplicaByWatcher_refusesNoticeSignedForAnotherDomain() public {
         // The watcher signed a notice about OTHER_DOMAIN; it does not recover to the watcher for ORIGIN.
         bytes memory notice = _notice(WATCHER_KEY, OTHER_DOMAIN, updaterAddr);
-        address recovered = _recover(MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr), notice);
+        address recovered = recoverPersonalLoose(
+            MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(replica)), notice
+        );
         assertTrue(recovered != watcherAddr, "recovers to someone else");
         ManagerState memory before = _snapshot();
         vm.expectRevert(
@@ -439,7 +430,9 @@ contract ConnectionManagerTest is MessagingFixture {
         // An updater's update signature is over a different preimage, so it is no notice from anyone permitted.
         bytes32 oldRoot = replica.committedRoot();
         bytes memory updateSig = signUpdate(WATCHER_KEY, ORIGIN, oldRoot, keccak256("x"));
-        address recovered = _recover(MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr), updateSig);
+        address recovered = recoverPersonalLoose(
+            MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(replica)), updateSig
+        );
         ManagerState memory before = _snapshot();
         vm.expectRevert(
             abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
@@ -459,13 +452,36 @@ contract ConnectionManagerTest is MessagingFixture {
     function test_unenrollReplicaByWatcher_refusesNoticeWithUpdaterSwapped() public {
         // A notice about one updater cannot be re-targeted by changing the `updater` argument.
         bytes memory notice = _notice(WATCHER_KEY, ORIGIN, strangerAddr);
-        address recovered = _recover(MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr), notice);
+        address recovered = recoverPersonalLoose(
+            MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(replica)), notice
+        );
         ManagerState memory before = _snapshot();
         vm.expectRevert(
             abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
         );
         manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
         _assertUnchanged(before);
+    }
+
+    function test_unenrollReplicaByWatcher_noticeCannotHaltAReplicaEnrolledLater() public {
+        bytes memory notice = _notice(WATCHER_KEY, ORIGIN, updaterAddr);
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        // Governance enrolls a fresh Replica for the same origin, keeping the same updater key.
+        Replica fresh = new Replica(
+            DESTINATION, ORIGIN, updaterAddr, home.committedRoot(), WINDOW, 0, address(manager), governance
+        );
+        vm.prank(governance);
+        manager.enrollReplica(address(fresh));
+
+        address recovered = recoverPersonalLoose(
+            MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(fresh)), notice
+        );
+        vm.expectRevert(
+            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
+        );
+        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
+        assertEq(uint256(fresh.state()), uint256(Replica.State.Active), "the replayed notice halts nothing");
+        assertTrue(manager.isInbound(address(fresh), ORIGIN), "still enrolled");
     }
 
     function test_unenrollReplicaByWatcher_oldNoticeUselessAfterUpdaterRotation() public {
@@ -486,7 +502,9 @@ contract ConnectionManagerTest is MessagingFixture {
     function test_unenrollReplicaByWatcher_refusesMalleableSignature() public {
         bytes memory twin = malleate(_notice(WATCHER_KEY, ORIGIN, updaterAddr));
         assertEq(
-            _recover(MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr), twin),
+            recoverPersonalLoose(
+                MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(replica)), twin
+            ),
             watcherAddr,
             "the twin recovers to the watcher under plain ecrecover"
         );

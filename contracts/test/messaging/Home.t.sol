@@ -190,20 +190,6 @@ contract HomeTest is MessagingFixture {
         home.update(oldRoot, newRoot, signUpdate(UPDATER_KEY, ORIGIN, oldRoot, newRoot));
     }
 
-    /// @dev Independent recovery of an EIP-191 personal signature (plain ecrecover, no strictness).
-    function _recover(bytes32 hash, bytes memory signature) internal pure returns (address) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly {
-            r := mload(add(signature, 32))
-            s := mload(add(signature, 64))
-            v := byte(0, mload(add(signature, 96)))
-        }
-        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", hash));
-        return ecrecover(digest, v, r, s);
-    }
-
     function _countLogs(Vm.Log[] memory logs, bytes32 topic0) internal view returns (uint256 n) {
         for (uint256 i = 0; i < logs.length; ++i) {
             if (logs[i].emitter == address(home) && logs[i].topics.length > 0 && logs[i].topics[0] == topic0) ++n;
@@ -568,7 +554,7 @@ contract HomeTest is MessagingFixture {
         bytes32 r0 = home.committedRoot();
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory signature = signUpdate(UPDATER_KEY, DESTINATION, r0, r1);
-        address recovered = _recover(MessagingHashes.updateHash(ORIGIN, r0, r1), signature);
+        address recovered = recoverPersonalLoose(MessagingHashes.updateHash(ORIGIN, r0, r1), signature);
         assertTrue(recovered != updaterAddr, "a signature for domain 2000 does not recover to the updater");
         HomeState memory before = _snapshot();
         vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
@@ -581,7 +567,7 @@ contract HomeTest is MessagingFixture {
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory twin = malleate(signUpdate(UPDATER_KEY, ORIGIN, r0, r1));
         assertEq(
-            _recover(MessagingHashes.updateHash(ORIGIN, r0, r1), twin),
+            recoverPersonalLoose(MessagingHashes.updateHash(ORIGIN, r0, r1), twin),
             updaterAddr,
             "the high-s twin still recovers to the updater under plain ecrecover"
         );
@@ -715,7 +701,7 @@ contract HomeTest is MessagingFixture {
         vm.expectEmit(true, true, true, true, address(home));
         emit Home.ImproperUpdate(r0, unproduced, signature);
         vm.expectEmit(true, true, true, true, address(home));
-        emit Home.UpdaterSlashed(updaterAddr, reporter, BOND);
+        emit Home.UpdaterSlashed(updaterAddr, reporter, BOND, BOND / 2);
         vm.expectEmit(true, true, true, true, address(home));
         emit Home.HomeFailed(reporter);
         vm.prank(reporter);
@@ -725,7 +711,7 @@ contract HomeTest is MessagingFixture {
         assertTrue(home.failed(), "home failed");
         assertEq(home.committedRoot(), r0, "committed root not moved");
         assertEq(home.bonds(updaterAddr), 0, "bond slashed");
-        assertEq(home.slashRewards(reporter), BOND, "bond credited to the caller");
+        assertEq(home.slashRewards(reporter), BOND / 2, "bond credited to the caller");
         assertEq(address(home).balance, homeBalance, "ether stays until claimed");
     }
 
@@ -736,7 +722,7 @@ contract HomeTest is MessagingFixture {
         vm.prank(reporter);
         home.update(oldRoot, newRoot, signature);
         assertTrue(home.failed(), "home failed");
-        assertEq(home.slashRewards(reporter), BOND, "reward");
+        assertEq(home.slashRewards(reporter), BOND / 2, "reward");
     }
 
     function test_update_unproducedRootFailsHomeEvenBelowRequiredBond() public {
@@ -748,7 +734,7 @@ contract HomeTest is MessagingFixture {
         vm.prank(reporter);
         home.update(r0, bogus, signature);
         assertTrue(home.failed(), "fraud is fraud whatever the bond");
-        assertEq(home.slashRewards(reporter), BOND, "the whole (insufficient) bond is slashed");
+        assertEq(home.slashRewards(reporter), BOND / 2, "the whole (insufficient) bond is slashed");
     }
 
     function test_update_unproducedRootWithBadSignatureStillReverts() public {
@@ -770,7 +756,7 @@ contract HomeTest is MessagingFixture {
         vm.expectEmit(true, true, true, true, address(home));
         emit Home.ImproperUpdate(r0, bogus, signature);
         vm.expectEmit(true, true, true, true, address(home));
-        emit Home.UpdaterSlashed(updaterAddr, reporter, BOND);
+        emit Home.UpdaterSlashed(updaterAddr, reporter, BOND, BOND / 2);
         vm.expectEmit(true, true, true, true, address(home));
         emit Home.HomeFailed(reporter);
         vm.prank(reporter);
@@ -778,7 +764,7 @@ contract HomeTest is MessagingFixture {
 
         assertTrue(home.failed(), "failed");
         assertEq(home.bonds(updaterAddr), 0, "bond slashed");
-        assertEq(home.slashRewards(reporter), BOND, "reporter credited");
+        assertEq(home.slashRewards(reporter), BOND / 2, "reporter credited");
         assertEq(home.committedRoot(), r0, "committed root unchanged");
         assertEq(address(home).balance, BOND, "ether still held");
     }
@@ -787,7 +773,7 @@ contract HomeTest is MessagingFixture {
         vm.prank(updaterAddr);
         home.depositBond{value: 2 ether}(updaterAddr);
         _failHome(reporter);
-        assertEq(home.slashRewards(reporter), 3 ether, "the whole bond, including top-ups");
+        assertEq(home.slashRewards(reporter), 1.5 ether, "half the whole bond, including top-ups");
     }
 
     function test_improperUpdate_refusesProducedRoot() public {
@@ -823,7 +809,8 @@ contract HomeTest is MessagingFixture {
         bytes memory byStranger = signUpdate(STRANGER_KEY, ORIGIN, r0, bogus);
         bytes memory otherDomain = signUpdate(UPDATER_KEY, DESTINATION, r0, bogus);
         bytes memory twin = malleate(signUpdate(UPDATER_KEY, ORIGIN, r0, bogus));
-        address otherDomainSigner = _recover(MessagingHashes.updateHash(ORIGIN, r0, bogus), otherDomain);
+        address otherDomainSigner =
+            recoverPersonalLoose(MessagingHashes.updateHash(ORIGIN, r0, bogus), otherDomain);
         HomeState memory before = _snapshot();
 
         vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
@@ -852,7 +839,7 @@ contract HomeTest is MessagingFixture {
         vm.expectEmit(true, true, true, true, address(home));
         emit UpdaterSignatures.DoubleUpdate(r0, roots, sig0, sig1);
         vm.expectEmit(true, true, true, true, address(home));
-        emit Home.UpdaterSlashed(updaterAddr, reporter, BOND);
+        emit Home.UpdaterSlashed(updaterAddr, reporter, BOND, BOND / 2);
         vm.expectEmit(true, true, true, true, address(home));
         emit Home.HomeFailed(reporter);
         vm.prank(reporter);
@@ -860,7 +847,7 @@ contract HomeTest is MessagingFixture {
 
         assertTrue(home.failed(), "failed");
         assertEq(home.bonds(updaterAddr), 0, "bond slashed");
-        assertEq(home.slashRewards(reporter), BOND, "reporter credited");
+        assertEq(home.slashRewards(reporter), BOND / 2, "reporter credited");
     }
 
     function test_doubleUpdate_worksFromCommittedRootAfterUpdate() public {
@@ -874,7 +861,7 @@ contract HomeTest is MessagingFixture {
         vm.prank(reporter);
         home.doubleUpdate(r0, roots, sig0, sig1);
         assertTrue(home.failed(), "failed");
-        assertEq(home.slashRewards(reporter), BOND, "reporter credited");
+        assertEq(home.slashRewards(reporter), BOND / 2, "reporter credited");
     }
 
     function test_doubleUpdate_refusesEqualRoots() public {
@@ -914,7 +901,7 @@ contract HomeTest is MessagingFixture {
         bytes32[2] memory roots = [a, b];
         bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, a);
         bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, otherOld, b);
-        address recovered = _recover(MessagingHashes.updateHash(ORIGIN, r0, b), sig1);
+        address recovered = recoverPersonalLoose(MessagingHashes.updateHash(ORIGIN, r0, b), sig1);
         HomeState memory before = _snapshot();
         vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
         home.doubleUpdate(r0, roots, sig0, sig1);
@@ -998,13 +985,15 @@ contract HomeTest is MessagingFixture {
         assertTrue(home.failed(), "failed");
 
         uint256 before = updaterAddr.balance;
+        vm.warp(block.timestamp + home.bondLockSeconds());
         vm.prank(updaterAddr);
         home.withdrawBond(BOND);
-        assertEq(updaterAddr.balance, before + BOND, "former updater withdrew");
+        assertEq(updaterAddr.balance, before + BOND, "former updater withdrew once its lock passed");
         vm.prank(reporter);
         home.claimSlashReward();
-        assertEq(reporter.balance, 1 ether, "reporter claimed the slashed bond");
-        assertEq(address(home).balance, 0, "home emptied");
+        assertEq(reporter.balance, 0.5 ether, "reporter claimed half the slashed bond");
+        assertEq(home.burnedBonds(), 0.5 ether, "the other half is burned");
+        assertEq(address(home).balance, 0.5 ether, "only the burned half stays");
     }
 
     // ------------------------------------------------------------ bonds
@@ -1045,6 +1034,7 @@ contract HomeTest is MessagingFixture {
     function test_withdrawBond_afterRotationMovesEther() public {
         vm.prank(governance);
         home.setUpdater(strangerAddr);
+        vm.warp(block.timestamp + home.bondLockSeconds());
         uint256 balance = updaterAddr.balance;
         uint256 homeBalance = address(home).balance;
 
@@ -1066,9 +1056,90 @@ contract HomeTest is MessagingFixture {
         home.withdrawBond(1);
     }
 
+    function test_withdrawBond_lockedForBondLockSecondsAfterRotation() public {
+        uint256 rotatedAt = block.timestamp;
+        vm.expectEmit(true, true, true, true, address(home));
+        emit Home.BondLockedUntil(updaterAddr, rotatedAt + 7 days);
+        vm.prank(governance);
+        home.setUpdater(strangerAddr);
+        assertEq(home.bondLockedUntil(updaterAddr), rotatedAt + 7 days, "locked for the default period");
+
+        vm.warp(rotatedAt + 7 days - 1);
+        vm.expectRevert(Home.BondLocked.selector);
+        vm.prank(updaterAddr);
+        home.withdrawBond(1);
+        assertEq(home.bonds(updaterAddr), BOND, "bond intact while locked");
+
+        vm.warp(rotatedAt + 7 days);
+        vm.prank(updaterAddr);
+        home.withdrawBond(BOND);
+        assertEq(home.bonds(updaterAddr), 0, "withdrawn once unlocked");
+    }
+
+    function test_rotatedUpdater_staysSlashableWhileLocked() public {
+        vm.prank(governance);
+        home.setUpdater(strangerAddr);
+        bytes32 r0 = home.committedRoot();
+        bytes32 bogus = keccak256("signed by the former updater");
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
+
+        vm.expectEmit(true, true, true, true, address(home));
+        emit Home.UpdaterSlashed(updaterAddr, reporter, BOND, BOND / 2);
+        vm.prank(reporter);
+        home.improperUpdate(r0, bogus, signature);
+        assertTrue(home.failed(), "fraud by a recently rotated key fails the Home");
+        assertEq(home.bonds(updaterAddr), 0, "the former updater's bond is slashed");
+        assertEq(home.slashRewards(reporter), BOND / 2, "reporter rewarded");
+    }
+
+    function test_rotatedUpdater_notSlashableAfterLock() public {
+        vm.prank(governance);
+        home.setUpdater(strangerAddr);
+        vm.warp(block.timestamp + home.bondLockSeconds());
+        bytes32 r0 = home.committedRoot();
+        bytes32 bogus = keccak256("signed long after rotation");
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
+        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, updaterAddr));
+        home.improperUpdate(r0, bogus, signature);
+        assertFalse(home.failed(), "not failed");
+    }
+
+    function test_selfReportedFraud_stillCostsHalfTheBond() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 bogus = keccak256("self-reported");
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
+        uint256 before = updaterAddr.balance;
+        vm.prank(updaterAddr);
+        home.improperUpdate(r0, bogus, signature);
+        vm.prank(updaterAddr);
+        home.claimSlashReward();
+        assertEq(updaterAddr.balance, before + BOND / 2, "the updater gets back only half");
+        assertEq(home.burnedBonds(), BOND / 2, "half burned");
+    }
+
+    function test_depositBond_refusedAfterFailure() public {
+        _failHome(reporter);
+        vm.deal(address(this), 1 ether);
+        vm.expectRevert(Home.HomeIsFailed.selector);
+        home.depositBond{value: 1 ether}(updaterAddr);
+    }
+
+    function test_setBondLockSeconds_ownerOnlyAndApplies() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, address(this)));
+        home.setBondLockSeconds(1 days);
+        vm.expectEmit(true, true, true, true, address(home));
+        emit Home.BondLockSecondsChanged(1 days);
+        vm.prank(governance);
+        home.setBondLockSeconds(1 days);
+        vm.prank(governance);
+        home.setUpdater(strangerAddr);
+        assertEq(home.bondLockedUntil(updaterAddr), block.timestamp + 1 days, "new lock period used");
+    }
+
     function test_withdrawBond_refusesMoreThanHeld() public {
         vm.prank(governance);
         home.setUpdater(strangerAddr);
+        vm.warp(block.timestamp + home.bondLockSeconds());
         HomeState memory before = _snapshot();
         uint256 held = home.bonds(updaterAddr);
         vm.expectRevert(abi.encodeWithSelector(Home.InsufficientBalance.selector, BOND + 1, BOND));
@@ -1133,11 +1204,11 @@ contract HomeTest is MessagingFixture {
         _failHome(reporter);
         uint256 homeBalance = address(home).balance;
         vm.expectEmit(true, true, true, true, address(home));
-        emit Home.SlashRewardClaimed(reporter, BOND);
+        emit Home.SlashRewardClaimed(reporter, BOND / 2);
         vm.prank(reporter);
         home.claimSlashReward();
-        assertEq(reporter.balance, BOND, "reporter paid");
-        assertEq(address(home).balance, homeBalance - BOND, "home paid out");
+        assertEq(reporter.balance, BOND / 2, "reporter paid");
+        assertEq(address(home).balance, homeBalance - BOND / 2, "home paid out");
         assertEq(home.slashRewards(reporter), 0, "reward cleared");
     }
 
@@ -1158,7 +1229,7 @@ contract HomeTest is MessagingFixture {
         vm.prank(reporter);
         home.claimSlashReward();
         _assertUnchanged(before);
-        assertEq(reporter.balance, BOND, "paid once");
+        assertEq(reporter.balance, BOND / 2, "paid once");
     }
 
     function test_claimSlashReward_etherRejectingReporterKeepsReward() public {
@@ -1166,11 +1237,11 @@ contract HomeTest is MessagingFixture {
         bytes32 r0 = home.committedRoot();
         bytes32 bogus = keccak256("bogus");
         account.reportImproper(r0, bogus, signUpdate(UPDATER_KEY, ORIGIN, r0, bogus));
-        assertEq(home.slashRewards(address(account)), BOND, "credited");
+        assertEq(home.slashRewards(address(account)), BOND / 2, "credited");
         uint256 homeBalance = address(home).balance;
         vm.expectRevert(Home.EtherTransferFailed.selector);
         account.claim();
-        assertEq(home.slashRewards(address(account)), BOND, "reward kept");
+        assertEq(home.slashRewards(address(account)), BOND / 2, "reward kept");
         assertEq(address(home).balance, homeBalance, "ether kept");
     }
 
@@ -1186,7 +1257,7 @@ contract HomeTest is MessagingFixture {
             abi.encodeWithSelector(ReentrancyGuard.Reentrancy.selector),
             "re-entry refused by the guard"
         );
-        assertEq(address(account).balance, BOND, "paid exactly once");
+        assertEq(address(account).balance, BOND / 2, "paid exactly once");
         assertEq(home.slashRewards(address(account)), 0, "reward cleared");
     }
 
@@ -1328,7 +1399,7 @@ contract HomeTest is MessagingFixture {
         assertTrue(home.failed(), "improper update proven while paused");
         vm.prank(reporter);
         home.claimSlashReward();
-        assertEq(reporter.balance, BOND, "claim works while paused");
+        assertEq(reporter.balance, BOND / 2, "claim works while paused");
     }
 
     function test_pause_doubleUpdateStillAccepted() public {
@@ -1502,7 +1573,7 @@ contract HomeTest is MessagingFixture {
         home.update(oldRoot, newRoot, signature);
         assertTrue(home.failed(), "failed");
         assertEq(home.committedRoot(), committed, "committed root unchanged");
-        assertEq(home.slashRewards(reporter), BOND, "reporter credited");
+        assertEq(home.slashRewards(reporter), BOND / 2, "reporter credited");
         assertEq(home.bonds(updaterAddr), 0, "bond slashed");
     }
 

@@ -42,6 +42,7 @@ contract TreeHarness {
 contract VectorsTest is TestBase {
     string internal constant PATH = "test/vectors/messaging.json";
     uint256 internal constant SIGNER_KEY = 0xA11CE;
+    address internal constant WATCHED_REPLICA = 0x3333333333333333333333333333333333333333;
 
     TreeHarness internal harness;
 
@@ -264,8 +265,10 @@ contract VectorsTest is TestBase {
                 vm.toString(signature),
                 '","watcherUpdater":"',
                 vm.toString(abi.encodePacked(signer)),
+                '","watcherReplica":"',
+                vm.toString(abi.encodePacked(WATCHED_REPLICA)),
                 '","watcherNoticeHash":"',
-                vm.toString(MessagingHashes.watcherNoticeHash(domain, signer)),
+                vm.toString(MessagingHashes.watcherNoticeHash(domain, signer, WATCHED_REPLICA)),
                 '"}'
             )
         );

@@ -58,15 +58,24 @@ abstract contract TestBase {
 
     /// @dev The same signature in its high-s twin form, which a strict verifier must refuse.
     function malleate(bytes memory signature) internal pure returns (bytes memory) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
+        (bytes32 r, bytes32 s, uint8 v) = splitSignature(signature);
+        return abi.encodePacked(r, bytes32(SECP256K1_N - uint256(s)), v == 27 ? uint8(28) : uint8(27));
+    }
+
+    /// @dev Recovery of an EIP-191 personal signature with plain `ecrecover` (no strictness), independent
+    ///      of the contracts' verifier: tells tests which address a foreign signature recovers to.
+    function recoverPersonalLoose(bytes32 hash, bytes memory signature) internal pure returns (address) {
+        (bytes32 r, bytes32 s, uint8 v) = splitSignature(signature);
+        return ecrecover(keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", hash)), v, r, s);
+    }
+
+    /// @dev The r, s and v of a 65-byte r || s || v signature.
+    function splitSignature(bytes memory signature) internal pure returns (bytes32 r, bytes32 s, uint8 v) {
         assembly {
             r := mload(add(signature, 32))
             s := mload(add(signature, 64))
             v := byte(0, mload(add(signature, 96)))
         }
-        return abi.encodePacked(r, bytes32(SECP256K1_N - uint256(s)), v == 27 ? uint8(28) : uint8(27));
     }
 
     function assertTrue(bool condition, string memory message) internal pure {

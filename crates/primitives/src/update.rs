@@ -26,13 +26,15 @@ pub fn update_hash(domain: Domain, old_root: B256, new_root: B256) -> B256 {
     keccak256(preimage)
 }
 
-/// `keccak256(abi.encodePacked(homeDomainHash(domain), uint32 domain, address updater))`: a
-/// watcher's notice that `updater` of `domain` signed fraud, which halts the Replicas trusting it.
-pub fn watcher_notice_hash(domain: Domain, updater: Address) -> B256 {
-    let mut preimage = [0u8; 56];
+/// `keccak256(abi.encodePacked(homeDomainHash(domain), uint32 domain, address updater, address replica))`:
+/// a watcher's notice that `updater` of `domain` signed fraud, which halts `replica` (one notice per
+/// Replica, so it cannot be replayed against a Replica enrolled later).
+pub fn watcher_notice_hash(domain: Domain, updater: Address, replica: Address) -> B256 {
+    let mut preimage = [0u8; 76];
     preimage[..32].copy_from_slice(home_domain_hash(domain).as_slice());
     preimage[32..36].copy_from_slice(&domain.get().to_be_bytes());
-    preimage[36..].copy_from_slice(updater.as_slice());
+    preimage[36..56].copy_from_slice(updater.as_slice());
+    preimage[56..].copy_from_slice(replica.as_slice());
     keccak256(preimage)
 }
 
@@ -59,12 +61,15 @@ mod tests {
     }
 
     #[test]
-    fn watcher_notice_hash_packs_domain_and_address() {
+    fn watcher_notice_hash_packs_domain_and_addresses() {
         let updater = address!("0x00112233445566778899aabbccddeeff00112233");
+        let replica = address!("0x33333333333333333333333333333333333333ff");
         let mut preimage = home_domain_hash(Domain(2000)).to_vec();
-        preimage.extend_from_slice(&hex!("000007d0" "00112233445566778899aabbccddeeff00112233"));
+        preimage.extend_from_slice(&hex!(
+            "000007d0" "00112233445566778899aabbccddeeff00112233" "33333333333333333333333333333333333333ff"
+        ));
         assert_eq!(
-            watcher_notice_hash(Domain(2000), updater),
+            watcher_notice_hash(Domain(2000), updater, replica),
             keccak256(preimage)
         );
     }

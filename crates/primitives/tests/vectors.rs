@@ -71,6 +71,7 @@ struct SigningVector {
     signer: String,
     signature: String,
     watcher_updater: String,
+    watcher_replica: String,
     watcher_notice_hash: String,
 }
 
@@ -258,7 +259,11 @@ fn signing_hashes_and_signature_match_solidity() {
         hex::<Address>("signing.signer", &v.signer)
     );
     assert_eq!(
-        watcher_notice_hash(domain, hex("signing.watcherUpdater", &v.watcher_updater)),
+        watcher_notice_hash(
+            domain,
+            hex("signing.watcherUpdater", &v.watcher_updater),
+            hex("signing.watcherReplica", &v.watcher_replica)
+        ),
         hex::<B256>("signing.watcherNoticeHash", &v.watcher_notice_hash)
     );
 }
