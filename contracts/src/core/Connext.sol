@@ -146,7 +146,7 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
 
     /// @notice Reconciles a transfer when the messaging layer delivers its origin's message: credits the routers that
     ///         fronted it, or marks it Reconciled for the slow path; mints the representation or releases escrow.
-    /// @dev Only Only the enrolled messaging deliverer for `origin`, relaying a message from the enrolled
+    /// @dev Only the enrolled messaging deliverer for `origin`, relaying a message from the enrolled
     ///      remote `Connext`. Reverting leaves the message retryable in the messaging layer.
     function handle(uint32 origin, uint32, bytes32 sender, bytes calldata body)
         external
