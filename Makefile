@@ -27,8 +27,11 @@ test: lint test-contracts test-rust
 test-contracts: setup
 	cd contracts && $(FORGE) test
 
-test-rust:
-	@if [ -f Cargo.toml ]; then cargo test --workspace --locked; fi
+# nextest runs each test in its own process (our end-to-end tests spawn chains and agents) and closes with
+# one summary line for the whole workspace; doc examples run first with cargo's own runner.
+test-rust: setup
+	cargo test --workspace --locked --doc
+	cargo nextest run --workspace --locked --no-tests=warn
 
 lint: setup
 	cd contracts && $(FORGE) fmt --check
@@ -37,6 +40,14 @@ lint: setup
 fmt: setup
 	cd contracts && $(FORGE) fmt
 	@if [ -f Cargo.toml ]; then cargo fmt --all; fi
+
+# Local chains, every contract deployed and wired, the agents supervised; Ctrl-C stops it all.
+# A debug build: on a small machine a release build of the alloy stack takes many minutes longer, and
+# the devnet's work is done by anvil, not by this binary. Options: make devnet DEVNET_ARGS="--chains 2".
+.PHONY: devnet
+DEVNET_ARGS ?=
+devnet: setup
+	cargo run --locked -p nxtp -- devnet $(DEVNET_ARGS)
 
 bench-gas: setup
 	python3 bench/gas.py
