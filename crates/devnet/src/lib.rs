@@ -1,0 +1,235 @@
+//! The local devnet: several anvil chains, every messaging contract deployed and wired across them, a
+//! deployment manifest that agents and tests read, and each agent run as its own supervised process.
+//!
+//! [`Devnet::start`] does it all; the pieces are public so tests can use them alone: [`Chains`] starts
+//! the anvils, [`deploy`] deploys onto any set of endpoints, [`Supervisor`] runs agent processes.
+
+pub mod accounts;
+pub mod chains;
+pub mod deploy;
+mod process;
+pub mod run_dir;
+pub mod summary;
+pub mod supervisor;
+
+pub use accounts::{AccountsError, DevAccounts, Role};
+pub use chains::{Chain, ChainError, Chains, ChainsConfig};
+pub use deploy::{deploy, DeployConfig, DeployError, Endpoint, RECORDING_RECIPIENT};
+pub use run_dir::{RunDir, RunDirError};
+pub use supervisor::{AgentFiles, AgentSpec, AgentStatus, Supervisor, SupervisorConfig};
+
+use nxtp_deployment::{Manifest, ManifestError};
+use nxtp_primitives::Domain;
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+/// Where the pinned anvil lives, relative to the repository root.
+pub const ANVIL_IN_REPO: &str = "node_modules/.bin/anvil";
+
+/// The manifest's file name in the run folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The pinned anvil: under `root` if given; else under the repository this crate was built from, if it
+/// is still there; else under the nearest ancestor of the current directory that has one. When none
+/// exists, the path where it was expected (so the error can say where to look).
+pub fn locate_anvil(root: Option<&Path>) -> PathBuf {
+    if let Some(root) = root {
+        return root.join(ANVIL_IN_REPO);
+    }
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut candidates = vec![built_from.join(ANVIL_IN_REPO)];
+    if let Ok(cwd) = std::env::current_dir() {
+        candidates.extend(cwd.ancestors().map(|dir| dir.join(ANVIL_IN_REPO)));
+    }
+    candidates
+        .iter()
+        .find(|path| path.is_file())
+        .unwrap_or(&candidates[0])
+        .clone()
+}
+
+/// The agents the devnet runs, as generated from the manifest.
+pub type AgentList = fn(&Manifest, &Path) -> Vec<AgentSpec>;
+
+/// The devnet's agents. Empty for now: each agent adds its spec here (subcommand and a config
+/// generated from the manifest and the run folder) once its `nxtp` subcommand exists.
+pub fn default_agents(_manifest: &Manifest, _run_dir: &Path) -> Vec<AgentSpec> {
+    Vec::new()
+}
+
+/// What to start.
+#[derive(Clone, Debug)]
+pub struct DevnetConfig {
+    /// The anvil binary.
+    pub anvil: PathBuf,
+    /// How many chains (domains 1000, 2000, …).
+    pub chains: usize,
+    /// Interval between blocks; zero mines each transaction at once.
+    pub block_time: Duration,
+    /// The Replicas' optimistic window.
+    pub optimistic_seconds: u32,
+    /// The run folder (created, or emptied if an earlier devnet used it).
+    pub run_dir: PathBuf,
+    /// The program agents run as (the `nxtp` binary).
+    pub agent_program: PathBuf,
+    /// Which agents to run.
+    pub agents: AgentList,
+    /// How long an agent or a chain has to exit after SIGTERM before it is killed.
+    pub grace: Duration,
+}
+
+impl DevnetConfig {
+    /// Three chains, one-second blocks, a 5-second window, the default agents.
+    pub fn new(anvil: PathBuf, run_dir: PathBuf, agent_program: PathBuf) -> Self {
+        Self {
+            anvil,
+            chains: 3,
+            block_time: Duration::from_secs(1),
+            optimistic_seconds: 5,
+            run_dir,
+            agent_program,
+            agents: default_agents,
+            grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the devnet could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DevnetError {
+    /// The run folder.
+    #[error("cannot use the run folder")]
+    RunDir(#[from] RunDirError),
+    /// The chains.
+    #[error("cannot start the chains")]
+    Chains(#[from] ChainError),
+    /// The accounts.
+    #[error("anvil's development accounts do not cover every role")]
+    Accounts(#[from] AccountsError),
+    /// The contracts.
+    #[error("cannot deploy the contracts")]
+    Deploy(#[from] DeployError),
+    /// The manifest.
+    #[error("cannot write the manifest")]
+    Manifest(#[from] ManifestError),
+    /// The agents.
+    #[error("cannot start the agents")]
+    Agents(#[from] supervisor::SupervisorError),
+}
+
+/// A running devnet. [`Devnet::stop`] stops it; dropping it kills the processes instead.
+#[derive(Debug)]
+pub struct Devnet {
+    manifest: Manifest,
+    manifest_path: PathBuf,
+    chain_logs: BTreeMap<Domain, PathBuf>,
+    supervisor: Supervisor,
+    chains: Chains,
+    grace: Duration,
+    // Last, so the folder stays locked until everything else is gone.
+    run_dir: RunDir,
+}
+
+impl Devnet {
+    /// Starts the chains, deploys, writes the manifest and starts the agents. Must be called within a
+    /// tokio runtime. On failure, whatever was started is stopped again.
+    pub async fn start(config: DevnetConfig) -> Result<Self, DevnetError> {
+        let run_dir = RunDir::prepare(&config.run_dir)?;
+        let mut chains_config = ChainsConfig::new(
+            config.anvil.clone(),
+            config.chains,
+            run_dir.path().to_owned(),
+        );
+        chains_config.block_time = config.block_time;
+        tracing::info!(chains = config.chains, block_time = ?config.block_time, "starting chains");
+        let chains = Chains::start(&chains_config).await?;
+        match Self::deploy_and_run(&config, &run_dir, &chains).await {
+            Ok((manifest, manifest_path, supervisor)) => Ok(Self {
+                chain_logs: chains
+                    .chains()
+                    .iter()
+                    .map(|chain| (chain.domain, chain.log.clone()))
+                    .collect(),
+                manifest,
+                manifest_path,
+                supervisor,
+                chains,
+                grace: config.grace,
+                run_dir,
+            }),
+            Err(err) => {
+                chains.stop(config.grace).await;
+                Err(err)
+            }
+        }
+    }
+
+    async fn deploy_and_run(
+        config: &DevnetConfig,
+        run_dir: &RunDir,
+        chains: &Chains,
+    ) -> Result<(Manifest, PathBuf, Supervisor), DevnetError> {
+        let accounts = DevAccounts::from_keys(chains.dev_keys())?;
+        let deploy_config = DeployConfig {
+            optimistic_seconds: config.optimistic_seconds,
+            ..DeployConfig::default()
+        };
+        tracing::info!("deploying contracts");
+        let manifest = deploy(&chains.endpoints(), &accounts, &deploy_config).await?;
+        let manifest_path = run_dir.path().join(MANIFEST_FILE);
+        manifest.save(&manifest_path)?;
+        let specs = (config.agents)(&manifest, run_dir.path());
+        let mut supervisor_config =
+            SupervisorConfig::new(config.agent_program.clone(), run_dir.path().to_owned());
+        supervisor_config.grace = config.grace;
+        let supervisor = Supervisor::start(specs, supervisor_config)?;
+        Ok((manifest, manifest_path, supervisor))
+    }
+
+    /// The deployment.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Where the manifest was written.
+    pub fn manifest_path(&self) -> &Path {
+        &self.manifest_path
+    }
+
+    /// The run folder (absolute).
+    pub fn run_dir(&self) -> &Path {
+        self.run_dir.path()
+    }
+
+    /// The chains.
+    pub fn chains(&self) -> &Chains {
+        &self.chains
+    }
+
+    /// The agents.
+    pub fn supervisor(&self) -> &Supervisor {
+        &self.supervisor
+    }
+
+    /// Where everything is, for people.
+    pub fn summary(&self) -> String {
+        summary::render(summary::SummaryInput {
+            manifest: &self.manifest,
+            manifest_path: &self.manifest_path,
+            run_dir: self.run_dir.path(),
+            chain_logs: &self.chain_logs,
+            agents: self.supervisor.agents(),
+        })
+    }
+
+    /// Stops the agents first (they may be mid-transaction against the chains), then the chains.
+    pub async fn stop(self) {
+        tracing::info!("stopping agents");
+        self.supervisor.shutdown().await;
+        tracing::info!("stopping chains");
+        self.chains.stop(self.grace).await;
+    }
+}

@@ -1,0 +1,155 @@
+//! What the devnet prints once it is up: where every chain, contract, key, log and file is.
+
+use crate::{accounts::Role, supervisor::AgentFiles};
+use alloy::signers::local::PrivateKeySigner;
+use nxtp_deployment::Manifest;
+use nxtp_primitives::Domain;
+use std::{collections::BTreeMap, fmt::Write, path::Path};
+
+/// Everything [`render`] needs.
+#[derive(Clone, Copy, Debug)]
+pub struct SummaryInput<'a> {
+    /// The deployment.
+    pub manifest: &'a Manifest,
+    /// Where it was written.
+    pub manifest_path: &'a Path,
+    /// The run folder.
+    pub run_dir: &'a Path,
+    /// Each chain's anvil log.
+    pub chain_logs: &'a BTreeMap<Domain, std::path::PathBuf>,
+    /// The supervised agents.
+    pub agents: &'a [AgentFiles],
+}
+
+/// The summary as text, one fact per line, addresses in full so they can be copied.
+pub fn render(input: SummaryInput<'_>) -> String {
+    let SummaryInput {
+        manifest,
+        manifest_path,
+        run_dir,
+        chain_logs,
+        agents,
+    } = input;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "nxtp devnet: {} chain(s), optimistic window {} s",
+        manifest.domains.len(),
+        manifest.optimistic_seconds
+    );
+    for (domain, deployment) in &manifest.domains {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "domain {domain}  chain id {}  {}",
+            deployment.chain_id, deployment.rpc_url
+        );
+        let mut row = |label: &str, value: &dyn std::fmt::Display| {
+            let _ = writeln!(out, "  {label:<22}{value}");
+        };
+        row("Home", &deployment.home);
+        row("ConnectionManager", &deployment.connection_manager);
+        for (remote, replica) in &deployment.replicas {
+            row(&format!("Replica of {remote}"), replica);
+        }
+        for (name, address) in &deployment.contracts {
+            row(name, address);
+        }
+        row("updater", &deployment.updater);
+        row("deployed from block", &deployment.deploy_block);
+        if let Some(log) = chain_logs.get(domain) {
+            row("anvil log", &log.display());
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "dev accounts (private keys are in the manifest):");
+    for role in Role::ALL {
+        if let Some(key) = manifest.dev_keys.get(role.name()) {
+            let address = PrivateKeySigner::from_bytes(key)
+                .map(|signer| signer.address().to_string())
+                .unwrap_or_else(|_| "(invalid key)".to_owned());
+            let _ = writeln!(out, "  {:<22}{address}", role.name());
+        }
+    }
+    let _ = writeln!(out);
+    if agents.is_empty() {
+        let _ = writeln!(
+            out,
+            "agents: none (no agent subcommand exists yet; the devnet will start them once they do)"
+        );
+    } else {
+        let _ = writeln!(out, "agents (supervised, restarted if they exit):");
+        for agent in agents {
+            let _ = writeln!(
+                out,
+                "  {:<22}log {}  config {}",
+                agent.name,
+                agent.log.display(),
+                agent.config.display()
+            );
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "run folder  {}", run_dir.display());
+    let _ = writeln!(out, "manifest    {}", manifest_path.display());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{Address, B256};
+    use nxtp_deployment::DomainDeployment;
+    use std::path::PathBuf;
+
+    #[test]
+    fn names_every_chain_contract_key_and_file() {
+        let deployment = DomainDeployment {
+            chain_id: 31337,
+            rpc_url: "http://127.0.0.1:4000".to_owned(),
+            deploy_block: 1,
+            home: Address::repeat_byte(0x11),
+            connection_manager: Address::repeat_byte(0x22),
+            replicas: BTreeMap::from([(Domain(2000), Address::repeat_byte(0x33))]),
+            updater: Address::repeat_byte(0x44),
+            contracts: BTreeMap::from([(
+                "RecordingRecipient".to_owned(),
+                Address::repeat_byte(0x55),
+            )]),
+        };
+        let manifest = Manifest {
+            optimistic_seconds: 5,
+            domains: BTreeMap::from([(Domain(1000), deployment)]),
+            dev_keys: BTreeMap::from([("updater".to_owned(), B256::with_last_byte(1))]),
+        };
+        let logs = BTreeMap::from([(Domain(1000), PathBuf::from("/run/anvil-1000.log"))]);
+        let agents = [AgentFiles {
+            name: "updater".to_owned(),
+            config: PathBuf::from("/run/updater.toml"),
+            log: PathBuf::from("/run/updater.log"),
+        }];
+        let text = render(SummaryInput {
+            manifest: &manifest,
+            manifest_path: Path::new("/run/manifest.json"),
+            run_dir: Path::new("/run"),
+            chain_logs: &logs,
+            agents: &agents,
+        });
+        for expected in [
+            "domain 1000  chain id 31337  http://127.0.0.1:4000",
+            &Address::repeat_byte(0x11).to_string(),
+            &format!("  {:<22}{}", "Replica of 2000", Address::repeat_byte(0x33)),
+            "RecordingRecipient",
+            "/run/anvil-1000.log",
+            // The address of private key 1.
+            "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf",
+            "log /run/updater.log  config /run/updater.toml",
+            "manifest    /run/manifest.json",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected:?} missing from:\n{text}"
+            );
+        }
+    }
+}
