@@ -33,7 +33,7 @@ pub fn chain_id_of(index: usize) -> u64 {
 /// What chains to start, and where.
 #[derive(Clone, Debug)]
 pub struct ChainsConfig {
-    /// The anvil binary (the pinned one is `node_modules/.bin/anvil`, see [`crate::locate_anvil`]).
+    /// The anvil binary (the pinned one, see [`crate::locate_anvil`]).
     pub anvil: PathBuf,
     /// How many chains.
     pub count: usize,

@@ -26,9 +26,6 @@ use std::{
     time::Duration,
 };
 
-/// Where the pinned anvil lives, relative to the repository root.
-pub const ANVIL_IN_REPO: &str = "node_modules/.bin/anvil";
-
 /// The manifest's file name in the run folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -37,12 +34,11 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// exists, the path where it was expected (so the error can say where to look).
 pub fn locate_anvil(root: Option<&Path>) -> PathBuf {
     if let Some(root) = root {
-        return root.join(ANVIL_IN_REPO);
+        return nxtp_toolchain::anvil_in(root);
     }
-    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut candidates = vec![built_from.join(ANVIL_IN_REPO)];
+    let mut candidates = vec![nxtp_toolchain::anvil_in(&nxtp_toolchain::build_root())];
     if let Ok(cwd) = std::env::current_dir() {
-        candidates.extend(cwd.ancestors().map(|dir| dir.join(ANVIL_IN_REPO)));
+        candidates.extend(cwd.ancestors().map(nxtp_toolchain::anvil_in));
     }
     candidates
         .iter()

@@ -1,6 +1,6 @@
 //! Test support shared by the nxtp crates' end-to-end tests.
 //!
-//! Chains are real anvil processes from the project's pinned Foundry (`node_modules/.bin/anvil`), bound to
+//! Chains are real anvil processes from the project's pinned Foundry (see `nxtp-toolchain`), bound to
 //! 127.0.0.1 on a free port and killed when the returned instance is dropped.
 
 use std::path::PathBuf;
