@@ -9,6 +9,7 @@ NPM_STAMP := node_modules/.nxtp-installed
 .PHONY: help setup test test-contracts test-rust lint fmt bench-gas vectors clean
 
 help:
+	@echo "make devnet     local chains with every contract deployed and the agents supervised (Ctrl-C stops)"
 	@echo "make test       run every test (installs the pinned toolchain first)"
 	@echo "make bench-gas  measure transaction gas on a local anvil -> bench/results/gas.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
