@@ -1,0 +1,33 @@
+//! Chain access every nxtp agent shares:
+//!
+//! - [`config`]: how an agent reaches a chain ([`ChainConfig`]);
+//! - [`provider`]: [`connect`] to it, checking the chain id;
+//! - [`indexer`]: follow contract logs at a confirmation depth, with a persistent cursor and
+//!   reorg detection ([`Indexer`]);
+//! - [`submitter`]: send transactions with persistent nonces, fee bumps and confirmation
+//!   tracking ([`Submitter`]);
+//! - [`metrics`]: their counters, for the agent's registry ([`ChainMetrics`]).
+//!
+//! Both the indexer and the submitter keep their state in the agent's SQLite store: open it
+//! with [`SCHEMAS`] among the agent's own schemas.
+
+pub mod config;
+pub mod indexer;
+pub mod metrics;
+pub mod provider;
+mod retry;
+pub mod submitter;
+
+pub use config::{ChainConfig, RedactedUrl};
+pub use indexer::{Batch, DeepReorg, Indexer, IndexerError};
+pub use metrics::ChainMetrics;
+pub use provider::{connect, connect_with_wallet, ConnectError};
+pub use submitter::{
+    FailureReason, FinalState, OperationId, OperationState, SubmitError, SubmitOptions, Submitter,
+    SubmitterConfig,
+};
+
+use nxtp_agent::storage::Schema;
+
+/// The tables of the indexer and the submitter, for [`Store::open`](nxtp_agent::Store::open).
+pub const SCHEMAS: [Schema; 2] = [indexer::SCHEMA, submitter::SCHEMA];

@@ -1,0 +1,541 @@
+//! The submitter's background task: one round over the operations in flight per poll
+//! interval (or as soon as one is submitted), moving each along its state machine.
+
+use super::{
+    fees,
+    operation::{
+        Attempt, Call, FailureReason, Fees, Inclusion, Operation, OperationId, OperationState,
+        Submission,
+    },
+    store::{self, now_ms},
+    Shared, SubmitterConfig,
+};
+use crate::{provider::without_url, retry::backoff};
+use alloy::{
+    eips::eip2718::Encodable2718,
+    network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
+    primitives::{Bytes, B256},
+    providers::{DynProvider, Provider},
+    rpc::types::TransactionRequest,
+    transports::TransportError,
+};
+use nxtp_agent::{storage::StorageError, CancellationToken};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
+use tokio::time::Instant;
+
+/// Why a round stopped early.
+#[derive(Debug, thiserror::Error)]
+enum RoundError {
+    /// An RPC call failed; the round is retried with backoff.
+    #[error("{method} failed: {source}")]
+    Rpc {
+        method: &'static str,
+        source: TransportError,
+    },
+    /// The database failed: fatal.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The nonce counter moved under the driver: another submitter for the same signer writes
+    /// to this store. Fatal, since continuing would hand out a nonce twice.
+    #[error("nonce {nonce} was taken by another submitter for this signer")]
+    NonceTaken { nonce: u64 },
+    /// The signer's nonce counter is missing, though start-up writes it: the store was
+    /// altered under the submitter. Fatal.
+    #[error("the signer's nonce counter is missing from the store")]
+    NoNonceCounter,
+    /// The wallet could not sign: fatal (a configuration problem).
+    #[error("cannot sign: {0}")]
+    Signing(String),
+}
+
+/// What simulating a call found, when it did not pass.
+enum Rejection {
+    Reverted(Bytes),
+    Rpc(TransportError),
+}
+
+/// A step waiting after failures: an unsent operation's simulation, or a broadcast.
+#[derive(Clone, Copy, Debug)]
+struct Retry {
+    failures: u32,
+    not_before: Instant,
+}
+
+pub(super) struct Driver {
+    shared: Arc<Shared>,
+    provider: DynProvider,
+    wallet: EthereumWallet,
+    chain_id: u64,
+    config: SubmitterConfig,
+    retries: HashMap<OperationId, Retry>,
+    /// The newest transaction of each submitted operation that the node is known to hold.
+    /// Empty after a restart, so every resumed operation is checked against the node once.
+    announced: HashMap<OperationId, B256>,
+    /// Operations whose fee bump the cap stopped, already warned about.
+    capped: HashSet<OperationId>,
+}
+
+impl Driver {
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        provider: DynProvider,
+        wallet: EthereumWallet,
+        chain_id: u64,
+        config: SubmitterConfig,
+    ) -> Self {
+        Self {
+            shared,
+            provider,
+            wallet,
+            chain_id,
+            config,
+            retries: HashMap::new(),
+            announced: HashMap::new(),
+            capped: HashSet::new(),
+        }
+    }
+
+    /// Runs rounds until `shutdown`, or until a fatal error, which it logs.
+    pub(super) async fn run(mut self, shutdown: CancellationToken) {
+        let _stopped = self.shared.stopped.clone().drop_guard();
+        let account = self.shared.account;
+        let mut failures = 0;
+        loop {
+            // A round dropped at any await is like a crash there, which every step survives:
+            // nothing takes effect on chain before it is persisted.
+            let outcome = tokio::select! {
+                () = shutdown.cancelled() => return,
+                outcome = self.round() => outcome,
+            };
+            let pause = match outcome {
+                Ok(()) => {
+                    failures = 0;
+                    self.config.poll_interval
+                }
+                Err(err @ RoundError::Rpc { .. }) => {
+                    failures += 1;
+                    let pause = backoff(self.config.retry_delay, failures);
+                    tracing::warn!(
+                        chain = %account.chain,
+                        signer = %account.signer,
+                        error = %err,
+                        retry_in = ?pause,
+                        "submitter round failed"
+                    );
+                    pause
+                }
+                Err(err) => {
+                    tracing::error!(
+                        chain = %account.chain,
+                        signer = %account.signer,
+                        error = %err,
+                        "submitter stopped"
+                    );
+                    return;
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = self.shared.wake.notified() => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn round(&mut self) -> Result<(), RoundError> {
+        let account = self.shared.account;
+        let operations = self
+            .shared
+            .store
+            .call(move |conn| store::unfinished(conn, account))
+            .await?;
+        if operations.is_empty() {
+            return Ok(());
+        }
+        let head = self
+            .provider
+            .get_block_number()
+            .await
+            .map_err(rpc("eth_blockNumber"))?;
+        for operation in &operations {
+            match &operation.state {
+                OperationState::Submitted(submission) => {
+                    self.track(operation.id, &operation.call, submission, head)
+                        .await?;
+                }
+                OperationState::Queued | OperationState::Simulated { .. } => {
+                    self.advance(operation).await?;
+                }
+                OperationState::Confirmed(_) | OperationState::Failed(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Simulates an unsent operation and, if it passes, sends it with the next nonce.
+    async fn advance(&mut self, operation: &Operation) -> Result<(), RoundError> {
+        if !self.due(operation.id) {
+            return Ok(());
+        }
+        let request = operation.call.request(self.shared.account.signer);
+        let gas_limit = match self.simulate(request).await {
+            Ok(gas_limit) => gas_limit,
+            Err(Rejection::Reverted(data)) if operation.retry_reverts => {
+                let failures = self.retry_later(operation.id);
+                tracing::debug!(
+                    id = %operation.id,
+                    %data,
+                    failures,
+                    "call reverts; simulating again later"
+                );
+                return Ok(());
+            }
+            Err(Rejection::Reverted(data)) => {
+                let reason = FailureReason::Reverted { data };
+                return self
+                    .finish(operation.id, OperationState::Failed(reason))
+                    .await;
+            }
+            Err(Rejection::Rpc(err)) => return self.rpc_failed(operation.id, err).await,
+        };
+        self.save(operation.id, OperationState::Simulated { gas_limit })
+            .await?;
+        let market = match self.market_fees().await {
+            Ok(market) => market,
+            Err(err) => return self.rpc_failed(operation.id, err).await,
+        };
+        let fees = fees::initial(market, self.config.max_fee_per_gas);
+
+        let account = self.shared.account;
+        let stored_nonce = self
+            .shared
+            .store
+            .call(move |conn| store::next_nonce(conn, account))
+            .await?;
+        let nonce = stored_nonce.ok_or(RoundError::NoNonceCounter)?;
+        let attempt = self.sign(&operation.call, nonce, gas_limit, fees).await?;
+        let submission = Submission {
+            nonce,
+            gas_limit,
+            attempts: vec![attempt.clone()],
+        };
+        let id = operation.id;
+        let taken = self
+            .shared
+            .store
+            .call(move |conn| store::take_nonce(conn, account, id, &submission))
+            .await?;
+        if !taken {
+            return Err(RoundError::NonceTaken { nonce });
+        }
+        self.shared.changed();
+        self.retries.remove(&id);
+        if let Some(metrics) = &self.config.metrics {
+            metrics.tx_sent(account.chain);
+        }
+        tracing::info!(
+            %id,
+            key = %operation.key,
+            nonce,
+            gas_limit,
+            hash = %attempt.hash,
+            "sending transaction"
+        );
+        self.broadcast(id, &attempt).await
+    }
+
+    /// Follows a sent operation: finishes it once a transaction is mined deep enough (or its
+    /// nonce went to another), bumps its fees when it lingers, and makes sure the node holds
+    /// its newest transaction.
+    async fn track(
+        &mut self,
+        id: OperationId,
+        call: &Call,
+        submission: &Submission,
+        head: u64,
+    ) -> Result<(), RoundError> {
+        let account = self.shared.account;
+        let safe = head.saturating_sub(self.config.confirmations);
+        // Read before the receipts: a nonce used by one of ours at `safe` then has a receipt.
+        let settled_nonce = self
+            .provider
+            .get_transaction_count(account.signer)
+            .number(safe)
+            .await
+            .map_err(rpc("eth_getTransactionCount"))?;
+        for hash in submission.hashes() {
+            let receipt = self
+                .provider
+                .get_transaction_receipt(hash)
+                .await
+                .map_err(rpc("eth_getTransactionReceipt"))?;
+            let Some(receipt) = receipt else { continue };
+            let (Some(block_number), Some(block_hash)) = (receipt.block_number, receipt.block_hash)
+            else {
+                continue;
+            };
+            if head.saturating_sub(block_number) < self.config.confirmations {
+                return Ok(());
+            }
+            let state = if receipt.status() {
+                OperationState::Confirmed(Inclusion {
+                    tx_hash: hash,
+                    block_number,
+                    block_hash,
+                    gas_used: receipt.gas_used,
+                })
+            } else {
+                OperationState::Failed(FailureReason::RevertedOnChain {
+                    tx_hash: hash,
+                    block_number,
+                })
+            };
+            return self.finish(id, state).await;
+        }
+        if settled_nonce > submission.nonce {
+            let reason = FailureReason::Dropped {
+                nonce: submission.nonce,
+            };
+            return self.finish(id, OperationState::Failed(reason)).await;
+        }
+
+        let Some(latest) = submission.latest() else {
+            return Ok(());
+        };
+        let waited = now_ms().saturating_sub(latest.signed_at_ms);
+        if u128::from(waited) >= self.config.bump_after.as_millis() {
+            if let Some(bumped) = self.bump(id, call, submission, latest).await? {
+                return self.broadcast(id, &bumped).await;
+            }
+        }
+        if self.announced.get(&id) != Some(&latest.hash) {
+            self.broadcast(id, latest).await?;
+        }
+        Ok(())
+    }
+
+    /// Signs and records a replacement of `latest` with higher fees; `None` if the fee cap
+    /// leaves no room.
+    async fn bump(
+        &mut self,
+        id: OperationId,
+        call: &Call,
+        submission: &Submission,
+        latest: &Attempt,
+    ) -> Result<Option<Attempt>, RoundError> {
+        let market = self.market_fees().await.map_err(|source| RoundError::Rpc {
+            method: "eth_feeHistory",
+            source,
+        })?;
+        let Some(fees) = fees::bumped(latest.fees, market, self.config.max_fee_per_gas) else {
+            if self.capped.insert(id) {
+                tracing::warn!(
+                    %id,
+                    nonce = submission.nonce,
+                    fees = ?latest.fees,
+                    "transaction lingers but the fee cap allows no bump"
+                );
+            }
+            return Ok(None);
+        };
+        let attempt = self
+            .sign(call, submission.nonce, submission.gas_limit, fees)
+            .await?;
+        let mut bumped = submission.clone();
+        bumped.attempts.push(attempt.clone());
+        self.save(id, OperationState::Submitted(bumped)).await?;
+        if let Some(metrics) = &self.config.metrics {
+            metrics.fee_bump(self.shared.account.chain);
+        }
+        tracing::info!(
+            %id,
+            nonce = submission.nonce,
+            from = ?latest.fees,
+            to = ?fees,
+            hash = %attempt.hash,
+            "bumping fees"
+        );
+        Ok(Some(attempt))
+    }
+
+    /// Hands `attempt` to the node unless it already holds it; a refusal is retried later
+    /// with backoff (an attempt that can never be accepted is replaced by the next bump).
+    async fn broadcast(&mut self, id: OperationId, attempt: &Attempt) -> Result<(), RoundError> {
+        if !self.due(id) {
+            return Ok(());
+        }
+        // Asking first avoids telling "already known" apart in each client's error wording.
+        let known = self
+            .provider
+            .get_transaction_by_hash(attempt.hash)
+            .await
+            .map_err(rpc("eth_getTransactionByHash"))?
+            .is_some();
+        if !known {
+            if let Err(err) = self.provider.send_raw_transaction(&attempt.raw).await {
+                let failures = self.retry_later(id);
+                tracing::warn!(
+                    %id,
+                    hash = %attempt.hash,
+                    error = %without_url(err),
+                    failures,
+                    "broadcast refused; retrying later"
+                );
+                return Ok(());
+            }
+        }
+        self.retries.remove(&id);
+        self.announced.insert(id, attempt.hash);
+        Ok(())
+    }
+
+    /// Runs the call (`eth_call`, then `eth_estimateGas`) and returns the gas limit to send it
+    /// with.
+    async fn simulate(&self, request: TransactionRequest) -> Result<u64, Rejection> {
+        self.provider
+            .call(request.clone())
+            .await
+            .map_err(rejection)?;
+        let estimate = self
+            .provider
+            .estimate_gas(request)
+            .await
+            .map_err(rejection)?;
+        let margin = 100u64.saturating_add(self.config.gas_margin_percent);
+        Ok(estimate.saturating_mul(margin) / 100)
+    }
+
+    async fn market_fees(&self) -> Result<Fees, TransportError> {
+        let estimate = self
+            .provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(without_url)?;
+        Ok(Fees {
+            max_fee_per_gas: estimate.max_fee_per_gas,
+            max_priority_fee_per_gas: estimate.max_priority_fee_per_gas,
+        })
+    }
+
+    async fn sign(
+        &self,
+        call: &Call,
+        nonce: u64,
+        gas_limit: u64,
+        fees: Fees,
+    ) -> Result<Attempt, RoundError> {
+        let request = call
+            .request(self.shared.account.signer)
+            .with_chain_id(self.chain_id)
+            .with_nonce(nonce)
+            .with_gas_limit(gas_limit)
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let envelope = request
+            .build(&self.wallet)
+            .await
+            .map_err(|err| RoundError::Signing(err.to_string()))?;
+        Ok(Attempt {
+            hash: *envelope.tx_hash(),
+            fees,
+            signed_at_ms: now_ms(),
+            raw: envelope.encoded_2718().into(),
+        })
+    }
+
+    /// Counts an RPC failure of an unsent operation; fails it once the attempts are spent.
+    async fn rpc_failed(&mut self, id: OperationId, err: TransportError) -> Result<(), RoundError> {
+        let failures = self.retry_later(id);
+        if failures < self.config.rpc_attempts {
+            tracing::warn!(
+                %id,
+                error = %err,
+                failures,
+                "RPC failed before sending; retrying later"
+            );
+            return Ok(());
+        }
+        let reason = FailureReason::Rpc {
+            attempts: failures,
+            message: err.to_string(),
+        };
+        self.finish(id, OperationState::Failed(reason)).await
+    }
+
+    async fn finish(&mut self, id: OperationId, state: OperationState) -> Result<(), RoundError> {
+        match &state {
+            OperationState::Confirmed(inclusion) => {
+                tracing::info!(
+                    %id,
+                    hash = %inclusion.tx_hash,
+                    block = inclusion.block_number,
+                    "operation confirmed"
+                );
+                if let Some(metrics) = &self.config.metrics {
+                    metrics.tx_confirmed(self.shared.account.chain);
+                }
+            }
+            OperationState::Failed(reason) => {
+                tracing::warn!(%id, %reason, "operation failed");
+                if let Some(metrics) = &self.config.metrics {
+                    metrics.tx_failed(self.shared.account.chain, reason.label());
+                }
+            }
+            _ => {}
+        }
+        self.save(id, state).await?;
+        self.retries.remove(&id);
+        self.announced.remove(&id);
+        self.capped.remove(&id);
+        Ok(())
+    }
+
+    async fn save(&self, id: OperationId, state: OperationState) -> Result<(), RoundError> {
+        self.shared
+            .store
+            .call(move |conn| store::set_state(conn, id, &state))
+            .await?;
+        self.shared.changed();
+        Ok(())
+    }
+
+    fn due(&self, id: OperationId) -> bool {
+        self.retries
+            .get(&id)
+            .is_none_or(|retry| Instant::now() >= retry.not_before)
+    }
+
+    /// Records one more failure of `id`'s next step and when to try again; returns the count.
+    fn retry_later(&mut self, id: OperationId) -> u32 {
+        let base = self.config.retry_delay;
+        let retry = self.retries.entry(id).or_insert(Retry {
+            failures: 0,
+            not_before: Instant::now(),
+        });
+        retry.failures = retry.failures.saturating_add(1);
+        retry.not_before = Instant::now() + backoff(base, retry.failures);
+        retry.failures
+    }
+}
+
+/// Whether a failed `eth_call` or `eth_estimateGas` means the call reverts.
+fn rejection(err: TransportError) -> Rejection {
+    // Nodes answer a revert with code 3 and the data, or (older ones, bare `revert()`) with an
+    // "execution reverted" message and no data.
+    if let Some(payload) = err.as_error_resp() {
+        if payload.code == 3 || payload.message.contains("revert") {
+            return Rejection::Reverted(payload.as_revert_data().unwrap_or_default());
+        }
+    }
+    Rejection::Rpc(without_url(err))
+}
+
+fn rpc(method: &'static str) -> impl FnOnce(TransportError) -> RoundError {
+    move |source| RoundError::Rpc {
+        method,
+        source: without_url(source),
+    }
+}

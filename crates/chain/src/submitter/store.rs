@@ -1,0 +1,239 @@
+//! The submitter's tables: operations (keyed by chain, signer and the caller's key) and each
+//! signer's next nonce. States are stored as JSON, beside the columns queries filter on.
+
+use super::operation::{Call, Operation, OperationId, OperationState, Submission};
+use alloy::primitives::Address;
+use nxtp_agent::storage::Schema;
+use nxtp_primitives::Domain;
+use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
+use serde::{de::DeserializeOwned, Serialize};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The submitter's tables; pass it to [`Store::open`](nxtp_agent::Store::open).
+pub const SCHEMA: Schema = Schema {
+    name: "nxtp_chain_submitter",
+    migrations: &["CREATE TABLE submitter_operations (
+            id INTEGER PRIMARY KEY,
+            chain INTEGER NOT NULL,
+            signer BLOB NOT NULL,
+            key TEXT NOT NULL,
+            call TEXT NOT NULL,
+            retry_reverts INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            finished INTEGER NOT NULL,
+            nonce INTEGER,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            UNIQUE (chain, signer, key)
+        ) STRICT;
+        CREATE INDEX submitter_unfinished ON submitter_operations (chain, signer, finished);
+        CREATE TABLE submitter_nonces (
+            chain INTEGER NOT NULL,
+            signer BLOB NOT NULL,
+            next INTEGER NOT NULL,
+            PRIMARY KEY (chain, signer)
+        ) STRICT;"],
+};
+
+/// Whose operations: one submitter per chain and signer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Account {
+    pub(crate) chain: Domain,
+    pub(crate) signer: Address,
+}
+
+/// What inserting an operation found.
+pub(crate) enum Inserted {
+    /// A new operation.
+    New(OperationId),
+    /// The key was already used for the same call.
+    Existing(OperationId),
+    /// The key was already used for a different call.
+    Conflict(OperationId),
+}
+
+const COLUMNS: &str = "id, key, call, retry_reverts, state";
+
+/// Inserts a queued operation under `key`, or finds the one already there.
+pub(crate) fn insert(
+    conn: &mut Connection,
+    account: Account,
+    key: &str,
+    call: &Call,
+    retry_reverts: bool,
+) -> rusqlite::Result<Inserted> {
+    let tx = conn.transaction()?;
+    let existing = tx
+        .query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM submitter_operations
+                 WHERE chain = ?1 AND signer = ?2 AND key = ?3"
+            ),
+            params![account.chain.get(), account.signer.as_slice(), key],
+            operation_from_row,
+        )
+        .optional()?;
+    let inserted = match existing {
+        Some(op) if op.call == *call && op.retry_reverts == retry_reverts => {
+            Inserted::Existing(op.id)
+        }
+        Some(op) => Inserted::Conflict(op.id),
+        None => {
+            let now = now_ms();
+            tx.execute(
+                "INSERT INTO submitter_operations
+                 (chain, signer, key, call, retry_reverts, state, finished, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
+                params![
+                    account.chain.get(),
+                    account.signer.as_slice(),
+                    key,
+                    to_json(call)?,
+                    retry_reverts,
+                    to_json(&OperationState::Queued)?,
+                    now,
+                ],
+            )?;
+            Inserted::New(OperationId(tx.last_insert_rowid()))
+        }
+    };
+    tx.commit()?;
+    Ok(inserted)
+}
+
+/// One of the account's operations, if it exists.
+pub(crate) fn load(
+    conn: &Connection,
+    account: Account,
+    id: OperationId,
+) -> rusqlite::Result<Option<Operation>> {
+    conn.query_row(
+        &format!(
+            "SELECT {COLUMNS} FROM submitter_operations
+             WHERE id = ?1 AND chain = ?2 AND signer = ?3"
+        ),
+        params![id.0, account.chain.get(), account.signer.as_slice()],
+        operation_from_row,
+    )
+    .optional()
+}
+
+/// The account's operations still in flight: those with a nonce first, by nonce, then the
+/// others in the order they were submitted.
+pub(crate) fn unfinished(conn: &Connection, account: Account) -> rusqlite::Result<Vec<Operation>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM submitter_operations
+         WHERE chain = ?1 AND signer = ?2 AND finished = 0
+         ORDER BY nonce IS NULL, nonce, id"
+    ))?;
+    let rows = statement.query_map(
+        params![account.chain.get(), account.signer.as_slice()],
+        operation_from_row,
+    )?;
+    rows.collect()
+}
+
+/// Moves operation `id` to `state`.
+pub(crate) fn set_state(
+    conn: &Connection,
+    id: OperationId,
+    state: &OperationState,
+) -> rusqlite::Result<()> {
+    let nonce = match state {
+        OperationState::Submitted(submission) => Some(submission.nonce),
+        _ => None,
+    };
+    conn.execute(
+        "UPDATE submitter_operations
+         SET state = ?2, finished = ?3, nonce = COALESCE(?4, nonce), updated_ms = ?5
+         WHERE id = ?1",
+        params![
+            id.0,
+            to_json(state)?,
+            state.final_state().is_some(),
+            nonce,
+            now_ms()
+        ],
+    )?;
+    Ok(())
+}
+
+/// The account's next unused nonce, as far as this store knows.
+pub(crate) fn next_nonce(conn: &Connection, account: Account) -> rusqlite::Result<Option<u64>> {
+    conn.query_row(
+        "SELECT next FROM submitter_nonces WHERE chain = ?1 AND signer = ?2",
+        params![account.chain.get(), account.signer.as_slice()],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+/// Sets the account's next unused nonce.
+pub(crate) fn set_next_nonce(
+    conn: &Connection,
+    account: Account,
+    next: u64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO submitter_nonces (chain, signer, next) VALUES (?1, ?2, ?3)
+         ON CONFLICT (chain, signer) DO UPDATE SET next = excluded.next",
+        params![account.chain.get(), account.signer.as_slice(), next],
+    )?;
+    Ok(())
+}
+
+/// Records operation `id`'s first transaction and takes its nonce, in one transaction.
+/// Returns `false`, changing nothing, if the nonce was no longer the account's next: another
+/// submitter for the same account wrote to this store.
+pub(crate) fn take_nonce(
+    conn: &mut Connection,
+    account: Account,
+    id: OperationId,
+    submission: &Submission,
+) -> rusqlite::Result<bool> {
+    let tx = conn.transaction()?;
+    let taken = tx.execute(
+        "UPDATE submitter_nonces SET next = ?3 + 1
+         WHERE chain = ?1 AND signer = ?2 AND next = ?3",
+        params![
+            account.chain.get(),
+            account.signer.as_slice(),
+            submission.nonce
+        ],
+    )?;
+    if taken != 1 {
+        return Ok(false);
+    }
+    set_state(&tx, id, &OperationState::Submitted(submission.clone()))?;
+    tx.commit()?;
+    Ok(true)
+}
+
+fn operation_from_row(row: &Row<'_>) -> rusqlite::Result<Operation> {
+    Ok(Operation {
+        id: OperationId(row.get(0)?),
+        key: row.get(1)?,
+        call: from_json(row, 2)?,
+        retry_reverts: row.get(3)?,
+        state: from_json(row, 4)?,
+    })
+}
+
+fn to_json(value: &impl Serialize) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|err| rusqlite::Error::ToSqlConversionFailure(err.into()))
+}
+
+fn from_json<T: DeserializeOwned>(row: &Row<'_>, column: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    serde_json::from_str(&text)
+        .map_err(|err| rusqlite::Error::FromSqlConversionFailure(column, Type::Text, err.into()))
+}
+
+/// Milliseconds since the Unix epoch; a clock before 1970 reads as 0.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
+}
