@@ -8,9 +8,11 @@ pub mod accounts;
 pub mod chains;
 pub mod deploy;
 mod process;
+pub mod processor_agent;
 pub mod run_dir;
 pub mod summary;
 pub mod supervisor;
+pub mod watcher_agent;
 
 pub use accounts::{AccountsError, DevAccounts, Role};
 pub use chains::{Chain, ChainError, Chains, ChainsConfig};

@@ -1,0 +1,55 @@
+//! The devnet's processor: one process delivering messages on every domain, its config generated
+//! from the manifest (see `nxtp_processor::config` for the format).
+
+use crate::AgentSpec;
+use nxtp_deployment::Manifest;
+use std::{fmt::Write, path::Path};
+
+/// The agent's name: the stem of its config, log and database files in the run folder.
+pub const NAME: &str = "processor";
+
+/// The processor's config for the devnet in `manifest`, its database in `run_dir`; `None` when
+/// the manifest carries no development key for the processor.
+pub fn config_toml(manifest: &Manifest, run_dir: &Path) -> Option<String> {
+    let key = manifest.dev_keys.get("processor")?;
+    let database = run_dir.join(format!("{NAME}.sqlite"));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "database = {}",
+        toml_string(&database.display().to_string())
+    );
+    let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
+    let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
+    for (domain, deployment) in &manifest.domains {
+        let _ = writeln!(out, "\n[domains.{domain}]");
+        let _ = writeln!(out, "home = \"{}\"", deployment.home);
+        let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
+        let replicas: Vec<String> = deployment
+            .replicas
+            .iter()
+            .map(|(origin, replica)| format!("{origin} = \"{replica}\""))
+            .collect();
+        let _ = writeln!(out, "replicas = {{ {} }}", replicas.join(", "));
+        let _ = writeln!(out, "[domains.{domain}.chain]");
+        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
+        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
+        let _ = writeln!(out, "confirmations = 1");
+        let _ = writeln!(out, "poll_interval_ms = 200");
+    }
+    Some(out)
+}
+
+/// The processor's agent spec, if the manifest carries its key.
+pub fn spec(manifest: &Manifest, run_dir: &Path) -> Option<AgentSpec> {
+    config_toml(manifest, run_dir).map(|config_toml| AgentSpec {
+        name: NAME.to_owned(),
+        subcommand: "processor".to_owned(),
+        config_toml,
+    })
+}
+
+/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
+fn toml_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}

@@ -1,0 +1,768 @@
+//! Serves one destination: follows its Replicas (accepted roots and delivery outcomes), and as
+//! soon as a root is acceptable, proves and delivers the messages under it in batches; retries
+//! deliveries whose recipient reverted; sees each transaction through (see [`crate::operation`]).
+
+use crate::{
+    config::RetryPolicy,
+    error::{contract_error, transport_error, ProcessorError},
+    liveness::Liveness,
+    metrics::ProcessorMetrics,
+    operation::{DeliveryStatus, OpKind, OpRecord, OpState, Waiting},
+    origin::{backoff, SharedTree},
+    store::{self, Due, EventPosition, NewOp},
+};
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, Bytes, B256, U256},
+    providers::{DynProvider, Provider},
+    rpc::types::{Log, TransactionRequest},
+    sol_types::{SolCall, SolEvent, SolInterface},
+};
+use nxtp_agent::{CancellationToken, Store};
+use nxtp_bindings::Replica;
+use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, Submitter};
+use nxtp_primitives::Domain;
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, PoisonError},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::Notify;
+
+/// At most this many batches are prepared per origin in one step, so one huge backlog cannot
+/// starve the other origins of a destination.
+const MAX_BATCHES_PER_STEP: usize = 8;
+
+/// One origin as seen from the destination.
+pub(crate) struct OriginLink {
+    /// Its Replica on the destination.
+    pub(crate) replica: Address,
+    /// Its tree.
+    pub(crate) tree: SharedTree,
+}
+
+/// A step that could not finish: RPC failures are retried on the next step, the rest stop the
+/// processor.
+#[derive(Debug)]
+enum StepError {
+    Rpc { what: &'static str, message: String },
+    Fatal(ProcessorError),
+}
+
+impl From<ProcessorError> for StepError {
+    fn from(err: ProcessorError) -> Self {
+        Self::Fatal(err)
+    }
+}
+
+impl From<nxtp_agent::StorageError> for StepError {
+    fn from(err: nxtp_agent::StorageError) -> Self {
+        Self::Fatal(err.into())
+    }
+}
+
+/// A Replica event, decoded, with what applying it needs.
+enum ReplicaEvent {
+    Update {
+        origin: Domain,
+        root: B256,
+        confirm_at: u64,
+    },
+    Processed {
+        origin: Domain,
+        index: u32,
+        leaf: B256,
+        at: EventPosition,
+    },
+    Failed {
+        origin: Domain,
+        index: u32,
+        leaf: B256,
+        at: EventPosition,
+        reason: Bytes,
+    },
+}
+
+/// The task serving one destination.
+pub(crate) struct DestinationTask {
+    pub(crate) destination: Domain,
+    pub(crate) provider: DynProvider,
+    /// Follows every Replica of the destination (one stream).
+    pub(crate) indexer: Indexer,
+    pub(crate) store: Store,
+    pub(crate) submitter: Submitter,
+    pub(crate) origins: BTreeMap<Domain, OriginLink>,
+    pub(crate) batch_size: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) metrics: ProcessorMetrics,
+    pub(crate) liveness: Liveness,
+    /// Woken by origin tasks when they record leaves or roots.
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) poll_interval: Duration,
+    /// Why each origin's messages wait, as last logged (logged again only when it changes).
+    pub(crate) waiting: HashMap<Domain, Waiting>,
+}
+
+impl DestinationTask {
+    /// Records each Replica's committed root (set at deployment without an `Update` event), so
+    /// messages under it can be delivered too.
+    pub(crate) async fn seed_roots(&self) -> Result<(), ProcessorError> {
+        for (&origin, link) in &self.origins {
+            let replica = Replica::new(link.replica, &self.provider);
+            let read = |what: &'static str| {
+                let domain = self.destination;
+                move |err| ProcessorError::Rpc {
+                    domain,
+                    what,
+                    message: contract_error(err),
+                }
+            };
+            let root = replica
+                .committedRoot()
+                .call()
+                .await
+                .map_err(read("Replica.committedRoot"))?;
+            let confirm_at = replica
+                .confirmAt(root)
+                .call()
+                .await
+                .map_err(read("Replica.confirmAt"))?;
+            let Ok(confirm_at) = u64::try_from(confirm_at) else {
+                continue;
+            };
+            let destination = self.destination;
+            self.store
+                .call(move |conn| store::record_root(conn, destination, origin, root, confirm_at))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Serves the destination until `shutdown`.
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), ProcessorError> {
+        let events_stream = format!("replicas on {}", self.destination);
+        let step_stream = format!("deliveries on {}", self.destination);
+        let mut failures = 0u32;
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            let mut progressed = false;
+            let mut failed = false;
+            match self.indexer.poll().await {
+                Ok(Some(batch)) => match self.handle_events(batch).await {
+                    Ok(()) => {
+                        progressed = true;
+                        self.liveness.ok(&events_stream);
+                    }
+                    Err(StepError::Rpc { what, message }) => {
+                        failed = true;
+                        tracing::warn!(destination = %self.destination, what, %message, "cannot read a Replica event's details");
+                        self.liveness
+                            .failing(&events_stream, format!("{what}: {message}"));
+                    }
+                    Err(StepError::Fatal(err)) => return Err(err),
+                },
+                Ok(None) => self.liveness.ok(&events_stream),
+                Err(err) if err.is_transient() => {
+                    failed = true;
+                    tracing::warn!(destination = %self.destination, error = %err, "cannot read the Replicas");
+                    self.liveness.failing(&events_stream, &err);
+                }
+                Err(err) => return Err(err.into()),
+            }
+            match self.step().await {
+                Ok(()) => self.liveness.ok(&step_stream),
+                Err(StepError::Rpc { what, message }) => {
+                    failed = true;
+                    tracing::warn!(destination = %self.destination, what, %message, "delivery step failed");
+                    self.liveness
+                        .failing(&step_stream, format!("{what}: {message}"));
+                }
+                Err(StepError::Fatal(err)) => return Err(err),
+            }
+            failures = if failed {
+                failures.saturating_add(1)
+            } else {
+                0
+            };
+            if progressed && !failed {
+                // More confirmed blocks may be waiting: read on at once.
+                continue;
+            }
+            let pause = if failed {
+                backoff(self.poll_interval, failures)
+            } else {
+                self.poll_interval
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Applies a batch of Replica events and commits the batch with them.
+    async fn handle_events(&mut self, batch: Batch) -> Result<(), StepError> {
+        let mut events = Vec::with_capacity(batch.logs.len());
+        for log in &batch.logs {
+            if let Some(event) = self.decode(log).await? {
+                events.push(event);
+            }
+        }
+        let destination = self.destination;
+        let retry = self.retry;
+        let now = now_ms();
+        let applied = self
+            .store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let mut applied = Vec::new();
+                for event in &events {
+                    match *event {
+                        ReplicaEvent::Update {
+                            origin,
+                            root,
+                            confirm_at,
+                        } => store::record_root(&tx, destination, origin, root, confirm_at)?,
+                        ReplicaEvent::Processed {
+                            origin,
+                            index,
+                            leaf,
+                            at,
+                        } => {
+                            if store::record_processed(&tx, origin, index, leaf, at)? {
+                                applied.push((origin, index, None));
+                            }
+                        }
+                        ReplicaEvent::Failed {
+                            origin,
+                            index,
+                            leaf,
+                            at,
+                            ref reason,
+                        } => {
+                            let delay = |failures| millis(retry.delay(failures));
+                            if let Some(failures) =
+                                store::record_failed(&tx, origin, index, leaf, at, now, delay)?
+                            {
+                                applied.push((origin, index, Some((failures, reason.clone()))));
+                            }
+                        }
+                    }
+                }
+                batch.commit(&tx)?;
+                tx.commit()?;
+                Ok(applied)
+            })
+            .await?;
+        for (origin, index, failed) in applied {
+            match failed {
+                None => {
+                    self.metrics.delivered(destination);
+                    tracing::debug!(%origin, %destination, index, "delivered");
+                }
+                Some((failures, reason)) => {
+                    self.metrics.handle_failed(destination);
+                    let wait = self.retry.delay(failures);
+                    tracing::warn!(
+                        %origin,
+                        %destination,
+                        index,
+                        failures,
+                        %reason,
+                        retry_in = ?wait,
+                        "the recipient's handle reverted; retrying later"
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn decode(&self, log: &Log) -> Result<Option<ReplicaEvent>, StepError> {
+        let Some(origin) = self
+            .origins
+            .iter()
+            .find(|(_, link)| link.replica == log.address())
+            .map(|(&origin, _)| origin)
+        else {
+            return Ok(None);
+        };
+        let at = EventPosition {
+            block: log.block_number.unwrap_or_default(),
+            log_index: log.log_index.unwrap_or_default(),
+        };
+        let bad = |event: &'static str, reason: String| {
+            StepError::Fatal(ProcessorError::BadEvent {
+                origin,
+                event,
+                block: at.block,
+                reason,
+            })
+        };
+        let index_of = |event: &'static str, index: U256| {
+            u32::try_from(index).map_err(|_| bad(event, format!("leaf index {index}")))
+        };
+        Ok(Some(match log.topic0() {
+            Some(&Replica::Update::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<Replica::Update>()
+                    .map_err(|err| bad("Update", err.to_string()))?
+                    .inner
+                    .data;
+                let confirm_at = Replica::new(log.address(), &self.provider)
+                    .confirmAt(event.newRoot)
+                    .call()
+                    .await
+                    .map_err(|err| StepError::Rpc {
+                        what: "Replica.confirmAt",
+                        message: contract_error(err),
+                    })?;
+                match u64::try_from(confirm_at) {
+                    // Zero: the update is no longer on the chain (a reorg); nothing to wait for.
+                    Ok(0) | Err(_) => return Ok(None),
+                    Ok(confirm_at) => ReplicaEvent::Update {
+                        origin,
+                        root: event.newRoot,
+                        confirm_at,
+                    },
+                }
+            }
+            Some(&Replica::Processed::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<Replica::Processed>()
+                    .map_err(|err| bad("Processed", err.to_string()))?
+                    .inner
+                    .data;
+                ReplicaEvent::Processed {
+                    origin,
+                    index: index_of("Processed", event.index)?,
+                    leaf: event.leaf,
+                    at,
+                }
+            }
+            Some(&Replica::ProcessFailed::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<Replica::ProcessFailed>()
+                    .map_err(|err| bad("ProcessFailed", err.to_string()))?
+                    .inner
+                    .data;
+                ReplicaEvent::Failed {
+                    origin,
+                    index: index_of("ProcessFailed", event.index)?,
+                    leaf: event.leaf,
+                    at,
+                    reason: event.reason,
+                }
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Prepares what is due, hands prepared ops to the submitter, and follows submitted ones.
+    async fn step(&mut self) -> Result<(), StepError> {
+        let head = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(|err| StepError::Rpc {
+                what: "eth_getBlockByNumber",
+                message: transport_error(err),
+            })?
+            .ok_or_else(|| StepError::Rpc {
+                what: "eth_getBlockByNumber",
+                message: "the endpoint has no latest block".to_owned(),
+            })?;
+        let now = head.header.timestamp;
+        let origins: Vec<Domain> = self.origins.keys().copied().collect();
+        for origin in origins {
+            self.plan(origin, now).await?;
+        }
+        let destination = self.destination;
+        let ops = self
+            .store
+            .call(move |conn| store::open_ops(conn, destination))
+            .await?;
+        for op in ops {
+            self.advance(op).await?;
+        }
+        let backlog = self
+            .store
+            .call(move |conn| store::backlog(conn, destination))
+            .await?;
+        for status in [
+            DeliveryStatus::Pending,
+            DeliveryStatus::InFlight,
+            DeliveryStatus::Failed,
+        ] {
+            let count = backlog
+                .iter()
+                .find(|(found, _)| *found == status)
+                .map_or(0, |(_, count)| *count);
+            self.metrics.backlog(destination, status.as_str(), count);
+        }
+        Ok(())
+    }
+
+    /// Prepares batches for the messages of `origin` under the best acceptable root (at chain
+    /// time `now`), and retries for failed deliveries whose backoff is over.
+    async fn plan(&mut self, origin: Domain, now: u64) -> Result<(), StepError> {
+        let Some(link) = self.origins.get(&origin) else {
+            return Ok(());
+        };
+        let (replica, tree) = (link.replica, Arc::clone(&link.tree));
+        let destination = self.destination;
+        let now_ms = now_ms();
+        let limit = self.batch_size;
+
+        let (best, next, waiting_any) = self
+            .store
+            .call(move |conn| {
+                let best = store::best_acceptable_root(conn, destination, origin, now)?;
+                let next = store::next_confirm_at(conn, destination, origin, now)?;
+                let any = store::due_pending(conn, destination, origin, u32::MAX, now_ms, 1)?;
+                Ok((best, next, !any.is_empty()))
+            })
+            .await?;
+        let waiting = match best {
+            None => Some(Waiting::NoAcceptableRoot {
+                next_confirm_at: next,
+            }),
+            Some((root, leaf_count)) => {
+                let tree = tree.read().unwrap_or_else(PoisonError::into_inner);
+                if tree.count() < leaf_count {
+                    Some(Waiting::OriginBehind {
+                        leaf_count,
+                        indexed: tree.count(),
+                    })
+                } else if tree.root_at(leaf_count).ok() != Some(root) {
+                    Some(Waiting::RootMismatch { root, leaf_count })
+                } else {
+                    None
+                }
+            }
+        };
+        match &waiting {
+            Some(reason) => {
+                if waiting_any && self.waiting.get(&origin) != Some(reason) {
+                    if matches!(reason, Waiting::RootMismatch { .. }) {
+                        tracing::error!(%origin, %destination, %reason, "not delivering");
+                    } else {
+                        tracing::debug!(%origin, %destination, %reason, "messages wait");
+                    }
+                    self.waiting.insert(origin, reason.clone());
+                }
+            }
+            None => {
+                self.waiting.remove(&origin);
+            }
+        }
+
+        if let (None, Some((root, leaf_count))) = (&waiting, best) {
+            for _ in 0..MAX_BATCHES_PER_STEP {
+                let due = self
+                    .store
+                    .call(move |conn| {
+                        store::due_pending(conn, destination, origin, leaf_count, now_ms, limit)
+                    })
+                    .await?;
+                if due.is_empty() {
+                    break;
+                }
+                let full = due.len() == limit;
+                let input = {
+                    let tree = tree.read().unwrap_or_else(PoisonError::into_inner);
+                    batch_input(&tree, &due, leaf_count)
+                        .map_err(|source| ProcessorError::Tree { origin, source })?
+                };
+                let op = NewOp {
+                    destination,
+                    origin,
+                    kind: OpKind::Batch { root, leaf_count },
+                    replica,
+                    input,
+                    indices: due.iter().map(|due| due.index).collect(),
+                    now_ms,
+                };
+                let prepared = self
+                    .store
+                    .call(move |conn| store::prepare_op(conn, &op))
+                    .await?;
+                if let Some(id) = prepared {
+                    tracing::debug!(%id, %origin, %destination, messages = due.len(), %root, "batch prepared");
+                }
+                if !full {
+                    break;
+                }
+            }
+        }
+
+        let retries = self
+            .store
+            .call(move |conn| store::due_retries(conn, destination, origin, now_ms, limit))
+            .await?;
+        for due in retries {
+            let op = NewOp {
+                destination,
+                origin,
+                kind: OpKind::Retry,
+                replica,
+                input: Replica::processCall {
+                    message: due.message.clone(),
+                }
+                .abi_encode()
+                .into(),
+                indices: vec![due.index],
+                now_ms,
+            };
+            self.store
+                .call(move |conn| store::prepare_op(conn, &op))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Moves one op along its state machine.
+    async fn advance(&mut self, op: OpRecord) -> Result<(), StepError> {
+        let destination = self.destination;
+        match op.state {
+            OpState::Prepared => {
+                let request = TransactionRequest::default()
+                    .to(op.replica)
+                    .input(op.input.clone().into());
+                let key = op.id.submitter_key(destination);
+                let operation = self
+                    .submitter
+                    .submit(&key, request)
+                    .await
+                    .map_err(|source| ProcessorError::Submitter {
+                        domain: destination,
+                        source,
+                    })?;
+                let id = op.id;
+                let state = OpState::Submitted { operation };
+                let carried = self
+                    .store
+                    .call(move |conn| {
+                        store::set_op_state(conn, id, &state, None)?;
+                        store::in_flight(conn, id)
+                    })
+                    .await?;
+                self.metrics
+                    .op_submitted(destination, op.kind.label(), carried.len());
+                tracing::info!(
+                    id = %op.id,
+                    %operation,
+                    origin = %op.origin,
+                    %destination,
+                    kind = op.kind.label(),
+                    messages = carried.len(),
+                    first = carried.first().map(|(index, _)| *index),
+                    "submitted"
+                );
+            }
+            OpState::Submitted { operation } => {
+                let status = self.submitter.status(operation).await.map_err(|source| {
+                    ProcessorError::Submitter {
+                        domain: destination,
+                        source,
+                    }
+                })?;
+                match status.state.final_state() {
+                    None => {}
+                    Some(FinalState::Confirmed(inclusion)) => {
+                        let state = OpState::Confirmed {
+                            operation,
+                            block: inclusion.block_number,
+                        };
+                        let id = op.id;
+                        self.store
+                            .call(move |conn| store::set_op_state(conn, id, &state, None))
+                            .await?;
+                        tracing::debug!(id = %op.id, block = inclusion.block_number, "confirmed");
+                    }
+                    Some(FinalState::Failed(reason)) => {
+                        let explained = explain(&reason);
+                        tracing::warn!(
+                            id = %op.id,
+                            %operation,
+                            origin = %op.origin,
+                            %destination,
+                            kind = op.kind.label(),
+                            reason = %explained,
+                            "transaction failed; reconciling its messages with the Replica"
+                        );
+                        self.metrics.op_failed(destination, reason.label());
+                        self.reconcile(&op).await?;
+                        let id = op.id;
+                        self.store
+                            .call(move |conn| {
+                                store::set_op_state(conn, id, &OpState::Settled, Some(&explained))
+                            })
+                            .await?;
+                    }
+                }
+            }
+            OpState::Confirmed { block, .. } => {
+                let id = op.id;
+                let cursor = self.indexer.cursor().clone();
+                let (carried, position) = self
+                    .store
+                    .call(move |conn| Ok((store::in_flight(conn, id)?, cursor.get(conn)?)))
+                    .await?;
+                if carried.is_empty() {
+                    self.store
+                        .call(move |conn| store::set_op_state(conn, id, &OpState::Settled, None))
+                        .await?;
+                } else if position.is_some_and(|next| next > block) {
+                    // The Replica's events of that block were read, yet these messages have no
+                    // outcome (their transaction left the chain in a reorg): ask the Replica.
+                    tracing::warn!(id = %op.id, block, messages = carried.len(), "no outcome events for a confirmed transaction; reconciling");
+                    self.reconcile(&op).await?;
+                    self.store
+                        .call(move |conn| store::set_op_state(conn, id, &OpState::Settled, None))
+                        .await?;
+                }
+            }
+            OpState::Settled => {}
+        }
+        Ok(())
+    }
+
+    /// Puts every message `op` still carries where the Replica says it is.
+    async fn reconcile(&self, op: &OpRecord) -> Result<(), StepError> {
+        let id = op.id;
+        let carried = self
+            .store
+            .call(move |conn| store::in_flight(conn, id))
+            .await?;
+        let replica = Replica::new(op.replica, &self.provider);
+        let mut found = Vec::with_capacity(carried.len());
+        for (index, leaf) in carried {
+            let rpc = |what: &'static str| {
+                move |err| StepError::Rpc {
+                    what,
+                    message: contract_error(err),
+                }
+            };
+            let processed = replica
+                .isProcessed(U256::from(index))
+                .call()
+                .await
+                .map_err(rpc("Replica.isProcessed"))?;
+            let status = if processed {
+                DeliveryStatus::Processed
+            } else if replica
+                .provenIndex(leaf)
+                .call()
+                .await
+                .map_err(rpc("Replica.provenIndex"))?
+                .proven
+            {
+                DeliveryStatus::Failed
+            } else {
+                DeliveryStatus::Pending
+            };
+            found.push((index, status));
+        }
+        let (origin, retry, now) = (op.origin, self.retry, now_ms());
+        self.store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                for &(index, status) in &found {
+                    let delay = |failures| millis(retry.delay(failures));
+                    store::reconcile(&tx, id, origin, index, status, now, delay)?;
+                }
+                tx.commit()
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// The calldata of `proveAndProcessBatch` for `due` (in leaf order) under the root of the
+/// tree's first `leaf_count` leaves.
+fn batch_input(
+    tree: &nxtp_primitives::MerkleTree,
+    due: &[Due],
+    leaf_count: u32,
+) -> Result<Bytes, nxtp_primitives::MerkleError> {
+    let indices: Vec<u32> = due.iter().map(|due| due.index).collect();
+    let multiproof = tree.multiproof_at(&indices, leaf_count)?;
+    Ok(Replica::proveAndProcessBatchCall {
+        messages: due.iter().map(|due| due.message.clone()).collect(),
+        indices: indices.into_iter().map(U256::from).collect(),
+        proof: multiproof.proof,
+    }
+    .abi_encode()
+    .into())
+}
+
+/// A failure reason, with the Replica's revert decoded when it is one of its errors.
+fn explain(reason: &FailureReason) -> String {
+    if let FailureReason::Reverted { data } = reason {
+        if let Ok(error) = Replica::ReplicaErrors::abi_decode(data) {
+            return format!("the call reverts with {error:?}");
+        }
+    }
+    reason.to_string()
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Milliseconds since the Unix epoch; a clock before 1970 reads as 0.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nxtp_primitives::{MerkleTree, MultiProof};
+
+    #[test]
+    fn batch_calldata_carries_a_multiproof_to_the_root() {
+        let mut tree = MerkleTree::new();
+        let messages: Vec<Bytes> = (0u8..7).map(|i| Bytes::from(vec![i; 80])).collect();
+        for message in &messages {
+            tree.insert(alloy::primitives::keccak256(message))
+                .expect("room");
+        }
+        let due: Vec<Due> = [1u32, 4, 5]
+            .iter()
+            .map(|&index| Due {
+                index,
+                message: messages[index as usize].clone(),
+            })
+            .collect();
+        let input = batch_input(&tree, &due, 6).expect("in range");
+        let call = Replica::proveAndProcessBatchCall::abi_decode(&input).expect("decodes");
+        let proof = MultiProof {
+            leaves: call
+                .messages
+                .iter()
+                .map(alloy::primitives::keccak256)
+                .collect(),
+            indices: vec![1, 4, 5],
+            proof: call.proof,
+        };
+        assert_eq!(proof.root(), tree.root_at(6));
+        assert_eq!(call.indices, [1u64, 4, 5].map(U256::from));
+    }
+
+    #[test]
+    fn replica_reverts_are_named() {
+        let data = Replica::ReplicaErrors::AlreadyProcessed(Replica::AlreadyProcessed {
+            index: U256::from(3),
+        })
+        .abi_encode();
+        let text = explain(&FailureReason::Reverted { data: data.into() });
+        assert!(text.contains("AlreadyProcessed"), "{text}");
+    }
+}

@@ -1,0 +1,224 @@
+//! The watcher: the one honest party the optimistic messaging layer relies on.
+//!
+//! It follows every Home's and every Replica's `Update` events on every configured domain, at a
+//! low confirmation depth (a signature is evidence whatever becomes of the block that carried
+//! it, and the response must land before the optimistic window ends), and remembers each signed
+//! `(origin, old root → new root)`. A Replica update whose new root the origin's Home never
+//! produced is an improper update; two different new roots signed over one old root are a
+//! double update. Either way it proves the fraud at the origin's Home (failing it and slashing
+//! the updater's bond) and, on every domain holding a Replica of that origin, signs a notice
+//! naming the updater and that Replica and submits it to the domain's `ConnectionManager`,
+//! which halts the Replica at once. See [`fraud`] for the response's state machine; everything
+//! is recorded in SQLite and sent through the [`Submitter`](nxtp_chain::Submitter) under
+//! idempotent keys, so a restart neither repeats nor forgets a response.
+
+pub mod config;
+mod error;
+pub mod fraud;
+mod liveness;
+pub mod metrics;
+mod respond;
+pub mod store;
+mod watch;
+
+pub use config::{WatchedDomain, WatcherConfig};
+pub use error::WatcherError;
+pub use metrics::WatcherMetrics;
+
+use alloy::{rpc::types::Filter, sol_types::SolEvent};
+use liveness::Liveness;
+use nxtp_agent::{Agent, AgentContext, Cursor, Store, TelemetryConfig};
+use nxtp_bindings::Home;
+use nxtp_chain::{connect, ChainMetrics, Indexer, Submitter, SubmitterConfig};
+use nxtp_primitives::Domain;
+use respond::{DomainLink, Responder};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tokio::{sync::Notify, task::JoinSet};
+use watch::{HomeReader, WatchTask};
+
+/// The indexer stream (per chain) of the `Update` events of its Home and Replicas.
+pub const UPDATES_STREAM: &str = "watcher/updates";
+
+/// The first pause before a failed response transaction is attempted again.
+const RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// The watcher agent; run it with `nxtp_agent::run::<Watcher>(config_path)`.
+#[derive(Debug)]
+pub struct Watcher;
+
+impl Agent for Watcher {
+    const NAME: &'static str = "watcher";
+    type Config = WatcherConfig;
+    type Error = WatcherError;
+
+    fn telemetry(config: &WatcherConfig) -> &TelemetryConfig {
+        &config.telemetry
+    }
+
+    async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherError> {
+        run(config, ctx).await
+    }
+}
+
+/// Milliseconds since the Unix epoch; a clock before 1970 reads as 0.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherError> {
+    let signer = config.signer.load()?;
+    let schemas = [
+        nxtp_chain::indexer::SCHEMA,
+        nxtp_chain::submitter::SCHEMA,
+        store::SCHEMA,
+    ];
+    let store = Store::open(&config.database, &schemas)?;
+    let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
+    let metrics = WatcherMetrics::register(&ctx.metrics)?;
+    let liveness = Liveness::new(ctx.health.clone());
+    let shutdown = ctx.shutdown.clone();
+
+    let mut links = BTreeMap::new();
+    let mut homes = BTreeMap::new();
+    for (&domain, watched) in &config.domains {
+        let provider = connect(&watched.chain)
+            .await
+            .map_err(|source| WatcherError::Connect { domain, source })?;
+        let mut submitter_config = SubmitterConfig::new(&watched.chain);
+        submitter_config.metrics = Some(chain_metrics.clone());
+        let submitter = Submitter::start(
+            store.clone(),
+            domain,
+            provider.clone(),
+            signer.clone(),
+            submitter_config,
+            shutdown.clone(),
+        )
+        .await
+        .map_err(|source| WatcherError::Submitter { domain, source })?;
+        homes.insert(
+            domain,
+            HomeReader {
+                home: watched.home,
+                provider: provider.clone(),
+            },
+        );
+        links.insert(
+            domain,
+            DomainLink {
+                provider,
+                submitter,
+                home: watched.home,
+                connection_manager: watched.connection_manager,
+                origins: watched.replicas.keys().copied().collect(),
+            },
+        );
+    }
+    let homes = Arc::new(homes);
+    let links = Arc::new(links);
+
+    let responder_wake = Arc::new(Notify::new());
+    let mut tasks = JoinSet::new();
+    let mut fastest_poll = Duration::from_secs(1);
+    for (&domain, watched) in &config.domains {
+        let link = links
+            .get(&domain)
+            .ok_or_else(|| WatcherError::Config(format!("domain {domain} is not connected")))?;
+        let mut addresses = vec![watched.home];
+        addresses.extend(watched.replicas.values().copied());
+        // Home and Replica declare the same `Update` event: one topic selects both.
+        let filter = Filter::new()
+            .address(addresses)
+            .event_signature(Home::Update::SIGNATURE_HASH);
+        let indexer = Indexer::new(
+            store.clone(),
+            Cursor::new(domain, UPDATES_STREAM),
+            link.provider.clone(),
+            filter,
+            watched.chain.confirmations,
+        )
+        .start_block(watched.start_block)
+        .poll_interval(watched.chain.poll_interval())
+        .metrics(chain_metrics.clone());
+        let replicas: HashMap<_, _> = watched
+            .replicas
+            .iter()
+            .map(|(&origin, &replica)| (replica, origin))
+            .collect();
+        fastest_poll = fastest_poll.min(watched.chain.poll_interval());
+        let task = WatchTask {
+            domain,
+            indexer,
+            store: store.clone(),
+            home: watched.home,
+            replicas,
+            homes: Arc::clone(&homes),
+            metrics: metrics.clone(),
+            liveness: liveness.clone(),
+            responder: Arc::clone(&responder_wake),
+            poll_interval: watched.chain.poll_interval(),
+        };
+        tasks.spawn(task.run(shutdown.clone()));
+
+        let submitter = link.submitter.clone();
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            submitter.stopped().await;
+            if token.is_cancelled() {
+                Ok(())
+            } else {
+                Err(WatcherError::SubmitterStopped(domain))
+            }
+        });
+    }
+    let responder = Responder {
+        store: store.clone(),
+        signer: signer.clone(),
+        domains: Arc::clone(&links),
+        metrics,
+        liveness: liveness.clone(),
+        wake: responder_wake,
+        poll_interval: fastest_poll,
+        retry_delay: RETRY_DELAY,
+    };
+    tasks.spawn(responder.run(shutdown.clone()));
+
+    let domains: Vec<Domain> = config.domains.keys().copied().collect();
+    tracing::info!(signer = %signer.address(), ?domains, "watcher running");
+    liveness.ok("start-up");
+
+    let mut outcome = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.unwrap_or_else(|_| Err(WatcherError::Panicked));
+        if let Err(err) = result {
+            tracing::error!(error = %err, "watcher task failed; stopping");
+            if outcome.is_ok() {
+                outcome = Err(err);
+            }
+            shutdown.cancel();
+        }
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nxtp_bindings::Replica;
+
+    #[test]
+    fn home_and_replica_updates_share_one_topic() {
+        assert_eq!(
+            Home::Update::SIGNATURE_HASH,
+            Replica::Update::SIGNATURE_HASH
+        );
+    }
+}

@@ -1,0 +1,390 @@
+//! Drives the response to every recorded fraud to completion: the proof at the origin's Home,
+//! and a notice halting the origin's Replica on every other domain (see [`crate::fraud`]).
+
+use crate::{
+    error::{contract_error, WatcherError},
+    fraud::{Done, Evidence, Fraud, Target, TargetStatus},
+    liveness::Liveness,
+    metrics::WatcherMetrics,
+    now_ms,
+    store::{self, AttemptState},
+    watch::backoff,
+};
+use alloy::{
+    primitives::{Address, Bytes},
+    providers::DynProvider,
+    rpc::types::TransactionRequest,
+    signers::local::PrivateKeySigner,
+    sol_types::{SolCall, SolInterface},
+};
+use futures::future::join_all;
+use nxtp_agent::{CancellationToken, Store};
+use nxtp_bindings::{ConnectionManager, Home, Replica};
+use nxtp_chain::{FailureReason, FinalState, Submitter};
+use nxtp_primitives::{sign_personal, watcher_notice_hash, Domain};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio::sync::Notify;
+
+/// How to act on one domain.
+#[derive(Clone, Debug)]
+pub(crate) struct DomainLink {
+    pub(crate) provider: DynProvider,
+    pub(crate) submitter: Submitter,
+    pub(crate) home: Address,
+    pub(crate) connection_manager: Address,
+    /// The origins with a Replica on this domain.
+    pub(crate) origins: Vec<Domain>,
+}
+
+/// Why a target could not be looked at now.
+enum TargetError {
+    Rpc {
+        domain: Domain,
+        what: &'static str,
+        message: String,
+    },
+    Fatal(WatcherError),
+}
+
+impl From<nxtp_agent::StorageError> for TargetError {
+    fn from(err: nxtp_agent::StorageError) -> Self {
+        Self::Fatal(err.into())
+    }
+}
+
+/// What a target needs, as found on chain.
+enum Check {
+    Done(Done),
+    Send { to: Address, input: Bytes },
+}
+
+/// The task responding to frauds.
+pub(crate) struct Responder {
+    pub(crate) store: Store,
+    pub(crate) signer: PrivateKeySigner,
+    pub(crate) domains: Arc<BTreeMap<Domain, DomainLink>>,
+    pub(crate) metrics: WatcherMetrics,
+    pub(crate) liveness: Liveness,
+    /// Woken by the watch tasks when they record fraud.
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) poll_interval: Duration,
+    /// The first pause before a failed attempt is made again.
+    pub(crate) retry_delay: Duration,
+}
+
+impl Responder {
+    /// Responds until `shutdown`.
+    pub(crate) async fn run(self, shutdown: CancellationToken) -> Result<(), WatcherError> {
+        loop {
+            let frauds = self
+                .store
+                .call(|conn| store::unresolved_frauds(conn))
+                .await?;
+            self.metrics.unresolved(frauds.len());
+            let mut failing = None;
+            for fraud in &frauds {
+                match self.respond(fraud).await {
+                    Ok(()) => {}
+                    Err(TargetError::Rpc {
+                        domain,
+                        what,
+                        message,
+                    }) => {
+                        tracing::warn!(origin = %fraud.evidence.origin(), %domain, what, %message, "cannot respond yet; retrying");
+                        failing = Some(format!("domain {domain}: {what}: {message}"));
+                    }
+                    Err(TargetError::Fatal(err)) => return Err(err),
+                }
+            }
+            match failing {
+                None => self.liveness.ok("responses"),
+                Some(reason) => self.liveness.failing("responses", reason),
+            }
+            let pause = if frauds.is_empty() {
+                // Nothing to do until fraud is recorded; wake up now and then regardless.
+                self.poll_interval.saturating_mul(10)
+            } else {
+                self.poll_interval
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Looks at every target of `fraud` at once; marks the fraud resolved when all are done.
+    async fn respond(&self, fraud: &Fraud) -> Result<(), TargetError> {
+        let origin = fraud.evidence.origin();
+        let mut targets = vec![Target::HomeProof];
+        targets.extend(
+            self.domains
+                .iter()
+                .filter(|(_, link)| link.origins.contains(&origin))
+                .map(|(&domain, _)| Target::Notice { domain }),
+        );
+        let looks = join_all(targets.iter().map(|&target| self.drive(fraud, target))).await;
+        let mut all_done = true;
+        let mut first_error = None;
+        for (target, look) in targets.into_iter().zip(looks) {
+            match look {
+                Ok(TargetStatus::Done(_)) => {}
+                Ok(TargetStatus::InFlight) => all_done = false,
+                Err(TargetError::Fatal(err)) => return Err(TargetError::Fatal(err)),
+                Err(err) => {
+                    all_done = false;
+                    tracing::debug!(%origin, %target, "target not looked at");
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        if let Some(err) = first_error {
+            return Err(err);
+        }
+        if all_done {
+            let now = now_ms();
+            self.store
+                .call(move |conn| store::resolve_fraud(conn, origin, now))
+                .await?;
+            tracing::info!(%origin, "fraud response complete");
+        }
+        Ok(())
+    }
+
+    /// One look at one target: follow its attempt in flight, or check on chain whether it is
+    /// still needed and make the next attempt.
+    async fn drive(&self, fraud: &Fraud, target: Target) -> Result<TargetStatus, TargetError> {
+        let origin = fraud.evidence.origin();
+        let domain = target.domain(origin);
+        let link = self.link(domain)?;
+        let latest = self
+            .store
+            .call(move |conn| store::latest_attempt(conn, origin, target))
+            .await?;
+        let next = match latest {
+            None => 1,
+            Some(attempt) => match attempt.state {
+                AttemptState::Confirmed => return Ok(TargetStatus::Done(Done::Confirmed)),
+                AttemptState::Failed => {
+                    let wait = backoff(self.retry_delay, attempt.number);
+                    let waited = now_ms().saturating_sub(attempt.updated_ms);
+                    if u128::from(waited) < wait.as_millis() {
+                        return Ok(TargetStatus::InFlight);
+                    }
+                    attempt.number.saturating_add(1)
+                }
+                AttemptState::Submitted => {
+                    let operation =
+                        link.submitter
+                            .status(attempt.operation)
+                            .await
+                            .map_err(|source| {
+                                TargetError::Fatal(WatcherError::Submitter { domain, source })
+                            })?;
+                    let Some(outcome) = operation.state.final_state() else {
+                        return Ok(TargetStatus::InFlight);
+                    };
+                    let number = attempt.number;
+                    let now = now_ms();
+                    match outcome {
+                        FinalState::Confirmed(inclusion) => {
+                            let detail = format!("confirmed in block {}", inclusion.block_number);
+                            self.store
+                                .call(move |conn| {
+                                    store::finish_attempt(
+                                        conn,
+                                        origin,
+                                        target,
+                                        number,
+                                        &AttemptState::Confirmed,
+                                        &detail,
+                                        now,
+                                    )
+                                })
+                                .await?;
+                            match target {
+                                Target::HomeProof => self.metrics.home_proof(origin),
+                                Target::Notice { domain } => {
+                                    self.metrics.notice_sent(origin, domain)
+                                }
+                            }
+                            tracing::info!(%origin, %target, block = inclusion.block_number, tx = %inclusion.tx_hash, "response confirmed");
+                            return Ok(TargetStatus::Done(Done::Confirmed));
+                        }
+                        FinalState::Failed(reason) => {
+                            let explained = explain(&reason);
+                            let detail = explained.clone();
+                            self.store
+                                .call(move |conn| {
+                                    store::finish_attempt(
+                                        conn,
+                                        origin,
+                                        target,
+                                        number,
+                                        &AttemptState::Failed,
+                                        &detail,
+                                        now,
+                                    )
+                                })
+                                .await?;
+                            if let FailureReason::Reverted { .. } = reason {
+                                // Refused in simulation: the contract's mind will not change,
+                                // unless the target is done anyway (checked first).
+                                if let Check::Done(done) = self.check(fraud, target, link).await? {
+                                    return Ok(TargetStatus::Done(done));
+                                }
+                                self.metrics.refused(origin, &target.name());
+                                tracing::error!(%origin, %target, reason = %explained, "the contract refuses the response");
+                                return Ok(TargetStatus::Done(Done::Refused { reason: explained }));
+                            }
+                            tracing::warn!(%origin, %target, reason = %explained, "response failed; retrying after a pause");
+                            return Ok(TargetStatus::InFlight);
+                        }
+                    }
+                }
+            },
+        };
+        let (to, input) = match self.check(fraud, target, link).await? {
+            Check::Done(done) => {
+                tracing::info!(%origin, %target, ?done, "nothing to send");
+                return Ok(TargetStatus::Done(done));
+            }
+            Check::Send { to, input } => (to, input),
+        };
+        let key = target.submitter_key(origin, next);
+        let request = TransactionRequest::default().to(to).input(input.into());
+        let operation = link
+            .submitter
+            .submit(&key, request)
+            .await
+            .map_err(|source| TargetError::Fatal(WatcherError::Submitter { domain, source }))?;
+        let now = now_ms();
+        self.store
+            .call(move |conn| store::record_attempt(conn, origin, target, next, operation, now))
+            .await?;
+        tracing::info!(%origin, %target, attempt = next, %operation, "response submitted");
+        Ok(TargetStatus::InFlight)
+    }
+
+    /// Whether `target` still needs a transaction, and which.
+    async fn check(
+        &self,
+        fraud: &Fraud,
+        target: Target,
+        link: &DomainLink,
+    ) -> Result<Check, TargetError> {
+        let origin = fraud.evidence.origin();
+        match target {
+            Target::HomeProof => {
+                let failed = Home::new(link.home, &link.provider)
+                    .failed()
+                    .call()
+                    .await
+                    .map_err(rpc(origin, "Home.failed"))?;
+                Ok(if failed {
+                    Check::Done(Done::HomeAlreadyFailed)
+                } else {
+                    Check::Send {
+                        to: link.home,
+                        input: home_proof(&fraud.evidence),
+                    }
+                })
+            }
+            Target::Notice { domain } => {
+                let Some((replica, updater)) = self.enrolled(origin, link, domain).await? else {
+                    return Ok(Check::Done(Done::ReplicaUnenrolled));
+                };
+                if updater != fraud.evidence.signer() {
+                    return Ok(Check::Done(Done::UpdaterRotated { current: updater }));
+                }
+                let hash = watcher_notice_hash(origin, updater, replica);
+                let signature = sign_personal(&self.signer, hash)
+                    .map_err(|err| TargetError::Fatal(err.into()))?;
+                Ok(Check::Send {
+                    to: link.connection_manager,
+                    input: ConnectionManager::unenrollReplicaByWatcherCall {
+                        domain: origin.get(),
+                        updater,
+                        signature: Bytes::copy_from_slice(&signature),
+                    }
+                    .abi_encode()
+                    .into(),
+                })
+            }
+        }
+    }
+
+    /// The Replica of `origin` enrolled on `domain` now, and its updater key.
+    async fn enrolled(
+        &self,
+        origin: Domain,
+        link: &DomainLink,
+        domain: Domain,
+    ) -> Result<Option<(Address, Address)>, TargetError> {
+        let replica = ConnectionManager::new(link.connection_manager, &link.provider)
+            .domainToReplica(origin.get())
+            .call()
+            .await
+            .map_err(rpc(domain, "ConnectionManager.domainToReplica"))?;
+        if replica == Address::ZERO {
+            return Ok(None);
+        }
+        let updater = Replica::new(replica, &link.provider)
+            .updater()
+            .call()
+            .await
+            .map_err(rpc(domain, "Replica.updater"))?;
+        Ok(Some((replica, updater)))
+    }
+
+    fn link(&self, domain: Domain) -> Result<&DomainLink, TargetError> {
+        self.domains.get(&domain).ok_or_else(|| {
+            TargetError::Fatal(WatcherError::Config(format!(
+                "domain {domain} is not watched"
+            )))
+        })
+    }
+}
+
+fn rpc(domain: Domain, what: &'static str) -> impl FnOnce(alloy::contract::Error) -> TargetError {
+    move |err| TargetError::Rpc {
+        domain,
+        what,
+        message: contract_error(err),
+    }
+}
+
+/// The calldata proving `evidence` at the origin's Home.
+pub(crate) fn home_proof(evidence: &Evidence) -> Bytes {
+    match evidence {
+        Evidence::Improper(update) => Home::improperUpdateCall {
+            oldRoot: update.old_root,
+            newRoot: update.new_root,
+            signature: update.signature.clone(),
+        }
+        .abi_encode()
+        .into(),
+        Evidence::Double { first, second } => Home::doubleUpdateCall {
+            oldRoot: first.old_root,
+            newRoots: [first.new_root, second.new_root],
+            signature0: first.signature.clone(),
+            signature1: second.signature.clone(),
+        }
+        .abi_encode()
+        .into(),
+    }
+}
+
+/// A failure reason, with the revert decoded when it is one of the called contracts' errors.
+fn explain(reason: &FailureReason) -> String {
+    if let FailureReason::Reverted { data } = reason {
+        if let Ok(error) = Home::HomeErrors::abi_decode(data) {
+            return format!("the call reverts with {error:?}");
+        }
+        if let Ok(error) = ConnectionManager::ConnectionManagerErrors::abi_decode(data) {
+            return format!("the call reverts with {error:?}");
+        }
+    }
+    reason.to_string()
+}

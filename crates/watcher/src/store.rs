@@ -1,0 +1,340 @@
+//! The watcher's tables and every query it makes.
+//!
+//! - `watcher_updates`: every signed update seen on any Home or Replica, with the verdict on
+//!   whether the origin's Home produced its new root;
+//! - `watcher_frauds`: the fraud caught for each origin (the first; one suffices);
+//! - `watcher_actions`: each attempt at each response target, with its submitter operation.
+
+use crate::fraud::{Evidence, Fraud, SignedUpdate, Target};
+use alloy::primitives::{Address, Bytes, B256};
+use nxtp_agent::storage::Schema;
+use nxtp_chain::OperationId;
+use nxtp_primitives::Domain;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// The watcher's tables; opened beside [`nxtp_chain::SCHEMAS`].
+pub const SCHEMA: Schema = Schema {
+    name: "nxtp_watcher",
+    migrations: &["CREATE TABLE watcher_updates (
+            origin INTEGER NOT NULL,
+            old_root BLOB NOT NULL,
+            new_root BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            signer BLOB NOT NULL,
+            seen_on INTEGER NOT NULL,
+            seen_at BLOB NOT NULL,
+            block INTEGER NOT NULL,
+            produced INTEGER,
+            PRIMARY KEY (origin, old_root, new_root)
+        ) STRICT;
+        CREATE TABLE watcher_frauds (
+            origin INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            signer BLOB NOT NULL,
+            old_root BLOB NOT NULL,
+            new_root BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            other_root BLOB,
+            other_signature BLOB,
+            detected_on INTEGER NOT NULL,
+            detected_ms INTEGER NOT NULL,
+            resolved_ms INTEGER
+        ) STRICT;
+        CREATE TABLE watcher_actions (
+            origin INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            domain INTEGER NOT NULL,
+            submitter_op INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            detail TEXT,
+            updated_ms INTEGER NOT NULL,
+            PRIMARY KEY (origin, target, attempt)
+        ) STRICT;"],
+};
+
+/// Where an update was seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sighting {
+    pub(crate) domain: Domain,
+    pub(crate) contract: Address,
+    pub(crate) block: u64,
+}
+
+/// The latest attempt at one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Attempt {
+    pub(crate) number: u32,
+    pub(crate) operation: OperationId,
+    pub(crate) state: AttemptState,
+    pub(crate) updated_ms: u64,
+}
+
+/// Where an attempt stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum AttemptState {
+    Submitted,
+    Confirmed,
+    Failed,
+}
+
+impl AttemptState {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Confirmed => "confirmed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// The verdict already recorded on whether `origin`'s Home produced `new_root`, if any.
+pub(crate) fn verdict(
+    conn: &Connection,
+    origin: Domain,
+    old_root: B256,
+    new_root: B256,
+) -> rusqlite::Result<Option<bool>> {
+    Ok(conn
+        .query_row(
+            "SELECT produced FROM watcher_updates
+             WHERE origin = ?1 AND old_root = ?2 AND new_root = ?3",
+            params![origin.get(), old_root.as_slice(), new_root.as_slice()],
+            |row| row.get::<_, Option<bool>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Records a signed update (and `produced`, the verdict on its new root, when known) and
+/// returns an earlier update by the same signer over the same old root to another new root,
+/// if one was seen: together they are a double update.
+pub(crate) fn record_update(
+    conn: &Connection,
+    update: &SignedUpdate,
+    produced: Option<bool>,
+    seen: Sighting,
+) -> rusqlite::Result<Option<SignedUpdate>> {
+    let conflicting = conn
+        .query_row(
+            "SELECT new_root, signature FROM watcher_updates
+             WHERE origin = ?1 AND old_root = ?2 AND new_root != ?3 AND signer = ?4
+             ORDER BY rowid LIMIT 1",
+            params![
+                update.origin.get(),
+                update.old_root.as_slice(),
+                update.new_root.as_slice(),
+                update.signer.as_slice()
+            ],
+            |row| {
+                Ok(SignedUpdate {
+                    origin: update.origin,
+                    old_root: update.old_root,
+                    new_root: B256::from(row.get::<_, [u8; 32]>(0)?),
+                    signature: Bytes::from(row.get::<_, Vec<u8>>(1)?),
+                    signer: update.signer,
+                })
+            },
+        )
+        .optional()?;
+    conn.execute(
+        "INSERT INTO watcher_updates
+         (origin, old_root, new_root, signature, signer, seen_on, seen_at, block, produced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (origin, old_root, new_root)
+         DO UPDATE SET produced = COALESCE(watcher_updates.produced, excluded.produced)",
+        params![
+            update.origin.get(),
+            update.old_root.as_slice(),
+            update.new_root.as_slice(),
+            update.signature.as_ref(),
+            update.signer.as_slice(),
+            seen.domain.get(),
+            seen.contract.as_slice(),
+            seen.block,
+            produced
+        ],
+    )?;
+    Ok(conflicting)
+}
+
+/// Records `fraud` unless a fraud of its origin is already recorded; returns whether it was.
+pub(crate) fn record_fraud(
+    conn: &Connection,
+    fraud: &Fraud,
+    now_ms: u64,
+) -> rusqlite::Result<bool> {
+    let (update, other) = match &fraud.evidence {
+        Evidence::Improper(update) => (update, None),
+        Evidence::Double { first, second } => (first, Some(second)),
+    };
+    let inserted = conn.execute(
+        "INSERT INTO watcher_frauds
+         (origin, kind, signer, old_root, new_root, signature, other_root, other_signature,
+          detected_on, detected_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (origin) DO NOTHING",
+        params![
+            update.origin.get(),
+            fraud.evidence.kind(),
+            update.signer.as_slice(),
+            update.old_root.as_slice(),
+            update.new_root.as_slice(),
+            update.signature.as_ref(),
+            other.map(|other| other.new_root.to_vec()),
+            other.map(|other| other.signature.to_vec()),
+            fraud.detected_on.get(),
+            now_ms
+        ],
+    )?;
+    Ok(inserted == 1)
+}
+
+/// The frauds whose response is not complete yet.
+pub(crate) fn unresolved_frauds(conn: &Connection) -> rusqlite::Result<Vec<Fraud>> {
+    let mut statement = conn.prepare(
+        "SELECT origin, kind, signer, old_root, new_root, signature, other_root,
+                other_signature, detected_on
+         FROM watcher_frauds WHERE resolved_ms IS NULL ORDER BY origin",
+    )?;
+    let rows = statement.query_map([], fraud_from_row)?;
+    rows.collect()
+}
+
+fn fraud_from_row(row: &Row<'_>) -> rusqlite::Result<Fraud> {
+    let origin = Domain(row.get(0)?);
+    let kind: String = row.get(1)?;
+    let signer = Address::from(row.get::<_, [u8; 20]>(2)?);
+    let old_root = B256::from(row.get::<_, [u8; 32]>(3)?);
+    let first = SignedUpdate {
+        origin,
+        old_root,
+        new_root: B256::from(row.get::<_, [u8; 32]>(4)?),
+        signature: Bytes::from(row.get::<_, Vec<u8>>(5)?),
+        signer,
+    };
+    let other_root: Option<[u8; 32]> = row.get(6)?;
+    let other_signature: Option<Vec<u8>> = row.get(7)?;
+    let evidence = match (kind.as_str(), other_root, other_signature) {
+        ("improper", None, None) => Evidence::Improper(first),
+        ("double", Some(root), Some(signature)) => Evidence::Double {
+            second: SignedUpdate {
+                origin,
+                old_root,
+                new_root: B256::from(root),
+                signature: Bytes::from(signature),
+                signer,
+            },
+            first,
+        },
+        _ => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                format!("inconsistent watcher_frauds row for origin {origin}").into(),
+            ))
+        }
+    };
+    Ok(Fraud {
+        evidence,
+        detected_on: Domain(row.get(8)?),
+    })
+}
+
+/// Marks the response to `origin`'s fraud complete.
+pub(crate) fn resolve_fraud(
+    conn: &Connection,
+    origin: Domain,
+    now_ms: u64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE watcher_frauds SET resolved_ms = ?2 WHERE origin = ?1",
+        params![origin.get(), now_ms],
+    )?;
+    Ok(())
+}
+
+/// The latest attempt at `target` of `origin`'s response.
+pub(crate) fn latest_attempt(
+    conn: &Connection,
+    origin: Domain,
+    target: Target,
+) -> rusqlite::Result<Option<Attempt>> {
+    conn.query_row(
+        "SELECT attempt, submitter_op, state, updated_ms FROM watcher_actions
+         WHERE origin = ?1 AND target = ?2 ORDER BY attempt DESC LIMIT 1",
+        params![origin.get(), target.name()],
+        |row| {
+            let state = match row.get::<_, String>(2)?.as_str() {
+                "submitted" => AttemptState::Submitted,
+                "confirmed" => AttemptState::Confirmed,
+                "failed" => AttemptState::Failed,
+                _ => {
+                    return Err(rusqlite::Error::FromSqlConversionFailure(
+                        2,
+                        rusqlite::types::Type::Text,
+                        "unknown watcher_actions state".into(),
+                    ))
+                }
+            };
+            Ok(Attempt {
+                number: row.get(0)?,
+                operation: OperationId(row.get(1)?),
+                state,
+                updated_ms: row.get(3)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Records attempt `number` at `target`, handed to the submitter as `operation`.
+pub(crate) fn record_attempt(
+    conn: &Connection,
+    origin: Domain,
+    target: Target,
+    number: u32,
+    operation: OperationId,
+    now_ms: u64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO watcher_actions
+         (origin, target, attempt, domain, submitter_op, state, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'submitted', ?6)
+         ON CONFLICT (origin, target, attempt) DO NOTHING",
+        params![
+            origin.get(),
+            target.name(),
+            number,
+            target.domain(origin).get(),
+            operation.0,
+            now_ms
+        ],
+    )?;
+    Ok(())
+}
+
+/// Moves attempt `number` at `target` to `state`, with a note on why.
+pub(crate) fn finish_attempt(
+    conn: &Connection,
+    origin: Domain,
+    target: Target,
+    number: u32,
+    state: &AttemptState,
+    detail: &str,
+    now_ms: u64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE watcher_actions SET state = ?4, detail = ?5, updated_ms = ?6
+         WHERE origin = ?1 AND target = ?2 AND attempt = ?3",
+        params![
+            origin.get(),
+            target.name(),
+            number,
+            state.as_str(),
+            detail,
+            now_ms
+        ],
+    )?;
+    Ok(())
+}

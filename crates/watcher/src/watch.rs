@@ -1,0 +1,295 @@
+//! Follows the `Update` events of one domain's Home and Replicas, judges each signed update,
+//! and records fraud for the responder.
+
+use crate::{
+    error::{contract_error, WatcherError},
+    fraud::{Evidence, Fraud, SignedUpdate},
+    liveness::Liveness,
+    metrics::WatcherMetrics,
+    now_ms,
+    store::{self, Sighting},
+};
+use alloy::{
+    primitives::{Address, B256},
+    providers::DynProvider,
+    rpc::types::Log,
+    sol_types::SolEvent,
+};
+use nxtp_agent::{CancellationToken, Store};
+use nxtp_bindings::{Home, Replica};
+use nxtp_chain::{Batch, Indexer};
+use nxtp_primitives::{recover_personal, update_hash, Domain};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
+use tokio::sync::Notify;
+
+/// Where an origin's Home is, to ask whether it produced a root.
+#[derive(Clone, Debug)]
+pub(crate) struct HomeReader {
+    pub(crate) home: Address,
+    pub(crate) provider: DynProvider,
+}
+
+/// A signed update seen in one event.
+struct Observed {
+    update: SignedUpdate,
+    /// `None` on a Home (it only accepts roots it produced), else the Replica.
+    replica: Option<Address>,
+    block: u64,
+}
+
+/// Why a batch could not be handled now.
+enum BatchError {
+    /// Asking a Home failed; the batch is read again later.
+    Rpc {
+        origin: Domain,
+        message: String,
+    },
+    Fatal(WatcherError),
+}
+
+impl From<nxtp_agent::StorageError> for BatchError {
+    fn from(err: nxtp_agent::StorageError) -> Self {
+        Self::Fatal(err.into())
+    }
+}
+
+/// The task watching one domain.
+pub(crate) struct WatchTask {
+    pub(crate) domain: Domain,
+    pub(crate) indexer: Indexer,
+    pub(crate) store: Store,
+    pub(crate) home: Address,
+    /// The Replicas on this domain: address → origin.
+    pub(crate) replicas: HashMap<Address, Domain>,
+    /// Every origin's Home.
+    pub(crate) homes: Arc<BTreeMap<Domain, HomeReader>>,
+    pub(crate) metrics: WatcherMetrics,
+    pub(crate) liveness: Liveness,
+    /// Wakes the responder when fraud is recorded.
+    pub(crate) responder: Arc<Notify>,
+    pub(crate) poll_interval: Duration,
+}
+
+impl WatchTask {
+    /// Watches until `shutdown`; transient RPC failures are retried with backoff.
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), WatcherError> {
+        let stream = format!("updates on {}", self.domain);
+        let mut failures = 0u32;
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            let failure = match self.indexer.poll().await {
+                Ok(Some(batch)) => match self.handle(batch).await {
+                    Ok(()) => {
+                        self.liveness.ok(&stream);
+                        failures = 0;
+                        continue;
+                    }
+                    Err(BatchError::Rpc { origin, message }) => {
+                        format!("cannot ask the Home of {origin}: {message}")
+                    }
+                    Err(BatchError::Fatal(err)) => return Err(err),
+                },
+                Ok(None) => {
+                    self.liveness.ok(&stream);
+                    failures = 0;
+                    tokio::select! {
+                        () = shutdown.cancelled() => return Ok(()),
+                        () = tokio::time::sleep(self.poll_interval) => {}
+                    }
+                    continue;
+                }
+                Err(err) if err.is_transient() => err.to_string(),
+                Err(err) => return Err(err.into()),
+            };
+            failures = failures.saturating_add(1);
+            let pause = backoff(self.poll_interval, failures);
+            tracing::warn!(domain = %self.domain, error = %failure, retry_in = ?pause, "watching failed");
+            self.liveness.failing(&stream, &failure);
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn handle(&mut self, batch: Batch) -> Result<(), BatchError> {
+        let observed: Vec<Observed> = batch
+            .logs
+            .iter()
+            .filter_map(|log| self.observe(log))
+            .collect();
+
+        // Judge each Replica's new root at its origin's Home (once per update, ever).
+        let mut judged = Vec::with_capacity(observed.len());
+        for seen in observed {
+            let produced = match seen.replica {
+                None => Some(true),
+                Some(_) => Some(self.produced(&seen.update).await?),
+            };
+            judged.push((seen, produced));
+        }
+
+        let domain = self.domain;
+        let now = now_ms();
+        let (frauds, seen) = self
+            .store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let mut frauds = Vec::new();
+                let mut seen = Vec::new();
+                for (observed, produced) in &judged {
+                    let sighting = Sighting {
+                        domain,
+                        contract: observed.replica.unwrap_or_default(),
+                        block: observed.block,
+                    };
+                    let conflict =
+                        store::record_update(&tx, &observed.update, *produced, sighting)?;
+                    seen.push(observed.replica.is_some());
+                    let evidence = match (produced, conflict) {
+                        (_, Some(first)) => Some(Evidence::Double {
+                            first,
+                            second: observed.update.clone(),
+                        }),
+                        (Some(false), None) => Some(Evidence::Improper(observed.update.clone())),
+                        _ => None,
+                    };
+                    if let Some(evidence) = evidence {
+                        let fraud = Fraud {
+                            evidence,
+                            detected_on: domain,
+                        };
+                        if store::record_fraud(&tx, &fraud, now)? {
+                            frauds.push(fraud);
+                        }
+                    }
+                }
+                batch.commit(&tx)?;
+                tx.commit()?;
+                Ok((frauds, seen))
+            })
+            .await?;
+
+        for on_replica in seen {
+            let source = if on_replica { "replica" } else { "home" };
+            self.metrics.update_seen(self.domain, source);
+        }
+        for fraud in &frauds {
+            let origin = fraud.evidence.origin();
+            self.metrics.fraud_detected(origin, fraud.evidence.kind());
+            match &fraud.evidence {
+                Evidence::Improper(update) => tracing::error!(
+                    %origin,
+                    seen_on = %self.domain,
+                    signer = %update.signer,
+                    old_root = %update.old_root,
+                    new_root = %update.new_root,
+                    "FRAUD: improper update (a root the Home never produced); responding"
+                ),
+                Evidence::Double { first, second } => tracing::error!(
+                    %origin,
+                    seen_on = %self.domain,
+                    signer = %first.signer,
+                    old_root = %first.old_root,
+                    first = %first.new_root,
+                    second = %second.new_root,
+                    "FRAUD: double update (two roots over one old root); responding"
+                ),
+            }
+        }
+        if !frauds.is_empty() {
+            self.responder.notify_one();
+        }
+        Ok(())
+    }
+
+    /// The signed update an `Update` log carries, if it is one of the watched contracts' and
+    /// its signature is well formed.
+    fn observe(&self, log: &Log) -> Option<Observed> {
+        if log.topic0() != Some(&Home::Update::SIGNATURE_HASH) {
+            return None;
+        }
+        // Home and Replica declare the same `Update` event; the address tells them apart.
+        let (origin, replica) = if log.address() == self.home {
+            (self.domain, None)
+        } else {
+            let origin = *self.replicas.get(&log.address())?;
+            (origin, Some(log.address()))
+        };
+        let event = match log.log_decode::<Replica::Update>() {
+            Ok(decoded) => decoded.inner.data,
+            Err(err) => {
+                tracing::warn!(domain = %self.domain, contract = %log.address(), error = %err, "unreadable Update event");
+                return None;
+            }
+        };
+        if event.homeDomain != origin.get() {
+            tracing::warn!(domain = %self.domain, contract = %log.address(), claimed = event.homeDomain, %origin, "Update names another origin than configured");
+            return None;
+        }
+        let hash = update_hash(origin, event.oldRoot, event.newRoot);
+        let signer = match recover_personal(hash, &event.signature) {
+            Ok(signer) => signer,
+            Err(err) => {
+                tracing::warn!(domain = %self.domain, contract = %log.address(), error = %err, "Update carries an unusable signature");
+                return None;
+            }
+        };
+        Some(Observed {
+            update: SignedUpdate {
+                origin,
+                old_root: event.oldRoot,
+                new_root: event.newRoot,
+                signature: event.signature,
+                signer,
+            },
+            replica,
+            block: log.block_number.unwrap_or_default(),
+        })
+    }
+
+    /// Whether the origin's Home produced the update's new root: from the database when this
+    /// update was judged before, else from the Home.
+    async fn produced(&self, update: &SignedUpdate) -> Result<bool, BatchError> {
+        let (origin, old_root, new_root) = (update.origin, update.old_root, update.new_root);
+        if let Some(known) = self
+            .store
+            .call(move |conn| store::verdict(conn, origin, old_root, new_root))
+            .await?
+        {
+            return Ok(known);
+        }
+        let Some(reader) = self.homes.get(&origin) else {
+            return Err(BatchError::Fatal(WatcherError::Config(format!(
+                "origin {origin} has no Home configured"
+            ))));
+        };
+        checkpoint_produced(reader, new_root)
+            .await
+            .map_err(|message| BatchError::Rpc { origin, message })
+    }
+}
+
+/// Asks a Home whether it produced `root`.
+async fn checkpoint_produced(reader: &HomeReader, root: B256) -> Result<bool, String> {
+    Home::new(reader.home, &reader.provider)
+        .checkpoints(root)
+        .call()
+        .await
+        .map(|checkpoint| checkpoint.produced)
+        .map_err(contract_error)
+}
+
+/// The pause before retry number `failures`: `base` doubled per earlier failure, at most 30 s.
+pub(crate) fn backoff(base: Duration, failures: u32) -> Duration {
+    let factor = 1u32
+        .checked_shl(failures.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    base.saturating_mul(factor).min(Duration::from_secs(30))
+}
