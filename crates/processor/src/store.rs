@@ -564,3 +564,171 @@ pub(crate) fn backlog(
     })?;
     rows.collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nxtp_agent::Store;
+
+    const ORIGIN: Domain = Domain(1000);
+    const DESTINATION: Domain = Domain(2000);
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("p.sqlite"), &[SCHEMA]).expect("opens");
+        (dir, store)
+    }
+
+    /// Three messages to the destination and one elsewhere, leaves 0..4.
+    fn seed(store: &Store) {
+        let leaves: Vec<NewLeaf> = (0u8..4)
+            .map(|i| NewLeaf {
+                index: u32::from(i),
+                leaf: B256::repeat_byte(i + 1),
+                destination: if i == 2 { Domain(3000) } else { DESTINATION },
+                message: Bytes::from(vec![i; 4]),
+                block: 10,
+            })
+            .collect();
+        let checkpoint = NewCheckpoint {
+            root: B256::repeat_byte(0xaa),
+            count: 4,
+            block: 10,
+        };
+        store
+            .with(|conn| {
+                let tx = conn.transaction()?;
+                let served = BTreeSet::from([DESTINATION]);
+                record_home_events(&tx, ORIGIN, &leaves, &[checkpoint], &served)?;
+                tx.commit()
+            })
+            .expect("records");
+    }
+
+    fn batch(indices: Vec<u32>) -> NewOp {
+        NewOp {
+            destination: DESTINATION,
+            origin: ORIGIN,
+            kind: OpKind::Batch {
+                root: B256::repeat_byte(0xaa),
+                leaf_count: 4,
+            },
+            replica: Address::repeat_byte(9),
+            input: Bytes::from_static(b"call"),
+            indices,
+            now_ms: 0,
+        }
+    }
+
+    fn status(store: &Store, index: u32) -> String {
+        store
+            .with(|conn| {
+                conn.query_row(
+                    "SELECT status FROM processor_messages WHERE origin = 1000 AND leaf_index = ?1",
+                    [index],
+                    |row| row.get(0),
+                )
+            })
+            .expect("reads")
+    }
+
+    #[test]
+    fn only_served_messages_under_an_acceptable_root_are_due() {
+        let (_dir, store) = store();
+        seed(&store);
+        store
+            .with(|conn| record_root(conn, DESTINATION, ORIGIN, B256::repeat_byte(0xaa), 100))
+            .expect("records root");
+        let (early, late) = store
+            .with(|conn| {
+                Ok((
+                    best_acceptable_root(conn, DESTINATION, ORIGIN, 99)?,
+                    best_acceptable_root(conn, DESTINATION, ORIGIN, 100)?,
+                ))
+            })
+            .expect("reads");
+        assert_eq!(early, None, "inside the window");
+        assert_eq!(late, Some((B256::repeat_byte(0xaa), 4)));
+        let due = store
+            .with(|conn| due_pending(conn, DESTINATION, ORIGIN, 4, 0, 10))
+            .expect("reads");
+        let indices: Vec<u32> = due.iter().map(|due| due.index).collect();
+        assert_eq!(indices, [0, 1, 3], "leaf 2 goes to another destination");
+    }
+
+    #[test]
+    fn a_message_is_never_in_two_live_ops() {
+        let (_dir, store) = store();
+        seed(&store);
+        let first = store
+            .with(|conn| prepare_op(conn, &batch(vec![0, 1])))
+            .expect("prepares");
+        assert!(first.is_some());
+        let overlapping = store
+            .with(|conn| prepare_op(conn, &batch(vec![1, 3])))
+            .expect("refuses cleanly");
+        assert_eq!(overlapping, None);
+        // The refused op left nothing behind: leaf 3 is still pending, no second op exists.
+        assert_eq!(status(&store, 3), "pending");
+        let ops = store
+            .with(|conn| open_ops(conn, DESTINATION))
+            .expect("reads");
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].state, OpState::Prepared);
+    }
+
+    #[test]
+    fn outcome_events_apply_once_and_delivery_is_final() {
+        let (_dir, store) = store();
+        seed(&store);
+        let at = EventPosition {
+            block: 20,
+            log_index: 1,
+        };
+        let delay = |failures: u32| u64::from(failures) * 1_000;
+        let leaf = B256::repeat_byte(1);
+        let failed = store
+            .with(|conn| record_failed(conn, ORIGIN, 0, leaf, at, 0, delay))
+            .expect("applies");
+        assert_eq!(failed, Some(1));
+        let again = store
+            .with(|conn| record_failed(conn, ORIGIN, 0, leaf, at, 0, delay))
+            .expect("ignores");
+        assert_eq!(again, None, "the same event is applied once");
+        let retries = store
+            .with(|conn| due_retries(conn, DESTINATION, ORIGIN, 999, 10))
+            .expect("reads");
+        assert!(retries.is_empty(), "backing off");
+        let retries = store
+            .with(|conn| due_retries(conn, DESTINATION, ORIGIN, 1_000, 10))
+            .expect("reads");
+        assert_eq!(retries.len(), 1);
+
+        let later = EventPosition {
+            block: 21,
+            log_index: 0,
+        };
+        assert!(store
+            .with(|conn| record_processed(conn, ORIGIN, 0, leaf, later))
+            .expect("applies"));
+        assert!(!store
+            .with(|conn| record_processed(conn, ORIGIN, 0, leaf, later))
+            .expect("ignores"));
+        let latest = EventPosition {
+            block: 22,
+            log_index: 0,
+        };
+        assert_eq!(
+            store
+                .with(|conn| record_failed(conn, ORIGIN, 0, leaf, latest, 0, delay))
+                .expect("ignores"),
+            None,
+            "a delivered message stays delivered"
+        );
+        assert_eq!(status(&store, 0), "processed");
+        // An event naming a different leaf at that index is not ours.
+        assert!(!store
+            .with(|conn| record_processed(conn, ORIGIN, 1, B256::ZERO, latest))
+            .expect("ignores"));
+    }
+}

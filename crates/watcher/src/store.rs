@@ -338,3 +338,138 @@ pub(crate) fn finish_attempt(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nxtp_agent::Store;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("w.sqlite"), &[SCHEMA]).expect("opens");
+        (dir, store)
+    }
+
+    fn update(new: u8, signer: u8) -> SignedUpdate {
+        SignedUpdate {
+            origin: Domain(1000),
+            old_root: B256::repeat_byte(0x01),
+            new_root: B256::repeat_byte(new),
+            signature: Bytes::from(vec![new; 65]),
+            signer: Address::repeat_byte(signer),
+        }
+    }
+
+    const SEEN: Sighting = Sighting {
+        domain: Domain(2000),
+        contract: Address::ZERO,
+        block: 5,
+    };
+
+    #[test]
+    fn a_second_root_over_one_old_root_by_one_key_is_a_double_update() {
+        let (_dir, store) = store();
+        let (first, again, other_key, conflict) = store
+            .with(|conn| {
+                Ok((
+                    record_update(conn, &update(0xa, 7), Some(true), SEEN)?,
+                    record_update(conn, &update(0xa, 7), None, SEEN)?,
+                    record_update(conn, &update(0xc, 8), Some(true), SEEN)?,
+                    record_update(conn, &update(0xb, 7), Some(true), SEEN)?,
+                ))
+            })
+            .expect("records");
+        assert_eq!(first, None);
+        assert_eq!(again, None, "the same update seen twice is not a conflict");
+        assert_eq!(
+            other_key, None,
+            "another key's root is not this key's double update"
+        );
+        assert_eq!(conflict, Some(update(0xa, 7)));
+        let verdict = store
+            .with(|conn| {
+                verdict(
+                    conn,
+                    Domain(1000),
+                    B256::repeat_byte(1),
+                    B256::repeat_byte(0xa),
+                )
+            })
+            .expect("reads");
+        assert_eq!(verdict, Some(true), "a later sighting keeps the verdict");
+    }
+
+    #[test]
+    fn one_fraud_per_origin_round_trips_until_resolved() {
+        let (_dir, store) = store();
+        let double = Fraud {
+            evidence: Evidence::Double {
+                first: update(0xa, 7),
+                second: update(0xb, 7),
+            },
+            detected_on: Domain(3000),
+        };
+        let improper = Fraud {
+            evidence: Evidence::Improper(update(0xd, 7)),
+            detected_on: Domain(2000),
+        };
+        let (recorded, ignored) = store
+            .with(|conn| {
+                Ok((
+                    record_fraud(conn, &double, 1)?,
+                    record_fraud(conn, &improper, 2)?,
+                ))
+            })
+            .expect("records");
+        assert!(recorded);
+        assert!(!ignored, "the origin's first fraud is the one answered");
+        let unresolved = store.with(|conn| unresolved_frauds(conn)).expect("reads");
+        assert_eq!(unresolved, [double]);
+        store
+            .with(|conn| resolve_fraud(conn, Domain(1000), 3))
+            .expect("resolves");
+        assert!(store
+            .with(|conn| unresolved_frauds(conn))
+            .expect("reads")
+            .is_empty());
+    }
+
+    #[test]
+    fn attempts_are_numbered_per_target() {
+        let (_dir, store) = store();
+        let origin = Domain(1000);
+        let notice = Target::Notice {
+            domain: Domain(2000),
+        };
+        let latest = store
+            .with(|conn| {
+                record_attempt(conn, origin, notice, 1, OperationId(4), 10)?;
+                finish_attempt(
+                    conn,
+                    origin,
+                    notice,
+                    1,
+                    &AttemptState::Failed,
+                    "dropped",
+                    11,
+                )?;
+                record_attempt(conn, origin, notice, 2, OperationId(9), 12)?;
+                record_attempt(conn, origin, Target::HomeProof, 1, OperationId(5), 12)?;
+                latest_attempt(conn, origin, notice)
+            })
+            .expect("records");
+        assert_eq!(
+            latest,
+            Some(Attempt {
+                number: 2,
+                operation: OperationId(9),
+                state: AttemptState::Submitted,
+                updated_ms: 12,
+            })
+        );
+        assert_eq!(
+            notice.submitter_key(origin, 2),
+            "watcher/1000/notice-2000/2"
+        );
+    }
+}
