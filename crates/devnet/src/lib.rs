@@ -7,11 +7,13 @@
 pub mod accounts;
 pub mod chains;
 pub mod deploy;
+pub mod message_relayer_agent;
 mod process;
 pub mod processor_agent;
 pub mod run_dir;
 pub mod summary;
 pub mod supervisor;
+pub mod updater_agent;
 pub mod watcher_agent;
 
 pub use accounts::{AccountsError, DevAccounts, Role};
@@ -52,10 +54,12 @@ pub fn locate_anvil(root: Option<&Path>) -> PathBuf {
 /// The agents the devnet runs, as generated from the manifest.
 pub type AgentList = fn(&Manifest, &Path) -> Vec<AgentSpec>;
 
-/// The devnet's agents. Empty for now: each agent adds its spec here (subcommand and a config
-/// generated from the manifest and the run folder) once its `nxtp` subcommand exists.
-pub fn default_agents(_manifest: &Manifest, _run_dir: &Path) -> Vec<AgentSpec> {
-    Vec::new()
+/// The devnet's agents, each with a config generated from the manifest and the run folder (each
+/// agent's subcommand of `nxtp`): an updater per domain and the message relayer.
+pub fn default_agents(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
+    let mut agents = updater_agent::specs(manifest, run_dir);
+    agents.extend(message_relayer_agent::spec(manifest, run_dir));
+    agents
 }
 
 /// What to start.

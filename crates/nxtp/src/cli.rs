@@ -1,13 +1,14 @@
 //! The command line: one subcommand per job.
 
-use clap::{Parser, Subcommand};
-use std::{error::Error, fmt::Write};
+use clap::{Args, Parser, Subcommand};
+use std::{error::Error, fmt::Write, path::PathBuf};
 
 /// Crosschain transfers and calls: local devnet, agents, user commands.
 #[derive(Debug, Parser)]
 #[command(name = "nxtp", version, about)]
 struct Cli {
-    /// Log filter (`tracing` EnvFilter syntax), e.g. `info` or `info,nxtp_devnet=debug`.
+    /// Log filter (`tracing` EnvFilter syntax), e.g. `info` or `info,nxtp_devnet=debug`. Agents
+    /// take theirs from the `[telemetry]` section of their config instead.
     #[arg(long, global = true, env = "NXTP_LOG", default_value = "info")]
     log: String,
 
@@ -20,17 +21,40 @@ enum Command {
     /// Start local chains, deploy and wire every contract, write a manifest and run the agents until
     /// Ctrl-C.
     Devnet(crate::devnet::DevnetArgs),
+    /// Run the updater of one domain's Home: checkpoint its messages, sign final roots (never two
+    /// over one old root) and submit them.
+    Updater(AgentArgs),
+    /// Run the message relayer: copy every Home update to the Replicas of its origin on the other
+    /// domains.
+    MessageRelayer(AgentArgs),
+}
+
+/// Options of an agent subcommand.
+#[derive(Debug, Args)]
+struct AgentArgs {
+    /// The agent's TOML config; `NXTP__<FIELD>__<FIELD>` environment variables override its fields.
+    #[arg(long)]
+    config: PathBuf,
 }
 
 /// Parses the command line and runs the command.
 pub fn run() -> Result<(), Box<dyn Error + Send + Sync>> {
     let cli = Cli::parse();
-    nxtp_agent::logging::init_logging(nxtp_agent::LogFormat::Plain, &cli.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     match cli.command {
-        Command::Devnet(args) => runtime.block_on(crate::devnet::run(args)),
+        Command::Devnet(args) => {
+            nxtp_agent::logging::init_logging(nxtp_agent::LogFormat::Plain, &cli.log)?;
+            runtime.block_on(crate::devnet::run(args))
+        }
+        // Agents set up their own logging, from their config.
+        Command::Updater(args) => {
+            Ok(runtime.block_on(nxtp_agent::run::<nxtp_updater::Updater>(&args.config))?)
+        }
+        Command::MessageRelayer(args) => Ok(runtime.block_on(nxtp_agent::run::<
+            nxtp_message_relayer::MessageRelayer,
+        >(&args.config))?),
     }
 }
 

@@ -116,7 +116,9 @@ fn exit_after_deploy_writes_the_manifest_and_leaves_nothing_running() {
         "domain 1000",
         "domain 2000",
         "manifest.json",
-        "agents: none",
+        "updater-1000",
+        "updater-2000",
+        "message-relayer",
     ] {
         assert!(
             stdout.contains(expected),

@@ -1,0 +1,67 @@
+//! The devnet's updaters: one process per domain, each signing its domain's Home roots and
+//! reading every chain (its Home, and the Replicas of its domain elsewhere), its config
+//! generated from the manifest (see `nxtp_updater::config` for the format).
+
+use crate::{AgentSpec, MANIFEST_FILE};
+use nxtp_deployment::Manifest;
+use nxtp_primitives::Domain;
+use std::{fmt::Write, path::Path};
+
+/// Blocks a checkpoint must be buried under before the devnet's updaters sign it.
+pub const CONFIRMATIONS: u64 = 1;
+
+/// The agent's name for `domain`: the stem of its config, log and database files.
+pub fn name(domain: Domain) -> String {
+    format!("updater-{domain}")
+}
+
+/// The config of `domain`'s updater, its database in `run_dir`; `None` when the manifest
+/// carries no development key for the updater or does not deploy `domain`.
+pub fn config_toml(manifest: &Manifest, run_dir: &Path, domain: Domain) -> Option<String> {
+    let key = manifest.dev_keys.get("updater")?;
+    manifest.domain(domain)?;
+    let database = run_dir.join(format!("{}.sqlite", name(domain)));
+    let manifest_path = run_dir.join(MANIFEST_FILE);
+    let mut out = String::new();
+    let _ = writeln!(out, "domain = {domain}");
+    let _ = writeln!(
+        out,
+        "database = {}",
+        toml_string(&database.display().to_string())
+    );
+    let _ = writeln!(
+        out,
+        "manifest = {}",
+        toml_string(&manifest_path.display().to_string())
+    );
+    let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
+    let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
+    for (id, deployment) in &manifest.domains {
+        let _ = writeln!(out, "\n[chains.{id}]");
+        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
+        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
+        let _ = writeln!(out, "confirmations = {CONFIRMATIONS}");
+        let _ = writeln!(out, "poll_interval_ms = 200");
+    }
+    Some(out)
+}
+
+/// One updater spec per domain, if the manifest carries the updater's key.
+pub fn specs(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
+    manifest
+        .domains
+        .keys()
+        .filter_map(|&domain| {
+            config_toml(manifest, run_dir, domain).map(|config_toml| AgentSpec {
+                name: name(domain),
+                subcommand: "updater".to_owned(),
+                config_toml,
+            })
+        })
+        .collect()
+}
+
+/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
+fn toml_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}

@@ -1,0 +1,172 @@
+//! Why the relayer cannot start, and why one step of a task did not finish.
+
+use crate::config::ResolveError;
+use alloy::{
+    primitives::{Address, B256},
+    transports::{http::reqwest, TransportError, TransportErrorKind},
+};
+use nxtp_agent::{SecretError, StorageError};
+use nxtp_chain::{ConnectError, FailureReason, IndexerError, SubmitError};
+use nxtp_primitives::Domain;
+
+/// Why the relayer stopped. Start-up errors name the config field to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayerError {
+    /// The config does not describe a usable deployment.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The key could not be loaded.
+    #[error("signer: {0}")]
+    Signer(#[source] SecretError),
+    /// The database could not be opened.
+    #[error("database: {0}")]
+    Database(#[source] StorageError),
+    /// A chain could not be reached, or serves another chain id.
+    #[error("chains.{domain}: {source}")]
+    Connect {
+        /// The chain's domain.
+        domain: Domain,
+        /// Why.
+        source: ConnectError,
+    },
+    /// The manifest names an address where nothing is deployed.
+    #[error("manifest: no contract at {address} ({what}) on domain {domain}")]
+    NoContract {
+        /// The chain.
+        domain: Domain,
+        /// What should be there.
+        what: String,
+        /// The address.
+        address: Address,
+    },
+    /// A start-up check could not be made.
+    #[error("chains.{domain}: cannot read the code at {address}: {source}")]
+    StartupRead {
+        /// The chain.
+        domain: Domain,
+        /// The address.
+        address: Address,
+        /// Why.
+        source: TransportError,
+    },
+    /// The metrics could not be registered.
+    #[error("cannot register metrics: {0}")]
+    Metrics(#[from] nxtp_agent::prometheus::Error),
+    /// A destination's transaction submitter could not start.
+    #[error("chains.{domain}: cannot start the transaction submitter: {source}")]
+    Submitter {
+        /// The destination.
+        domain: Domain,
+        /// Why.
+        source: SubmitError,
+    },
+    /// A task failed in a way that retrying cannot fix.
+    #[error("{task}: {source}")]
+    Fatal {
+        /// The task, e.g. `relay 1000 -> 2000`.
+        task: String,
+        /// Its error.
+        source: Box<StepError>,
+    },
+    /// A task panicked.
+    #[error("a relayer task panicked")]
+    Panicked,
+}
+
+/// Why one step of an indexing or relaying task did not finish. [`StepError::is_fatal`] tells
+/// which stop the relayer; the others are retried with backoff while `/health` reports them.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// A JSON-RPC call failed.
+    #[error("{method} on domain {chain} failed: {source}")]
+    Rpc {
+        /// The chain.
+        chain: Domain,
+        /// The method.
+        method: &'static str,
+        /// The transport's error, without the endpoint's URL.
+        source: TransportError,
+    },
+    /// A contract read failed.
+    #[error("reading {what} on domain {chain} failed: {source}")]
+    Call {
+        /// The chain.
+        chain: Domain,
+        /// What was read.
+        what: &'static str,
+        /// Why, without the endpoint's URL.
+        source: alloy::contract::Error,
+    },
+    /// An indexer failed.
+    #[error(transparent)]
+    Indexer(#[from] IndexerError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The submitter refused an operation or stopped.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    /// A relay transaction failed; it is retried under a fresh key.
+    #[error("relaying {old} -> {new} failed: {reason}")]
+    Relay {
+        /// The update's old root.
+        old: B256,
+        /// Its new root.
+        new: B256,
+        /// Why.
+        reason: FailureReason,
+    },
+    /// The Replica is failed or halted and accepts nothing.
+    #[error("the Replica at {replica} is not active (state {state})")]
+    ReplicaInactive {
+        /// The Replica.
+        replica: Address,
+        /// Its state (1 failed, 2 halted).
+        state: u8,
+    },
+}
+
+impl StepError {
+    /// Whether the relayer must stop: the database or a submitter broke.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Self::Storage(_) => true,
+            Self::Indexer(err) => !err.is_transient(),
+            Self::Submit(err) => !matches!(err, SubmitError::Rpc { .. }),
+            Self::Rpc { .. }
+            | Self::Call { .. }
+            | Self::Relay { .. }
+            | Self::ReplicaInactive { .. } => false,
+        }
+    }
+
+    pub(crate) fn call(
+        chain: Domain,
+        what: &'static str,
+    ) -> impl FnOnce(alloy::contract::Error) -> Self {
+        move |source| Self::Call {
+            chain,
+            what,
+            source: match source {
+                alloy::contract::Error::TransportError(inner) => {
+                    alloy::contract::Error::TransportError(without_url(inner))
+                }
+                other => other,
+            },
+        }
+    }
+}
+
+/// Strips the request URL from an HTTP transport error: reqwest prints it in full, and hosted
+/// endpoints carry their API key in it.
+pub(crate) fn without_url(error: TransportError) -> TransportError {
+    match error {
+        TransportError::Transport(TransportErrorKind::Custom(inner)) => {
+            match inner.downcast::<reqwest::Error>() {
+                Ok(http) => TransportErrorKind::custom(http.without_url()),
+                Err(other) => TransportError::Transport(TransportErrorKind::Custom(other)),
+            }
+        }
+        other => other,
+    }
+}

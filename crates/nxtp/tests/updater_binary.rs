@@ -1,0 +1,183 @@
+//! `nxtp updater` as a real process, with the config the devnet generates: killed with SIGKILL
+//! mid-flight and restarted, it signs nothing conflicting and brings the Home's committed root
+//! over every message; a bad config stops it at start-up with a message naming the field.
+
+mod messaging;
+
+use messaging::{
+    assert_one_new_root_per_old_root, eventually, read_db, run_to_exit, AgentProcess, Net,
+};
+use nxtp_devnet::{updater_agent, Role};
+use nxtp_primitives::{recover_personal, update_hash, Domain};
+use nxtp_updater::store::{self, SignedUpdate};
+use std::path::Path;
+
+const ORIGIN: Domain = Domain(1000);
+
+fn recorded(db: &Path) -> Vec<SignedUpdate> {
+    read_db(db, |conn| store::signed_updates(conn, ORIGIN)).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_mid_flight_and_restart_sign_nothing_conflicting() {
+    let net = Net::start(2).await;
+    let config = updater_agent::config_toml(&net.manifest, net.run_dir(), ORIGIN)
+        .expect("the devnet's updater config");
+    let config = net.write_config(&updater_agent::name(ORIGIN), &config);
+    let db = net
+        .run_dir()
+        .join(format!("{}.sqlite", updater_agent::name(ORIGIN)));
+    let log = net.run_dir().join("updater.log");
+
+    net.dispatch(ORIGIN, 3).await;
+    let agent = AgentProcess::spawn("updater", &config, &log);
+    // Killed the moment it has recorded its first signature: its update is at most in flight.
+    eventually("the first signature", || async {
+        agent.assert_running();
+        (!recorded(&db).is_empty()).then_some(())
+    })
+    .await;
+    agent.kill();
+    let first = recorded(&db);
+    assert_eq!(first.len(), 1);
+
+    // More messages while it is down; then it runs again until the Home covers them all,
+    // killed once more on the way.
+    net.dispatch(ORIGIN, 2).await;
+    let agent = AgentProcess::spawn("updater", &config, &log);
+    eventually("a second signature", || async {
+        agent.assert_running();
+        (recorded(&db).len() >= 2).then_some(())
+    })
+    .await;
+    agent.kill();
+    let agent = AgentProcess::spawn("updater", &config, &log);
+    eventually("the committed root to cover every message", || async {
+        agent.assert_running();
+        let (_, covered, count) = net.home_state(ORIGIN).await;
+        (covered == count && count == 5).then_some(())
+    })
+    .await;
+    agent.kill();
+
+    let records = recorded(&db);
+    assert_eq!(
+        records[0], first[0],
+        "the first signature was kept and reused"
+    );
+    let home = net.update_events(ORIGIN, net.home(ORIGIN)).await;
+    assert!(!home.is_empty());
+    let updater = net.accounts.address(Role::Updater);
+    for (old, new, signature) in &home {
+        assert_eq!(
+            recover_personal(update_hash(ORIGIN, *old, *new), signature).expect("valid"),
+            updater
+        );
+        assert!(
+            records
+                .iter()
+                .any(|r| r.old_root == *old && r.new_root == *new && r.signature == *signature),
+            "{old} -> {new} is on the Home but was not recorded first"
+        );
+    }
+    assert_one_new_root_per_old_root(
+        records
+            .iter()
+            .map(|r| (r.old_root, r.new_root))
+            .chain(home.iter().map(|(old, new, _)| (*old, *new))),
+    );
+    let log = std::fs::read_to_string(net.run_dir().join("updater.log")).expect("log");
+    let key = net.manifest.dev_keys["updater"].to_string();
+    assert!(
+        !log.contains(key.trim_start_matches("0x")),
+        "the key was logged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_config_fails_at_start_up_naming_the_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("writes");
+        path.display().to_string()
+    };
+    let chain = |rpc: &str, chain_id: u64| {
+        format!(
+            "[chains.1000]\nrpc_url = \"{rpc}\"\nchain_id = {chain_id}\nconfirmations = 1\n\
+             [telemetry]\nlisten = \"127.0.0.1:0\"\n"
+        )
+    };
+    let head = |signer: &str| {
+        format!(
+            "domain = 1000\ndatabase = {:?}\nhome = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n\
+             signer = {signer}\n",
+            dir.path().join("u.sqlite")
+        )
+    };
+    let good_key =
+        "{ hex = \"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\" }";
+
+    let missing = dir.path().join("absent.toml").display().to_string();
+    let (code, stderr) = run_to_exit(&["updater", "--config", &missing]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("error: cannot read config") && stderr.contains("absent.toml"),
+        "{stderr}"
+    );
+
+    let path = write(
+        "no-key.toml",
+        &format!(
+            "{}{}",
+            head("{ env = \"NXTP_TEST_NO_SUCH_KEY\" }"),
+            chain("http://127.0.0.1:1", 1)
+        ),
+    );
+    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(
+            "error: updater failed: signer: environment variable NXTP_TEST_NO_SUCH_KEY is not set"
+        ),
+        "{stderr}"
+    );
+
+    let path = write(
+        "unreachable.toml",
+        &format!("{}{}", head(good_key), chain("http://127.0.0.1:1", 1)),
+    );
+    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(
+            "error: updater failed: chains.1000: RPC endpoint http://127.0.0.1:1 is unreachable"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("59c6995e"), "the key leaked: {stderr}");
+
+    let anvil = nxtp_testkit::spawn_anvil(31337);
+    let path = write(
+        "wrong-chain.toml",
+        &format!("{}{}", head(good_key), chain(&anvil.endpoint(), 5)),
+    );
+    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("error: updater failed: chains.1000: RPC endpoint")
+            && stderr.contains("serves chain id 31337, but the config expects 5"),
+        "{stderr}"
+    );
+
+    let path = write(
+        "bad-url.toml",
+        &format!("{}{}", head(good_key), chain("ws://127.0.0.1:1", 1)),
+    );
+    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("error: chains.1000.rpc_url: unsupported RPC scheme `ws`"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,210 @@
+//! Why the updater cannot start, and why one round of its loop did not finish.
+
+use crate::config::ResolveError;
+use alloy::{
+    primitives::{Address, B256},
+    transports::{http::reqwest, TransportError, TransportErrorKind},
+};
+use nxtp_agent::{SecretError, StorageError};
+use nxtp_chain::{ConnectError, FailureReason, IndexerError, SubmitError};
+use nxtp_primitives::{Domain, SignatureError};
+
+/// Why the updater stopped. Start-up errors name the config field to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdaterError {
+    /// The config does not describe a usable deployment.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The key could not be loaded.
+    #[error("signer: {0}")]
+    Signer(#[source] SecretError),
+    /// The database could not be opened.
+    #[error("database: {0}")]
+    Database(#[source] StorageError),
+    /// A chain could not be reached, or serves another chain id.
+    #[error("chains.{domain}: {source}")]
+    Connect {
+        /// The chain's domain.
+        domain: Domain,
+        /// Why.
+        source: ConnectError,
+    },
+    /// A start-up check of a contract could not be made.
+    #[error("{field}: cannot read {what} on domain {domain}: {source}")]
+    StartupRead {
+        /// The config field naming the contract.
+        field: &'static str,
+        /// The chain.
+        domain: Domain,
+        /// What was read.
+        what: &'static str,
+        /// Why it failed.
+        source: alloy::contract::Error,
+    },
+    /// Nothing is deployed at the configured address.
+    #[error("{field}: no contract at {address} on domain {domain}")]
+    NoContract {
+        /// The config field naming the contract.
+        field: &'static str,
+        /// The chain.
+        domain: Domain,
+        /// The address.
+        address: Address,
+    },
+    /// The key is not the Home's updater: its signatures would be refused.
+    #[error("signer: {signer} is not the updater of the Home at {home} (the Home's updater is {updater})")]
+    NotUpdater {
+        /// The configured key's address.
+        signer: Address,
+        /// The Home.
+        home: Address,
+        /// The Home's updater.
+        updater: Address,
+    },
+    /// The metrics could not be registered.
+    #[error("cannot register metrics: {0}")]
+    Metrics(#[from] nxtp_agent::prometheus::Error),
+    /// The Home's transaction submitter could not start.
+    #[error("chains.{domain}: cannot start the transaction submitter: {source}")]
+    Submitter {
+        /// The Home's domain.
+        domain: Domain,
+        /// Why.
+        source: SubmitError,
+    },
+    /// A round failed in a way that retrying cannot fix.
+    #[error(transparent)]
+    Fatal(TickError),
+}
+
+/// Why one round of the loop did not finish. [`TickError::is_fatal`] tells which stop the
+/// updater; the others are retried with backoff while `/health` reports them.
+#[derive(Debug, thiserror::Error)]
+pub enum TickError {
+    /// A JSON-RPC call failed.
+    #[error("{method} on domain {chain} failed: {source}")]
+    Rpc {
+        /// The chain.
+        chain: Domain,
+        /// The method.
+        method: &'static str,
+        /// The transport's error, without the endpoint's URL.
+        source: TransportError,
+    },
+    /// A contract read failed.
+    #[error("reading {what} on domain {chain} failed: {source}")]
+    Call {
+        /// The chain.
+        chain: Domain,
+        /// What was read.
+        what: &'static str,
+        /// Why, without the endpoint's URL.
+        source: alloy::contract::Error,
+    },
+    /// An indexer failed.
+    #[error(transparent)]
+    Indexer(#[from] IndexerError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The submitter refused an operation or stopped.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    /// A transaction failed; it is retried under a fresh key on a later round.
+    #[error("{what} failed: {reason}")]
+    Operation {
+        /// What the transaction was for.
+        what: String,
+        /// Why it failed.
+        reason: FailureReason,
+    },
+    /// Signing failed.
+    #[error(transparent)]
+    Signing(#[from] SignatureError),
+    /// Fraud was proven on the Home: it accepts nothing any more.
+    #[error("the Home at {0} has failed; nothing more can be signed")]
+    HomeFailed(Address),
+    /// The chains already show this updater's signatures over one old root to different new
+    /// roots. Signing anything more over it cannot help; an operator must look.
+    #[error("this updater already signed {old} -> {roots:?}: a double update exists on chain")]
+    DoubleSigned {
+        /// The old root.
+        old: B256,
+        /// The different new roots.
+        roots: Vec<B256>,
+    },
+    /// The update recorded over the committed root moves to a root the Home has not
+    /// checkpointed (a deep reorg removed the checkpoint): submitting it would be an improper
+    /// update, and signing another root over the same old root a double update.
+    #[error(
+        "the update {old} -> {new} is recorded but the Home has not checkpointed {new}; \
+         waiting for it to be checkpointed again"
+    )]
+    NotCheckpointed {
+        /// The old root.
+        old: B256,
+        /// The new root.
+        new: B256,
+    },
+}
+
+impl TickError {
+    /// Whether the updater must stop: the database or the submitter broke, or the key cannot
+    /// sign. Everything else is retried.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Self::Storage(_) | Self::Signing(_) => true,
+            Self::Indexer(err) => !err.is_transient(),
+            Self::Submit(err) => !matches!(err, SubmitError::Rpc { .. }),
+            Self::Rpc { .. }
+            | Self::Call { .. }
+            | Self::Operation { .. }
+            | Self::HomeFailed(_)
+            | Self::DoubleSigned { .. }
+            | Self::NotCheckpointed { .. } => false,
+        }
+    }
+
+    pub(crate) fn rpc(chain: Domain, method: &'static str) -> impl FnOnce(TransportError) -> Self {
+        move |source| Self::Rpc {
+            chain,
+            method,
+            source: without_url(source),
+        }
+    }
+
+    pub(crate) fn call(
+        chain: Domain,
+        what: &'static str,
+    ) -> impl FnOnce(alloy::contract::Error) -> Self {
+        move |source| Self::Call {
+            chain,
+            what,
+            source: contract_without_url(source),
+        }
+    }
+}
+
+/// Strips the request URL from an HTTP transport error: reqwest prints it in full, and hosted
+/// endpoints carry their API key in it.
+pub(crate) fn without_url(error: TransportError) -> TransportError {
+    match error {
+        TransportError::Transport(TransportErrorKind::Custom(inner)) => {
+            match inner.downcast::<reqwest::Error>() {
+                Ok(http) => TransportErrorKind::custom(http.without_url()),
+                Err(other) => TransportError::Transport(TransportErrorKind::Custom(other)),
+            }
+        }
+        other => other,
+    }
+}
+
+/// [`without_url`] for a contract call's error.
+pub(crate) fn contract_without_url(error: alloy::contract::Error) -> alloy::contract::Error {
+    match error {
+        alloy::contract::Error::TransportError(inner) => {
+            alloy::contract::Error::TransportError(without_url(inner))
+        }
+        other => other,
+    }
+}

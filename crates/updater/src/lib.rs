@@ -1,0 +1,191 @@
+//! The updater agent: one per origin Home. It checkpoints the Home's messages, waits until a
+//! checkpoint is final, and signs `(committedRoot -> newest final checkpointed root)`, then
+//! submits the signed update to the Home, for the message relayer to copy to every Replica.
+//!
+//! The one rule it must never break: two different new roots signed over one old root is a
+//! provable double update that fails the Home and slashes the updater's bond. So:
+//!
+//! - every signature is recorded in SQLite, one per old root, before it leaves the process;
+//!   after a restart only that same signature is ever sent again ([`store`]);
+//! - before signing over an old root with no record (a new old root, or a lost database), it
+//!   reads the Home and every Replica of its origin up to their heads for an update from that
+//!   root signed by its key, and reuses one found; and it requires that its key has no pending
+//!   transaction, which could carry such a signature;
+//! - it signs only roots whose `Checkpointed` event is `confirmations` deep: a signed root
+//!   whose checkpoint is reorged out would look like an improper update.
+//!
+//! Run exactly one updater per Home and key. See [`config`] for the configuration file and
+//! `service` for the loop.
+
+pub mod config;
+pub mod error;
+pub mod metrics;
+mod service;
+pub mod store;
+mod watch;
+
+pub use config::{Resolved, UpdaterConfig, Watched};
+pub use error::{TickError, UpdaterError};
+pub use metrics::UpdaterMetrics;
+
+use alloy::{
+    primitives::Address,
+    providers::{DynProvider, Provider},
+};
+use nxtp_agent::{Agent, AgentContext, Store, TelemetryConfig};
+use nxtp_bindings::Home;
+use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
+use nxtp_primitives::Domain;
+use service::Service;
+use watch::WatchedChain;
+
+/// The updater agent, for [`nxtp_agent::run`].
+#[derive(Debug)]
+pub struct Updater;
+
+impl Agent for Updater {
+    const NAME: &'static str = "updater";
+    type Config = UpdaterConfig;
+    type Error = UpdaterError;
+
+    fn telemetry(config: &UpdaterConfig) -> &TelemetryConfig {
+        &config.telemetry
+    }
+
+    async fn run(config: UpdaterConfig, ctx: AgentContext) -> Result<(), UpdaterError> {
+        let service = start(&config, &ctx).await?;
+        service.run(ctx.shutdown).await.map_err(UpdaterError::Fatal)
+    }
+}
+
+/// Everything that can fail on a bad configuration, checked before the first round.
+async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, UpdaterError> {
+    let resolved = config.resolve()?;
+    let signer = config.signer.load().map_err(UpdaterError::Signer)?;
+    let mut schemas = nxtp_chain::SCHEMAS.to_vec();
+    schemas.push(store::SCHEMA);
+    let store = Store::open(&config.database, &schemas).map_err(UpdaterError::Database)?;
+
+    let home = &resolved.home;
+    let home_provider = connect_chain(home.domain, &home.chain).await?;
+    require_code(&home_provider, home.domain, "home", home.contract).await?;
+    let updater = Home::new(home.contract, &home_provider)
+        .updater()
+        .call()
+        .await
+        .map_err(|source| UpdaterError::StartupRead {
+            field: "home",
+            domain: home.domain,
+            what: "Home.updater",
+            source: error::contract_without_url(source),
+        })?;
+    if updater != signer.address() {
+        return Err(UpdaterError::NotUpdater {
+            signer: signer.address(),
+            home: home.contract,
+            updater,
+        });
+    }
+
+    let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
+    let metrics = UpdaterMetrics::register(&ctx.metrics)?;
+    let mut replicas = Vec::with_capacity(resolved.replicas.len());
+    for replica in &resolved.replicas {
+        let provider = connect_chain(replica.domain, &replica.chain).await?;
+        require_code(&provider, replica.domain, "replicas", replica.contract).await?;
+        replicas.push(WatchedChain::replica(
+            store.clone(),
+            resolved.domain,
+            replica.domain,
+            provider,
+            replica.contract,
+            replica.chain.confirmations,
+            replica.start_block,
+            chain_metrics.clone(),
+        ));
+    }
+    let home_chain = WatchedChain::home(
+        store.clone(),
+        home.domain,
+        home_provider.clone(),
+        home.contract,
+        home.chain.confirmations,
+        home.start_block,
+        chain_metrics.clone(),
+    );
+
+    let mut submitter_config = SubmitterConfig::new(&home.chain);
+    submitter_config.metrics = Some(chain_metrics);
+    let submitter = Submitter::start(
+        store.clone(),
+        home.domain,
+        home_provider,
+        signer.clone(),
+        submitter_config,
+        ctx.shutdown.child_token(),
+    )
+    .await
+    .map_err(|source| UpdaterError::Submitter {
+        domain: home.domain,
+        source,
+    })?;
+    tracing::info!(
+        domain = %resolved.domain,
+        home = %home.contract,
+        updater = %signer.address(),
+        replicas = resolved.replicas.len(),
+        confirmations = home.chain.confirmations,
+        "updater started"
+    );
+    Ok(Service {
+        origin: resolved.domain,
+        home_address: home.contract,
+        home_chain,
+        replicas,
+        confirmations: home.chain.confirmations,
+        poll_interval: home.chain.poll_interval(),
+        signer,
+        store,
+        submitter,
+        metrics,
+        health: ctx.health.clone(),
+        idle_at: None,
+        checked_at_start: false,
+    })
+}
+
+async fn connect_chain(
+    domain: Domain,
+    chain: &nxtp_chain::ChainConfig,
+) -> Result<DynProvider, UpdaterError> {
+    connect(chain)
+        .await
+        .map_err(|source| UpdaterError::Connect { domain, source })
+}
+
+/// Fails unless a contract is deployed at `address`: a wrong address would otherwise read as
+/// zeros.
+async fn require_code(
+    provider: &DynProvider,
+    domain: Domain,
+    field: &'static str,
+    address: Address,
+) -> Result<(), UpdaterError> {
+    let code = provider
+        .get_code_at(address)
+        .await
+        .map_err(|source| UpdaterError::StartupRead {
+            field,
+            domain,
+            what: "contract code",
+            source: alloy::contract::Error::TransportError(error::without_url(source)),
+        })?;
+    if code.is_empty() {
+        return Err(UpdaterError::NoContract {
+            field,
+            domain,
+            address,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,537 @@
+//! The updater's loop: one round reads the Home at its confirmed block and takes at most one
+//! step, either a checkpoint or an update, waiting for its transaction to be final.
+//!
+//! Once after start, every chain (the Home, each Replica of this origin) is read up to its
+//! confirmed head; while the records and the chains show this key's signatures over one old
+//! root to two different new roots (a double update already exists), nothing is signed or sent
+//! and `/health` says so.
+//!
+//! Then one round, in order:
+//!
+//! 1. Catch up on the Home's final events (checkpoints, this updater's updates).
+//! 2. Read the Home at the confirmed block (`head - confirmations`) and at the head. If its
+//!    committed root differs between the two, an update is not final yet: wait.
+//! 3. If an update over the committed root (`old`) is recorded, (re)submit exactly that one.
+//! 4. Otherwise, if a final checkpoint covers more messages than `old`, it is the candidate.
+//!    Before signing over `old`: read every chain (the Home, each Replica of this origin) up to
+//!    its head for an update from `old` signed by this key, and require that the key has no
+//!    pending transaction (its pending nonce equals its latest). A signature found is adopted
+//!    instead of signing; none found, the candidate is signed, recorded (durably, one per old
+//!    root) and only then submitted.
+//! 5. Otherwise, if the Home holds messages beyond `old` at the confirmed block, submit
+//!    `checkpoint()` and wait until it is final; the indexer then delivers the checkpoint.
+
+use crate::{
+    error::TickError,
+    metrics::UpdaterMetrics,
+    store::{self, Recorded, SignedUpdate, Source},
+    watch::{Signer, WatchedChain},
+};
+use alloy::{
+    eips::BlockId,
+    primitives::{Address, Bytes, B256},
+    providers::{DynProvider, Provider},
+    rpc::types::TransactionRequest,
+    signers::local::PrivateKeySigner,
+    sol_types::SolCall,
+};
+use nxtp_agent::{CancellationToken, Health, Store};
+use nxtp_bindings::Home;
+use nxtp_chain::{FinalState, Submitter};
+use nxtp_primitives::{sign_personal, update_hash, Domain};
+use std::{collections::BTreeSet, time::Duration};
+
+/// The longest pause after repeated failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// What a round did, and so how soon the next one runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// An update was confirmed: look again at once.
+    Progress,
+    /// Nothing to do, or a transaction was confirmed whose effect the indexer has yet to
+    /// deliver: look again after the poll interval.
+    Idle,
+    /// Waiting for the chain, for this reason: look again after the poll interval.
+    Waiting(&'static str),
+}
+
+/// The Home as read at one block.
+#[derive(Clone, Copy, Debug)]
+struct HomeState {
+    failed: bool,
+    committed_root: B256,
+    committed_count: u32,
+    count: u32,
+}
+
+/// What to do over the committed root when nothing is recorded over it yet.
+enum Choice {
+    /// Submit this update (just signed, or adopted).
+    Update(SignedUpdate),
+    /// Checkpoint the Home first.
+    Checkpoint { count: u32 },
+    /// Nothing to sign.
+    Idle,
+    /// Not now, for this reason.
+    Wait(&'static str),
+}
+
+/// The updater of one Home; see the module docs.
+pub(crate) struct Service {
+    pub(crate) origin: Domain,
+    pub(crate) home_address: Address,
+    pub(crate) home_chain: WatchedChain,
+    pub(crate) replicas: Vec<WatchedChain>,
+    pub(crate) confirmations: u64,
+    pub(crate) poll_interval: Duration,
+    pub(crate) signer: PrivateKeySigner,
+    pub(crate) store: Store,
+    pub(crate) submitter: Submitter,
+    pub(crate) metrics: UpdaterMetrics,
+    pub(crate) health: Health,
+    /// The Home chain's head when the last round found nothing to do: until the head moves,
+    /// nothing on chain has changed, and a round need not read anything.
+    pub(crate) idle_at: Option<u64>,
+    /// Whether every chain was read once since start and showed no signature of this key that
+    /// conflicts with another.
+    pub(crate) checked_at_start: bool,
+}
+
+impl Service {
+    /// Runs rounds until `shutdown`, or a fatal error.
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), TickError> {
+        let mut failures: u32 = 0;
+        loop {
+            // A round dropped at any await is like a crash there, which every step survives.
+            let outcome = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return Ok(()),
+                outcome = self.tick() => outcome,
+            };
+            // Stopping also stops the submitter, which fails a round waiting on it: not an error.
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            let pause = match outcome {
+                Ok(step) => {
+                    failures = 0;
+                    self.health.set_healthy();
+                    match step {
+                        Step::Progress => Duration::ZERO,
+                        Step::Idle => self.poll_interval,
+                        Step::Waiting(reason) => {
+                            tracing::debug!(domain = %self.origin, reason, "waiting");
+                            self.poll_interval
+                        }
+                    }
+                }
+                Err(err) if err.is_fatal() => {
+                    tracing::error!(domain = %self.origin, error = %err, "updater stopped");
+                    self.health.set_unhealthy(err.to_string());
+                    return Err(err);
+                }
+                Err(err) => {
+                    failures = failures.saturating_add(1);
+                    let pause = backoff(self.poll_interval, failures);
+                    tracing::warn!(
+                        domain = %self.origin,
+                        error = %err,
+                        retry_in = ?pause,
+                        "updater round failed"
+                    );
+                    self.health.set_unhealthy(err.to_string());
+                    pause
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// The signature checks' view of this updater.
+    fn signer_info(&self) -> Signer {
+        Signer {
+            origin: self.origin,
+            address: self.signer.address(),
+        }
+    }
+
+    /// One round; see the module docs.
+    pub(crate) async fn tick(&mut self) -> Result<Step, TickError> {
+        let head = self
+            .home_chain
+            .provider
+            .get_block_number()
+            .await
+            .map_err(TickError::rpc(self.origin, "eth_blockNumber"))?;
+        if self.idle_at == Some(head) {
+            return Ok(Step::Idle);
+        }
+        let step = self.step(head).await?;
+        self.idle_at = (step != Step::Progress).then_some(head);
+        Ok(step)
+    }
+
+    /// One round at Home head `head`.
+    async fn step(&mut self, head: u64) -> Result<Step, TickError> {
+        let signer = self.signer_info();
+        if !self.checked_at_start {
+            self.check_chains().await?;
+            self.checked_at_start = true;
+        }
+        self.home_chain.sync(&self.store, signer).await?;
+        let safe = head.saturating_sub(self.confirmations);
+        let state = self.read_home(safe).await?;
+        if state.failed {
+            return Err(TickError::HomeFailed(self.home_address));
+        }
+        self.metrics
+            .committed_count
+            .set(i64::from(state.committed_count));
+        let committed_at_head = self
+            .home()
+            .committedRoot()
+            .block(BlockId::number(head))
+            .call()
+            .await
+            .map_err(TickError::call(self.origin, "Home.committedRoot"))?;
+        if committed_at_head != state.committed_root {
+            return Ok(Step::Waiting("an update of the Home is not final yet"));
+        }
+
+        let old = state.committed_root;
+        let domain = self.origin;
+        let recorded = self
+            .store
+            .call(move |conn| store::signed_update(conn, domain, old))
+            .await?;
+        let update = match recorded {
+            Some(update) => update,
+            None => match self.choose(state, safe).await? {
+                Choice::Update(update) => update,
+                Choice::Checkpoint { count } => return self.checkpoint(count).await,
+                Choice::Idle => return Ok(Step::Idle),
+                Choice::Wait(reason) => return Ok(Step::Waiting(reason)),
+            },
+        };
+        self.submit_update(&update, head).await
+    }
+
+    /// Reads every chain (the Home, each Replica of this origin) up to its confirmed head, and
+    /// fails while the records and the chains hold two different new roots signed by this key
+    /// over one old root: a double update already exists, and an operator must look before
+    /// anything more is signed.
+    async fn check_chains(&mut self) -> Result<(), TickError> {
+        let signer = self.signer_info();
+        for chain in std::iter::once(&mut self.home_chain).chain(self.replicas.iter_mut()) {
+            chain.sync(&self.store, signer).await?;
+        }
+        let domain = self.origin;
+        let conflicts = self
+            .store
+            .call(move |conn| store::conflicts(conn, domain))
+            .await?;
+        match conflicts.into_iter().next() {
+            Some((old, roots)) => Err(TickError::DoubleSigned { old, roots }),
+            None => Ok(()),
+        }
+    }
+
+    /// Nothing is recorded over the committed root: sign the newest final checkpoint (or adopt
+    /// a signature already out there), or ask for a checkpoint.
+    async fn choose(&mut self, state: HomeState, safe: u64) -> Result<Choice, TickError> {
+        let (domain, old) = (self.origin, state.committed_root);
+        let old_count = state.committed_count;
+        let candidate = self
+            .store
+            .call(move |conn| store::newest_checkpoint_above(conn, domain, old_count))
+            .await?;
+        let Some((new_root, new_count)) = candidate else {
+            return Ok(if state.count > old_count {
+                Choice::Checkpoint { count: state.count }
+            } else {
+                Choice::Idle
+            });
+        };
+
+        // Has a signature over `old` left this updater before (an earlier run whose database is
+        // gone)? Read every chain up to its head.
+        let signer = self.signer_info();
+        for chain in std::iter::once(&mut self.home_chain).chain(self.replicas.iter_mut()) {
+            chain.sync(&self.store, signer).await?;
+            chain.scan_tail(&self.store, signer, old).await?;
+        }
+        let seen = self
+            .store
+            .call(move |conn| store::seen_over(conn, domain, old))
+            .await?;
+        let roots: BTreeSet<B256> = seen.iter().map(|update| update.new_root).collect();
+        if roots.len() > 1 {
+            return Err(TickError::DoubleSigned {
+                old,
+                roots: roots.into_iter().collect(),
+            });
+        }
+        if let Some(found) = seen.first() {
+            return self
+                .adopt(found.new_root, found.signature.clone(), old)
+                .await;
+        }
+
+        // A transaction of this key still pending could carry a signature over `old`.
+        let address = self.signer.address();
+        let provider = &self.home_chain.provider;
+        let pending = provider
+            .get_transaction_count(address)
+            .pending()
+            .await
+            .map_err(TickError::rpc(domain, "eth_getTransactionCount"))?;
+        let latest = provider
+            .get_transaction_count(address)
+            .latest()
+            .await
+            .map_err(TickError::rpc(domain, "eth_getTransactionCount"))?;
+        if pending != latest {
+            return Ok(Choice::Wait("the updater key has pending transactions"));
+        }
+
+        // The indexer delivered the checkpoint at the confirmation depth; the Home agrees.
+        let checkpoint = self
+            .home()
+            .checkpoints(new_root)
+            .block(BlockId::number(safe))
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.checkpoints"))?;
+        if !checkpoint.produced || checkpoint.count != new_count {
+            return Ok(Choice::Wait(
+                "the newest checkpoint is not at the confirmed block",
+            ));
+        }
+
+        let signature = sign_personal(&self.signer, update_hash(domain, old, new_root))?;
+        let update = SignedUpdate {
+            old_root: old,
+            new_root,
+            new_count,
+            signature: Bytes::from(signature.to_vec()),
+            source: Source::Signed,
+        };
+        match self.record(update.clone()).await? {
+            Recorded::New => {
+                self.metrics.roots_signed.inc();
+                self.metrics.last_signed_count.set(i64::from(new_count));
+                tracing::info!(
+                    %domain,
+                    %old,
+                    new = %new_root,
+                    count = new_count,
+                    "signed a new root"
+                );
+                Ok(Choice::Update(update))
+            }
+            // Recorded meanwhile (by another handle on this database): that one stands, and
+            // the signature just made is dropped unseen.
+            Recorded::Existing(existing) => Ok(Choice::Update(existing)),
+        }
+    }
+
+    /// Reuses a signature over `old` found on a chain instead of signing a new root.
+    async fn adopt(
+        &mut self,
+        new_root: B256,
+        signature: Bytes,
+        old: B256,
+    ) -> Result<Choice, TickError> {
+        let domain = self.origin;
+        let checkpoint = self
+            .home()
+            .checkpoints(new_root)
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.checkpoints"))?;
+        if !checkpoint.produced {
+            return Err(TickError::NotCheckpointed { old, new: new_root });
+        }
+        let update = SignedUpdate {
+            old_root: old,
+            new_root,
+            new_count: checkpoint.count,
+            signature,
+            source: Source::Adopted,
+        };
+        let recorded = self.record(update.clone()).await?;
+        if recorded == Recorded::New {
+            self.metrics.updates_adopted.inc();
+            self.metrics
+                .last_signed_count
+                .set(i64::from(checkpoint.count));
+            tracing::warn!(
+                %domain,
+                %old,
+                new = %new_root,
+                count = checkpoint.count,
+                "found this key's signature over the committed root on chain; reusing it"
+            );
+        }
+        Ok(Choice::Update(match recorded {
+            Recorded::New => update,
+            Recorded::Existing(existing) => existing,
+        }))
+    }
+
+    /// Submits `update` to the Home (once per update, whatever the restarts) and waits until
+    /// it is final.
+    async fn submit_update(&mut self, update: &SignedUpdate, head: u64) -> Result<Step, TickError> {
+        let domain = self.origin;
+        // Never submit a root the Home has not produced: that is an improper update.
+        let checkpoint = self
+            .home()
+            .checkpoints(update.new_root)
+            .block(BlockId::number(head))
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.checkpoints"))?;
+        if !checkpoint.produced {
+            return Err(TickError::NotCheckpointed {
+                old: update.old_root,
+                new: update.new_root,
+            });
+        }
+        let call = Home::updateCall {
+            oldRoot: update.old_root,
+            newRoot: update.new_root,
+            signature: update.signature.clone(),
+        };
+        let key = format!("update:{domain}:{}:{}", update.old_root, update.new_root);
+        let what = format!("update {} -> {}", update.old_root, update.new_root);
+        self.transact(&key, &what, call.abi_encode()).await?;
+        self.metrics.updates_confirmed.inc();
+        tracing::info!(
+            %domain,
+            old = %update.old_root,
+            new = %update.new_root,
+            count = update.new_count,
+            "update confirmed on the Home"
+        );
+        Ok(Step::Progress)
+    }
+
+    /// Checkpoints the Home, which holds `count` messages at the confirmed block, and waits
+    /// until the checkpoint is final.
+    async fn checkpoint(&mut self, count: u32) -> Result<Step, TickError> {
+        let domain = self.origin;
+        let key = format!("checkpoint:{domain}:{count}");
+        self.transact(&key, "checkpoint", Home::checkpointCall {}.abi_encode())
+            .await?;
+        self.metrics.checkpoints.inc();
+        tracing::info!(%domain, count, "checkpoint confirmed on the Home");
+        Ok(Step::Idle)
+    }
+
+    /// Sends `input` to the Home under `key` (a fresh key per failed attempt) and waits until
+    /// the transaction is final.
+    async fn transact(&self, key: &str, what: &str, input: Vec<u8>) -> Result<(), TickError> {
+        let base = key.to_owned();
+        let attempt = self
+            .store
+            .call(move |conn| store::attempt(conn, &base))
+            .await?;
+        let attempt_key = if attempt == 0 {
+            key.to_owned()
+        } else {
+            format!("{key}#{attempt}")
+        };
+        let request = TransactionRequest::default()
+            .to(self.home_address)
+            .input(input.into());
+        let id = self.submitter.submit(&attempt_key, request).await?;
+        match self.submitter.wait(id).await? {
+            FinalState::Confirmed(_) => Ok(()),
+            FinalState::Failed(reason) => {
+                let base = key.to_owned();
+                self.store
+                    .call(move |conn| store::attempt_failed(conn, &base, attempt))
+                    .await?;
+                Err(TickError::Operation {
+                    what: what.to_owned(),
+                    reason,
+                })
+            }
+        }
+    }
+
+    async fn record(&self, update: SignedUpdate) -> Result<Recorded, TickError> {
+        let domain = self.origin;
+        Ok(self
+            .store
+            .call(move |conn| store::record_signed(conn, domain, &update))
+            .await?)
+    }
+
+    fn home(&self) -> Home::HomeInstance<&DynProvider> {
+        Home::new(self.home_address, &self.home_chain.provider)
+    }
+
+    async fn read_home(&self, block: u64) -> Result<HomeState, TickError> {
+        let at = BlockId::number(block);
+        let domain = self.origin;
+        let home = self.home();
+        let failed = home
+            .failed()
+            .block(at)
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.failed"))?;
+        let committed_root = home
+            .committedRoot()
+            .block(at)
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.committedRoot"))?;
+        let committed = home
+            .checkpoints(committed_root)
+            .block(at)
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.checkpoints"))?;
+        let count = home
+            .count()
+            .block(at)
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.count"))?;
+        Ok(HomeState {
+            failed,
+            committed_root,
+            committed_count: committed.count,
+            // The tree holds at most 2^32 - 1 leaves.
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+/// The pause before retry number `failures`: `base` doubled per earlier failure, at most
+/// [`MAX_BACKOFF`].
+fn backoff(base: Duration, failures: u32) -> Duration {
+    let factor = 1u32
+        .checked_shl(failures.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    base.saturating_mul(factor).min(MAX_BACKOFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_caps() {
+        let base = Duration::from_millis(500);
+        assert_eq!(backoff(base, 1), base);
+        assert_eq!(backoff(base, 3), Duration::from_secs(2));
+        assert_eq!(backoff(base, 100), MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,400 @@
+//! The updater over real anvils: it signs what the Home checkpointed, only once final, one new
+//! root per old root across restarts and a lost database.
+
+mod common;
+
+use alloy::{primitives::U256, providers::ext::AnvilApi, providers::Provider};
+use common::{
+    assert_one_new_root_per_old_root, eventually, http_get, recorded, telemetry_on_free_port,
+    Mining, Net, Running, TIMEOUT,
+};
+use nxtp_agent::{KeySource, SecretString};
+use nxtp_primitives::{recover_personal, update_hash, Domain};
+use nxtp_updater::store::Source;
+use std::time::Duration;
+
+const ORIGIN: Domain = Domain(1000);
+const REMOTE: Domain = Domain(2000);
+
+/// Waits until the Home's committed root covers every message dispatched so far.
+async fn wait_until_committed(net: &Net) -> (alloy::primitives::B256, u32) {
+    eventually("the committed root to cover every message", || async {
+        let (committed, count) = net.home_state(ORIGIN).await;
+        let covered = net.checkpointed_count(ORIGIN, committed).await?;
+        (u64::from(covered) == count).then_some((committed, covered))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn signs_checkpointed_roots_until_the_home_covers_every_message() {
+    let net = Net::start(&[1000, 2000], Mining::Interval(250)).await;
+    let db = net.db("updater.sqlite");
+    let (empty_root, _) = net.home_state(ORIGIN).await;
+    net.dispatch(ORIGIN, 3).await;
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    let (telemetry, ops) = telemetry_on_free_port();
+    config.telemetry = telemetry;
+    let updater = Running::start(config);
+
+    let (first, count) = wait_until_committed(&net).await;
+    assert_eq!(count, 3);
+    assert_eq!(first, net.home_root(ORIGIN).await);
+    net.dispatch(ORIGIN, 2).await;
+    let (second, count) = wait_until_committed(&net).await;
+    assert_eq!(count, 5);
+
+    let (status, body) = http_get(ops, "/health").await.expect("health answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"agent":"updater","status":"healthy"}"#)
+    );
+    let (_, metrics) = http_get(ops, "/metrics").await.expect("metrics answer");
+    for line in [
+        r#"nxtp_updater_roots_signed_total{agent="updater"} 2"#,
+        r#"nxtp_updater_last_signed_count{agent="updater"} 5"#,
+        r#"nxtp_updater_checkpoints_total{agent="updater"} 2"#,
+    ] {
+        assert!(metrics.contains(line), "{line} missing from\n{metrics}");
+    }
+    updater.stop().await;
+
+    let events = net.update_events(ORIGIN, net.home_address(ORIGIN)).await;
+    let pairs: Vec<_> = events.iter().map(|(old, new, _, _)| (*old, *new)).collect();
+    assert_eq!(pairs, [(empty_root, first), (first, second)]);
+    for (old, new, signature, _) in &events {
+        let signer = recover_personal(update_hash(ORIGIN, *old, *new), signature)
+            .expect("a valid signature");
+        assert_eq!(
+            signer,
+            net.updater_signer().address(),
+            "signed by the updater key"
+        );
+    }
+    let records = recorded(&db, ORIGIN);
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r.source == Source::Signed));
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| (r.old_root, r.new_root, r.signature.clone()))
+            .collect::<Vec<_>>(),
+        events
+            .iter()
+            .map(|(old, new, sig, _)| (*old, *new, sig.clone()))
+            .collect::<Vec<_>>(),
+        "the signatures on chain are the ones recorded"
+    );
+}
+
+#[tokio::test]
+async fn never_signs_before_the_checkpoint_is_final() {
+    const CONFIRMATIONS: u64 = 3;
+    let net = Net::start(&[1000, 2000], Mining::Auto).await;
+    let reader = net.reader(ORIGIN);
+    let db = net.db("updater.sqlite");
+    let (empty_root, _) = net.home_state(ORIGIN).await;
+    net.dispatch(ORIGIN, 2).await;
+    let updater = Running::start(net.updater_config(ORIGIN, &db, CONFIRMATIONS));
+
+    // The messages become visible to the updater once `CONFIRMATIONS` deep; it then
+    // checkpoints, and with automine the checkpoint is mined at once.
+    reader
+        .anvil_mine(Some(CONFIRMATIONS), None)
+        .await
+        .expect("mines");
+    let (root, checkpoint_block) = eventually("the updater's checkpoint", || async {
+        net.checkpoint_events(ORIGIN)
+            .await
+            .into_iter()
+            .find(|(_, count, _)| *count == 2)
+            .map(|(root, _, block)| (root, block))
+    })
+    .await;
+
+    // Block by block until the checkpoint is `CONFIRMATIONS` deep: nothing is signed.
+    loop {
+        let head = reader.get_block_number().await.expect("head");
+        if head >= checkpoint_block + CONFIRMATIONS {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(
+            recorded(&db, ORIGIN).is_empty(),
+            "signed at head {head}, checkpoint in block {checkpoint_block}"
+        );
+        assert_eq!(net.home_state(ORIGIN).await.0, empty_root);
+        reader.anvil_mine(Some(1), None).await.expect("mines");
+    }
+
+    // Final now: signed and submitted.
+    let signed = eventually("the update to be signed", || async {
+        recorded(&db, ORIGIN).into_iter().next()
+    })
+    .await;
+    assert_eq!((signed.old_root, signed.new_root), (empty_root, root));
+    let event = eventually("the update on the Home", || async {
+        net.update_events(ORIGIN, net.home_address(ORIGIN))
+            .await
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert!(event.3 >= checkpoint_block + CONFIRMATIONS);
+    // Let the updater see its update final, then stop.
+    reader
+        .anvil_mine(Some(CONFIRMATIONS), None)
+        .await
+        .expect("mines");
+    updater.stop().await;
+}
+
+#[tokio::test]
+async fn restarts_mid_flight_sign_nothing_conflicting() {
+    let net = Net::start(&[1000, 2000], Mining::Interval(250)).await;
+    let db = net.db("updater.sqlite");
+    // Stop the updater at many different points of its work, restarting it on the same
+    // database each time, while messages keep coming.
+    for (round, run_ms) in [150u64, 700, 1300, 400, 2100, 900].into_iter().enumerate() {
+        net.dispatch(ORIGIN, 1 + round % 2).await;
+        let updater = Running::start(net.updater_config(ORIGIN, &db, 2));
+        tokio::time::sleep(Duration::from_millis(run_ms)).await;
+        updater.stop().await;
+        assert_one_new_root_per_old_root(
+            recorded(&db, ORIGIN)
+                .iter()
+                .map(|r| (r.old_root, r.new_root)),
+        );
+    }
+    let updater = Running::start(net.updater_config(ORIGIN, &db, 2));
+    let (_, count) = wait_until_committed(&net).await;
+    assert_eq!(count, 9);
+    updater.stop().await;
+
+    let records = recorded(&db, ORIGIN);
+    let on_chain = net.signed_on_chain(ORIGIN).await;
+    assert_one_new_root_per_old_root(
+        records
+            .iter()
+            .map(|r| (r.old_root, r.new_root))
+            .chain(on_chain.iter().map(|(_, old, new)| (*old, *new))),
+    );
+    // Every update on the Home is one the database recorded before sending it.
+    for (_, old, new) in &on_chain {
+        assert!(
+            records
+                .iter()
+                .any(|r| r.old_root == *old && r.new_root == *new),
+            "{old} -> {new} on chain but not recorded"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lost_database_reuses_the_root_already_on_a_replica() {
+    let net = Net::start(&[1000, 2000], Mining::Interval(250)).await;
+    let (empty_root, _) = net.home_state(ORIGIN).await;
+
+    // The Home refuses updates for now (the bond falls short), so the first run signs
+    // `empty -> first` but cannot land it on the Home...
+    net.set_required_bond(ORIGIN, U256::from(10u64).pow(U256::from(19u64)))
+        .await;
+    net.dispatch(ORIGIN, 2).await;
+    let lost_db = net.db("lost.sqlite");
+    let mut config = net.updater_config(ORIGIN, &lost_db, 1);
+    let (telemetry, ops) = telemetry_on_free_port();
+    config.telemetry = telemetry;
+    let first_run = Running::start(config);
+    let signed = eventually("the first run to sign", || async {
+        recorded(&lost_db, ORIGIN).into_iter().next()
+    })
+    .await;
+    // The refused update shows on /health, with the reason.
+    let body = eventually("/health to report the refused update", || async {
+        let (status, body) = http_get(ops, "/health").await?;
+        (status == 503 && body.contains("the call reverts")).then_some(body)
+    })
+    .await;
+    assert!(body.contains("\"agent\":\"updater\""), "{body}");
+    first_run.stop().await;
+    assert_eq!(signed.old_root, empty_root);
+    assert_eq!(
+        net.home_state(ORIGIN).await.0,
+        empty_root,
+        "not on the Home"
+    );
+
+    // ...yet the signature reached the Replica on 2000. Then the database is lost, the bond
+    // restored, and a newer checkpoint is final: a careless updater would now sign
+    // `empty -> newer`, a double update.
+    net.relay(REMOTE, ORIGIN, &signed).await;
+    std::fs::remove_file(&lost_db).expect("database lost");
+    net.set_required_bond(ORIGIN, U256::from(10u64).pow(U256::from(18u64)))
+        .await;
+    net.dispatch(ORIGIN, 2).await;
+    net.checkpoint(ORIGIN).await;
+    let newer = net.home_root(ORIGIN).await;
+    assert_ne!(newer, signed.new_root);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let db = net.db("fresh.sqlite");
+    let second_run = Running::start(net.updater_config(ORIGIN, &db, 1));
+    let (committed, count) = wait_until_committed(&net).await;
+    second_run.stop().await;
+    assert_eq!((committed, count), (newer, 4));
+
+    let home_events = net.update_events(ORIGIN, net.home_address(ORIGIN)).await;
+    assert_eq!(home_events.len(), 2);
+    assert_eq!(
+        (home_events[0].0, home_events[0].1, home_events[0].2.clone()),
+        (empty_root, signed.new_root, signed.signature.clone()),
+        "the signature found on the Replica was reused on the Home"
+    );
+    assert_eq!(
+        (home_events[1].0, home_events[1].1),
+        (signed.new_root, newer)
+    );
+    let records = recorded(&db, ORIGIN);
+    assert_eq!(records[0].source, Source::Adopted);
+    assert_eq!(records[0].new_root, signed.new_root);
+    assert_eq!(records[1].source, Source::Signed);
+
+    let on_chain = net.signed_on_chain(ORIGIN).await;
+    assert!(on_chain
+        .iter()
+        .any(|(domain, old, _)| *domain == REMOTE && *old == empty_root));
+    assert_one_new_root_per_old_root(
+        on_chain
+            .iter()
+            .map(|(_, old, new)| (*old, *new))
+            .chain(records.iter().map(|r| (r.old_root, r.new_root)))
+            .chain([(signed.old_root, signed.new_root)]),
+    );
+}
+
+#[tokio::test]
+async fn a_double_update_on_chain_stops_all_signing() {
+    let net = Net::start(&[1000, 2000], Mining::Interval(250)).await;
+    let (empty_root, _) = net.home_state(ORIGIN).await;
+    let db = net.db("updater.sqlite");
+    // A first run signs `empty -> first` but the Home refuses it (the bond falls short).
+    net.set_required_bond(ORIGIN, U256::from(10u64).pow(U256::from(19u64)))
+        .await;
+    net.dispatch(ORIGIN, 1).await;
+    let first_run = Running::start(net.updater_config(ORIGIN, &db, 1));
+    let signed = eventually("the first run to sign", || async {
+        recorded(&db, ORIGIN).into_iter().next()
+    })
+    .await;
+    first_run.stop().await;
+
+    // The same key's signature over `empty` to another root shows up on the Replica (a leaked
+    // key, or a run on another database): a double update exists.
+    let rival = nxtp_updater::store::SignedUpdate {
+        new_root: alloy::primitives::B256::repeat_byte(0x77),
+        signature: alloy::primitives::Bytes::from(
+            nxtp_primitives::sign_personal(
+                net.updater_signer(),
+                update_hash(
+                    ORIGIN,
+                    empty_root,
+                    alloy::primitives::B256::repeat_byte(0x77),
+                ),
+            )
+            .expect("signs")
+            .to_vec(),
+        ),
+        ..signed.clone()
+    };
+    net.relay(REMOTE, ORIGIN, &rival).await;
+    net.set_required_bond(ORIGIN, U256::from(10u64).pow(U256::from(18u64)))
+        .await;
+
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    let (telemetry, ops) = telemetry_on_free_port();
+    config.telemetry = telemetry;
+    let second_run = Running::start(config);
+    let body = eventually("/health to report the double update", || async {
+        let (status, body) = http_get(ops, "/health").await?;
+        (status == 503 && body.contains("a double update exists on chain")).then_some(body)
+    })
+    .await;
+    assert!(body.contains(&empty_root.to_string()), "{body}");
+    // Nothing reaches the Home, though the bond now allows it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    second_run.stop().await;
+    assert!(net
+        .update_events(ORIGIN, net.home_address(ORIGIN))
+        .await
+        .is_empty());
+    assert_eq!(recorded(&db, ORIGIN), [signed]);
+}
+
+/// Runs the updater with `config` and returns its start-up error.
+async fn startup_error(config: nxtp_updater::UpdaterConfig) -> String {
+    let outcome = tokio::time::timeout(
+        TIMEOUT,
+        nxtp_agent::run_until::<nxtp_updater::Updater>(
+            config,
+            nxtp_agent::CancellationToken::new(),
+        ),
+    )
+    .await
+    .expect("fails fast");
+    outcome.expect_err("refuses to start").to_string()
+}
+
+#[tokio::test]
+async fn bad_config_fails_at_start_up_naming_the_field() {
+    let net = Net::start(&[1000, 2000], Mining::Auto).await;
+    let db = net.db("updater.sqlite");
+
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    config.signer = KeySource::Env("NXTP_TEST_UNSET_UPDATER_KEY".to_owned());
+    let err = startup_error(config).await;
+    assert_eq!(
+        err,
+        "updater failed: signer: environment variable NXTP_TEST_UNSET_UPDATER_KEY is not set"
+    );
+
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    let wrong_key = net.accounts.signer(nxtp_devnet::Role::Watcher).to_bytes();
+    config.signer = KeySource::Hex(SecretString::new(format!("{wrong_key:#x}")));
+    let err = startup_error(config).await;
+    assert!(
+        err.starts_with("updater failed: signer: ") && err.contains("is not the updater"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&format!("{wrong_key:x}")),
+        "key leaked: {err}"
+    );
+
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    let chain = config.chains.get_mut(&REMOTE).expect("remote chain");
+    chain.rpc_url = "http://127.0.0.1:1".parse().expect("url");
+    let err = startup_error(config).await;
+    assert!(
+        err.starts_with(
+            "updater failed: chains.2000: RPC endpoint http://127.0.0.1:1 is unreachable"
+        ),
+        "{err}"
+    );
+
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    config.chains.get_mut(&ORIGIN).expect("home chain").chain_id = 1;
+    let err = startup_error(config).await;
+    assert!(
+        err.starts_with("updater failed: chains.1000: RPC endpoint")
+            && err.contains("serves chain id 31337, but the config expects 1"),
+        "{err}"
+    );
+
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    config.chains.remove(&REMOTE);
+    let err = startup_error(config).await;
+    assert!(
+        err.starts_with("updater failed: chains.2000: missing"),
+        "{err}"
+    );
+}
