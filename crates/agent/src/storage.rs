@@ -11,7 +11,7 @@
 //! effect it records can never act twice on one event.
 
 use nxtp_primitives::Domain;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::{
     borrow::Cow,
     path::{Path, PathBuf},
@@ -147,8 +147,12 @@ impl Store {
     }
 }
 
+/// Brings `schema` to its latest version. The version is read and the migrations applied under one
+/// write lock (an IMMEDIATE transaction), so two processes opening a new database at once cannot both
+/// see version 0 and both try to create the tables.
 fn migrate(conn: &mut Connection, schema: &Schema) -> Result<(), StorageError> {
-    let found: usize = conn
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: usize = tx
         .query_row(
             "SELECT version FROM schema_versions WHERE schema = ?1",
             [schema.name],
@@ -165,20 +169,19 @@ fn migrate(conn: &mut Connection, schema: &Schema) -> Result<(), StorageError> {
         });
     }
     for (index, sql) in schema.migrations.iter().enumerate().skip(found) {
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.execute(
             "INSERT INTO schema_versions (schema, version) VALUES (?1, ?2)
              ON CONFLICT (schema) DO UPDATE SET version = excluded.version",
             params![schema.name, index + 1],
         )?;
-        tx.commit()?;
         tracing::info!(
             schema = schema.name,
             version = index + 1,
-            "applied migration"
+            "applying migration"
         );
     }
+    tx.commit()?;
     Ok(())
 }
 
@@ -234,6 +237,36 @@ mod tests {
             "ALTER TABLE notes ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;",
         ],
     };
+
+    #[test]
+    fn concurrent_opens_of_a_new_database_both_migrate_once() {
+        for _ in 0..20 {
+            let (_dir, path) = temp_db();
+            let openers: Vec<_> = (0..2)
+                .map(|_| {
+                    let path = path.clone();
+                    std::thread::spawn(move || Store::open(&path, &[NOTES]).map(drop))
+                })
+                .collect();
+            for opener in openers {
+                opener
+                    .join()
+                    .expect("no panic")
+                    .expect("both processes open the new database");
+            }
+            let store = Store::open(&path, &[NOTES]).expect("reopen");
+            let version: i64 = store
+                .with(|conn| {
+                    conn.query_row(
+                        "SELECT version FROM schema_versions WHERE schema = 'notes'",
+                        [],
+                        |row| row.get(0),
+                    )
+                })
+                .expect("version");
+            assert_eq!(version, 2, "every migration applied exactly once");
+        }
+    }
 
     fn temp_db() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().expect("temp dir");
