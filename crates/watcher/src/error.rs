@@ -59,6 +59,11 @@ pub(crate) fn contract_error(error: alloy::contract::Error) -> String {
     }
 }
 
+/// A transport error, as text safe to log.
+pub(crate) fn transport_error(error: TransportError) -> String {
+    redact(error).to_string()
+}
+
 /// Strips the request URL from an HTTP transport error: reqwest prints it in full, and hosted
 /// endpoints carry their API key in it.
 fn redact(error: TransportError) -> TransportError {

@@ -157,6 +157,7 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
         let task = WatchTask {
             domain,
             indexer,
+            provider: link.provider.clone(),
             store: store.clone(),
             home: watched.home,
             replicas,
@@ -165,6 +166,7 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
             liveness: liveness.clone(),
             responder: Arc::clone(&responder_wake),
             poll_interval: watched.chain.poll_interval(),
+            first_seen: HashMap::new(),
         };
         tasks.spawn(task.run(shutdown.clone()));
 

@@ -2,7 +2,7 @@
 //! and records fraud for the responder.
 
 use crate::{
-    error::{contract_error, WatcherError},
+    error::{contract_error, transport_error, WatcherError},
     fraud::{Evidence, Fraud, SignedUpdate},
     liveness::Liveness,
     metrics::WatcherMetrics,
@@ -10,8 +10,9 @@ use crate::{
     store::{self, Sighting},
 };
 use alloy::{
+    eips::BlockNumberOrTag,
     primitives::{Address, B256},
-    providers::DynProvider,
+    providers::{DynProvider, Provider},
     rpc::types::Log,
     sol_types::SolEvent,
 };
@@ -22,9 +23,13 @@ use nxtp_primitives::{recover_personal, update_hash, Domain};
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Arc,
-    time::Duration,
+    time::{Duration, Instant},
 };
 use tokio::sync::Notify;
+
+/// The longest a verdict waits for a lagging origin endpoint to show a block as recent as the
+/// update being judged; beyond it the origin's latest state is taken as current.
+const ORIGIN_LAG_GRACE: Duration = Duration::from_secs(15);
 
 /// Where an origin's Home is, to ask whether it produced a root.
 #[derive(Clone, Debug)]
@@ -39,12 +44,20 @@ struct Observed {
     /// `None` on a Home (it only accepts roots it produced), else the Replica.
     replica: Option<Address>,
     block: u64,
+    /// The block's timestamp, when the endpoint included it in the log.
+    block_timestamp: Option<u64>,
 }
 
 /// Why a batch could not be handled now.
 enum BatchError {
     /// Asking a Home failed; the batch is read again later.
     Rpc {
+        origin: Domain,
+        message: String,
+    },
+    /// The origin's endpoint lags behind the update to judge; the batch is read again at the
+    /// next poll.
+    Lagging {
         origin: Domain,
         message: String,
     },
@@ -61,6 +74,8 @@ impl From<nxtp_agent::StorageError> for BatchError {
 pub(crate) struct WatchTask {
     pub(crate) domain: Domain,
     pub(crate) indexer: Indexer,
+    /// The watched domain's chain.
+    pub(crate) provider: DynProvider,
     pub(crate) store: Store,
     pub(crate) home: Address,
     /// The Replicas on this domain: address → origin.
@@ -72,6 +87,8 @@ pub(crate) struct WatchTask {
     /// Wakes the responder when fraud is recorded.
     pub(crate) responder: Arc<Notify>,
     pub(crate) poll_interval: Duration,
+    /// When each Replica update still waiting for a verdict was first seen.
+    pub(crate) first_seen: HashMap<(Domain, B256, B256), Instant>,
 }
 
 impl WatchTask {
@@ -92,6 +109,14 @@ impl WatchTask {
                     }
                     Err(BatchError::Rpc { origin, message }) => {
                         format!("cannot ask the Home of {origin}: {message}")
+                    }
+                    Err(BatchError::Lagging { origin, message }) => {
+                        tracing::debug!(domain = %self.domain, %origin, %message, "waiting for the origin before judging an update");
+                        tokio::select! {
+                            () = shutdown.cancelled() => return Ok(()),
+                            () = tokio::time::sleep(self.poll_interval) => {}
+                        }
+                        continue;
                     }
                     Err(BatchError::Fatal(err)) => return Err(err),
                 },
@@ -130,7 +155,7 @@ impl WatchTask {
         for seen in observed {
             let produced = match seen.replica {
                 None => Some(true),
-                Some(_) => Some(self.produced(&seen.update).await?),
+                Some(_) => Some(self.produced(&seen).await?),
             };
             judged.push((seen, produced));
         }
@@ -251,39 +276,83 @@ impl WatchTask {
             },
             replica,
             block: log.block_number.unwrap_or_default(),
+            block_timestamp: log.block_timestamp,
         })
     }
 
     /// Whether the origin's Home produced the update's new root: from the database when this
     /// update was judged before, else from the Home.
-    async fn produced(&self, update: &SignedUpdate) -> Result<bool, BatchError> {
+    async fn produced(&mut self, seen: &Observed) -> Result<bool, BatchError> {
+        let update = &seen.update;
         let (origin, old_root, new_root) = (update.origin, update.old_root, update.new_root);
         if let Some(known) = self
             .store
             .call(move |conn| store::verdict(conn, origin, old_root, new_root))
             .await?
         {
+            self.first_seen.remove(&(origin, old_root, new_root));
             return Ok(known);
         }
-        let Some(reader) = self.homes.get(&origin) else {
+        let homes = Arc::clone(&self.homes);
+        let Some(reader) = homes.get(&origin) else {
             return Err(BatchError::Fatal(WatcherError::Config(format!(
                 "origin {origin} has no Home configured"
             ))));
         };
-        checkpoint_produced(reader, new_root)
+        let rpc = |message: String| BatchError::Rpc { origin, message };
+        let updated_at = match seen.block_timestamp {
+            Some(timestamp) => timestamp,
+            None => {
+                block_timestamp(&self.provider, BlockNumberOrTag::Number(seen.block))
+                    .await
+                    .map_err(rpc)?
+                    .1
+            }
+        };
+        // An honest root was checkpointed on the origin before it was signed, so before the
+        // update's block. An origin endpoint whose head is older than that (a lagging node) may
+        // not show the checkpoint yet: wait for it rather than cry fraud, which halts Replicas.
+        // A chain that only mines on demand may simply have no newer block, so the wait is
+        // bounded; then the latest state is all there is to judge by.
+        let (head, head_time) = block_timestamp(&reader.provider, BlockNumberOrTag::Latest)
             .await
-            .map_err(|message| BatchError::Rpc { origin, message })
+            .map_err(rpc)?;
+        let first_seen = *self
+            .first_seen
+            .entry((origin, old_root, new_root))
+            .or_insert_with(Instant::now);
+        if head_time < updated_at && first_seen.elapsed() < ORIGIN_LAG_GRACE {
+            return Err(BatchError::Lagging {
+                origin,
+                message: format!(
+                    "the origin's head (time {head_time}) is older than the update (time \
+                     {updated_at})"
+                ),
+            });
+        }
+        let produced = Home::new(reader.home, &reader.provider)
+            .checkpoints(new_root)
+            .block(head.into())
+            .call()
+            .await
+            .map_err(|err| rpc(contract_error(err)))?
+            .produced;
+        self.first_seen.remove(&(origin, old_root, new_root));
+        Ok(produced)
     }
 }
 
-/// Asks a Home whether it produced `root`.
-async fn checkpoint_produced(reader: &HomeReader, root: B256) -> Result<bool, String> {
-    Home::new(reader.home, &reader.provider)
-        .checkpoints(root)
-        .call()
+/// The number and timestamp of a block.
+async fn block_timestamp(
+    provider: &DynProvider,
+    block: BlockNumberOrTag,
+) -> Result<(u64, u64), String> {
+    let found = provider
+        .get_block_by_number(block)
         .await
-        .map(|checkpoint| checkpoint.produced)
-        .map_err(contract_error)
+        .map_err(transport_error)?
+        .ok_or_else(|| format!("block {block} is not on the chain"))?;
+    Ok((found.header.number, found.header.timestamp))
 }
 
 /// The pause before retry number `failures`: `base` doubled per earlier failure, at most 30 s.
