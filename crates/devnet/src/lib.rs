@@ -55,10 +55,13 @@ pub fn locate_anvil(root: Option<&Path>) -> PathBuf {
 pub type AgentList = fn(&Manifest, &Path) -> Vec<AgentSpec>;
 
 /// The devnet's agents, each with a config generated from the manifest and the run folder (each
-/// agent's subcommand of `nxtp`): an updater per domain and the message relayer.
+/// agent's subcommand of `nxtp`): an updater per domain, the message relayer, the processor and
+/// the watcher.
 pub fn default_agents(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
     let mut agents = updater_agent::specs(manifest, run_dir);
     agents.extend(message_relayer_agent::spec(manifest, run_dir));
+    agents.extend(processor_agent::spec(manifest, run_dir));
+    agents.extend(watcher_agent::spec(manifest, run_dir));
     agents
 }
 

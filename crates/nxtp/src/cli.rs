@@ -27,6 +27,12 @@ enum Command {
     /// Run the message relayer: copy every Home update to the Replicas of its origin on the other
     /// domains.
     MessageRelayer(AgentArgs),
+    /// Run the processor: prove and deliver every message to the served destinations once its
+    /// root is acceptable, in batches, retrying deliveries whose recipient reverted.
+    Processor(AgentArgs),
+    /// Run the watcher: catch improper and double updates on every Home and Replica, prove them
+    /// at the origin's Home and halt every Replica of that origin.
+    Watcher(AgentArgs),
 }
 
 /// Options of an agent subcommand.
@@ -55,6 +61,12 @@ pub fn run() -> Result<(), Box<dyn Error + Send + Sync>> {
         Command::MessageRelayer(args) => Ok(runtime.block_on(nxtp_agent::run::<
             nxtp_message_relayer::MessageRelayer,
         >(&args.config))?),
+        Command::Processor(args) => {
+            Ok(runtime.block_on(nxtp_agent::run::<nxtp_processor::Processor>(&args.config))?)
+        }
+        Command::Watcher(args) => {
+            Ok(runtime.block_on(nxtp_agent::run::<nxtp_watcher::Watcher>(&args.config))?)
+        }
     }
 }
 

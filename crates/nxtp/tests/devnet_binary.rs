@@ -119,6 +119,8 @@ fn exit_after_deploy_writes_the_manifest_and_leaves_nothing_running() {
         "updater-1000",
         "updater-2000",
         "message-relayer",
+        "processor",
+        "watcher",
     ] {
         assert!(
             stdout.contains(expected),
