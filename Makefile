@@ -6,12 +6,13 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 FORGE := $(NODE_BIN)/forge
 NPM_STAMP := node_modules/.nxtp-installed
 
-.PHONY: help setup test test-contracts test-rust lint fmt bench-gas vectors clean
+.PHONY: help setup test test-contracts test-rust lint fmt bench-gas bench-messaging vectors clean
 
 help:
 	@echo "make devnet     local chains with every contract deployed and the agents supervised (Ctrl-C stops)"
 	@echo "make test       run every test (installs the pinned toolchain first)"
 	@echo "make bench-gas  measure transaction gas on a local anvil -> bench/results/gas.json"
+	@echo "make bench-messaging  1,000 messages through the devnet's agents -> bench/results/messaging.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
 	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy)"
 
@@ -52,6 +53,11 @@ devnet: setup
 
 bench-gas: setup
 	python3 bench/gas.py
+
+# 1,000 messages through a devnet with every messaging agent -> bench/results/messaging.json.
+bench-messaging: setup
+	cargo build --locked -p nxtp -p nxtp-bench
+	target/debug/nxtp-bench messaging --agent-program target/debug/nxtp $(BENCH_ARGS)
 
 vectors: setup
 	cd contracts && UPDATE_VECTORS=true $(FORGE) test --match-contract Vectors

@@ -13,6 +13,7 @@ pub mod processor_agent;
 pub mod run_dir;
 pub mod summary;
 pub mod supervisor;
+pub mod traffic;
 pub mod updater_agent;
 pub mod watcher_agent;
 
