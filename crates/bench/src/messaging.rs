@@ -101,6 +101,14 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
             handled_more_than_once += 1;
         }
     }
+    let acceptable = traffic::acceptable_at(&manifest, &sent).await?;
+    let processor_latency: Vec<f64> = sent
+        .iter()
+        .filter_map(|message| {
+            let ripe = acceptable.get(&message.leaf)?;
+            Some(deliveries[&message.leaf].processed_at.saturating_sub(*ripe) as f64)
+        })
+        .collect();
     let window = f64::from(args.optimistic_seconds);
     let mut total = Vec::with_capacity(sent.len());
     let mut beyond_window = Vec::with_capacity(sent.len());
@@ -142,6 +150,8 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
         "latency_dispatch_to_process_seconds": summary(&total),
         "latency_beyond_window_seconds": summary(&beyond_window),
         "latency_beyond_window_destination_blocks": blocks(&beyond_window),
+        "latency_root_acceptable_to_process_seconds": summary(&processor_latency),
+        "latency_root_acceptable_to_process_destination_blocks": blocks(&processor_latency),
         "delivered_exactly_once": handled_more_than_once == 0 && deliveries.len() == sent.len(),
         "agents_peak_rss_mb": AgentUsage::to_json(&usage.peak_rss_mb),
         "agents_cpu_seconds": AgentUsage::to_json(&usage.cpu_seconds),

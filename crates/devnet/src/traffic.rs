@@ -26,6 +26,8 @@ pub struct SentMessage {
     pub message: Message,
     /// Its leaf (`keccak256` of the encoding).
     pub leaf: B256,
+    /// Its position in the origin's tree.
+    pub index: u64,
     /// Timestamp of the origin block that dispatched it.
     pub dispatched_at: u64,
 }
@@ -177,6 +179,7 @@ async fn dispatch_from(
                     Message::decode(&event.inner.message).map_err(rpc("a dispatched message"))?;
                 sent.push(SentMessage {
                     leaf: event.inner.leaf,
+                    index: event.inner.leafIndex.to::<u64>(),
                     message,
                     dispatched_at,
                 });
@@ -255,6 +258,72 @@ pub async fn await_deliveries(
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// When each message first became provable on its destination: the earliest `confirmAt` of a root,
+/// relayed to the destination's Replica of its origin, that covers the message's leaf. Keyed by leaf;
+/// messages under no relayed root are left out.
+pub async fn acceptable_at(
+    manifest: &Manifest,
+    sent: &[SentMessage],
+) -> Result<HashMap<B256, u64>, TrafficError> {
+    // (origin, destination) -> (leaf count, ripe time) of every root relayed there.
+    let mut ripening: HashMap<(Domain, Domain), Vec<(u64, u64)>> = HashMap::new();
+    for (&destination, deployment) in &manifest.domains {
+        let provider = read_provider(&deployment.rpc_url)?;
+        for (&origin, &replica_address) in &deployment.replicas {
+            let origin_deployment = manifest
+                .domain(origin)
+                .ok_or_else(|| TrafficError::Manifest(format!("domain {origin}")))?;
+            let home = Home::new(
+                origin_deployment.home,
+                read_provider(&origin_deployment.rpc_url)?,
+            );
+            let replica = Replica::new(replica_address, provider.clone());
+            let filter = Filter::new()
+                .address(replica_address)
+                .event_signature(Replica::Update::SIGNATURE_HASH)
+                .from_block(deployment.deploy_block);
+            let logs = provider
+                .get_logs(&filter)
+                .await
+                .map_err(rpc(format!("Update events on {destination}")))?;
+            let mut roots = Vec::new();
+            for log in logs {
+                let Ok(update) = log.log_decode::<Replica::Update>() else {
+                    continue;
+                };
+                let root = update.inner.newRoot;
+                let count = home
+                    .checkpoints(root)
+                    .call()
+                    .await
+                    .map_err(rpc("Home.checkpoints"))?
+                    .count;
+                let ripe = replica
+                    .confirmAt(root)
+                    .call()
+                    .await
+                    .map_err(rpc("Replica.confirmAt"))?;
+                roots.push((u64::from(count), ripe.to::<u64>()));
+            }
+            ripening.insert((origin, destination), roots);
+        }
+    }
+    let mut acceptable = HashMap::new();
+    for message in sent {
+        let roots = ripening.get(&(message.message.origin, message.message.destination));
+        let earliest = roots
+            .into_iter()
+            .flatten()
+            .filter(|(count, _)| *count > message.index)
+            .map(|(_, ripe)| *ripe)
+            .min();
+        if let Some(ripe) = earliest {
+            acceptable.insert(message.leaf, ripe);
+        }
+    }
+    Ok(acceptable)
 }
 
 /// How many times each message's recipient handled it (the `RecordingRecipient` counts them): a message
