@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod health;
+pub mod liveness;
 pub mod logging;
 pub mod ops;
 pub mod runner;
@@ -16,6 +17,7 @@ mod test_http;
 
 pub use config::ConfigError;
 pub use health::{Health, HealthStatus};
+pub use liveness::Liveness;
 pub use logging::LogFormat;
 pub use runner::{run, run_until, Agent, AgentContext, RunError, TelemetryConfig};
 pub use secret::{KeySource, SecretError, SecretString};

@@ -5,7 +5,6 @@
 use crate::{
     config::RetryPolicy,
     error::{contract_error, transport_error, ProcessorError},
-    liveness::Liveness,
     metrics::ProcessorMetrics,
     operation::{DeliveryStatus, OpKind, OpRecord, OpState, Waiting},
     origin::{backoff, SharedTree},
@@ -18,7 +17,7 @@ use alloy::{
     rpc::types::{Log, TransactionRequest},
     sol_types::{SolCall, SolEvent, SolInterface},
 };
-use nxtp_agent::{CancellationToken, Store};
+use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Replica;
 use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, Submitter};
 use nxtp_primitives::Domain;

@@ -19,7 +19,6 @@
 pub mod config;
 mod destination;
 mod error;
-mod liveness;
 pub mod metrics;
 pub mod operation;
 mod origin;
@@ -31,8 +30,8 @@ pub use metrics::ProcessorMetrics;
 
 use alloy::{primitives::Address, rpc::types::Filter, sol_types::SolEvent};
 use destination::{DestinationTask, OriginLink};
-use liveness::Liveness;
-use nxtp_agent::{Agent, AgentContext, Cursor, Store, TelemetryConfig};
+
+use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
 use nxtp_bindings::{Home, Replica};
 use nxtp_chain::{connect, ChainMetrics, Indexer, Submitter, SubmitterConfig};
 use nxtp_primitives::Domain;

@@ -3,12 +3,11 @@
 
 use crate::{
     error::ProcessorError,
-    liveness::Liveness,
     metrics::ProcessorMetrics,
     store::{self, NewCheckpoint, NewLeaf},
 };
 use alloy::{primitives::B256, rpc::types::Log, sol_types::SolEvent};
-use nxtp_agent::{CancellationToken, Store};
+use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::{Batch, Indexer};
 use nxtp_primitives::{Domain, MerkleTree};

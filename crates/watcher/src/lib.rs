@@ -15,7 +15,6 @@
 pub mod config;
 mod error;
 pub mod fraud;
-mod liveness;
 pub mod metrics;
 mod respond;
 pub mod store;
@@ -26,8 +25,8 @@ pub use error::WatcherError;
 pub use metrics::WatcherMetrics;
 
 use alloy::{rpc::types::Filter, sol_types::SolEvent};
-use liveness::Liveness;
-use nxtp_agent::{Agent, AgentContext, Cursor, Store, TelemetryConfig};
+
+use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainMetrics, Indexer, Submitter, SubmitterConfig};
 use nxtp_primitives::Domain;

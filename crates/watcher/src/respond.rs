@@ -4,7 +4,6 @@
 use crate::{
     error::{contract_error, WatcherError},
     fraud::{Done, Evidence, Fraud, Target, TargetStatus},
-    liveness::Liveness,
     metrics::WatcherMetrics,
     now_ms,
     store::{self, AttemptState},
@@ -18,7 +17,7 @@ use alloy::{
     sol_types::{SolCall, SolInterface},
 };
 use futures::future::join_all;
-use nxtp_agent::{CancellationToken, Store};
+use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{ConnectionManager, Home, Replica};
 use nxtp_chain::{FailureReason, FinalState, Submitter};
 use nxtp_primitives::{sign_personal, watcher_notice_hash, Domain};

@@ -4,7 +4,6 @@
 use crate::{
     error::{contract_error, transport_error, WatcherError},
     fraud::{Evidence, Fraud, SignedUpdate},
-    liveness::Liveness,
     metrics::WatcherMetrics,
     now_ms,
     store::{self, Sighting},
@@ -16,7 +15,7 @@ use alloy::{
     rpc::types::Log,
     sol_types::SolEvent,
 };
-use nxtp_agent::{CancellationToken, Store};
+use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{Home, Replica};
 use nxtp_chain::{Batch, Indexer};
 use nxtp_primitives::{recover_personal, update_hash, Domain};

@@ -1,6 +1,7 @@
-//! Turns what each of the watcher's loops last saw into the agent's `/health`.
+//! An agent's `/health` derived from what each of its loops (streams of work) last saw: healthy while
+//! no stream is failing, otherwise naming the first failing one.
 
-use nxtp_agent::Health;
+use crate::Health;
 use std::{
     collections::BTreeMap,
     sync::{Arc, Mutex, PoisonError},
@@ -9,13 +10,14 @@ use std::{
 /// The streams of work that are failing, shared by every task; `/health` is healthy while none
 /// is, and otherwise names the first failing one.
 #[derive(Clone, Debug)]
-pub(crate) struct Liveness {
+pub struct Liveness {
     health: Health,
     failing: Arc<Mutex<BTreeMap<String, String>>>,
 }
 
 impl Liveness {
-    pub(crate) fn new(health: Health) -> Self {
+    /// Reports through `health`.
+    pub fn new(health: Health) -> Self {
         Self {
             health,
             failing: Arc::new(Mutex::new(BTreeMap::new())),
@@ -23,14 +25,14 @@ impl Liveness {
     }
 
     /// `stream` just worked.
-    pub(crate) fn ok(&self, stream: &str) {
+    pub fn ok(&self, stream: &str) {
         self.update(|failing| {
             failing.remove(stream);
         });
     }
 
     /// `stream` just failed for `reason`.
-    pub(crate) fn failing(&self, stream: &str, reason: impl ToString) {
+    pub fn failing(&self, stream: &str, reason: impl ToString) {
         let reason = reason.to_string();
         self.update(|failing| {
             failing.insert(stream.to_owned(), reason);
@@ -51,7 +53,7 @@ impl Liveness {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nxtp_agent::HealthStatus;
+    use crate::HealthStatus;
 
     #[test]
     fn healthy_only_while_nothing_fails() {
