@@ -96,9 +96,7 @@ impl Store {
         };
         let mut conn = Connection::open(path).map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
-            .map_err(open_error)?;
+        let mode = enable_wal(&conn).map_err(open_error)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StorageError::NoWal {
                 path: path.to_owned(),
@@ -144,6 +142,24 @@ impl Store {
         tokio::task::spawn_blocking(move || store.with(f))
             .await
             .map_err(|_| StorageError::Panicked)?
+    }
+}
+
+/// Switches the database to WAL and returns the journal mode now in force. Changing the journal mode
+/// needs an exclusive lock and SQLite reports a conflict at once instead of waiting on the busy timeout,
+/// so a conflict with another process opening the same new file is retried until the timeout.
+fn enable_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            outcome => return outcome,
+        }
     }
 }
 
