@@ -33,3 +33,139 @@ alloy::sol!(
     RecordingRecipient,
     "../../contracts/out/RecordingRecipient.sol/RecordingRecipient.json"
 );
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    Connext,
+    "../../contracts/out/Connext.sol/Connext.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    BridgeToken,
+    "../../contracts/out/BridgeToken.sol/BridgeToken.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    DemoToken,
+    "../../contracts/out/DemoToken.sol/DemoToken.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    DemoReceiver,
+    "../../contracts/out/DemoReceiver.sol/DemoReceiver.json"
+);
+
+/// `Connext`'s `TransferInfo` and the protocol type are the same Solidity struct, expanded twice; these
+/// conversions move a transfer between the two field by field, so adding a field breaks the build here.
+mod transfer_info {
+    use super::Connext;
+    use nxtp_primitives::TransferInfo;
+
+    impl From<TransferInfo> for Connext::TransferInfo {
+        fn from(info: TransferInfo) -> Self {
+            let TransferInfo {
+                originDomain,
+                destinationDomain,
+                canonicalDomain,
+                to,
+                delegate,
+                receiveLocal,
+                callData,
+                slippage,
+                originSender,
+                bridgedAmt,
+                normalizedIn,
+                nonce,
+                canonicalId,
+            } = info;
+            Self {
+                originDomain,
+                destinationDomain,
+                canonicalDomain,
+                to,
+                delegate,
+                receiveLocal,
+                callData,
+                slippage,
+                originSender,
+                bridgedAmt,
+                normalizedIn,
+                nonce,
+                canonicalId,
+            }
+        }
+    }
+
+    impl From<Connext::TransferInfo> for TransferInfo {
+        fn from(info: Connext::TransferInfo) -> Self {
+            let Connext::TransferInfo {
+                originDomain,
+                destinationDomain,
+                canonicalDomain,
+                to,
+                delegate,
+                receiveLocal,
+                callData,
+                slippage,
+                originSender,
+                bridgedAmt,
+                normalizedIn,
+                nonce,
+                canonicalId,
+            } = info;
+            Self {
+                originDomain,
+                destinationDomain,
+                canonicalDomain,
+                to,
+                delegate,
+                receiveLocal,
+                callData,
+                slippage,
+                originSender,
+                bridgedAmt,
+                normalizedIn,
+                nonce,
+                canonicalId,
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use alloy::{
+            primitives::{Address, Bytes, B256, U256},
+            sol_types::SolValue,
+        };
+
+        #[test]
+        fn both_expansions_encode_alike_and_convert_back_unchanged() {
+            let info = TransferInfo {
+                originDomain: 1000,
+                destinationDomain: 2000,
+                canonicalDomain: 1000,
+                to: Address::repeat_byte(1),
+                delegate: Address::repeat_byte(2),
+                receiveLocal: true,
+                callData: Bytes::from_static(b"call"),
+                slippage: U256::from(30),
+                originSender: Address::repeat_byte(3),
+                bridgedAmt: U256::from(5),
+                normalizedIn: U256::from(6),
+                nonce: U256::from(7),
+                canonicalId: B256::repeat_byte(4),
+            };
+            let bound = Connext::TransferInfo::from(info.clone());
+            assert_eq!(bound.abi_encode(), info.abi_encode());
+            assert_eq!(TransferInfo::from(bound), info);
+        }
+    }
+}
