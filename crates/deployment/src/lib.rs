@@ -40,9 +40,38 @@ pub struct DomainDeployment {
     pub replicas: BTreeMap<Domain, Address>,
     /// The updater key address signing this domain's Home roots.
     pub updater: Address,
-    /// Other contracts by name (test recipients, later the liquidity layer and tokens).
+    /// Other contracts by name (test recipients, demo contracts).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub contracts: BTreeMap<String, Address>,
+    /// The liquidity layer, if deployed on this domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liquidity: Option<LiquidityDeployment>,
+}
+
+/// The liquidity layer on one domain: its `Connext` and the assets registered there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiquidityDeployment {
+    /// The domain's `Connext`.
+    pub connext: Address,
+    /// The registered assets, by symbol (the same symbol on every domain names one canonical asset).
+    #[serde(default)]
+    pub assets: BTreeMap<String, AssetDeployment>,
+}
+
+/// One canonical asset as registered on one domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetDeployment {
+    /// The token `Connext` holds on this domain: the canonical token on its home domain, a representation
+    /// elsewhere.
+    pub local: Address,
+    /// The asset's home domain.
+    pub canonical_domain: Domain,
+    /// The asset's id on its home domain (its address, left-padded).
+    pub canonical_id: B256,
+    /// The token's decimals (the same on every domain).
+    pub decimals: u8,
 }
 
 /// Why a manifest could not be read or written.
@@ -114,6 +143,11 @@ impl Manifest {
         self.domains.get(&domain)
     }
 
+    /// The liquidity layer on `domain`, if the domain exists and has one.
+    pub fn liquidity(&self, domain: Domain) -> Option<&LiquidityDeployment> {
+        self.domains.get(&domain)?.liquidity.as_ref()
+    }
+
     fn check(&self) -> Result<(), ManifestError> {
         for (&domain, deployment) in &self.domains {
             for &remote in deployment.replicas.keys() {
@@ -153,6 +187,7 @@ mod tests {
                     replicas: BTreeMap::from([(Domain(other), Address::repeat_byte(3))]),
                     updater: Address::repeat_byte(4),
                     contracts: BTreeMap::new(),
+                    liquidity: None,
                 },
             );
         }

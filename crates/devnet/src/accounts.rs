@@ -20,16 +20,31 @@ pub enum Role {
     MessageRelayer,
     /// Proves and processes messages on the Replicas.
     Processor,
+    /// Signs the sequencer's router selections (approved on every `Connext`).
+    Sequencer,
+    /// Submits `execute` transactions (approved on every `Connext`).
+    Relayer,
+    /// The first demo router: signs its bids and owns its liquidity.
+    RouterA,
+    /// The second demo router.
+    RouterB,
+    /// The demo's user, who sends the transfers.
+    User,
 }
 
 impl Role {
     /// Every role, in the order of the anvil accounts they use.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 10] = [
         Self::Deployer,
         Self::Updater,
         Self::Watcher,
         Self::MessageRelayer,
         Self::Processor,
+        Self::Sequencer,
+        Self::Relayer,
+        Self::RouterA,
+        Self::RouterB,
+        Self::User,
     ];
 
     /// The role's key in the manifest's `dev_keys`.
@@ -40,6 +55,11 @@ impl Role {
             Self::Watcher => "watcher",
             Self::MessageRelayer => "message_relayer",
             Self::Processor => "processor",
+            Self::Sequencer => "sequencer",
+            Self::Relayer => "relayer",
+            Self::RouterA => "router_a",
+            Self::RouterB => "router_b",
+            Self::User => "user",
         }
     }
 

@@ -255,6 +255,7 @@ pub async fn deploy(
                 replicas: replicas.get(&domain).cloned().unwrap_or_default(),
                 updater,
                 contracts: BTreeMap::from([(RECORDING_RECIPIENT.to_owned(), core.recipient)]),
+                liquidity: None,
             };
             (domain, deployment)
         })

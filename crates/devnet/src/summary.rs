@@ -116,6 +116,7 @@ mod tests {
                 "RecordingRecipient".to_owned(),
                 Address::repeat_byte(0x55),
             )]),
+            liquidity: None,
         };
         let manifest = Manifest {
             optimistic_seconds: 5,

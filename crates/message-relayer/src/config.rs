@@ -187,6 +187,7 @@ mod tests {
                     replicas,
                     updater: Address::ZERO,
                     contracts: BTreeMap::new(),
+                    liquidity: None,
                 };
                 (Domain(id), deployment)
             })

@@ -199,6 +199,7 @@ mod tests {
             replicas,
             updater: Address::ZERO,
             contracts: BTreeMap::new(),
+            liquidity: None,
         };
         let manifest = Manifest {
             optimistic_seconds: 5,

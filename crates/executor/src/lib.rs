@@ -1,0 +1,1 @@
+//! The slow-path executor: executes reconciled transfers that no router served.

@@ -1,0 +1,1 @@
+//! The relayer: an HTTP service that submits execute and process transactions.

@@ -1,0 +1,1 @@
+//! The router: bids its liquidity on transfers and tracks its balances.

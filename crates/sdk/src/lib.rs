@@ -1,0 +1,1 @@
+//! The nxtp SDK: send crosschain transfers, follow them, recover them, manage router liquidity.

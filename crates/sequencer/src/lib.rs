@@ -1,0 +1,1 @@
+//! The sequencer: collects router bids, runs each transfer's auction and hands the execute to the relayer.
