@@ -167,7 +167,7 @@ mod tests {
         let err = DevAccounts::from_keys(&keys(3)).expect_err("too few");
         assert_eq!(
             err.to_string(),
-            "3 development keys given, 5 needed (one per role)"
+            "3 development keys given, 10 needed (one per role)"
         );
     }
 }
