@@ -1,0 +1,1 @@
+//! The relayer API: jobs in, their state out.

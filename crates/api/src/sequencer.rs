@@ -1,0 +1,1 @@
+//! The sequencer API: quotes, bids in, auction state out.
