@@ -59,6 +59,7 @@ pub async fn run(args: Args) -> Result<PathBuf, BoxError> {
     config.chains = args.chains;
     config.block_time = Duration::from_secs_f64(args.block_time);
     config.optimistic_seconds = args.optimistic_seconds;
+    config.liquidity = None;
     let devnet = Devnet::start(config).await?;
     println!(
         "devnet up in {}; sending {} messages",

@@ -93,7 +93,7 @@ pub enum DeployError {
 }
 
 impl DeployError {
-    fn step(
+    pub(crate) fn step(
         domain: Domain,
         step: impl Into<String>,
         source: impl StdError + Send + Sync + 'static,
@@ -344,7 +344,7 @@ async fn deploy_core(
 
 /// A provider that signs as the deployer. Nonces are counted locally, so several transactions can be in
 /// flight at once.
-fn deployer_provider(
+pub(crate) fn deployer_provider(
     endpoint: &Endpoint,
     accounts: &DevAccounts,
 ) -> Result<DynProvider, DeployError> {
@@ -367,11 +367,11 @@ fn deployer_provider(
 }
 
 /// A transaction handed to the node, with what it is for.
-type Sent = (String, PendingTransactionBuilder<Ethereum>);
+pub(crate) type Sent = (String, PendingTransactionBuilder<Ethereum>);
 
 /// Sends one transaction (gas estimated, nonce assigned, handed to the node) without waiting for it to
 /// be mined. Transactions of one domain are submitted one after another so nonces go out in order.
-async fn submit(
+pub(crate) async fn submit(
     domain: Domain,
     step: impl Into<String>,
     config: &DeployConfig,
@@ -385,7 +385,7 @@ async fn submit(
 }
 
 /// Waits for every transaction in `sent` to be mined and checks that none reverted.
-async fn confirm_all(
+pub(crate) async fn confirm_all(
     domain: Domain,
     sent: Vec<Sent>,
 ) -> Result<Vec<(String, TransactionReceipt)>, DeployError> {
@@ -404,7 +404,7 @@ async fn confirm_all(
 }
 
 /// The address a deployment receipt created.
-fn created(
+pub(crate) fn created(
     domain: Domain,
     step: &str,
     receipt: &TransactionReceipt,

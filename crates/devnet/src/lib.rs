@@ -2,11 +2,13 @@
 //! deployment manifest that agents and tests read, and each agent run as its own supervised process.
 //!
 //! [`Devnet::start`] does it all; the pieces are public so tests can use them alone: [`Chains`] starts
-//! the anvils, [`deploy`] deploys onto any set of endpoints, [`Supervisor`] runs agent processes.
+//! the anvils, [`deploy`] deploys the messaging layer onto any set of endpoints, [`deploy_liquidity`] the
+//! liquidity layer over it, [`Supervisor`] runs agent processes.
 
 pub mod accounts;
 pub mod chains;
 pub mod deploy;
+pub mod liquidity;
 pub mod message_relayer_agent;
 mod process;
 pub mod processor_agent;
@@ -20,6 +22,7 @@ pub mod watcher_agent;
 pub use accounts::{AccountsError, DevAccounts, Role};
 pub use chains::{Chain, ChainError, Chains, ChainsConfig};
 pub use deploy::{deploy, DeployConfig, DeployError, Endpoint, RECORDING_RECIPIENT};
+pub use liquidity::{bridge_liquidity, deploy_liquidity, LiquidityConfig};
 pub use run_dir::{RunDir, RunDirError};
 pub use supervisor::{AgentFiles, AgentSpec, AgentStatus, Supervisor, SupervisorConfig};
 
@@ -85,10 +88,13 @@ pub struct DevnetConfig {
     pub agents: AgentList,
     /// How long an agent or a chain has to exit after SIGTERM before it is killed.
     pub grace: Duration,
+    /// The liquidity layer and its funding; `None` deploys the messaging layer only. Funding the routers on
+    /// the domains other than `DEMO`'s home bridges it there, so `agents` must include the messaging agents.
+    pub liquidity: Option<LiquidityConfig>,
 }
 
 impl DevnetConfig {
-    /// Three chains, one-second blocks, a 5-second window, the default agents.
+    /// Three chains, one-second blocks, a 5-second window, the default agents, the liquidity layer.
     pub fn new(anvil: PathBuf, run_dir: PathBuf, agent_program: PathBuf) -> Self {
         Self {
             anvil,
@@ -99,6 +105,7 @@ impl DevnetConfig {
             agent_program,
             agents: default_agents,
             grace: Duration::from_secs(10),
+            liquidity: Some(LiquidityConfig::default()),
         }
     }
 }
@@ -184,7 +191,11 @@ impl Devnet {
             ..DeployConfig::default()
         };
         tracing::info!("deploying contracts");
-        let manifest = deploy(&chains.endpoints(), &accounts, &deploy_config).await?;
+        let mut manifest = deploy(&chains.endpoints(), &accounts, &deploy_config).await?;
+        if let Some(liquidity) = &config.liquidity {
+            tracing::info!("deploying the liquidity layer");
+            deploy_liquidity(&mut manifest, &accounts, liquidity).await?;
+        }
         let manifest_path = run_dir.path().join(MANIFEST_FILE);
         manifest.save(&manifest_path)?;
         let specs = (config.agents)(&manifest, run_dir.path());
@@ -192,6 +203,13 @@ impl Devnet {
             SupervisorConfig::new(config.agent_program.clone(), run_dir.path().to_owned());
         supervisor_config.grace = config.grace;
         let supervisor = Supervisor::start(specs, supervisor_config)?;
+        if let Some(liquidity) = &config.liquidity {
+            tracing::info!("bridging the routers' liquidity to every domain");
+            if let Err(err) = bridge_liquidity(&manifest, &accounts, liquidity).await {
+                supervisor.shutdown().await;
+                return Err(err.into());
+            }
+        }
         Ok((manifest, manifest_path, supervisor))
     }
 

@@ -127,6 +127,7 @@ async fn devnet_deploys_under_interval_mining_runs_agents_and_stops_cleanly() {
     config.block_time = Duration::from_secs(1);
     config.optimistic_seconds = 7;
     config.agents = fake_agents;
+    config.liquidity = None;
     config.grace = Duration::from_secs(5);
 
     let started = Instant::now();

@@ -18,6 +18,7 @@ async fn every_message_is_delivered_once_despite_sigkilled_agents() {
         env!("CARGO_BIN_EXE_nxtp").into(),
     );
     config.optimistic_seconds = WINDOW_SECONDS;
+    config.liquidity = None;
     config.grace = Duration::from_secs(5);
     let devnet = Devnet::start(config).await.expect("devnet starts");
     let manifest = devnet.manifest().clone();

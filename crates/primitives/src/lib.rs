@@ -13,5 +13,8 @@ pub use domain::{address_to_bytes32, bytes32_to_address, Domain, NotAnAddress};
 pub use merkle::{branch_root, MerkleError, MerklePath, MerkleTree, MultiProof, Proof, TREE_DEPTH};
 pub use message::{Message, MessageBody, MessageError, MAX_MESSAGE_BODY_BYTES};
 pub use signature::{personal_digest, recover_personal, sign_personal, SignatureError};
-pub use transfer::{router_bid_hash, sequencer_hash, transfer_id, TransferInfo};
+pub use transfer::{
+    router_bid_hash, sequencer_hash, transfer_id, TransferInfo, TransferStatus,
+    UnknownTransferStatus,
+};
 pub use update::{home_domain_hash, update_hash, watcher_notice_hash};

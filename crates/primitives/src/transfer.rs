@@ -58,6 +58,38 @@ pub fn sequencer_hash(transfer_id: B256, routers: &[Address]) -> B256 {
     keccak256((transfer_id, routers.to_vec()).abi_encode_params())
 }
 
+/// A transfer's status on its destination, as `Connext.transferStatus` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TransferStatus {
+    /// Not yet executed nor reconciled.
+    None,
+    /// Fronted by routers; waiting for the message that reimburses them.
+    Executed,
+    /// The message arrived before any router fronted it; waiting for the slow-path execute.
+    Reconciled,
+    /// Delivered and reconciled.
+    Completed,
+}
+
+/// A status value outside the contract's enum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is not a transfer status")]
+pub struct UnknownTransferStatus(pub u8);
+
+impl TryFrom<u8> for TransferStatus {
+    type Error = UnknownTransferStatus;
+
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        Ok(match value {
+            0 => Self::None,
+            1 => Self::Executed,
+            2 => Self::Reconciled,
+            3 => Self::Completed,
+            other => return Err(UnknownTransferStatus(other)),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +124,13 @@ mod tests {
     }
 
     /// Built word by word from the ABI spec, independently of the encoder under test.
+    #[test]
+    fn statuses_follow_the_contract_enum() {
+        assert_eq!(TransferStatus::try_from(0), Ok(TransferStatus::None));
+        assert_eq!(TransferStatus::try_from(3), Ok(TransferStatus::Completed));
+        assert_eq!(TransferStatus::try_from(4), Err(UnknownTransferStatus(4)));
+    }
+
     #[test]
     fn transfer_id_hashes_the_struct_as_one_abi_value() {
         let info = sample();
