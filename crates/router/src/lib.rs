@@ -1,1 +1,195 @@
 //! The router: bids its liquidity on transfers and tracks its balances.
+//!
+//! For every configured domain it follows the `Connext`'s `XCalled` and native
+//! `RelayerFeesIncreased` events after the chain's confirmation depth, recording each transfer with
+//! the indexer's cursor in one transaction. For each transfer to a configured destination, in a
+//! configured asset and within that asset's limits, it reads the destination (status, local asset,
+//! its own approval and `routerBalance`, the liquidity fee and `maxRoutersPerTransfer`) and the
+//! sequencer's quote, and [`decide`](decision::decide)s: skip for a typed reason, wait for a
+//! higher fee, or bid for every path length its balance covers. A bid is signed
+//! (`router_bid_hash(transferId, n)`, EIP-191) and recorded before it is posted, and the transfer
+//! id is the bid's key, so the router bids at most once per transfer across restarts, re-read logs
+//! and reorgs. Posting is retried until the sequencer answers; a `4xx` refusal is final.
+//!
+//! Balances of every configured asset on every domain are read periodically and exported as
+//! `nxtp_router_balance`; decisions and posts are counted by reason.
+
+mod balances;
+mod bidder;
+pub mod config;
+pub mod decision;
+mod error;
+pub mod metrics;
+mod origin;
+mod poster;
+pub mod store;
+
+pub use config::{AssetConfig, DomainConfig, RouterConfig};
+pub use decision::{decide, screen, Decision, DestinationState, SkipReason, Transfer};
+pub use error::RouterError;
+pub use metrics::RouterMetrics;
+pub use origin::STREAM as XCALLS_STREAM;
+
+use alloy::{rpc::types::Filter, sol_types::SolEvent};
+use balances::{BalanceTask, TrackedAsset};
+use bidder::BidderTask;
+use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
+use nxtp_api::sequencer::SequencerClient;
+use nxtp_bindings::Connext;
+use nxtp_chain::{connect, ChainMetrics, Indexer};
+use origin::OriginTask;
+use poster::PosterTask;
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio::{sync::Notify, task::JoinSet};
+
+/// The first pause after a failed post to the sequencer, and how often the poster looks for
+/// bids it was not woken for.
+const POST_RETRY_BASE: Duration = Duration::from_millis(500);
+
+/// The router agent; run it with `nxtp_agent::run::<Router>(config_path)`.
+#[derive(Debug)]
+pub struct Router;
+
+impl Agent for Router {
+    const NAME: &'static str = "router";
+    type Config = RouterConfig;
+    type Error = RouterError;
+
+    fn telemetry(config: &RouterConfig) -> &TelemetryConfig {
+        &config.telemetry
+    }
+
+    async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError> {
+        run(config, ctx).await
+    }
+}
+
+async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError> {
+    let signer = config.signer.load()?;
+    let router = signer.address();
+    let store = Store::open(
+        &config.database,
+        &[nxtp_chain::indexer::SCHEMA, store::SCHEMA],
+    )?;
+    let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
+    let metrics = RouterMetrics::register(&ctx.metrics)?;
+    let liveness = Liveness::new(ctx.health.clone());
+    let shutdown = ctx.shutdown.clone();
+    let sequencer =
+        SequencerClient::new(config.sequencer_url.clone()).map_err(RouterError::Sequencer)?;
+    let config = Arc::new(config);
+
+    let mut providers = BTreeMap::new();
+    for (&domain, domain_config) in &config.domains {
+        let provider = connect(&domain_config.chain)
+            .await
+            .map_err(|source| RouterError::Connect { domain, source })?;
+        providers.insert(domain, provider);
+    }
+
+    let mut tasks = JoinSet::new();
+    let poster_wake = Arc::new(Notify::new());
+    let mut bidder_wakes = Vec::new();
+    let mut connexts = BTreeMap::new();
+    for (&domain, provider) in &providers {
+        let domain_config = &config.domains[&domain];
+        let connext = Connext::new(domain_config.connext, provider.clone());
+        connexts.insert(domain, connext.clone());
+        let wake = Arc::new(Notify::new());
+        bidder_wakes.push(Arc::clone(&wake));
+        let bidder = BidderTask {
+            destination: domain,
+            connext,
+            signer: signer.clone(),
+            store: store.clone(),
+            config: Arc::clone(&config),
+            sequencer: sequencer.clone(),
+            wake,
+            poster: Arc::clone(&poster_wake),
+            metrics: metrics.clone(),
+            liveness: liveness.clone(),
+            poll_interval: domain_config.chain.poll_interval(),
+        };
+        tasks.spawn(bidder.run(shutdown.clone()));
+    }
+    for (&domain, provider) in &providers {
+        let domain_config = &config.domains[&domain];
+        let filter = Filter::new()
+            .address(domain_config.connext)
+            .event_signature(vec![
+                Connext::XCalled::SIGNATURE_HASH,
+                Connext::RelayerFeesIncreased::SIGNATURE_HASH,
+            ]);
+        let indexer = Indexer::new(
+            store.clone(),
+            Cursor::new(domain, origin::STREAM),
+            provider.clone(),
+            filter,
+            domain_config.chain.confirmations,
+        )
+        .start_block(domain_config.start_block)
+        .poll_interval(domain_config.chain.poll_interval())
+        .metrics(chain_metrics.clone());
+        let task = OriginTask {
+            origin: domain,
+            indexer,
+            provider: provider.clone(),
+            store: store.clone(),
+            config: Arc::clone(&config),
+            bidders: bidder_wakes.clone(),
+            metrics: metrics.clone(),
+            liveness: liveness.clone(),
+            poll_interval: domain_config.chain.poll_interval(),
+        };
+        tasks.spawn(task.run(shutdown.clone()));
+    }
+    let poster = PosterTask {
+        router,
+        store: store.clone(),
+        sequencer,
+        wake: poster_wake,
+        metrics: metrics.clone(),
+        liveness: liveness.clone(),
+        retry_base: POST_RETRY_BASE,
+    };
+    tasks.spawn(poster.run(shutdown.clone()));
+    let balances = BalanceTask {
+        router,
+        connexts,
+        assets: config
+            .assets
+            .iter()
+            .map(|(name, asset)| TrackedAsset {
+                name: name.clone(),
+                canonical_domain: asset.canonical_domain,
+                canonical_id: asset.canonical_id,
+            })
+            .collect(),
+        metrics,
+        liveness: liveness.clone(),
+        interval: config.balance_interval,
+    };
+    tasks.spawn(balances.run(shutdown.clone()));
+
+    tracing::info!(
+        %router,
+        domains = ?config.domains.keys().collect::<Vec<_>>(),
+        assets = ?config.assets.keys().collect::<Vec<_>>(),
+        sequencer = %config.sequencer_url,
+        "router running"
+    );
+    liveness.ok("start-up");
+
+    let mut outcome = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.unwrap_or_else(|_| Err(RouterError::Panicked));
+        if let Err(err) = result {
+            tracing::error!(error = %err, "router task failed; stopping");
+            if outcome.is_ok() {
+                outcome = Err(err);
+            }
+            shutdown.cancel();
+        }
+    }
+    outcome
+}

@@ -1,0 +1,204 @@
+//! Follows one origin's `Connext`: every `XCalled` and every native `RelayerFeesIncreased`, into the
+//! database in the same transaction as the indexer's cursor.
+
+use crate::{
+    config::RouterConfig,
+    decision::screen,
+    error::{transport_error, Failure, RouterError},
+    metrics::RouterMetrics,
+    store::{self, NewFee, NewTransfer},
+};
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::Address,
+    providers::{DynProvider, Provider},
+    rpc::types::Log,
+    sol_types::SolEvent,
+};
+use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_bindings::Connext;
+use nxtp_chain::{Batch, Indexer};
+use nxtp_primitives::{transfer_id, Domain, TransferInfo};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio::sync::Notify;
+
+/// The indexer stream (per chain) of a `Connext`'s transfer events.
+pub const STREAM: &str = "router/xcalls";
+
+/// The pause before retry number `failures`: `base` doubled per earlier failure, at most 30 s.
+pub(crate) fn backoff(base: Duration, failures: u32) -> Duration {
+    let factor = 1u32
+        .checked_shl(failures.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    base.saturating_mul(factor).min(Duration::from_secs(30))
+}
+
+/// The task following one origin's `Connext`.
+pub(crate) struct OriginTask {
+    pub(crate) origin: Domain,
+    pub(crate) indexer: Indexer,
+    pub(crate) provider: DynProvider,
+    pub(crate) store: Store,
+    pub(crate) config: Arc<RouterConfig>,
+    /// The bidders, woken when transfers become due.
+    pub(crate) bidders: Vec<Arc<Notify>>,
+    pub(crate) metrics: RouterMetrics,
+    pub(crate) liveness: Liveness,
+    pub(crate) poll_interval: Duration,
+}
+
+impl OriginTask {
+    /// Follows the `Connext` until `shutdown`; transient RPC failures are retried with backoff.
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), RouterError> {
+        let stream = format!("xcalls {}", self.origin);
+        let mut failures = 0u32;
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            let outcome = match self.indexer.poll().await {
+                Ok(Some(batch)) => self.handle(batch).await.map(|()| true),
+                Ok(None) => Ok(false),
+                Err(err) if err.is_transient() => Err(Failure::Transient(err.to_string())),
+                Err(err) => Err(Failure::Fatal(err.into())),
+            };
+            let pause = match outcome {
+                Ok(true) => {
+                    self.liveness.ok(&stream);
+                    failures = 0;
+                    continue;
+                }
+                Ok(false) => {
+                    self.liveness.ok(&stream);
+                    failures = 0;
+                    self.poll_interval
+                }
+                Err(Failure::Fatal(err)) => return Err(err),
+                Err(Failure::Transient(reason)) => {
+                    failures = failures.saturating_add(1);
+                    let pause = backoff(self.poll_interval, failures);
+                    tracing::warn!(origin = %self.origin, error = %reason, retry_in = ?pause, "cannot read the Connext");
+                    self.liveness.failing(&stream, reason);
+                    pause
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Records one batch; after a transient failure it is polled again. An event that cannot be
+    /// read is fatal: a retry would not fix it, and skipping it could hide a transfer.
+    async fn handle(&mut self, batch: Batch) -> Result<(), Failure> {
+        let (transfers, fees) = self.decode(&batch.logs).await?;
+        let origin = self.origin;
+        let reorg_from = batch.reorg.as_ref().map(|reorg| reorg.resume_from);
+        let recorded = self
+            .store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                if let Some(from) = reorg_from {
+                    store::forget_from(&tx, origin, from)?;
+                }
+                let recorded = store::record_origin_events(&tx, origin, &transfers, &fees)?;
+                batch.commit(&tx)?;
+                tx.commit()?;
+                Ok(recorded)
+            })
+            .await?;
+        if recorded.new_transfers > 0 {
+            self.metrics.transfers_seen(origin, recorded.new_transfers);
+            tracing::info!(%origin, transfers = recorded.new_transfers, "transfers recorded");
+        }
+        for (destination, reason) in &recorded.screened {
+            self.metrics.skipped(*destination, reason);
+        }
+        if recorded.new_transfers > recorded.screened.len() || recorded.woken > 0 {
+            for bidder in &self.bidders {
+                bidder.notify_one();
+            }
+        }
+        Ok(())
+    }
+
+    async fn decode(&self, logs: &[Log]) -> Result<(Vec<NewTransfer>, Vec<NewFee>), Failure> {
+        let mut transfers = Vec::new();
+        let mut fees = Vec::new();
+        let mut timestamps: BTreeMap<u64, u64> = BTreeMap::new();
+        for log in logs {
+            let block = log.block_number.unwrap_or_default();
+            let bad = |event: &'static str, reason: String| {
+                Failure::Fatal(RouterError::BadEvent {
+                    origin: self.origin,
+                    event,
+                    block,
+                    reason,
+                })
+            };
+            match log.topic0() {
+                Some(&Connext::XCalled::SIGNATURE_HASH) => {
+                    let event = log
+                        .log_decode::<Connext::XCalled>()
+                        .map_err(|err| bad("XCalled", err.to_string()))?
+                        .inner
+                        .data;
+                    let info = TransferInfo::from(event.params);
+                    let id = transfer_id(&info);
+                    if id != event.transferId {
+                        return Err(bad(
+                            "XCalled",
+                            format!("id {} does not hash its params ({id})", event.transferId),
+                        ));
+                    }
+                    let xcalled_at = match log.block_timestamp.or(timestamps.get(&block).copied()) {
+                        Some(at) => at,
+                        None => {
+                            let at = self.block_timestamp(block).await?;
+                            timestamps.insert(block, at);
+                            at
+                        }
+                    };
+                    let screened = screen(&info, &self.config);
+                    transfers.push(NewTransfer {
+                        id,
+                        info,
+                        block,
+                        xcalled_at,
+                        screened,
+                    });
+                }
+                Some(&Connext::RelayerFeesIncreased::SIGNATURE_HASH) => {
+                    let event = log
+                        .log_decode::<Connext::RelayerFeesIncreased>()
+                        .map_err(|err| bad("RelayerFeesIncreased", err.to_string()))?
+                        .inner
+                        .data;
+                    // Only the native fee is quoted and checked; fees in the asset are the
+                    // relayer's business.
+                    if event.asset == Address::ZERO {
+                        fees.push(NewFee {
+                            transfer_id: event.transferId,
+                            amount: event.increase,
+                            block,
+                            log_index: log.log_index.unwrap_or_default(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok((transfers, fees))
+    }
+
+    async fn block_timestamp(&self, number: u64) -> Result<u64, Failure> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(|err| Failure::Transient(transport_error(err)))?
+            .ok_or_else(|| Failure::Transient(format!("block {number} is not available")))?;
+        Ok(block.header.timestamp)
+    }
+}
