@@ -1,1 +1,205 @@
-//! The sequencer: collects router bids, runs each transfer's auction and hands the execute to the relayer.
+//! The sequencer: collects router bids, runs each transfer's auction and hands the execute to
+//! the relayer (`docs/liquidity-agents.md`).
+//!
+//! For every served domain it follows the `Connext`'s `XCalled` and `RelayerFeesIncreased` at
+//! the configured confirmation depth ([`origin`]); it never trusts a router about a transfer.
+//! Routers post bids to its HTTP API ([`api`]); each is checked (signatures, path lengths, and
+//! once the transfer is known the router's approval on the destination) and kept in SQLite.
+//! Once a transfer is confirmed, its native relayer fee reaches the quote and the auction window
+//! since its first valid bid has passed, [`auction`] chooses the fewest routers whose current
+//! balances cover their shares ([`selection`]), signs the selection and records the decision,
+//! final, before [`dispatch`] posts the execute job to the relayer and follows it to the end.
+//! A restart re-posts recorded decisions (the same job) and never chooses twice.
+
+mod api;
+mod auction;
+pub mod bids;
+pub mod config;
+pub mod destination;
+mod dispatch;
+mod error;
+pub mod execute;
+pub mod metrics;
+mod origin;
+pub mod selection;
+mod shared;
+pub mod store;
+pub mod view;
+
+pub use config::{DomainConfig, Quotes, SequencerConfig};
+pub use error::SequencerError;
+pub use metrics::SequencerMetrics;
+pub use origin::CONNEXT_STREAM;
+
+use alloy::{rpc::types::Filter, sol_types::SolEvent};
+use auction::AuctionTask;
+use destination::Destination;
+use dispatch::DispatchTask;
+use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
+use nxtp_api::relayer::RelayerClient;
+use nxtp_bindings::Connext;
+use nxtp_chain::{connect, ChainMetrics, Indexer};
+use origin::OriginTask;
+use shared::Shared;
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
+
+/// How often the jobs in flight are polled at the relayer.
+const DISPATCH_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The sequencer agent; run it with `nxtp_agent::run::<Sequencer>(config_path)`.
+#[derive(Debug)]
+pub struct Sequencer;
+
+impl Agent for Sequencer {
+    const NAME: &'static str = "sequencer";
+    type Config = SequencerConfig;
+    type Error = SequencerError;
+
+    fn telemetry(config: &SequencerConfig) -> &TelemetryConfig {
+        &config.telemetry
+    }
+
+    async fn run(config: SequencerConfig, ctx: AgentContext) -> Result<(), SequencerError> {
+        let addr = config.api_listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SequencerError::Listen { addr, source })?;
+        run_with_listener(config, ctx, listener).await
+    }
+}
+
+/// Runs the sequencer with its API served on `listener` instead of binding `api_listen`: for
+/// tests and supervisors that need the address before the sequencer starts.
+pub async fn run_with_listener(
+    config: SequencerConfig,
+    ctx: AgentContext,
+    listener: TcpListener,
+) -> Result<(), SequencerError> {
+    let signer = config.signer.load()?;
+    let store = Store::open(
+        &config.database,
+        &[nxtp_chain::indexer::SCHEMA, store::SCHEMA],
+    )?;
+    let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
+    let metrics = SequencerMetrics::register(&ctx.metrics)?;
+    let liveness = Liveness::new(ctx.health.clone());
+    let shutdown = ctx.shutdown.clone();
+    let relayer = RelayerClient::new(config.relayer_url.clone())
+        .map_err(|err| SequencerError::Relayer(err.to_string()))?;
+
+    let mut providers = BTreeMap::new();
+    let mut destinations = BTreeMap::new();
+    for (&domain, domain_config) in &config.domains {
+        let provider = connect(&domain_config.chain)
+            .await
+            .map_err(|source| SequencerError::Connect { domain, source })?;
+        destinations.insert(
+            domain,
+            Destination::new(domain, domain_config.connext, provider.clone()),
+        );
+        providers.insert(domain, provider);
+    }
+    let auction_wake = Arc::new(Notify::new());
+    let dispatch_wake = Arc::new(Notify::new());
+    let shared = Arc::new(Shared {
+        store: store.clone(),
+        quotes: config.quotes.clone(),
+        window: config.auction_window,
+        destinations,
+        metrics: metrics.clone(),
+        auction_wake: Arc::clone(&auction_wake),
+    });
+
+    let mut tasks = JoinSet::new();
+    let served: std::collections::BTreeSet<_> = config.domains.keys().copied().collect();
+    for (&domain, domain_config) in &config.domains {
+        let filter = Filter::new()
+            .address(domain_config.connext)
+            .event_signature(vec![
+                Connext::XCalled::SIGNATURE_HASH,
+                Connext::RelayerFeesIncreased::SIGNATURE_HASH,
+            ]);
+        let provider = providers
+            .get(&domain)
+            .cloned()
+            .ok_or(SequencerError::Panicked)?;
+        let indexer = Indexer::new(
+            store.clone(),
+            Cursor::new(domain, CONNEXT_STREAM),
+            provider,
+            filter,
+            domain_config.chain.confirmations,
+        )
+        .start_block(domain_config.start_block)
+        .poll_interval(domain_config.chain.poll_interval())
+        .metrics(chain_metrics.clone());
+        let task = OriginTask {
+            origin: domain,
+            indexer,
+            store: store.clone(),
+            served: served.clone(),
+            wake: Arc::clone(&auction_wake),
+            liveness: liveness.clone(),
+            poll_interval: domain_config.chain.poll_interval(),
+        };
+        tasks.spawn(task.run(shutdown.clone()));
+    }
+
+    let auction = AuctionTask::new(
+        Arc::clone(&shared),
+        signer.clone(),
+        liveness.clone(),
+        Arc::clone(&dispatch_wake),
+    );
+    tasks.spawn(auction.run(shutdown.clone()));
+    let dispatch = DispatchTask {
+        store: store.clone(),
+        relayer,
+        metrics,
+        liveness: liveness.clone(),
+        wake: dispatch_wake,
+        interval: DISPATCH_INTERVAL,
+    };
+    tasks.spawn(dispatch.run(shutdown.clone()));
+
+    let api_addr = listener.local_addr().map_err(SequencerError::Serve)?;
+    let app = api::router(shared);
+    let api_shutdown = shutdown.clone();
+    tasks.spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(api_shutdown.cancelled_owned())
+            .await
+            .map_err(SequencerError::Serve)
+    });
+
+    tracing::info!(
+        signer = %signer.address(),
+        %api_addr,
+        domains = ?config.domains.keys().collect::<Vec<_>>(),
+        window_ms = config.auction_window.as_millis(),
+        "sequencer running"
+    );
+    liveness.ok("start-up");
+
+    let mut outcome = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.unwrap_or_else(|_| Err(SequencerError::Panicked));
+        if let Err(err) = result {
+            tracing::error!(error = %err, "sequencer task failed; stopping");
+            if outcome.is_ok() {
+                outcome = Err(err);
+            }
+            shutdown.cancel();
+        }
+    }
+    outcome
+}
+
+/// The pause before retry number `failures`: `base` doubled per earlier failure, at most 30 s.
+pub(crate) fn backoff(base: Duration, failures: u32) -> Duration {
+    let factor = 1u32
+        .checked_shl(failures.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    base.saturating_mul(factor).min(Duration::from_secs(30))
+}

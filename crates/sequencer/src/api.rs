@@ -1,0 +1,204 @@
+//! The sequencer's HTTP API (`docs/liquidity-agents.md`, "Sequencer HTTP API"): quotes, bids in,
+//! transfer state out. Every refusal is an [`ApiError`] with its code's status.
+
+use crate::{bids, shared::now_ms, shared::Shared, store, view::transfer_view};
+use alloy::primitives::B256;
+use axum::{
+    body::Bytes,
+    extract::{rejection::QueryRejection, Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use nxtp_api::sequencer::{ApiError, BidAccepted, BidRequest, ErrorCode, Quote, TransferView};
+use nxtp_primitives::Domain;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The API's routes over `shared`.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/quote", get(quote))
+        .route("/v1/bids", post(post_bid))
+        .route("/v1/transfers/{transfer_id}", get(transfer))
+        .with_state(shared)
+}
+
+/// A refusal, answered with its code's status.
+struct Refusal(ApiError);
+
+impl Refusal {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self(ApiError::new(code, message))
+    }
+
+    fn unavailable(err: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %err, "cannot answer an API request now");
+        Self::new(ErrorCode::Unavailable, err.to_string())
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0.error.status(), Json(self.0)).into_response()
+    }
+}
+
+#[derive(Deserialize)]
+struct QuoteQuery {
+    origin: Domain,
+    destination: Domain,
+}
+
+async fn quote(
+    State(shared): State<Arc<Shared>>,
+    query: Result<Query<QuoteQuery>, QueryRejection>,
+) -> Result<Json<Quote>, Refusal> {
+    let Query(QuoteQuery {
+        origin,
+        destination,
+    }) = query.map_err(|err| Refusal::new(ErrorCode::Malformed, err.body_text()))?;
+    for domain in [origin, destination] {
+        if !shared.destinations.contains_key(&domain) {
+            return Err(Refusal::new(
+                ErrorCode::UnknownDomain,
+                format!("domain {domain} is not served by this sequencer"),
+            ));
+        }
+    }
+    Ok(Json(Quote {
+        origin,
+        destination,
+        relayer_fee: shared.quotes.relayer_fee(destination),
+    }))
+}
+
+async fn post_bid(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match accept_bid(&shared, &body).await {
+        Ok(accepted) => {
+            shared.metrics.bid_accepted();
+            (StatusCode::ACCEPTED, Json(accepted)).into_response()
+        }
+        Err(refusal) => {
+            shared.metrics.bid_rejected(refusal.0.error);
+            refusal.into_response()
+        }
+    }
+}
+
+async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal> {
+    let bid: BidRequest = serde_json::from_slice(body)
+        .map_err(|err| Refusal::new(ErrorCode::Malformed, err.to_string()))?;
+    let id = bid.transfer_id;
+    let (transfer, decided) = shared
+        .store
+        .call(move |conn| {
+            Ok((
+                store::transfer(conn, id)?,
+                store::decision(conn, id)?.is_some(),
+            ))
+        })
+        .await
+        .map_err(Refusal::unavailable)?;
+    if decided {
+        return Err(Refusal::new(
+            ErrorCode::AuctionClosed,
+            format!("the routers of transfer {id} are already chosen"),
+        ));
+    }
+    let destination = match &transfer {
+        Some(transfer) => {
+            let destination = shared
+                .destinations
+                .get(&transfer.destination())
+                .ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::UnknownDomain,
+                        format!("destination {} is not served", transfer.destination()),
+                    )
+                })?;
+            Some(destination)
+        }
+        None => None,
+    };
+    let max_routers = match destination {
+        Some(destination) => destination
+            .max_routers()
+            .await
+            .map_err(Refusal::unavailable)?,
+        None => bids::MAX_ROUTERS,
+    };
+    let signatures = bids::check(&bid, max_routers).map_err(Refusal)?;
+    if let Some(destination) = destination {
+        let approved = destination
+            .router_approved(bid.router)
+            .await
+            .map_err(Refusal::unavailable)?;
+        if !approved {
+            return Err(Refusal::new(
+                ErrorCode::RouterNotApproved,
+                format!(
+                    "router {} is not approved on destination {}",
+                    bid.router, destination.domain
+                ),
+            ));
+        }
+    }
+    let verified = destination.is_some();
+    let router = bid.router;
+    let quotes = shared.quotes.clone();
+    let window = shared.window;
+    let view = shared
+        .store
+        .call(move |conn| {
+            let now = now_ms();
+            let tx = conn.transaction()?;
+            let fresh = store::insert_bids(&tx, id, router, &signatures, verified, now)?;
+            if verified {
+                store::open_auction(&tx, id, now)?;
+            }
+            let view = transfer_view(&tx, id, &quotes, window, now)?;
+            tx.commit()?;
+            Ok((fresh, view))
+        })
+        .await
+        .map_err(Refusal::unavailable)?;
+    let (fresh, view) = view;
+    if fresh > 0 {
+        tracing::info!(transfer_id = %id, %router, verified, "bid recorded");
+        shared.auction_wake.notify_one();
+    }
+    let state = view
+        .map(|view| view.state)
+        .ok_or_else(|| Refusal::unavailable("the bid just recorded is missing"))?;
+    Ok(BidAccepted {
+        transfer_id: id,
+        state,
+    })
+}
+
+async fn transfer(
+    State(shared): State<Arc<Shared>>,
+    Path(transfer_id): Path<String>,
+) -> Result<Json<TransferView>, Refusal> {
+    let id: B256 = transfer_id.parse().map_err(|_| {
+        Refusal::new(
+            ErrorCode::Malformed,
+            format!("`{transfer_id}` is not a 32-byte 0x-hex transfer id"),
+        )
+    })?;
+    let quotes = shared.quotes.clone();
+    let window = shared.window;
+    let view = shared
+        .store
+        .call(move |conn| transfer_view(conn, id, &quotes, window, now_ms()))
+        .await
+        .map_err(Refusal::unavailable)?;
+    view.map(Json).ok_or_else(|| {
+        Refusal::new(
+            ErrorCode::UnknownTransfer,
+            format!("no XCalled or bid seen for transfer {id}"),
+        )
+    })
+}

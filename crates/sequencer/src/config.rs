@@ -1,0 +1,282 @@
+//! The sequencer's configuration file.
+//!
+//! ```toml
+//! database = "run/sequencer.sqlite"
+//! signer = { env = "SEQUENCER_KEY" }      # approved as a sequencer on every Connext
+//! api_listen = "127.0.0.1:8090"           # the bids API
+//! auction_window_ms = 1000                # optional: 0 decides as soon as a valid bid is in
+//! relayer_url = "http://127.0.0.1:8091"   # where execute jobs go
+//!
+//! [quotes]
+//! default_relayer_fee = "1000000000000000"            # native wei, decimal string or integer
+//! destinations = { 2000 = "2000000000000000" }        # optional per-destination overrides
+//!
+//! [telemetry]
+//! listen = "127.0.0.1:9105"
+//!
+//! [domains.1000]
+//! connext = "0x..."
+//! start_block = 1
+//! [domains.1000.chain]
+//! rpc_url = "http://127.0.0.1:8545"
+//! chain_id = 31337
+//! confirmations = 1
+//! ```
+//!
+//! Every domain is both an origin (its `XCalled` and `RelayerFeesIncreased` are followed) and a
+//! destination (bids on transfers to it are auctioned).
+
+use alloy::primitives::{Address, U256};
+use nxtp_agent::{KeySource, TelemetryConfig};
+use nxtp_chain::ChainConfig;
+use nxtp_primitives::Domain;
+use reqwest::Url;
+use serde::{de, Deserialize, Deserializer};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
+
+/// The auction window when the config does not set one.
+pub const DEFAULT_AUCTION_WINDOW_MS: u64 = 1_000;
+
+/// The whole configuration; see the module docs.
+#[derive(Clone, Debug)]
+pub struct SequencerConfig {
+    /// The ops server and logs.
+    pub telemetry: TelemetryConfig,
+    /// The SQLite database holding transfers, bids and decisions.
+    pub database: PathBuf,
+    /// The key that signs router selections.
+    pub signer: KeySource,
+    /// Where the bids API listens; port 0 picks a free port.
+    pub api_listen: SocketAddr,
+    /// How long after the first valid bid the auction decides.
+    pub auction_window: Duration,
+    /// The relayer's API.
+    pub relayer_url: Url,
+    /// The native relayer fees transfers must pay.
+    pub quotes: Quotes,
+    /// Every domain served.
+    pub domains: BTreeMap<Domain, DomainConfig>,
+}
+
+/// The native relayer fee a transfer must have paid before it is auctioned.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quotes {
+    /// Wei, for destinations without an override.
+    #[serde(deserialize_with = "wei")]
+    pub default_relayer_fee: U256,
+    /// Wei, per destination.
+    #[serde(default, deserialize_with = "wei_map")]
+    pub destinations: BTreeMap<Domain, U256>,
+}
+
+impl Quotes {
+    /// The fee a transfer to `destination` must pay.
+    pub fn relayer_fee(&self, destination: Domain) -> U256 {
+        self.destinations
+            .get(&destination)
+            .copied()
+            .unwrap_or(self.default_relayer_fee)
+    }
+}
+
+/// One domain: its chain and its `Connext`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainConfig {
+    /// How to reach the chain; `confirmations` is the depth at which transfers count.
+    pub chain: ChainConfig,
+    /// The domain's `Connext`.
+    pub connext: Address,
+    /// The first block holding the `Connext`: where reading starts.
+    #[serde(default)]
+    pub start_block: u64,
+}
+
+/// The file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    telemetry: TelemetryConfig,
+    database: PathBuf,
+    signer: KeySource,
+    api_listen: SocketAddr,
+    #[serde(default = "default_window")]
+    auction_window_ms: u64,
+    #[serde(deserialize_with = "http_url")]
+    relayer_url: Url,
+    quotes: Quotes,
+    domains: BTreeMap<Domain, DomainConfig>,
+}
+
+fn default_window() -> u64 {
+    DEFAULT_AUCTION_WINDOW_MS
+}
+
+impl<'de> Deserialize<'de> for SequencerConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawConfig::deserialize(deserializer)?;
+        if raw.domains.is_empty() {
+            return Err(de::Error::custom("domains: at least one domain is needed"));
+        }
+        if raw.domains.contains_key(&Domain(0)) {
+            return Err(de::Error::custom("domains.0: domain 0 is not valid"));
+        }
+        if let Some(domain) = raw
+            .quotes
+            .destinations
+            .keys()
+            .find(|domain| !raw.domains.contains_key(domain))
+        {
+            return Err(de::Error::custom(format!(
+                "quotes.destinations.{domain}: domain {domain} has no [domains.{domain}] section"
+            )));
+        }
+        Ok(Self {
+            telemetry: raw.telemetry,
+            database: raw.database,
+            signer: raw.signer,
+            api_listen: raw.api_listen,
+            auction_window: Duration::from_millis(raw.auction_window_ms),
+            relayer_url: raw.relayer_url,
+            quotes: raw.quotes,
+            domains: raw.domains,
+        })
+    }
+}
+
+/// A wei amount written as a decimal string (any size) or a TOML integer (up to 2^63).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Wei {
+    Integer(u64),
+    Decimal(String),
+}
+
+impl Wei {
+    fn amount<E: de::Error>(self) -> Result<U256, E> {
+        match self {
+            Self::Integer(value) => Ok(U256::from(value)),
+            Self::Decimal(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+                U256::from_str_radix(&text, 10).map_err(E::custom)
+            }
+            Self::Decimal(text) => Err(E::custom(format!(
+                "`{text}` is not a wei amount (a decimal string or an integer)"
+            ))),
+        }
+    }
+}
+
+fn wei<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D::Error> {
+    Wei::deserialize(deserializer)?.amount()
+}
+
+fn wei_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<Domain, U256>, D::Error> {
+    BTreeMap::<Domain, Wei>::deserialize(deserializer)?
+        .into_iter()
+        .map(|(domain, fee)| Ok((domain, fee.amount()?)))
+        .collect()
+}
+
+fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let url: Url = text
+        .parse()
+        .map_err(|err| de::Error::custom(format!("invalid URL: {err}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(de::Error::custom(format!(
+            "unsupported scheme `{}` (expected http or https)",
+            url.scheme()
+        )));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const VALID: &str = r#"
+        database = "/tmp/sequencer.sqlite"
+        signer = { env = "SEQUENCER_KEY" }
+        api_listen = "127.0.0.1:0"
+        relayer_url = "http://127.0.0.1:8091"
+        [quotes]
+        default_relayer_fee = "1000000000000000000000"
+        destinations = { 2000 = 5 }
+        [telemetry]
+        listen = "127.0.0.1:0"
+        [domains.1000]
+        connext = "0x0000000000000000000000000000000000000001"
+        [domains.1000.chain]
+        rpc_url = "http://127.0.0.1:8545"
+        chain_id = 31337
+        confirmations = 1
+        [domains.2000]
+        connext = "0x0000000000000000000000000000000000000002"
+        start_block = 7
+        [domains.2000.chain]
+        rpc_url = "http://127.0.0.1:8546"
+        chain_id = 31338
+        confirmations = 2
+    "#;
+
+    fn load(text: &str) -> Result<SequencerConfig, nxtp_agent::ConfigError> {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(text.as_bytes()).expect("write");
+        nxtp_agent::config::load_with_env(file.path(), [])
+    }
+
+    #[test]
+    fn defaults_and_quotes() {
+        let config = load(VALID).expect("valid");
+        assert_eq!(config.auction_window, Duration::from_secs(1));
+        assert_eq!(
+            config.quotes.relayer_fee(Domain(1000)),
+            U256::from(10u64).pow(U256::from(21))
+        );
+        assert_eq!(config.quotes.relayer_fee(Domain(2000)), U256::from(5));
+        assert_eq!(config.domains[&Domain(2000)].start_block, 7);
+        assert_eq!(config.domains[&Domain(2000)].chain.confirmations, 2);
+
+        let zero = load(&VALID.replace("api_listen", "auction_window_ms = 0\napi_listen"))
+            .expect("a zero window is allowed");
+        assert_eq!(zero.auction_window, Duration::ZERO);
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_file() {
+        let cases = [
+            (
+                VALID.replace("\"1000000000000000000000\"", "\"0x10\""),
+                "quotes.default_relayer_fee",
+            ),
+            (
+                VALID.replace("{ 2000 = 5 }", "{ 3000 = 5 }"),
+                "quotes.destinations.3000: domain 3000 has no [domains.3000] section",
+            ),
+            (
+                VALID.replace("http://127.0.0.1:8091", "ftp://relayer"),
+                "relayer_url",
+            ),
+            (
+                VALID.replace("api_listen = \"127.0.0.1:0\"", "api_listen = \"nowhere\""),
+                "api_listen",
+            ),
+            (VALID.replace("confirmations = 2", ""), "domains.2000.chain"),
+            (
+                VALID.replace(
+                    "connext = \"0x0000000000000000000000000000000000000001\"",
+                    "",
+                ),
+                "domains.1000",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = load(&text).expect_err(expected).to_string();
+            assert!(err.contains(expected), "{expected:?} not in {err:?}");
+            assert!(err.contains("(config "), "the file is named: {err}");
+        }
+    }
+}

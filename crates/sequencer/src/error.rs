@@ -1,0 +1,87 @@
+//! Why the sequencer stops, and how RPC failures are reported without leaking endpoint keys.
+
+use alloy::transports::{http::reqwest, TransportError, TransportErrorKind};
+use nxtp_agent::{SecretError, StorageError};
+use nxtp_chain::{ConnectError, IndexerError};
+use nxtp_primitives::Domain;
+use std::io;
+
+/// What stops the sequencer. Failing chain reads and an unreachable relayer never do: they are
+/// logged, reported on `/health`, and retried.
+#[derive(Debug, thiserror::Error)]
+pub enum SequencerError {
+    /// The signing key could not be loaded.
+    #[error("cannot load the signing key: {0}")]
+    Key(#[from] SecretError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A chain could not be reached at start-up.
+    #[error("domain {domain}: {source}")]
+    Connect {
+        /// The domain.
+        domain: Domain,
+        /// Why.
+        source: ConnectError,
+    },
+    /// The metrics could not be registered.
+    #[error("cannot register metrics: {0}")]
+    Metrics(#[from] nxtp_agent::prometheus::Error),
+    /// An indexer failed for good.
+    #[error(transparent)]
+    Indexer(#[from] IndexerError),
+    /// A `Connext` event could not be read.
+    #[error("domain {domain}: unreadable {event} event in block {block}: {reason}")]
+    BadEvent {
+        /// The origin.
+        domain: Domain,
+        /// The event's name.
+        event: &'static str,
+        /// Its block.
+        block: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The API could not listen.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+    /// The API server failed.
+    #[error("the API server failed: {0}")]
+    Serve(#[source] io::Error),
+    /// The relayer client could not be built.
+    #[error("relayer client: {0}")]
+    Relayer(String),
+    /// The sequencer's key could not sign a selection.
+    #[error("cannot sign a selection: {0}")]
+    Sign(#[source] nxtp_primitives::SignatureError),
+    /// A task of the sequencer panicked.
+    #[error("a sequencer task panicked")]
+    Panicked,
+}
+
+/// A contract read's error, as text safe to log.
+pub(crate) fn redact_contract_error(error: alloy::contract::Error) -> String {
+    match error {
+        alloy::contract::Error::TransportError(error) => redact(error).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Strips the request URL from an HTTP transport error: reqwest prints it in full, and hosted
+/// endpoints carry their API key in it.
+fn redact(error: TransportError) -> TransportError {
+    match error {
+        TransportError::Transport(TransportErrorKind::Custom(inner)) => {
+            match inner.downcast::<reqwest::Error>() {
+                Ok(http) => TransportErrorKind::custom(http.without_url()),
+                Err(other) => TransportError::Transport(TransportErrorKind::Custom(other)),
+            }
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,86 @@
+//! The execute the sequencer hands to the relayer: the chosen routers' signatures for the
+//! chosen path length, and the sequencer's own signature of the selection.
+
+use alloy::{
+    primitives::{Address, Bytes, B256},
+    signers::local::PrivateKeySigner,
+    sol_types::SolCall,
+};
+use nxtp_bindings::Connext;
+use nxtp_primitives::{sequencer_hash, sign_personal, SignatureError, TransferInfo};
+
+/// `Connext.execute(args)` calldata fronting `params` (whose id is `transfer_id`) by `routers`,
+/// each with its signature for `routers.len()` in `router_signatures` (same order).
+pub fn execute_calldata(
+    signer: &PrivateKeySigner,
+    transfer_id: B256,
+    params: &TransferInfo,
+    routers: &[Address],
+    router_signatures: Vec<Bytes>,
+) -> Result<Bytes, SignatureError> {
+    let signature = sign_personal(signer, sequencer_hash(transfer_id, routers))?;
+    let args = Connext::ExecuteArgs {
+        params: params.clone().into(),
+        routers: routers.to_vec(),
+        routerSignatures: router_signatures,
+        sequencer: signer.address(),
+        sequencerSignature: Bytes::copy_from_slice(&signature),
+    };
+    Ok(Connext::executeCall { args }.abi_encode().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::U256;
+    use nxtp_primitives::{recover_personal, router_bid_hash, transfer_id};
+
+    #[test]
+    fn calldata_decodes_to_the_signed_selection() {
+        let sequencer = PrivateKeySigner::random();
+        let routers = [PrivateKeySigner::random(), PrivateKeySigner::random()];
+        let params = TransferInfo {
+            originDomain: 1000,
+            destinationDomain: 2000,
+            canonicalDomain: 1000,
+            to: Address::repeat_byte(1),
+            delegate: Address::ZERO,
+            receiveLocal: false,
+            callData: Bytes::from_static(&[0xca, 0xfe]),
+            slippage: U256::from(30),
+            originSender: Address::repeat_byte(2),
+            bridgedAmt: U256::from(5),
+            normalizedIn: U256::from(5),
+            nonce: U256::from(3),
+            canonicalId: B256::repeat_byte(3),
+        };
+        let id = transfer_id(&params);
+        let addresses: Vec<Address> = routers.iter().map(PrivateKeySigner::address).collect();
+        let signatures = routers
+            .iter()
+            .map(|router| {
+                let signature = sign_personal(router, router_bid_hash(id, 2)).expect("signs");
+                Bytes::copy_from_slice(&signature)
+            })
+            .collect();
+        let calldata =
+            execute_calldata(&sequencer, id, &params, &addresses, signatures).expect("builds");
+        let args = Connext::executeCall::abi_decode(&calldata)
+            .expect("an execute call")
+            .args;
+        assert_eq!(TransferInfo::from(args.params), params);
+        assert_eq!(args.routers, addresses);
+        assert_eq!(args.sequencer, sequencer.address());
+        assert_eq!(
+            recover_personal(sequencer_hash(id, &addresses), &args.sequencerSignature)
+                .expect("recovers"),
+            sequencer.address()
+        );
+        for (router, signature) in addresses.iter().zip(&args.routerSignatures) {
+            assert_eq!(
+                recover_personal(router_bid_hash(id, 2), signature).expect("recovers"),
+                *router
+            );
+        }
+    }
+}

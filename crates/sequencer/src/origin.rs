@@ -1,0 +1,170 @@
+//! Follows one domain's `Connext` as an origin: every confirmed `XCalled` to a served destination
+//! and every native `RelayerFeesIncreased`, recorded in the same transaction as the indexer's
+//! cursor, so a restart neither misses nor double-counts one.
+
+use crate::{
+    error::SequencerError,
+    store::{self, NewFee, NewTransfer},
+};
+use alloy::{primitives::Address, rpc::types::Log, sol_types::SolEvent};
+use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_bindings::Connext;
+use nxtp_chain::{Batch, Indexer};
+use nxtp_primitives::{transfer_id, Domain, TransferInfo};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
+use tokio::sync::Notify;
+
+/// The indexer stream (per chain) of a `Connext`'s transfer events.
+pub const CONNEXT_STREAM: &str = "sequencer/connext";
+
+/// The events a batch holds.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct OriginEvents {
+    pub(crate) transfers: Vec<NewTransfer>,
+    pub(crate) fees: Vec<NewFee>,
+}
+
+/// The task following one origin.
+pub(crate) struct OriginTask {
+    pub(crate) origin: Domain,
+    pub(crate) indexer: Indexer,
+    pub(crate) store: Store,
+    /// Transfers to other destinations are not the sequencer's business.
+    pub(crate) served: BTreeSet<Domain>,
+    /// Woken when something new is recorded.
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) liveness: Liveness,
+    pub(crate) poll_interval: Duration,
+}
+
+impl OriginTask {
+    /// Follows the origin until `shutdown`; transient RPC failures are retried with backoff.
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), SequencerError> {
+        let stream = format!("origin {}", self.origin);
+        let mut failures = 0u32;
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            let pause = match self.indexer.poll().await {
+                Ok(Some(batch)) => {
+                    self.handle(batch).await?;
+                    self.liveness.ok(&stream);
+                    failures = 0;
+                    continue;
+                }
+                Ok(None) => {
+                    self.liveness.ok(&stream);
+                    failures = 0;
+                    self.poll_interval
+                }
+                Err(err) if err.is_transient() => {
+                    failures = failures.saturating_add(1);
+                    let pause = crate::backoff(self.poll_interval, failures);
+                    tracing::warn!(origin = %self.origin, error = %err, retry_in = ?pause, "cannot read the Connext");
+                    self.liveness.failing(&stream, &err);
+                    pause
+                }
+                Err(err) => return Err(err.into()),
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn handle(&self, batch: Batch) -> Result<(), SequencerError> {
+        let events = decode(self.origin, &self.served, &batch.logs)?;
+        let origin = self.origin;
+        let reorg_from = batch.reorg.as_ref().map(|reorg| reorg.resume_from);
+        let fresh = !events.transfers.is_empty() || !events.fees.is_empty();
+        for transfer in &events.transfers {
+            tracing::info!(%origin, transfer_id = %transfer.transfer_id, destination = transfer.params.destinationDomain, "transfer confirmed");
+        }
+        self.store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                store::record_origin_events(
+                    &tx,
+                    origin,
+                    &events.transfers,
+                    &events.fees,
+                    reorg_from,
+                )?;
+                batch.commit(&tx)?;
+                tx.commit()
+            })
+            .await?;
+        if fresh {
+            self.wake.notify_waiters();
+        }
+        Ok(())
+    }
+}
+
+/// The transfers to `served` destinations and the native fees in `logs`.
+pub(crate) fn decode(
+    origin: Domain,
+    served: &BTreeSet<Domain>,
+    logs: &[Log],
+) -> Result<OriginEvents, SequencerError> {
+    let mut events = OriginEvents::default();
+    for log in logs {
+        let block = log.block_number.unwrap_or_default();
+        let bad = |event: &'static str, reason: String| SequencerError::BadEvent {
+            domain: origin,
+            event,
+            block,
+            reason,
+        };
+        match log.topic0() {
+            Some(&Connext::XCalled::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<Connext::XCalled>()
+                    .map_err(|err| bad("XCalled", err.to_string()))?
+                    .inner
+                    .data;
+                let params = TransferInfo::from(event.params);
+                // The id is what every signature commits to: a mismatch would make the whole
+                // auction worthless, so such an event is never recorded.
+                if transfer_id(&params) != event.transferId {
+                    return Err(bad(
+                        "XCalled",
+                        format!("transferId {} does not hash its params", event.transferId),
+                    ));
+                }
+                if params.originDomain != origin.get() {
+                    return Err(bad(
+                        "XCalled",
+                        format!("origin domain {} is not this domain", params.originDomain),
+                    ));
+                }
+                if served.contains(&Domain(params.destinationDomain)) {
+                    events.transfers.push(NewTransfer {
+                        transfer_id: event.transferId,
+                        params,
+                        block,
+                    });
+                }
+            }
+            Some(&Connext::RelayerFeesIncreased::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<Connext::RelayerFeesIncreased>()
+                    .map_err(|err| bad("RelayerFeesIncreased", err.to_string()))?
+                    .inner
+                    .data;
+                if event.asset == Address::ZERO {
+                    events.fees.push(NewFee {
+                        transfer_id: event.transferId,
+                        amount: event.increase,
+                        block,
+                        log_index: log.log_index.unwrap_or_default(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(events)
+}

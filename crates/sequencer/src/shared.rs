@@ -1,0 +1,33 @@
+//! What the API and the auction share: the database, the quotes, the destinations' `Connext`s.
+
+use crate::{config::Quotes, destination::Destination, metrics::SequencerMetrics};
+use nxtp_agent::Store;
+use nxtp_primitives::Domain;
+use std::{
+    collections::BTreeMap,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::Notify;
+
+/// State shared by the sequencer's tasks.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) quotes: Quotes,
+    pub(crate) window: Duration,
+    /// Every served domain, as a destination.
+    pub(crate) destinations: BTreeMap<Domain, Destination>,
+    pub(crate) metrics: SequencerMetrics,
+    /// Wakes the auction when a transfer, a fee or a bid arrives.
+    pub(crate) auction_wake: Arc<Notify>,
+}
+
+/// Now, in unix milliseconds.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
+}

@@ -1,0 +1,474 @@
+//! The sequencer's tables and every query it makes.
+//!
+//! - `sequencer_transfers`: every confirmed `XCalled` on a served domain, with its full params and
+//!   when its auction opened (the first valid bid) and since when no combination of bids covers
+//!   it;
+//! - `sequencer_fees`: every native `RelayerFeesIncreased`, keyed by its position in its chain so
+//!   a re-delivered batch counts it once;
+//! - `sequencer_bids`: one row per router and path length; `verified` once the router's approval
+//!   on the destination was checked (bids can arrive before the transfer is known);
+//! - `sequencer_decisions`: the chosen routers and the exact execute calldata, recorded before
+//!   the job is posted, so a restart re-posts the same job and never chooses again.
+
+use alloy::{
+    primitives::{Address, Bytes, B256, U256},
+    sol_types::SolValue,
+};
+use nxtp_agent::storage::Schema;
+use nxtp_primitives::{Domain, TransferInfo};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// The sequencer's tables; opened beside [`nxtp_chain::SCHEMAS`].
+pub const SCHEMA: Schema = Schema {
+    name: "nxtp_sequencer",
+    migrations: &["CREATE TABLE sequencer_transfers (
+            transfer_id BLOB PRIMARY KEY,
+            origin INTEGER NOT NULL,
+            destination INTEGER NOT NULL,
+            params BLOB NOT NULL,
+            block INTEGER NOT NULL,
+            auction_opened_ms INTEGER,
+            short_since_ms INTEGER
+        ) STRICT;
+        CREATE TABLE sequencer_fees (
+            origin INTEGER NOT NULL,
+            block INTEGER NOT NULL,
+            log_index INTEGER NOT NULL,
+            transfer_id BLOB NOT NULL,
+            amount BLOB NOT NULL,
+            PRIMARY KEY (origin, block, log_index)
+        ) STRICT;
+        CREATE INDEX sequencer_fees_transfer ON sequencer_fees (transfer_id);
+        CREATE TABLE sequencer_bids (
+            transfer_id BLOB NOT NULL,
+            router BLOB NOT NULL,
+            path_length INTEGER NOT NULL,
+            signature BLOB NOT NULL,
+            received_ms INTEGER NOT NULL,
+            verified INTEGER NOT NULL,
+            PRIMARY KEY (transfer_id, router, path_length)
+        ) STRICT;
+        CREATE TABLE sequencer_decisions (
+            transfer_id BLOB PRIMARY KEY REFERENCES sequencer_transfers (transfer_id),
+            destination INTEGER NOT NULL,
+            routers BLOB NOT NULL,
+            calldata BLOB NOT NULL,
+            job_id BLOB NOT NULL,
+            acknowledged INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            tx_hash BLOB,
+            reason TEXT,
+            opened_ms INTEGER NOT NULL,
+            decided_ms INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX sequencer_decisions_state ON sequencer_decisions (state, acknowledged);"],
+};
+
+/// A confirmed `XCalled`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTransfer {
+    /// Its id, as the event states it (checked against the params by the indexer).
+    pub transfer_id: B256,
+    /// Everything hashed into the id.
+    pub params: TransferInfo,
+    /// The block holding the event.
+    pub block: u64,
+}
+
+/// A confirmed native `RelayerFeesIncreased`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewFee {
+    /// The transfer paid for.
+    pub transfer_id: B256,
+    /// Wei added.
+    pub amount: U256,
+    /// The block holding the event.
+    pub block: u64,
+    /// The event's index in its block.
+    pub log_index: u64,
+}
+
+/// A transfer as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredTransfer {
+    /// Its id.
+    pub transfer_id: B256,
+    /// Everything hashed into the id.
+    pub params: TransferInfo,
+    /// When the first verified bid came in, unix ms.
+    pub auction_opened_ms: Option<u64>,
+    /// Since when (unix ms) no combination of bids has covered it, once the window closed.
+    pub short_since_ms: Option<u64>,
+}
+
+impl StoredTransfer {
+    /// The origin domain.
+    pub fn origin(&self) -> Domain {
+        Domain(self.params.originDomain)
+    }
+
+    /// The destination domain.
+    pub fn destination(&self) -> Domain {
+        Domain(self.params.destinationDomain)
+    }
+}
+
+/// One router's signature for one path length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredBid {
+    /// The router.
+    pub router: Address,
+    /// The path length signed.
+    pub path_length: u32,
+    /// `router`'s personal signature of `router_bid_hash(transfer_id, path_length)`.
+    pub signature: Bytes,
+    /// Whether the router's approval on the destination was checked.
+    pub verified: bool,
+}
+
+/// Where a decision's execute stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handed (or being handed) to the relayer.
+    Sent,
+    /// Confirmed on the destination.
+    Executed {
+        /// The transaction.
+        tx_hash: B256,
+    },
+    /// The relayer gave up; the transfer falls back to the slow path.
+    Failed {
+        /// The relayer's reason.
+        reason: String,
+    },
+}
+
+/// A decision about to be recorded, or as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// The transfer.
+    pub transfer_id: B256,
+    /// Where the execute goes.
+    pub destination: Domain,
+    /// The routers chosen, in signing order.
+    pub routers: Vec<Address>,
+    /// `Connext.execute` calldata.
+    pub calldata: Bytes,
+    /// The relayer job id the calldata maps to.
+    pub job_id: B256,
+    /// Whether the relayer acknowledged the job.
+    pub acknowledged: bool,
+    /// Where the execute stands.
+    pub outcome: Outcome,
+    /// When the auction opened, unix ms.
+    pub opened_ms: u64,
+    /// When the routers were chosen, unix ms.
+    pub decided_ms: u64,
+}
+
+fn blob32(row: &Row<'_>, index: usize) -> rusqlite::Result<B256> {
+    Ok(B256::from(row.get::<_, [u8; 32]>(index)?))
+}
+
+fn decode_params(bytes: &[u8]) -> rusqlite::Result<TransferInfo> {
+    TransferInfo::abi_decode(bytes).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(err))
+    })
+}
+
+/// Records a batch of one origin's events. After a deep reorg (`reorg_from`), what was recorded
+/// from that block on is forgotten first, except transfers already decided: their execute may
+/// already be on the destination.
+pub fn record_origin_events(
+    conn: &Connection,
+    origin: Domain,
+    transfers: &[NewTransfer],
+    fees: &[NewFee],
+    reorg_from: Option<u64>,
+) -> rusqlite::Result<()> {
+    if let Some(from) = reorg_from {
+        conn.execute(
+            "DELETE FROM sequencer_transfers WHERE origin = ?1 AND block >= ?2 AND transfer_id
+                NOT IN (SELECT transfer_id FROM sequencer_decisions)",
+            params![origin.get(), from],
+        )?;
+        conn.execute(
+            "DELETE FROM sequencer_fees WHERE origin = ?1 AND block >= ?2",
+            params![origin.get(), from],
+        )?;
+    }
+    let mut insert_transfer = conn.prepare(
+        "INSERT INTO sequencer_transfers (transfer_id, origin, destination, params, block)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (transfer_id) DO NOTHING",
+    )?;
+    for transfer in transfers {
+        insert_transfer.execute(params![
+            transfer.transfer_id.as_slice(),
+            origin.get(),
+            transfer.params.destinationDomain,
+            transfer.params.abi_encode(),
+            transfer.block
+        ])?;
+    }
+    let mut insert_fee = conn.prepare(
+        "INSERT INTO sequencer_fees (origin, block, log_index, transfer_id, amount)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+    )?;
+    for fee in fees {
+        insert_fee.execute(params![
+            origin.get(),
+            fee.block,
+            fee.log_index,
+            fee.transfer_id.as_slice(),
+            fee.amount.to_be_bytes::<32>()
+        ])?;
+    }
+    Ok(())
+}
+
+/// The transfer `transfer_id`, if its `XCalled` was seen.
+pub fn transfer(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<StoredTransfer>> {
+    conn.query_row(
+        "SELECT params, auction_opened_ms, short_since_ms FROM sequencer_transfers
+         WHERE transfer_id = ?1",
+        [transfer_id.as_slice()],
+        |row| {
+            Ok(StoredTransfer {
+                transfer_id,
+                params: decode_params(&row.get::<_, Vec<u8>>(0)?)?,
+                auction_opened_ms: row.get(1)?,
+                short_since_ms: row.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// The native fee paid for `transfer_id` on `origin`: bumps on other domains pay nobody who
+/// relays this transfer, so they do not count.
+pub fn fee_paid(conn: &Connection, origin: Domain, transfer_id: B256) -> rusqlite::Result<U256> {
+    let mut statement =
+        conn.prepare("SELECT amount FROM sequencer_fees WHERE origin = ?1 AND transfer_id = ?2")?;
+    let amounts = statement.query_map(params![origin.get(), transfer_id.as_slice()], |row| {
+        Ok(U256::from_be_bytes(row.get::<_, [u8; 32]>(0)?))
+    })?;
+    let mut total = U256::ZERO;
+    for amount in amounts {
+        total = total.saturating_add(amount?);
+    }
+    Ok(total)
+}
+
+/// Records a router's signatures; a path length it already signed keeps its first signature.
+/// Returns how many were new.
+pub fn insert_bids(
+    conn: &Connection,
+    transfer_id: B256,
+    router: Address,
+    signatures: &[(u32, Bytes)],
+    verified: bool,
+    now_ms: u64,
+) -> rusqlite::Result<usize> {
+    let mut insert = conn.prepare(
+        "INSERT INTO sequencer_bids
+             (transfer_id, router, path_length, signature, received_ms, verified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+    )?;
+    let mut fresh = 0;
+    for (path_length, signature) in signatures {
+        fresh += insert.execute(params![
+            transfer_id.as_slice(),
+            router.as_slice(),
+            path_length,
+            signature.as_ref(),
+            now_ms,
+            verified
+        ])?;
+    }
+    Ok(fresh)
+}
+
+/// Every bid on `transfer_id`, by router and path length.
+pub fn bids(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Vec<StoredBid>> {
+    let mut statement = conn.prepare(
+        "SELECT router, path_length, signature, verified FROM sequencer_bids
+         WHERE transfer_id = ?1 ORDER BY router, path_length",
+    )?;
+    let rows = statement.query_map([transfer_id.as_slice()], |row| {
+        Ok(StoredBid {
+            router: Address::from(row.get::<_, [u8; 20]>(0)?),
+            path_length: row.get(1)?,
+            signature: Bytes::from(row.get::<_, Vec<u8>>(2)?),
+            verified: row.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Marks `router`'s bids on `transfer_id` verified.
+pub fn mark_verified(
+    conn: &Connection,
+    transfer_id: B256,
+    router: Address,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sequencer_bids SET verified = 1 WHERE transfer_id = ?1 AND router = ?2",
+        params![transfer_id.as_slice(), router.as_slice()],
+    )?;
+    Ok(())
+}
+
+/// Drops one bid that failed verification once the transfer was known.
+pub fn drop_bid(
+    conn: &Connection,
+    transfer_id: B256,
+    router: Address,
+    path_length: u32,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM sequencer_bids WHERE transfer_id = ?1 AND router = ?2 AND path_length = ?3",
+        params![transfer_id.as_slice(), router.as_slice(), path_length],
+    )?;
+    Ok(())
+}
+
+/// Starts `transfer_id`'s auction window at `now_ms` unless it already started.
+pub fn open_auction(conn: &Connection, transfer_id: B256, now_ms: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sequencer_transfers SET auction_opened_ms = ?2
+         WHERE transfer_id = ?1 AND auction_opened_ms IS NULL",
+        params![transfer_id.as_slice(), now_ms],
+    )?;
+    Ok(())
+}
+
+/// Records that no combination of bids covered `transfer_id` at `now_ms` (kept from the first
+/// time).
+pub fn mark_short(conn: &Connection, transfer_id: B256, now_ms: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sequencer_transfers SET short_since_ms = COALESCE(short_since_ms, ?2)
+         WHERE transfer_id = ?1",
+        params![transfer_id.as_slice(), now_ms],
+    )?;
+    Ok(())
+}
+
+/// The transfers with bids whose routers are not chosen yet, oldest first. Transfers nobody bid on
+/// need no work.
+pub fn undecided(conn: &Connection) -> rusqlite::Result<Vec<StoredTransfer>> {
+    let mut statement = conn.prepare(
+        "SELECT transfer_id, params, auction_opened_ms, short_since_ms FROM sequencer_transfers
+         WHERE transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)
+             AND transfer_id IN (SELECT transfer_id FROM sequencer_bids)
+         ORDER BY block, transfer_id",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok(StoredTransfer {
+            transfer_id: blob32(row, 0)?,
+            params: decode_params(&row.get::<_, Vec<u8>>(1)?)?,
+            auction_opened_ms: row.get(2)?,
+            short_since_ms: row.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Records a decision unless the transfer already has one; returns whether it was recorded.
+pub fn record_decision(conn: &Connection, decision: &Decision) -> rusqlite::Result<bool> {
+    let routers: Vec<u8> = decision
+        .routers
+        .iter()
+        .flat_map(|router| router.into_array())
+        .collect();
+    let inserted = conn.execute(
+        "INSERT INTO sequencer_decisions (transfer_id, destination, routers, calldata, job_id,
+             acknowledged, state, opened_ms, decided_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, 0, 'sent', ?6, ?7) ON CONFLICT DO NOTHING",
+        params![
+            decision.transfer_id.as_slice(),
+            decision.destination.get(),
+            routers,
+            decision.calldata.as_ref(),
+            decision.job_id.as_slice(),
+            decision.opened_ms,
+            decision.decided_ms
+        ],
+    )?;
+    Ok(inserted == 1)
+}
+
+const DECISION_COLUMNS: &str = "transfer_id, destination, routers, calldata, job_id, acknowledged,
+    state, tx_hash, reason, opened_ms, decided_ms";
+
+fn read_decision(row: &Row<'_>) -> rusqlite::Result<Decision> {
+    let routers: Vec<u8> = row.get(2)?;
+    let state: String = row.get(6)?;
+    let outcome = match state.as_str() {
+        "executed" => Outcome::Executed {
+            tx_hash: blob32(row, 7)?,
+        },
+        "execute_failed" => Outcome::Failed {
+            reason: row.get::<_, Option<String>>(8)?.unwrap_or_default(),
+        },
+        _ => Outcome::Sent,
+    };
+    Ok(Decision {
+        transfer_id: blob32(row, 0)?,
+        destination: Domain(row.get(1)?),
+        routers: routers.chunks_exact(20).map(Address::from_slice).collect(),
+        calldata: Bytes::from(row.get::<_, Vec<u8>>(3)?),
+        job_id: blob32(row, 4)?,
+        acknowledged: row.get(5)?,
+        outcome,
+        opened_ms: row.get(9)?,
+        decided_ms: row.get(10)?,
+    })
+}
+
+/// The decision about `transfer_id`, if any.
+pub fn decision(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<Decision>> {
+    conn.query_row(
+        &format!("SELECT {DECISION_COLUMNS} FROM sequencer_decisions WHERE transfer_id = ?1"),
+        [transfer_id.as_slice()],
+        read_decision,
+    )
+    .optional()
+}
+
+/// The decisions whose execute is not final yet: unacknowledged ones to (re)post, acknowledged
+/// ones to follow.
+pub fn in_flight(conn: &Connection) -> rusqlite::Result<Vec<Decision>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT {DECISION_COLUMNS} FROM sequencer_decisions WHERE state = 'sent'
+         ORDER BY decided_ms"
+    ))?;
+    let rows = statement.query_map([], read_decision)?;
+    rows.collect()
+}
+
+/// The relayer acknowledged `transfer_id`'s job under `job_id`.
+pub fn acknowledge(conn: &Connection, transfer_id: B256, job_id: B256) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sequencer_decisions SET acknowledged = 1, job_id = ?2 WHERE transfer_id = ?1",
+        params![transfer_id.as_slice(), job_id.as_slice()],
+    )?;
+    Ok(())
+}
+
+/// Records the final outcome of `transfer_id`'s execute.
+pub fn finish(conn: &Connection, transfer_id: B256, outcome: &Outcome) -> rusqlite::Result<()> {
+    let (state, tx_hash, reason) = match outcome {
+        Outcome::Sent => ("sent", None, None),
+        Outcome::Executed { tx_hash } => ("executed", Some(tx_hash.to_vec()), None),
+        Outcome::Failed { reason } => ("execute_failed", None, Some(reason.as_str())),
+    };
+    conn.execute(
+        "UPDATE sequencer_decisions SET state = ?2, tx_hash = ?3, reason = ?4
+         WHERE transfer_id = ?1",
+        params![transfer_id.as_slice(), state, tx_hash, reason],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

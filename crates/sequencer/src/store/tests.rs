@@ -1,0 +1,329 @@
+use super::*;
+use nxtp_agent::Store;
+use nxtp_primitives::transfer_id;
+use std::path::PathBuf;
+
+fn open() -> (tempfile::TempDir, PathBuf, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("sequencer.sqlite");
+    let store = Store::open(&path, &[SCHEMA]).expect("opens");
+    (dir, path, store)
+}
+
+fn params(nonce: u64) -> TransferInfo {
+    TransferInfo {
+        originDomain: 1000,
+        destinationDomain: 2000,
+        canonicalDomain: 1000,
+        to: Address::repeat_byte(0x11),
+        delegate: Address::ZERO,
+        receiveLocal: false,
+        callData: Bytes::new(),
+        slippage: U256::from(30),
+        originSender: Address::repeat_byte(0x22),
+        bridgedAmt: U256::from(1_000_000),
+        normalizedIn: U256::from(1_000_000),
+        nonce: U256::from(nonce),
+        canonicalId: B256::repeat_byte(0x33),
+    }
+}
+
+fn new_transfer(nonce: u64, block: u64) -> NewTransfer {
+    let params = params(nonce);
+    NewTransfer {
+        transfer_id: transfer_id(&params),
+        params,
+        block,
+    }
+}
+
+fn fee(transfer: &NewTransfer, amount: u64, log_index: u64) -> NewFee {
+    NewFee {
+        transfer_id: transfer.transfer_id,
+        amount: U256::from(amount),
+        block: transfer.block,
+        log_index,
+    }
+}
+
+fn decision(transfer: &NewTransfer) -> Decision {
+    Decision {
+        transfer_id: transfer.transfer_id,
+        destination: Domain(2000),
+        routers: vec![Address::repeat_byte(1), Address::repeat_byte(2)],
+        calldata: Bytes::from_static(&[0xde, 0xad]),
+        job_id: B256::repeat_byte(0x99),
+        acknowledged: false,
+        outcome: Outcome::Sent,
+        opened_ms: 10,
+        decided_ms: 20,
+    }
+}
+
+#[test]
+fn events_recorded_twice_count_once() {
+    let (_dir, _path, store) = open();
+    let first = new_transfer(0, 5);
+    let fees = [fee(&first, 700, 1), fee(&first, 300, 4)];
+    for _ in 0..2 {
+        store
+            .with(|conn| {
+                record_origin_events(
+                    conn,
+                    Domain(1000),
+                    std::slice::from_ref(&first),
+                    &fees,
+                    None,
+                )
+            })
+            .expect("records");
+    }
+    let (stored, paid, elsewhere) = store
+        .with(|conn| {
+            Ok((
+                transfer(conn, first.transfer_id)?,
+                fee_paid(conn, Domain(1000), first.transfer_id)?,
+                fee_paid(conn, Domain(3000), first.transfer_id)?,
+            ))
+        })
+        .expect("reads");
+    let stored = stored.expect("known");
+    assert_eq!(stored.params, first.params);
+    assert_eq!(stored.destination(), Domain(2000));
+    assert_eq!(stored.auction_opened_ms, None);
+    assert_eq!(paid, U256::from(1_000));
+    assert_eq!(
+        elsewhere,
+        U256::ZERO,
+        "fees count on the transfer's origin only"
+    );
+}
+
+#[test]
+fn a_deep_reorg_forgets_undecided_transfers_and_their_fees() {
+    let (_dir, _path, store) = open();
+    let early = new_transfer(0, 5);
+    let decided = new_transfer(1, 8);
+    let undecided_late = new_transfer(2, 9);
+    let all = [early.clone(), decided.clone(), undecided_late.clone()];
+    let fees = [
+        fee(&early, 1, 0),
+        fee(&decided, 2, 0),
+        fee(&undecided_late, 3, 0),
+    ];
+    store
+        .with(|conn| {
+            record_origin_events(conn, Domain(1000), &all, &fees, None)?;
+            for transfer in &all {
+                let signature = [(1, Bytes::from_static(&[1]))];
+                insert_bids(
+                    conn,
+                    transfer.transfer_id,
+                    Address::repeat_byte(1),
+                    &signature,
+                    true,
+                    1,
+                )?;
+            }
+            assert!(record_decision(conn, &decision(&decided))?);
+            record_origin_events(conn, Domain(1000), &[], &[], Some(8))
+        })
+        .expect("records");
+    let (open, early_fee, decided_fee, decided_known) = store
+        .with(|conn| {
+            Ok((
+                undecided(conn)?,
+                fee_paid(conn, Domain(1000), early.transfer_id)?,
+                fee_paid(conn, Domain(1000), decided.transfer_id)?,
+                transfer(conn, decided.transfer_id)?.is_some(),
+            ))
+        })
+        .expect("reads");
+    let open: Vec<B256> = open.iter().map(|t| t.transfer_id).collect();
+    assert_eq!(open, [early.transfer_id]);
+    assert_eq!(early_fee, U256::from(1));
+    assert_eq!(
+        decided_fee,
+        U256::ZERO,
+        "its fee event is re-read from the new branch"
+    );
+    assert!(
+        decided_known,
+        "a decided transfer is kept: its execute may be out"
+    );
+}
+
+#[test]
+fn a_repeated_bid_is_a_no_op_and_verification_is_recorded() {
+    let (_dir, _path, store) = open();
+    let id = B256::repeat_byte(7);
+    let router = Address::repeat_byte(1);
+    let signatures = [(1, Bytes::from_static(&[1])), (2, Bytes::from_static(&[2]))];
+    let (first, again, other_signature) = store
+        .with(|conn| {
+            Ok((
+                insert_bids(conn, id, router, &signatures, false, 1)?,
+                insert_bids(conn, id, router, &signatures, false, 2)?,
+                insert_bids(conn, id, router, &[(1, Bytes::from_static(&[9]))], false, 3)?,
+            ))
+        })
+        .expect("inserts");
+    assert_eq!((first, again, other_signature), (2, 0, 0));
+    store
+        .with(|conn| {
+            mark_verified(conn, id, router)?;
+            drop_bid(conn, id, router, 2)
+        })
+        .expect("verifies");
+    let bids = store.with(|conn| bids(conn, id)).expect("reads");
+    assert_eq!(
+        bids,
+        [StoredBid {
+            router,
+            path_length: 1,
+            signature: Bytes::from_static(&[1]),
+            verified: true,
+        }]
+    );
+}
+
+#[test]
+fn only_transfers_with_bids_need_an_auction() {
+    let (_dir, _path, store) = open();
+    let bid_on = new_transfer(0, 1);
+    let ignored = new_transfer(1, 1);
+    let open = store
+        .with(|conn| {
+            record_origin_events(conn, Domain(1000), &[bid_on.clone(), ignored], &[], None)?;
+            let signature = [(1, Bytes::from_static(&[1]))];
+            insert_bids(
+                conn,
+                bid_on.transfer_id,
+                Address::repeat_byte(1),
+                &signature,
+                false,
+                1,
+            )?;
+            undecided(conn)
+        })
+        .expect("reads");
+    assert_eq!(
+        open.iter().map(|t| t.transfer_id).collect::<Vec<_>>(),
+        [bid_on.transfer_id]
+    );
+}
+
+#[test]
+fn shortness_is_kept_from_the_first_time() {
+    let (_dir, _path, store) = open();
+    let transfer = new_transfer(0, 1);
+    let stored = store
+        .with(|conn| {
+            record_origin_events(
+                conn,
+                Domain(1000),
+                std::slice::from_ref(&transfer),
+                &[],
+                None,
+            )?;
+            mark_short(conn, transfer.transfer_id, 5)?;
+            mark_short(conn, transfer.transfer_id, 9)?;
+            super::transfer(conn, transfer.transfer_id)
+        })
+        .expect("reads")
+        .expect("known");
+    assert_eq!(stored.short_since_ms, Some(5));
+}
+
+#[test]
+fn the_auction_opens_once() {
+    let (_dir, _path, store) = open();
+    let transfer = new_transfer(0, 1);
+    let opened = store
+        .with(|conn| {
+            record_origin_events(
+                conn,
+                Domain(1000),
+                std::slice::from_ref(&transfer),
+                &[],
+                None,
+            )?;
+            open_auction(conn, transfer.transfer_id, 100)?;
+            open_auction(conn, transfer.transfer_id, 200)?;
+            super::transfer(conn, transfer.transfer_id)
+        })
+        .expect("opens")
+        .expect("known")
+        .auction_opened_ms;
+    assert_eq!(opened, Some(100));
+}
+
+#[test]
+fn a_decision_is_recorded_once_and_survives_a_restart() {
+    let (_dir, path, store) = open();
+    let transfer = new_transfer(0, 1);
+    let mut second = decision(&transfer);
+    second.routers = vec![Address::repeat_byte(3)];
+    let (first_recorded, second_recorded) = store
+        .with(|conn| {
+            record_origin_events(
+                conn,
+                Domain(1000),
+                std::slice::from_ref(&transfer),
+                &[],
+                None,
+            )?;
+            Ok((
+                record_decision(conn, &decision(&transfer))?,
+                record_decision(conn, &second)?,
+            ))
+        })
+        .expect("records");
+    assert!(first_recorded);
+    assert!(!second_recorded, "never a second selection");
+    drop(store);
+
+    let store = Store::open(&path, &[SCHEMA]).expect("reopens");
+    let (open, flying) = store
+        .with(|conn| Ok((undecided(conn)?, in_flight(conn)?)))
+        .expect("reads");
+    assert!(open.is_empty());
+    assert_eq!(
+        flying,
+        [decision(&transfer)],
+        "the first decision, unacknowledged"
+    );
+
+    let job = B256::repeat_byte(0x42);
+    let tx_hash = B256::repeat_byte(0x43);
+    store
+        .with(|conn| acknowledge(conn, transfer.transfer_id, job))
+        .expect("acknowledges");
+    let flying = store.with(|conn| in_flight(conn)).expect("reads");
+    assert!(flying[0].acknowledged);
+    assert_eq!(flying[0].job_id, job);
+    store
+        .with(|conn| finish(conn, transfer.transfer_id, &Outcome::Executed { tx_hash }))
+        .expect("finishes");
+    assert!(store
+        .with(|conn| in_flight(conn))
+        .expect("reads")
+        .is_empty());
+    let done = store
+        .with(|conn| super::decision(conn, transfer.transfer_id))
+        .expect("reads")
+        .expect("decided");
+    assert_eq!(done.outcome, Outcome::Executed { tx_hash });
+
+    let failed = Outcome::Failed {
+        reason: "InvalidTransferStatus".to_owned(),
+    };
+    store
+        .with(|conn| finish(conn, transfer.transfer_id, &failed))
+        .expect("finishes");
+    let done = store
+        .with(|conn| super::decision(conn, transfer.transfer_id))
+        .expect("reads")
+        .expect("decided");
+    assert_eq!(done.outcome, failed);
+}
