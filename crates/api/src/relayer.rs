@@ -191,6 +191,18 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as written on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnsupportedCall => "unsupported_call",
+            Self::UnknownDomain => "unknown_domain",
+            Self::UnknownJob => "unknown_job",
+            Self::Internal => "internal",
+            Self::Other => "other",
+        }
+    }
+
     /// The HTTP status the relayer answers with.
     pub fn status(self) -> StatusCode {
         match self {
@@ -224,11 +236,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let code = serde_json::to_value(self.error)
-            .ok()
-            .and_then(|value| value.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        write!(f, "{code}: {}", self.message)
+        write!(f, "{}: {}", self.error.as_str(), self.message)
     }
 }
 
@@ -518,6 +526,19 @@ mod tests {
             serde_json::from_str(r#"{"error":"rate_limited","message":"slow down"}"#)
                 .expect("parses");
         assert_eq!(newer.error, ErrorCode::Other);
+        for code in [
+            ErrorCode::Malformed,
+            ErrorCode::UnsupportedCall,
+            ErrorCode::UnknownDomain,
+            ErrorCode::UnknownJob,
+            ErrorCode::Internal,
+            ErrorCode::Other,
+        ] {
+            assert_eq!(
+                serde_json::to_value(code).expect("serializes"),
+                code.as_str()
+            );
+        }
         assert_eq!(ErrorCode::UnknownDomain.status(), StatusCode::BAD_REQUEST);
         assert_eq!(ErrorCode::UnknownJob.status(), StatusCode::NOT_FOUND);
     }

@@ -1,1 +1,177 @@
-//! The relayer: an HTTP service that submits execute and process transactions.
+//! The relayer: an HTTP service that sends `Connext.execute` and `Replica.process` calls for
+//! whoever posts them (the sequencer, the slow-path executor), and reports how each ended.
+//!
+//! A job is checked to be exactly one such call and is sent only to the contract the
+//! configuration names for its domain (see [`calls`]). It is recorded under its id (see
+//! [`nxtp_api::relayer::job_id`]) before it is handed to its domain's
+//! [`Submitter`](nxtp_chain::Submitter), which simulates it (a reverting call fails the job with
+//! the contract's decoded error), signs it with the next persistent nonce, bumps its fees while
+//! it lingers, and follows it to confirmation. The submitter's operation is keyed by the job id,
+//! so posting a job twice, or restarting the relayer at any instant, never sends it twice; a job
+//! that failed is attempted again when posted again.
+//!
+//! Run it with `nxtp_agent::run::<Relayer>(config_path)`; [`serve`] runs it on a listener the
+//! caller bound.
+
+pub mod calls;
+pub mod config;
+mod error;
+mod http;
+pub mod jobs;
+pub mod metrics;
+mod revert;
+pub mod store;
+
+pub use config::{ApiConfig, DomainConfig, RelayerConfig};
+pub use error::RelayerError;
+pub use metrics::RelayerMetrics;
+
+use jobs::Jobs;
+use nxtp_agent::{Agent, AgentContext, Liveness, Store, TelemetryConfig};
+use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio::task::JoinSet;
+
+/// How often jobs in flight are looked at, for the metrics and logs of their outcomes.
+const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The relayer agent; see the crate docs.
+#[derive(Debug)]
+pub struct Relayer;
+
+impl Agent for Relayer {
+    const NAME: &'static str = "relayer";
+    type Config = RelayerConfig;
+    type Error = RelayerError;
+
+    fn telemetry(config: &RelayerConfig) -> &TelemetryConfig {
+        &config.telemetry
+    }
+
+    async fn run(config: RelayerConfig, ctx: AgentContext) -> Result<(), RelayerError> {
+        let addr = config.api.listen;
+        let listener = std::net::TcpListener::bind(addr)
+            .map_err(|source| RelayerError::Bind { addr, source })?;
+        serve(config, ctx, listener).await
+    }
+}
+
+/// Runs the relayer with its job API on `listener` (instead of binding `config.api.listen`)
+/// until `ctx.shutdown`.
+pub async fn serve(
+    config: RelayerConfig,
+    ctx: AgentContext,
+    listener: std::net::TcpListener,
+) -> Result<(), RelayerError> {
+    let addr = listener.local_addr().map_err(|source| RelayerError::Bind {
+        addr: config.api.listen,
+        source,
+    })?;
+    let bind_error = |source| RelayerError::Bind { addr, source };
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
+
+    let signer = config.signer.load()?;
+    let schemas = [
+        nxtp_chain::indexer::SCHEMA,
+        nxtp_chain::submitter::SCHEMA,
+        store::SCHEMA,
+    ];
+    let store = Store::open(&config.database, &schemas)?;
+    let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
+    let metrics = RelayerMetrics::register(&ctx.metrics)?;
+    let liveness = Liveness::new(ctx.health.clone());
+    let shutdown = ctx.shutdown.clone();
+
+    let mut tasks = JoinSet::new();
+    let mut submitters = BTreeMap::new();
+    for (&domain, domain_config) in &config.domains {
+        let provider = connect(&domain_config.chain)
+            .await
+            .map_err(|source| RelayerError::Connect { domain, source })?;
+        let mut submitter_config = SubmitterConfig::new(&domain_config.chain);
+        submitter_config.metrics = Some(chain_metrics.clone());
+        let submitter = Submitter::start(
+            store.clone(),
+            domain,
+            provider,
+            signer.clone(),
+            submitter_config,
+            shutdown.clone(),
+        )
+        .await
+        .map_err(|source| RelayerError::Submitter { domain, source })?;
+        let watched = submitter.clone();
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            watched.stopped().await;
+            if token.is_cancelled() {
+                Ok(())
+            } else {
+                Err(RelayerError::SubmitterStopped(domain))
+            }
+        });
+        submitters.insert(domain, submitter);
+    }
+
+    let jobs = Arc::new(Jobs::new(
+        config.domains.clone(),
+        submitters,
+        store,
+        metrics,
+        shutdown.clone(),
+    ));
+    let resumed = jobs.resume().await.map_err(RelayerError::Resume)?;
+    if resumed > 0 {
+        tracing::info!(jobs = resumed, "handed over jobs recorded before a restart");
+    }
+
+    let app = http::router(Arc::clone(&jobs));
+    let token = shutdown.clone();
+    tasks.spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(token.cancelled_owned())
+            .await
+            .map_err(RelayerError::Serve)
+    });
+
+    let follower = Arc::clone(&jobs);
+    let follower_liveness = liveness.clone();
+    let token = shutdown.clone();
+    tasks.spawn(async move {
+        loop {
+            match follower.follow().await {
+                Ok(_) => follower_liveness.ok("jobs"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot follow jobs");
+                    follower_liveness.failing("jobs", &err);
+                }
+            }
+            tokio::select! {
+                () = token.cancelled() => return Ok(()),
+                () = tokio::time::sleep(FOLLOW_INTERVAL) => {}
+            }
+        }
+    });
+
+    tracing::info!(
+        signer = %signer.address(),
+        api = %addr,
+        domains = ?config.domains.keys().collect::<Vec<_>>(),
+        "relayer running"
+    );
+    liveness.ok("start-up");
+
+    let mut outcome = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.unwrap_or(Err(RelayerError::Panicked));
+        if let Err(err) = result {
+            tracing::error!(error = %err, "relayer task failed; stopping");
+            if outcome.is_ok() {
+                outcome = Err(err);
+            }
+            shutdown.cancel();
+        }
+    }
+    outcome
+}

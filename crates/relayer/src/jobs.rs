@@ -1,0 +1,330 @@
+//! The job service behind the HTTP API: accepts jobs (recording each before handing it to its
+//! domain's submitter), reports where they stand, and follows them to their end for the
+//! metrics and logs.
+
+use crate::{
+    calls::{self, Job},
+    config::DomainConfig,
+    metrics::RelayerMetrics,
+    revert::explain,
+    store::{self, JobRecord},
+};
+use alloy::{primitives::B256, rpc::types::TransactionRequest};
+use nxtp_agent::{CancellationToken, StorageError, Store};
+use nxtp_api::relayer::{ApiError, ErrorCode, JobRequest, JobState, JobView};
+use nxtp_chain::{OperationState, SubmitError, Submitter};
+use nxtp_primitives::Domain;
+use std::{collections::BTreeMap, time::Duration};
+use tokio::sync::Mutex;
+
+/// Why the service could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The request is refused, for the reason given (a `4xx`).
+    #[error("{0}")]
+    Refused(ApiError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A submitter failed.
+    #[error("domain {domain}: submitter: {source}")]
+    Submitter {
+        /// The domain.
+        domain: Domain,
+        /// Why.
+        source: SubmitError,
+    },
+    /// A stored job names a domain without a submitter (the configuration dropped it).
+    #[error("job {id} is on domain {domain}, which this relayer no longer serves")]
+    Unserved {
+        /// The job.
+        id: B256,
+        /// Its domain.
+        domain: Domain,
+    },
+}
+
+impl JobError {
+    /// The error as the API reports it.
+    pub fn to_api(&self) -> ApiError {
+        match self {
+            Self::Refused(error) => error.clone(),
+            other => ApiError::new(ErrorCode::Internal, other.to_string()),
+        }
+    }
+}
+
+/// What happened to a posted job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// A new job, handed to the submitter.
+    New(B256),
+    /// A job already accepted and not failed: nothing more was done.
+    Repeated(B256),
+    /// A failed job: a new attempt was handed to the submitter.
+    Retried(B256),
+}
+
+impl Accepted {
+    /// The job's id.
+    pub fn id(self) -> B256 {
+        match self {
+            Self::New(id) | Self::Repeated(id) | Self::Retried(id) => id,
+        }
+    }
+}
+
+/// The job service; see the module docs.
+#[derive(Debug)]
+pub struct Jobs {
+    domains: BTreeMap<Domain, DomainConfig>,
+    submitters: BTreeMap<Domain, Submitter>,
+    store: Store,
+    metrics: RelayerMetrics,
+    /// Posts are handled one at a time: reading a job's state and acting on it must not
+    /// interleave with another post of the same job. Posting is a few SQLite writes, so this
+    /// costs nothing at the rates a relayer sees.
+    accepting: Mutex<()>,
+    shutdown: CancellationToken,
+}
+
+impl Jobs {
+    /// The service over `submitters` (one per served domain) and `store`.
+    pub fn new(
+        domains: BTreeMap<Domain, DomainConfig>,
+        submitters: BTreeMap<Domain, Submitter>,
+        store: Store,
+        metrics: RelayerMetrics,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            domains,
+            submitters,
+            store,
+            metrics,
+            accepting: Mutex::new(()),
+            shutdown,
+        }
+    }
+
+    /// Accepts a posted job: checks it, records it, and hands it to the submitter unless it is
+    /// already in flight or done. A failed job starts a new attempt.
+    pub async fn accept(&self, request: JobRequest) -> Result<Accepted, JobError> {
+        let job = match calls::check(&self.domains, request) {
+            Ok(job) => job,
+            Err(refusal) => {
+                self.metrics.refused(refusal.error);
+                return Err(JobError::Refused(refusal));
+            }
+        };
+        let _accepting = self.accepting.lock().await;
+        let recorded = job.clone();
+        let (record, new) = self
+            .store
+            .call(move |conn| store::insert(conn, &recorded))
+            .await?;
+        if new {
+            self.hand_over(&record).await?;
+            self.metrics.accepted(job.domain, job.kind);
+            tracing::info!(job = %job.id, domain = %job.domain, kind = %job.kind, target = %job.target, "job accepted");
+            return Ok(Accepted::New(job.id));
+        }
+        let Some(operation) = record.operation else {
+            // Recorded by a relayer that stopped before handing it over.
+            self.hand_over(&record).await?;
+            self.metrics.repeated(job.domain, job.kind);
+            return Ok(Accepted::Repeated(job.id));
+        };
+        let status = self
+            .submitter(&job)?
+            .status(operation)
+            .await
+            .map_err(|source| JobError::Submitter {
+                domain: job.domain,
+                source,
+            })?;
+        if !matches!(status.state, OperationState::Failed(_)) {
+            self.metrics.repeated(job.domain, job.kind);
+            return Ok(Accepted::Repeated(job.id));
+        }
+        // A failed operation can never be mined any more (see `nxtp_chain::FailureReason`), so
+        // a new attempt cannot send the call twice.
+        let (id, attempt) = (job.id, record.attempt);
+        let advanced = self
+            .store
+            .call(move |conn| store::next_attempt(conn, id, attempt))
+            .await?;
+        if !advanced {
+            // Cannot happen while posts are serialized; answered as any repeat.
+            self.metrics.repeated(job.domain, job.kind);
+            return Ok(Accepted::Repeated(job.id));
+        }
+        let next = JobRecord {
+            attempt: attempt.saturating_add(1),
+            operation: None,
+            settled: false,
+            ..record
+        };
+        self.hand_over(&next).await?;
+        self.metrics.retried(job.domain, job.kind);
+        tracing::info!(job = %job.id, attempt = next.attempt, "failed job posted again; new attempt");
+        Ok(Accepted::Retried(job.id))
+    }
+
+    /// Hands every job a stopped relayer recorded but did not hand over.
+    pub async fn resume(&self) -> Result<usize, JobError> {
+        let _accepting = self.accepting.lock().await;
+        let pending = self.store.call(|conn| store::unsubmitted(conn)).await?;
+        for record in &pending {
+            self.hand_over(record).await?;
+        }
+        Ok(pending.len())
+    }
+
+    /// The job `id` as the API shows it; `None` if unknown. With `wait`, waits up to that long
+    /// (or until shutdown) for the job to end first.
+    pub async fn view(
+        &self,
+        id: B256,
+        wait: Option<Duration>,
+    ) -> Result<Option<JobView>, JobError> {
+        let Some(record) = self.store.call(move |conn| store::load(conn, id)).await? else {
+            return Ok(None);
+        };
+        if let (Some(wait), Some(operation)) = (wait, record.operation) {
+            let submitter = self.submitter(&record.job)?;
+            tokio::select! {
+                // Any outcome, even an error, ends the wait: the view below reports it.
+                _ = tokio::time::timeout(wait, submitter.wait(operation)) => {}
+                () = self.shutdown.cancelled() => {}
+            }
+        }
+        let record = self
+            .store
+            .call(move |conn| store::load(conn, id))
+            .await?
+            .unwrap_or(record);
+        self.render(&record).await.map(Some)
+    }
+
+    /// Looks at every job whose outcome has not been seen, and counts and logs those that
+    /// ended. Returns how many ended.
+    pub async fn follow(&self) -> Result<usize, JobError> {
+        let open = self.store.call(|conn| store::unsettled(conn)).await?;
+        let mut ended = 0;
+        for record in open {
+            let Some(operation) = record.operation else {
+                continue;
+            };
+            let job = &record.job;
+            let status = self
+                .submitter(job)?
+                .status(operation)
+                .await
+                .map_err(|source| JobError::Submitter {
+                    domain: job.domain,
+                    source,
+                })?;
+            let outcome = match &status.state {
+                OperationState::Confirmed(inclusion) => {
+                    tracing::info!(job = %job.id, tx = %inclusion.tx_hash, block = inclusion.block_number, "job confirmed");
+                    "confirmed"
+                }
+                OperationState::Failed(reason) => {
+                    tracing::warn!(job = %job.id, domain = %job.domain, kind = %job.kind, reason = %explain(job.kind, reason), "job failed");
+                    reason.label()
+                }
+                _ => continue,
+            };
+            let (id, attempt) = (job.id, record.attempt);
+            if self
+                .store
+                .call(move |conn| store::settle(conn, id, attempt))
+                .await?
+            {
+                self.metrics.finished(job.domain, job.kind, outcome);
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+
+    /// Hands the current attempt of `record` to its submitter (idempotent under its key) and
+    /// records the operation.
+    async fn hand_over(&self, record: &JobRecord) -> Result<(), JobError> {
+        let job = &record.job;
+        let request = TransactionRequest::default()
+            .to(job.target)
+            .input(job.calldata.clone().into());
+        let key = store::submitter_key(job.id, record.attempt);
+        let operation = self
+            .submitter(job)?
+            .submit(&key, request)
+            .await
+            .map_err(|source| JobError::Submitter {
+                domain: job.domain,
+                source,
+            })?;
+        let (id, attempt) = (job.id, record.attempt);
+        self.store
+            .call(move |conn| store::set_operation(conn, id, attempt, operation))
+            .await?;
+        Ok(())
+    }
+
+    async fn render(&self, record: &JobRecord) -> Result<JobView, JobError> {
+        let job = &record.job;
+        let mut view = JobView {
+            job_id: job.id,
+            domain: job.domain,
+            kind: job.kind,
+            state: JobState::Pending,
+            tx_hash: None,
+            block: None,
+            reason: None,
+        };
+        let Some(operation) = record.operation else {
+            return Ok(view);
+        };
+        let status = self
+            .submitter(job)?
+            .status(operation)
+            .await
+            .map_err(|source| JobError::Submitter {
+                domain: job.domain,
+                source,
+            })?;
+        match status.state {
+            OperationState::Queued | OperationState::Simulated { .. } => {}
+            OperationState::Submitted(submission) => {
+                view.state = JobState::Submitted;
+                view.tx_hash = submission.latest().map(|attempt| attempt.hash);
+            }
+            OperationState::Confirmed(inclusion) => {
+                view.state = JobState::Confirmed;
+                view.tx_hash = Some(inclusion.tx_hash);
+                view.block = Some(inclusion.block_number);
+            }
+            OperationState::Failed(reason) => {
+                view.state = JobState::Failed;
+                if let nxtp_chain::FailureReason::RevertedOnChain {
+                    tx_hash,
+                    block_number,
+                } = reason
+                {
+                    view.tx_hash = Some(tx_hash);
+                    view.block = Some(block_number);
+                }
+                view.reason = Some(explain(job.kind, &reason));
+            }
+        }
+        Ok(view)
+    }
+
+    fn submitter(&self, job: &Job) -> Result<&Submitter, JobError> {
+        self.submitters.get(&job.domain).ok_or(JobError::Unserved {
+            id: job.id,
+            domain: job.domain,
+        })
+    }
+}
