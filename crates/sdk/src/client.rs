@@ -8,8 +8,9 @@ use crate::{
 };
 use alloy::{
     network::EthereumWallet, primitives::Address, providers::DynProvider,
-    signers::local::PrivateKeySigner,
+    signers::local::PrivateKeySigner, transports::http::reqwest::Url,
 };
+use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
@@ -28,7 +29,7 @@ use tokio::sync::OnceCell;
 /// use nxtp_sdk::Sdk;
 ///
 /// let manifest = Manifest::load("run/manifest.json".as_ref())?;
-/// let sdk = Sdk::from_manifest(&manifest)?;
+/// let sdk = Sdk::from_manifest(&manifest, Some("http://127.0.0.1:8090".parse()?))?;
 /// for domain in sdk.domains() {
 ///     println!("domain {domain}: Connext {}", sdk.settings(domain)?.connext);
 /// }
@@ -66,9 +67,21 @@ impl Sdk {
         }
     }
 
-    /// An SDK over every domain of `manifest` that has a liquidity layer (its `liquidity` section).
-    pub fn from_manifest(manifest: &Manifest) -> Result<Self, SdkError> {
-        Ok(Self::new(config::from_manifest(manifest)?))
+    /// An SDK over every domain of `manifest` that has a liquidity layer (its `liquidity` section), asking the
+    /// sequencer at `sequencer_url` (if given) for quotes and for why transfers wait.
+    pub fn from_manifest(
+        manifest: &Manifest,
+        sequencer_url: Option<Url>,
+    ) -> Result<Self, SdkError> {
+        let sdk = Self::new(config::from_manifest(manifest)?);
+        Ok(match sequencer_url {
+            Some(url) => {
+                let client =
+                    SequencerClient::new(url).map_err(|err| SdkError::Sequencer(err.into()))?;
+                sdk.with_sequencer(Arc::new(client))
+            }
+            None => sdk,
+        })
     }
 
     /// Asks `sequencer` for relayer fee quotes and for why transfers wait.

@@ -1,8 +1,8 @@
 //! The nxtp SDK: send crosschain transfers, follow them, recover them, manage router liquidity.
 //!
 //! [`Sdk`] is built from a deployment manifest ([`Sdk::from_manifest`]) or from explicit per-domain
-//! [`DomainSettings`] ([`Sdk::new`]), optionally with a sequencer ([`Sdk::with_sequencer`]) for relayer fee quotes
-//! and for why a transfer waits. Then:
+//! [`DomainSettings`] ([`Sdk::new`]), optionally with a sequencer (its URL, or any [`SequencerView`] through
+//! [`Sdk::with_sequencer`]) for relayer fee quotes and for why a transfer waits. Then:
 //!
 //! - [`Sdk::quote`]: the relayer fee and what the recipient receives on the fast path;
 //! - [`Sdk::xcall`]: checks everything, then sends (approving first if asked); [`Sdk::approve`];
@@ -21,7 +21,7 @@
 //! use nxtp_sdk::{Amount, AssetRef, RelayerFee, Sdk, Stage, XcallRequest};
 //! use std::time::Duration;
 //!
-//! let sdk = Sdk::from_manifest(&Manifest::load("run/manifest.json".as_ref())?)?;
+//! let sdk = Sdk::from_manifest(&Manifest::load("run/manifest.json".as_ref())?, None)?;
 //! let signer: PrivateKeySigner = std::env::var("USER_KEY")?.parse()?;
 //! let demo: AssetRef = "DEMO".parse()?;
 //! let decimals = sdk.asset(Domain(1000), &demo).await?.decimals;

@@ -8,7 +8,7 @@ use alloy::{
     sol_types::SolEvent,
 };
 use nxtp_bindings::Connext;
-use nxtp_primitives::{Domain, TransferInfo};
+use nxtp_primitives::{Domain, TransferInfo, TransferStatus};
 use std::{
     fmt,
     str::FromStr,
@@ -54,17 +54,15 @@ impl Stage {
         }
     }
 
-    /// The stage a destination record stands for: `Connext.transferStatus` is the Solidity enum
-    /// `None, Executed, Reconciled, Completed`, which the ABI carries as its index.
-    fn of(status: u8, routers: &[Address]) -> Option<Self> {
-        Some(match status {
-            0 => Self::XCalled,
-            1 => Self::Executed,
-            2 => Self::Reconciled,
-            3 if routers.is_empty() => Self::CompletedSlow,
-            3 => Self::CompletedFast,
-            _ => return None,
-        })
+    /// The stage a destination record stands for; the routers tell the two completions apart.
+    fn of(status: TransferStatus, routers: &[Address]) -> Self {
+        match status {
+            TransferStatus::None => Self::XCalled,
+            TransferStatus::Executed => Self::Executed,
+            TransferStatus::Reconciled => Self::Reconciled,
+            TransferStatus::Completed if routers.is_empty() => Self::CompletedSlow,
+            TransferStatus::Completed => Self::CompletedFast,
+        }
     }
 }
 
@@ -245,11 +243,12 @@ impl Sdk {
             .call()
             .await
             .map_err(|err| SdkError::from_contract(destination, "Connext.transferRouters", err))?;
-        let stage = Stage::of(status, &routers).ok_or_else(|| SdkError::Rpc {
+        let status = TransferStatus::try_from(status).map_err(|err| SdkError::Rpc {
             domain: destination,
             action: "Connext.transferStatus",
-            source: format!("unknown transfer status {status}").into(),
+            source: err.into(),
         })?;
+        let stage = Stage::of(status, &routers);
         let waiting = match (self.sequencer(), stage) {
             (Some(sequencer), Stage::XCalled) => {
                 match sequencer.waiting_reason(transfer_id).await {
@@ -358,12 +357,12 @@ mod tests {
     #[test]
     fn stages_follow_both_paths() {
         use Stage::*;
-        assert_eq!(Stage::of(0, &[]), Some(XCalled));
-        assert_eq!(Stage::of(1, &[Address::ZERO]), Some(Executed));
-        assert_eq!(Stage::of(2, &[]), Some(Reconciled));
-        assert_eq!(Stage::of(3, &[Address::ZERO]), Some(CompletedFast));
-        assert_eq!(Stage::of(3, &[]), Some(CompletedSlow));
-        assert_eq!(Stage::of(4, &[]), None);
+        let router = [Address::ZERO];
+        assert_eq!(Stage::of(TransferStatus::None, &[]), XCalled);
+        assert_eq!(Stage::of(TransferStatus::Executed, &router), Executed);
+        assert_eq!(Stage::of(TransferStatus::Reconciled, &[]), Reconciled);
+        assert_eq!(Stage::of(TransferStatus::Completed, &router), CompletedFast);
+        assert_eq!(Stage::of(TransferStatus::Completed, &[]), CompletedSlow);
 
         assert!(CompletedSlow.reaches(Executed) && CompletedFast.reaches(Reconciled));
         assert!(!Reconciled.reaches(Executed) && !Executed.reaches(Reconciled));
