@@ -33,6 +33,17 @@ enum Command {
     /// Run the watcher: catch improper and double updates on every Home and Replica, prove them
     /// at the origin's Home and halt every Replica of that origin.
     Watcher(AgentArgs),
+    /// Send a transfer: check the route, asset, balance and allowance, then `xcall` with the relayer fee.
+    Xcall(crate::user::XcallArgs),
+    /// Show where a transfer stands (XCalled, Executed, Reconciled, CompletedFast, CompletedSlow) and why it
+    /// waits; with --wait, follow it.
+    Status(crate::user::StatusArgs),
+    /// A router's liquidity: add, remove, show.
+    Router {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::user::RouterCommand,
+    },
 }
 
 /// Options of an agent subcommand.
@@ -67,6 +78,9 @@ pub fn run() -> Result<(), Box<dyn Error + Send + Sync>> {
         Command::Watcher(args) => {
             Ok(runtime.block_on(nxtp_agent::run::<nxtp_watcher::Watcher>(&args.config))?)
         }
+        Command::Xcall(args) => runtime.block_on(crate::user::xcall(args)),
+        Command::Status(args) => runtime.block_on(crate::user::status(args)),
+        Command::Router { command } => runtime.block_on(crate::user::router(command)),
     }
 }
 

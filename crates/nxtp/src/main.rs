@@ -2,6 +2,7 @@
 
 mod cli;
 mod devnet;
+mod user;
 
 use std::process::ExitCode;
 

@@ -66,3 +66,12 @@ pub use sequencer::{SequencerFuture, SequencerView};
 pub use status::{BadStage, Followed, SentTransfer, Stage, TransferReport, Transition};
 pub use tx::TxOutcome;
 pub use xcall::{RelayerFee, XcallReceipt, XcallRequest, DEFAULT_SLIPPAGE_BPS};
+
+// The foreign types of this API, re-exported so integrators build against the same versions.
+pub use alloy::{
+    primitives::{Address, Bytes, B256, U256},
+    signers::local::PrivateKeySigner,
+    transports::http::reqwest::Url,
+};
+pub use nxtp_deployment::Manifest;
+pub use nxtp_primitives::{transfer_id, Domain, TransferInfo};

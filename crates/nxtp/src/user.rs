@@ -1,0 +1,456 @@
+//! The user's commands, on the SDK: `nxtp xcall`, `nxtp status`, `nxtp router add-liquidity|remove-liquidity|balance`.
+//!
+//! Keys come only from an environment variable or an encrypted keystore and are never printed. Every refusal is
+//! the SDK's one-line reason, raised before anything is sent.
+
+use clap::{Args, Subcommand};
+use nxtp_agent::KeySource;
+use nxtp_sdk::{
+    format_units, Address, Amount, AssetInfo, AssetRef, Bytes, Domain, Manifest, PrivateKeySigner,
+    RelayerFee, Sdk, Stage, TransferReport, Url, XcallRequest, B256, DEFAULT_SLIPPAGE_BPS, U256,
+};
+use std::{error::Error, path::PathBuf, str::FromStr, time::Duration};
+
+/// What a user command fails with: the SDK's, the manifest's or the key's own error.
+pub type UserError = Box<dyn Error + Send + Sync>;
+
+/// Where the deployment is.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// The deployment manifest (the devnet writes `manifest.json` in its run folder).
+    #[arg(long, env = "NXTP_MANIFEST")]
+    manifest: PathBuf,
+    /// The sequencer's URL, for relayer fee quotes and for why a transfer waits.
+    #[arg(long, env = "NXTP_SEQUENCER_URL")]
+    sequencer: Option<Url>,
+}
+
+impl Target {
+    fn sdk(&self) -> Result<Sdk, UserError> {
+        let manifest = Manifest::load(&self.manifest)?;
+        Ok(Sdk::from_manifest(&manifest, self.sequencer.clone())?)
+    }
+}
+
+/// Whose key signs: a hex key in an environment variable, or an encrypted keystore.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// The environment variable holding the signer's hex private key.
+    #[arg(
+        long,
+        value_name = "VAR",
+        required_unless_present = "keystore",
+        conflicts_with = "keystore"
+    )]
+    key_env: Option<String>,
+    /// An encrypted JSON keystore holding the signer's key.
+    #[arg(long, requires = "password_env")]
+    keystore: Option<PathBuf>,
+    /// The environment variable holding the keystore's password.
+    #[arg(long, value_name = "VAR", requires = "keystore")]
+    password_env: Option<String>,
+}
+
+impl KeyArgs {
+    fn signer(&self) -> Result<PrivateKeySigner, UserError> {
+        let source = match (&self.key_env, &self.keystore, &self.password_env) {
+            (Some(name), _, _) => KeySource::Env(name.clone()),
+            (None, Some(path), Some(password_env)) => KeySource::Keystore {
+                path: path.clone(),
+                password_env: password_env.clone(),
+            },
+            _ => {
+                return Err(
+                    "give --key-env <VAR>, or --keystore <PATH> with --password-env <VAR>".into(),
+                )
+            }
+        };
+        Ok(source.load()?)
+    }
+}
+
+/// Options of `nxtp xcall`.
+#[derive(Debug, Args)]
+pub struct XcallArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The domain to send from.
+    #[arg(long)]
+    origin: Domain,
+    /// The domain to deliver on.
+    #[arg(long)]
+    destination: Domain,
+    /// The asset on the origin: a symbol of the manifest (`DEMO`) or a token address.
+    #[arg(long)]
+    asset: AssetRef,
+    /// How much: tokens with a fraction (`12.5`), or base units with a `wei` suffix (`12500wei`).
+    #[arg(long)]
+    amount: Amount,
+    /// The recipient on the destination (and the receiver contract, with --calldata).
+    #[arg(long, value_parser = address)]
+    to: Address,
+    /// Who may recover the transfer on the destination: this address, or the signer if given without one.
+    #[arg(long, value_name = "ADDRESS", value_parser = address, num_args = 0..=1)]
+    delegate: Option<Option<Address>>,
+    /// The largest loss accepted, in basis points (at least the destination's liquidity fee).
+    #[arg(long, default_value_t = DEFAULT_SLIPPAGE_BPS)]
+    slippage_bps: u32,
+    /// Calldata for the recipient's `xReceive`, 0x-hex.
+    #[arg(long, value_parser = calldata)]
+    calldata: Option<Bytes>,
+    /// The native relayer fee: `quote` (ask the sequencer) or an amount in wei.
+    #[arg(long, default_value = "quote", value_parser = relayer_fee)]
+    relayer_fee: RelayerFee,
+    /// Deliver the destination's local asset (`xcallIntoLocal`).
+    #[arg(long)]
+    receive_local: bool,
+    /// Approve Connext to pull the amount first if the allowance falls short.
+    #[arg(long)]
+    approve: bool,
+    #[command(flatten)]
+    key: KeyArgs,
+}
+
+/// Options of `nxtp status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The transfer's id.
+    #[arg(value_parser = transfer_id)]
+    transfer_id: B256,
+    #[command(flatten)]
+    target: Target,
+    /// Follow the transfer, printing each change, until it reaches --until or completes.
+    #[arg(long)]
+    wait: bool,
+    /// The stage to wait for: xcalled, executed, reconciled, completed-fast, completed-slow (either completion ends
+    /// the wait).
+    #[arg(long, requires = "wait", default_value = "completed-fast")]
+    until: Stage,
+    /// How long to wait, in seconds.
+    #[arg(long, requires = "wait", default_value_t = 600)]
+    timeout: u64,
+}
+
+/// `nxtp router ...`: a router's liquidity.
+#[derive(Debug, Subcommand)]
+pub enum RouterCommand {
+    /// Add liquidity for a router (anyone may), approving Connext first if needed.
+    AddLiquidity(LiquidityArgs),
+    /// Remove a router's liquidity (its owner only) to an address.
+    RemoveLiquidity(RemoveArgs),
+    /// Show a router's liquidity.
+    Balance(BalanceArgs),
+}
+
+/// Which router's liquidity, where, in what.
+#[derive(Debug, Args)]
+pub struct PositionArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The domain.
+    #[arg(long)]
+    domain: Domain,
+    /// The asset: a symbol of the manifest or a token address.
+    #[arg(long)]
+    asset: AssetRef,
+}
+
+/// Options of `nxtp router add-liquidity`.
+#[derive(Debug, Args)]
+pub struct LiquidityArgs {
+    #[command(flatten)]
+    position: PositionArgs,
+    /// The router credited (default: the signer).
+    #[arg(long, value_parser = address)]
+    router: Option<Address>,
+    /// How much: tokens (`100`, `0.5`) or base units (`500wei`).
+    #[arg(long)]
+    amount: Amount,
+    #[command(flatten)]
+    key: KeyArgs,
+}
+
+/// Options of `nxtp router remove-liquidity`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    #[command(flatten)]
+    liquidity: LiquidityArgs,
+    /// Where the removed liquidity goes (default: the signer).
+    #[arg(long, value_parser = address)]
+    to: Option<Address>,
+}
+
+/// Options of `nxtp router balance`.
+#[derive(Debug, Args)]
+pub struct BalanceArgs {
+    #[command(flatten)]
+    position: PositionArgs,
+    /// The router.
+    #[arg(long, value_parser = address)]
+    router: Address,
+}
+
+/// `nxtp xcall`: checks, sends, prints the transfer.
+pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
+    let sdk = args.target.sdk()?;
+    let asset = sdk.asset(args.origin, &args.asset).await?;
+    let amount = args.amount.to_positive_base_units(asset.decimals)?;
+    let signer = args.key.signer()?;
+    let mut request = XcallRequest::new(
+        args.origin,
+        args.destination,
+        args.asset.clone(),
+        amount,
+        args.to,
+    );
+    request.delegate = match args.delegate {
+        Some(Some(delegate)) => delegate,
+        Some(None) => signer.address(),
+        None => Address::ZERO,
+    };
+    request.slippage_bps = args.slippage_bps;
+    request.call_data = args.calldata.unwrap_or_default();
+    request.relayer_fee = args.relayer_fee;
+    request.receive_local = args.receive_local;
+    request.auto_approve = args.approve;
+    let sent = sdk.xcall(&signer, &request).await?;
+    if let Some(approval) = sent.approval {
+        println!("approved:     {} (block {})", approval.tx, approval.block);
+    }
+    println!("transfer id:  {}", sent.transfer_id);
+    println!(
+        "sent:         {} {} from {} on {} to {} on {}",
+        format_units(amount, asset.decimals),
+        name(&asset),
+        signer.address(),
+        args.origin,
+        args.to,
+        args.destination
+    );
+    println!("relayer fee:  {} wei", sent.relayer_fee);
+    println!(
+        "origin tx:    {} (block {})",
+        sent.origin_tx, sent.origin_block
+    );
+    Ok(())
+}
+
+/// `nxtp status`: where a transfer stands, or (with --wait) each change until it gets there.
+pub async fn status(args: StatusArgs) -> Result<(), UserError> {
+    let sdk = args.target.sdk()?;
+    let report = if args.wait {
+        let followed = sdk
+            .wait_for(
+                args.transfer_id,
+                args.until,
+                Duration::from_secs(args.timeout),
+                |change| {
+                    let why = change
+                        .waiting
+                        .as_deref()
+                        .map(|why| format!(" ({why})"))
+                        .unwrap_or_default();
+                    println!(
+                        "+{:>7.1}s  {}{why}",
+                        change.elapsed.as_secs_f64(),
+                        change.stage
+                    );
+                },
+            )
+            .await?;
+        followed.report
+    } else {
+        sdk.status(args.transfer_id).await?
+    };
+    print_report(&sdk, &report).await;
+    Ok(())
+}
+
+/// `nxtp router ...`.
+pub async fn router(command: RouterCommand) -> Result<(), UserError> {
+    match command {
+        RouterCommand::AddLiquidity(args) => {
+            let (sdk, signer, router, asset, amount) = liquidity_inputs(&args).await?;
+            let domain = args.position.domain;
+            let added = sdk
+                .add_liquidity(&signer, domain, router, &args.position.asset, amount)
+                .await?;
+            if let Some(approval) = added.approval {
+                println!("approved:  {} (block {})", approval.tx, approval.block);
+            }
+            println!(
+                "added:     {} {} for router {router} on {domain}",
+                format_units(amount, asset.decimals),
+                name(&asset)
+            );
+            println!(
+                "tx:        {} (block {})",
+                added.outcome.tx, added.outcome.block
+            );
+            println!("balance:   {}", format_units(added.balance, asset.decimals));
+        }
+        RouterCommand::RemoveLiquidity(args) => {
+            let (sdk, signer, router, asset, amount) = liquidity_inputs(&args.liquidity).await?;
+            let domain = args.liquidity.position.domain;
+            let to = args.to.unwrap_or(signer.address());
+            let removed = sdk
+                .remove_liquidity(
+                    &signer,
+                    domain,
+                    router,
+                    &args.liquidity.position.asset,
+                    amount,
+                    to,
+                )
+                .await?;
+            println!(
+                "removed:   {} {} of router {router} on {domain} to {to}",
+                format_units(amount, asset.decimals),
+                name(&asset)
+            );
+            println!(
+                "tx:        {} (block {})",
+                removed.outcome.tx, removed.outcome.block
+            );
+            println!(
+                "balance:   {}",
+                format_units(removed.balance, asset.decimals)
+            );
+        }
+        RouterCommand::Balance(args) => {
+            let sdk = args.position.target.sdk()?;
+            let domain = args.position.domain;
+            let asset = sdk.asset(domain, &args.position.asset).await?;
+            let balance = sdk
+                .router_balance(domain, args.router, &args.position.asset)
+                .await?;
+            println!("{} {}", format_units(balance, asset.decimals), name(&asset));
+        }
+    }
+    Ok(())
+}
+
+/// The SDK, signer, router, asset and base-unit amount of a liquidity change; the amount is checked before the
+/// key is read.
+async fn liquidity_inputs(
+    args: &LiquidityArgs,
+) -> Result<(Sdk, PrivateKeySigner, Address, AssetInfo, U256), UserError> {
+    let sdk = args.position.target.sdk()?;
+    let asset = sdk
+        .asset(args.position.domain, &args.position.asset)
+        .await?;
+    let amount = args.amount.to_positive_base_units(asset.decimals)?;
+    let signer = args.key.signer()?;
+    let router = args.router.unwrap_or(signer.address());
+    Ok((sdk, signer, router, asset, amount))
+}
+
+async fn print_report(sdk: &Sdk, report: &TransferReport) {
+    let params = &report.sent.params;
+    // Amounts in tokens when the origin still knows the asset; base units otherwise.
+    let shown = match sdk
+        .asset(report.origin(), &AssetRef::Address(report.sent.asset))
+        .await
+    {
+        Ok(asset) => format!(
+            "{} {}",
+            format_units(report.sent.amount, asset.decimals),
+            name(&asset)
+        ),
+        Err(_) => format!("{} base units of {}", report.sent.amount, report.sent.asset),
+    };
+    println!("transfer:     {}", report.transfer_id);
+    println!("stage:        {}", report.stage);
+    println!(
+        "route:        {} -> {}",
+        report.origin(),
+        report.destination()
+    );
+    println!("amount:       {shown}");
+    println!("from / to:    {} / {}", params.originSender, params.to);
+    println!(
+        "origin tx:    {} (block {})",
+        report.sent.origin_tx, report.sent.origin_block
+    );
+    if !report.routers.is_empty() {
+        let routers: Vec<String> = report.routers.iter().map(ToString::to_string).collect();
+        println!("routers:      {}", routers.join(", "));
+    }
+    if let Some(why) = &report.waiting {
+        println!("waiting:      {why}");
+    }
+}
+
+fn name(asset: &AssetInfo) -> String {
+    asset
+        .symbol
+        .clone()
+        .unwrap_or_else(|| asset.local.to_string())
+}
+
+fn address(text: &str) -> Result<Address, String> {
+    let valid = text.len() == 42 && text.starts_with("0x");
+    valid
+        .then(|| Address::from_str(text).ok())
+        .flatten()
+        .ok_or_else(|| "expected a 0x-prefixed 20-byte hex address".to_owned())
+}
+
+fn transfer_id(text: &str) -> Result<B256, String> {
+    let valid = text.len() == 66 && text.starts_with("0x");
+    valid
+        .then(|| B256::from_str(text).ok())
+        .flatten()
+        .ok_or_else(|| "expected a 0x-prefixed 32-byte hex transfer id".to_owned())
+}
+
+fn calldata(text: &str) -> Result<Bytes, String> {
+    text.strip_prefix("0x")
+        .and_then(|_| Bytes::from_str(text).ok())
+        .ok_or_else(|| "expected 0x-prefixed hex bytes".to_owned())
+}
+
+fn relayer_fee(text: &str) -> Result<RelayerFee, String> {
+    if text == "quote" {
+        return Ok(RelayerFee::Quote);
+    }
+    let digits = text.strip_suffix("wei").unwrap_or(text);
+    U256::from_str_radix(digits, 10)
+        .ok()
+        .filter(|_| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .map(RelayerFee::Wei)
+        .ok_or_else(|| "expected `quote` or an amount of wei".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_parsers_accept_the_documented_forms_only() {
+        assert!(address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8").is_ok());
+        for bad in [
+            "0x1234",
+            "70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79CZ",
+        ] {
+            assert!(address(bad).is_err(), "{bad}");
+        }
+        assert!(transfer_id(&format!("0x{}", "ab".repeat(32))).is_ok());
+        assert!(transfer_id("0xab").is_err());
+        assert_eq!(calldata("0xcafe"), Ok(Bytes::from_static(&[0xca, 0xfe])));
+        assert!(calldata("cafe").is_err() && calldata("0xzz").is_err());
+        assert_eq!(relayer_fee("quote"), Ok(RelayerFee::Quote));
+        assert_eq!(
+            relayer_fee("1000"),
+            Ok(RelayerFee::Wei(U256::from(1000u64)))
+        );
+        assert_eq!(
+            relayer_fee("1000wei"),
+            Ok(RelayerFee::Wei(U256::from(1000u64)))
+        );
+        for bad in ["", "wei", "-1", "1.5", "lots"] {
+            assert!(relayer_fee(bad).is_err(), "{bad}");
+        }
+    }
+}
