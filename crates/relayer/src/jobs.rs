@@ -171,6 +171,11 @@ impl Jobs {
         Ok(Accepted::Retried(job.id))
     }
 
+    /// The service's metrics.
+    pub fn metrics(&self) -> &RelayerMetrics {
+        &self.metrics
+    }
+
     /// Hands every job a stopped relayer recorded but did not hand over.
     pub async fn resume(&self) -> Result<usize, JobError> {
         let _accepting = self.accepting.lock().await;

@@ -72,11 +72,7 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
 
     let signer = config.signer.load()?;
-    let schemas = [
-        nxtp_chain::indexer::SCHEMA,
-        nxtp_chain::submitter::SCHEMA,
-        store::SCHEMA,
-    ];
+    let schemas = [nxtp_chain::submitter::SCHEMA, store::SCHEMA];
     let store = Store::open(&config.database, &schemas)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = RelayerMetrics::register(&ctx.metrics)?;
