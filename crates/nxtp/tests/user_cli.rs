@@ -1,0 +1,421 @@
+//! The built `nxtp` binary's user commands: `xcall`, `status` and `router ...` on real chains, and every bad input
+//! refused with a one-line reason, a non-zero exit, nothing sent and the key never printed.
+
+use alloy::{
+    primitives::{Address, B256},
+    providers::{Provider, ProviderBuilder},
+};
+use nxtp_deployment::{AssetDeployment, DomainDeployment, LiquidityDeployment, Manifest};
+use nxtp_devnet::{
+    deploy, deploy_liquidity, liquidity::DEMO_SYMBOL, DeployConfig, DevAccounts, Endpoint,
+    LiquidityConfig, Role,
+};
+use nxtp_primitives::Domain;
+use std::{collections::BTreeMap, path::Path, process::Command};
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The one line a refusal prints.
+    fn error_line(&self) -> &str {
+        assert_ne!(
+            self.code,
+            Some(0),
+            "expected a failure; stdout: {}",
+            self.stdout
+        );
+        self.stderr.lines().next().unwrap_or_default()
+    }
+}
+
+/// Runs `nxtp` with `args`, the user's key in `USER_KEY` and the other development keys in `<ROLE>_KEY`.
+fn nxtp(manifest: &Path, keys: &BTreeMap<String, B256>, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nxtp"));
+    command
+        .args(args)
+        .env("NXTP_MANIFEST", manifest)
+        .env_remove("NXTP_SEQUENCER_URL");
+    for (role, key) in keys {
+        command.env(format!("{}_KEY", role.to_uppercase()), key.to_string());
+    }
+    let output = command.output().expect("runs nxtp");
+    let run = Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    for key in keys.values() {
+        let hex = key.to_string();
+        assert!(
+            !run.stdout.contains(&hex[2..]) && !run.stderr.contains(&hex[2..]),
+            "a key was printed"
+        );
+    }
+    run
+}
+
+/// A manifest whose chains do not exist: enough for every refusal that needs no chain.
+fn offline_manifest(dir: &Path) -> std::path::PathBuf {
+    let domains = [1000, 2000]
+        .into_iter()
+        .map(|id| {
+            let liquidity = LiquidityDeployment {
+                connext: Address::repeat_byte(1),
+                assets: BTreeMap::from([(
+                    DEMO_SYMBOL.to_owned(),
+                    AssetDeployment {
+                        local: Address::repeat_byte(2),
+                        canonical_domain: Domain(1000),
+                        canonical_id: B256::repeat_byte(3),
+                        decimals: 18,
+                    },
+                )]),
+            };
+            let deployment = DomainDeployment {
+                chain_id: u64::from(id),
+                rpc_url: "http://127.0.0.1:9".to_owned(),
+                deploy_block: 0,
+                home: Address::ZERO,
+                connection_manager: Address::ZERO,
+                replicas: BTreeMap::new(),
+                updater: Address::ZERO,
+                contracts: BTreeMap::new(),
+                liquidity: Some(liquidity),
+            };
+            (Domain(id), deployment)
+        })
+        .collect();
+    let manifest = Manifest {
+        optimistic_seconds: 5,
+        domains,
+        dev_keys: BTreeMap::new(),
+    };
+    let path = dir.join("manifest.json");
+    manifest.save(&path).expect("writes manifest");
+    path
+}
+
+const TO: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+#[test]
+fn bad_inputs_are_refused_in_one_line_before_any_chain_is_touched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = offline_manifest(dir.path());
+    let keys = BTreeMap::new();
+    let xcall = |overrides: &[(&str, &str)]| {
+        let mut args = vec![
+            ("--origin", "1000"),
+            ("--destination", "2000"),
+            ("--asset", "DEMO"),
+            ("--amount", "1.5"),
+            ("--to", TO),
+            ("--key-env", "USER_KEY"),
+        ];
+        for &(flag, value) in overrides {
+            match args.iter_mut().find(|(name, _)| *name == flag) {
+                Some(arg) => arg.1 = value,
+                None => args.push((flag, value)),
+            }
+        }
+        let mut argv = vec!["xcall"];
+        argv.extend(args.iter().flat_map(|(flag, value)| [*flag, *value]));
+        nxtp(&manifest, &keys, &argv)
+    };
+
+    let run = xcall(&[("--to", "0x1234")]);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(
+        run.error_line(),
+        "error: invalid value '0x1234' for '--to <TO>': expected a 0x-prefixed 20-byte hex address"
+    );
+    let run = xcall(&[("--amount", "1.2.3")]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.error_line().contains("`1.2.3` is not an amount"),
+        "{}",
+        run.stderr
+    );
+    let run = xcall(&[("--origin", "mars")]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.error_line().contains("for '--origin <ORIGIN>'"),
+        "{}",
+        run.stderr
+    );
+    let run = xcall(&[("--relayer-fee", "lots")]);
+    assert!(
+        run.error_line()
+            .contains("expected `quote` or an amount of wei"),
+        "{}",
+        run.stderr
+    );
+
+    let run = xcall(&[("--origin", "3000")]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr.trim_end(),
+        "error: unknown domain 3000 (known: 1000, 2000)"
+    );
+    let run = xcall(&[("--asset", "USDC")]);
+    assert_eq!(
+        run.stderr.trim_end(),
+        "error: unknown asset USDC on domain 1000 (known: DEMO)"
+    );
+    let run = nxtp(
+        &dir.path().join("absent.json"),
+        &keys,
+        &["status", &format!("0x{}", "ab".repeat(32))],
+    );
+    assert!(run.error_line().contains("absent.json"), "{}", run.stderr);
+    let run = nxtp(&manifest, &keys, &["status", "0xab"]);
+    assert!(
+        run.error_line()
+            .contains("expected a 0x-prefixed 32-byte hex transfer id"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn xcall_status_and_router_liquidity_through_the_binary() {
+    let anvils: Vec<_> = (0..2)
+        .map(|i| nxtp_testkit::spawn_anvil(31337 + i))
+        .collect();
+    let endpoints: Vec<Endpoint> = [1000, 2000]
+        .into_iter()
+        .zip(&anvils)
+        .map(|(domain, anvil)| Endpoint {
+            domain: Domain(domain),
+            rpc_url: anvil.endpoint(),
+        })
+        .collect();
+    let dev_keys: Vec<B256> = anvils[0]
+        .keys()
+        .iter()
+        .map(|key| B256::from_slice(&key.to_bytes()))
+        .collect();
+    let accounts = DevAccounts::from_keys(&dev_keys).expect("accounts");
+    let mut manifest = deploy(&endpoints, &accounts, &DeployConfig::default())
+        .await
+        .expect("messaging deploys");
+    deploy_liquidity(&mut manifest, &accounts, &LiquidityConfig::default())
+        .await
+        .expect("liquidity deploys");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("manifest.json");
+    manifest.save(&path).expect("writes manifest");
+    let keys = manifest.dev_keys.clone();
+    let home = ProviderBuilder::new()
+        .connect_http(endpoints[0].rpc_url.parse().expect("url"))
+        .erased();
+    let user = accounts.address(Role::User);
+    let nonce = home.get_transaction_count(user).await.expect("nonce");
+
+    let args = |amount: &'static str, key: &'static str, extra: &[&'static str]| {
+        let mut args = vec![
+            "xcall",
+            "--origin",
+            "1000",
+            "--destination",
+            "2000",
+            "--asset",
+            "DEMO",
+            "--amount",
+            amount,
+            "--to",
+            TO,
+            "--relayer-fee",
+            "1000",
+            "--key-env",
+            key,
+        ];
+        args.extend(extra);
+        args
+    };
+    let run = nxtp(&path, &keys, &args("2", "USER_KEY", &[]));
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr
+            .trim_end()
+            .starts_with("error: insufficient allowance: ")
+            && run
+                .stderr
+                .trim_end()
+                .ends_with("approve it first (or ask for automatic approval)")
+            && run.stderr.lines().count() == 1,
+        "{}",
+        run.stderr
+    );
+    let run = nxtp(&path, &keys, &args("2", "WATCHER_KEY", &[]));
+    assert!(
+        run.error_line()
+            .starts_with("error: insufficient balance: ")
+            && run.error_line().contains(" holds 0 of ")
+            && run.error_line().ends_with(", needs 2"),
+        "{}",
+        run.stderr
+    );
+    let stray = "0x4242424242424242424242424242424242424242";
+    let mut unregistered = args("2", "USER_KEY", &[]);
+    unregistered[6] = stray;
+    let run = nxtp(&path, &keys, &unregistered);
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!("error: asset {stray} is not registered on domain 1000")
+    );
+    let run = nxtp(
+        &path,
+        &keys,
+        &args("0.0000000000000000001", "USER_KEY", &[]),
+    );
+    assert_eq!(
+        run.stderr.trim_end(),
+        "error: `0.0000000000000000001` has more than 18 decimal places, the token's precision"
+    );
+    let run = nxtp(&path, &keys, &args("0", "USER_KEY", &[]));
+    assert_eq!(
+        run.stderr.trim_end(),
+        "error: the amount must be more than zero"
+    );
+    let run = nxtp(&path, &keys, &args("2", "NOBODY_KEY", &[]));
+    assert_eq!(
+        run.stderr.trim_end(),
+        "error: environment variable NOBODY_KEY is not set"
+    );
+    assert_eq!(
+        home.get_transaction_count(user).await.expect("nonce"),
+        nonce,
+        "no refusal sent anything"
+    );
+
+    let run = nxtp(
+        &path,
+        &keys,
+        &args("2", "USER_KEY", &["--approve", "--delegate"]),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let id = run
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("transfer id:"))
+        .map(str::trim)
+        .expect("prints the transfer id")
+        .to_owned();
+    assert!(run.stdout.contains("approved:"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "sent:         2 DEMO from {user} on 1000 to {TO} on 2000"
+        )),
+        "{}",
+        run.stdout
+    );
+
+    let run = nxtp(&path, &keys, &["status", &id]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("stage:        XCalled"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("route:        1000 -> 2000"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("amount:       2 DEMO"),
+        "{}",
+        run.stdout
+    );
+    let run = nxtp(
+        &path,
+        &keys,
+        &[
+            "status",
+            &id,
+            "--wait",
+            "--until",
+            "xcalled",
+            "--timeout",
+            "30",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .lines()
+            .next()
+            .is_some_and(|line| line.trim_start_matches('+').trim().ends_with("s  XCalled")),
+        "{}",
+        run.stdout
+    );
+    let run = nxtp(
+        &path,
+        &keys,
+        &[
+            "status",
+            &id,
+            "--wait",
+            "--until",
+            "executed",
+            "--timeout",
+            "1",
+        ],
+    );
+    assert!(
+        run.error_line().contains("is still XCalled after"),
+        "{}",
+        run.stderr
+    );
+
+    let router = accounts.address(Role::RouterA).to_string();
+    let position =
+        |command: &'static str| vec!["router", command, "--domain", "1000", "--asset", "DEMO"];
+    let mut balance = position("balance");
+    balance.extend(["--router", router.as_str()]);
+    let run = nxtp(&path, &keys, &balance);
+    assert_eq!(run.stdout.trim(), "1000 DEMO", "{}", run.stderr);
+
+    let mut add = position("add-liquidity");
+    add.extend([
+        "--router",
+        router.as_str(),
+        "--amount",
+        "2.5",
+        "--key-env",
+        "USER_KEY",
+    ]);
+    let run = nxtp(&path, &keys, &add);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("balance:   1002.5"), "{}", run.stdout);
+
+    let mut stolen = position("remove-liquidity");
+    stolen.extend([
+        "--router",
+        router.as_str(),
+        "--amount",
+        "1",
+        "--key-env",
+        "USER_KEY",
+    ]);
+    let run = nxtp(&path, &keys, &stolen);
+    assert!(
+        run.error_line().contains(&format!(
+            "is not the owner of router {router} on domain 1000"
+        )),
+        "{}",
+        run.stderr
+    );
+
+    let mut remove = position("remove-liquidity");
+    remove.extend(["--amount", "2.5", "--key-env", "ROUTER_A_KEY"]);
+    let run = nxtp(&path, &keys, &remove);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("balance:   1000"), "{}", run.stdout);
+    let run = nxtp(&path, &keys, &balance);
+    assert_eq!(run.stdout.trim(), "1000 DEMO");
+}
