@@ -1,0 +1,341 @@
+//! The sequencer on real anvil chains with the liquidity layer deployed: bids from the devnet's
+//! routers, every refusal of the bids API, the auction's decision executed on chain (through a
+//! stand-in relayer, see `common::relayer_stub`), a low fee waiting for a bump, a transfer no
+//! router can cover, and a restart between the decision and the relayer's acknowledgement.
+
+mod common;
+
+use alloy::{
+    primitives::{Address, Bytes, B256, U256},
+    sol_types::SolCall,
+};
+
+use common::{bid, relayer_stub::RelayerStub, until, Net, Running, HOME, QUOTE, REMOTE};
+use nxtp_api::{
+    relayer::JobRequest,
+    sequencer::{ErrorCode, SequencerClientError, TransferState, TransferView},
+};
+use nxtp_bindings::{Connext, DemoToken};
+use nxtp_devnet::{liquidity::demo_units, Role};
+use nxtp_primitives::{
+    recover_personal, router_bid_hash, sequencer_hash, transfer_id, Domain, TransferInfo,
+    TransferStatus,
+};
+use std::time::{Duration, Instant};
+
+const WINDOW_MS: u64 = 1_000;
+
+fn code(result: Result<impl std::fmt::Debug, SequencerClientError>) -> ErrorCode {
+    result.expect_err("refused").code().expect("a refusal code")
+}
+
+/// The jobs posted for `id`, with their decoded arguments.
+fn jobs_for(posts: &[JobRequest], id: B256) -> Vec<(JobRequest, Connext::ExecuteArgs)> {
+    posts
+        .iter()
+        .filter_map(|job| {
+            let args = Connext::executeCall::abi_decode(&job.calldata).ok()?.args;
+            (transfer_id(&TransferInfo::from(args.params.clone())) == id)
+                .then(|| (job.clone(), args))
+        })
+        .collect()
+}
+
+fn executed(view: &TransferView) -> bool {
+    matches!(view.state, TransferState::Executed { .. })
+}
+
+async fn status_on(net: &Net, domain: Domain, id: B256) -> TransferStatus {
+    let status = Connext::new(net.connext(domain), net.reader(domain))
+        .transferStatus(id)
+        .call()
+        .await
+        .expect("transferStatus");
+    TransferStatus::try_from(status).expect("known status")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auctions_on_anvil() {
+    let net = Net::start().await;
+    let stub = RelayerStub::start(&net).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = net.sequencer_config(dir.path(), &stub.url, WINDOW_MS);
+    let sequencer = Running::start(config.clone()).await;
+    let client = sequencer.client.clone();
+    let router_a = net.signer(Role::RouterA);
+    let router_b = net.signer(Role::RouterB);
+    let user = net.signer(Role::User);
+    let quote = U256::from(QUOTE);
+
+    // Quotes, and what the sequencer does not know.
+    until("the API", || async {
+        client.quote(REMOTE, HOME).await.ok()
+    })
+    .await;
+    assert_eq!(
+        client.quote(REMOTE, HOME).await.expect("quote").relayer_fee,
+        quote
+    );
+    assert_eq!(
+        code(client.quote(REMOTE, Domain(9)).await),
+        ErrorCode::UnknownDomain
+    );
+    assert!(matches!(
+        client.transfer(B256::repeat_byte(9)).await,
+        Err(SequencerClientError::UnknownTransfer(_))
+    ));
+
+    // --- Bids before the transfer exists: kept, approval checked once it is known. -------------
+    // The user's next transfer from REMOTE (no tokens: the routers front nothing, so path length
+    // 1 is covered by any approved router) has a predictable id.
+    let params = TransferInfo {
+        originDomain: REMOTE.get(),
+        destinationDomain: HOME.get(),
+        canonicalDomain: 0,
+        to: user.address(),
+        delegate: Address::ZERO,
+        receiveLocal: false,
+        callData: Bytes::new(),
+        slippage: U256::from(100),
+        originSender: user.address(),
+        bridgedAmt: U256::ZERO,
+        normalizedIn: U256::ZERO,
+        nonce: U256::from(net.next_nonce(REMOTE).await),
+        canonicalId: B256::ZERO,
+    };
+    let first = transfer_id(&params);
+    let early = client
+        .post_bid(&bid(&router_a, router_a.address(), first, &[1, 2]))
+        .await
+        .expect("an early bid is kept");
+    assert_eq!(early.state, TransferState::AwaitingXcall);
+    // The user is no router, but that is only known once the transfer's destination is.
+    client
+        .post_bid(&bid(&user, user.address(), first, &[1]))
+        .await
+        .expect("an early bid is kept");
+    let view = client.transfer(first).await.expect("known by its bids");
+    assert_eq!(view.state, TransferState::AwaitingXcall);
+    assert_eq!(view.bids.len(), 2);
+    assert_eq!(view.origin, None);
+
+    // Refusals that need no chain.
+    let forged = bid(&user, router_b.address(), first, &[1]);
+    assert_eq!(
+        code(client.post_bid(&forged).await),
+        ErrorCode::InvalidSignature
+    );
+    for lengths in [&[3][..], &[0], &[8]] {
+        let odd = bid(&router_b, router_b.address(), first, lengths);
+        assert_eq!(
+            code(client.post_bid(&odd).await),
+            ErrorCode::InvalidPathLength,
+            "{lengths:?}"
+        );
+    }
+    let http = reqwest::Client::new();
+    let url = format!("http://{}/v1/bids", sequencer.addr);
+    for body in [
+        "{not json",
+        r#"{"router":"0x01","transfer_id":"0x02","signatures":{}}"#,
+    ] {
+        let response = http.post(&url).body(body).send().await.expect("answers");
+        assert_eq!(response.status(), 400);
+        let error: nxtp_api::sequencer::ApiError = response.json().await.expect("error body");
+        assert_eq!(error.error, ErrorCode::Malformed);
+    }
+    let empty = nxtp_api::sequencer::BidRequest {
+        signatures: Default::default(),
+        ..bid(&router_b, router_b.address(), first, &[1])
+    };
+    assert_eq!(code(client.post_bid(&empty).await), ErrorCode::Malformed);
+    let bad_id = http
+        .get(format!("http://{}/v1/transfers/0x1234", sequencer.addr))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(bad_id.status(), 400);
+
+    // --- The transfer: decided once its window closes, executed on chain. ----------------------
+    let sent = net
+        .xcall(REMOTE, HOME, Address::ZERO, U256::ZERO, quote)
+        .await;
+    assert_eq!(sent, first, "the predicted id");
+    let view = sequencer
+        .wait_for(first, "the transfer to be confirmed", |view| {
+            view.origin.is_some()
+        })
+        .await;
+    assert_eq!(view.destination, Some(HOME));
+    let unapproved = bid(&user, user.address(), first, &[1]);
+    assert_eq!(
+        code(client.post_bid(&unapproved).await),
+        ErrorCode::RouterNotApproved
+    );
+    client
+        .post_bid(&bid(&router_b, router_b.address(), first, &[1, 2]))
+        .await
+        .expect("router B bids");
+    let view = sequencer
+        .wait_for(first, "the first transfer to execute", executed)
+        .await;
+    let selected = view.selected.clone().expect("routers chosen");
+    assert_eq!(
+        selected.len(),
+        1,
+        "one router covers a transfer without tokens"
+    );
+    assert!([router_a.address(), router_b.address()].contains(&selected[0]));
+    assert!(
+        view.bids.iter().all(|bids| bids.router != user.address()),
+        "the unapproved early bid was dropped: {:?}",
+        view.bids
+    );
+    assert_eq!(status_on(&net, HOME, first).await, TransferStatus::Executed);
+    let jobs = jobs_for(&stub.posts(), first);
+    assert_eq!(jobs.len(), 1, "one job posted");
+    let (job, args) = &jobs[0];
+    assert_eq!(job.domain, HOME);
+    assert_eq!(args.routers, selected);
+    assert_eq!(args.sequencer, net.accounts.address(Role::Sequencer));
+    assert_eq!(
+        recover_personal(sequencer_hash(first, &selected), &args.sequencerSignature)
+            .expect("recovers"),
+        args.sequencer
+    );
+    assert_eq!(
+        recover_personal(router_bid_hash(first, 1), &args.routerSignatures[0]).expect("recovers"),
+        selected[0]
+    );
+    assert_eq!(
+        code(
+            client
+                .post_bid(&bid(&router_a, router_a.address(), first, &[1]))
+                .await
+        ),
+        ErrorCode::AuctionClosed
+    );
+    assert_eq!(
+        sequencer.counter("nxtp_sequencer_auctions_decided_total"),
+        1.0
+    );
+    assert!(sequencer.counter("nxtp_sequencer_bids_rejected_total") >= 8.0);
+
+    // --- A fee below the quote waits for a bump. --------------------------------------------
+    let half = quote / U256::from(2);
+    let low = net
+        .xcall(REMOTE, HOME, Address::ZERO, U256::ZERO, half)
+        .await;
+    let bid_at = Instant::now();
+    client
+        .post_bid(&bid(&router_a, router_a.address(), low, &[1]))
+        .await
+        .expect("bid on a low-fee transfer");
+    sequencer
+        .wait_for(low, "the low fee to be seen", |view| {
+            view.state == TransferState::AwaitingFee { paid: half, quote }
+        })
+        .await;
+    // Past the window the transfer still waits, and nothing went to the relayer.
+    until("the window to pass", || async {
+        (bid_at.elapsed() > Duration::from_millis(WINDOW_MS * 3)).then_some(())
+    })
+    .await;
+    let view = client.transfer(low).await.expect("known");
+    assert_eq!(view.state, TransferState::AwaitingFee { paid: half, quote });
+    assert!(jobs_for(&stub.posts(), low).is_empty());
+    let wallet = net.wallet(REMOTE, Role::User);
+    let bump = Connext::new(net.connext(REMOTE), &wallet)
+        .bumpTransfer(low, Address::ZERO, U256::ZERO)
+        .value(quote - half)
+        .send()
+        .await
+        .expect("bumps")
+        .get_receipt()
+        .await
+        .expect("bump receipt");
+    assert!(bump.status());
+    sequencer
+        .wait_for(low, "the bumped transfer to execute", executed)
+        .await;
+    assert_eq!(status_on(&net, HOME, low).await, TransferStatus::Executed);
+
+    // --- Tokens to a domain where no router holds liquidity: waits for liquidity. --------------
+    let demo = net.demo_on(HOME);
+    let amount = demo_units(10);
+    let user_home = net.wallet(HOME, Role::User);
+    DemoToken::new(demo, &user_home)
+        .approve(net.connext(HOME), amount)
+        .send()
+        .await
+        .expect("approves")
+        .get_receipt()
+        .await
+        .expect("approve receipt");
+    let short = net.xcall(HOME, REMOTE, demo, amount, quote).await;
+    for router in [&router_a, &router_b] {
+        client
+            .post_bid(&bid(router, router.address(), short, &[1, 2]))
+            .await
+            .expect("bids");
+    }
+    let view = sequencer
+        .wait_for(short, "the shortfall to be reported", |view| {
+            view.state == TransferState::AwaitingLiquidity
+        })
+        .await;
+    assert!(view.reason.contains("covers"), "{}", view.reason);
+    assert!(jobs_for(&stub.posts(), short).is_empty());
+
+    // --- A restart between the decision and the relayer's acknowledgement. ---------------------
+    stub.refuse(true);
+    let restarted = net
+        .xcall(REMOTE, HOME, Address::ZERO, U256::ZERO, quote)
+        .await;
+    for router in [&router_a, &router_b] {
+        client
+            .post_bid(&bid(router, router.address(), restarted, &[1]))
+            .await
+            .expect("bids");
+    }
+    let view = sequencer
+        .wait_for(restarted, "the decision", |view| view.selected.is_some())
+        .await;
+    let chosen = view.selected.clone().expect("chosen");
+    until("the relayer to refuse a post", || async {
+        (!jobs_for(&stub.posts(), restarted).is_empty()).then_some(())
+    })
+    .await;
+    sequencer.stop().await;
+    stub.refuse(false);
+
+    let sequencer = Running::start(config).await;
+    let view = sequencer
+        .wait_for(restarted, "the re-sent job to execute", executed)
+        .await;
+    assert_eq!(
+        view.selected,
+        Some(chosen),
+        "the same selection after the restart"
+    );
+    let jobs = jobs_for(&stub.posts(), restarted);
+    assert!(jobs.len() >= 2, "posted before and after the restart");
+    assert!(
+        jobs.iter().all(|(job, _)| job == &jobs[0].0),
+        "every post is the same job"
+    );
+    assert_eq!(
+        status_on(&net, HOME, restarted).await,
+        TransferStatus::Executed
+    );
+    assert_eq!(
+        sequencer.counter("nxtp_sequencer_auctions_decided_total"),
+        0.0,
+        "nothing chosen again after the restart"
+    );
+    // The earlier transfers stay as they were.
+    assert!(executed(
+        &sequencer.client.transfer(first).await.expect("known")
+    ));
+    sequencer.stop().await;
+}
