@@ -25,7 +25,7 @@ pub enum AgentsError {
         agent: String,
         /// Why.
         #[source]
-        source: ConfigError,
+        source: Box<ConfigError>,
     },
 }
 
@@ -77,7 +77,7 @@ impl MessagingAgents {
         let config: A::Config =
             nxtp_agent::config::load(&path).map_err(|source| AgentsError::Config {
                 agent: spec.name.clone(),
-                source,
+                source: Box::new(source),
             })?;
         let shutdown = self.shutdown.child_token();
         self.tasks.push((
