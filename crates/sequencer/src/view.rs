@@ -117,3 +117,203 @@ pub fn transfer_view(
     };
     Ok(Some(view))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Decision, NewFee, NewTransfer};
+    use alloy::primitives::{Bytes, U256};
+    use nxtp_agent::Store;
+    use nxtp_primitives::{transfer_id, Domain, TransferInfo};
+
+    const WINDOW: Duration = Duration::from_millis(1_000);
+
+    fn quotes() -> Quotes {
+        Quotes {
+            default_relayer_fee: U256::from(100),
+            destinations: BTreeMap::new(),
+        }
+    }
+
+    fn params() -> TransferInfo {
+        TransferInfo {
+            originDomain: 1000,
+            destinationDomain: 2000,
+            canonicalDomain: 1000,
+            to: Address::repeat_byte(1),
+            delegate: Address::ZERO,
+            receiveLocal: false,
+            callData: Bytes::new(),
+            slippage: U256::ZERO,
+            originSender: Address::repeat_byte(2),
+            bridgedAmt: U256::from(10),
+            normalizedIn: U256::from(10),
+            nonce: U256::ZERO,
+            canonicalId: B256::repeat_byte(3),
+        }
+    }
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        store: Store,
+        id: B256,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let store = Store::open(&dir.path().join("s.sqlite"), &[store::SCHEMA]).expect("opens");
+            Self {
+                _dir: dir,
+                store,
+                id: transfer_id(&params()),
+            }
+        }
+
+        fn view(&self, now_ms: u64) -> Option<TransferView> {
+            self.store
+                .with(|conn| transfer_view(conn, self.id, &quotes(), WINDOW, now_ms))
+                .expect("reads")
+        }
+
+        fn state(&self, now_ms: u64) -> TransferState {
+            self.view(now_ms).expect("known").state
+        }
+
+        fn xcall(&self, fee: u64) {
+            let transfer = NewTransfer {
+                transfer_id: self.id,
+                params: params(),
+                block: 1,
+            };
+            let fee = NewFee {
+                transfer_id: self.id,
+                amount: U256::from(fee),
+                block: 1,
+                log_index: 0,
+            };
+            self.store
+                .with(|conn| {
+                    store::record_origin_events(conn, Domain(1000), &[transfer], &[fee], None)
+                })
+                .expect("records");
+        }
+
+        fn bid(&self, verified: bool) {
+            let signature = [(1, Bytes::from_static(&[1]))];
+            self.store
+                .with(|conn| {
+                    store::insert_bids(
+                        conn,
+                        self.id,
+                        Address::repeat_byte(7),
+                        &signature,
+                        verified,
+                        5,
+                    )
+                })
+                .expect("bids");
+        }
+    }
+
+    #[test]
+    fn unknown_until_a_bid_or_the_xcall() {
+        let fixture = Fixture::new();
+        assert_eq!(fixture.view(0), None);
+        fixture.bid(false);
+        let view = fixture.view(0).expect("known by its bid");
+        assert_eq!(view.state, TransferState::AwaitingXcall);
+        assert_eq!(view.origin, None);
+        assert_eq!(view.bids[0].path_lengths, [1]);
+    }
+
+    #[test]
+    fn waits_for_the_fee_then_the_window_then_liquidity() {
+        let fixture = Fixture::new();
+        fixture.xcall(60);
+        assert_eq!(
+            fixture.state(0),
+            TransferState::AwaitingFee {
+                paid: U256::from(60),
+                quote: U256::from(100),
+            }
+        );
+        let bump = NewFee {
+            transfer_id: fixture.id,
+            amount: U256::from(40),
+            block: 2,
+            log_index: 3,
+        };
+        fixture
+            .store
+            .with(|conn| store::record_origin_events(conn, Domain(1000), &[], &[bump], None))
+            .expect("bumps");
+        assert_eq!(
+            fixture.state(0),
+            TransferState::AwaitingLiquidity,
+            "no valid bid yet"
+        );
+        fixture.bid(true);
+        fixture
+            .store
+            .with(|conn| store::open_auction(conn, fixture.id, 1_000))
+            .expect("opens");
+        assert_eq!(
+            fixture.state(1_500),
+            TransferState::Auction { closes_at: 2_000 }
+        );
+        fixture
+            .store
+            .with(|conn| store::mark_short(conn, fixture.id, 2_100))
+            .expect("short");
+        let view = fixture.view(2_200).expect("known");
+        assert_eq!(view.state, TransferState::AwaitingLiquidity);
+        assert!(view.reason.contains("covers"), "{}", view.reason);
+    }
+
+    #[test]
+    fn a_decision_shows_its_routers_and_outcome() {
+        let fixture = Fixture::new();
+        fixture.xcall(100);
+        fixture.bid(true);
+        let routers = vec![Address::repeat_byte(7)];
+        let decision = Decision {
+            transfer_id: fixture.id,
+            destination: Domain(2000),
+            routers: routers.clone(),
+            calldata: Bytes::from_static(&[1]),
+            job_id: B256::repeat_byte(9),
+            acknowledged: false,
+            outcome: Outcome::Sent,
+            opened_ms: 1,
+            decided_ms: 2,
+        };
+        fixture
+            .store
+            .with(|conn| store::record_decision(conn, &decision).map(drop))
+            .expect("decides");
+        let view = fixture.view(3).expect("known");
+        assert_eq!(
+            view.state,
+            TransferState::Sent {
+                routers: routers.clone(),
+                job_id: B256::repeat_byte(9),
+            }
+        );
+        assert_eq!(view.selected, Some(routers));
+        assert_eq!(view.relayer_job, Some(B256::repeat_byte(9)));
+        let failed = Outcome::Failed {
+            reason: "InvalidTransferStatus".to_owned(),
+        };
+        fixture
+            .store
+            .with(|conn| store::finish(conn, fixture.id, &failed))
+            .expect("finishes");
+        assert_eq!(
+            fixture.state(4),
+            TransferState::ExecuteFailed {
+                reason: "InvalidTransferStatus".to_owned()
+            }
+        );
+    }
+}
