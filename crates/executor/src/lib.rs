@@ -1,1 +1,150 @@
-//! The slow-path executor: executes reconciled transfers that no router served.
+//! The slow-path executor: completes the transfers no router fronted.
+//!
+//! It follows every domain's `Connext` (see [`index`](crate::store) for what is kept): the
+//! params of every `XCalled`, and every `Reconciled` whose router list is empty, which on the
+//! destination means the message arrived before any router fronted the transfer. For each such
+//! transfer still `Reconciled` on its destination, it posts the slow path's execute
+//! (`ExecuteArgs { params, routers: [], routerSignatures: [], sequencer: 0, sequencerSignature:
+//! "" }`) to the relayer, recording the job id first, and follows the job until it is confirmed;
+//! a job that fails while the transfer still waits is posted again after a backoff (the relayer
+//! attempts a failed job again when it is posted again).
+//!
+//! Safe to kill at any instant: events are recorded with the indexer's cursor in one
+//! transaction, each transfer is one row, and posting a job is idempotent.
+//!
+//! Run it with `nxtp_agent::run::<Executor>(config_path)`.
+
+pub mod config;
+mod error;
+mod execute;
+mod index;
+pub mod metrics;
+pub mod store;
+
+pub use config::{DomainConfig, ExecutorConfig, RetryPolicy};
+pub use error::ExecutorError;
+pub use execute::slow_execute;
+pub use metrics::ExecutorMetrics;
+
+use alloy::{rpc::types::Filter, sol_types::SolEvent};
+use execute::{Destination, ExecuteTask};
+use index::IndexTask;
+use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
+use nxtp_api::relayer::RelayerClient;
+use nxtp_bindings::Connext;
+use nxtp_chain::{connect, ChainMetrics, Indexer};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio::{sync::Notify, task::JoinSet};
+
+/// The indexer stream (per chain) of a `Connext`'s events.
+pub const CONNEXT_STREAM: &str = "executor/connext";
+
+/// The longest pause between two looks at the transfers in flight.
+const EXECUTE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The executor agent; see the crate docs.
+#[derive(Debug)]
+pub struct Executor;
+
+impl Agent for Executor {
+    const NAME: &'static str = "executor";
+    type Config = ExecutorConfig;
+    type Error = ExecutorError;
+
+    fn telemetry(config: &ExecutorConfig) -> &TelemetryConfig {
+        &config.telemetry
+    }
+
+    async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorError> {
+        run(config, ctx).await
+    }
+}
+
+async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorError> {
+    let store = Store::open(
+        &config.database,
+        &[nxtp_chain::indexer::SCHEMA, store::SCHEMA],
+    )?;
+    let relayer = RelayerClient::new(config.relayer_url.clone()).map_err(ExecutorError::Relayer)?;
+    let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
+    let metrics = ExecutorMetrics::register(&ctx.metrics)?;
+    let liveness = Liveness::new(ctx.health.clone());
+    let shutdown = ctx.shutdown.clone();
+    let wake = Arc::new(Notify::new());
+
+    let mut tasks = JoinSet::new();
+    let mut destinations = BTreeMap::new();
+    let mut poll_interval = EXECUTE_INTERVAL;
+    for (&domain, domain_config) in &config.domains {
+        let provider = connect(&domain_config.chain)
+            .await
+            .map_err(|source| ExecutorError::Connect { domain, source })?;
+        let filter = Filter::new()
+            .address(domain_config.connext)
+            .event_signature(vec![
+                Connext::XCalled::SIGNATURE_HASH,
+                Connext::Reconciled::SIGNATURE_HASH,
+            ]);
+        let indexer = Indexer::new(
+            store.clone(),
+            Cursor::new(domain, CONNEXT_STREAM),
+            provider.clone(),
+            filter,
+            domain_config.chain.confirmations,
+        )
+        .start_block(domain_config.start_block)
+        .poll_interval(domain_config.chain.poll_interval())
+        .metrics(chain_metrics.clone());
+        let task = IndexTask {
+            domain,
+            indexer,
+            store: store.clone(),
+            metrics: metrics.clone(),
+            liveness: liveness.clone(),
+            wake: Arc::clone(&wake),
+            poll_interval: domain_config.chain.poll_interval(),
+        };
+        tasks.spawn(task.run(shutdown.clone()));
+        poll_interval = poll_interval.min(domain_config.chain.poll_interval());
+        destinations.insert(
+            domain,
+            Destination {
+                provider,
+                connext: domain_config.connext,
+            },
+        );
+    }
+
+    let task = ExecuteTask {
+        store,
+        relayer,
+        destinations,
+        retry: config.retry,
+        metrics,
+        liveness: liveness.clone(),
+        wake,
+        poll_interval,
+    };
+    let token = shutdown.clone();
+    tasks.spawn(async move { task.run(token).await.map_err(ExecutorError::from) });
+
+    tracing::info!(
+        relayer = %config.relayer_url,
+        domains = ?config.domains.keys().collect::<Vec<_>>(),
+        "executor running"
+    );
+    liveness.ok("start-up");
+
+    let mut outcome = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.unwrap_or(Err(ExecutorError::Panicked));
+        if let Err(err) = result {
+            tracing::error!(error = %err, "executor task failed; stopping");
+            if outcome.is_ok() {
+                outcome = Err(err);
+            }
+            shutdown.cancel();
+        }
+    }
+    outcome
+}

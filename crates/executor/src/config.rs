@@ -1,0 +1,230 @@
+//! The executor's configuration file.
+//!
+//! ```toml
+//! database = "run/executor.sqlite"
+//! relayer_url = "http://127.0.0.1:8081"   # the relayer the execute jobs are posted to
+//! retry_base_ms = 5000                    # optional: first pause after a failed execute job
+//! retry_max_ms = 300000                   # optional: the longest pause between retries
+//!
+//! [telemetry]
+//! listen = "127.0.0.1:9104"
+//!
+//! [domains.1000]
+//! connext = "0x..."
+//! start_block = 1          # the first block holding the Connext: where reading starts
+//! [domains.1000.chain]
+//! rpc_url = "http://127.0.0.1:8545"
+//! chain_id = 31337
+//! confirmations = 1
+//! ```
+//!
+//! Every domain transfers may come from or go to needs a section: the executor reads `XCalled`
+//! on origins and `Reconciled` on destinations.
+
+use alloy::{primitives::Address, transports::http::reqwest::Url};
+use nxtp_agent::TelemetryConfig;
+use nxtp_chain::ChainConfig;
+use nxtp_primitives::Domain;
+use serde::Deserialize;
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+
+/// Default first pause before a failed execute job is posted again.
+pub const DEFAULT_RETRY_BASE_MS: u64 = 5_000;
+
+/// Default longest pause between two posts of one execute job.
+pub const DEFAULT_RETRY_MAX_MS: u64 = 300_000;
+
+/// The whole configuration; see the module docs.
+#[derive(Clone, Debug)]
+pub struct ExecutorConfig {
+    /// The ops server and logs.
+    pub telemetry: TelemetryConfig,
+    /// The SQLite database holding the executor's state.
+    pub database: PathBuf,
+    /// The relayer's job API.
+    pub relayer_url: Url,
+    /// Every domain followed.
+    pub domains: BTreeMap<Domain, DomainConfig>,
+    /// Pauses between posts of a failed execute job.
+    pub retry: RetryPolicy,
+}
+
+/// One domain: its chain and its `Connext`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainConfig {
+    /// How to reach the chain.
+    pub chain: ChainConfig,
+    /// The domain's `Connext`.
+    pub connext: Address,
+    /// The first block holding the `Connext`: where reading starts.
+    #[serde(default)]
+    pub start_block: u64,
+}
+
+/// Exponential backoff: `base`, doubled per earlier failure, at most `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The first pause.
+    pub base: Duration,
+    /// The longest pause.
+    pub max: Duration,
+}
+
+impl RetryPolicy {
+    /// The pause after the `failures`-th failure (1 for the first).
+    pub fn delay(&self, failures: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(failures.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// The file as written, before it is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    telemetry: TelemetryConfig,
+    database: PathBuf,
+    relayer_url: String,
+    domains: BTreeMap<Domain, DomainConfig>,
+    #[serde(default = "default_retry_base_ms")]
+    retry_base_ms: u64,
+    #[serde(default = "default_retry_max_ms")]
+    retry_max_ms: u64,
+}
+
+fn default_retry_base_ms() -> u64 {
+    DEFAULT_RETRY_BASE_MS
+}
+
+fn default_retry_max_ms() -> u64 {
+    DEFAULT_RETRY_MAX_MS
+}
+
+impl<'de> Deserialize<'de> for ExecutorConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawConfig::deserialize(deserializer)?;
+        Self::check(raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl ExecutorConfig {
+    fn check(raw: RawConfig) -> Result<Self, String> {
+        let relayer_url: Url = raw
+            .relayer_url
+            .parse()
+            .map_err(|err| format!("relayer_url: invalid URL: {err}"))?;
+        if !matches!(relayer_url.scheme(), "http" | "https") {
+            return Err(format!(
+                "relayer_url: unsupported scheme `{}` (expected http or https)",
+                relayer_url.scheme()
+            ));
+        }
+        if raw.domains.len() < 2 {
+            return Err("domains: at least two domains are needed for a transfer".to_owned());
+        }
+        if raw.domains.contains_key(&Domain(0)) {
+            return Err("domains.0: domain 0 is not valid".to_owned());
+        }
+        if raw.retry_base_ms == 0 {
+            return Err("retry_base_ms: must be at least 1".to_owned());
+        }
+        if raw.retry_max_ms < raw.retry_base_ms {
+            return Err(format!(
+                "retry_max_ms: {} is below retry_base_ms ({})",
+                raw.retry_max_ms, raw.retry_base_ms
+            ));
+        }
+        Ok(Self {
+            telemetry: raw.telemetry,
+            database: raw.database,
+            relayer_url,
+            domains: raw.domains,
+            retry: RetryPolicy {
+                base: Duration::from_millis(raw.retry_base_ms),
+                max: Duration::from_millis(raw.retry_max_ms),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const VALID: &str = r#"
+        database = "/tmp/executor.sqlite"
+        relayer_url = "http://127.0.0.1:8081"
+        [telemetry]
+        listen = "127.0.0.1:0"
+        [domains.1000]
+        connext = "0x0000000000000000000000000000000000000001"
+        start_block = 3
+        [domains.1000.chain]
+        rpc_url = "http://127.0.0.1:8545"
+        chain_id = 31337
+        confirmations = 1
+        [domains.2000]
+        connext = "0x0000000000000000000000000000000000000002"
+        [domains.2000.chain]
+        rpc_url = "http://127.0.0.1:8546"
+        chain_id = 31338
+        confirmations = 1
+    "#;
+
+    fn load(text: &str) -> Result<ExecutorConfig, nxtp_agent::ConfigError> {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(text.as_bytes()).expect("write");
+        nxtp_agent::config::load_with_env(file.path(), [])
+    }
+
+    #[test]
+    fn defaults_and_backoff() {
+        let config = load(VALID).expect("valid");
+        assert_eq!(config.domains[&Domain(1000)].start_block, 3);
+        assert_eq!(config.domains[&Domain(2000)].start_block, 0);
+        assert_eq!(config.relayer_url.as_str(), "http://127.0.0.1:8081/");
+        assert_eq!(config.retry.delay(1), Duration::from_secs(5));
+        assert_eq!(config.retry.delay(3), Duration::from_secs(20));
+        assert_eq!(config.retry.delay(40), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_file() {
+        let one_domain = VALID
+            .split("[domains.2000]")
+            .next()
+            .expect("first part")
+            .to_owned();
+        let cases = [
+            (one_domain, "domains: at least two domains"),
+            (
+                VALID.replace("http://127.0.0.1:8081", "ws://127.0.0.1:8081"),
+                "relayer_url: unsupported scheme `ws`",
+            ),
+            (
+                VALID.replace("relayer_url = \"http://127.0.0.1:8081\"", ""),
+                "missing field `relayer_url`",
+            ),
+            (
+                VALID.replace("[telemetry]", "retry_base_ms = 0\n[telemetry]"),
+                "retry_base_ms: must be at least 1",
+            ),
+            (
+                VALID.replace(
+                    "connext = \"0x0000000000000000000000000000000000000002\"",
+                    "connext = \"nope\"",
+                ),
+                "domains.2000.connext",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = load(&text).expect_err(expected).to_string();
+            assert!(err.contains(expected), "{expected:?} not in {err:?}");
+            assert!(err.contains("(config "), "the file is named: {err}");
+        }
+    }
+}

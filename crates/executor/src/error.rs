@@ -1,0 +1,47 @@
+//! Why the executor stops.
+
+use nxtp_agent::StorageError;
+use nxtp_api::relayer::RelayerClientError;
+use nxtp_chain::{ConnectError, IndexerError};
+use nxtp_primitives::Domain;
+
+/// What stops the executor. Unreachable chains or relayer never do: they are logged, reported
+/// on `/health`, and retried.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutorError {
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A chain could not be reached at start-up.
+    #[error("domain {domain}: {source}")]
+    Connect {
+        /// The domain.
+        domain: Domain,
+        /// Why.
+        source: ConnectError,
+    },
+    /// The relayer client could not be built from the configured URL.
+    #[error("relayer_url: {0}")]
+    Relayer(#[source] RelayerClientError),
+    /// The metrics could not be registered.
+    #[error("cannot register metrics: {0}")]
+    Metrics(#[from] nxtp_agent::prometheus::Error),
+    /// An indexer failed for good.
+    #[error(transparent)]
+    Indexer(#[from] IndexerError),
+    /// A `Connext` event could not be read.
+    #[error("domain {domain}: unreadable {event} event in block {block}: {reason}")]
+    BadEvent {
+        /// The domain.
+        domain: Domain,
+        /// The event's name.
+        event: &'static str,
+        /// Its block.
+        block: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A task of the executor panicked.
+    #[error("an executor task panicked")]
+    Panicked,
+}

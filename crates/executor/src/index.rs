@@ -1,0 +1,173 @@
+//! Follows one domain's `Connext`: every `XCalled` (the params of transfers leaving it) and every
+//! `Reconciled` with no routers (transfers arriving that wait for the slow path), recorded with
+//! the indexer's cursor in one transaction.
+//!
+//! A deep reorg needs no undoing here: a record of an event that left the chain is harmless,
+//! since a transfer is executed only while its destination says it is `Reconciled`.
+
+use crate::{error::ExecutorError, metrics::ExecutorMetrics, store};
+use alloy::{rpc::types::Log, sol_types::SolEvent};
+use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_bindings::Connext;
+use nxtp_chain::{Batch, Indexer};
+use nxtp_primitives::{transfer_id, Domain, TransferInfo};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::Notify;
+
+/// The longest pause after repeated RPC failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// What a batch holds that matters.
+enum Event {
+    XCalled {
+        transfer_id: alloy::primitives::B256,
+        params: Box<TransferInfo>,
+        block: u64,
+    },
+    Reconciled {
+        transfer_id: alloy::primitives::B256,
+        block: u64,
+    },
+}
+
+/// The task following one domain's `Connext`.
+pub(crate) struct IndexTask {
+    pub(crate) domain: Domain,
+    pub(crate) indexer: Indexer,
+    pub(crate) store: Store,
+    pub(crate) metrics: ExecutorMetrics,
+    pub(crate) liveness: Liveness,
+    /// Woken when a reconciled transfer or params are recorded.
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) poll_interval: Duration,
+}
+
+impl IndexTask {
+    /// Follows the `Connext` until `shutdown`; RPC failures are retried with backoff.
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), ExecutorError> {
+        let stream = format!("connext {}", self.domain);
+        let mut failures = 0u32;
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            let pause = match self.indexer.poll().await {
+                Ok(Some(batch)) => {
+                    self.record(batch).await?;
+                    self.liveness.ok(&stream);
+                    failures = 0;
+                    continue;
+                }
+                Ok(None) => {
+                    self.liveness.ok(&stream);
+                    failures = 0;
+                    self.poll_interval
+                }
+                Err(err) if err.is_transient() => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(domain = %self.domain, error = %err, "cannot read the Connext");
+                    self.liveness.failing(&stream, &err);
+                    let factor = 1u32
+                        .checked_shl(failures.saturating_sub(1))
+                        .unwrap_or(u32::MAX);
+                    self.poll_interval.saturating_mul(factor).min(MAX_BACKOFF)
+                }
+                Err(err) => return Err(err.into()),
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn record(&self, batch: Batch) -> Result<(), ExecutorError> {
+        if let Some(reorg) = &batch.reorg {
+            tracing::warn!(domain = %self.domain, ?reorg, "deep reorg: reading the Connext again");
+        }
+        let events = batch
+            .logs
+            .iter()
+            .map(|log| self.decode(log))
+            .collect::<Result<Vec<_>, _>>()?;
+        let domain = self.domain;
+        let new = self
+            .store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let mut new = Vec::new();
+                for event in events.iter().flatten() {
+                    match event {
+                        Event::XCalled {
+                            transfer_id,
+                            params,
+                            block,
+                        } => store::record_xcalled(&tx, *transfer_id, domain, params, *block)?,
+                        Event::Reconciled { transfer_id, block } => {
+                            if store::record_reconciled(&tx, *transfer_id, domain, *block)? {
+                                new.push(*transfer_id);
+                            }
+                        }
+                    }
+                }
+                batch.commit(&tx)?;
+                tx.commit()?;
+                Ok(new)
+            })
+            .await?;
+        for transfer_id in &new {
+            self.metrics.reconciled(domain);
+            tracing::info!(%transfer_id, destination = %domain, "reconciled with no routers: slow path");
+        }
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    fn decode(&self, log: &Log) -> Result<Option<Event>, ExecutorError> {
+        let block = log.block_number.unwrap_or_default();
+        let bad = |event: &'static str, reason: String| ExecutorError::BadEvent {
+            domain: self.domain,
+            event,
+            block,
+            reason,
+        };
+        Ok(match log.topic0() {
+            Some(&Connext::XCalled::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<Connext::XCalled>()
+                    .map_err(|err| bad("XCalled", err.to_string()))?
+                    .inner
+                    .data;
+                let params: TransferInfo = event.params.into();
+                let computed = transfer_id(&params);
+                if computed != event.transferId {
+                    return Err(bad(
+                        "XCalled",
+                        format!(
+                            "transfer id {} is not the hash of its params ({computed})",
+                            event.transferId
+                        ),
+                    ));
+                }
+                Some(Event::XCalled {
+                    transfer_id: computed,
+                    params: Box::new(params),
+                    block,
+                })
+            }
+            Some(&Connext::Reconciled::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<Connext::Reconciled>()
+                    .map_err(|err| bad("Reconciled", err.to_string()))?
+                    .inner
+                    .data;
+                // With routers the transfer was fronted and is now complete.
+                event.routers.is_empty().then_some(Event::Reconciled {
+                    transfer_id: event.transferId,
+                    block,
+                })
+            }
+            _ => None,
+        })
+    }
+}
