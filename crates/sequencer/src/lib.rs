@@ -39,9 +39,14 @@ use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics, Indexer};
+use nxtp_primitives::Domain;
 use origin::OriginTask;
 use shared::Shared;
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+    time::Duration,
+};
 use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
 
 /// How often the jobs in flight are polled at the relayer.
@@ -88,20 +93,46 @@ pub async fn run_with_listener(
     let relayer = RelayerClient::new(config.relayer_url.clone())
         .map_err(|err| SequencerError::Relayer(err.to_string()))?;
 
-    let mut providers = BTreeMap::new();
+    let auction_wake = Arc::new(Notify::new());
+    let dispatch_wake = Arc::new(Notify::new());
+    let served: BTreeSet<Domain> = config.domains.keys().copied().collect();
     let mut destinations = BTreeMap::new();
+    let mut origins = Vec::new();
     for (&domain, domain_config) in &config.domains {
-        let provider = connect(&domain_config.chain)
+        let chain = &domain_config.chain;
+        let provider = connect(chain)
             .await
             .map_err(|source| SequencerError::Connect { domain, source })?;
         destinations.insert(
             domain,
             Destination::new(domain, domain_config.connext, provider.clone()),
         );
-        providers.insert(domain, provider);
+        let filter = Filter::new()
+            .address(domain_config.connext)
+            .event_signature(vec![
+                Connext::XCalled::SIGNATURE_HASH,
+                Connext::RelayerFeesIncreased::SIGNATURE_HASH,
+            ]);
+        let indexer = Indexer::new(
+            store.clone(),
+            Cursor::new(domain, CONNEXT_STREAM),
+            provider,
+            filter,
+            chain.confirmations,
+        )
+        .start_block(domain_config.start_block)
+        .poll_interval(chain.poll_interval())
+        .metrics(chain_metrics.clone());
+        origins.push(OriginTask {
+            origin: domain,
+            indexer,
+            store: store.clone(),
+            served: served.clone(),
+            wake: Arc::clone(&auction_wake),
+            liveness: liveness.clone(),
+            poll_interval: chain.poll_interval(),
+        });
     }
-    let auction_wake = Arc::new(Notify::new());
-    let dispatch_wake = Arc::new(Notify::new());
     let shared = Arc::new(Shared {
         store: store.clone(),
         quotes: config.quotes.clone(),
@@ -112,38 +143,8 @@ pub async fn run_with_listener(
     });
 
     let mut tasks = JoinSet::new();
-    let served: std::collections::BTreeSet<_> = config.domains.keys().copied().collect();
-    for (&domain, domain_config) in &config.domains {
-        let filter = Filter::new()
-            .address(domain_config.connext)
-            .event_signature(vec![
-                Connext::XCalled::SIGNATURE_HASH,
-                Connext::RelayerFeesIncreased::SIGNATURE_HASH,
-            ]);
-        let provider = providers
-            .get(&domain)
-            .cloned()
-            .ok_or(SequencerError::Panicked)?;
-        let indexer = Indexer::new(
-            store.clone(),
-            Cursor::new(domain, CONNEXT_STREAM),
-            provider,
-            filter,
-            domain_config.chain.confirmations,
-        )
-        .start_block(domain_config.start_block)
-        .poll_interval(domain_config.chain.poll_interval())
-        .metrics(chain_metrics.clone());
-        let task = OriginTask {
-            origin: domain,
-            indexer,
-            store: store.clone(),
-            served: served.clone(),
-            wake: Arc::clone(&auction_wake),
-            liveness: liveness.clone(),
-            poll_interval: domain_config.chain.poll_interval(),
-        };
-        tasks.spawn(task.run(shutdown.clone()));
+    for origin in origins {
+        tasks.spawn(origin.run(shutdown.clone()));
     }
 
     let auction = AuctionTask::new(
