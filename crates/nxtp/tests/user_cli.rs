@@ -5,13 +5,17 @@ use alloy::{
     primitives::{Address, B256},
     providers::{Provider, ProviderBuilder},
 };
-use nxtp_deployment::{AssetDeployment, DomainDeployment, LiquidityDeployment, Manifest};
+use nxtp_deployment::Manifest;
 use nxtp_devnet::{
     deploy, deploy_liquidity, liquidity::DEMO_SYMBOL, DeployConfig, DevAccounts, Endpoint,
     LiquidityConfig, Role,
 };
 use nxtp_primitives::Domain;
-use std::{collections::BTreeMap, path::Path, process::Command};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 struct Run {
     code: Option<i32>,
@@ -58,44 +62,32 @@ fn nxtp(manifest: &Path, keys: &BTreeMap<String, B256>, args: &[&str]) -> Run {
     run
 }
 
-/// A manifest whose chains do not exist: enough for every refusal that needs no chain.
-fn offline_manifest(dir: &Path) -> std::path::PathBuf {
-    let domains = [1000, 2000]
-        .into_iter()
-        .map(|id| {
-            let liquidity = LiquidityDeployment {
-                connext: Address::repeat_byte(1),
-                assets: BTreeMap::from([(
-                    DEMO_SYMBOL.to_owned(),
-                    AssetDeployment {
-                        local: Address::repeat_byte(2),
-                        canonical_domain: Domain(1000),
-                        canonical_id: B256::repeat_byte(3),
-                        decimals: 18,
-                    },
-                )]),
-            };
-            let deployment = DomainDeployment {
-                chain_id: u64::from(id),
-                rpc_url: "http://127.0.0.1:9".to_owned(),
-                deploy_block: 0,
-                home: Address::ZERO,
-                connection_manager: Address::ZERO,
-                replicas: BTreeMap::new(),
-                updater: Address::ZERO,
-                contracts: BTreeMap::new(),
-                liquidity: Some(liquidity),
-            };
-            (Domain(id), deployment)
-        })
-        .collect();
-    let manifest = Manifest {
-        optimistic_seconds: 5,
-        domains,
-        dev_keys: BTreeMap::new(),
+/// A manifest whose chains do not exist: enough for every refusal that needs no chain. Written as JSON, as a
+/// person would, and checked by loading it.
+fn offline_manifest(dir: &Path) -> PathBuf {
+    let zero = Address::ZERO;
+    let domain = |id: u32| {
+        format!(
+            r#""{id}": {{
+                "chain_id": {id}, "rpc_url": "http://127.0.0.1:9", "deploy_block": 0,
+                "home": "{zero}", "connection_manager": "{zero}", "replicas": {{}}, "updater": "{zero}",
+                "liquidity": {{ "connext": "{connext}", "assets": {{ "{DEMO_SYMBOL}": {{
+                    "local": "{local}", "canonical_domain": 1000, "canonical_id": "{id_word}", "decimals": 18
+                }} }} }}
+            }}"#,
+            connext = Address::repeat_byte(1),
+            local = Address::repeat_byte(2),
+            id_word = B256::repeat_byte(3),
+        )
     };
+    let text = format!(
+        r#"{{ "optimistic_seconds": 5, "domains": {{ {}, {} }} }}"#,
+        domain(1000),
+        domain(2000)
+    );
     let path = dir.join("manifest.json");
-    manifest.save(&path).expect("writes manifest");
+    std::fs::write(&path, text).expect("writes manifest");
+    Manifest::load(&path).expect("a valid manifest");
     path
 }
 

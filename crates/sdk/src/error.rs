@@ -8,8 +8,9 @@ use std::error::Error as StdError;
 /// A boxed underlying error (RPC, HTTP).
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// Why an SDK call failed. Checks run before anything is sent, so every refusal below the transport
-/// variants leaves the chain (and the signer's nonce) untouched.
+/// Why an SDK call failed. Checks run before anything is sent, so every refusal leaves the chain (and the
+/// signer's nonce) untouched. Failures of the chain or the sequencer say what failed; their
+/// [`source`](std::error::Error::source) says why.
 #[derive(Debug, thiserror::Error)]
 pub enum SdkError {
     /// The settings could not be built.
@@ -133,7 +134,7 @@ pub enum SdkError {
     #[error("no sequencer is configured to quote the relayer fee; give a sequencer URL or an explicit fee")]
     NoSequencer,
     /// The sequencer failed or refused.
-    #[error("sequencer: {0}")]
+    #[error("the sequencer request failed")]
     Sequencer(#[source] BoxError),
     /// The signer is not the transfer's delegate.
     #[error("{signer} is not the delegate of transfer {transfer_id} (its delegate is {delegate})")]
@@ -231,7 +232,7 @@ pub enum SdkError {
         event: &'static str,
     },
     /// The domain's chain could not be reached or serves another chain id.
-    #[error("domain {domain}: {source}")]
+    #[error("cannot use domain {domain}'s chain")]
     Connect {
         /// The domain.
         domain: Domain,
@@ -239,7 +240,7 @@ pub enum SdkError {
         source: nxtp_chain::ConnectError,
     },
     /// A read or a send failed at the transport.
-    #[error("{action} on domain {domain} failed: {source}")]
+    #[error("{action} on domain {domain} failed")]
     Rpc {
         /// The domain.
         domain: Domain,
