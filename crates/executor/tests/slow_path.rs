@@ -1,0 +1,410 @@
+//! The executor on real chains with the real messaging agents and relayer, all in this process:
+//! a transfer no router fronts is reconciled by the messaging layer, and the executor completes
+//! it by the slow path, exactly once, though the relayer is down when it first posts the job and
+//! the executor is killed before it learns the job was received.
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, Bytes, B256, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+};
+use nxtp_agent::{
+    Agent, AgentContext, CancellationToken, Health, HealthStatus, KeySource, LogFormat,
+    SecretString, TelemetryConfig,
+};
+use nxtp_bindings::{Connext, DemoToken};
+use nxtp_chain::ChainConfig;
+use nxtp_deployment::Manifest;
+use nxtp_devnet::{
+    deploy, deploy_liquidity,
+    liquidity::{demo_units, DEMO_SYMBOL},
+    DeployConfig, DevAccounts, Endpoint, LiquidityConfig, Role, MANIFEST_FILE,
+};
+use nxtp_executor::{Executor, ExecutorConfig};
+use nxtp_primitives::{transfer_id, Domain, TransferStatus};
+use nxtp_relayer::{ApiConfig, DomainConfig, RelayerConfig};
+use std::{future::Future, net::SocketAddr, path::Path, time::Duration};
+
+const HOME: u32 = 1000;
+const REMOTE: u32 = 2000;
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_crash() {
+    let _ = nxtp_agent::logging::init_logging(LogFormat::Plain, "info");
+    let (anvils, manifest, accounts) = start_net().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    manifest
+        .save(&dir.path().join(MANIFEST_FILE))
+        .expect("manifest saved");
+    let messaging = CancellationToken::new();
+    run_messaging(&manifest, dir.path(), &messaging);
+
+    // The relayer's port, not served yet: the executor's first posts are refused.
+    let relayer_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("address");
+    let executor_config = executor_config(&manifest, dir.path(), relayer_addr);
+    let executor = Process::start(|ctx| Executor::run(executor_config.clone(), ctx));
+
+    let user = accounts.address(Role::User);
+    let amount = demo_units(5);
+    let id = xcall(&manifest, &accounts, user, amount).await;
+    let remote = reader(&manifest, REMOTE);
+    let connext = Connext::new(connext_of(&manifest, REMOTE), &remote);
+    eventually("the transfer to be reconciled", || async {
+        status(&connext, id).await == TransferStatus::Reconciled
+    })
+    .await;
+    eventually("the executor to find the relayer down", || async {
+        matches!(
+            executor.health.status(),
+            HealthStatus::Unhealthy { reason } if reason.contains("relayer unreachable")
+        )
+    })
+    .await;
+    executor.crash();
+
+    let relayer_listener = std::net::TcpListener::bind(relayer_addr).expect("port still free");
+    let relayer_config = relayer_config(&manifest, &accounts, &dir.path().join("relayer.sqlite"));
+    let relayer = Process::start(move |ctx| {
+        nxtp_relayer::serve(relayer_config.clone(), ctx, relayer_listener)
+    });
+    let executor = Process::start(|ctx| Executor::run(executor_config.clone(), ctx));
+    eventually("the transfer to be completed", || async {
+        status(&connext, id).await == TransferStatus::Completed
+    })
+    .await;
+    let token = DemoToken::new(demo_of(&manifest, REMOTE), &remote);
+    assert_eq!(token.balanceOf(user).call().await.expect("balance"), amount);
+    assert_eq!(
+        remote
+            .get_transaction_count(accounts.address(Role::Relayer))
+            .pending()
+            .await
+            .expect("nonce"),
+        1,
+        "the relayer sent one transaction: the execute"
+    );
+    eventually("the executor to record the outcome", || async {
+        outcome(&executor_config.database, id).as_deref() == Some("executed")
+    })
+    .await;
+    assert_eq!(executor.health.status(), HealthStatus::Healthy);
+
+    executor.stop().await;
+    relayer.stop().await;
+    messaging.cancel();
+    drop(anvils);
+}
+
+/// Two chains with half-second blocks, both layers deployed, a two-second optimistic window.
+async fn start_net() -> (Vec<nxtp_testkit::AnvilInstance>, Manifest, DevAccounts) {
+    let anvil = nxtp_toolchain::anvil_in(&nxtp_toolchain::build_root());
+    let anvils: Vec<_> = (0..2u64)
+        .map(|i| {
+            nxtp_testkit::Anvil::at(&anvil)
+                .arg("--host")
+                .arg("127.0.0.1")
+                .chain_id(31337 + i)
+                .block_time_f64(0.5)
+                .spawn()
+        })
+        .collect();
+    let endpoints: Vec<Endpoint> = [HOME, REMOTE]
+        .iter()
+        .zip(&anvils)
+        .map(|(&domain, anvil)| Endpoint {
+            domain: Domain(domain),
+            rpc_url: anvil.endpoint(),
+        })
+        .collect();
+    let keys: Vec<B256> = anvils[0]
+        .keys()
+        .iter()
+        .map(|key| B256::from_slice(&key.to_bytes()))
+        .collect();
+    let accounts = DevAccounts::from_keys(&keys).expect("accounts");
+    let config = DeployConfig {
+        optimistic_seconds: 2,
+        ..DeployConfig::default()
+    };
+    let mut manifest = deploy(&endpoints, &accounts, &config)
+        .await
+        .expect("messaging deploys");
+    deploy_liquidity(&mut manifest, &accounts, &LiquidityConfig::default())
+        .await
+        .expect("liquidity deploys");
+    (anvils, manifest, accounts)
+}
+
+/// An updater per domain, the message relayer and the processor, as the devnet configures
+/// them, until `shutdown`.
+fn run_messaging(manifest: &Manifest, run_dir: &Path, shutdown: &CancellationToken) {
+    for domain in manifest.domains.keys() {
+        let text = nxtp_devnet::updater_agent::config_toml(manifest, run_dir, *domain)
+            .expect("updater config");
+        let config = toml::from_str(&text).expect("updater config loads");
+        tokio::spawn(nxtp_agent::run_until::<nxtp_updater::Updater>(
+            config,
+            shutdown.clone(),
+        ));
+    }
+    let text = nxtp_devnet::message_relayer_agent::config_toml(manifest, run_dir)
+        .expect("message relayer config");
+    let config = toml::from_str(&text).expect("message relayer config loads");
+    tokio::spawn(
+        nxtp_agent::run_until::<nxtp_message_relayer::MessageRelayer>(config, shutdown.clone()),
+    );
+    let text =
+        nxtp_devnet::processor_agent::config_toml(manifest, run_dir).expect("processor config");
+    let config = toml::from_str(&text).expect("processor config loads");
+    tokio::spawn(nxtp_agent::run_until::<nxtp_processor::Processor>(
+        config,
+        shutdown.clone(),
+    ));
+}
+
+fn chain(manifest: &Manifest, domain: Domain) -> ChainConfig {
+    let deployment = &manifest.domains[&domain];
+    let mut chain = ChainConfig::new(
+        deployment.rpc_url.parse().expect("url"),
+        deployment.chain_id,
+        1,
+    );
+    chain.poll_interval_ms = 200;
+    chain
+}
+
+fn telemetry() -> TelemetryConfig {
+    TelemetryConfig {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        log_format: LogFormat::default(),
+        log_filter: "info".to_owned(),
+    }
+}
+
+/// The executor's config, as the devnet writes it, with quick retries.
+fn executor_config(manifest: &Manifest, run_dir: &Path, relayer: SocketAddr) -> ExecutorConfig {
+    let mut text = format!(
+        "database = {:?}\nrelayer_url = \"http://{relayer}\"\nretry_base_ms = 500\n\
+         retry_max_ms = 2000\n[telemetry]\nlisten = \"127.0.0.1:0\"\n",
+        run_dir.join("executor.sqlite")
+    );
+    for (domain, deployment) in &manifest.domains {
+        let liquidity = deployment.liquidity.as_ref().expect("liquidity");
+        text.push_str(&format!(
+            "[domains.{domain}]\nconnext = \"{}\"\nstart_block = {}\n[domains.{domain}.chain]\n\
+             rpc_url = {:?}\nchain_id = {}\nconfirmations = 1\npoll_interval_ms = 200\n",
+            liquidity.connext, deployment.deploy_block, deployment.rpc_url, deployment.chain_id
+        ));
+    }
+    toml::from_str(&text).expect("executor config loads")
+}
+
+fn relayer_config(manifest: &Manifest, accounts: &DevAccounts, db: &Path) -> RelayerConfig {
+    let domains = manifest
+        .domains
+        .iter()
+        .map(|(&domain, deployment)| {
+            let config = DomainConfig {
+                chain: chain(manifest, domain),
+                connext: deployment
+                    .liquidity
+                    .as_ref()
+                    .map(|liquidity| liquidity.connext),
+                replicas: deployment.replicas.clone(),
+            };
+            (domain, config)
+        })
+        .collect();
+    let key = accounts.signer(Role::Relayer).to_bytes();
+    RelayerConfig {
+        telemetry: telemetry(),
+        api: ApiConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+        },
+        database: db.to_owned(),
+        signer: KeySource::Hex(SecretString::new(key.to_string())),
+        domains,
+    }
+}
+
+fn reader(manifest: &Manifest, domain: u32) -> DynProvider {
+    ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .connect_http(
+            manifest.domains[&Domain(domain)]
+                .rpc_url
+                .parse()
+                .expect("url"),
+        )
+        .erased()
+}
+
+fn connext_of(manifest: &Manifest, domain: u32) -> Address {
+    manifest
+        .liquidity(Domain(domain))
+        .expect("liquidity")
+        .connext
+}
+
+fn demo_of(manifest: &Manifest, domain: u32) -> Address {
+    manifest
+        .liquidity(Domain(domain))
+        .expect("liquidity")
+        .assets[DEMO_SYMBOL]
+        .local
+}
+
+/// The user sends `amount` of `DEMO` from 1000 to `to` on 2000; returns the transfer id.
+async fn xcall(manifest: &Manifest, accounts: &DevAccounts, to: Address, amount: U256) -> B256 {
+    let wallet = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(accounts.signer(Role::User).clone()))
+        .connect_http(
+            manifest.domains[&Domain(HOME)]
+                .rpc_url
+                .parse()
+                .expect("url"),
+        )
+        .erased();
+    let connext = connext_of(manifest, HOME);
+    let approve = DemoToken::new(demo_of(manifest, HOME), &wallet)
+        .approve(connext, amount)
+        .send()
+        .await
+        .expect("approve")
+        .get_receipt()
+        .await
+        .expect("mined");
+    assert!(approve.status());
+    let receipt = Connext::new(connext, &wallet)
+        .xcall(
+            REMOTE,
+            to,
+            demo_of(manifest, HOME),
+            accounts.address(Role::User),
+            amount,
+            U256::from(100),
+            Bytes::new(),
+            U256::ZERO,
+        )
+        .send()
+        .await
+        .expect("xcall")
+        .get_receipt()
+        .await
+        .expect("mined");
+    assert!(receipt.status());
+    let params = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|log| log.log_decode::<Connext::XCalled>().ok())
+        .expect("XCalled")
+        .inner
+        .data
+        .params;
+    transfer_id(&params.into())
+}
+
+async fn status(connext: &Connext::ConnextInstance<&DynProvider>, id: B256) -> TransferStatus {
+    let raw = connext
+        .transferStatus(id)
+        .call()
+        .await
+        .expect("transferStatus");
+    TransferStatus::try_from(raw).expect("known status")
+}
+
+/// The executor's recorded outcome for `id`, read from its database as an operator would.
+fn outcome(database: &Path, id: B256) -> Option<String> {
+    let store = nxtp_agent::Store::open(database, &[]).expect("opens");
+    store
+        .with(|conn| nxtp_executor::store::outcome(conn, id))
+        .expect("reads")
+}
+
+/// Polls `check` every 100 ms until it holds; panics after [`TIMEOUT`] with `what`.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An agent on its own runtime and threads, as a process of its own: [`Self::crash`] drops it
+/// without any shutdown, every task stopping at whatever await it was at.
+struct Process<E> {
+    runtime: Option<tokio::runtime::Runtime>,
+    health: Health,
+    shutdown: CancellationToken,
+    outcome: Option<tokio::task::JoinHandle<Result<(), E>>>,
+}
+
+impl<E: std::fmt::Debug + Send + 'static> Process<E> {
+    fn start<F, Fut>(run: F) -> Self
+    where
+        F: FnOnce(AgentContext) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let health = Health::new();
+        let shutdown = CancellationToken::new();
+        let ctx = AgentContext {
+            shutdown: shutdown.clone(),
+            health: health.clone(),
+            metrics: nxtp_agent::prometheus::Registry::new(),
+            ops_addr: "127.0.0.1:0".parse().expect("address"),
+        };
+        let outcome = runtime.spawn(run(ctx));
+        Self {
+            runtime: Some(runtime),
+            health,
+            shutdown,
+            outcome: Some(outcome),
+        }
+    }
+
+    /// Kills it at whatever it was doing.
+    fn crash(mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+
+    /// Stops it gracefully and checks it ran without error.
+    async fn stop(mut self) {
+        self.shutdown.cancel();
+        let outcome = self.outcome.take().expect("running");
+        tokio::time::timeout(Duration::from_secs(30), outcome)
+            .await
+            .expect("stops in time")
+            .expect("did not panic")
+            .expect("ran without error");
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl<E> Drop for Process<E> {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
