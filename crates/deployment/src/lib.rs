@@ -20,6 +20,19 @@ pub struct Manifest {
     /// Development keys (local devnet only), by role.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dev_keys: BTreeMap<String, B256>,
+    /// Where the off-chain services answer, when the deployment runs them (the devnet does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Services>,
+}
+
+/// The HTTP endpoints of the deployment's off-chain services.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Services {
+    /// The sequencer's API (quotes, bids, auction states).
+    pub sequencer_url: String,
+    /// The relayer's API (jobs).
+    pub relayer_url: String,
 }
 
 /// One domain's chain and the contracts on it.
@@ -195,6 +208,7 @@ mod tests {
             optimistic_seconds: 5,
             domains,
             dev_keys: BTreeMap::new(),
+            services: None,
         }
     }
 

@@ -264,6 +264,7 @@ pub async fn deploy(
         optimistic_seconds: config.optimistic_seconds,
         domains,
         dev_keys: accounts.manifest_keys(),
+        services: None,
     })
 }
 

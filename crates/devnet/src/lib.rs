@@ -8,11 +8,16 @@
 pub mod accounts;
 pub mod chains;
 pub mod deploy;
+pub mod executor_agent;
 pub mod liquidity;
 pub mod message_relayer_agent;
 mod process;
 pub mod processor_agent;
+pub mod relayer_agent;
+pub mod router_agent;
 pub mod run_dir;
+pub mod sequencer_agent;
+mod services;
 pub mod summary;
 pub mod supervisor;
 pub mod traffic;
@@ -60,12 +65,49 @@ pub type AgentList = fn(&Manifest, &Path) -> Vec<AgentSpec>;
 
 /// The devnet's agents, each with a config generated from the manifest and the run folder (each
 /// agent's subcommand of `nxtp`): an updater per domain, the message relayer, the processor and
-/// the watcher.
+/// the watcher; and, when the manifest names the services' endpoints, the relayer, the sequencer,
+/// both routers and the slow-path executor.
 pub fn default_agents(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
     let mut agents = updater_agent::specs(manifest, run_dir);
     agents.extend(message_relayer_agent::spec(manifest, run_dir));
     agents.extend(processor_agent::spec(manifest, run_dir));
     agents.extend(watcher_agent::spec(manifest, run_dir));
+    agents.extend(liquidity_agents(manifest, run_dir));
+    agents
+}
+
+/// The liquidity layer's agents, if the manifest names where its services listen.
+pub fn liquidity_agents(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
+    let Some(services) = &manifest.services else {
+        return Vec::new();
+    };
+    let (Some(relayer_api), Some(sequencer_api)) = (
+        services::listen_address(&services.relayer_url),
+        services::listen_address(&services.sequencer_url),
+    ) else {
+        return Vec::new();
+    };
+    let mut agents = Vec::new();
+    agents.extend(relayer_agent::spec(manifest, run_dir, relayer_api));
+    agents.extend(sequencer_agent::spec(
+        manifest,
+        run_dir,
+        sequencer_api,
+        &services.relayer_url,
+    ));
+    for role in liquidity::ROUTERS {
+        agents.extend(router_agent::spec(
+            manifest,
+            run_dir,
+            role.name(),
+            &services.sequencer_url,
+        ));
+    }
+    agents.extend(executor_agent::spec(
+        manifest,
+        run_dir,
+        &services.relayer_url,
+    ));
     agents
 }
 
@@ -125,6 +167,9 @@ pub enum DevnetError {
     /// The contracts.
     #[error("cannot deploy the contracts")]
     Deploy(#[from] DeployError),
+    /// Ports for the services.
+    #[error("cannot reserve local ports for the sequencer and relayer")]
+    Ports(#[source] std::io::Error),
     /// The manifest.
     #[error("cannot write the manifest")]
     Manifest(#[from] ManifestError),
@@ -195,6 +240,7 @@ impl Devnet {
         if let Some(liquidity) = &config.liquidity {
             tracing::info!("deploying the liquidity layer");
             deploy_liquidity(&mut manifest, &accounts, liquidity).await?;
+            manifest.services = Some(services::reserve().map_err(DevnetError::Ports)?);
         }
         let manifest_path = run_dir.path().join(MANIFEST_FILE);
         manifest.save(&manifest_path)?;

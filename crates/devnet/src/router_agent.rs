@@ -76,7 +76,7 @@ pub fn spec(
 ) -> Option<AgentSpec> {
     config_toml(manifest, run_dir, role, sequencer_url).map(|config_toml| AgentSpec {
         name: role.to_owned(),
-        subcommand: "router".to_owned(),
+        subcommand: "router-agent".to_owned(),
         config_toml,
     })
 }

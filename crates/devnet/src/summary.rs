@@ -122,6 +122,7 @@ mod tests {
             optimistic_seconds: 5,
             domains: BTreeMap::from([(Domain(1000), deployment)]),
             dev_keys: BTreeMap::from([("updater".to_owned(), B256::with_last_byte(1))]),
+            services: None,
         };
         let logs = BTreeMap::from([(Domain(1000), PathBuf::from("/run/anvil-1000.log"))]);
         let agents = [AgentFiles {

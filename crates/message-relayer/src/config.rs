@@ -196,6 +196,7 @@ mod tests {
             optimistic_seconds: 5,
             domains,
             dev_keys: BTreeMap::new(),
+            services: None,
         };
         let path = dir.join("manifest.json");
         manifest.save(&path).expect("saves");

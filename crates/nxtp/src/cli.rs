@@ -33,6 +33,17 @@ enum Command {
     /// Run the watcher: catch improper and double updates on every Home and Replica, prove them
     /// at the origin's Home and halt every Replica of that origin.
     Watcher(AgentArgs),
+    /// Run the sequencer: take router bids over HTTP, run each transfer's auction and hand the
+    /// chosen routers' execute to the relayer.
+    Sequencer(AgentArgs),
+    /// Run the relayer: an HTTP service submitting execute and process jobs, one nonce manager
+    /// per chain.
+    Relayer(AgentArgs),
+    /// Run a router: bid its liquidity on the transfers it can serve and track its balances.
+    #[command(name = "router-agent")]
+    RouterAgent(AgentArgs),
+    /// Run the slow-path executor: execute reconciled transfers that no router served.
+    Executor(AgentArgs),
     /// Send a transfer: check the route, asset, balance and allowance, then `xcall` with the relayer fee.
     Xcall(crate::user::XcallArgs),
     /// Show where a transfer stands (XCalled, Executed, Reconciled, CompletedFast, CompletedSlow) and why it
@@ -77,6 +88,18 @@ pub fn run() -> Result<(), Box<dyn Error + Send + Sync>> {
         }
         Command::Watcher(args) => {
             Ok(runtime.block_on(nxtp_agent::run::<nxtp_watcher::Watcher>(&args.config))?)
+        }
+        Command::Sequencer(args) => {
+            Ok(runtime.block_on(nxtp_agent::run::<nxtp_sequencer::Sequencer>(&args.config))?)
+        }
+        Command::Relayer(args) => {
+            Ok(runtime.block_on(nxtp_agent::run::<nxtp_relayer::Relayer>(&args.config))?)
+        }
+        Command::RouterAgent(args) => {
+            Ok(runtime.block_on(nxtp_agent::run::<nxtp_router::Router>(&args.config))?)
+        }
+        Command::Executor(args) => {
+            Ok(runtime.block_on(nxtp_agent::run::<nxtp_executor::Executor>(&args.config))?)
         }
         Command::Xcall(args) => runtime.block_on(crate::user::xcall(args)),
         Command::Status(args) => runtime.block_on(crate::user::status(args)),

@@ -220,6 +220,7 @@ mod tests {
                 ),
             ]),
             dev_keys: BTreeMap::new(),
+            services: None,
         };
         let path = dir.join("manifest.json");
         manifest.save(&path).expect("saves");
