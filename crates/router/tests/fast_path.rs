@@ -1,11 +1,11 @@
-//! The router with the real sequencer and relayer (each in-process, over HTTP as in production): a
-//! transfer to DEMO's home is executed on chain fronted by the router alone, its liquidity debited
-//! by exactly what it fronted.
+//! The router, configured as the devnet configures it, with the real sequencer and relayer (each
+//! in-process, over HTTP as in production): a transfer to DEMO's home is executed on chain fronted
+//! by the router alone, its liquidity debited by exactly what it fronted.
 
 mod common;
 
 use alloy::primitives::U256;
-use common::{demo, eventually, free_addr, Crashable, Net, HOME, REMOTE};
+use common::{demo, eventually, Crashable, Net, HOME, REMOTE};
 use nxtp_agent::{AgentContext, CancellationToken, Health};
 use nxtp_bindings::Connext;
 use nxtp_devnet::Role;
@@ -82,9 +82,18 @@ async fn a_bid_is_executed_on_chain_with_the_real_sequencer_and_relayer() {
         sequencer_listener,
     ));
 
-    // All of router_a's 1,000 DEMO on HOME is available to bid.
-    let router =
-        Crashable::start(net.router_config(sequencer_addr, free_addr(), demo(500), U256::ZERO));
+    // router_a as the devnet configures it: all of its 1,000 DEMO on HOME available to bid.
+    let text = nxtp_devnet::router_agent::config_toml(
+        &net.manifest,
+        net.dir.path(),
+        Role::RouterA.name(),
+        &format!("http://{sequencer_addr}"),
+    )
+    .expect("the manifest has router_a's key and a liquidity layer");
+    let config: nxtp_router::RouterConfig =
+        toml::from_str(&text).expect("the generated config loads");
+    assert_eq!(config.assets["demo"].reserve.0, U256::ZERO);
+    let router = Crashable::start(config);
     let connext = Connext::new(net.connext(HOME), net.reader(HOME));
     let router_a = net.accounts.address(Role::RouterA);
     let local = net.demo_on(HOME);
