@@ -1,6 +1,6 @@
 //! The slow-path executor: completes the transfers no router fronted.
 //!
-//! It follows every domain's `Connext` (see [`index`](crate::store) for what is kept): the
+//! It follows every domain's `Connext` (see [`store`] for what is kept): the
 //! params of every `XCalled`, and every `Reconciled` whose router list is empty, which on the
 //! destination means the message arrived before any router fronted the transfer. For each such
 //! transfer still `Reconciled` on its destination, it posts the slow path's execute

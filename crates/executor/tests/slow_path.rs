@@ -8,12 +8,8 @@ use alloy::{
     primitives::{Address, Bytes, B256, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
-use nxtp_agent::{
-    Agent, AgentContext, CancellationToken, Health, HealthStatus, KeySource, LogFormat,
-    SecretString, TelemetryConfig,
-};
+use nxtp_agent::{Agent, AgentContext, CancellationToken, Health, HealthStatus, LogFormat};
 use nxtp_bindings::{Connext, DemoToken};
-use nxtp_chain::ChainConfig;
 use nxtp_deployment::Manifest;
 use nxtp_devnet::{
     deploy, deploy_liquidity,
@@ -22,7 +18,7 @@ use nxtp_devnet::{
 };
 use nxtp_executor::{Executor, ExecutorConfig};
 use nxtp_primitives::{transfer_id, Domain, TransferStatus};
-use nxtp_relayer::{ApiConfig, DomainConfig, RelayerConfig};
+use nxtp_relayer::RelayerConfig;
 use std::{future::Future, net::SocketAddr, path::Path, time::Duration};
 
 const HOME: u32 = 1000;
@@ -67,7 +63,7 @@ async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_cr
     executor.crash();
 
     let relayer_listener = std::net::TcpListener::bind(relayer_addr).expect("port still free");
-    let relayer_config = relayer_config(&manifest, &accounts, &dir.path().join("relayer.sqlite"));
+    let relayer_config = relayer_config(&manifest, dir.path(), &dir.path().join("relayer.sqlite"));
     let relayer = Process::start(move |ctx| {
         nxtp_relayer::serve(relayer_config.clone(), ctx, relayer_listener)
     });
@@ -166,69 +162,25 @@ fn run_messaging(manifest: &Manifest, run_dir: &Path, shutdown: &CancellationTok
     ));
 }
 
-fn chain(manifest: &Manifest, domain: Domain) -> ChainConfig {
-    let deployment = &manifest.domains[&domain];
-    let mut chain = ChainConfig::new(
-        deployment.rpc_url.parse().expect("url"),
-        deployment.chain_id,
-        1,
-    );
-    chain.poll_interval_ms = 200;
-    chain
-}
-
-fn telemetry() -> TelemetryConfig {
-    TelemetryConfig {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        log_format: LogFormat::default(),
-        log_filter: "info".to_owned(),
-    }
-}
-
-/// The executor's config, as the devnet writes it, with quick retries.
+/// The executor's config, as the devnet generates it, with quick retries.
 fn executor_config(manifest: &Manifest, run_dir: &Path, relayer: SocketAddr) -> ExecutorConfig {
-    let mut text = format!(
-        "database = {:?}\nrelayer_url = \"http://{relayer}\"\nretry_base_ms = 500\n\
-         retry_max_ms = 2000\n[telemetry]\nlisten = \"127.0.0.1:0\"\n",
-        run_dir.join("executor.sqlite")
-    );
-    for (domain, deployment) in &manifest.domains {
-        let liquidity = deployment.liquidity.as_ref().expect("liquidity");
-        text.push_str(&format!(
-            "[domains.{domain}]\nconnext = \"{}\"\nstart_block = {}\n[domains.{domain}.chain]\n\
-             rpc_url = {:?}\nchain_id = {}\nconfirmations = 1\npoll_interval_ms = 200\n",
-            liquidity.connext, deployment.deploy_block, deployment.rpc_url, deployment.chain_id
-        ));
-    }
-    toml::from_str(&text).expect("executor config loads")
+    let text =
+        nxtp_devnet::executor_agent::config_toml(manifest, run_dir, &format!("http://{relayer}"))
+            .expect("two domains with a liquidity layer");
+    let mut config: ExecutorConfig = toml::from_str(&text).expect("the generated config loads");
+    config.retry.base = Duration::from_millis(500);
+    config.retry.max = Duration::from_secs(2);
+    config
 }
 
-fn relayer_config(manifest: &Manifest, accounts: &DevAccounts, db: &Path) -> RelayerConfig {
-    let domains = manifest
-        .domains
-        .iter()
-        .map(|(&domain, deployment)| {
-            let config = DomainConfig {
-                chain: chain(manifest, domain),
-                connext: deployment
-                    .liquidity
-                    .as_ref()
-                    .map(|liquidity| liquidity.connext),
-                replicas: deployment.replicas.clone(),
-            };
-            (domain, config)
-        })
-        .collect();
-    let key = accounts.signer(Role::Relayer).to_bytes();
-    RelayerConfig {
-        telemetry: telemetry(),
-        api: ApiConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-        },
-        database: db.to_owned(),
-        signer: KeySource::Hex(SecretString::new(key.to_string())),
-        domains,
-    }
+/// The relayer's config, as the devnet generates it, with its database at `db`.
+fn relayer_config(manifest: &Manifest, run_dir: &Path, db: &Path) -> RelayerConfig {
+    let listen = "127.0.0.1:0".parse().expect("address");
+    let text = nxtp_devnet::relayer_agent::config_toml(manifest, run_dir, listen)
+        .expect("the manifest has the relayer's key");
+    let mut config: RelayerConfig = toml::from_str(&text).expect("the generated config loads");
+    config.database = db.to_owned();
+    config
 }
 
 fn reader(manifest: &Manifest, domain: u32) -> DynProvider {

@@ -13,12 +13,9 @@ use alloy::{
     rpc::types::{Filter, TransactionReceipt},
     sol_types::{SolCall, SolEvent},
 };
-use nxtp_agent::{
-    AgentContext, CancellationToken, Health, KeySource, LogFormat, SecretString, TelemetryConfig,
-};
+use nxtp_agent::{AgentContext, CancellationToken, Health, LogFormat};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::{Connext, DemoToken, Home, Replica};
-use nxtp_chain::ChainConfig;
 use nxtp_deployment::Manifest;
 use nxtp_devnet::{
     deploy, deploy_liquidity, liquidity::DEMO_SYMBOL, DeployConfig, DevAccounts, Endpoint,
@@ -27,7 +24,7 @@ use nxtp_devnet::{
 use nxtp_primitives::{
     sign_personal, update_hash, Domain, MerkleTree, TransferInfo, TransferStatus,
 };
-use nxtp_relayer::{ApiConfig, DomainConfig, RelayerConfig};
+use nxtp_relayer::RelayerConfig;
 use nxtp_testkit::AnvilInstance;
 use std::{collections::BTreeMap, future::Future, path::Path, time::Duration};
 
@@ -132,44 +129,15 @@ impl Net {
         self.manifest.domains[&Domain(destination)].replicas[&Domain(origin)]
     }
 
-    /// The relayer's configuration for this net: every domain's Connext and Replicas, as the
-    /// devnet writes it, with its database at `db`.
+    /// The relayer's configuration for this net, as the devnet generates it, with its
+    /// database at `db`.
     pub fn relayer_config(&self, db: &Path) -> RelayerConfig {
-        let key = self.accounts.signer(Role::Relayer).to_bytes();
-        let domains = self
-            .manifest
-            .domains
-            .iter()
-            .map(|(&domain, deployment)| {
-                let mut chain = ChainConfig::new(
-                    deployment.rpc_url.parse().expect("url"),
-                    deployment.chain_id,
-                    1,
-                );
-                chain.poll_interval_ms = 200;
-                let config = DomainConfig {
-                    chain,
-                    connext: deployment
-                        .liquidity
-                        .as_ref()
-                        .map(|liquidity| liquidity.connext),
-                    replicas: deployment.replicas.clone(),
-                };
-                (domain, config)
-            })
-            .collect();
-        let local: std::net::SocketAddr = "127.0.0.1:0".parse().expect("address");
-        RelayerConfig {
-            telemetry: TelemetryConfig {
-                listen: local,
-                log_format: LogFormat::default(),
-                log_filter: "info".to_owned(),
-            },
-            api: ApiConfig { listen: local },
-            database: db.to_owned(),
-            signer: KeySource::Hex(SecretString::new(key.to_string())),
-            domains,
-        }
+        let listen = "127.0.0.1:0".parse().expect("address");
+        let text = nxtp_devnet::relayer_agent::config_toml(&self.manifest, self.dir.path(), listen)
+            .expect("the manifest has the relayer's key");
+        let mut config: RelayerConfig = toml::from_str(&text).expect("the generated config loads");
+        config.database = db.to_owned();
+        config
     }
 
     pub fn db_path(&self, name: &str) -> std::path::PathBuf {
