@@ -13,12 +13,13 @@
 use crate::{
     accounts::{DevAccounts, Role},
     deploy::{
-        confirm_all, created, deployer_provider, submit, DeployConfig, DeployError, Endpoint, Sent,
+        confirm_all, created, deployer_provider, submit, DeployConfig, DeployError, Endpoint,
     },
 };
 use alloy::{
+    network::EthereumWallet,
     primitives::{Address, Bytes, U256},
-    providers::DynProvider,
+    providers::{DynProvider, Provider, ProviderBuilder},
     sol_types::SolEvent,
 };
 use futures::future::try_join_all;
@@ -252,10 +253,10 @@ pub async fn deploy_liquidity(
                     .await?,
                 );
             }
-            if domain == home_domain {
-                sent.extend(fund_home(domain, &connext, local, accounts, funding, config).await?);
-            }
             confirm_all(domain, sent).await?;
+            if domain == home_domain {
+                fund_home(domain, &connext, local, accounts, funding, config).await?;
+            }
             Ok::<_, DeployError>(())
         }
     }))
@@ -281,8 +282,7 @@ pub async fn deploy_liquidity(
     Ok(())
 }
 
-/// Mints the user's `DEMO` and adds each router's liquidity on the home domain (sent, not yet confirmed; after
-/// the routers' set-up in nonce order).
+/// Mints the user's `DEMO` and adds each router's liquidity on the home domain, once the routers are set up.
 async fn fund_home(
     domain: Domain,
     connext: &Connext::ConnextInstance<&DynProvider>,
@@ -290,11 +290,11 @@ async fn fund_home(
     accounts: &DevAccounts,
     funding: &LiquidityConfig,
     config: &DeployConfig,
-) -> Result<Vec<Sent>, DeployError> {
+) -> Result<(), DeployError> {
     let demo = DemoToken::new(token, connext.provider());
     let deployer = accounts.address(Role::Deployer);
     let total = funding.router_liquidity * U256::from(ROUTERS.len());
-    let mut sent = vec![
+    let sent = vec![
         submit(domain, "mint the user's DEMO", config, async {
             demo.mint(accounts.address(Role::User), funding.user_funds)
                 .send()
@@ -313,6 +313,9 @@ async fn fund_home(
         )
         .await?,
     ];
+    // Confirmed first: the additions' gas is estimated against the minted funds and the approval.
+    confirm_all(domain, sent).await?;
+    let mut sent = Vec::new();
     for role in ROUTERS {
         let router = accounts.address(role);
         sent.push(
@@ -325,7 +328,8 @@ async fn fund_home(
             .await?,
         );
     }
-    Ok(sent)
+    confirm_all(domain, sent).await?;
+    Ok(())
 }
 
 /// Sends each router's liquidity and the user's funds from the home domain to every other domain with real
@@ -422,23 +426,30 @@ pub async fn bridge_liquidity(
             let local = demo_asset(remote, liquidity)?.local;
             let connext = Connext::new(liquidity.connext, provider);
             for params in transfers {
-                complete_slow(remote, &connext, params, config.bridge_timeout).await?;
+                // Its own provider: a send that loses the race with the executor must not leave a hole in
+                // the cached nonces of the provider used next.
+                let executing = Connext::new(
+                    liquidity.connext,
+                    uncached_provider(manifest, remote, accounts)?,
+                );
+                complete_slow(remote, &executing, params, config.bridge_timeout).await?;
             }
             let representation = BridgeToken::new(local, provider);
-            let mut sent = vec![
-                submit(
-                    remote,
-                    "approve Connext for the routers' DEMO",
-                    deploy_config,
-                    async {
-                        representation
-                            .approve(liquidity.connext, U256::MAX)
-                            .send()
-                            .await
-                    },
-                )
-                .await?,
-            ];
+            // Confirmed first: the additions' gas is estimated against the approval.
+            let approval = submit(
+                remote,
+                "approve Connext for the routers' DEMO",
+                deploy_config,
+                async {
+                    representation
+                        .approve(liquidity.connext, U256::MAX)
+                        .send()
+                        .await
+                },
+            )
+            .await?;
+            confirm_all(remote, vec![approval]).await?;
+            let mut sent = Vec::new();
             for role in ROUTERS {
                 let router = accounts.address(role);
                 sent.push(
@@ -468,7 +479,7 @@ pub async fn bridge_liquidity(
 /// someone else (the executor) already did.
 async fn complete_slow(
     domain: Domain,
-    connext: &Connext::ConnextInstance<&DynProvider>,
+    connext: &Connext::ConnextInstance<DynProvider>,
     params: &Connext::TransferInfo,
     timeout: Duration,
 ) -> Result<(), DeployError> {
@@ -512,6 +523,24 @@ async fn complete_slow(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// A provider signing as the deployer that asks the node for the nonce of every transaction.
+fn uncached_provider(
+    manifest: &Manifest,
+    domain: Domain,
+    accounts: &DevAccounts,
+) -> Result<DynProvider, DeployError> {
+    let rpc_url = &manifest.domains[&domain].rpc_url;
+    let url = rpc_url
+        .parse()
+        .map_err(|err| DeployError::step(domain, format!("RPC URL {rpc_url:?}"), err))?;
+    Ok(ProviderBuilder::new()
+        .wallet(EthereumWallet::from(
+            accounts.signer(Role::Deployer).clone(),
+        ))
+        .connect_http(url)
+        .erased())
 }
 
 fn deployer_providers(
