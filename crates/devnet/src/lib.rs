@@ -60,24 +60,48 @@ pub fn locate_anvil(root: Option<&Path>) -> PathBuf {
         .clone()
 }
 
-/// The agents the devnet runs, as generated from the manifest.
-pub type AgentList = fn(&Manifest, &Path) -> Vec<AgentSpec>;
+/// The agents the devnet runs, as generated from the manifest, the run folder and the options.
+pub type AgentList = fn(&Manifest, &Path, &AgentOptions) -> Vec<AgentSpec>;
+
+/// Settings of the devnet's agents that are not in the manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentOptions {
+    /// How long the sequencer's auctions wait after their first valid bid.
+    pub auction_window: Duration,
+}
+
+impl Default for AgentOptions {
+    /// A one-second auction window.
+    fn default() -> Self {
+        Self {
+            auction_window: Duration::from_secs(1),
+        }
+    }
+}
 
 /// The devnet's agents, each with a config generated from the manifest and the run folder (each
 /// agent's subcommand of `nxtp`): an updater per domain, the message relayer, the processor and
 /// the watcher; and, when the manifest names the services' endpoints, the relayer, the sequencer,
 /// both routers and the slow-path executor.
-pub fn default_agents(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
+pub fn default_agents(
+    manifest: &Manifest,
+    run_dir: &Path,
+    options: &AgentOptions,
+) -> Vec<AgentSpec> {
     let mut agents = updater_agent::specs(manifest, run_dir);
     agents.extend(message_relayer_agent::spec(manifest, run_dir));
     agents.extend(processor_agent::spec(manifest, run_dir));
     agents.extend(watcher_agent::spec(manifest, run_dir));
-    agents.extend(liquidity_agents(manifest, run_dir));
+    agents.extend(liquidity_agents(manifest, run_dir, options));
     agents
 }
 
 /// The liquidity layer's agents, if the manifest names where its services listen.
-pub fn liquidity_agents(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
+pub fn liquidity_agents(
+    manifest: &Manifest,
+    run_dir: &Path,
+    options: &AgentOptions,
+) -> Vec<AgentSpec> {
     let Some(services) = &manifest.services else {
         return Vec::new();
     };
@@ -94,6 +118,7 @@ pub fn liquidity_agents(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
         run_dir,
         sequencer_api,
         &services.relayer_url,
+        options.auction_window,
     ));
     for role in liquidity::ROUTERS {
         agents.extend(router_agent::spec(
@@ -128,6 +153,8 @@ pub struct DevnetConfig {
     pub agent_program: PathBuf,
     /// Which agents to run.
     pub agents: AgentList,
+    /// Their settings beyond the manifest.
+    pub agent_options: AgentOptions,
     /// How long an agent or a chain has to exit after SIGTERM before it is killed.
     pub grace: Duration,
     /// The liquidity layer and its funding; `None` deploys the messaging layer only. Funding the routers on
@@ -146,6 +173,7 @@ impl DevnetConfig {
             run_dir,
             agent_program,
             agents: default_agents,
+            agent_options: AgentOptions::default(),
             grace: Duration::from_secs(10),
             liquidity: Some(LiquidityConfig::default()),
         }
@@ -244,7 +272,7 @@ impl Devnet {
         }
         let manifest_path = run_dir.path().join(MANIFEST_FILE);
         manifest.save(&manifest_path)?;
-        let specs = (config.agents)(&manifest, run_dir.path());
+        let specs = (config.agents)(&manifest, run_dir.path(), &config.agent_options);
         let mut supervisor_config =
             SupervisorConfig::new(config.agent_program.clone(), run_dir.path().to_owned());
         supervisor_config.grace = config.grace;

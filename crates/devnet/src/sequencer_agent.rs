@@ -3,7 +3,7 @@
 
 use crate::AgentSpec;
 use nxtp_deployment::Manifest;
-use std::{fmt::Write, net::SocketAddr, path::Path};
+use std::{fmt::Write, net::SocketAddr, path::Path, time::Duration};
 
 /// The agent's name: the stem of its config, log and database files in the run folder.
 pub const NAME: &str = "sequencer";
@@ -12,13 +12,15 @@ pub const NAME: &str = "sequencer";
 pub const DEVNET_RELAYER_FEE_WEI: u64 = 1_000_000_000_000_000;
 
 /// The sequencer's config for the devnet in `manifest`: its database in `run_dir`, its bids API on
-/// `api_listen`, execute jobs posted to the relayer at `relayer_url`. `None` when the manifest
+/// `api_listen`, execute jobs posted to the relayer at `relayer_url`, auctions deciding
+/// `auction_window` after their first valid bid. `None` when the manifest
 /// carries no development key for the sequencer or no domain has the liquidity layer.
 pub fn config_toml(
     manifest: &Manifest,
     run_dir: &Path,
     api_listen: SocketAddr,
     relayer_url: &str,
+    auction_window: Duration,
 ) -> Option<String> {
     let key = manifest.dev_keys.get("sequencer")?;
     let domains: Vec<_> = manifest
@@ -43,6 +45,7 @@ pub fn config_toml(
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
     let _ = writeln!(out, "api_listen = \"{api_listen}\"");
+    let _ = writeln!(out, "auction_window_ms = {}", auction_window.as_millis());
     let _ = writeln!(out, "relayer_url = {}", toml_string(relayer_url));
     let _ = writeln!(
         out,
@@ -68,11 +71,14 @@ pub fn spec(
     run_dir: &Path,
     api_listen: SocketAddr,
     relayer_url: &str,
+    auction_window: Duration,
 ) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir, api_listen, relayer_url).map(|config_toml| AgentSpec {
-        name: NAME.to_owned(),
-        subcommand: "sequencer".to_owned(),
-        config_toml,
+    config_toml(manifest, run_dir, api_listen, relayer_url, auction_window).map(|config_toml| {
+        AgentSpec {
+            name: NAME.to_owned(),
+            subcommand: "sequencer".to_owned(),
+            config_toml,
+        }
     })
 }
 

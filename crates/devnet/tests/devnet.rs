@@ -4,7 +4,8 @@
 use alloy::providers::{Provider, ProviderBuilder};
 use nxtp_deployment::Manifest;
 use nxtp_devnet::{
-    locate_anvil, AgentSpec, Chains, ChainsConfig, Devnet, DevnetConfig, MANIFEST_FILE,
+    locate_anvil, AgentOptions, AgentSpec, Chains, ChainsConfig, Devnet, DevnetConfig,
+    MANIFEST_FILE,
 };
 use nxtp_primitives::Domain;
 use std::{
@@ -104,7 +105,7 @@ async fn a_missing_anvil_is_reported_with_the_fix() {
 }
 
 /// Writes a stand-in agent into the run folder: it prints its config, then runs until SIGTERM.
-fn fake_agents(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
+fn fake_agents(manifest: &Manifest, run_dir: &Path, _: &AgentOptions) -> Vec<AgentSpec> {
     let script = run_dir.join("fake-agent.sh");
     std::fs::write(
         &script,

@@ -31,6 +31,10 @@ pub struct DevnetArgs {
     #[arg(long, env = "NXTP_ANVIL")]
     anvil: Option<PathBuf>,
 
+    /// Milliseconds the sequencer's auctions wait after their first valid bid (0 decides at once).
+    #[arg(long, default_value_t = 1000)]
+    auction_window_ms: u64,
+
     /// Seconds an agent or chain gets to exit after SIGTERM before it is killed.
     #[arg(long, default_value_t = 10)]
     grace_seconds: u64,
@@ -61,6 +65,7 @@ pub async fn run(args: DevnetArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     config.block_time = Duration::from_secs_f64(args.block_time);
     config.optimistic_seconds = args.optimistic_seconds;
     config.grace = Duration::from_secs(args.grace_seconds);
+    config.agent_options.auction_window = Duration::from_millis(args.auction_window_ms);
 
     let devnet = tokio::select! {
         started = Devnet::start(config) => started?,
