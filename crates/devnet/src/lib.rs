@@ -183,6 +183,9 @@ impl DevnetConfig {
 /// Why the devnet could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DevnetError {
+    /// Bridging the routers' liquidity waits out the optimistic window, which only passes as blocks are mined.
+    #[error("the liquidity layer needs interval mining: give a block time above zero")]
+    NeedsIntervalMining,
     /// The run folder.
     #[error("cannot use the run folder")]
     RunDir(#[from] RunDirError),
@@ -223,6 +226,9 @@ impl Devnet {
     /// Starts the chains, deploys, writes the manifest and starts the agents. Must be called within a
     /// tokio runtime. On failure, whatever was started is stopped again.
     pub async fn start(config: DevnetConfig) -> Result<Self, DevnetError> {
+        if config.liquidity.is_some() && config.block_time.is_zero() {
+            return Err(DevnetError::NeedsIntervalMining);
+        }
         let run_dir = RunDir::prepare(&config.run_dir)?;
         let mut chains_config = ChainsConfig::new(
             config.anvil.clone(),

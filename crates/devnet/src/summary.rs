@@ -55,6 +55,17 @@ pub fn render(input: SummaryInput<'_>) -> String {
         for (name, address) in &deployment.contracts {
             row(name, address);
         }
+        if let Some(liquidity) = &deployment.liquidity {
+            row("Connext", &liquidity.connext);
+            for (symbol, asset) in &liquidity.assets {
+                let kind = if asset.canonical_domain == *domain {
+                    "canonical"
+                } else {
+                    "representation"
+                };
+                row(symbol, &format!("{} ({kind})", asset.local));
+            }
+        }
         row("updater", &deployment.updater);
         row("deployed from block", &deployment.deploy_block);
         if let Some(log) = chain_logs.get(domain) {
@@ -71,12 +82,14 @@ pub fn render(input: SummaryInput<'_>) -> String {
             let _ = writeln!(out, "  {:<22}{address}", role.name());
         }
     }
+    if let Some(services) = &manifest.services {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "  {:<22}{}", "sequencer API", services.sequencer_url);
+        let _ = writeln!(out, "  {:<22}{}", "relayer API", services.relayer_url);
+    }
     let _ = writeln!(out);
     if agents.is_empty() {
-        let _ = writeln!(
-            out,
-            "agents: none (no agent subcommand exists yet; the devnet will start them once they do)"
-        );
+        let _ = writeln!(out, "agents: none");
     } else {
         let _ = writeln!(out, "agents (supervised, restarted if they exit):");
         for agent in agents {

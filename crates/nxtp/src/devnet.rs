@@ -39,9 +39,19 @@ pub struct DevnetArgs {
     #[arg(long, default_value_t = 10)]
     grace_seconds: u64,
 
-    /// Stop everything and exit once deployed and the summary is printed (for scripts and tests).
-    #[arg(long)]
+    /// Stop everything and exit once deployed and the summary is printed, without the demo (for scripts and
+    /// tests).
+    #[arg(long, conflicts_with = "exit_after_demo")]
     exit_after_deploy: bool,
+
+    /// Stop everything once the demo transfers completed: exit 0 if each completed as expected, non-zero
+    /// (saying which and why) otherwise.
+    #[arg(long)]
+    exit_after_demo: bool,
+
+    /// Skip the demo transfers.
+    #[arg(long, conflicts_with = "exit_after_demo")]
+    no_demo: bool,
 }
 
 fn parse_block_time(text: &str) -> Result<f64, String> {
@@ -51,7 +61,8 @@ fn parse_block_time(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Runs the devnet until SIGINT or SIGTERM (or just deploys, with `--exit-after-deploy`).
+/// Runs the devnet and its demo until SIGINT or SIGTERM (or until deployed, with `--exit-after-deploy`, or until
+/// the demo is over, with `--exit-after-demo`).
 pub async fn run(args: DevnetArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     // Registered first, so a Ctrl-C during startup is handled rather than killing the process and
     // orphaning the chains (which run in their own process groups).
@@ -80,6 +91,31 @@ pub async fn run(args: DevnetArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
         std::io::stdout().flush()?;
         devnet.stop().await;
         return Ok(());
+    }
+    if !args.no_demo {
+        println!("\nRunning the demo transfers.");
+        std::io::stdout().flush()?;
+        let demo = tokio::select! {
+            outcome = crate::demo::run(devnet.manifest()) => outcome,
+            () = cancel.cancelled() => {
+                devnet.stop().await;
+                println!("Stopped.");
+                return Ok(());
+            }
+        };
+        match demo {
+            Ok(()) => println!("demo: every transfer completed as expected"),
+            Err(err) if args.exit_after_demo => {
+                devnet.stop().await;
+                return Err(err.into());
+            }
+            Err(err) => eprintln!("{}", crate::cli::render_error(&err)),
+        }
+        if args.exit_after_demo {
+            std::io::stdout().flush()?;
+            devnet.stop().await;
+            return Ok(());
+        }
     }
     println!("\nRunning. Press Ctrl-C to stop.");
     std::io::stdout().flush()?;

@@ -1,6 +1,7 @@
 //! `nxtp`: the one binary of the project. See `nxtp --help`.
 
 mod cli;
+mod demo;
 mod devnet;
 mod user;
 

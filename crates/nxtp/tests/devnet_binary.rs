@@ -96,7 +96,7 @@ fn exit_after_deploy_writes_the_manifest_and_leaves_nothing_running() {
             "--chains",
             "2",
             "--block-time",
-            "0",
+            "0.5",
             "--exit-after-deploy",
         ])
         .arg("--run-dir")
@@ -121,6 +121,13 @@ fn exit_after_deploy_writes_the_manifest_and_leaves_nothing_running() {
         "message-relayer",
         "processor",
         "watcher",
+        "relayer",
+        "sequencer",
+        "router_a",
+        "router_b",
+        "executor",
+        "Connext",
+        "sequencer API",
     ] {
         assert!(
             stdout.contains(expected),
@@ -226,4 +233,81 @@ fn a_folder_that_is_not_a_devnets_is_left_alone() {
         "{stderr}"
     );
     assert!(dir.path().join("notes.txt").is_file());
+}
+
+#[test]
+fn exit_after_demo_completes_every_demo_transfer_and_exits_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run_dir = dir.path().join("run");
+    let mut command = nxtp();
+    command
+        .args([
+            "devnet",
+            "--block-time",
+            "0.5",
+            "--optimistic-seconds",
+            "2",
+            "--exit-after-demo",
+        ])
+        .arg("--run-dir")
+        .arg(&run_dir);
+    let output = run(command, Duration::from_secs(300));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}\n{stderr}",
+        output.status
+    );
+    for expected in [
+        "demo: fast transfer: CompletedFast as expected",
+        "demo: calldata transfer: CompletedFast as expected",
+        "demo: slow transfer: CompletedSlow as expected",
+        "demo: every transfer completed as expected",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
+    // Each transfer's progression is printed with its timing.
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.starts_with("demo: slow") && line.contains("Reconciled")),
+        "{stdout}"
+    );
+    let manifest = Manifest::load(&run_dir.join("manifest.json")).expect("manifest");
+    for deployment in manifest.domains.values() {
+        assert!(
+            !port_open(&deployment.rpc_url),
+            "{} still open",
+            deployment.rpc_url
+        );
+    }
+}
+
+#[test]
+fn exit_after_demo_fails_naming_why_when_the_demo_cannot_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run_dir = dir.path().join("run");
+    let mut command = nxtp();
+    command
+        .args([
+            "devnet",
+            "--chains",
+            "1",
+            "--block-time",
+            "0.5",
+            "--exit-after-demo",
+        ])
+        .arg("--run-dir")
+        .arg(&run_dir);
+    let output = run(command, Duration::from_secs(120));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the devnet cannot run the demo: it needs at least two chains"),
+        "{stderr}"
+    );
 }
