@@ -6,13 +6,14 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 FORGE := $(NODE_BIN)/forge
 NPM_STAMP := node_modules/.nxtp-installed
 
-.PHONY: help setup test test-contracts test-rust lint fmt bench-gas bench-messaging vectors clean
+.PHONY: help setup test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e vectors clean
 
 help:
 	@echo "make devnet     local chains with every contract deployed and the agents supervised (Ctrl-C stops)"
 	@echo "make test       run every test (installs the pinned toolchain first)"
 	@echo "make bench-gas  measure transaction gas on a local anvil -> bench/results/gas.json"
 	@echo "make bench-messaging  1,000 messages through the devnet's agents -> bench/results/messaging.json"
+	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
 	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy)"
 
@@ -58,6 +59,11 @@ bench-gas: setup
 bench-messaging: setup
 	cargo build --locked -p nxtp -p nxtp-bench
 	target/debug/nxtp-bench messaging --agent-program target/debug/nxtp $(BENCH_ARGS)
+
+# 500 transfers from several senders through a devnet with both layers -> bench/results/e2e.json.
+bench-e2e: setup
+	cargo build --locked -p nxtp -p nxtp-bench
+	target/debug/nxtp-bench e2e --agent-program target/debug/nxtp $(BENCH_ARGS)
 
 vectors: setup
 	cd contracts && UPDATE_VECTORS=true $(FORGE) test --match-contract Vectors

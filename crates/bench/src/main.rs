@@ -1,7 +1,10 @@
 //! `nxtp-bench`: runs a local devnet with every agent under load and writes the figures to
 //! `bench/results/`. Each subcommand is one benchmark.
 
+mod e2e;
+mod lifecycle;
 mod messaging;
+mod report;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +21,8 @@ struct Cli {
 enum Bench {
     /// Messages across the devnet's domains through updater, relayer, processor and watcher.
     Messaging(messaging::Args),
+    /// Transfers from several senders through the liquidity layer's agents, fast path and slow.
+    E2e(e2e::Args),
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -25,6 +30,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.bench {
         Bench::Messaging(args) => messaging::run(args).await,
+        Bench::E2e(args) => e2e::run(args).await,
     };
     match outcome {
         Ok(path) => {

@@ -1,19 +1,20 @@
 //! The messaging benchmark: a devnet with every agent, N messages dispatched across every route between
 //! its domains, each awaited until processed. Writes `bench/results/messaging.json`.
 
-use crate::stats::{self, Peaks};
+use crate::{
+    lifecycle::{devnet_config, with_devnet, BoxError},
+    report::{round, summary, AgentUsage},
+};
 use alloy::{
     primitives::Address,
     providers::{Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
 use nxtp_deployment::Manifest;
-use nxtp_devnet::{traffic, Devnet, DevnetConfig};
+use nxtp_devnet::{traffic, Devnet};
 use nxtp_primitives::Domain;
 use serde_json::json;
 use std::{
-    collections::BTreeMap,
-    error::Error,
     path::PathBuf,
     time::{Duration, Instant},
 };
@@ -44,31 +45,19 @@ pub struct Args {
     timeout_seconds: u64,
 }
 
-type BoxError = Box<dyn Error + Send + Sync>;
-
 /// Runs the benchmark; returns the results file.
 pub async fn run(args: Args) -> Result<PathBuf, BoxError> {
-    // Agents start in the run folder, so the program path must not be relative.
-    let program = std::fs::canonicalize(&args.agent_program)
-        .map_err(|err| format!("agent program {}: {err}", args.agent_program.display()))?;
-    let mut config = DevnetConfig::new(
-        nxtp_devnet::locate_anvil(None),
-        args.run_dir.clone(),
-        program,
-    );
+    let mut config = devnet_config(&args.agent_program, &args.run_dir)?;
     config.chains = args.chains;
     config.block_time = Duration::from_secs_f64(args.block_time);
     config.optimistic_seconds = args.optimistic_seconds;
     config.liquidity = None;
-    let devnet = Devnet::start(config).await?;
-    println!(
-        "devnet up in {}; sending {} messages",
-        devnet.run_dir().display(),
-        args.messages
-    );
-    let outcome = measure(&devnet, &args).await;
-    devnet.stop().await;
-    let results = outcome?;
+    let messages = args.messages;
+    let results = with_devnet(config, async |devnet| {
+        println!("sending {messages} messages");
+        measure(devnet, &args).await
+    })
+    .await?;
     let path = crate::results_path("messaging.json");
     std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n")?;
     println!("{}", serde_json::to_string_pretty(&results)?);
@@ -86,15 +75,7 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
     let dispatch_wall = started.elapsed();
     let waiting =
         traffic::await_deliveries(&manifest, &sent, Duration::from_secs(args.timeout_seconds));
-    tokio::pin!(waiting);
-    let deliveries = loop {
-        usage.sample(devnet);
-        tokio::select! {
-            result = &mut waiting => break result?,
-            () = tokio::time::sleep(Duration::from_millis(250)) => {}
-        }
-    };
-    usage.sample(devnet);
+    let deliveries = usage.while_sampling(devnet, waiting).await?;
 
     let mut handled_more_than_once = 0;
     for message in &sent {
@@ -160,18 +141,6 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
     }))
 }
 
-fn summary(values: &[f64]) -> serde_json::Value {
-    json!({
-        "p50": stats::quantile(values, 0.5).map(round),
-        "p95": stats::quantile(values, 0.95).map(round),
-        "max": stats::quantile(values, 1.0).map(round),
-    })
-}
-
-fn round(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
-}
-
 /// `count` routes cycling over every ordered pair of distinct domains.
 fn routes(manifest: &Manifest, count: usize) -> Vec<(Domain, Domain)> {
     let domains: Vec<Domain> = manifest.domains.keys().copied().collect();
@@ -213,33 +182,4 @@ async fn processor_gas(manifest: &Manifest) -> Result<u64, BoxError> {
         }
     }
     Ok(gas)
-}
-
-/// Every agent's peak RSS (MB) and CPU seconds seen so far, by agent name.
-#[derive(Default)]
-struct AgentUsage {
-    peak_rss_mb: Peaks,
-    cpu_seconds: Peaks,
-}
-
-impl AgentUsage {
-    fn sample(&mut self, devnet: &Devnet) {
-        for agent in devnet.supervisor().status() {
-            let Some(pid) = agent.pid else { continue };
-            if let Some(mb) = stats::peak_rss_mb(pid) {
-                self.peak_rss_mb.observe(&agent.name, mb);
-            }
-            if let Some(seconds) = stats::cpu_seconds(pid) {
-                self.cpu_seconds.observe(&agent.name, seconds);
-            }
-        }
-    }
-
-    fn to_json(peaks: &Peaks) -> serde_json::Value {
-        json!(peaks
-            .0
-            .iter()
-            .map(|(name, value)| (name.clone(), round(*value)))
-            .collect::<BTreeMap<_, _>>())
-    }
 }

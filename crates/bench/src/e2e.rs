@@ -1,0 +1,251 @@
+//! The end-to-end benchmark: a devnet with both layers and every agent; several fresh senders send transfers
+//! of `DEMO` from its home domain to the others through the SDK, all at once; each is followed until executed
+//! on its destination and completed (reconciled). Writes `bench/results/e2e.json`.
+
+mod clock;
+mod figures;
+mod outcome;
+mod senders;
+
+use crate::{
+    lifecycle::{devnet_config, with_devnet, BoxError},
+    report::AgentUsage,
+};
+use alloy::{
+    primitives::{B256, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+};
+use clock::BlockClock;
+use nxtp_devnet::{liquidity::DEMO_DECIMALS, Devnet};
+use nxtp_primitives::Domain;
+use nxtp_sdk::{Amount, Sdk, Stage};
+use outcome::Destination;
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+/// Options of `nxtp-bench e2e`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Transfers to send, alternating over the destinations.
+    #[arg(long, default_value_t = 500)]
+    transfers: usize,
+    /// Fresh senders sending at once; each sends its share one after another.
+    #[arg(long, default_value_t = 8)]
+    senders: usize,
+    /// `DEMO` per transfer (whole units, decimals allowed).
+    #[arg(long, default_value = "1")]
+    amount: String,
+    /// Chains (domains); the first is `DEMO`'s home and every transfer's origin.
+    #[arg(long, default_value_t = 3)]
+    chains: usize,
+    /// Seconds between blocks.
+    #[arg(long, default_value_t = 1.0)]
+    block_time: f64,
+    /// How long the sequencer's auctions wait after their first valid bid, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    auction_window_ms: u64,
+    /// The Replicas' optimistic window (how soon transfers are reconciled).
+    #[arg(long, default_value_t = 5)]
+    optimistic_seconds: u32,
+    /// The `nxtp` binary the agents run as.
+    #[arg(long, default_value = "target/debug/nxtp")]
+    agent_program: PathBuf,
+    /// The devnet's run folder.
+    #[arg(long, default_value = "run/bench-e2e")]
+    run_dir: PathBuf,
+    /// Where to write the results (default `bench/results/e2e.json`).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// How long, from the first `xcall`, to wait for every transfer to complete.
+    #[arg(long, default_value_t = 900)]
+    timeout_seconds: u64,
+}
+
+/// How often the chains' heads are polled to date their blocks.
+const CLOCK_EVERY: Duration = Duration::from_millis(50);
+/// The pause between two reads while waiting for the transfers.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs the benchmark; returns the results file.
+pub async fn run(args: Args) -> Result<PathBuf, BoxError> {
+    if args.transfers == 0 || args.senders == 0 {
+        return Err("--transfers and --senders must be positive".into());
+    }
+    let mut config = devnet_config(&args.agent_program, &args.run_dir)?;
+    config.chains = args.chains;
+    config.block_time = Duration::from_secs_f64(args.block_time);
+    config.optimistic_seconds = args.optimistic_seconds;
+    config.agent_options.auction_window = Duration::from_millis(args.auction_window_ms);
+    let results = with_devnet(config, async |devnet| measure(devnet, &args).await).await?;
+    let path = args
+        .output
+        .clone()
+        .unwrap_or_else(|| crate::results_path("e2e.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n")?;
+    println!("{}", serde_json::to_string_pretty(&results)?);
+    Ok(path)
+}
+
+async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxError> {
+    let manifest = devnet.manifest();
+    let services = manifest
+        .services
+        .as_ref()
+        .ok_or("the devnet runs no sequencer")?;
+    let sdk = Sdk::from_manifest(manifest, Some(services.sequencer_url.parse()?))?;
+    let home = *manifest
+        .domains
+        .keys()
+        .next()
+        .ok_or("the devnet has no domain")?;
+    let targets: Vec<Domain> = manifest
+        .domains
+        .keys()
+        .copied()
+        .filter(|&d| d != home)
+        .collect();
+    if targets.is_empty() {
+        return Err("transfers need a second chain".into());
+    }
+    let amount = args
+        .amount
+        .parse::<Amount>()?
+        .to_positive_base_units(DEMO_DECIMALS)?;
+    let plan: Vec<Domain> = (0..args.transfers)
+        .map(|index| targets[index % targets.len()])
+        .collect();
+    let mut usage = AgentUsage::default();
+
+    let per_sender = args.transfers.div_ceil(args.senders);
+    let funding = senders::fund(
+        manifest,
+        &sdk,
+        home,
+        args.senders,
+        amount * U256::from(per_sender),
+    );
+    let signers = usage.while_sampling(devnet, funding).await?;
+    let providers = providers(devnet)?;
+    let mut destinations = BTreeMap::new();
+    for &domain in &targets {
+        let provider = providers[&domain].clone();
+        let from_block = provider.get_block_number().await?;
+        let connext = manifest.domains[&domain]
+            .liquidity
+            .as_ref()
+            .ok_or("a destination has no liquidity layer")?
+            .connext;
+        destinations.insert(
+            domain,
+            Destination {
+                provider,
+                connext,
+                from_block,
+            },
+        );
+    }
+    let clock = BlockClock::start(providers.clone(), CLOCK_EVERY);
+    usage.sample(devnet);
+    let cpu_before = usage.cpu_seconds.0.clone();
+
+    println!(
+        "sending {} transfers from {} senders",
+        args.transfers, args.senders
+    );
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_seconds);
+    let sent = usage
+        .while_sampling(
+            devnet,
+            senders::send_all(&sdk, &signers, home, &plan, amount),
+        )
+        .await?;
+    println!("waiting for every transfer to be executed");
+    usage
+        .while_sampling(devnet, await_executed(&destinations, &sent, deadline))
+        .await?;
+    println!("waiting for every transfer to be reconciled");
+    let stages = usage
+        .while_sampling(devnet, await_final(&sdk, &sent, deadline))
+        .await?;
+    // Read again once all is done, so an execution after the first is counted too.
+    let executions = outcome::executions(&destinations).await?;
+    let sightings = clock.sightings();
+    drop(clock);
+
+    let run = figures::Run {
+        home,
+        targets: &targets,
+        sent: &sent,
+        executions: &executions,
+        stages: &stages,
+        sightings: &sightings,
+        providers: &providers,
+    };
+    let settings = figures::Settings {
+        senders: args.senders,
+        amount: &args.amount,
+        chains: args.chains,
+        block_time: args.block_time,
+        auction_window_ms: args.auction_window_ms,
+        optimistic_seconds: args.optimistic_seconds,
+    };
+    figures::results(devnet, &settings, &run, &usage, &cpu_before).await
+}
+
+/// A read-only provider per domain.
+fn providers(devnet: &Devnet) -> Result<BTreeMap<Domain, DynProvider>, BoxError> {
+    devnet
+        .manifest()
+        .domains
+        .iter()
+        .map(|(&domain, deployment)| {
+            let url = deployment.rpc_url.parse()?;
+            Ok((domain, ProviderBuilder::new().connect_http(url).erased()))
+        })
+        .collect()
+}
+
+/// Polls the destinations until every transfer of `sent` has an `Executed`, or `deadline`.
+async fn await_executed(
+    destinations: &BTreeMap<Domain, Destination>,
+    sent: &[senders::Sent],
+    deadline: Instant,
+) -> Result<(), BoxError> {
+    loop {
+        let found = outcome::executions(destinations).await?;
+        let missing = sent
+            .iter()
+            .filter(|s| !found.contains_key(&s.transfer_id))
+            .count();
+        if missing == 0 || Instant::now() >= deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// Follows every transfer of `sent` until it is completed (fast or slow) or `deadline`; returns each one's
+/// last stage.
+async fn await_final(
+    sdk: &Sdk,
+    sent: &[senders::Sent],
+    deadline: Instant,
+) -> Result<HashMap<B256, Stage>, BoxError> {
+    let mut stages: HashMap<B256, Stage> = HashMap::new();
+    loop {
+        for transfer in sent {
+            let id = transfer.transfer_id;
+            if stages.get(&id).is_some_and(|stage| stage.is_final()) {
+                continue;
+            }
+            stages.insert(id, sdk.status(id).await?.stage);
+        }
+        if stages.values().all(|stage| stage.is_final()) || Instant::now() >= deadline {
+            return Ok(stages);
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
