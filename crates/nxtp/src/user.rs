@@ -20,7 +20,7 @@ pub struct Target {
     /// The deployment manifest (the devnet writes `manifest.json` in its run folder).
     #[arg(long, env = "NXTP_MANIFEST")]
     manifest: PathBuf,
-    /// The sequencer's URL, for relayer fee quotes and for why a transfer waits.
+    /// The sequencer's URL, for relayer fee quotes and for why a transfer waits (default: the manifest's).
     #[arg(long, env = "NXTP_SEQUENCER_URL")]
     sequencer: Option<Url>,
 }
@@ -28,7 +28,18 @@ pub struct Target {
 impl Target {
     fn sdk(&self) -> Result<Sdk, UserError> {
         let manifest = Manifest::load(&self.manifest)?;
-        Ok(Sdk::from_manifest(&manifest, self.sequencer.clone())?)
+        let sequencer = match (&self.sequencer, &manifest.services) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(services)) => Some(services.sequencer_url.parse().map_err(|err| {
+                format!(
+                    "{}: the sequencer URL {:?} is not a URL: {err}",
+                    self.manifest.display(),
+                    services.sequencer_url
+                )
+            })?),
+            (None, None) => None,
+        };
+        Ok(Sdk::from_manifest(&manifest, sequencer)?)
     }
 }
 
