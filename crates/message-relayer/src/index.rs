@@ -15,6 +15,9 @@ use nxtp_primitives::Domain;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// The indexer stream (per origin chain) of the Home's confirmed `Update` events.
+pub(crate) const STREAM: &str = "home-updates";
+
 /// The task that indexes one origin's Home.
 #[derive(Debug)]
 pub(crate) struct HomeIndexer {
@@ -51,7 +54,7 @@ impl HomeIndexer {
 }
 
 /// The update in `log`, if it is a well-formed `Update` event.
-fn decode(origin: Domain, log: &Log) -> Option<HomeUpdate> {
+pub(crate) fn decode(origin: Domain, log: &Log) -> Option<HomeUpdate> {
     let event = log.log_decode::<Home::Update>().ok()?;
     let data = event.inner.data;
     Some(HomeUpdate {

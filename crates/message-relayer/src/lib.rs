@@ -7,6 +7,13 @@
 //! recorded updates from there, one transaction at a time, each waited for until final; a
 //! Replica several updates behind is caught up in order, one already there is left alone.
 //!
+//! An update the Home accepted in a block not yet at the confirmation depth is relayed too, as
+//! soon as it is mined: a Replica needs nothing but the updater's signature, which the Home
+//! checked and the Replica checks again. Nothing else depends on that block: the updater signs
+//! only roots checkpointed at its confirmation depth, one per old root, and sends the same
+//! update to the Home again if a reorg drops it; fraud is the watcher's to catch. Everything
+//! recorded in the database still comes from the confirmed index.
+//!
 //! Safe to kill at any instant: updates are recorded before the cursor moves past them, and
 //! each relay is a submitter operation keyed by `relay:<origin>:<destination>:<new_root>`, so a
 //! restart resumes the same transaction rather than sending another. See [`config`] for the
@@ -36,7 +43,7 @@ use nxtp_agent::{Agent, AgentContext, Cursor, Store, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainConfig, ChainMetrics, Indexer, Submitter, SubmitterConfig};
 use nxtp_primitives::Domain;
-use relay::RouteRelay;
+use relay::{OriginFeed, RouteRelay};
 use std::collections::BTreeMap;
 use task::{drive, Board};
 use tokio::{sync::watch, task::JoinSet};
@@ -73,7 +80,7 @@ impl Agent for MessageRelayer {
             let filter = Filter::new()
                 .address(origin.home)
                 .event_signature(Home::Update::SIGNATURE_HASH);
-            let cursor = Cursor::new(origin.domain, "home-updates");
+            let cursor = Cursor::new(origin.domain, index::STREAM);
             let indexer = Indexer::new(
                 store.clone(),
                 cursor,
@@ -126,12 +133,23 @@ impl Agent for MessageRelayer {
                 .get(&route.origin)
                 .cloned()
                 .ok_or(ResolveError::MissingChain(route.origin))?;
+            let (origin_provider, _) = chains.get(route.origin)?;
+            let origin = resolved
+                .origins
+                .iter()
+                .find(|origin| origin.domain == route.origin)
+                .copied()
+                .ok_or(ResolveError::MissingChain(route.origin))?;
             relays.push(RouteRelay::new(
                 *route,
                 provider.clone(),
+                OriginFeed {
+                    origin,
+                    provider: origin_provider.clone(),
+                    recorded,
+                },
                 store.clone(),
                 submitter,
-                recorded,
                 metrics.clone(),
                 chain.poll_interval(),
             ));

@@ -1,5 +1,6 @@
 //! Brings one Replica forward: reads its committed root, finds the Home update from that root
-//! among those recorded, and submits it; again until no recorded update starts from the
+//! among those recorded (or, failing that, among the Home's `Update` events in the blocks the
+//! index has not confirmed yet), and submits it; again until no update starts from the
 //! Replica's root.
 //!
 //! Restart safety: each relay is submitted under the key `relay:<origin>:<destination>:<new>`
@@ -8,25 +9,38 @@
 //! is simply read again.
 
 use crate::{
-    config::Route,
+    config::{Origin, Route},
     error::{without_url, StepError},
+    index,
     metrics::RelayerMetrics,
-    store,
+    store::{self, HomeUpdate},
     task::{Next, Step},
 };
 use alloy::{
+    primitives::B256,
     providers::{DynProvider, Provider},
-    rpc::types::TransactionRequest,
-    sol_types::SolCall,
+    rpc::types::{Filter, TransactionRequest},
+    sol_types::{SolCall, SolEvent},
 };
-use nxtp_agent::Store;
-use nxtp_bindings::Replica;
-use nxtp_chain::{FinalState, Submitter};
+use nxtp_agent::{Cursor, Store};
+use nxtp_bindings::{Home, Replica};
+use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, FinalState, Submitter};
 use std::time::Duration;
 use tokio::sync::watch;
 
 /// The Replica's `State.Active`.
 const ACTIVE: u8 = 0;
+
+/// What a route follows of its origin.
+#[derive(Debug)]
+pub(crate) struct OriginFeed {
+    /// The origin, its Home and where its index starts.
+    pub(crate) origin: Origin,
+    /// A provider for the origin's chain, for the updates not confirmed yet.
+    pub(crate) provider: DynProvider,
+    /// Bumped when the origin's indexer records updates.
+    pub(crate) recorded: watch::Receiver<u64>,
+}
 
 /// The task that relays one route.
 #[derive(Debug)]
@@ -34,15 +48,15 @@ pub(crate) struct RouteRelay {
     name: String,
     route: Route,
     provider: DynProvider,
+    feed: OriginFeed,
     store: Store,
     submitter: Submitter,
-    /// Bumped when the origin's indexer records updates.
-    recorded: watch::Receiver<u64>,
     metrics: RelayerMetrics,
     poll_interval: Duration,
-    /// The destination's head and the origin's update count when the last step found nothing
-    /// to relay: until either moves, neither the Replica nor the updates changed.
-    idle_at: Option<(u64, u64)>,
+    /// The destination's and the origin's heads and the origin's update count when the last
+    /// step found nothing to relay: until one moves, neither the Replica nor the updates
+    /// changed.
+    idle_at: Option<(u64, u64, u64)>,
 }
 
 impl RouteRelay {
@@ -50,9 +64,9 @@ impl RouteRelay {
     pub(crate) fn new(
         route: Route,
         provider: DynProvider,
+        feed: OriginFeed,
         store: Store,
         submitter: Submitter,
-        recorded: watch::Receiver<u64>,
         metrics: RelayerMetrics,
         poll_interval: Duration,
     ) -> Self {
@@ -60,9 +74,9 @@ impl RouteRelay {
             name: format!("relay {} -> {}", route.origin, route.destination),
             route,
             provider,
+            feed,
             store,
             submitter,
-            recorded,
             metrics,
             poll_interval,
             idle_at: None,
@@ -100,8 +114,12 @@ impl RouteRelay {
             })
             .await?;
         self.metrics.pending(origin, destination, pending);
-        let Some(update) = next else {
-            return Ok(Next::Idle);
+        let (update, confirmed) = match next {
+            Some(update) => (update, true),
+            None => match self.recent_update(root).await? {
+                Some(update) => (update, false),
+                None => return Ok(Next::Idle),
+            },
         };
 
         let key = format!("relay:{origin}:{destination}:{}", update.new_root);
@@ -135,6 +153,7 @@ impl RouteRelay {
                     old = %update.old_root,
                     new = %update.new_root,
                     tx = %inclusion.tx_hash,
+                    confirmed_on_home = confirmed,
                     "update relayed"
                 );
                 Ok(Next::Now)
@@ -154,6 +173,57 @@ impl RouteRelay {
     }
 }
 
+impl RouteRelay {
+    /// The update from `root` the origin's Home accepted in a block past the index's cursor
+    /// (not confirmed yet), if any. The Home emits `Update` only for a valid signature of its
+    /// updater over a root it checkpointed, so the event alone is worth relaying.
+    async fn recent_update(&self, root: B256) -> Result<Option<HomeUpdate>, StepError> {
+        let origin = self.feed.origin;
+        let cursor = Cursor::new(origin.domain, index::STREAM);
+        let from = self
+            .store
+            .call(move |conn| cursor.get(conn))
+            .await?
+            .unwrap_or(origin.start_block);
+        let head = self.origin_head().await?;
+        // The index is far behind (catching up): wait for it rather than scan a wide range.
+        if from > head || head - from >= DEFAULT_MAX_BLOCK_RANGE {
+            return Ok(None);
+        }
+        let filter = Filter::new()
+            .address(origin.home)
+            .event_signature(Home::Update::SIGNATURE_HASH)
+            .topic2(root)
+            .from_block(from)
+            .to_block(head);
+        let logs = self
+            .feed
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(|source| StepError::Rpc {
+                chain: origin.domain,
+                method: "eth_getLogs",
+                source: without_url(source),
+            })?;
+        Ok(logs
+            .iter()
+            .find_map(|log| index::decode(origin.domain, log)))
+    }
+
+    async fn origin_head(&self) -> Result<u64, StepError> {
+        self.feed
+            .provider
+            .get_block_number()
+            .await
+            .map_err(|source| StepError::Rpc {
+                chain: self.feed.origin.domain,
+                method: "eth_blockNumber",
+                source: without_url(source),
+            })
+    }
+}
+
 impl Step for RouteRelay {
     fn name(&self) -> &str {
         &self.name
@@ -170,12 +240,14 @@ impl Step for RouteRelay {
                 method: "eth_blockNumber",
                 source: without_url(source),
             })?;
-        let version = *self.recorded.borrow_and_update();
-        if self.idle_at == Some((head, version)) {
+        let origin_head = self.origin_head().await?;
+        let version = *self.feed.recorded.borrow_and_update();
+        let now = (head, origin_head, version);
+        if self.idle_at == Some(now) {
             return Ok(Next::Idle);
         }
         let next = self.relay_next().await?;
-        self.idle_at = (next == Next::Idle).then_some((head, version));
+        self.idle_at = (next == Next::Idle).then_some(now);
         Ok(next)
     }
 
@@ -183,7 +255,7 @@ impl Step for RouteRelay {
         // Woken by new updates of the origin, or after the poll interval (the Replica may have
         // been moved by someone else).
         tokio::select! {
-            changed = self.recorded.changed() => {
+            changed = self.feed.recorded.changed() => {
                 // The indexer is gone (the relayer is stopping): fall back to polling.
                 if changed.is_err() {
                     tokio::time::sleep(self.poll_interval).await;

@@ -1,6 +1,8 @@
 //! The updater agent: one per origin Home. It checkpoints the Home's messages, waits until a
 //! checkpoint is final, and signs `(committedRoot -> newest final checkpointed root)`, then
 //! submits the signed update to the Home, for the message relayer to copy to every Replica.
+//! Nothing it sends is waited for: the next update is signed over the previous one as soon as
+//! that one is mined, so updates follow each other block by block.
 //!
 //! The one rule it must never break: two different new roots signed over one old root is a
 //! provable double update that fails the Home and slashes the updater's bond. So:
@@ -151,6 +153,8 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         health: ctx.health.clone(),
         idle_at: None,
         checked_at_start: false,
+        checkpoint_in_flight: None,
+        last_sent: None,
     })
 }
 

@@ -9,9 +9,9 @@ pub struct UpdaterMetrics {
     pub roots_signed: IntCounter,
     /// Signatures made by an earlier run, found on a chain and reused instead of signing anew.
     pub updates_adopted: IntCounter,
-    /// `Home.update` transactions confirmed at the configured depth.
-    pub updates_confirmed: IntCounter,
-    /// `Home.checkpoint` transactions confirmed at the configured depth.
+    /// `Home.update` transactions handed to the submitter (each update once).
+    pub updates_sent: IntCounter,
+    /// `Home.checkpoint` transactions handed to the submitter.
     pub checkpoints: IntCounter,
     /// How many messages the newest root this updater signed covers.
     pub last_signed_count: IntGauge,
@@ -31,13 +31,13 @@ impl UpdaterMetrics {
                 "nxtp_updater_updates_adopted_total",
                 "Signatures of an earlier run found on a chain and reused instead of signing anew",
             )?,
-            updates_confirmed: IntCounter::new(
-                "nxtp_updater_updates_confirmed_total",
-                "Home.update transactions confirmed at the configured depth",
+            updates_sent: IntCounter::new(
+                "nxtp_updater_updates_sent_total",
+                "Home.update transactions sent (each update once)",
             )?,
             checkpoints: IntCounter::new(
                 "nxtp_updater_checkpoints_total",
-                "Home.checkpoint transactions confirmed at the configured depth",
+                "Home.checkpoint transactions sent",
             )?,
             last_signed_count: IntGauge::new(
                 "nxtp_updater_last_signed_count",
@@ -50,7 +50,7 @@ impl UpdaterMetrics {
         };
         registry.register(Box::new(metrics.roots_signed.clone()))?;
         registry.register(Box::new(metrics.updates_adopted.clone()))?;
-        registry.register(Box::new(metrics.updates_confirmed.clone()))?;
+        registry.register(Box::new(metrics.updates_sent.clone()))?;
         registry.register(Box::new(metrics.checkpoints.clone()))?;
         registry.register(Box::new(metrics.last_signed_count.clone()))?;
         registry.register(Box::new(metrics.committed_count.clone()))?;

@@ -1,5 +1,5 @@
-//! The updater's loop: one round reads the Home at its confirmed block and takes at most one
-//! step, either a checkpoint or an update, waiting for its transaction to be final.
+//! The updater's loop: one round per new Home head, each sending what is due without waiting
+//! for it to be final (the next round sees the effect, or sends the same operation again).
 //!
 //! Once after start, every chain (the Home, each Replica of this origin) is read up to its
 //! confirmed head; while the records and the chains show this key's signatures over one old
@@ -9,17 +9,20 @@
 //! Then one round, in order:
 //!
 //! 1. Catch up on the Home's final events (checkpoints, this updater's updates).
-//! 2. Read the Home at the confirmed block (`head - confirmations`) and at the head. If its
-//!    committed root differs between the two, an update is not final yet: wait.
-//! 3. If an update over the committed root (`old`) is recorded, (re)submit exactly that one.
-//! 4. Otherwise, if a final checkpoint covers more messages than `old`, it is the candidate.
-//!    Before signing over `old`: read every chain (the Home, each Replica of this origin) up to
-//!    its head for an update from `old` signed by this key, and require that the key has no
-//!    pending transaction (its pending nonce equals its latest). A signature found is adopted
-//!    instead of signing; none found, the candidate is signed, recorded (durably, one per old
-//!    root) and only then submitted.
-//! 5. Otherwise, if the Home holds messages beyond `old` at the confirmed block, submit
-//!    `checkpoint()` and wait until it is final; the indexer then delivers the checkpoint.
+//! 2. Read the Home at the confirmed block (`head - confirmations`): has it failed? And at the
+//!    head: its committed root (`old`) and message count.
+//! 3. If an update over `old` is recorded, (re)send exactly that one. `old` may be committed
+//!    only at the head: the Home accepts only this key's signatures, which are all recorded (or
+//!    adopted) one per old root, so a reorg can only make the same updates go out again.
+//! 4. Otherwise, if a checkpoint delivered at the confirmation depth covers more messages than
+//!    `old`, it is the candidate. Before signing over `old`: read every chain (the Home, each
+//!    Replica of this origin) up to its head for an update from `old` signed by this key, and
+//!    require that the key has no pending transaction (its pending nonce equals its latest).
+//!    A signature found is adopted instead of signing; none found, the candidate is signed,
+//!    recorded (durably, one per old root) and only then sent.
+//! 5. If the Home's root at the head is not checkpointed and every transaction of this key is
+//!    mined, send `checkpoint()` (anyone may; it only records the Home's own root). Signing
+//!    waits for its `Checkpointed` event to be final, as in 4.
 
 use crate::{
     error::TickError,
@@ -37,7 +40,7 @@ use alloy::{
 };
 use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::{FinalState, Submitter};
+use nxtp_chain::{FinalState, OperationId, OperationState, Submitter};
 use nxtp_primitives::{sign_personal, update_hash, Domain};
 use std::{collections::BTreeSet, time::Duration};
 
@@ -47,13 +50,18 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// What a round did, and so how soon the next one runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Step {
-    /// An update was confirmed: look again at once.
-    Progress,
     /// Nothing to do, or a transaction was confirmed whose effect the indexer has yet to
     /// deliver: look again after the poll interval.
     Idle,
     /// Waiting for the chain, for this reason: look again after the poll interval.
     Waiting(&'static str),
+}
+
+/// An operation handed to the submitter.
+struct Sent {
+    id: OperationId,
+    /// Whether this round handed it over first (for logs and metrics).
+    first: bool,
 }
 
 /// The Home as read at one block.
@@ -69,8 +77,6 @@ struct HomeState {
 enum Choice {
     /// Submit this update (just signed, or adopted).
     Update(SignedUpdate),
-    /// Checkpoint the Home first.
-    Checkpoint { count: u32 },
     /// Nothing to sign.
     Idle,
     /// Not now, for this reason.
@@ -96,6 +102,10 @@ pub(crate) struct Service {
     /// Whether every chain was read once since start and showed no signature of this key that
     /// conflicts with another.
     pub(crate) checked_at_start: bool,
+    /// The newest checkpoint handed to the submitter.
+    pub(crate) checkpoint_in_flight: Option<OperationId>,
+    /// The submitter key of the newest operation handed over, so each is logged once.
+    pub(crate) last_sent: Option<String>,
 }
 
 impl Service {
@@ -118,7 +128,6 @@ impl Service {
                     failures = 0;
                     self.health.set_healthy();
                     match step {
-                        Step::Progress => Duration::ZERO,
                         Step::Idle => self.poll_interval,
                         Step::Waiting(reason) => {
                             tracing::debug!(domain = %self.origin, reason, "waiting");
@@ -171,7 +180,7 @@ impl Service {
             return Ok(Step::Idle);
         }
         let step = self.step(head).await?;
-        self.idle_at = (step != Step::Progress).then_some(head);
+        self.idle_at = Some(head);
         Ok(step)
     }
 
@@ -184,40 +193,88 @@ impl Service {
         }
         self.home_chain.sync(&self.store, signer).await?;
         let safe = head.saturating_sub(self.confirmations);
-        let state = self.read_home(safe).await?;
-        if state.failed {
+        let confirmed = self.read_home(safe).await?;
+        if confirmed.failed {
             return Err(TickError::HomeFailed(self.home_address));
         }
         self.metrics
             .committed_count
-            .set(i64::from(state.committed_count));
-        let committed_at_head = self
-            .home()
-            .committedRoot()
-            .block(BlockId::number(head))
-            .call()
-            .await
-            .map_err(TickError::call(self.origin, "Home.committedRoot"))?;
-        if committed_at_head != state.committed_root {
-            return Ok(Step::Waiting("an update of the Home is not final yet"));
-        }
+            .set(i64::from(confirmed.committed_count));
+        // Read before anything is sent this round: whether every transaction of this key is
+        // mined (see `key_settled`).
+        let settled = self.key_settled().await?;
+        let state = self.read_home(head).await?;
 
+        // The update over the Home's newest committed root. An update still unconfirmed there is
+        // one this key signed (the Home checks the signature) and recorded, so the next one can
+        // be signed over it at once: a reorg only makes both go out again, in order.
         let old = state.committed_root;
         let domain = self.origin;
         let recorded = self
             .store
             .call(move |conn| store::signed_update(conn, domain, old))
             .await?;
-        let update = match recorded {
-            Some(update) => update,
-            None => match self.choose(state, safe).await? {
-                Choice::Update(update) => update,
-                Choice::Checkpoint { count } => return self.checkpoint(count).await,
-                Choice::Idle => return Ok(Step::Idle),
-                Choice::Wait(reason) => return Ok(Step::Waiting(reason)),
+        let step = match recorded {
+            Some(update) => self.submit_update(&update, head).await?,
+            None => match self.choose(state, safe, settled).await? {
+                Choice::Update(update) => self.submit_update(&update, head).await?,
+                Choice::Idle => Step::Idle,
+                Choice::Wait(reason) => Step::Waiting(reason),
             },
         };
-        self.submit_update(&update, head).await
+        if settled && !self.head_checkpointed(head).await? {
+            self.checkpoint(state.count).await?;
+        }
+        Ok(step)
+    }
+
+    /// Whether every transaction this key sent is mined (its pending nonce equals its latest)
+    /// and the submitter holds no checkpoint of this updater's yet to be sent. Only then may a
+    /// root be signed over a committed root with no record (a pending transaction could carry
+    /// a signature over it), and a checkpoint go out (so at most one is in flight).
+    async fn key_settled(&self) -> Result<bool, TickError> {
+        if let Some(id) = self.checkpoint_in_flight {
+            let operation = self.submitter.status(id).await?;
+            if matches!(
+                operation.state,
+                OperationState::Queued | OperationState::Simulated { .. }
+            ) {
+                return Ok(false);
+            }
+        }
+        let address = self.signer.address();
+        let provider = &self.home_chain.provider;
+        let pending = provider
+            .get_transaction_count(address)
+            .pending()
+            .await
+            .map_err(TickError::rpc(self.origin, "eth_getTransactionCount"))?;
+        let latest = provider
+            .get_transaction_count(address)
+            .latest()
+            .await
+            .map_err(TickError::rpc(self.origin, "eth_getTransactionCount"))?;
+        Ok(pending == latest)
+    }
+
+    /// Whether the Home's current root at block `block` is checkpointed (so no message there
+    /// waits for a checkpoint).
+    async fn head_checkpointed(&self, block: u64) -> Result<bool, TickError> {
+        let at = BlockId::number(block);
+        let home = self.home();
+        let root = home
+            .root()
+            .block(at)
+            .call()
+            .await
+            .map_err(TickError::call(self.origin, "Home.root"))?;
+        let checkpoint = home
+            .checkpoints(root)
+            .block(at)
+            .call()
+            .await
+            .map_err(TickError::call(self.origin, "Home.checkpoints"))?;
+        Ok(checkpoint.produced)
     }
 
     /// Reads every chain (the Home, each Replica of this origin) up to its confirmed head, and
@@ -241,8 +298,13 @@ impl Service {
     }
 
     /// Nothing is recorded over the committed root: sign the newest final checkpoint (or adopt
-    /// a signature already out there), or ask for a checkpoint.
-    async fn choose(&mut self, state: HomeState, safe: u64) -> Result<Choice, TickError> {
+    /// a signature already out there). `settled`: see [`Self::key_settled`].
+    async fn choose(
+        &mut self,
+        state: HomeState,
+        safe: u64,
+        settled: bool,
+    ) -> Result<Choice, TickError> {
         let (domain, old) = (self.origin, state.committed_root);
         let old_count = state.committed_count;
         let candidate = self
@@ -250,11 +312,7 @@ impl Service {
             .call(move |conn| store::newest_checkpoint_above(conn, domain, old_count))
             .await?;
         let Some((new_root, new_count)) = candidate else {
-            return Ok(if state.count > old_count {
-                Choice::Checkpoint { count: state.count }
-            } else {
-                Choice::Idle
-            });
+            return Ok(Choice::Idle);
         };
 
         // Has a signature over `old` left this updater before (an earlier run whose database is
@@ -282,19 +340,7 @@ impl Service {
         }
 
         // A transaction of this key still pending could carry a signature over `old`.
-        let address = self.signer.address();
-        let provider = &self.home_chain.provider;
-        let pending = provider
-            .get_transaction_count(address)
-            .pending()
-            .await
-            .map_err(TickError::rpc(domain, "eth_getTransactionCount"))?;
-        let latest = provider
-            .get_transaction_count(address)
-            .latest()
-            .await
-            .map_err(TickError::rpc(domain, "eth_getTransactionCount"))?;
-        if pending != latest {
+        if !settled {
             return Ok(Choice::Wait("the updater key has pending transactions"));
         }
 
@@ -383,8 +429,9 @@ impl Service {
         }))
     }
 
-    /// Submits `update` to the Home (once per update, whatever the restarts) and waits until
-    /// it is final.
+    /// Sends `update` to the Home (once per update, whatever the restarts), without waiting
+    /// for it: the next round finds it committed, or sends it again under the same key, which
+    /// names the same transaction.
     async fn submit_update(&mut self, update: &SignedUpdate, head: u64) -> Result<Step, TickError> {
         let domain = self.origin;
         // Never submit a root the Home has not produced: that is an improper update.
@@ -408,33 +455,40 @@ impl Service {
         };
         let key = format!("update:{domain}:{}:{}", update.old_root, update.new_root);
         let what = format!("update {} -> {}", update.old_root, update.new_root);
-        self.transact(&key, &what, call.abi_encode()).await?;
-        self.metrics.updates_confirmed.inc();
-        tracing::info!(
-            %domain,
-            old = %update.old_root,
-            new = %update.new_root,
-            count = update.new_count,
-            "update confirmed on the Home"
-        );
-        Ok(Step::Progress)
+        let sent = self.send(&key, &what, call.abi_encode()).await?;
+        if sent.first {
+            self.metrics.updates_sent.inc();
+            tracing::info!(
+                %domain,
+                old = %update.old_root,
+                new = %update.new_root,
+                count = update.new_count,
+                "update sent to the Home"
+            );
+        }
+        Ok(Step::Waiting("the update is not committed on the Home yet"))
     }
 
-    /// Checkpoints the Home, which holds `count` messages at the confirmed block, and waits
-    /// until the checkpoint is final.
-    async fn checkpoint(&mut self, count: u32) -> Result<Step, TickError> {
+    /// Checkpoints the Home, which holds `count` messages at the head, without waiting: the
+    /// indexer delivers the checkpoint once it is final, and only then is it signed.
+    async fn checkpoint(&mut self, count: u32) -> Result<(), TickError> {
         let domain = self.origin;
         let key = format!("checkpoint:{domain}:{count}");
-        self.transact(&key, "checkpoint", Home::checkpointCall {}.abi_encode())
+        let sent = self
+            .send(&key, "checkpoint", Home::checkpointCall {}.abi_encode())
             .await?;
-        self.metrics.checkpoints.inc();
-        tracing::info!(%domain, count, "checkpoint confirmed on the Home");
-        Ok(Step::Idle)
+        self.checkpoint_in_flight = Some(sent.id);
+        if sent.first {
+            self.metrics.checkpoints.inc();
+            tracing::info!(%domain, count, "checkpoint sent to the Home");
+        }
+        Ok(())
     }
 
-    /// Sends `input` to the Home under `key` (a fresh key per failed attempt) and waits until
-    /// the transaction is final.
-    async fn transact(&self, key: &str, what: &str, input: Vec<u8>) -> Result<(), TickError> {
+    /// Hands `input` for the Home to the submitter under `key` (a fresh key per failed
+    /// attempt). Sending the same key again names the same operation; one found failed is
+    /// counted, so the next round tries under a fresh key.
+    async fn send(&mut self, key: &str, what: &str, input: Vec<u8>) -> Result<Sent, TickError> {
         let base = key.to_owned();
         let attempt = self
             .store
@@ -449,19 +503,21 @@ impl Service {
             .to(self.home_address)
             .input(input.into());
         let id = self.submitter.submit(&attempt_key, request).await?;
-        match self.submitter.wait(id).await? {
-            FinalState::Confirmed(_) => Ok(()),
-            FinalState::Failed(reason) => {
-                let base = key.to_owned();
-                self.store
-                    .call(move |conn| store::attempt_failed(conn, &base, attempt))
-                    .await?;
-                Err(TickError::Operation {
-                    what: what.to_owned(),
-                    reason,
-                })
-            }
+        if let Some(FinalState::Failed(reason)) =
+            self.submitter.status(id).await?.state.final_state()
+        {
+            let base = key.to_owned();
+            self.store
+                .call(move |conn| store::attempt_failed(conn, &base, attempt))
+                .await?;
+            return Err(TickError::Operation {
+                what: what.to_owned(),
+                reason,
+            });
         }
+        let first = self.last_sent.as_deref() != Some(attempt_key.as_str());
+        self.last_sent = Some(attempt_key);
+        Ok(Sent { id, first })
     }
 
     async fn record(&self, update: SignedUpdate) -> Result<Recorded, TickError> {
