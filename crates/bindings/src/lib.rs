@@ -68,75 +68,49 @@ mod transfer_info {
     use super::Connext;
     use nxtp_primitives::TransferInfo;
 
-    impl From<TransferInfo> for Connext::TransferInfo {
-        fn from(info: TransferInfo) -> Self {
-            let TransferInfo {
-                originDomain,
-                destinationDomain,
-                canonicalDomain,
-                to,
-                delegate,
-                receiveLocal,
-                callData,
-                slippage,
-                originSender,
-                bridgedAmt,
-                normalizedIn,
-                nonce,
-                canonicalId,
-            } = info;
-            Self {
-                originDomain,
-                destinationDomain,
-                canonicalDomain,
-                to,
-                delegate,
-                receiveLocal,
-                callData,
-                slippage,
-                originSender,
-                bridgedAmt,
-                normalizedIn,
-                nonce,
-                canonicalId,
+    /// One `From` per direction, each destructuring the whole struct: a field added on one side only fails here.
+    macro_rules! field_by_field {
+        ($from:ident => $to:ident) => {
+            impl From<$from> for $to {
+                fn from(info: $from) -> Self {
+                    let $from {
+                        originDomain,
+                        destinationDomain,
+                        canonicalDomain,
+                        to,
+                        delegate,
+                        receiveLocal,
+                        callData,
+                        slippage,
+                        originSender,
+                        bridgedAmt,
+                        normalizedIn,
+                        nonce,
+                        canonicalId,
+                    } = info;
+                    Self {
+                        originDomain,
+                        destinationDomain,
+                        canonicalDomain,
+                        to,
+                        delegate,
+                        receiveLocal,
+                        callData,
+                        slippage,
+                        originSender,
+                        bridgedAmt,
+                        normalizedIn,
+                        nonce,
+                        canonicalId,
+                    }
+                }
             }
-        }
+        };
     }
 
-    impl From<Connext::TransferInfo> for TransferInfo {
-        fn from(info: Connext::TransferInfo) -> Self {
-            let Connext::TransferInfo {
-                originDomain,
-                destinationDomain,
-                canonicalDomain,
-                to,
-                delegate,
-                receiveLocal,
-                callData,
-                slippage,
-                originSender,
-                bridgedAmt,
-                normalizedIn,
-                nonce,
-                canonicalId,
-            } = info;
-            Self {
-                originDomain,
-                destinationDomain,
-                canonicalDomain,
-                to,
-                delegate,
-                receiveLocal,
-                callData,
-                slippage,
-                originSender,
-                bridgedAmt,
-                normalizedIn,
-                nonce,
-                canonicalId,
-            }
-        }
-    }
+    use Connext::TransferInfo as BoundTransferInfo;
+    field_by_field!(TransferInfo => BoundTransferInfo);
+    field_by_field!(BoundTransferInfo => TransferInfo);
 
     #[cfg(test)]
     mod tests {
