@@ -1,23 +1,29 @@
-//! The benchmark's users: fresh keys funded by the deployer, each sending its share of the transfers
-//! through the SDK one after another (the next once the previous `xcall` is mined), all senders at once.
+//! The benchmark's users: fresh keys funded by the deployer, each sending its share of the transfers one
+//! after another (the next once the previous `xcall` is mined), all senders at once.
 
 use crate::lifecycle::BoxError;
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
-    primitives::{Address, B256, U256},
+    primitives::{Address, Bytes, B256, U256},
     providers::{PendingTransactionBuilder, Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
+    transports::http::reqwest::Url,
 };
 use futures::future::try_join_all;
-use nxtp_bindings::DemoToken;
+use nxtp_bindings::{Connext, DemoToken};
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
-use nxtp_sdk::{AssetRef, Sdk, XcallRequest};
-use std::time::Instant;
+use nxtp_sdk::{AssetRef, Sdk, DEFAULT_SLIPPAGE_BPS};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Instant,
+};
 
 /// Ether each sender gets for gas and relayer fees.
 const SENDER_ETH: u64 = 10;
+/// Gas each `xcall` may use beyond its estimate, in percent of it.
+const GAS_HEADROOM_PERCENT: u64 = 50;
 
 /// One transfer as sent.
 #[derive(Clone, Debug)]
@@ -45,12 +51,7 @@ pub async fn fund(
         .domains
         .get(&home)
         .ok_or("the manifest has no home domain")?;
-    let token = deployment
-        .liquidity
-        .as_ref()
-        .and_then(|liquidity| liquidity.assets.get(nxtp_devnet::liquidity::DEMO_SYMBOL))
-        .ok_or("the home domain has no DEMO")?
-        .local;
+    let token = demo_on(manifest, home)?;
     let deployer = manifest
         .dev_keys
         .get("deployer")
@@ -94,38 +95,99 @@ pub async fn fund(
     Ok(senders)
 }
 
-/// Sends `plan` (one destination per transfer, `amount` of `DEMO` each, the quoted relayer fee) from `home`:
-/// sender `i` sends transfers `i`, `i + senders`, … in order. Returns every transfer, in the plan's order.
+/// Sends `plan` (one destination per transfer, `amount` of `DEMO` each, the relayer fee the sequencer quotes for
+/// the route) from `home`: sender `i` sends transfers `i`, `i + senders`, … in order, each once the previous is
+/// mined. Returns every transfer, in the plan's order.
+///
+/// The `xcall`s go through the bindings rather than [`Sdk::xcall`], which sends with the bare gas estimate: the
+/// `Home`'s tree insert costs more or less with the leaf count, which other senders move between estimate and
+/// mining, so concurrent SDK `xcall`s run out of gas. Here each gets [`GAS_HEADROOM_PERCENT`] on its estimate.
 pub async fn send_all(
+    manifest: &Manifest,
     sdk: &Sdk,
     senders: &[PrivateKeySigner],
     home: Domain,
     plan: &[Domain],
     amount: U256,
 ) -> Result<Vec<Sent>, BoxError> {
+    let deployment = manifest
+        .domains
+        .get(&home)
+        .ok_or("the manifest has no home domain")?;
+    let liquidity = deployment
+        .liquidity
+        .as_ref()
+        .ok_or("the home domain has no liquidity layer")?;
+    let local = demo_on(manifest, home)?;
     let asset = demo_ref()?;
+    let mut fees = BTreeMap::new();
+    for &destination in plan.iter().collect::<BTreeSet<_>>() {
+        let quote = sdk.quote(home, destination, &asset, amount).await?;
+        let fee = quote
+            .relayer_fee
+            .ok_or("the SDK has no sequencer to quote")?;
+        fees.insert(destination, fee);
+    }
+    let url: Url = deployment.rpc_url.parse()?;
     let started = Instant::now();
     let per_sender = try_join_all(senders.iter().enumerate().map(|(index, sender)| {
-        let asset = &asset;
+        let (fees, url) = (&fees, url.clone());
         async move {
+            let provider = ProviderBuilder::new()
+                .wallet(EthereumWallet::from(sender.clone()))
+                .connect_http(url);
+            let connext = Connext::new(liquidity.connext, &provider);
             let mut sent = Vec::new();
             for (position, &destination) in
                 plan.iter().enumerate().skip(index).step_by(senders.len())
             {
-                let request =
-                    XcallRequest::new(home, destination, asset.clone(), amount, sender.address());
-                let receipt = sdk.xcall(sender, &request).await?;
+                let fee = fees[&destination];
+                let call = connext
+                    .xcall(
+                        destination.get(),
+                        sender.address(),
+                        local,
+                        Address::ZERO,
+                        amount,
+                        U256::from(DEFAULT_SLIPPAGE_BPS),
+                        Bytes::new(),
+                        U256::ZERO,
+                    )
+                    .value(fee);
+                let estimate = call.estimate_gas().await?;
+                let receipt = call
+                    .gas(estimate * (100 + GAS_HEADROOM_PERCENT) / 100)
+                    .send()
+                    .await?
+                    .get_receipt()
+                    .await?;
+                if !receipt.status() {
+                    return Err(format!("xcall {} reverted", receipt.transaction_hash).into());
+                }
+                let transfer_id = receipt
+                    .inner
+                    .logs()
+                    .iter()
+                    .filter(|log| log.address() == liquidity.connext)
+                    .find_map(|log| log.log_decode::<Connext::XCalled>().ok())
+                    .ok_or("a mined xcall logged no XCalled")?
+                    .inner
+                    .data
+                    .transferId;
+                let origin_block = receipt
+                    .block_number
+                    .ok_or("a mined xcall has no block number")?;
                 sent.push((
                     position,
                     Sent {
-                        transfer_id: receipt.transfer_id,
+                        transfer_id,
                         destination,
-                        origin_block: receipt.origin_block,
-                        relayer_fee: receipt.relayer_fee,
+                        origin_block,
+                        relayer_fee: fee,
                     },
                 ));
             }
-            Ok::<_, nxtp_sdk::SdkError>(sent)
+            Ok::<_, BoxError>(sent)
         }
     }))
     .await?;
@@ -137,6 +199,17 @@ pub async fn send_all(
         started.elapsed().as_secs_f64()
     );
     Ok(all.into_iter().map(|(_, sent)| sent).collect())
+}
+
+/// `DEMO`'s token on `domain`.
+fn demo_on(manifest: &Manifest, domain: Domain) -> Result<Address, BoxError> {
+    Ok(manifest
+        .domains
+        .get(&domain)
+        .and_then(|deployment| deployment.liquidity.as_ref())
+        .and_then(|liquidity| liquidity.assets.get(nxtp_devnet::liquidity::DEMO_SYMBOL))
+        .ok_or_else(|| format!("domain {domain} has no DEMO"))?
+        .local)
 }
 
 fn demo_ref() -> Result<AssetRef, BoxError> {
