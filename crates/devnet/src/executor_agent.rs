@@ -2,7 +2,7 @@
 //! posting the execute of every transfer reconciled with no routers to the relayer, its config
 //! generated from the manifest (see `nxtp_executor::config` for the format).
 
-use crate::AgentSpec;
+use crate::{agent_toml, AgentSpec};
 use nxtp_deployment::Manifest;
 use std::{fmt::Write, path::Path};
 
@@ -28,9 +28,9 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, relayer_url: &str) -> Op
     let _ = writeln!(
         out,
         "database = {}",
-        toml_string(&database.display().to_string())
+        agent_toml::string(&database.display().to_string())
     );
-    let _ = writeln!(out, "relayer_url = {}", toml_string(relayer_url));
+    let _ = writeln!(out, "relayer_url = {}", agent_toml::string(relayer_url));
     let _ = writeln!(out, "retry_base_ms = 1000");
     let _ = writeln!(out, "retry_max_ms = 30000");
     let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
@@ -38,11 +38,7 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, relayer_url: &str) -> Op
         let _ = writeln!(out, "\n[domains.{domain}]");
         let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
         let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
-        let _ = writeln!(out, "[domains.{domain}.chain]");
-        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
-        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
-        let _ = writeln!(out, "confirmations = 1");
-        let _ = writeln!(out, "poll_interval_ms = 200");
+        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
     }
     Some(out)
 }
@@ -54,9 +50,4 @@ pub fn spec(manifest: &Manifest, run_dir: &Path, relayer_url: &str) -> Option<Ag
         subcommand: "executor".to_owned(),
         config_toml,
     })
-}
-
-/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }

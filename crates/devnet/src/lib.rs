@@ -6,6 +6,7 @@
 //! liquidity layer over it, [`Supervisor`] runs agent processes.
 
 pub mod accounts;
+mod agent_toml;
 pub mod chains;
 pub mod deploy;
 pub mod executor_agent;

@@ -2,7 +2,7 @@
 //! its domain on every other domain, its config generated from the manifest (see
 //! `nxtp_message_relayer::config` for the format).
 
-use crate::{AgentSpec, MANIFEST_FILE};
+use crate::{agent_toml, AgentSpec, MANIFEST_FILE};
 use nxtp_deployment::Manifest;
 use std::{fmt::Write, path::Path};
 
@@ -22,21 +22,23 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path) -> Option<String> {
     let _ = writeln!(
         out,
         "database = {}",
-        toml_string(&database.display().to_string())
+        agent_toml::string(&database.display().to_string())
     );
     let _ = writeln!(
         out,
         "manifest = {}",
-        toml_string(&manifest_path.display().to_string())
+        agent_toml::string(&manifest_path.display().to_string())
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
     let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
     for (domain, deployment) in &manifest.domains {
-        let _ = writeln!(out, "\n[chains.{domain}]");
-        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
-        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
-        let _ = writeln!(out, "confirmations = {CONFIRMATIONS}");
-        let _ = writeln!(out, "poll_interval_ms = 200");
+        let _ = writeln!(out);
+        agent_toml::chain_table(
+            &mut out,
+            &format!("chains.{domain}"),
+            deployment,
+            CONFIRMATIONS,
+        );
     }
     Some(out)
 }
@@ -51,9 +53,4 @@ pub fn spec(manifest: &Manifest, run_dir: &Path) -> Option<AgentSpec> {
         subcommand: "message-relayer".to_owned(),
         config_toml,
     })
-}
-
-/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }

@@ -1,7 +1,7 @@
 //! The devnet's processor: one process delivering messages on every domain, its config generated
 //! from the manifest (see `nxtp_processor::config` for the format).
 
-use crate::AgentSpec;
+use crate::{agent_toml, AgentSpec};
 use nxtp_deployment::Manifest;
 use std::{fmt::Write, path::Path};
 
@@ -17,7 +17,7 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path) -> Option<String> {
     let _ = writeln!(
         out,
         "database = {}",
-        toml_string(&database.display().to_string())
+        agent_toml::string(&database.display().to_string())
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
     let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
@@ -31,11 +31,7 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path) -> Option<String> {
             .map(|(origin, replica)| format!("{origin} = \"{replica}\""))
             .collect();
         let _ = writeln!(out, "replicas = {{ {} }}", replicas.join(", "));
-        let _ = writeln!(out, "[domains.{domain}.chain]");
-        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
-        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
-        let _ = writeln!(out, "confirmations = 1");
-        let _ = writeln!(out, "poll_interval_ms = 200");
+        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
     }
     Some(out)
 }
@@ -47,9 +43,4 @@ pub fn spec(manifest: &Manifest, run_dir: &Path) -> Option<AgentSpec> {
         subcommand: "processor".to_owned(),
         config_toml,
     })
-}
-
-/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }

@@ -1,7 +1,7 @@
 //! The devnet's relayer: one process sending the execute and process jobs posted to it on every
 //! domain, its config generated from the manifest (see `nxtp_relayer::config` for the format).
 
-use crate::AgentSpec;
+use crate::{agent_toml, AgentSpec};
 use nxtp_deployment::Manifest;
 use std::{fmt::Write, net::SocketAddr, path::Path};
 
@@ -19,7 +19,7 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, api: SocketAddr) -> Opti
     let _ = writeln!(
         out,
         "database = {}",
-        toml_string(&database.display().to_string())
+        agent_toml::string(&database.display().to_string())
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
     let _ = writeln!(out, "\n[api]\nlisten = \"{api}\"");
@@ -35,11 +35,7 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, api: SocketAddr) -> Opti
             .map(|(origin, replica)| format!("{origin} = \"{replica}\""))
             .collect();
         let _ = writeln!(out, "replicas = {{ {} }}", replicas.join(", "));
-        let _ = writeln!(out, "[domains.{domain}.chain]");
-        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
-        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
-        let _ = writeln!(out, "confirmations = 1");
-        let _ = writeln!(out, "poll_interval_ms = 200");
+        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
     }
     Some(out)
 }
@@ -51,9 +47,4 @@ pub fn spec(manifest: &Manifest, run_dir: &Path, api: SocketAddr) -> Option<Agen
         subcommand: "relayer".to_owned(),
         config_toml,
     })
-}
-
-/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }

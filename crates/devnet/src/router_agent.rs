@@ -2,7 +2,7 @@
 //! domain with a liquidity layer and bidding on the manifest's assets, its config generated from the
 //! manifest (see `nxtp_router::config` for the format).
 
-use crate::AgentSpec;
+use crate::{agent_toml, AgentSpec};
 use alloy::primitives::U256;
 use nxtp_deployment::Manifest;
 use std::{collections::BTreeMap, fmt::Write, path::Path};
@@ -36,10 +36,10 @@ pub fn config_toml(
     let _ = writeln!(
         out,
         "database = {}",
-        toml_string(&database.display().to_string())
+        agent_toml::string(&database.display().to_string())
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
-    let _ = writeln!(out, "sequencer_url = {}", toml_string(sequencer_url));
+    let _ = writeln!(out, "sequencer_url = {}", agent_toml::string(sequencer_url));
     let _ = writeln!(out, "balance_interval_ms = 2000");
     let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
     let mut assets = BTreeMap::new();
@@ -47,11 +47,7 @@ pub fn config_toml(
         let _ = writeln!(out, "\n[domains.{domain}]");
         let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
         let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
-        let _ = writeln!(out, "[domains.{domain}.chain]");
-        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
-        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
-        let _ = writeln!(out, "confirmations = 1");
-        let _ = writeln!(out, "poll_interval_ms = 200");
+        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
         for (symbol, asset) in &liquidity.assets {
             assets.entry(symbol.to_lowercase()).or_insert(asset);
         }
@@ -79,9 +75,4 @@ pub fn spec(
         subcommand: "router-agent".to_owned(),
         config_toml,
     })
-}
-
-/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }

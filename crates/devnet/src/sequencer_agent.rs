@@ -1,7 +1,7 @@
 //! The devnet's sequencer: one process running the auctions of every domain, its config generated
 //! from the manifest (see `nxtp_sequencer::config` for the format).
 
-use crate::AgentSpec;
+use crate::{agent_toml, AgentSpec};
 use nxtp_deployment::Manifest;
 use std::{fmt::Write, net::SocketAddr, path::Path, time::Duration};
 
@@ -41,12 +41,12 @@ pub fn config_toml(
     let _ = writeln!(
         out,
         "database = {}",
-        toml_string(&database.display().to_string())
+        agent_toml::string(&database.display().to_string())
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
     let _ = writeln!(out, "api_listen = \"{api_listen}\"");
     let _ = writeln!(out, "auction_window_ms = {}", auction_window.as_millis());
-    let _ = writeln!(out, "relayer_url = {}", toml_string(relayer_url));
+    let _ = writeln!(out, "relayer_url = {}", agent_toml::string(relayer_url));
     let _ = writeln!(
         out,
         "\n[quotes]\ndefault_relayer_fee = \"{DEVNET_RELAYER_FEE_WEI}\""
@@ -56,11 +56,7 @@ pub fn config_toml(
         let _ = writeln!(out, "\n[domains.{domain}]");
         let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
         let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
-        let _ = writeln!(out, "[domains.{domain}.chain]");
-        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
-        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
-        let _ = writeln!(out, "confirmations = 1");
-        let _ = writeln!(out, "poll_interval_ms = 200");
+        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
     }
     Some(out)
 }
@@ -80,9 +76,4 @@ pub fn spec(
             config_toml,
         }
     })
-}
-
-/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }

@@ -2,7 +2,7 @@
 //! reading every chain (its Home, and the Replicas of its domain elsewhere), its config
 //! generated from the manifest (see `nxtp_updater::config` for the format).
 
-use crate::{AgentSpec, MANIFEST_FILE};
+use crate::{agent_toml, AgentSpec, MANIFEST_FILE};
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
 use std::{fmt::Write, path::Path};
@@ -27,21 +27,18 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, domain: Domain) -> Optio
     let _ = writeln!(
         out,
         "database = {}",
-        toml_string(&database.display().to_string())
+        agent_toml::string(&database.display().to_string())
     );
     let _ = writeln!(
         out,
         "manifest = {}",
-        toml_string(&manifest_path.display().to_string())
+        agent_toml::string(&manifest_path.display().to_string())
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
     let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
     for (id, deployment) in &manifest.domains {
-        let _ = writeln!(out, "\n[chains.{id}]");
-        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
-        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
-        let _ = writeln!(out, "confirmations = {CONFIRMATIONS}");
-        let _ = writeln!(out, "poll_interval_ms = 200");
+        let _ = writeln!(out);
+        agent_toml::chain_table(&mut out, &format!("chains.{id}"), deployment, CONFIRMATIONS);
     }
     Some(out)
 }
@@ -59,9 +56,4 @@ pub fn specs(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
             })
         })
         .collect()
-}
-
-/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }

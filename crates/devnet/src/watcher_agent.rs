@@ -1,7 +1,7 @@
 //! The devnet's watcher: one process watching every Home and Replica, its config generated from
 //! the manifest (see `nxtp_watcher::config` for the format).
 
-use crate::AgentSpec;
+use crate::{agent_toml, AgentSpec};
 use nxtp_deployment::Manifest;
 use std::{fmt::Write, path::Path};
 
@@ -17,7 +17,7 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path) -> Option<String> {
     let _ = writeln!(
         out,
         "database = {}",
-        toml_string(&database.display().to_string())
+        agent_toml::string(&database.display().to_string())
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
     let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
@@ -36,13 +36,9 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path) -> Option<String> {
             .map(|(origin, replica)| format!("{origin} = \"{replica}\""))
             .collect();
         let _ = writeln!(out, "replicas = {{ {} }}", replicas.join(", "));
-        let _ = writeln!(out, "[domains.{domain}.chain]");
-        let _ = writeln!(out, "rpc_url = {}", toml_string(&deployment.rpc_url));
-        let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
         // A signature is evidence whatever becomes of its block, and the response must land
         // inside the optimistic window: act on the head.
-        let _ = writeln!(out, "confirmations = 0");
-        let _ = writeln!(out, "poll_interval_ms = 200");
+        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 0);
     }
     Some(out)
 }
@@ -54,9 +50,4 @@ pub fn spec(manifest: &Manifest, run_dir: &Path) -> Option<AgentSpec> {
         subcommand: "watcher".to_owned(),
         config_toml,
     })
-}
-
-/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
 }

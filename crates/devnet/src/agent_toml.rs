@@ -1,0 +1,47 @@
+//! Pieces of the TOML configs the devnet generates for its agents.
+
+use nxtp_deployment::DomainDeployment;
+use std::fmt::Write;
+
+/// `text` as a TOML basic string: JSON's string escapes are a subset of TOML's.
+pub(crate) fn string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}
+
+/// Appends the `[table]` every agent's chain settings share (`nxtp_chain::ChainConfig`): the domain's RPC,
+/// its chain id, the confirmation depth, and the devnet's 200 ms polling.
+pub(crate) fn chain_table(
+    out: &mut String,
+    table: &str,
+    deployment: &DomainDeployment,
+    confirmations: impl std::fmt::Display,
+) {
+    let _ = writeln!(out, "[{table}]");
+    let _ = writeln!(out, "rpc_url = {}", string(&deployment.rpc_url));
+    let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
+    let _ = writeln!(out, "confirmations = {confirmations}");
+    let _ = writeln!(out, "poll_interval_ms = 200");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_and_chain_tables_complete() {
+        assert_eq!(string("a \"b\"\\"), r#""a \"b\"\\""#);
+        let deployment: DomainDeployment = serde_json::from_value(serde_json::json!({
+            "chain_id": 31337, "rpc_url": "http://127.0.0.1:8545", "deploy_block": 1,
+            "home": "0x0000000000000000000000000000000000000001",
+            "connection_manager": "0x0000000000000000000000000000000000000002",
+            "replicas": {}, "updater": "0x0000000000000000000000000000000000000003"
+        }))
+        .expect("deployment");
+        let mut out = String::new();
+        chain_table(&mut out, "chains.1000", &deployment, 2);
+        assert_eq!(
+            out,
+            "[chains.1000]\nrpc_url = \"http://127.0.0.1:8545\"\nchain_id = 31337\nconfirmations = 2\npoll_interval_ms = 200\n"
+        );
+    }
+}
