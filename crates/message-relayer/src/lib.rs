@@ -4,8 +4,9 @@
 //! One task per origin indexes its Home's `Update` events at the origin's confirmation depth
 //! and records them in SQLite in chain order (with the indexer's cursor, in one transaction).
 //! One task per route (origin, destination) reads the Replica's committed root and replays the
-//! recorded updates from there, one transaction at a time, each waited for until final; a
-//! Replica several updates behind is caught up in order, one already there is left alone.
+//! recorded updates from there, one transaction at a time, each sent once the previous one is
+//! mined; a Replica several updates behind is caught up in order, one already there is left
+//! alone.
 //!
 //! An update the Home accepted in a block not yet at the confirmation depth is relayed too, as
 //! soon as it is mined: a Replica needs nothing but the updater's signature, which the Home

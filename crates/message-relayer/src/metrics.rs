@@ -27,7 +27,7 @@ impl RelayerMetrics {
             updates_relayed: IntCounterVec::new(
                 Opts::new(
                     "nxtp_message_relayer_updates_relayed_total",
-                    "Replica.update transactions confirmed at the configured depth",
+                    "Replica.update transactions sent (each relay once)",
                 ),
                 route,
             )?,

@@ -3,10 +3,13 @@
 //! index has not confirmed yet), and submits it; again until no update starts from the
 //! Replica's root.
 //!
-//! Restart safety: each relay is submitted under the key `relay:<origin>:<destination>:<new>`
-//! and waited for until final, so after a crash the same key finds the same operation (already
-//! sent or not) instead of sending a second transaction, and a Replica that already moved on
-//! is simply read again.
+//! A relay is not waited for until final: once it is mined the Replica's root has moved and
+//! the next update goes out, so a Replica takes one update per block. Until then every step
+//! hands the same operation to the submitter again.
+//!
+//! Restart safety: each relay is submitted under the key `relay:<origin>:<destination>:<new>`,
+//! so after a crash the same key finds the same operation (already sent or not) instead of
+//! sending a second transaction, and a Replica that already moved on is simply read again.
 
 use crate::{
     config::{Origin, Route},
@@ -57,6 +60,8 @@ pub(crate) struct RouteRelay {
     /// step found nothing to relay: until one moves, neither the Replica nor the updates
     /// changed.
     idle_at: Option<(u64, u64, u64)>,
+    /// The submitter key of the newest relay handed over, so each is counted and logged once.
+    last_sent: Option<String>,
 }
 
 impl RouteRelay {
@@ -80,6 +85,7 @@ impl RouteRelay {
             metrics,
             poll_interval,
             idle_at: None,
+            last_sent: None,
         }
     }
 
@@ -142,34 +148,33 @@ impl RouteRelay {
             .to(replica)
             .input(call.abi_encode().into());
         let id = self.submitter.submit(&attempt_key, request).await?;
-        match self.submitter.wait(id).await? {
-            FinalState::Confirmed(inclusion) => {
-                self.metrics.relayed(origin, destination);
-                self.metrics
-                    .pending(origin, destination, pending.saturating_sub(1));
-                tracing::info!(
-                    %origin,
-                    %destination,
-                    old = %update.old_root,
-                    new = %update.new_root,
-                    tx = %inclusion.tx_hash,
-                    confirmed_on_home = confirmed,
-                    "update relayed"
-                );
-                Ok(Next::Now)
-            }
-            FinalState::Failed(reason) => {
-                self.metrics.relay_failed(origin, destination);
-                self.store
-                    .call(move |conn| store::attempt_failed(conn, &key, attempt))
-                    .await?;
-                Err(StepError::Relay {
-                    old: update.old_root,
-                    new: update.new_root,
-                    reason,
-                })
-            }
+        if let Some(FinalState::Failed(reason)) =
+            self.submitter.status(id).await?.state.final_state()
+        {
+            self.metrics.relay_failed(origin, destination);
+            self.store
+                .call(move |conn| store::attempt_failed(conn, &key, attempt))
+                .await?;
+            return Err(StepError::Relay {
+                old: update.old_root,
+                new: update.new_root,
+                reason,
+            });
         }
+        if self.last_sent.as_deref() != Some(attempt_key.as_str()) {
+            self.metrics.relayed(origin, destination);
+            tracing::info!(
+                %origin,
+                %destination,
+                old = %update.old_root,
+                new = %update.new_root,
+                confirmed_on_home = confirmed,
+                "update sent to the Replica"
+            );
+            self.last_sent = Some(attempt_key);
+        }
+        // The next update is due once this one is mined and the Replica's root has moved.
+        Ok(Next::Idle)
     }
 }
 
