@@ -10,6 +10,7 @@ mod senders;
 use crate::{
     lifecycle::{devnet_config, with_devnet, BoxError},
     report::AgentUsage,
+    stats,
 };
 use alloy::{
     primitives::{B256, U256},
@@ -150,6 +151,7 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
     let clock = BlockClock::start(providers.clone(), CLOCK_EVERY);
     usage.sample(devnet);
     let cpu_before = usage.cpu_seconds.0.clone();
+    let load_before = stats::load_average();
 
     println!(
         "sending {} transfers from {} senders",
@@ -172,6 +174,7 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
         .await?;
     // Read again once all is done, so an execution after the first is counted too.
     let executions = outcome::executions(&destinations).await?;
+    let load_after = stats::load_average();
     let sightings = clock.sightings();
     drop(clock);
 
@@ -183,6 +186,7 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
         stages: &stages,
         sightings: &sightings,
         providers: &providers,
+        host_load: [load_before, load_after],
     };
     let settings = figures::Settings {
         senders: args.senders,

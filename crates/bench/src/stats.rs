@@ -33,6 +33,12 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / clock_ticks_per_second())
 }
 
+/// The host's one-minute load average (runnable and waiting tasks), from `/proc/loadavg`.
+pub fn load_average() -> Option<f64> {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
+    loadavg.split_whitespace().next()?.parse().ok()
+}
+
 fn clock_ticks_per_second() -> f64 {
     // Linux fixes USER_HZ at 100 for /proc accounting on every architecture we run on.
     100.0
@@ -70,5 +76,6 @@ mod tests {
         let pid = std::process::id();
         assert!(peak_rss_mb(pid).is_some_and(|mb| mb > 0.0));
         assert!(cpu_seconds(pid).is_some());
+        assert!(load_average().is_some_and(|load| load >= 0.0));
     }
 }

@@ -57,6 +57,8 @@ pub struct Run<'a> {
     pub sightings: &'a Sightings,
     /// A reader per domain.
     pub providers: &'a BTreeMap<Domain, DynProvider>,
+    /// The host's one-minute load average when sending began and when the last transfer completed.
+    pub host_load: [Option<f64>; 2],
 }
 
 /// One transfer's latency from its `XCalled` block to its first `Executed` block.
@@ -154,6 +156,11 @@ pub async fn results(
         "agents_cpu_seconds": AgentUsage::to_json(&usage.cpu_seconds),
         "agents_cpu_seconds_while_transferring": cpu_during,
         "agent_restarts": restarts,
+        "host": {
+            "cpus": std::thread::available_parallelism().map(usize::from).ok(),
+            "load_average_1m_when_sending_began": run.host_load[0],
+            "load_average_1m_when_all_completed": run.host_load[1],
+        },
         "targets": {
             "p50_destination_blocks_at_most_2": {
                 "applies": target_applies,
