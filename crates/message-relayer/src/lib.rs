@@ -8,12 +8,10 @@
 //! mined; a Replica several updates behind is caught up in order, one already there is left
 //! alone.
 //!
-//! An update the Home accepted in a block not yet at the confirmation depth is relayed too, as
-//! soon as it is mined: a Replica needs nothing but the updater's signature, which the Home
-//! checked and the Replica checks again. Nothing else depends on that block: the updater signs
-//! only roots checkpointed at its confirmation depth, one per old root, and sends the same
-//! update to the Home again if a reorg drops it; fraud is the watcher's to catch. Everything
-//! recorded in the database still comes from the confirmed index.
+//! An update not confirmed yet (in a recent block, or the updater's transaction still pending)
+//! is relayed too: a Replica needs nothing but the updater's signature over a root the Home
+//! produced, whatever block carries it; see `recent`. Everything recorded in the database still
+//! comes from the confirmed index.
 //!
 //! Safe to kill at any instant: updates are recorded before the cursor moves past them, and
 //! each relay is a submitter operation keyed by `relay:<origin>:<destination>:<new_root>`, so a
@@ -24,6 +22,7 @@ pub mod config;
 pub mod error;
 mod index;
 pub mod metrics;
+mod recent;
 mod relay;
 pub mod store;
 mod task;
@@ -44,7 +43,8 @@ use nxtp_agent::{Agent, AgentContext, Cursor, Store, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainConfig, ChainMetrics, Indexer, Submitter, SubmitterConfig};
 use nxtp_primitives::Domain;
-use relay::{OriginFeed, RouteRelay};
+use recent::OriginFeed;
+use relay::RouteRelay;
 use std::collections::BTreeMap;
 use task::{drive, Board};
 use tokio::{sync::watch, task::JoinSet};

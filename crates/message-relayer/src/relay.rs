@@ -1,7 +1,6 @@
 //! Brings one Replica forward: reads its committed root, finds the Home update from that root
-//! among those recorded (or, failing that, among the Home's `Update` events in the blocks the
-//! index has not confirmed yet), and submits it; again until no update starts from the
-//! Replica's root.
+//! among those recorded (or, failing that, among those not confirmed yet: see [`crate::recent`]),
+//! and submits it; again until no update starts from the Replica's root.
 //!
 //! A relay is not waited for until final: once it is mined the Replica's root has moved and
 //! the next update goes out, so a Replica takes one update per block. Until then every step
@@ -12,38 +11,25 @@
 //! sending a second transaction, and a Replica that already moved on is simply read again.
 
 use crate::{
-    config::{Origin, Route},
+    config::Route,
     error::{without_url, StepError},
-    index,
     metrics::RelayerMetrics,
-    store::{self, HomeUpdate},
+    recent::{OriginFeed, Relayable},
+    store,
     task::{Next, Step},
 };
 use alloy::{
-    primitives::B256,
     providers::{DynProvider, Provider},
-    rpc::types::{Filter, TransactionRequest},
-    sol_types::{SolCall, SolEvent},
+    rpc::types::TransactionRequest,
+    sol_types::SolCall,
 };
-use nxtp_agent::{Cursor, Store};
-use nxtp_bindings::{Home, Replica};
-use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, FinalState, Submitter};
+use nxtp_agent::Store;
+use nxtp_bindings::Replica;
+use nxtp_chain::{FinalState, Submitter};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// The Replica's `State.Active`.
 const ACTIVE: u8 = 0;
-
-/// What a route follows of its origin.
-#[derive(Debug)]
-pub(crate) struct OriginFeed {
-    /// The origin, its Home and where its index starts.
-    pub(crate) origin: Origin,
-    /// A provider for the origin's chain, for the updates not confirmed yet.
-    pub(crate) provider: DynProvider,
-    /// Bumped when the origin's indexer records updates.
-    pub(crate) recorded: watch::Receiver<u64>,
-}
 
 /// The task that relays one route.
 #[derive(Debug)]
@@ -120,10 +106,15 @@ impl RouteRelay {
             })
             .await?;
         self.metrics.pending(origin, destination, pending);
-        let (update, confirmed) = match next {
-            Some(update) => (update, true),
-            None => match self.recent_update(root).await? {
-                Some(update) => (update, false),
+        let update = match next {
+            Some(update) => Relayable {
+                old_root: update.old_root,
+                new_root: update.new_root,
+                signature: update.signature,
+                found: "confirmed",
+            },
+            None => match self.feed.update_from(&self.store, root).await? {
+                Some(update) => update,
                 None => return Ok(Next::Idle),
             },
         };
@@ -168,64 +159,13 @@ impl RouteRelay {
                 %destination,
                 old = %update.old_root,
                 new = %update.new_root,
-                confirmed_on_home = confirmed,
+                found = update.found,
                 "update sent to the Replica"
             );
             self.last_sent = Some(attempt_key);
         }
         // The next update is due once this one is mined and the Replica's root has moved.
         Ok(Next::Idle)
-    }
-}
-
-impl RouteRelay {
-    /// The update from `root` the origin's Home accepted in a block past the index's cursor
-    /// (not confirmed yet), if any. The Home emits `Update` only for a valid signature of its
-    /// updater over a root it checkpointed, so the event alone is worth relaying.
-    async fn recent_update(&self, root: B256) -> Result<Option<HomeUpdate>, StepError> {
-        let origin = self.feed.origin;
-        let cursor = Cursor::new(origin.domain, index::STREAM);
-        let from = self
-            .store
-            .call(move |conn| cursor.get(conn))
-            .await?
-            .unwrap_or(origin.start_block);
-        let head = self.origin_head().await?;
-        // The index is far behind (catching up): wait for it rather than scan a wide range.
-        if from > head || head - from >= DEFAULT_MAX_BLOCK_RANGE {
-            return Ok(None);
-        }
-        let filter = Filter::new()
-            .address(origin.home)
-            .event_signature(Home::Update::SIGNATURE_HASH)
-            .topic2(root)
-            .from_block(from)
-            .to_block(head);
-        let logs = self
-            .feed
-            .provider
-            .get_logs(&filter)
-            .await
-            .map_err(|source| StepError::Rpc {
-                chain: origin.domain,
-                method: "eth_getLogs",
-                source: without_url(source),
-            })?;
-        Ok(logs
-            .iter()
-            .find_map(|log| index::decode(origin.domain, log)))
-    }
-
-    async fn origin_head(&self) -> Result<u64, StepError> {
-        self.feed
-            .provider
-            .get_block_number()
-            .await
-            .map_err(|source| StepError::Rpc {
-                chain: self.feed.origin.domain,
-                method: "eth_blockNumber",
-                source: without_url(source),
-            })
     }
 }
 
@@ -245,7 +185,7 @@ impl Step for RouteRelay {
                 method: "eth_blockNumber",
                 source: without_url(source),
             })?;
-        let origin_head = self.origin_head().await?;
+        let origin_head = self.feed.head().await?;
         let version = *self.feed.recorded.borrow_and_update();
         let now = (head, origin_head, version);
         if self.idle_at == Some(now) {

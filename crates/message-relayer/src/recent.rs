@@ -1,0 +1,170 @@
+//! Updates of an origin not confirmed yet, for a route to relay before the index records them:
+//! first the Home's `Update` events in the blocks past the index's cursor, then the updater's
+//! `Home.update` transactions still in the origin's pending block.
+//!
+//! A Replica needs nothing but the updater's signature over a root the Home produced, and that
+//! does not depend on the block that carried it: the updater signs only roots checkpointed at
+//! its confirmation depth, one per old root, and sends the same update to the Home again if a
+//! reorg drops it. So an update is taken where it first shows, with the checks the Home makes
+//! before it emits `Update`: the signature is its updater's and the new root is checkpointed.
+
+use crate::{
+    config::Origin,
+    error::{without_url, StepError},
+    index,
+};
+use alloy::{
+    consensus::Transaction as _,
+    eips::BlockNumberOrTag,
+    primitives::{Bytes, B256},
+    providers::{DynProvider, Provider},
+    rpc::types::Filter,
+    sol_types::{SolCall, SolEvent},
+    transports::TransportError,
+};
+use nxtp_agent::{Cursor, Store};
+use nxtp_bindings::Home;
+use nxtp_chain::indexer::DEFAULT_MAX_BLOCK_RANGE;
+use nxtp_primitives::{recover_personal, update_hash};
+use tokio::sync::watch;
+
+/// An update to relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Relayable {
+    /// The root it moves from.
+    pub(crate) old_root: B256,
+    /// The root it moves to.
+    pub(crate) new_root: B256,
+    /// The updater's signature.
+    pub(crate) signature: Bytes,
+    /// Where it was found, for the logs: `confirmed`, `mined` or `pending`.
+    pub(crate) found: &'static str,
+}
+
+/// What a route follows of its origin.
+#[derive(Debug)]
+pub(crate) struct OriginFeed {
+    /// The origin, its Home and where its index starts.
+    pub(crate) origin: Origin,
+    /// A provider for the origin's chain, for the updates not confirmed yet.
+    pub(crate) provider: DynProvider,
+    /// Bumped when the origin's indexer records updates.
+    pub(crate) recorded: watch::Receiver<u64>,
+}
+
+impl OriginFeed {
+    /// The origin's head.
+    pub(crate) async fn head(&self) -> Result<u64, StepError> {
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(self.rpc("eth_blockNumber"))
+    }
+
+    /// The update from `root` not confirmed yet, if one shows on the origin.
+    pub(crate) async fn update_from(
+        &self,
+        store: &Store,
+        root: B256,
+    ) -> Result<Option<Relayable>, StepError> {
+        if let Some(update) = self.mined(store, root).await? {
+            return Ok(Some(update));
+        }
+        self.pending(root).await
+    }
+
+    /// The Home's `Update` from `root` in a block past the index's cursor.
+    async fn mined(&self, store: &Store, root: B256) -> Result<Option<Relayable>, StepError> {
+        let origin = self.origin;
+        let cursor = Cursor::new(origin.domain, index::STREAM);
+        let from = store
+            .call(move |conn| cursor.get(conn))
+            .await?
+            .unwrap_or(origin.start_block);
+        let head = self.head().await?;
+        // The index is far behind (catching up): wait for it rather than scan a wide range.
+        if from > head || head - from >= DEFAULT_MAX_BLOCK_RANGE {
+            return Ok(None);
+        }
+        let filter = Filter::new()
+            .address(origin.home)
+            .event_signature(Home::Update::SIGNATURE_HASH)
+            .topic2(root)
+            .from_block(from)
+            .to_block(head);
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(self.rpc("eth_getLogs"))?;
+        Ok(logs.iter().find_map(|log| {
+            let update = index::decode(origin.domain, log)?;
+            Some(Relayable {
+                old_root: update.old_root,
+                new_root: update.new_root,
+                signature: update.signature,
+                found: "mined",
+            })
+        }))
+    }
+
+    /// A `Home.update` from `root` in the origin's pending block whose signature is the Home's
+    /// updater's over a root the Home checkpointed. An endpoint without a pending block simply
+    /// has none.
+    async fn pending(&self, root: B256) -> Result<Option<Relayable>, StepError> {
+        let home = self.origin.home;
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Pending)
+            .full()
+            .await
+            .map_err(self.rpc("eth_getBlockByNumber"))?;
+        let Some(block) = block else {
+            return Ok(None);
+        };
+        let candidate = block.transactions.txns().find_map(|tx| {
+            if tx.to() != Some(home) {
+                return None;
+            }
+            let call = Home::updateCall::abi_decode(tx.input()).ok()?;
+            (call.oldRoot == root).then_some(call)
+        });
+        let Some(call) = candidate else {
+            return Ok(None);
+        };
+        let contract = Home::new(home, &self.provider);
+        let domain = self.origin.domain;
+        let updater = contract
+            .updater()
+            .call()
+            .await
+            .map_err(StepError::call(domain, "Home.updater"))?;
+        let signer = recover_personal(
+            update_hash(domain, call.oldRoot, call.newRoot),
+            &call.signature,
+        );
+        if signer.ok() != Some(updater) {
+            return Ok(None);
+        }
+        let checkpoint = contract
+            .checkpoints(call.newRoot)
+            .call()
+            .await
+            .map_err(StepError::call(domain, "Home.checkpoints"))?;
+        Ok(checkpoint.produced.then(|| Relayable {
+            old_root: call.oldRoot,
+            new_root: call.newRoot,
+            signature: call.signature,
+            found: "pending",
+        }))
+    }
+
+    fn rpc(&self, method: &'static str) -> impl FnOnce(TransportError) -> StepError {
+        let chain = self.origin.domain;
+        move |source| StepError::Rpc {
+            chain,
+            method,
+            source: without_url(source),
+        }
+    }
+}
