@@ -63,6 +63,8 @@ pub struct Run<'a> {
 
 /// One transfer's latency from its `XCalled` block to its first `Executed` block.
 struct Latency {
+    /// Executed by routers (rather than the slow path).
+    fast: bool,
     seconds: f64,
     destination_blocks: f64,
     timestamp_seconds: f64,
@@ -80,6 +82,14 @@ pub async fn results(
     let seconds: Vec<f64> = latencies.iter().map(|l| l.seconds).collect();
     let blocks: Vec<f64> = latencies.iter().map(|l| l.destination_blocks).collect();
     let stamps: Vec<f64> = latencies.iter().map(|l| l.timestamp_seconds).collect();
+    let by_path = |fast: bool| {
+        let path: Vec<&Latency> = latencies.iter().filter(|l| l.fast == fast).collect();
+        json!({
+            "transfers": path.len(),
+            "seconds": summary(&path.iter().map(|l| l.seconds).collect::<Vec<_>>()),
+            "destination_blocks": summary(&path.iter().map(|l| l.destination_blocks).collect::<Vec<_>>()),
+        })
+    };
 
     let executions_of = |sent: &Sent| run.executions.get(&sent.transfer_id).map_or(0, Vec::len);
     let stage_of = |sent: &Sent| run.stages.get(&sent.transfer_id).copied();
@@ -145,6 +155,7 @@ pub async fn results(
         "latency_seconds": summary(&seconds),
         "latency_destination_blocks": summary(&blocks),
         "latency_block_timestamp_seconds": summary(&stamps),
+        "latency_by_path": { "fast": by_path(true), "slow": by_path(false) },
         "fast_path_share": round(fast as f64 / run.sent.len().max(1) as f64),
         "executed_by_routers": fronted,
         "completed_fast": fast,
@@ -244,6 +255,7 @@ async fn latencies(run: &Run<'_>) -> Result<Vec<Latency>, BoxError> {
         let execute_stamp =
             timestamp(run, &mut timestamps, sent.destination, execution.block).await?;
         latencies.push(Latency {
+            fast: execution.routers > 0,
             seconds: executed_at
                 .saturating_duration_since(xcalled_at)
                 .as_secs_f64(),
