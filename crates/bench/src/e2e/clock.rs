@@ -3,6 +3,7 @@
 //! saw each block number.
 
 use alloy::providers::{DynProvider, Provider};
+use futures::future::join_all;
 use nxtp_primitives::Domain;
 use std::{
     collections::BTreeMap,
@@ -52,13 +53,18 @@ async fn watch(
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        for (&domain, provider) in &providers {
+        // Every chain read at once and dated alike, so blocks that appeared within one poll tie rather than
+        // being ordered by which chain happened to be read first.
+        let heads =
+            join_all(providers.iter().map(|(&domain, provider)| async move {
+                (domain, provider.get_block_number().await)
+            }))
+            .await;
+        let now = Instant::now();
+        let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+        for (domain, head) in heads {
             // A failed read is only a late sighting: the next poll sees the block.
-            let Ok(head) = provider.get_block_number().await else {
-                continue;
-            };
-            let now = Instant::now();
-            let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+            let Ok(head) = head else { continue };
             let blocks = seen.entry(domain).or_default();
             // Blocks skipped between two polls are dated by the later poll; the first poll dates only the head.
             let first_new = blocks.last_key_value().map_or(head, |(&last, _)| last + 1);
@@ -69,7 +75,7 @@ async fn watch(
     }
 }
 
-/// The highest block of `blocks` seen at or before `at`.
+/// The highest block of `blocks` seen at or before `at` (a block seen in the same poll counts as before).
 pub fn head_at(blocks: &BTreeMap<u64, Instant>, at: Instant) -> Option<u64> {
     blocks
         .iter()

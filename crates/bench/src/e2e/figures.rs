@@ -151,7 +151,7 @@ pub async fn results(
         "confirmation_depth": depths,
         "xcalls_per_second": throughput(run, run.sent.len(), Endpoint::LastXcall),
         "completed_transfers_per_second": throughput(run, run.sent.len() - never_executed, Endpoint::LastExecuted),
-        "latency_definition": "from the origin block holding XCalled to the destination block holding the transfer's Executed; seconds between the moments the benchmark first saw each block (every chain's head polled every 50 ms); destination blocks = Executed block minus the destination's head when the XCalled block appeared",
+        "latency_definition": "from the origin block holding XCalled to the destination block holding the transfer's Executed; seconds between the moments the benchmark first saw each block (every chain's head polled every 50 ms); destination blocks = Executed block minus the destination's head when the XCalled block appeared (a destination block that appeared in the same poll counts as before it; the chains mine in near lockstep, so this count can differ by one from a reading that orders them the other way)",
         "latency_seconds": summary(&seconds),
         "latency_destination_blocks": summary(&blocks),
         "latency_block_timestamp_seconds": summary(&stamps),
