@@ -154,7 +154,8 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         idle_at: None,
         checked_at_start: false,
         checkpoint_in_flight: None,
-        last_sent: None,
+        last_update_sent: None,
+        last_checkpoint_sent: None,
     })
 }
 

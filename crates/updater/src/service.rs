@@ -60,8 +60,8 @@ pub(crate) enum Step {
 /// An operation handed to the submitter.
 struct Sent {
     id: OperationId,
-    /// Whether this round handed it over first (for logs and metrics).
-    first: bool,
+    /// The submitter key it went under.
+    key: String,
 }
 
 /// The Home as read at one block.
@@ -104,8 +104,10 @@ pub(crate) struct Service {
     pub(crate) checked_at_start: bool,
     /// The newest checkpoint handed to the submitter.
     pub(crate) checkpoint_in_flight: Option<OperationId>,
-    /// The submitter key of the newest operation handed over, so each is logged once.
-    pub(crate) last_sent: Option<String>,
+    /// The submitter keys of the newest update and checkpoint handed over, so each is counted
+    /// and logged once.
+    pub(crate) last_update_sent: Option<String>,
+    pub(crate) last_checkpoint_sent: Option<String>,
 }
 
 impl Service {
@@ -456,7 +458,8 @@ impl Service {
         let key = format!("update:{domain}:{}:{}", update.old_root, update.new_root);
         let what = format!("update {} -> {}", update.old_root, update.new_root);
         let sent = self.send(&key, &what, call.abi_encode()).await?;
-        if sent.first {
+        if self.last_update_sent.as_ref() != Some(&sent.key) {
+            self.last_update_sent = Some(sent.key);
             self.metrics.updates_sent.inc();
             tracing::info!(
                 %domain,
@@ -478,7 +481,8 @@ impl Service {
             .send(&key, "checkpoint", Home::checkpointCall {}.abi_encode())
             .await?;
         self.checkpoint_in_flight = Some(sent.id);
-        if sent.first {
+        if self.last_checkpoint_sent.as_ref() != Some(&sent.key) {
+            self.last_checkpoint_sent = Some(sent.key);
             self.metrics.checkpoints.inc();
             tracing::info!(%domain, count, "checkpoint sent to the Home");
         }
@@ -488,7 +492,7 @@ impl Service {
     /// Hands `input` for the Home to the submitter under `key` (a fresh key per failed
     /// attempt). Sending the same key again names the same operation; one found failed is
     /// counted, so the next round tries under a fresh key.
-    async fn send(&mut self, key: &str, what: &str, input: Vec<u8>) -> Result<Sent, TickError> {
+    async fn send(&self, key: &str, what: &str, input: Vec<u8>) -> Result<Sent, TickError> {
         let base = key.to_owned();
         let attempt = self
             .store
@@ -515,9 +519,10 @@ impl Service {
                 reason,
             });
         }
-        let first = self.last_sent.as_deref() != Some(attempt_key.as_str());
-        self.last_sent = Some(attempt_key);
-        Ok(Sent { id, first })
+        Ok(Sent {
+            id,
+            key: attempt_key,
+        })
     }
 
     async fn record(&self, update: SignedUpdate) -> Result<Recorded, TickError> {
