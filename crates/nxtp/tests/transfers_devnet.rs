@@ -171,6 +171,11 @@ async fn killed_agents_neither_lose_nor_repeat_a_transfer() {
     let bidders: Vec<_> = view.bids.iter().map(|bid| bid.router).collect();
     assert_eq!(bidders, [router_b], "only router_b bid: {view:?}");
     ledger.settle(&world, &replaced[0], &report[0]);
+    for transfer in [&sent[0], &replaced[0]] {
+        world
+            .assert_executed_and_reconciled_once(transfer.id, d2)
+            .await;
+    }
     ledger.check(&world).await;
     assert_conserved(&world).await;
 
@@ -207,6 +212,16 @@ async fn killed_agents_neither_lose_nor_repeat_a_transfer() {
         world
             .assert_executed_and_reconciled_once(transfer.id, transfer.plan.destination)
             .await;
+        if report.stage == Stage::CompletedFast {
+            // A decision is final: the restarted sequencer re-sent it rather than choosing again.
+            let view = world.view(transfer.id).await;
+            assert_eq!(
+                view.selected.as_ref(),
+                Some(&report.routers),
+                "{}: the routers on chain are the sequencer's one selection",
+                transfer.plan.name
+            );
+        }
     }
     ledger.check(&world).await;
     assert_conserved(&world).await;
