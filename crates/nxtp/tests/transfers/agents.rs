@@ -42,7 +42,12 @@ impl Paused {
 
 impl Drop for Paused {
     fn drop(&mut self) {
-        signal(self.pid, Signal::CONT, &self.name);
+        // Not `signal`: a panic while a failing test unwinds would abort it, hiding the failure.
+        if let Some(pid) = i32::try_from(self.pid).ok().and_then(Pid::from_raw) {
+            if let Err(err) = kill_process(pid, Signal::CONT) {
+                eprintln!("cannot resume {}: {err}", self.name);
+            }
+        }
     }
 }
 
