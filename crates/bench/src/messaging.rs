@@ -40,6 +40,9 @@ pub struct Args {
     /// The devnet's run folder.
     #[arg(long, default_value = "run/bench-messaging")]
     run_dir: PathBuf,
+    /// Where to write the results (default `bench/results/messaging.json`).
+    #[arg(long)]
+    output: Option<PathBuf>,
     /// How long to wait for every message.
     #[arg(long, default_value_t = 900)]
     timeout_seconds: u64,
@@ -58,7 +61,10 @@ pub async fn run(args: Args) -> Result<PathBuf, BoxError> {
         measure(devnet, &args).await
     })
     .await?;
-    let path = crate::results_path("messaging.json");
+    let path = args
+        .output
+        .clone()
+        .unwrap_or_else(|| crate::results_path("messaging.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n")?;
     println!("{}", serde_json::to_string_pretty(&results)?);
     Ok(path)
