@@ -19,7 +19,13 @@ pub struct TxOutcome {
     pub block: u64,
 }
 
-/// Simulates `call`, sends it, and waits for its receipt; refuses a revert at either step.
+/// Gas added to every estimate. An `xcall` inserts into the Home's Merkle tree, whose cost depends on how many
+/// levels the new leaf climbs (up to 32 storage reads), so a transaction mined after other senders' can need
+/// more than was estimated; unused gas is not paid.
+const GAS_HEADROOM: u64 = 70_000;
+
+/// Simulates `call`, sends it with headroom over its gas estimate, and waits for its receipt; refuses a revert
+/// at either step.
 pub(crate) async fn send<P: Provider, D: CallDecoder>(
     domain: Domain,
     action: &'static str,
@@ -29,7 +35,12 @@ pub(crate) async fn send<P: Provider, D: CallDecoder>(
     call.call_raw()
         .await
         .map_err(|err| SdkError::from_contract(domain, action, err))?;
+    let estimate = call
+        .estimate_gas()
+        .await
+        .map_err(|err| SdkError::from_contract(domain, action, err))?;
     let pending = call
+        .gas(estimate.saturating_add(estimate / 5).saturating_add(GAS_HEADROOM))
         .send()
         .await
         .map_err(|err| SdkError::from_contract(domain, action, err))?;
