@@ -85,6 +85,13 @@ pub enum TransferState {
         /// Why, as the relayer reported it.
         reason: String,
     },
+    /// The auction closed without routers: no combination of bids covered the transfer before
+    /// the slow path handled it on the destination, or for too long. It takes no more bids and
+    /// completes by the slow path.
+    SlowPath {
+        /// Why the auction was closed.
+        reason: String,
+    },
 }
 
 impl TransferState {
@@ -421,6 +428,14 @@ mod tests {
         }))
         .expect("sent");
         assert!(sent.is_decided());
+        let slow = TransferState::SlowPath {
+            reason: "reconciled".to_owned(),
+        };
+        assert_eq!(
+            serde_json::to_value(&slow).expect("serializes"),
+            json!({"kind": "slow_path", "reason": "reconciled"})
+        );
+        assert!(!slow.is_decided(), "no routers were chosen");
         assert_eq!(
             serde_json::to_value(TransferState::AwaitingXcall).expect("serializes"),
             json!({"kind": "awaiting_xcall"})

@@ -107,6 +107,12 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal
             format!("the routers of transfer {id} are already chosen"),
         ));
     }
+    if let Some(reason) = transfer.as_ref().and_then(|t| t.closed_reason.as_ref()) {
+        return Err(Refusal::new(
+            ErrorCode::AuctionClosed,
+            format!("the auction of transfer {id} was closed: {reason}"),
+        ));
+    }
     let destination = match &transfer {
         Some(transfer) => {
             let destination = shared
@@ -132,7 +138,7 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal
     let signatures = bids::check(&bid, max_routers).map_err(Refusal)?;
     if let Some(destination) = destination {
         let approved = destination
-            .router_approved(bid.router)
+            .router_recently_approved(bid.router)
             .await
             .map_err(Refusal::unavailable)?;
         if !approved {

@@ -1,25 +1,31 @@
-//! Runs every open auction: verifies bids that came before their transfer, waits for the fee
-//! and the window, then chooses the routers on their current balances, signs, and records the
-//! decision (final) for the dispatcher to send.
+//! Runs every open auction, up to [`CONCURRENCY`] at once: verifies bids that came before their
+//! transfer, waits for the fee and the window, then chooses the routers on their current balances
+//! less what this sequencer already committed to them ([`reservations`](crate::reservations)),
+//! signs, and records the decision (final) for the dispatcher to send. A transfer no combination
+//! of bids covers is looked at again every [`SHORT_RETRY`] until one does, its destination shows
+//! the slow path handled it, or [`SHORT_GIVE_UP`] passes; then its auction is closed.
 
 use crate::{
     destination::{Destination, ReadError},
     error::SequencerError,
-    execute::execute_calldata,
-    selection::{fronted_amount, select, valid_path_length},
+    execute::{execute_calldata, executed_params},
+    reservations::{available, Ledger, Pool},
+    selection::{fronted_amount, select, share_needed, valid_path_length},
     shared::{now_ms, Shared},
-    store::{self, Decision, Outcome, StoredBid, StoredTransfer},
+    store::{self, Decision, OpenAuction, Outcome, StoredBid, StoredTransfer},
 };
 use alloy::{
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, Bytes, B256, U256},
     signers::local::PrivateKeySigner,
 };
+use futures::{future::try_join_all, stream, StreamExt};
 use nxtp_agent::{CancellationToken, Liveness};
 use nxtp_api::sequencer::ErrorCode;
+use nxtp_primitives::{Domain, TransferStatus};
 use rand::{rngs::StdRng, SeedableRng};
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
-    sync::Arc,
+    sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
 use tokio::sync::Notify;
@@ -28,8 +34,15 @@ use tokio::sync::Notify;
 /// noticed.
 const TICK: Duration = Duration::from_millis(100);
 
+/// Auctions moved on at once: each waits mostly on chain reads.
+const CONCURRENCY: usize = 16;
+
 /// How often a transfer no combination of bids covers is checked again against the balances.
 const SHORT_RETRY: Duration = Duration::from_secs(2);
+
+/// How long a transfer no combination of bids covers is checked again at most. Past it, routers
+/// with new liquidity would rarely beat the slow path, and re-reading forever costs every round.
+pub const SHORT_GIVE_UP: Duration = Duration::from_secs(30 * 60);
 
 /// Why one transfer could not be handled this round.
 enum StepError {
@@ -53,36 +66,40 @@ impl<E: Into<SequencerError>> From<E> for StepError {
 
 /// The auction task.
 pub(crate) struct AuctionTask {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) signer: PrivateKeySigner,
-    pub(crate) liveness: Liveness,
+    shared: Arc<Shared>,
+    signer: PrivateKeySigner,
+    liveness: Liveness,
     /// Woken when a decision is recorded.
-    pub(crate) dispatch_wake: Arc<Notify>,
-    pub(crate) rng: StdRng,
+    dispatch_wake: Arc<Notify>,
+    /// What the decisions in flight committed.
+    ledger: Ledger,
+    rng: Mutex<StdRng>,
     /// Transfers found short of liquidity, and when to look again.
-    pub(crate) short: HashMap<alloy::primitives::B256, Instant>,
+    short: Mutex<HashMap<B256, Instant>>,
 }
 
 impl AuctionTask {
-    /// An auction task over `shared`, signing with `signer`.
+    /// An auction task over `shared`, signing with `signer`, committing liquidity in `ledger`.
     pub(crate) fn new(
         shared: Arc<Shared>,
         signer: PrivateKeySigner,
         liveness: Liveness,
         dispatch_wake: Arc<Notify>,
+        ledger: Ledger,
     ) -> Self {
         Self {
             shared,
             signer,
             liveness,
             dispatch_wake,
-            rng: StdRng::from_entropy(),
-            short: HashMap::new(),
+            ledger,
+            rng: Mutex::new(StdRng::from_entropy()),
+            short: Mutex::new(HashMap::new()),
         }
     }
 
     /// Runs rounds until `shutdown`.
-    pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), SequencerError> {
+    pub(crate) async fn run(self, shutdown: CancellationToken) -> Result<(), SequencerError> {
         let wake = Arc::clone(&self.shared.auction_wake);
         loop {
             let pause = self.round().await?;
@@ -94,22 +111,33 @@ impl AuctionTask {
         }
     }
 
-    /// Looks at every undecided transfer once; returns how long to sleep.
-    async fn round(&mut self) -> Result<Duration, SequencerError> {
-        let transfers = self
+    /// Looks at every undecided transfer once, [`CONCURRENCY`] at a time; returns how long to
+    /// sleep.
+    async fn round(&self) -> Result<Duration, SequencerError> {
+        let auctions = self
             .shared
             .store
-            .call(|conn| store::undecided(conn))
+            .call(|conn| store::open_auctions(conn))
             .await?;
+        let outcomes: Vec<(B256, Domain, Result<Option<Duration>, StepError>)> =
+            stream::iter(auctions)
+                .map(|auction| async move {
+                    let id = auction.transfer.transfer_id;
+                    let destination = auction.transfer.destination();
+                    (id, destination, self.consider(auction).await)
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
         let mut pause = TICK;
         let mut failing = BTreeMap::new();
-        for transfer in transfers {
-            match self.consider(&transfer).await {
+        for (transfer_id, destination, outcome) in outcomes {
+            match outcome {
                 Ok(Some(until)) => pause = pause.min(until),
                 Ok(None) => {}
                 Err(StepError::Read(err)) => {
-                    tracing::warn!(transfer_id = %transfer.transfer_id, error = %err, "auction cannot read its destination");
-                    failing.insert(transfer.destination(), err);
+                    tracing::warn!(%transfer_id, error = %err, "auction cannot read its destination");
+                    failing.insert(destination, err);
                 }
                 Err(StepError::Fatal(err)) => return Err(err),
             }
@@ -125,15 +153,20 @@ impl AuctionTask {
     }
 
     /// Moves one transfer's auction on; returns how soon it needs another look, if it does.
-    async fn consider(&mut self, transfer: &StoredTransfer) -> Result<Option<Duration>, StepError> {
-        let shared = Arc::clone(&self.shared);
+    async fn consider(&self, auction: OpenAuction) -> Result<Option<Duration>, StepError> {
+        let OpenAuction {
+            transfer,
+            mut bids,
+            fee_paid,
+        } = auction;
+        let shared = &self.shared;
         let Some(destination) = shared.destinations.get(&transfer.destination()) else {
             return Ok(None);
         };
         let id = transfer.transfer_id;
-        let mut bids = shared.store.call(move |conn| store::bids(conn, id)).await?;
         if bids.iter().any(|bid| !bid.verified) {
-            self.verify_early_bids(destination, transfer, &bids).await?;
+            self.verify_early_bids(destination, &transfer, &bids)
+                .await?;
             bids = shared.store.call(move |conn| store::bids(conn, id)).await?;
         }
         bids.retain(|bid| bid.verified);
@@ -151,12 +184,7 @@ impl AuctionTask {
                 now
             }
         };
-        let origin = transfer.origin();
-        let paid = shared
-            .store
-            .call(move |conn| store::fee_paid(conn, origin, id))
-            .await?;
-        if paid < shared.quotes.relayer_fee(transfer.destination()) {
+        if fee_paid < shared.quotes.relayer_fee(transfer.destination()) {
             return Ok(None);
         }
         let window_ms = u64::try_from(shared.window.as_millis()).unwrap_or(u64::MAX);
@@ -164,13 +192,57 @@ impl AuctionTask {
         if now < closes_at {
             return Ok(Some(Duration::from_millis(closes_at - now)));
         }
-        if self.short.get(&id).is_some_and(|&at| Instant::now() < at) {
+        let retry_at = self.lock_short().get(&id).copied();
+        if retry_at.is_some_and(|at| Instant::now() < at) {
             return Ok(None);
         }
-        self.decide(destination, transfer, &bids, opened).await?;
+        if let Some(short_since) = transfer.short_since_ms {
+            if self.close_if_slow(destination, id, short_since).await? {
+                return Ok(None);
+            }
+        }
+        self.decide(destination, &transfer, &bids, opened).await?;
         Ok(None)
     }
 
+    fn lock_short(&self) -> std::sync::MutexGuard<'_, HashMap<B256, Instant>> {
+        self.short.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Closes the auction of a transfer no bids covered since `short_since` (unix ms) once the
+    /// destination shows it handled (the slow path took it) or [`SHORT_GIVE_UP`] passed;
+    /// returns whether it closed.
+    async fn close_if_slow(
+        &self,
+        destination: &Destination,
+        id: B256,
+        short_since: u64,
+    ) -> Result<bool, StepError> {
+        let now = now_ms();
+        let give_up_ms = u64::try_from(SHORT_GIVE_UP.as_millis()).unwrap_or(u64::MAX);
+        let reason = if now.saturating_sub(short_since) >= give_up_ms {
+            format!(
+                "no combination of bids covered it for {} minutes",
+                SHORT_GIVE_UP.as_secs() / 60
+            )
+        } else {
+            match destination.transfer_status(id).await? {
+                TransferStatus::None => return Ok(false),
+                status => format!("the destination already handled it (status {status:?})"),
+            }
+        };
+        let text = reason.clone();
+        let closed = self
+            .shared
+            .store
+            .call(move |conn| store::close(conn, id, &text, now))
+            .await?;
+        self.lock_short().remove(&id);
+        if closed {
+            tracing::info!(transfer_id = %id, %reason, "auction closed without routers");
+        }
+        Ok(true)
+    }
     /// Checks the bids that came before the transfer was known against its destination: the
     /// router's approval and the destination's own maximum path length. Failing ones are dropped.
     async fn verify_early_bids(
@@ -218,10 +290,10 @@ impl AuctionTask {
         Ok(())
     }
 
-    /// Chooses the routers on their current balances, signs, and records the decision; or
-    /// records that no combination covers the transfer yet.
+    /// Chooses the routers on their current balances less what is committed to them, signs,
+    /// and records the decision; or records that no combination covers the transfer yet.
     async fn decide(
-        &mut self,
+        &self,
         destination: &Destination,
         transfer: &StoredTransfer,
         bids: &[StoredBid],
@@ -229,11 +301,11 @@ impl AuctionTask {
     ) -> Result<(), StepError> {
         let id = transfer.transfer_id;
         let params = &transfer.params;
-        let fee_bps = destination.liquidity_fee_bps().await?;
-        let max_routers = destination.max_routers().await?;
-        let asset = destination
-            .local_asset(params.canonicalDomain, params.canonicalId)
-            .await?;
+        let (fee_bps, max_routers, asset) = tokio::try_join!(
+            destination.liquidity_fee_bps(),
+            destination.max_routers(),
+            destination.local_asset(params.canonicalDomain, params.canonicalId),
+        )?;
         let mut offers: BTreeMap<Address, BTreeSet<u32>> = BTreeMap::new();
         for bid in bids {
             offers
@@ -241,24 +313,47 @@ impl AuctionTask {
                 .or_default()
                 .insert(bid.path_length);
         }
+        // Taken before the balances are read: see `reservations`.
+        let snapshot = self.ledger.snapshot();
+        let reads = try_join_all(offers.keys().map(|&router| async move {
+            let (approved, balance) = tokio::try_join!(
+                destination.router_approved(router),
+                destination.router_balance(router, asset),
+            )?;
+            Ok::<_, ReadError>((router, approved, balance))
+        }))
+        .await?;
         let mut balances: BTreeMap<Address, U256> = BTreeMap::new();
-        let routers: Vec<Address> = offers.keys().copied().collect();
-        for router in routers {
+        for (router, approved, balance) in reads {
             // Approval can be withdrawn after a bid; such a router cannot front the transfer.
-            if destination.router_approved(router).await? {
-                balances.insert(router, destination.router_balance(router, asset).await?);
+            if approved {
+                balances.insert(router, balance);
             } else {
                 offers.remove(&router);
             }
         }
         let fronted = fronted_amount(params.bridgedAmt, fee_bps);
+        let pool = Pool {
+            destination: destination.domain,
+            canonical_domain: params.canonicalDomain,
+            canonical_id: params.canonicalId,
+        };
+        let chosen = {
+            let mut ledger = self.ledger.lock();
+            let free = available(&balances, &ledger.committed(&pool, snapshot.since));
+            let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+            let chosen = select(fronted, &offers, &free, max_routers, &mut *rng);
+            if let Some(routers) = &chosen {
+                let n = u32::try_from(routers.len()).unwrap_or(u32::MAX);
+                ledger.reserve(id, pool, routers.clone(), share_needed(fronted, n));
+            }
+            chosen
+        };
+        drop(snapshot);
         let now = now_ms();
-        let Some(chosen) = select(fronted, &offers, &balances, max_routers, &mut self.rng) else {
-            if self
-                .short
-                .insert(id, Instant::now() + SHORT_RETRY)
-                .is_none()
-            {
+        let Some(chosen) = chosen else {
+            let retry_at = Instant::now() + SHORT_RETRY;
+            if self.lock_short().insert(id, retry_at).is_none() {
                 tracing::info!(transfer_id = %id, %fronted, "no combination of bids covers the transfer yet");
             }
             self.shared
@@ -267,7 +362,29 @@ impl AuctionTask {
                 .await?;
             return Ok(());
         };
-        self.short.remove(&id);
+        self.lock_short().remove(&id);
+        let recorded = self
+            .sign_and_record(destination, transfer, bids, chosen, opened, now)
+            .await;
+        if !matches!(recorded, Ok(true)) {
+            // Nothing was recorded, so nothing was committed.
+            self.ledger.lock().release(id);
+        }
+        recorded.map(drop)
+    }
+
+    /// Signs the selection of `chosen` and records it as the decision; returns whether it was
+    /// recorded (it is not when the transfer already has one).
+    async fn sign_and_record(
+        &self,
+        destination: &Destination,
+        transfer: &StoredTransfer,
+        bids: &[StoredBid],
+        chosen: Vec<Address>,
+        opened: u64,
+        now: u64,
+    ) -> Result<bool, StepError> {
+        let id = transfer.transfer_id;
         let path_length = u32::try_from(chosen.len()).unwrap_or(u32::MAX);
         let signatures: Vec<Bytes> = chosen
             .iter()
@@ -277,7 +394,7 @@ impl AuctionTask {
                     .map(|bid| bid.signature.clone())
             })
             .collect();
-        let calldata = execute_calldata(&self.signer, id, params, &chosen, signatures)
+        let calldata = execute_calldata(&self.signer, id, &transfer.params, &chosen, signatures)
             .map_err(SequencerError::Sign)?;
         let decision = Decision {
             transfer_id: id,
@@ -305,6 +422,29 @@ impl AuctionTask {
             );
             self.dispatch_wake.notify_one();
         }
-        Ok(())
+        Ok(recorded)
+    }
+}
+
+/// Commits again, after a restart, what the decisions still in flight committed. Their fee was
+/// not recorded, so each router's share is counted on the bridged amount: an upper bound.
+pub(crate) fn restore(ledger: &Ledger, in_flight: &[Decision]) {
+    let mut ledger = ledger.lock();
+    for decision in in_flight {
+        let Some(params) = executed_params(&decision.calldata) else {
+            continue;
+        };
+        let n = u32::try_from(decision.routers.len()).unwrap_or(u32::MAX);
+        let pool = Pool {
+            destination: decision.destination,
+            canonical_domain: params.canonicalDomain,
+            canonical_id: params.canonicalId,
+        };
+        ledger.reserve(
+            decision.transfer_id,
+            pool,
+            decision.routers.clone(),
+            share_needed(params.bridgedAmt, n),
+        );
     }
 }

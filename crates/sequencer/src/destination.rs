@@ -1,14 +1,21 @@
 //! What the sequencer reads from a destination's `Connext`: router approval and balances, the
-//! local asset of a transfer, the liquidity fee and the most routers per transfer. Always the
-//! latest state: a decision is made on the balances a router holds now.
+//! local asset of a transfer, the liquidity fee, the most routers per transfer and a transfer's
+//! status. Balances, statuses and the approval a decision relies on are always read afresh: a
+//! decision is made on the balances a router holds now. What only governance changes is kept for
+//! [`CONSTANTS_TTL`], so a burst of transfers does not read it once per transfer.
 
-use crate::error::redact_contract_error;
+use crate::{cache::TtlCache, error::redact_contract_error};
 use alloy::{
     primitives::{Address, B256, U256},
     providers::DynProvider,
 };
 use nxtp_bindings::Connext;
-use nxtp_primitives::Domain;
+use nxtp_primitives::{Domain, TransferStatus};
+use std::{sync::Arc, time::Duration};
+
+/// How long a governance-set value (the liquidity fee, the most routers per transfer, a local
+/// asset, a router's approval as the bids API checks it) is trusted after it was read.
+pub const CONSTANTS_TTL: Duration = Duration::from_secs(10);
 
 /// A read of a destination's `Connext` failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +37,16 @@ pub struct Destination {
     /// Its `Connext`.
     pub connext: Address,
     provider: DynProvider,
+    cached: Arc<Cached>,
+}
+
+/// The governance-set values read recently, shared by the clones of a [`Destination`].
+#[derive(Debug)]
+struct Cached {
+    fee_bps: TtlCache<(), u16>,
+    max_routers: TtlCache<(), u32>,
+    local_assets: TtlCache<(u32, B256), Address>,
+    approvals: TtlCache<Address, bool>,
 }
 
 impl Destination {
@@ -39,6 +56,12 @@ impl Destination {
             domain,
             connext,
             provider,
+            cached: Arc::new(Cached {
+                fee_bps: TtlCache::new(CONSTANTS_TTL),
+                max_routers: TtlCache::new(CONSTANTS_TTL),
+                local_assets: TtlCache::new(CONSTANTS_TTL),
+                approvals: TtlCache::new(CONSTANTS_TTL),
+            }),
         }
     }
 
@@ -55,7 +78,16 @@ impl Destination {
         }
     }
 
-    /// Whether `router` is approved to front transfers here.
+    /// Whether `router` was approved here at most [`CONSTANTS_TTL`] ago: enough to accept its
+    /// bid, since the decision checks [`Self::router_approved`] again.
+    pub async fn router_recently_approved(&self, router: Address) -> Result<bool, ReadError> {
+        self.cached
+            .approvals
+            .get_or_read(router, || self.router_approved(router))
+            .await
+    }
+
+    /// Whether `router` is approved to front transfers here now.
     pub async fn router_approved(&self, router: Address) -> Result<bool, ReadError> {
         let info = self
             .contract()
@@ -68,6 +100,13 @@ impl Destination {
 
     /// The most routers one transfer may have here.
     pub async fn max_routers(&self) -> Result<u32, ReadError> {
+        self.cached
+            .max_routers
+            .get_or_read((), || self.read_max_routers())
+            .await
+    }
+
+    async fn read_max_routers(&self) -> Result<u32, ReadError> {
         let max = self
             .contract()
             .maxRoutersPerTransfer()
@@ -79,11 +118,16 @@ impl Destination {
 
     /// The fast-path liquidity fee, in basis points.
     pub async fn liquidity_fee_bps(&self) -> Result<u16, ReadError> {
-        self.contract()
-            .liquidityFeeBps()
-            .call()
+        self.cached
+            .fee_bps
+            .get_or_read((), || async {
+                self.contract()
+                    .liquidityFeeBps()
+                    .call()
+                    .await
+                    .map_err(self.failed("liquidityFeeBps"))
+            })
             .await
-            .map_err(self.failed("liquidityFeeBps"))
     }
 
     /// The local asset of the canonical asset `(canonical_domain, canonical_id)`; zero for a
@@ -96,11 +140,31 @@ impl Destination {
         if canonical_id.is_zero() {
             return Ok(Address::ZERO);
         }
-        self.contract()
-            .localAsset(canonical_domain, canonical_id)
+        self.cached
+            .local_assets
+            .get_or_read((canonical_domain, canonical_id), || async {
+                self.contract()
+                    .localAsset(canonical_domain, canonical_id)
+                    .call()
+                    .await
+                    .map_err(self.failed("localAsset"))
+            })
+            .await
+    }
+
+    /// What the destination has done with `transfer_id` so far.
+    pub async fn transfer_status(&self, transfer_id: B256) -> Result<TransferStatus, ReadError> {
+        let status = self
+            .contract()
+            .transferStatus(transfer_id)
             .call()
             .await
-            .map_err(self.failed("localAsset"))
+            .map_err(self.failed("transferStatus"))?;
+        TransferStatus::try_from(status).map_err(|err| ReadError {
+            domain: self.domain,
+            what: "transferStatus",
+            message: err.to_string(),
+        })
     }
 
     /// `router`'s liquidity in `asset` here.

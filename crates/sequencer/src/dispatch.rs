@@ -1,12 +1,17 @@
-//! Hands recorded decisions to the relayer and follows them to their end. A decision not yet
-//! acknowledged is posted again (the same calldata, so the same job) until it is, including
-//! after a restart; an acknowledged one is polled until the job is confirmed or failed.
+//! Hands recorded decisions to the relayer and follows them to their end, up to [`CONCURRENCY`]
+//! at once, new decisions first. A decision not yet acknowledged is posted again (the same
+//! calldata, so the same job) until it is, including after a restart; an acknowledged one is
+//! polled until the job is confirmed or failed. What a round learns is recorded in one
+//! transaction; an execute that ended releases the liquidity its decision committed.
 
 use crate::{
     error::SequencerError,
     metrics::SequencerMetrics,
+    reservations::Ledger,
     store::{self, Decision, Outcome},
 };
+use alloy::primitives::B256;
+use futures::{stream, StreamExt};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_api::relayer::{JobRequest, JobState, RelayerClient, RelayerClientError};
 use std::{sync::Arc, time::Duration};
@@ -15,16 +20,32 @@ use tokio::sync::Notify;
 /// The stream named on `/health` while the relayer fails.
 const STREAM: &str = "relayer";
 
+/// Requests to the relayer in flight at once.
+const CONCURRENCY: usize = 16;
+
 /// The dispatch task.
 pub(crate) struct DispatchTask {
     pub(crate) store: Store,
     pub(crate) relayer: RelayerClient,
     pub(crate) metrics: SequencerMetrics,
     pub(crate) liveness: Liveness,
+    /// Released when an execute ends.
+    pub(crate) ledger: Ledger,
     /// Woken when a decision is recorded.
     pub(crate) wake: Arc<Notify>,
     /// Pause between two looks at the jobs in flight.
     pub(crate) interval: Duration,
+}
+
+/// What one look at a decision found.
+#[derive(Clone, Debug)]
+enum Step {
+    /// The relayer took the job under this id.
+    Acknowledged(B256),
+    /// The execute ended.
+    Finished(Outcome),
+    /// Nothing new.
+    Waiting,
 }
 
 impl DispatchTask {
@@ -55,95 +76,121 @@ impl DispatchTask {
     }
 
     /// One pass over the decisions in flight; the outer error stops the sequencer, the inner
-    /// one (the relayer failing) is retried.
+    /// one (the relayer failing for at least one of them) is retried.
     async fn round(&self) -> Result<Result<(), RelayerClientError>, SequencerError> {
-        for decision in self.store.call(|conn| store::in_flight(conn)).await? {
-            let step = if decision.acknowledged {
-                self.follow(&decision).await?
-            } else {
-                self.post(&decision).await?
-            };
-            if let Err(err) = step {
-                return Ok(Err(err));
-            }
-        }
-        Ok(Ok(()))
-    }
-
-    /// Posts `decision`'s job and records the acknowledgement.
-    async fn post(
-        &self,
-        decision: &Decision,
-    ) -> Result<Result<(), RelayerClientError>, SequencerError> {
-        let job = JobRequest::execute(decision.destination, decision.calldata.clone());
-        let job_id = match self.relayer.submit(&job).await {
-            Ok(job_id) => job_id,
-            Err(err) if err.is_transient() => return Ok(Err(err)),
-            Err(err) => {
-                // The relayer refuses this job for good (e.g. it serves no such domain):
-                // the transfer falls back to the slow path.
-                let outcome = Outcome::Failed {
-                    reason: format!("the relayer refused the job: {err}"),
+        let mut decisions = self.store.call(|conn| store::in_flight(conn)).await?;
+        // Not acknowledged first: their execute has not started yet.
+        decisions.sort_by_key(|decision| decision.acknowledged);
+        let steps: Vec<(Decision, Result<Step, RelayerClientError>)> = stream::iter(decisions)
+            .map(|decision| async move {
+                let step = if decision.acknowledged {
+                    self.follow(&decision).await
+                } else {
+                    self.post(&decision).await
                 };
-                self.finish(decision, outcome).await?;
-                return Ok(Ok(()));
+                (decision, step)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut failure = None;
+        let mut changes = Vec::new();
+        for (decision, step) in steps {
+            match step {
+                Ok(Step::Waiting) => {}
+                Ok(step) => changes.push((decision, step)),
+                Err(err) => failure = failure.or(Some(err)),
             }
-        };
-        if job_id != decision.job_id {
-            tracing::warn!(transfer_id = %decision.transfer_id, expected = %decision.job_id, %job_id, "the relayer named the job differently");
         }
-        let transfer_id = decision.transfer_id;
-        self.store
-            .call(move |conn| store::acknowledge(conn, transfer_id, job_id))
-            .await?;
-        tracing::info!(%transfer_id, %job_id, "execute job acknowledged by the relayer");
-        Ok(Ok(()))
+        self.record(changes).await?;
+        Ok(failure.map_or(Ok(()), Err))
     }
 
-    /// Polls `decision`'s job and records its end.
-    async fn follow(
-        &self,
-        decision: &Decision,
-    ) -> Result<Result<(), RelayerClientError>, SequencerError> {
-        let view = match self.relayer.job(decision.job_id).await {
-            Ok(Some(view)) => view,
+    /// Posts `decision`'s job.
+    async fn post(&self, decision: &Decision) -> Result<Step, RelayerClientError> {
+        let job = JobRequest::execute(decision.destination, decision.calldata.clone());
+        match self.relayer.submit(&job).await {
+            Ok(job_id) => {
+                if job_id != decision.job_id {
+                    tracing::warn!(transfer_id = %decision.transfer_id, expected = %decision.job_id, %job_id, "the relayer named the job differently");
+                }
+                Ok(Step::Acknowledged(job_id))
+            }
+            Err(err) if err.is_transient() => Err(err),
+            // The relayer refuses this job for good (e.g. it serves no such domain): the
+            // transfer falls back to the slow path.
+            Err(err) => Ok(Step::Finished(Outcome::Failed {
+                reason: format!("the relayer refused the job: {err}"),
+            })),
+        }
+    }
+
+    /// Polls `decision`'s job.
+    async fn follow(&self, decision: &Decision) -> Result<Step, RelayerClientError> {
+        let view = match self.relayer.job(decision.job_id).await? {
+            Some(view) => view,
             // The relayer lost the job (its database was reset): the same calldata is the
             // same job, so posting it again is safe.
-            Ok(None) => return self.post(decision).await,
-            Err(err) => return Ok(Err(err)),
+            None => return self.post(decision).await,
         };
-        let outcome = match view.state {
-            JobState::Confirmed => Outcome::Executed {
+        Ok(match view.state {
+            JobState::Confirmed => Step::Finished(Outcome::Executed {
                 tx_hash: view.tx_hash.unwrap_or_default(),
-            },
-            JobState::Failed => Outcome::Failed {
+            }),
+            JobState::Failed => Step::Finished(Outcome::Failed {
                 reason: view
                     .reason
                     .unwrap_or_else(|| "the relayer gave no reason".to_owned()),
-            },
-            JobState::Pending | JobState::Submitted => return Ok(Ok(())),
-        };
-        self.finish(decision, outcome).await?;
-        Ok(Ok(()))
+            }),
+            JobState::Pending | JobState::Submitted => Step::Waiting,
+        })
     }
 
-    async fn finish(&self, decision: &Decision, outcome: Outcome) -> Result<(), SequencerError> {
-        let label = match &outcome {
-            Outcome::Executed { tx_hash } => {
-                tracing::info!(transfer_id = %decision.transfer_id, %tx_hash, "transfer executed");
-                "executed"
-            }
-            Outcome::Failed { reason } => {
-                tracing::warn!(transfer_id = %decision.transfer_id, %reason, "execute failed; the transfer falls back to the slow path");
-                "execute_failed"
-            }
-            Outcome::Sent => return Ok(()),
-        };
-        let transfer_id = decision.transfer_id;
+    /// Records what changed in one transaction, then reports it and releases the liquidity of
+    /// the executes that ended.
+    async fn record(&self, changes: Vec<(Decision, Step)>) -> Result<(), SequencerError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let writes: Vec<(B256, Step)> = changes
+            .iter()
+            .map(|(decision, step)| (decision.transfer_id, step.clone()))
+            .collect();
         self.store
-            .call(move |conn| store::finish(conn, transfer_id, &outcome))
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                for (transfer_id, step) in &writes {
+                    match step {
+                        Step::Acknowledged(job_id) => {
+                            store::acknowledge(&tx, *transfer_id, *job_id)?
+                        }
+                        Step::Finished(outcome) => store::finish(&tx, *transfer_id, outcome)?,
+                        Step::Waiting => {}
+                    }
+                }
+                tx.commit()
+            })
             .await?;
-        self.metrics.execution_ended(decision.destination, label);
+        for (decision, step) in changes {
+            let transfer_id = decision.transfer_id;
+            let label = match step {
+                Step::Acknowledged(job_id) => {
+                    tracing::info!(%transfer_id, %job_id, "execute job acknowledged by the relayer");
+                    continue;
+                }
+                Step::Waiting | Step::Finished(Outcome::Sent) => continue,
+                Step::Finished(Outcome::Executed { tx_hash }) => {
+                    tracing::info!(%transfer_id, %tx_hash, "transfer executed");
+                    "executed"
+                }
+                Step::Finished(Outcome::Failed { reason }) => {
+                    tracing::warn!(%transfer_id, %reason, "execute failed; the transfer falls back to the slow path");
+                    "execute_failed"
+                }
+            };
+            self.ledger.lock().release(transfer_id);
+            self.metrics.execution_ended(decision.destination, label);
+        }
         Ok(())
     }
 }

@@ -29,6 +29,13 @@ pub fn execute_calldata(
     Ok(Connext::executeCall { args }.abi_encode().into())
 }
 
+/// The transfer an execute calldata fronts; `None` for anything but `Connext.execute`.
+pub fn executed_params(calldata: &[u8]) -> Option<TransferInfo> {
+    Connext::executeCall::abi_decode(calldata)
+        .ok()
+        .map(|call| call.args.params.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +76,11 @@ mod tests {
             .expect("an execute call")
             .args;
         assert_eq!(TransferInfo::from(args.params), params);
+        assert_eq!(executed_params(&calldata), Some(params));
+        let mut other_call = calldata.to_vec();
+        other_call[0] ^= 1;
+        assert_eq!(executed_params(&other_call), None, "another selector");
+        assert_eq!(executed_params(&[]), None);
         assert_eq!(args.routers, addresses);
         assert_eq!(args.sequencer, sequencer.address());
         assert_eq!(

@@ -7,13 +7,17 @@
 //! once the transfer is known the router's approval on the destination) and kept in SQLite.
 //! Once a transfer is confirmed, its native relayer fee reaches the quote and the auction window
 //! since its first valid bid has passed, [`auction`] chooses the fewest routers whose current
-//! balances cover their shares ([`selection`]), signs the selection and records the decision,
-//! final, before [`dispatch`] posts the execute job to the relayer and follows it to the end.
-//! A restart re-posts recorded decisions (the same job) and never chooses twice.
+//! balances, less what earlier decisions still in flight committed ([`reservations`]), cover
+//! their shares ([`selection`]), signs the selection and records the decision, final, before
+//! [`dispatch`] posts the execute job to the relayer and follows it to the end. Auctions and
+//! relayer requests run concurrently (bounded); values only governance changes are cached
+//! briefly ([`destination`]). A restart re-posts recorded decisions (the same job) and never
+//! chooses twice.
 
 mod api;
 mod auction;
 pub mod bids;
+mod cache;
 pub mod config;
 pub mod destination;
 mod dispatch;
@@ -21,6 +25,7 @@ mod error;
 pub mod execute;
 pub mod metrics;
 mod origin;
+pub mod reservations;
 pub mod selection;
 mod shared;
 pub mod store;
@@ -41,6 +46,7 @@ use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics, Indexer};
 use nxtp_primitives::Domain;
 use origin::OriginTask;
+use reservations::Ledger;
 use shared::Shared;
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -142,6 +148,10 @@ pub async fn run_with_listener(
         auction_wake: Arc::clone(&auction_wake),
     });
 
+    let ledger = Ledger::default();
+    let in_flight = store.call(|conn| store::in_flight(conn)).await?;
+    auction::restore(&ledger, &in_flight);
+
     let mut tasks = JoinSet::new();
     for origin in origins {
         tasks.spawn(origin.run(shutdown.clone()));
@@ -152,6 +162,7 @@ pub async fn run_with_listener(
         signer.clone(),
         liveness.clone(),
         Arc::clone(&dispatch_wake),
+        ledger.clone(),
     );
     tasks.spawn(auction.run(shutdown.clone()));
     let dispatch = DispatchTask {
@@ -159,6 +170,7 @@ pub async fn run_with_listener(
         relayer,
         metrics,
         liveness: liveness.clone(),
+        ledger,
         wake: dispatch_wake,
         interval: DISPATCH_INTERVAL,
     };

@@ -1,8 +1,8 @@
 //! The sequencer's tables and every query it makes.
 //!
-//! - `sequencer_transfers`: every confirmed `XCalled` on a served domain, with its full params and
-//!   when its auction opened (the first valid bid) and since when no combination of bids covers
-//!   it;
+//! - `sequencer_transfers`: every confirmed `XCalled` on a served domain, with its full params,
+//!   when its auction opened (the first valid bid), since when no combination of bids covers it,
+//!   and why its auction was closed without a decision (the slow path took it);
 //! - `sequencer_fees`: every native `RelayerFeesIncreased`, keyed by its position in its chain so
 //!   a re-delivered batch counts it once;
 //! - `sequencer_bids`: one row per router and path length; `verified` once the router's approval
@@ -21,7 +21,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 /// The sequencer's tables; opened beside [`nxtp_chain::SCHEMAS`].
 pub const SCHEMA: Schema = Schema {
     name: "nxtp_sequencer",
-    migrations: &["CREATE TABLE sequencer_transfers (
+    migrations: &[
+        "CREATE TABLE sequencer_transfers (
             transfer_id BLOB PRIMARY KEY,
             origin INTEGER NOT NULL,
             destination INTEGER NOT NULL,
@@ -61,7 +62,10 @@ pub const SCHEMA: Schema = Schema {
             opened_ms INTEGER NOT NULL,
             decided_ms INTEGER NOT NULL
         ) STRICT;
-        CREATE INDEX sequencer_decisions_state ON sequencer_decisions (state, acknowledged);"],
+        CREATE INDEX sequencer_decisions_state ON sequencer_decisions (state, acknowledged);",
+        "ALTER TABLE sequencer_transfers ADD COLUMN closed_ms INTEGER;
+        ALTER TABLE sequencer_transfers ADD COLUMN closed_reason TEXT;",
+    ],
 };
 
 /// A confirmed `XCalled`.
@@ -99,6 +103,8 @@ pub struct StoredTransfer {
     pub auction_opened_ms: Option<u64>,
     /// Since when (unix ms) no combination of bids has covered it, once the window closed.
     pub short_since_ms: Option<u64>,
+    /// Why its auction was closed without a decision, if it was.
+    pub closed_reason: Option<String>,
 }
 
 impl StoredTransfer {
@@ -229,7 +235,7 @@ pub fn record_origin_events(
 /// The transfer `transfer_id`, if its `XCalled` was seen.
 pub fn transfer(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<StoredTransfer>> {
     conn.query_row(
-        "SELECT params, auction_opened_ms, short_since_ms FROM sequencer_transfers
+        "SELECT params, auction_opened_ms, short_since_ms, closed_reason FROM sequencer_transfers
          WHERE transfer_id = ?1",
         [transfer_id.as_slice()],
         |row| {
@@ -238,6 +244,7 @@ pub fn transfer(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option
                 params: decode_params(&row.get::<_, Vec<u8>>(0)?)?,
                 auction_opened_ms: row.get(1)?,
                 short_since_ms: row.get(2)?,
+                closed_reason: row.get(3)?,
             })
         },
     )
@@ -353,13 +360,31 @@ pub fn mark_short(conn: &Connection, transfer_id: B256, now_ms: u64) -> rusqlite
     Ok(())
 }
 
-/// The transfers with bids whose routers are not chosen yet, oldest first. Transfers nobody bid on
-/// need no work.
+/// Closes `transfer_id`'s auction without a decision, for `reason`; returns whether it was open.
+/// A decided transfer is never closed: its execute may already be on the destination.
+pub fn close(
+    conn: &Connection,
+    transfer_id: B256,
+    reason: &str,
+    now_ms: u64,
+) -> rusqlite::Result<bool> {
+    let closed = conn.execute(
+        "UPDATE sequencer_transfers SET closed_ms = ?2, closed_reason = ?3
+         WHERE transfer_id = ?1 AND closed_reason IS NULL
+             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)",
+        params![transfer_id.as_slice(), now_ms, reason],
+    )?;
+    Ok(closed == 1)
+}
+
+/// The transfers with bids whose routers are not chosen yet and whose auction is not closed,
+/// oldest first. Transfers nobody bid on need no work.
 pub fn undecided(conn: &Connection) -> rusqlite::Result<Vec<StoredTransfer>> {
     let mut statement = conn.prepare(
         "SELECT transfer_id, params, auction_opened_ms, short_since_ms FROM sequencer_transfers
          WHERE transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)
              AND transfer_id IN (SELECT transfer_id FROM sequencer_bids)
+             AND closed_reason IS NULL
          ORDER BY block, transfer_id",
     )?;
     let rows = statement.query_map([], |row| {
@@ -368,9 +393,36 @@ pub fn undecided(conn: &Connection) -> rusqlite::Result<Vec<StoredTransfer>> {
             params: decode_params(&row.get::<_, Vec<u8>>(1)?)?,
             auction_opened_ms: row.get(2)?,
             short_since_ms: row.get(3)?,
+            closed_reason: None,
         })
     })?;
     rows.collect()
+}
+
+/// An auction to move on: an [`undecided`] transfer, its bids and the native fee paid for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenAuction {
+    /// The transfer.
+    pub transfer: StoredTransfer,
+    /// Every bid on it, by router and path length.
+    pub bids: Vec<StoredBid>,
+    /// What [`fee_paid`] says.
+    pub fee_paid: U256,
+}
+
+/// Every [`undecided`] transfer with its bids and fee, read at once.
+pub fn open_auctions(conn: &Connection) -> rusqlite::Result<Vec<OpenAuction>> {
+    undecided(conn)?
+        .into_iter()
+        .map(|transfer| {
+            let id = transfer.transfer_id;
+            Ok(OpenAuction {
+                bids: bids(conn, id)?,
+                fee_paid: fee_paid(conn, transfer.origin(), id)?,
+                transfer,
+            })
+        })
+        .collect()
 }
 
 /// Records a decision unless the transfer already has one; returns whether it was recorded.

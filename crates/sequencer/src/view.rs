@@ -80,6 +80,13 @@ pub fn transfer_view(
         return Ok(Some(view));
     }
 
+    if let Some(reason) = transfer.closed_reason {
+        view.reason =
+            format!("no longer auctioned: {reason}; the slow path completes the transfer");
+        view.state = TransferState::SlowPath { reason };
+        return Ok(Some(view));
+    }
+
     let quote = quotes.relayer_fee(transfer.destination());
     let paid = store::fee_paid(conn, transfer.origin(), transfer_id)?;
     let verified = bids.iter().any(|bid| bid.verified);
@@ -269,6 +276,26 @@ mod tests {
         let view = fixture.view(2_200).expect("known");
         assert_eq!(view.state, TransferState::AwaitingLiquidity);
         assert!(view.reason.contains("covers"), "{}", view.reason);
+
+        let reason = "the destination reconciled it (status Reconciled)";
+        let closed = fixture
+            .store
+            .with(|conn| store::close(conn, fixture.id, reason, 2_300))
+            .expect("closes");
+        assert!(closed);
+        let view = fixture.view(2_400).expect("known");
+        assert_eq!(
+            view.state,
+            TransferState::SlowPath {
+                reason: reason.to_owned()
+            }
+        );
+        assert!(view.reason.contains("slow path"), "{}", view.reason);
+        let again = fixture
+            .store
+            .with(|conn| store::close(conn, fixture.id, "later", 2_500))
+            .expect("reads");
+        assert!(!again, "closed once, with its first reason");
     }
 
     #[test]

@@ -327,3 +327,60 @@ fn a_decision_is_recorded_once_and_survives_a_restart() {
         .expect("decided");
     assert_eq!(done.outcome, failed);
 }
+
+#[test]
+fn open_auctions_carry_bids_and_fees_and_a_closed_auction_is_not_one() {
+    let (_dir, _path, store) = open();
+    let short = new_transfer(0, 1);
+    let decided = new_transfer(1, 1);
+    let fees = [fee(&short, 40, 0), fee(&short, 2, 1)];
+    let signature = [(1, Bytes::from_static(&[1]))];
+    let auctions = store
+        .with(|conn| {
+            record_origin_events(
+                conn,
+                Domain(1000),
+                &[short.clone(), decided.clone()],
+                &fees,
+                None,
+            )?;
+            for transfer in [&short, &decided] {
+                insert_bids(
+                    conn,
+                    transfer.transfer_id,
+                    Address::repeat_byte(1),
+                    &signature,
+                    true,
+                    1,
+                )?;
+            }
+            record_decision(conn, &decision(&decided))?;
+            open_auctions(conn)
+        })
+        .expect("reads");
+    assert_eq!(auctions.len(), 1, "the decided transfer is no auction");
+    assert_eq!(auctions[0].transfer.transfer_id, short.transfer_id);
+    assert_eq!(auctions[0].fee_paid, U256::from(42));
+    assert_eq!(auctions[0].bids.len(), 1);
+    assert_eq!(auctions[0].bids[0].router, Address::repeat_byte(1));
+
+    let (closed_decided, closed, again, auctions, stored) = store
+        .with(|conn| {
+            Ok((
+                close(conn, decided.transfer_id, "reconciled", 7)?,
+                close(conn, short.transfer_id, "reconciled", 7)?,
+                close(conn, short.transfer_id, "too long", 8)?,
+                open_auctions(conn)?,
+                super::transfer(conn, short.transfer_id)?,
+            ))
+        })
+        .expect("closes");
+    assert!(!closed_decided, "a decided transfer is never closed");
+    assert!(closed);
+    assert!(!again, "closed once");
+    assert!(auctions.is_empty(), "a closed auction is not looked at");
+    assert_eq!(
+        stored.expect("known").closed_reason.as_deref(),
+        Some("reconciled")
+    );
+}
