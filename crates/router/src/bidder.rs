@@ -1,26 +1,28 @@
-//! Decides on the transfers due for one destination: reads what the destination and the sequencer
-//! say, applies [`decide`], and records either the decision not to bid or a signed bid (which the
-//! [`poster`](crate::poster) then sends).
+//! Decides on the transfers due for one destination, a batch at a time: reads what the destination
+//! and the sequencer say (what the batch shares once, each transfer's status concurrently),
+//! applies [`decide`], and records, in one transaction, either the decision not to bid or a signed
+//! bid (which the [`poster`](crate::poster) then sends).
 
 use crate::{
     config::RouterConfig,
-    decision::{decide, screen, Decision, DestinationState, SkipReason, Transfer},
+    decision::{decide, screen, Decision, DestinationState, Transfer},
     error::{contract_error, Failure},
     metrics::RouterMetrics,
     origin::backoff,
-    store::{self, DueTransfer},
+    store::{self, DueTransfer, Verdict},
 };
 use alloy::{
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, Bytes, B256, U256},
     providers::DynProvider,
     signers::local::PrivateKeySigner,
 };
+use futures::{future::join_all, stream, StreamExt};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
 use nxtp_primitives::{router_bid_hash, sign_personal, Domain, TransferStatus};
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -28,6 +30,9 @@ use tokio::sync::Notify;
 
 /// Transfers evaluated per database read.
 const BATCH: usize = 32;
+
+/// Transfer statuses read at once.
+const CONCURRENCY: usize = 16;
 
 /// The task bidding on transfers to one destination.
 pub(crate) struct BidderTask {
@@ -82,149 +87,248 @@ impl BidderTask {
         }
     }
 
-    /// Evaluates one batch of due transfers; returns whether more may be due. A transfer whose
-    /// reads fail stays due and does not hold up the others.
+    /// Evaluates one batch of due transfers and records every verdict in one transaction;
+    /// returns whether more may be due. What the whole destination says (approval, fee, most
+    /// routers), each asset's balance and each origin's quote are read once per batch; a
+    /// transfer whose own reads fail stays due and does not hold up the others.
     async fn pass(&self) -> Result<bool, Failure> {
         let destination = self.destination;
         let due = self
             .store
             .call(move |conn| store::due_transfers(conn, destination, BATCH))
             .await?;
-        let mut failed = None;
-        for transfer in &due {
-            match self.evaluate(transfer).await {
-                Ok(()) => {}
-                Err(Failure::Transient(reason)) => failed = failed.or(Some(reason)),
-                Err(fatal) => return Err(fatal),
+        let more = due.len() == BATCH;
+        let mut verdicts = Vec::with_capacity(due.len());
+        let mut to_read = Vec::new();
+        for transfer in due {
+            // The configuration may have changed since the transfer was recorded.
+            match screen(&transfer.info, &self.config) {
+                Some(reason) => verdicts.push((transfer, Decision::Skip(reason))),
+                None => to_read.push(transfer),
             }
         }
+        let mut failed = None;
+        if !to_read.is_empty() {
+            let ids: Vec<B256> = to_read.iter().map(|transfer| transfer.id).collect();
+            let (reads, statuses) = tokio::join!(self.read_batch(&to_read), self.statuses(ids));
+            let reads = reads?;
+            let now = unix_now().as_secs();
+            for (due, status) in to_read.into_iter().zip(statuses) {
+                match reads.state(&due, status) {
+                    Ok((state, quote)) => {
+                        let transfer = Transfer {
+                            info: due.info.clone(),
+                            fee_paid: due.fee_paid,
+                            xcalled_at: due.xcalled_at,
+                        };
+                        let decision = decide(&transfer, &state, &self.config, quote, now);
+                        verdicts.push((due, decision));
+                    }
+                    Err(reason) => failed = failed.or(Some(reason)),
+                }
+            }
+        }
+        self.record(verdicts).await?;
         match failed {
             Some(reason) => Err(Failure::Transient(reason)),
-            None => Ok(due.len() == BATCH),
+            None => Ok(more),
         }
     }
 
-    async fn evaluate(&self, due: &DueTransfer) -> Result<(), Failure> {
-        let decision = match screen(&due.info, &self.config) {
-            // The configuration may have changed since the transfer was recorded.
-            Some(reason) => Decision::Skip(reason),
-            None => {
-                let (state, quote) =
-                    tokio::try_join!(self.destination_state(due), self.quote(due))?;
-                let transfer = Transfer {
-                    info: due.info.clone(),
-                    fee_paid: due.fee_paid,
-                    xcalled_at: due.xcalled_at,
-                };
-                decide(&transfer, &state, &self.config, quote, unix_now().as_secs())
+    /// Signs the bids, records every verdict in one transaction, then reports what changed.
+    async fn record(&self, decisions: Vec<(DueTransfer, Decision)>) -> Result<(), Failure> {
+        if decisions.is_empty() {
+            return Ok(());
+        }
+        let mut verdicts = Vec::with_capacity(decisions.len());
+        for (due, decision) in &decisions {
+            let verdict = match decision {
+                Decision::Bid(path_lengths) => Verdict::Bid(self.sign(due.id, path_lengths)?),
+                Decision::Skip(reason) => Verdict::Skip(reason.clone()),
+            };
+            verdicts.push((due.id, verdict));
+        }
+        let destination = self.destination;
+        let now_ms = unix_now().as_millis().try_into().unwrap_or(u64::MAX);
+        let changed = self
+            .store
+            .call(move |conn| store::record_verdicts(conn, destination, &verdicts, now_ms))
+            .await?;
+        let mut bid = false;
+        for ((due, decision), changed) in decisions.into_iter().zip(changed) {
+            let id = due.id;
+            match decision {
+                Decision::Bid(path_lengths) if changed => {
+                    tracing::info!(transfer_id = %id, %destination, ?path_lengths, "bid recorded");
+                    self.metrics.bid_recorded(destination);
+                    bid = true;
+                }
+                Decision::Bid(_) => {
+                    tracing::warn!(transfer_id = %id, "a bid already exists; not bidding again");
+                }
+                Decision::Skip(reason) if changed => {
+                    self.metrics.skipped(destination, reason.label());
+                    if reason.is_final() {
+                        tracing::info!(transfer_id = %id, %reason, "not bidding");
+                    } else {
+                        tracing::info!(transfer_id = %id, %reason, "waiting before bidding");
+                    }
+                }
+                Decision::Skip(_) => {}
             }
-        };
-        match decision {
-            Decision::Bid(path_lengths) => self.bid(due, &path_lengths).await,
-            Decision::Skip(reason) => self.skip(due, reason).await,
         }
+        if bid {
+            self.poster.notify_one();
+        }
+        Ok(())
     }
 
-    async fn bid(&self, due: &DueTransfer, path_lengths: &[usize]) -> Result<(), Failure> {
+    /// The router's signature of `id` for each of `path_lengths`.
+    fn sign(&self, id: B256, path_lengths: &[usize]) -> Result<BTreeMap<u32, Bytes>, Failure> {
         let mut signatures = BTreeMap::new();
         for &n in path_lengths {
-            let signature = sign_personal(&self.signer, router_bid_hash(due.id, n))?;
+            let signature = sign_personal(&self.signer, router_bid_hash(id, n))?;
             let n = u32::try_from(n)
                 .map_err(|_| Failure::Transient(format!("path length {n} does not fit the API")))?;
             signatures.insert(n, Bytes::copy_from_slice(&signature));
         }
-        let (id, destination) = (due.id, self.destination);
-        let now_ms = unix_now().as_millis().try_into().unwrap_or(u64::MAX);
-        let recorded = self
-            .store
-            .call(move |conn| store::record_bid(conn, id, destination, &signatures, now_ms))
-            .await?;
-        if recorded {
-            tracing::info!(transfer_id = %id, %destination, ?path_lengths, "bid recorded");
-            self.metrics.bid_recorded(destination);
-            self.poster.notify_one();
-        } else {
-            tracing::warn!(transfer_id = %id, "a bid already exists; not bidding again");
-        }
-        Ok(())
+        Ok(signatures)
     }
 
-    async fn skip(&self, due: &DueTransfer, reason: SkipReason) -> Result<(), Failure> {
-        let id = due.id;
-        let label = reason.label();
-        let text = reason.to_string();
-        let is_final = reason.is_final();
-        let changed = self
-            .store
-            .call(move |conn| store::record_skip(conn, id, &reason))
-            .await?;
-        if changed {
-            self.metrics.skipped(self.destination, label);
-            if is_final {
-                tracing::info!(transfer_id = %id, reason = %text, "not bidding");
-            } else {
-                tracing::info!(transfer_id = %id, reason = %text, "waiting before bidding");
-            }
-        }
-        Ok(())
+    /// Each transfer's status on the destination, read [`CONCURRENCY`] at a time, in order.
+    async fn statuses(&self, ids: Vec<B256>) -> Vec<Result<TransferStatus, String>> {
+        stream::iter(ids)
+            .map(|id| async move {
+                let status = self
+                    .connext
+                    .transferStatus(id)
+                    .call()
+                    .await
+                    .map_err(|err| self.read_failed("transferStatus", err))?;
+                TransferStatus::try_from(status)
+                    .map_err(|err| format!("transferStatus on {}: {err}", self.destination))
+            })
+            .buffered(CONCURRENCY)
+            .collect()
+            .await
     }
 
-    async fn quote(&self, due: &DueTransfer) -> Result<U256, Failure> {
-        let origin = Domain(due.info.originDomain);
+    /// What a batch of transfers shares: the destination's parameters and the router's
+    /// approval (which must be read), each asset's balance and each origin's quote (which may
+    /// fail alone).
+    async fn read_batch(&self, transfers: &[DueTransfer]) -> Result<BatchReads, Failure> {
+        let router = self.signer.address();
+        let connext = &self.connext;
+        let assets: BTreeSet<(u32, B256)> = transfers
+            .iter()
+            .map(|due| (due.info.canonicalDomain, due.info.canonicalId))
+            .collect();
+        let origins: BTreeSet<Domain> = transfers
+            .iter()
+            .map(|due| Domain(due.info.originDomain))
+            .collect();
+        let read = |what: &'static str| {
+            move |err: alloy::contract::Error| Failure::Transient(self.read_failed(what, err))
+        };
+        let info = connext.routerInfo(router);
+        let fee = connext.liquidityFeeBps();
+        let max = connext.maxRoutersPerTransfer();
+        let parameters = async {
+            tokio::try_join!(
+                async { info.call().await.map_err(read("routerInfo")) },
+                async { fee.call().await.map_err(read("liquidityFeeBps")) },
+                async { max.call().await.map_err(read("maxRoutersPerTransfer")) },
+            )
+        };
+        let balances = join_all(
+            assets
+                .into_iter()
+                .map(|key| async move { (key, self.balance(router, key).await) }),
+        );
+        let quotes = join_all(
+            origins
+                .into_iter()
+                .map(|origin| async move { (origin, self.quote(origin).await) }),
+        );
+        let (parameters, balances, quotes) = tokio::join!(parameters, balances, quotes);
+        let (info, liquidity_fee_bps, max_routers) = parameters?;
+        Ok(BatchReads {
+            router_approved: info.approved,
+            liquidity_fee_bps,
+            max_routers,
+            balances: balances.into_iter().collect(),
+            quotes: quotes.into_iter().collect(),
+        })
+    }
+
+    /// The local asset of the canonical asset `key` and the router's balance in it (zero where
+    /// the asset is not registered).
+    async fn balance(&self, router: Address, key: (u32, B256)) -> Result<(Address, U256), String> {
+        let (canonical_domain, canonical_id) = key;
+        let local = self
+            .connext
+            .localAsset(canonical_domain, canonical_id)
+            .call()
+            .await
+            .map_err(|err| self.read_failed("localAsset", err))?;
+        if local == Address::ZERO {
+            return Ok((local, U256::ZERO));
+        }
+        let balance = self
+            .connext
+            .routerBalance(router, local)
+            .call()
+            .await
+            .map_err(|err| self.read_failed("routerBalance", err))?;
+        Ok((local, balance))
+    }
+
+    async fn quote(&self, origin: Domain) -> Result<U256, String> {
         self.sequencer
             .quote(origin, self.destination)
             .await
             .map(|quote| quote.relayer_fee)
-            .map_err(|err| {
-                Failure::Transient(format!("quote {origin} -> {}: {err}", self.destination))
-            })
+            .map_err(|err| format!("quote {origin} -> {}: {err}", self.destination))
     }
 
-    /// What the destination says now about the transfer and the router.
-    async fn destination_state(&self, due: &DueTransfer) -> Result<DestinationState, Failure> {
-        let router = self.signer.address();
-        let connext = &self.connext;
-        let read = |what: &'static str| {
-            move |err: alloy::contract::Error| {
-                Failure::Transient(format!(
-                    "{what} on {}: {}",
-                    self.destination,
-                    contract_error(err)
-                ))
-            }
-        };
-        let status = connext.transferStatus(due.id);
-        let local = connext.localAsset(due.info.canonicalDomain, due.info.canonicalId);
-        let info = connext.routerInfo(router);
-        let fee = connext.liquidityFeeBps();
-        let max = connext.maxRoutersPerTransfer();
-        let (status, local_asset, info, liquidity_fee_bps, max_routers) = tokio::try_join!(
-            async { status.call().await.map_err(read("transferStatus")) },
-            async { local.call().await.map_err(read("localAsset")) },
-            async { info.call().await.map_err(read("routerInfo")) },
-            async { fee.call().await.map_err(read("liquidityFeeBps")) },
-            async { max.call().await.map_err(read("maxRoutersPerTransfer")) },
-        )?;
-        let status = TransferStatus::try_from(status).map_err(|err| {
-            Failure::Transient(format!("transferStatus on {}: {err}", self.destination))
-        })?;
-        let balance = if local_asset == Address::ZERO {
-            U256::ZERO
-        } else {
-            connext
-                .routerBalance(router, local_asset)
-                .call()
-                .await
-                .map_err(read("routerBalance"))?
-        };
-        Ok(DestinationState {
-            status,
+    fn read_failed(&self, what: &str, err: alloy::contract::Error) -> String {
+        format!("{what} on {}: {}", self.destination, contract_error(err))
+    }
+}
+
+/// What one batch read once for all its transfers.
+struct BatchReads {
+    router_approved: bool,
+    liquidity_fee_bps: u16,
+    max_routers: u8,
+    /// Per canonical asset: its local asset and the router's balance in it.
+    balances: BTreeMap<(u32, B256), Result<(Address, U256), String>>,
+    /// Per origin: the sequencer's quote.
+    quotes: BTreeMap<Domain, Result<U256, String>>,
+}
+
+impl BatchReads {
+    /// What the destination says about `due` (whose own status read gave `status`), and the
+    /// quote of its route; the first failed read otherwise.
+    fn state(
+        &self,
+        due: &DueTransfer,
+        status: Result<TransferStatus, String>,
+    ) -> Result<(DestinationState, U256), String> {
+        let key = (due.info.canonicalDomain, due.info.canonicalId);
+        let origin = Domain(due.info.originDomain);
+        let missing = || "a read of the batch is missing".to_owned();
+        let (local_asset, balance) = self.balances.get(&key).ok_or_else(missing)?.clone()?;
+        let quote = self.quotes.get(&origin).ok_or_else(missing)?.clone()?;
+        let state = DestinationState {
+            status: status?,
             local_asset,
-            router_approved: info.approved,
+            router_approved: self.router_approved,
             balance,
-            liquidity_fee_bps,
-            max_routers,
-        })
+            liquidity_fee_bps: self.liquidity_fee_bps,
+            max_routers: self.max_routers,
+        };
+        Ok((state, quote))
     }
 }
 

@@ -3,7 +3,8 @@
 //! A bid is posted only after it is recorded, so a crash at any instant either finds it recorded
 //! (and posts it again: the sequencer treats a repeated identical bid as a no-op) or never signed.
 //! An unreachable sequencer, a `5xx` or `unavailable` is retried with backoff; any other `4xx` is
-//! final and recorded with its reason.
+//! final and recorded with its reason. Bids are posted concurrently (bounded) and the answers of a
+//! batch recorded in one transaction.
 
 use crate::{
     bidder::unix_now,
@@ -12,7 +13,8 @@ use crate::{
     origin::backoff,
     store::{self, StoredBid},
 };
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
+use futures::{stream, StreamExt};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_api::sequencer::{BidRequest, ErrorCode, SequencerClient, SequencerClientError};
 use std::{sync::Arc, time::Duration};
@@ -20,6 +22,9 @@ use tokio::sync::Notify;
 
 /// Bids read from the database per pass.
 const BATCH: usize = 32;
+
+/// Bids posted at once: each mostly waits on the sequencer, which answers them concurrently.
+const CONCURRENCY: usize = 16;
 
 /// The liveness stream of the poster.
 const STREAM: &str = "sequencer";
@@ -69,57 +74,95 @@ impl PosterTask {
         }
     }
 
-    /// Posts one batch of recorded bids, stopping at the first transient failure; returns
-    /// whether more may be waiting.
+    /// Posts one batch of recorded bids, [`CONCURRENCY`] at a time, and records the answers in
+    /// one transaction; returns whether more may be waiting. A transient failure leaves its bid
+    /// to post again and is reported once the others are recorded.
     async fn pass(&self) -> Result<bool, Failure> {
         let bids = self
             .store
             .call(|conn| store::bids_to_post(conn, BATCH))
             .await?;
-        for bid in &bids {
-            self.post(bid).await?;
+        let more = bids.len() == BATCH;
+        let answers: Vec<(StoredBid, Result<(), SequencerClientError>)> = stream::iter(bids)
+            .map(|bid| async move {
+                let request = BidRequest {
+                    router: self.router,
+                    transfer_id: bid.transfer_id,
+                    signatures: bid.signatures.clone(),
+                };
+                let answer = self.sequencer.post_bid(&request).await.map(drop);
+                (bid, answer)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut transient = None;
+        let mut outcomes = Vec::new();
+        for (bid, answer) in answers {
+            match answer {
+                Ok(()) => outcomes.push((bid, Ok(()))),
+                Err(err) => match refusal(&err) {
+                    Some(code) => outcomes.push((bid, Err((code, err.to_string())))),
+                    None => transient = transient.or(Some(err.to_string())),
+                },
+            }
         }
-        Ok(bids.len() == BATCH)
+        self.record(outcomes).await?;
+        match transient {
+            Some(reason) => Err(Failure::Transient(reason)),
+            None => Ok(more),
+        }
     }
 
-    async fn post(&self, bid: &StoredBid) -> Result<(), Failure> {
-        let request = BidRequest {
-            router: self.router,
-            transfer_id: bid.transfer_id,
-            signatures: bid.signatures.clone(),
-        };
-        let outcome = match self.sequencer.post_bid(&request).await {
-            Ok(_) => Ok(()),
-            Err(err) => match refusal(&err) {
-                Some(code) => Err((code, err.to_string())),
-                None => return Err(Failure::Transient(err.to_string())),
-            },
-        };
-        let id = bid.transfer_id;
-        let reason = outcome.as_ref().err().map(|(_, reason)| reason.clone());
+    /// Records the sequencer's final answers in one transaction, then reports the ones that
+    /// changed a bid.
+    async fn record(&self, outcomes: Vec<(StoredBid, Answer)>) -> Result<(), Failure> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
         let now_ms = unix_now().as_millis().try_into().unwrap_or(u64::MAX);
+        let writes: Vec<(B256, Option<String>)> = outcomes
+            .iter()
+            .map(|(bid, answer)| {
+                let reason = answer.as_ref().err().map(|(_, reason)| reason.clone());
+                (bid.transfer_id, reason)
+            })
+            .collect();
         let changed = self
             .store
             .call(move |conn| {
-                store::record_post_outcome(conn, id, reason.as_deref().map_or(Ok(()), Err), now_ms)
+                let tx = conn.transaction()?;
+                let mut changed = Vec::with_capacity(writes.len());
+                for (id, reason) in &writes {
+                    let outcome = reason.as_deref().map_or(Ok(()), Err);
+                    changed.push(store::record_post_outcome(&tx, *id, outcome, now_ms)?);
+                }
+                tx.commit()?;
+                Ok(changed)
             })
             .await?;
-        if !changed {
-            return Ok(());
-        }
-        match outcome {
-            Ok(()) => {
-                tracing::info!(transfer_id = %id, path_lengths = ?bid.signatures.keys(), "bid posted");
-                self.metrics.bid_posted(bid.destination);
+        for ((bid, answer), changed) in outcomes.into_iter().zip(changed) {
+            if !changed {
+                continue;
             }
-            Err((code, reason)) => {
-                tracing::warn!(transfer_id = %id, %reason, "the sequencer refused the bid");
-                self.metrics.bid_rejected(bid.destination, code.as_str());
+            let id = bid.transfer_id;
+            match answer {
+                Ok(()) => {
+                    tracing::info!(transfer_id = %id, path_lengths = ?bid.signatures.keys(), "bid posted");
+                    self.metrics.bid_posted(bid.destination);
+                }
+                Err((code, reason)) => {
+                    tracing::warn!(transfer_id = %id, %reason, "the sequencer refused the bid");
+                    self.metrics.bid_rejected(bid.destination, code.as_str());
+                }
             }
         }
         Ok(())
     }
 }
+
+/// The sequencer's final answer to a bid: acknowledged, or refused with its code and reason.
+type Answer = Result<(), (ErrorCode, String)>;
 
 /// The sequencer's code when `error` refuses the bid for good: a `4xx` answer other than
 /// `unavailable` or `429` (both say "later"). Anything else (unreachable, `5xx`, a page that is

@@ -311,6 +311,19 @@ pub fn record_bid(
     now_ms: u64,
 ) -> rusqlite::Result<bool> {
     let tx = conn.transaction()?;
+    let inserted = insert_bid(&tx, id, destination, signatures, now_ms)?;
+    tx.commit()?;
+    Ok(inserted)
+}
+
+/// [`record_bid`] inside the caller's transaction.
+fn insert_bid(
+    tx: &Transaction<'_>,
+    id: B256,
+    destination: Domain,
+    signatures: &BTreeMap<u32, Bytes>,
+    now_ms: u64,
+) -> rusqlite::Result<bool> {
     let inserted = tx.execute(
         "INSERT INTO router_bids (transfer_id, destination, state, created_ms)
          VALUES (?1, ?2, 'recorded', ?3)
@@ -332,8 +345,36 @@ pub fn record_bid(
          WHERE transfer_id = ?1",
         [id.as_slice()],
     )?;
-    tx.commit()?;
     Ok(true)
+}
+
+/// What the bidder concluded about one transfer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A signed bid: the signature per path length.
+    Bid(BTreeMap<u32, Bytes>),
+    /// No bid, for now or for good.
+    Skip(SkipReason),
+}
+
+/// Records the verdicts on a batch of transfers to `destination` in one transaction, each as
+/// [`record_bid`] or [`record_skip`] would; returns, per verdict, whether it changed anything.
+pub fn record_verdicts(
+    conn: &mut Connection,
+    destination: Domain,
+    verdicts: &[(B256, Verdict)],
+    now_ms: u64,
+) -> rusqlite::Result<Vec<bool>> {
+    let tx = conn.transaction()?;
+    let mut changed = Vec::with_capacity(verdicts.len());
+    for (id, verdict) in verdicts {
+        changed.push(match verdict {
+            Verdict::Bid(signatures) => insert_bid(&tx, *id, destination, signatures, now_ms)?,
+            Verdict::Skip(reason) => record_skip(&tx, *id, reason)?,
+        });
+    }
+    tx.commit()?;
+    Ok(changed)
 }
 
 /// Up to `limit` bids not yet acknowledged, oldest first.
@@ -632,6 +673,72 @@ mod tests {
             .with(|conn| bids_to_post(conn, 10))
             .expect("reads")
             .is_empty());
+    }
+
+    #[test]
+    fn a_batch_of_verdicts_is_recorded_at_once_and_never_bids_twice() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = open(&dir.path().join("router.sqlite"));
+        let (bid_on, waiting, skipped) = (
+            new_transfer(0, 10),
+            new_transfer(1, 10),
+            new_transfer(2, 11),
+        );
+        record(
+            &store,
+            &[bid_on.clone(), waiting.clone(), skipped.clone()],
+            &[],
+        );
+        let low = SkipReason::FeeTooLow {
+            paid: U256::from(1),
+            quote: U256::from(2),
+        };
+        let verdicts = [
+            (bid_on.id, Verdict::Bid(signatures())),
+            (waiting.id, Verdict::Skip(low)),
+            (skipped.id, Verdict::Skip(SkipReason::RouterNotApproved)),
+        ];
+        let changed = store
+            .with(|conn| record_verdicts(conn, DESTINATION, &verdicts, 5))
+            .expect("records");
+        assert_eq!(changed, [true, true, true]);
+        assert!(due(&store).is_empty());
+        let states: Vec<_> = [bid_on.id, waiting.id, skipped.id]
+            .iter()
+            .map(|id| {
+                store
+                    .with(|conn| transfer_state(conn, *id))
+                    .expect("reads")
+                    .expect("known")
+                    .0
+            })
+            .collect();
+        assert_eq!(states, ["bid", "waiting", "skipped"]);
+        let stored = store
+            .with(|conn| bid(conn, bid_on.id))
+            .expect("reads")
+            .expect("bid");
+        assert_eq!(stored.signatures, signatures());
+
+        // The same batch again (a re-read transfer): nothing changes, the first bid stands.
+        let other = BTreeMap::from([(4, Bytes::from(vec![4u8; 65]))]);
+        let again = [
+            (bid_on.id, Verdict::Bid(other)),
+            (skipped.id, Verdict::Skip(SkipReason::NothingBridged)),
+        ];
+        let changed = store
+            .with(|conn| record_verdicts(conn, DESTINATION, &again, 6))
+            .expect("records");
+        assert_eq!(changed, [false, false]);
+        let stored = store
+            .with(|conn| bid(conn, bid_on.id))
+            .expect("reads")
+            .expect("bid");
+        assert_eq!(
+            stored.signatures,
+            signatures(),
+            "the first bid is untouched"
+        );
     }
 
     #[test]
