@@ -219,17 +219,12 @@ impl AuctionTask {
         short_since: u64,
     ) -> Result<bool, StepError> {
         let now = now_ms();
-        let give_up_ms = u64::try_from(SHORT_GIVE_UP.as_millis()).unwrap_or(u64::MAX);
-        let reason = if now.saturating_sub(short_since) >= give_up_ms {
-            format!(
-                "no combination of bids covered it for {} minutes",
-                SHORT_GIVE_UP.as_secs() / 60
-            )
-        } else {
-            match destination.transfer_status(id).await? {
-                TransferStatus::None => return Ok(false),
-                status => format!("the destination already handled it (status {status:?})"),
-            }
+        let reason = match gave_up(now, short_since) {
+            Some(reason) => reason,
+            None => match handled(destination.transfer_status(id).await?) {
+                Some(reason) => reason,
+                None => return Ok(false),
+            },
         };
         let text = reason.clone();
         let closed = self
@@ -426,6 +421,24 @@ impl AuctionTask {
     }
 }
 
+/// Why to stop looking at a transfer no bids covered since `short_since` (unix ms), at `now`.
+fn gave_up(now: u64, short_since: u64) -> Option<String> {
+    let give_up_ms = u64::try_from(SHORT_GIVE_UP.as_millis()).unwrap_or(u64::MAX);
+    (now.saturating_sub(short_since) >= give_up_ms).then(|| {
+        format!(
+            "no combination of bids covered it for {} minutes",
+            SHORT_GIVE_UP.as_secs() / 60
+        )
+    })
+}
+
+/// Why routers can no longer front a transfer whose destination status is `status`: the slow
+/// path reconciled (or completed) it, or it was executed already.
+fn handled(status: TransferStatus) -> Option<String> {
+    (status != TransferStatus::None)
+        .then(|| format!("the destination already handled it (status {status:?})"))
+}
+
 /// Commits again, after a restart, what the decisions still in flight committed. Their fee was
 /// not recorded, so each router's share is counted on the bridged amount: an upper bound.
 pub(crate) fn restore(ledger: &Ledger, in_flight: &[Decision]) {
@@ -445,6 +458,83 @@ pub(crate) fn restore(ledger: &Ledger, in_flight: &[Decision]) {
             pool,
             decision.routers.clone(),
             share_needed(params.bridgedAmt, n),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_transfer_is_closed_once_handled_or_too_old() {
+        let limit = u64::try_from(SHORT_GIVE_UP.as_millis()).expect("fits");
+        assert_eq!(gave_up(1_000 + limit - 1, 1_000), None);
+        let reason = gave_up(1_000 + limit, 1_000).expect("too old");
+        assert!(reason.contains("30 minutes"), "{reason}");
+        assert_eq!(gave_up(0, 1_000), None, "a clock that went back is no age");
+
+        assert_eq!(handled(TransferStatus::None), None);
+        for status in [
+            TransferStatus::Reconciled,
+            TransferStatus::Completed,
+            TransferStatus::Executed,
+        ] {
+            let reason = handled(status).expect("handled");
+            assert!(reason.contains(&format!("{status:?}")), "{reason}");
+        }
+    }
+
+    #[test]
+    fn restored_commitments_count_the_bridged_amount_per_router() {
+        let signer = PrivateKeySigner::random();
+        let params = nxtp_primitives::TransferInfo {
+            originDomain: 1000,
+            destinationDomain: 2000,
+            canonicalDomain: 1000,
+            to: Address::repeat_byte(1),
+            delegate: Address::ZERO,
+            receiveLocal: false,
+            callData: Bytes::new(),
+            slippage: U256::ZERO,
+            originSender: Address::repeat_byte(2),
+            bridgedAmt: U256::from(1_000),
+            normalizedIn: U256::from(1_000),
+            nonce: U256::ZERO,
+            canonicalId: B256::repeat_byte(3),
+        };
+        let id = nxtp_primitives::transfer_id(&params);
+        let routers = vec![Address::repeat_byte(7), Address::repeat_byte(8)];
+        let calldata = execute_calldata(&signer, id, &params, &routers, Vec::new()).expect("signs");
+        let decision = Decision {
+            transfer_id: id,
+            destination: Domain(2000),
+            routers,
+            calldata,
+            job_id: B256::ZERO,
+            acknowledged: true,
+            outcome: Outcome::Sent,
+            opened_ms: 0,
+            decided_ms: 0,
+        };
+        let ledger = Ledger::default();
+        restore(&ledger, &[decision]);
+        let pool = Pool {
+            destination: Domain(2000),
+            canonical_domain: 1000,
+            canonical_id: B256::repeat_byte(3),
+        };
+        let mut reservations = ledger.lock();
+        let since = reservations.begin();
+        let committed = reservations.committed(&pool, since);
+        // 1_000 over two routers: 500 each, plus one for the rounding dust.
+        assert_eq!(
+            committed.get(&Address::repeat_byte(7)),
+            Some(&U256::from(501))
+        );
+        assert_eq!(
+            committed.get(&Address::repeat_byte(8)),
+            Some(&U256::from(501))
         );
     }
 }

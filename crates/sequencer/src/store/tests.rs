@@ -371,7 +371,7 @@ fn open_auctions_carry_bids_and_fees_and_a_closed_auction_is_not_one() {
                 close(conn, short.transfer_id, "reconciled", 7)?,
                 close(conn, short.transfer_id, "too long", 8)?,
                 open_auctions(conn)?,
-                super::transfer(conn, short.transfer_id)?,
+                transfer(conn, short.transfer_id)?,
             ))
         })
         .expect("closes");
