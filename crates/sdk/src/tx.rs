@@ -40,7 +40,11 @@ pub(crate) async fn send<P: Provider, D: CallDecoder>(
         .await
         .map_err(|err| SdkError::from_contract(domain, action, err))?;
     let pending = call
-        .gas(estimate.saturating_add(estimate / 5).saturating_add(GAS_HEADROOM))
+        .gas(
+            estimate
+                .saturating_add(estimate / 5)
+                .saturating_add(GAS_HEADROOM),
+        )
         .send()
         .await
         .map_err(|err| SdkError::from_contract(domain, action, err))?;
