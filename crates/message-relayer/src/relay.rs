@@ -139,18 +139,35 @@ impl RouteRelay {
             .to(replica)
             .input(call.abi_encode().into());
         let id = self.submitter.submit(&attempt_key, request).await?;
-        if let Some(FinalState::Failed(reason)) =
-            self.submitter.status(id).await?.state.final_state()
-        {
-            self.metrics.relay_failed(origin, destination);
-            self.store
-                .call(move |conn| store::attempt_failed(conn, &key, attempt))
-                .await?;
-            return Err(StepError::Relay {
-                old: update.old_root,
-                new: update.new_root,
-                reason,
-            });
+        match self.submitter.status(id).await?.state.final_state() {
+            None => {}
+            Some(FinalState::Failed(reason)) => {
+                self.metrics.relay_failed(origin, destination);
+                self.store
+                    .call(move |conn| store::attempt_failed(conn, &key, attempt))
+                    .await?;
+                return Err(StepError::Relay {
+                    old: update.old_root,
+                    new: update.new_root,
+                    reason,
+                });
+            }
+            // Confirmed, yet the Replica is still at the old root: a reorg deeper than the
+            // confirmations undid it. Again at once, under a fresh key.
+            Some(FinalState::Confirmed(inclusion)) => {
+                tracing::warn!(
+                    %origin,
+                    %destination,
+                    new = %update.new_root,
+                    tx = %inclusion.tx_hash,
+                    block = inclusion.block_number,
+                    "a confirmed relay is gone from the Replica (a deep reorg); relaying again"
+                );
+                self.store
+                    .call(move |conn| store::attempt_failed(conn, &key, attempt))
+                    .await?;
+                return Ok(Next::Now);
+            }
         }
         if self.last_sent.as_deref() != Some(attempt_key.as_str()) {
             self.metrics.relayed(origin, destination);

@@ -40,7 +40,7 @@ use alloy::{
 };
 use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::{FinalState, OperationId, OperationState, Submitter};
+use nxtp_chain::{submitter::Submission, FinalState, OperationId, OperationState, Submitter};
 use nxtp_primitives::{sign_personal, update_hash, Domain};
 use std::{collections::BTreeSet, time::Duration};
 
@@ -236,12 +236,16 @@ impl Service {
     /// a signature over it), and a checkpoint go out (so at most one is in flight).
     async fn key_settled(&self) -> Result<bool, TickError> {
         if let Some(id) = self.checkpoint_in_flight {
-            let operation = self.submitter.status(id).await?;
-            if matches!(
-                operation.state,
-                OperationState::Queued | OperationState::Simulated { .. }
-            ) {
-                return Ok(false);
+            match self.submitter.status(id).await?.state {
+                OperationState::Queued | OperationState::Simulated { .. } => return Ok(false),
+                // Sent but not mined (or mined, then dropped by a reorg, and not sent again
+                // yet): the node may not hold it, so the nonce counts would not show it.
+                OperationState::Submitted(submission) => {
+                    if !self.mined_any(&submission).await? {
+                        return Ok(false);
+                    }
+                }
+                OperationState::Confirmed(_) | OperationState::Failed(_) => {}
             }
         }
         let address = self.signer.address();
@@ -257,6 +261,22 @@ impl Service {
             .await
             .map_err(TickError::rpc(self.origin, "eth_getTransactionCount"))?;
         Ok(pending == latest)
+    }
+
+    /// Whether one of `submission`'s transactions has a receipt.
+    async fn mined_any(&self, submission: &Submission) -> Result<bool, TickError> {
+        for hash in submission.hashes() {
+            let receipt = self
+                .home_chain
+                .provider
+                .get_transaction_receipt(hash)
+                .await
+                .map_err(TickError::rpc(self.origin, "eth_getTransactionReceipt"))?;
+            if receipt.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Whether the Home's current root at block `block` is checkpointed (so no message there
@@ -490,39 +510,67 @@ impl Service {
     }
 
     /// Hands `input` for the Home to the submitter under `key` (a fresh key per failed
-    /// attempt). Sending the same key again names the same operation; one found failed is
-    /// counted, so the next round tries under a fresh key.
+    /// attempt), because its effect is not on the chain at the head. Sending the same key again
+    /// names the same operation; one found failed is counted, so the next round tries under a
+    /// fresh key. One found confirmed was undone by a reorg deeper than the confirmations (its
+    /// effect is missing): it goes out again at once under a fresh key.
     async fn send(&self, key: &str, what: &str, input: Vec<u8>) -> Result<Sent, TickError> {
-        let base = key.to_owned();
-        let attempt = self
-            .store
-            .call(move |conn| store::attempt(conn, &base))
-            .await?;
-        let attempt_key = if attempt == 0 {
-            key.to_owned()
-        } else {
-            format!("{key}#{attempt}")
-        };
         let request = TransactionRequest::default()
             .to(self.home_address)
             .input(input.into());
-        let id = self.submitter.submit(&attempt_key, request).await?;
-        if let Some(FinalState::Failed(reason)) =
-            self.submitter.status(id).await?.state.final_state()
-        {
+        let mut undone = false;
+        loop {
+            let base = key.to_owned();
+            let attempt = self
+                .store
+                .call(move |conn| store::attempt(conn, &base))
+                .await?;
+            let attempt_key = if attempt == 0 {
+                key.to_owned()
+            } else {
+                format!("{key}#{attempt}")
+            };
+            let id = self.submitter.submit(&attempt_key, request.clone()).await?;
+            let outcome = self.submitter.status(id).await?.state.final_state();
+            let reason = match outcome {
+                None => {
+                    return Ok(Sent {
+                        id,
+                        key: attempt_key,
+                    })
+                }
+                Some(FinalState::Failed(reason)) => Some(reason),
+                // Once only: a second confirmed-yet-missing operation means the chain moved
+                // while this round read it; the next round looks again.
+                Some(FinalState::Confirmed(_)) if undone => {
+                    return Ok(Sent {
+                        id,
+                        key: attempt_key,
+                    })
+                }
+                Some(FinalState::Confirmed(inclusion)) => {
+                    tracing::warn!(
+                        domain = %self.origin,
+                        what,
+                        tx = %inclusion.tx_hash,
+                        block = inclusion.block_number,
+                        "a confirmed transaction's effect is gone from the chain (a deep reorg); sending it again"
+                    );
+                    undone = true;
+                    None
+                }
+            };
             let base = key.to_owned();
             self.store
                 .call(move |conn| store::attempt_failed(conn, &base, attempt))
                 .await?;
-            return Err(TickError::Operation {
-                what: what.to_owned(),
-                reason,
-            });
+            if let Some(reason) = reason {
+                return Err(TickError::Operation {
+                    what: what.to_owned(),
+                    reason,
+                });
+            }
         }
-        Ok(Sent {
-            id,
-            key: attempt_key,
-        })
     }
 
     async fn record(&self, update: SignedUpdate) -> Result<Recorded, TickError> {

@@ -1,0 +1,467 @@
+//! Reorgs under the messaging agents: the updater of 1000, the message relayer and the processor
+//! run as `nxtp` processes with the devnet's configs, every chain read 3 blocks deep. The origin
+//! is mined by the test, so a reorg lands exactly where it should.
+//!
+//! A reorg shallower than the depth replaces blocks holding two dispatches and the updater's
+//! checkpoint of them: one dispatch is re-included, the other dropped for good. Every message on
+//! the final chain is delivered exactly once, nothing signed, relayed or processed refers to the
+//! dropped branch, and no agent reports a deep reorg. A reorg deeper than the depth, replacing a
+//! message already signed and relayed, is reported by every agent that read those blocks.
+
+mod anvil_net;
+mod messaging;
+
+use alloy::{
+    network::{EthereumWallet, TransactionBuilder},
+    primitives::{keccak256, Address, Bytes, B256, U256},
+    providers::{ext::AnvilApi, DynProvider, Provider, ProviderBuilder},
+    rpc::types::{
+        anvil::{ReorgOptions, TransactionData},
+        Filter, TransactionRequest,
+    },
+    signers::local::PrivateKeySigner,
+    sol_types::{SolEvent, SolValue},
+};
+use anvil_net::{http_get, AgentProcess};
+use messaging::{read_db, Net};
+use nxtp_bindings::{Home, RecordingRecipient};
+use nxtp_devnet::{traffic::recipient_on, AgentSpec, Role};
+use nxtp_primitives::{address_to_bytes32, Domain, Message};
+use std::{
+    collections::BTreeSet,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::{sync::Mutex, task::JoinHandle};
+
+const ORIGIN: Domain = Domain(1000);
+const DESTINATION: Domain = Domain(2000);
+/// Blocks every agent waits before reading one.
+const CONFIRMATIONS: u64 = 3;
+/// Every wait is bounded; generous, as CI runs on two loaded cores.
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Mines a block on the origin every 250 ms, unless the test holds the lock.
+struct Miner {
+    lock: Arc<Mutex<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Miner {
+    async fn start(provider: DynProvider) -> Self {
+        provider
+            .anvil_set_interval_mining(0)
+            .await
+            .expect("interval mining off");
+        let lock = Arc::new(Mutex::new(()));
+        let held = Arc::clone(&lock);
+        let task = tokio::spawn(async move {
+            loop {
+                {
+                    let _mining = held.lock().await;
+                    provider.evm_mine(None).await.expect("mines");
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        });
+        Self { lock, task }
+    }
+}
+
+impl Drop for Miner {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A wallet for dev key `role` on `domain` (also used by anvil to sign JSON transactions).
+fn wallet(net: &Net, domain: Domain, role: Role) -> DynProvider {
+    let deployment = net.manifest.domain(domain).expect("domain");
+    let signer: PrivateKeySigner = net.accounts.signer(role).clone();
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(deployment.rpc_url.parse().expect("url"))
+        .erased()
+}
+
+/// Sends a dispatch of `body` to the destination's recording recipient from `role`, without
+/// waiting for it to be mined; returns its hash.
+async fn send_dispatch(net: &Net, role: Role, body: &str) -> B256 {
+    let provider = wallet(net, ORIGIN, role);
+    let recipient = recipient_on(&net.manifest, DESTINATION).expect("recipient");
+    *Home::new(net.home(ORIGIN), &provider)
+        .dispatch(
+            DESTINATION.get(),
+            address_to_bytes32(recipient),
+            Bytes::from(body.as_bytes().to_vec()),
+        )
+        .gas(300_000)
+        .send()
+        .await
+        .expect("sends dispatch")
+        .tx_hash()
+}
+
+/// Every message the origin's Home holds now, in order.
+async fn dispatched(net: &Net) -> Vec<Message> {
+    let filter = Filter::new()
+        .address(net.home(ORIGIN))
+        .event_signature(Home::Dispatch::SIGNATURE_HASH)
+        .from_block(0);
+    net.reader(ORIGIN)
+        .get_logs(&filter)
+        .await
+        .expect("logs")
+        .iter()
+        .map(|log| {
+            let event = log.log_decode::<Home::Dispatch>().expect("Dispatch");
+            Message::decode(&event.inner.data.message).expect("a message")
+        })
+        .collect()
+}
+
+/// How many times the recipient handled a message from `sender` with `nonce` and `body`.
+async fn times_handled(net: &Net, sender: Address, nonce: u32, body: &[u8]) -> u64 {
+    let reader = net.reader(DESTINATION);
+    let recipient = RecordingRecipient::new(
+        recipient_on(&net.manifest, DESTINATION).expect("recipient"),
+        &reader,
+    );
+    let key = keccak256(
+        (
+            ORIGIN.get(),
+            nonce,
+            address_to_bytes32(sender),
+            Bytes::from(body.to_vec()),
+        )
+            .abi_encode_params(),
+    );
+    recipient
+        .timesHandled(key)
+        .call()
+        .await
+        .expect("timesHandled")
+        .to::<u64>()
+}
+
+/// Polls `check` every 200 ms until it yields `Some`; panics with `what` and the end of every
+/// agent's log after [`TIMEOUT`].
+async fn eventually<T, F, Fut>(what: &str, agents: &[AgentProcess], mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if Instant::now() >= deadline {
+            let logs: Vec<String> = agents
+                .iter()
+                .map(|agent| {
+                    let text = agent.log_text();
+                    let lines: Vec<&str> = text.lines().collect();
+                    lines[lines.len().saturating_sub(30)..].join("\n")
+                })
+                .collect();
+            panic!(
+                "timed out waiting for {what}; the agents' logs end with:\n{}",
+                logs.join("\n---\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The agent's config from the devnet's generator, every chain read [`CONFIRMATIONS`] deep.
+fn deeper(spec: &AgentSpec) -> String {
+    spec.config_toml
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("confirmations =") {
+                format!("confirmations = {CONFIRMATIONS}")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn start_agent(net: &Net, spec: &AgentSpec) -> AgentProcess {
+    let config = net.write_config(&spec.name, &deeper(spec));
+    let log = net.run_dir().join(format!("{}.log", spec.name));
+    AgentProcess::spawn(&spec.subcommand, &config, &log, &[])
+}
+
+/// The deep reorgs an agent reported on the origin's chain, from its `/metrics`.
+fn deep_reorgs(ops: &str) -> u64 {
+    let (_, metrics) = http_get(ops, "/metrics");
+    metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("nxtp_chain_deep_reorgs_total")
+                && line.contains(&format!("chain=\"{ORIGIN}\""))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Whether the origin's Home (on the chain as it is now) produced `root`.
+async fn produced(net: &Net, root: B256) -> bool {
+    let reader = net.reader(ORIGIN);
+    Home::new(net.home(ORIGIN), &reader)
+        .checkpoints(root)
+        .call()
+        .await
+        .expect("checkpoints")
+        .produced
+}
+
+/// Every new root in an `Update` event of `contract` on `domain`.
+async fn updated_roots(net: &Net, domain: Domain, contract: Address) -> Vec<B256> {
+    net.update_events(domain, contract)
+        .await
+        .into_iter()
+        .map(|(_, new, _)| new)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
+    let net = Net::start(2).await;
+    let origin = net.reader(ORIGIN);
+    let miner = Miner::start(origin.clone()).await;
+
+    let mut specs: Vec<AgentSpec> = nxtp_devnet::updater_agent::specs(&net.manifest, net.run_dir())
+        .into_iter()
+        .filter(|spec| spec.name == format!("updater-{ORIGIN}"))
+        .collect();
+    specs.extend(nxtp_devnet::message_relayer_agent::spec(
+        &net.manifest,
+        net.run_dir(),
+    ));
+    specs.extend(nxtp_devnet::processor_agent::spec(
+        &net.manifest,
+        net.run_dir(),
+    ));
+    assert_eq!(specs.len(), 3, "updater, relayer and processor configs");
+    let mut agents: Vec<AgentProcess> = specs.iter().map(|spec| start_agent(&net, spec)).collect();
+    let mut ops = Vec::new();
+    for agent in &agents {
+        ops.push(agent.ops_addr().await);
+    }
+
+    // A first message goes through on a quiet chain.
+    let (first_sender, dropped_sender) = (Role::User, Role::RouterA);
+    send_dispatch(&net, first_sender, "before").await;
+    eventually("the first message to be delivered", &agents, || async {
+        let messages = dispatched(&net).await;
+        let message = messages.first()?;
+        let sender = net.accounts.address(first_sender);
+        (times_handled(&net, sender, message.nonce, &message.body[..]).await == 1).then_some(())
+    })
+    .await;
+
+    // The shallow reorg: with the miner stopped, a block holding two dispatches, a block with
+    // the updater's checkpoint of them, one more block; then those three blocks (never more
+    // than 2 deep) are replaced by a branch re-including one dispatch and not the other.
+    let stopped = miner.lock.lock().await;
+    let dropped_address = net.accounts.address(dropped_sender);
+    let dropped_nonce = origin
+        .get_transaction_count(dropped_address)
+        .pending()
+        .await
+        .expect("nonce");
+    let kept = send_dispatch(&net, first_sender, "kept").await;
+    send_dispatch(&net, dropped_sender, "dropped").await;
+    origin.evm_mine(None).await.expect("mines the dispatches");
+    let fork = origin.get_block_number().await.expect("head");
+    let updater = net.accounts.address(Role::Updater);
+    eventually(
+        "the updater to checkpoint the new messages",
+        &agents,
+        || async {
+            let pending = origin.get_transaction_count(updater).pending().await.ok()?;
+            let latest = origin.get_transaction_count(updater).latest().await.ok()?;
+            (pending > latest).then_some(())
+        },
+    )
+    .await;
+    origin.evm_mine(None).await.expect("mines the checkpoint");
+    let root_with_dropped = Home::new(net.home(ORIGIN), &origin)
+        .root()
+        .call()
+        .await
+        .expect("root");
+    assert!(
+        produced(&net, root_with_dropped).await,
+        "the updater checkpointed the branch about to be dropped"
+    );
+    origin.evm_mine(None).await.expect("mines");
+    let head = origin.get_block_number().await.expect("head");
+    assert_eq!(
+        head - fork,
+        2,
+        "the branch is shallower than the confirmations"
+    );
+
+    let kept_raw: Bytes = origin
+        .raw_request("eth_getRawTransactionByHash".into(), (kept,))
+        .await
+        .expect("raw transaction");
+    // The dropped dispatch's nonce goes to a plain transfer, so it can never be mined again.
+    let replacement = TransactionRequest::default()
+        .with_from(dropped_address)
+        .with_to(dropped_address)
+        .with_value(U256::ZERO)
+        .with_nonce(dropped_nonce)
+        .with_gas_limit(21_000);
+    origin
+        .anvil_reorg(ReorgOptions {
+            depth: head - fork + 1,
+            tx_block_pairs: vec![
+                (TransactionData::Raw(kept_raw), 0),
+                (TransactionData::JSON(replacement), 0),
+            ],
+        })
+        .await
+        .expect("reorgs");
+    assert!(
+        !produced(&net, root_with_dropped).await,
+        "the checkpoint with the dropped message is gone"
+    );
+    drop(stopped);
+
+    // Every message of the final chain is delivered exactly once.
+    let messages = eventually(
+        "every message of the final chain to be delivered",
+        &agents,
+        || async {
+            let messages = dispatched(&net).await;
+            if messages.len() < 2 {
+                return None;
+            }
+            for message in &messages {
+                let sender = Address::from_word(message.sender);
+                if times_handled(&net, sender, message.nonce, &message.body[..]).await != 1 {
+                    return None;
+                }
+            }
+            Some(messages)
+        },
+    )
+    .await;
+    let bodies: Vec<&[u8]> = messages.iter().map(|m| &m.body[..]).collect();
+    assert_eq!(
+        bodies,
+        [&b"before"[..], b"kept"],
+        "the final chain's messages"
+    );
+    for message in &messages {
+        let sender = Address::from_word(message.sender);
+        assert_eq!(
+            times_handled(&net, sender, message.nonce, &message.body[..]).await,
+            1,
+            "{message:?} delivered once"
+        );
+    }
+    // Nothing of the dropped branch: its message was never handled (under any nonce it could
+    // have had), and every root signed, relayed or recorded is one the final Home produced.
+    for nonce in 0..3 {
+        assert_eq!(
+            times_handled(&net, dropped_address, nonce, b"dropped").await,
+            0,
+            "the dropped message was never processed"
+        );
+    }
+    let replica = net.replica(DESTINATION, ORIGIN);
+    let mut roots: BTreeSet<B256> = BTreeSet::new();
+    roots.extend(updated_roots(&net, ORIGIN, net.home(ORIGIN)).await);
+    roots.extend(updated_roots(&net, DESTINATION, replica).await);
+    let updater_db = net.run_dir().join(format!("updater-{ORIGIN}.sqlite"));
+    let signed: Vec<B256> = read_db(&updater_db, |conn| {
+        let mut statement = conn.prepare("SELECT new_root FROM updater_signed")?;
+        let rows = statement.query_map([], |row| row.get::<_, [u8; 32]>(0))?;
+        rows.map(|row| row.map(B256::from)).collect()
+    })
+    .expect("the updater's records");
+    assert!(!signed.is_empty(), "the updater signed");
+    roots.extend(signed);
+    assert!(!roots.contains(&root_with_dropped));
+    for root in &roots {
+        assert!(
+            produced(&net, *root).await,
+            "{root} was signed or relayed but the final Home never produced it"
+        );
+    }
+    for (agent, ops) in agents.iter_mut().zip(&ops) {
+        agent.assert_running();
+        assert_eq!(
+            deep_reorgs(ops),
+            0,
+            "a shallow reorg is not reported as deep"
+        );
+    }
+
+    // The deep reorg: a message signed and relayed, its blocks then replaced by a branch
+    // without it, deeper than the confirmations.
+    let deep_fork = origin.get_block_number().await.expect("head") + 1;
+    send_dispatch(&net, first_sender, "signed then lost").await;
+    eventually("the new message to be relayed", &agents, || async {
+        let (root, covered, count) = net.home_state(ORIGIN).await;
+        (covered == count && count == 3 && net.replica_root(DESTINATION, ORIGIN).await == root)
+            .then_some(())
+    })
+    .await;
+    // Its update is final on the Home by now, so every agent read the blocks to be replaced.
+    eventually("the update to be final", &agents, || async {
+        let head = origin.get_block_number().await.ok()?;
+        let (root, _, _) = net.home_state(ORIGIN).await;
+        let final_root = Home::new(net.home(ORIGIN), &origin)
+            .committedRoot()
+            .block((head - CONFIRMATIONS - 1).into())
+            .call()
+            .await
+            .ok()?;
+        (final_root == root).then_some(())
+    })
+    .await;
+    let stopped = miner.lock.lock().await;
+    let head = origin.get_block_number().await.expect("head");
+    origin
+        .anvil_reorg(ReorgOptions {
+            depth: head - deep_fork + 1,
+            tx_block_pairs: Vec::new(),
+        })
+        .await
+        .expect("reorgs");
+    drop(stopped);
+    assert_eq!(
+        dispatched(&net).await.len(),
+        2,
+        "the message left the chain"
+    );
+    for (spec, ops) in specs.iter().zip(&ops) {
+        eventually(
+            &format!("{} to report the deep reorg", spec.name),
+            &agents,
+            || async { (deep_reorgs(ops) > 0).then_some(()) },
+        )
+        .await;
+    }
+    // The updater stands by what it signed and says why it cannot go on.
+    let updater_ops = &ops[0];
+    let reason = eventually(
+        "the updater to report its unusable update",
+        &agents,
+        || async {
+            let (status, body) = http_get(updater_ops, "/health");
+            (status != 200 && body.contains("not checkpointed")).then_some(body)
+        },
+    )
+    .await;
+    assert!(reason.contains("recorded"), "{reason}");
+    drop(miner);
+}
