@@ -111,7 +111,14 @@ impl BidderTask {
         if !to_read.is_empty() {
             let ids: Vec<B256> = to_read.iter().map(|transfer| transfer.id).collect();
             let (reads, statuses) = tokio::join!(self.read_batch(&to_read), self.statuses(ids));
-            let reads = reads?;
+            let reads = match reads {
+                Ok(reads) => reads,
+                // The screened-out verdicts need no read: record them anyway.
+                Err(failure) => {
+                    self.record(verdicts).await?;
+                    return Err(failure);
+                }
+            };
             let now = unix_now().as_secs();
             for (due, status) in to_read.into_iter().zip(statuses) {
                 match reads.state(&due, status) {

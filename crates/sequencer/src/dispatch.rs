@@ -1,5 +1,5 @@
-//! Hands recorded decisions to the relayer and follows them to their end, up to [`CONCURRENCY`]
-//! at once, new decisions first. A decision not yet acknowledged is posted again (the same
+//! Hands recorded decisions to the relayer as soon as they are made and follows them to their end,
+//! up to [`CONCURRENCY`] requests at once, new decisions first. A decision not yet acknowledged is posted again (the same
 //! calldata, so the same job) until it is, including after a restart; an acknowledged one is
 //! polled until the job is confirmed or failed. What a round learns is recorded in one
 //! transaction; an execute that ended releases the liquidity its decision committed.
@@ -14,14 +14,17 @@ use alloy::primitives::B256;
 use futures::{stream, StreamExt};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_api::relayer::{JobRequest, JobState, RelayerClient, RelayerClientError};
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 use tokio::sync::Notify;
 
 /// The stream named on `/health` while the relayer fails.
 const STREAM: &str = "relayer";
 
 /// Requests to the relayer in flight at once.
-const CONCURRENCY: usize = 16;
+const CONCURRENCY: usize = 8;
 
 /// The dispatch task.
 pub(crate) struct DispatchTask {
@@ -49,15 +52,22 @@ enum Step {
 }
 
 impl DispatchTask {
-    /// Sends and follows jobs until `shutdown`.
+    /// Sends and follows jobs until `shutdown`. A new decision wakes the task to post it at
+    /// once; the jobs already acknowledged are polled every `interval` only, since polling them
+    /// at every decision would load the relayer in proportion to the jobs in flight.
     pub(crate) async fn run(self, shutdown: CancellationToken) -> Result<(), SequencerError> {
         let mut failures = 0u32;
+        let mut next_follow = Instant::now();
         loop {
-            let pause = match self.round().await? {
+            let follow = Instant::now() >= next_follow;
+            if follow {
+                next_follow = Instant::now() + self.interval;
+            }
+            let pause = match self.round(follow).await? {
                 Ok(()) => {
                     failures = 0;
                     self.liveness.ok(STREAM);
-                    self.interval
+                    next_follow.saturating_duration_since(Instant::now())
                 }
                 Err(err) => {
                     failures = failures.saturating_add(1);
@@ -75,10 +85,12 @@ impl DispatchTask {
         }
     }
 
-    /// One pass over the decisions in flight; the outer error stops the sequencer, the inner
-    /// one (the relayer failing for at least one of them) is retried.
-    async fn round(&self) -> Result<Result<(), RelayerClientError>, SequencerError> {
+    /// One pass over the decisions in flight: the ones to post, and when `follow`, the ones to
+    /// poll. The outer error stops the sequencer, the inner one (the relayer failing for at
+    /// least one of them) is retried.
+    async fn round(&self, follow: bool) -> Result<Result<(), RelayerClientError>, SequencerError> {
         let mut decisions = self.store.call(|conn| store::in_flight(conn)).await?;
+        decisions.retain(|decision| follow || !decision.acknowledged);
         // Not acknowledged first: their execute has not started yet.
         decisions.sort_by_key(|decision| decision.acknowledged);
         let steps: Vec<(Decision, Result<Step, RelayerClientError>)> = stream::iter(decisions)
