@@ -3,7 +3,6 @@
 //! deliveries whose recipient reverted; sees each transaction through (see [`crate::operation`]).
 
 use crate::{
-    clock::BlockClock,
     config::RetryPolicy,
     error::{contract_error, transport_error, ProcessorError},
     metrics::ProcessorMetrics,
@@ -101,8 +100,6 @@ pub(crate) struct DestinationTask {
     pub(crate) poll_interval: Duration,
     /// Why each origin's messages wait, as last logged (logged again only when it changes).
     pub(crate) waiting: HashMap<Domain, Waiting>,
-    /// The destination's block times, to expect the next block's.
-    pub(crate) clock: BlockClock,
 }
 
 impl DestinationTask {
@@ -378,10 +375,9 @@ impl DestinationTask {
                 message: "the endpoint has no latest block".to_owned(),
             })?;
         let now = head.header.timestamp;
-        let next = self.clock.next_timestamp(head.header.number, now);
         let origins: Vec<Domain> = self.origins.keys().copied().collect();
         for origin in origins {
-            self.plan(origin, now, next).await?;
+            self.plan(origin, now).await?;
         }
         let destination = self.destination;
         let ops = self
@@ -410,9 +406,8 @@ impl DestinationTask {
     }
 
     /// Prepares batches for the messages of `origin` under the best acceptable root (at chain
-    /// time `now`, or already at `next`, the next block's expected time, if the node agrees),
-    /// and retries for failed deliveries whose backoff is over.
-    async fn plan(&mut self, origin: Domain, now: u64, next: u64) -> Result<(), StepError> {
+    /// time `now`), and retries for failed deliveries whose backoff is over.
+    async fn plan(&mut self, origin: Domain, now: u64) -> Result<(), StepError> {
         let Some(link) = self.origins.get(&origin) else {
             return Ok(());
         };
@@ -421,25 +416,19 @@ impl DestinationTask {
         let now_ms = now_ms();
         let limit = self.batch_size;
 
-        let (best, soon, next_confirm_at, waiting_any) = self
+        let (best, next, waiting_any) = self
             .store
             .call(move |conn| {
                 let best = store::best_acceptable_root(conn, destination, origin, now)?;
-                let soon = store::best_acceptable_root(conn, destination, origin, next)?;
                 let next = store::next_confirm_at(conn, destination, origin, now)?;
                 let any = store::due_pending(conn, destination, origin, u32::MAX, now_ms, 1)?;
-                Ok((best, soon, next, !any.is_empty()))
+                Ok((best, next, !any.is_empty()))
             })
             .await?;
-        // A root ripening in the next block is proven in it if the node, simulating calls
-        // against that block, already finds it acceptable: the transaction must be waiting
-        // when the block is built. Otherwise it goes out once a block shows it acceptable.
-        let best = match soon {
-            Some((root, _)) if soon != best && self.node_accepts(replica, root).await? => soon,
-            _ => best,
-        };
         let waiting = match best {
-            None => Some(Waiting::NoAcceptableRoot { next_confirm_at }),
+            None => Some(Waiting::NoAcceptableRoot {
+                next_confirm_at: next,
+            }),
             Some((root, leaf_count)) => {
                 let tree = tree.read().unwrap_or_else(PoisonError::into_inner);
                 if tree.count() < leaf_count {
@@ -532,18 +521,6 @@ impl DestinationTask {
                 .await?;
         }
         Ok(())
-    }
-
-    /// Whether `replica` accepts `root` in the node's simulation of a call now.
-    async fn node_accepts(&self, replica: Address, root: B256) -> Result<bool, StepError> {
-        Replica::new(replica, &self.provider)
-            .acceptableRoot(root)
-            .call()
-            .await
-            .map_err(|err| StepError::Rpc {
-                what: "Replica.acceptableRoot",
-                message: contract_error(err),
-            })
     }
 
     /// Moves one op along its state machine.

@@ -6,9 +6,7 @@
 //! origin's [`MerkleTree`](nxtp_primitives::MerkleTree) in memory (rebuilt from the database at
 //! start). For each destination it follows the Replicas' `Update`, `Processed` and
 //! `ProcessFailed` events. Once a root is acceptable (the destination's latest block timestamp is
-//! at least its `confirmAt`; or the next block's expected timestamp is, and the node's simulation
-//! of a call already finds the root acceptable, so the batch is waiting when that block is
-//! built), every undelivered message under it goes out in
+//! at least its `confirmAt`), every undelivered message under it goes out in
 //! `proveAndProcessBatch` transactions of at most `batch_size` messages with one multiproof each;
 //! deliveries whose recipient reverted are retried with `process(message)` after an exponential
 //! backoff. Transactions go through the [`Submitter`](nxtp_chain::Submitter) under idempotent
@@ -18,7 +16,6 @@
 //! Roots the origin's Home never produced are never used: proving against them is the
 //! watcher's business, not the processor's.
 
-mod clock;
 pub mod config;
 mod destination;
 mod error;
@@ -32,7 +29,6 @@ pub use error::ProcessorError;
 pub use metrics::ProcessorMetrics;
 
 use alloy::{primitives::Address, rpc::types::Filter, sol_types::SolEvent};
-use clock::BlockClock;
 use destination::{DestinationTask, OriginLink};
 
 use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
@@ -215,7 +211,6 @@ async fn run(config: ProcessorConfig, ctx: AgentContext) -> Result<(), Processor
             wake: Arc::clone(&wake),
             poll_interval: domain.chain.poll_interval(),
             waiting: HashMap::new(),
-            clock: BlockClock::default(),
         };
         task.seed_roots().await?;
         tasks.spawn(task.run(shutdown.clone()));
