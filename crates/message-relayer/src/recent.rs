@@ -61,6 +61,18 @@ impl OriginFeed {
             .map_err(self.rpc("eth_blockNumber"))
     }
 
+    /// How many transactions the origin's pending block holds: a change may be the updater's
+    /// `Home.update`, worth a look before it is mined. Zero from an endpoint without a pending
+    /// block, which then relies on mined updates alone.
+    pub(crate) async fn pending_count(&self) -> u64 {
+        self.provider
+            .get_block_transaction_count_by_number(BlockNumberOrTag::Pending)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+    }
+
     /// The update from `root` not confirmed yet, if one shows on the origin.
     pub(crate) async fn update_from(
         &self,

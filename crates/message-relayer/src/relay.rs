@@ -42,10 +42,10 @@ pub(crate) struct RouteRelay {
     submitter: Submitter,
     metrics: RelayerMetrics,
     poll_interval: Duration,
-    /// The destination's and the origin's heads and the origin's update count when the last
-    /// step found nothing to relay: until one moves, neither the Replica nor the updates
-    /// changed.
-    idle_at: Option<(u64, u64, u64)>,
+    /// The destination's and the origin's heads, the origin's pending transactions and update
+    /// count when the last step found nothing to relay: until one moves, neither the Replica
+    /// nor the updates changed.
+    idle_at: Option<(u64, u64, u64, u64)>,
     /// The submitter key of the newest relay handed over, so each is counted and logged once.
     last_sent: Option<String>,
 }
@@ -203,8 +203,9 @@ impl Step for RouteRelay {
                 source: without_url(source),
             })?;
         let origin_head = self.feed.head().await?;
+        let origin_pending = self.feed.pending_count().await;
         let version = *self.feed.recorded.borrow_and_update();
-        let now = (head, origin_head, version);
+        let now = (head, origin_head, origin_pending, version);
         if self.idle_at == Some(now) {
             return Ok(Next::Idle);
         }
