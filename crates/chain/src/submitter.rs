@@ -79,13 +79,17 @@ impl SubmitterConfig {
     }
 }
 
-/// Per-operation choices of the caller.
+/// Per-operation choices of the caller; an operation's key is bound to them as to its call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SubmitOptions {
-    /// Keep simulating a call that reverts (with backoff) instead of failing the operation:
+    /// Keep simulating a call that reverts (again every poll interval, since a revert is the
+    /// chain's answer rather than an endpoint's failure) instead of failing the operation:
     /// for calls that become valid later, such as processing a message once its root is
     /// acceptable.
     pub retry_reverts: bool,
+    /// With `retry_reverts`, how long after the operation is queued a revert is still retried;
+    /// a revert after that fails it. `None`: retried for as long as it reverts.
+    pub retry_reverts_for: Option<Duration>,
 }
 
 /// Why a submitter call failed.
@@ -238,9 +242,7 @@ impl Submitter {
         let inserted = self
             .shared
             .store
-            .call(move |conn| {
-                store::insert(conn, account, &owned_key, &call, options.retry_reverts)
-            })
+            .call(move |conn| store::insert(conn, account, &owned_key, &call, options))
             .await?;
         match inserted {
             Inserted::New(id) => {

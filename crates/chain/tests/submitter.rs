@@ -1,5 +1,5 @@
-//! The submitter over a real anvil: confirmation, idempotency, simulation, nonces, restarts and
-//! fee bumps.
+//! The submitter over a real anvil: confirmation, idempotency, simulation, nonces, restarts,
+//! fee bumps and reorgs.
 
 mod common;
 
@@ -282,6 +282,7 @@ async fn retryable_revert_waits_until_the_call_passes() {
 
     let options = SubmitOptions {
         retry_reverts: true,
+        retry_reverts_for: None,
     };
     let id = submitter
         .submit_with("later", setup.handle(1), options)
@@ -454,6 +455,148 @@ async fn lingering_transaction_is_replaced_with_higher_fees_and_the_same_nonce()
         "the original was replaced"
     );
     assert_eq!(setup.nonce_of(inclusion.tx_hash).await, 0);
+    assert_eq!(setup.sent().await, 1);
+    assert_eq!(setup.handled().await, U256::from(1));
+}
+
+#[tokio::test]
+async fn retryable_revert_fails_once_its_time_is_up() {
+    let setup = Setup::new().await;
+    setup.set_rejecting(true).await;
+    let shutdown = CancellationToken::new();
+    let submitter = setup.start(setup.config(0), &shutdown).await;
+
+    let options = SubmitOptions {
+        retry_reverts: true,
+        retry_reverts_for: Some(Duration::from_millis(400)),
+    };
+    let id = submitter
+        .submit_with("bounded", setup.handle(1), options)
+        .await
+        .expect("submits");
+    let unbounded = SubmitOptions {
+        retry_reverts_for: None,
+        ..options
+    };
+    let reused = submitter
+        .submit_with("bounded", setup.handle(1), unbounded)
+        .await;
+    assert!(
+        matches!(reused, Err(SubmitError::KeyReused { existing, .. }) if existing == id),
+        "the key is bound to its options too: {reused:?}"
+    );
+    let FinalState::Failed(FailureReason::Reverted { data }) =
+        bounded(submitter.wait(id)).await.expect("waits")
+    else {
+        panic!("expected a revert in simulation");
+    };
+    assert!(!data.is_empty(), "the contract's error");
+    assert_eq!(setup.sent().await, 0, "no transaction was sent");
+    assert_eq!(setup.handled().await, U256::ZERO);
+}
+
+#[tokio::test]
+async fn simulation_runs_against_the_pending_block() {
+    let setup = Setup::new().await;
+    setup.set_rejecting(true).await;
+    let reader = &setup.chain.reader;
+    reader
+        .anvil_set_auto_mine(false)
+        .await
+        .expect("automine off");
+    // Accepting again is only in the pool: the latest block still rejects.
+    let pending = RecordingRecipient::new(setup.recipient, &setup.chain.wallet)
+        .setRejecting(false)
+        .send()
+        .await
+        .expect("sends");
+    let shutdown = CancellationToken::new();
+    let submitter = setup.start(setup.config(0), &shutdown).await;
+
+    let id = submitter
+        .submit("after-the-pool", setup.handle(1))
+        .await
+        .expect("submits");
+    let sent = status_until(&submitter, id, |op| op.state != OperationState::Queued).await;
+    assert_eq!(submission(&sent).nonce, 0, "sent, not failed: {sent:?}");
+    let inclusion = confirmed(mine_until_final(&setup, &submitter, id).await);
+    let accepting = reader
+        .get_transaction_receipt(*pending.tx_hash())
+        .await
+        .expect("reads")
+        .expect("mined");
+    assert!(accepting.block_number <= Some(inclusion.block_number));
+    assert_eq!(setup.handled().await, U256::from(1));
+}
+
+#[tokio::test]
+async fn mined_transaction_dropped_by_a_reorg_is_broadcast_again_at_once() {
+    let setup = Setup::new().await;
+    let shutdown = CancellationToken::new();
+    let mut config = setup.config(2);
+    // Only the reorg can send it again within the test's bound.
+    config.bump_after = Duration::from_secs(3600);
+    let submitter = setup.start(config, &shutdown).await;
+    let before = setup.chain.snapshot().await;
+
+    let id = submitter
+        .submit("handle-1", setup.handle(1))
+        .await
+        .expect("submits");
+    let sent = status_until(&submitter, id, |op| {
+        matches!(op.state, OperationState::Submitted(_))
+    })
+    .await;
+    let hash = submission(&sent).attempts[0].hash;
+    let reader = &setup.chain.reader;
+    bounded(async {
+        while reader
+            .get_transaction_receipt(hash)
+            .await
+            .expect("reads")
+            .is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    // A round handles operations with a nonce before unsent ones: once this later call has
+    // failed its simulation, the driver has seen the first transaction mined.
+    let garbage = TransactionRequest::default()
+        .to(setup.recipient)
+        .input(Bytes::from_static(&[1, 2, 3, 4]).into());
+    let probe = submitter.submit("probe", garbage).await.expect("submits");
+    assert!(matches!(
+        bounded(submitter.wait(probe)).await.expect("waits"),
+        FinalState::Failed(FailureReason::Reverted { .. })
+    ));
+
+    setup.chain.revert(before).await;
+    assert!(
+        reader
+            .get_transaction_receipt(hash)
+            .await
+            .expect("reads")
+            .is_none(),
+        "the reorg dropped it"
+    );
+    assert_eq!(setup.handled().await, U256::ZERO);
+    // Automine: back in a block as soon as the node has it again.
+    bounded(async {
+        while reader
+            .get_transaction_receipt(hash)
+            .await
+            .expect("reads")
+            .is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+
+    let inclusion = confirmed(mine_until_final(&setup, &submitter, id).await);
+    assert_eq!(inclusion.tx_hash, hash, "the same signed transaction");
+    assert_eq!(setup.nonce_of(hash).await, 0);
     assert_eq!(setup.sent().await, 1);
     assert_eq!(setup.handled().await, U256::from(1));
 }

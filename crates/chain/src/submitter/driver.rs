@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{provider::without_url, retry::backoff};
 use alloy::{
-    eips::eip2718::Encodable2718,
+    eips::{eip2718::Encodable2718, BlockId},
     network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
     primitives::{Bytes, B256},
     providers::{DynProvider, Provider},
@@ -76,6 +76,8 @@ pub(super) struct Driver {
     announced: HashMap<OperationId, B256>,
     /// Operations whose fee bump the cap stopped, already warned about.
     capped: HashSet<OperationId>,
+    /// The transaction of each submitted operation last seen mined (not yet deep enough).
+    mined: HashMap<OperationId, B256>,
 }
 
 impl Driver {
@@ -95,6 +97,7 @@ impl Driver {
             retries: HashMap::new(),
             announced: HashMap::new(),
             capped: HashSet::new(),
+            mined: HashMap::new(),
         }
     }
 
@@ -183,14 +186,10 @@ impl Driver {
         let request = operation.call.request(self.shared.account.signer);
         let gas_limit = match self.simulate(request).await {
             Ok(gas_limit) => gas_limit,
-            Err(Rejection::Reverted(data)) if operation.retry_reverts => {
-                let failures = self.retry_later(operation.id);
-                tracing::debug!(
-                    id = %operation.id,
-                    %data,
-                    failures,
-                    "call reverts; simulating again later"
-                );
+            Err(Rejection::Reverted(data)) if retries_revert(operation, now_ms()) => {
+                // Not an endpoint failure: no backoff, the next round asks the next state.
+                self.retries.remove(&operation.id);
+                tracing::debug!(id = %operation.id, %data, "call reverts; simulating again");
                 return Ok(());
             }
             Err(Rejection::Reverted(data)) => {
@@ -278,6 +277,7 @@ impl Driver {
                 continue;
             };
             if head.saturating_sub(block_number) < self.config.confirmations {
+                self.mined.insert(id, hash);
                 return Ok(());
             }
             let state = if receipt.status() {
@@ -305,6 +305,18 @@ impl Driver {
         let Some(latest) = submission.latest() else {
             return Ok(());
         };
+        if let Some(hash) = self.mined.remove(&id) {
+            // A reorg took the block that held it, and the node need not have put it back in
+            // its pool: broadcast again now rather than after `bump_after`.
+            tracing::warn!(
+                %id,
+                nonce = submission.nonce,
+                %hash,
+                "mined transaction left the chain; broadcasting again"
+            );
+            self.announced.remove(&id);
+            self.retries.remove(&id);
+        }
         let waited = now_ms().saturating_sub(latest.signed_at_ms);
         if u128::from(waited) >= self.config.bump_after.as_millis() {
             if let Some(bumped) = self.bump(id, call, submission, latest).await? {
@@ -394,14 +406,20 @@ impl Driver {
 
     /// Runs the call (`eth_call`, then `eth_estimateGas`) and returns the gas limit to send it
     /// with.
+    ///
+    /// Both run against the pending block, the one a transaction sent now goes into: its
+    /// timestamp and the pool's transactions apply, so a call that becomes valid in the next
+    /// block is sent in time for it rather than one block late.
     async fn simulate(&self, request: TransactionRequest) -> Result<u64, Rejection> {
         self.provider
             .call(request.clone())
+            .block(BlockId::pending())
             .await
             .map_err(rejection)?;
         let estimate = self
             .provider
             .estimate_gas(request)
+            .block(BlockId::pending())
             .await
             .map_err(rejection)?;
         let margin = 100u64.saturating_add(self.config.gas_margin_percent);
@@ -490,6 +508,7 @@ impl Driver {
         self.retries.remove(&id);
         self.announced.remove(&id);
         self.capped.remove(&id);
+        self.mined.remove(&id);
         Ok(())
     }
 
@@ -519,6 +538,14 @@ impl Driver {
         retry.not_before = Instant::now() + backoff(base, retry.failures);
         retry.failures
     }
+}
+
+/// Whether a revert of `operation`'s call at `now_ms` is to be retried rather than fail it.
+fn retries_revert(operation: &Operation, now_ms: u64) -> bool {
+    operation.retry_reverts
+        && operation
+            .retry_reverts_until_ms
+            .is_none_or(|until| now_ms < until)
 }
 
 /// Whether a failed `eth_call` or `eth_estimateGas` means the call reverts.

@@ -74,6 +74,9 @@ pub struct Operation {
     pub call: Call,
     /// Whether a reverting simulation is retried instead of failing the operation.
     pub retry_reverts: bool,
+    /// With `retry_reverts`, when (milliseconds since the Unix epoch) a revert stops being
+    /// retried and fails the operation; `None`: retried for as long as it reverts.
+    pub retry_reverts_until_ms: Option<u64>,
     /// Where it stands.
     pub state: OperationState,
 }

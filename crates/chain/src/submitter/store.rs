@@ -1,18 +1,22 @@
 //! The submitter's tables: operations (keyed by chain, signer and the caller's key) and each
 //! signer's next nonce. States are stored as JSON, beside the columns queries filter on.
 
-use super::operation::{Call, Operation, OperationId, OperationState, Submission};
+use super::{
+    operation::{Call, Operation, OperationId, OperationState, Submission},
+    SubmitOptions,
+};
 use alloy::primitives::Address;
 use nxtp_agent::storage::Schema;
 use nxtp_primitives::Domain;
 use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
 use serde::{de::DeserializeOwned, Serialize};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The submitter's tables; pass it to [`Store::open`](nxtp_agent::Store::open).
 pub const SCHEMA: Schema = Schema {
     name: "nxtp_chain_submitter",
-    migrations: &["CREATE TABLE submitter_operations (
+    migrations: &[
+        "CREATE TABLE submitter_operations (
             id INTEGER PRIMARY KEY,
             chain INTEGER NOT NULL,
             signer BLOB NOT NULL,
@@ -32,7 +36,10 @@ pub const SCHEMA: Schema = Schema {
             signer BLOB NOT NULL,
             next INTEGER NOT NULL,
             PRIMARY KEY (chain, signer)
-        ) STRICT;"],
+        ) STRICT;",
+        // How long after queueing a revert is retried; NULL: as long as it reverts.
+        "ALTER TABLE submitter_operations ADD COLUMN retry_reverts_for_ms INTEGER;",
+    ],
 };
 
 /// Whose operations: one submitter per chain and signer.
@@ -52,7 +59,7 @@ pub(crate) enum Inserted {
     Conflict(OperationId),
 }
 
-const COLUMNS: &str = "id, key, call, retry_reverts, state";
+const COLUMNS: &str = "id, key, call, retry_reverts, state, created_ms + retry_reverts_for_ms";
 
 /// Inserts a queued operation under `key`, or finds the one already there.
 pub(crate) fn insert(
@@ -60,36 +67,43 @@ pub(crate) fn insert(
     account: Account,
     key: &str,
     call: &Call,
-    retry_reverts: bool,
+    options: SubmitOptions,
 ) -> rusqlite::Result<Inserted> {
+    let retry_for_ms = options.retry_reverts_for.map(millis);
     let tx = conn.transaction()?;
     let existing = tx
         .query_row(
             &format!(
-                "SELECT {COLUMNS} FROM submitter_operations
+                "SELECT {COLUMNS}, retry_reverts_for_ms FROM submitter_operations
                  WHERE chain = ?1 AND signer = ?2 AND key = ?3"
             ),
             params![account.chain.get(), account.signer.as_slice(), key],
-            operation_from_row,
+            |row| Ok((operation_from_row(row)?, row.get::<_, Option<u64>>(6)?)),
         )
         .optional()?;
     let inserted = match existing {
-        Some(op) if op.call == *call && op.retry_reverts == retry_reverts => {
+        Some((op, stored_for_ms))
+            if op.call == *call
+                && op.retry_reverts == options.retry_reverts
+                && stored_for_ms == retry_for_ms =>
+        {
             Inserted::Existing(op.id)
         }
-        Some(op) => Inserted::Conflict(op.id),
+        Some((op, _)) => Inserted::Conflict(op.id),
         None => {
             let now = now_ms();
             tx.execute(
                 "INSERT INTO submitter_operations
-                 (chain, signer, key, call, retry_reverts, state, finished, created_ms, updated_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
+                 (chain, signer, key, call, retry_reverts, retry_reverts_for_ms, state, finished,
+                  created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
                 params![
                     account.chain.get(),
                     account.signer.as_slice(),
                     key,
                     to_json(call)?,
-                    retry_reverts,
+                    options.retry_reverts,
+                    retry_for_ms,
                     to_json(&OperationState::Queued)?,
                     now,
                 ],
@@ -216,6 +230,7 @@ fn operation_from_row(row: &Row<'_>) -> rusqlite::Result<Operation> {
         call: from_json(row, 2)?,
         retry_reverts: row.get(3)?,
         state: from_json(row, 4)?,
+        retry_reverts_until_ms: row.get(5)?,
     })
 }
 
@@ -233,7 +248,9 @@ fn from_json<T: DeserializeOwned>(row: &Row<'_>, column: usize) -> rusqlite::Res
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
+        .map_or(0, millis)
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
