@@ -18,14 +18,10 @@ mod agents;
 
 pub use agents::{AgentsError, MessagingAgents};
 
-use alloy::primitives::B256;
 use nxtp_deployment::Manifest;
-use nxtp_devnet::{
-    bridge_liquidity, deploy, deploy_liquidity, DeployConfig, DeployError, DevAccounts, Endpoint,
-    LiquidityConfig,
-};
-use nxtp_primitives::Domain;
+use nxtp_devnet::{bridge_liquidity, deploy_liquidity, DeployError, DevAccounts, LiquidityConfig};
 use nxtp_testkit::AnvilInstance;
+use nxtp_testnet::{Mining, Options, TestNet, TestNetError};
 use std::{path::Path, time::Duration};
 
 /// What to start.
@@ -59,13 +55,10 @@ impl Default for NetOptions {
 /// Why the net could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
-    /// The run folder.
-    #[error("cannot create the run folder")]
-    RunDir(#[source] std::io::Error),
-    /// The accounts.
-    #[error("anvil's development accounts do not cover every role")]
-    Accounts(#[from] nxtp_devnet::AccountsError),
-    /// The contracts.
+    /// The chains and the messaging layer.
+    #[error("cannot start the messaging net")]
+    Net(#[from] TestNetError),
+    /// The liquidity layer.
     #[error("cannot deploy")]
     Deploy(#[from] DeployError),
     /// The manifest file.
@@ -79,83 +72,57 @@ pub enum NetError {
 /// Running chains, deployed contracts and messaging agents. Dropping it kills the chains; [`LiquidityNet::stop`]
 /// stops the agents first.
 pub struct LiquidityNet {
-    manifest: Manifest,
-    accounts: DevAccounts,
     agents: MessagingAgents,
-    anvils: Vec<AnvilInstance>,
-    // Last: the agents' databases live here.
-    dir: tempfile::TempDir,
+    // Last: the agents' databases live in its folder.
+    net: TestNet,
 }
 
 impl LiquidityNet {
     /// Starts chains, deploys both layers, starts the messaging agents and, if asked, bridges liquidity.
     pub async fn start(options: NetOptions) -> Result<Self, NetError> {
-        let dir = tempfile::tempdir().map_err(NetError::RunDir)?;
-        let block_time = options.block_time.as_secs_f64();
-        let anvils: Vec<AnvilInstance> = (0..options.domains)
-            .map(|i| {
-                nxtp_testkit::anvil()
-                    .chain_id(31337 + i as u64)
-                    .block_time_f64(block_time)
-                    .spawn()
-            })
-            .collect();
-        let endpoints: Vec<Endpoint> = anvils
-            .iter()
-            .enumerate()
-            .map(|(i, anvil)| Endpoint {
-                domain: Domain(1000 * (i as u32 + 1)),
-                rpc_url: anvil.endpoint(),
-            })
-            .collect();
-        let keys: Vec<B256> = anvils[0]
-            .keys()
-            .iter()
-            .map(|key| B256::from_slice(&key.to_bytes()))
-            .collect();
-        let accounts = DevAccounts::from_keys(&keys)?;
-        let deploy_config = DeployConfig {
-            optimistic_seconds: options.optimistic_seconds,
-            ..DeployConfig::default()
-        };
-        let mut manifest = deploy(&endpoints, &accounts, &deploy_config).await?;
-        deploy_liquidity(&mut manifest, &accounts, &options.liquidity).await?;
+        let domains: Vec<u32> = (1..=options.domains).map(|i| 1000 * i as u32).collect();
+        let net_options = Options::new(&domains)
+            .mining(Mining::Interval(options.block_time))
+            .optimistic_seconds(options.optimistic_seconds);
+        let mut net = TestNet::start(net_options).await?;
+        deploy_liquidity(&mut net.manifest, &net.accounts, &options.liquidity).await?;
         // Some agents read the deployment from the manifest file, as they do on the devnet.
-        manifest.save(&dir.path().join(nxtp_devnet::MANIFEST_FILE))?;
-        let agents = MessagingAgents::start(&manifest, dir.path()).await?;
+        net.save_manifest()?;
+        let agents = MessagingAgents::start(&net.manifest, net.dir()).await?;
         if options.bridge {
-            if let Err(err) = bridge_liquidity(&manifest, &accounts, &options.liquidity).await {
+            if let Err(err) =
+                bridge_liquidity(&net.manifest, &net.accounts, &options.liquidity).await
+            {
                 agents.stop().await;
                 return Err(err.into());
             }
         }
-        Ok(Self {
-            manifest,
-            accounts,
-            agents,
-            anvils,
-            dir,
-        })
+        Ok(Self { agents, net })
+    }
+
+    /// The chains with the messaging layer, and its shortcuts.
+    pub fn net(&self) -> &TestNet {
+        &self.net
     }
 
     /// The deployment (with the development keys).
     pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+        &self.net.manifest
     }
 
     /// One signer per role.
     pub fn accounts(&self) -> &DevAccounts {
-        &self.accounts
+        &self.net.accounts
     }
 
     /// The chains, in domain order.
     pub fn anvils(&self) -> &[AnvilInstance] {
-        &self.anvils
+        &self.net.anvils
     }
 
     /// A folder for the test's own files (databases, configs), removed with the net.
     pub fn dir(&self) -> &Path {
-        self.dir.path()
+        self.net.dir()
     }
 
     /// Stops the messaging agents, then the chains.

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Net, Running};
+use nxtp_devnet::Role;
 use nxtp_primitives::Domain;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ async fn updates_reach_every_replica_in_order() {
     for origin in net.domains() {
         net.make_update(origin).await;
     }
-    let relayer = Running::start(net.relayer_config(&net.db("relayer.sqlite"), 1));
+    let relayer = Running::start(net.relayer_config(&net.path("relayer.sqlite"), 1));
     net.wait_until_caught_up().await;
     // Updates made while it runs follow.
     for origin in net.domains() {
@@ -29,7 +30,11 @@ async fn updates_reach_every_replica_in_order() {
     }
     for domain in net.domains() {
         // Two Replicas per domain, three updates each, one transaction per update.
-        assert_eq!(net.relayer_transactions(domain).await, 6, "on {domain}");
+        assert_eq!(
+            net.mined_txs(domain, Role::MessageRelayer).await,
+            6,
+            "on {domain}"
+        );
     }
 }
 
@@ -45,13 +50,13 @@ async fn a_replica_several_updates_behind_is_caught_up_in_order() {
     net.relay_by_hand(destination, origin, &made[0]).await;
     net.relay_by_hand(destination, origin, &made[1]).await;
 
-    let relayer = Running::start(net.relayer_config(&net.db("relayer.sqlite"), 2));
+    let relayer = Running::start(net.relayer_config(&net.path("relayer.sqlite"), 2));
     net.wait_until_caught_up().await;
     relayer.stop().await;
 
     assert_eq!(net.replica_updates(destination, origin).await, made);
     assert_eq!(
-        net.relayer_transactions(destination).await,
+        net.mined_txs(destination, Role::MessageRelayer).await,
         3,
         "only the three missing updates were sent"
     );
@@ -65,7 +70,7 @@ async fn restarts_mid_way_relay_nothing_twice_and_lose_nothing() {
             net.make_update(origin).await;
         }
     }
-    let db = net.db("relayer.sqlite");
+    let db = net.path("relayer.sqlite");
     // Stop it at many different points of its work, restarting on the same database, while
     // the Homes keep moving.
     for (round, run_ms) in [120u64, 900, 450, 1600, 300, 1100, 700]
@@ -93,7 +98,7 @@ async fn restarts_mid_way_relay_nothing_twice_and_lose_nothing() {
             }
         }
         assert_eq!(
-            net.relayer_transactions(destination).await,
+            net.mined_txs(destination, Role::MessageRelayer).await,
             expected,
             "one transaction per update relayed to {destination}, none wasted"
         );

@@ -4,7 +4,7 @@
 
 mod messaging;
 
-use messaging::{eventually, run_to_exit, AgentProcess, Net};
+use messaging::{eventually, run_to_exit, AgentProcess};
 use nxtp_devnet::{message_relayer_agent, Role};
 use nxtp_primitives::Domain;
 
@@ -13,11 +13,11 @@ const B: Domain = Domain(2000);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_mid_flight_and_restart_relay_everything_once() {
-    let net = Net::start(2).await;
-    let config = message_relayer_agent::config_toml(&net.manifest, net.run_dir())
+    let net = messaging::start(2).await;
+    let config = message_relayer_agent::config_toml(&net.manifest, net.dir())
         .expect("the devnet's relayer config");
     let config = net.write_config(message_relayer_agent::NAME, &config);
-    let log = net.run_dir().join("message-relayer.log");
+    let log = net.dir().join("message-relayer.log");
     for _ in 0..4 {
         net.make_update(A).await;
     }
@@ -27,7 +27,7 @@ async fn sigkill_mid_flight_and_restart_relay_everything_once() {
     // Killed as soon as the first relay landed: the rest is at most in flight.
     eventually("a first relay", || async {
         agent.assert_running();
-        (net.transactions(B, Role::MessageRelayer).await >= 1).then_some(())
+        (net.mined_txs(B, Role::MessageRelayer).await >= 1).then_some(())
     })
     .await;
     agent.kill();
@@ -59,7 +59,7 @@ async fn sigkill_mid_flight_and_restart_relay_everything_once() {
             "Replica of {origin} on {on}: same updates, in order"
         );
         assert_eq!(
-            net.transactions(on, Role::MessageRelayer).await,
+            net.mined_txs(on, Role::MessageRelayer).await,
             home.len() as u64,
             "one transaction per update relayed to {on}"
         );

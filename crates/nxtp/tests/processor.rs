@@ -6,24 +6,24 @@
 mod anvil_net;
 
 use alloy::providers::ext::AnvilApi;
-use anvil_net::{eventually, http_get, run_to_exit, AgentProcess, Net};
+use anvil_net::{eventually, http_get, run_to_exit, AgentProcess};
 use nxtp_devnet::Role;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_mid_flight_and_restarted_it_delivers_everything_once() {
-    let net = Net::start(&[1000, 2000], 3).await;
-    let text = nxtp_devnet::processor_agent::config_toml(&net.manifest, net.run_dir())
+    let net = anvil_net::start(&[1000, 2000], 3).await;
+    let text = nxtp_devnet::processor_agent::config_toml(&net.manifest, net.dir())
         .expect("the manifest has the processor's key");
     let config = net.write_config("processor", &text);
-    let log = net.run_dir().join("processor.log");
+    let log = net.dir().join("processor.log");
     // An environment override, as an operator would set one.
     let env = [("NXTP__BATCH_SIZE", "3")];
     let processor = AgentProcess::spawn("processor", &config, &log, &env);
 
-    let bodies: Vec<String> = (0..6).map(|i| format!("#{i}")).collect();
-    let mut messages = net.dispatch(1000, 2000, &bodies).await;
-    let confirm_at = net.honest_update(1000, 2000).await;
+    let sends: Vec<(u32, String)> = (0..6).map(|i| (2000, format!("#{i}"))).collect();
+    let mut messages = net.dispatch(1000, &sends).await;
+    let confirm_at = net.honest_update(1000, &[2000]).await.1[0];
 
     // Stop mining on 2000 and mine one block at the end of the window: the processor sends its
     // two batches, which stay in the mempool.
@@ -72,10 +72,10 @@ async fn sigkilled_mid_flight_and_restarted_it_delivers_everything_once() {
 
     // Killed again while a new root is inside its window; restarted after it ends.
     let more = net
-        .dispatch(1000, 2000, &["#6".to_owned(), "#7".to_owned()])
+        .dispatch(1000, &[(2000, "#6".to_owned()), (2000, "#7".to_owned())])
         .await;
     messages.extend(more);
-    let confirm_at = net.honest_update(1000, 2000).await;
+    let confirm_at = net.honest_update(1000, &[2000]).await.1[0];
     processor.kill();
     eventually("the window is over", || async {
         net.chain_time(2000).await > confirm_at

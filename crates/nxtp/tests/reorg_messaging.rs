@@ -191,7 +191,7 @@ fn deeper(spec: &AgentSpec) -> String {
 
 fn start_agent(net: &Net, spec: &AgentSpec) -> AgentProcess {
     let config = net.write_config(&spec.name, &deeper(spec));
-    let log = net.run_dir().join(format!("{}.log", spec.name));
+    let log = net.dir().join(format!("{}.log", spec.name));
     AgentProcess::spawn(&spec.subcommand, &config, &log, &[])
 }
 
@@ -230,22 +230,19 @@ async fn updated_roots(net: &Net, domain: Domain, contract: Address) -> Vec<B256
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
-    let net = Net::start(2).await;
+    let net = messaging::start(2).await;
     let origin = net.reader(ORIGIN);
     let miner = Miner::start(origin.clone()).await;
 
-    let mut specs: Vec<AgentSpec> = nxtp_devnet::updater_agent::specs(&net.manifest, net.run_dir())
+    let mut specs: Vec<AgentSpec> = nxtp_devnet::updater_agent::specs(&net.manifest, net.dir())
         .into_iter()
         .filter(|spec| spec.name == format!("updater-{ORIGIN}"))
         .collect();
     specs.extend(nxtp_devnet::message_relayer_agent::spec(
         &net.manifest,
-        net.run_dir(),
+        net.dir(),
     ));
-    specs.extend(nxtp_devnet::processor_agent::spec(
-        &net.manifest,
-        net.run_dir(),
-    ));
+    specs.extend(nxtp_devnet::processor_agent::spec(&net.manifest, net.dir()));
     assert_eq!(specs.len(), 3, "updater, relayer and processor configs");
     let mut agents: Vec<AgentProcess> = specs.iter().map(|spec| start_agent(&net, spec)).collect();
     let mut ops = Vec::new();
@@ -380,7 +377,7 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     let mut roots: BTreeSet<B256> = BTreeSet::new();
     roots.extend(updated_roots(&net, ORIGIN, net.home(ORIGIN)).await);
     roots.extend(updated_roots(&net, DESTINATION, replica).await);
-    let updater_db = net.run_dir().join(format!("updater-{ORIGIN}.sqlite"));
+    let updater_db = net.dir().join(format!("updater-{ORIGIN}.sqlite"));
     let signed: Vec<B256> = read_db(&updater_db, |conn| {
         let mut statement = conn.prepare("SELECT new_root FROM updater_signed")?;
         let rows = statement.query_map([], |row| row.get::<_, [u8; 32]>(0))?;

@@ -4,9 +4,7 @@
 
 mod messaging;
 
-use messaging::{
-    assert_one_new_root_per_old_root, eventually, read_db, run_to_exit, AgentProcess, Net,
-};
+use messaging::{assert_one_new_root_per_old_root, eventually, read_db, run_to_exit, AgentProcess};
 use nxtp_devnet::{updater_agent, Role};
 use nxtp_primitives::{recover_personal, update_hash, Domain};
 use nxtp_updater::store::{self, SignedUpdate};
@@ -20,16 +18,16 @@ fn recorded(db: &Path) -> Vec<SignedUpdate> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_mid_flight_and_restart_sign_nothing_conflicting() {
-    let net = Net::start(2).await;
-    let config = updater_agent::config_toml(&net.manifest, net.run_dir(), ORIGIN)
+    let net = messaging::start(2).await;
+    let config = updater_agent::config_toml(&net.manifest, net.dir(), ORIGIN)
         .expect("the devnet's updater config");
     let config = net.write_config(&updater_agent::name(ORIGIN), &config);
     let db = net
-        .run_dir()
+        .dir()
         .join(format!("{}.sqlite", updater_agent::name(ORIGIN)));
-    let log = net.run_dir().join("updater.log");
+    let log = net.dir().join("updater.log");
 
-    net.dispatch(ORIGIN, 3).await;
+    net.dispatch_n(ORIGIN, 3).await;
     let agent = AgentProcess::spawn("updater", &config, &log);
     // Killed the moment it has recorded its first signature: its update is at most in flight.
     eventually("the first signature", || async {
@@ -43,7 +41,7 @@ async fn sigkill_mid_flight_and_restart_sign_nothing_conflicting() {
 
     // More messages while it is down; then it runs again until the Home covers them all,
     // killed once more on the way.
-    net.dispatch(ORIGIN, 2).await;
+    net.dispatch_n(ORIGIN, 2).await;
     let agent = AgentProcess::spawn("updater", &config, &log);
     eventually("a second signature", || async {
         agent.assert_running();
@@ -86,7 +84,7 @@ async fn sigkill_mid_flight_and_restart_sign_nothing_conflicting() {
             .map(|r| (r.old_root, r.new_root))
             .chain(home.iter().map(|(old, new, _)| (*old, *new))),
     );
-    let log = std::fs::read_to_string(net.run_dir().join("updater.log")).expect("log");
+    let log = std::fs::read_to_string(net.dir().join("updater.log")).expect("log");
     let key = net.manifest.dev_keys["updater"].to_string();
     assert!(
         !log.contains(key.trim_start_matches("0x")),

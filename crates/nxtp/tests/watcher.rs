@@ -37,11 +37,11 @@ async fn home_failed(net: &Net, domain: u32) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_mid_response_and_restarted_it_finishes_without_repeating() {
-    let net = Net::start(&[1000, 2000, 3000], 10).await;
-    let text = nxtp_devnet::watcher_agent::config_toml(&net.manifest, net.run_dir())
+    let net = anvil_net::start(&[1000, 2000, 3000], 10).await;
+    let text = nxtp_devnet::watcher_agent::config_toml(&net.manifest, net.dir())
         .expect("the manifest has the watcher's key");
     let config = net.write_config("watcher", &text);
-    let log = net.run_dir().join("watcher.log");
+    let log = net.dir().join("watcher.log");
     let watcher = AgentProcess::spawn("watcher", &config, &log, &[]);
 
     // 3000 stops mining, so the notice sent there waits in its mempool.

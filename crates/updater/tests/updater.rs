@@ -19,7 +19,7 @@ const REMOTE: Domain = Domain(2000);
 /// Waits until the Home's committed root covers every message dispatched so far.
 async fn wait_until_committed(net: &Net) -> (alloy::primitives::B256, u32) {
     eventually("the committed root to cover every message", || async {
-        let (committed, count) = net.home_state(ORIGIN).await;
+        let (committed, _, count) = net.home_state(ORIGIN).await;
         let covered = net.checkpointed_count(ORIGIN, committed).await?;
         (u64::from(covered) == count).then_some((committed, covered))
     })
@@ -28,10 +28,10 @@ async fn wait_until_committed(net: &Net) -> (alloy::primitives::B256, u32) {
 
 #[tokio::test]
 async fn signs_checkpointed_roots_until_the_home_covers_every_message() {
-    let net = Net::start(&[1000, 2000], Mining::Interval(250)).await;
-    let db = net.db("updater.sqlite");
-    let (empty_root, _) = net.home_state(ORIGIN).await;
-    net.dispatch(ORIGIN, 3).await;
+    let net = Net::start(&[1000, 2000], Mining::every_ms(250)).await;
+    let db = net.path("updater.sqlite");
+    let (empty_root, _, _) = net.home_state(ORIGIN).await;
+    net.dispatch_n(ORIGIN, 3).await;
     let mut config = net.updater_config(ORIGIN, &db, 1);
     let (telemetry, ops) = telemetry_on_free_port();
     config.telemetry = telemetry;
@@ -40,7 +40,7 @@ async fn signs_checkpointed_roots_until_the_home_covers_every_message() {
     let (first, count) = wait_until_committed(&net).await;
     assert_eq!(count, 3);
     assert_eq!(first, net.home_root(ORIGIN).await);
-    net.dispatch(ORIGIN, 2).await;
+    net.dispatch_n(ORIGIN, 2).await;
     let (second, count) = wait_until_committed(&net).await;
     assert_eq!(count, 5);
 
@@ -59,7 +59,7 @@ async fn signs_checkpointed_roots_until_the_home_covers_every_message() {
     }
     updater.stop().await;
 
-    let events = net.update_events(ORIGIN, net.home_address(ORIGIN)).await;
+    let events = net.update_events(ORIGIN, net.home(ORIGIN)).await;
     let pairs: Vec<_> = events.iter().map(|(old, new, _, _)| (*old, *new)).collect();
     assert_eq!(pairs, [(empty_root, first), (first, second)]);
     for (old, new, signature, _) in &events {
@@ -92,9 +92,9 @@ async fn never_signs_before_the_checkpoint_is_final() {
     const CONFIRMATIONS: u64 = 3;
     let net = Net::start(&[1000, 2000], Mining::Auto).await;
     let reader = net.reader(ORIGIN);
-    let db = net.db("updater.sqlite");
-    let (empty_root, _) = net.home_state(ORIGIN).await;
-    net.dispatch(ORIGIN, 2).await;
+    let db = net.path("updater.sqlite");
+    let (empty_root, _, _) = net.home_state(ORIGIN).await;
+    net.dispatch_n(ORIGIN, 2).await;
     let updater = Running::start(net.updater_config(ORIGIN, &db, CONFIRMATIONS));
 
     // The messages become visible to the updater once `CONFIRMATIONS` deep; it then
@@ -134,7 +134,7 @@ async fn never_signs_before_the_checkpoint_is_final() {
     .await;
     assert_eq!((signed.old_root, signed.new_root), (empty_root, root));
     let event = eventually("the update on the Home", || async {
-        net.update_events(ORIGIN, net.home_address(ORIGIN))
+        net.update_events(ORIGIN, net.home(ORIGIN))
             .await
             .into_iter()
             .next()
@@ -151,12 +151,12 @@ async fn never_signs_before_the_checkpoint_is_final() {
 
 #[tokio::test]
 async fn restarts_mid_flight_sign_nothing_conflicting() {
-    let net = Net::start(&[1000, 2000], Mining::Interval(250)).await;
-    let db = net.db("updater.sqlite");
+    let net = Net::start(&[1000, 2000], Mining::every_ms(250)).await;
+    let db = net.path("updater.sqlite");
     // Stop the updater at many different points of its work, restarting it on the same
     // database each time, while messages keep coming.
     for (round, run_ms) in [150u64, 700, 1300, 400, 2100, 900].into_iter().enumerate() {
-        net.dispatch(ORIGIN, 1 + round % 2).await;
+        net.dispatch_n(ORIGIN, 1 + round % 2).await;
         let updater = Running::start(net.updater_config(ORIGIN, &db, 2));
         tokio::time::sleep(Duration::from_millis(run_ms)).await;
         updater.stop().await;
@@ -192,15 +192,15 @@ async fn restarts_mid_flight_sign_nothing_conflicting() {
 
 #[tokio::test]
 async fn a_lost_database_reuses_the_root_already_on_a_replica() {
-    let net = Net::start(&[1000, 2000], Mining::Interval(250)).await;
-    let (empty_root, _) = net.home_state(ORIGIN).await;
+    let net = Net::start(&[1000, 2000], Mining::every_ms(250)).await;
+    let (empty_root, _, _) = net.home_state(ORIGIN).await;
 
     // The Home refuses updates for now (the bond falls short), so the first run signs
     // `empty -> first` but cannot land it on the Home...
     net.set_required_bond(ORIGIN, U256::from(10u64).pow(U256::from(19u64)))
         .await;
-    net.dispatch(ORIGIN, 2).await;
-    let lost_db = net.db("lost.sqlite");
+    net.dispatch_n(ORIGIN, 2).await;
+    let lost_db = net.path("lost.sqlite");
     let mut config = net.updater_config(ORIGIN, &lost_db, 1);
     let (telemetry, ops) = telemetry_on_free_port();
     config.telemetry = telemetry;
@@ -231,19 +231,19 @@ async fn a_lost_database_reuses_the_root_already_on_a_replica() {
     std::fs::remove_file(&lost_db).expect("database lost");
     net.set_required_bond(ORIGIN, U256::from(10u64).pow(U256::from(18u64)))
         .await;
-    net.dispatch(ORIGIN, 2).await;
+    net.dispatch_n(ORIGIN, 2).await;
     net.checkpoint(ORIGIN).await;
     let newer = net.home_root(ORIGIN).await;
     assert_ne!(newer, signed.new_root);
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    let db = net.db("fresh.sqlite");
+    let db = net.path("fresh.sqlite");
     let second_run = Running::start(net.updater_config(ORIGIN, &db, 1));
     let (committed, count) = wait_until_committed(&net).await;
     second_run.stop().await;
     assert_eq!((committed, count), (newer, 4));
 
-    let home_events = net.update_events(ORIGIN, net.home_address(ORIGIN)).await;
+    let home_events = net.update_events(ORIGIN, net.home(ORIGIN)).await;
     assert_eq!(home_events.len(), 2);
     assert_eq!(
         (home_events[0].0, home_events[0].1, home_events[0].2.clone()),
@@ -274,13 +274,13 @@ async fn a_lost_database_reuses_the_root_already_on_a_replica() {
 
 #[tokio::test]
 async fn a_double_update_on_chain_stops_all_signing() {
-    let net = Net::start(&[1000, 2000], Mining::Interval(250)).await;
-    let (empty_root, _) = net.home_state(ORIGIN).await;
-    let db = net.db("updater.sqlite");
+    let net = Net::start(&[1000, 2000], Mining::every_ms(250)).await;
+    let (empty_root, _, _) = net.home_state(ORIGIN).await;
+    let db = net.path("updater.sqlite");
     // A first run signs `empty -> first` but the Home refuses it (the bond falls short).
     net.set_required_bond(ORIGIN, U256::from(10u64).pow(U256::from(19u64)))
         .await;
-    net.dispatch(ORIGIN, 1).await;
+    net.dispatch_n(ORIGIN, 1).await;
     let first_run = Running::start(net.updater_config(ORIGIN, &db, 1));
     let signed = eventually("the first run to sign", || async {
         recorded(&db, ORIGIN).into_iter().next()
@@ -323,10 +323,7 @@ async fn a_double_update_on_chain_stops_all_signing() {
     // Nothing reaches the Home, though the bond now allows it.
     tokio::time::sleep(Duration::from_secs(3)).await;
     second_run.stop().await;
-    assert!(net
-        .update_events(ORIGIN, net.home_address(ORIGIN))
-        .await
-        .is_empty());
+    assert!(net.update_events(ORIGIN, net.home(ORIGIN)).await.is_empty());
     assert_eq!(recorded(&db, ORIGIN), [signed]);
 }
 
@@ -347,7 +344,7 @@ async fn startup_error(config: nxtp_updater::UpdaterConfig) -> String {
 #[tokio::test]
 async fn bad_config_fails_at_start_up_naming_the_field() {
     let net = Net::start(&[1000, 2000], Mining::Auto).await;
-    let db = net.db("updater.sqlite");
+    let db = net.path("updater.sqlite");
 
     let mut config = net.updater_config(ORIGIN, &db, 1);
     config.signer = KeySource::Env("NXTP_TEST_UNSET_UPDATER_KEY".to_owned());
