@@ -70,7 +70,12 @@ async fn everything_is_wired_as_the_manifest_says() {
             "deployer",
             "message_relayer",
             "processor",
+            "relayer",
+            "router_a",
+            "router_b",
+            "sequencer",
             "updater",
+            "user",
             "watcher"
         ]
     );

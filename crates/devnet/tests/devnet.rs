@@ -142,7 +142,7 @@ async fn devnet_deploys_under_interval_mining_runs_agents_and_stops_cleanly() {
     assert_eq!(&manifest, devnet.manifest());
     assert_eq!(manifest.optimistic_seconds, 7);
     assert_eq!(manifest.domains.len(), 2);
-    assert_eq!(manifest.dev_keys.len(), 5);
+    assert_eq!(manifest.dev_keys.len(), nxtp_devnet::Role::ALL.len());
     for (domain, deployment) in &manifest.domains {
         assert_eq!(deployment.replicas.len(), 1, "{domain}");
         assert!(port_open(&deployment.rpc_url));
