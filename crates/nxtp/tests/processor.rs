@@ -6,13 +6,13 @@
 mod anvil_net;
 
 use alloy::providers::ext::AnvilApi;
-use anvil_net::{eventually, http_get, run_to_exit, AgentProcess};
+use anvil_net::{eventually, http_get, run_to_exit, AgentProcess, Net};
 use nxtp_devnet::Role;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_mid_flight_and_restarted_it_delivers_everything_once() {
-    let net = anvil_net::start(&[1000, 2000], 3).await;
+    let net = Net::with_window(&[1000, 2000], 3).await;
     let text = nxtp_devnet::processor_agent::config_toml(&net.manifest, net.dir())
         .expect("the manifest has the processor's key");
     let config = net.write_config("processor", &text);

@@ -5,15 +5,17 @@
 mod common;
 
 use alloy::providers::{ext::AnvilApi, Provider};
-use common::{eventually, Crashable, Net, Running};
+use common::{
+    eventually, first_block_at, processor_config, replica_events, Crashable, Net, Running,
+};
 use nxtp_bindings::Replica;
 use nxtp_devnet::Role;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interleaved_messages_are_each_delivered_once_soon_after_the_window() {
-    let net = Net::start(&[1000, 2000, 3000], 4).await;
-    let processor = Running::start(net.processor_config(&net.db_path("processor.sqlite")));
+    let net = Net::with_window(&[1000, 2000, 3000], 4).await;
+    let processor = Running::start(processor_config(&net, &net.path("processor.sqlite")));
 
     // One tree on 1000 holds messages to 2000 and 3000, interleaved; 2000 also sends to 3000.
     let sends: Vec<(u32, String)> = (0..8)
@@ -49,11 +51,8 @@ async fn interleaved_messages_are_each_delivered_once_soon_after_the_window() {
         (3000, 1000, at_1000[1]),
         (3000, 2000, at_2000[0]),
     ] {
-        let acceptable = net.first_block_at(destination, confirm_at).await;
-        for (_, block) in net
-            .replica_events::<Replica::Processed>(destination, origin)
-            .await
-        {
+        let acceptable = first_block_at(&net, destination, confirm_at).await;
+        for (_, block) in replica_events::<Replica::Processed>(&net, destination, origin).await {
             assert!(block >= acceptable, "delivered before the window ended");
             latencies.push(block - acceptable);
         }
@@ -68,9 +67,9 @@ async fn interleaved_messages_are_each_delivered_once_soon_after_the_window() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reverting_recipient_is_retried_until_it_accepts() {
-    let net = Net::start(&[1000, 2000], 2).await;
+    let net = Net::with_window(&[1000, 2000], 2).await;
     net.set_rejecting(2000, true).await;
-    let processor = Running::start(net.processor_config(&net.db_path("processor.sqlite")));
+    let processor = Running::start(processor_config(&net, &net.path("processor.sqlite")));
     let messages = net
         .dispatch(1000, &[(2000, "a".into()), (2000, "b".into())])
         .await;
@@ -78,9 +77,7 @@ async fn a_reverting_recipient_is_retried_until_it_accepts() {
 
     // The batch fails both, then each is retried with `process` (at least once more).
     eventually("failed deliveries retried", || async {
-        let failed = net
-            .replica_events::<Replica::ProcessFailed>(2000, 1000)
-            .await;
+        let failed = replica_events::<Replica::ProcessFailed>(&net, 2000, 1000).await;
         [0, 1]
             .iter()
             .all(|index| failed.iter().filter(|(i, _)| i == index).count() >= 2)
@@ -97,14 +94,13 @@ async fn a_reverting_recipient_is_retried_until_it_accepts() {
     for message in &messages {
         assert_eq!(net.times_handled(message).await, 1);
     }
-    let processed = net.replica_events::<Replica::Processed>(2000, 1000).await;
+    let processed = replica_events::<Replica::Processed>(&net, 2000, 1000).await;
     let mut indices: Vec<u64> = processed.iter().map(|(index, _)| *index).collect();
     indices.sort_unstable();
     assert_eq!(indices, [0, 1], "each delivered exactly once");
     // Every transaction carried messages that were due: the batch, then one `process` per
     // failure after the batch's two, then the two that delivered.
-    let failed = net
-        .replica_events::<Replica::ProcessFailed>(2000, 1000)
+    let failed = replica_events::<Replica::ProcessFailed>(&net, 2000, 1000)
         .await
         .len() as u64;
     assert_eq!(
@@ -116,8 +112,8 @@ async fn a_reverting_recipient_is_retried_until_it_accepts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_under_a_root_inside_its_window_are_not_submitted() {
-    let net = Net::start(&[1000, 2000], 6).await;
-    let processor = Running::start(net.processor_config(&net.db_path("processor.sqlite")));
+    let net = Net::with_window(&[1000, 2000], 6).await;
+    let processor = Running::start(processor_config(&net, &net.path("processor.sqlite")));
 
     let first = net.dispatch(1000, &[(2000, "early".into())]).await;
     net.honest_update(1000, &[2000]).await;
@@ -153,8 +149,8 @@ async fn messages_under_a_root_inside_its_window_are_not_submitted() {
         net.handled(2000).await == 2
     })
     .await;
-    let acceptable = net.first_block_at(2000, confirm_at).await;
-    let processed = net.replica_events::<Replica::Processed>(2000, 1000).await;
+    let acceptable = first_block_at(&net, 2000, confirm_at).await;
+    let processed = replica_events::<Replica::Processed>(&net, 2000, 1000).await;
     assert_eq!(processed.len(), 2);
     assert!(processed[1].1 >= acceptable);
     assert_eq!(net.times_handled(&first[0]).await, 1);
@@ -165,9 +161,9 @@ async fn messages_under_a_root_inside_its_window_are_not_submitted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_mid_flight_neither_repeats_nor_loses_a_delivery() {
-    let net = Net::start(&[1000, 2000], 3).await;
-    let db = net.db_path("processor.sqlite");
-    let mut config = net.processor_config(&db);
+    let net = Net::with_window(&[1000, 2000], 3).await;
+    let db = net.path("processor.sqlite");
+    let mut config = processor_config(&net, &db);
     config.batch_size = 5;
 
     let sends: Vec<(u32, String)> = (0..12).map(|i| (2000, format!("#{i}"))).collect();

@@ -152,6 +152,15 @@ impl TestNet {
         Ok(net)
     }
 
+    /// One chain per domain mining a block a second, deployed with a `window`-second optimistic
+    /// window; panics (failing the test) if it cannot start.
+    pub async fn with_window(domains: &[u32], window: u32) -> Self {
+        let options = Options::new(domains)
+            .mining(Mining::every_ms(1000))
+            .optimistic_seconds(window);
+        Self::start(options).await.expect("the net starts")
+    }
+
     /// Writes the manifest again, after the test changed it.
     pub fn save_manifest(&self) -> Result<(), nxtp_deployment::ManifestError> {
         self.manifest.save(&self.manifest_path)

@@ -11,7 +11,7 @@ use alloy::{
     rpc::types::Filter,
     sol_types::SolEvent,
 };
-use common::{confirm, eventually, Net, Running};
+use common::{confirm, eventually, watcher_config, Net, Running};
 use nxtp_agent::Store;
 use nxtp_bindings::{Home, Replica};
 use nxtp_devnet::Role;
@@ -97,9 +97,9 @@ async fn watcher_txs(net: &Net) -> Vec<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_improper_update_is_proven_and_every_replica_halted_in_time() {
-    let net = Net::start(&[1000, 2000, 3000], 8).await;
-    let db = net.db_path("watcher.sqlite");
-    let watcher = Running::start(net.watcher_config(&db));
+    let net = Net::with_window(&[1000, 2000, 3000], 8).await;
+    let db = net.path("watcher.sqlite");
+    let watcher = Running::start(watcher_config(&net, &db));
 
     // Honest traffic first.
     net.dispatch(1000, &[(2000, "honest".into())]).await;
@@ -170,7 +170,7 @@ async fn an_improper_update_is_proven_and_every_replica_halted_in_time() {
     // One proof and one notice per domain, never repeated, not even after a restart.
     assert_eq!(watcher_txs(&net).await, [1, 1, 1]);
     watcher.stop().await;
-    let restarted = Running::start(net.watcher_config(&db));
+    let restarted = Running::start(watcher_config(&net, &db));
     tokio::time::sleep(Duration::from_secs(3)).await;
     restarted.stop().await;
     assert_eq!(watcher_txs(&net).await, [1, 1, 1]);
@@ -178,8 +178,8 @@ async fn an_improper_update_is_proven_and_every_replica_halted_in_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_double_update_is_proven_and_every_replica_halted_in_time() {
-    let net = Net::start(&[1000, 2000, 3000], 8).await;
-    let watcher = Running::start(net.watcher_config(&net.db_path("watcher.sqlite")));
+    let net = Net::with_window(&[1000, 2000, 3000], 8).await;
+    let watcher = Running::start(watcher_config(&net, &net.path("watcher.sqlite")));
 
     // Two roots the Home really produced, both signed over the same old root.
     net.dispatch(1000, &[(2000, "one".into())]).await;
@@ -231,9 +231,9 @@ async fn a_double_update_is_proven_and_every_replica_halted_in_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honest_updates_trigger_nothing() {
-    let net = Net::start(&[1000, 2000, 3000], 2).await;
-    let db = net.db_path("watcher.sqlite");
-    let watcher = Running::start(net.watcher_config(&db));
+    let net = Net::with_window(&[1000, 2000, 3000], 2).await;
+    let db = net.path("watcher.sqlite");
+    let watcher = Running::start(watcher_config(&net, &db));
 
     for round in 0..2 {
         net.dispatch(

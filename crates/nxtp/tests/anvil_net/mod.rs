@@ -4,7 +4,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use nxtp_testnet::{Mining, Options, TIMEOUT};
+use nxtp_testnet::TIMEOUT;
 use std::{
     fs::File,
     io::{Read, Write},
@@ -17,15 +17,6 @@ use std::{
 // Each test binary uses its own part of the fixture.
 #[allow(unused_imports)]
 pub use nxtp_testnet::{eventually, TestNet as Net};
-
-/// One anvil per domain (one-second blocks), everything deployed with a `window`-second
-/// optimistic window.
-pub async fn start(domains: &[u32], window: u32) -> Net {
-    let options = Options::new(domains)
-        .mining(Mining::every_ms(1000))
-        .optimistic_seconds(window);
-    Net::start(options).await.expect("the net starts")
-}
 
 /// The built `nxtp` running one agent, its output appended to a log file. Killed (SIGKILL) when
 /// dropped.

@@ -7,96 +7,65 @@
 use alloy::{primitives::U256, providers::Provider, rpc::types::Filter, sol_types::SolEvent};
 use nxtp_agent::CancellationToken;
 use nxtp_processor::{Processor, ProcessorConfig};
-use nxtp_testnet::{Mining, Options, TestNet};
-use std::{
-    ops::Deref,
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::{path::Path, time::Duration};
 
-pub use nxtp_testnet::eventually;
+pub use nxtp_testnet::{eventually, TestNet as Net};
 
 /// The processor, in this process.
 pub type Running = nxtp_testnet::Running<Processor>;
 
-/// Chains with the messaging contracts, and the development accounts.
-pub struct Net(TestNet);
-
-impl Deref for Net {
-    type Target = TestNet;
-    fn deref(&self) -> &TestNet {
-        &self.0
-    }
+/// The processor's config for this net (as the devnet generates it), with its database in
+/// `db` and quick retries.
+pub fn processor_config(net: &Net, db: &Path) -> ProcessorConfig {
+    let text = nxtp_devnet::processor_agent::config_toml(&net.manifest, net.dir())
+        .expect("the manifest has the processor's key");
+    let mut config: ProcessorConfig = toml::from_str(&text).expect("the generated config loads");
+    config.database = db.to_owned();
+    config.retry.base = Duration::from_millis(500);
+    config.retry.max = Duration::from_secs(2);
+    config
 }
 
-impl Net {
-    /// One anvil per domain (one-second blocks), everything deployed with a `window`-second
-    /// optimistic window.
-    pub async fn start(domains: &[u32], window: u32) -> Self {
-        let options = Options::new(domains)
-            .mining(Mining::every_ms(1000))
-            .optimistic_seconds(window);
-        Self(TestNet::start(options).await.expect("the net starts"))
-    }
+/// `(leaf index, block)` of every `event` log of `origin`'s Replica on `destination`.
+pub async fn replica_events<E: SolEvent>(
+    net: &Net,
+    destination: u32,
+    origin: u32,
+) -> Vec<(u64, u64)> {
+    let filter = Filter::new()
+        .address(net.replica(destination, origin))
+        .event_signature(E::SIGNATURE_HASH)
+        .from_block(0);
+    net.reader(destination)
+        .get_logs(&filter)
+        .await
+        .expect("logs")
+        .iter()
+        .map(|log| {
+            let index = U256::from_be_bytes(log.topics()[2].0).to::<u64>();
+            (index, log.block_number.expect("mined"))
+        })
+        .collect()
+}
 
-    /// The processor's config for this net (as the devnet generates it), with its database in
-    /// `db` and quick retries.
-    pub fn processor_config(&self, db: &Path) -> ProcessorConfig {
-        let text = nxtp_devnet::processor_agent::config_toml(&self.manifest, self.dir())
-            .expect("the manifest has the processor's key");
-        let mut config: ProcessorConfig =
-            toml::from_str(&text).expect("the generated config loads");
-        config.database = db.to_owned();
-        config.retry.base = Duration::from_millis(500);
-        config.retry.max = Duration::from_secs(2);
-        config
-    }
-
-    pub fn db_path(&self, name: &str) -> PathBuf {
-        self.path(name)
-    }
-
-    /// `(leaf index, block)` of every `event` log of `origin`'s Replica on `destination`.
-    pub async fn replica_events<E: SolEvent>(
-        &self,
-        destination: u32,
-        origin: u32,
-    ) -> Vec<(u64, u64)> {
-        let filter = Filter::new()
-            .address(self.replica(destination, origin))
-            .event_signature(E::SIGNATURE_HASH)
-            .from_block(0);
-        self.reader(destination)
-            .get_logs(&filter)
+/// The first block on `domain` whose timestamp is at least `at`.
+pub async fn first_block_at(net: &Net, domain: u32, at: u64) -> u64 {
+    let reader = net.reader(domain);
+    let head = reader.get_block_number().await.expect("head");
+    let mut number = head;
+    // Walk back from the head: tests look at the last minute or so.
+    while number > 0 {
+        let block = reader
+            .get_block_by_number((number - 1).into())
             .await
-            .expect("logs")
-            .iter()
-            .map(|log| {
-                let index = U256::from_be_bytes(log.topics()[2].0).to::<u64>();
-                (index, log.block_number.expect("mined"))
-            })
-            .collect()
-    }
-
-    /// The first block on `domain` whose timestamp is at least `at`.
-    pub async fn first_block_at(&self, domain: u32, at: u64) -> u64 {
-        let reader = self.reader(domain);
-        let head = reader.get_block_number().await.expect("head");
-        let mut number = head;
-        // Walk back from the head: tests look at the last minute or so.
-        while number > 0 {
-            let block = reader
-                .get_block_by_number((number - 1).into())
-                .await
-                .expect("block")
-                .expect("exists");
-            if block.header.timestamp < at {
-                break;
-            }
-            number -= 1;
+            .expect("block")
+            .expect("exists");
+        if block.header.timestamp < at {
+            break;
         }
-        number
+        number -= 1;
     }
+    number
 }
 
 /// A processor on its own runtime and thread, which [`Crashable::crash`] drops without any
