@@ -48,3 +48,48 @@ where
             .expect("ran without error");
     }
 }
+
+/// Agent `A` on its own runtime and threads, which [`Crashable::crash`] drops without any
+/// shutdown: every task stops at whatever await it was at, as in a process killed there.
+pub struct Crashable<A> {
+    runtime: Option<tokio::runtime::Runtime>,
+    agent: PhantomData<A>,
+}
+
+impl<A: Agent + 'static> Crashable<A>
+where
+    A::Config: 'static,
+{
+    /// Starts it with `config`.
+    pub fn start(config: A::Config) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("builds a runtime");
+        runtime.spawn(nxtp_agent::run_until::<A>(config, CancellationToken::new()));
+        Self {
+            runtime: Some(runtime),
+            agent: PhantomData,
+        }
+    }
+}
+
+impl<A> Crashable<A> {
+    /// Kills it where it stands.
+    pub fn crash(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl<A> Drop for Crashable<A> {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}

@@ -23,7 +23,7 @@ mod domain;
 mod net;
 mod wait;
 
-pub use agent::{telemetry, Running};
+pub use agent::{telemetry, Crashable, Running};
 pub use chain::{assert_one_new_root_per_old_root, confirm, Update};
 pub use domain::AsDomain;
 pub use net::{Mining, Options, TestNet, TestNetError};

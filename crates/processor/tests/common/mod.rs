@@ -5,7 +5,6 @@
 #![allow(dead_code, unreachable_pub)]
 
 use alloy::{primitives::U256, providers::Provider, rpc::types::Filter, sol_types::SolEvent};
-use nxtp_agent::CancellationToken;
 use nxtp_processor::{Processor, ProcessorConfig};
 use std::{path::Path, time::Duration};
 
@@ -13,6 +12,9 @@ pub use nxtp_testnet::{eventually, TestNet as Net};
 
 /// The processor, in this process.
 pub type Running = nxtp_testnet::Running<Processor>;
+
+/// The processor, on its own runtime, to crash.
+pub type Crashable = nxtp_testnet::Crashable<Processor>;
 
 /// The processor's config for this net (as the devnet generates it), with its database in
 /// `db` and quick retries.
@@ -66,41 +68,4 @@ pub async fn first_block_at(net: &Net, domain: u32, at: u64) -> u64 {
         number -= 1;
     }
     number
-}
-
-/// A processor on its own runtime and thread, which [`Crashable::crash`] drops without any
-/// shutdown: every task stops at whatever await it was at, as in a process killed there.
-pub struct Crashable {
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Crashable {
-    pub fn start(config: ProcessorConfig) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.spawn(nxtp_agent::run_until::<Processor>(
-            config,
-            CancellationToken::new(),
-        ));
-        Self {
-            runtime: Some(runtime),
-        }
-    }
-
-    pub fn crash(mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
-impl Drop for Crashable {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
 }
