@@ -2,9 +2,11 @@
 //! SIGKILL mid-flight and restarted, it relays every Home update to every Replica once, in
 //! order; a bad config stops it at start-up with a message naming the field.
 
+mod anvil_net;
 mod messaging;
 
-use messaging::{eventually, run_to_exit, AgentProcess};
+use anvil_net::{run_to_exit, AgentProcess};
+use messaging::eventually;
 use nxtp_devnet::{message_relayer_agent, Role};
 use nxtp_primitives::Domain;
 
@@ -23,7 +25,7 @@ async fn sigkill_mid_flight_and_restart_relay_everything_once() {
     }
     net.make_update(B).await;
 
-    let agent = AgentProcess::spawn("message-relayer", &config, &log);
+    let agent = AgentProcess::spawn("message-relayer", &config, &log, &[]);
     // Killed as soon as the first relay landed: the rest is at most in flight.
     eventually("a first relay", || async {
         agent.assert_running();
@@ -34,7 +36,7 @@ async fn sigkill_mid_flight_and_restart_relay_everything_once() {
 
     net.make_update(A).await;
     net.make_update(B).await;
-    let agent = AgentProcess::spawn("message-relayer", &config, &log);
+    let agent = AgentProcess::spawn("message-relayer", &config, &log, &[]);
     eventually(
         "every Replica to hold its Home's committed root",
         || async {

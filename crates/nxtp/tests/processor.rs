@@ -45,7 +45,7 @@ async fn sigkilled_mid_flight_and_restarted_it_delivers_everything_once() {
     processor.kill();
 
     // Restarted while they are pending: nothing is sent again.
-    let mut processor = AgentProcess::spawn("processor", &config, &log, &env);
+    let processor = AgentProcess::spawn("processor", &config, &log, &env);
     tokio::time::sleep(Duration::from_secs(3)).await;
     processor.assert_running();
     assert_eq!(net.sent_txs(2000, Role::Processor).await, 2);
@@ -81,7 +81,7 @@ async fn sigkilled_mid_flight_and_restarted_it_delivers_everything_once() {
         net.chain_time(2000).await > confirm_at
     })
     .await;
-    let mut processor = AgentProcess::spawn("processor", &config, &log, &env);
+    let processor = AgentProcess::spawn("processor", &config, &log, &env);
     eventually("every message delivered", || async {
         net.handled(2000).await == 8
     })

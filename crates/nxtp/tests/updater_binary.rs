@@ -2,9 +2,11 @@
 //! mid-flight and restarted, it signs nothing conflicting and brings the Home's committed root
 //! over every message; a bad config stops it at start-up with a message naming the field.
 
+mod anvil_net;
 mod messaging;
 
-use messaging::{assert_one_new_root_per_old_root, eventually, read_db, run_to_exit, AgentProcess};
+use anvil_net::{run_to_exit, AgentProcess};
+use messaging::{assert_one_new_root_per_old_root, eventually, read_db};
 use nxtp_devnet::{updater_agent, Role};
 use nxtp_primitives::{recover_personal, update_hash, Domain};
 use nxtp_updater::store::{self, SignedUpdate};
@@ -28,7 +30,7 @@ async fn sigkill_mid_flight_and_restart_sign_nothing_conflicting() {
     let log = net.dir().join("updater.log");
 
     net.dispatch_n(ORIGIN, 3).await;
-    let agent = AgentProcess::spawn("updater", &config, &log);
+    let agent = AgentProcess::spawn("updater", &config, &log, &[]);
     // Killed the moment it has recorded its first signature: its update is at most in flight.
     eventually("the first signature", || async {
         agent.assert_running();
@@ -42,14 +44,14 @@ async fn sigkill_mid_flight_and_restart_sign_nothing_conflicting() {
     // More messages while it is down; then it runs again until the Home covers them all,
     // killed once more on the way.
     net.dispatch_n(ORIGIN, 2).await;
-    let agent = AgentProcess::spawn("updater", &config, &log);
+    let agent = AgentProcess::spawn("updater", &config, &log, &[]);
     eventually("a second signature", || async {
         agent.assert_running();
         (recorded(&db).len() >= 2).then_some(())
     })
     .await;
     agent.kill();
-    let agent = AgentProcess::spawn("updater", &config, &log);
+    let agent = AgentProcess::spawn("updater", &config, &log, &[]);
     eventually("the committed root to cover every message", || async {
         agent.assert_running();
         let (_, covered, count) = net.home_state(ORIGIN).await;

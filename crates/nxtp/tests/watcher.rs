@@ -81,7 +81,7 @@ async fn sigkilled_mid_response_and_restarted_it_finishes_without_repeating() {
     assert!(!halted(&net, 3000, 1000).await, "3000 mines nothing yet");
     watcher.kill();
 
-    let mut watcher = AgentProcess::spawn("watcher", &config, &log, &[]);
+    let watcher = AgentProcess::spawn("watcher", &config, &log, &[]);
     tokio::time::sleep(Duration::from_secs(3)).await;
     watcher.assert_running();
     held.anvil_set_interval_mining(1)

@@ -11,6 +11,7 @@ use std::{
     net::TcpStream,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::{Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -21,7 +22,8 @@ pub use nxtp_testnet::{eventually, TestNet as Net};
 /// The built `nxtp` running one agent, its output appended to a log file. Killed (SIGKILL) when
 /// dropped.
 pub struct AgentProcess {
-    child: Child,
+    /// Behind a mutex so polls can check on it through a shared reference.
+    child: Mutex<Child>,
     log: PathBuf,
 }
 
@@ -45,20 +47,26 @@ impl AgentProcess {
             .spawn()
             .expect("spawns nxtp");
         Self {
-            child,
+            child: Mutex::new(child),
             log: log.to_owned(),
         }
     }
 
+    fn child(&self) -> MutexGuard<'_, Child> {
+        self.child.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// SIGKILL: no shutdown, no flushing, whatever the agent was doing.
-    pub fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
+    pub fn kill(self) {
+        let mut child = self.child();
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
     }
 
     /// Panics with the log if the process has exited.
-    pub fn assert_running(&mut self) {
-        if let Some(status) = self.child.try_wait().expect("try_wait") {
+    pub fn assert_running(&self) {
+        let exited = self.child().try_wait().expect("try_wait");
+        if let Some(status) = exited {
             panic!("the agent exited ({status}):\n{}", self.log_text());
         }
     }
@@ -89,8 +97,9 @@ impl AgentProcess {
 
 impl Drop for AgentProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut child = self.child();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
