@@ -279,12 +279,13 @@ async fn auctions_on_anvil() {
             .await
             .expect("bids");
     }
-    let view = sequencer
+    // Until the bids are verified the state is also `awaiting_liquidity` ("no valid bid ... yet"):
+    // wait for the shortfall itself.
+    sequencer
         .wait_for(short, "the shortfall to be reported", |view| {
-            view.state == TransferState::AwaitingLiquidity
+            view.state == TransferState::AwaitingLiquidity && view.reason.contains("covers")
         })
         .await;
-    assert!(view.reason.contains("covers"), "{}", view.reason);
     assert!(jobs_for(&stub.posts(), short).is_empty());
 
     // --- A restart between the decision and the relayer's acknowledgement. ---------------------
