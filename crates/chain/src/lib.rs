@@ -15,7 +15,7 @@ pub mod config;
 pub mod indexer;
 pub mod metrics;
 pub mod provider;
-mod retry;
+pub mod retry;
 pub mod submitter;
 
 pub use config::{ChainConfig, RedactedUrl};

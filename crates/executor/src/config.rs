@@ -62,24 +62,7 @@ pub struct DomainConfig {
     pub start_block: u64,
 }
 
-/// Exponential backoff: `base`, doubled per earlier failure, at most `max`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// The first pause.
-    pub base: Duration,
-    /// The longest pause.
-    pub max: Duration,
-}
-
-impl RetryPolicy {
-    /// The pause after the `failures`-th failure (1 for the first).
-    pub fn delay(&self, failures: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(failures.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        self.base.saturating_mul(factor).min(self.max)
-    }
-}
+pub use nxtp_chain::retry::RetryPolicy;
 
 /// The file as written, before it is checked.
 #[derive(Deserialize)]

@@ -16,6 +16,7 @@ use alloy::{
 use nxtp_agent::{CancellationToken, Liveness, StorageError, Store};
 use nxtp_api::relayer::{job_id, JobRequest, JobState, RelayerClient, RelayerClientError};
 use nxtp_bindings::Connext;
+use nxtp_chain::retry::backoff;
 use nxtp_primitives::{Domain, TransferInfo, TransferStatus};
 use std::{
     collections::BTreeMap,
@@ -26,9 +27,6 @@ use tokio::sync::Notify;
 
 /// Transfers looked at per step, so one step stays short.
 const BATCH: usize = 50;
-
-/// The longest pause after repeated failures.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// A step that could not finish: the chain or the relayer failed (retried), or the database
 /// (fatal).
@@ -80,10 +78,7 @@ impl ExecuteTask {
                     failures = failures.saturating_add(1);
                     tracing::warn!(error = %err, "execution step failed");
                     self.liveness.failing(stream, &err);
-                    let factor = 1u32
-                        .checked_shl(failures.saturating_sub(1))
-                        .unwrap_or(u32::MAX);
-                    self.poll_interval.saturating_mul(factor).min(MAX_BACKOFF)
+                    backoff(self.poll_interval, failures)
                 }
             };
             tokio::select! {

@@ -9,13 +9,11 @@ use crate::{error::ExecutorError, metrics::ExecutorMetrics, store};
 use alloy::{rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Connext;
+use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
 use nxtp_primitives::{transfer_id, Domain, TransferInfo};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::Notify;
-
-/// The longest pause after repeated RPC failures.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// What a batch holds that matters.
 enum Event {
@@ -67,10 +65,7 @@ impl IndexTask {
                     failures = failures.saturating_add(1);
                     tracing::warn!(domain = %self.domain, error = %err, "cannot read the Connext");
                     self.liveness.failing(&stream, &err);
-                    let factor = 1u32
-                        .checked_shl(failures.saturating_sub(1))
-                        .unwrap_or(u32::MAX);
-                    self.poll_interval.saturating_mul(factor).min(MAX_BACKOFF)
+                    backoff(self.poll_interval, failures)
                 }
                 Err(err) => return Err(err.into()),
             };

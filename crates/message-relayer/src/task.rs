@@ -4,15 +4,13 @@
 
 use crate::error::{RelayerError, StepError};
 use nxtp_agent::{CancellationToken, Health};
+use nxtp_chain::retry::backoff;
 use std::{
     collections::BTreeMap,
     future::Future,
     sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
-
-/// The longest pause after repeated failures.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// What a step found, and so when the next one runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,15 +145,6 @@ pub(crate) async fn drive<T: Step>(
     }
 }
 
-/// The pause before retry number `failures`: `base` doubled per earlier failure, at most
-/// [`MAX_BACKOFF`].
-fn backoff(base: Duration, failures: u32) -> Duration {
-    let factor = 1u32
-        .checked_shl(failures.saturating_sub(1))
-        .unwrap_or(u32::MAX);
-    base.saturating_mul(factor).min(MAX_BACKOFF)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,13 +170,5 @@ mod tests {
         );
         board.report("b", None);
         assert_eq!(health.status(), HealthStatus::Healthy);
-    }
-
-    #[test]
-    fn backoff_doubles_then_caps() {
-        let base = Duration::from_millis(250);
-        assert_eq!(backoff(base, 1), base);
-        assert_eq!(backoff(base, 3), Duration::from_secs(1));
-        assert_eq!(backoff(base, 64), MAX_BACKOFF);
     }
 }

@@ -7,7 +7,7 @@ use crate::{
     error::{contract_error, transport_error, ProcessorError},
     metrics::ProcessorMetrics,
     operation::{DeliveryStatus, OpKind, OpRecord, OpState, Waiting},
-    origin::{backoff, SharedTree},
+    origin::SharedTree,
     store::{self, Due, EventPosition, NewOp},
 };
 use alloy::{
@@ -19,6 +19,7 @@ use alloy::{
 };
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Replica;
+use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, Submitter};
 use nxtp_primitives::Domain;
 use std::{

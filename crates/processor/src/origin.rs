@@ -9,6 +9,7 @@ use crate::{
 use alloy::{primitives::B256, rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Home;
+use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
 use nxtp_primitives::{Domain, MerkleTree};
 use rusqlite::OptionalExtension;
@@ -243,12 +244,4 @@ impl OriginTask {
         }
         Ok(events)
     }
-}
-
-/// The pause before retry number `failures`: `base` doubled per earlier failure, at most 30 s.
-pub(crate) fn backoff(base: Duration, failures: u32) -> Duration {
-    let factor = 1u32
-        .checked_shl(failures.saturating_sub(1))
-        .unwrap_or(u32::MAX);
-    base.saturating_mul(factor).min(Duration::from_secs(30))
 }

@@ -8,7 +8,6 @@ use crate::{
     decision::{decide, screen, Decision, DestinationState, Transfer},
     error::{contract_error, Failure},
     metrics::RouterMetrics,
-    origin::backoff,
     store::{self, DueTransfer, Verdict},
 };
 use alloy::{
@@ -20,6 +19,7 @@ use futures::{future::join_all, stream, StreamExt};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
+use nxtp_chain::retry::backoff;
 use nxtp_primitives::{router_bid_hash, sign_personal, Domain, TransferStatus};
 use std::{
     collections::{BTreeMap, BTreeSet},

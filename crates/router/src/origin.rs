@@ -17,6 +17,7 @@ use alloy::{
 };
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Connext;
+use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
 use nxtp_primitives::{transfer_id, Domain, TransferInfo};
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
@@ -24,14 +25,6 @@ use tokio::sync::Notify;
 
 /// The indexer stream (per chain) of a `Connext`'s transfer events.
 pub const STREAM: &str = "router/xcalls";
-
-/// The pause before retry number `failures`: `base` doubled per earlier failure, at most 30 s.
-pub(crate) fn backoff(base: Duration, failures: u32) -> Duration {
-    let factor = 1u32
-        .checked_shl(failures.saturating_sub(1))
-        .unwrap_or(u32::MAX);
-    base.saturating_mul(factor).min(Duration::from_secs(30))
-}
 
 /// The task following one origin's `Connext`.
 pub(crate) struct OriginTask {

@@ -10,13 +10,13 @@ use crate::{
     bidder::unix_now,
     error::Failure,
     metrics::RouterMetrics,
-    origin::backoff,
     store::{self, StoredBid},
 };
 use alloy::primitives::{Address, B256};
 use futures::{stream, StreamExt};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_api::sequencer::{BidRequest, ErrorCode, SequencerClient, SequencerClientError};
+use nxtp_chain::retry::backoff;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::Notify;
 

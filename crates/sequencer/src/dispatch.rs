@@ -14,6 +14,7 @@ use alloy::primitives::B256;
 use futures::{stream, StreamExt};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_api::relayer::{JobRequest, JobState, RelayerClient, RelayerClientError};
+use nxtp_chain::retry::backoff;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -71,7 +72,7 @@ impl DispatchTask {
                 }
                 Err(err) => {
                     failures = failures.saturating_add(1);
-                    let pause = crate::backoff(self.interval, failures);
+                    let pause = backoff(self.interval, failures);
                     tracing::warn!(error = %err, retry_in = ?pause, "relayer unavailable");
                     self.liveness.failing(STREAM, &err);
                     pause

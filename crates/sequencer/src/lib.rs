@@ -208,11 +208,3 @@ pub async fn run_with_listener(
     }
     outcome
 }
-
-/// The pause before retry number `failures`: `base` doubled per earlier failure, at most 30 s.
-pub(crate) fn backoff(base: Duration, failures: u32) -> Duration {
-    let factor = 1u32
-        .checked_shl(failures.saturating_sub(1))
-        .unwrap_or(u32::MAX);
-    base.saturating_mul(factor).min(Duration::from_secs(30))
-}

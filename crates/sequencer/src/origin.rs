@@ -9,6 +9,7 @@ use crate::{
 use alloy::{primitives::Address, rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Connext;
+use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
 use nxtp_primitives::{transfer_id, Domain, TransferInfo};
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
@@ -60,7 +61,7 @@ impl OriginTask {
                 }
                 Err(err) if err.is_transient() => {
                     failures = failures.saturating_add(1);
-                    let pause = crate::backoff(self.poll_interval, failures);
+                    let pause = backoff(self.poll_interval, failures);
                     tracing::warn!(origin = %self.origin, error = %err, retry_in = ?pause, "cannot read the Connext");
                     self.liveness.failing(&stream, &err);
                     pause

@@ -40,12 +40,10 @@ use alloy::{
 };
 use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::Home;
+use nxtp_chain::retry::backoff;
 use nxtp_chain::{submitter::Submission, FinalState, OperationId, OperationState, Submitter};
 use nxtp_primitives::{sign_personal, update_hash, Domain};
 use std::{collections::BTreeSet, time::Duration};
-
-/// The longest pause after repeated failures.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// What a round did, and so how soon the next one runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -620,27 +618,5 @@ impl Service {
             // The tree holds at most 2^32 - 1 leaves.
             count: u32::try_from(count).unwrap_or(u32::MAX),
         })
-    }
-}
-
-/// The pause before retry number `failures`: `base` doubled per earlier failure, at most
-/// [`MAX_BACKOFF`].
-fn backoff(base: Duration, failures: u32) -> Duration {
-    let factor = 1u32
-        .checked_shl(failures.saturating_sub(1))
-        .unwrap_or(u32::MAX);
-    base.saturating_mul(factor).min(MAX_BACKOFF)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_then_caps() {
-        let base = Duration::from_millis(500);
-        assert_eq!(backoff(base, 1), base);
-        assert_eq!(backoff(base, 3), Duration::from_secs(2));
-        assert_eq!(backoff(base, 100), MAX_BACKOFF);
     }
 }

@@ -7,7 +7,6 @@ use crate::{
     metrics::WatcherMetrics,
     now_ms,
     store::{self, AttemptState},
-    watch::backoff,
 };
 use alloy::{
     primitives::{Address, Bytes},
@@ -19,6 +18,7 @@ use alloy::{
 use futures::future::join_all;
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{ConnectionManager, Home, Replica};
+use nxtp_chain::retry::backoff;
 use nxtp_chain::{FailureReason, FinalState, Submitter};
 use nxtp_primitives::{sign_personal, watcher_notice_hash, Domain};
 use std::{collections::BTreeMap, sync::Arc, time::Duration};

@@ -17,6 +17,7 @@ use alloy::{
 };
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{Home, Replica};
+use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
 use nxtp_primitives::{recover_personal, update_hash, Domain};
 use std::{
@@ -352,12 +353,4 @@ async fn block_timestamp(
         .map_err(transport_error)?
         .ok_or_else(|| format!("block {block} is not on the chain"))?;
     Ok((found.header.number, found.header.timestamp))
-}
-
-/// The pause before retry number `failures`: `base` doubled per earlier failure, at most 30 s.
-pub(crate) fn backoff(base: Duration, failures: u32) -> Duration {
-    let factor = 1u32
-        .checked_shl(failures.saturating_sub(1))
-        .unwrap_or(u32::MAX);
-    base.saturating_mul(factor).min(Duration::from_secs(30))
 }
