@@ -21,7 +21,7 @@ pub mod submitter;
 pub use config::{ChainConfig, RedactedUrl};
 pub use indexer::{Batch, DeepReorg, Indexer, IndexerError};
 pub use metrics::ChainMetrics;
-pub use provider::{connect, connect_with_wallet, ConnectError};
+pub use provider::{connect, connect_with_wallet, contract_without_url, without_url, ConnectError};
 pub use submitter::{
     FailureReason, FinalState, OperationId, OperationState, SubmitError, SubmitOptions, Submitter,
     SubmitterConfig,

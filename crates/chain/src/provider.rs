@@ -118,14 +118,25 @@ async fn check_chain_id(provider: &DynProvider, config: &ChainConfig) -> Result<
 }
 
 /// Strips the request URL from an HTTP transport error: reqwest prints it in full, and hosted
-/// endpoints carry their API key in it.
-pub(crate) fn without_url(error: TransportError) -> TransportError {
+/// endpoints carry their API key in it. Every agent passes RPC errors through this before logging
+/// or reporting them.
+pub fn without_url(error: TransportError) -> TransportError {
     match error {
         TransportError::Transport(TransportErrorKind::Custom(inner)) => {
             match inner.downcast::<reqwest::Error>() {
                 Ok(http) => TransportErrorKind::custom(http.without_url()),
                 Err(other) => TransportError::Transport(TransportErrorKind::Custom(other)),
             }
+        }
+        other => other,
+    }
+}
+
+/// [`without_url`] for a contract call's error.
+pub fn contract_without_url(error: alloy::contract::Error) -> alloy::contract::Error {
+    match error {
+        alloy::contract::Error::TransportError(inner) => {
+            alloy::contract::Error::TransportError(without_url(inner))
         }
         other => other,
     }

@@ -212,7 +212,7 @@ impl ExecuteTask {
             .await
             .map_err(|err| StepError::Chain {
                 domain,
-                message: redacted(err),
+                message: nxtp_chain::contract_without_url(err).to_string(),
             })?;
         TransferStatus::try_from(raw).map_err(|err| StepError::Chain {
             domain,
@@ -234,21 +234,6 @@ pub fn slow_execute(params: &TransferInfo) -> Bytes {
     }
     .abi_encode()
     .into()
-}
-
-/// A contract read's error as text safe to log: reqwest prints the request URL, and hosted
-/// endpoints carry their API key in it.
-fn redacted(error: alloy::contract::Error) -> String {
-    use alloy::transports::{http::reqwest, TransportError, TransportErrorKind};
-    match error {
-        alloy::contract::Error::TransportError(TransportError::Transport(
-            TransportErrorKind::Custom(inner),
-        )) => match inner.downcast::<reqwest::Error>() {
-            Ok(http) => http.without_url().to_string(),
-            Err(other) => other.to_string(),
-        },
-        other => other.to_string(),
-    }
 }
 
 fn millis(duration: Duration) -> u64 {

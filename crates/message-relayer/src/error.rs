@@ -3,7 +3,7 @@
 use crate::config::ResolveError;
 use alloy::{
     primitives::{Address, B256},
-    transports::{http::reqwest, TransportError, TransportErrorKind},
+    transports::TransportError,
 };
 use nxtp_agent::{SecretError, StorageError};
 use nxtp_chain::{ConnectError, FailureReason, IndexerError, SubmitError};
@@ -147,26 +147,7 @@ impl StepError {
         move |source| Self::Call {
             chain,
             what,
-            source: match source {
-                alloy::contract::Error::TransportError(inner) => {
-                    alloy::contract::Error::TransportError(without_url(inner))
-                }
-                other => other,
-            },
+            source: nxtp_chain::contract_without_url(source),
         }
-    }
-}
-
-/// Strips the request URL from an HTTP transport error: reqwest prints it in full, and hosted
-/// endpoints carry their API key in it.
-pub(crate) fn without_url(error: TransportError) -> TransportError {
-    match error {
-        TransportError::Transport(TransportErrorKind::Custom(inner)) => {
-            match inner.downcast::<reqwest::Error>() {
-                Ok(http) => TransportErrorKind::custom(http.without_url()),
-                Err(other) => TransportError::Transport(TransportErrorKind::Custom(other)),
-            }
-        }
-        other => other,
     }
 }

@@ -248,7 +248,7 @@ async fn require_code(
         .map_err(|source| RelayerError::StartupRead {
             domain,
             address,
-            source: error::without_url(source),
+            source: nxtp_chain::without_url(source),
         })?;
     if code.is_empty() {
         return Err(RelayerError::NoContract {

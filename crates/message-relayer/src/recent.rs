@@ -8,11 +8,7 @@
 //! reorg drops it. So an update is taken where it first shows, with the checks the Home makes
 //! before it emits `Update`: the signature is its updater's and the new root is checkpointed.
 
-use crate::{
-    config::Origin,
-    error::{without_url, StepError},
-    index,
-};
+use crate::{config::Origin, error::StepError, index};
 use alloy::{
     consensus::Transaction as _,
     eips::BlockNumberOrTag,
@@ -176,7 +172,7 @@ impl OriginFeed {
         move |source| StepError::Rpc {
             chain,
             method,
-            source: without_url(source),
+            source: nxtp_chain::without_url(source),
         }
     }
 }

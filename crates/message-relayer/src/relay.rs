@@ -12,7 +12,7 @@
 
 use crate::{
     config::Route,
-    error::{without_url, StepError},
+    error::StepError,
     metrics::RelayerMetrics,
     recent::{OriginFeed, Relayable},
     store,
@@ -200,7 +200,7 @@ impl Step for RouteRelay {
             .map_err(|source| StepError::Rpc {
                 chain: destination,
                 method: "eth_blockNumber",
-                source: without_url(source),
+                source: nxtp_chain::without_url(source),
             })?;
         let origin_head = self.feed.head().await?;
         let origin_pending = self.feed.pending_count().await;

@@ -79,7 +79,7 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
             field: "home",
             domain: home.domain,
             what: "Home.updater",
-            source: error::contract_without_url(source),
+            source: nxtp_chain::contract_without_url(source),
         })?;
     if updater != signer.address() {
         return Err(UpdaterError::NotUpdater {
@@ -183,7 +183,7 @@ async fn require_code(
             field,
             domain,
             what: "contract code",
-            source: alloy::contract::Error::TransportError(error::without_url(source)),
+            source: alloy::contract::Error::TransportError(nxtp_chain::without_url(source)),
         })?;
     if code.is_empty() {
         return Err(UpdaterError::NoContract {

@@ -1,6 +1,6 @@
 //! Why the watcher stops, and how RPC failures are reported without leaking endpoint keys.
 
-use alloy::transports::{http::reqwest, TransportError, TransportErrorKind};
+use alloy::transports::TransportError;
 use nxtp_agent::{SecretError, StorageError};
 use nxtp_chain::{ConnectError, IndexerError, SubmitError};
 use nxtp_primitives::Domain;
@@ -53,27 +53,10 @@ pub enum WatcherError {
 
 /// A contract read's error, as text safe to log.
 pub(crate) fn contract_error(error: alloy::contract::Error) -> String {
-    match error {
-        alloy::contract::Error::TransportError(error) => redact(error).to_string(),
-        other => other.to_string(),
-    }
+    nxtp_chain::contract_without_url(error).to_string()
 }
 
 /// A transport error, as text safe to log.
 pub(crate) fn transport_error(error: TransportError) -> String {
-    redact(error).to_string()
-}
-
-/// Strips the request URL from an HTTP transport error: reqwest prints it in full, and hosted
-/// endpoints carry their API key in it.
-fn redact(error: TransportError) -> TransportError {
-    match error {
-        TransportError::Transport(TransportErrorKind::Custom(inner)) => {
-            match inner.downcast::<reqwest::Error>() {
-                Ok(http) => TransportErrorKind::custom(http.without_url()),
-                Err(other) => TransportError::Transport(TransportErrorKind::Custom(other)),
-            }
-        }
-        other => other,
-    }
+    nxtp_chain::without_url(error).to_string()
 }
