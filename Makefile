@@ -6,7 +6,7 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 FORGE := $(NODE_BIN)/forge
 NPM_STAMP := node_modules/.nxtp-installed
 
-.PHONY: help setup test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e vectors clean
+.PHONY: help setup nextest test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e vectors clean
 
 help:
 	@echo "make devnet     local chains with every contract deployed and the agents supervised (Ctrl-C stops)"
@@ -32,9 +32,13 @@ test-contracts: setup
 
 # nextest runs each test in its own process (our end-to-end tests spawn chains and agents) and closes with
 # one summary line for the whole workspace; doc examples run first with cargo's own runner.
-test-rust: setup
+test-rust: setup nextest
 	cargo test --workspace --locked --doc
 	cargo nextest run --workspace --locked --no-tests=warn
+
+# The test runner, installed from crates.io on a machine that lacks it.
+nextest:
+	@cargo nextest --version >/dev/null 2>&1 || cargo install cargo-nextest --version 0.9.143 --locked
 
 lint: setup
 	cd contracts && $(FORGE) fmt --check
