@@ -20,7 +20,7 @@ use alloy::{
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Replica;
 use nxtp_chain::retry::backoff;
-use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, Submitter};
+use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, SubmitOptions, Submitter};
 use nxtp_primitives::Domain;
 use std::{
     collections::{BTreeMap, HashMap},
@@ -32,6 +32,11 @@ use tokio::sync::Notify;
 /// At most this many batches are prepared per origin in one step, so one huge backlog cannot
 /// starve the other origins of a destination.
 const MAX_BATCHES_PER_STEP: usize = 8;
+
+/// How long a batch whose simulation reverts keeps being simulated before it fails. Batches
+/// are sent for the block in which their root becomes acceptable, so a simulation may revert
+/// until that block exists; a revert that outlasts a few blocks is a real one.
+const RIPENING_GRACE: Duration = Duration::from_secs(10);
 
 /// One origin as seen from the destination.
 pub(crate) struct OriginLink {
@@ -375,10 +380,12 @@ impl DestinationTask {
                 what: "eth_getBlockByNumber",
                 message: "the endpoint has no latest block".to_owned(),
             })?;
-        let now = head.header.timestamp;
+        // The earliest timestamp the next block may carry: a root acceptable then is delivered
+        // in that block, not one block later. The Replica still refuses anything early.
+        let next_block_at = head.header.timestamp.saturating_add(1);
         let origins: Vec<Domain> = self.origins.keys().copied().collect();
         for origin in origins {
-            self.plan(origin, now).await?;
+            self.plan(origin, next_block_at).await?;
         }
         let destination = self.destination;
         let ops = self
@@ -533,9 +540,16 @@ impl DestinationTask {
                     .to(op.replica)
                     .input(op.input.clone().into());
                 let key = op.id.submitter_key(destination);
+                let options = match op.kind {
+                    OpKind::Batch { .. } => SubmitOptions {
+                        retry_reverts: true,
+                        retry_reverts_for: Some(RIPENING_GRACE),
+                    },
+                    OpKind::Retry => SubmitOptions::default(),
+                };
                 let operation = self
                     .submitter
-                    .submit(&key, request)
+                    .submit_with(&key, request, options)
                     .await
                     .map_err(|source| ProcessorError::Submitter {
                         domain: destination,
