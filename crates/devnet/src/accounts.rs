@@ -30,11 +30,13 @@ pub enum Role {
     RouterB,
     /// The demo's user, who sends the transfers.
     User,
+    /// Sends every Home's checkpoints for the updaters (a key apart from theirs).
+    Checkpointer,
 }
 
 impl Role {
     /// Every role, in the order of the anvil accounts they use.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Deployer,
         Self::Updater,
         Self::Watcher,
@@ -45,6 +47,7 @@ impl Role {
         Self::RouterA,
         Self::RouterB,
         Self::User,
+        Self::Checkpointer,
     ];
 
     /// The role's key in the manifest's `dev_keys`.
@@ -60,6 +63,7 @@ impl Role {
             Self::RouterA => "router_a",
             Self::RouterB => "router_b",
             Self::User => "user",
+            Self::Checkpointer => "checkpointer",
         }
     }
 
@@ -150,7 +154,7 @@ mod tests {
 
     #[test]
     fn roles_take_distinct_accounts_in_order() {
-        let accounts = DevAccounts::from_keys(&keys(10)).expect("enough keys");
+        let accounts = DevAccounts::from_keys(&keys(11)).expect("enough keys");
         let manifest = accounts.manifest_keys();
         assert_eq!(manifest.len(), Role::ALL.len());
         assert_eq!(manifest["deployer"], B256::with_last_byte(1));
@@ -163,11 +167,16 @@ mod tests {
     }
 
     #[test]
+    fn test_chains_fund_every_role() {
+        assert!(Role::ALL.len() <= nxtp_testkit::DEV_ACCOUNTS);
+    }
+
+    #[test]
     fn too_few_keys_are_refused() {
         let err = DevAccounts::from_keys(&keys(3)).expect_err("too few");
         assert_eq!(
             err.to_string(),
-            "3 development keys given, 10 needed (one per role)"
+            "3 development keys given, 11 needed (one per role)"
         );
     }
 }

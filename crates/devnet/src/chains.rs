@@ -4,7 +4,10 @@
 //! Domains are 1000, 2000, 3000, …; chain ids are 31337, 31338, 31339, … on purpose different from the
 //! domains, so code that confuses the two fails on the devnet rather than in production.
 
-use crate::process::{self, GroupChild, Stopped};
+use crate::{
+    process::{self, GroupChild, Stopped},
+    Role,
+};
 use alloy::primitives::B256;
 use nxtp_primitives::Domain;
 use serde::Deserialize;
@@ -236,6 +239,8 @@ fn spawn_anvil(config: &ChainsConfig, index: usize) -> Result<Starting, ChainErr
         .args(["--host", "127.0.0.1", "--port", "0"])
         .arg("--chain-id")
         .arg(chain_id.to_string())
+        .arg("--accounts")
+        .arg(Role::ALL.len().to_string())
         .arg("--config-out")
         .arg(&accounts);
     if !config.block_time.is_zero() {

@@ -2,7 +2,7 @@
 //! reading every chain (its Home, and the Replicas of its domain elsewhere), its config
 //! generated from the manifest (see `nxtp_updater::config` for the format).
 
-use crate::{agent_toml, AgentSpec, MANIFEST_FILE};
+use crate::{agent_toml, AgentSpec, Role, MANIFEST_FILE};
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
 use std::{fmt::Write, path::Path};
@@ -16,9 +16,10 @@ pub fn name(domain: Domain) -> String {
 }
 
 /// The config of `domain`'s updater, its database in `run_dir`; `None` when the manifest
-/// carries no development key for the updater or does not deploy `domain`.
+/// carries no development key for the updater or its checkpointer, or does not deploy `domain`.
 pub fn config_toml(manifest: &Manifest, run_dir: &Path, domain: Domain) -> Option<String> {
-    let key = manifest.dev_keys.get("updater")?;
+    let key = manifest.dev_keys.get(Role::Updater.name())?;
+    let checkpointer = manifest.dev_keys.get(Role::Checkpointer.name())?;
     manifest.domain(domain)?;
     let database = run_dir.join(format!("{}.sqlite", name(domain)));
     let manifest_path = run_dir.join(MANIFEST_FILE);
@@ -35,6 +36,7 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, domain: Domain) -> Optio
         agent_toml::string(&manifest_path.display().to_string())
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
+    let _ = writeln!(out, "checkpointer = {{ hex = \"{checkpointer}\" }}");
     let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
     for (id, deployment) in &manifest.domains {
         let _ = writeln!(out);

@@ -67,6 +67,7 @@ async fn everything_is_wired_as_the_manifest_says() {
     assert_eq!(
         roles,
         [
+            "checkpointer",
             "deployer",
             "message_relayer",
             "processor",

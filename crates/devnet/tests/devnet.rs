@@ -37,7 +37,11 @@ async fn chains_listen_mine_on_their_interval_and_stop() {
     let chains = Chains::start(&config).await.expect("start");
 
     assert_eq!(chains.chains().len(), 2);
-    assert_eq!(chains.dev_keys().len(), 10, "anvil's ten funded accounts");
+    assert_eq!(
+        chains.dev_keys().len(),
+        nxtp_devnet::Role::ALL.len(),
+        "one funded account per role"
+    );
     let mut pids = Vec::new();
     for (i, chain) in chains.chains().iter().enumerate() {
         assert_eq!(chain.domain, Domain(1000 * (i as u32 + 1)));

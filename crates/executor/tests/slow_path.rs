@@ -97,12 +97,9 @@ async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_cr
 
 /// Two chains with half-second blocks, both layers deployed, a two-second optimistic window.
 async fn start_net() -> (Vec<nxtp_testkit::AnvilInstance>, Manifest, DevAccounts) {
-    let anvil = nxtp_toolchain::anvil_in(&nxtp_toolchain::build_root());
     let anvils: Vec<_> = (0..2u64)
         .map(|i| {
-            nxtp_testkit::Anvil::at(&anvil)
-                .arg("--host")
-                .arg("127.0.0.1")
+            nxtp_testkit::anvil()
                 .chain_id(31337 + i)
                 .block_time_f64(0.5)
                 .spawn()

@@ -12,6 +12,7 @@ mod anvil_net;
 mod messaging;
 
 use alloy::{
+    eips::BlockId,
     network::{EthereumWallet, TransactionBuilder},
     primitives::{keccak256, Address, Bytes, B256, U256},
     providers::{ext::AnvilApi, DynProvider, Provider, ProviderBuilder},
@@ -261,9 +262,10 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     })
     .await;
 
-    // The shallow reorg: with the miner stopped, a block holding two dispatches, a block with
-    // the updater's checkpoint of them, one more block; then those three blocks (never more
-    // than 2 deep) are replaced by a branch re-including one dispatch and not the other.
+    // The shallow reorg: with the miner stopped, a block holding two dispatches and the
+    // checkpoint of them (sent by the checkpointer from the pending block), two more blocks;
+    // then those three blocks (never more than 2 deep) are replaced by a branch re-including
+    // one dispatch and not the other.
     let stopped = miner.lock.lock().await;
     let dropped_address = net.accounts.address(dropped_sender);
     let dropped_nonce = origin
@@ -273,29 +275,29 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
         .expect("nonce");
     let kept = send_dispatch(&net, first_sender, "kept").await;
     send_dispatch(&net, dropped_sender, "dropped").await;
-    origin.evm_mine(None).await.expect("mines the dispatches");
-    let fork = origin.get_block_number().await.expect("head");
-    let updater = net.accounts.address(Role::Updater);
+    let home = Home::new(net.home(ORIGIN), &origin);
     eventually(
-        "the updater to checkpoint the new messages",
+        "the checkpointer to checkpoint the new messages in the pending block",
         &agents,
         || async {
-            let pending = origin.get_transaction_count(updater).pending().await.ok()?;
-            let latest = origin.get_transaction_count(updater).latest().await.ok()?;
-            (pending > latest).then_some(())
+            let pending = BlockId::pending();
+            let root = home.root().block(pending).call().await.ok()?;
+            let checkpoint = home.checkpoints(root).block(pending).call().await.ok()?;
+            (checkpoint.produced && checkpoint.count == 3).then_some(())
         },
     )
     .await;
-    origin.evm_mine(None).await.expect("mines the checkpoint");
-    let root_with_dropped = Home::new(net.home(ORIGIN), &origin)
-        .root()
-        .call()
+    origin
+        .evm_mine(None)
         .await
-        .expect("root");
+        .expect("mines the dispatches and their checkpoint");
+    let fork = origin.get_block_number().await.expect("head");
+    let root_with_dropped = home.root().call().await.expect("root");
     assert!(
         produced(&net, root_with_dropped).await,
-        "the updater checkpointed the branch about to be dropped"
+        "the checkpointer checkpointed the branch about to be dropped"
     );
+    origin.evm_mine(None).await.expect("mines");
     origin.evm_mine(None).await.expect("mines");
     let head = origin.get_block_number().await.expect("head");
     assert_eq!(

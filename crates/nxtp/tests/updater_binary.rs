@@ -87,11 +87,13 @@ async fn sigkill_mid_flight_and_restart_sign_nothing_conflicting() {
             .chain(home.iter().map(|(old, new, _)| (*old, *new))),
     );
     let log = std::fs::read_to_string(net.dir().join("updater.log")).expect("log");
-    let key = net.manifest.dev_keys["updater"].to_string();
-    assert!(
-        !log.contains(key.trim_start_matches("0x")),
-        "the key was logged"
-    );
+    for role in [Role::Updater, Role::Checkpointer] {
+        let key = net.manifest.dev_keys[role.name()].to_string();
+        assert!(
+            !log.contains(key.trim_start_matches("0x")),
+            "the {role} key was logged"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -108,15 +110,18 @@ async fn bad_config_fails_at_start_up_naming_the_field() {
              [telemetry]\nlisten = \"127.0.0.1:0\"\n"
         )
     };
-    let head = |signer: &str| {
+    let good_key =
+        "{ hex = \"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\" }";
+    let other_key =
+        "{ hex = \"0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a\" }";
+    let head_with = |signer: &str, checkpointer: &str| {
         format!(
             "domain = 1000\ndatabase = {:?}\nhome = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n\
-             signer = {signer}\n",
+             signer = {signer}\ncheckpointer = {checkpointer}\n",
             dir.path().join("u.sqlite")
         )
     };
-    let good_key =
-        "{ hex = \"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\" }";
+    let head = |signer: &str| head_with(signer, other_key);
 
     let missing = dir.path().join("absent.toml").display().to_string();
     let (code, stderr) = run_to_exit(&["updater", "--config", &missing]);
@@ -140,6 +145,39 @@ async fn bad_config_fails_at_start_up_naming_the_field() {
         stderr.contains(
             "error: updater failed: signer: environment variable NXTP_TEST_NO_SUCH_KEY is not set"
         ),
+        "{stderr}"
+    );
+
+    let path = write(
+        "no-checkpointer-key.toml",
+        &format!(
+            "{}{}",
+            head_with(good_key, "{ env = \"NXTP_TEST_NO_SUCH_KEY\" }"),
+            chain("http://127.0.0.1:1", 1)
+        ),
+    );
+    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(
+            "error: updater failed: checkpointer: environment variable NXTP_TEST_NO_SUCH_KEY is not set"
+        ),
+        "{stderr}"
+    );
+
+    let path = write(
+        "checkpointer-is-updater.toml",
+        &format!(
+            "{}{}",
+            head_with(good_key, good_key),
+            chain("http://127.0.0.1:1", 1)
+        ),
+    );
+    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("error: updater failed: checkpointer: 0x")
+            && stderr.contains("is the updater key; the checkpointer needs a key of its own"),
         "{stderr}"
     );
 

@@ -18,9 +18,18 @@ pub fn anvil_path() -> PathBuf {
     path
 }
 
-/// An anvil builder on the pinned binary, listening on 127.0.0.1 only.
+/// How many funded development accounts a test chain has: at least one per devnet role
+/// (`nxtp_devnet::Role::ALL`, which a devnet test checks), where anvil's default is ten.
+pub const DEV_ACCOUNTS: usize = 16;
+
+/// An anvil builder on the pinned binary, listening on 127.0.0.1 only, with
+/// [`DEV_ACCOUNTS`] funded accounts.
 pub fn anvil() -> Anvil {
-    Anvil::at(anvil_path()).arg("--host").arg("127.0.0.1")
+    Anvil::at(anvil_path())
+        .arg("--host")
+        .arg("127.0.0.1")
+        .arg("--accounts")
+        .arg(DEV_ACCOUNTS.to_string())
 }
 
 /// Spawns an anvil with the given chain id that mines a block for every transaction.

@@ -6,7 +6,8 @@
 //! manifest = "manifest.json"             # where the Home and its Replicas are
 //! # home = "0x..."                       # instead of (or overriding) the manifest
 //! # replicas = { 2000 = "0x..." }        # Replicas of this origin, by the domain they live on
-//! signer = { env = "NXTP_UPDATER_KEY" }  # signs roots and sends the Home's transactions
+//! signer = { env = "NXTP_UPDATER_KEY" }  # signs roots and sends them to the Home
+//! checkpointer = { env = "NXTP_CHECKPOINTER_KEY" }  # another funded key: sends checkpoints
 //!
 //! [chains.1000]                          # the Home's chain: confirmations gate every signature
 //! rpc_url = "http://127.0.0.1:8545"
@@ -50,9 +51,11 @@ pub struct UpdaterConfig {
     /// the manifest's.
     #[serde(default)]
     pub replicas: BTreeMap<Domain, Address>,
-    /// The updater key: it signs roots and sends the Home's `checkpoint` and `update`
-    /// transactions.
+    /// The updater key: it signs roots and sends the `Home.update` transactions.
     pub signer: KeySource,
+    /// The key that sends `Home.checkpoint` transactions (see [`crate::checkpointer`]): any
+    /// funded account but the updater's, whose pending transactions hold signing back.
+    pub checkpointer: KeySource,
     /// How to reach each chain: the Home's domain and every domain with a Replica of it.
     pub chains: BTreeMap<Domain, ChainConfig>,
     /// The ops server and logs.
@@ -176,6 +179,7 @@ mod tests {
 
     const CHAINS: &str = r#"
         signer = { env = "KEY" }
+        checkpointer = { env = "CHECKPOINTER_KEY" }
         database = "u.sqlite"
         [chains.1000]
         rpc_url = "http://127.0.0.1:1"

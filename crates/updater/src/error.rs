@@ -18,6 +18,13 @@ pub enum UpdaterError {
     /// The key could not be loaded.
     #[error("signer: {0}")]
     Signer(#[source] SecretError),
+    /// The checkpointer key could not be loaded.
+    #[error("checkpointer: {0}")]
+    Checkpointer(#[source] SecretError),
+    /// The checkpointer key is the updater key: its stream of checkpoints would keep the
+    /// updater from ever finding its key without pending transactions, so nothing is signed.
+    #[error("checkpointer: {0} is the updater key; the checkpointer needs a key of its own")]
+    CheckpointerIsUpdater(Address),
     /// The database could not be opened.
     #[error("database: {0}")]
     Database(#[source] StorageError),
@@ -64,11 +71,13 @@ pub enum UpdaterError {
     /// The metrics could not be registered.
     #[error("cannot register metrics: {0}")]
     Metrics(#[from] nxtp_agent::prometheus::Error),
-    /// The Home's transaction submitter could not start.
-    #[error("chains.{domain}: cannot start the transaction submitter: {source}")]
+    /// A transaction submitter on the Home's chain could not start.
+    #[error("chains.{domain}: cannot start the {role}'s transaction submitter: {source}")]
     Submitter {
         /// The Home's domain.
         domain: Domain,
+        /// Whose key it sends for: `updater` or `checkpointer`.
+        role: &'static str,
         /// Why.
         source: SubmitError,
     },

@@ -1,4 +1,5 @@
-//! The updater agent: one per origin Home. It checkpoints the Home's messages, waits until a
+//! The updater agent: one per origin Home. It checkpoints the Home's messages as soon as they
+//! show in its pending block ([`checkpointer`], with a key of its own), waits until a
 //! checkpoint is final, and signs `(committedRoot -> newest final checkpointed root)`, then
 //! submits the signed update to the Home, for the message relayer to copy to every Replica.
 //! Nothing it sends is waited for: the next update is signed over the previous one as soon as
@@ -19,6 +20,7 @@
 //! Run exactly one updater per Home and key. See [`config`] for the configuration file and
 //! `service` for the loop.
 
+mod checkpointer;
 pub mod config;
 pub mod error;
 pub mod metrics;
@@ -30,10 +32,12 @@ pub use config::{Resolved, UpdaterConfig, Watched};
 pub use error::{TickError, UpdaterError};
 pub use metrics::UpdaterMetrics;
 
+use alloy::signers::local::PrivateKeySigner;
 use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider},
 };
+use checkpointer::Checkpointer;
 use nxtp_agent::{Agent, AgentContext, Store, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
@@ -55,15 +59,30 @@ impl Agent for Updater {
     }
 
     async fn run(config: UpdaterConfig, ctx: AgentContext) -> Result<(), UpdaterError> {
-        let service = start(&config, &ctx).await?;
-        service.run(ctx.shutdown).await.map_err(UpdaterError::Fatal)
+        let (service, checkpointer) = start(&config, &ctx).await?;
+        tokio::try_join!(
+            service.run(ctx.shutdown.clone()),
+            checkpointer.run(ctx.shutdown.clone())
+        )
+        .map_err(UpdaterError::Fatal)?;
+        Ok(())
     }
 }
 
 /// Everything that can fail on a bad configuration, checked before the first round.
-async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, UpdaterError> {
+async fn start(
+    config: &UpdaterConfig,
+    ctx: &AgentContext,
+) -> Result<(Service, Checkpointer), UpdaterError> {
     let resolved = config.resolve()?;
     let signer = config.signer.load().map_err(UpdaterError::Signer)?;
+    let checkpoint_signer = config
+        .checkpointer
+        .load()
+        .map_err(UpdaterError::Checkpointer)?;
+    if checkpoint_signer.address() == signer.address() {
+        return Err(UpdaterError::CheckpointerIsUpdater(signer.address()));
+    }
     let mut schemas = nxtp_chain::SCHEMAS.to_vec();
     schemas.push(store::SCHEMA);
     let store = Store::open(&config.database, &schemas).map_err(UpdaterError::Database)?;
@@ -118,28 +137,42 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
 
     let mut submitter_config = SubmitterConfig::new(&home.chain);
     submitter_config.metrics = Some(chain_metrics);
-    let submitter = Submitter::start(
-        store.clone(),
-        home.domain,
-        home_provider,
-        signer.clone(),
-        submitter_config,
-        ctx.shutdown.child_token(),
-    )
-    .await
-    .map_err(|source| UpdaterError::Submitter {
-        domain: home.domain,
-        source,
-    })?;
+    let start_submitter = async |key: PrivateKeySigner, role: &'static str| {
+        Submitter::start(
+            store.clone(),
+            home.domain,
+            home_provider.clone(),
+            key,
+            submitter_config.clone(),
+            ctx.shutdown.child_token(),
+        )
+        .await
+        .map_err(|source| UpdaterError::Submitter {
+            domain: home.domain,
+            role,
+            source,
+        })
+    };
+    let submitter = start_submitter(signer.clone(), "updater").await?;
+    let checkpointer = Checkpointer {
+        origin: resolved.domain,
+        home: home.contract,
+        provider: home_provider.clone(),
+        submitter: start_submitter(checkpoint_signer.clone(), "checkpointer").await?,
+        poll_interval: home.chain.poll_interval(),
+        metrics: metrics.clone(),
+        newest: None,
+    };
     tracing::info!(
         domain = %resolved.domain,
         home = %home.contract,
         updater = %signer.address(),
+        checkpointer = %checkpoint_signer.address(),
         replicas = resolved.replicas.len(),
         confirmations = home.chain.confirmations,
         "updater started"
     );
-    Ok(Service {
+    let service = Service {
         origin: resolved.domain,
         home_address: home.contract,
         home_chain,
@@ -153,10 +186,9 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         health: ctx.health.clone(),
         idle_at: None,
         checked_at_start: false,
-        checkpoint_in_flight: None,
         last_update_sent: None,
-        last_checkpoint_sent: None,
-    })
+    };
+    Ok((service, checkpointer))
 }
 
 async fn connect_chain(

@@ -10,7 +10,7 @@
 //!
 //! 1. Catch up on the Home's final events (checkpoints, this updater's updates).
 //! 2. Read the Home at the confirmed block (`head - confirmations`): has it failed? And at the
-//!    head: its committed root (`old`) and message count.
+//!    head: its committed root (`old`).
 //! 3. If an update over `old` is recorded, (re)send exactly that one. `old` may be committed
 //!    only at the head: the Home accepts only this key's signatures, which are all recorded (or
 //!    adopted) one per old root, so a reorg can only make the same updates go out again.
@@ -20,9 +20,9 @@
 //!    require that the key has no pending transaction (its pending nonce equals its latest).
 //!    A signature found is adopted instead of signing; none found, the candidate is signed,
 //!    recorded (durably, one per old root) and only then sent.
-//! 5. If the Home's root at the head is not checkpointed and every transaction of this key is
-//!    mined, send `checkpoint()` (anyone may; it only records the Home's own root). Signing
-//!    waits for its `Checkpointed` event to be final, as in 4.
+//!
+//! Checkpoints come from the [`crate::checkpointer`], with another key, as soon as messages
+//! show in the Home's pending block.
 
 use crate::{
     error::TickError,
@@ -41,7 +41,7 @@ use alloy::{
 use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::retry::backoff;
-use nxtp_chain::{submitter::Submission, FinalState, OperationId, OperationState, Submitter};
+use nxtp_chain::{FinalState, Submitter};
 use nxtp_primitives::{sign_personal, update_hash, Domain};
 use std::{collections::BTreeSet, time::Duration};
 
@@ -55,20 +55,12 @@ pub(crate) enum Step {
     Waiting(&'static str),
 }
 
-/// An operation handed to the submitter.
-struct Sent {
-    id: OperationId,
-    /// The submitter key it went under.
-    key: String,
-}
-
 /// The Home as read at one block.
 #[derive(Clone, Copy, Debug)]
 struct HomeState {
     failed: bool,
     committed_root: B256,
     committed_count: u32,
-    count: u32,
 }
 
 /// What to do over the committed root when nothing is recorded over it yet.
@@ -100,12 +92,8 @@ pub(crate) struct Service {
     /// Whether every chain was read once since start and showed no signature of this key that
     /// conflicts with another.
     pub(crate) checked_at_start: bool,
-    /// The newest checkpoint handed to the submitter.
-    pub(crate) checkpoint_in_flight: Option<OperationId>,
-    /// The submitter keys of the newest update and checkpoint handed over, so each is counted
-    /// and logged once.
+    /// The submitter key of the newest update handed over, so each is counted and logged once.
     pub(crate) last_update_sent: Option<String>,
-    pub(crate) last_checkpoint_sent: Option<String>,
 }
 
 impl Service {
@@ -222,30 +210,13 @@ impl Service {
                 Choice::Wait(reason) => Step::Waiting(reason),
             },
         };
-        if settled && !self.head_checkpointed(head).await? {
-            self.checkpoint(state.count).await?;
-        }
         Ok(step)
     }
 
-    /// Whether every transaction this key sent is mined (its pending nonce equals its latest)
-    /// and the submitter holds no checkpoint of this updater's yet to be sent. Only then may a
-    /// root be signed over a committed root with no record (a pending transaction could carry
-    /// a signature over it), and a checkpoint go out (so at most one is in flight).
+    /// Whether every transaction this key sent is mined (its pending nonce equals its latest).
+    /// Only then may a root be signed over a committed root with no record: a pending
+    /// transaction could carry a signature over it.
     async fn key_settled(&self) -> Result<bool, TickError> {
-        if let Some(id) = self.checkpoint_in_flight {
-            match self.submitter.status(id).await?.state {
-                OperationState::Queued | OperationState::Simulated { .. } => return Ok(false),
-                // Sent but not mined (or mined, then dropped by a reorg, and not sent again
-                // yet): the node may not hold it, so the nonce counts would not show it.
-                OperationState::Submitted(submission) => {
-                    if !self.mined_any(&submission).await? {
-                        return Ok(false);
-                    }
-                }
-                OperationState::Confirmed(_) | OperationState::Failed(_) => {}
-            }
-        }
         let address = self.signer.address();
         let provider = &self.home_chain.provider;
         let pending = provider
@@ -259,42 +230,6 @@ impl Service {
             .await
             .map_err(TickError::rpc(self.origin, "eth_getTransactionCount"))?;
         Ok(pending == latest)
-    }
-
-    /// Whether one of `submission`'s transactions has a receipt.
-    async fn mined_any(&self, submission: &Submission) -> Result<bool, TickError> {
-        for hash in submission.hashes() {
-            let receipt = self
-                .home_chain
-                .provider
-                .get_transaction_receipt(hash)
-                .await
-                .map_err(TickError::rpc(self.origin, "eth_getTransactionReceipt"))?;
-            if receipt.is_some() {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    /// Whether the Home's current root at block `block` is checkpointed (so no message there
-    /// waits for a checkpoint).
-    async fn head_checkpointed(&self, block: u64) -> Result<bool, TickError> {
-        let at = BlockId::number(block);
-        let home = self.home();
-        let root = home
-            .root()
-            .block(at)
-            .call()
-            .await
-            .map_err(TickError::call(self.origin, "Home.root"))?;
-        let checkpoint = home
-            .checkpoints(root)
-            .block(at)
-            .call()
-            .await
-            .map_err(TickError::call(self.origin, "Home.checkpoints"))?;
-        Ok(checkpoint.produced)
     }
 
     /// Reads every chain (the Home, each Replica of this origin) up to its confirmed head, and
@@ -476,8 +411,8 @@ impl Service {
         let key = format!("update:{domain}:{}:{}", update.old_root, update.new_root);
         let what = format!("update {} -> {}", update.old_root, update.new_root);
         let sent = self.send(&key, &what, call.abi_encode()).await?;
-        if self.last_update_sent.as_ref() != Some(&sent.key) {
-            self.last_update_sent = Some(sent.key);
+        if self.last_update_sent.as_ref() != Some(&sent) {
+            self.last_update_sent = Some(sent);
             self.metrics.updates_sent.inc();
             tracing::info!(
                 %domain,
@@ -490,29 +425,13 @@ impl Service {
         Ok(Step::Waiting("the update is not committed on the Home yet"))
     }
 
-    /// Checkpoints the Home, which holds `count` messages at the head, without waiting: the
-    /// indexer delivers the checkpoint once it is final, and only then is it signed.
-    async fn checkpoint(&mut self, count: u32) -> Result<(), TickError> {
-        let domain = self.origin;
-        let key = format!("checkpoint:{domain}:{count}");
-        let sent = self
-            .send(&key, "checkpoint", Home::checkpointCall {}.abi_encode())
-            .await?;
-        self.checkpoint_in_flight = Some(sent.id);
-        if self.last_checkpoint_sent.as_ref() != Some(&sent.key) {
-            self.last_checkpoint_sent = Some(sent.key);
-            self.metrics.checkpoints.inc();
-            tracing::info!(%domain, count, "checkpoint sent to the Home");
-        }
-        Ok(())
-    }
-
     /// Hands `input` for the Home to the submitter under `key` (a fresh key per failed
     /// attempt), because its effect is not on the chain at the head. Sending the same key again
     /// names the same operation; one found failed is counted, so the next round tries under a
     /// fresh key. One found confirmed was undone by a reorg deeper than the confirmations (its
-    /// effect is missing): it goes out again at once under a fresh key.
-    async fn send(&self, key: &str, what: &str, input: Vec<u8>) -> Result<Sent, TickError> {
+    /// effect is missing): it goes out again at once under a fresh key. Returns the key the
+    /// operation in flight went under.
+    async fn send(&self, key: &str, what: &str, input: Vec<u8>) -> Result<String, TickError> {
         let request = TransactionRequest::default()
             .to(self.home_address)
             .input(input.into());
@@ -531,21 +450,11 @@ impl Service {
             let id = self.submitter.submit(&attempt_key, request.clone()).await?;
             let outcome = self.submitter.status(id).await?.state.final_state();
             let reason = match outcome {
-                None => {
-                    return Ok(Sent {
-                        id,
-                        key: attempt_key,
-                    })
-                }
+                None => return Ok(attempt_key),
                 Some(FinalState::Failed(reason)) => Some(reason),
                 // Once only: a second confirmed-yet-missing operation means the chain moved
                 // while this round read it; the next round looks again.
-                Some(FinalState::Confirmed(_)) if undone => {
-                    return Ok(Sent {
-                        id,
-                        key: attempt_key,
-                    })
-                }
+                Some(FinalState::Confirmed(_)) if undone => return Ok(attempt_key),
                 Some(FinalState::Confirmed(inclusion)) => {
                     tracing::warn!(
                         domain = %self.origin,
@@ -605,18 +514,10 @@ impl Service {
             .call()
             .await
             .map_err(TickError::call(domain, "Home.checkpoints"))?;
-        let count = home
-            .count()
-            .block(at)
-            .call()
-            .await
-            .map_err(TickError::call(domain, "Home.count"))?;
         Ok(HomeState {
             failed,
             committed_root,
             committed_count: committed.count,
-            // The tree holds at most 2^32 - 1 leaves.
-            count: u32::try_from(count).unwrap_or(u32::MAX),
         })
     }
 }

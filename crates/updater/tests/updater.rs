@@ -3,13 +3,19 @@
 
 mod common;
 
-use alloy::{primitives::U256, providers::ext::AnvilApi, providers::Provider};
+use alloy::{
+    eips::BlockId,
+    primitives::{Bytes, U256},
+    providers::{ext::AnvilApi, Provider},
+};
 use common::{
     assert_one_new_root_per_old_root, eventually, http_get, recorded, telemetry_on_free_port,
     Mining, Net, Running, TIMEOUT,
 };
 use nxtp_agent::{KeySource, SecretString};
-use nxtp_primitives::{recover_personal, update_hash, Domain};
+use nxtp_bindings::Home;
+use nxtp_devnet::Role;
+use nxtp_primitives::{address_to_bytes32, recover_personal, update_hash, Domain};
 use nxtp_updater::store::Source;
 use std::time::Duration;
 
@@ -101,6 +107,84 @@ async fn signs_checkpointed_roots_until_the_home_covers_every_message() {
             .collect::<Vec<_>>(),
         "the signatures on chain are the ones recorded"
     );
+}
+
+#[tokio::test]
+async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_block_later() {
+    let net = Net::start(&[1000, 2000], Mining::Auto).await;
+    let reader = net.reader(ORIGIN);
+    reader
+        .anvil_set_auto_mine(false)
+        .await
+        .expect("pauses mining");
+    let db = net.path("updater.sqlite");
+    let updater = Running::start(net.updater_config(ORIGIN, &db, 1));
+
+    // Two messages wait in the pool: the checkpointer sees them in the pending block.
+    let wallet = net.wallet(ORIGIN, Role::Deployer);
+    let home = Home::new(net.home(ORIGIN), &wallet);
+    let mut dispatches = Vec::new();
+    for body in ["first", "second"] {
+        let pending = home
+            .dispatch(
+                REMOTE.get(),
+                address_to_bytes32(net.recipient(REMOTE)),
+                Bytes::from(body.as_bytes().to_vec()),
+            )
+            .send()
+            .await
+            .expect("sends dispatch");
+        dispatches.push(*pending.tx_hash());
+    }
+    let sent = eventually("a checkpoint in the pool", || async {
+        let sent = net.sent_txs(ORIGIN, Role::Checkpointer).await;
+        let pending_root = home
+            .checkpoints(home.root().block(BlockId::pending()).call().await.ok()?)
+            .block(BlockId::pending())
+            .call()
+            .await
+            .ok()?;
+        pending_root.produced.then_some(sent)
+    })
+    .await;
+    assert_eq!(net.sent_txs(ORIGIN, Role::Updater).await, 0);
+
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    let block = reader.get_block_number().await.expect("head");
+    let root = net.home_root(ORIGIN).await;
+    for hash in dispatches {
+        let receipt = reader
+            .get_transaction_receipt(hash)
+            .await
+            .expect("reads")
+            .expect("mined");
+        assert_eq!(receipt.block_number, Some(block));
+    }
+    assert!(
+        net.checkpoint_events(ORIGIN)
+            .await
+            .contains(&(root, 2, block)),
+        "the messages' root is checkpointed in their own block {block}"
+    );
+    // Nothing new to checkpoint: no more checkpoints.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(net.sent_txs(ORIGIN, Role::Checkpointer).await, sent);
+
+    // One block on top: the checkpoint is final, and the root is signed and sent.
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    let signed = eventually("the update to be signed", || async {
+        recorded(&db, ORIGIN).into_iter().next()
+    })
+    .await;
+    assert_eq!(signed.new_root, root);
+    eventually("the update in the pool", || async {
+        (net.sent_txs(ORIGIN, Role::Updater).await == 1).then_some(())
+    })
+    .await;
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    let (committed, _, _) = net.home_state(ORIGIN).await;
+    assert_eq!(committed, root);
+    updater.stop().await;
 }
 
 #[tokio::test]
@@ -308,7 +392,7 @@ async fn a_double_update_on_chain_stops_all_signing() {
     // key, or a run on another database): a double update exists.
     let rival = nxtp_updater::store::SignedUpdate {
         new_root: alloy::primitives::B256::repeat_byte(0x77),
-        signature: alloy::primitives::Bytes::from(
+        signature: Bytes::from(
             nxtp_primitives::sign_personal(
                 net.updater_signer(),
                 update_hash(
@@ -371,7 +455,7 @@ async fn bad_config_fails_at_start_up_naming_the_field() {
     );
 
     let mut config = net.updater_config(ORIGIN, &db, 1);
-    let wrong_key = net.accounts.signer(nxtp_devnet::Role::Watcher).to_bytes();
+    let wrong_key = net.accounts.signer(Role::Watcher).to_bytes();
     config.signer = KeySource::Hex(SecretString::new(format!("{wrong_key:#x}")));
     let err = startup_error(config).await;
     assert!(

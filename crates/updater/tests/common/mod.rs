@@ -46,6 +46,7 @@ impl Net {
     /// The updater's config for `domain`'s Home, reading every chain `confirmations` deep.
     pub fn updater_config(&self, domain: Domain, db: &Path, confirmations: u64) -> UpdaterConfig {
         let key = self.updater_signer().to_bytes();
+        let checkpointer = self.accounts.signer(Role::Checkpointer).to_bytes();
         UpdaterConfig {
             domain,
             database: db.to_owned(),
@@ -53,6 +54,7 @@ impl Net {
             home: None,
             replicas: BTreeMap::new(),
             signer: KeySource::Hex(SecretString::new(format!("{key:#x}"))),
+            checkpointer: KeySource::Hex(SecretString::new(format!("{checkpointer:#x}"))),
             chains: self
                 .domains()
                 .into_iter()

@@ -1,0 +1,150 @@
+//! Records the Home's root as produced (`Home.checkpoint`) as soon as new messages show in the
+//! origin's **pending** block, so the checkpoint usually lands in the same block as the
+//! messages and is final when they are: the updater can sign their root as soon as they reach
+//! its confirmation depth, instead of checkpointing then and waiting for the checkpoint too.
+//!
+//! Sending a checkpoint early is always safe: `checkpoint()` records whatever root the Home
+//! holds when it runs, and a checkpoint that a reorg drops takes no signature with it (the
+//! updater signs only checkpoints final at its depth). It costs only the checkpointer's gas,
+//! at most one transaction per poll in which the pending root changed.
+//!
+//! The checkpoints come from their own key: the updater signs over a root with no record only
+//! while its key has no pending transaction, which a stream of checkpoints would prevent.
+//! A node without a pending block answers for the latest one; checkpoints then follow mined
+//! messages, one block later.
+
+use crate::{error::TickError, metrics::UpdaterMetrics};
+use alloy::{
+    eips::BlockId,
+    primitives::{Address, B256},
+    providers::DynProvider,
+    rpc::types::TransactionRequest,
+    sol_types::SolCall,
+};
+use nxtp_agent::CancellationToken;
+use nxtp_bindings::Home;
+use nxtp_chain::{retry::backoff, OperationId, OperationState, Submitter};
+use nxtp_primitives::Domain;
+use std::time::Duration;
+
+/// The checkpointer of one Home; see the module docs.
+pub(crate) struct Checkpointer {
+    pub(crate) origin: Domain,
+    pub(crate) home: Address,
+    pub(crate) provider: DynProvider,
+    /// The checkpointer key's submitter on the Home's chain.
+    pub(crate) submitter: Submitter,
+    pub(crate) poll_interval: Duration,
+    pub(crate) metrics: UpdaterMetrics,
+    /// The newest checkpoint handed to the submitter: no other is handed over before it is
+    /// broadcast, so a submitter that cannot send does not pile them up.
+    pub(crate) newest: Option<OperationId>,
+}
+
+impl Checkpointer {
+    /// Checkpoints until `shutdown`, or a fatal error, or the Home fails (it then accepts
+    /// nothing more).
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), TickError> {
+        let mut failures: u32 = 0;
+        loop {
+            let outcome = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return Ok(()),
+                outcome = self.round() => outcome,
+            };
+            let pause = match outcome {
+                Ok(()) => {
+                    failures = 0;
+                    self.poll_interval
+                }
+                Err(TickError::HomeFailed(home)) => {
+                    tracing::warn!(domain = %self.origin, %home, "the Home failed; checkpointing stops");
+                    return Ok(());
+                }
+                Err(err) if err.is_fatal() => return Err(err),
+                Err(err) => {
+                    failures = failures.saturating_add(1);
+                    let pause = backoff(self.poll_interval, failures);
+                    tracing::warn!(domain = %self.origin, error = %err, retry_in = ?pause, "checkpoint round failed");
+                    pause
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Sends a checkpoint if the Home's root in the pending block is not checkpointed there.
+    pub(crate) async fn round(&mut self) -> Result<(), TickError> {
+        if let Some(id) = self.newest {
+            let state = self.submitter.status(id).await?.state;
+            if matches!(
+                state,
+                OperationState::Queued | OperationState::Simulated { .. }
+            ) {
+                return Ok(());
+            }
+        }
+        let pending = BlockId::pending();
+        let home = Home::new(self.home, &self.provider);
+        let domain = self.origin;
+        if home
+            .failed()
+            .block(pending)
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.failed"))?
+        {
+            return Err(TickError::HomeFailed(self.home));
+        }
+        let root = home
+            .root()
+            .block(pending)
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.root"))?;
+        let produced = home
+            .checkpoints(root)
+            .block(pending)
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.checkpoints"))?
+            .produced;
+        if !produced {
+            self.checkpoint(root).await?;
+        }
+        Ok(())
+    }
+
+    /// Hands a checkpoint of `root` to the submitter, under a key naming the root (so a root
+    /// is checkpointed once) and the attempt: an attempt that ended (failed, or confirmed yet
+    /// its checkpoint is gone from the chain) is followed by a fresh one.
+    async fn checkpoint(&mut self, root: B256) -> Result<(), TickError> {
+        let request = TransactionRequest::default()
+            .to(self.home)
+            .input(Home::checkpointCall {}.abi_encode().into());
+        let mut attempt = 0u32;
+        loop {
+            let key = match attempt {
+                0 => format!("checkpoint:{}:{root}", self.origin),
+                n => format!("checkpoint:{}:{root}#{n}", self.origin),
+            };
+            let id = self.submitter.submit(&key, request.clone()).await?;
+            let state = self.submitter.status(id).await?.state;
+            if state.final_state().is_some() {
+                attempt = attempt.saturating_add(1);
+                continue;
+            }
+            if self.newest != Some(id) {
+                self.newest = Some(id);
+                if matches!(state, OperationState::Queued) {
+                    self.metrics.checkpoints.inc();
+                    tracing::debug!(domain = %self.origin, %root, attempt, "checkpoint sent to the Home");
+                }
+            }
+            return Ok(());
+        }
+    }
+}
