@@ -90,6 +90,27 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
         }
     }
     let acceptable = traffic::acceptable_at(&manifest, &sent).await?;
+    let checkpointed = traffic::checkpointed_at(&manifest, &sent).await?;
+    let window_seconds = u64::from(args.optimistic_seconds);
+    // The stages before the window: the checkpoint on the origin, then the Replica's update
+    // (its `confirmAt` minus the window).
+    let to_checkpoint: Vec<f64> = sent
+        .iter()
+        .filter_map(|message| {
+            let at = checkpointed.get(&message.leaf)?;
+            Some(at.saturating_sub(message.dispatched_at) as f64)
+        })
+        .collect();
+    let to_replica_update: Vec<f64> = sent
+        .iter()
+        .filter_map(|message| {
+            let ripe = acceptable.get(&message.leaf)?;
+            Some(
+                ripe.saturating_sub(window_seconds)
+                    .saturating_sub(message.dispatched_at) as f64,
+            )
+        })
+        .collect();
     let processor_latency: Vec<f64> = sent
         .iter()
         .filter_map(|message| {
@@ -138,6 +159,8 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
         "latency_dispatch_to_process_seconds": summary(&total),
         "latency_beyond_window_seconds": summary(&beyond_window),
         "latency_beyond_window_destination_blocks": blocks(&beyond_window),
+        "latency_dispatch_to_checkpoint_seconds": summary(&to_checkpoint),
+        "latency_dispatch_to_replica_update_seconds": summary(&to_replica_update),
         "latency_root_acceptable_to_process_seconds": summary(&processor_latency),
         "latency_root_acceptable_to_process_destination_blocks": blocks(&processor_latency),
         "delivered_exactly_once": handled_more_than_once == 0 && deliveries.len() == sent.len(),

@@ -9,7 +9,7 @@ pub(crate) fn string(text: &str) -> String {
 }
 
 /// Appends the `[table]` every agent's chain settings share (`nxtp_chain::ChainConfig`): the domain's RPC,
-/// its chain id, the confirmation depth, and the devnet's 200 ms polling.
+/// its chain id, the confirmation depth, and the devnet's 100 ms polling (a tenth of its default block time).
 pub(crate) fn chain_table(
     out: &mut String,
     table: &str,
@@ -20,7 +20,7 @@ pub(crate) fn chain_table(
     let _ = writeln!(out, "rpc_url = {}", string(&deployment.rpc_url));
     let _ = writeln!(out, "chain_id = {}", deployment.chain_id);
     let _ = writeln!(out, "confirmations = {confirmations}");
-    let _ = writeln!(out, "poll_interval_ms = 200");
+    let _ = writeln!(out, "poll_interval_ms = 100");
 }
 
 #[cfg(test)]
@@ -41,7 +41,7 @@ mod tests {
         chain_table(&mut out, "chains.1000", &deployment, 2);
         assert_eq!(
             out,
-            "[chains.1000]\nrpc_url = \"http://127.0.0.1:8545\"\nchain_id = 31337\nconfirmations = 2\npoll_interval_ms = 200\n"
+            "[chains.1000]\nrpc_url = \"http://127.0.0.1:8545\"\nchain_id = 31337\nconfirmations = 2\npoll_interval_ms = 100\n"
         );
     }
 }

@@ -260,6 +260,55 @@ pub async fn await_deliveries(
     }
 }
 
+/// When each message's root was first checkpointed: the timestamp of the earliest origin block
+/// with a `Checkpointed` event covering the message's leaf. Keyed by leaf; messages under no
+/// checkpoint are left out.
+pub async fn checkpointed_at(
+    manifest: &Manifest,
+    sent: &[SentMessage],
+) -> Result<HashMap<B256, u64>, TrafficError> {
+    // origin -> (leaf count, timestamp) of every checkpoint.
+    let mut checkpoints: HashMap<Domain, Vec<(u64, u64)>> = HashMap::new();
+    for (&origin, deployment) in &manifest.domains {
+        let provider = read_provider(&deployment.rpc_url)?;
+        let filter = Filter::new()
+            .address(deployment.home)
+            .event_signature(Home::Checkpointed::SIGNATURE_HASH)
+            .from_block(deployment.deploy_block);
+        let logs = provider
+            .get_logs(&filter)
+            .await
+            .map_err(rpc(format!("Checkpointed events on {origin}")))?;
+        let mut found = Vec::with_capacity(logs.len());
+        for log in logs {
+            let Ok(event) = log.log_decode::<Home::Checkpointed>() else {
+                continue;
+            };
+            let block = log
+                .block_number
+                .ok_or_else(|| TrafficError::Manifest("block number in a log".into()))?;
+            let at = match log.block_timestamp {
+                Some(timestamp) => timestamp,
+                None => block_timestamp(&provider, block).await?,
+            };
+            found.push((event.inner.data.count.to::<u64>(), at));
+        }
+        checkpoints.insert(origin, found);
+    }
+    Ok(sent
+        .iter()
+        .filter_map(|message| {
+            let earliest = checkpoints
+                .get(&message.message.origin)?
+                .iter()
+                .filter(|(count, _)| *count > message.index)
+                .map(|(_, at)| *at)
+                .min()?;
+            Some((message.leaf, earliest))
+        })
+        .collect())
+}
+
 /// When each message first became provable on its destination: the earliest `confirmAt` of a root,
 /// relayed to the destination's Replica of its origin, that covers the message's leaf. Keyed by leaf;
 /// messages under no relayed root are left out.
