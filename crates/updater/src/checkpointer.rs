@@ -21,11 +21,9 @@ use alloy::{
     rpc::types::TransactionRequest,
     sol_types::SolCall,
 };
-use nxtp_agent::CancellationToken;
 use nxtp_bindings::Home;
-use nxtp_chain::{retry::backoff, OperationId, OperationState, Submitter};
+use nxtp_chain::{OperationId, OperationState, Submitter};
 use nxtp_primitives::Domain;
-use std::time::Duration;
 
 /// The checkpointer of one Home; see the module docs.
 pub(crate) struct Checkpointer {
@@ -34,7 +32,6 @@ pub(crate) struct Checkpointer {
     pub(crate) provider: DynProvider,
     /// The checkpointer key's submitter on the Home's chain.
     pub(crate) submitter: Submitter,
-    pub(crate) poll_interval: Duration,
     pub(crate) metrics: UpdaterMetrics,
     /// The newest checkpoint handed to the submitter: no other is handed over before it is
     /// broadcast, so a submitter that cannot send does not pile them up.
@@ -42,41 +39,9 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Checkpoints until `shutdown`, or a fatal error, or the Home fails (it then accepts
-    /// nothing more).
-    pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), TickError> {
-        let mut failures: u32 = 0;
-        loop {
-            let outcome = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => return Ok(()),
-                outcome = self.round() => outcome,
-            };
-            let pause = match outcome {
-                Ok(()) => {
-                    failures = 0;
-                    self.poll_interval
-                }
-                Err(TickError::HomeFailed(home)) => {
-                    tracing::warn!(domain = %self.origin, %home, "the Home failed; checkpointing stops");
-                    return Ok(());
-                }
-                Err(err) if err.is_fatal() => return Err(err),
-                Err(err) => {
-                    failures = failures.saturating_add(1);
-                    let pause = backoff(self.poll_interval, failures);
-                    tracing::warn!(domain = %self.origin, error = %err, retry_in = ?pause, "checkpoint round failed");
-                    pause
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
-    }
-
     /// Sends a checkpoint if the Home's root in the pending block is not checkpointed there.
+    /// Runs at the start of every updater round (every poll interval), whether or not the
+    /// head moved: the pending block changes in between.
     pub(crate) async fn round(&mut self) -> Result<(), TickError> {
         if let Some(id) = self.newest {
             let state = self.submitter.status(id).await?.state;

@@ -59,21 +59,13 @@ impl Agent for Updater {
     }
 
     async fn run(config: UpdaterConfig, ctx: AgentContext) -> Result<(), UpdaterError> {
-        let (service, checkpointer) = start(&config, &ctx).await?;
-        tokio::try_join!(
-            service.run(ctx.shutdown.clone()),
-            checkpointer.run(ctx.shutdown.clone())
-        )
-        .map_err(UpdaterError::Fatal)?;
-        Ok(())
+        let service = start(&config, &ctx).await?;
+        service.run(ctx.shutdown).await.map_err(UpdaterError::Fatal)
     }
 }
 
 /// Everything that can fail on a bad configuration, checked before the first round.
-async fn start(
-    config: &UpdaterConfig,
-    ctx: &AgentContext,
-) -> Result<(Service, Checkpointer), UpdaterError> {
+async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, UpdaterError> {
     let resolved = config.resolve()?;
     let signer = config.signer.load().map_err(UpdaterError::Signer)?;
     let checkpoint_signer = config
@@ -159,7 +151,6 @@ async fn start(
         home: home.contract,
         provider: home_provider.clone(),
         submitter: start_submitter(checkpoint_signer.clone(), "checkpointer").await?,
-        poll_interval: home.chain.poll_interval(),
         metrics: metrics.clone(),
         newest: None,
     };
@@ -172,7 +163,7 @@ async fn start(
         confirmations = home.chain.confirmations,
         "updater started"
     );
-    let service = Service {
+    Ok(Service {
         origin: resolved.domain,
         home_address: home.contract,
         home_chain,
@@ -187,8 +178,8 @@ async fn start(
         idle_at: None,
         checked_at_start: false,
         last_update_sent: None,
-    };
-    Ok((service, checkpointer))
+        checkpointer,
+    })
 }
 
 async fn connect_chain(

@@ -21,10 +21,12 @@
 //!    A signature found is adopted instead of signing; none found, the candidate is signed,
 //!    recorded (durably, one per old root) and only then sent.
 //!
-//! Checkpoints come from the [`crate::checkpointer`], with another key, as soon as messages
-//! show in the Home's pending block.
+//! Before all that, every round (every poll interval, even when the head has not moved), the
+//! [`crate::checkpointer`] checkpoints, with another key, messages that show in the Home's
+//! pending block.
 
 use crate::{
+    checkpointer::Checkpointer,
     error::TickError,
     metrics::UpdaterMetrics,
     store::{self, Recorded, SignedUpdate, Source},
@@ -94,6 +96,8 @@ pub(crate) struct Service {
     pub(crate) checked_at_start: bool,
     /// The submitter key of the newest update handed over, so each is counted and logged once.
     pub(crate) last_update_sent: Option<String>,
+    /// Checkpoints the Home from its pending block, first thing in every round.
+    pub(crate) checkpointer: Checkpointer,
 }
 
 impl Service {
@@ -158,6 +162,7 @@ impl Service {
 
     /// One round; see the module docs.
     pub(crate) async fn tick(&mut self) -> Result<Step, TickError> {
+        self.checkpointer.round().await?;
         let head = self
             .home_chain
             .provider
