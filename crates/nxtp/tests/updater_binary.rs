@@ -121,7 +121,49 @@ async fn bad_config_fails_at_start_up_naming_the_field() {
             dir.path().join("u.sqlite")
         )
     };
-    let head = |signer: &str| head_with(signer, other_key);
+    let no_such_key = "{ env = \"NXTP_TEST_NO_SUCH_KEY\" }";
+    let unreachable = chain("http://127.0.0.1:1", 1);
+    let anvil = nxtp_testkit::spawn_anvil(31337);
+
+    // (file, config, what stderr must say); none may leak the key.
+    let cases = [
+        (
+            "no-key.toml",
+            head_with(no_such_key, other_key) + &unreachable,
+            vec!["error: updater failed: signer: environment variable NXTP_TEST_NO_SUCH_KEY is not set"],
+        ),
+        (
+            "no-checkpointer-key.toml",
+            head_with(good_key, no_such_key) + &unreachable,
+            vec!["error: updater failed: checkpointer: environment variable NXTP_TEST_NO_SUCH_KEY is not set"],
+        ),
+        (
+            "checkpointer-is-updater.toml",
+            head_with(good_key, good_key) + &unreachable,
+            vec![
+                "error: updater failed: checkpointer: 0x",
+                "is the updater key; the checkpointer needs a key of its own",
+            ],
+        ),
+        (
+            "unreachable.toml",
+            head_with(good_key, other_key) + &unreachable,
+            vec!["error: updater failed: chains.1000: RPC endpoint http://127.0.0.1:1 is unreachable"],
+        ),
+        (
+            "wrong-chain.toml",
+            head_with(good_key, other_key) + &chain(&anvil.endpoint(), 5),
+            vec![
+                "error: updater failed: chains.1000: RPC endpoint",
+                "serves chain id 31337, but the config expects 5",
+            ],
+        ),
+        (
+            "bad-url.toml",
+            head_with(good_key, other_key) + &chain("ws://127.0.0.1:1", 1),
+            vec!["error: chains.1000.rpc_url: unsupported RPC scheme `ws`"],
+        ),
+    ];
 
     let missing = dir.path().join("absent.toml").display().to_string();
     let (code, stderr) = run_to_exit(&["updater", "--config", &missing]);
@@ -130,92 +172,16 @@ async fn bad_config_fails_at_start_up_naming_the_field() {
         stderr.contains("error: cannot read config") && stderr.contains("absent.toml"),
         "{stderr}"
     );
-
-    let path = write(
-        "no-key.toml",
-        &format!(
-            "{}{}",
-            head("{ env = \"NXTP_TEST_NO_SUCH_KEY\" }"),
-            chain("http://127.0.0.1:1", 1)
-        ),
-    );
-    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
-    assert_eq!(code, Some(1));
-    assert!(
-        stderr.contains(
-            "error: updater failed: signer: environment variable NXTP_TEST_NO_SUCH_KEY is not set"
-        ),
-        "{stderr}"
-    );
-
-    let path = write(
-        "no-checkpointer-key.toml",
-        &format!(
-            "{}{}",
-            head_with(good_key, "{ env = \"NXTP_TEST_NO_SUCH_KEY\" }"),
-            chain("http://127.0.0.1:1", 1)
-        ),
-    );
-    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
-    assert_eq!(code, Some(1));
-    assert!(
-        stderr.contains(
-            "error: updater failed: checkpointer: environment variable NXTP_TEST_NO_SUCH_KEY is not set"
-        ),
-        "{stderr}"
-    );
-
-    let path = write(
-        "checkpointer-is-updater.toml",
-        &format!(
-            "{}{}",
-            head_with(good_key, good_key),
-            chain("http://127.0.0.1:1", 1)
-        ),
-    );
-    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
-    assert_eq!(code, Some(1));
-    assert!(
-        stderr.contains("error: updater failed: checkpointer: 0x")
-            && stderr.contains("is the updater key; the checkpointer needs a key of its own"),
-        "{stderr}"
-    );
-
-    let path = write(
-        "unreachable.toml",
-        &format!("{}{}", head(good_key), chain("http://127.0.0.1:1", 1)),
-    );
-    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
-    assert_eq!(code, Some(1));
-    assert!(
-        stderr.contains(
-            "error: updater failed: chains.1000: RPC endpoint http://127.0.0.1:1 is unreachable"
-        ),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("59c6995e"), "the key leaked: {stderr}");
-
-    let anvil = nxtp_testkit::spawn_anvil(31337);
-    let path = write(
-        "wrong-chain.toml",
-        &format!("{}{}", head(good_key), chain(&anvil.endpoint(), 5)),
-    );
-    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
-    assert_eq!(code, Some(1));
-    assert!(
-        stderr.contains("error: updater failed: chains.1000: RPC endpoint")
-            && stderr.contains("serves chain id 31337, but the config expects 5"),
-        "{stderr}"
-    );
-
-    let path = write(
-        "bad-url.toml",
-        &format!("{}{}", head(good_key), chain("ws://127.0.0.1:1", 1)),
-    );
-    let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
-    assert_eq!(code, Some(1));
-    assert!(
-        stderr.contains("error: chains.1000.rpc_url: unsupported RPC scheme `ws`"),
-        "{stderr}"
-    );
+    for (file, config, expected) in cases {
+        let path = write(file, &config);
+        let (code, stderr) = run_to_exit(&["updater", "--config", &path]);
+        assert_eq!(code, Some(1), "{file}: {stderr}");
+        for part in expected {
+            assert!(stderr.contains(part), "{file}: {stderr}");
+        }
+        assert!(
+            !stderr.contains("59c6995e") && !stderr.contains("5de4111a"),
+            "{file}: a key leaked: {stderr}"
+        );
+    }
 }
