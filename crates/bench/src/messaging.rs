@@ -90,7 +90,19 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
         }
     }
     let acceptable = traffic::acceptable_at(&manifest, &sent).await?;
-    let checkpointed = traffic::checkpointed_at(&manifest, &sent).await?;
+    let checkpoints = traffic::checkpoints(&manifest).await?;
+    let checkpointed = traffic::checkpointed_at(&checkpoints, &sent);
+    // What checkpointing from the pending block costs: transactions per origin block that
+    // dispatched messages.
+    let checkpoint_txs: usize = checkpoints
+        .values()
+        .map(|found| found.iter().filter(|c| c.count > 0).count())
+        .sum();
+    let dispatch_blocks = sent
+        .iter()
+        .map(|message| (message.message.origin, message.block))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let window_seconds = u64::from(args.optimistic_seconds);
     // The stages before the window: the checkpoint on the origin, then the Replica's update
     // (its `confirmAt` minus the window).
@@ -160,6 +172,8 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
         "latency_beyond_window_seconds": summary(&beyond_window),
         "latency_beyond_window_destination_blocks": blocks(&beyond_window),
         "latency_dispatch_to_checkpoint_seconds": summary(&to_checkpoint),
+        "checkpoint_transactions": checkpoint_txs,
+        "origin_blocks_with_messages": dispatch_blocks,
         "latency_dispatch_to_replica_update_seconds": summary(&to_replica_update),
         "latency_root_acceptable_to_process_seconds": summary(&processor_latency),
         "latency_root_acceptable_to_process_destination_blocks": blocks(&processor_latency),

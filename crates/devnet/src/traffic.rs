@@ -28,7 +28,9 @@ pub struct SentMessage {
     pub leaf: B256,
     /// Its position in the origin's tree.
     pub index: u64,
-    /// Timestamp of the origin block that dispatched it.
+    /// The origin block that dispatched it.
+    pub block: u64,
+    /// That block's timestamp.
     pub dispatched_at: u64,
 }
 
@@ -181,6 +183,7 @@ async fn dispatch_from(
                     leaf: event.inner.leaf,
                     index: event.inner.leafIndex.to::<u64>(),
                     message,
+                    block,
                     dispatched_at,
                 });
             }
@@ -260,15 +263,22 @@ pub async fn await_deliveries(
     }
 }
 
-/// When each message's root was first checkpointed: the timestamp of the earliest origin block
-/// with a `Checkpointed` event covering the message's leaf. Keyed by leaf; messages under no
-/// checkpoint are left out.
-pub async fn checkpointed_at(
+/// A `Checkpointed` event of a Home.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// How many messages the checkpointed root covers.
+    pub count: u64,
+    /// The block that holds it.
+    pub block: u64,
+    /// That block's timestamp.
+    pub at: u64,
+}
+
+/// Every `Checkpointed` event of every Home, by origin, in chain order.
+pub async fn checkpoints(
     manifest: &Manifest,
-    sent: &[SentMessage],
-) -> Result<HashMap<B256, u64>, TrafficError> {
-    // origin -> (leaf count, timestamp) of every checkpoint.
-    let mut checkpoints: HashMap<Domain, Vec<(u64, u64)>> = HashMap::new();
+) -> Result<HashMap<Domain, Vec<Checkpoint>>, TrafficError> {
+    let mut checkpoints = HashMap::new();
     for (&origin, deployment) in &manifest.domains {
         let provider = read_provider(&deployment.rpc_url)?;
         let filter = Filter::new()
@@ -291,22 +301,35 @@ pub async fn checkpointed_at(
                 Some(timestamp) => timestamp,
                 None => block_timestamp(&provider, block).await?,
             };
-            found.push((event.inner.data.count.to::<u64>(), at));
+            found.push(Checkpoint {
+                count: event.inner.data.count.to::<u64>(),
+                block,
+                at,
+            });
         }
         checkpoints.insert(origin, found);
     }
-    Ok(sent
-        .iter()
+    Ok(checkpoints)
+}
+
+/// When each message's root was first checkpointed: the timestamp of the earliest checkpoint
+/// (from [`checkpoints`]) covering the message's leaf. Keyed by leaf; messages under no
+/// checkpoint are left out.
+pub fn checkpointed_at(
+    checkpoints: &HashMap<Domain, Vec<Checkpoint>>,
+    sent: &[SentMessage],
+) -> HashMap<B256, u64> {
+    sent.iter()
         .filter_map(|message| {
             let earliest = checkpoints
                 .get(&message.message.origin)?
                 .iter()
-                .filter(|(count, _)| *count > message.index)
-                .map(|(_, at)| *at)
+                .filter(|checkpoint| checkpoint.count > message.index)
+                .map(|checkpoint| checkpoint.at)
                 .min()?;
             Some((message.leaf, earliest))
         })
-        .collect())
+        .collect()
 }
 
 /// When each message first became provable on its destination: the earliest `confirmAt` of a root,

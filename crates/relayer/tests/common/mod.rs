@@ -47,12 +47,9 @@ pub struct Net {
 
 impl Net {
     pub async fn start() -> Self {
-        let anvil = nxtp_toolchain::anvil_in(&nxtp_toolchain::build_root());
         let anvils: Vec<AnvilInstance> = (0..2u64)
             .map(|i| {
-                nxtp_testkit::Anvil::at(&anvil)
-                    .arg("--host")
-                    .arg("127.0.0.1")
+                nxtp_testkit::anvil()
                     .chain_id(31337 + i)
                     .block_time_f64(0.5)
                     .spawn()
