@@ -12,11 +12,11 @@ use super::{
 };
 use crate::{provider::without_url, retry::backoff};
 use alloy::{
-    eips::{eip2718::Encodable2718, BlockId},
+    eips::{eip2718::Encodable2718, BlockId, BlockNumberOrTag},
     network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
     primitives::{Bytes, B256},
     providers::{DynProvider, Provider},
-    rpc::types::TransactionRequest,
+    rpc::types::{BlockOverrides, TransactionRequest},
     transports::TransportError,
 };
 use nxtp_agent::{storage::StorageError, CancellationToken};
@@ -55,6 +55,25 @@ enum RoundError {
 enum Rejection {
     Reverted(Bytes),
     Rpc(TransportError),
+}
+
+/// The block a transaction sent now goes into, as simulations should see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NextBlock {
+    /// The node's pending block, as it is.
+    AsPending,
+    /// The pending block at this timestamp (the node's was not later than its latest block's).
+    At(u64),
+}
+
+impl NextBlock {
+    /// From the timestamps of the node's pending block (if it has one) and of its latest.
+    fn from_timestamps(pending: Option<u64>, latest: u64) -> Self {
+        match pending {
+            Some(pending) if pending <= latest => Self::At(latest.saturating_add(1)),
+            _ => Self::AsPending,
+        }
+    }
 }
 
 /// A step waiting after failures: an unsent operation's simulation, or a broadcast.
@@ -158,19 +177,35 @@ impl Driver {
         if operations.is_empty() {
             return Ok(());
         }
-        let head = self
+        let latest = self
             .provider
-            .get_block_number()
+            .get_block_by_number(BlockNumberOrTag::Latest)
             .await
-            .map_err(rpc("eth_blockNumber"))?;
+            .map_err(rpc("eth_getBlockByNumber"))?
+            .map(|block| block.header);
+        let Some(latest) = latest else {
+            // Only a node still starting has no latest block: look again next round.
+            return Ok(());
+        };
+        let unsent = operations.iter().any(|operation| {
+            matches!(
+                operation.state,
+                OperationState::Queued | OperationState::Simulated { .. }
+            )
+        });
+        let next_block = if unsent {
+            self.next_block_time(latest.timestamp).await?
+        } else {
+            NextBlock::AsPending
+        };
         for operation in &operations {
             match &operation.state {
                 OperationState::Submitted(submission) => {
-                    self.track(operation.id, &operation.call, submission, head)
+                    self.track(operation.id, &operation.call, submission, latest.number)
                         .await?;
                 }
                 OperationState::Queued | OperationState::Simulated { .. } => {
-                    self.advance(operation).await?;
+                    self.advance(operation, next_block).await?;
                 }
                 OperationState::Confirmed(_) | OperationState::Failed(_) => {}
             }
@@ -178,13 +213,34 @@ impl Driver {
         Ok(())
     }
 
+    /// The timestamp simulations should see. A node's pending block may carry its latest
+    /// block's timestamp (anvil stamps it with the wall clock's second, which the latest block
+    /// may already have), though the next block must be later: simulated as it stands, a call
+    /// that becomes valid at the next block's time would be sent only once the wall clock
+    /// turns, often too late for that block.
+    async fn next_block_time(&self, latest_timestamp: u64) -> Result<NextBlock, RoundError> {
+        let pending = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Pending)
+            .await
+            .map_err(rpc("eth_getBlockByNumber"))?;
+        Ok(NextBlock::from_timestamps(
+            pending.map(|block| block.header.timestamp),
+            latest_timestamp,
+        ))
+    }
+
     /// Simulates an unsent operation and, if it passes, sends it with the next nonce.
-    async fn advance(&mut self, operation: &Operation) -> Result<(), RoundError> {
+    async fn advance(
+        &mut self,
+        operation: &Operation,
+        next_block: NextBlock,
+    ) -> Result<(), RoundError> {
         if !self.due(operation.id) {
             return Ok(());
         }
         let request = operation.call.request(self.shared.account.signer);
-        let gas_limit = match self.simulate(request).await {
+        let gas_limit = match self.simulate(request, next_block).await {
             Ok(gas_limit) => gas_limit,
             Err(Rejection::Reverted(data)) if retries_revert(operation, now_ms()) => {
                 // Not an endpoint failure: no backoff, the next round asks the next state.
@@ -408,18 +464,31 @@ impl Driver {
     /// with.
     ///
     /// Both run against the pending block, the one a transaction sent now goes into: its
-    /// timestamp and the pool's transactions apply, so a call that becomes valid in the next
-    /// block is sent in time for it rather than one block late.
-    async fn simulate(&self, request: TransactionRequest) -> Result<u64, Rejection> {
+    /// timestamp (corrected by `next_block`) and the pool's transactions apply, so a call that
+    /// becomes valid in the next block is sent in time for it rather than one block late.
+    async fn simulate(
+        &self,
+        request: TransactionRequest,
+        next_block: NextBlock,
+    ) -> Result<u64, Rejection> {
+        let overrides = match next_block {
+            NextBlock::AsPending => None,
+            NextBlock::At(time) => Some(BlockOverrides {
+                time: Some(time),
+                ..BlockOverrides::default()
+            }),
+        };
         self.provider
             .call(request.clone())
             .block(BlockId::pending())
+            .with_block_overrides_opt(overrides.clone())
             .await
             .map_err(rejection)?;
         let estimate = self
             .provider
             .estimate_gas(request)
             .block(BlockId::pending())
+            .with_block_overrides_opt(overrides)
             .await
             .map_err(rejection)?;
         let margin = 100u64.saturating_add(self.config.gas_margin_percent);
@@ -564,5 +633,29 @@ fn rpc(method: &'static str) -> impl FnOnce(TransportError) -> RoundError {
     move |source| RoundError::Rpc {
         method,
         source: without_url(source),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NextBlock;
+
+    #[test]
+    fn simulations_see_the_next_block_later_than_the_latest() {
+        // The pending block is already later, or the node has none: simulate as it is.
+        assert_eq!(
+            NextBlock::from_timestamps(Some(101), 100),
+            NextBlock::AsPending
+        );
+        assert_eq!(NextBlock::from_timestamps(None, 100), NextBlock::AsPending);
+        // Stamped like the latest block (or earlier): the next block is a second later at least.
+        assert_eq!(
+            NextBlock::from_timestamps(Some(100), 100),
+            NextBlock::At(101)
+        );
+        assert_eq!(
+            NextBlock::from_timestamps(Some(90), 100),
+            NextBlock::At(101)
+        );
     }
 }
