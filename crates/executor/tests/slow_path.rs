@@ -4,51 +4,43 @@
 //! the executor is killed before it learns the job was received.
 
 use alloy::{
-    network::EthereumWallet,
     primitives::{Address, Bytes, B256, U256},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::DynProvider,
 };
 use nxtp_agent::{Agent, AgentContext, CancellationToken, Health, HealthStatus, LogFormat};
 use nxtp_bindings::{Connext, DemoToken};
 use nxtp_deployment::Manifest;
-use nxtp_devnet::{
-    deploy, deploy_liquidity,
-    liquidity::{demo_units, DEMO_SYMBOL},
-    DeployConfig, DevAccounts, Endpoint, LiquidityConfig, Role, MANIFEST_FILE,
-};
+use nxtp_devnet::{liquidity::demo_units, LiquidityConfig, Role};
 use nxtp_executor::{Executor, ExecutorConfig};
-use nxtp_primitives::{transfer_id, Domain, TransferStatus};
+use nxtp_primitives::{transfer_id, TransferStatus};
 use nxtp_relayer::RelayerConfig;
+use nxtp_testnet::{eventually, Mining, Options, TestNet};
 use std::{future::Future, net::SocketAddr, path::Path, time::Duration};
 
 const HOME: u32 = 1000;
 const REMOTE: u32 = 2000;
-const TIMEOUT: Duration = Duration::from_secs(120);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_crash() {
     let _ = nxtp_agent::logging::init_logging(LogFormat::Plain, "info");
-    let (anvils, manifest, accounts) = start_net().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    manifest
-        .save(&dir.path().join(MANIFEST_FILE))
-        .expect("manifest saved");
+    let net = start_net().await;
+    let manifest = &net.manifest;
     let messaging = CancellationToken::new();
-    run_messaging(&manifest, dir.path(), &messaging);
+    run_messaging(manifest, net.dir(), &messaging);
 
     // The relayer's port, not served yet: the executor's first posts are refused.
     let relayer_addr = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("binds")
         .local_addr()
         .expect("address");
-    let executor_config = executor_config(&manifest, dir.path(), relayer_addr);
+    let executor_config = executor_config(manifest, net.dir(), relayer_addr);
     let executor = Process::start(|ctx| Executor::run(executor_config.clone(), ctx));
 
-    let user = accounts.address(Role::User);
+    let user = net.accounts.address(Role::User);
     let amount = demo_units(5);
-    let id = xcall(&manifest, &accounts, user, amount).await;
-    let remote = reader(&manifest, REMOTE);
-    let connext = Connext::new(connext_of(&manifest, REMOTE), &remote);
+    let id = xcall(&net, user, amount).await;
+    let remote = net.reader(REMOTE);
+    let connext = Connext::new(net.connext(REMOTE), &remote);
     eventually("the transfer to be reconciled", || async {
         status(&connext, id).await == TransferStatus::Reconciled
     })
@@ -63,7 +55,7 @@ async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_cr
     executor.crash();
 
     let relayer_listener = std::net::TcpListener::bind(relayer_addr).expect("port still free");
-    let relayer_config = relayer_config(&manifest, dir.path(), &dir.path().join("relayer.sqlite"));
+    let relayer_config = relayer_config(manifest, net.dir(), &net.path("relayer.sqlite"));
     let relayer = Process::start(move |ctx| {
         nxtp_relayer::serve(relayer_config.clone(), ctx, relayer_listener)
     });
@@ -72,14 +64,10 @@ async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_cr
         status(&connext, id).await == TransferStatus::Completed
     })
     .await;
-    let token = DemoToken::new(demo_of(&manifest, REMOTE), &remote);
+    let token = DemoToken::new(net.demo_on(REMOTE), &remote);
     assert_eq!(token.balanceOf(user).call().await.expect("balance"), amount);
     assert_eq!(
-        remote
-            .get_transaction_count(accounts.address(Role::Relayer))
-            .pending()
-            .await
-            .expect("nonce"),
+        net.sent_txs(REMOTE, Role::Relayer).await,
         1,
         "the relayer sent one transaction: the execute"
     );
@@ -92,44 +80,16 @@ async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_cr
     executor.stop().await;
     relayer.stop().await;
     messaging.cancel();
-    drop(anvils);
+    drop(net);
 }
 
 /// Two chains with half-second blocks, both layers deployed, a two-second optimistic window.
-async fn start_net() -> (Vec<nxtp_testkit::AnvilInstance>, Manifest, DevAccounts) {
-    let anvils: Vec<_> = (0..2u64)
-        .map(|i| {
-            nxtp_testkit::anvil()
-                .chain_id(31337 + i)
-                .block_time_f64(0.5)
-                .spawn()
-        })
-        .collect();
-    let endpoints: Vec<Endpoint> = [HOME, REMOTE]
-        .iter()
-        .zip(&anvils)
-        .map(|(&domain, anvil)| Endpoint {
-            domain: Domain(domain),
-            rpc_url: anvil.endpoint(),
-        })
-        .collect();
-    let keys: Vec<B256> = anvils[0]
-        .keys()
-        .iter()
-        .map(|key| B256::from_slice(&key.to_bytes()))
-        .collect();
-    let accounts = DevAccounts::from_keys(&keys).expect("accounts");
-    let config = DeployConfig {
-        optimistic_seconds: 2,
-        ..DeployConfig::default()
-    };
-    let mut manifest = deploy(&endpoints, &accounts, &config)
-        .await
-        .expect("messaging deploys");
-    deploy_liquidity(&mut manifest, &accounts, &LiquidityConfig::default())
-        .await
-        .expect("liquidity deploys");
-    (anvils, manifest, accounts)
+async fn start_net() -> TestNet {
+    let options = Options::new(&[HOME, REMOTE])
+        .mining(Mining::every_ms(500))
+        .optimistic_seconds(2)
+        .liquidity(LiquidityConfig::default());
+    TestNet::start(options).await.expect("the net starts")
 }
 
 /// An updater per domain, the message relayer and the processor, as the devnet configures
@@ -180,46 +140,11 @@ fn relayer_config(manifest: &Manifest, run_dir: &Path, db: &Path) -> RelayerConf
     config
 }
 
-fn reader(manifest: &Manifest, domain: u32) -> DynProvider {
-    ProviderBuilder::new()
-        .disable_recommended_fillers()
-        .connect_http(
-            manifest.domains[&Domain(domain)]
-                .rpc_url
-                .parse()
-                .expect("url"),
-        )
-        .erased()
-}
-
-fn connext_of(manifest: &Manifest, domain: u32) -> Address {
-    manifest
-        .liquidity(Domain(domain))
-        .expect("liquidity")
-        .connext
-}
-
-fn demo_of(manifest: &Manifest, domain: u32) -> Address {
-    manifest
-        .liquidity(Domain(domain))
-        .expect("liquidity")
-        .assets[DEMO_SYMBOL]
-        .local
-}
-
 /// The user sends `amount` of `DEMO` from 1000 to `to` on 2000; returns the transfer id.
-async fn xcall(manifest: &Manifest, accounts: &DevAccounts, to: Address, amount: U256) -> B256 {
-    let wallet = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(accounts.signer(Role::User).clone()))
-        .connect_http(
-            manifest.domains[&Domain(HOME)]
-                .rpc_url
-                .parse()
-                .expect("url"),
-        )
-        .erased();
-    let connext = connext_of(manifest, HOME);
-    let approve = DemoToken::new(demo_of(manifest, HOME), &wallet)
+async fn xcall(net: &TestNet, to: Address, amount: U256) -> B256 {
+    let wallet = net.wallet(HOME, Role::User);
+    let connext = net.connext(HOME);
+    let approve = DemoToken::new(net.demo_on(HOME), &wallet)
         .approve(connext, amount)
         .send()
         .await
@@ -232,8 +157,8 @@ async fn xcall(manifest: &Manifest, accounts: &DevAccounts, to: Address, amount:
         .xcall(
             REMOTE,
             to,
-            demo_of(manifest, HOME),
-            accounts.address(Role::User),
+            net.demo_on(HOME),
+            net.accounts.address(Role::User),
             amount,
             U256::from(100),
             Bytes::new(),
@@ -273,22 +198,6 @@ fn outcome(database: &Path, id: B256) -> Option<String> {
     store
         .with(|conn| nxtp_executor::store::outcome(conn, id))
         .expect("reads")
-}
-
-/// Polls `check` every 100 ms until it holds; panics after [`TIMEOUT`] with `what`.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// An agent on its own runtime and threads, as a process of its own: [`Self::crash`] drops it

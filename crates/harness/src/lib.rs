@@ -19,7 +19,7 @@ mod agents;
 pub use agents::{AgentsError, MessagingAgents};
 
 use nxtp_deployment::Manifest;
-use nxtp_devnet::{bridge_liquidity, deploy_liquidity, DeployError, DevAccounts, LiquidityConfig};
+use nxtp_devnet::{bridge_liquidity, DeployError, DevAccounts, LiquidityConfig};
 use nxtp_testkit::AnvilInstance;
 use nxtp_testnet::{Mining, Options, TestNet, TestNetError};
 use std::{path::Path, time::Duration};
@@ -58,12 +58,9 @@ pub enum NetError {
     /// The chains and the messaging layer.
     #[error("cannot start the messaging net")]
     Net(#[from] TestNetError),
-    /// The liquidity layer.
-    #[error("cannot deploy")]
+    /// Bridging the routers' liquidity.
+    #[error("cannot bridge the routers' liquidity")]
     Deploy(#[from] DeployError),
-    /// The manifest file.
-    #[error("cannot write the manifest")]
-    Manifest(#[from] nxtp_deployment::ManifestError),
     /// The agents.
     #[error("cannot start the messaging agents")]
     Agents(#[from] AgentsError),
@@ -83,11 +80,9 @@ impl LiquidityNet {
         let domains: Vec<u32> = (1..=options.domains).map(|i| 1000 * i as u32).collect();
         let net_options = Options::new(&domains)
             .mining(Mining::Interval(options.block_time))
-            .optimistic_seconds(options.optimistic_seconds);
-        let mut net = TestNet::start(net_options).await?;
-        deploy_liquidity(&mut net.manifest, &net.accounts, &options.liquidity).await?;
-        // Some agents read the deployment from the manifest file, as they do on the devnet.
-        net.save_manifest()?;
+            .optimistic_seconds(options.optimistic_seconds)
+            .liquidity(options.liquidity.clone());
+        let net = TestNet::start(net_options).await?;
         let agents = MessagingAgents::start(&net.manifest, net.dir()).await?;
         if options.bridge {
             if let Err(err) =

@@ -7,7 +7,7 @@ mod common;
 
 use alloy::primitives::{Bytes, U256};
 use alloy::sol_types::SolCall;
-use common::{eventually, process, slow_execute, Net, RelayerProcess, HOME, REMOTE, TIMEOUT};
+use common::{eventually, process, slow_execute, Net, RelayerProcess, HOME, REMOTE};
 use futures::future::join_all;
 use nxtp_api::relayer::{job_id, JobRequest, JobState};
 use nxtp_bindings::Connext;
@@ -16,11 +16,12 @@ use nxtp_primitives::{
     router_bid_hash, sequencer_hash, sign_personal, transfer_id, Domain, TransferInfo,
     TransferStatus,
 };
+use nxtp_testnet::TIMEOUT;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_job_is_sent_once_across_reposts_failures_and_crashes() {
     let net = Net::start().await;
-    let db = net.db_path("relayer.sqlite");
+    let db = net.path("relayer.sqlite");
     let relayer = RelayerProcess::start(net.relayer_config(&db));
     let client = relayer.client();
     let user = net.accounts.address(Role::User);

@@ -52,7 +52,7 @@ async fn a_bid_is_executed_on_chain_with_the_real_sequencer_and_relayer() {
     let relayer_config: nxtp_relayer::RelayerConfig = toml::from_str(&format!(
         "database = {database:?}\nsigner = {{ hex = \"{key}\" }}\n[api]\nlisten = \"127.0.0.1:0\"\n\
          [telemetry]\nlisten = \"127.0.0.1:0\"\n{domains}",
-        database = net.dir.path().join("relayer.sqlite").display().to_string(),
+        database = net.path("relayer.sqlite").display().to_string(),
         key = net.manifest.dev_keys[Role::Relayer.name()],
         domains = domains(&net),
     ))
@@ -71,7 +71,7 @@ async fn a_bid_is_executed_on_chain_with_the_real_sequencer_and_relayer() {
         "database = {database:?}\nsigner = {{ hex = \"{key}\" }}\napi_listen = \"127.0.0.1:0\"\n\
          auction_window_ms = 0\nrelayer_url = \"http://{relayer_addr}\"\n\
          [quotes]\ndefault_relayer_fee = \"{QUOTE}\"\n[telemetry]\nlisten = \"127.0.0.1:0\"\n{domains}",
-        database = net.dir.path().join("sequencer.sqlite").display().to_string(),
+        database = net.path("sequencer.sqlite").display().to_string(),
         key = net.manifest.dev_keys[Role::Sequencer.name()],
         domains = domains(&net),
     ))
@@ -85,7 +85,7 @@ async fn a_bid_is_executed_on_chain_with_the_real_sequencer_and_relayer() {
     // router_a as the devnet configures it: all of its 1,000 DEMO on HOME available to bid.
     let text = nxtp_devnet::router_agent::config_toml(
         &net.manifest,
-        net.dir.path(),
+        net.dir(),
         Role::RouterA.name(),
         &format!("http://{sequencer_addr}"),
     )

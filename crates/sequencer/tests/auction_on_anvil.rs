@@ -10,7 +10,7 @@ use alloy::{
     sol_types::SolCall,
 };
 
-use common::{bid, relayer_stub::RelayerStub, until, Net, Running, HOME, QUOTE, REMOTE};
+use common::{bid, eventually, relayer_stub::RelayerStub, Net, Running, HOME, QUOTE, REMOTE};
 use nxtp_api::{
     relayer::JobRequest,
     sequencer::{ErrorCode, SequencerClientError, TransferState, TransferView},
@@ -58,8 +58,7 @@ async fn status_on(net: &Net, domain: Domain, id: B256) -> TransferStatus {
 async fn auctions_on_anvil() {
     let net = Net::start().await;
     let stub = RelayerStub::start(&net).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = net.sequencer_config(dir.path(), &stub.url, WINDOW_MS);
+    let config = net.sequencer_config(&stub.url, WINDOW_MS);
     let sequencer = Running::start(config.clone()).await;
     let client = sequencer.client.clone();
     let router_a = net.signer(Role::RouterA);
@@ -68,7 +67,7 @@ async fn auctions_on_anvil() {
     let quote = U256::from(QUOTE);
 
     // Quotes, and what the sequencer does not know.
-    until("the API", || async {
+    eventually("the API", || async {
         client.quote(REMOTE, HOME).await.ok()
     })
     .await;
@@ -237,7 +236,7 @@ async fn auctions_on_anvil() {
         })
         .await;
     // Past the window the transfer still waits, and nothing went to the relayer.
-    until("the window to pass", || async {
+    eventually("the window to pass", || async {
         (bid_at.elapsed() > Duration::from_millis(WINDOW_MS * 3)).then_some(())
     })
     .await;
@@ -303,7 +302,7 @@ async fn auctions_on_anvil() {
         .wait_for(restarted, "the decision", |view| view.selected.is_some())
         .await;
     let chosen = view.selected.clone().expect("chosen");
-    until("the relayer to refuse a post", || async {
+    eventually("the relayer to refuse a post", || async {
         (!jobs_for(&stub.posts(), restarted).is_empty()).then_some(())
     })
     .await;

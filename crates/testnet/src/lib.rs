@@ -1,7 +1,8 @@
-//! The fixture the messaging agents' end-to-end tests share: real anvil chains (127.0.0.1, random
-//! ports), the messaging contracts deployed by `nxtp_devnet::deploy`, the development accounts,
-//! and the updater's, relayer's and users' chain jobs done by hand, so a test can play every role
-//! but the agent it tests.
+//! The fixture the agents' end-to-end tests share: real anvil chains (127.0.0.1, random ports), the
+//! messaging contracts deployed by `nxtp_devnet::deploy` (and, with [`Options::liquidity`], the
+//! liquidity layer by `nxtp_devnet::deploy_liquidity`), the development accounts, and the
+//! updater's, relayer's and users' chain jobs done by hand, so a test can play every role but the
+//! agent it tests.
 //!
 //! It depends on no agent crate, so an agent's own tests can use it without compiling that agent
 //! twice. The shortcuts assert as tests do: they panic, with the reason, when the chain refuses.

@@ -1,4 +1,4 @@
-//! Starting the chains and deploying the messaging layer on them.
+//! Starting the chains and deploying the messaging (and, if asked, the liquidity) layer on them.
 
 use crate::AsDomain;
 use alloy::{
@@ -9,7 +9,10 @@ use alloy::{
 };
 use nxtp_chain::ChainConfig;
 use nxtp_deployment::Manifest;
-use nxtp_devnet::{deploy, DeployConfig, DevAccounts, Endpoint, Role, RECORDING_RECIPIENT};
+use nxtp_devnet::{
+    deploy, deploy_liquidity, liquidity::DEMO_SYMBOL, DeployConfig, DevAccounts, Endpoint,
+    LiquidityConfig, Role, RECORDING_RECIPIENT,
+};
 use nxtp_primitives::Domain;
 use nxtp_testkit::AnvilInstance;
 use std::{
@@ -42,6 +45,9 @@ pub struct Options {
     pub mining: Mining,
     /// The deployment's parameters.
     pub deploy: DeployConfig,
+    /// The liquidity layer's funding, if it is deployed too: the liquidity agents' tests need
+    /// it, the messaging agents' tests are faster without it.
+    pub liquidity: Option<LiquidityConfig>,
 }
 
 impl Options {
@@ -51,6 +57,7 @@ impl Options {
             domains: domains.iter().copied().map(Domain).collect(),
             mining: Mining::Auto,
             deploy: DeployConfig::default(),
+            liquidity: None,
         }
     }
 
@@ -71,6 +78,14 @@ impl Options {
         self.deploy.optimistic_seconds = seconds;
         self
     }
+
+    /// Deploys the liquidity layer over the messaging layer as the devnet does (the first domain
+    /// is `DEMO`'s home), funded as `config` says, before the manifest is written: agents that
+    /// read the manifest file then find it.
+    pub fn liquidity(mut self, config: LiquidityConfig) -> Self {
+        self.liquidity = Some(config);
+        self
+    }
 }
 
 /// Why the net could not start.
@@ -88,13 +103,17 @@ pub enum TestNetError {
     /// The contracts.
     #[error("cannot deploy the messaging contracts")]
     Deploy(#[from] nxtp_devnet::DeployError),
+    /// The liquidity layer's contracts or funding.
+    #[error("cannot deploy the liquidity layer")]
+    Liquidity(#[source] nxtp_devnet::DeployError),
     /// The manifest file.
     #[error("cannot write the manifest")]
     Manifest(#[from] nxtp_deployment::ManifestError),
 }
 
-/// Running chains with the messaging contracts deployed, and the development accounts. Dropping
-/// it kills the chains and removes its folder.
+/// Running chains with the messaging contracts (and, if [`Options::liquidity`] asked, the liquidity
+/// layer) deployed, and the development accounts. Dropping it kills the chains and removes its
+/// folder.
 pub struct TestNet {
     /// The chains, in domain order.
     pub anvils: Vec<AnvilInstance>,
@@ -140,7 +159,12 @@ impl TestNet {
             .map(|key| B256::from_slice(&key.to_bytes()))
             .collect();
         let accounts = DevAccounts::from_keys(&keys)?;
-        let manifest = deploy(&endpoints, &accounts, &options.deploy).await?;
+        let mut manifest = deploy(&endpoints, &accounts, &options.deploy).await?;
+        if let Some(config) = &options.liquidity {
+            deploy_liquidity(&mut manifest, &accounts, config)
+                .await
+                .map_err(TestNetError::Liquidity)?;
+        }
         let net = Self {
             anvils,
             manifest,
@@ -249,6 +273,24 @@ impl TestNet {
             .domain(domain.domain())
             .expect("a deployed domain")
             .contracts[RECORDING_RECIPIENT]
+    }
+
+    /// `domain`'s `Connext`; panics unless the liquidity layer is deployed.
+    pub fn connext(&self, domain: impl AsDomain) -> Address {
+        self.manifest
+            .liquidity(domain.domain())
+            .expect("the liquidity layer is deployed")
+            .connext
+    }
+
+    /// `DEMO` on `domain`: the canonical token at its home, the bridge's representation elsewhere;
+    /// panics unless the liquidity layer is deployed.
+    pub fn demo_on(&self, domain: impl AsDomain) -> Address {
+        self.manifest
+            .liquidity(domain.domain())
+            .expect("the liquidity layer is deployed")
+            .assets[DEMO_SYMBOL]
+            .local
     }
 
     /// How an agent reads `domain`: `confirmations` deep, polling every 100 ms.

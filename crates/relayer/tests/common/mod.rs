@@ -1,35 +1,27 @@
-//! What the relayer's end-to-end tests share: two anvil chains (domain 1000, the home of `DEMO`,
-//! and 2000) with half-second blocks, the messaging layer and the liquidity layer deployed by
-//! the devnet's own functions, transfers sent as the demo user, the messaging layer's work done
-//! by hand (signing with the updater's development key), and relayers run in this process on
-//! their own runtime, so a test can crash one at any await.
+//! What the relayer's end-to-end tests share: the `nxtp_testnet` net on two chains (domain 1000,
+//! the home of `DEMO`, and 2000) with half-second blocks and both layers deployed, transfers sent
+//! as the demo user, the messaging layer's work done by hand (signing with the updater's
+//! development key), and relayers run in this process on their own runtime, so a test can crash
+//! one at any await.
 
 #![allow(dead_code, unreachable_pub)]
 
 use alloy::{
-    network::EthereumWallet,
     primitives::{Address, Bytes, B256, U256},
-    providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::{Filter, TransactionReceipt},
+    providers::Provider,
+    rpc::types::Filter,
     sol_types::{SolCall, SolEvent},
 };
 use nxtp_agent::{AgentContext, CancellationToken, Health, LogFormat};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::{Connext, DemoToken, Home, Replica};
-use nxtp_deployment::Manifest;
-use nxtp_devnet::{
-    deploy, deploy_liquidity, liquidity::DEMO_SYMBOL, DeployConfig, DevAccounts, Endpoint,
-    LiquidityConfig, Role,
-};
-use nxtp_primitives::{
-    sign_personal, update_hash, Domain, MerkleTree, TransferInfo, TransferStatus,
-};
+use nxtp_devnet::{LiquidityConfig, Role};
+use nxtp_primitives::{MerkleTree, TransferInfo, TransferStatus};
 use nxtp_relayer::RelayerConfig;
-use nxtp_testkit::AnvilInstance;
-use std::{collections::BTreeMap, future::Future, path::Path, time::Duration};
+use nxtp_testnet::{confirm, Mining, Options, TestNet};
+use std::{collections::BTreeMap, ops::Deref, path::Path, time::Duration};
 
-/// Every wait is bounded, so a broken relayer fails the test instead of hanging it.
-pub const TIMEOUT: Duration = Duration::from_secs(90);
+pub use nxtp_testnet::eventually;
 
 pub const HOME: u32 = 1000;
 pub const REMOTE: u32 = 2000;
@@ -38,120 +30,39 @@ pub const REMOTE: u32 = 2000;
 pub const WINDOW: u32 = 2;
 
 /// Chains with both layers deployed, and the development accounts.
-pub struct Net {
-    pub anvils: Vec<AnvilInstance>,
-    pub manifest: Manifest,
-    pub accounts: DevAccounts,
-    pub dir: tempfile::TempDir,
+pub struct Net(TestNet);
+
+impl Deref for Net {
+    type Target = TestNet;
+    fn deref(&self) -> &TestNet {
+        &self.0
+    }
 }
 
 impl Net {
+    /// Two chains with half-second blocks and a [`WINDOW`]-second optimistic window, both layers
+    /// deployed as the devnet deploys them.
     pub async fn start() -> Self {
-        let anvils: Vec<AnvilInstance> = (0..2u64)
-            .map(|i| {
-                nxtp_testkit::anvil()
-                    .chain_id(31337 + i)
-                    .block_time_f64(0.5)
-                    .spawn()
-            })
-            .collect();
-        let endpoints: Vec<Endpoint> = [HOME, REMOTE]
-            .iter()
-            .zip(&anvils)
-            .map(|(&domain, anvil)| Endpoint {
-                domain: Domain(domain),
-                rpc_url: anvil.endpoint(),
-            })
-            .collect();
-        let keys: Vec<B256> = anvils[0]
-            .keys()
-            .iter()
-            .map(|key| B256::from_slice(&key.to_bytes()))
-            .collect();
-        let accounts = DevAccounts::from_keys(&keys).expect("enough development keys");
-        let config = DeployConfig {
-            optimistic_seconds: WINDOW,
-            ..DeployConfig::default()
-        };
-        let mut manifest = deploy(&endpoints, &accounts, &config)
-            .await
-            .expect("messaging deploys");
-        deploy_liquidity(&mut manifest, &accounts, &LiquidityConfig::default())
-            .await
-            .expect("liquidity deploys");
-        Self {
-            anvils,
-            manifest,
-            accounts,
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    pub fn rpc_url(&self, domain: u32) -> String {
-        self.manifest.domains[&Domain(domain)].rpc_url.clone()
-    }
-
-    /// A provider signing as `role`, filling nonces from the chain.
-    pub fn wallet(&self, domain: u32, role: Role) -> DynProvider {
-        ProviderBuilder::new()
-            .wallet(EthereumWallet::from(self.accounts.signer(role).clone()))
-            .connect_http(self.rpc_url(domain).parse().expect("url"))
-            .erased()
-    }
-
-    pub fn reader(&self, domain: u32) -> DynProvider {
-        ProviderBuilder::new()
-            .disable_recommended_fillers()
-            .connect_http(self.rpc_url(domain).parse().expect("url"))
-            .erased()
-    }
-
-    pub fn connext(&self, domain: u32) -> Address {
-        self.manifest
-            .liquidity(Domain(domain))
-            .expect("liquidity layer")
-            .connext
-    }
-
-    pub fn demo(&self, domain: u32) -> Address {
-        self.manifest
-            .liquidity(Domain(domain))
-            .expect("liquidity layer")
-            .assets[DEMO_SYMBOL]
-            .local
-    }
-
-    /// The Replica of `origin` on `destination`.
-    pub fn replica(&self, destination: u32, origin: u32) -> Address {
-        self.manifest.domains[&Domain(destination)].replicas[&Domain(origin)]
+        let options = Options::new(&[HOME, REMOTE])
+            .mining(Mining::every_ms(500))
+            .optimistic_seconds(WINDOW)
+            .liquidity(LiquidityConfig::default());
+        Self(TestNet::start(options).await.expect("the net starts"))
     }
 
     /// The relayer's configuration for this net, as the devnet generates it, with its
     /// database at `db`.
     pub fn relayer_config(&self, db: &Path) -> RelayerConfig {
         let listen = "127.0.0.1:0".parse().expect("address");
-        let text = nxtp_devnet::relayer_agent::config_toml(&self.manifest, self.dir.path(), listen)
+        let text = nxtp_devnet::relayer_agent::config_toml(&self.manifest, self.dir(), listen)
             .expect("the manifest has the relayer's key");
         let mut config: RelayerConfig = toml::from_str(&text).expect("the generated config loads");
         config.database = db.to_owned();
         config
     }
 
-    pub fn db_path(&self, name: &str) -> std::path::PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Transactions `role`'s account has sent on `domain`, mined or not.
-    pub async fn sent_txs(&self, domain: u32, role: Role) -> u64 {
-        self.reader(domain)
-            .get_transaction_count(self.accounts.address(role))
-            .pending()
-            .await
-            .expect("pending nonce")
-    }
-
     pub async fn balance(&self, domain: u32, holder: Address) -> U256 {
-        DemoToken::new(self.demo(domain), self.reader(domain))
+        DemoToken::new(self.demo_on(domain), self.reader(domain))
             .balanceOf(holder)
             .call()
             .await
@@ -187,7 +98,7 @@ impl Net {
         amount: U256,
     ) -> (TransferInfo, Bytes, u32) {
         let wallet = self.wallet(origin, Role::User);
-        let token = DemoToken::new(self.demo(origin), &wallet);
+        let token = DemoToken::new(self.demo_on(origin), &wallet);
         confirm(
             token
                 .approve(self.connext(origin), amount)
@@ -201,7 +112,7 @@ impl Net {
                 .xcall(
                     destination,
                     to,
-                    self.demo(origin),
+                    self.demo_on(origin),
                     self.accounts.address(Role::User),
                     amount,
                     U256::from(100),
@@ -241,24 +152,7 @@ impl Net {
     /// then waiting out the window and proving `index`: afterwards `Replica.process` of the
     /// message at `index` can deliver it.
     pub async fn prove(&self, origin: u32, destination: u32, index: u32) {
-        let home_wallet = self.wallet(origin, Role::Deployer);
-        let home = Home::new(self.manifest.domains[&Domain(origin)].home, &home_wallet);
-        confirm(home.checkpoint().send().await.expect("checkpoint")).await;
-        let new = home.root().call().await.expect("root");
-        let old = home.committedRoot().call().await.expect("committedRoot");
-        let signature = sign_personal(
-            self.accounts.signer(Role::Updater),
-            update_hash(Domain(origin), old, new),
-        )
-        .expect("signs");
-        let signature = Bytes::copy_from_slice(&signature);
-        confirm(
-            home.update(old, new, signature.clone())
-                .send()
-                .await
-                .expect("Home.update"),
-        )
-        .await;
+        let (old, new, signature) = self.update_home(origin).await;
         let wallet = self.wallet(destination, Role::MessageRelayer);
         let replica = Replica::new(self.replica(destination, origin), &wallet);
         confirm(
@@ -295,7 +189,7 @@ impl Net {
     /// `origin`'s Home tree, from its `Dispatch` events.
     async fn tree(&self, origin: u32) -> MerkleTree {
         let filter = Filter::new()
-            .address(self.manifest.domains[&Domain(origin)].home)
+            .address(self.home(origin))
             .event_signature(Home::Dispatch::SIGNATURE_HASH)
             .from_block(0);
         let mut tree = MerkleTree::new();
@@ -313,7 +207,7 @@ impl Net {
 
     /// A relayer with a fresh database named `name`, and a client of it.
     pub fn relayer(&self, name: &str) -> (RelayerProcess, RelayerClient) {
-        let process = RelayerProcess::start(self.relayer_config(&self.db_path(name)));
+        let process = RelayerProcess::start(self.relayer_config(&self.path(name)));
         let client = process.client();
         (process, client)
     }
@@ -341,35 +235,6 @@ pub fn process(message: &Bytes) -> Bytes {
     }
     .abi_encode()
     .into()
-}
-
-/// Waits for a sent transaction and checks it succeeded.
-pub async fn confirm(
-    pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
-) -> TransactionReceipt {
-    let receipt = pending
-        .with_timeout(Some(Duration::from_secs(30)))
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(receipt.status(), "transaction succeeded");
-    receipt
-}
-
-/// Polls `check` every 100 ms until it holds; panics after [`TIMEOUT`] with `what`.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// A relayer on its own runtime and threads, as a process of its own: [`Self::crash`] drops it

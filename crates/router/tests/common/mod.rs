@@ -1,44 +1,39 @@
-//! What the router's end-to-end tests share: two anvil chains with one-second blocks, both layers
-//! deployed by `nxtp-devnet` (DEMO's home is 1000, where each router has 1,000 DEMO of liquidity),
-//! a stand-in sequencer that records every bid posted to it, and a router that can be crashed.
+//! What the router's end-to-end tests share: the `nxtp_testnet` net on two chains with one-second
+//! blocks and both layers deployed (DEMO's home is 1000, where each router has 1,000 DEMO of
+//! liquidity), a stand-in sequencer that records every bid posted to it, and a router that can be
+//! crashed.
 
 #![allow(dead_code, unreachable_pub)]
 
 pub mod stub;
 
 use alloy::{
-    network::EthereumWallet,
     primitives::{Address, Bytes, B256, U256},
-    providers::{ext::AnvilApi, DynProvider, Provider, ProviderBuilder},
-    rpc::types::TransactionReceipt,
+    providers::{ext::AnvilApi, Provider, ProviderBuilder},
 };
-use nxtp_agent::{
-    CancellationToken, Cursor, KeySource, LogFormat, SecretString, Store, TelemetryConfig,
-};
+use nxtp_agent::{Cursor, KeySource, LogFormat, SecretString, Store, TelemetryConfig};
 use nxtp_bindings::{BridgeToken, Connext};
-use nxtp_deployment::Manifest;
-use nxtp_devnet::{
-    deploy, deploy_liquidity, liquidity::DEMO_SYMBOL, DeployConfig, DevAccounts, Endpoint,
-    LiquidityConfig, Role,
-};
+use nxtp_devnet::{liquidity::DEMO_SYMBOL, LiquidityConfig, Role};
 use nxtp_primitives::{Domain, TransferInfo};
 use nxtp_router::{config::Amount, AssetConfig, DomainConfig, Router, RouterConfig};
-use nxtp_testkit::AnvilInstance;
+use nxtp_testnet::{confirm, Mining, Options, TestNet};
 use std::{
     collections::BTreeMap,
-    future::Future,
     net::SocketAddr,
+    ops::Deref,
     path::{Path, PathBuf},
     time::Duration,
 };
+
+pub use nxtp_testnet::eventually;
 
 /// DEMO's home.
 pub const HOME: Domain = Domain(1000);
 /// The other domain, where DEMO is a representation.
 pub const REMOTE: Domain = Domain(2000);
 
-/// Every wait is bounded, so a broken router fails the test instead of hanging it.
-pub const TIMEOUT: Duration = Duration::from_secs(90);
+/// The router on its own runtime, so a test can kill it at any await.
+pub type Crashable = nxtp_testnet::Crashable<Router>;
 
 /// Whole DEMO in base units.
 pub fn demo(whole: u64) -> U256 {
@@ -46,11 +41,13 @@ pub fn demo(whole: u64) -> U256 {
 }
 
 /// Chains with both layers, and the development accounts.
-pub struct Net {
-    pub anvils: Vec<AnvilInstance>,
-    pub manifest: Manifest,
-    pub accounts: DevAccounts,
-    pub dir: tempfile::TempDir,
+pub struct Net(TestNet);
+
+impl Deref for Net {
+    type Target = TestNet;
+    fn deref(&self) -> &TestNet {
+        &self.0
+    }
 }
 
 /// One `xcall` as mined.
@@ -65,66 +62,12 @@ impl Net {
     /// Two anvils with one-second blocks (a confirmation depth of one needs blocks to keep
     /// coming), both layers deployed as the devnet deploys them.
     pub async fn start() -> Self {
-        let anvils: Vec<AnvilInstance> = (0..2u64)
-            .map(|i| {
-                nxtp_testkit::anvil()
-                    .chain_id(31337 + i)
-                    .block_time(1)
-                    .spawn()
-            })
-            .collect();
-        let endpoints: Vec<Endpoint> = [HOME, REMOTE]
-            .into_iter()
-            .zip(&anvils)
-            .map(|(domain, anvil)| Endpoint {
-                domain,
-                rpc_url: anvil.endpoint(),
-            })
-            .collect();
-        let keys: Vec<B256> = anvils[0]
-            .keys()
-            .iter()
-            .map(|key| B256::from_slice(&key.to_bytes()))
-            .collect();
-        let accounts = DevAccounts::from_keys(&keys).expect("enough development keys");
-        let mut manifest = deploy(&endpoints, &accounts, &DeployConfig::default())
-            .await
-            .expect("messaging deploys");
-        deploy_liquidity(&mut manifest, &accounts, &LiquidityConfig::default())
-            .await
-            .expect("liquidity deploys");
-        Self {
-            anvils,
-            manifest,
-            accounts,
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    pub fn rpc_url(&self, domain: Domain) -> String {
-        self.manifest.domains[&domain].rpc_url.clone()
-    }
-
-    pub fn connext(&self, domain: Domain) -> Address {
-        self.manifest.liquidity(domain).expect("liquidity").connext
-    }
-
-    pub fn demo_on(&self, domain: Domain) -> Address {
-        self.manifest.liquidity(domain).expect("liquidity").assets[DEMO_SYMBOL].local
-    }
-
-    /// A provider signing as `role`.
-    pub fn wallet(&self, domain: Domain, role: Role) -> DynProvider {
-        ProviderBuilder::new()
-            .wallet(EthereumWallet::from(self.accounts.signer(role).clone()))
-            .connect_http(self.rpc_url(domain).parse().expect("url"))
-            .erased()
-    }
-
-    pub fn reader(&self, domain: Domain) -> DynProvider {
-        ProviderBuilder::new()
-            .connect_http(self.rpc_url(domain).parse().expect("url"))
-            .erased()
+        // Agent logs, shown by the test runner when a test fails.
+        let _ = nxtp_agent::logging::init_logging(LogFormat::Plain, "info");
+        let options = Options::new(&[HOME.get(), REMOTE.get()])
+            .mining(Mining::every_ms(1000))
+            .liquidity(LiquidityConfig::default());
+        Self(TestNet::start(options).await.expect("the net starts"))
     }
 
     /// Gives the user `amount` of DEMO's representation on `REMOTE`. Only the bridge mints it, so
@@ -132,7 +75,10 @@ impl Net {
     /// slow-path round trip through the messaging agents.
     pub async fn mint_remote_demo(&self, amount: U256) {
         let connext = self.connext(REMOTE);
-        let provider = self.reader(REMOTE);
+        // Filled (gas, nonce, chain id) before anvil signs it as the impersonated account.
+        let provider = ProviderBuilder::new()
+            .connect_http(self.rpc_url(REMOTE).parse().expect("url"))
+            .erased();
         provider
             .anvil_impersonate_account(connext)
             .await
@@ -295,7 +241,7 @@ impl Net {
     }
 
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("router_a.sqlite")
+        self.path("router_a.sqlite")
     }
 
     /// The router's database, opened beside the running router.
@@ -328,35 +274,6 @@ pub fn cursor(store: &Store, domain: Domain) -> Option<u64> {
         .expect("reads the cursor")
 }
 
-/// Waits for a sent transaction and checks it succeeded.
-pub async fn confirm(
-    pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
-) -> TransactionReceipt {
-    let receipt = pending
-        .with_timeout(Some(Duration::from_secs(30)))
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(receipt.status(), "transaction succeeded");
-    receipt
-}
-
-/// Polls `check` every 200 ms until it holds; panics after [`TIMEOUT`] with `what`.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// A free local port (bound then released).
 pub fn free_addr() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -373,45 +290,6 @@ pub async fn metrics(ops: SocketAddr) -> String {
         .text()
         .await
         .expect("metrics body")
-}
-
-/// A router on its own runtime and thread, which [`Crashable::crash`] drops without any
-/// shutdown: every task stops at whatever await it was at, as in a process killed there.
-pub struct Crashable {
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Crashable {
-    pub fn start(config: RouterConfig) -> Self {
-        // Agent logs, shown by the test runner when a test fails.
-        let _ = nxtp_agent::logging::init_logging(LogFormat::Plain, "info");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.spawn(nxtp_agent::run_until::<Router>(
-            config,
-            CancellationToken::new(),
-        ));
-        Self {
-            runtime: Some(runtime),
-        }
-    }
-
-    pub fn crash(mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
-impl Drop for Crashable {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
 }
 
 /// The value of the series `name` whose labels include every pair of `labels`, in Prometheus'

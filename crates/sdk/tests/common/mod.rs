@@ -1,25 +1,21 @@
-//! What the SDK's end-to-end tests share: two anvil chains (each transaction mined at once) with the messaging
-//! layer and the liquidity layer deployed by `nxtp-devnet`, as the devnet deploys them.
+//! What the SDK's end-to-end tests share: the `nxtp_testnet` net on two chains (each transaction
+//! mined at once) with the messaging layer and the liquidity layer deployed as the devnet deploys
+//! them.
 
 #![allow(dead_code, unreachable_pub)]
 
 pub mod sequencer;
 
 use alloy::{
-    network::EthereumWallet,
-    primitives::{Address, B256, U256},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    primitives::{Address, U256},
+    providers::Provider,
     signers::local::PrivateKeySigner,
 };
-use nxtp_deployment::Manifest;
-use nxtp_devnet::{
-    deploy, deploy_liquidity, liquidity::DEMO_SYMBOL, DeployConfig, DevAccounts, Endpoint,
-    LiquidityConfig, Role,
-};
+use nxtp_devnet::{liquidity::DEMO_SYMBOL, LiquidityConfig, Role};
 use nxtp_primitives::Domain;
 use nxtp_sdk::{AssetRef, Sdk, Timing};
-use nxtp_testkit::AnvilInstance;
-use std::time::Duration;
+use nxtp_testnet::{Options, TestNet};
+use std::{ops::Deref, time::Duration};
 
 /// The home domain of `DEMO`.
 pub const HOME: Domain = Domain(1000);
@@ -27,42 +23,21 @@ pub const HOME: Domain = Domain(1000);
 pub const REMOTE: Domain = Domain(2000);
 
 /// Chains with both layers deployed, and the development accounts.
-pub struct Net {
-    pub anvils: Vec<AnvilInstance>,
-    pub manifest: Manifest,
-    pub accounts: DevAccounts,
+pub struct Net(TestNet);
+
+impl Deref for Net {
+    type Target = TestNet;
+    fn deref(&self) -> &TestNet {
+        &self.0
+    }
 }
 
 impl Net {
+    /// Two chains mining a block per transaction, both layers deployed.
     pub async fn start() -> Self {
-        let anvils: Vec<AnvilInstance> = (0..2)
-            .map(|i| nxtp_testkit::spawn_anvil(31337 + i))
-            .collect();
-        let endpoints: Vec<Endpoint> = [HOME, REMOTE]
-            .into_iter()
-            .zip(&anvils)
-            .map(|(domain, anvil)| Endpoint {
-                domain,
-                rpc_url: anvil.endpoint(),
-            })
-            .collect();
-        let keys: Vec<B256> = anvils[0]
-            .keys()
-            .iter()
-            .map(|key| B256::from_slice(&key.to_bytes()))
-            .collect();
-        let accounts = DevAccounts::from_keys(&keys).expect("enough development keys");
-        let mut manifest = deploy(&endpoints, &accounts, &DeployConfig::default())
-            .await
-            .expect("messaging deploys");
-        deploy_liquidity(&mut manifest, &accounts, &LiquidityConfig::default())
-            .await
-            .expect("liquidity deploys");
-        Self {
-            anvils,
-            manifest,
-            accounts,
-        }
+        let options =
+            Options::new(&[HOME.get(), REMOTE.get()]).liquidity(LiquidityConfig::default());
+        Self(TestNet::start(options).await.expect("the net starts"))
     }
 
     /// An SDK over the manifest, polling quickly.
@@ -81,28 +56,6 @@ impl Net {
 
     pub fn demo() -> AssetRef {
         AssetRef::Symbol(DEMO_SYMBOL.to_owned())
-    }
-
-    pub fn demo_on(&self, domain: Domain) -> Address {
-        self.manifest.liquidity(domain).expect("liquidity").assets[DEMO_SYMBOL].local
-    }
-
-    pub fn connext(&self, domain: Domain) -> Address {
-        self.manifest.liquidity(domain).expect("liquidity").connext
-    }
-
-    /// A provider signing as `role`.
-    pub fn wallet(&self, domain: Domain, role: Role) -> DynProvider {
-        ProviderBuilder::new()
-            .wallet(EthereumWallet::from(self.signer(role)))
-            .connect_http(self.manifest.domains[&domain].rpc_url.parse().expect("url"))
-            .erased()
-    }
-
-    pub fn reader(&self, domain: Domain) -> DynProvider {
-        ProviderBuilder::new()
-            .connect_http(self.manifest.domains[&domain].rpc_url.parse().expect("url"))
-            .erased()
     }
 
     /// The account's transaction count: unchanged when the SDK refused before sending.

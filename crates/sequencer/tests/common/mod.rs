@@ -1,32 +1,26 @@
-//! What the sequencer's end-to-end tests share: two anvil chains (one-second blocks, so a
-//! confirmation depth of one block means something) with the messaging and liquidity layers
-//! deployed by `nxtp-devnet`, a stand-in relayer, and the sequencer run in-process.
+//! What the sequencer's end-to-end tests share: the `nxtp_testnet` net on two chains (one-second
+//! blocks, so a confirmation depth of one block means something) with the messaging and liquidity
+//! layers deployed, a stand-in relayer, and the sequencer run in-process.
 
 #![allow(dead_code, unreachable_pub)]
 
 pub mod relayer_stub;
 
 use alloy::{
-    network::EthereumWallet,
     primitives::{Address, Bytes, B256, U256},
-    providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
 use nxtp_agent::{prometheus::Registry, AgentContext, CancellationToken, Health};
 use nxtp_api::sequencer::{BidRequest, SequencerClient, TransferView};
 use nxtp_bindings::Connext;
-use nxtp_deployment::Manifest;
-use nxtp_devnet::{
-    deploy, deploy_liquidity, DeployConfig, DevAccounts, Endpoint, LiquidityConfig, Role,
-};
+use nxtp_devnet::{LiquidityConfig, Role};
 use nxtp_primitives::{router_bid_hash, sign_personal, Domain};
 use nxtp_sequencer::{SequencerConfig, SequencerError};
-use nxtp_testkit::AnvilInstance;
-use std::{future::Future, net::SocketAddr, path::Path, time::Duration};
+use nxtp_testnet::{Mining, Options, TestNet, TIMEOUT};
+use std::{net::SocketAddr, ops::Deref};
 use tokio::{net::TcpListener, task::JoinHandle};
 
-/// Every wait is bounded, so a broken sequencer fails the test instead of hanging it.
-pub const TIMEOUT: Duration = Duration::from_secs(90);
+pub use nxtp_testnet::eventually;
 
 /// The home domain of `DEMO`, where the routers hold liquidity.
 pub const HOME: Domain = Domain(1000);
@@ -37,88 +31,36 @@ pub const REMOTE: Domain = Domain(2000);
 pub const QUOTE: u64 = 1_000_000_000_000_000;
 
 /// Chains with both layers deployed, and the development accounts.
-pub struct Net {
-    pub anvils: Vec<AnvilInstance>,
-    pub manifest: Manifest,
-    pub accounts: DevAccounts,
+pub struct Net(TestNet);
+
+impl Deref for Net {
+    type Target = TestNet;
+    fn deref(&self) -> &TestNet {
+        &self.0
+    }
 }
 
 impl Net {
+    /// Two chains with one-second blocks, both layers deployed as the devnet deploys them.
     pub async fn start() -> Self {
-        let anvils: Vec<AnvilInstance> = (0..2)
-            .map(|i| {
-                nxtp_testkit::anvil()
-                    .chain_id(31337 + i)
-                    .block_time(1)
-                    .spawn()
-            })
-            .collect();
-        let endpoints: Vec<Endpoint> = [HOME, REMOTE]
-            .into_iter()
-            .zip(&anvils)
-            .map(|(domain, anvil)| Endpoint {
-                domain,
-                rpc_url: anvil.endpoint(),
-            })
-            .collect();
-        let keys: Vec<B256> = anvils[0]
-            .keys()
-            .iter()
-            .map(|key| B256::from_slice(&key.to_bytes()))
-            .collect();
-        let accounts = DevAccounts::from_keys(&keys).expect("enough development keys");
-        let mut manifest = deploy(&endpoints, &accounts, &DeployConfig::default())
-            .await
-            .expect("messaging deploys");
-        deploy_liquidity(&mut manifest, &accounts, &LiquidityConfig::default())
-            .await
-            .expect("liquidity deploys");
-        Self {
-            anvils,
-            manifest,
-            accounts,
-        }
+        let options = Options::new(&[HOME.get(), REMOTE.get()])
+            .mining(Mining::every_ms(1000))
+            .liquidity(LiquidityConfig::default());
+        Self(TestNet::start(options).await.expect("the net starts"))
     }
 
     pub fn signer(&self, role: Role) -> PrivateKeySigner {
         self.accounts.signer(role).clone()
     }
 
-    pub fn connext(&self, domain: Domain) -> Address {
-        self.manifest.liquidity(domain).expect("liquidity").connext
-    }
-
-    pub fn demo_on(&self, domain: Domain) -> Address {
-        self.manifest.liquidity(domain).expect("liquidity").assets["DEMO"].local
-    }
-
-    /// A provider signing as `role`, filling nonce, gas and chain id.
-    pub fn wallet(&self, domain: Domain, role: Role) -> DynProvider {
-        ProviderBuilder::new()
-            .wallet(EthereumWallet::from(self.signer(role)))
-            .connect_http(self.manifest.domains[&domain].rpc_url.parse().expect("url"))
-            .erased()
-    }
-
-    pub fn reader(&self, domain: Domain) -> DynProvider {
-        ProviderBuilder::new()
-            .connect_http(self.manifest.domains[&domain].rpc_url.parse().expect("url"))
-            .erased()
-    }
-
-    /// The sequencer's config for this net: every domain at one confirmation, the database in
-    /// `dir`, jobs to `relayer_url`.
-    pub fn sequencer_config(
-        &self,
-        dir: &Path,
-        relayer_url: &str,
-        window_ms: u64,
-    ) -> SequencerConfig {
+    /// The sequencer's config for this net: every domain at one confirmation, jobs to
+    /// `relayer_url`.
+    pub fn sequencer_config(&self, relayer_url: &str, window_ms: u64) -> SequencerConfig {
         let mut text = format!(
             "database = {database:?}\nsigner = {{ hex = \"{key}\" }}\napi_listen = \"127.0.0.1:0\"\n\
              auction_window_ms = {window_ms}\nrelayer_url = \"{relayer_url}\"\n\
              [quotes]\ndefault_relayer_fee = \"{QUOTE}\"\n[telemetry]\nlisten = \"127.0.0.1:0\"\n",
-            database = dir.join("sequencer.sqlite").display().to_string(),
+            database = self.path("sequencer.sqlite").display().to_string(),
             key = self.manifest.dev_keys["sequencer"],
         );
         for (domain, deployment) in &self.manifest.domains {
@@ -267,7 +209,7 @@ impl Running {
         what: &str,
         done: impl Fn(&TransferView) -> bool,
     ) -> TransferView {
-        until(what, || async {
+        eventually(what, || async {
             self.view(transfer_id).await.filter(|view| done(view))
         })
         .await
@@ -286,23 +228,5 @@ impl Running {
                     .map(|metric| metric.get_counter().get_value())
             })
             .sum()
-    }
-}
-
-/// Polls `check` until it returns something, failing the test after [`TIMEOUT`].
-pub async fn until<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
