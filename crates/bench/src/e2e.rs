@@ -161,7 +161,7 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
     let sent = usage
         .while_sampling(
             devnet,
-            senders::send_all(manifest, &sdk, &signers, home, &plan, amount),
+            senders::send_all(&sdk, &signers, home, &plan, amount),
         )
         .await?;
     println!("waiting for every transfer to be executed");

@@ -146,7 +146,7 @@ pub async fn results(
     Ok(json!({
         "transfers": run.sent.len(),
         "senders": settings.senders,
-        "sent_with": "nxtp_bindings::Connext::xcall with the relayer fee quoted by nxtp_sdk::Sdk::quote (the sequencer) and 50% gas headroom, not Sdk::xcall: its bare gas estimates run out of gas when other senders' xcalls move the Home tree's leaf count first; each sender sends its next transfer once its previous xcall is mined",
+        "sent_with": "nxtp_sdk::Sdk::xcall, with the relayer fee quoted by nxtp_sdk::Sdk::quote (the sequencer) once per route; each sender sends its next transfer once its previous xcall is mined",
         "origin": run.home.get(),
         "destinations": run.targets.iter().map(|d| d.get()).collect::<Vec<_>>(),
         "amount_demo": settings.amount,

@@ -4,17 +4,16 @@
 use crate::lifecycle::BoxError;
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
-    primitives::{Address, Bytes, B256, U256},
+    primitives::{Address, B256, U256},
     providers::{PendingTransactionBuilder, Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
-    transports::http::reqwest::Url,
 };
 use futures::future::try_join_all;
-use nxtp_bindings::{Connext, DemoToken};
+use nxtp_bindings::DemoToken;
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
-use nxtp_sdk::{AssetRef, Sdk, DEFAULT_SLIPPAGE_BPS};
+use nxtp_sdk::{AssetRef, RelayerFee, Sdk, XcallRequest};
 use std::{
     collections::{BTreeMap, BTreeSet},
     time::Instant,
@@ -22,8 +21,6 @@ use std::{
 
 /// Ether each sender gets for gas and relayer fees.
 const SENDER_ETH: u64 = 10;
-/// Gas each `xcall` may use beyond its estimate, in percent of it.
-const GAS_HEADROOM_PERCENT: u64 = 50;
 
 /// One transfer as sent.
 #[derive(Clone, Debug)]
@@ -96,29 +93,15 @@ pub async fn fund(
 }
 
 /// Sends `plan` (one destination per transfer, `amount` of `DEMO` each, the relayer fee the sequencer quotes for
-/// the route) from `home`: sender `i` sends transfers `i`, `i + senders`, … in order, each once the previous is
-/// mined. Returns every transfer, in the plan's order.
-///
-/// The `xcall`s go through the bindings rather than [`Sdk::xcall`], which sends with the bare gas estimate: the
-/// `Home`'s tree insert costs more or less with the leaf count, which other senders move between estimate and
-/// mining, so concurrent SDK `xcall`s run out of gas. Here each gets [`GAS_HEADROOM_PERCENT`] on its estimate.
+/// the route) from `home` with [`Sdk::xcall`], as an integrator would: sender `i` sends transfers `i`,
+/// `i + senders`, … in order, each once the previous is mined. Returns every transfer, in the plan's order.
 pub async fn send_all(
-    manifest: &Manifest,
     sdk: &Sdk,
     senders: &[PrivateKeySigner],
     home: Domain,
     plan: &[Domain],
     amount: U256,
 ) -> Result<Vec<Sent>, BoxError> {
-    let deployment = manifest
-        .domains
-        .get(&home)
-        .ok_or("the manifest has no home domain")?;
-    let liquidity = deployment
-        .liquidity
-        .as_ref()
-        .ok_or("the home domain has no liquidity layer")?;
-    let local = demo_on(manifest, home)?;
     let asset = demo_ref()?;
     let mut fees = BTreeMap::new();
     for &destination in plan.iter().collect::<BTreeSet<_>>() {
@@ -128,62 +111,25 @@ pub async fn send_all(
             .ok_or("the SDK has no sequencer to quote")?;
         fees.insert(destination, fee);
     }
-    let url: Url = deployment.rpc_url.parse()?;
     let started = Instant::now();
     let per_sender = try_join_all(senders.iter().enumerate().map(|(index, sender)| {
-        let (fees, url) = (&fees, url.clone());
+        let (fees, asset) = (&fees, &asset);
         async move {
-            let provider = ProviderBuilder::new()
-                .wallet(EthereumWallet::from(sender.clone()))
-                .connect_http(url);
-            let connext = Connext::new(liquidity.connext, &provider);
             let mut sent = Vec::new();
             for (position, &destination) in
                 plan.iter().enumerate().skip(index).step_by(senders.len())
             {
-                let fee = fees[&destination];
-                let call = connext
-                    .xcall(
-                        destination.get(),
-                        sender.address(),
-                        local,
-                        Address::ZERO,
-                        amount,
-                        U256::from(DEFAULT_SLIPPAGE_BPS),
-                        Bytes::new(),
-                        U256::ZERO,
-                    )
-                    .value(fee);
-                let estimate = call.estimate_gas().await?;
-                let receipt = call
-                    .gas(estimate * (100 + GAS_HEADROOM_PERCENT) / 100)
-                    .send()
-                    .await?
-                    .get_receipt()
-                    .await?;
-                if !receipt.status() {
-                    return Err(format!("xcall {} reverted", receipt.transaction_hash).into());
-                }
-                let transfer_id = receipt
-                    .inner
-                    .logs()
-                    .iter()
-                    .filter(|log| log.address() == liquidity.connext)
-                    .find_map(|log| log.log_decode::<Connext::XCalled>().ok())
-                    .ok_or("a mined xcall logged no XCalled")?
-                    .inner
-                    .data
-                    .transferId;
-                let origin_block = receipt
-                    .block_number
-                    .ok_or("a mined xcall has no block number")?;
+                let mut request =
+                    XcallRequest::new(home, destination, asset.clone(), amount, sender.address());
+                request.relayer_fee = RelayerFee::Wei(fees[&destination]);
+                let receipt = sdk.xcall(sender, &request).await?;
                 sent.push((
                     position,
                     Sent {
-                        transfer_id,
+                        transfer_id: receipt.transfer_id,
                         destination,
-                        origin_block,
-                        relayer_fee: fee,
+                        origin_block: receipt.origin_block,
+                        relayer_fee: receipt.relayer_fee,
                     },
                 ));
             }
