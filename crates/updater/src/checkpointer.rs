@@ -44,17 +44,21 @@ impl Checkpointer {
     /// head moved: the pending block changes in between.
     pub(crate) async fn round(&mut self) -> Result<(), TickError> {
         if let Some(id) = self.newest {
-            let state = self.submitter.status(id).await?.state;
-            if matches!(
-                state,
-                OperationState::Queued | OperationState::Simulated { .. }
-            ) {
-                return Ok(());
+            match self.submitter.status(id).await?.state {
+                OperationState::Queued | OperationState::Simulated { .. } => return Ok(()),
+                // Each attempt fails only after its own retries (see `SubmitterConfig`), so
+                // failed attempts cannot pile up faster than those allow.
+                OperationState::Failed(reason) => {
+                    self.newest = None;
+                    tracing::warn!(domain = %self.origin, %reason, "checkpoint failed");
+                }
+                OperationState::Submitted(_) | OperationState::Confirmed(_) => {}
             }
         }
         let pending = BlockId::pending();
         let home = Home::new(self.home, &self.provider);
         let domain = self.origin;
+        // A failed Home takes no checkpoints; the updater's round reports it.
         if home
             .failed()
             .block(pending)
@@ -62,7 +66,7 @@ impl Checkpointer {
             .await
             .map_err(TickError::call(domain, "Home.failed"))?
         {
-            return Err(TickError::HomeFailed(self.home));
+            return Ok(());
         }
         let root = home
             .root()

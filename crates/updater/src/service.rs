@@ -162,7 +162,14 @@ impl Service {
 
     /// One round; see the module docs.
     pub(crate) async fn tick(&mut self) -> Result<Step, TickError> {
-        self.checkpointer.round().await?;
+        // Signing goes on without the checkpointer (anyone may checkpoint): only a broken
+        // database or submitter stops the round.
+        if let Err(err) = self.checkpointer.round().await {
+            if err.is_fatal() {
+                return Err(err);
+            }
+            tracing::warn!(domain = %self.origin, error = %err, "checkpoint round failed");
+        }
         let head = self
             .home_chain
             .provider

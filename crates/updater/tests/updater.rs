@@ -188,6 +188,33 @@ async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_bloc
 }
 
 #[tokio::test]
+async fn signing_goes_on_when_the_checkpointer_cannot_pay() {
+    let net = Net::start(&[1000, 2000], Mining::every_ms(250)).await;
+    let db = net.path("updater.sqlite");
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    // A key with no ether: its checkpoints are never mined.
+    let broke = alloy::signers::local::PrivateKeySigner::random();
+    config.checkpointer = KeySource::Hex(SecretString::new(format!("{:#x}", broke.to_bytes())));
+    let updater = Running::start(config);
+
+    net.dispatch_n(ORIGIN, 2).await;
+    // Anyone may checkpoint: the root is signed all the same.
+    let (_, root) = net.checkpoint(ORIGIN).await;
+    let (committed, covered) = wait_until_committed(&net).await;
+    assert_eq!((committed, covered), (root, 2));
+    let reader = net.reader(ORIGIN);
+    assert_eq!(
+        reader
+            .get_transaction_count(broke.address())
+            .await
+            .expect("nonce"),
+        0,
+        "nothing of the checkpointer was mined"
+    );
+    updater.stop().await;
+}
+
+#[tokio::test]
 async fn never_signs_before_the_checkpoint_is_final() {
     const CONFIRMATIONS: u64 = 3;
     let net = Net::start(&[1000, 2000], Mining::Auto).await;
