@@ -24,6 +24,7 @@ use alloy::{
 use nxtp_bindings::Home;
 use nxtp_chain::{OperationId, OperationState, Submitter};
 use nxtp_primitives::Domain;
+use std::num::NonZeroU32;
 
 /// The checkpointer of one Home; see the module docs.
 pub(crate) struct Checkpointer {
@@ -36,13 +37,18 @@ pub(crate) struct Checkpointer {
     /// The newest checkpoint handed to the submitter: no other is handed over before it is
     /// broadcast, so a submitter that cannot send does not pile them up.
     pub(crate) newest: Option<OperationId>,
+    /// The most checkpoints handed over while one head is the newest block.
+    pub(crate) per_block: NonZeroU32,
+    /// The head when checkpoints were last handed over, and how many were at that head.
+    pub(crate) handed_at: Option<(u64, u32)>,
 }
 
 impl Checkpointer {
-    /// Sends a checkpoint if the Home's root in the pending block is not checkpointed there.
+    /// Sends a checkpoint if the Home's root in the pending block is not checkpointed there,
+    /// unless `per_block` were already handed over at `head` (the Home chain's newest block).
     /// Runs at the start of every updater round (every poll interval), whether or not the
     /// head moved: the pending block changes in between.
-    pub(crate) async fn round(&mut self) -> Result<(), TickError> {
+    pub(crate) async fn round(&mut self, head: u64) -> Result<(), TickError> {
         if let Some(id) = self.newest {
             match self.submitter.status(id).await?.state {
                 OperationState::Queued | OperationState::Simulated { .. } => return Ok(()),
@@ -54,6 +60,12 @@ impl Checkpointer {
                 }
                 OperationState::Submitted(_) | OperationState::Confirmed(_) => {}
             }
+        }
+        if self
+            .handed_at
+            .is_some_and(|(at, count)| at == head && count >= self.per_block.get())
+        {
+            return Ok(());
         }
         let pending = BlockId::pending();
         let home = Home::new(self.home, &self.provider);
@@ -82,7 +94,7 @@ impl Checkpointer {
             .map_err(TickError::call(domain, "Home.checkpoints"))?
             .produced;
         if !produced {
-            self.checkpoint(root).await?;
+            self.checkpoint(root, head).await?;
         }
         Ok(())
     }
@@ -90,7 +102,7 @@ impl Checkpointer {
     /// Hands a checkpoint of `root` to the submitter, under a key naming the root (so a root
     /// is checkpointed once) and the attempt: an attempt that ended (failed, or confirmed yet
     /// its checkpoint is gone from the chain) is followed by a fresh one.
-    async fn checkpoint(&mut self, root: B256) -> Result<(), TickError> {
+    async fn checkpoint(&mut self, root: B256, head: u64) -> Result<(), TickError> {
         let request = TransactionRequest::default()
             .to(self.home)
             .input(Home::checkpointCall {}.abi_encode().into());
@@ -109,6 +121,10 @@ impl Checkpointer {
             if self.newest != Some(id) {
                 self.newest = Some(id);
                 if matches!(state, OperationState::Queued) {
+                    self.handed_at = Some(match self.handed_at {
+                        Some((at, count)) if at == head => (head, count.saturating_add(1)),
+                        _ => (head, 1),
+                    });
                     self.metrics.checkpoints.inc();
                     tracing::debug!(domain = %self.origin, %root, attempt, "checkpoint sent to the Home");
                 }

@@ -8,6 +8,7 @@
 //! # replicas = { 2000 = "0x..." }        # Replicas of this origin, by the domain they live on
 //! signer = { env = "NXTP_UPDATER_KEY" }  # signs roots and sends them to the Home
 //! checkpointer = { env = "NXTP_CHECKPOINTER_KEY" }  # another funded key: sends checkpoints
+//! # checkpoints_per_block = 2                      # the most checkpoints per Home block
 //!
 //! [chains.1000]                          # the Home's chain: confirmations gate every signature
 //! rpc_url = "http://127.0.0.1:8545"
@@ -29,7 +30,7 @@ use nxtp_chain::ChainConfig;
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
 use serde::Deserialize;
-use std::{collections::BTreeMap, path::PathBuf};
+use std::{collections::BTreeMap, num::NonZeroU32, path::PathBuf};
 
 /// The updater's configuration file; see the module docs for an example.
 #[derive(Clone, Debug, Deserialize)]
@@ -56,6 +57,11 @@ pub struct UpdaterConfig {
     /// The key that sends `Home.checkpoint` transactions (see [`crate::checkpointer`]): any
     /// funded account but the updater's, whose pending transactions hold signing back.
     pub checkpointer: KeySource,
+    /// At most this many checkpoint transactions per Home block (see [`crate::checkpointer`]);
+    /// default 2. More follow messages that arrive late in a block more closely, at 66k gas
+    /// each.
+    #[serde(default = "default_checkpoints_per_block")]
+    pub checkpoints_per_block: NonZeroU32,
     /// How to reach each chain: the Home's domain and every domain with a Replica of it.
     pub chains: BTreeMap<Domain, ChainConfig>,
     /// The ops server and logs.
@@ -107,6 +113,13 @@ pub enum ResolveError {
     /// A Replica on the origin's own domain.
     #[error("replicas.{0}: a Replica of {0} cannot live on {0} itself")]
     ReplicaOnOrigin(Domain),
+}
+
+/// [`UpdaterConfig::checkpoints_per_block`] unless configured.
+pub const DEFAULT_CHECKPOINTS_PER_BLOCK: NonZeroU32 = NonZeroU32::MIN.saturating_add(1);
+
+fn default_checkpoints_per_block() -> NonZeroU32 {
+    DEFAULT_CHECKPOINTS_PER_BLOCK
 }
 
 impl UpdaterConfig {
@@ -259,6 +272,21 @@ mod tests {
         assert_eq!(resolved.home.contract, Address::repeat_byte(7));
         assert_eq!(resolved.home.start_block, 0);
         assert_eq!(resolved.replicas[0].contract, Address::repeat_byte(8));
+    }
+
+    #[test]
+    fn checkpoints_per_block_defaults_to_two_and_is_never_zero() {
+        let default = config(&format!("domain = 1000\n{CHAINS}"));
+        assert_eq!(default.checkpoints_per_block.get(), 2);
+        let three = config(&format!(
+            "domain = 1000\ncheckpoints_per_block = 3\n{CHAINS}"
+        ));
+        assert_eq!(three.checkpoints_per_block.get(), 3);
+        let err = toml::from_str::<UpdaterConfig>(&format!(
+            "domain = 1000\ncheckpoints_per_block = 0\n{CHAINS}"
+        ))
+        .expect_err("zero");
+        assert!(err.to_string().contains("checkpoints_per_block"), "{err}");
     }
 
     #[test]

@@ -153,6 +153,8 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         submitter: start_submitter(checkpoint_signer.clone(), "checkpointer").await?,
         metrics: metrics.clone(),
         newest: None,
+        per_block: config.checkpoints_per_block,
+        handed_at: None,
     };
     tracing::info!(
         domain = %resolved.domain,

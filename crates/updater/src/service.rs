@@ -162,20 +162,20 @@ impl Service {
 
     /// One round; see the module docs.
     pub(crate) async fn tick(&mut self) -> Result<Step, TickError> {
-        // Signing goes on without the checkpointer (anyone may checkpoint): only a broken
-        // database or submitter stops the round.
-        if let Err(err) = self.checkpointer.round().await {
-            if err.is_fatal() {
-                return Err(err);
-            }
-            tracing::warn!(domain = %self.origin, error = %err, "checkpoint round failed");
-        }
         let head = self
             .home_chain
             .provider
             .get_block_number()
             .await
             .map_err(TickError::rpc(self.origin, "eth_blockNumber"))?;
+        // Signing goes on without the checkpointer (anyone may checkpoint): only a broken
+        // database or submitter stops the round.
+        if let Err(err) = self.checkpointer.round(head).await {
+            if err.is_fatal() {
+                return Err(err);
+            }
+            tracing::warn!(domain = %self.origin, error = %err, "checkpoint round failed");
+        }
         if self.idle_at == Some(head) {
             return Ok(Step::Idle);
         }

@@ -188,6 +188,61 @@ async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_bloc
 }
 
 #[tokio::test]
+async fn checkpoints_per_block_are_capped() {
+    let net = Net::start(&[1000, 2000], Mining::Auto).await;
+    let reader = net.reader(ORIGIN);
+    reader
+        .anvil_set_auto_mine(false)
+        .await
+        .expect("pauses mining");
+    let db = net.path("updater.sqlite");
+    let updater = Running::start(net.updater_config(ORIGIN, &db, 1));
+    let wallet = net.wallet(ORIGIN, Role::Deployer);
+    let home = Home::new(net.home(ORIGIN), &wallet);
+    let pending_root_checkpointed = || async {
+        let pending = BlockId::pending();
+        let root = home.root().block(pending).call().await.expect("root");
+        home.checkpoints(root)
+            .block(pending)
+            .call()
+            .await
+            .expect("checkpoint")
+            .produced
+    };
+
+    // One message at a time, each waiting for its checkpoint: the default cap is two per block.
+    for body in ["one", "two", "three"] {
+        let _in_the_pool = home
+            .dispatch(
+                REMOTE.get(),
+                address_to_bytes32(net.recipient(REMOTE)),
+                Bytes::from(body.as_bytes().to_vec()),
+            )
+            .send()
+            .await
+            .expect("sends dispatch");
+        if body != "three" {
+            eventually("the message's checkpoint in the pool", || async {
+                pending_root_checkpointed().await.then_some(())
+            })
+            .await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(net.sent_txs(ORIGIN, Role::Checkpointer).await, 2);
+    assert!(!pending_root_checkpointed().await, "the third waits");
+
+    // A new block: the third message is checkpointed in the next one.
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    eventually("the third message's checkpoint in the pool", || async {
+        pending_root_checkpointed().await.then_some(())
+    })
+    .await;
+    assert_eq!(net.sent_txs(ORIGIN, Role::Checkpointer).await, 3);
+    updater.stop().await;
+}
+
+#[tokio::test]
 async fn signing_goes_on_when_the_checkpointer_cannot_pay() {
     let net = Net::start(&[1000, 2000], Mining::every_ms(250)).await;
     let db = net.path("updater.sqlite");

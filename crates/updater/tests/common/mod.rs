@@ -55,6 +55,7 @@ impl Net {
             replicas: BTreeMap::new(),
             signer: KeySource::Hex(SecretString::new(format!("{key:#x}"))),
             checkpointer: KeySource::Hex(SecretString::new(format!("{checkpointer:#x}"))),
+            checkpoints_per_block: nxtp_updater::config::DEFAULT_CHECKPOINTS_PER_BLOCK,
             chains: self
                 .domains()
                 .into_iter()
