@@ -10,6 +10,11 @@ use std::{fmt::Write, path::Path};
 /// Blocks a checkpoint must be buried under before the devnet's updaters sign it.
 pub const CONFIRMATIONS: u64 = 1;
 
+/// The devnet's gas is free: its updaters may checkpoint at every poll (ten per one-second
+/// block), so messages arriving late in a block are still checkpointed in it. The agent's
+/// default (2) suits chains where each checkpoint's 66k gas counts.
+pub const CHECKPOINTS_PER_BLOCK: u32 = 10;
+
 /// The agent's name for `domain`: the stem of its config, log and database files.
 pub fn name(domain: Domain) -> String {
     format!("updater-{domain}")
@@ -37,6 +42,7 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, domain: Domain) -> Optio
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
     let _ = writeln!(out, "checkpointer = {{ hex = \"{checkpointer}\" }}");
+    let _ = writeln!(out, "checkpoints_per_block = {CHECKPOINTS_PER_BLOCK}");
     let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
     for (id, deployment) in &manifest.domains {
         let _ = writeln!(out);
