@@ -5,8 +5,9 @@
 //!
 //! Sending a checkpoint early is always safe: `checkpoint()` records whatever root the Home
 //! holds when it runs, and a checkpoint that a reorg drops takes no signature with it (the
-//! updater signs only checkpoints final at its depth). It costs only the checkpointer's gas,
-//! at most one transaction per poll in which the pending root changed.
+//! updater signs only checkpoints final at its depth). It costs only the checkpointer's gas:
+//! at most one transaction per poll in which the pending root changed, and at most
+//! `checkpoints_per_block` (see the config) while one head is the newest block.
 //!
 //! The checkpoints come from their own key: the updater signs over a root with no record only
 //! while its key has no pending transaction, which a stream of checkpoints would prevent.
