@@ -12,11 +12,13 @@
 //! loudly (an `error!` log, a metric, and [`Batch::reorg`]), walks back through the hashes it
 //! remembers to the newest block still on the chain, and re-delivers from the block after it.
 
+mod follow;
 mod store;
 
+pub use follow::Follower;
 pub use store::{HASH_HISTORY, SCHEMA};
 
-use crate::{metrics::ChainMetrics, provider::without_url, retry::backoff};
+use crate::{metrics::ChainMetrics, provider::without_url};
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::B256,
@@ -190,7 +192,8 @@ impl Indexer {
         self
     }
 
-    /// The pause of [`Self::next_batch`] when there is nothing new.
+    /// The pause of [`Self::next_batch`] and of a [`Follower`] when there is nothing new, and
+    /// the base of their backoff.
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
         self
@@ -239,41 +242,15 @@ impl Indexer {
 
     /// Polls until a batch is ready or `shutdown` is cancelled (then `None`), pausing the poll
     /// interval between empty polls and backing off on RPC errors, which it logs and retries.
-    /// Other errors are returned.
+    /// Other errors are returned. A task that handles batch after batch should keep one
+    /// [`Follower`] instead, so the backoff outlives a single batch.
     pub async fn next_batch(
         &mut self,
         shutdown: &CancellationToken,
     ) -> Result<Option<Batch>, IndexerError> {
-        let mut failures = 0;
-        loop {
-            if shutdown.is_cancelled() {
-                return Ok(None);
-            }
-            let pause = match self.poll().await {
-                Ok(Some(batch)) => return Ok(Some(batch)),
-                Ok(None) => {
-                    failures = 0;
-                    self.poll_interval
-                }
-                Err(err) if err.is_transient() => {
-                    failures += 1;
-                    let pause = backoff(self.poll_interval, failures);
-                    tracing::warn!(
-                        chain = %self.cursor.chain,
-                        stream = %self.cursor.stream,
-                        error = %err,
-                        retry_in = ?pause,
-                        "indexer poll failed"
-                    );
-                    pause
-                }
-                Err(err) => return Err(err),
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(None),
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
+        Follower::new("indexer poll failed")
+            .next(self, shutdown)
+            .await
     }
 
     /// Reads the logs of blocks `first..` up to `safe` (bounded by the range limit), checking

@@ -3,7 +3,7 @@
 //! - [`config`]: how an agent reaches a chain ([`ChainConfig`]);
 //! - [`provider`]: [`connect`] to it, checking the chain id;
 //! - [`indexer`]: follow contract logs at a confirmation depth, with a persistent cursor and
-//!   reorg detection ([`Indexer`]);
+//!   reorg detection ([`Indexer`]), batch by batch until shutdown ([`Follower`]);
 //! - [`submitter`]: send transactions with persistent nonces, fee bumps and confirmation
 //!   tracking ([`Submitter`]);
 //! - [`metrics`]: their counters, for the agent's registry ([`ChainMetrics`]).
@@ -19,7 +19,7 @@ pub mod retry;
 pub mod submitter;
 
 pub use config::{ChainConfig, RedactedUrl};
-pub use indexer::{Batch, DeepReorg, Indexer, IndexerError};
+pub use indexer::{Batch, DeepReorg, Follower, Indexer, IndexerError};
 pub use metrics::ChainMetrics;
 pub use provider::{connect, connect_with_wallet, contract_without_url, without_url, ConnectError};
 pub use submitter::{

@@ -9,10 +9,9 @@ use crate::{error::ExecutorError, metrics::ExecutorMetrics, store};
 use alloy::{rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Connext;
-use nxtp_chain::retry::backoff;
-use nxtp_chain::{Batch, Indexer};
+use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_primitives::{transfer_id, Domain, TransferInfo};
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// What a batch holds that matters.
@@ -37,43 +36,17 @@ pub(crate) struct IndexTask {
     pub(crate) liveness: Liveness,
     /// Woken when a reconciled transfer or params are recorded.
     pub(crate) wake: Arc<Notify>,
-    pub(crate) poll_interval: Duration,
 }
 
 impl IndexTask {
     /// Follows the `Connext` until `shutdown`; RPC failures are retried with backoff.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), ExecutorError> {
-        let stream = format!("connext {}", self.domain);
-        let mut failures = 0u32;
-        loop {
-            if shutdown.is_cancelled() {
-                return Ok(());
-            }
-            let pause = match self.indexer.poll().await {
-                Ok(Some(batch)) => {
-                    self.record(batch).await?;
-                    self.liveness.ok(&stream);
-                    failures = 0;
-                    continue;
-                }
-                Ok(None) => {
-                    self.liveness.ok(&stream);
-                    failures = 0;
-                    self.poll_interval
-                }
-                Err(err) if err.is_transient() => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(domain = %self.domain, error = %err, "cannot read the Connext");
-                    self.liveness.failing(&stream, &err);
-                    backoff(self.poll_interval, failures)
-                }
-                Err(err) => return Err(err.into()),
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(pause) => {}
-            }
+        let mut follower = Follower::new("cannot read the Connext")
+            .liveness(self.liveness.clone(), format!("connext {}", self.domain));
+        while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
+            self.record(batch).await?;
         }
+        Ok(())
     }
 
     async fn record(&self, batch: Batch) -> Result<(), ExecutorError> {

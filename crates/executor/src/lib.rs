@@ -102,7 +102,6 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
             metrics: metrics.clone(),
             liveness: liveness.clone(),
             wake: Arc::clone(&wake),
-            poll_interval: domain_config.chain.poll_interval(),
         };
         tasks.spawn(task.run(shutdown.clone()));
         poll_interval = poll_interval.min(domain_config.chain.poll_interval());

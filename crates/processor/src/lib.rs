@@ -149,7 +149,6 @@ async fn run(config: ProcessorConfig, ctx: AgentContext) -> Result<(), Processor
             wake: Arc::clone(&wake),
             metrics: metrics.clone(),
             liveness: liveness.clone(),
-            poll_interval: domain.chain.poll_interval(),
         };
         tasks.spawn(task.run(shutdown.clone()));
     }

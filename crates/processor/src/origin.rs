@@ -9,14 +9,12 @@ use crate::{
 use alloy::{primitives::B256, rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::retry::backoff;
-use nxtp_chain::{Batch, Indexer};
+use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_primitives::{Domain, MerkleTree};
 use rusqlite::OptionalExtension;
 use std::{
     collections::BTreeSet,
     sync::{Arc, PoisonError, RwLock},
-    time::Duration,
 };
 use tokio::sync::Notify;
 
@@ -53,7 +51,6 @@ pub(crate) struct OriginTask {
     pub(crate) wake: Arc<Notify>,
     pub(crate) metrics: ProcessorMetrics,
     pub(crate) liveness: Liveness,
-    pub(crate) poll_interval: Duration,
 }
 
 /// What one batch of Home logs holds.
@@ -71,44 +68,14 @@ enum Recorded {
 }
 
 impl OriginTask {
-    fn stream(&self) -> String {
-        format!("home {}", self.origin)
-    }
-
     /// Follows the Home until `shutdown`; transient RPC failures are retried with backoff.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), ProcessorError> {
-        let stream = self.stream();
-        let mut failures = 0u32;
-        loop {
-            if shutdown.is_cancelled() {
-                return Ok(());
-            }
-            let pause = match self.indexer.poll().await {
-                Ok(Some(batch)) => {
-                    self.handle(batch).await?;
-                    self.liveness.ok(&stream);
-                    failures = 0;
-                    continue;
-                }
-                Ok(None) => {
-                    self.liveness.ok(&stream);
-                    failures = 0;
-                    self.poll_interval
-                }
-                Err(err) if err.is_transient() => {
-                    failures = failures.saturating_add(1);
-                    let pause = backoff(self.poll_interval, failures);
-                    tracing::warn!(origin = %self.origin, error = %err, retry_in = ?pause, "cannot read the Home");
-                    self.liveness.failing(&stream, &err);
-                    pause
-                }
-                Err(err) => return Err(err.into()),
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(pause) => {}
-            }
+        let mut follower = Follower::new("cannot read the Home")
+            .liveness(self.liveness.clone(), format!("home {}", self.origin));
+        while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
+            self.handle(batch).await?;
         }
+        Ok(())
     }
 
     async fn handle(&mut self, batch: Batch) -> Result<(), ProcessorError> {

@@ -139,7 +139,6 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
             bidders: bidder_wakes.clone(),
             metrics: metrics.clone(),
             liveness: liveness.clone(),
-            poll_interval: domain_config.chain.poll_interval(),
         };
         tasks.spawn(task.run(shutdown.clone()));
     }

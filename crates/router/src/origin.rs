@@ -17,10 +17,9 @@ use alloy::{
 };
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Connext;
-use nxtp_chain::retry::backoff;
-use nxtp_chain::{Batch, Indexer};
+use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_primitives::{transfer_id, Domain, TransferInfo};
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, sync::Arc};
 use tokio::sync::Notify;
 
 /// The indexer stream (per chain) of a `Connext`'s transfer events.
@@ -37,49 +36,21 @@ pub(crate) struct OriginTask {
     pub(crate) bidders: Vec<Arc<Notify>>,
     pub(crate) metrics: RouterMetrics,
     pub(crate) liveness: Liveness,
-    pub(crate) poll_interval: Duration,
 }
 
 impl OriginTask {
     /// Follows the `Connext` until `shutdown`; transient RPC failures are retried with backoff.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), RouterError> {
-        let stream = format!("xcalls {}", self.origin);
-        let mut failures = 0u32;
-        loop {
-            if shutdown.is_cancelled() {
-                return Ok(());
-            }
-            let outcome = match self.indexer.poll().await {
-                Ok(Some(batch)) => self.handle(batch).await.map(|()| true),
-                Ok(None) => Ok(false),
-                Err(err) if err.is_transient() => Err(Failure::Transient(err.to_string())),
-                Err(err) => Err(Failure::Fatal(err.into())),
-            };
-            let pause = match outcome {
-                Ok(true) => {
-                    self.liveness.ok(&stream);
-                    failures = 0;
-                    continue;
-                }
-                Ok(false) => {
-                    self.liveness.ok(&stream);
-                    failures = 0;
-                    self.poll_interval
-                }
+        let mut follower = Follower::new("cannot read the Connext")
+            .liveness(self.liveness.clone(), format!("xcalls {}", self.origin));
+        while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
+            match self.handle(batch).await {
+                Ok(()) => {}
+                Err(Failure::Transient(reason)) => follower.failed(reason),
                 Err(Failure::Fatal(err)) => return Err(err),
-                Err(Failure::Transient(reason)) => {
-                    failures = failures.saturating_add(1);
-                    let pause = backoff(self.poll_interval, failures);
-                    tracing::warn!(origin = %self.origin, error = %reason, retry_in = ?pause, "cannot read the Connext");
-                    self.liveness.failing(&stream, reason);
-                    pause
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(pause) => {}
             }
         }
+        Ok(())
     }
 
     /// Records one batch; after a transient failure it is polled again. An event that cannot be

@@ -136,7 +136,6 @@ pub async fn run_with_listener(
             served: served.clone(),
             wake: Arc::clone(&auction_wake),
             liveness: liveness.clone(),
-            poll_interval: chain.poll_interval(),
         });
     }
     let shared = Arc::new(Shared {

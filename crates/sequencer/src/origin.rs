@@ -9,10 +9,9 @@ use crate::{
 use alloy::{primitives::Address, rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::Connext;
-use nxtp_chain::retry::backoff;
-use nxtp_chain::{Batch, Indexer};
+use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_primitives::{transfer_id, Domain, TransferInfo};
-use std::{collections::BTreeSet, sync::Arc, time::Duration};
+use std::{collections::BTreeSet, sync::Arc};
 use tokio::sync::Notify;
 
 /// The indexer stream (per chain) of a `Connext`'s transfer events.
@@ -35,44 +34,17 @@ pub(crate) struct OriginTask {
     /// Woken when something new is recorded.
     pub(crate) wake: Arc<Notify>,
     pub(crate) liveness: Liveness,
-    pub(crate) poll_interval: Duration,
 }
 
 impl OriginTask {
     /// Follows the origin until `shutdown`; transient RPC failures are retried with backoff.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), SequencerError> {
-        let stream = format!("origin {}", self.origin);
-        let mut failures = 0u32;
-        loop {
-            if shutdown.is_cancelled() {
-                return Ok(());
-            }
-            let pause = match self.indexer.poll().await {
-                Ok(Some(batch)) => {
-                    self.handle(batch).await?;
-                    self.liveness.ok(&stream);
-                    failures = 0;
-                    continue;
-                }
-                Ok(None) => {
-                    self.liveness.ok(&stream);
-                    failures = 0;
-                    self.poll_interval
-                }
-                Err(err) if err.is_transient() => {
-                    failures = failures.saturating_add(1);
-                    let pause = backoff(self.poll_interval, failures);
-                    tracing::warn!(origin = %self.origin, error = %err, retry_in = ?pause, "cannot read the Connext");
-                    self.liveness.failing(&stream, &err);
-                    pause
-                }
-                Err(err) => return Err(err.into()),
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(pause) => {}
-            }
+        let mut follower = Follower::new("cannot read the Connext")
+            .liveness(self.liveness.clone(), format!("origin {}", self.origin));
+        while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
+            self.handle(batch).await?;
         }
+        Ok(())
     }
 
     async fn handle(&self, batch: Batch) -> Result<(), SequencerError> {
