@@ -4,9 +4,9 @@ mod common;
 
 use alloy::{primitives::B256, rpc::types::Filter, sol_types::SolEvent};
 use common::{Chain, TempStore, DOMAIN};
-use nxtp_agent::{CancellationToken, Cursor, Store};
+use nxtp_agent::{CancellationToken, Cursor, Health, HealthStatus, Liveness, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::{indexer::HASH_HISTORY, Batch, ChainMetrics, Indexer, IndexerError};
+use nxtp_chain::{indexer::HASH_HISTORY, Batch, ChainMetrics, Follower, Indexer, IndexerError};
 use std::time::Duration;
 
 const STREAM: &str = "dispatch";
@@ -245,4 +245,51 @@ async fn next_batch_waits_for_blocks_and_stops_on_shutdown() {
         .await
         .expect("no error")
         .is_none());
+}
+
+#[tokio::test]
+async fn a_batch_the_task_could_not_handle_comes_again_and_marks_the_stream_failing() {
+    let chain = Chain::start().await;
+    let temp = TempStore::new();
+    let store = temp.open();
+    let mut indexer = indexer(&chain, &store, 0).poll_interval(Duration::from_millis(50));
+    while let Some(batch) = indexer.poll().await.expect("polls") {
+        commit(&store, batch).await;
+    }
+    let health = Health::new();
+    let liveness = Liveness::new(health.clone());
+    let mut follower = Follower::new("cannot read the Home").liveness(liveness, "home");
+    let shutdown = CancellationToken::new();
+
+    chain.dispatch(b"flaky").await;
+    let batch = follower
+        .next(&mut indexer, &shutdown)
+        .await
+        .expect("no error")
+        .expect("a batch");
+    assert_eq!(bodies(&batch), ["flaky"]);
+    follower.failed("the handler's RPC call failed");
+
+    // Not committed: handed out again, after the stream was reported failing.
+    let again = follower
+        .next(&mut indexer, &shutdown)
+        .await
+        .expect("no error")
+        .expect("the batch again");
+    assert_eq!(bodies(&again), ["flaky"]);
+    assert!(
+        matches!(health.status(), HealthStatus::Unhealthy { ref reason } if reason.contains("the handler's RPC call failed")),
+        "{:?}",
+        health.status()
+    );
+    commit(&store, again).await;
+
+    // Asking for more says it was handled: the stream is live again.
+    shutdown.cancel();
+    assert!(follower
+        .next(&mut indexer, &shutdown)
+        .await
+        .expect("no error")
+        .is_none());
+    assert_eq!(health.status(), HealthStatus::Healthy);
 }
