@@ -4,7 +4,6 @@
 mod common;
 
 use alloy::{
-    eips::BlockId,
     primitives::{Bytes, U256},
     providers::{ext::AnvilApi, Provider},
 };
@@ -13,9 +12,8 @@ use common::{
     Mining, Net, Running, TIMEOUT,
 };
 use nxtp_agent::{KeySource, SecretString};
-use nxtp_bindings::Home;
 use nxtp_devnet::Role;
-use nxtp_primitives::{address_to_bytes32, recover_personal, update_hash, Domain};
+use nxtp_primitives::{recover_personal, update_hash, Domain};
 use nxtp_updater::store::Source;
 use std::time::Duration;
 
@@ -109,8 +107,14 @@ async fn signs_checkpointed_roots_until_the_home_covers_every_message() {
     );
 }
 
-#[tokio::test]
-async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_block_later() {
+/// A net whose origin mines only when the test says, and an updater of the origin reading it
+/// one block deep: (net, the origin's reader, the updater's database, the updater).
+async fn paused_origin_with_updater() -> (
+    Net,
+    alloy::providers::DynProvider,
+    std::path::PathBuf,
+    Running,
+) {
     let net = Net::start(&[1000, 2000], Mining::Auto).await;
     let reader = net.reader(ORIGIN);
     reader
@@ -119,32 +123,21 @@ async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_bloc
         .expect("pauses mining");
     let db = net.path("updater.sqlite");
     let updater = Running::start(net.updater_config(ORIGIN, &db, 1));
+    (net, reader, db, updater)
+}
+
+#[tokio::test]
+async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_block_later() {
+    let (net, reader, db, updater) = paused_origin_with_updater().await;
 
     // Two messages wait in the pool: the checkpointer sees them in the pending block.
-    let wallet = net.wallet(ORIGIN, Role::Deployer);
-    let home = Home::new(net.home(ORIGIN), &wallet);
     let mut dispatches = Vec::new();
     for body in ["first", "second"] {
-        let pending = home
-            .dispatch(
-                REMOTE.get(),
-                address_to_bytes32(net.recipient(REMOTE)),
-                Bytes::from(body.as_bytes().to_vec()),
-            )
-            .send()
-            .await
-            .expect("sends dispatch");
-        dispatches.push(*pending.tx_hash());
+        dispatches.push(net.dispatch_to_pool(ORIGIN, body).await);
     }
     let sent = eventually("a checkpoint in the pool", || async {
         let sent = net.sent_txs(ORIGIN, Role::Checkpointer).await;
-        let pending_root = home
-            .checkpoints(home.root().block(BlockId::pending()).call().await.ok()?)
-            .block(BlockId::pending())
-            .call()
-            .await
-            .ok()?;
-        pending_root.produced.then_some(sent)
+        net.pending_root_checkpointed(ORIGIN).await.then_some(sent)
     })
     .await;
     assert_eq!(net.sent_txs(ORIGIN, Role::Updater).await, 0);
@@ -189,53 +182,29 @@ async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_bloc
 
 #[tokio::test]
 async fn checkpoints_per_block_are_capped() {
-    let net = Net::start(&[1000, 2000], Mining::Auto).await;
-    let reader = net.reader(ORIGIN);
-    reader
-        .anvil_set_auto_mine(false)
-        .await
-        .expect("pauses mining");
-    let db = net.path("updater.sqlite");
-    let updater = Running::start(net.updater_config(ORIGIN, &db, 1));
-    let wallet = net.wallet(ORIGIN, Role::Deployer);
-    let home = Home::new(net.home(ORIGIN), &wallet);
-    let pending_root_checkpointed = || async {
-        let pending = BlockId::pending();
-        let root = home.root().block(pending).call().await.expect("root");
-        home.checkpoints(root)
-            .block(pending)
-            .call()
-            .await
-            .expect("checkpoint")
-            .produced
-    };
+    let (net, reader, _db, updater) = paused_origin_with_updater().await;
 
     // One message at a time, each waiting for its checkpoint: the default cap is two per block.
     for body in ["one", "two", "three"] {
-        let _in_the_pool = home
-            .dispatch(
-                REMOTE.get(),
-                address_to_bytes32(net.recipient(REMOTE)),
-                Bytes::from(body.as_bytes().to_vec()),
-            )
-            .send()
-            .await
-            .expect("sends dispatch");
+        net.dispatch_to_pool(ORIGIN, body).await;
         if body != "three" {
             eventually("the message's checkpoint in the pool", || async {
-                pending_root_checkpointed().await.then_some(())
+                net.pending_root_checkpointed(ORIGIN).await.then_some(())
             })
             .await;
         }
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(net.sent_txs(ORIGIN, Role::Checkpointer).await, 2);
-    assert!(!pending_root_checkpointed().await, "the third waits");
+    assert!(
+        !net.pending_root_checkpointed(ORIGIN).await,
+        "the third waits"
+    );
 
     // A new block: the third message is checkpointed in the next one.
     reader.anvil_mine(Some(1), None).await.expect("mines");
     eventually("the third message's checkpoint in the pool", || async {
-        pending_root_checkpointed().await.then_some(())
+        net.pending_root_checkpointed(ORIGIN).await.then_some(())
     })
     .await;
     assert_eq!(net.sent_txs(ORIGIN, Role::Checkpointer).await, 3);
