@@ -13,14 +13,13 @@ mod messaging;
 
 use alloy::{
     eips::BlockId,
-    network::{EthereumWallet, TransactionBuilder},
+    network::TransactionBuilder,
     primitives::{keccak256, Address, Bytes, B256, U256},
-    providers::{ext::AnvilApi, DynProvider, Provider, ProviderBuilder},
+    providers::{ext::AnvilApi, DynProvider, Provider},
     rpc::types::{
         anvil::{ReorgOptions, TransactionData},
         Filter, TransactionRequest,
     },
-    signers::local::PrivateKeySigner,
     sol_types::{SolEvent, SolValue},
 };
 use anvil_net::{http_get, AgentProcess};
@@ -73,34 +72,6 @@ impl Drop for Miner {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// A wallet for dev key `role` on `domain` (also used by anvil to sign JSON transactions).
-fn wallet(net: &Net, domain: Domain, role: Role) -> DynProvider {
-    let deployment = net.manifest.domain(domain).expect("domain");
-    let signer: PrivateKeySigner = net.accounts.signer(role).clone();
-    ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(deployment.rpc_url.parse().expect("url"))
-        .erased()
-}
-
-/// Sends a dispatch of `body` to the destination's recording recipient from `role`, without
-/// waiting for it to be mined; returns its hash.
-async fn send_dispatch(net: &Net, role: Role, body: &str) -> B256 {
-    let provider = wallet(net, ORIGIN, role);
-    let recipient = recipient_on(&net.manifest, DESTINATION).expect("recipient");
-    *Home::new(net.home(ORIGIN), &provider)
-        .dispatch(
-            DESTINATION.get(),
-            address_to_bytes32(recipient),
-            Bytes::from(body.as_bytes().to_vec()),
-        )
-        .gas(300_000)
-        .send()
-        .await
-        .expect("sends dispatch")
-        .tx_hash()
 }
 
 /// Every message the origin's Home holds now, in order.
@@ -253,7 +224,8 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
 
     // A first message goes through on a quiet chain.
     let (first_sender, dropped_sender) = (Role::User, Role::RouterA);
-    send_dispatch(&net, first_sender, "before").await;
+    net.dispatch_to_pool(ORIGIN, DESTINATION, first_sender, "before")
+        .await;
     eventually("the first message to be delivered", &agents, || async {
         let messages = dispatched(&net).await;
         let message = messages.first()?;
@@ -273,8 +245,11 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
         .pending()
         .await
         .expect("nonce");
-    let kept = send_dispatch(&net, first_sender, "kept").await;
-    send_dispatch(&net, dropped_sender, "dropped").await;
+    let kept = net
+        .dispatch_to_pool(ORIGIN, DESTINATION, first_sender, "kept")
+        .await;
+    net.dispatch_to_pool(ORIGIN, DESTINATION, dropped_sender, "dropped")
+        .await;
     let home = Home::new(net.home(ORIGIN), &origin);
     eventually(
         "the checkpointer to checkpoint the new messages in the pending block",
@@ -407,7 +382,8 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     // The deep reorg: a message signed and relayed, its blocks then replaced by a branch
     // without it, deeper than the confirmations.
     let deep_fork = origin.get_block_number().await.expect("head") + 1;
-    send_dispatch(&net, first_sender, "signed then lost").await;
+    net.dispatch_to_pool(ORIGIN, DESTINATION, first_sender, "signed then lost")
+        .await;
     eventually("the new message to be relayed", &agents, || async {
         let (root, covered, count) = net.home_state(ORIGIN).await;
         (covered == count && count == 3 && net.replica_root(DESTINATION, ORIGIN).await == root)

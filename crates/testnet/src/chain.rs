@@ -82,6 +82,32 @@ impl TestNet {
         messages.into_iter().map(|(_, message)| message).collect()
     }
 
+    /// Dispatches `body` on `origin` to `destination`'s recording recipient as `role`, without
+    /// waiting for it to be mined (for tests that mine, pause or reorg the chain themselves);
+    /// returns its transaction. The gas limit is fixed (a dispatch needs far less), so nothing
+    /// is estimated against a pool the test is holding.
+    pub async fn dispatch_to_pool(
+        &self,
+        origin: impl AsDomain,
+        destination: impl AsDomain,
+        role: Role,
+        body: &str,
+    ) -> B256 {
+        let (origin, destination) = (origin.domain(), destination.domain());
+        let wallet = self.wallet(origin, role);
+        *Home::new(self.home(origin), &wallet)
+            .dispatch(
+                destination.get(),
+                address_to_bytes32(self.recipient(destination)),
+                Bytes::from(body.as_bytes().to_vec()),
+            )
+            .gas(300_000)
+            .send()
+            .await
+            .expect("sends dispatch")
+            .tx_hash()
+    }
+
     /// Dispatches `n` messages ("message 0", …) on `origin` to another domain, one block each
     /// where the chain mines per transaction.
     pub async fn dispatch_n(&self, origin: impl AsDomain, n: usize) -> Vec<Message> {

@@ -133,7 +133,10 @@ async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_bloc
     // Two messages wait in the pool: the checkpointer sees them in the pending block.
     let mut dispatches = Vec::new();
     for body in ["first", "second"] {
-        dispatches.push(net.dispatch_to_pool(ORIGIN, body).await);
+        dispatches.push(
+            net.dispatch_to_pool(ORIGIN, REMOTE, Role::Deployer, body)
+                .await,
+        );
     }
     let sent = eventually("a checkpoint in the pool", || async {
         let sent = net.sent_txs(ORIGIN, Role::Checkpointer).await;
@@ -186,7 +189,8 @@ async fn checkpoints_per_block_are_capped() {
 
     // One message at a time, each waiting for its checkpoint: the default cap is two per block.
     for body in ["one", "two", "three"] {
-        net.dispatch_to_pool(ORIGIN, body).await;
+        net.dispatch_to_pool(ORIGIN, REMOTE, Role::Deployer, body)
+            .await;
         if body != "three" {
             eventually("the message's checkpoint in the pool", || async {
                 net.pending_root_checkpointed(ORIGIN).await.then_some(())

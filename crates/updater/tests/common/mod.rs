@@ -15,7 +15,7 @@ use alloy::{
 use nxtp_agent::{KeySource, LogFormat, SecretString, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_devnet::Role;
-use nxtp_primitives::{address_to_bytes32, recover_personal, update_hash, Domain};
+use nxtp_primitives::{recover_personal, update_hash, Domain};
 use nxtp_testnet::{confirm, telemetry, Options, TestNet};
 use nxtp_updater::{store::SignedUpdate, Updater, UpdaterConfig};
 use rusqlite::{Connection, OpenFlags};
@@ -78,23 +78,6 @@ impl Net {
             .call()
             .await
             .expect("root")
-    }
-
-    /// Sends a message from `origin` to another domain as the deployer, without waiting for it
-    /// to be mined (the tests that use it stop mining); returns its transaction.
-    pub async fn dispatch_to_pool(&self, origin: Domain, body: &str) -> B256 {
-        let destination = self.other_domain(origin);
-        let wallet = self.wallet(origin, Role::Deployer);
-        let sent = Home::new(self.home(origin), &wallet)
-            .dispatch(
-                destination.get(),
-                address_to_bytes32(self.recipient(destination)),
-                Bytes::from(body.as_bytes().to_vec()),
-            )
-            .send()
-            .await
-            .expect("sends dispatch");
-        *sent.tx_hash()
     }
 
     /// Whether the Home's root in the pending block (mined messages and the pool's) is
