@@ -6,7 +6,7 @@ use alloy::{
     network::EthereumWallet,
     primitives::{keccak256, Address, Bytes, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::Filter,
+    rpc::types::{Filter, Log},
     signers::local::PrivateKeySigner,
     sol_types::{SolEvent, SolValue},
     transports::http::reqwest::Url,
@@ -192,6 +192,19 @@ async fn dispatch_from(
     Ok(sent)
 }
 
+/// The number and timestamp of the block holding a mined `log` (asking the node for the
+/// timestamp when the log does not carry it).
+async fn mined_at(provider: &DynProvider, log: &Log) -> Result<(u64, u64), TrafficError> {
+    let block = log
+        .block_number
+        .ok_or_else(|| TrafficError::Manifest("block number in a log".into()))?;
+    let at = match log.block_timestamp {
+        Some(timestamp) => timestamp,
+        None => block_timestamp(provider, block).await?,
+    };
+    Ok((block, at))
+}
+
 async fn block_timestamp(provider: &DynProvider, number: u64) -> Result<u64, TrafficError> {
     let block = provider
         .get_block_by_number(number.into())
@@ -229,13 +242,7 @@ pub async fn await_deliveries(
                 if delivered.contains_key(&event.inner.leaf) {
                     continue;
                 }
-                let block = log
-                    .block_number
-                    .ok_or_else(|| TrafficError::Manifest("block number in a log".into()))?;
-                let processed_at = match log.block_timestamp {
-                    Some(timestamp) => timestamp,
-                    None => block_timestamp(&provider, block).await?,
-                };
+                let (block, processed_at) = mined_at(&provider, &log).await?;
                 delivered.insert(
                     event.inner.leaf,
                     Delivery {
@@ -268,9 +275,7 @@ pub async fn await_deliveries(
 pub struct Checkpoint {
     /// How many messages the checkpointed root covers.
     pub count: u64,
-    /// The block that holds it.
-    pub block: u64,
-    /// That block's timestamp.
+    /// The timestamp of the block that holds it.
     pub at: u64,
 }
 
@@ -294,16 +299,9 @@ pub async fn checkpoints(
             let Ok(event) = log.log_decode::<Home::Checkpointed>() else {
                 continue;
             };
-            let block = log
-                .block_number
-                .ok_or_else(|| TrafficError::Manifest("block number in a log".into()))?;
-            let at = match log.block_timestamp {
-                Some(timestamp) => timestamp,
-                None => block_timestamp(&provider, block).await?,
-            };
+            let (_, at) = mined_at(&provider, &log).await?;
             found.push(Checkpoint {
                 count: event.inner.data.count.to::<u64>(),
-                block,
                 at,
             });
         }
