@@ -53,7 +53,8 @@ impl Checkpointer {
         if let Some(id) = self.newest {
             match self.submitter.status(id).await?.state {
                 OperationState::Queued | OperationState::Simulated { .. } => return Ok(()),
-                // Each attempt fails only after its own retries (see `SubmitterConfig`), so
+                // An attempt fails only if its simulation reverts (a failed Home, checked
+                // before each send) or after its own RPC retries (see `SubmitterConfig`), so
                 // failed attempts cannot pile up faster than those allow.
                 OperationState::Failed(reason) => {
                     self.newest = None;
@@ -71,16 +72,6 @@ impl Checkpointer {
         let pending = BlockId::pending();
         let home = Home::new(self.home, &self.provider);
         let domain = self.origin;
-        // A failed Home takes no checkpoints; the updater's round reports it.
-        if home
-            .failed()
-            .block(pending)
-            .call()
-            .await
-            .map_err(TickError::call(domain, "Home.failed"))?
-        {
-            return Ok(());
-        }
         let root = home
             .root()
             .block(pending)
@@ -94,7 +85,18 @@ impl Checkpointer {
             .await
             .map_err(TickError::call(domain, "Home.checkpoints"))?
             .produced;
-        if !produced {
+        if produced {
+            return Ok(());
+        }
+        // A failed Home takes no checkpoints (each would fail its simulation); the updater's
+        // round reports it.
+        let failed = home
+            .failed()
+            .block(pending)
+            .call()
+            .await
+            .map_err(TickError::call(domain, "Home.failed"))?;
+        if !failed {
             self.checkpoint(root, head).await?;
         }
         Ok(())
