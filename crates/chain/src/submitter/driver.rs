@@ -177,16 +177,11 @@ impl Driver {
         if operations.is_empty() {
             return Ok(());
         }
-        let latest = self
+        let head = self
             .provider
-            .get_block_by_number(BlockNumberOrTag::Latest)
+            .get_block_number()
             .await
-            .map_err(rpc("eth_getBlockByNumber"))?
-            .map(|block| block.header);
-        let Some(latest) = latest else {
-            // Only a node still starting has no latest block: look again next round.
-            return Ok(());
-        };
+            .map_err(rpc("eth_blockNumber"))?;
         let unsent = operations.iter().any(|operation| {
             matches!(
                 operation.state,
@@ -194,14 +189,14 @@ impl Driver {
             )
         });
         let next_block = if unsent {
-            self.next_block_time(latest.timestamp).await?
+            self.next_block().await?
         } else {
             NextBlock::AsPending
         };
         for operation in &operations {
             match &operation.state {
                 OperationState::Submitted(submission) => {
-                    self.track(operation.id, &operation.call, submission, latest.number)
+                    self.track(operation.id, &operation.call, submission, head)
                         .await?;
                 }
                 OperationState::Queued | OperationState::Simulated { .. } => {
@@ -213,21 +208,25 @@ impl Driver {
         Ok(())
     }
 
-    /// The timestamp simulations should see. A node's pending block may carry its latest
-    /// block's timestamp (anvil stamps it with the wall clock's second, which the latest block
-    /// may already have), though the next block must be later: simulated as it stands, a call
-    /// that becomes valid at the next block's time would be sent only once the wall clock
-    /// turns, often too late for that block.
-    async fn next_block_time(&self, latest_timestamp: u64) -> Result<NextBlock, RoundError> {
-        let pending = self
-            .provider
-            .get_block_by_number(BlockNumberOrTag::Pending)
-            .await
-            .map_err(rpc("eth_getBlockByNumber"))?;
-        Ok(NextBlock::from_timestamps(
-            pending.map(|block| block.header.timestamp),
-            latest_timestamp,
-        ))
+    /// How simulations should see the block a transaction sent now goes into. A node's pending
+    /// block may carry its latest block's timestamp (anvil stamps it with the wall clock's
+    /// second, which the latest block may already have), though the next block must be later:
+    /// simulated as it stands, a call that becomes valid at the next block's time would be
+    /// sent only once the wall clock turns, often too late for that block.
+    async fn next_block(&self) -> Result<NextBlock, RoundError> {
+        let timestamp = |tag| async move {
+            self.provider
+                .get_block_by_number(tag)
+                .await
+                .map(|block| block.map(|block| block.header.timestamp))
+                .map_err(rpc("eth_getBlockByNumber"))
+        };
+        let Some(latest) = timestamp(BlockNumberOrTag::Latest).await? else {
+            // Only a node still starting has no latest block.
+            return Ok(NextBlock::AsPending);
+        };
+        let pending = timestamp(BlockNumberOrTag::Pending).await?;
+        Ok(NextBlock::from_timestamps(pending, latest))
     }
 
     /// Simulates an unsent operation and, if it passes, sends it with the next nonce.
