@@ -165,6 +165,21 @@ async fn status_until(
     .await
 }
 
+/// Waits (bounded) until the node has a receipt for `hash`.
+async fn until_mined(reader: &impl Provider, hash: B256) {
+    bounded(async {
+        while reader
+            .get_transaction_receipt(hash)
+            .await
+            .expect("reads")
+            .is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
 fn submission(operation: &Operation) -> &Submission {
     match &operation.state {
         OperationState::Submitted(submission) => submission,
@@ -549,17 +564,7 @@ async fn mined_transaction_dropped_by_a_reorg_is_broadcast_again_at_once() {
     .await;
     let hash = submission(&sent).attempts[0].hash;
     let reader = &setup.chain.reader;
-    bounded(async {
-        while reader
-            .get_transaction_receipt(hash)
-            .await
-            .expect("reads")
-            .is_none()
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    until_mined(reader, hash).await;
     // A round handles operations with a nonce before unsent ones: once this later call has
     // failed its simulation, the driver has seen the first transaction mined.
     let garbage = TransactionRequest::default()
@@ -582,17 +587,7 @@ async fn mined_transaction_dropped_by_a_reorg_is_broadcast_again_at_once() {
     );
     assert_eq!(setup.handled().await, U256::ZERO);
     // Automine: back in a block as soon as the node has it again.
-    bounded(async {
-        while reader
-            .get_transaction_receipt(hash)
-            .await
-            .expect("reads")
-            .is_none()
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    until_mined(reader, hash).await;
 
     let inclusion = confirmed(mine_until_final(&setup, &submitter, id).await);
     assert_eq!(inclusion.tx_hash, hash, "the same signed transaction");
