@@ -3,14 +3,12 @@
 
 use alloy::{
     primitives::{Address, B256},
-    providers::{Provider, ProviderBuilder},
+    providers::Provider,
 };
 use nxtp_deployment::Manifest;
-use nxtp_devnet::{
-    deploy, deploy_liquidity, liquidity::DEMO_SYMBOL, DeployConfig, DevAccounts, Endpoint,
-    LiquidityConfig, Role,
-};
+use nxtp_devnet::{liquidity::DEMO_SYMBOL, LiquidityConfig, Role};
 use nxtp_primitives::Domain;
+use nxtp_testnet::{Options, TestNet};
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
@@ -174,36 +172,13 @@ fn bad_inputs_are_refused_in_one_line_before_any_chain_is_touched() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn xcall_status_and_router_liquidity_through_the_binary() {
-    let anvils: Vec<_> = (0..2)
-        .map(|i| nxtp_testkit::spawn_anvil(31337 + i))
-        .collect();
-    let endpoints: Vec<Endpoint> = [1000, 2000]
-        .into_iter()
-        .zip(&anvils)
-        .map(|(domain, anvil)| Endpoint {
-            domain: Domain(domain),
-            rpc_url: anvil.endpoint(),
-        })
-        .collect();
-    let dev_keys: Vec<B256> = anvils[0]
-        .keys()
-        .iter()
-        .map(|key| B256::from_slice(&key.to_bytes()))
-        .collect();
-    let accounts = DevAccounts::from_keys(&dev_keys).expect("accounts");
-    let mut manifest = deploy(&endpoints, &accounts, &DeployConfig::default())
+    let net = TestNet::start(Options::new(&[1000, 2000]).liquidity(LiquidityConfig::default()))
         .await
-        .expect("messaging deploys");
-    deploy_liquidity(&mut manifest, &accounts, &LiquidityConfig::default())
-        .await
-        .expect("liquidity deploys");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("manifest.json");
-    manifest.save(&path).expect("writes manifest");
-    let keys = manifest.dev_keys.clone();
-    let home = ProviderBuilder::new()
-        .connect_http(endpoints[0].rpc_url.parse().expect("url"))
-        .erased();
+        .expect("both layers deploy");
+    let path = net.manifest_path.clone();
+    let keys = net.manifest.dev_keys.clone();
+    let accounts = &net.accounts;
+    let home = net.reader(Domain(1000));
     let user = accounts.address(Role::User);
     let nonce = home.get_transaction_count(user).await.expect("nonce");
 
