@@ -423,8 +423,9 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
     }
 
     /// @dev Calls `IXReceiver(to).xReceive` with exactly `xReceiveGasLimit` gas. On the fast path `originSender` is
-    ///      zero and a failure reverts the execute (bubbling the receiver's revert data); on the slow path the outcome
-    ///      is recorded and the funds stay with `to`.
+    ///      zero and a failure reverts the execute (bubbling the receiver's revert data, cut to `MAX_RETURN_DATA`
+    ///      bytes); on the slow path the outcome is recorded, with the return data cut likewise, and the funds stay
+    ///      with `to`.
     function _callXReceive(
         bytes32 transferId,
         TransferInfo calldata params,
@@ -456,12 +457,15 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
             if (gasleft() < needed) revert InsufficientGasForXReceive(gasleft(), needed);
             assembly {
                 success := call(gasLimit, to, 0, add(data, 0x20), mload(data), 0, 0)
-                if and(iszero(success), fast) {
-                    returndatacopy(0, 0, returndatasize())
-                    revert(0, returndatasize())
-                }
+                // Either way at most MAX_RETURN_DATA bytes are copied: a receiver returning or reverting with a huge
+                // payload (a return bomb) cannot make the relayer pay for copying it.
                 let size := returndatasize()
                 if gt(size, MAX_RETURN_DATA) { size := MAX_RETURN_DATA }
+                if and(iszero(success), fast) {
+                    // Reverting: scratch space may be overwritten.
+                    returndatacopy(0, 0, size)
+                    revert(0, size)
+                }
                 returnData := mload(0x40)
                 mstore(returnData, size)
                 returndatacopy(add(returnData, 0x20), 0, size)

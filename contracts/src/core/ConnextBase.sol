@@ -90,6 +90,9 @@ abstract contract ConnextBase is Pausable, IConnext {
         address recipient;
         address proposedOwner;
         uint64 proposedAt;
+        address proposedRecipient;
+        /// @dev When `proposedRecipient` may be accepted; zero: no recipient proposal is pending.
+        uint64 recipientAcceptableAt;
     }
 
     mapping(address local => Asset) internal _assets;

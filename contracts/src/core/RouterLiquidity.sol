@@ -47,10 +47,37 @@ abstract contract RouterLiquidity is ConnextBase {
     // ------------------------------------------------------------------ router owner
 
     /// @inheritdoc IConnext
-    function setRouterRecipient(address router, address recipient) external onlyRouterOwner(router) {
+    /// @dev Behind the same delay as owner changes: a stolen owner key cannot re-point the recipient and drain in one
+    ///      go, and the true owner has the delay to cancel or to remove the liquidity to the current recipient.
+    function proposeRouterRecipient(address router, address recipient) external onlyRouterOwner(router) {
         Router storage r = _routers[router];
+        uint256 acceptableAt =
+            r.recipient == address(0) ? block.timestamp : block.timestamp + ROUTER_OWNERSHIP_DELAY;
+        r.proposedRecipient = recipient;
+        r.recipientAcceptableAt = uint64(acceptableAt);
+        emit RouterRecipientProposed(router, recipient, acceptableAt);
+    }
+
+    /// @inheritdoc IConnext
+    function acceptRouterRecipient(address router) external onlyRouterOwner(router) {
+        Router storage r = _routers[router];
+        uint256 acceptableAt = r.recipientAcceptableAt;
+        if (acceptableAt == 0) revert NoRouterRecipientProposed(router);
+        if (block.timestamp < acceptableAt) revert RouterRecipientDelayNotElapsed(router, acceptableAt);
+        address recipient = r.proposedRecipient;
         emit RouterRecipientSet(router, r.recipient, recipient);
         r.recipient = recipient;
+        r.proposedRecipient = address(0);
+        r.recipientAcceptableAt = 0;
+    }
+
+    /// @inheritdoc IConnext
+    function cancelRouterRecipient(address router) external onlyRouterOwner(router) {
+        Router storage r = _routers[router];
+        if (r.recipientAcceptableAt == 0) revert NoRouterRecipientProposed(router);
+        emit RouterRecipientProposalCancelled(router, r.proposedRecipient);
+        r.proposedRecipient = address(0);
+        r.recipientAcceptableAt = 0;
     }
 
     /// @inheritdoc IConnext
@@ -139,6 +166,16 @@ abstract contract RouterLiquidity is ConnextBase {
     {
         Router storage r = _routers[router];
         return (r.approved, r.owner, r.recipient, r.index, r.proposedOwner, r.proposedAt);
+    }
+
+    /// @notice `router`'s pending recipient proposal: the proposed recipient and when it may be accepted (zero: none).
+    function proposedRouterRecipient(address router)
+        external
+        view
+        returns (address proposedRecipient, uint256 acceptableAt)
+    {
+        Router storage r = _routers[router];
+        return (r.proposedRecipient, r.recipientAcceptableAt);
     }
 
     /// @notice The router registered under `index` (zero if none).

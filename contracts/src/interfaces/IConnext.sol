@@ -131,6 +131,12 @@ interface IConnext is IMessageRecipient {
     event RouterRecipientSet(
         address indexed router, address indexed previousRecipient, address indexed recipient
     );
+    /// @notice `router`'s owner proposed that removed liquidity go to `proposedRecipient` from `acceptableAt` on.
+    event RouterRecipientProposed(
+        address indexed router, address indexed proposedRecipient, uint256 acceptableAt
+    );
+    /// @notice `router`'s owner withdrew its pending proposal of `proposedRecipient`.
+    event RouterRecipientProposalCancelled(address indexed router, address indexed proposedRecipient);
     /// @notice `router`'s owner proposed `proposedOwner`, who may accept after the delay.
     event RouterOwnerProposed(address indexed router, address indexed proposedOwner, uint256 acceptableAt);
     /// @notice `router`'s owner became `newOwner`.
@@ -249,6 +255,10 @@ interface IConnext is IMessageRecipient {
     error NotProposedRouterOwner(address router, address caller);
     /// @notice `router`'s proposed owner may accept only from `acceptableAt`.
     error RouterOwnerDelayNotElapsed(address router, uint256 acceptableAt);
+    /// @notice `router` has no pending recipient proposal.
+    error NoRouterRecipientProposed(address router);
+    /// @notice `router`'s proposed recipient may be accepted only from `acceptableAt`.
+    error RouterRecipientDelayNotElapsed(address router, uint256 acceptableAt);
     /// @notice `router` has a recipient, so its liquidity can only go to `recipient`.
     error RouterRecipientIsSet(address router, address recipient);
     /// @notice `account` has no code.
@@ -338,8 +348,16 @@ interface IConnext is IMessageRecipient {
     /// @notice Stops `router` from fronting transfers; it keeps its liquidity and its credits.
     function unapproveRouter(address router) external;
 
-    /// @notice The router's owner sets where removed liquidity goes (zero: wherever the owner says).
-    function setRouterRecipient(address router, address recipient) external;
+    /// @notice The router's owner proposes where removed liquidity goes (zero: wherever the owner says). It applies
+    ///         once accepted, `ROUTER_OWNERSHIP_DELAY` after the proposal (at once when the router has no recipient
+    ///         yet: a first recipient only narrows where liquidity may go). A new proposal replaces a pending one.
+    function proposeRouterRecipient(address router, address recipient) external;
+
+    /// @notice The router's owner applies its pending recipient proposal once the delay has elapsed.
+    function acceptRouterRecipient(address router) external;
+
+    /// @notice The router's owner withdraws its pending recipient proposal.
+    function cancelRouterRecipient(address router) external;
 
     /// @notice The router's owner proposes a new owner, who may accept after `ROUTER_OWNERSHIP_DELAY`.
     function proposeRouterOwner(address router, address proposedOwner) external;

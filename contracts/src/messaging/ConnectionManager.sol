@@ -38,7 +38,8 @@ contract ConnectionManager is IMessageInbox, Ownable2Step {
     error NoReplicaForDomain(uint32 domain);
     /// @notice The notice's signer is not a permitted watcher for the domain.
     error NotPermittedWatcher(address signer, uint32 domain);
-    /// @notice The notice names an updater that is not the enrolled Replica's updater.
+    /// @notice The notice names a key the enrolled Replica does not hold accountable: neither its updater nor a
+    ///         rotated-out one whose roots may still be inside their window.
     error NotReplicaUpdater(address updater);
     /// @notice Domain zero is never valid.
     error ZeroDomain();
@@ -77,8 +78,9 @@ contract ConnectionManager is IMessageInbox, Ownable2Step {
     }
 
     /// @notice Halts the Replica of `domain` on a permitted watcher's signed fraud notice.
-    /// @param updater The updater key the watcher caught; must be the enrolled Replica's, so a notice
-    ///        cannot be replayed against a Replica that already moved to a new key.
+    /// @param updater The updater key the watcher caught; the enrolled Replica must hold it accountable (its current
+    ///        updater, or a rotated-out key while a root it signed may be inside its window), so a rotation does not
+    ///        let the caught key's unripe roots ripen, and an old notice is useless once that key's roots are ripe.
     /// @param signature The watcher's EIP-191 signature over
     ///        `MessagingHashes.watcherNoticeHash(domain, updater, replica)`, `replica` being the enrolled one.
     function unenrollReplicaByWatcher(uint32 domain, address updater, bytes calldata signature) external {
@@ -88,7 +90,7 @@ contract ConnectionManager is IMessageInbox, Ownable2Step {
             MessagingHashes.watcherNoticeHash(domain, updater, replica), signature
         );
         if (!watcherPermission[watcher][domain]) revert NotPermittedWatcher(watcher, domain);
-        if (Replica(replica).updater() != updater) revert NotReplicaUpdater(updater);
+        if (!Replica(replica).isAccountable(updater)) revert NotReplicaUpdater(updater);
         _unenroll(domain, watcher);
     }
 

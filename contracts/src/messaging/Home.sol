@@ -55,6 +55,8 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
     uint256 public bondLockSeconds = DEFAULT_BOND_LOCK_SECONDS;
     /// @notice Slashed bond (wei) burned: locked here for good.
     uint256 public burnedBonds;
+    /// @notice The key whose fraud failed this Home and whose bond was slashed (zero while the Home is live).
+    address public slashedUpdater;
 
     /// @notice A message was appended as leaf `leafIndex`.
     event Dispatch(
@@ -109,6 +111,8 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
     error NotImproper(bytes32 newRoot);
     /// @notice The bond stays locked while its key is the updater and for `bondLockSeconds` after rotation.
     error BondLocked();
+    /// @notice `updater` signed the fraud that failed this Home; its bond was slashed.
+    error BondSlashed(address updater);
     /// @notice More was asked than is held.
     error InsufficientBalance(uint256 requested, uint256 available);
     /// @notice The caller has no slashed bond to claim.
@@ -248,6 +252,7 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
     ///      rest is burned, so an updater that reports its own fraud still loses.
     function _fail(address reporter, address culprit) private {
         failed = true;
+        slashedUpdater = culprit;
         uint256 amount = bonds[culprit];
         bonds[culprit] = 0;
         uint256 reward = amount * REPORTER_SHARE_BPS / 10_000;
@@ -265,9 +270,15 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
         emit BondDeposited(account, msg.sender, msg.value);
     }
 
-    /// @notice A key that is no longer the updater takes back `amount` of its bond once its lock has passed.
+    /// @notice A key that is no longer the updater takes back `amount` of its bond once its lock has passed. Once the
+    ///         Home has failed, every key but the slashed one takes its bond back at once, the current updater
+    ///         included: a failed Home accepts no more fraud proofs, so the locks protect nothing any more.
     function withdrawBond(uint256 amount) external nonReentrant {
-        if (msg.sender == updater || block.timestamp < bondLockedUntil[msg.sender]) revert BondLocked();
+        if (failed) {
+            if (msg.sender == slashedUpdater) revert BondSlashed(msg.sender);
+        } else if (msg.sender == updater || block.timestamp < bondLockedUntil[msg.sender]) {
+            revert BondLocked();
+        }
         uint256 held = bonds[msg.sender];
         if (amount > held) revert InsufficientBalance(amount, held);
         bonds[msg.sender] = held - amount;

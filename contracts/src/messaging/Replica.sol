@@ -49,6 +49,12 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     mapping(uint256 word => uint256) private _processedWords;
     /// @dev Leaf index + 1 of messages proven but not yet delivered (zero: not proven).
     mapping(bytes32 leaf => uint256) private _provenIndexPlusOne;
+    /// @notice Until when each rotated-out updater key stays accountable here (unix seconds, exclusive): the
+    ///         latest moment a root it signed can still be inside its window. Zero for keys never rotated out.
+    mapping(address formerUpdater => uint256) public accountableUntil;
+    /// @dev The latest moment a root accepted under an earlier window can ripen: raised when the window changes, so
+    ///      lowering the window never shortens a rotated key's accountability for roots accepted before.
+    uint256 private _earlierWindowsRipeBy;
 
     /// @notice The updater's move from `oldRoot` to `newRoot` was accepted; `newRoot` ripens at `confirmAt`.
     event Update(
@@ -66,6 +72,8 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     event ReplicaHalted();
     /// @notice The optimistic window changed; it applies to updates accepted from now on.
     event OptimisticSecondsChanged(uint256 optimisticSeconds);
+    /// @notice The rotated-out `formerUpdater` stays accountable (double update, watcher notice) until `until`.
+    event FormerUpdaterAccountable(address indexed formerUpdater, uint256 until);
 
     /// @notice The Replica is failed or halted.
     error ReplicaNotActive(State state);
@@ -154,7 +162,8 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
         emit Update(remoteDomain, oldRoot, newRoot, signature);
     }
 
-    /// @notice Proves that the updater signed two different roots over one old root; fails the Replica.
+    /// @notice Proves that an accountable key (the updater, or a rotated-out one inside `accountableUntil`) signed
+    ///         two different roots over one old root; fails the Replica.
     function doubleUpdate(
         bytes32 oldRoot,
         bytes32[2] calldata newRoots,
@@ -338,15 +347,41 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
         emit ReplicaHalted();
     }
 
-    /// @notice Rotates the updater key, following the remote Home.
+    /// @notice Rotates the updater key, following the remote Home. The previous key stays accountable (its double
+    ///         updates fail this Replica, a watcher's notice naming it halts it) while any root it signed may still
+    ///         be inside its window, so a rotation never lets an unripe root of that key ripen unchallenged.
     function setUpdater(address newUpdater) external onlyOwner whenActive {
+        address previous = updater;
+        // Every root accepted so far was signed by a key rotated out by now or by `previous`; those accepted under the
+        // current window ripen by now + window, those accepted under earlier windows by `_earlierWindowsRipeBy`.
+        uint256 until = block.timestamp + optimisticSeconds;
+        uint256 earlier = _earlierWindowsRipeBy;
+        if (earlier > until) until = earlier;
+        if (until > accountableUntil[previous]) {
+            accountableUntil[previous] = until;
+            emit FormerUpdaterAccountable(previous, until);
+        }
         _setUpdater(newUpdater);
     }
 
     /// @notice Changes the optimistic window for updates accepted from now on (never below the floor).
     function setOptimisticSeconds(uint32 window) external onlyOwner {
         if (window < minOptimisticSeconds) revert OptimisticWindowTooShort(window, minOptimisticSeconds);
+        // Roots accepted under the window being replaced ripen by now + that window, whatever the new one is.
+        uint256 ripeBy = block.timestamp + optimisticSeconds;
+        if (ripeBy > _earlierWindowsRipeBy) _earlierWindowsRipeBy = ripeBy;
         optimisticSeconds = window;
         emit OptimisticSecondsChanged(window);
+    }
+
+    /// @notice Whether `key` answers here for what it signed: the current updater, or a rotated-out one while a root
+    ///         it signed may still be inside its window (see `accountableUntil`).
+    function isAccountable(address key) external view returns (bool) {
+        return _isAccountable(key);
+    }
+
+    /// @dev The current updater, or a rotated-out key until `accountableUntil`.
+    function _isAccountable(address signer) internal view override returns (bool) {
+        return signer == updater || block.timestamp < accountableUntil[signer];
     }
 }

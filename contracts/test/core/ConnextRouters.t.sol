@@ -146,8 +146,7 @@ contract ConnextRoutersTest is ConnextFixture {
     function test_remove_toRecipientWhenSet() public {
         vm.prank(FUNDER);
         connext.addRouterLiquidity(router, address(usdc), 500e6);
-        vm.prank(routerOwner);
-        connext.setRouterRecipient(router, PAYEE);
+        _setFirstRecipient(PAYEE);
         vm.startPrank(routerOwner);
         vm.expectRevert(abi.encodeWithSelector(IConnext.RouterRecipientIsSet.selector, router, PAYEE));
         connext.removeRouterLiquidity(router, address(usdc), 1, routerOwner);
@@ -221,17 +220,164 @@ contract ConnextRoutersTest is ConnextFixture {
 
     // ------------------------------------------------------------------ owner and recipient
 
-    function test_revert_setRecipient_notOwner() public {
-        vm.expectRevert(abi.encodeWithSelector(IConnext.NotRouterOwner.selector, router, router));
-        vm.prank(router);
-        connext.setRouterRecipient(router, PAYEE);
+    address internal constant THIEF = address(0x7E1F);
+
+    /// @dev The router has no recipient yet, so its first one applies at once.
+    function _setFirstRecipient(address recipient) internal {
+        vm.startPrank(routerOwner);
+        connext.proposeRouterRecipient(router, recipient);
+        connext.acceptRouterRecipient(router);
+        vm.stopPrank();
     }
 
-    function test_setRecipient_emits() public {
+    function _recipientOf(address r) internal view returns (address recipient) {
+        (,, recipient,,,) = connext.routerInfo(r);
+    }
+
+    function test_revert_recipient_notOwner() public {
+        vm.startPrank(router);
+        vm.expectRevert(abi.encodeWithSelector(IConnext.NotRouterOwner.selector, router, router));
+        connext.proposeRouterRecipient(router, PAYEE);
+        vm.expectRevert(abi.encodeWithSelector(IConnext.NotRouterOwner.selector, router, router));
+        connext.acceptRouterRecipient(router);
+        vm.expectRevert(abi.encodeWithSelector(IConnext.NotRouterOwner.selector, router, router));
+        connext.cancelRouterRecipient(router);
+        vm.stopPrank();
+    }
+
+    function test_revert_recipient_nothingProposed() public {
+        vm.startPrank(routerOwner);
+        vm.expectRevert(abi.encodeWithSelector(IConnext.NoRouterRecipientProposed.selector, router));
+        connext.acceptRouterRecipient(router);
+        vm.expectRevert(abi.encodeWithSelector(IConnext.NoRouterRecipientProposed.selector, router));
+        connext.cancelRouterRecipient(router);
+        vm.stopPrank();
+    }
+
+    function test_recipient_firstOneAppliesAtOnce() public {
+        vm.expectEmit(true, true, true, true, address(connext));
+        emit IConnext.RouterRecipientProposed(router, PAYEE, block.timestamp);
+        vm.prank(routerOwner);
+        connext.proposeRouterRecipient(router, PAYEE);
+        (address proposed, uint256 acceptableAt) = connext.proposedRouterRecipient(router);
+        assertEq(proposed, PAYEE, "proposed");
+        assertEq(acceptableAt, block.timestamp, "a first recipient only narrows where liquidity goes");
         vm.expectEmit(true, true, true, true, address(connext));
         emit IConnext.RouterRecipientSet(router, address(0), PAYEE);
         vm.prank(routerOwner);
-        connext.setRouterRecipient(router, PAYEE);
+        connext.acceptRouterRecipient(router);
+        assertEq(_recipientOf(router), PAYEE, "set");
+        (proposed, acceptableAt) = connext.proposedRouterRecipient(router);
+        assertEq(proposed, address(0), "proposal consumed");
+        assertEq(acceptableAt, 0, "nothing pending");
+        vm.expectRevert(abi.encodeWithSelector(IConnext.NoRouterRecipientProposed.selector, router));
+        vm.prank(routerOwner);
+        connext.acceptRouterRecipient(router);
+    }
+
+    function test_recipient_changeWaitsForTheOwnershipDelay() public {
+        _setFirstRecipient(PAYEE);
+        uint256 acceptableAt = block.timestamp + connext.ROUTER_OWNERSHIP_DELAY();
+        vm.expectEmit(true, true, true, true, address(connext));
+        emit IConnext.RouterRecipientProposed(router, NEW_OWNER, acceptableAt);
+        vm.prank(routerOwner);
+        connext.proposeRouterRecipient(router, NEW_OWNER);
+
+        vm.warp(acceptableAt - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConnext.RouterRecipientDelayNotElapsed.selector, router, acceptableAt)
+        );
+        vm.prank(routerOwner);
+        connext.acceptRouterRecipient(router);
+        assertEq(_recipientOf(router), PAYEE, "unchanged during the delay");
+
+        vm.warp(acceptableAt);
+        vm.expectEmit(true, true, true, true, address(connext));
+        emit IConnext.RouterRecipientSet(router, PAYEE, NEW_OWNER);
+        vm.prank(routerOwner);
+        connext.acceptRouterRecipient(router);
+        assertEq(_recipientOf(router), NEW_OWNER, "changed after the delay");
+    }
+
+    function test_recipient_clearingWaitsForTheDelayToo() public {
+        _setFirstRecipient(PAYEE);
+        uint256 acceptableAt = block.timestamp + connext.ROUTER_OWNERSHIP_DELAY();
+        vm.startPrank(routerOwner);
+        connext.proposeRouterRecipient(router, address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConnext.RouterRecipientDelayNotElapsed.selector, router, acceptableAt)
+        );
+        connext.acceptRouterRecipient(router);
+        vm.warp(acceptableAt);
+        connext.acceptRouterRecipient(router);
+        vm.stopPrank();
+        assertEq(_recipientOf(router), address(0), "cleared after the delay");
+    }
+
+    function test_recipient_newProposalRestartsTheDelay() public {
+        _setFirstRecipient(PAYEE);
+        uint256 delay = connext.ROUTER_OWNERSHIP_DELAY();
+        vm.prank(routerOwner);
+        connext.proposeRouterRecipient(router, NEW_OWNER);
+        vm.warp(block.timestamp + delay - 1);
+        vm.prank(routerOwner);
+        connext.proposeRouterRecipient(router, BOB);
+        uint256 acceptableAt = block.timestamp + delay;
+        vm.warp(block.timestamp + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConnext.RouterRecipientDelayNotElapsed.selector, router, acceptableAt)
+        );
+        vm.prank(routerOwner);
+        connext.acceptRouterRecipient(router);
+        vm.warp(acceptableAt);
+        vm.prank(routerOwner);
+        connext.acceptRouterRecipient(router);
+        assertEq(_recipientOf(router), BOB, "the latest proposal applies");
+    }
+
+    function test_recipient_cancel() public {
+        _setFirstRecipient(PAYEE);
+        vm.prank(routerOwner);
+        connext.proposeRouterRecipient(router, NEW_OWNER);
+        vm.expectEmit(true, true, true, true, address(connext));
+        emit IConnext.RouterRecipientProposalCancelled(router, NEW_OWNER);
+        vm.prank(routerOwner);
+        connext.cancelRouterRecipient(router);
+        vm.warp(block.timestamp + connext.ROUTER_OWNERSHIP_DELAY());
+        vm.expectRevert(abi.encodeWithSelector(IConnext.NoRouterRecipientProposed.selector, router));
+        vm.prank(routerOwner);
+        connext.acceptRouterRecipient(router);
+        assertEq(_recipientOf(router), PAYEE, "unchanged");
+    }
+
+    /// @dev A thief holding the owner key cannot re-point the recipient and drain in one block; the true owner has
+    ///      the delay to cancel and to move the liquidity to the recipient it set.
+    function test_recipient_thiefWithTheOwnerKeyCannotRepointAndDrain() public {
+        _setFirstRecipient(PAYEE);
+        vm.prank(FUNDER);
+        connext.addRouterLiquidity(router, address(usdc), 500e6);
+
+        // The thief, signing as the owner, tries everything in one block.
+        vm.startPrank(routerOwner);
+        connext.proposeRouterRecipient(router, THIEF);
+        uint256 acceptableAt = block.timestamp + connext.ROUTER_OWNERSHIP_DELAY();
+        vm.expectRevert(
+            abi.encodeWithSelector(IConnext.RouterRecipientDelayNotElapsed.selector, router, acceptableAt)
+        );
+        connext.acceptRouterRecipient(router);
+        vm.expectRevert(abi.encodeWithSelector(IConnext.RouterRecipientIsSet.selector, router, PAYEE));
+        connext.removeRouterLiquidity(router, address(usdc), 500e6, THIEF);
+        vm.stopPrank();
+        assertEq(usdc.balanceOf(THIEF), 0, "nothing drained");
+
+        // The owner sees RouterRecipientProposed, cancels and moves the liquidity to its recipient.
+        vm.warp(block.timestamp + 1 hours);
+        vm.startPrank(routerOwner);
+        connext.cancelRouterRecipient(router);
+        connext.removeRouterLiquidity(router, address(usdc), 500e6, PAYEE);
+        vm.stopPrank();
+        assertEq(usdc.balanceOf(PAYEE), 500e6, "the owner's recipient holds the liquidity");
+        assertEq(connext.routerBalance(router, address(usdc)), 0, "nothing left to drain");
     }
 
     function test_ownerChange_twoStepWithDelay() public {
