@@ -3,9 +3,7 @@ pragma solidity 0.8.28;
 
 import {ConnextFixture} from "../core/utils/ConnextFixture.sol";
 import {FeeOnTransferToken} from "../core/utils/TestTokens.sol";
-import {
-    NoReturnToken, FalseReturnToken, RebasingToken, BlocklistToken
-} from "./utils/HostileTokens.sol";
+import {NoReturnToken, FalseReturnToken, RebasingToken, BlocklistToken} from "./utils/HostileTokens.sol";
 import {IConnext, TransferInfo, ExecuteArgs, TransferStatus} from "../../src/interfaces/IConnext.sol";
 import {SafeTransferLib} from "../../src/core/libraries/SafeTransferLib.sol";
 
@@ -92,7 +90,9 @@ contract NonStandardTokensTest is ConnextFixture {
         // No approval: the token answers false.
         vm.prank(ALICE);
         vm.expectRevert(
-            abi.encodeWithSelector(SafeTransferLib.TokenCallFailed.selector, address(token), bytes4(0x23b872dd))
+            abi.encodeWithSelector(
+                SafeTransferLib.TokenCallFailed.selector, address(token), bytes4(0x23b872dd)
+            )
         );
         connext.xcall(REMOTE, BOB, address(token), ALICE, 1e18, 0, "", 0);
         assertEq(_custodied(address(token)), 0, "nothing escrowed");
@@ -114,7 +114,9 @@ contract NonStandardTokensTest is ConnextFixture {
         ExecuteArgs memory args = _fastArgs(params, 1);
         vm.prank(RELAYER);
         vm.expectRevert(
-            abi.encodeWithSelector(SafeTransferLib.TokenCallFailed.selector, address(token), bytes4(0xa9059cbb))
+            abi.encodeWithSelector(
+                SafeTransferLib.TokenCallFailed.selector, address(token), bytes4(0xa9059cbb)
+            )
         );
         connext.execute(args);
         assertEq(connext.routerBalance(routers[0], address(token)), 10e18, "not debited");
@@ -143,8 +145,9 @@ contract NonStandardTokensTest is ConnextFixture {
         vm.startPrank(ALICE);
         token.approve(address(connext), type(uint256).max);
 
-        bytes memory refused =
-            abi.encodeWithSelector(IConnext.FeeOnTransferNotSupported.selector, address(token), 10e18, 9.9e18);
+        bytes memory refused = abi.encodeWithSelector(
+            IConnext.FeeOnTransferNotSupported.selector, address(token), 10e18, 9.9e18
+        );
         vm.expectRevert(refused);
         connext.xcall(REMOTE, BOB, address(token), ALICE, 10e18, 0, "", 0);
         vm.expectRevert(refused);
