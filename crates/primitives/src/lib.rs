@@ -2,6 +2,7 @@
 //! counterpart byte for byte: domains, messages and their Merkle tree, transfer ids, and the
 //! hashes that updaters, watchers, routers and sequencers sign.
 
+pub mod address;
 pub mod domain;
 pub mod merkle;
 pub mod message;
@@ -9,6 +10,7 @@ pub mod signature;
 pub mod transfer;
 pub mod update;
 
+pub use address::{checked, parse_checked_address, AddressError, CheckedAddress};
 pub use domain::{address_to_bytes32, bytes32_to_address, Domain, NotAnAddress};
 pub use merkle::{branch_root, MerkleError, MerklePath, MerkleTree, MultiProof, Proof, TREE_DEPTH};
 pub use message::{Message, MessageBody, MessageError, MAX_MESSAGE_BODY_BYTES};
