@@ -595,3 +595,66 @@ async fn mined_transaction_dropped_by_a_reorg_is_broadcast_again_at_once() {
     assert_eq!(setup.sent().await, 1);
     assert_eq!(setup.handled().await, U256::from(1));
 }
+
+#[tokio::test]
+async fn transaction_mined_and_dropped_between_two_rounds_is_broadcast_again_at_the_next() {
+    let setup = Setup::new().await;
+    let shutdown = CancellationToken::new();
+    let mut config = setup.config(2);
+    // Rounds far apart, so the block comes and goes while the driver sleeps; and no fee bump
+    // within the test's bound, so only the next round can send it again.
+    config.poll_interval = Duration::from_secs(2);
+    config.bump_after = Duration::from_secs(3600);
+    let reader = &setup.chain.reader;
+    reader
+        .anvil_set_auto_mine(false)
+        .await
+        .expect("automine off");
+    let before = setup.chain.snapshot().await;
+    let submitter = setup.start(config, &shutdown).await;
+
+    let id = submitter
+        .submit("handle-1", setup.handle(1))
+        .await
+        .expect("submits");
+    let sent = status_until(&submitter, id, |op| {
+        matches!(op.state, OperationState::Submitted(_))
+    })
+    .await;
+    let hash = submission(&sent).attempts[0].hash;
+    until_held(reader, hash).await;
+
+    // Mined, then taken by a reorg at once: no round can have seen the receipt.
+    setup.chain.mine(1).await;
+    setup.chain.revert(before).await;
+    assert!(
+        reader
+            .get_transaction_receipt(hash)
+            .await
+            .expect("reads")
+            .is_none(),
+        "the reorg dropped it"
+    );
+
+    until_held(reader, hash).await;
+    let inclusion = confirmed(mine_until_final(&setup, &submitter, id).await);
+    assert_eq!(inclusion.tx_hash, hash, "the same signed transaction");
+    assert_eq!(setup.nonce_of(hash).await, 0);
+    assert_eq!(setup.sent().await, 1);
+    assert_eq!(setup.handled().await, U256::from(1));
+}
+
+/// Waits (bounded) until the node holds `hash`, in its pool or in a block.
+async fn until_held(reader: &impl Provider, hash: B256) {
+    bounded(async {
+        while reader
+            .get_transaction_by_hash(hash)
+            .await
+            .expect("reads")
+            .is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}

@@ -90,8 +90,8 @@ pub(super) struct Driver {
     chain_id: u64,
     config: SubmitterConfig,
     retries: HashMap<OperationId, Retry>,
-    /// The newest transaction of each submitted operation that the node is known to hold.
-    /// Empty after a restart, so every resumed operation is checked against the node once.
+    /// The newest transaction of each submitted operation that the node held when last asked,
+    /// so that one found gone later is reported as dropped.
     announced: HashMap<OperationId, B256>,
     /// Operations whose fee bump the cap stopped, already warned about.
     capped: HashSet<OperationId>,
@@ -361,15 +361,12 @@ impl Driver {
             return Ok(());
         };
         if let Some(hash) = self.mined.remove(&id) {
-            // A reorg took the block that held it, and the node need not have put it back in
-            // its pool: broadcast again now rather than after `bump_after`.
             tracing::warn!(
                 %id,
                 nonce = submission.nonce,
                 %hash,
                 "mined transaction left the chain; broadcasting again"
             );
-            self.announced.remove(&id);
             self.retries.remove(&id);
         }
         let waited = now_ms().saturating_sub(latest.signed_at_ms);
@@ -378,10 +375,12 @@ impl Driver {
                 return self.broadcast(id, &bumped).await;
             }
         }
-        if self.announced.get(&id) != Some(&latest.hash) {
-            self.broadcast(id, latest).await?;
-        }
-        Ok(())
+        // No receipt: the node should hold the newest transaction in its pool. It may not: a
+        // reorg between two rounds can take the block that held it without any round seeing
+        // the receipt, and a node need not put a reorged-out transaction back in its pool
+        // (anvil drops it). Asked every round, so it is sent again within one round, not
+        // after `bump_after`.
+        self.broadcast(id, latest).await
     }
 
     /// Signs and records a replacement of `latest` with higher fees; `None` if the fee cap
@@ -442,6 +441,13 @@ impl Driver {
             .map_err(rpc("eth_getTransactionByHash"))?
             .is_some();
         if !known {
+            if self.announced.remove(&id) == Some(attempt.hash) {
+                tracing::warn!(
+                    %id,
+                    hash = %attempt.hash,
+                    "node no longer holds the transaction; broadcasting again"
+                );
+            }
             if let Err(err) = self.provider.send_raw_transaction(&attempt.raw).await {
                 let failures = self.retry_later(id);
                 tracing::warn!(
