@@ -12,7 +12,7 @@
 //! target runs its own small state machine:
 //!
 //! ```text
-//!                 ┌─ already done on chain (Home failed, Replica unenrolled, key rotated) ─▶ Done
+//!                 ┌─ already done on chain (Home failed, Replica unenrolled, key no longer accountable) ─▶ Done
 //! Due ──check─────┤
 //!                 └─ submit attempt n (idempotent key) ─▶ InFlight ──confirmed──────────────▶ Done
 //!                                                           │ reverted in simulation ─────▶ Done (refused)
@@ -141,7 +141,8 @@ pub enum Done {
     HomeAlreadyFailed,
     /// No Replica of the origin is enrolled on the domain any more.
     ReplicaUnenrolled,
-    /// The Replica now trusts another updater key; the fraudulent key can do no harm there.
+    /// The Replica now trusts another updater key and no longer holds the fraudulent one
+    /// accountable (every root it signed is past its window): a notice naming it is refused.
     UpdaterRotated {
         /// The Replica's updater now.
         current: Address,

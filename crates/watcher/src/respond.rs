@@ -291,11 +291,14 @@ impl Responder {
                 })
             }
             Target::Notice { domain } => {
-                let Some((replica, updater)) = self.enrolled(origin, link, domain).await? else {
+                let Some((replica, current)) = self.enrolled(origin, link, domain).await? else {
                     return Ok(Check::Done(Done::ReplicaUnenrolled));
                 };
-                if updater != fraud.evidence.signer() {
-                    return Ok(Check::Done(Done::UpdaterRotated { current: updater }));
+                // The notice names the key that signed the fraud. A rotation does not clear it: the
+                // Replica holds a rotated key accountable while any root it signed may be unripe.
+                let updater = fraud.evidence.signer();
+                if current != updater && !self.accountable(replica, updater, link, domain).await? {
+                    return Ok(Check::Done(Done::UpdaterRotated { current }));
                 }
                 let hash = watcher_notice_hash(origin, updater, replica);
                 let signature = sign_personal(&self.signer, hash)
@@ -335,6 +338,21 @@ impl Responder {
             .await
             .map_err(rpc(domain, "Replica.updater"))?;
         Ok(Some((replica, updater)))
+    }
+
+    /// Whether the Replica on `domain` still holds the rotated-out `key` accountable.
+    async fn accountable(
+        &self,
+        replica: Address,
+        key: Address,
+        link: &DomainLink,
+        domain: Domain,
+    ) -> Result<bool, TargetError> {
+        Replica::new(replica, &link.provider)
+            .isAccountable(key)
+            .call()
+            .await
+            .map_err(rpc(domain, "Replica.isAccountable"))
     }
 
     fn link(&self, domain: Domain) -> Result<&DomainLink, TargetError> {
