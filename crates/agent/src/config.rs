@@ -8,6 +8,7 @@
 //! always an address, hash or key, never a number. Quote a value (`'"1000"'`) to force a
 //! string.
 
+use nxtp_primitives::redact_keys;
 use serde::de::DeserializeOwned;
 use std::{
     fs, io,
@@ -33,7 +34,7 @@ pub enum ConfigError {
         source: io::Error,
     },
     /// The file is not TOML.
-    #[error("config {} is not valid TOML: {source}", path.display())]
+    #[error("config {} is not valid TOML: {}", path.display(), redact_keys(&source.to_string()))]
     Syntax {
         /// The config file.
         path: PathBuf,
@@ -41,7 +42,7 @@ pub enum ConfigError {
         source: toml::de::Error,
     },
     /// An environment override could not be applied.
-    #[error("environment override {var}: {reason}")]
+    #[error("environment override {}: {}", redact_keys(var), redact_keys(reason))]
     Override {
         /// The variable's name.
         var: String,
@@ -49,7 +50,7 @@ pub enum ConfigError {
         reason: String,
     },
     /// A field is missing, unknown or has a bad value.
-    #[error("{field}: {message} (config {})", path.display())]
+    #[error("{field}: {} (config {})", redact_keys(message), path.display())]
     Invalid {
         /// The config file.
         path: PathBuf,
@@ -86,7 +87,23 @@ pub fn load_with_env<T: DeserializeOwned>(
         path: path.to_owned(),
         source,
     })?;
-    let mut table: Table = toml::from_str(&text).map_err(|source| ConfigError::Syntax {
+    parse_with_env(&text, path, env)
+}
+
+/// Parses config `text` into `T` with no overrides, as [`load`] parses a file: the plain decoder
+/// for tests and fuzzing. Errors name the file as `<string>`.
+pub fn parse_str<T: DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
+    parse_with_env(text, Path::new("<string>"), [])
+}
+
+/// Parses config `text` (read from `path`, which errors name) into `T`, applying the given
+/// `(name, value)` overrides as [`load_with_env`] does.
+pub fn parse_with_env<T: DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<T, ConfigError> {
+    let mut table: Table = toml::from_str(text).map_err(|source| ConfigError::Syntax {
         path: path.to_owned(),
         source,
     })?;
@@ -326,6 +343,22 @@ mod tests {
             load_str(VALID, &[("NXTP__CHAINS____X", "1")]),
             Err(ConfigError::Override { .. })
         ));
+    }
+
+    #[test]
+    fn errors_never_quote_a_key() {
+        let key = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+        let unquoted = format!("{VALID}\nstray = 0x{key}");
+        let typed = VALID.replace("confirmations = 1", &format!("confirmations = \"0x{key}\""));
+        for err in [
+            load_str(&unquoted, &[]).expect_err("not TOML"),
+            load_str(&typed, &[]).expect_err("not a number"),
+            load_str(VALID, &[("NXTP__NAME__X", key)]).expect_err("through a string"),
+            parse_str::<TestConfig>(&format!("name = 0x{key}")).expect_err("not TOML"),
+        ] {
+            let text = err.to_string();
+            assert!(!text.contains(&key[..20]), "{text}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Signing keys: where they come from, and types that keep them out of logs.
 
 use alloy::signers::local::PrivateKeySigner;
+use nxtp_primitives::redact_keys;
 use serde::Deserialize;
 use std::{fmt, path::PathBuf};
 use zeroize::Zeroize;
@@ -69,15 +70,16 @@ pub enum KeySource {
 /// any part of it.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    /// The environment variable is not set (or not UTF-8).
-    #[error("environment variable {0} is not set")]
+    /// The environment variable is not set (or not UTF-8). A name that looks like a key (a key
+    /// given where a variable's name was expected) is shown redacted.
+    #[error("environment variable {} is not set", redact_keys(.0))]
     MissingEnv(String),
     /// The text is not a secp256k1 private key. The parser's own error is dropped on purpose:
     /// it can quote the offending character and its position.
-    #[error("{0} does not hold a valid private key (expected 32 bytes of hex)")]
+    #[error("{} does not hold a valid private key (expected 32 bytes of hex)", redact_keys(.0))]
     InvalidKey(String),
     /// The keystore could not be read or decrypted.
-    #[error("cannot unlock keystore {}: {reason}", path.display())]
+    #[error("cannot unlock keystore {}: {}", path.display(), redact_keys(reason))]
     Keystore {
         /// The keystore file.
         path: PathBuf,
@@ -123,7 +125,7 @@ impl KeySource {
 impl fmt::Display for KeySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Env(name) => write!(f, "key in environment variable {name}"),
+            Self::Env(name) => write!(f, "key in environment variable {}", redact_keys(name)),
             Self::Hex(_) => f.write_str("inline hex key <redacted>"),
             Self::Keystore { path, .. } => write!(f, "keystore {}", path.display()),
         }
@@ -201,6 +203,21 @@ mod tests {
             KeySource::Env("ABSENT".into()).load_with_env(env),
             Err(SecretError::MissingEnv(name)) if name == "ABSENT"
         ));
+    }
+
+    #[test]
+    fn a_key_given_as_a_variable_name_is_never_echoed() {
+        let source = KeySource::Env(format!("0x{KEY}"));
+        let err = source.load_with_env(no_env).expect_err("no such variable");
+        assert!(matches!(err, SecretError::MissingEnv(_)));
+        assert_hidden(&err.to_string());
+        assert_hidden(&source.to_string());
+        assert!(
+            err.to_string().contains("<redacted 64 hex digits>"),
+            "{err}"
+        );
+        let set = |_: &str| Some("not a key".to_owned());
+        assert_hidden(&source.load_with_env(set).expect_err("bad").to_string());
     }
 
     #[test]

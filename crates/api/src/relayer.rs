@@ -84,6 +84,13 @@ pub struct JobRequest {
 }
 
 impl JobRequest {
+    /// Decodes a `POST /v1/jobs` body, exactly as the relayer does: any failure (bad JSON, a
+    /// missing or extra field) is a `malformed` refusal.
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        serde_json::from_slice(body)
+            .map_err(|err| ApiError::new(ErrorCode::Malformed, format!("not a job request: {err}")))
+    }
+
     /// A `Connext.execute` job on `domain`.
     pub fn execute(domain: Domain, calldata: Bytes) -> Self {
         Self {

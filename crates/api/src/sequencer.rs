@@ -29,12 +29,23 @@ pub struct Quote {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BidRequest {
-    /// The router bidding; every signature must recover to it.
+    /// The router bidding; every signature must recover to it. Mixed case must be EIP-55
+    /// checksummed ([`nxtp_primitives::parse_checked_address`]).
+    #[serde(with = "nxtp_primitives::checked")]
     pub router: Address,
     /// The transfer bid on.
     pub transfer_id: B256,
     /// EIP-191 personal signatures, keyed by path length (JSON keys `"1"`, `"2"`, ...).
     pub signatures: BTreeMap<u32, Bytes>,
+}
+
+impl BidRequest {
+    /// Decodes a `POST /v1/bids` body, exactly as the sequencer does: any failure (bad JSON, a
+    /// missing or extra field, an address failing its EIP-55 checksum) is a `malformed` refusal.
+    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        serde_json::from_slice(body)
+            .map_err(|err| ApiError::new(ErrorCode::Malformed, format!("not a bid request: {err}")))
+    }
 }
 
 /// `202` answer to a bid: the bid is recorded (or was already), and where the transfer stands.

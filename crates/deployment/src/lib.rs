@@ -46,15 +46,23 @@ pub struct DomainDeployment {
     /// First block that holds nxtp contracts: where indexers start.
     pub deploy_block: u64,
     /// The domain's `Home`.
+    #[serde(with = "nxtp_primitives::checked")]
     pub home: Address,
     /// The domain's `ConnectionManager`.
+    #[serde(with = "nxtp_primitives::checked")]
     pub connection_manager: Address,
     /// The `Replica` of each remote domain, deployed on this domain.
+    #[serde(with = "nxtp_primitives::checked::map")]
     pub replicas: BTreeMap<Domain, Address>,
     /// The updater key address signing this domain's Home roots.
+    #[serde(with = "nxtp_primitives::checked")]
     pub updater: Address,
     /// Other contracts by name (test recipients, demo contracts).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        with = "nxtp_primitives::checked::map",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub contracts: BTreeMap<String, Address>,
     /// The liquidity layer, if deployed on this domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +74,7 @@ pub struct DomainDeployment {
 #[serde(deny_unknown_fields)]
 pub struct LiquidityDeployment {
     /// The domain's `Connext`.
+    #[serde(with = "nxtp_primitives::checked")]
     pub connext: Address,
     /// The registered assets, by symbol (the same symbol on every domain names one canonical asset).
     #[serde(default)]
@@ -78,6 +87,7 @@ pub struct LiquidityDeployment {
 pub struct AssetDeployment {
     /// The token `Connext` holds on this domain: the canonical token on its home domain, a representation
     /// elsewhere.
+    #[serde(with = "nxtp_primitives::checked")]
     pub local: Address,
     /// The asset's home domain.
     pub canonical_domain: Domain,
@@ -98,8 +108,8 @@ pub enum ManifestError {
         /// The I/O failure.
         source: std::io::Error,
     },
-    /// The file is not a valid manifest.
-    #[error("{path}: {source}")]
+    /// The file is not a valid manifest (a quoted value that looks like a key is redacted).
+    #[error("{path}: {}", nxtp_primitives::redact_keys(&source.to_string()))]
     Format {
         /// The manifest's path.
         path: String,
@@ -237,6 +247,55 @@ mod tests {
         assert!(
             err.to_string()
                 .contains("replica for 3000, which is not in the manifest"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_a_mixed_case_address_failing_its_checksum() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("manifest.json");
+        let mut manifest = sample();
+        let home: Address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+            .parse()
+            .expect("address");
+        manifest
+            .domains
+            .get_mut(&Domain(1000))
+            .expect("domain")
+            .home = home;
+        manifest.save(&path).expect("save");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lower = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
+        assert!(text.contains(lower), "written in lower case: {text}");
+
+        let checksummed = text.replace(lower, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+        std::fs::write(&path, checksummed).expect("write");
+        assert_eq!(Manifest::load(&path).expect("checksummed"), manifest);
+
+        // One digit off, in mixed case: a typo, refused with the expected spelling.
+        let typo = text.replace(lower, "0x70997970C51812dc3A010C7d01b50e0d17dc79C9");
+        std::fs::write(&path, typo).expect("write");
+        let err = Manifest::load(&path).expect_err("typo").to_string();
+        assert!(
+            err.contains("manifest.json") && err.contains("EIP-55") && err.contains("0x70997970"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn format_errors_never_quote_a_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("manifest.json");
+        let key = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+        std::fs::write(
+            &path,
+            format!(r#"{{"optimistic_seconds": "0x{key}", "domains": {{}}}}"#),
+        )
+        .expect("write");
+        let err = Manifest::load(&path).expect_err("bad type").to_string();
+        assert!(
+            !err.contains(&key[..20]) && err.contains("redacted"),
             "{err}"
         );
     }

@@ -6,8 +6,9 @@
 use clap::{Args, Subcommand};
 use nxtp_agent::KeySource;
 use nxtp_sdk::{
-    format_units, Address, Amount, AssetInfo, AssetRef, Bytes, Domain, Manifest, PrivateKeySigner,
-    RelayerFee, Sdk, Stage, TransferReport, Url, XcallRequest, B256, DEFAULT_SLIPPAGE_BPS, U256,
+    format_units, parse_checked_address, Address, AddressError, Amount, AssetInfo, AssetRef, Bytes,
+    Domain, Manifest, PrivateKeySigner, RelayerFee, Sdk, Stage, TransferReport, Url, XcallRequest,
+    B256, DEFAULT_SLIPPAGE_BPS, U256,
 };
 use std::{error::Error, path::PathBuf, str::FromStr, time::Duration};
 
@@ -399,12 +400,9 @@ fn name(asset: &AssetInfo) -> String {
         .unwrap_or_else(|| asset.local.to_string())
 }
 
-fn address(text: &str) -> Result<Address, String> {
-    let valid = text.len() == 42 && text.starts_with("0x");
-    valid
-        .then(|| Address::from_str(text).ok())
-        .flatten()
-        .ok_or_else(|| "expected a 0x-prefixed 20-byte hex address".to_owned())
+/// An address argument: EIP-55 checksummed or all one case (see `parse_checked_address`).
+fn address(text: &str) -> Result<Address, AddressError> {
+    parse_checked_address(text)
 }
 
 fn transfer_id(text: &str) -> Result<B256, String> {
@@ -440,10 +438,12 @@ mod tests {
     #[test]
     fn value_parsers_accept_the_documented_forms_only() {
         assert!(address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8").is_ok());
+        assert!(address("0x70997970c51812dc3a010c7d01b50e0d17dc79c8").is_ok());
         for bad in [
             "0x1234",
             "70997970C51812dc3A010C7d01b50e0d17dc79C8",
             "0x70997970C51812dc3A010C7d01b50e0d17dc79CZ",
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C9",
         ] {
             assert!(address(bad).is_err(), "{bad}");
         }

@@ -204,10 +204,8 @@ pub mod checked {
         pub fn deserialize<'de, D: Deserializer<'de>>(
             deserializer: D,
         ) -> Result<Option<Vec<Address>>, D::Error> {
-            Ok(
-                Option::<Vec<CheckedAddress>>::deserialize(deserializer)?
-                    .map(|list| list.into_iter().map(Address::from).collect()),
-            )
+            Ok(Option::<Vec<CheckedAddress>>::deserialize(deserializer)?
+                .map(|list| list.into_iter().map(Address::from).collect()))
         }
 
         /// Writes an optional list of addresses.
@@ -237,10 +235,7 @@ pub mod checked {
         }
 
         /// Writes a map whose values are addresses.
-        pub fn serialize<S, K>(
-            map: &BTreeMap<K, Address>,
-            serializer: S,
-        ) -> Result<S::Ok, S::Error>
+        pub fn serialize<S, K>(map: &BTreeMap<K, Address>, serializer: S) -> Result<S::Ok, S::Error>
         where
             S: Serializer,
             K: Serialize,

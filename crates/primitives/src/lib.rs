@@ -6,6 +6,7 @@ pub mod address;
 pub mod domain;
 pub mod merkle;
 pub mod message;
+pub mod redact;
 pub mod signature;
 pub mod transfer;
 pub mod update;
@@ -14,6 +15,7 @@ pub use address::{checked, parse_checked_address, AddressError, CheckedAddress};
 pub use domain::{address_to_bytes32, bytes32_to_address, Domain, NotAnAddress};
 pub use merkle::{branch_root, MerkleError, MerklePath, MerkleTree, MultiProof, Proof, TREE_DEPTH};
 pub use message::{Message, MessageBody, MessageError, MAX_MESSAGE_BODY_BYTES};
+pub use redact::{looks_like_key, redact_keys};
 pub use signature::{personal_digest, recover_personal, sign_personal, SignatureError};
 pub use transfer::{
     router_bid_hash, sequencer_hash, transfer_id, TransferInfo, TransferStatus,

@@ -76,12 +76,13 @@ pub struct DomainConfig {
     /// How to reach the chain.
     pub chain: ChainConfig,
     /// The domain's Home.
+    #[serde(with = "nxtp_primitives::checked")]
     pub home: Address,
     /// The first block holding nxtp contracts: where reading starts.
     #[serde(default)]
     pub start_block: u64,
     /// The Replicas on this domain, keyed by the origin each mirrors.
-    #[serde(default)]
+    #[serde(default, with = "nxtp_primitives::checked::map")]
     pub replicas: BTreeMap<Domain, Address>,
 }
 

@@ -59,10 +59,10 @@ pub struct DomainConfig {
     /// How to reach the chain.
     pub chain: ChainConfig,
     /// The domain's `Connext`, the target of execute jobs.
-    #[serde(default)]
+    #[serde(default, with = "nxtp_primitives::checked::option")]
     pub connext: Option<Address>,
     /// The Replicas on the domain, by the origin each mirrors: the targets of process jobs.
-    #[serde(default)]
+    #[serde(default, with = "nxtp_primitives::checked::map")]
     pub replicas: BTreeMap<Domain, Address>,
 }
 

@@ -35,9 +35,9 @@ fn malformed(message: impl Into<String>) -> Refusal {
 }
 
 async fn submit(State(jobs): State<Arc<Jobs>>, body: Bytes) -> Result<Response, Refusal> {
-    let request: JobRequest = serde_json::from_slice(&body).map_err(|err| {
-        jobs.metrics().refused(ErrorCode::Malformed);
-        malformed(format!("not a job request: {err}"))
+    let request = JobRequest::from_json(&body).map_err(|err| {
+        jobs.metrics().refused(err.error);
+        Refusal(err)
     })?;
     match jobs.accept(request).await {
         Ok(accepted) => Ok((

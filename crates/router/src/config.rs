@@ -76,6 +76,7 @@ pub struct DomainConfig {
     /// How to reach the chain (and how many confirmations an `XCalled` needs).
     pub chain: ChainConfig,
     /// The domain's `Connext`.
+    #[serde(with = "nxtp_primitives::checked")]
     pub connext: Address,
     /// The first block holding the `Connext`: where reading starts.
     #[serde(default)]

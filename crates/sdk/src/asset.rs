@@ -1,6 +1,7 @@
 //! Naming an asset (by symbol or address) and what a domain's `Connext` has registered about it.
 
 use alloy::primitives::{Address, B256};
+use nxtp_primitives::{parse_checked_address, redact_keys, AddressError};
 use std::{fmt, str::FromStr};
 
 alloy::sol! {
@@ -24,6 +25,8 @@ alloy::sol! {
 ///     AssetRef::Address(_)
 /// ));
 /// assert!("0x12".parse::<AssetRef>().is_err());
+/// // Mixed case must match its EIP-55 checksum: one digit off is refused.
+/// assert!("0x5FbDB2315678afecb367f032d93F642f64180aa4".parse::<AssetRef>().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AssetRef {
@@ -35,8 +38,14 @@ pub enum AssetRef {
 
 /// Text that is neither a symbol nor an address.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is neither an asset symbol nor a 0x-prefixed 20-byte address")]
-pub struct BadAssetRef(pub String);
+pub enum BadAssetRef {
+    /// Neither a symbol nor `0x`-prefixed text.
+    #[error("`{0}` is neither an asset symbol nor a 0x-prefixed 20-byte address")]
+    NotAnAsset(String),
+    /// `0x`-prefixed text that is not an address, or mixed case failing its EIP-55 checksum.
+    #[error(transparent)]
+    Address(#[from] AddressError),
+}
 
 impl FromStr for AssetRef {
     type Err = BadAssetRef;
@@ -44,10 +53,7 @@ impl FromStr for AssetRef {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         if text.starts_with("0x") || text.starts_with("0X") {
-            return text
-                .parse()
-                .map(Self::Address)
-                .map_err(|_| BadAssetRef(text.to_owned()));
+            return Ok(Self::Address(parse_checked_address(text)?));
         }
         let symbol_like = !text.is_empty()
             && text
@@ -56,7 +62,7 @@ impl FromStr for AssetRef {
         if symbol_like {
             Ok(Self::Symbol(text.to_owned()))
         } else {
-            Err(BadAssetRef(text.to_owned()))
+            Err(BadAssetRef::NotAnAsset(redact_keys(text).into_owned()))
         }
     }
 }

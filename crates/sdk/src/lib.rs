@@ -74,4 +74,4 @@ pub use alloy::{
     transports::http::reqwest::Url,
 };
 pub use nxtp_deployment::Manifest;
-pub use nxtp_primitives::{transfer_id, Domain, TransferInfo};
+pub use nxtp_primitives::{parse_checked_address, transfer_id, AddressError, Domain, TransferInfo};

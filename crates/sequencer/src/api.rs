@@ -88,8 +88,7 @@ async fn post_bid(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
 }
 
 async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal> {
-    let bid: BidRequest = serde_json::from_slice(body)
-        .map_err(|err| Refusal::new(ErrorCode::Malformed, err.to_string()))?;
+    let bid = BidRequest::from_json(body).map_err(Refusal)?;
     let id = bid.transfer_id;
     let (transfer, decided) = shared
         .store

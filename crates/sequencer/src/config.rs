@@ -87,6 +87,7 @@ pub struct DomainConfig {
     /// How to reach the chain; `confirmations` is the depth at which transfers count.
     pub chain: ChainConfig,
     /// The domain's `Connext`.
+    #[serde(with = "nxtp_primitives::checked")]
     pub connext: Address,
     /// The first block holding the `Connext`: where reading starts.
     #[serde(default)]

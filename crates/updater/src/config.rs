@@ -46,11 +46,11 @@ pub struct UpdaterConfig {
     #[serde(default)]
     pub manifest: Option<PathBuf>,
     /// The Home's address; overrides the manifest's, and is required without a manifest.
-    #[serde(default)]
+    #[serde(default, with = "nxtp_primitives::checked::option")]
     pub home: Option<Address>,
     /// Replicas of this origin, by the domain they are deployed on; added to (and overriding)
     /// the manifest's.
-    #[serde(default)]
+    #[serde(default, with = "nxtp_primitives::checked::map")]
     pub replicas: BTreeMap<Domain, Address>,
     /// The updater key: it signs roots and sends the `Home.update` transactions.
     pub signer: KeySource,

@@ -48,14 +48,16 @@ pub struct WatchedDomain {
     /// How to reach the chain.
     pub chain: ChainConfig,
     /// The domain's Home.
+    #[serde(with = "nxtp_primitives::checked")]
     pub home: Address,
     /// The domain's ConnectionManager, where notices halt this domain's Replicas.
+    #[serde(with = "nxtp_primitives::checked")]
     pub connection_manager: Address,
     /// The first block holding nxtp contracts: where reading starts.
     #[serde(default)]
     pub start_block: u64,
     /// The Replicas on this domain, keyed by the origin each mirrors.
-    #[serde(default)]
+    #[serde(default, with = "nxtp_primitives::checked::map")]
     pub replicas: BTreeMap<Domain, Address>,
 }
 
