@@ -1,6 +1,7 @@
 //! How an agent reaches one chain, as written in its TOML config (usually keyed by
 //! [`Domain`](nxtp_primitives::Domain) under `[chains.<domain>]`).
 
+use crate::finality::Finality;
 use alloy::transports::http::reqwest::Url;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::{fmt, time::Duration};
@@ -16,6 +17,7 @@ pub const DEFAULT_POLL_INTERVAL_MS: u64 = 500;
 /// chain_id = 31337
 /// confirmations = 2
 /// poll_interval_ms = 500   # optional
+/// finality = "finalized"   # optional; or { depth = 64 } for a chain without a finalized tag
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,16 +37,22 @@ pub struct ChainConfig {
     /// Pause between two polls of the chain, in milliseconds.
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
+    /// When a block can no longer be reorged away: what an agent waits for before it does what
+    /// cannot be undone (the updater's signature over a root). The node's `finalized` block
+    /// unless the config declares a depth.
+    #[serde(default)]
+    pub finality: Finality,
 }
 
 impl ChainConfig {
-    /// A config with the default poll interval.
+    /// A config with the default poll interval and the node's `finalized` block as finality.
     pub fn new(rpc_url: Url, chain_id: u64, confirmations: u64) -> Self {
         Self {
             rpc_url,
             chain_id,
             confirmations,
             poll_interval_ms: DEFAULT_POLL_INTERVAL_MS,
+            finality: Finality::Finalized,
         }
     }
 
@@ -123,6 +131,7 @@ mod tests {
         assert_eq!(config.chain_id, 31337);
         assert_eq!(config.confirmations, 2);
         assert_eq!(config.poll_interval(), Duration::from_millis(500));
+        assert_eq!(config.finality, Finality::Finalized);
 
         // Serializes back to the same fields (e.g. for a devnet writing agent configs).
         let json = serde_json::to_string(&config).expect("serializes");

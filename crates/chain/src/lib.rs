@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: how an agent reaches a chain ([`ChainConfig`]);
 //! - [`provider`]: [`connect`] to it, checking the chain id;
+//! - [`finality`]: when a block can no longer be reorged away ([`Finality`]);
 //! - [`indexer`]: follow contract logs at a confirmation depth, with a persistent cursor and
 //!   reorg detection ([`Indexer`]), batch by batch until shutdown ([`Follower`]);
 //! - [`submitter`]: send transactions with persistent nonces, fee bumps and confirmation
@@ -12,6 +13,7 @@
 //! with [`SCHEMAS`] among the agent's own schemas.
 
 pub mod config;
+pub mod finality;
 pub mod indexer;
 pub mod metrics;
 pub mod provider;
@@ -19,6 +21,7 @@ pub mod retry;
 pub mod submitter;
 
 pub use config::{ChainConfig, RedactedUrl};
+pub use finality::{Finality, FinalityError};
 pub use indexer::{Batch, DeepReorg, Follower, Indexer, IndexerError};
 pub use metrics::ChainMetrics;
 pub use provider::{connect, connect_with_wallet, contract_without_url, without_url, ConnectError};

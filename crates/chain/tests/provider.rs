@@ -54,3 +54,42 @@ async fn unreachable_endpoint_is_reported_without_its_path() {
     );
     assert!(!message.contains("secret-api-key"), "key leaked: {message}");
 }
+
+#[tokio::test]
+async fn final_block_follows_the_nodes_finalized_tag_or_the_declared_depth() {
+    use alloy::providers::ext::AnvilApi;
+    use nxtp_chain::Finality;
+
+    // anvil finalizes two epochs behind its head: with 4 slots an epoch, 8 blocks.
+    let anvil = nxtp_testkit::anvil()
+        .chain_id(31337)
+        .arg("--slots-in-an-epoch")
+        .arg("4")
+        .spawn();
+    let config = ChainConfig::new(anvil.endpoint_url(), 31337, 1);
+    let provider = connect(&config).await.expect("connects");
+    assert_eq!(
+        Finality::Depth(3)
+            .final_block(&provider)
+            .await
+            .expect("reads"),
+        None,
+        "the head is below the depth"
+    );
+
+    provider.anvil_mine(Some(20), None).await.expect("mines");
+    assert_eq!(
+        Finality::Finalized
+            .final_block(&provider)
+            .await
+            .expect("reads"),
+        Some(12)
+    );
+    assert_eq!(
+        Finality::Depth(3)
+            .final_block(&provider)
+            .await
+            .expect("reads"),
+        Some(17)
+    );
+}
