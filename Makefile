@@ -6,7 +6,8 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 FORGE := $(NODE_BIN)/forge
 NPM_STAMP := node_modules/.nxtp-installed
 
-.PHONY: help setup nextest test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e vectors clean
+.PHONY: help setup nextest test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e vectors clean \
+	fuzz fuzz-seeds fuzz-merge cargo-fuzz test-deep
 
 help:
 	@echo "make devnet     local chains with every contract deployed and the agents supervised (Ctrl-C stops)"
@@ -16,6 +17,8 @@ help:
 	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
 	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy)"
+	@echo "make fuzz       fuzz every decoder of untrusted input, FUZZ_SECONDS (60) each -> bench/results/fuzz.json"
+	@echo "make test-deep  every invariant suite at 100,000 handler calls per invariant -> bench/results/invariants.json"
 
 # Pinned forge, anvil and solc-js from package-lock.json; reinstalled when the lockfile changes.
 # `npm install` rather than `npm ci`: the Foundry packages list optional per-platform binaries that are not
@@ -69,8 +72,36 @@ bench-e2e: setup
 	cargo build --locked -p nxtp -p nxtp-bench
 	target/debug/nxtp-bench e2e --agent-program target/debug/nxtp $(BENCH_ARGS)
 
+# Coverage-guided fuzzing (fuzz/, its own workspace; see fuzz/README.md): builds every target, runs each for
+# FUZZ_SECONDS from its committed corpus, writes bench/results/fuzz.json and fails on any crash.
+# FUZZ_TARGETS picks some: make fuzz FUZZ_TARGETS="message api" FUZZ_SECONDS=300.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: setup cargo-fuzz
+	python3 bench/fuzz.py --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Rewrites the seed inputs (fuzz/corpus/*/seed-*) from the shared vectors, API types and config fixtures.
+fuzz-seeds: setup
+	cargo run --manifest-path fuzz/Cargo.toml --example seeds
+
+# Adds to the committed corpus only the inputs of the last runs (fuzz/work/) that reach new coverage.
+fuzz-merge: cargo-fuzz
+	@for t in $$(ls fuzz/work | grep -v '\.log$$'); do \
+	  fuzz/target/x86_64-unknown-linux-gnu/release/$$t -merge=1 fuzz/corpus/$$t fuzz/work/$$t 2>&1 | tail -1; done
+
+cargo-fuzz:
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --version 0.13.2 --locked
+
+# Every Foundry invariant suite at INVARIANT_RUNS x INVARIANT_DEPTH handler calls per invariant (default
+# 500 x 200 = 100,000) -> bench/results/invariants.json; fails on any violation. `make test` keeps the quick
+# [invariant] settings of foundry.toml.
+INVARIANT_RUNS ?= 500
+INVARIANT_DEPTH ?= 200
+test-deep: setup
+	FOUNDRY_INVARIANT_RUNS=$(INVARIANT_RUNS) FOUNDRY_INVARIANT_DEPTH=$(INVARIANT_DEPTH) python3 bench/invariants.py
+
 vectors: setup
 	cd contracts && UPDATE_VECTORS=true $(FORGE) test --match-contract Vectors
 
 clean:
-	rm -rf contracts/out contracts/cache contracts/broadcast target run
+	rm -rf contracts/out contracts/cache contracts/broadcast target run fuzz/target fuzz/work

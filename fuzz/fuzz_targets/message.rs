@@ -1,0 +1,4 @@
+//! Fuzz target: see `nxtp_fuzz::message::check`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nxtp_fuzz::message::check(data));
