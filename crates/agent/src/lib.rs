@@ -1,9 +1,11 @@
 //! The runtime every nxtp off-chain agent shares: configuration with environment overrides,
-//! signing-key loading, logging, an ops HTTP server (`/metrics`, `/health`), SQLite storage with
+//! signing-key loading, logging, one hardened HTTP server for every agent API ([`http`]), an ops
+//! server (`/metrics`, `/health`) on it, SQLite storage with
 //! cursors, and graceful shutdown, tied together by [`run`].
 
 pub mod config;
 pub mod health;
+pub mod http;
 pub mod liveness;
 pub mod logging;
 pub mod ops;
@@ -17,6 +19,7 @@ mod test_http;
 
 pub use config::ConfigError;
 pub use health::{Health, HealthStatus};
+pub use http::{HttpError, HttpLimits};
 pub use liveness::Liveness;
 pub use logging::LogFormat;
 pub use runner::{run, run_until, Agent, AgentContext, RunError, TelemetryConfig};

@@ -1,7 +1,10 @@
 //! The operations HTTP server every agent runs: `/metrics` in the Prometheus text format and
-//! `/health` for probes.
+//! `/health` for probes, on the shared hardened server ([`crate::http`]).
 
-use crate::health::{Health, HealthStatus};
+use crate::{
+    health::{Health, HealthStatus},
+    http::{serve, HttpLimits},
+};
 use axum::{
     extract::State,
     http::{header, StatusCode},
@@ -71,11 +74,7 @@ impl OpsServer {
                 registry,
                 health,
             });
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await
-        });
+        let task = tokio::spawn(serve(listener, router, HttpLimits::default(), shutdown));
         Ok(Self { local_addr, task })
     }
 
@@ -164,8 +163,9 @@ mod tests {
         assert_eq!(status, 200);
         assert!(body.contains("nxtp_test_events_total 3"), "{body}");
 
-        let (status, _) = get(bound, "/nope").await;
+        let (status, body) = get(bound, "/nope").await;
         assert_eq!(status, 404);
+        assert!(body.starts_with(r#"{"error":"not_found""#), "{body}");
 
         shutdown.cancel();
         server.stopped().await.expect("stops cleanly");

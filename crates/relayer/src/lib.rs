@@ -27,7 +27,7 @@ pub use error::RelayerError;
 pub use metrics::RelayerMetrics;
 
 use jobs::Jobs;
-use nxtp_agent::{Agent, AgentContext, Liveness, Store, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, HttpLimits, Liveness, Store, TelemetryConfig};
 use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::task::JoinSet;
@@ -125,8 +125,7 @@ pub async fn serve(
     let app = http::router(Arc::clone(&jobs));
     let token = shutdown.clone();
     tasks.spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(token.cancelled_owned())
+        nxtp_agent::http::serve(listener, app, HttpLimits::default(), token)
             .await
             .map_err(RelayerError::Serve)
     });

@@ -40,7 +40,7 @@ use alloy::{rpc::types::Filter, sol_types::SolEvent};
 use auction::AuctionTask;
 use destination::Destination;
 use dispatch::DispatchTask;
-use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Cursor, HttpLimits, Liveness, Store, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics, Indexer};
@@ -179,8 +179,7 @@ pub async fn run_with_listener(
     let app = api::router(shared);
     let api_shutdown = shutdown.clone();
     tasks.spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(api_shutdown.cancelled_owned())
+        nxtp_agent::http::serve(listener, app, HttpLimits::default(), api_shutdown)
             .await
             .map_err(SequencerError::Serve)
     });

@@ -1,0 +1,525 @@
+//! The one HTTP server every agent runs its APIs on (the ops server, the sequencer's bids API, the
+//! relayer's job API), hardened against clients that hold connections open:
+//!
+//! - a request head must arrive within [`HttpLimits::header_read_timeout`] of the server starting
+//!   to wait for it: on a new connection, and between requests on a kept-alive one, so a silent or
+//!   idle connection is closed after that time too (hyper's header-read timer);
+//! - a request body must arrive whole within [`HttpLimits::body_read_timeout`] (`408`) and be at
+//!   most [`HttpLimits::max_body_bytes`] (`413`);
+//! - at most [`HttpLimits::max_connections`] connections are served at once; one more is answered
+//!   `503 overloaded` at once and closed (not queued), so descriptors stay bounded;
+//! - unknown paths (`404`), wrong methods (`405`) and the refusals above answer in the APIs' JSON
+//!   error shape, `{"error":"<code>","message":"<why>"}`.
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    Json, Router,
+};
+use hyper::server::conn::http1;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    service::TowerToHyperService,
+};
+use serde::Serialize;
+use std::{io, net::SocketAddr, sync::Arc, time::Duration};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+    sync::Semaphore,
+    task::JoinSet,
+};
+use tokio_util::sync::CancellationToken;
+
+/// How long connections still open at shutdown get to finish their request.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long accepting pauses after a failure such as running out of descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Connections over the cap being answered `503` at once; more are closed without an answer.
+const REFUSAL_SLOTS: usize = 32;
+
+/// Longest time spent answering a connection over the cap.
+const REFUSAL_TIME: Duration = Duration::from_secs(1);
+
+/// What the server allows a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Longest wait for a whole request head, from when the server starts waiting for it (a new
+    /// connection, or the previous response sent): also how long an idle connection stays open.
+    pub header_read_timeout: Duration,
+    /// Longest time to receive a request's whole body once its head is in.
+    pub body_read_timeout: Duration,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Most connections served at once.
+    pub max_connections: usize,
+}
+
+impl HttpLimits {
+    /// Default [`Self::header_read_timeout`] (and idle time): 10 s.
+    pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default [`Self::body_read_timeout`]: 10 s.
+    pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default [`Self::max_body_bytes`]: 64 KiB, well above any request the APIs define.
+    pub const MAX_BODY_BYTES: usize = 64 * 1024;
+    /// Default [`Self::max_connections`]: 256.
+    pub const MAX_CONNECTIONS: usize = 256;
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Self::HEADER_READ_TIMEOUT,
+            body_read_timeout: Self::BODY_READ_TIMEOUT,
+            max_body_bytes: Self::MAX_BODY_BYTES,
+            max_connections: Self::MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// The JSON body of every refusal the server itself makes, in the APIs' shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HttpError {
+    /// The machine-readable code: `not_found`, `method_not_allowed`, `payload_too_large`,
+    /// `request_timeout` or `overloaded`.
+    pub error: &'static str,
+    /// Why, for people.
+    pub message: String,
+}
+
+impl HttpError {
+    fn response(status: StatusCode, error: &'static str, message: impl Into<String>) -> Response {
+        let body = Self {
+            error,
+            message: message.into(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Serves `app` on `listener` under `limits` until `shutdown` is cancelled; then stops accepting
+/// and gives open connections [`SHUTDOWN_GRACE`] to finish. Returns only once every connection
+/// task ended.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: HttpLimits,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
+    let app = harden(app, limits);
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(REFUSAL_SLOTS));
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+            // Reap finished connection tasks so the set does not grow.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // Out of descriptors, or a connection reset before it was accepted: keep serving.
+                tracing::warn!(error = %err, "cannot accept a connection");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            refuse_overloaded(
+                stream,
+                peer,
+                limits.max_connections,
+                &refusals,
+                &mut connections,
+            );
+            continue;
+        };
+        let app = app.clone();
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            serve_connection(stream, app, limits, shutdown).await;
+            drop(permit);
+        });
+    }
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Answers `503 overloaded` and closes the connection: within [`REFUSAL_TIME`], in a task of its
+/// own while fewer than [`REFUSAL_SLOTS`] are running, else by dropping the connection at once.
+fn refuse_overloaded(
+    stream: TcpStream,
+    peer: SocketAddr,
+    max: usize,
+    refusals: &Arc<Semaphore>,
+    tasks: &mut JoinSet<()>,
+) {
+    tracing::warn!(%peer, max_connections = max, "connection refused: too many open");
+    let Ok(slot) = Arc::clone(refusals).try_acquire_owned() else {
+        return;
+    };
+    let body = serde_json::json!({
+        "error": "overloaded",
+        "message": format!("the server already serves {max} connections; retry later"),
+    })
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tasks.spawn(async move {
+        let mut stream = stream;
+        // Closing with the request unread would reset the connection and could lose the answer:
+        // answer, end our side, then read until the client closes, all within the time given.
+        let answer = async {
+            stream.write_all(response.as_bytes()).await?;
+            stream.shutdown().await?;
+            let mut sink = [0u8; 1024];
+            while stream.read(&mut sink).await? > 0 {}
+            io::Result::Ok(())
+        };
+        let _ = tokio::time::timeout(REFUSAL_TIME, answer).await;
+        drop(slot);
+    });
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    app: Router,
+    limits: HttpLimits,
+    shutdown: CancellationToken,
+) {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
+    let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+    let mut connection = std::pin::pin!(connection);
+    let outcome = tokio::select! {
+        outcome = connection.as_mut() => outcome,
+        () = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            match tokio::time::timeout(SHUTDOWN_GRACE, connection.as_mut()).await {
+                Ok(outcome) => outcome,
+                Err(_) => return,
+            }
+        }
+    };
+    if let Err(err) = outcome {
+        // Timeouts and resets are the client's doing: worth a trace, not a warning.
+        tracing::debug!(error = %err, "connection closed");
+    }
+}
+
+/// `app` with the JSON `404` and `405`, and the body limits.
+fn harden(app: Router, limits: HttpLimits) -> Router {
+    app.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(limits, read_body))
+}
+
+async fn not_found(request: Request) -> Response {
+    HttpError::response(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no such path: {}", request.uri().path()),
+    )
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    HttpError::response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+/// Reads the whole body within the limits before any handler sees the request.
+async fn read_body(State(limits): State<HttpLimits>, request: Request, next: Next) -> Response {
+    let too_large = || {
+        HttpError::response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body exceeds {} bytes", limits.max_body_bytes),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
+        return too_large();
+    }
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, limits.max_body_bytes);
+    let bytes = match tokio::time::timeout(limits.body_read_timeout, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return too_large(),
+        Err(_) => {
+            return HttpError::response(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the request body did not arrive within {} ms",
+                    limits.body_read_timeout.as_millis()
+                ),
+            )
+        }
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::{get, post};
+    use std::time::Instant;
+
+    fn limits() -> HttpLimits {
+        HttpLimits {
+            header_read_timeout: Duration::from_millis(500),
+            body_read_timeout: Duration::from_millis(500),
+            max_body_bytes: 1024,
+            max_connections: 4,
+        }
+    }
+
+    async fn start(limits: HttpLimits) -> (SocketAddr, CancellationToken) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = Router::new()
+            .route("/hello", get(|| async { "hi" }))
+            .route("/echo", post(|body: axum::body::Bytes| async move { body }));
+        let shutdown = CancellationToken::new();
+        tokio::spawn(serve(listener, app, limits, shutdown.clone()));
+        (addr, shutdown)
+    }
+
+    /// Sends `request` and reads until the server closes; `(status, body)`.
+    async fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, String) {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        stream.write_all(request).await.expect("send");
+        let mut response = String::new();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            stream.read_to_string(&mut response),
+        )
+        .await
+        .expect("answered in time")
+        .expect("read");
+        let (head, body) = response.split_once("\r\n\r\n").expect("a response");
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .expect("status line");
+        (status, body.to_owned())
+    }
+
+    /// Waits until the server closes `stream` (read returns 0 or fails); how long it took.
+    async fn closed_within(stream: &mut TcpStream, bound: Duration) -> Duration {
+        let started = Instant::now();
+        let mut buffer = [0u8; 1024];
+        loop {
+            match tokio::time::timeout(bound, stream.read(&mut buffer)).await {
+                Ok(Ok(0) | Err(_)) => return started.elapsed(),
+                Ok(Ok(_)) => {}
+                Err(_) => panic!("connection still open after {bound:?}"),
+            }
+        }
+    }
+
+    fn json_error(body: &str) -> (String, String) {
+        let value: serde_json::Value = serde_json::from_str(body).expect("JSON body");
+        (
+            value["error"].as_str().expect("code").to_owned(),
+            value["message"].as_str().expect("message").to_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_methods_and_large_bodies_answer_json() {
+        let (addr, shutdown) = start(limits()).await;
+        let close = "Connection: close\r\n";
+        let (status, body) = exchange(
+            addr,
+            format!("GET /hello HTTP/1.1\r\nHost: x\r\n{close}\r\n").as_bytes(),
+        )
+        .await;
+        assert_eq!((status, body.as_str()), (200, "hi"));
+
+        let (status, body) = exchange(
+            addr,
+            format!("GET /nope HTTP/1.1\r\nHost: x\r\n{close}\r\n").as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 404);
+        assert_eq!(json_error(&body).0, "not_found");
+
+        let (status, body) = exchange(
+            addr,
+            format!("POST /hello HTTP/1.1\r\nHost: x\r\n{close}Content-Length: 0\r\n\r\n")
+                .as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 405);
+        assert_eq!(json_error(&body).0, "method_not_allowed");
+
+        let big = "x".repeat(2048);
+        let (status, body) = exchange(
+            addr,
+            format!(
+                "POST /echo HTTP/1.1\r\nHost: x\r\n{close}Content-Length: {}\r\n\r\n{big}",
+                big.len()
+            )
+            .as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 413);
+        assert_eq!(json_error(&body).0, "payload_too_large");
+
+        // Chunked, so no length is declared: counted while read.
+        let (status, body) = exchange(
+            addr,
+            format!(
+                "POST /echo HTTP/1.1\r\nHost: x\r\n{close}Transfer-Encoding: chunked\r\n\r\n\
+                 800\r\n{big}\r\n0\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 413);
+        assert_eq!(json_error(&body).0, "payload_too_large");
+
+        let (status, body) = exchange(
+            addr,
+            format!("POST /echo HTTP/1.1\r\nHost: x\r\n{close}Content-Length: 4\r\n\r\nabcd")
+                .as_bytes(),
+        )
+        .await;
+        assert_eq!((status, body.as_str()), (200, "abcd"));
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn a_slowloris_client_is_disconnected() {
+        let limits = limits();
+        let (addr, shutdown) = start(limits).await;
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        stream
+            .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .expect("send");
+        // One more header line at a steady pace, never the blank line that ends the head.
+        let drip = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if stream.write_all(b"X-Slow: 1\r\n").await.is_err() {
+                    return;
+                }
+            }
+        };
+        let started = Instant::now();
+        tokio::time::timeout(Duration::from_secs(5), drip)
+            .await
+            .expect("the server stops the drip");
+        let took = started.elapsed();
+        assert!(
+            took < limits.header_read_timeout * 4,
+            "closed after {took:?}"
+        );
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn silent_and_idle_connections_are_closed() {
+        let limits = limits();
+        let (addr, shutdown) = start(limits).await;
+        let mut silent = TcpStream::connect(addr).await.expect("connect");
+        let took = closed_within(&mut silent, Duration::from_secs(5)).await;
+        assert!(took >= limits.header_read_timeout / 2, "{took:?}");
+
+        // Kept alive after one answered request, then nothing.
+        let mut idle = TcpStream::connect(addr).await.expect("connect");
+        idle.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("send");
+        closed_within(&mut idle, Duration::from_secs(5)).await;
+
+        // A body that never completes: 408 in the JSON shape.
+        let mut slow_body = TcpStream::connect(addr).await.expect("connect");
+        slow_body
+            .write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+            .await
+            .expect("send");
+        let mut response = String::new();
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            slow_body.read_to_string(&mut response),
+        )
+        .await
+        .expect("answered")
+        .ok();
+        assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+        assert!(response.contains("\"request_timeout\""), "{response}");
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn connections_beyond_the_cap_are_refused_until_one_closes() {
+        let limits = HttpLimits {
+            max_connections: 2,
+            header_read_timeout: Duration::from_secs(30),
+            ..limits()
+        };
+        let (addr, shutdown) = start(limits).await;
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            // A served connection answers: proof it holds a slot.
+            stream
+                .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .expect("send");
+            let mut buffer = [0u8; 256];
+            let read = stream.read(&mut buffer).await.expect("answer");
+            assert!(buffer[..read].starts_with(b"HTTP/1.1 200"));
+            held.push(stream);
+        }
+        let (status, body) = exchange(addr, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert_eq!(status, 503);
+        assert_eq!(json_error(&body).0, "overloaded");
+
+        drop(held.pop());
+        // The slot frees once the server sees the close: wait for it, bounded.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let (status, _) = exchange(
+                addr,
+                b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+            if status == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the slot was never freed");
+            tokio::task::yield_now().await;
+        }
+        shutdown.cancel();
+    }
+}
