@@ -6,6 +6,8 @@ import {Home} from "../../src/messaging/Home.sol";
 import {Replica} from "../../src/messaging/Replica.sol";
 import {ConnectionManager} from "../../src/messaging/ConnectionManager.sol";
 import {MessagingHashes} from "../../src/messaging/libraries/MessagingHashes.sol";
+import {LiquidityHashes} from "../../src/core/libraries/LiquidityHashes.sol";
+import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
 import {Connext} from "../../src/core/Connext.sol";
 import {BridgeToken} from "../../src/core/BridgeToken.sol";
 import {TransferInfo, ExecuteArgs} from "../../src/interfaces/IConnext.sol";
@@ -120,9 +122,30 @@ contract CoreGas is GasBench {
         Home home2 = new Home(D2, updater, sender, 0);
         ConnectionManager manager1 = new ConnectionManager(D1, sender);
         ConnectionManager manager2 = new ConnectionManager(D2, sender);
-        replica2 = new Replica(D2, D1, updater, home1.committedRoot(), 0, 0, address(manager2), sender);
-        Replica replica1 =
-            new Replica(D1, D2, updater, home2.committedRoot(), 0, 0, address(manager1), sender);
+        replica2 = new Replica(
+            D2,
+            D1,
+            block.chainid,
+            address(home1),
+            updater,
+            home1.committedRoot(),
+            0,
+            0,
+            address(manager2),
+            sender
+        );
+        Replica replica1 = new Replica(
+            D1,
+            D2,
+            block.chainid,
+            address(home2),
+            updater,
+            home2.committedRoot(),
+            0,
+            0,
+            address(manager1),
+            sender
+        );
         manager2.enrollReplica(address(replica2));
         manager1.enrollReplica(address(replica1));
 
@@ -203,7 +226,7 @@ contract CoreGas is GasBench {
         bytes[] memory signatures = new bytes[](count);
         for (uint256 i; i < count; ++i) {
             path[i] = routers[i];
-            signatures[i] = _sign(routerKeys[i], keccak256(abi.encode(id, count)));
+            signatures[i] = _sign(routerKeys[i], _c2Digest(LiquidityHashes.routerBidStructHash(id, count)));
         }
         // With calldata, `execute` insists on enough gas for `xReceive`'s full limit, as eth_estimateGas would find.
         uint256 gasLimit = p.callData.length == 0 ? 1_000_000 : 1_300_000;
@@ -213,7 +236,12 @@ contract CoreGas is GasBench {
                 routers: path,
                 routerSignatures: signatures,
                 sequencer: vm.addr(SEQUENCER_KEY),
-                sequencerSignature: _sign(SEQUENCER_KEY, keccak256(abi.encode(id, path)))
+                sequencerSignature: _sign(
+                    SEQUENCER_KEY,
+                    _c2Digest(
+                        LiquidityHashes.routerSelectionStructHash(id, LiquidityHashes.hashRouters(path))
+                    )
+                )
             })
         );
     }
@@ -224,7 +252,12 @@ contract CoreGas is GasBench {
     function _commit() internal {
         bytes32 oldRoot = home1.committedRoot();
         bytes32 newRoot = home1.checkpoint();
-        bytes memory signature = _sign(UPDATER_KEY, MessagingHashes.updateHash(D1, oldRoot, newRoot));
+        bytes memory signature = _sign(
+            UPDATER_KEY,
+            SignatureVerifier.typedDataDigest(
+                home1.updateDomainSeparator(), MessagingHashes.updateStructHash(D1, oldRoot, newRoot)
+            )
+        );
         home1.update(oldRoot, newRoot, signature);
         replica2.update(oldRoot, newRoot, signature);
     }
@@ -247,10 +280,19 @@ contract CoreGas is GasBench {
         require(replica2.proveAndProcessBatch(batch, indices, proof) == count, "bench: batch handle");
     }
 
-    function _sign(uint256 key, bytes32 hash) internal pure returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) =
-            vm.sign(key, keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", hash)));
+    function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
         return abi.encodePacked(r, s, v);
+    }
+
+    /// @dev The digest of a statement verified by domain 2's Connext.
+    function _c2Digest(bytes32 structHash) internal view returns (bytes32) {
+        return SignatureVerifier.typedDataDigest(
+            SignatureVerifier.domainSeparator(
+                keccak256(bytes(LiquidityHashes.CONNEXT_NAME)), block.chainid, address(c2)
+            ),
+            structHash
+        );
     }
 
     function _b32(address account) internal pure returns (bytes32) {

@@ -6,6 +6,7 @@ import {Home} from "../../src/messaging/Home.sol";
 import {Replica} from "../../src/messaging/Replica.sol";
 import {ConnectionManager} from "../../src/messaging/ConnectionManager.sol";
 import {MessagingHashes} from "../../src/messaging/libraries/MessagingHashes.sol";
+import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
 import {NaiveMerkle} from "../../test/utils/NaiveMerkle.sol";
 import {RecordingRecipient} from "../../test/messaging/utils/RecordingRecipient.sol";
 
@@ -39,8 +40,18 @@ contract MessagingGas is GasBench {
         home = new Home(ORIGIN, updater, sender, 1 ether);
         home.depositBond{value: 1 ether}(updater);
         ConnectionManager manager = new ConnectionManager(DESTINATION, sender);
-        replica =
-            new Replica(DESTINATION, ORIGIN, updater, home.committedRoot(), 0, 0, address(manager), sender);
+        replica = new Replica(
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updater,
+            home.committedRoot(),
+            0,
+            0,
+            address(manager),
+            sender
+        );
         manager.enrollReplica(address(replica));
         recipient = new RecordingRecipient();
         bytes32 to = bytes32(uint256(uint160(address(recipient))));
@@ -105,11 +116,9 @@ contract MessagingGas is GasBench {
         messages.push(message);
     }
 
-    function _signUpdate(bytes32 oldRoot, bytes32 newRoot) internal pure returns (bytes memory) {
-        bytes32 digest = keccak256(
-            abi.encodePacked(
-                "\x19Ethereum Signed Message:\n32", MessagingHashes.updateHash(ORIGIN, oldRoot, newRoot)
-            )
+    function _signUpdate(bytes32 oldRoot, bytes32 newRoot) internal view returns (bytes memory) {
+        bytes32 digest = SignatureVerifier.typedDataDigest(
+            home.updateDomainSeparator(), MessagingHashes.updateStructHash(ORIGIN, oldRoot, newRoot)
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(UPDATER_KEY, digest);
         return abi.encodePacked(r, s, v);

@@ -13,13 +13,15 @@ import {SignatureVerifier} from "../libraries/SignatureVerifier.sol";
 import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
 import {TransferMessage} from "./libraries/TransferMessage.sol";
 import {TransferRecord} from "./libraries/TransferRecord.sol";
+import {LiquidityHashes} from "./libraries/LiquidityHashes.sol";
+import {EIP712} from "../utils/EIP712.sol";
 
 /// @title Connext
 /// @notice The liquidity layer on one domain. On the origin, `xcall` burns or escrows the asset and dispatches a
 ///         reconcile message. On the destination, routers front the funds (`execute` with routers), the messaging
 ///         layer later delivers the message (`handle`) and routers are credited; without routers the transfer waits
 ///         for the message and is then executed from the bridged funds (`execute` without routers).
-contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
+contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin, EIP712 {
     using TransferRecord for uint256;
 
     /// @notice The liquidity fee a new deployment starts with, in basis points.
@@ -351,11 +353,20 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
             revert RouterSignatureCountMismatch(count, args.routerSignatures.length);
         }
         if (!approvedSequencers[args.sequencer]) revert SequencerNotApproved(args.sequencer);
-        _verify(args.sequencer, keccak256(abi.encode(transferId, args.routers)), args.sequencerSignature);
+        bytes32 separator = _domainSeparator();
+        _verify(
+            args.sequencer,
+            SignatureVerifier.typedDataDigest(
+                separator, LiquidityHashes.routerSelectionStructHash(transferId, _hashRouters(args.routers))
+            ),
+            args.sequencerSignature
+        );
 
         toFront = args.params.bridgedAmt * (BPS - liquidityFeeBps) / BPS;
         uint256 share = toFront / count;
-        bytes32 bidHash = keccak256(abi.encode(transferId, count));
+        bytes32 bidDigest = SignatureVerifier.typedDataDigest(
+            separator, LiquidityHashes.routerBidStructHash(transferId, count)
+        );
         record = record.withStatus(TransferStatus.Executed).withRouterCount(count);
         for (uint256 i; i < count; ++i) {
             address router = args.routers[i];
@@ -364,7 +375,7 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
             }
             Router storage config = _routers[router];
             if (!config.approved) revert RouterNotApproved(router);
-            _verify(router, bidHash, args.routerSignatures[i]);
+            _verify(router, bidDigest, args.routerSignatures[i]);
             uint256 debit = i == count - 1 ? toFront - share * (count - 1) : share;
             if (debit != 0) {
                 uint256 available = _liquidity[router][local];
@@ -475,8 +486,25 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin {
         emit ExternalCalldataExecuted(transferId, success, returnData);
     }
 
-    function _verify(address expected, bytes32 hash, bytes calldata signature) private pure {
-        address recovered = SignatureVerifier.recoverPersonal(hash, signature);
+    /// @dev Router bids and the sequencer's selection are signed under the domain "nxtp Connext".
+    function _eip712Name() internal pure override returns (string memory) {
+        return LiquidityHashes.CONNEXT_NAME;
+    }
+
+    /// @dev EIP-712's encoding of the `address[] routers` member: the hash of its 32-byte words, as they are in
+    ///      calldata (a word with dirty upper bits hashes differently from what any router or sequencer signed).
+    function _hashRouters(address[] calldata routers) private pure returns (bytes32 routersHash) {
+        assembly ("memory-safe") {
+            let free := mload(0x40)
+            let size := shl(5, routers.length)
+            calldatacopy(free, routers.offset, size)
+            routersHash := keccak256(free, size)
+        }
+    }
+
+    /// @dev Reverts unless `expected` signed `digest` (an EIP-712 digest under this Connext's domain).
+    function _verify(address expected, bytes32 digest, bytes calldata signature) private pure {
+        address recovered = SignatureVerifier.recover(digest, signature);
         if (recovered != expected) revert WrongSigner(expected, recovered);
     }
 }

@@ -35,9 +35,10 @@ struct TransferInfo {
 }
 
 /// @notice What a relayer submits to `execute`.
-/// @dev No routers means the slow path. On the fast path each router signs
-///      `keccak256(abi.encode(transferId, routers.length))` and the sequencer signs
-///      `keccak256(abi.encode(transferId, routers))`, both with EIP-191 personal-sign.
+/// @dev No routers means the slow path. On the fast path each router signs the EIP-712 message
+///      `RouterBid(bytes32 transferId,uint256 pathLength)` with `pathLength = routers.length`, and the sequencer
+///      `RouterSelection(bytes32 transferId,address[] routers)`, both under the destination Connext's domain
+///      ("nxtp Connext", version "1", its chain id, its address; see `eip712Domain()`).
 struct ExecuteArgs {
     TransferInfo params;
     address[] routers;

@@ -6,13 +6,14 @@ import {Ownable2Step} from "../governance/Ownable2Step.sol";
 import {SignatureVerifier} from "../libraries/SignatureVerifier.sol";
 import {MessagingHashes} from "./libraries/MessagingHashes.sol";
 import {Replica} from "./Replica.sol";
+import {EIP712} from "../utils/EIP712.sol";
 
 /// @title ConnectionManager
 /// @notice Which Replica speaks for which remote domain on this domain, and which watchers may halt them.
 /// @dev A permitted watcher's signed notice halts a Replica at once, without waiting for governance or for
 ///      the optimistic window to end. Unenrolling always halts: a Replica that lost its enrollment can
 ///      deliver nothing more, so it cannot be used around this registry.
-contract ConnectionManager is IMessageInbox, Ownable2Step {
+contract ConnectionManager is IMessageInbox, Ownable2Step, EIP712 {
     /// @notice This domain.
     uint32 public immutable localDomain;
 
@@ -81,13 +82,15 @@ contract ConnectionManager is IMessageInbox, Ownable2Step {
     /// @param updater The updater key the watcher caught; the enrolled Replica must hold it accountable (its current
     ///        updater, or a rotated-out key while a root it signed may be inside its window), so a rotation does not
     ///        let the caught key's unripe roots ripen, and an old notice is useless once that key's roots are ripe.
-    /// @param signature The watcher's EIP-191 signature over
-    ///        `MessagingHashes.watcherNoticeHash(domain, updater, replica)`, `replica` being the enrolled one.
+    /// @param signature The watcher's EIP-712 signature of
+    ///        `WatcherNotice(uint32 homeDomain,address updater,address replica)` with `homeDomain = domain` and
+    ///        `replica` the enrolled one, under this manager's domain ("nxtp ConnectionManager", this chain, this
+    ///        address), so a notice for one manager halts nothing under another.
     function unenrollReplicaByWatcher(uint32 domain, address updater, bytes calldata signature) external {
         address replica = domainToReplica[domain];
         if (replica == address(0)) revert NoReplicaForDomain(domain);
-        address watcher = SignatureVerifier.recoverPersonal(
-            MessagingHashes.watcherNoticeHash(domain, updater, replica), signature
+        address watcher = SignatureVerifier.recover(
+            _typedDataDigest(MessagingHashes.watcherNoticeStructHash(domain, updater, replica)), signature
         );
         if (!watcherPermission[watcher][domain]) revert NotPermittedWatcher(watcher, domain);
         if (!Replica(replica).isAccountable(updater)) revert NotReplicaUpdater(updater);
@@ -99,6 +102,11 @@ contract ConnectionManager is IMessageInbox, Ownable2Step {
         if (domain == 0) revert ZeroDomain();
         watcherPermission[watcher][domain] = permitted;
         emit WatcherPermissionSet(watcher, domain, permitted);
+    }
+
+    /// @dev Watcher notices are signed under the domain "nxtp ConnectionManager".
+    function _eip712Name() internal pure override returns (string memory) {
+        return MessagingHashes.CONNECTION_MANAGER_NAME;
     }
 
     function _unenroll(uint32 domain, address watcher) private {

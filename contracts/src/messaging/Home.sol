@@ -6,6 +6,8 @@ import {Pausable} from "../governance/Pausable.sol";
 import {Ownable2Step} from "../governance/Ownable2Step.sol";
 import {ReentrancyGuard} from "../utils/ReentrancyGuard.sol";
 import {UpdaterSignatures} from "./UpdaterSignatures.sol";
+import {EIP712} from "../utils/EIP712.sol";
+import {MessagingHashes} from "./libraries/MessagingHashes.sol";
 import {Message} from "./libraries/Message.sol";
 import {MerkleTree, TREE_DEPTH} from "./libraries/MerkleTree.sol";
 
@@ -15,7 +17,7 @@ import {MerkleTree, TREE_DEPTH} from "./libraries/MerkleTree.sol";
 /// @dev Roots are only computed when `checkpoint` is called, never per dispatch. The updater signs only
 ///      checkpointed roots, so a signed root that was never checkpointed is provably an improper update.
 ///      Any proven fraud fails the Home for good and moves the updater's bond to the reporter.
-contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
+contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard, EIP712 {
     /// @notice A root the Home produced, and how many leaves the tree held then.
     struct Checkpoint {
         uint32 count;
@@ -193,6 +195,17 @@ contract Home is IMessageGateway, Pausable, UpdaterSignatures, ReentrancyGuard {
     /// @inheritdoc UpdaterSignatures
     function signedDomain() public view override returns (uint32) {
         return localDomain;
+    }
+
+    /// @inheritdoc UpdaterSignatures
+    /// @dev This Home's own domain, as `eip712Domain()` describes it.
+    function updateDomainSeparator() public view override returns (bytes32) {
+        return _domainSeparator();
+    }
+
+    /// @dev Updates are signed under the domain "nxtp Home".
+    function _eip712Name() internal pure override returns (string memory) {
+        return MessagingHashes.HOME_NAME;
     }
 
     // ---------------------------------------------------------------- updates

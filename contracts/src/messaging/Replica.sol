@@ -6,6 +6,8 @@ import {Pausable} from "../governance/Pausable.sol";
 import {Ownable2Step} from "../governance/Ownable2Step.sol";
 import {ReentrancyGuard} from "../utils/ReentrancyGuard.sol";
 import {UpdaterSignatures} from "./UpdaterSignatures.sol";
+import {SignatureVerifier} from "../libraries/SignatureVerifier.sol";
+import {MessagingHashes} from "./libraries/MessagingHashes.sol";
 import {Message} from "./libraries/Message.sol";
 import {MerkleTree, TREE_DEPTH} from "./libraries/MerkleTree.sol";
 
@@ -36,6 +38,12 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     address public immutable connectionManager;
     /// @notice Lower bound on `optimisticSeconds`, fixed at deployment (production deployments use 1800).
     uint32 public immutable minOptimisticSeconds;
+    /// @notice The chain id of the remote Home's chain: update signatures are bound to it.
+    uint256 public immutable remoteChainId;
+    /// @notice The remote Home's address on its chain: update signatures are bound to it.
+    address public immutable remoteHome;
+    /// @dev The remote Home's EIP-712 separator, computed once from `remoteChainId` and `remoteHome`.
+    bytes32 private immutable _REMOTE_SEPARATOR;
 
     /// @notice Current lifecycle state; packed with `updater` and `optimisticSeconds`.
     State public state;
@@ -79,6 +87,8 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     error ReplicaNotActive(State state);
     /// @notice Domain zero, or the same domain on both ends, is never valid.
     error InvalidDomains();
+    /// @notice The remote Home must be named by a non-zero chain id and a non-zero address.
+    error InvalidRemoteHome(uint256 chainId, address home);
     /// @notice The zero root is never valid, whatever a mapping's default says.
     error ZeroRoot();
     /// @notice The update does not start from the committed root.
@@ -113,6 +123,8 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
 
     /// @param local This domain.
     /// @param remote The origin domain this Replica mirrors.
+    /// @param remoteChainId_ The chain id of the origin's chain (non-zero).
+    /// @param remoteHome_ The origin's Home (non-zero): the verifying contract of the update signatures.
     /// @param initialUpdater The remote Home's updater key.
     /// @param initialRoot The remote Home's committed root at deployment (non-zero); acceptable at once.
     /// @param window Seconds before a new root becomes acceptable.
@@ -122,6 +134,8 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     constructor(
         uint32 local,
         uint32 remote,
+        uint256 remoteChainId_,
+        address remoteHome_,
         address initialUpdater,
         bytes32 initialRoot,
         uint32 window,
@@ -130,10 +144,18 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
         address initialOwner
     ) Ownable2Step(initialOwner) {
         if (local == 0 || remote == 0 || local == remote) revert InvalidDomains();
+        if (remoteChainId_ == 0 || remoteHome_ == address(0)) {
+            revert InvalidRemoteHome(remoteChainId_, remoteHome_);
+        }
         if (initialRoot == bytes32(0)) revert ZeroRoot();
         if (window < minWindow) revert OptimisticWindowTooShort(window, minWindow);
         localDomain = local;
         remoteDomain = remote;
+        remoteChainId = remoteChainId_;
+        remoteHome = remoteHome_;
+        _REMOTE_SEPARATOR = SignatureVerifier.domainSeparator(
+            keccak256(bytes(MessagingHashes.HOME_NAME)), remoteChainId_, remoteHome_
+        );
         connectionManager = manager;
         minOptimisticSeconds = minWindow;
         optimisticSeconds = window;
@@ -146,6 +168,13 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     /// @inheritdoc UpdaterSignatures
     function signedDomain() public view override returns (uint32) {
         return remoteDomain;
+    }
+
+    /// @inheritdoc UpdaterSignatures
+    /// @dev The remote Home's domain, fixed at deployment: a signature made for any other Home, even one of the
+    ///      same domain under the same key, is refused.
+    function updateDomainSeparator() public view override returns (bytes32) {
+        return _REMOTE_SEPARATOR;
     }
 
     // ---------------------------------------------------------------- updates

@@ -15,7 +15,7 @@ abstract contract UpdaterSignatures {
     /// @notice Two conflicting signed updates over one old root were proven.
     event DoubleUpdate(bytes32 indexed oldRoot, bytes32[2] newRoots, bytes signature0, bytes signature1);
 
-    /// @notice The signature over an update was not made by the updater (wrong key or another domain).
+    /// @notice The signature over an update was not made by the updater (wrong key, or made for another Home).
     error NotUpdaterSignature(address signer);
     /// @notice The two updates of a double-update proof do not conflict.
     error NotConflicting();
@@ -37,15 +37,25 @@ abstract contract UpdaterSignatures {
         return signer == updater;
     }
 
+    /// @notice The EIP-712 separator of the Home whose updates are verified here: `("nxtp Home", "1", chain id of
+    ///         that Home, its address)`.
+    function updateDomainSeparator() public view virtual returns (bytes32);
+
+    /// @dev The digest the updater signs to move `signedDomain()`'s Home from `oldRoot` to `newRoot`: EIP-712
+    ///      `Update(uint32 homeDomain,bytes32 oldRoot,bytes32 newRoot)` under `updateDomainSeparator()`.
+    function _updateDigest(bytes32 oldRoot, bytes32 newRoot) internal view returns (bytes32) {
+        return SignatureVerifier.typedDataDigest(
+            updateDomainSeparator(), MessagingHashes.updateStructHash(signedDomain(), oldRoot, newRoot)
+        );
+    }
+
     /// @dev The key that signed the move from `oldRoot` to `newRoot` on `signedDomain()`.
     function _updateSigner(bytes32 oldRoot, bytes32 newRoot, bytes calldata signature)
         internal
         view
         returns (address)
     {
-        return SignatureVerifier.recoverPersonal(
-            MessagingHashes.updateHash(signedDomain(), oldRoot, newRoot), signature
-        );
+        return SignatureVerifier.recover(_updateDigest(oldRoot, newRoot), signature);
     }
 
     /// @dev Reverts unless the current updater signed the move from `oldRoot` to `newRoot`.

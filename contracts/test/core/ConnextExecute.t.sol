@@ -156,8 +156,7 @@ contract ConnextExecuteTest is ConnextFixture {
     function test_revert_sequencerWrongSigner() public {
         TransferInfo memory params = _usdc(AMOUNT, 1);
         ExecuteArgs memory args = _fastArgs(params, 1);
-        bytes32 hash = keccak256(abi.encode(_id(params), args.routers));
-        args.sequencerSignature = signPersonal(0xBAD, hash);
+        args.sequencerSignature = signDigest(0xBAD, _selectionDigest(_id(params), args.routers));
         vm.expectRevert(abi.encodeWithSelector(IConnext.WrongSigner.selector, sequencer, vm.addr(0xBAD)));
         _execute(args);
     }
@@ -167,7 +166,7 @@ contract ConnextExecuteTest is ConnextFixture {
         ExecuteArgs memory signedForOne = _fastArgs(params, 1);
         ExecuteArgs memory args = _fastArgs(params, 2);
         args.sequencerSignature = signedForOne.sequencerSignature;
-        bytes32 hash = keccak256(abi.encode(_id(params), args.routers));
+        bytes32 hash = _selectionDigest(_id(params), args.routers);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IConnext.WrongSigner.selector, sequencer, _recover(hash, signedForOne.sequencerSignature)
@@ -181,7 +180,7 @@ contract ConnextExecuteTest is ConnextFixture {
         TransferInfo memory params = _usdc(AMOUNT, 1);
         ExecuteArgs memory args = _fastArgs(params, 1);
         args.sequencerSignature = other.sequencerSignature;
-        bytes32 hash = keccak256(abi.encode(_id(params), args.routers));
+        bytes32 hash = _selectionDigest(_id(params), args.routers);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IConnext.WrongSigner.selector, sequencer, _recover(hash, other.sequencerSignature)
@@ -200,7 +199,7 @@ contract ConnextExecuteTest is ConnextFixture {
     function test_revert_routerWrongSigner() public {
         TransferInfo memory params = _usdc(AMOUNT, 1);
         ExecuteArgs memory args = _fastArgs(params, 1);
-        args.routerSignatures[0] = signPersonal(routerKeys[1], keccak256(abi.encode(_id(params), uint256(1))));
+        args.routerSignatures[0] = signDigest(routerKeys[1], _bidDigest(_id(params), 1));
         vm.expectRevert(abi.encodeWithSelector(IConnext.WrongSigner.selector, routers[0], routers[1]));
         _execute(args);
     }
@@ -210,7 +209,7 @@ contract ConnextExecuteTest is ConnextFixture {
         TransferInfo memory params = _usdc(AMOUNT, 1);
         ExecuteArgs memory args = _fastArgs(params, 1);
         args.routerSignatures[0] = other.routerSignatures[0];
-        bytes32 hash = keccak256(abi.encode(_id(params), uint256(1)));
+        bytes32 hash = _bidDigest(_id(params), 1);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IConnext.WrongSigner.selector, routers[0], _recover(hash, other.routerSignatures[0])
@@ -224,7 +223,7 @@ contract ConnextExecuteTest is ConnextFixture {
         ExecuteArgs memory bidForOne = _fastArgs(params, 1);
         ExecuteArgs memory args = _fastArgs(params, 2);
         args.routerSignatures[0] = bidForOne.routerSignatures[0];
-        bytes32 hash = keccak256(abi.encode(_id(params), uint256(2)));
+        bytes32 hash = _bidDigest(_id(params), 2);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IConnext.WrongSigner.selector, routers[0], _recover(hash, bidForOne.routerSignatures[0])
@@ -577,7 +576,17 @@ contract ConnextExecuteTest is ConnextFixture {
         _execute(_slowArgs(params));
     }
 
-    function _recover(bytes32 hash, bytes memory signature) internal pure returns (address) {
-        return SignatureVerifier.recoverPersonal(hash, signature);
+    function _recover(bytes32 digest, bytes memory signature) internal pure returns (address) {
+        return SignatureVerifier.recover(digest, signature);
+    }
+
+    /// @dev What a router signs for this fixture's Connext.
+    function _bidDigest(bytes32 transferId, uint256 pathLength) internal view returns (bytes32) {
+        return routerBidDigest(block.chainid, address(connext), transferId, pathLength);
+    }
+
+    /// @dev What the sequencer signs for this fixture's Connext.
+    function _selectionDigest(bytes32 transferId, address[] memory path) internal view returns (bytes32) {
+        return routerSelectionDigest(block.chainid, address(connext), transferId, path);
     }
 }

@@ -5,15 +5,26 @@ import {TestBase} from "../utils/TestBase.sol";
 import {TransferInfo} from "../../src/interfaces/IConnext.sol";
 import {TransferMessage} from "../../src/core/libraries/TransferMessage.sol";
 import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
+import {LiquidityHashes} from "../../src/core/libraries/LiquidityHashes.sol";
 
 /// @notice Generates `test/vectors/transfers.json` (with `UPDATE_VECTORS=true`) and otherwise checks that the
 ///         committed file is exactly what the contracts' encoding produces, so the Rust side can check byte-for-byte
-///         agreement on `TransferInfo` encoding, `transferId`, the reconcile message body, router bid and sequencer
-///         hashes, and their EIP-191 signatures.
+///         agreement on `TransferInfo` encoding, `transferId`, the reconcile message body, and the EIP-712 router bid
+///         and sequencer selection (struct hashes, digests under a fixed Connext domain, signatures).
 /// @dev uint256 values are written as decimal strings (they do not fit a JSON number); uint32 as numbers.
 contract TransferVectorsTest is TestBase {
     string internal constant PATH = "test/vectors/transfers.json";
     uint256 internal constant SEQUENCER_KEY = 0x5E0;
+    /// @dev The signing domain of the vectors: a destination Connext on a fixed chain.
+    uint256 internal constant CHAIN_ID = 42_161;
+    address internal constant CONNEXT = 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0;
+
+    function _separator() internal pure returns (bytes32) {
+        return
+            SignatureVerifier.domainSeparator(
+                keccak256(bytes(LiquidityHashes.CONNEXT_NAME)), CHAIN_ID, CONNEXT
+            );
+    }
 
     function _routerKeys() internal pure returns (uint256[3] memory) {
         return [uint256(0x1001), 0x1002, 0x1003];
@@ -81,7 +92,8 @@ contract TransferVectorsTest is TestBase {
     }
 
     /// @dev The rendered file parses as JSON and is internally consistent: each id hashes its encoding, the
-    ///      encoding decodes to a transfer that re-encodes identically, and each signature recovers its signer.
+    ///      encoding decodes to a transfer that re-encodes identically, each digest equals the one computed here from
+    ///      the type strings, and each signature recovers its signer.
     function test_vectorsAreConsistent() public pure {
         string memory json = _render();
         for (uint256 i; i < 3; ++i) {
@@ -93,28 +105,36 @@ contract TransferVectorsTest is TestBase {
             assertEq(abi.encode(decoded), encoded, "canonical encoding");
             assertEq(decoded.nonce, vm.parseJsonUint(json, string.concat(at, ".params.nonce")), "nonce field");
             for (uint256 j; j < 2; ++j) {
-                string memory bid = string.concat(at, ".routerBids[", vm.toString(j), "]");
-                bytes32 hash = vm.parseJsonBytes32(json, string.concat(bid, ".hash"));
-                uint256 pathLength = vm.parseJsonUint(json, string.concat(bid, ".pathLength"));
-                assertEq(hash, keccak256(abi.encode(id, pathLength)), "bid hash");
-                assertEq(
-                    SignatureVerifier.recoverPersonal(
-                        hash, vm.parseJsonBytes(json, string.concat(bid, ".signature"))
-                    ),
-                    vm.addr(_routerKeys()[0]),
-                    "bid signer"
-                );
-                string memory seq = string.concat(at, ".sequencerSignatures[", vm.toString(j), "]");
-                assertEq(
-                    SignatureVerifier.recoverPersonal(
-                        vm.parseJsonBytes32(json, string.concat(seq, ".hash")),
-                        vm.parseJsonBytes(json, string.concat(seq, ".signature"))
-                    ),
-                    vm.addr(SEQUENCER_KEY),
-                    "sequencer signer"
-                );
+                _checkBid(json, string.concat(at, ".routerBids[", vm.toString(j), "]"), id);
+                _checkSelection(json, string.concat(at, ".sequencerSignatures[", vm.toString(j), "]"), id);
             }
         }
+    }
+
+    function _checkBid(string memory json, string memory bid, bytes32 id) internal pure {
+        bytes32 digest = vm.parseJsonBytes32(json, string.concat(bid, ".digest"));
+        uint256 pathLength = vm.parseJsonUint(json, string.concat(bid, ".pathLength"));
+        assertEq(digest, routerBidDigest(CHAIN_ID, CONNEXT, id, pathLength), "bid digest");
+        assertEq(
+            SignatureVerifier.recover(digest, vm.parseJsonBytes(json, string.concat(bid, ".signature"))),
+            vm.addr(_routerKeys()[0]),
+            "bid signer"
+        );
+    }
+
+    function _checkSelection(string memory json, string memory seq, bytes32 id) internal pure {
+        uint256 count = vm.parseJsonUint(json, string.concat(seq, ".routerCount"));
+        address[] memory path = new address[](count);
+        for (uint256 k; k < count; ++k) {
+            path[k] = vm.addr(_routerKeys()[k]);
+        }
+        bytes32 digest = vm.parseJsonBytes32(json, string.concat(seq, ".digest"));
+        assertEq(digest, routerSelectionDigest(CHAIN_ID, CONNEXT, id, path), "selection digest");
+        assertEq(
+            SignatureVerifier.recover(digest, vm.parseJsonBytes(json, string.concat(seq, ".signature"))),
+            vm.addr(SEQUENCER_KEY),
+            "sequencer signer"
+        );
     }
 
     function _render() internal pure returns (string memory json) {
@@ -125,8 +145,18 @@ contract TransferVectorsTest is TestBase {
             "starts with the 0x20 offset word (alloy: SolValue::abi_encode, not abi_encode_params); transferId = ",
             "keccak256(encoded). messageBody = abi.encodePacked(uint32 canonicalDomain, bytes32 canonicalId, uint256 ",
             "bridgedAmt, bytes32 transferId). assetKey = keccak256(abi.encode(canonicalId, canonicalDomain)). Bids ",
-            "sign keccak256(abi.encode(transferId, pathLength)), the sequencer keccak256(abi.encode(transferId, ",
-            'routers)), both with EIP-191 personal-sign.",\n',
+            "sign the EIP-712 struct RouterBid(bytes32 transferId,uint256 pathLength), the sequencer ",
+            "RouterSelection(bytes32 transferId,address[] routers), both under the signingDomain below (the ",
+            'destination Connext); digest = keccak256(0x1901 || separator || structHash).",\n',
+            '  "signingDomain": {"name": "',
+            LiquidityHashes.CONNEXT_NAME,
+            '", "version": "1", "chainId": ',
+            vm.toString(CHAIN_ID),
+            ', "verifyingContract": "',
+            vm.toString(CONNEXT),
+            '", "separator": "',
+            vm.toString(_separator()),
+            '"},\n',
             '  "routers": ["',
             vm.toString(vm.addr(keys[0])),
             '", "',
@@ -215,18 +245,21 @@ contract TransferVectorsTest is TestBase {
         );
     }
 
-    /// @dev Every router of the path signs the same hash; the first router's signature is recorded.
+    /// @dev Every router of the path signs the same digest; the first router's signature is recorded.
     function _renderBid(bytes32 id, uint256 pathLength) internal pure returns (string memory) {
-        bytes32 hash = keccak256(abi.encode(id, pathLength));
+        bytes32 structHash = LiquidityHashes.routerBidStructHash(id, pathLength);
+        bytes32 digest = SignatureVerifier.typedDataDigest(_separator(), structHash);
         return string.concat(
             '{"pathLength": ',
             vm.toString(pathLength),
-            ', "hash": "',
-            vm.toString(hash),
+            ', "structHash": "',
+            vm.toString(structHash),
+            '", "digest": "',
+            vm.toString(digest),
             '", "signer": "',
             vm.toString(vm.addr(_routerKeys()[0])),
             '", "signature": "',
-            vm.toString(signPersonal(_routerKeys()[0], hash)),
+            vm.toString(signDigest(_routerKeys()[0], digest)),
             '"}'
         );
     }
@@ -237,14 +270,17 @@ contract TransferVectorsTest is TestBase {
         for (uint256 i; i < count; ++i) {
             path[i] = vm.addr(_routerKeys()[i]);
         }
-        bytes32 hash = keccak256(abi.encode(id, path));
+        bytes32 structHash = LiquidityHashes.routerSelectionStructHash(id, LiquidityHashes.hashRouters(path));
+        bytes32 digest = SignatureVerifier.typedDataDigest(_separator(), structHash);
         return string.concat(
             '{"routerCount": ',
             vm.toString(count),
-            ', "hash": "',
-            vm.toString(hash),
+            ', "structHash": "',
+            vm.toString(structHash),
+            '", "digest": "',
+            vm.toString(digest),
             '", "signature": "',
-            vm.toString(signPersonal(SEQUENCER_KEY, hash)),
+            vm.toString(signDigest(SEQUENCER_KEY, digest)),
             '"}'
         );
     }

@@ -6,7 +6,6 @@ import {ConnectionManager} from "../../src/messaging/ConnectionManager.sol";
 import {Replica} from "../../src/messaging/Replica.sol";
 import {Ownable2Step} from "../../src/governance/Ownable2Step.sol";
 import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
-import {MessagingHashes} from "../../src/messaging/libraries/MessagingHashes.sol";
 import {TREE_DEPTH} from "../../src/messaging/libraries/MerkleTree.sol";
 
 /// @notice Answers the enrollment questions like a Replica would, with any values, including ones a real
@@ -76,14 +75,31 @@ contract ConnectionManagerTest is MessagingFixture {
 
     /// @dev A notice against whatever Replica is enrolled for `domain` now.
     function _notice(uint256 key, uint32 domain, address noticeUpdater) internal view returns (bytes memory) {
-        return signPersonal(
-            key, MessagingHashes.watcherNoticeHash(domain, noticeUpdater, manager.domainToReplica(domain))
-        );
+        return signDigest(key, _noticeDigest(domain, noticeUpdater, manager.domainToReplica(domain)));
+    }
+
+    /// @dev What a watcher signs for this fixture's manager to halt `target`.
+    function _noticeDigest(uint32 domain, address noticeUpdater, address target)
+        internal
+        view
+        returns (bytes32)
+    {
+        return watcherNoticeDigest(block.chainid, address(manager), domain, noticeUpdater, target);
     }
 
     function _newReplica(uint32 local, uint32 remote, address boundManager) internal returns (Replica) {
-        return
-            new Replica(local, remote, updaterAddr, home.committedRoot(), WINDOW, 0, boundManager, governance);
+        return new Replica(
+            local,
+            remote,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            home.committedRoot(),
+            WINDOW,
+            0,
+            boundManager,
+            governance
+        );
     }
 
     function _assertHalted(Replica target) internal view {
@@ -414,9 +430,7 @@ contract ConnectionManagerTest is MessagingFixture {
     function test_unenrollReplicaByWatcher_refusesNoticeSignedForAnotherDomain() public {
         // The watcher signed a notice about OTHER_DOMAIN; it does not recover to the watcher for ORIGIN.
         bytes memory notice = _notice(WATCHER_KEY, OTHER_DOMAIN, updaterAddr);
-        address recovered = recoverPersonalLoose(
-            MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(replica)), notice
-        );
+        address recovered = recoverLoose(_noticeDigest(ORIGIN, updaterAddr, address(replica)), notice);
         assertTrue(recovered != watcherAddr, "recovers to someone else");
         ManagerState memory before = _snapshot();
         vm.expectRevert(
@@ -430,9 +444,7 @@ contract ConnectionManagerTest is MessagingFixture {
         // An updater's update signature is over a different preimage, so it is no notice from anyone permitted.
         bytes32 oldRoot = replica.committedRoot();
         bytes memory updateSig = signUpdate(WATCHER_KEY, ORIGIN, oldRoot, keccak256("x"));
-        address recovered = recoverPersonalLoose(
-            MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(replica)), updateSig
-        );
+        address recovered = recoverLoose(_noticeDigest(ORIGIN, updaterAddr, address(replica)), updateSig);
         ManagerState memory before = _snapshot();
         vm.expectRevert(
             abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
@@ -452,9 +464,7 @@ contract ConnectionManagerTest is MessagingFixture {
     function test_unenrollReplicaByWatcher_refusesNoticeWithUpdaterSwapped() public {
         // A notice about one updater cannot be re-targeted by changing the `updater` argument.
         bytes memory notice = _notice(WATCHER_KEY, ORIGIN, strangerAddr);
-        address recovered = recoverPersonalLoose(
-            MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(replica)), notice
-        );
+        address recovered = recoverLoose(_noticeDigest(ORIGIN, updaterAddr, address(replica)), notice);
         ManagerState memory before = _snapshot();
         vm.expectRevert(
             abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
@@ -468,14 +478,21 @@ contract ConnectionManagerTest is MessagingFixture {
         manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
         // Governance enrolls a fresh Replica for the same origin, keeping the same updater key.
         Replica fresh = new Replica(
-            DESTINATION, ORIGIN, updaterAddr, home.committedRoot(), WINDOW, 0, address(manager), governance
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            home.committedRoot(),
+            WINDOW,
+            0,
+            address(manager),
+            governance
         );
         vm.prank(governance);
         manager.enrollReplica(address(fresh));
 
-        address recovered = recoverPersonalLoose(
-            MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(fresh)), notice
-        );
+        address recovered = recoverLoose(_noticeDigest(ORIGIN, updaterAddr, address(fresh)), notice);
         vm.expectRevert(
             abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
         );
@@ -504,9 +521,7 @@ contract ConnectionManagerTest is MessagingFixture {
     function test_unenrollReplicaByWatcher_refusesMalleableSignature() public {
         bytes memory twin = malleate(_notice(WATCHER_KEY, ORIGIN, updaterAddr));
         assertEq(
-            recoverPersonalLoose(
-                MessagingHashes.watcherNoticeHash(ORIGIN, updaterAddr, address(replica)), twin
-            ),
+            recoverLoose(_noticeDigest(ORIGIN, updaterAddr, address(replica)), twin),
             watcherAddr,
             "the twin recovers to the watcher under plain ecrecover"
         );

@@ -10,7 +10,6 @@ import {Pausable} from "../../src/governance/Pausable.sol";
 import {Ownable2Step} from "../../src/governance/Ownable2Step.sol";
 import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
 import {ReentrancyGuard} from "../../src/utils/ReentrancyGuard.sol";
-import {MessagingHashes} from "../../src/messaging/libraries/MessagingHashes.sol";
 import {MerkleTree} from "../../src/messaging/libraries/MerkleTree.sol";
 
 /// @notice A fraud reporter (or bond holder) that cannot receive ether: it has no receive or fallback.
@@ -554,7 +553,8 @@ contract HomeTest is MessagingFixture {
         bytes32 r0 = home.committedRoot();
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory signature = signUpdate(UPDATER_KEY, DESTINATION, r0, r1);
-        address recovered = recoverPersonalLoose(MessagingHashes.updateHash(ORIGIN, r0, r1), signature);
+        address recovered =
+            recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, r1), signature);
         assertTrue(recovered != updaterAddr, "a signature for domain 2000 does not recover to the updater");
         HomeState memory before = _snapshot();
         vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
@@ -567,7 +567,7 @@ contract HomeTest is MessagingFixture {
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory twin = malleate(signUpdate(UPDATER_KEY, ORIGIN, r0, r1));
         assertEq(
-            recoverPersonalLoose(MessagingHashes.updateHash(ORIGIN, r0, r1), twin),
+            recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, r1), twin),
             updaterAddr,
             "the high-s twin still recovers to the updater under plain ecrecover"
         );
@@ -810,7 +810,7 @@ contract HomeTest is MessagingFixture {
         bytes memory otherDomain = signUpdate(UPDATER_KEY, DESTINATION, r0, bogus);
         bytes memory twin = malleate(signUpdate(UPDATER_KEY, ORIGIN, r0, bogus));
         address otherDomainSigner =
-            recoverPersonalLoose(MessagingHashes.updateHash(ORIGIN, r0, bogus), otherDomain);
+            recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, bogus), otherDomain);
         HomeState memory before = _snapshot();
 
         vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
@@ -901,7 +901,7 @@ contract HomeTest is MessagingFixture {
         bytes32[2] memory roots = [a, b];
         bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, a);
         bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, otherOld, b);
-        address recovered = recoverPersonalLoose(MessagingHashes.updateHash(ORIGIN, r0, b), sig1);
+        address recovered = recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, b), sig1);
         HomeState memory before = _snapshot();
         vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
         home.doubleUpdate(r0, roots, sig0, sig1);

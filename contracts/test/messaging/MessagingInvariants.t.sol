@@ -6,7 +6,6 @@ import {NaiveMerkle} from "../utils/NaiveMerkle.sol";
 import {Home} from "../../src/messaging/Home.sol";
 import {Replica} from "../../src/messaging/Replica.sol";
 import {ConnectionManager} from "../../src/messaging/ConnectionManager.sol";
-import {MessagingHashes} from "../../src/messaging/libraries/MessagingHashes.sol";
 import {TREE_DEPTH} from "../../src/messaging/libraries/MerkleTree.sol";
 import {RecordingRecipient} from "./utils/RecordingRecipient.sol";
 
@@ -49,7 +48,16 @@ contract MessagingHandler is TestBase {
         home = new Home(ORIGIN, updater, address(this), 0);
         ConnectionManager manager = new ConnectionManager(DESTINATION, address(this));
         replica = new Replica(
-            DESTINATION, ORIGIN, updater, home.committedRoot(), WINDOW, 0, address(manager), address(this)
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updater,
+            home.committedRoot(),
+            WINDOW,
+            0,
+            address(manager),
+            address(this)
         );
         manager.enrollReplica(address(replica));
         recipient = new RecordingRecipient();
@@ -212,8 +220,8 @@ contract MessagingHandler is TestBase {
         }
     }
 
-    function _sign(bytes32 oldRoot, bytes32 newRoot) internal pure returns (bytes memory) {
-        return signPersonal(UPDATER_KEY, MessagingHashes.updateHash(ORIGIN, oldRoot, newRoot));
+    function _sign(bytes32 oldRoot, bytes32 newRoot) internal view returns (bytes memory) {
+        return signDigest(UPDATER_KEY, updateDigest(block.chainid, address(home), ORIGIN, oldRoot, newRoot));
     }
 }
 

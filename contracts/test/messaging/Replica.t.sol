@@ -40,29 +40,95 @@ contract ReplicaTest is MessagingFixture {
 
     function test_constructor_refusesZeroInitialRoot() public {
         vm.expectRevert(Replica.ZeroRoot.selector);
-        new Replica(DESTINATION, ORIGIN, updaterAddr, bytes32(0), WINDOW, 0, address(manager), governance);
+        new Replica(
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            bytes32(0),
+            WINDOW,
+            0,
+            address(manager),
+            governance
+        );
     }
 
     function test_constructor_refusesBadDomains() public {
         bytes32 root = home.committedRoot();
         vm.expectRevert(Replica.InvalidDomains.selector);
-        new Replica(0, ORIGIN, updaterAddr, root, WINDOW, 0, address(manager), governance);
+        new Replica(
+            0,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            root,
+            WINDOW,
+            0,
+            address(manager),
+            governance
+        );
         vm.expectRevert(Replica.InvalidDomains.selector);
-        new Replica(DESTINATION, 0, updaterAddr, root, WINDOW, 0, address(manager), governance);
+        new Replica(
+            DESTINATION,
+            0,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            root,
+            WINDOW,
+            0,
+            address(manager),
+            governance
+        );
         vm.expectRevert(Replica.InvalidDomains.selector);
-        new Replica(DESTINATION, DESTINATION, updaterAddr, root, WINDOW, 0, address(manager), governance);
+        new Replica(
+            DESTINATION,
+            DESTINATION,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            root,
+            WINDOW,
+            0,
+            address(manager),
+            governance
+        );
     }
 
     function test_constructor_refusesWindowBelowFloor() public {
         bytes32 root = home.committedRoot();
         vm.expectRevert(abi.encodeWithSelector(Replica.OptimisticWindowTooShort.selector, 10, 1800));
-        new Replica(DESTINATION, ORIGIN, updaterAddr, root, 10, 1800, address(manager), governance);
+        new Replica(
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            root,
+            10,
+            1800,
+            address(manager),
+            governance
+        );
     }
 
     function test_constructor_refusesZeroUpdater() public {
         bytes32 root = home.committedRoot();
         vm.expectRevert(UpdaterSignatures.ZeroUpdater.selector);
-        new Replica(DESTINATION, ORIGIN, address(0), root, WINDOW, 0, address(manager), governance);
+        new Replica(
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            address(0),
+            root,
+            WINDOW,
+            0,
+            address(manager),
+            governance
+        );
     }
 
     function test_constructor_initialRootIsAcceptableAndEmptyTreeMatchesNaive() public view {
@@ -167,7 +233,18 @@ contract ReplicaTest is MessagingFixture {
     function test_nomadExploit_unprovenMessageAgainstZeroRootFails() public {
         // The initialisation that caused it is refused outright.
         vm.expectRevert(Replica.ZeroRoot.selector);
-        new Replica(DESTINATION, ORIGIN, updaterAddr, bytes32(0), WINDOW, 0, address(manager), governance);
+        new Replica(
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            bytes32(0),
+            WINDOW,
+            0,
+            address(manager),
+            governance
+        );
 
         // Even with confirmAt[0] forced non-zero in storage (slot of mapping `confirmAt` at key 0)...
         bytes32 confirmAtZeroSlot = keccak256(abi.encode(bytes32(0), uint256(4)));
@@ -580,7 +657,16 @@ contract ReplicaTest is MessagingFixture {
 
     function test_setOptimisticSeconds_boundedByFloorAndOwnerOnly() public {
         Replica guarded = new Replica(
-            DESTINATION, ORIGIN, updaterAddr, home.committedRoot(), 1800, 1800, address(manager), governance
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            home.committedRoot(),
+            1800,
+            1800,
+            address(manager),
+            governance
         );
         vm.prank(governance);
         vm.expectRevert(abi.encodeWithSelector(Replica.OptimisticWindowTooShort.selector, 60, 1800));

@@ -35,14 +35,20 @@ contract TreeHarness {
 }
 
 /// @notice The shared test vectors (`test/vectors/messaging.json`): message encodings, leaves, roots,
-///         proofs, multiproofs and signing hashes for fixed inputs, computed by the production libraries
+///         proofs, multiproofs and EIP-712 signing digests for fixed inputs, computed by the production libraries
 ///         and cross-checked against the naive tree. Rust crates check the same file byte for byte.
 ///         `UPDATE_VECTORS=true forge test --match-contract VectorsTest` rewrites it; otherwise the file
 ///         must equal what the contracts compute now.
 contract VectorsTest is TestBase {
     string internal constant PATH = "test/vectors/messaging.json";
     uint256 internal constant SIGNER_KEY = 0xA11CE;
+    uint256 internal constant WATCHER_KEY = 0xB0B;
     address internal constant WATCHED_REPLICA = 0x3333333333333333333333333333333333333333;
+    /// @dev The signing domains of the vectors: a Home on one chain, a connection manager on another.
+    uint256 internal constant HOME_CHAIN_ID = 10;
+    address internal constant HOME = 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512;
+    uint256 internal constant MANAGER_CHAIN_ID = 8453;
+    address internal constant MANAGER = 0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9;
 
     TreeHarness internal harness;
 
@@ -239,37 +245,80 @@ contract VectorsTest is TestBase {
         uint32 domain = 1000;
         bytes32 oldRoot = NaiveMerkle.root(new bytes32[](0));
         bytes32 newRoot = NaiveMerkle.root(leaves);
-        bytes32 updateHash = MessagingHashes.updateHash(domain, oldRoot, newRoot);
+        bytes32 homeSeparator = SignatureVerifier.domainSeparator(
+            keccak256(bytes(MessagingHashes.HOME_NAME)), HOME_CHAIN_ID, HOME
+        );
+        bytes32 updateStructHash = MessagingHashes.updateStructHash(domain, oldRoot, newRoot);
+        bytes32 updateDigest_ = SignatureVerifier.typedDataDigest(homeSeparator, updateStructHash);
+        assertEq(updateDigest_, updateDigest(HOME_CHAIN_ID, HOME, domain, oldRoot, newRoot), "update digest");
         address signer = vm.addr(SIGNER_KEY);
-        bytes memory signature = signPersonal(SIGNER_KEY, updateHash);
-        assertEq(SignatureVerifier.recoverPersonal(updateHash, signature), signer, "signature recovers");
+        bytes memory signature = signDigest(SIGNER_KEY, updateDigest_);
+        assertEq(SignatureVerifier.recover(updateDigest_, signature), signer, "signature recovers");
         return string.concat(
             string.concat(
-                '{"domain":1000,"homeDomainHash":"',
-                vm.toString(MessagingHashes.homeDomainHash(domain)),
+                '{"domain":1000,"homeChainId":',
+                vm.toString(HOME_CHAIN_ID),
+                ',"home":"',
+                vm.toString(abi.encodePacked(HOME)),
+                '","homeSeparator":"',
+                vm.toString(homeSeparator),
                 '","oldRoot":"',
                 vm.toString(oldRoot),
                 '","newRoot":"',
                 vm.toString(newRoot)
             ),
             string.concat(
-                '","updateHash":"',
-                vm.toString(updateHash),
+                '","updateStructHash":"',
+                vm.toString(updateStructHash),
                 '","updateDigest":"',
-                vm.toString(SignatureVerifier.toEthSignedMessageHash(updateHash)),
+                vm.toString(updateDigest_),
                 '","signer":"',
-                vm.toString(abi.encodePacked(signer))
-            ),
-            string.concat(
+                vm.toString(abi.encodePacked(signer)),
                 '","signature":"',
                 vm.toString(signature),
+                '",'
+            ),
+            _watcherJson(domain, signer),
+            "}"
+        );
+    }
+
+    /// @dev The watcher notice about `updater` halting `WATCHED_REPLICA`, for the manager `MANAGER`.
+    function _watcherJson(uint32 domain, address updater) internal pure returns (string memory) {
+        bytes32 separator = SignatureVerifier.domainSeparator(
+            keccak256(bytes(MessagingHashes.CONNECTION_MANAGER_NAME)), MANAGER_CHAIN_ID, MANAGER
+        );
+        bytes32 structHash = MessagingHashes.watcherNoticeStructHash(domain, updater, WATCHED_REPLICA);
+        bytes32 digest = SignatureVerifier.typedDataDigest(separator, structHash);
+        assertEq(
+            digest,
+            watcherNoticeDigest(MANAGER_CHAIN_ID, MANAGER, domain, updater, WATCHED_REPLICA),
+            "notice digest"
+        );
+        bytes memory signature = signDigest(WATCHER_KEY, digest);
+        return string.concat(
+            string.concat(
+                '"watcherChainId":',
+                vm.toString(MANAGER_CHAIN_ID),
+                ',"watcherManager":"',
+                vm.toString(abi.encodePacked(MANAGER)),
+                '","managerSeparator":"',
+                vm.toString(separator),
                 '","watcherUpdater":"',
-                vm.toString(abi.encodePacked(signer)),
+                vm.toString(abi.encodePacked(updater)),
                 '","watcherReplica":"',
-                vm.toString(abi.encodePacked(WATCHED_REPLICA)),
-                '","watcherNoticeHash":"',
-                vm.toString(MessagingHashes.watcherNoticeHash(domain, signer, WATCHED_REPLICA)),
-                '"}'
+                vm.toString(abi.encodePacked(WATCHED_REPLICA))
+            ),
+            string.concat(
+                '","watcherNoticeStructHash":"',
+                vm.toString(structHash),
+                '","watcherNoticeDigest":"',
+                vm.toString(digest),
+                '","watcher":"',
+                vm.toString(abi.encodePacked(vm.addr(WATCHER_KEY))),
+                '","watcherSignature":"',
+                vm.toString(signature),
+                '"'
             )
         );
     }

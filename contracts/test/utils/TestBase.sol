@@ -49,11 +49,102 @@ abstract contract TestBase {
         return min + (x % (size + 1));
     }
 
-    /// @dev EIP-191 personal-sign signature, packed as r || s || v.
-    function signPersonal(uint256 privateKey, bytes32 hash) internal pure returns (bytes memory) {
-        bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", hash));
+    /// @dev A signature of `digest` as the contracts take it, packed as r || s || v.
+    function signDigest(uint256 privateKey, bytes32 digest) internal pure returns (bytes memory) {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(privateKey, digest);
         return abi.encodePacked(r, s, v);
+    }
+
+    /// @dev An EIP-712 digest computed here from the type strings, independently of the contracts' libraries:
+    ///      `keccak256("\x19\x01" || separator(name, "1", chainId, verifyingContract) || structHash)`.
+    function typedDigest(string memory name, uint256 chainId, address verifyingContract, bytes32 structHash)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32 separator = keccak256(
+            abi.encode(
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
+                keccak256(bytes(name)),
+                keccak256(bytes("1")),
+                chainId,
+                verifyingContract
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", separator, structHash));
+    }
+
+    /// @dev What the updater signs for the Home at `home` on chain `chainId` to move `homeDomain` from `oldRoot`
+    ///      to `newRoot`.
+    function updateDigest(uint256 chainId, address home, uint32 homeDomain, bytes32 oldRoot, bytes32 newRoot)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Update(uint32 homeDomain,bytes32 oldRoot,bytes32 newRoot)"),
+                homeDomain,
+                oldRoot,
+                newRoot
+            )
+        );
+        return typedDigest("nxtp Home", chainId, home, structHash);
+    }
+
+    /// @dev What a watcher signs for the connection manager at `manager` on chain `chainId` to halt `replica`.
+    function watcherNoticeDigest(
+        uint256 chainId,
+        address manager,
+        uint32 homeDomain,
+        address updater,
+        address replica
+    ) internal pure returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("WatcherNotice(uint32 homeDomain,address updater,address replica)"),
+                homeDomain,
+                updater,
+                replica
+            )
+        );
+        return typedDigest("nxtp ConnectionManager", chainId, manager, structHash);
+    }
+
+    /// @dev What a router signs for the Connext at `connext` on chain `chainId` to bid on `transferId` as one of
+    ///      `pathLength` routers.
+    function routerBidDigest(uint256 chainId, address connext, bytes32 transferId, uint256 pathLength)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(keccak256("RouterBid(bytes32 transferId,uint256 pathLength)"), transferId, pathLength)
+        );
+        return typedDigest("nxtp Connext", chainId, connext, structHash);
+    }
+
+    /// @dev What the sequencer signs for the Connext at `connext` on chain `chainId` to pick `routers`.
+    function routerSelectionDigest(
+        uint256 chainId,
+        address connext,
+        bytes32 transferId,
+        address[] memory routers
+    ) internal pure returns (bytes32) {
+        bytes32[] memory words = new bytes32[](routers.length);
+        for (uint256 i; i < routers.length; ++i) {
+            words[i] = bytes32(uint256(uint160(routers[i])));
+        }
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("RouterSelection(bytes32 transferId,address[] routers)"),
+                transferId,
+                keccak256(abi.encodePacked(words))
+            )
+        );
+        return typedDigest("nxtp Connext", chainId, connext, structHash);
     }
 
     /// @dev The same signature in its high-s twin form, which a strict verifier must refuse.
@@ -62,11 +153,11 @@ abstract contract TestBase {
         return abi.encodePacked(r, bytes32(SECP256K1_N - uint256(s)), v == 27 ? uint8(28) : uint8(27));
     }
 
-    /// @dev Recovery of an EIP-191 personal signature with plain `ecrecover` (no strictness), independent
-    ///      of the contracts' verifier: tells tests which address a foreign signature recovers to.
-    function recoverPersonalLoose(bytes32 hash, bytes memory signature) internal pure returns (address) {
+    /// @dev Recovery of a signature of `digest` with plain `ecrecover` (no strictness), independent of the
+    ///      contracts' verifier: tells tests which address a foreign signature recovers to.
+    function recoverLoose(bytes32 digest, bytes memory signature) internal pure returns (address) {
         (bytes32 r, bytes32 s, uint8 v) = splitSignature(signature);
-        return ecrecover(keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", hash)), v, r, s);
+        return ecrecover(digest, v, r, s);
     }
 
     /// @dev The r, s and v of a 65-byte r || s || v signature.

@@ -24,8 +24,9 @@ pub struct Quote {
     pub relayer_fee: U256,
 }
 
-/// `POST /v1/bids`: a router's signatures of `router_bid_hash(transfer_id, n)` for each path
-/// length `n` it offers to share the transfer in.
+/// `POST /v1/bids`: a router's signatures of the EIP-712 `RouterBid(transfer_id, n)` for each
+/// path length `n` it offers to share the transfer in, made for the destination `Connext`
+/// ([`nxtp_primitives::ConnextSigningDomain`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BidRequest {
@@ -35,7 +36,8 @@ pub struct BidRequest {
     pub router: Address,
     /// The transfer bid on.
     pub transfer_id: B256,
-    /// EIP-191 personal signatures, keyed by path length (JSON keys `"1"`, `"2"`, ...).
+    /// EIP-712 signatures (65 bytes `r || s || v`), keyed by path length (JSON keys `"1"`,
+    /// `"2"`, ...).
     pub signatures: BTreeMap<u32, Bytes>,
 }
 

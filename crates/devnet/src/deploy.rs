@@ -153,12 +153,13 @@ pub async fn deploy(
         roots.insert(domain, root);
     }
 
-    // Phase 2: the bond and the Replicas.
+    // Phase 2: the bond and the Replicas. Each Replica names its remote Home by chain id (read from
+    // that chain's node) and address: the signing domain of the updates it verifies.
     let replicas = try_join_all(cores.iter().map(|(&domain, core)| {
-        let remotes: Vec<(Domain, B256)> = roots
+        let remotes: Vec<(Domain, B256, u64, Address)> = roots
             .iter()
             .filter(|(&remote, _)| remote != domain)
-            .map(|(&remote, &root)| (remote, root))
+            .map(|(&remote, &root)| (remote, root, cores[&remote].chain_id, cores[&remote].home))
             .collect();
         async move {
             let home = Home::new(core.home, &core.provider);
@@ -171,7 +172,7 @@ pub async fn deploy(
                 })
                 .await?,
             ];
-            for &(remote, root) in &remotes {
+            for &(remote, root, remote_chain_id, remote_home) in &remotes {
                 let step = format!("deploy Replica of {remote}");
                 sent.push(
                     submit(domain, step, config, async {
@@ -179,6 +180,8 @@ pub async fn deploy(
                             &core.provider,
                             domain.get(),
                             remote.get(),
+                            U256::from(remote_chain_id),
+                            remote_home,
                             updater,
                             root,
                             config.optimistic_seconds,
@@ -196,7 +199,7 @@ pub async fn deploy(
             let replicas: BTreeMap<Domain, Address> = remotes
                 .iter()
                 .zip(&receipts[1..])
-                .map(|(&(remote, _), (step, receipt))| {
+                .map(|(&(remote, ..), (step, receipt))| {
                     created(domain, step, receipt).map(|address| (remote, address))
                 })
                 .collect::<Result<_, _>>()?;

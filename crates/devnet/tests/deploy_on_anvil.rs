@@ -13,7 +13,7 @@ use nxtp_bindings::{ConnectionManager, Home, RecordingRecipient, Replica};
 use nxtp_deployment::Manifest;
 use nxtp_devnet::{deploy, DeployConfig, DevAccounts, Endpoint, Role, RECORDING_RECIPIENT};
 use nxtp_primitives::{
-    address_to_bytes32, sign_personal, update_hash, Domain, MerkleTree, Message,
+    address_to_bytes32, sign_digest, Domain, HomeSigningDomain, MerkleTree, Message,
 };
 use nxtp_testkit::AnvilInstance;
 
@@ -279,9 +279,10 @@ async fn a_message_from_1000_is_delivered_on_2000() {
     );
     let old_root = home.committedRoot().call().await.expect("committedRoot");
     let signature = Bytes::from(
-        sign_personal(
+        sign_digest(
             accounts.signer(Role::Updater),
-            update_hash(origin, old_root, new_root),
+            HomeSigningDomain::new(origin, at_origin.chain_id, at_origin.home)
+                .update_digest(old_root, new_root),
         )
         .expect("sign")
         .to_vec(),

@@ -42,7 +42,7 @@ use index::HomeIndexer;
 use nxtp_agent::{Agent, AgentContext, Cursor, Store, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainConfig, ChainMetrics, Indexer, Submitter, SubmitterConfig};
-use nxtp_primitives::Domain;
+use nxtp_primitives::{Domain, HomeSigningDomain};
 use recent::OriginFeed;
 use relay::RouteRelay;
 use std::collections::BTreeMap;
@@ -134,7 +134,7 @@ impl Agent for MessageRelayer {
                 .get(&route.origin)
                 .cloned()
                 .ok_or(ResolveError::MissingChain(route.origin))?;
-            let (origin_provider, _) = chains.get(route.origin)?;
+            let (origin_provider, origin_chain) = chains.get(route.origin)?;
             let origin = resolved
                 .origins
                 .iter()
@@ -146,6 +146,11 @@ impl Agent for MessageRelayer {
                 provider.clone(),
                 OriginFeed {
                     origin,
+                    signing: HomeSigningDomain::new(
+                        origin.domain,
+                        origin_chain.chain_id,
+                        origin.home,
+                    ),
                     provider: origin_provider.clone(),
                     recorded,
                 },

@@ -21,7 +21,7 @@ use alloy::{
 use nxtp_agent::{Cursor, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::indexer::DEFAULT_MAX_BLOCK_RANGE;
-use nxtp_primitives::{recover_personal, update_hash};
+use nxtp_primitives::{recover_digest, HomeSigningDomain};
 use tokio::sync::watch;
 
 /// An update to relay.
@@ -42,6 +42,9 @@ pub(crate) struct Relayable {
 pub(crate) struct OriginFeed {
     /// The origin, its Home and where its index starts.
     pub(crate) origin: Origin,
+    /// The Home's EIP-712 domain (its chain's id, checked against the node on connect, and its
+    /// address): what the updater's signatures are made for.
+    pub(crate) signing: HomeSigningDomain,
     /// A provider for the origin's chain, for the updates not confirmed yet.
     pub(crate) provider: DynProvider,
     /// Bumped when the origin's indexer records updates.
@@ -147,8 +150,8 @@ impl OriginFeed {
             .call()
             .await
             .map_err(StepError::call(domain, "Home.updater"))?;
-        let signer = recover_personal(
-            update_hash(domain, call.oldRoot, call.newRoot),
+        let signer = recover_digest(
+            self.signing.update_digest(call.oldRoot, call.newRoot),
             &call.signature,
         );
         if signer.ok() != Some(updater) {

@@ -13,7 +13,7 @@ use alloy::{
 use nxtp_api::sequencer::{BidRequest, ErrorCode, TransferState};
 use nxtp_bindings::{Connext, DemoReceiver};
 use nxtp_devnet::default_agents;
-use nxtp_primitives::{router_bid_hash, sign_personal, Domain};
+use nxtp_primitives::{sign_digest, ConnextSigningDomain, Domain};
 use nxtp_sdk::Stage;
 use std::collections::BTreeSet;
 use transfers::{
@@ -113,7 +113,7 @@ async fn each_transfer_takes_its_path_and_every_unit_is_accounted_for() {
 
     // Decided auctions take no more bids, however valid.
     for transfer in [fast, multipath] {
-        let bid = signed_bid(&world.key("router_a"), transfer.id, &[1, 2]);
+        let bid = signed_bid(world, &world.key("router_a"), transfer, &[1, 2]);
         assert_refused(&world, &bid, ErrorCode::AuctionClosed).await;
     }
     world.devnet.stop().await;
@@ -253,27 +253,27 @@ async fn bump_a_low_fee_past_forged_bids(world: &World, sent: &Sent, quote: U256
 
     let forger = PrivateKeySigner::random();
     let router_a = world.key("router_a");
-    let mut impersonation = signed_bid(&forger, sent.id, &[1]);
+    let mut impersonation = signed_bid(world, &forger, sent, &[1]);
     impersonation.router = router_a.address();
     assert_refused(world, &impersonation, ErrorCode::InvalidSignature).await;
     // router_a's own signature, but for another path length than it claims.
-    let mut swapped = signed_bid(&router_a, sent.id, &[2]);
+    let mut swapped = signed_bid(world, &router_a, sent, &[2]);
     let signature = swapped.signatures.remove(&2).expect("signed for 2");
     swapped.signatures.insert(1, signature);
     assert_refused(world, &swapped, ErrorCode::InvalidSignature).await;
     assert_refused(
         world,
-        &signed_bid(&router_a, sent.id, &[3]),
+        &signed_bid(world, &router_a, sent, &[3]),
         ErrorCode::InvalidPathLength,
     )
     .await;
     assert_refused(
         world,
-        &signed_bid(&forger, sent.id, &[1]),
+        &signed_bid(world, &forger, sent, &[1]),
         ErrorCode::RouterNotApproved,
     )
     .await;
-    let mut empty = signed_bid(&router_a, sent.id, &[1]);
+    let mut empty = signed_bid(world, &router_a, sent, &[1]);
     empty.signatures.clear();
     assert_refused(world, &empty, ErrorCode::Malformed).await;
     let view = world.view(sent.id).await;
@@ -307,13 +307,32 @@ async fn bump_a_low_fee_past_forged_bids(world: &World, sent: &Sent, quote: U256
     );
 }
 
-/// `router`'s bid on `transfer_id` for each of `lengths`, signed as the contracts check it.
-fn signed_bid(router: &PrivateKeySigner, transfer_id: B256, lengths: &[u32]) -> BidRequest {
+/// `router`'s bid on `sent` for each of `lengths`, signed as the contracts check it: for the
+/// destination's Connext.
+fn signed_bid(
+    world: &World,
+    router: &PrivateKeySigner,
+    sent: &Sent,
+    lengths: &[u32],
+) -> BidRequest {
+    let destination = sent.plan.destination;
+    let chain_id = world
+        .manifest
+        .domain(destination)
+        .expect("deployed")
+        .chain_id;
+    let connext = world
+        .manifest
+        .liquidity(destination)
+        .expect("liquidity")
+        .connext;
+    let signing = ConnextSigningDomain::new(chain_id, connext);
+    let transfer_id = sent.id;
     let signatures = lengths
         .iter()
         .map(|&n| {
-            let hash = router_bid_hash(transfer_id, n as usize);
-            let signature = sign_personal(router, hash).expect("signs");
+            let digest = signing.router_bid_digest(transfer_id, n as usize);
+            let signature = sign_digest(router, digest).expect("signs");
             (n, Bytes::copy_from_slice(&signature))
         })
         .collect();

@@ -8,7 +8,7 @@ mod messaging;
 use anvil_net::{run_to_exit, AgentProcess};
 use messaging::{assert_one_new_root_per_old_root, eventually, read_db};
 use nxtp_devnet::{updater_agent, Role};
-use nxtp_primitives::{recover_personal, update_hash, Domain};
+use nxtp_primitives::{recover_digest, Domain};
 use nxtp_updater::store::{self, SignedUpdate};
 use std::path::Path;
 
@@ -70,7 +70,11 @@ async fn sigkill_mid_flight_and_restart_sign_nothing_conflicting() {
     let updater = net.accounts.address(Role::Updater);
     for (old, new, signature) in &home {
         assert_eq!(
-            recover_personal(update_hash(ORIGIN, *old, *new), signature).expect("valid"),
+            recover_digest(
+                net.home_signing(ORIGIN).update_digest(*old, *new),
+                signature
+            )
+            .expect("valid"),
             updater
         );
         assert!(

@@ -1,10 +1,10 @@
-//! EIP-191 `personal_sign` over 32-byte hashes, held to the same strict rules as the contracts'
-//! `SignatureVerifier`: 65 bytes `r || s || v`, `v` in {27, 28}, `s` in the lower half of the
-//! curve order. Checking the same rules off chain means an agent never accepts (or relays) a
-//! signature the contracts would refuse.
+//! Signatures of 32-byte digests (the EIP-712 digests of [`crate::typed_data`]), held to the same
+//! strict rules as the contracts' `SignatureVerifier`: 65 bytes `r || s || v`, `v` in {27, 28},
+//! `s` in the lower half of the curve order, never recovering to no key. Checking the same rules
+//! off chain means an agent never accepts (or relays) a signature the contracts would refuse.
 
 use alloy::{
-    primitives::{eip191_hash_message, uint, Address, Signature, B256, U256},
+    primitives::{uint, Address, Signature, B256, U256},
     signers::{local::PrivateKeySigner, SignerSync},
 };
 
@@ -35,25 +35,20 @@ pub enum SignatureError {
     Signing(#[from] alloy::signers::Error),
 }
 
-/// The digest a wallet actually signs for `hash` under `personal_sign`:
-/// `keccak256("\x19Ethereum Signed Message:\n32" || hash)`.
-pub fn personal_digest(hash: B256) -> B256 {
-    eip191_hash_message(hash)
-}
-
-/// Signs `hash` with `personal_sign`, returning `r || s || v` with `v` in {27, 28} and low `s`.
-pub fn sign_personal(
+/// Signs `digest` as is (no prefix), returning `r || s || v` with `v` in {27, 28} and low `s`.
+pub fn sign_digest(
     signer: &PrivateKeySigner,
-    hash: B256,
+    digest: B256,
 ) -> Result<[u8; SIGNATURE_BYTES], SignatureError> {
-    let signature = signer.sign_hash_sync(&personal_digest(hash))?;
+    let signature = signer.sign_hash_sync(&digest)?;
     // The contracts refuse high-s signatures; normalize rather than trust the backend's choice.
     let signature = signature.normalize_s().unwrap_or(signature);
     Ok(signature.as_bytes())
 }
 
-/// The address whose `personal_sign` of `hash` is `signature`, under the contracts' strict rules.
-pub fn recover_personal(hash: B256, signature: &[u8]) -> Result<Address, SignatureError> {
+/// The signature's `r`, `s` and `y` parity once its form passes the contracts' rules (65 bytes,
+/// low `s`, `v` in {27, 28}); what it signed is not looked at.
+pub fn check_canonical(signature: &[u8]) -> Result<Signature, SignatureError> {
     let bytes: &[u8; SIGNATURE_BYTES] = signature
         .try_into()
         .map_err(|_| SignatureError::Length(signature.len()))?;
@@ -67,15 +62,20 @@ pub fn recover_personal(hash: B256, signature: &[u8]) -> Result<Address, Signatu
         28 => true,
         v => return Err(SignatureError::InvalidV(v)),
     };
-    Signature::new(r, s, y_parity)
-        .recover_address_from_prehash(&personal_digest(hash))
+    Ok(Signature::new(r, s, y_parity))
+}
+
+/// The address that signed `digest` with `signature`, under the contracts' strict rules.
+pub fn recover_digest(digest: B256, signature: &[u8]) -> Result<Address, SignatureError> {
+    check_canonical(signature)?
+        .recover_address_from_prehash(&digest)
         .map_err(|_| SignatureError::Unrecoverable)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::{b256, keccak256};
+    use alloy::primitives::keccak256;
 
     const SECP256K1_ORDER: U256 =
         uint!(0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141_U256);
@@ -88,23 +88,15 @@ mod tests {
     }
 
     #[test]
-    fn personal_digest_prefixes_the_32_byte_hash() {
-        let hash = b256!("0x1111111111111111111111111111111111111111111111111111111111111111");
-        let mut preimage = b"\x19Ethereum Signed Message:\n32".to_vec();
-        preimage.extend_from_slice(hash.as_slice());
-        assert_eq!(personal_digest(hash), keccak256(preimage));
-    }
-
-    #[test]
     fn signatures_are_canonical_and_recover() {
         let signer = signer();
         for i in 0u8..32 {
             let hash = keccak256([i]);
-            let signature = sign_personal(&signer, hash).expect("signs");
+            let signature = sign_digest(&signer, hash).expect("signs");
             assert!(matches!(signature[64], 27 | 28));
             assert!(U256::from_be_slice(&signature[32..64]) <= HALF_ORDER);
             assert_eq!(
-                recover_personal(hash, &signature).expect("recovers"),
+                recover_digest(hash, &signature).expect("recovers"),
                 signer.address()
             );
         }
@@ -113,12 +105,12 @@ mod tests {
     #[test]
     fn malleated_twin_is_refused() {
         let hash = keccak256(b"update");
-        let mut signature = sign_personal(&signer(), hash).expect("signs");
+        let mut signature = sign_digest(&signer(), hash).expect("signs");
         let s = U256::from_be_slice(&signature[32..64]);
         signature[32..64].copy_from_slice(&(SECP256K1_ORDER - s).to_be_bytes::<32>());
         signature[64] = if signature[64] == 27 { 28 } else { 27 };
         assert!(matches!(
-            recover_personal(hash, &signature),
+            recover_digest(hash, &signature),
             Err(SignatureError::Malleable)
         ));
     }
@@ -126,14 +118,14 @@ mod tests {
     #[test]
     fn malformed_signatures_are_refused() {
         let hash = keccak256(b"update");
-        let mut signature = sign_personal(&signer(), hash).expect("signs");
+        let mut signature = sign_digest(&signer(), hash).expect("signs");
         assert!(matches!(
-            recover_personal(hash, &signature[..64]),
+            recover_digest(hash, &signature[..64]),
             Err(SignatureError::Length(64))
         ));
         signature[64] = 1;
         assert!(matches!(
-            recover_personal(hash, &signature),
+            recover_digest(hash, &signature),
             Err(SignatureError::InvalidV(1))
         ));
     }

@@ -1,7 +1,8 @@
-//! A transfer's identity and the liquidity layer's signed statements about it.
+//! A transfer's identity (what routers and the sequencer sign about it is in
+//! [`crate::typed_data`]).
 
 use alloy::{
-    primitives::{keccak256, Address, B256, U256},
+    primitives::{keccak256, B256},
     sol,
     sol_types::SolValue,
 };
@@ -46,18 +47,6 @@ pub fn transfer_id(info: &TransferInfo) -> B256 {
     keccak256(info.abi_encode())
 }
 
-/// `keccak256(abi.encode(bytes32 transferId, uint256 pathLength))`: what a router signs to bid
-/// on a transfer as one of `path_length` routers sharing it.
-pub fn router_bid_hash(transfer_id: B256, path_length: usize) -> B256 {
-    keccak256((transfer_id, U256::from(path_length)).abi_encode_params())
-}
-
-/// `keccak256(abi.encode(bytes32 transferId, address[] routers))`: what the sequencer signs to
-/// pick the routers that front a transfer.
-pub fn sequencer_hash(transfer_id: B256, routers: &[Address]) -> B256 {
-    keccak256((transfer_id, routers.to_vec()).abi_encode_params())
-}
-
 /// A transfer's status on its destination, as `Connext.transferStatus` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TransferStatus {
@@ -93,7 +82,7 @@ impl TryFrom<u8> for TransferStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::{address, b256, Bytes};
+    use alloy::primitives::{address, b256, Address, Bytes, U256};
 
     fn word(value: u64) -> [u8; 32] {
         U256::from(value).to_be_bytes()
@@ -167,28 +156,5 @@ mod tests {
         let mut changed = sample();
         changed.nonce = U256::from(6);
         assert_ne!(transfer_id(&changed), base);
-    }
-
-    #[test]
-    fn router_bid_hash_encodes_two_words() {
-        let id = B256::repeat_byte(0xab);
-        let mut expected = id.to_vec();
-        expected.extend(word(2));
-        assert_eq!(router_bid_hash(id, 2), keccak256(expected));
-    }
-
-    #[test]
-    fn sequencer_hash_encodes_id_and_dynamic_array() {
-        let id = B256::repeat_byte(0xab);
-        let routers = [
-            address!("0x5555555555555555555555555555555555555555"),
-            address!("0x6666666666666666666666666666666666666666"),
-        ];
-        let mut expected = id.to_vec();
-        expected.extend(word(0x40)); // offset of the array, after two head words
-        expected.extend(word(2));
-        expected.extend(address_word(routers[0]));
-        expected.extend(address_word(routers[1]));
-        assert_eq!(sequencer_hash(id, &routers), keccak256(expected));
     }
 }

@@ -1,13 +1,15 @@
 //! The liquidity layer's shared vectors (`contracts/test/vectors/transfers.json`, written by the Solidity
-//! tests): every transfer's ABI encoding and id, and the router bid and sequencer hashes and signatures,
-//! must come out of this crate byte for byte.
+//! tests): every transfer's ABI encoding and id, and the EIP-712 router bids and sequencer selections
+//! (signing domain, struct hashes, digests, signatures), must come out of this crate byte for byte.
 
 use alloy::{
     primitives::{Address, Bytes, B256, U256},
-    sol_types::SolValue,
+    sol_types::{SolStruct, SolValue},
 };
 use nxtp_primitives::{
-    recover_personal, router_bid_hash, sequencer_hash, transfer_id, TransferInfo,
+    recover_digest, transfer_id,
+    typed_data::{RouterBid, RouterSelection, CONNEXT_NAME, VERSION},
+    ConnextSigningDomain, TransferInfo,
 };
 use serde_json::Value;
 use std::str::FromStr;
@@ -84,8 +86,15 @@ fn transfer_encodings_and_ids_match_solidity() {
 }
 
 #[test]
-fn bid_and_sequencer_hashes_and_signatures_match_solidity() {
+fn bid_and_sequencer_digests_and_signatures_match_solidity() {
     let vectors = vectors();
+    let signing = &vectors["signingDomain"];
+    assert_eq!(text(signing, "name"), CONNEXT_NAME);
+    assert_eq!(text(signing, "version"), VERSION);
+    let chain_id = signing["chainId"].as_u64().expect("chainId");
+    let domain =
+        ConnextSigningDomain::new(chain_id, parse::<Address>(signing, "verifyingContract"));
+    assert_eq!(domain.separator(), parse::<B256>(signing, "separator"));
     let routers: Vec<Address> = vectors["routers"]
         .as_array()
         .expect("routers")
@@ -104,15 +113,24 @@ fn bid_and_sequencer_hashes_and_signatures_match_solidity() {
         for bid in transfer["routerBids"].as_array().expect("routerBids") {
             let path_length =
                 usize::try_from(bid["pathLength"].as_u64().expect("pathLength")).expect("small");
-            let hash = router_bid_hash(id, path_length);
+            let statement = RouterBid {
+                transferId: id,
+                pathLength: U256::from(path_length),
+            };
             assert_eq!(
-                hash,
-                parse::<B256>(bid, "hash"),
-                "bid hash for path length {path_length}"
+                statement.eip712_hash_struct(),
+                parse::<B256>(bid, "structHash"),
+                "bid struct hash for path length {path_length}"
+            );
+            let digest = domain.router_bid_digest(id, path_length);
+            assert_eq!(
+                digest,
+                parse::<B256>(bid, "digest"),
+                "bid digest for path length {path_length}"
             );
             let signature = parse::<Bytes>(bid, "signature");
             assert_eq!(
-                recover_personal(hash, &signature).expect("canonical"),
+                recover_digest(digest, &signature).expect("canonical"),
                 parse::<Address>(bid, "signer")
             );
         }
@@ -122,15 +140,24 @@ fn bid_and_sequencer_hashes_and_signatures_match_solidity() {
         {
             let count = usize::try_from(signed["routerCount"].as_u64().expect("routerCount"))
                 .expect("small");
-            let hash = sequencer_hash(id, &routers[..count]);
+            let statement = RouterSelection {
+                transferId: id,
+                routers: routers[..count].to_vec(),
+            };
             assert_eq!(
-                hash,
-                parse::<B256>(signed, "hash"),
-                "sequencer hash over {count} routers"
+                statement.eip712_hash_struct(),
+                parse::<B256>(signed, "structHash"),
+                "selection struct hash over {count} routers"
+            );
+            let digest = domain.router_selection_digest(id, &routers[..count]);
+            assert_eq!(
+                digest,
+                parse::<B256>(signed, "digest"),
+                "selection digest over {count} routers"
             );
             let signature = parse::<Bytes>(signed, "signature");
             assert_eq!(
-                recover_personal(hash, &signature).expect("canonical"),
+                recover_digest(digest, &signature).expect("canonical"),
                 sequencer
             );
         }

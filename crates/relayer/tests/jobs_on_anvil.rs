@@ -12,10 +12,7 @@ use futures::future::join_all;
 use nxtp_api::relayer::{job_id, JobRequest, JobState};
 use nxtp_bindings::Connext;
 use nxtp_devnet::{liquidity::demo_units, Role};
-use nxtp_primitives::{
-    router_bid_hash, sequencer_hash, sign_personal, transfer_id, Domain, TransferInfo,
-    TransferStatus,
-};
+use nxtp_primitives::{sign_digest, transfer_id, Domain, TransferInfo, TransferStatus};
 use nxtp_testnet::TIMEOUT;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,11 +175,15 @@ async fn every_job_is_sent_once_across_reposts_failures_and_crashes() {
 fn fast_execute(net: &Net, params: &TransferInfo) -> Bytes {
     let id = transfer_id(params);
     let router = net.accounts.address(Role::RouterA);
-    let bid = sign_personal(net.accounts.signer(Role::RouterA), router_bid_hash(id, 1))
-        .expect("router signs");
-    let selection = sign_personal(
+    let connext = net.connext_signing(Domain(params.destinationDomain));
+    let bid = sign_digest(
+        net.accounts.signer(Role::RouterA),
+        connext.router_bid_digest(id, 1),
+    )
+    .expect("router signs");
+    let selection = sign_digest(
         net.accounts.signer(Role::Sequencer),
-        sequencer_hash(id, &[router]),
+        connext.router_selection_digest(id, &[router]),
     )
     .expect("sequencer signs");
     Connext::executeCall {

@@ -20,7 +20,7 @@ use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::retry::backoff;
-use nxtp_primitives::{router_bid_hash, sign_personal, Domain, TransferStatus};
+use nxtp_primitives::{sign_digest, ConnextSigningDomain, Domain, TransferStatus};
 use std::{
     collections::{BTreeMap, BTreeSet},
     sync::Arc,
@@ -38,6 +38,9 @@ const CONCURRENCY: usize = 16;
 pub(crate) struct BidderTask {
     pub(crate) destination: Domain,
     pub(crate) connext: Connext::ConnextInstance<DynProvider>,
+    /// The destination Connext's EIP-712 domain (its chain id, checked against the node on
+    /// connect, and address): what every bid is signed for.
+    pub(crate) signing: ConnextSigningDomain,
     pub(crate) signer: PrivateKeySigner,
     pub(crate) store: Store,
     pub(crate) config: Arc<RouterConfig>,
@@ -194,7 +197,7 @@ impl BidderTask {
     fn sign(&self, id: B256, path_lengths: &[usize]) -> Result<BTreeMap<u32, Bytes>, Failure> {
         let mut signatures = BTreeMap::new();
         for &n in path_lengths {
-            let signature = sign_personal(&self.signer, router_bid_hash(id, n))?;
+            let signature = sign_digest(&self.signer, self.signing.router_bid_digest(id, n))?;
             let n = u32::try_from(n)
                 .map_err(|_| Failure::Transient(format!("path length {n} does not fit the API")))?;
             signatures.insert(n, Bytes::copy_from_slice(&signature));

@@ -6,8 +6,9 @@
 //! configured asset and within that asset's limits, it reads the destination (status, local asset,
 //! its own approval and `routerBalance`, the liquidity fee and `maxRoutersPerTransfer`) and the
 //! sequencer's quote, and [`decide`](decision::decide)s: skip for a typed reason, wait for a
-//! higher fee, or bid for every path length its balance covers. A bid is signed
-//! (`router_bid_hash(transferId, n)`, EIP-191) and recorded before it is posted, and the transfer
+//! higher fee, or bid for every path length its balance covers. A bid is signed (EIP-712
+//! `RouterBid(transferId, n)` under the destination Connext's domain: its chain id, checked
+//! against the node when connecting, and its address) and recorded before it is posted, and the transfer
 //! id is the bid's key, so the router bids at most once per transfer across restarts, re-read logs
 //! and reorgs. Posting is retried until the sequencer answers; a `4xx` refusal is final.
 //!
@@ -37,6 +38,7 @@ use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics, Indexer};
+use nxtp_primitives::ConnextSigningDomain;
 use origin::OriginTask;
 use poster::PosterTask;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
@@ -100,6 +102,7 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
         let bidder = BidderTask {
             destination: domain,
             connext,
+            signing: ConnextSigningDomain::new(domain_config.chain.chain_id, domain_config.connext),
             signer: signer.clone(),
             store: store.clone(),
             config: Arc::clone(&config),

@@ -12,7 +12,7 @@ use common::{
     REMOTE,
 };
 use nxtp_devnet::Role;
-use nxtp_primitives::{recover_personal, router_bid_hash};
+use nxtp_primitives::{recover_digest, Domain};
 use nxtp_router::store::{self, BidState};
 
 /// The stub's quote: what each transfer must have paid in native wei.
@@ -118,9 +118,12 @@ async fn bids_once_per_transfer_across_crashes_and_skips_with_reasons() {
     assert_eq!(lengths, [2, 4], "the path lengths 50 DEMO covers");
     assert_eq!(accepted[0].bid.router, router);
     for (&n, signature) in &accepted[0].bid.signatures {
-        let hash = router_bid_hash(served.id, n as usize);
+        // Signed for the destination's Connext: its chain id and address.
+        let digest = net
+            .connext_signing(Domain(served.params.destinationDomain))
+            .router_bid_digest(served.id, n as usize);
         assert_eq!(
-            recover_personal(hash, signature).expect("a valid signature"),
+            recover_digest(digest, signature).expect("a valid signature"),
             router,
             "path length {n}"
         );

@@ -134,7 +134,12 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal
             .map_err(Refusal::unavailable)?,
         None => bids::MAX_ROUTERS,
     };
-    let signatures = bids::check(&bid, max_routers).map_err(Refusal)?;
+    // Signed for the destination's Connext; before the transfer is known, for a served one.
+    let signing: Vec<_> = match destination {
+        Some(destination) => vec![&destination.signing],
+        None => shared.destinations.values().map(|d| &d.signing).collect(),
+    };
+    let signatures = bids::check(&bid, max_routers, &signing).map_err(Refusal)?;
     if let Some(destination) = destination {
         let approved = destination
             .router_recently_approved(bid.router)

@@ -6,6 +6,7 @@
 //! the slow path handled it, or [`SHORT_GIVE_UP`] passes; then its auction is closed.
 
 use crate::{
+    bids,
     destination::{Destination, ReadError},
     error::SequencerError,
     execute::{execute_calldata, executed_params},
@@ -239,7 +240,9 @@ impl AuctionTask {
         Ok(true)
     }
     /// Checks the bids that came before the transfer was known against its destination: the
-    /// router's approval and the destination's own maximum path length. Failing ones are dropped.
+    /// router's approval, the destination's own maximum path length and each signature, which must
+    /// recover to the router from the destination `Connext`'s EIP-712 `RouterBid` digest (only
+    /// its form could be checked before). Failing ones are dropped.
     async fn verify_early_bids(
         &self,
         destination: &Destination,
@@ -263,6 +266,15 @@ impl AuctionTask {
                     dropped.push((bid.path_length, ErrorCode::RouterNotApproved));
                 } else if !valid_path_length(bid.path_length, max_routers) {
                     dropped.push((bid.path_length, ErrorCode::InvalidPathLength));
+                } else if let Err(err) = bids::verify(
+                    &destination.signing,
+                    transfer.transfer_id,
+                    router,
+                    bid.path_length,
+                    &bid.signature,
+                ) {
+                    tracing::debug!(transfer_id = %transfer.transfer_id, %router, reason = %err.message, "early bid's signature refused");
+                    dropped.push((bid.path_length, ErrorCode::InvalidSignature));
                 }
             }
             for (path_length, code) in &dropped {
@@ -389,8 +401,15 @@ impl AuctionTask {
                     .map(|bid| bid.signature.clone())
             })
             .collect();
-        let calldata = execute_calldata(&self.signer, id, &transfer.params, &chosen, signatures)
-            .map_err(SequencerError::Sign)?;
+        let calldata = execute_calldata(
+            &self.signer,
+            &destination.signing,
+            id,
+            &transfer.params,
+            &chosen,
+            signatures,
+        )
+        .map_err(SequencerError::Sign)?;
         let decision = Decision {
             transfer_id: id,
             destination: destination.domain,
@@ -505,7 +524,9 @@ mod tests {
         };
         let id = nxtp_primitives::transfer_id(&params);
         let routers = vec![Address::repeat_byte(7), Address::repeat_byte(8)];
-        let calldata = execute_calldata(&signer, id, &params, &routers, Vec::new()).expect("signs");
+        let connext = nxtp_primitives::ConnextSigningDomain::new(31338, Address::repeat_byte(0xcc));
+        let calldata =
+            execute_calldata(&signer, &connext, id, &params, &routers, Vec::new()).expect("signs");
         let decision = Decision {
             transfer_id: id,
             destination: Domain(2000),

@@ -1,18 +1,26 @@
 //! The checks of a bid that need no chain: at least one signature, valid path lengths, and each
-//! signature recovering to the bidding router under the contracts' strict rules.
+//! signature, under the contracts' strict rules, recovering to the bidding router from the EIP-712
+//! `RouterBid` digest of the transfer's destination `Connext`; of some served destination while
+//! the transfer is not known yet (it is checked again against its own destination once it is).
 
 use crate::selection::valid_path_length;
 use alloy::primitives::Bytes;
 use nxtp_api::sequencer::{ApiError, BidRequest, ErrorCode};
-use nxtp_primitives::{recover_personal, router_bid_hash};
+use nxtp_primitives::{check_canonical, recover_digest, ConnextSigningDomain};
 
 /// The contracts' upper bound of `maxRoutersPerTransfer`: the most a path length can be before
 /// the transfer (and so its destination's own maximum) is known.
 pub const MAX_ROUTERS: u32 = 5;
 
 /// The bid's `(path length, signature)` pairs once every one is valid for at most `max_routers`
-/// routers; otherwise the refusal to send back.
-pub fn check(bid: &BidRequest, max_routers: u32) -> Result<Vec<(u32, Bytes)>, ApiError> {
+/// routers and recovers to the router under one of `destinations` (the signing domain of the
+/// transfer's destination `Connext` when the transfer is known, every served one before);
+/// otherwise the refusal to send back.
+pub fn check(
+    bid: &BidRequest,
+    max_routers: u32,
+    destinations: &[&ConnextSigningDomain],
+) -> Result<Vec<(u32, Bytes)>, ApiError> {
     if bid.signatures.is_empty() {
         return Err(ApiError::new(
             ErrorCode::Malformed,
@@ -30,24 +38,23 @@ pub fn check(bid: &BidRequest, max_routers: u32) -> Result<Vec<(u32, Bytes)>, Ap
         ));
     }
     for (&n, signature) in &bid.signatures {
-        let hash = router_bid_hash(bid.transfer_id, n as usize);
-        match recover_personal(hash, signature) {
-            Ok(signer) if signer == bid.router => {}
-            Ok(signer) => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidSignature,
-                    format!(
-                        "the signature for path length {n} recovers to {signer}, not to router {}",
-                        bid.router
-                    ),
-                ))
-            }
-            Err(err) => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidSignature,
-                    format!("the signature for path length {n} is refused: {err}"),
-                ))
-            }
+        check_canonical(signature).map_err(|err| {
+            ApiError::new(
+                ErrorCode::InvalidSignature,
+                format!("the signature for path length {n} is refused: {err}"),
+            )
+        })?;
+        let mut refusal = ApiError::new(
+            ErrorCode::InvalidSignature,
+            format!("no served destination to check the signature for path length {n} against"),
+        );
+        let signed_for_one = destinations.iter().any(|domain| {
+            verify(domain, bid.transfer_id, bid.router, n, signature)
+                .map_err(|err| refusal = err)
+                .is_ok()
+        });
+        if !signed_for_one {
+            return Err(refusal);
         }
     }
     Ok(bid
@@ -57,19 +64,59 @@ pub fn check(bid: &BidRequest, max_routers: u32) -> Result<Vec<(u32, Bytes)>, Ap
         .collect())
 }
 
+/// Checks that `router` signed the bid on `transfer_id` for `path_length` routers, for the
+/// destination `Connext` whose EIP-712 domain is `destination`.
+pub fn verify(
+    destination: &ConnextSigningDomain,
+    transfer_id: alloy::primitives::B256,
+    router: alloy::primitives::Address,
+    path_length: u32,
+    signature: &[u8],
+) -> Result<(), ApiError> {
+    let digest = destination.router_bid_digest(transfer_id, path_length as usize);
+    match recover_digest(digest, signature) {
+        Ok(signer) if signer == router => Ok(()),
+        Ok(signer) => Err(ApiError::new(
+            ErrorCode::InvalidSignature,
+            format!(
+                "the signature for path length {path_length} recovers to {signer}, not to router \
+                 {router} (signed for another transfer, path length, chain or Connext?)"
+            ),
+        )),
+        Err(err) => Err(ApiError::new(
+            ErrorCode::InvalidSignature,
+            format!("the signature for path length {path_length} is refused: {err}"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy::primitives::Address;
     use alloy::{primitives::B256, signers::local::PrivateKeySigner};
-    use nxtp_primitives::sign_personal;
+    use nxtp_primitives::sign_digest;
     use std::collections::BTreeMap;
 
+    fn connext() -> ConnextSigningDomain {
+        ConnextSigningDomain::new(31337, Address::repeat_byte(0xcc))
+    }
+
     fn signed(signer: &PrivateKeySigner, id: B256, lengths: &[u32]) -> BidRequest {
+        signed_for(&connext(), signer, id, lengths)
+    }
+
+    fn signed_for(
+        domain: &ConnextSigningDomain,
+        signer: &PrivateKeySigner,
+        id: B256,
+        lengths: &[u32],
+    ) -> BidRequest {
         let signatures = lengths
             .iter()
             .map(|&n| {
                 let signature =
-                    sign_personal(signer, router_bid_hash(id, n as usize)).expect("signs");
+                    sign_digest(signer, domain.router_bid_digest(id, n as usize)).expect("signs");
                 (n, Bytes::copy_from_slice(&signature))
             })
             .collect();
@@ -84,7 +131,7 @@ mod tests {
     fn accepts_valid_signatures() {
         let router = PrivateKeySigner::random();
         let bid = signed(&router, B256::repeat_byte(1), &[1, 2, 4]);
-        let accepted = check(&bid, 5).expect("valid");
+        let accepted = check(&bid, 5, &[&connext()]).expect("valid");
         assert_eq!(
             accepted.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
             [1, 2, 4]
@@ -96,7 +143,8 @@ mod tests {
         let router = PrivateKeySigner::random();
         let other = PrivateKeySigner::random();
         let id = B256::repeat_byte(1);
-        let code = |bid: &BidRequest, max| check(bid, max).expect_err("refused").error;
+        let code =
+            |bid: &BidRequest, max| check(bid, max, &[&connext()]).expect_err("refused").error;
 
         let mut empty = signed(&router, id, &[1]);
         empty.signatures = BTreeMap::new();
@@ -126,5 +174,28 @@ mod tests {
         let mut short = signed(&router, id, &[1]);
         short.signatures.insert(1, Bytes::from_static(&[1, 2, 3]));
         assert_eq!(code(&short, 5), ErrorCode::InvalidSignature);
+    }
+
+    #[test]
+    fn refuses_bids_signed_for_another_chain_or_connext() {
+        let router = PrivateKeySigner::random();
+        let id = B256::repeat_byte(1);
+        let here = connext();
+        for elsewhere in [
+            ConnextSigningDomain::new(31338, Address::repeat_byte(0xcc)),
+            ConnextSigningDomain::new(31337, Address::repeat_byte(0xdd)),
+        ] {
+            let bid = signed_for(&elsewhere, &router, id, &[1]);
+            assert!(check(&bid, 5, &[&elsewhere]).is_ok());
+            assert_eq!(
+                check(&bid, 5, &[&here]).expect_err("refused").error,
+                ErrorCode::InvalidSignature
+            );
+            // Transfer not known yet: signed for one of the served destinations is enough for
+            // now; the destination itself refuses it later.
+            assert!(check(&bid, 5, &[&here, &elsewhere]).is_ok());
+            assert!(verify(&here, id, router.address(), 1, &bid.signatures[&1]).is_err());
+            assert!(check(&bid, 5, &[]).is_err(), "no destination served");
+        }
     }
 }

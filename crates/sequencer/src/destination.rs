@@ -10,7 +10,7 @@ use alloy::{
     providers::DynProvider,
 };
 use nxtp_bindings::Connext;
-use nxtp_primitives::{Domain, TransferStatus};
+use nxtp_primitives::{ConnextSigningDomain, Domain, TransferStatus};
 use std::{sync::Arc, time::Duration};
 
 /// How long a governance-set value (the liquidity fee, the most routers per transfer, a local
@@ -36,6 +36,9 @@ pub struct Destination {
     pub domain: Domain,
     /// Its `Connext`.
     pub connext: Address,
+    /// That `Connext`'s EIP-712 domain: what bids for transfers to it, and the selection, are
+    /// signed for.
+    pub signing: ConnextSigningDomain,
     provider: DynProvider,
     cached: Arc<Cached>,
 }
@@ -50,11 +53,13 @@ struct Cached {
 }
 
 impl Destination {
-    /// Reads `connext` on `domain` through `provider`.
-    pub fn new(domain: Domain, connext: Address, provider: DynProvider) -> Self {
+    /// Reads `connext` on `domain` (chain `chain_id`, as the node behind `provider` reported when
+    /// connecting) through `provider`.
+    pub fn new(domain: Domain, connext: Address, chain_id: u64, provider: DynProvider) -> Self {
         Self {
             domain,
             connext,
+            signing: ConnextSigningDomain::new(chain_id, connext),
             provider,
             cached: Arc::new(Cached {
                 fee_bps: TtlCache::new(CONSTANTS_TTL),

@@ -1,5 +1,6 @@
 //! The execute the sequencer hands to the relayer: the chosen routers' signatures for the
-//! chosen path length, and the sequencer's own signature of the selection.
+//! chosen path length, and the sequencer's own signature of the selection (EIP-712
+//! `RouterSelection` under the destination `Connext`'s domain).
 
 use alloy::{
     primitives::{Address, Bytes, B256},
@@ -7,18 +8,23 @@ use alloy::{
     sol_types::SolCall,
 };
 use nxtp_bindings::Connext;
-use nxtp_primitives::{sequencer_hash, sign_personal, SignatureError, TransferInfo};
+use nxtp_primitives::{sign_digest, ConnextSigningDomain, SignatureError, TransferInfo};
 
 /// `Connext.execute(args)` calldata fronting `params` (whose id is `transfer_id`) by `routers`,
-/// each with its signature for `routers.len()` in `router_signatures` (same order).
+/// each with its signature for `routers.len()` in `router_signatures` (same order), for the
+/// destination `Connext` whose EIP-712 domain is `destination`.
 pub fn execute_calldata(
     signer: &PrivateKeySigner,
+    destination: &ConnextSigningDomain,
     transfer_id: B256,
     params: &TransferInfo,
     routers: &[Address],
     router_signatures: Vec<Bytes>,
 ) -> Result<Bytes, SignatureError> {
-    let signature = sign_personal(signer, sequencer_hash(transfer_id, routers))?;
+    let signature = sign_digest(
+        signer,
+        destination.router_selection_digest(transfer_id, routers),
+    )?;
     let args = Connext::ExecuteArgs {
         params: params.clone().into(),
         routers: routers.to_vec(),
@@ -40,7 +46,7 @@ pub fn executed_params(calldata: &[u8]) -> Option<TransferInfo> {
 mod tests {
     use super::*;
     use alloy::primitives::U256;
-    use nxtp_primitives::{recover_personal, router_bid_hash, transfer_id};
+    use nxtp_primitives::{recover_digest, transfer_id};
 
     #[test]
     fn calldata_decodes_to_the_signed_selection() {
@@ -62,16 +68,18 @@ mod tests {
             canonicalId: B256::repeat_byte(3),
         };
         let id = transfer_id(&params);
+        let connext = ConnextSigningDomain::new(31338, Address::repeat_byte(0xcc));
         let addresses: Vec<Address> = routers.iter().map(PrivateKeySigner::address).collect();
         let signatures = routers
             .iter()
             .map(|router| {
-                let signature = sign_personal(router, router_bid_hash(id, 2)).expect("signs");
+                let signature =
+                    sign_digest(router, connext.router_bid_digest(id, 2)).expect("signs");
                 Bytes::copy_from_slice(&signature)
             })
             .collect();
-        let calldata =
-            execute_calldata(&sequencer, id, &params, &addresses, signatures).expect("builds");
+        let calldata = execute_calldata(&sequencer, &connext, id, &params, &addresses, signatures)
+            .expect("builds");
         let args = Connext::executeCall::abi_decode(&calldata)
             .expect("an execute call")
             .args;
@@ -84,13 +92,16 @@ mod tests {
         assert_eq!(args.routers, addresses);
         assert_eq!(args.sequencer, sequencer.address());
         assert_eq!(
-            recover_personal(sequencer_hash(id, &addresses), &args.sequencerSignature)
-                .expect("recovers"),
+            recover_digest(
+                connext.router_selection_digest(id, &addresses),
+                &args.sequencerSignature
+            )
+            .expect("recovers"),
             sequencer.address()
         );
         for (router, signature) in addresses.iter().zip(&args.routerSignatures) {
             assert_eq!(
-                recover_personal(router_bid_hash(id, 2), signature).expect("recovers"),
+                recover_digest(connext.router_bid_digest(id, 2), signature).expect("recovers"),
                 *router
             );
         }

@@ -111,7 +111,12 @@ pub async fn run_with_listener(
             .map_err(|source| SequencerError::Connect { domain, source })?;
         destinations.insert(
             domain,
-            Destination::new(domain, domain_config.connext, provider.clone()),
+            Destination::new(
+                domain,
+                domain_config.connext,
+                chain.chain_id,
+                provider.clone(),
+            ),
         );
         let filter = Filter::new()
             .address(domain_config.connext)

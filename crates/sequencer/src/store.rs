@@ -6,7 +6,8 @@
 //! - `sequencer_fees`: every native `RelayerFeesIncreased`, keyed by its position in its chain so
 //!   a re-delivered batch counts it once;
 //! - `sequencer_bids`: one row per router and path length; `verified` once the router's approval
-//!   on the destination was checked (bids can arrive before the transfer is known);
+//!   on the destination was checked (bids can arrive before the transfer is known: such early
+//!   bids are bounded per router and expire, see `config::EarlyBids`);
 //! - `sequencer_decisions`: the chosen routers and the exact execute calldata, recorded before
 //!   the job is posted, so a restart re-posts the same job and never chooses again.
 
@@ -65,6 +66,10 @@ pub const SCHEMA: Schema = Schema {
         CREATE INDEX sequencer_decisions_state ON sequencer_decisions (state, acknowledged);",
         "ALTER TABLE sequencer_transfers ADD COLUMN closed_ms INTEGER;
         ALTER TABLE sequencer_transfers ADD COLUMN closed_reason TEXT;",
+        // Early bids (on transfers not seen yet) are bounded per router and expire: found by
+        // router, and by age.
+        "CREATE INDEX sequencer_bids_early ON sequencer_bids (verified, router, transfer_id);
+        CREATE INDEX sequencer_bids_age ON sequencer_bids (verified, received_ms);",
     ],
 };
 
@@ -126,9 +131,10 @@ pub struct StoredBid {
     pub router: Address,
     /// The path length signed.
     pub path_length: u32,
-    /// `router`'s personal signature of `router_bid_hash(transfer_id, path_length)`.
+    /// `router`'s EIP-712 signature of `RouterBid(transfer_id, path_length)` for the destination
+    /// `Connext` (recovered on admission, or for an early bid once its transfer is known).
     pub signature: Bytes,
-    /// Whether the router's approval on the destination was checked.
+    /// Whether the router's approval and the signature were checked against the destination.
     pub verified: bool,
 }
 
@@ -293,6 +299,43 @@ pub fn insert_bids(
         ])?;
     }
     Ok(fresh)
+}
+
+/// How many transfers the sequencer has not seen yet `router` holds early bids on, not counting
+/// `except` (the transfer being bid on: a repeat or another path length on it adds none).
+pub fn early_transfers_of(
+    conn: &Connection,
+    router: Address,
+    except: B256,
+) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT COUNT(DISTINCT transfer_id) FROM sequencer_bids
+         WHERE verified = 0 AND router = ?1 AND transfer_id != ?2
+             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_transfers)",
+        params![router.as_slice(), except.as_slice()],
+        |row| row.get(0),
+    )
+}
+
+/// Forgets early bids received before `before_ms` (unix ms) on transfers still not seen; returns
+/// how many were dropped.
+pub fn expire_early_bids(conn: &Connection, before_ms: u64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM sequencer_bids WHERE verified = 0 AND received_ms < ?1
+             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_transfers)",
+        [before_ms],
+    )
+}
+
+/// How many bids are kept on transfers not seen yet (all routers): what [`expire_early_bids`] and
+/// the per-router bound keep small.
+pub fn early_bid_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM sequencer_bids WHERE verified = 0
+             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_transfers)",
+        [],
+        |row| row.get(0),
+    )
 }
 
 /// Every bid on `transfer_id`, by router and path length.

@@ -18,8 +18,7 @@ use nxtp_api::{
 use nxtp_bindings::{Connext, DemoToken};
 use nxtp_devnet::{liquidity::demo_units, Role};
 use nxtp_primitives::{
-    recover_personal, router_bid_hash, sequencer_hash, transfer_id, Domain, TransferInfo,
-    TransferStatus,
+    recover_digest, transfer_id, ConnextSigningDomain, Domain, TransferInfo, TransferStatus,
 };
 use std::time::{Duration, Instant};
 
@@ -65,6 +64,9 @@ async fn auctions_on_anvil() {
     let router_b = net.signer(Role::RouterB);
     let user = net.signer(Role::User);
     let quote = U256::from(QUOTE);
+    // What bids are signed for: the destination Connext's EIP-712 domain.
+    let to_home = net.connext_signing(HOME);
+    let to_remote = net.connext_signing(REMOTE);
 
     // Quotes, and what the sequencer does not know.
     eventually("the API", || async {
@@ -104,13 +106,19 @@ async fn auctions_on_anvil() {
     };
     let first = transfer_id(&params);
     let early = client
-        .post_bid(&bid(&router_a, router_a.address(), first, &[1, 2]))
+        .post_bid(&bid(
+            &to_home,
+            &router_a,
+            router_a.address(),
+            first,
+            &[1, 2],
+        ))
         .await
         .expect("an early bid is kept");
     assert_eq!(early.state, TransferState::AwaitingXcall);
     // The user is no router, but that is only known once the transfer's destination is.
     client
-        .post_bid(&bid(&user, user.address(), first, &[1]))
+        .post_bid(&bid(&to_home, &user, user.address(), first, &[1]))
         .await
         .expect("an early bid is kept");
     let view = client.transfer(first).await.expect("known by its bids");
@@ -119,13 +127,25 @@ async fn auctions_on_anvil() {
     assert_eq!(view.origin, None);
 
     // Refusals that need no chain.
-    let forged = bid(&user, router_b.address(), first, &[1]);
+    let forged = bid(&to_home, &user, router_b.address(), first, &[1]);
     assert_eq!(
         code(client.post_bid(&forged).await),
         ErrorCode::InvalidSignature
     );
+    // Signed for a Connext the sequencer does not serve (same chain as HOME, another address):
+    // worthless even before the transfer is known.
+    let home_chain = net.manifest.domain(HOME).expect("deployed").chain_id;
+    let foreign = ConnextSigningDomain::new(home_chain, Address::repeat_byte(0x77));
+    assert_eq!(
+        code(
+            client
+                .post_bid(&bid(&foreign, &router_b, router_b.address(), first, &[1]))
+                .await
+        ),
+        ErrorCode::InvalidSignature
+    );
     for lengths in [&[3][..], &[0], &[8]] {
-        let odd = bid(&router_b, router_b.address(), first, lengths);
+        let odd = bid(&to_home, &router_b, router_b.address(), first, lengths);
         assert_eq!(
             code(client.post_bid(&odd).await),
             ErrorCode::InvalidPathLength,
@@ -145,7 +165,7 @@ async fn auctions_on_anvil() {
     }
     let empty = nxtp_api::sequencer::BidRequest {
         signatures: Default::default(),
-        ..bid(&router_b, router_b.address(), first, &[1])
+        ..bid(&to_home, &router_b, router_b.address(), first, &[1])
     };
     assert_eq!(code(client.post_bid(&empty).await), ErrorCode::Malformed);
     let bad_id = http
@@ -166,13 +186,29 @@ async fn auctions_on_anvil() {
         })
         .await;
     assert_eq!(view.destination, Some(HOME));
-    let unapproved = bid(&user, user.address(), first, &[1]);
+    let unapproved = bid(&to_home, &user, user.address(), first, &[1]);
     assert_eq!(
         code(client.post_bid(&unapproved).await),
         ErrorCode::RouterNotApproved
     );
+    // Once the destination is known, a bid signed for the other served Connext (another chain)
+    // is refused.
+    assert_eq!(
+        code(
+            client
+                .post_bid(&bid(&to_remote, &router_b, router_b.address(), first, &[1]))
+                .await
+        ),
+        ErrorCode::InvalidSignature
+    );
     client
-        .post_bid(&bid(&router_b, router_b.address(), first, &[1, 2]))
+        .post_bid(&bid(
+            &to_home,
+            &router_b,
+            router_b.address(),
+            first,
+            &[1, 2],
+        ))
         .await
         .expect("router B bids");
     let view = sequencer
@@ -198,18 +234,25 @@ async fn auctions_on_anvil() {
     assert_eq!(args.routers, selected);
     assert_eq!(args.sequencer, net.accounts.address(Role::Sequencer));
     assert_eq!(
-        recover_personal(sequencer_hash(first, &selected), &args.sequencerSignature)
-            .expect("recovers"),
+        recover_digest(
+            to_home.router_selection_digest(first, &selected),
+            &args.sequencerSignature
+        )
+        .expect("recovers"),
         args.sequencer
     );
     assert_eq!(
-        recover_personal(router_bid_hash(first, 1), &args.routerSignatures[0]).expect("recovers"),
+        recover_digest(
+            to_home.router_bid_digest(first, 1),
+            &args.routerSignatures[0]
+        )
+        .expect("recovers"),
         selected[0]
     );
     assert_eq!(
         code(
             client
-                .post_bid(&bid(&router_a, router_a.address(), first, &[1]))
+                .post_bid(&bid(&to_home, &router_a, router_a.address(), first, &[1]))
                 .await
         ),
         ErrorCode::AuctionClosed
@@ -227,7 +270,7 @@ async fn auctions_on_anvil() {
         .await;
     let bid_at = Instant::now();
     client
-        .post_bid(&bid(&router_a, router_a.address(), low, &[1]))
+        .post_bid(&bid(&to_home, &router_a, router_a.address(), low, &[1]))
         .await
         .expect("bid on a low-fee transfer");
     sequencer
@@ -274,7 +317,7 @@ async fn auctions_on_anvil() {
     let short = net.xcall(HOME, REMOTE, demo, amount, quote).await;
     for router in [&router_a, &router_b] {
         client
-            .post_bid(&bid(router, router.address(), short, &[1, 2]))
+            .post_bid(&bid(&to_remote, router, router.address(), short, &[1, 2]))
             .await
             .expect("bids");
     }
@@ -294,7 +337,7 @@ async fn auctions_on_anvil() {
         .await;
     for router in [&router_a, &router_b] {
         client
-            .post_bid(&bid(router, router.address(), restarted, &[1]))
+            .post_bid(&bid(&to_home, router, router.address(), restarted, &[1]))
             .await
             .expect("bids");
     }

@@ -11,7 +11,7 @@ use alloy::{
 };
 use nxtp_bindings::{Home, RecordingRecipient, Replica};
 use nxtp_devnet::Role;
-use nxtp_primitives::{address_to_bytes32, sign_personal, update_hash, Message};
+use nxtp_primitives::{address_to_bytes32, sign_digest, Message};
 use std::{
     collections::{BTreeMap, BTreeSet},
     time::Duration,
@@ -139,11 +139,11 @@ impl TestNet {
         (old, new)
     }
 
-    /// The updater's signature of `origin` moving from `old` to `new`.
+    /// The updater's signature of `origin` moving from `old` to `new` (for `origin`'s Home).
     pub fn sign_update(&self, origin: impl AsDomain, old: B256, new: B256) -> Bytes {
         let signer = self.accounts.signer(Role::Updater);
-        let signature = sign_personal(signer, update_hash(origin.domain(), old, new))
-            .expect("the updater key signs");
+        let digest = self.home_signing(origin).update_digest(old, new);
+        let signature = sign_digest(signer, digest).expect("the updater key signs");
         Bytes::copy_from_slice(&signature)
     }
 

@@ -13,7 +13,7 @@ use nxtp_devnet::{
     deploy, deploy_liquidity, liquidity::DEMO_SYMBOL, DeployConfig, DevAccounts, Endpoint,
     LiquidityConfig, Role, RECORDING_RECIPIENT,
 };
-use nxtp_primitives::Domain;
+use nxtp_primitives::{ConnextSigningDomain, Domain, HomeSigningDomain, ManagerSigningDomain};
 use nxtp_testkit::AnvilInstance;
 use std::{
     path::{Path, PathBuf},
@@ -291,6 +291,30 @@ impl TestNet {
             .expect("the liquidity layer is deployed")
             .assets[DEMO_SYMBOL]
             .local
+    }
+
+    /// The EIP-712 domain of `domain`'s Home: what its updates are signed for.
+    pub fn home_signing(&self, domain: impl AsDomain) -> HomeSigningDomain {
+        let domain = domain.domain();
+        let deployment = self.manifest.domain(domain).expect("a deployed domain");
+        HomeSigningDomain::new(domain, deployment.chain_id, deployment.home)
+    }
+
+    /// The EIP-712 domain of `domain`'s connection manager: what watcher notices are signed for.
+    pub fn manager_signing(&self, domain: impl AsDomain) -> ManagerSigningDomain {
+        let deployment = self
+            .manifest
+            .domain(domain.domain())
+            .expect("a deployed domain");
+        ManagerSigningDomain::new(deployment.chain_id, deployment.connection_manager)
+    }
+
+    /// The EIP-712 domain of `domain`'s `Connext`: what bids and selections for transfers to
+    /// it are signed for; panics unless the liquidity layer is deployed.
+    pub fn connext_signing(&self, domain: impl AsDomain) -> ConnextSigningDomain {
+        let domain = domain.domain();
+        let deployment = self.manifest.domain(domain).expect("a deployed domain");
+        ConnextSigningDomain::new(deployment.chain_id, self.connext(domain))
     }
 
     /// How an agent reads `domain`: `confirmations` deep, polling every 100 ms.

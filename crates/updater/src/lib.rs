@@ -1,6 +1,7 @@
 //! The updater agent: one per origin Home. It checkpoints the Home's messages as soon as they
 //! show in its pending block ([`checkpointer`], with a key of its own), waits until a
-//! checkpoint is final, and signs `(committedRoot -> newest final checkpointed root)`, then
+//! checkpoint is final, and signs `(committedRoot -> newest final checkpointed root)` (EIP-712
+//! `Update` for its Home: the Home's chain id, checked against the node on connect, and address), then
 //! submits the signed update to the Home, for the message relayer to copy to every Replica.
 //! Nothing it sends is waited for: the next update is signed over the previous one as soon as
 //! that one is mined, so updates follow each other block by block.
@@ -41,7 +42,7 @@ use checkpointer::Checkpointer;
 use nxtp_agent::{Agent, AgentContext, Store, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
-use nxtp_primitives::Domain;
+use nxtp_primitives::{Domain, HomeSigningDomain};
 use service::Service;
 use watch::WatchedChain;
 
@@ -168,6 +169,7 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
     Ok(Service {
         origin: resolved.domain,
         home_address: home.contract,
+        home_signing: HomeSigningDomain::new(resolved.domain, home.chain.chain_id, home.contract),
         home_chain,
         replicas,
         confirmations: home.chain.confirmations,

@@ -44,7 +44,7 @@ use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{FinalState, Submitter};
-use nxtp_primitives::{sign_personal, update_hash, Domain};
+use nxtp_primitives::{sign_digest, Domain, HomeSigningDomain};
 use std::{collections::BTreeSet, time::Duration};
 
 /// What a round did, and so how soon the next one runs.
@@ -79,6 +79,8 @@ enum Choice {
 pub(crate) struct Service {
     pub(crate) origin: Domain,
     pub(crate) home_address: Address,
+    /// The Home's EIP-712 domain: its chain id (checked against the node on connect) and address.
+    pub(crate) home_signing: HomeSigningDomain,
     pub(crate) home_chain: WatchedChain,
     pub(crate) replicas: Vec<WatchedChain>,
     pub(crate) confirmations: u64,
@@ -156,6 +158,7 @@ impl Service {
     fn signer_info(&self) -> Signer {
         Signer {
             origin: self.origin,
+            home: self.home_signing,
             address: self.signer.address(),
         }
     }
@@ -325,7 +328,7 @@ impl Service {
             ));
         }
 
-        let signature = sign_personal(&self.signer, update_hash(domain, old, new_root))?;
+        let signature = sign_digest(&self.signer, self.home_signing.update_digest(old, new_root))?;
         let update = SignedUpdate {
             old_root: old,
             new_root,

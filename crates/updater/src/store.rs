@@ -91,7 +91,7 @@ pub struct SignedUpdate {
     pub new_root: B256,
     /// How many messages `new_root` covers.
     pub new_count: u32,
-    /// The updater's `personal_sign` of `update_hash(domain, old_root, new_root)`.
+    /// The updater's EIP-712 signature of `Update(domain, old_root, new_root)` for the Home.
     pub signature: Bytes,
     /// Where the signature came from.
     pub source: Source,

@@ -20,7 +20,7 @@ use alloy::{
 use nxtp_agent::{Cursor, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, Batch, ChainMetrics, Indexer};
-use nxtp_primitives::{recover_personal, update_hash, Domain};
+use nxtp_primitives::{recover_digest, Domain, HomeSigningDomain};
 
 /// The Home's and the Replicas' `Update` events share one signature (and topic 0).
 const UPDATE_TOPIC: B256 = Home::Update::SIGNATURE_HASH;
@@ -43,8 +43,10 @@ pub(crate) struct WatchedChain {
 /// Everything the signature checks need to know about the updater.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Signer {
-    /// The origin domain, which scopes the signed hash.
+    /// The origin domain.
     pub(crate) origin: Domain,
+    /// The origin Home's EIP-712 domain (chain id and address): what updates are signed for.
+    pub(crate) home: HomeSigningDomain,
     /// The updater's address.
     pub(crate) address: Address,
 }
@@ -59,8 +61,8 @@ impl Signer {
             signature,
             ..
         } = event.inner.data;
-        let hash = update_hash(self.origin, oldRoot, newRoot);
-        let signer = recover_personal(hash, &signature).ok()?;
+        let digest = self.home.update_digest(oldRoot, newRoot);
+        let signer = recover_digest(digest, &signature).ok()?;
         (signer == self.address).then(|| SeenUpdate {
             chain,
             old_root: oldRoot,

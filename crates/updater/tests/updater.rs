@@ -13,7 +13,7 @@ use common::{
 };
 use nxtp_agent::{KeySource, SecretString};
 use nxtp_devnet::Role;
-use nxtp_primitives::{recover_personal, update_hash, Domain};
+use nxtp_primitives::{recover_digest, Domain};
 use nxtp_updater::store::Source;
 use std::time::Duration;
 
@@ -73,8 +73,8 @@ async fn signs_checkpointed_roots_until_the_home_covers_every_message() {
         "each update over the previous one: {pairs:?}"
     );
     for (old, new, signature, _) in &events {
-        let signer = recover_personal(update_hash(ORIGIN, *old, *new), signature)
-            .expect("a valid signature");
+        let digest = net.home_signing(ORIGIN).update_digest(*old, *new);
+        let signer = recover_digest(digest, signature).expect("a valid signature");
         assert_eq!(
             signer,
             net.updater_signer().address(),
@@ -448,13 +448,10 @@ async fn a_double_update_on_chain_stops_all_signing() {
     let rival = nxtp_updater::store::SignedUpdate {
         new_root: alloy::primitives::B256::repeat_byte(0x77),
         signature: Bytes::from(
-            nxtp_primitives::sign_personal(
+            nxtp_primitives::sign_digest(
                 net.updater_signer(),
-                update_hash(
-                    ORIGIN,
-                    empty_root,
-                    alloy::primitives::B256::repeat_byte(0x77),
-                ),
+                net.home_signing(ORIGIN)
+                    .update_digest(empty_root, alloy::primitives::B256::repeat_byte(0x77)),
             )
             .expect("signs")
             .to_vec(),

@@ -29,7 +29,7 @@ use alloy::{rpc::types::Filter, sol_types::SolEvent};
 use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainMetrics, Indexer, Submitter, SubmitterConfig};
-use nxtp_primitives::Domain;
+use nxtp_primitives::{Domain, HomeSigningDomain, ManagerSigningDomain};
 use respond::{DomainLink, Responder};
 use std::{
     collections::{BTreeMap, HashMap},
@@ -108,6 +108,7 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
             HomeReader {
                 home: watched.home,
                 provider: provider.clone(),
+                signing: HomeSigningDomain::new(domain, watched.chain.chain_id, watched.home),
             },
         );
         links.insert(
@@ -117,6 +118,10 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
                 submitter,
                 home: watched.home,
                 connection_manager: watched.connection_manager,
+                manager_signing: ManagerSigningDomain::new(
+                    watched.chain.chain_id,
+                    watched.connection_manager,
+                ),
                 origins: watched.replicas.keys().copied().collect(),
             },
         );

@@ -20,7 +20,7 @@ use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{ConnectionManager, Home, Replica};
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{FailureReason, FinalState, Submitter};
-use nxtp_primitives::{sign_personal, watcher_notice_hash, Domain};
+use nxtp_primitives::{sign_digest, Domain, ManagerSigningDomain};
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::Notify;
 
@@ -31,6 +31,8 @@ pub(crate) struct DomainLink {
     pub(crate) submitter: Submitter,
     pub(crate) home: Address,
     pub(crate) connection_manager: Address,
+    /// The connection manager's EIP-712 domain: what notices to it are signed for.
+    pub(crate) manager_signing: ManagerSigningDomain,
     /// The origins with a Replica on this domain.
     pub(crate) origins: Vec<Domain>,
 }
@@ -300,8 +302,10 @@ impl Responder {
                 if current != updater && !self.accountable(replica, updater, link, domain).await? {
                     return Ok(Check::Done(Done::UpdaterRotated { current }));
                 }
-                let hash = watcher_notice_hash(origin, updater, replica);
-                let signature = sign_personal(&self.signer, hash)
+                let digest = link
+                    .manager_signing
+                    .watcher_notice_digest(origin, updater, replica);
+                let signature = sign_digest(&self.signer, digest)
                     .map_err(|err| TargetError::Fatal(err.into()))?;
                 Ok(Check::Send {
                     to: link.connection_manager,

@@ -19,7 +19,7 @@ use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{Home, Replica};
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
-use nxtp_primitives::{recover_personal, update_hash, Domain};
+use nxtp_primitives::{recover_digest, Domain, HomeSigningDomain};
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Arc,
@@ -36,6 +36,10 @@ const ORIGIN_LAG_GRACE: Duration = Duration::from_secs(15);
 pub(crate) struct HomeReader {
     pub(crate) home: Address,
     pub(crate) provider: DynProvider,
+    /// The Home's EIP-712 domain (its chain's id, checked against the node on connect, and its
+    /// address): what its updater's signatures are made for, and what the Home's fraud proofs
+    /// recover them under.
+    pub(crate) signing: HomeSigningDomain,
 }
 
 /// A signed update seen in one event.
@@ -258,8 +262,13 @@ impl WatchTask {
             tracing::warn!(domain = %self.domain, contract = %log.address(), claimed = event.homeDomain, %origin, "Update names another origin than configured");
             return None;
         }
-        let hash = update_hash(origin, event.oldRoot, event.newRoot);
-        let signer = match recover_personal(hash, &event.signature) {
+        // Every origin of a watched Replica is a watched domain (the config insists).
+        let Some(reader) = self.homes.get(&origin) else {
+            tracing::warn!(domain = %self.domain, %origin, "Update of an origin without a configured Home");
+            return None;
+        };
+        let digest = reader.signing.update_digest(event.oldRoot, event.newRoot);
+        let signer = match recover_digest(digest, &event.signature) {
             Ok(signer) => signer,
             Err(err) => {
                 tracing::warn!(domain = %self.domain, contract = %log.address(), error = %err, "Update carries an unusable signature");

@@ -122,16 +122,19 @@ abstract contract ConnextFixture is TestBase {
         address[] memory path,
         uint256[] memory keys,
         uint256 seqKey
-    ) internal pure returns (ExecuteArgs memory args) {
+    ) internal view returns (ExecuteArgs memory args) {
         bytes32 transferId = _id(params);
         args.params = params;
         args.routers = path;
         args.routerSignatures = new bytes[](keys.length);
         for (uint256 i; i < keys.length; ++i) {
-            args.routerSignatures[i] = signPersonal(keys[i], keccak256(abi.encode(transferId, path.length)));
+            args.routerSignatures[i] = signDigest(
+                keys[i], routerBidDigest(block.chainid, address(connext), transferId, path.length)
+            );
         }
         args.sequencer = vm.addr(seqKey);
-        args.sequencerSignature = signPersonal(seqKey, keccak256(abi.encode(transferId, path)));
+        args.sequencerSignature =
+            signDigest(seqKey, routerSelectionDigest(block.chainid, address(connext), transferId, path));
     }
 
     function _slowArgs(TransferInfo memory params) internal pure returns (ExecuteArgs memory args) {

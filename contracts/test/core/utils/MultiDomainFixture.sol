@@ -7,7 +7,6 @@ import {NaiveMerkle} from "../../utils/NaiveMerkle.sol";
 import {Home} from "../../../src/messaging/Home.sol";
 import {Replica} from "../../../src/messaging/Replica.sol";
 import {ConnectionManager} from "../../../src/messaging/ConnectionManager.sol";
-import {MessagingHashes} from "../../../src/messaging/libraries/MessagingHashes.sol";
 import {Connext} from "../../../src/core/Connext.sol";
 import {BridgeToken} from "../../../src/core/BridgeToken.sol";
 import {IConnext, TransferInfo, ExecuteArgs} from "../../../src/interfaces/IConnext.sol";
@@ -74,7 +73,16 @@ abstract contract MultiDomainFixture is TestBase {
             for (uint256 o; o < DOMAINS; ++o) {
                 if (o == d) continue;
                 replicas[d][o] = new Replica(
-                    ids[d], ids[o], updater, homes[o].committedRoot(), WINDOW, 0, address(managers[d]), GOV
+                    ids[d],
+                    ids[o],
+                    block.chainid,
+                    address(homes[o]),
+                    updater,
+                    homes[o].committedRoot(),
+                    WINDOW,
+                    0,
+                    address(managers[d]),
+                    GOV
                 );
                 vm.startPrank(GOV);
                 managers[d].enrollReplica(address(replicas[d][o]));
@@ -151,15 +159,26 @@ abstract contract MultiDomainFixture is TestBase {
         returns (ExecuteArgs memory args)
     {
         bytes32 id = keccak256(abi.encode(params));
+        address verifier = address(_connextOf(params.destinationDomain));
         args.params = params;
         args.routers = new address[](count);
         args.routerSignatures = new bytes[](count);
         for (uint256 i; i < count; ++i) {
             args.routers[i] = routers[i];
-            args.routerSignatures[i] = signPersonal(routerKeys[i], keccak256(abi.encode(id, count)));
+            args.routerSignatures[i] =
+                signDigest(routerKeys[i], routerBidDigest(block.chainid, verifier, id, count));
         }
         args.sequencer = vm.addr(SEQUENCER_KEY);
-        args.sequencerSignature = signPersonal(SEQUENCER_KEY, keccak256(abi.encode(id, args.routers)));
+        args.sequencerSignature =
+            signDigest(SEQUENCER_KEY, routerSelectionDigest(block.chainid, verifier, id, args.routers));
+    }
+
+    /// @dev The Connext of `domain`.
+    function _connextOf(uint32 domain) internal view returns (Connext) {
+        for (uint256 d; d < DOMAINS; ++d) {
+            if (ids[d] == domain) return connexts[d];
+        }
+        revert("unknown domain");
     }
 
     function _executeFast(uint256 on, TransferInfo memory params, uint256 count) internal {
@@ -183,8 +202,9 @@ abstract contract MultiDomainFixture is TestBase {
         bytes32 newRoot = homes[origin].checkpoint();
         if (newRoot == oldRoot) return;
         assertEq(newRoot, NaiveMerkle.root(leaves[origin]), "Home root matches the naive tree");
-        bytes memory signature =
-            signPersonal(UPDATER_KEY, MessagingHashes.updateHash(ids[origin], oldRoot, newRoot));
+        bytes memory signature = signDigest(
+            UPDATER_KEY, updateDigest(block.chainid, address(homes[origin]), ids[origin], oldRoot, newRoot)
+        );
         homes[origin].update(oldRoot, newRoot, signature);
         for (uint256 d; d < DOMAINS; ++d) {
             if (d != origin) replicas[d][origin].update(oldRoot, newRoot, signature);

@@ -6,7 +6,6 @@ import {NaiveMerkle} from "../../utils/NaiveMerkle.sol";
 import {Home} from "../../../src/messaging/Home.sol";
 import {Replica} from "../../../src/messaging/Replica.sol";
 import {ConnectionManager} from "../../../src/messaging/ConnectionManager.sol";
-import {MessagingHashes} from "../../../src/messaging/libraries/MessagingHashes.sol";
 import {TREE_DEPTH} from "../../../src/messaging/libraries/MerkleTree.sol";
 import {RecordingRecipient} from "./RecordingRecipient.sol";
 
@@ -48,7 +47,16 @@ abstract contract MessagingFixture is TestBase {
 
         manager = new ConnectionManager(DESTINATION, governance);
         replica = new Replica(
-            DESTINATION, ORIGIN, updaterAddr, home.committedRoot(), WINDOW, 0, address(manager), governance
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            home.committedRoot(),
+            WINDOW,
+            0,
+            address(manager),
+            governance
         );
         vm.startPrank(governance);
         manager.enrollReplica(address(replica));
@@ -61,12 +69,26 @@ abstract contract MessagingFixture is TestBase {
         return bytes32(uint256(uint160(account)));
     }
 
+    /// @dev `key`'s signature of the update of `domain` from `oldRoot` to `newRoot` for the fixture's Home (this
+    ///      chain, `home`'s address), which its Replica verifies too.
     function signUpdate(uint256 key, uint32 domain, bytes32 oldRoot, bytes32 newRoot)
         internal
-        pure
+        view
         returns (bytes memory)
     {
-        return signPersonal(key, MessagingHashes.updateHash(domain, oldRoot, newRoot));
+        return signUpdateFor(key, block.chainid, address(home), domain, oldRoot, newRoot);
+    }
+
+    /// @dev `key`'s signature of an update for the Home at `homeAddress` on chain `chainId`.
+    function signUpdateFor(
+        uint256 key,
+        uint256 chainId,
+        address homeAddress,
+        uint32 domain,
+        bytes32 oldRoot,
+        bytes32 newRoot
+    ) internal pure returns (bytes memory) {
+        return signDigest(key, updateDigest(chainId, homeAddress, domain, oldRoot, newRoot));
     }
 
     /// @dev Appends a message (from `sender` on ORIGIN to the recording recipient) to the test's tree.

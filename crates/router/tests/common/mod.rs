@@ -156,16 +156,17 @@ impl Net {
     /// Executes `xcall` on `HOME` fronted by `router_b` alone, as the sequencer and the relayer
     /// would, without the router under test.
     pub async fn execute_with_router_b(&self, xcall: &XCall) {
-        use nxtp_primitives::{router_bid_hash, sequencer_hash, sign_personal};
+        use nxtp_primitives::sign_digest;
         let router = self.accounts.address(Role::RouterB);
-        let router_signature = sign_personal(
+        let connext = self.connext_signing(HOME);
+        let router_signature = sign_digest(
             self.accounts.signer(Role::RouterB),
-            router_bid_hash(xcall.id, 1),
+            connext.router_bid_digest(xcall.id, 1),
         )
         .expect("signs");
-        let sequencer_signature = sign_personal(
+        let sequencer_signature = sign_digest(
             self.accounts.signer(Role::Sequencer),
-            sequencer_hash(xcall.id, &[router]),
+            connext.router_selection_digest(xcall.id, &[router]),
         )
         .expect("signs");
         let args = Connext::ExecuteArgs {

@@ -14,7 +14,7 @@ use nxtp_agent::{prometheus::Registry, AgentContext, CancellationToken, Health};
 use nxtp_api::sequencer::{BidRequest, SequencerClient, TransferView};
 use nxtp_bindings::Connext;
 use nxtp_devnet::{LiquidityConfig, Role};
-use nxtp_primitives::{router_bid_hash, sign_personal, Domain};
+use nxtp_primitives::{sign_digest, ConnextSigningDomain, Domain};
 use nxtp_sequencer::{SequencerConfig, SequencerError};
 use nxtp_testnet::{Mining, Options, TestNet, TIMEOUT};
 use std::{net::SocketAddr, ops::Deref};
@@ -130,8 +130,10 @@ impl Net {
     }
 }
 
-/// `signer`'s bid as `router` (itself, unless forging) on `transfer_id` for `lengths`.
+/// `signer`'s bid as `router` (itself, unless forging) on `transfer_id` for `lengths`, signed for
+/// the destination `Connext` whose EIP-712 domain is `destination`.
 pub fn bid(
+    destination: &ConnextSigningDomain,
     signer: &PrivateKeySigner,
     router: Address,
     transfer_id: B256,
@@ -140,8 +142,8 @@ pub fn bid(
     let signatures = lengths
         .iter()
         .map(|&n| {
-            let signature =
-                sign_personal(signer, router_bid_hash(transfer_id, n as usize)).expect("signs");
+            let digest = destination.router_bid_digest(transfer_id, n as usize);
+            let signature = sign_digest(signer, digest).expect("signs");
             (n, Bytes::copy_from_slice(&signature))
         })
         .collect();

@@ -15,7 +15,7 @@ use alloy::{
 use nxtp_agent::{KeySource, LogFormat, SecretString, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_devnet::Role;
-use nxtp_primitives::{recover_personal, update_hash, Domain};
+use nxtp_primitives::{recover_digest, Domain};
 use nxtp_testnet::{confirm, telemetry, Options, TestNet};
 use nxtp_updater::{store::SignedUpdate, Updater, UpdaterConfig};
 use rusqlite::{Connection, OpenFlags};
@@ -152,8 +152,8 @@ impl Net {
         }
         for (domain, contract) in places {
             for (old, new, signature) in self.0.update_events(domain, contract).await {
-                let signer = recover_personal(update_hash(origin, old, new), &signature)
-                    .expect("valid signature");
+                let digest = self.home_signing(origin).update_digest(old, new);
+                let signer = recover_digest(digest, &signature).expect("valid signature");
                 assert_eq!(
                     signer,
                     self.updater_signer().address(),
