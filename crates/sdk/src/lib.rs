@@ -8,7 +8,9 @@
 //! - [`Sdk::xcall`]: checks everything, then sends (approving first if asked); [`Sdk::approve`];
 //! - [`Sdk::status`] and [`Sdk::wait_for`]: where a transfer stands, and following it to a [`Stage`];
 //! - [`Sdk::bump_fee`], [`Sdk::force_update_slippage`], [`Sdk::force_receive_local`]: recovery;
-//! - [`Sdk::add_liquidity`], [`Sdk::remove_liquidity`], [`Sdk::router_balance`]: router liquidity.
+//! - [`Sdk::add_liquidity`], [`Sdk::remove_liquidity`], [`Sdk::router_balance`]: router liquidity;
+//!   [`Sdk::propose_router_recipient`], [`Sdk::accept_router_recipient`], [`Sdk::cancel_router_recipient`],
+//!   [`Sdk::pending_router_recipient`]: where it goes, changed only after a delay.
 //!
 //! Every refusal is a typed [`SdkError`] with a one-line reason, raised before anything is sent; a contract
 //! revert is decoded into the contract's custom error ([`Revert`]).
@@ -59,7 +61,7 @@ pub use asset::{AssetInfo, AssetRef, BadAssetRef};
 pub use client::Sdk;
 pub use config::{ConfigError, DomainSettings, Timing};
 pub use error::SdkError;
-pub use liquidity::LiquidityReceipt;
+pub use liquidity::{LiquidityReceipt, RecipientProposal};
 pub use quote::{fast_path_amount, Quote};
 pub use revert::Revert;
 pub use sequencer::{SequencerFuture, SequencerView};

@@ -24,6 +24,15 @@ pub struct LiquidityReceipt {
     pub balance: U256,
 }
 
+/// A router's recipient change waiting for its delay (`Connext.proposedRouterRecipient`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecipientProposal {
+    /// The proposed recipient (zero: removed liquidity may go wherever the owner says).
+    pub recipient: Address,
+    /// When the owner may accept it (unix seconds, chain time).
+    pub acceptable_at: u64,
+}
+
 impl Sdk {
     /// `router`'s liquidity in `asset` on `domain`, in base units.
     pub async fn router_balance(
@@ -151,5 +160,126 @@ impl Sdk {
             approval: None,
             balance: self.router_balance(domain, router, asset).await?,
         })
+    }
+
+    /// `router`'s pending recipient change on `domain`, if any.
+    pub async fn pending_router_recipient(
+        &self,
+        domain: Domain,
+        router: Address,
+    ) -> Result<Option<RecipientProposal>, SdkError> {
+        let pending = self
+            .connext(domain)
+            .await?
+            .proposedRouterRecipient(router)
+            .call()
+            .await
+            .map_err(|err| {
+                SdkError::from_contract(domain, "Connext.proposedRouterRecipient", err)
+            })?;
+        if pending.acceptableAt.is_zero() {
+            return Ok(None);
+        }
+        Ok(Some(RecipientProposal {
+            recipient: pending.proposedRecipient,
+            acceptable_at: pending.acceptableAt.saturating_to(),
+        }))
+    }
+
+    /// As `router`'s owner, proposes that its removed liquidity go to `recipient` on `domain` (zero: wherever the
+    /// owner says). The owner accepts it with [`Sdk::accept_router_recipient`] once `acceptable_at` has passed:
+    /// `ROUTER_OWNERSHIP_DELAY` after the proposal, or at once when the router has no recipient yet. A new
+    /// proposal replaces a pending one.
+    pub async fn propose_router_recipient(
+        &self,
+        signer: &PrivateKeySigner,
+        domain: Domain,
+        router: Address,
+        recipient: Address,
+    ) -> Result<(TxOutcome, RecipientProposal), SdkError> {
+        self.check_router_owner(signer, domain, router).await?;
+        let address = self.settings(domain)?.connext;
+        let provider = self.writer(domain, signer).await?;
+        let contract = Connext::new(address, &provider);
+        let action = "proposeRouterRecipient";
+        let receipt = tx::send(
+            domain,
+            action,
+            contract.proposeRouterRecipient(router, recipient),
+            self.timing(),
+        )
+        .await?;
+        let proposed =
+            tx::event::<Connext::RouterRecipientProposed>(&receipt, address, domain, action)?;
+        Ok((
+            tx::outcome(&receipt),
+            RecipientProposal {
+                recipient: proposed.proposedRecipient,
+                acceptable_at: proposed.acceptableAt.saturating_to(),
+            },
+        ))
+    }
+
+    /// As `router`'s owner, applies its pending recipient proposal on `domain` (refused, with the contract's
+    /// reason, before its `acceptable_at` or when nothing is pending).
+    pub async fn accept_router_recipient(
+        &self,
+        signer: &PrivateKeySigner,
+        domain: Domain,
+        router: Address,
+    ) -> Result<TxOutcome, SdkError> {
+        self.check_router_owner(signer, domain, router).await?;
+        let address = self.settings(domain)?.connext;
+        let provider = self.writer(domain, signer).await?;
+        let contract = Connext::new(address, &provider);
+        let action = "acceptRouterRecipient";
+        let call = contract.acceptRouterRecipient(router);
+        let receipt = tx::send(domain, action, call, self.timing()).await?;
+        tx::event::<Connext::RouterRecipientSet>(&receipt, address, domain, action)?;
+        Ok(tx::outcome(&receipt))
+    }
+
+    /// As `router`'s owner, withdraws its pending recipient proposal on `domain`.
+    pub async fn cancel_router_recipient(
+        &self,
+        signer: &PrivateKeySigner,
+        domain: Domain,
+        router: Address,
+    ) -> Result<TxOutcome, SdkError> {
+        self.check_router_owner(signer, domain, router).await?;
+        let address = self.settings(domain)?.connext;
+        let provider = self.writer(domain, signer).await?;
+        let contract = Connext::new(address, &provider);
+        let action = "cancelRouterRecipient";
+        let call = contract.cancelRouterRecipient(router);
+        let receipt = tx::send(domain, action, call, self.timing()).await?;
+        tx::event::<Connext::RouterRecipientProposalCancelled>(&receipt, address, domain, action)?;
+        Ok(tx::outcome(&receipt))
+    }
+
+    /// Refuses, before any transaction, a signer that is not `router`'s owner.
+    async fn check_router_owner(
+        &self,
+        signer: &PrivateKeySigner,
+        domain: Domain,
+        router: Address,
+    ) -> Result<(), SdkError> {
+        let owner = self
+            .connext(domain)
+            .await?
+            .routerInfo(router)
+            .call()
+            .await
+            .map_err(|err| SdkError::from_contract(domain, "Connext.routerInfo", err))?
+            .routerOwner;
+        if owner != signer.address() {
+            return Err(SdkError::NotRouterOwner {
+                domain,
+                router,
+                owner,
+                signer: signer.address(),
+            });
+        }
+        Ok(())
     }
 }

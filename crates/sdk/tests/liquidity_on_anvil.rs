@@ -101,3 +101,98 @@ async fn add_and_remove_liquidity_round_trip() {
         "the removed liquidity went to the payee"
     );
 }
+
+/// The name of the contract error a refused call decoded to.
+fn revert_name(err: &SdkError) -> &str {
+    match err {
+        SdkError::Reverted { revert, .. } => &revert.name,
+        other => panic!("expected a decoded revert, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn router_recipient_changes_wait_for_the_delay() {
+    let net = Net::start().await;
+    let sdk = net.sdk();
+    let demo = Net::demo();
+    let owner = net.signer(Role::RouterA);
+    let router = owner.address();
+    let payee = net.accounts.address(Role::Watcher);
+    let thief = Address::repeat_byte(0x7e);
+
+    // Not the owner: refused before any transaction.
+    let user = net.signer(Role::User);
+    let before = net.nonces(HOME, &[user.address()]).await;
+    let err = sdk
+        .propose_router_recipient(&user, HOME, router, payee)
+        .await
+        .expect_err("not the owner");
+    assert!(matches!(err, SdkError::NotRouterOwner { .. }), "{err}");
+    assert_eq!(net.nonces(HOME, &[user.address()]).await, before);
+
+    // A first recipient applies at once.
+    assert_eq!(
+        sdk.pending_router_recipient(HOME, router)
+            .await
+            .expect("reads"),
+        None
+    );
+    let (_, first) = sdk
+        .propose_router_recipient(&owner, HOME, router, payee)
+        .await
+        .expect("proposes");
+    assert_eq!(first.recipient, payee);
+    sdk.accept_router_recipient(&owner, HOME, router)
+        .await
+        .expect("a first recipient is accepted at once");
+    assert_eq!(
+        sdk.pending_router_recipient(HOME, router)
+            .await
+            .expect("reads"),
+        None
+    );
+
+    // Re-pointing it waits for the delay: the owner's key alone cannot drain to a new address.
+    let (_, change) = sdk
+        .propose_router_recipient(&owner, HOME, router, thief)
+        .await
+        .expect("proposes");
+    let week = 7 * 24 * 3600;
+    assert!(
+        (first.acceptable_at + week..first.acceptable_at + week + 60)
+            .contains(&change.acceptable_at),
+        "seven days after the proposal: {change:?}"
+    );
+    assert_eq!(
+        sdk.pending_router_recipient(HOME, router)
+            .await
+            .expect("reads"),
+        Some(change)
+    );
+    let err = sdk
+        .accept_router_recipient(&owner, HOME, router)
+        .await
+        .expect_err("inside the delay");
+    assert_eq!(revert_name(&err), "RouterRecipientDelayNotElapsed", "{err}");
+    let err = sdk
+        .remove_liquidity(&owner, HOME, router, &demo, demo_units(1), thief)
+        .await
+        .expect_err("the recipient is still the payee");
+    assert_eq!(revert_name(&err), "RouterRecipientIsSet", "{err}");
+
+    // The owner cancels; nothing is pending any more.
+    sdk.cancel_router_recipient(&owner, HOME, router)
+        .await
+        .expect("cancels");
+    assert_eq!(
+        sdk.pending_router_recipient(HOME, router)
+            .await
+            .expect("reads"),
+        None
+    );
+    let err = sdk
+        .cancel_router_recipient(&owner, HOME, router)
+        .await
+        .expect_err("nothing to cancel");
+    assert_eq!(revert_name(&err), "NoRouterRecipientProposed", "{err}");
+}
