@@ -257,12 +257,17 @@ fn main() {
         "the message relayer seed parses"
     );
     seeds.push(seed(2, message_relayer.as_bytes()));
+    if let Err(err) =
+        nxtp_agent::config::parse_str::<nxtp_relayer::RelayerConfig>(&api::relayer_config())
+    {
+        panic!("the fuzz relayer config does not parse: {err}");
+    }
     let loader = config::AGENTS.len() as u8 - 1;
     seeds.push(seed(
         loader,
         format!(
             "NXTP__DOMAINS__2000__CHAIN__CONFIRMATIONS=3\n{}",
-            api::RELAYER_CONFIG
+            api::relayer_config()
         )
         .as_bytes(),
     ));
@@ -272,14 +277,14 @@ fn main() {
 /// Whether `text` parses as the configuration of agent number `selector` (in `config::AGENTS`).
 fn parses(selector: usize, text: &str) -> bool {
     match selector {
-        0 => toml::from_str::<nxtp_updater::UpdaterConfig>(text).is_ok(),
-        1 => toml::from_str::<nxtp_processor::ProcessorConfig>(text).is_ok(),
-        2 => toml::from_str::<nxtp_message_relayer::RelayerConfig>(text).is_ok(),
-        3 => toml::from_str::<nxtp_watcher::WatcherConfig>(text).is_ok(),
-        4 => toml::from_str::<nxtp_relayer::RelayerConfig>(text).is_ok(),
-        5 => toml::from_str::<nxtp_sequencer::SequencerConfig>(text).is_ok(),
-        6 => toml::from_str::<nxtp_router::RouterConfig>(text).is_ok(),
-        _ => toml::from_str::<nxtp_executor::ExecutorConfig>(text).is_ok(),
+        0 => nxtp_agent::config::parse_str::<nxtp_updater::UpdaterConfig>(text).is_ok(),
+        1 => nxtp_agent::config::parse_str::<nxtp_processor::ProcessorConfig>(text).is_ok(),
+        2 => nxtp_agent::config::parse_str::<nxtp_message_relayer::RelayerConfig>(text).is_ok(),
+        3 => nxtp_agent::config::parse_str::<nxtp_watcher::WatcherConfig>(text).is_ok(),
+        4 => nxtp_agent::config::parse_str::<nxtp_relayer::RelayerConfig>(text).is_ok(),
+        5 => nxtp_agent::config::parse_str::<nxtp_sequencer::SequencerConfig>(text).is_ok(),
+        6 => nxtp_agent::config::parse_str::<nxtp_router::RouterConfig>(text).is_ok(),
+        _ => nxtp_agent::config::parse_str::<nxtp_executor::ExecutorConfig>(text).is_ok(),
     }
 }
 

@@ -325,7 +325,9 @@ pub mod multiproof {
 
 /// The JSON bodies the sequencer and relayer accept over HTTP, and the answers their clients read.
 pub mod api {
+    use alloy::primitives::Address;
     use nxtp_api::{relayer, sequencer};
+    use nxtp_primitives::ConnextSigningDomain;
     use nxtp_relayer::{calls, DomainConfig, RelayerConfig};
     use serde::{de::DeserializeOwned, Serialize};
     use std::{collections::BTreeMap, fmt::Debug, sync::LazyLock};
@@ -346,25 +348,36 @@ pub mod api {
     pub const QUOTE: u8 = 6;
 
     /// The relayer configuration the job check runs against: domain 2000 with a `Connext` and the
-    /// `Replica` of origin 1000.
-    pub const RELAYER_CONFIG: &str = r#"
+    /// `Replica` of origin 1000 (addresses written EIP-55 checksummed, as configs must be).
+    pub fn relayer_config() -> String {
+        format!(
+            r#"
 database = "relayer.sqlite"
-signer = { env = "NXTP_FUZZ_UNUSED_KEY" }
+signer = {{ env = "NXTP_FUZZ_UNUSED_KEY" }}
 [telemetry]
+listen = "127.0.0.1:0"
 [api]
 listen = "127.0.0.1:0"
 [domains.2000]
-connext = "0x00000000000000000000000000000000000C0e01"
-replicas = { 1000 = "0x00000000000000000000000000000000000e0101" }
+connext = "{}"
+replicas = {{ 1000 = "{}" }}
 [domains.2000.chain]
 rpc_url = "http://127.0.0.1:1"
 chain_id = 2000
 confirmations = 1
-"#;
+"#,
+            Address::repeat_byte(0xC0),
+            Address::repeat_byte(0xE1)
+        )
+    }
+
+    /// The signing domain of the destination `Connext` bids are checked against.
+    static SEQUENCER_DOMAIN: LazyLock<ConnextSigningDomain> =
+        LazyLock::new(|| ConnextSigningDomain::new(2000, Address::repeat_byte(0xC0)));
 
     static DOMAINS: LazyLock<BTreeMap<nxtp_primitives::Domain, DomainConfig>> =
         LazyLock::new(|| {
-            toml::from_str::<RelayerConfig>(RELAYER_CONFIG)
+            nxtp_agent::config::parse_str::<RelayerConfig>(&relayer_config())
                 .expect("the fuzz relayer config is valid")
                 .domains
         });
@@ -377,15 +390,19 @@ confirmations = 1
         };
         match selector % 7 {
             BID => {
-                if let Some(bid) = roundtrip::<sequencer::BidRequest>(body) {
+                if let Ok(bid) = sequencer::BidRequest::from_json(body) {
+                    roundtrip(&bid);
                     let max = nxtp_sequencer::bids::MAX_ROUTERS;
-                    if let Ok(accepted) = nxtp_sequencer::bids::check(&bid, max) {
+                    if let Ok(accepted) =
+                        nxtp_sequencer::bids::check(&bid, max, &[&SEQUENCER_DOMAIN])
+                    {
                         assert_eq!(accepted.len(), bid.signatures.len());
                     }
                 }
             }
             JOB => {
-                if let Some(request) = roundtrip::<relayer::JobRequest>(body) {
+                if let Ok(request) = relayer::JobRequest::from_json(body) {
+                    roundtrip(&request);
                     if let Ok(job) = calls::check(&DOMAINS, request.clone()) {
                         assert_eq!(job.calldata, request.calldata);
                         assert_eq!(
@@ -396,35 +413,45 @@ confirmations = 1
                 }
             }
             TRANSFER_VIEW => {
-                roundtrip::<sequencer::TransferView>(body);
+                if let Ok(value) = serde_json::from_slice::<sequencer::TransferView>(body) {
+                    roundtrip(&value);
+                }
             }
             JOB_VIEW => {
-                roundtrip::<relayer::JobView>(body);
+                if let Ok(value) = serde_json::from_slice::<relayer::JobView>(body) {
+                    roundtrip(&value);
+                }
             }
             SEQUENCER_ERROR => {
-                roundtrip::<sequencer::ApiError>(body);
+                if let Ok(value) = serde_json::from_slice::<sequencer::ApiError>(body) {
+                    roundtrip(&value);
+                }
             }
             RELAYER_ERROR => {
-                roundtrip::<relayer::ApiError>(body);
+                if let Ok(value) = serde_json::from_slice::<relayer::ApiError>(body) {
+                    roundtrip(&value);
+                }
             }
             _ => {
-                roundtrip::<sequencer::Quote>(body);
+                if let Ok(value) = serde_json::from_slice::<sequencer::Quote>(body) {
+                    roundtrip(&value);
+                }
             }
         }
     }
 
-    fn roundtrip<T: DeserializeOwned + Serialize + PartialEq + Debug>(body: &[u8]) -> Option<T> {
-        let value: T = serde_json::from_slice(body).ok()?;
-        let json = serde_json::to_vec(&value).expect("a parsed body serializes");
+    /// A parsed body serializes to JSON that parses back to the same value.
+    fn roundtrip<T: DeserializeOwned + Serialize + PartialEq + Debug>(value: &T) {
+        let json = serde_json::to_vec(value).expect("a parsed body serializes");
         let again: T = serde_json::from_slice(&json).expect("a serialized body parses");
-        assert_eq!(again, value, "serialize then parse is the identity");
-        Some(value)
+        assert_eq!(&again, value, "serialize then parse is the identity");
     }
 }
 
 /// Each agent's TOML configuration, as `nxtp <agent> --config` reads it.
 pub mod config {
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use nxtp_agent::config::{parse_str, parse_with_env};
+    use std::path::Path;
 
     /// The agents, in selector order.
     pub const AGENTS: [&str; 9] = [
@@ -439,10 +466,10 @@ pub mod config {
         "load-with-env",
     ];
 
-    /// Parses the text as the selected agent's configuration, running the checks the type does
-    /// after parsing (`resolve` where it reads no file). The last selector runs the generic loader on a
-    /// file with environment overrides: lines of the input that start with `NXTP__` are overrides
-    /// (`NAME=VALUE`), the rest is the file.
+    /// Parses the text as the selected agent's configuration the way `nxtp_agent::config` loads
+    /// it, running the checks the type does after parsing (`resolve` where it reads no file). The
+    /// last selector runs the generic loader with environment overrides: lines of the input that
+    /// start with `NXTP__` are overrides (`NAME=VALUE`), the rest is the file.
     pub fn check(data: &[u8]) {
         let Some((selector, text)) = super::split(data) else {
             return;
@@ -452,7 +479,7 @@ pub mod config {
         };
         match usize::from(selector) % AGENTS.len() {
             0 => {
-                if let Ok(config) = toml::from_str::<nxtp_updater::UpdaterConfig>(text) {
+                if let Ok(config) = parse_str::<nxtp_updater::UpdaterConfig>(text) {
                     // With a manifest, resolving reads the file the input names: only without one.
                     if config.manifest.is_none() {
                         let _ = config.resolve();
@@ -460,7 +487,7 @@ pub mod config {
                 }
             }
             1 => {
-                if let Ok(config) = toml::from_str::<nxtp_processor::ProcessorConfig>(text) {
+                if let Ok(config) = parse_str::<nxtp_processor::ProcessorConfig>(text) {
                     for origin in config.origins() {
                         let _ = config.origins_of(origin);
                     }
@@ -468,42 +495,34 @@ pub mod config {
             }
             2 => {
                 // Resolving reads the manifest file the input names, so only the parse is fuzzed.
-                let _ = toml::from_str::<nxtp_message_relayer::RelayerConfig>(text);
+                let _ = parse_str::<nxtp_message_relayer::RelayerConfig>(text);
             }
             3 => {
-                let _ = toml::from_str::<nxtp_watcher::WatcherConfig>(text);
+                let _ = parse_str::<nxtp_watcher::WatcherConfig>(text);
             }
             4 => {
-                let _ = toml::from_str::<nxtp_relayer::RelayerConfig>(text);
+                let _ = parse_str::<nxtp_relayer::RelayerConfig>(text);
             }
             5 => {
-                let _ = toml::from_str::<nxtp_sequencer::SequencerConfig>(text);
+                let _ = parse_str::<nxtp_sequencer::SequencerConfig>(text);
             }
             6 => {
-                let _ = toml::from_str::<nxtp_router::RouterConfig>(text);
+                let _ = parse_str::<nxtp_router::RouterConfig>(text);
             }
             7 => {
-                let _ = toml::from_str::<nxtp_executor::ExecutorConfig>(text);
+                let _ = parse_str::<nxtp_executor::ExecutorConfig>(text);
             }
             _ => load_with_env(text),
         }
     }
 
     fn load_with_env(text: &str) {
-        static FILE: AtomicU64 = AtomicU64::new(0);
         let (overrides, file): (Vec<&str>, Vec<&str>) =
             text.lines().partition(|line| line.starts_with("NXTP__"));
         let env = overrides.iter().map(|line| match line.split_once('=') {
             Some((name, value)) => (name.to_owned(), value.to_owned()),
             None => ((*line).to_owned(), String::new()),
         });
-        let path = std::env::temp_dir().join(format!(
-            "nxtp-fuzz-config-{}-{}.toml",
-            std::process::id(),
-            FILE.fetch_add(1, Ordering::Relaxed) % 2
-        ));
-        std::fs::write(&path, file.join("\n")).expect("the temporary directory is writable");
-        let _ = nxtp_agent::config::load_with_env::<toml::Table>(&path, env);
-        let _ = std::fs::remove_file(&path);
+        let _ = parse_with_env::<toml::Table>(&file.join("\n"), Path::new("<fuzz>"), env);
     }
 }
