@@ -167,6 +167,9 @@ pub enum ErrorCode {
     UnknownDomain,
     /// The sequencer could not check the request now (a chain or its database failed); retry.
     Unavailable,
+    /// The router already holds bids on as many transfers the sequencer has not seen yet as it
+    /// allows; retry once those are seen (or expire).
+    TooManyEarlyBids,
     /// A code this client does not know (a newer sequencer).
     #[serde(other)]
     Other,
@@ -184,6 +187,7 @@ impl ErrorCode {
             Self::UnknownTransfer => "unknown_transfer",
             Self::UnknownDomain => "unknown_domain",
             Self::Unavailable => "unavailable",
+            Self::TooManyEarlyBids => "too_many_early_bids",
             Self::Other => "other",
         }
     }
@@ -198,6 +202,7 @@ impl ErrorCode {
             Self::UnknownTransfer | Self::UnknownDomain => StatusCode::NOT_FOUND,
             Self::AuctionClosed => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyEarlyBids => StatusCode::TOO_MANY_REQUESTS,
             Self::Other => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -263,7 +268,9 @@ impl SequencerClientError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Transport(_) => true,
-            Self::Rejected { code, .. } => *code == ErrorCode::Unavailable,
+            Self::Rejected { code, .. } => {
+                matches!(code, ErrorCode::Unavailable | ErrorCode::TooManyEarlyBids)
+            }
             Self::UnexpectedResponse { status, .. } => *status >= 500,
             Self::UnknownTransfer(_) => false,
         }

@@ -2,7 +2,7 @@
 //! transfer state out. Every refusal is an [`ApiError`] with its code's status.
 
 use crate::{bids, shared::now_ms, shared::Shared, store, view::transfer_view};
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256};
 use axum::{
     body::Bytes,
     extract::{rejection::QueryRejection, Path, Query, State},
@@ -11,6 +11,7 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
+use futures::future::join_all;
 use nxtp_api::sequencer::{ApiError, BidAccepted, BidRequest, ErrorCode, Quote, TransferView};
 use nxtp_primitives::Domain;
 use serde::Deserialize;
@@ -140,41 +141,74 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal
         None => shared.destinations.values().map(|d| &d.signing).collect(),
     };
     let signatures = bids::check(&bid, max_routers, &signing).map_err(Refusal)?;
-    if let Some(destination) = destination {
-        let approved = destination
-            .router_recently_approved(bid.router)
-            .await
-            .map_err(Refusal::unavailable)?;
-        if !approved {
-            return Err(Refusal::new(
-                ErrorCode::RouterNotApproved,
-                format!(
-                    "router {} is not approved on destination {}",
-                    bid.router, destination.domain
-                ),
-            ));
+    match destination {
+        Some(destination) => {
+            let approved = destination
+                .router_recently_approved(bid.router)
+                .await
+                .map_err(Refusal::unavailable)?;
+            if !approved {
+                return Err(Refusal::new(
+                    ErrorCode::RouterNotApproved,
+                    format!(
+                        "router {} is not approved on destination {}",
+                        bid.router, destination.domain
+                    ),
+                ));
+            }
+        }
+        // Before the transfer is known its destination is not, but a key approved nowhere is no
+        // router: refused, so strangers cannot fill the database with early bids.
+        None => {
+            if !approved_somewhere(shared, bid.router).await? {
+                return Err(Refusal::new(
+                    ErrorCode::RouterNotApproved,
+                    format!(
+                        "router {} is not approved on any domain this sequencer serves",
+                        bid.router
+                    ),
+                ));
+            }
         }
     }
     let verified = destination.is_some();
     let router = bid.router;
     let quotes = shared.quotes.clone();
     let window = shared.window;
-    let view = shared
+    let early = shared.early_bids;
+    let recorded = shared
         .store
         .call(move |conn| {
             let now = now_ms();
             let tx = conn.transaction()?;
+            if !verified {
+                // Counted and inserted in one transaction: concurrent bids cannot overshoot.
+                let since = now.saturating_sub(duration_ms(early.ttl));
+                let held = store::early_transfers_of(&tx, router, id, since)?;
+                if held >= early.per_router {
+                    return Ok(Err(held));
+                }
+            }
             let fresh = store::insert_bids(&tx, id, router, &signatures, verified, now)?;
             if verified {
                 store::open_auction(&tx, id, now)?;
             }
             let view = transfer_view(&tx, id, &quotes, window, now)?;
             tx.commit()?;
-            Ok((fresh, view))
+            Ok(Ok((fresh, view)))
         })
         .await
         .map_err(Refusal::unavailable)?;
-    let (fresh, view) = view;
+    let (fresh, view) = recorded.map_err(|held| {
+        Refusal::new(
+            ErrorCode::TooManyEarlyBids,
+            format!(
+                "router {router} already has bids on {held} transfers this sequencer has not seen \
+                 (at most {}); retry once they are seen or expire",
+                early.per_router
+            ),
+        )
+    })?;
     if fresh > 0 {
         tracing::info!(transfer_id = %id, %router, verified, "bid recorded");
         shared.auction_wake.notify_one();
@@ -186,6 +220,34 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal
         transfer_id: id,
         state,
     })
+}
+
+/// Whether `router` is approved on at least one served domain (each read cached briefly). Unsure
+/// (a read failed and none said yes) is `unavailable`, so a router retries.
+async fn approved_somewhere(shared: &Shared, router: Address) -> Result<bool, Refusal> {
+    let reads = join_all(
+        shared
+            .destinations
+            .values()
+            .map(|destination| destination.router_recently_approved(router)),
+    )
+    .await;
+    let mut failed = None;
+    for read in reads {
+        match read {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(err) => failed = Some(err),
+        }
+    }
+    match failed {
+        Some(err) => Err(Refusal::unavailable(err)),
+        None => Ok(false),
+    }
+}
+
+fn duration_ms(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 async fn transfer(

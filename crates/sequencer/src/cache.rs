@@ -10,6 +10,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// How many entries a cache holds before expired ones are dropped.
+const PRUNE_AT: usize = 1_024;
+
 /// Values by key, each trusted for `ttl` after it was read.
 #[derive(Debug)]
 pub(crate) struct TtlCache<K, V> {
@@ -37,10 +40,14 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
             return Ok(value);
         }
         let value = read().await?;
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, (Instant::now(), value.clone()));
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        // Keys can come from outside (router addresses in bids): expired ones are dropped once
+        // there are many, so the cache holds at most what was read within one `ttl`.
+        if entries.len() >= PRUNE_AT {
+            let ttl = self.ttl;
+            entries.retain(|_, (read_at, _)| read_at.elapsed() < ttl);
+        }
+        entries.insert(key, (Instant::now(), value.clone()));
         Ok(value)
     }
 
@@ -76,6 +83,20 @@ mod tests {
         let expired = TtlCache::new(Duration::ZERO);
         assert_eq!(counted(&expired, &reads, 1).await, Ok(2));
         assert_eq!(counted(&expired, &reads, 1).await, Ok(3), "read again");
+    }
+
+    #[tokio::test]
+    async fn expired_entries_are_dropped_once_there_are_many() {
+        let cache: TtlCache<usize, u32> = TtlCache::new(Duration::ZERO);
+        for key in 0..PRUNE_AT * 3 {
+            let _: Result<u32, ()> = cache.get_or_read(key, || async { Ok(1) }).await;
+        }
+        let held = cache
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        assert!(held <= PRUNE_AT, "{held} entries kept");
     }
 
     #[tokio::test]

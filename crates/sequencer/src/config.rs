@@ -6,6 +6,8 @@
 //! api_listen = "127.0.0.1:8090"           # the bids API
 //! auction_window_ms = 1000                # optional: 0 decides as soon as a valid bid is in
 //! relayer_url = "http://127.0.0.1:8091"   # where execute jobs go
+//! early_bids_per_router = 64              # optional: transfers not seen yet a router may bid on
+//! early_bid_ttl_secs = 900                # optional: how long such bids are kept
 //!
 //! [quotes]
 //! default_relayer_fee = "1000000000000000"            # native wei, decimal string or integer
@@ -37,6 +39,33 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration}
 /// The auction window when the config does not set one.
 pub const DEFAULT_AUCTION_WINDOW_MS: u64 = 1_000;
 
+/// How many transfers not seen yet one router may hold bids on, when the config does not say.
+pub const DEFAULT_EARLY_BIDS_PER_ROUTER: u64 = 64;
+
+/// How long a bid on a transfer not seen yet is kept, when the config does not say: 15 minutes.
+pub const DEFAULT_EARLY_BID_TTL_SECS: u64 = 900;
+
+/// What the sequencer keeps of bids that come before their transfer's `XCalled` is confirmed
+/// here (routers may follow the origin more closely): only from routers approved on some served
+/// domain, at most `per_router` transfers each, each for at most `ttl`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EarlyBids {
+    /// Most transfers not seen yet one router may hold bids on; one more is refused
+    /// `too_many_early_bids` (0: every early bid is refused).
+    pub per_router: u64,
+    /// How long an early bid is kept while its transfer stays unseen.
+    pub ttl: Duration,
+}
+
+impl Default for EarlyBids {
+    fn default() -> Self {
+        Self {
+            per_router: DEFAULT_EARLY_BIDS_PER_ROUTER,
+            ttl: Duration::from_secs(DEFAULT_EARLY_BID_TTL_SECS),
+        }
+    }
+}
+
 /// The whole configuration; see the module docs.
 #[derive(Clone, Debug)]
 pub struct SequencerConfig {
@@ -54,6 +83,8 @@ pub struct SequencerConfig {
     pub relayer_url: Url,
     /// The native relayer fees transfers must pay.
     pub quotes: Quotes,
+    /// The bounds of bids on transfers not seen yet.
+    pub early_bids: EarlyBids,
     /// Every domain served.
     pub domains: BTreeMap<Domain, DomainConfig>,
 }
@@ -107,6 +138,10 @@ struct RawConfig {
     #[serde(deserialize_with = "http_url")]
     relayer_url: Url,
     quotes: Quotes,
+    #[serde(default = "default_early_bids_per_router")]
+    early_bids_per_router: u64,
+    #[serde(default = "default_early_bid_ttl_secs")]
+    early_bid_ttl_secs: u64,
     domains: BTreeMap<Domain, DomainConfig>,
 }
 
@@ -114,11 +149,25 @@ fn default_window() -> u64 {
     DEFAULT_AUCTION_WINDOW_MS
 }
 
+fn default_early_bids_per_router() -> u64 {
+    DEFAULT_EARLY_BIDS_PER_ROUTER
+}
+
+fn default_early_bid_ttl_secs() -> u64 {
+    DEFAULT_EARLY_BID_TTL_SECS
+}
+
 impl<'de> Deserialize<'de> for SequencerConfig {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = RawConfig::deserialize(deserializer)?;
         if raw.domains.is_empty() {
             return Err(de::Error::custom("domains: at least one domain is needed"));
+        }
+        if raw.early_bid_ttl_secs == 0 {
+            return Err(de::Error::custom(
+                "early_bid_ttl_secs: must be at least 1 (set early_bids_per_router = 0 to refuse \
+                 early bids)",
+            ));
         }
         if raw.domains.contains_key(&Domain(0)) {
             return Err(de::Error::custom("domains.0: domain 0 is not valid"));
@@ -141,6 +190,10 @@ impl<'de> Deserialize<'de> for SequencerConfig {
             auction_window: Duration::from_millis(raw.auction_window_ms),
             relayer_url: raw.relayer_url,
             quotes: raw.quotes,
+            early_bids: EarlyBids {
+                per_router: raw.early_bids_per_router,
+                ttl: Duration::from_secs(raw.early_bid_ttl_secs),
+            },
             domains: raw.domains,
         })
     }
@@ -244,6 +297,19 @@ mod tests {
         let zero = load(&VALID.replace("api_listen", "auction_window_ms = 0\napi_listen"))
             .expect("a zero window is allowed");
         assert_eq!(zero.auction_window, Duration::ZERO);
+        assert_eq!(config.early_bids, EarlyBids::default());
+        let early = load(&VALID.replace(
+            "api_listen",
+            "early_bids_per_router = 3\nearly_bid_ttl_secs = 60\napi_listen",
+        ))
+        .expect("early bid bounds");
+        assert_eq!(
+            early.early_bids,
+            EarlyBids {
+                per_router: 3,
+                ttl: Duration::from_secs(60)
+            }
+        );
     }
 
     #[test]
@@ -266,6 +332,17 @@ mod tests {
                 "api_listen",
             ),
             (VALID.replace("confirmations = 2", ""), "domains.2000.chain"),
+            (
+                VALID.replace("api_listen", "early_bid_ttl_secs = 0\napi_listen"),
+                "early_bid_ttl_secs: must be at least 1",
+            ),
+            (
+                VALID.replace(
+                    "0x0000000000000000000000000000000000000002",
+                    "0x70997970C51812dc3A010C7d01b50e0d17dc79C9",
+                ),
+                "domains.2000.connext: `0x70997970C51812dc3A010C7d01b50e0d17dc79C9` fails its EIP-55",
+            ),
             (
                 VALID.replace(
                     "connext = \"0x0000000000000000000000000000000000000001\"",

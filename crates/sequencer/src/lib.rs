@@ -21,6 +21,7 @@ mod cache;
 pub mod config;
 pub mod destination;
 mod dispatch;
+mod early;
 mod error;
 pub mod execute;
 pub mod metrics;
@@ -31,7 +32,7 @@ mod shared;
 pub mod store;
 pub mod view;
 
-pub use config::{DomainConfig, Quotes, SequencerConfig};
+pub use config::{DomainConfig, EarlyBids, Quotes, SequencerConfig};
 pub use error::SequencerError;
 pub use metrics::SequencerMetrics;
 pub use origin::CONNEXT_STREAM;
@@ -147,6 +148,7 @@ pub async fn run_with_listener(
         store: store.clone(),
         quotes: config.quotes.clone(),
         window: config.auction_window,
+        early_bids: config.early_bids,
         destinations,
         metrics: metrics.clone(),
         auction_wake: Arc::clone(&auction_wake),
@@ -179,6 +181,11 @@ pub async fn run_with_listener(
         interval: DISPATCH_INTERVAL,
     };
     tasks.spawn(dispatch.run(shutdown.clone()));
+    tasks.spawn(early::sweep(
+        store.clone(),
+        config.early_bids,
+        shutdown.clone(),
+    ));
 
     let api_addr = listener.local_addr().map_err(SequencerError::Serve)?;
     let app = api::router(shared);

@@ -1,6 +1,10 @@
 //! What the API and the auction share: the database, the quotes, the destinations' `Connext`s.
 
-use crate::{config::Quotes, destination::Destination, metrics::SequencerMetrics};
+use crate::{
+    config::{EarlyBids, Quotes},
+    destination::Destination,
+    metrics::SequencerMetrics,
+};
 use nxtp_agent::Store;
 use nxtp_primitives::Domain;
 use std::{
@@ -16,6 +20,8 @@ pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) quotes: Quotes,
     pub(crate) window: Duration,
+    /// The bounds of bids on transfers not seen yet.
+    pub(crate) early_bids: EarlyBids,
     /// Every served domain, as a destination.
     pub(crate) destinations: BTreeMap<Domain, Destination>,
     pub(crate) metrics: SequencerMetrics,

@@ -301,18 +301,20 @@ pub fn insert_bids(
     Ok(fresh)
 }
 
-/// How many transfers the sequencer has not seen yet `router` holds early bids on, not counting
-/// `except` (the transfer being bid on: a repeat or another path length on it adds none).
+/// How many transfers the sequencer has not seen yet `router` holds early bids on, received
+/// since `since_ms` (unix ms; older ones are expiring), not counting `except` (the transfer being
+/// bid on: a repeat or another path length on it adds none).
 pub fn early_transfers_of(
     conn: &Connection,
     router: Address,
     except: B256,
+    since_ms: u64,
 ) -> rusqlite::Result<u64> {
     conn.query_row(
         "SELECT COUNT(DISTINCT transfer_id) FROM sequencer_bids
-         WHERE verified = 0 AND router = ?1 AND transfer_id != ?2
+         WHERE verified = 0 AND router = ?1 AND transfer_id != ?2 AND received_ms >= ?3
              AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_transfers)",
-        params![router.as_slice(), except.as_slice()],
+        params![router.as_slice(), except.as_slice(), since_ms],
         |row| row.get(0),
     )
 }
