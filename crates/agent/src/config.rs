@@ -135,6 +135,33 @@ pub fn parse_with_env<T: DeserializeOwned>(
     })
 }
 
+/// Reads a wei amount written as a decimal string of any size (`"1000000000000000"`) or a
+/// non-negative TOML integer: `#[serde(deserialize_with = "nxtp_agent::config::wei")]`. Hex is
+/// refused (in configs hex is an address, hash or key).
+pub fn wei<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<alloy::primitives::U256, D::Error> {
+    use serde::de::Error;
+
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Integer(u64),
+        Decimal(String),
+    }
+
+    match <Written as serde::Deserialize>::deserialize(deserializer)? {
+        Written::Integer(value) => Ok(alloy::primitives::U256::from(value)),
+        Written::Decimal(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            alloy::primitives::U256::from_str_radix(&text, 10).map_err(D::Error::custom)
+        }
+        Written::Decimal(text) => Err(D::Error::custom(format!(
+            "`{}` is not a wei amount (a decimal string or an integer)",
+            redact_keys(&text)
+        ))),
+    }
+}
+
 fn apply_override(root: &mut Table, key: &str, raw: &str) -> Result<(), String> {
     let segments: Vec<String> = key.split(ENV_SEPARATOR).map(str::to_lowercase).collect();
     if segments.iter().any(String::is_empty) {
@@ -343,6 +370,28 @@ mod tests {
             load_str(VALID, &[("NXTP__CHAINS____X", "1")]),
             Err(ConfigError::Override { .. })
         ));
+    }
+
+    #[test]
+    fn wei_amounts_are_decimal_strings_or_integers() {
+        #[derive(Debug, Deserialize)]
+        struct Fee {
+            #[serde(deserialize_with = "wei")]
+            fee: alloy::primitives::U256,
+        }
+        let fee = |text: &str| parse_str::<Fee>(text).map(|fee| fee.fee);
+        assert_eq!(
+            fee("fee = \"1000000000000000000000\"").expect("decimal"),
+            alloy::primitives::U256::from(10u64).pow(alloy::primitives::U256::from(21))
+        );
+        assert_eq!(
+            fee("fee = 7").expect("integer"),
+            alloy::primitives::U256::from(7)
+        );
+        for bad in ["fee = \"0x10\"", "fee = -1", "fee = \"\"", "fee = \"1.5\""] {
+            let (field, _) = invalid_field(fee(bad).expect_err(bad));
+            assert_eq!(field, "fee", "{bad}");
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! relayer_url = "http://127.0.0.1:8081"   # the relayer the execute jobs are posted to
 //! retry_base_ms = 5000                    # optional: first pause after a failed execute job
 //! retry_max_ms = 300000                   # optional: the longest pause between retries
+//! min_relayer_fee = "1000000000000000"    # optional (default 1): native wei a transfer must have
+//!                                         # paid on its origin to be relayed; below it, skipped
 //!
 //! [telemetry]
 //! listen = "127.0.0.1:9104"
@@ -21,7 +23,10 @@
 //! Every domain transfers may come from or go to needs a section: the executor reads `XCalled`
 //! on origins and `Reconciled` on destinations.
 
-use alloy::{primitives::Address, transports::http::reqwest::Url};
+use alloy::{
+    primitives::{Address, U256},
+    transports::http::reqwest::Url,
+};
 use nxtp_agent::TelemetryConfig;
 use nxtp_chain::ChainConfig;
 use nxtp_primitives::Domain;
@@ -33,6 +38,10 @@ pub const DEFAULT_RETRY_BASE_MS: u64 = 5_000;
 
 /// Default longest pause between two posts of one execute job.
 pub const DEFAULT_RETRY_MAX_MS: u64 = 300_000;
+
+/// Default [`ExecutorConfig::min_relayer_fee`]: 1 wei, so only transfers that paid nothing are
+/// skipped. Operators set their quote.
+pub const DEFAULT_MIN_RELAYER_FEE: u64 = 1;
 
 /// The whole configuration; see the module docs.
 #[derive(Clone, Debug)]
@@ -47,6 +56,9 @@ pub struct ExecutorConfig {
     pub domains: BTreeMap<Domain, DomainConfig>,
     /// Pauses between posts of a failed execute job.
     pub retry: RetryPolicy,
+    /// The native relayer fee (wei) a transfer must have paid on its origin for this executor to
+    /// relay it; transfers paying less are skipped (and looked at again when a bump is seen).
+    pub min_relayer_fee: U256,
 }
 
 /// One domain: its chain and its `Connext`.
@@ -77,6 +89,15 @@ struct RawConfig {
     retry_base_ms: u64,
     #[serde(default = "default_retry_max_ms")]
     retry_max_ms: u64,
+    #[serde(
+        default = "default_min_relayer_fee",
+        deserialize_with = "nxtp_agent::config::wei"
+    )]
+    min_relayer_fee: U256,
+}
+
+fn default_min_relayer_fee() -> U256 {
+    U256::from(DEFAULT_MIN_RELAYER_FEE)
 }
 
 fn default_retry_base_ms() -> u64 {
@@ -130,6 +151,7 @@ impl ExecutorConfig {
                 base: Duration::from_millis(raw.retry_base_ms),
                 max: Duration::from_millis(raw.retry_max_ms),
             },
+            min_relayer_fee: raw.min_relayer_fee,
         })
     }
 }
@@ -174,6 +196,13 @@ mod tests {
         assert_eq!(config.retry.delay(1), Duration::from_secs(5));
         assert_eq!(config.retry.delay(3), Duration::from_secs(20));
         assert_eq!(config.retry.delay(40), Duration::from_secs(300));
+        assert_eq!(config.min_relayer_fee, U256::from(1));
+        let floor = load(&VALID.replace(
+            "[telemetry]",
+            "min_relayer_fee = \"1000000000000000\"\n[telemetry]",
+        ))
+        .expect("a floor");
+        assert_eq!(floor.min_relayer_fee, U256::from(1_000_000_000_000_000u64));
     }
 
     #[test]
@@ -196,6 +225,10 @@ mod tests {
             (
                 VALID.replace("[telemetry]", "retry_base_ms = 0\n[telemetry]"),
                 "retry_base_ms: must be at least 1",
+            ),
+            (
+                VALID.replace("[telemetry]", "min_relayer_fee = \"0x10\"\n[telemetry]"),
+                "min_relayer_fee: `0x10` is not a wei amount",
             ),
             (
                 VALID.replace(

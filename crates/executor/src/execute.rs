@@ -9,7 +9,7 @@ use crate::{
     store::{self, Outcome, Slow},
 };
 use alloy::{
-    primitives::{Address, Bytes, B256},
+    primitives::{Address, Bytes, B256, U256},
     providers::DynProvider,
     sol_types::SolCall,
 };
@@ -19,11 +19,14 @@ use nxtp_bindings::Connext;
 use nxtp_chain::retry::backoff;
 use nxtp_primitives::{Domain, TransferInfo, TransferStatus};
 use std::{
-    collections::BTreeMap,
-    sync::Arc,
+    collections::{BTreeMap, HashSet},
+    sync::{Arc, Mutex, PoisonError},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 use tokio::sync::Notify;
+
+/// Why a transfer is skipped when it paid less than the floor (metrics label and stored reason).
+pub const FEE_BELOW_FLOOR: &str = "relayer_fee_below_floor";
 
 /// Transfers looked at per step, so one step stays short.
 const BATCH: usize = 50;
@@ -52,6 +55,10 @@ pub(crate) struct ExecuteTask {
     pub(crate) relayer: RelayerClient,
     pub(crate) destinations: BTreeMap<Domain, Destination>,
     pub(crate) retry: RetryPolicy,
+    /// Transfers that paid less native relayer fee on their origin are skipped.
+    pub(crate) min_relayer_fee: U256,
+    /// The transfers this process reported skipped (reported once each).
+    pub(crate) skipped: Mutex<HashSet<B256>>,
     pub(crate) metrics: ExecutorMetrics,
     pub(crate) liveness: Liveness,
     pub(crate) wake: Arc<Notify>,
@@ -115,6 +122,18 @@ impl ExecuteTask {
         let id = slow.transfer_id;
         match self.status(slow.destination, destination, id).await? {
             TransferStatus::Reconciled => {
+                let origin = Domain(params.originDomain);
+                let paid = self
+                    .store
+                    .call(move |conn| store::fee_paid(conn, origin, id))
+                    .await?;
+                if paid < self.min_relayer_fee {
+                    return self.skip(slow, paid).await;
+                }
+                self.skipped
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&id);
                 let calldata = slow_execute(params);
                 let job = job_id(slow.destination, destination.connext, &calldata);
                 // Recorded first: after a crash the job is followed (and posted again if the
@@ -183,6 +202,34 @@ impl ExecuteTask {
                     );
                 }
             },
+        }
+        Ok(())
+    }
+
+    /// Leaves a transfer whose paid relayer fee is below the floor: counted and logged the first
+    /// time this process sees it so, looked at again after the longest retry pause, or at once
+    /// when a fee bump is seen.
+    async fn skip(&self, slow: &Slow, paid: U256) -> Result<(), StepError> {
+        let id = slow.transfer_id;
+        let at = now_ms().saturating_add(millis(self.retry.max));
+        self.store
+            .call(move |conn| store::set_skipped(conn, id, FEE_BELOW_FLOOR, at))
+            .await?;
+        let first = self
+            .skipped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id);
+        if first {
+            self.metrics.skipped(slow.destination, FEE_BELOW_FLOOR);
+            tracing::warn!(
+                transfer_id = %id,
+                destination = %slow.destination,
+                %paid,
+                floor = %self.min_relayer_fee,
+                "slow-path execute skipped: the native relayer fee paid is below min_relayer_fee; \
+                 a bumpTransfer on the origin makes it eligible"
+            );
         }
         Ok(())
     }

@@ -1,9 +1,11 @@
-//! Follows one domain's `Connext`: every `XCalled` (the params of transfers leaving it) and every
-//! `Reconciled` with no routers (transfers arriving that wait for the slow path), recorded with
-//! the indexer's cursor in one transaction.
+//! Follows one domain's `Connext`: every `XCalled` (the params of transfers leaving it), every
+//! native `RelayerFeesIncreased` (what they paid the relayer) and every `Reconciled` with no
+//! routers (transfers arriving that wait for the slow path), recorded with the indexer's cursor
+//! in one transaction.
 //!
-//! A deep reorg needs no undoing here: a record of an event that left the chain is harmless,
-//! since a transfer is executed only while its destination says it is `Reconciled`.
+//! A deep reorg needs little undoing here: a record of a transfer that left the chain is
+//! harmless, since a transfer is executed only while its destination says it is `Reconciled`;
+//! fees recorded from the re-delivered blocks on are forgotten and read again.
 
 use crate::{error::ExecutorError, metrics::ExecutorMetrics, store};
 use alloy::{rpc::types::Log, sol_types::SolEvent};
@@ -24,6 +26,13 @@ enum Event {
     Reconciled {
         transfer_id: alloy::primitives::B256,
         block: u64,
+    },
+    /// A native relayer fee paid (or bumped) on this domain.
+    Fee {
+        transfer_id: alloy::primitives::B256,
+        amount: alloy::primitives::U256,
+        block: u64,
+        log_index: u64,
     },
 }
 
@@ -63,6 +72,9 @@ impl IndexTask {
             .store
             .call(move |conn| {
                 let tx = conn.transaction()?;
+                if let Some(reorg) = &batch.reorg {
+                    store::forget_fees_from(&tx, domain, reorg.resume_from)?;
+                }
                 let mut new = Vec::new();
                 for event in events.iter().flatten() {
                     match event {
@@ -76,6 +88,19 @@ impl IndexTask {
                                 new.push(*transfer_id);
                             }
                         }
+                        Event::Fee {
+                            transfer_id,
+                            amount,
+                            block,
+                            log_index,
+                        } => store::record_fee(
+                            &tx,
+                            domain,
+                            *block,
+                            *log_index,
+                            *transfer_id,
+                            *amount,
+                        )?,
                     }
                 }
                 batch.commit(&tx)?;
@@ -133,6 +158,20 @@ impl IndexTask {
                 event.routers.is_empty().then_some(Event::Reconciled {
                     transfer_id: event.transferId,
                     block,
+                })
+            }
+            Some(&Connext::RelayerFeesIncreased::SIGNATURE_HASH) => {
+                let event = log
+                    .log_decode::<Connext::RelayerFeesIncreased>()
+                    .map_err(|err| bad("RelayerFeesIncreased", err.to_string()))?
+                    .inner
+                    .data;
+                // Only native fees pay the relayer (an asset fee is no `msg.value`).
+                event.asset.is_zero().then_some(Event::Fee {
+                    transfer_id: event.transferId,
+                    amount: event.increase,
+                    block,
+                    log_index: log.log_index.unwrap_or_default(),
                 })
             }
             _ => None,

@@ -23,7 +23,7 @@ pub mod store;
 
 pub use config::{DomainConfig, ExecutorConfig, RetryPolicy};
 pub use error::ExecutorError;
-pub use execute::slow_execute;
+pub use execute::{slow_execute, FEE_BELOW_FLOOR};
 pub use metrics::ExecutorMetrics;
 
 use alloy::{rpc::types::Filter, sol_types::SolEvent};
@@ -84,6 +84,7 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
             .event_signature(vec![
                 Connext::XCalled::SIGNATURE_HASH,
                 Connext::Reconciled::SIGNATURE_HASH,
+                Connext::RelayerFeesIncreased::SIGNATURE_HASH,
             ]);
         let indexer = Indexer::new(
             store.clone(),
@@ -119,6 +120,8 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
         relayer,
         destinations,
         retry: config.retry,
+        min_relayer_fee: config.min_relayer_fee,
+        skipped: std::sync::Mutex::default(),
         metrics,
         liveness: liveness.clone(),
         wake,
@@ -129,6 +132,7 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
 
     tracing::info!(
         relayer = %config.relayer_url,
+        min_relayer_fee = %config.min_relayer_fee,
         domains = ?config.domains.keys().collect::<Vec<_>>(),
         "executor running"
     );

@@ -10,6 +10,7 @@ pub struct ExecutorMetrics {
     posted: IntCounterVec,
     failed: IntCounterVec,
     done: IntCounterVec,
+    skipped: IntCounterVec,
 }
 
 impl ExecutorMetrics {
@@ -39,7 +40,14 @@ impl ExecutorMetrics {
                 "Slow-path transfers completed, by who executed them",
                 &["destination", "outcome"],
             )?,
+            skipped: counter(
+                "nxtp_executor_transfers_skipped_total",
+                "Reconciled transfers this executor declined to relay, by reason \
+                 (relayer_fee_below_floor: the native fee paid on the origin is below min_relayer_fee)",
+                &["destination", "reason"],
+            )?,
         };
+        registry.register(Box::new(metrics.skipped.clone()))?;
         registry.register(Box::new(metrics.reconciled.clone()))?;
         registry.register(Box::new(metrics.posted.clone()))?;
         registry.register(Box::new(metrics.failed.clone()))?;
@@ -62,6 +70,12 @@ impl ExecutorMetrics {
     pub(crate) fn failed(&self, destination: Domain) {
         self.failed
             .with_label_values(&[&destination.to_string()])
+            .inc();
+    }
+
+    pub(crate) fn skipped(&self, destination: Domain, reason: &str) {
+        self.skipped
+            .with_label_values(&[&destination.to_string(), reason])
             .inc();
     }
 

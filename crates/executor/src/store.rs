@@ -7,10 +7,16 @@
 //!   `posted` (the execute job, whose id is recorded before it is posted, is with the relayer),
 //!   or `done`.
 //!
+//! - `executor_fees`: every native `RelayerFeesIncreased` on an origin (keyed by its position, so
+//!   a re-delivered batch counts it once): what a transfer paid, checked against the fee floor.
+//!
 //! Events are recorded in the transaction that moves the indexer's cursor past them, and a
 //! transfer id is a primary key, so an event delivered twice is recorded once.
 
-use alloy::{primitives::B256, sol_types::SolValue};
+use alloy::{
+    primitives::{B256, U256},
+    sol_types::SolValue,
+};
 use nxtp_agent::storage::Schema;
 use nxtp_primitives::{Domain, TransferInfo};
 use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
@@ -18,7 +24,8 @@ use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
 /// The executor's tables; opened beside [`nxtp_chain::indexer::SCHEMA`].
 pub const SCHEMA: Schema = Schema {
     name: "nxtp_executor",
-    migrations: &["CREATE TABLE executor_transfers (
+    migrations: &[
+        "CREATE TABLE executor_transfers (
             transfer_id BLOB PRIMARY KEY,
             origin INTEGER NOT NULL,
             destination INTEGER NOT NULL,
@@ -35,7 +42,19 @@ pub const SCHEMA: Schema = Schema {
             retry_at_ms INTEGER NOT NULL,
             outcome TEXT
         ) STRICT;
-        CREATE INDEX executor_slow_open ON executor_slow (state, retry_at_ms);"],
+        CREATE INDEX executor_slow_open ON executor_slow (state, retry_at_ms);",
+        // The native relayer fees paid, for the fee floor; and why a transfer is skipped.
+        "CREATE TABLE executor_fees (
+            origin INTEGER NOT NULL,
+            block INTEGER NOT NULL,
+            log_index INTEGER NOT NULL,
+            transfer_id BLOB NOT NULL,
+            amount BLOB NOT NULL,
+            PRIMARY KEY (origin, block, log_index)
+        ) STRICT;
+        CREATE INDEX executor_fees_transfer ON executor_fees (transfer_id);
+        ALTER TABLE executor_slow ADD COLUMN skipped TEXT;",
+    ],
 };
 
 /// How a slow-path transfer ended.
@@ -136,7 +155,7 @@ pub fn posted(conn: &Connection) -> rusqlite::Result<Vec<Slow>> {
 /// Records the execute job of a waiting transfer, before it is posted.
 pub fn set_posted(conn: &Connection, transfer_id: B256, job_id: B256) -> rusqlite::Result<bool> {
     let changed = conn.execute(
-        "UPDATE executor_slow SET state = 'posted', job_id = ?2
+        "UPDATE executor_slow SET state = 'posted', job_id = ?2, skipped = NULL
          WHERE transfer_id = ?1 AND state = 'waiting'",
         params![transfer_id.as_slice(), job_id.as_slice()],
     )?;
@@ -171,6 +190,85 @@ pub fn set_done(conn: &Connection, transfer_id: B256, outcome: Outcome) -> rusql
         params![transfer_id.as_slice(), outcome.as_str()],
     )?;
     Ok(changed == 1)
+}
+
+/// Records a native relayer fee paid on `origin` for `transfer_id` (a repeat changes nothing) and
+/// makes a transfer skipped for its fee due now, so the bump is looked at at once.
+pub fn record_fee(
+    conn: &Connection,
+    origin: Domain,
+    block: u64,
+    log_index: u64,
+    transfer_id: B256,
+    amount: U256,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO executor_fees (origin, block, log_index, transfer_id, amount)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+        params![
+            origin.get(),
+            block,
+            log_index,
+            transfer_id.as_slice(),
+            amount.to_be_bytes::<32>()
+        ],
+    )?;
+    conn.execute(
+        "UPDATE executor_slow SET retry_at_ms = 0
+         WHERE transfer_id = ?1 AND state = 'waiting' AND skipped IS NOT NULL",
+        [transfer_id.as_slice()],
+    )?;
+    Ok(())
+}
+
+/// Forgets the fees recorded on `origin` from `block` on (a deep reorg re-delivers them).
+pub fn forget_fees_from(conn: &Connection, origin: Domain, block: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM executor_fees WHERE origin = ?1 AND block >= ?2",
+        params![origin.get(), block],
+    )?;
+    Ok(())
+}
+
+/// The native relayer fee paid for `transfer_id` on `origin` (bumps elsewhere pay nobody who
+/// relays it).
+pub fn fee_paid(conn: &Connection, origin: Domain, transfer_id: B256) -> rusqlite::Result<U256> {
+    let mut statement =
+        conn.prepare("SELECT amount FROM executor_fees WHERE origin = ?1 AND transfer_id = ?2")?;
+    let amounts = statement.query_map(params![origin.get(), transfer_id.as_slice()], |row| {
+        Ok(U256::from_be_bytes(row.get::<_, [u8; 32]>(0)?))
+    })?;
+    let mut total = U256::ZERO;
+    for amount in amounts {
+        total = total.saturating_add(amount?);
+    }
+    Ok(total)
+}
+
+/// Puts a transfer back to waiting until `retry_at_ms` because it is skipped for `reason`.
+pub fn set_skipped(
+    conn: &Connection,
+    transfer_id: B256,
+    reason: &str,
+    retry_at_ms: u64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE executor_slow SET state = 'waiting', skipped = ?2, retry_at_ms = ?3
+         WHERE transfer_id = ?1 AND state != 'done'",
+        params![transfer_id.as_slice(), reason, sql_ms(retry_at_ms)],
+    )?;
+    Ok(())
+}
+
+/// Why a transfer is skipped, if it is.
+pub fn skipped(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT skipped FROM executor_slow WHERE transfer_id = ?1",
+        [transfer_id.as_slice()],
+        |row| row.get(0),
+    )
+    .optional()
+    .map(Option::flatten)
 }
 
 /// How a transfer ended, if it has.

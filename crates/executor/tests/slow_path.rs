@@ -1,7 +1,8 @@
 //! The executor on real chains with the real messaging agents and relayer, all in this process:
 //! a transfer no router fronts is reconciled by the messaging layer, and the executor completes
 //! it by the slow path, exactly once, though the relayer is down when it first posts the job and
-//! the executor is killed before it learns the job was received.
+//! the executor is killed before it learns the job was received. A transfer that paid no relayer
+//! fee is skipped (metrics, stored reason) until a `bumpTransfer` pays the executor's floor.
 
 use alloy::{
     primitives::{Address, Bytes, B256, U256},
@@ -11,7 +12,7 @@ use nxtp_agent::{Agent, AgentContext, CancellationToken, Health, HealthStatus, L
 use nxtp_bindings::{Connext, DemoToken};
 use nxtp_deployment::Manifest;
 use nxtp_devnet::{liquidity::demo_units, LiquidityConfig, Role};
-use nxtp_executor::{Executor, ExecutorConfig};
+use nxtp_executor::{Executor, ExecutorConfig, FEE_BELOW_FLOOR};
 use nxtp_primitives::{transfer_id, TransferStatus};
 use nxtp_relayer::RelayerConfig;
 use nxtp_testnet::{eventually, Mining, Options, TestNet};
@@ -19,6 +20,8 @@ use std::{future::Future, net::SocketAddr, path::Path, time::Duration};
 
 const HOME: u32 = 1000;
 const REMOTE: u32 = 2000;
+/// The native relayer fee the paying transfers pay: the executor's default floor is 1 wei.
+const FEE: U256 = U256::from_limbs([1_000_000_000_000_000, 0, 0, 0]);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_crash() {
@@ -38,7 +41,8 @@ async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_cr
 
     let user = net.accounts.address(Role::User);
     let amount = demo_units(5);
-    let id = xcall(&net, user, amount).await;
+    let free = xcall(&net, user, amount, U256::ZERO).await;
+    let id = xcall(&net, user, amount, FEE).await;
     let remote = net.reader(REMOTE);
     let connext = Connext::new(net.connext(REMOTE), &remote);
     eventually("the transfer to be reconciled", || async {
@@ -76,6 +80,39 @@ async fn a_reconciled_transfer_is_executed_once_across_a_relayer_outage_and_a_cr
     })
     .await;
     assert_eq!(executor.health.status(), HealthStatus::Healthy);
+
+    // The transfer that paid nothing: reconciled, skipped with its reason, never relayed.
+    eventually("the free transfer to be skipped", || async {
+        skipped(&executor_config.database, free).as_deref() == Some(FEE_BELOW_FLOOR)
+    })
+    .await;
+    assert_eq!(status(&connext, free).await, TransferStatus::Reconciled);
+    assert_eq!(
+        executor.counter("nxtp_executor_transfers_skipped_total"),
+        1.0,
+        "reported once"
+    );
+    assert_eq!(net.sent_txs(REMOTE, Role::Relayer).await, 1, "still one");
+    // A bump paying the floor makes it eligible at once.
+    let wallet = net.wallet(HOME, Role::User);
+    let bump = Connext::new(net.connext(HOME), &wallet)
+        .bumpTransfer(free, Address::ZERO, U256::ZERO)
+        .value(FEE)
+        .send()
+        .await
+        .expect("bump")
+        .get_receipt()
+        .await
+        .expect("mined");
+    assert!(bump.status());
+    eventually("the bumped transfer to be completed", || async {
+        status(&connext, free).await == TransferStatus::Completed
+    })
+    .await;
+    eventually("the executor to record it", || async {
+        outcome(&executor_config.database, free).as_deref() == Some("executed")
+    })
+    .await;
 
     executor.stop().await;
     relayer.stop().await;
@@ -140,8 +177,9 @@ fn relayer_config(manifest: &Manifest, run_dir: &Path, db: &Path) -> RelayerConf
     config
 }
 
-/// The user sends `amount` of `DEMO` from 1000 to `to` on 2000; returns the transfer id.
-async fn xcall(net: &TestNet, to: Address, amount: U256) -> B256 {
+/// The user sends `amount` of `DEMO` from 1000 to `to` on 2000 paying `fee` wei to the relayer;
+/// returns the transfer id.
+async fn xcall(net: &TestNet, to: Address, amount: U256, fee: U256) -> B256 {
     let wallet = net.wallet(HOME, Role::User);
     let connext = net.connext(HOME);
     let approve = DemoToken::new(net.demo_on(HOME), &wallet)
@@ -164,6 +202,7 @@ async fn xcall(net: &TestNet, to: Address, amount: U256) -> B256 {
             Bytes::new(),
             U256::ZERO,
         )
+        .value(fee)
         .send()
         .await
         .expect("xcall")
@@ -200,11 +239,20 @@ fn outcome(database: &Path, id: B256) -> Option<String> {
         .expect("reads")
 }
 
+/// Why the executor skips `id`, read from its database.
+fn skipped(database: &Path, id: B256) -> Option<String> {
+    let store = nxtp_agent::Store::open(database, &[]).expect("opens");
+    store
+        .with(|conn| nxtp_executor::store::skipped(conn, id))
+        .expect("reads")
+}
+
 /// An agent on its own runtime and threads, as a process of its own: [`Self::crash`] drops it
 /// without any shutdown, every task stopping at whatever await it was at.
 struct Process<E> {
     runtime: Option<tokio::runtime::Runtime>,
     health: Health,
+    metrics: nxtp_agent::prometheus::Registry,
     shutdown: CancellationToken,
     outcome: Option<tokio::task::JoinHandle<Result<(), E>>>,
 }
@@ -228,13 +276,30 @@ impl<E: std::fmt::Debug + Send + 'static> Process<E> {
             metrics: nxtp_agent::prometheus::Registry::new(),
             ops_addr: "127.0.0.1:0".parse().expect("address"),
         };
+        let metrics = ctx.metrics.clone();
         let outcome = runtime.spawn(run(ctx));
         Self {
             runtime: Some(runtime),
             health,
+            metrics,
             shutdown,
             outcome: Some(outcome),
         }
+    }
+
+    /// A counter family's value, summed over its series.
+    fn counter(&self, name: &str) -> f64 {
+        self.metrics
+            .gather()
+            .iter()
+            .filter(|family| family.name() == name)
+            .flat_map(|family| {
+                family
+                    .get_metric()
+                    .iter()
+                    .map(|metric| metric.get_counter().get_value())
+            })
+            .sum()
     }
 
     /// Kills it at whatever it was doing.
