@@ -110,9 +110,14 @@ pub struct XcallArgs {
     /// Calldata for the recipient's `xReceive`, 0x-hex.
     #[arg(long, value_parser = calldata)]
     calldata: Option<Bytes>,
-    /// The native relayer fee: `quote` (ask the sequencer) or an amount in wei.
+    /// The native relayer fee: `quote` (ask the sequencer) or an amount in wei. Below the quote the
+    /// transfer waits for a bump; zero is refused unless --allow-zero-relayer-fee is given.
     #[arg(long, default_value = "quote", value_parser = relayer_fee)]
     relayer_fee: RelayerFee,
+    /// Accept `--relayer-fee 0`: nobody is paid to deliver the transfer, so the sequencer does not
+    /// auction it and slow-path executors skip it until a bump pays them.
+    #[arg(long)]
+    allow_zero_relayer_fee: bool,
     /// Deliver the destination's local asset (`xcallIntoLocal`).
     #[arg(long)]
     receive_local: bool,
@@ -223,6 +228,11 @@ pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
     request.slippage_bps = args.slippage_bps;
     request.call_data = args.calldata.unwrap_or_default();
     request.relayer_fee = args.relayer_fee;
+    request.allow_zero_relayer_fee = args.allow_zero_relayer_fee;
+    request.validate()?;
+    if let RelayerFee::Wei(fee) = args.relayer_fee {
+        warn_below_quote(&sdk, args.origin, args.destination, fee).await;
+    }
     request.receive_local = args.receive_local;
     request.auto_approve = args.approve;
     let sent = sdk.xcall(&signer, &request).await?;
@@ -245,6 +255,19 @@ pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
         sent.origin_tx, sent.origin_block
     );
     Ok(())
+}
+
+/// Warns on stderr when `fee` is below the sequencer's quote (nothing when there is no sequencer
+/// to ask, or it does not answer: the fee was chosen explicitly).
+async fn warn_below_quote(sdk: &Sdk, origin: Domain, destination: Domain, fee: U256) {
+    match sdk.quoted_relayer_fee(origin, destination).await {
+        Ok(quote) if fee < quote => eprintln!(
+            "warning: the relayer fee {fee} wei is below the sequencer's quote of {quote} wei: the \
+             transfer is not auctioned to routers until a bump pays the quote, and slow-path \
+             executors may skip it"
+        ),
+        _ => {}
+    }
 }
 
 /// `nxtp status`: where a transfer stands, or (with --wait) each change until it gets there.

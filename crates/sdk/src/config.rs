@@ -14,7 +14,6 @@ pub struct DomainSettings {
     /// The EIP-155 chain id the endpoint must serve (checked before any use).
     pub chain_id: u64,
     /// The domain's `Connext`.
-    #[serde(with = "nxtp_primitives::checked")]
     pub connext: Address,
     /// The first block that can hold this `Connext`'s events: where transfer searches start.
     pub from_block: u64,

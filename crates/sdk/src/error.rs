@@ -77,6 +77,10 @@ pub enum SdkError {
     /// A zero amount where one is needed.
     #[error("the amount must be more than zero")]
     ZeroAmount,
+    /// An explicit relayer fee of zero, not allowed by the request: nobody is paid to deliver
+    /// the transfer (the sequencer waits for its quote, executors skip it).
+    #[error("a relayer fee of 0 wei pays nobody to deliver the transfer: the sequencer auctions it only once its quote is paid and slow-path executors skip it; pay a fee (or the quote), or allow a zero fee explicitly")]
+    ZeroRelayerFee,
     /// Slippage above 100%.
     #[error("slippage {0} bps is above 10000 (100%)")]
     InvalidSlippage(u32),

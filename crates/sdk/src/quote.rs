@@ -97,8 +97,10 @@ impl Sdk {
         })
     }
 
-    /// The sequencer's relayer fee quote.
-    pub(crate) async fn quoted_relayer_fee(
+    /// The sequencer's relayer fee quote for `origin` to `destination`, in native wei: what a
+    /// transfer must pay before the sequencer auctions it. Fails without a sequencer
+    /// ([`SdkError::NoSequencer`]).
+    pub async fn quoted_relayer_fee(
         &self,
         origin: Domain,
         destination: Domain,

@@ -50,6 +50,9 @@ pub struct XcallRequest {
     pub call_data: Bytes,
     /// The native relayer fee.
     pub relayer_fee: RelayerFee,
+    /// Accept an explicit [`RelayerFee::Wei`] of zero (refused otherwise: nobody would be paid to
+    /// deliver the transfer, so it waits for a `bumpTransfer`).
+    pub allow_zero_relayer_fee: bool,
     /// Deliver the local asset rather than a swap into an adopted one (`xcallIntoLocal`).
     pub receive_local: bool,
     /// When the allowance falls short, approve exactly the amount first instead of refusing.
@@ -76,6 +79,7 @@ impl XcallRequest {
             slippage_bps: DEFAULT_SLIPPAGE_BPS,
             call_data: Bytes::new(),
             relayer_fee: RelayerFee::Quote,
+            allow_zero_relayer_fee: false,
             receive_local: false,
             auto_approve: false,
         }
@@ -94,6 +98,9 @@ impl XcallRequest {
         }
         if self.amount.is_zero() && self.call_data.is_empty() {
             return Err(SdkError::ZeroAmount);
+        }
+        if self.relayer_fee == RelayerFee::Wei(U256::ZERO) && !self.allow_zero_relayer_fee {
+            return Err(SdkError::ZeroRelayerFee);
         }
         Ok(())
     }
@@ -414,6 +421,15 @@ mod tests {
         ));
         greedy.slippage_bps = 10_000;
         assert!(greedy.validate().is_ok());
+
+        let mut free = request();
+        free.relayer_fee = RelayerFee::Wei(U256::ZERO);
+        assert!(matches!(free.validate(), Err(SdkError::ZeroRelayerFee)));
+        free.allow_zero_relayer_fee = true;
+        assert!(free.validate().is_ok(), "allowed explicitly");
+        free.relayer_fee = RelayerFee::Wei(U256::from(1u64));
+        free.allow_zero_relayer_fee = false;
+        assert!(free.validate().is_ok(), "any non-zero fee");
 
         let mut empty = request();
         empty.amount = U256::ZERO;
