@@ -7,7 +7,7 @@
 mod transfers;
 
 use alloy::{
-    primitives::{Bytes, B256, U256},
+    primitives::{Bytes, U256},
     signers::local::PrivateKeySigner,
 };
 use nxtp_api::sequencer::{BidRequest, ErrorCode, TransferState};
@@ -113,7 +113,7 @@ async fn each_transfer_takes_its_path_and_every_unit_is_accounted_for() {
 
     // Decided auctions take no more bids, however valid.
     for transfer in [fast, multipath] {
-        let bid = signed_bid(world, &world.key("router_a"), transfer, &[1, 2]);
+        let bid = signed_bid(&world, &world.key("router_a"), transfer, &[1, 2]);
         assert_refused(&world, &bid, ErrorCode::AuctionClosed).await;
     }
     world.devnet.stop().await;

@@ -106,7 +106,6 @@ async fn early_bids_are_bounded_expire_and_refused_from_strangers() {
     let hostile = stream::iter(0..1_000u64)
         .map(|i| {
             let client = client.clone();
-            let signing = signing.clone();
             let router = router.clone();
             async move {
                 let request = if i % 10 == 0 {
