@@ -34,12 +34,13 @@ pub enum ConfigError {
         source: io::Error,
     },
     /// The file is not TOML.
-    #[error("config {} is not valid TOML: {}", path.display(), redact_keys(&source.to_string()))]
+    #[error("config {} is not valid TOML: {}", path.display(), redact_keys(&error.to_string()))]
     Syntax {
         /// The config file.
         path: PathBuf,
-        /// Where and why parsing failed.
-        source: toml::de::Error,
+        /// Where and why parsing failed. Not the error's `source`: its text quotes the line,
+        /// which the message shows redacted and a cause chain would show whole.
+        error: toml::de::Error,
     },
     /// An environment override could not be applied.
     #[error("environment override {}: {}", redact_keys(var), redact_keys(reason))]
@@ -103,9 +104,9 @@ pub fn parse_with_env<T: DeserializeOwned>(
     path: &Path,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<T, ConfigError> {
-    let mut table: Table = toml::from_str(text).map_err(|source| ConfigError::Syntax {
+    let mut table: Table = toml::from_str(text).map_err(|error| ConfigError::Syntax {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     // Sorted so that overlapping overrides (`A` and `A__B`) meet in the same order every run.
     let mut env: Vec<_> = env

@@ -109,12 +109,13 @@ pub enum ManifestError {
         source: std::io::Error,
     },
     /// The file is not a valid manifest (a quoted value that looks like a key is redacted).
-    #[error("{path}: {}", nxtp_primitives::redact_keys(&source.to_string()))]
+    #[error("{path}: {}", nxtp_primitives::redact_keys(&error.to_string()))]
     Format {
         /// The manifest's path.
         path: String,
-        /// Where and why the JSON does not fit.
-        source: serde_json::Error,
+        /// Where and why the JSON does not fit. Not the error's `source`, so a cause chain does
+        /// not print it unredacted.
+        error: serde_json::Error,
     },
     /// A domain's replicas name a domain that is not in the manifest, or itself.
     #[error("domain {domain}: replica for {remote}, which is {why}")]
@@ -136,11 +137,8 @@ impl Manifest {
             path: shown.clone(),
             source,
         })?;
-        let manifest: Self =
-            serde_json::from_str(&text).map_err(|source| ManifestError::Format {
-                path: shown,
-                source,
-            })?;
+        let manifest: Self = serde_json::from_str(&text)
+            .map_err(|error| ManifestError::Format { path: shown, error })?;
         manifest.check()?;
         Ok(manifest)
     }
@@ -152,9 +150,9 @@ impl Manifest {
             path: shown.clone(),
             source,
         };
-        let text = serde_json::to_string_pretty(self).map_err(|source| ManifestError::Format {
+        let text = serde_json::to_string_pretty(self).map_err(|error| ManifestError::Format {
             path: shown.clone(),
-            source,
+            error,
         })?;
         let temporary = path.with_extension("json.tmp");
         std::fs::write(&temporary, text).map_err(io)?;

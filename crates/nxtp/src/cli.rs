@@ -1,6 +1,7 @@
 //! The command line: one subcommand per job.
 
 use clap::{Args, Parser, Subcommand};
+use nxtp_primitives::redact_keys;
 use std::{error::Error, fmt::Write, path::PathBuf};
 
 /// Crosschain transfers and calls: local devnet, agents, user commands.
@@ -67,7 +68,16 @@ struct AgentArgs {
 
 /// Parses the command line and runs the command.
 pub fn run() -> Result<(), Box<dyn Error + Send + Sync>> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout as clap prints them.
+        Err(err) if !err.use_stderr() => err.exit(),
+        // Usage errors quote the offending argument: never a key pasted into the wrong place.
+        Err(err) => {
+            eprint!("{}", redact_keys(&err.render().to_string()));
+            std::process::exit(err.exit_code());
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -35,7 +35,7 @@ impl Target {
                 format!(
                     "{}: the sequencer URL {:?} is not a URL: {err}",
                     self.manifest.display(),
-                    services.sequencer_url
+                    nxtp_primitives::redact_keys(&services.sequencer_url)
                 )
             })?),
             (None, None) => None,
@@ -209,6 +209,7 @@ pub struct BalanceArgs {
 
 /// `nxtp xcall`: checks, sends, prints the transfer.
 pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
+    args.relayer_fee.check(args.allow_zero_relayer_fee)?;
     let sdk = args.target.sdk()?;
     let asset = sdk.asset(args.origin, &args.asset).await?;
     let amount = args.amount.to_positive_base_units(asset.decimals)?;
@@ -229,7 +230,6 @@ pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
     request.call_data = args.calldata.unwrap_or_default();
     request.relayer_fee = args.relayer_fee;
     request.allow_zero_relayer_fee = args.allow_zero_relayer_fee;
-    request.validate()?;
     if let RelayerFee::Wei(fee) = args.relayer_fee {
         warn_below_quote(&sdk, args.origin, args.destination, fee).await;
     }

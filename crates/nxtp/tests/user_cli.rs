@@ -91,6 +91,30 @@ fn offline_manifest(dir: &Path) -> PathBuf {
 
 const TO: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
+/// A stand-in sequencer on 127.0.0.1 that answers every request with a quote of `fee` wei;
+/// returns its URL.
+async fn quoting_sequencer(fee: u64) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let body = format!(r#"{{"origin":1000,"destination":2000,"relayer_fee":"{fee}"}}"#);
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+        }
+    });
+    url
+}
+
 #[test]
 fn bad_inputs_are_refused_in_one_line_before_any_chain_is_touched() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -112,7 +136,13 @@ fn bad_inputs_are_refused_in_one_line_before_any_chain_is_touched() {
             }
         }
         let mut argv = vec!["xcall"];
-        argv.extend(args.iter().flat_map(|(flag, value)| [*flag, *value]));
+        for &(flag, value) in &args {
+            argv.push(flag);
+            // A switch is given with an empty value.
+            if !value.is_empty() {
+                argv.push(value);
+            }
+        }
         nxtp(&manifest, &keys, &argv)
     };
 
@@ -120,8 +150,51 @@ fn bad_inputs_are_refused_in_one_line_before_any_chain_is_touched() {
     assert_eq!(run.code, Some(2));
     assert_eq!(
         run.error_line(),
-        "error: invalid value '0x1234' for '--to <TO>': expected a 0x-prefixed 20-byte hex address"
+        "error: invalid value '0x1234' for '--to <TO>': `0x1234` is not an address (expected 0x \
+         followed by 40 hex digits)"
     );
+    // One digit off in a checksummed address: refused, naming the checksummed spelling.
+    let typo = "0x70997970C51812dc3A010C7d01b50e0d17dc79C9";
+    let expected = typo
+        .to_lowercase()
+        .parse::<Address>()
+        .expect("hex")
+        .to_checksum(None);
+    let run = xcall(&[("--to", typo)]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.error_line().contains("fails its EIP-55 checksum")
+            && run.error_line().contains(&expected),
+        "{}",
+        run.stderr
+    );
+    // The same digits in lower case carry no checksum: accepted (the offline chain fails later).
+    let run = xcall(&[("--to", &typo.to_lowercase())]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(!run.stderr.contains("EIP-55"), "{}", run.stderr);
+    // A key pasted where an address goes is never echoed.
+    let key = format!(
+        "0x{}",
+        "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+    );
+    let run = xcall(&[("--to", &key)]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        !run.stderr.contains(&key[2..]) && run.stderr.contains("<redacted 64 hex digits>"),
+        "{}",
+        run.stderr
+    );
+    // A zero relayer fee pays nobody: refused unless allowed explicitly.
+    let run = xcall(&[("--relayer-fee", "0")]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.error_line()
+            .starts_with("error: a relayer fee of 0 wei pays nobody to deliver the transfer"),
+        "{}",
+        run.stderr
+    );
+    let run = xcall(&[("--relayer-fee", "0"), ("--allow-zero-relayer-fee", "")]);
+    assert!(!run.stderr.contains("relayer fee of 0"), "{}", run.stderr);
     let run = xcall(&[("--amount", "1.2.3")]);
     assert_eq!(run.code, Some(2));
     assert!(
@@ -253,18 +326,38 @@ async fn xcall_status_and_router_liquidity_through_the_binary() {
         run.stderr.trim_end(),
         "error: environment variable NOBODY_KEY is not set"
     );
+    // The key itself given as the variable's name: never printed back (`nxtp` checks every key).
+    let user_key: &'static str = Box::leak(keys["user"].to_string().into_boxed_str());
+    let run = nxtp(&path, &keys, &args("2", user_key, &[]));
+    assert_eq!(
+        run.stderr.trim_end(),
+        "error: environment variable <redacted 64 hex digits> is not set"
+    );
     assert_eq!(
         home.get_transaction_count(user).await.expect("nonce"),
         nonce,
         "no refusal sent anything"
     );
 
+    // A fee below the sequencer's quote is sent, with a warning.
+    let sequencer: &'static str = Box::leak(quoting_sequencer(1_000_000).await.into_boxed_str());
     let run = nxtp(
         &path,
         &keys,
-        &args("2", "USER_KEY", &["--approve", "--delegate"]),
+        &args(
+            "2",
+            "USER_KEY",
+            &["--approve", "--delegate", "--sequencer", sequencer],
+        ),
     );
     assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: the relayer fee 1000 wei is below the sequencer's quote of 1000000 wei"
+        ),
+        "{}",
+        run.stderr
+    );
     let id = run
         .stdout
         .lines()

@@ -29,6 +29,17 @@ pub enum RelayerFee {
     Wei(U256),
 }
 
+impl RelayerFee {
+    /// Refuses an explicit fee of zero unless `allow_zero` ([`SdkError::ZeroRelayerFee`]):
+    /// nobody would be paid to deliver the transfer. [`XcallRequest::validate`] applies it.
+    pub fn check(self, allow_zero: bool) -> Result<(), SdkError> {
+        if self == Self::Wei(U256::ZERO) && !allow_zero {
+            return Err(SdkError::ZeroRelayerFee);
+        }
+        Ok(())
+    }
+}
+
 /// A transfer to send. [`XcallRequest::new`] fills the usual defaults; the fields can be changed after.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct XcallRequest {
@@ -99,10 +110,7 @@ impl XcallRequest {
         if self.amount.is_zero() && self.call_data.is_empty() {
             return Err(SdkError::ZeroAmount);
         }
-        if self.relayer_fee == RelayerFee::Wei(U256::ZERO) && !self.allow_zero_relayer_fee {
-            return Err(SdkError::ZeroRelayerFee);
-        }
-        Ok(())
+        self.relayer_fee.check(self.allow_zero_relayer_fee)
     }
 }
 
