@@ -94,7 +94,7 @@ pub struct SequencerConfig {
 #[serde(deny_unknown_fields)]
 pub struct Quotes {
     /// Wei, for destinations without an override.
-    #[serde(deserialize_with = "wei")]
+    #[serde(deserialize_with = "nxtp_agent::config::wei")]
     pub default_relayer_fee: U256,
     /// Wei, per destination.
     #[serde(default, deserialize_with = "wei_map")]
@@ -199,37 +199,16 @@ impl<'de> Deserialize<'de> for SequencerConfig {
     }
 }
 
-/// A wei amount written as a decimal string (any size) or a TOML integer (up to 2^63).
+/// A wei amount as [`nxtp_agent::config::wei`] reads it.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Wei {
-    Integer(u64),
-    Decimal(String),
-}
-
-impl Wei {
-    fn amount<E: de::Error>(self) -> Result<U256, E> {
-        match self {
-            Self::Integer(value) => Ok(U256::from(value)),
-            Self::Decimal(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-                U256::from_str_radix(&text, 10).map_err(E::custom)
-            }
-            Self::Decimal(text) => Err(E::custom(format!(
-                "`{text}` is not a wei amount (a decimal string or an integer)"
-            ))),
-        }
-    }
-}
-
-fn wei<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D::Error> {
-    Wei::deserialize(deserializer)?.amount()
-}
+#[serde(transparent)]
+struct Wei(#[serde(deserialize_with = "nxtp_agent::config::wei")] U256);
 
 fn wei_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<Domain, U256>, D::Error> {
-    BTreeMap::<Domain, Wei>::deserialize(deserializer)?
+    Ok(BTreeMap::<Domain, Wei>::deserialize(deserializer)?
         .into_iter()
-        .map(|(domain, fee)| Ok((domain, fee.amount()?)))
-        .collect()
+        .map(|(domain, fee)| (domain, fee.0))
+        .collect())
 }
 
 fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
