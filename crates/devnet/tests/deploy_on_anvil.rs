@@ -180,6 +180,27 @@ async fn everything_is_wired_as_the_manifest_says() {
                 remote.get()
             );
             assert_eq!(replica.updater().call().await.expect("updater"), updater);
+            // Update signatures are verified under the remote Home's EIP-712 domain.
+            let at_remote = manifest.domain(remote).expect("remote deployed");
+            assert_eq!(
+                replica.remoteChainId().call().await.expect("remoteChainId"),
+                U256::from(at_remote.chain_id),
+                "Replica of {remote} names that Home's chain"
+            );
+            assert_eq!(
+                replica.remoteHome().call().await.expect("remoteHome"),
+                at_remote.home,
+                "Replica of {remote} names that Home"
+            );
+            assert_eq!(
+                replica
+                    .updateDomainSeparator()
+                    .call()
+                    .await
+                    .expect("separator"),
+                HomeSigningDomain::new(remote, at_remote.chain_id, at_remote.home).separator(),
+                "the Replica's separator is the one the updater signs under"
+            );
             assert_eq!(replica.owner().call().await.expect("owner"), deployer);
             assert_eq!(
                 replica.connectionManager().call().await.expect("manager"),
