@@ -33,6 +33,10 @@ pub fn chain_id_of(index: usize) -> u64 {
     FIRST_CHAIN_ID + index as u64
 }
 
+/// Anvil's `--slots-in-an-epoch` on the devnet unless configured otherwise: anvil's `finalized` block is then
+/// two blocks behind its head (anvil's own default, 32, puts it 64 blocks behind).
+pub const DEFAULT_SLOTS_IN_AN_EPOCH: u64 = 1;
+
 /// What chains to start, and where.
 #[derive(Clone, Debug)]
 pub struct ChainsConfig {
@@ -42,6 +46,8 @@ pub struct ChainsConfig {
     pub count: usize,
     /// Interval between blocks; zero mines one block per transaction as it arrives.
     pub block_time: Duration,
+    /// Anvil's `--slots-in-an-epoch`: its `finalized` block is `2 × slots_in_an_epoch` blocks behind its head.
+    pub slots_in_an_epoch: u64,
     /// Where `anvil-<domain>.log` and each chain's account file go.
     pub run_dir: PathBuf,
     /// How long one anvil may take to start listening.
@@ -49,12 +55,13 @@ pub struct ChainsConfig {
 }
 
 impl ChainsConfig {
-    /// `count` chains with one-second blocks, logging to `run_dir`.
+    /// `count` chains with one-second blocks and [`DEFAULT_SLOTS_IN_AN_EPOCH`], logging to `run_dir`.
     pub fn new(anvil: PathBuf, count: usize, run_dir: PathBuf) -> Self {
         Self {
             anvil,
             count,
             block_time: Duration::from_secs(1),
+            slots_in_an_epoch: DEFAULT_SLOTS_IN_AN_EPOCH,
             run_dir,
             startup_timeout: Duration::from_secs(30),
         }
@@ -67,6 +74,9 @@ pub enum ChainError {
     /// No chains were asked for.
     #[error("at least one chain is needed")]
     NoChains,
+    /// An epoch must hold at least one slot.
+    #[error("slots in an epoch must be at least 1")]
+    NoSlots,
     /// The anvil binary is not there.
     #[error("anvil not found at {0}: run `make setup` to install the pinned Foundry toolchain")]
     AnvilMissing(PathBuf),
@@ -158,6 +168,9 @@ impl Chains {
         if config.count == 0 {
             return Err(ChainError::NoChains);
         }
+        if config.slots_in_an_epoch == 0 {
+            return Err(ChainError::NoSlots);
+        }
         if !config.anvil.is_file() {
             return Err(ChainError::AnvilMissing(config.anvil.clone()));
         }
@@ -242,7 +255,9 @@ fn spawn_anvil(config: &ChainsConfig, index: usize) -> Result<Starting, ChainErr
         .arg("--accounts")
         .arg(Role::ALL.len().to_string())
         .arg("--config-out")
-        .arg(&accounts);
+        .arg(&accounts)
+        .arg("--slots-in-an-epoch")
+        .arg(config.slots_in_an_epoch.to_string());
     if !config.block_time.is_zero() {
         command
             .arg("--block-time")

@@ -2,7 +2,7 @@
 //! posting the execute of every transfer reconciled with no routers to the relayer, its config
 //! generated from the manifest (see `nxtp_executor::config` for the format).
 
-use crate::{agent_toml, AgentSpec};
+use crate::{agent_toml, AgentOptions, AgentSpec};
 use nxtp_deployment::Manifest;
 use std::{fmt::Write, path::Path};
 
@@ -10,9 +10,15 @@ use std::{fmt::Write, path::Path};
 pub const NAME: &str = "executor";
 
 /// The executor's config for the devnet in `manifest` and the relayer at `relayer_url`, its
-/// database in `run_dir`; `None` when fewer than two domains have a liquidity layer (no
-/// transfer could then need it). Retries are quick: devnet blocks are.
-pub fn config_toml(manifest: &Manifest, run_dir: &Path, relayer_url: &str) -> Option<String> {
+/// database in `run_dir`, every chain read at the depth and finality of `options`; `None` when fewer
+/// than two domains have a liquidity layer (no transfer could then need it). Retries are quick:
+/// devnet blocks are.
+pub fn config_toml(
+    manifest: &Manifest,
+    run_dir: &Path,
+    relayer_url: &str,
+    options: &AgentOptions,
+) -> Option<String> {
     let with_liquidity: Vec<_> = manifest
         .domains
         .iter()
@@ -38,14 +44,24 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, relayer_url: &str) -> Op
         let _ = writeln!(out, "\n[domains.{domain}]");
         let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
         let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
-        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
+        agent_toml::chain_table(
+            &mut out,
+            &format!("domains.{domain}.chain"),
+            deployment,
+            options,
+        );
     }
     Some(out)
 }
 
 /// The executor's agent spec, if the manifest allows one (see [`config_toml`]).
-pub fn spec(manifest: &Manifest, run_dir: &Path, relayer_url: &str) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir, relayer_url).map(|config_toml| AgentSpec {
+pub fn spec(
+    manifest: &Manifest,
+    run_dir: &Path,
+    relayer_url: &str,
+    options: &AgentOptions,
+) -> Option<AgentSpec> {
+    config_toml(manifest, run_dir, relayer_url, options).map(|config_toml| AgentSpec {
         name: NAME.to_owned(),
         subcommand: "executor".to_owned(),
         config_toml,

@@ -29,6 +29,8 @@ pub use accounts::{AccountsError, DevAccounts, Role};
 pub use chains::{Chain, ChainError, Chains, ChainsConfig};
 pub use deploy::{deploy, DeployConfig, DeployError, Endpoint, RECORDING_RECIPIENT};
 pub use liquidity::{bridge_liquidity, deploy_liquidity, LiquidityConfig};
+/// The finality assumption of [`AgentOptions::finality`], re-exported for the devnet's callers.
+pub use nxtp_chain::Finality;
 pub use run_dir::{RunDir, RunDirError};
 pub use supervisor::{AgentFiles, AgentSpec, AgentStatus, Supervisor, SupervisorConfig};
 
@@ -64,18 +66,30 @@ pub fn locate_anvil(root: Option<&Path>) -> PathBuf {
 /// The agents the devnet runs, as generated from the manifest, the run folder and the options.
 pub type AgentList = fn(&Manifest, &Path, &AgentOptions) -> Vec<AgentSpec>;
 
+/// The confirmation depth of the devnet's agents unless [`AgentOptions`] says otherwise: one block on top.
+pub const DEFAULT_CONFIRMATIONS: u64 = 1;
+
 /// Settings of the devnet's agents that are not in the manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentOptions {
     /// How long the sequencer's auctions wait after their first valid bid.
     pub auction_window: Duration,
+    /// Every agent's confirmation depth on every chain (`confirmations` of `nxtp_chain::ChainConfig`): how
+    /// many blocks must be built on a block before the agent acts on it. A reorg no deeper than this is never
+    /// seen by the agents' indexers.
+    pub confirmations: u64,
+    /// Every agent's finality assumption on every chain (`finality` of `nxtp_chain::ChainConfig`): what the
+    /// updater waits for before it signs a root.
+    pub finality: Finality,
 }
 
 impl Default for AgentOptions {
-    /// A one-second auction window.
+    /// A one-second auction window, [`DEFAULT_CONFIRMATIONS`], and the node's `finalized` block as finality.
     fn default() -> Self {
         Self {
             auction_window: Duration::from_secs(1),
+            confirmations: DEFAULT_CONFIRMATIONS,
+            finality: Finality::Finalized,
         }
     }
 }
@@ -89,10 +103,10 @@ pub fn default_agents(
     run_dir: &Path,
     options: &AgentOptions,
 ) -> Vec<AgentSpec> {
-    let mut agents = updater_agent::specs(manifest, run_dir);
-    agents.extend(message_relayer_agent::spec(manifest, run_dir));
-    agents.extend(processor_agent::spec(manifest, run_dir));
-    agents.extend(watcher_agent::spec(manifest, run_dir));
+    let mut agents = updater_agent::specs(manifest, run_dir, options);
+    agents.extend(message_relayer_agent::spec(manifest, run_dir, options));
+    agents.extend(processor_agent::spec(manifest, run_dir, options));
+    agents.extend(watcher_agent::spec(manifest, run_dir, options));
     agents.extend(liquidity_agents(manifest, run_dir, options));
     agents
 }
@@ -113,13 +127,13 @@ pub fn liquidity_agents(
         return Vec::new();
     };
     let mut agents = Vec::new();
-    agents.extend(relayer_agent::spec(manifest, run_dir, relayer_api));
+    agents.extend(relayer_agent::spec(manifest, run_dir, relayer_api, options));
     agents.extend(sequencer_agent::spec(
         manifest,
         run_dir,
         sequencer_api,
         &services.relayer_url,
-        options.auction_window,
+        options,
     ));
     for role in liquidity::ROUTERS {
         agents.extend(router_agent::spec(
@@ -127,12 +141,14 @@ pub fn liquidity_agents(
             run_dir,
             role.name(),
             &services.sequencer_url,
+            options,
         ));
     }
     agents.extend(executor_agent::spec(
         manifest,
         run_dir,
         &services.relayer_url,
+        options,
     ));
     agents
 }
@@ -146,6 +162,9 @@ pub struct DevnetConfig {
     pub chains: usize,
     /// Interval between blocks; zero mines each transaction at once.
     pub block_time: Duration,
+    /// Anvil's `--slots-in-an-epoch`: its `finalized` block is two epochs (`2 × slots_in_an_epoch` blocks)
+    /// behind its head.
+    pub slots_in_an_epoch: u64,
     /// The Replicas' optimistic window.
     pub optimistic_seconds: u32,
     /// The run folder (created, or emptied if an earlier devnet used it).
@@ -164,12 +183,14 @@ pub struct DevnetConfig {
 }
 
 impl DevnetConfig {
-    /// Three chains, one-second blocks, a 5-second window, the default agents, the liquidity layer.
+    /// Three chains, one-second blocks, one slot per epoch (anvil's `finalized` block 2 blocks behind its
+    /// head), a 5-second window, the default agents, the liquidity layer.
     pub fn new(anvil: PathBuf, run_dir: PathBuf, agent_program: PathBuf) -> Self {
         Self {
             anvil,
             chains: 3,
             block_time: Duration::from_secs(1),
+            slots_in_an_epoch: chains::DEFAULT_SLOTS_IN_AN_EPOCH,
             optimistic_seconds: 5,
             run_dir,
             agent_program,
@@ -237,6 +258,7 @@ impl Devnet {
             run_dir.path().to_owned(),
         );
         chains_config.block_time = config.block_time;
+        chains_config.slots_in_an_epoch = config.slots_in_an_epoch;
         tracing::info!(chains = config.chains, block_time = ?config.block_time, "starting chains");
         let chains = Chains::start(&chains_config).await?;
         match Self::deploy_and_run(&config, &run_dir, &chains).await {

@@ -1,16 +1,17 @@
 //! The devnet's processor: one process delivering messages on every domain, its config generated
 //! from the manifest (see `nxtp_processor::config` for the format).
 
-use crate::{agent_toml, AgentSpec};
+use crate::{agent_toml, AgentOptions, AgentSpec};
 use nxtp_deployment::Manifest;
 use std::{fmt::Write, path::Path};
 
 /// The agent's name: the stem of its config, log and database files in the run folder.
 pub const NAME: &str = "processor";
 
-/// The processor's config for the devnet in `manifest`, its database in `run_dir`; `None` when
-/// the manifest carries no development key for the processor.
-pub fn config_toml(manifest: &Manifest, run_dir: &Path) -> Option<String> {
+/// The processor's config for the devnet in `manifest`, its database in `run_dir`, every chain read
+/// at the depth and finality of `options`; `None` when the manifest carries no development key for
+/// the processor.
+pub fn config_toml(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -> Option<String> {
     let key = manifest.dev_keys.get("processor")?;
     let database = run_dir.join(format!("{NAME}.sqlite"));
     let mut out = String::new();
@@ -31,14 +32,19 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path) -> Option<String> {
             .map(|(origin, replica)| format!("{origin} = \"{replica}\""))
             .collect();
         let _ = writeln!(out, "replicas = {{ {} }}", replicas.join(", "));
-        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
+        agent_toml::chain_table(
+            &mut out,
+            &format!("domains.{domain}.chain"),
+            deployment,
+            options,
+        );
     }
     Some(out)
 }
 
 /// The processor's agent spec, if the manifest carries its key.
-pub fn spec(manifest: &Manifest, run_dir: &Path) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir).map(|config_toml| AgentSpec {
+pub fn spec(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -> Option<AgentSpec> {
+    config_toml(manifest, run_dir, options).map(|config_toml| AgentSpec {
         name: NAME.to_owned(),
         subcommand: "processor".to_owned(),
         config_toml,

@@ -1,7 +1,7 @@
 //! The devnet's relayer: one process sending the execute and process jobs posted to it on every
 //! domain, its config generated from the manifest (see `nxtp_relayer::config` for the format).
 
-use crate::{agent_toml, AgentSpec};
+use crate::{agent_toml, AgentOptions, AgentSpec};
 use nxtp_deployment::Manifest;
 use std::{fmt::Write, net::SocketAddr, path::Path};
 
@@ -9,10 +9,15 @@ use std::{fmt::Write, net::SocketAddr, path::Path};
 pub const NAME: &str = "relayer";
 
 /// The relayer's config for the devnet in `manifest`, its job API on `api` and its database in
-/// `run_dir`; `None` when the manifest carries no development key for the relayer. Execute jobs
-/// go to each domain's `Connext` (on domains with a liquidity layer), process jobs to its
-/// Replicas.
-pub fn config_toml(manifest: &Manifest, run_dir: &Path, api: SocketAddr) -> Option<String> {
+/// `run_dir`, every chain read at the depth and finality of `options`; `None` when the manifest
+/// carries no development key for the relayer. Execute jobs go to each domain's `Connext` (on
+/// domains with a liquidity layer), process jobs to its Replicas.
+pub fn config_toml(
+    manifest: &Manifest,
+    run_dir: &Path,
+    api: SocketAddr,
+    options: &AgentOptions,
+) -> Option<String> {
     let key = manifest.dev_keys.get("relayer")?;
     let database = run_dir.join(format!("{NAME}.sqlite"));
     let mut out = String::new();
@@ -35,14 +40,24 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, api: SocketAddr) -> Opti
             .map(|(origin, replica)| format!("{origin} = \"{replica}\""))
             .collect();
         let _ = writeln!(out, "replicas = {{ {} }}", replicas.join(", "));
-        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
+        agent_toml::chain_table(
+            &mut out,
+            &format!("domains.{domain}.chain"),
+            deployment,
+            options,
+        );
     }
     Some(out)
 }
 
 /// The relayer's agent spec, if the manifest carries its key.
-pub fn spec(manifest: &Manifest, run_dir: &Path, api: SocketAddr) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir, api).map(|config_toml| AgentSpec {
+pub fn spec(
+    manifest: &Manifest,
+    run_dir: &Path,
+    api: SocketAddr,
+    options: &AgentOptions,
+) -> Option<AgentSpec> {
+    config_toml(manifest, run_dir, api, options).map(|config_toml| AgentSpec {
         name: NAME.to_owned(),
         subcommand: "relayer".to_owned(),
         config_toml,

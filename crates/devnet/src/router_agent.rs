@@ -2,7 +2,7 @@
 //! domain with a liquidity layer and bidding on the manifest's assets, its config generated from the
 //! manifest (see `nxtp_router::config` for the format).
 
-use crate::{agent_toml, AgentSpec};
+use crate::{agent_toml, AgentOptions, AgentSpec};
 use alloy::primitives::U256;
 use nxtp_deployment::Manifest;
 use std::{collections::BTreeMap, fmt::Write, path::Path};
@@ -11,7 +11,8 @@ use std::{collections::BTreeMap, fmt::Write, path::Path};
 pub const MAX_WHOLE_TOKENS: u32 = 100_000;
 
 /// The config of the router whose development key is `role` (e.g. `router_a`), for the devnet in
-/// `manifest` and the sequencer at `sequencer_url`, its database in `run_dir`; `None` when the
+/// `manifest` and the sequencer at `sequencer_url`, its database in `run_dir`, every chain read at the
+/// depth and finality of `options`; `None` when the
 /// manifest has no key for `role` or no liquidity layer. Assets are named by their lowercased
 /// symbol, so environment overrides (`NXTP__ASSETS__DEMO__MAX_AMOUNT`) can reach them.
 pub fn config_toml(
@@ -19,6 +20,7 @@ pub fn config_toml(
     run_dir: &Path,
     role: &str,
     sequencer_url: &str,
+    options: &AgentOptions,
 ) -> Option<String> {
     let key = manifest.dev_keys.get(role)?;
     let with_liquidity: Vec<_> = manifest
@@ -47,7 +49,12 @@ pub fn config_toml(
         let _ = writeln!(out, "\n[domains.{domain}]");
         let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
         let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
-        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
+        agent_toml::chain_table(
+            &mut out,
+            &format!("domains.{domain}.chain"),
+            deployment,
+            options,
+        );
         for (symbol, asset) in &liquidity.assets {
             assets.entry(symbol.to_lowercase()).or_insert(asset);
         }
@@ -69,8 +76,9 @@ pub fn spec(
     run_dir: &Path,
     role: &str,
     sequencer_url: &str,
+    options: &AgentOptions,
 ) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir, role, sequencer_url).map(|config_toml| AgentSpec {
+    config_toml(manifest, run_dir, role, sequencer_url, options).map(|config_toml| AgentSpec {
         name: role.to_owned(),
         subcommand: "router-agent".to_owned(),
         config_toml,

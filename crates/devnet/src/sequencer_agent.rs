@@ -1,9 +1,9 @@
 //! The devnet's sequencer: one process running the auctions of every domain, its config generated
 //! from the manifest (see `nxtp_sequencer::config` for the format).
 
-use crate::{agent_toml, AgentSpec};
+use crate::{agent_toml, AgentOptions, AgentSpec};
 use nxtp_deployment::Manifest;
-use std::{fmt::Write, net::SocketAddr, path::Path, time::Duration};
+use std::{fmt::Write, net::SocketAddr, path::Path};
 
 /// The agent's name: the stem of its config, log and database files in the run folder.
 pub const NAME: &str = "sequencer";
@@ -12,15 +12,16 @@ pub const NAME: &str = "sequencer";
 pub const DEVNET_RELAYER_FEE_WEI: u64 = 1_000_000_000_000_000;
 
 /// The sequencer's config for the devnet in `manifest`: its database in `run_dir`, its bids API on
-/// `api_listen`, execute jobs posted to the relayer at `relayer_url`, auctions deciding
-/// `auction_window` after their first valid bid. `None` when the manifest
+/// `api_listen`, execute jobs posted to the relayer at `relayer_url`, auctions deciding the
+/// `auction_window` of `options` after their first valid bid, every chain read at the depth and
+/// finality of `options`. `None` when the manifest
 /// carries no development key for the sequencer or no domain has the liquidity layer.
 pub fn config_toml(
     manifest: &Manifest,
     run_dir: &Path,
     api_listen: SocketAddr,
     relayer_url: &str,
-    auction_window: Duration,
+    options: &AgentOptions,
 ) -> Option<String> {
     let key = manifest.dev_keys.get("sequencer")?;
     let domains: Vec<_> = manifest
@@ -45,7 +46,11 @@ pub fn config_toml(
     );
     let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
     let _ = writeln!(out, "api_listen = \"{api_listen}\"");
-    let _ = writeln!(out, "auction_window_ms = {}", auction_window.as_millis());
+    let _ = writeln!(
+        out,
+        "auction_window_ms = {}",
+        options.auction_window.as_millis()
+    );
     let _ = writeln!(out, "relayer_url = {}", agent_toml::string(relayer_url));
     let _ = writeln!(
         out,
@@ -56,7 +61,12 @@ pub fn config_toml(
         let _ = writeln!(out, "\n[domains.{domain}]");
         let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
         let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
-        agent_toml::chain_table(&mut out, &format!("domains.{domain}.chain"), deployment, 1);
+        agent_toml::chain_table(
+            &mut out,
+            &format!("domains.{domain}.chain"),
+            deployment,
+            options,
+        );
     }
     Some(out)
 }
@@ -67,13 +77,11 @@ pub fn spec(
     run_dir: &Path,
     api_listen: SocketAddr,
     relayer_url: &str,
-    auction_window: Duration,
+    options: &AgentOptions,
 ) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir, api_listen, relayer_url, auction_window).map(|config_toml| {
-        AgentSpec {
-            name: NAME.to_owned(),
-            subcommand: "sequencer".to_owned(),
-            config_toml,
-        }
+    config_toml(manifest, run_dir, api_listen, relayer_url, options).map(|config_toml| AgentSpec {
+        name: NAME.to_owned(),
+        subcommand: "sequencer".to_owned(),
+        config_toml,
     })
 }

@@ -2,13 +2,10 @@
 //! reading every chain (its Home, and the Replicas of its domain elsewhere), its config
 //! generated from the manifest (see `nxtp_updater::config` for the format).
 
-use crate::{agent_toml, AgentSpec, Role, MANIFEST_FILE};
+use crate::{agent_toml, AgentOptions, AgentSpec, Role, MANIFEST_FILE};
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
 use std::{fmt::Write, path::Path};
-
-/// Blocks a checkpoint must be buried under before the devnet's updaters sign it.
-pub const CONFIRMATIONS: u64 = 1;
 
 /// The devnet's gas is free: its updaters may checkpoint at every poll (ten per one-second
 /// block), so messages arriving late in a block are still checkpointed in it. The agent's
@@ -20,9 +17,15 @@ pub fn name(domain: Domain) -> String {
     format!("updater-{domain}")
 }
 
-/// The config of `domain`'s updater, its database in `run_dir`; `None` when the manifest
-/// carries no development key for the updater or its checkpointer, or does not deploy `domain`.
-pub fn config_toml(manifest: &Manifest, run_dir: &Path, domain: Domain) -> Option<String> {
+/// The config of `domain`'s updater, its database in `run_dir`, every chain read at the depth and
+/// finality of `options`; `None` when the manifest carries no development key for the updater or its
+/// checkpointer, or does not deploy `domain`.
+pub fn config_toml(
+    manifest: &Manifest,
+    run_dir: &Path,
+    domain: Domain,
+    options: &AgentOptions,
+) -> Option<String> {
     let key = manifest.dev_keys.get(Role::Updater.name())?;
     let checkpointer = manifest.dev_keys.get(Role::Checkpointer.name())?;
     manifest.domain(domain)?;
@@ -46,18 +49,18 @@ pub fn config_toml(manifest: &Manifest, run_dir: &Path, domain: Domain) -> Optio
     let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
     for (id, deployment) in &manifest.domains {
         let _ = writeln!(out);
-        agent_toml::chain_table(&mut out, &format!("chains.{id}"), deployment, CONFIRMATIONS);
+        agent_toml::chain_table(&mut out, &format!("chains.{id}"), deployment, options);
     }
     Some(out)
 }
 
 /// One updater spec per domain, if the manifest carries the updater's key.
-pub fn specs(manifest: &Manifest, run_dir: &Path) -> Vec<AgentSpec> {
+pub fn specs(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -> Vec<AgentSpec> {
     manifest
         .domains
         .keys()
         .filter_map(|&domain| {
-            config_toml(manifest, run_dir, domain).map(|config_toml| AgentSpec {
+            config_toml(manifest, run_dir, domain, options).map(|config_toml| AgentSpec {
                 name: name(domain),
                 subcommand: "updater".to_owned(),
                 config_toml,

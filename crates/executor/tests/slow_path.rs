@@ -133,22 +133,35 @@ async fn start_net() -> TestNet {
 /// them, until `shutdown`.
 fn run_messaging(manifest: &Manifest, run_dir: &Path, shutdown: &CancellationToken) {
     for domain in manifest.domains.keys() {
-        let text = nxtp_devnet::updater_agent::config_toml(manifest, run_dir, *domain)
-            .expect("updater config");
+        let text = nxtp_devnet::updater_agent::config_toml(
+            manifest,
+            run_dir,
+            *domain,
+            &nxtp_devnet::AgentOptions::default(),
+        )
+        .expect("updater config");
         let config = toml::from_str(&text).expect("updater config loads");
         tokio::spawn(nxtp_agent::run_until::<nxtp_updater::Updater>(
             config,
             shutdown.clone(),
         ));
     }
-    let text = nxtp_devnet::message_relayer_agent::config_toml(manifest, run_dir)
-        .expect("message relayer config");
+    let text = nxtp_devnet::message_relayer_agent::config_toml(
+        manifest,
+        run_dir,
+        &nxtp_devnet::AgentOptions::default(),
+    )
+    .expect("message relayer config");
     let config = toml::from_str(&text).expect("message relayer config loads");
     tokio::spawn(
         nxtp_agent::run_until::<nxtp_message_relayer::MessageRelayer>(config, shutdown.clone()),
     );
-    let text =
-        nxtp_devnet::processor_agent::config_toml(manifest, run_dir).expect("processor config");
+    let text = nxtp_devnet::processor_agent::config_toml(
+        manifest,
+        run_dir,
+        &nxtp_devnet::AgentOptions::default(),
+    )
+    .expect("processor config");
     let config = toml::from_str(&text).expect("processor config loads");
     tokio::spawn(nxtp_agent::run_until::<nxtp_processor::Processor>(
         config,
@@ -158,9 +171,13 @@ fn run_messaging(manifest: &Manifest, run_dir: &Path, shutdown: &CancellationTok
 
 /// The executor's config, as the devnet generates it, with quick retries.
 fn executor_config(manifest: &Manifest, run_dir: &Path, relayer: SocketAddr) -> ExecutorConfig {
-    let text =
-        nxtp_devnet::executor_agent::config_toml(manifest, run_dir, &format!("http://{relayer}"))
-            .expect("two domains with a liquidity layer");
+    let text = nxtp_devnet::executor_agent::config_toml(
+        manifest,
+        run_dir,
+        &format!("http://{relayer}"),
+        &nxtp_devnet::AgentOptions::default(),
+    )
+    .expect("two domains with a liquidity layer");
     let mut config: ExecutorConfig = toml::from_str(&text).expect("the generated config loads");
     config.retry.base = Duration::from_millis(500);
     config.retry.max = Duration::from_secs(2);
@@ -170,8 +187,13 @@ fn executor_config(manifest: &Manifest, run_dir: &Path, relayer: SocketAddr) -> 
 /// The relayer's config, as the devnet generates it, with its database at `db`.
 fn relayer_config(manifest: &Manifest, run_dir: &Path, db: &Path) -> RelayerConfig {
     let listen = "127.0.0.1:0".parse().expect("address");
-    let text = nxtp_devnet::relayer_agent::config_toml(manifest, run_dir, listen)
-        .expect("the manifest has the relayer's key");
+    let text = nxtp_devnet::relayer_agent::config_toml(
+        manifest,
+        run_dir,
+        listen,
+        &nxtp_devnet::AgentOptions::default(),
+    )
+    .expect("the manifest has the relayer's key");
     let mut config: RelayerConfig = toml::from_str(&text).expect("the generated config loads");
     config.database = db.to_owned();
     config

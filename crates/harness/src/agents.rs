@@ -2,7 +2,7 @@
 
 use nxtp_agent::{Agent, CancellationToken, ConfigError, RunError};
 use nxtp_deployment::Manifest;
-use nxtp_devnet::AgentSpec;
+use nxtp_devnet::{AgentOptions, AgentSpec};
 use std::path::Path;
 use tokio::task::JoinHandle;
 
@@ -39,10 +39,18 @@ impl MessagingAgents {
     /// Starts an updater per domain, the message relayer, the processor and the watcher for `manifest`, their
     /// configs and databases in `dir`. The devnet's other agents are left out.
     pub async fn start(manifest: &Manifest, dir: &Path) -> Result<Self, AgentsError> {
-        let mut specs = nxtp_devnet::updater_agent::specs(manifest, dir);
-        specs.extend(nxtp_devnet::message_relayer_agent::spec(manifest, dir));
-        specs.extend(nxtp_devnet::processor_agent::spec(manifest, dir));
-        specs.extend(nxtp_devnet::watcher_agent::spec(manifest, dir));
+        let options = AgentOptions::default();
+        // The watcher acts on the head, as these tests have always run it.
+        let watcher = AgentOptions {
+            confirmations: 0,
+            ..AgentOptions::default()
+        };
+        let mut specs = nxtp_devnet::updater_agent::specs(manifest, dir, &options);
+        specs.extend(nxtp_devnet::message_relayer_agent::spec(
+            manifest, dir, &options,
+        ));
+        specs.extend(nxtp_devnet::processor_agent::spec(manifest, dir, &options));
+        specs.extend(nxtp_devnet::watcher_agent::spec(manifest, dir, &watcher));
         let mut agents = Self {
             shutdown: CancellationToken::new(),
             tasks: Vec::new(),

@@ -1,7 +1,7 @@
 //! `nxtp devnet`: the local devnet, up until Ctrl-C.
 
 use clap::Args;
-use nxtp_devnet::{Devnet, DevnetConfig};
+use nxtp_devnet::{Devnet, DevnetConfig, Finality};
 use std::{error::Error, io::Write, path::PathBuf, time::Duration};
 
 /// Options of `nxtp devnet`.
@@ -35,6 +35,21 @@ pub struct DevnetArgs {
     #[arg(long, default_value_t = 1000)]
     auction_window_ms: u64,
 
+    /// Every agent's confirmation depth on every chain: blocks built on a block before the agents act on it
+    /// (0 acts on the head, at most 256). A reorg no deeper than this is never seen by the agents.
+    #[arg(long, default_value_t = nxtp_devnet::DEFAULT_CONFIRMATIONS, value_parser = parse_confirmations)]
+    confirmations: u64,
+
+    /// Every agent's finality assumption: `finalized` (the chain's `finalized` block, which anvil keeps
+    /// 2 x --slots-in-an-epoch blocks behind its head) or a depth in blocks, at least --confirmations. The
+    /// updater signs only final roots.
+    #[arg(long, default_value = "finalized", value_parser = parse_finality)]
+    finality: Finality,
+
+    /// Anvil's slots per epoch (1 to 1024): its `finalized` block is two epochs behind its head.
+    #[arg(long, default_value_t = nxtp_devnet::chains::DEFAULT_SLOTS_IN_AN_EPOCH, value_parser = parse_slots)]
+    slots_in_an_epoch: u64,
+
     /// Seconds an agent or chain gets to exit after SIGTERM before it is killed.
     #[arg(long, default_value_t = 10)]
     grace_seconds: u64,
@@ -54,6 +69,76 @@ pub struct DevnetArgs {
     no_demo: bool,
 }
 
+/// The most confirmations `--confirmations` accepts.
+const MAX_CONFIRMATIONS: u64 = 256;
+
+/// The most slots per epoch `--slots-in-an-epoch` accepts.
+const MAX_SLOTS_IN_AN_EPOCH: u64 = 1024;
+
+/// A value of `--confirmations`, `--finality` or `--slots-in-an-epoch` that the devnet refuses.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DepthOptionError {
+    /// Not a whole number of blocks.
+    #[error("expected a whole number of blocks")]
+    NotANumber,
+    /// More confirmations than [`MAX_CONFIRMATIONS`].
+    #[error("at most {MAX_CONFIRMATIONS} confirmations")]
+    TooManyConfirmations,
+    /// Neither `finalized` nor a depth.
+    #[error("expected `finalized` or a depth in blocks (at least 1)")]
+    BadFinality,
+    /// An epoch of no slots, or more than [`MAX_SLOTS_IN_AN_EPOCH`].
+    #[error("expected 1 to {MAX_SLOTS_IN_AN_EPOCH} slots")]
+    BadSlots,
+    /// A declared finality depth shallower than the confirmation depth: a block the agents act on would be
+    /// final before it is confirmed.
+    #[error("--finality {finality} is shallower than --confirmations {confirmations}")]
+    FinalityBelowConfirmations {
+        /// The finality depth given.
+        finality: u64,
+        /// The confirmation depth given.
+        confirmations: u64,
+    },
+}
+
+fn parse_confirmations(text: &str) -> Result<u64, DepthOptionError> {
+    let confirmations: u64 = text.parse().map_err(|_| DepthOptionError::NotANumber)?;
+    if confirmations > MAX_CONFIRMATIONS {
+        return Err(DepthOptionError::TooManyConfirmations);
+    }
+    Ok(confirmations)
+}
+
+fn parse_finality(text: &str) -> Result<Finality, DepthOptionError> {
+    if text == "finalized" {
+        return Ok(Finality::Finalized);
+    }
+    match text.parse::<u64>() {
+        Ok(depth) if depth > 0 => Ok(Finality::Depth(depth)),
+        _ => Err(DepthOptionError::BadFinality),
+    }
+}
+
+fn parse_slots(text: &str) -> Result<u64, DepthOptionError> {
+    match text.parse::<u64>() {
+        Ok(slots) if (1..=MAX_SLOTS_IN_AN_EPOCH).contains(&slots) => Ok(slots),
+        _ => Err(DepthOptionError::BadSlots),
+    }
+}
+
+/// Checks the depth options together: a declared finality depth is at least the confirmation depth.
+fn check_depths(confirmations: u64, finality: Finality) -> Result<(), DepthOptionError> {
+    match finality {
+        Finality::Depth(depth) if depth < confirmations => {
+            Err(DepthOptionError::FinalityBelowConfirmations {
+                finality: depth,
+                confirmations,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 fn parse_block_time(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(seconds) if seconds.is_finite() && (0.0..=3600.0).contains(&seconds) => Ok(seconds),
@@ -66,6 +151,7 @@ fn parse_block_time(text: &str) -> Result<f64, String> {
 pub async fn run(args: DevnetArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     // Registered first, so a Ctrl-C during startup is handled rather than killing the process and
     // orphaning the chains (which run in their own process groups).
+    check_depths(args.confirmations, args.finality)?;
     let cancel = nxtp_agent::shutdown::cancel_on_signal()?;
     let anvil = args
         .anvil
@@ -77,6 +163,9 @@ pub async fn run(args: DevnetArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     config.optimistic_seconds = args.optimistic_seconds;
     config.grace = Duration::from_secs(args.grace_seconds);
     config.agent_options.auction_window = Duration::from_millis(args.auction_window_ms);
+    config.agent_options.confirmations = args.confirmations;
+    config.agent_options.finality = args.finality;
+    config.slots_in_an_epoch = args.slots_in_an_epoch;
 
     let devnet = tokio::select! {
         started = Devnet::start(config) => started?,
@@ -136,6 +225,93 @@ mod tests {
         assert_eq!(parse_block_time("0"), Ok(0.0));
         for bad in ["-1", "nan", "inf", "1e9", "one"] {
             assert!(parse_block_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn depth_options_parse_and_refuse_bad_values() {
+        assert_eq!(parse_confirmations("0"), Ok(0));
+        assert_eq!(parse_confirmations("3"), Ok(3));
+        assert_eq!(parse_confirmations("256"), Ok(256));
+        assert_eq!(
+            parse_confirmations("257"),
+            Err(DepthOptionError::TooManyConfirmations)
+        );
+        for bad in ["-1", "two", "1.5", ""] {
+            assert_eq!(
+                parse_confirmations(bad),
+                Err(DepthOptionError::NotANumber),
+                "{bad}"
+            );
+        }
+
+        assert_eq!(parse_finality("finalized"), Ok(Finality::Finalized));
+        assert_eq!(parse_finality("12"), Ok(Finality::Depth(12)));
+        for bad in ["0", "-3", "safe", "Finalized", "{ depth = 3 }", ""] {
+            assert_eq!(
+                parse_finality(bad),
+                Err(DepthOptionError::BadFinality),
+                "{bad}"
+            );
+        }
+
+        assert_eq!(parse_slots("1"), Ok(1));
+        assert_eq!(parse_slots("32"), Ok(32));
+        for bad in ["0", "1025", "-1", "x"] {
+            assert_eq!(parse_slots(bad), Err(DepthOptionError::BadSlots), "{bad}");
+        }
+
+        assert_eq!(check_depths(2, Finality::Depth(2)), Ok(()));
+        assert_eq!(check_depths(5, Finality::Finalized), Ok(()));
+        assert_eq!(
+            check_depths(3, Finality::Depth(2)),
+            Err(DepthOptionError::FinalityBelowConfirmations {
+                finality: 2,
+                confirmations: 3
+            })
+        );
+    }
+
+    #[test]
+    fn depth_options_reach_the_devnet_config_through_clap() {
+        use clap::Parser;
+
+        #[derive(Debug, Parser)]
+        struct Cli {
+            #[command(flatten)]
+            devnet: DevnetArgs,
+        }
+        let defaults = Cli::try_parse_from(["nxtp"]).expect("defaults").devnet;
+        assert_eq!(defaults.confirmations, 1);
+        assert_eq!(defaults.finality, Finality::Finalized);
+        assert_eq!(defaults.slots_in_an_epoch, 1);
+
+        let given = Cli::try_parse_from([
+            "nxtp",
+            "--confirmations",
+            "2",
+            "--finality",
+            "4",
+            "--slots-in-an-epoch",
+            "3",
+        ])
+        .expect("valid")
+        .devnet;
+        assert_eq!(
+            (given.confirmations, given.finality, given.slots_in_an_epoch),
+            (2, Finality::Depth(4), 3)
+        );
+        for bad in [
+            ["--confirmations", "x"],
+            ["--finality", "safe"],
+            ["--slots-in-an-epoch", "0"],
+        ] {
+            let err = Cli::try_parse_from(["nxtp", bad[0], bad[1]]).expect_err("refused");
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad:?}"
+            );
         }
     }
 }

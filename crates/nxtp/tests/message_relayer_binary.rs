@@ -16,8 +16,12 @@ const B: Domain = Domain(2000);
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_mid_flight_and_restart_relay_everything_once() {
     let net = messaging::start(2).await;
-    let config = message_relayer_agent::config_toml(&net.manifest, net.dir())
-        .expect("the devnet's relayer config");
+    let config = message_relayer_agent::config_toml(
+        &net.manifest,
+        net.dir(),
+        &nxtp_devnet::AgentOptions::default(),
+    )
+    .expect("the devnet's relayer config");
     let config = net.write_config(message_relayer_agent::NAME, &config);
     let log = net.dir().join("message-relayer.log");
     for _ in 0..4 {

@@ -13,8 +13,12 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_mid_flight_and_restarted_it_delivers_everything_once() {
     let net = Net::with_window(&[1000, 2000], 3).await;
-    let text = nxtp_devnet::processor_agent::config_toml(&net.manifest, net.dir())
-        .expect("the manifest has the processor's key");
+    let text = nxtp_devnet::processor_agent::config_toml(
+        &net.manifest,
+        net.dir(),
+        &nxtp_devnet::AgentOptions::default(),
+    )
+    .expect("the manifest has the processor's key");
     let config = net.write_config("processor", &text);
     let log = net.dir().join("processor.log");
     // An environment override, as an operator would set one.

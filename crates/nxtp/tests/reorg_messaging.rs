@@ -206,15 +206,24 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     let origin = net.reader(ORIGIN);
     let miner = Miner::start(origin.clone()).await;
 
-    let mut specs: Vec<AgentSpec> = nxtp_devnet::updater_agent::specs(&net.manifest, net.dir())
-        .into_iter()
-        .filter(|spec| spec.name == format!("updater-{ORIGIN}"))
-        .collect();
+    let mut specs: Vec<AgentSpec> = nxtp_devnet::updater_agent::specs(
+        &net.manifest,
+        net.dir(),
+        &nxtp_devnet::AgentOptions::default(),
+    )
+    .into_iter()
+    .filter(|spec| spec.name == format!("updater-{ORIGIN}"))
+    .collect();
     specs.extend(nxtp_devnet::message_relayer_agent::spec(
         &net.manifest,
         net.dir(),
+        &nxtp_devnet::AgentOptions::default(),
     ));
-    specs.extend(nxtp_devnet::processor_agent::spec(&net.manifest, net.dir()));
+    specs.extend(nxtp_devnet::processor_agent::spec(
+        &net.manifest,
+        net.dir(),
+        &nxtp_devnet::AgentOptions::default(),
+    ));
     assert_eq!(specs.len(), 3, "updater, relayer and processor configs");
     let mut agents: Vec<AgentProcess> = specs.iter().map(|spec| start_agent(&net, spec)).collect();
     let mut ops = Vec::new();

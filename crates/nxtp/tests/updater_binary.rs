@@ -21,8 +21,13 @@ fn recorded(db: &Path) -> Vec<SignedUpdate> {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_mid_flight_and_restart_sign_nothing_conflicting() {
     let net = messaging::start(2).await;
-    let config = updater_agent::config_toml(&net.manifest, net.dir(), ORIGIN)
-        .expect("the devnet's updater config");
+    let config = updater_agent::config_toml(
+        &net.manifest,
+        net.dir(),
+        ORIGIN,
+        &nxtp_devnet::AgentOptions::default(),
+    )
+    .expect("the devnet's updater config");
     let config = net.write_config(&updater_agent::name(ORIGIN), &config);
     let db = net
         .dir()

@@ -88,6 +88,7 @@ async fn a_bid_is_executed_on_chain_with_the_real_sequencer_and_relayer() {
         net.dir(),
         Role::RouterA.name(),
         &format!("http://{sequencer_addr}"),
+        &nxtp_devnet::AgentOptions::default(),
     )
     .expect("the manifest has router_a's key and a liquidity layer");
     let config: nxtp_router::RouterConfig =

@@ -22,8 +22,14 @@ pub fn anvil_path() -> PathBuf {
 /// (`nxtp_devnet::Role::ALL`, which a devnet test checks), where anvil's default is ten.
 pub const DEV_ACCOUNTS: usize = 16;
 
+/// Anvil's `--slots-in-an-epoch` on test chains, as on the devnet
+/// (`nxtp_devnet::chains::DEFAULT_SLOTS_IN_AN_EPOCH`): the `finalized` block is two blocks behind
+/// the head, where anvil's default (32) puts it 64 behind.
+pub const SLOTS_IN_AN_EPOCH: u64 = 1;
+
 /// An anvil builder on the pinned binary, listening on 127.0.0.1 only, with
-/// [`DEV_ACCOUNTS`] funded accounts.
+/// [`DEV_ACCOUNTS`] funded accounts. It leaves anvil's epoch length alone, so a test may set
+/// its own; [`spawn_anvil`] and `nxtp-testnet` pass [`SLOTS_IN_AN_EPOCH`].
 pub fn anvil() -> Anvil {
     Anvil::at(anvil_path())
         .arg("--host")
@@ -32,7 +38,12 @@ pub fn anvil() -> Anvil {
         .arg(DEV_ACCOUNTS.to_string())
 }
 
-/// Spawns an anvil with the given chain id that mines a block for every transaction.
+/// Spawns an anvil with the given chain id that mines a block for every transaction, its
+/// `finalized` block two blocks behind its head ([`SLOTS_IN_AN_EPOCH`]).
 pub fn spawn_anvil(chain_id: u64) -> AnvilInstance {
-    anvil().chain_id(chain_id).spawn()
+    anvil()
+        .chain_id(chain_id)
+        .arg("--slots-in-an-epoch")
+        .arg(SLOTS_IN_AN_EPOCH.to_string())
+        .spawn()
 }

@@ -137,7 +137,10 @@ impl TestNet {
         let dir = tempfile::tempdir().map_err(TestNetError::RunDir)?;
         let anvils: Vec<AnvilInstance> = (0..options.domains.len())
             .map(|i| {
-                let anvil = nxtp_testkit::anvil().chain_id(31337 + i as u64);
+                let anvil = nxtp_testkit::anvil()
+                    .chain_id(31337 + i as u64)
+                    .arg("--slots-in-an-epoch")
+                    .arg(nxtp_testkit::SLOTS_IN_AN_EPOCH.to_string());
                 match options.mining {
                     Mining::Auto => anvil.spawn(),
                     Mining::Interval(every) => anvil.block_time_f64(every.as_secs_f64()).spawn(),

@@ -75,9 +75,14 @@ impl RouterProcess {
     /// Writes the router's config next to the devnet's and starts it.
     pub fn start(manifest: &Manifest, run_dir: &Path) -> Self {
         let services = manifest.services.as_ref().expect("services");
-        let config =
-            router_agent::config_toml(manifest, run_dir, OWN_ROUTER, &services.sequencer_url)
-                .expect("router config");
+        let config = router_agent::config_toml(
+            manifest,
+            run_dir,
+            OWN_ROUTER,
+            &services.sequencer_url,
+            &AgentOptions::default(),
+        )
+        .expect("router config");
         let path = run_dir.join(format!("{OWN_ROUTER}.toml"));
         std::fs::write(&path, config).expect("writes router config");
         let mut router = Self {

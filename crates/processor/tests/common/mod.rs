@@ -19,8 +19,12 @@ pub type Crashable = nxtp_testnet::Crashable<Processor>;
 /// The processor's config for this net (as the devnet generates it), with its database in
 /// `db` and quick retries.
 pub fn processor_config(net: &Net, db: &Path) -> ProcessorConfig {
-    let text = nxtp_devnet::processor_agent::config_toml(&net.manifest, net.dir())
-        .expect("the manifest has the processor's key");
+    let text = nxtp_devnet::processor_agent::config_toml(
+        &net.manifest,
+        net.dir(),
+        &nxtp_devnet::AgentOptions::default(),
+    )
+    .expect("the manifest has the processor's key");
     let mut config: ProcessorConfig = toml::from_str(&text).expect("the generated config loads");
     config.database = db.to_owned();
     config.retry.base = Duration::from_millis(500);

@@ -54,8 +54,13 @@ impl Net {
     /// database at `db`.
     pub fn relayer_config(&self, db: &Path) -> RelayerConfig {
         let listen = "127.0.0.1:0".parse().expect("address");
-        let text = nxtp_devnet::relayer_agent::config_toml(&self.manifest, self.dir(), listen)
-            .expect("the manifest has the relayer's key");
+        let text = nxtp_devnet::relayer_agent::config_toml(
+            &self.manifest,
+            self.dir(),
+            listen,
+            &nxtp_devnet::AgentOptions::default(),
+        )
+        .expect("the manifest has the relayer's key");
         let mut config: RelayerConfig = toml::from_str(&text).expect("the generated config loads");
         config.database = db.to_owned();
         config

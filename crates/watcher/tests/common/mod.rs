@@ -13,8 +13,16 @@ pub type Running = nxtp_testnet::Running<Watcher>;
 
 /// The watcher's config for `net` (as the devnet generates it), with its database in `db`.
 pub fn watcher_config(net: &Net, db: &Path) -> WatcherConfig {
-    let text = nxtp_devnet::watcher_agent::config_toml(&net.manifest, net.dir())
-        .expect("the manifest has the watcher's key");
+    // On the head, as these tests were written for (the devnet's depth is the other agents').
+    let text = nxtp_devnet::watcher_agent::config_toml(
+        &net.manifest,
+        net.dir(),
+        &nxtp_devnet::AgentOptions {
+            confirmations: 0,
+            ..nxtp_devnet::AgentOptions::default()
+        },
+    )
+    .expect("the manifest has the watcher's key");
     let mut config: WatcherConfig = toml::from_str(&text).expect("the generated config loads");
     config.database = db.to_owned();
     config
