@@ -15,11 +15,29 @@
 //! [domains.1000.chain]
 //! rpc_url = "http://127.0.0.1:8545"
 //! chain_id = 31337
-//! confirmations = 0        # a signature is evidence whatever happens to its block
+//! confirmations = 2        # as the other agents on this chain; see "Confirmation depth" below
 //! poll_interval_ms = 200
 //! ```
 //!
 //! Every origin of a listed Replica needs its own section: fraud is proven at its Home.
+//!
+//! # Confirmation depth
+//!
+//! Give the watcher the depth the other agents use on the chain (the devnet does: `nxtp devnet
+//! --confirmations N` sets every agent's), the depth beyond which the chain's reorgs are rare.
+//!
+//! - **Cost of depth: time.** A fraudulent update is seen `confirmations` blocks after it lands,
+//!   and the notices and the proof must land before its root becomes acceptable, so the depth
+//!   spends `confirmations × block time` of the Replica's optimistic window. Keep it a small part
+//!   of the window (a few blocks against a window of minutes or hours).
+//! - **Cost of no depth: false alarms.** The chain indexer counts a reorg as *deep* when it
+//!   replaces a block the agent already read, i.e. one deeper than the agent's own depth; at 0,
+//!   every reorg of a single block is one: it logs an error and counts
+//!   `nxtp_chain_deep_reorgs_total`, so an operator alerting on that metric is paged for the
+//!   chain's everyday shallow reorgs, and the watcher reads the replaced blocks again.
+//!
+//! Waiting loses no fraud: an update a reorg drops is no longer on the Replica (and is seen if
+//! it lands again), and one that stays is seen `confirmations` blocks after it landed.
 
 use alloy::primitives::Address;
 use nxtp_agent::{KeySource, TelemetryConfig};
