@@ -97,6 +97,14 @@ pub enum StepError {
         /// Why, without the endpoint's URL.
         source: alloy::contract::Error,
     },
+    /// The origin's newest final block could not be read.
+    #[error("domain {chain}: {source}")]
+    Finality {
+        /// The origin.
+        chain: Domain,
+        /// Why.
+        source: nxtp_chain::FinalityError,
+    },
     /// An indexer failed.
     #[error(transparent)]
     Indexer(#[from] IndexerError),
@@ -134,6 +142,7 @@ impl StepError {
             Self::Indexer(err) => !err.is_transient(),
             Self::Submit(err) => !matches!(err, SubmitError::Rpc { .. }),
             Self::Rpc { .. }
+            | Self::Finality { .. }
             | Self::Call { .. }
             | Self::Relay { .. }
             | Self::ReplicaInactive { .. } => false,

@@ -11,7 +11,8 @@
 //! An update not confirmed yet (in a recent block, or the updater's transaction still pending)
 //! is relayed too: a Replica needs nothing but the updater's signature over a root the Home
 //! produced, whatever block carries it; see `recent`. Everything recorded in the database still
-//! comes from the confirmed index.
+//! comes from the confirmed index. Whatever its source, an update is relayed only once its new
+//! root is checkpointed at the origin's final block (the origin chain's `finality`).
 //!
 //! Safe to kill at any instant: updates are recorded before the cursor moves past them, and
 //! each relay is a submitter operation keyed by `relay:<origin>:<destination>:<new_root>`, so a
@@ -153,6 +154,7 @@ impl Agent for MessageRelayer {
                     ),
                     provider: origin_provider.clone(),
                     recorded,
+                    finality: origin_chain.finality,
                 },
                 store.clone(),
                 submitter,

@@ -3,10 +3,14 @@
 //! `Home.update` transactions still in the origin's pending block.
 //!
 //! A Replica needs nothing but the updater's signature over a root the Home produced, and that
-//! does not depend on the block that carried it: the updater signs only roots checkpointed at
-//! its confirmation depth, one per old root, and sends the same update to the Home again if a
+//! does not depend on the block that carried it: the updater signs only roots whose checkpoint
+//! is final on the origin, one per old root, and sends the same update to the Home again if a
 //! reorg drops it. So an update is taken where it first shows, with the checks the Home makes
 //! before it emits `Update`: the signature is its updater's and the new root is checkpointed.
+//! Whatever its source, an update is relayed only once its new root is checkpointed at the
+//! origin's final block ([`OriginFeed::is_final`]): the relayer does not take the updater's
+//! word for finality, so a misconfigured or compromised updater cannot make it carry a root
+//! that a reorg could take back.
 
 use crate::{config::Origin, error::StepError, index};
 use alloy::{
@@ -20,7 +24,7 @@ use alloy::{
 };
 use nxtp_agent::{Cursor, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::indexer::DEFAULT_MAX_BLOCK_RANGE;
+use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, Finality};
 use nxtp_primitives::{recover_digest, HomeSigningDomain};
 use tokio::sync::watch;
 
@@ -49,6 +53,8 @@ pub(crate) struct OriginFeed {
     pub(crate) provider: DynProvider,
     /// Bumped when the origin's indexer records updates.
     pub(crate) recorded: watch::Receiver<u64>,
+    /// When a block of the origin is final (its chain config's `finality`).
+    pub(crate) finality: Finality,
 }
 
 impl OriginFeed {
@@ -58,6 +64,31 @@ impl OriginFeed {
             .get_block_number()
             .await
             .map_err(self.rpc("eth_blockNumber"))
+    }
+
+    /// Whether the Home had checkpointed `root` at the origin's newest final block: a root
+    /// produced in a final block stays produced whatever reorg follows. `false` while the
+    /// origin has no final block yet.
+    pub(crate) async fn is_final(&self, root: B256) -> Result<bool, StepError> {
+        let domain = self.origin.domain;
+        let final_block = self
+            .finality
+            .final_block(&self.provider)
+            .await
+            .map_err(|source| StepError::Finality {
+                chain: domain,
+                source,
+            })?;
+        let Some(final_block) = final_block else {
+            return Ok(false);
+        };
+        let checkpoint = Home::new(self.origin.home, &self.provider)
+            .checkpoints(root)
+            .block(final_block.into())
+            .call()
+            .await
+            .map_err(StepError::call(domain, "Home.checkpoints"))?;
+        Ok(checkpoint.produced)
     }
 
     /// How many transactions the origin's pending block holds: a change may be the updater's

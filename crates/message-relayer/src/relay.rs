@@ -1,6 +1,7 @@
 //! Brings one Replica forward: reads its committed root, finds the Home update from that root
 //! among those recorded (or, failing that, among those not confirmed yet: see [`crate::recent`]),
-//! and submits it; again until no update starts from the Replica's root.
+//! and submits it once its new root is final on the origin (checkpointed at the origin's final
+//! block); again until no update starts from the Replica's root.
 //!
 //! A relay is not waited for until final: once it is mined the Replica's root has moved and
 //! the next update goes out, so a Replica takes one update per block. Until then every step
@@ -48,6 +49,8 @@ pub(crate) struct RouteRelay {
     idle_at: Option<(u64, u64, u64, u64)>,
     /// The submitter key of the newest relay handed over, so each is counted and logged once.
     last_sent: Option<String>,
+    /// The newest root found signed but not final yet, so the wait is logged once.
+    waiting_final: Option<alloy::primitives::B256>,
 }
 
 impl RouteRelay {
@@ -72,6 +75,7 @@ impl RouteRelay {
             poll_interval,
             idle_at: None,
             last_sent: None,
+            waiting_final: None,
         }
     }
 
@@ -118,6 +122,21 @@ impl RouteRelay {
                 None => return Ok(Next::Idle),
             },
         };
+        // Never carry a root a reorg could take back from the origin: once it is on the
+        // Replica, its window runs whatever the origin does.
+        if !self.feed.is_final(update.new_root).await? {
+            if self.waiting_final != Some(update.new_root) {
+                self.waiting_final = Some(update.new_root);
+                tracing::debug!(
+                    %origin,
+                    %destination,
+                    new = %update.new_root,
+                    found = update.found,
+                    "waiting for the update's root to be final on the origin"
+                );
+            }
+            return Ok(Next::Idle);
+        }
 
         let key = format!("relay:{origin}:{destination}:{}", update.new_root);
         let attempt_base = key.clone();

@@ -3,9 +3,17 @@
 
 mod common;
 
+use alloy::{
+    providers::{ext::AnvilApi, Provider},
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
 use common::{Net, Running};
+use nxtp_bindings::Home;
+use nxtp_chain::Finality;
 use nxtp_devnet::Role;
 use nxtp_primitives::Domain;
+use nxtp_testnet::eventually;
 use std::time::Duration;
 
 #[tokio::test]
@@ -103,4 +111,68 @@ async fn restarts_mid_way_relay_nothing_twice_and_lose_nothing() {
             "one transaction per update relayed to {destination}, none wasted"
         );
     }
+}
+
+#[tokio::test]
+async fn relays_an_update_only_once_its_root_is_final_on_the_origin() {
+    const DEPTH: u64 = 4;
+    let (origin, destination) = (Domain(1000), Domain(2000));
+    let net = Net::start(&[1000, 2000]).await;
+    // The origin mines one block per transaction and no other: the test says when blocks come.
+    let reader = net.reader(origin);
+    reader
+        .anvil_set_interval_mining(0)
+        .await
+        .expect("interval mining off");
+    reader
+        .anvil_set_auto_mine(true)
+        .await
+        .expect("mines each transaction");
+    let before = net.replica_root(destination, origin).await;
+    let (_, new_root, _) = net.make_update(origin).await;
+    let filter = Filter::new()
+        .address(net.home(origin))
+        .event_signature(Home::Checkpointed::SIGNATURE_HASH)
+        .topic1(new_root)
+        .from_block(0);
+    let checkpoint_block = reader
+        .get_logs(&filter)
+        .await
+        .expect("logs")
+        .first()
+        .and_then(|log| log.block_number)
+        .expect("the root's checkpoint");
+
+    let relayer = Running::start(net.relayer_config_final(
+        &net.path("relayer.sqlite"),
+        1,
+        Finality::Depth(DEPTH),
+    ));
+    // The update is mined and confirmed (one block on top), but its root's checkpoint is not
+    // `DEPTH` deep until the head reaches `checkpoint_block + DEPTH`: not relayed before.
+    let head = reader.get_block_number().await.expect("head");
+    let short = checkpoint_block + DEPTH - 1;
+    assert!(
+        head < short,
+        "head {head}, checkpoint in {checkpoint_block}"
+    );
+    reader
+        .anvil_mine(Some(short - head), None)
+        .await
+        .expect("mines");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        net.replica_root(destination, origin).await,
+        before,
+        "relayed a root not final on the origin"
+    );
+    assert_eq!(net.mined_txs(destination, Role::MessageRelayer).await, 0);
+
+    // One more block: final, and relayed.
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    eventually("the final root on the Replica", || async {
+        (net.replica_root(destination, origin).await == new_root).then_some(())
+    })
+    .await;
+    relayer.stop().await;
 }

@@ -110,6 +110,14 @@ pub enum TickError {
         /// Why, without the endpoint's URL.
         source: alloy::contract::Error,
     },
+    /// The origin's newest final block could not be read.
+    #[error("domain {chain}: {source}")]
+    Finality {
+        /// The chain.
+        chain: Domain,
+        /// Why.
+        source: nxtp_chain::FinalityError,
+    },
     /// An indexer failed.
     #[error(transparent)]
     Indexer(#[from] IndexerError),
@@ -166,6 +174,7 @@ impl TickError {
             Self::Indexer(err) => !err.is_transient(),
             Self::Submit(err) => !matches!(err, SubmitError::Rpc { .. }),
             Self::Rpc { .. }
+            | Self::Finality { .. }
             | Self::Call { .. }
             | Self::Operation { .. }
             | Self::HomeFailed(_)

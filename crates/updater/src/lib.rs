@@ -15,8 +15,10 @@
 //!   reads the Home and every Replica of its origin up to their heads for an update from that
 //!   root signed by its key, and reuses one found; and it requires that its key has no pending
 //!   transaction, which could carry such a signature;
-//! - it signs only roots whose `Checkpointed` event is `confirmations` deep: a signed root
-//!   whose checkpoint is reorged out would look like an improper update.
+//! - it signs only roots whose `Checkpointed` event is `confirmations` deep **and final** on
+//!   the origin (its chain's `finality`: the node's `finalized` block, or a declared depth): a
+//!   signed root whose checkpoint is reorged out would look like an improper update, and every
+//!   Replica would hold messages the origin no longer has.
 //!
 //! Run exactly one updater per Home and key. See [`config`] for the configuration file and
 //! `service` for the loop.
@@ -164,6 +166,7 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         checkpointer = %checkpoint_signer.address(),
         replicas = resolved.replicas.len(),
         confirmations = home.chain.confirmations,
+        finality = ?home.chain.finality,
         "updater started"
     );
     Ok(Service {
@@ -173,6 +176,7 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         home_chain,
         replicas,
         confirmations: home.chain.confirmations,
+        finality: home.chain.finality,
         poll_interval: home.chain.poll_interval(),
         signer,
         store,

@@ -17,6 +17,9 @@ pub struct UpdaterMetrics {
     pub last_signed_count: IntGauge,
     /// How many messages the Home's committed root covers, at the confirmed block.
     pub committed_count: IntGauge,
+    /// The origin's newest final block (`finality` in its chain config) when a root was last
+    /// looked for: only checkpoints up to it are signed.
+    pub final_block: IntGauge,
 }
 
 impl UpdaterMetrics {
@@ -47,6 +50,10 @@ impl UpdaterMetrics {
                 "nxtp_updater_committed_count",
                 "Messages covered by the Home's committed root at the confirmed block",
             )?,
+            final_block: IntGauge::new(
+                "nxtp_updater_final_block",
+                "The origin's newest final block when a root to sign was last looked for",
+            )?,
         };
         registry.register(Box::new(metrics.roots_signed.clone()))?;
         registry.register(Box::new(metrics.updates_adopted.clone()))?;
@@ -54,6 +61,7 @@ impl UpdaterMetrics {
         registry.register(Box::new(metrics.checkpoints.clone()))?;
         registry.register(Box::new(metrics.last_signed_count.clone()))?;
         registry.register(Box::new(metrics.committed_count.clone()))?;
+        registry.register(Box::new(metrics.final_block.clone()))?;
         Ok(metrics)
     }
 }

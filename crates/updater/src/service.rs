@@ -14,8 +14,12 @@
 //! 3. If an update over `old` is recorded, (re)send exactly that one. `old` may be committed
 //!    only at the head: the Home accepts only this key's signatures, which are all recorded (or
 //!    adopted) one per old root, so a reorg can only make the same updates go out again.
-//! 4. Otherwise, if a checkpoint delivered at the confirmation depth covers more messages than
-//!    `old`, it is the candidate. Before signing over `old`: read every chain (the Home, each
+//! 4. Otherwise, if a checkpoint delivered at the confirmation depth, in a block that is final
+//!    on the origin (at or below the block its `finality` names: the node's `finalized` block,
+//!    or a declared depth), covers more messages than `old`, it is the candidate. A root signed
+//!    before its checkpoint is final could be taken back by a reorg deeper than the
+//!    confirmations, leaving every Replica holding a root (and its messages) the Home never
+//!    produced. Before signing over `old`: read every chain (the Home, each
 //!    Replica of this origin) up to its head for an update from `old` signed by this key, and
 //!    require that the key has no pending transaction (its pending nonce equals its latest).
 //!    A signature found is adopted instead of signing; none found, the candidate is signed,
@@ -43,7 +47,7 @@ use alloy::{
 use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::retry::backoff;
-use nxtp_chain::{FinalState, Submitter};
+use nxtp_chain::{FinalState, Finality, Submitter};
 use nxtp_primitives::{sign_digest, Domain, HomeSigningDomain};
 use std::{collections::BTreeSet, time::Duration};
 
@@ -84,6 +88,8 @@ pub(crate) struct Service {
     pub(crate) home_chain: WatchedChain,
     pub(crate) replicas: Vec<WatchedChain>,
     pub(crate) confirmations: u64,
+    /// When a block of the origin is final: only checkpoints in final blocks are signed.
+    pub(crate) finality: Finality,
     pub(crate) poll_interval: Duration,
     pub(crate) signer: PrivateKeySigner,
     pub(crate) store: Store,
@@ -277,9 +283,25 @@ impl Service {
     ) -> Result<Choice, TickError> {
         let (domain, old) = (self.origin, state.committed_root);
         let old_count = state.committed_count;
+        // Only a checkpoint both delivered (at the confirmation depth) and final is signed.
+        let final_block = self
+            .finality
+            .final_block(&self.home_chain.provider)
+            .await
+            .map_err(|source| TickError::Finality {
+                chain: domain,
+                source,
+            })?;
+        let Some(final_block) = final_block else {
+            return Ok(Choice::Wait("no block of the origin is final yet"));
+        };
+        self.metrics
+            .final_block
+            .set(i64::try_from(final_block).unwrap_or(i64::MAX));
+        let limit = final_block.min(safe);
         let candidate = self
             .store
-            .call(move |conn| store::newest_checkpoint_above(conn, domain, old_count))
+            .call(move |conn| store::newest_checkpoint_above(conn, domain, old_count, limit))
             .await?;
         let Some((new_root, new_count)) = candidate else {
             return Ok(Choice::Idle);
@@ -314,17 +336,17 @@ impl Service {
             return Ok(Choice::Wait("the updater key has pending transactions"));
         }
 
-        // The indexer delivered the checkpoint at the confirmation depth; the Home agrees.
+        // The indexer delivered the checkpoint in a final block; the Home agrees there.
         let checkpoint = self
             .home()
             .checkpoints(new_root)
-            .block(BlockId::number(safe))
+            .block(BlockId::number(limit))
             .call()
             .await
             .map_err(TickError::call(domain, "Home.checkpoints"))?;
         if !checkpoint.produced || checkpoint.count != new_count {
             return Ok(Choice::Wait(
-                "the newest checkpoint is not at the confirmed block",
+                "the newest checkpoint is not at the final block",
             ));
         }
 

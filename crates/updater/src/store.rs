@@ -213,16 +213,22 @@ pub fn forget_checkpoints_from(
     Ok(())
 }
 
-/// The final checkpoint covering the most messages, if it covers more than `count`.
+/// The checkpoint covering the most messages among those in blocks up to `final_block` (the
+/// origin's newest final block), if it covers more than `count`.
 pub fn newest_checkpoint_above(
     conn: &Connection,
     domain: Domain,
     count: u32,
+    final_block: u64,
 ) -> rusqlite::Result<Option<(B256, u32)>> {
     conn.query_row(
         "SELECT root, count FROM updater_checkpoints WHERE domain = ?1 AND count > ?2
-         ORDER BY count DESC LIMIT 1",
-        params![domain.get(), count],
+         AND block <= ?3 ORDER BY count DESC LIMIT 1",
+        params![
+            domain.get(),
+            count,
+            i64::try_from(final_block).unwrap_or(i64::MAX)
+        ],
         |row| Ok((b256(row, 0)?, row.get(1)?)),
     )
     .optional()
@@ -411,16 +417,21 @@ mod tests {
                 record_checkpoint(conn, DOMAIN, B256::repeat_byte(1), 0, 10)?;
                 record_checkpoint(conn, DOMAIN, B256::repeat_byte(2), 3, 11)?;
                 record_checkpoint(conn, DOMAIN, B256::repeat_byte(3), 5, 12)?;
-                let newest = newest_checkpoint_above(conn, DOMAIN, 0)?;
-                let none = newest_checkpoint_above(conn, DOMAIN, 5)?;
+                let newest = newest_checkpoint_above(conn, DOMAIN, 0, u64::MAX)?;
+                let none = newest_checkpoint_above(conn, DOMAIN, 5, u64::MAX)?;
+                // Only checkpoints in final blocks are candidates.
+                let final_11 = newest_checkpoint_above(conn, DOMAIN, 0, 11)?;
+                let final_9 = newest_checkpoint_above(conn, DOMAIN, 0, 9)?;
                 forget_checkpoints_from(conn, DOMAIN, 12)?;
-                let after = newest_checkpoint_above(conn, DOMAIN, 0)?;
-                Ok((newest, none, after))
+                let after = newest_checkpoint_above(conn, DOMAIN, 0, u64::MAX)?;
+                Ok((newest, none, after, final_11, final_9))
             })
             .expect("works");
         assert_eq!(found.0, Some((B256::repeat_byte(3), 5)));
         assert_eq!(found.1, None);
         assert_eq!(found.2, Some((B256::repeat_byte(2), 3)));
+        assert_eq!(found.3, Some((B256::repeat_byte(2), 3)));
+        assert_eq!(found.4, None);
     }
 
     #[test]

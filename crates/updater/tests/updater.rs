@@ -12,6 +12,7 @@ use common::{
     Mining, Net, Running, TIMEOUT,
 };
 use nxtp_agent::{KeySource, SecretString};
+use nxtp_chain::Finality;
 use nxtp_devnet::Role;
 use nxtp_primitives::{recover_digest, Domain};
 use nxtp_updater::store::Source;
@@ -302,6 +303,104 @@ async fn never_signs_before_the_checkpoint_is_final() {
         .await
         .expect("mines");
     updater.stop().await;
+}
+
+/// The origin's `finalized` block, as its node reports it.
+async fn finalized(reader: &alloy::providers::DynProvider) -> u64 {
+    reader
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Finalized)
+        .await
+        .expect("reads the finalized block")
+        .map_or(0, |block| block.header.number)
+}
+
+/// The origin's newest final block under `finality` at `head`.
+async fn final_at(reader: &alloy::providers::DynProvider, finality: Finality, head: u64) -> u64 {
+    match finality {
+        Finality::Depth(depth) => head.saturating_sub(depth),
+        Finality::Finalized => finalized(reader).await,
+    }
+}
+
+/// With the origin paused and the updater reading it one block deep under `finality`: a
+/// checkpoint one block deep (enough for the confirmations) is not signed until the block
+/// `finality` names reaches it, and is signed once it does.
+async fn signs_only_at_finality(finality: Finality) {
+    let net = Net::start(&[1000, 2000], Mining::Auto).await;
+    let reader = net.reader(ORIGIN);
+    reader
+        .anvil_set_auto_mine(false)
+        .await
+        .expect("pauses mining");
+    let db = net.path("updater.sqlite");
+    let mut config = net.updater_config_final(ORIGIN, &db, 1, finality);
+    let (telemetry, ops) = telemetry_on_free_port();
+    config.telemetry = telemetry;
+    let updater = Running::start(config);
+    let (empty_root, _, _) = net.home_state(ORIGIN).await;
+
+    net.dispatch_to_pool(ORIGIN, REMOTE, Role::Deployer, "wait for finality")
+        .await;
+    eventually("a checkpoint in the pool", || async {
+        net.pending_root_checkpointed(ORIGIN).await.then_some(())
+    })
+    .await;
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    let checkpoint_block = reader.get_block_number().await.expect("head");
+    let root = net.home_root(ORIGIN).await;
+
+    // Confirmed (one block on top), and then up to one block short of final: never signed.
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    let head = reader.get_block_number().await.expect("head");
+    let lag = head - final_at(&reader, finality, head).await;
+    assert!(
+        lag > 1,
+        "the test needs finality deeper than the confirmations"
+    );
+    let short = checkpoint_block + lag - 1;
+    if short > head {
+        reader
+            .anvil_mine(Some(short - head), None)
+            .await
+            .expect("mines");
+    }
+    let head = reader.get_block_number().await.expect("head");
+    assert_eq!(
+        final_at(&reader, finality, head).await + 1,
+        checkpoint_block
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        recorded(&db, ORIGIN).is_empty(),
+        "signed at head {head}, checkpoint in block {checkpoint_block} not final yet"
+    );
+    assert_eq!(net.sent_txs(ORIGIN, Role::Updater).await, 0);
+    let (_, body) = http_get(ops, "/metrics").await.expect("metrics answer");
+    assert!(
+        body.lines()
+            .any(|line| line.starts_with("nxtp_updater_final_block")
+                && line.ends_with(&format!(" {}", checkpoint_block - 1))),
+        "the final block is reported: {body}"
+    );
+
+    // One more block: the checkpoint is final, and its root is signed.
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    let signed = eventually("the update to be signed once final", || async {
+        recorded(&db, ORIGIN).into_iter().next()
+    })
+    .await;
+    assert_eq!((signed.old_root, signed.new_root), (empty_root, root));
+    updater.stop().await;
+}
+
+#[tokio::test]
+async fn signs_only_checkpoints_in_the_nodes_finalized_block() {
+    signs_only_at_finality(Finality::Finalized).await;
+}
+
+#[tokio::test]
+async fn signs_only_checkpoints_at_the_declared_finality_depth() {
+    signs_only_at_finality(Finality::Depth(5)).await;
 }
 
 #[tokio::test]

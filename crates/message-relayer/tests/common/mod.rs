@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use nxtp_agent::{KeySource, LogFormat, SecretString};
+use nxtp_chain::Finality;
 use nxtp_devnet::Role;
 use nxtp_message_relayer::{MessageRelayer, RelayerConfig};
 use nxtp_primitives::Domain;
@@ -37,8 +38,20 @@ impl Net {
         Self(TestNet::start(options).await.expect("the net starts"))
     }
 
-    /// The relayer's config: every domain, read `confirmations` deep.
+    /// The relayer's config: every domain, read `confirmations` deep and taking a block as
+    /// final at that same depth.
     pub fn relayer_config(&self, db: &Path, confirmations: u64) -> RelayerConfig {
+        self.relayer_config_final(db, confirmations, Finality::Depth(confirmations))
+    }
+
+    /// The relayer's config: every domain, read `confirmations` deep, with `finality` as every
+    /// chain's finality assumption.
+    pub fn relayer_config_final(
+        &self,
+        db: &Path,
+        confirmations: u64,
+        finality: Finality,
+    ) -> RelayerConfig {
         let key = self.accounts.signer(Role::MessageRelayer).to_bytes();
         RelayerConfig {
             database: db.to_owned(),
@@ -48,7 +61,11 @@ impl Net {
             chains: self
                 .domains()
                 .into_iter()
-                .map(|domain| (domain, self.chain_config(domain, confirmations)))
+                .map(|domain| {
+                    let mut chain = self.chain_config(domain, confirmations);
+                    chain.finality = finality;
+                    (domain, chain)
+                })
                 .collect(),
             telemetry: telemetry(),
         }

@@ -14,6 +14,7 @@ use alloy::{
 };
 use nxtp_agent::{KeySource, LogFormat, SecretString, TelemetryConfig};
 use nxtp_bindings::Home;
+use nxtp_chain::Finality;
 use nxtp_devnet::Role;
 use nxtp_primitives::{recover_digest, Domain};
 use nxtp_testnet::{confirm, telemetry, Options, TestNet};
@@ -44,8 +45,21 @@ impl Net {
         Self(TestNet::start(options).await.expect("the net starts"))
     }
 
-    /// The updater's config for `domain`'s Home, reading every chain `confirmations` deep.
+    /// The updater's config for `domain`'s Home, reading every chain `confirmations` deep and
+    /// taking a block as final at that same depth (see [`Self::updater_config_final`]).
     pub fn updater_config(&self, domain: Domain, db: &Path, confirmations: u64) -> UpdaterConfig {
+        self.updater_config_final(domain, db, confirmations, Finality::Depth(confirmations))
+    }
+
+    /// The updater's config for `domain`'s Home, reading every chain `confirmations` deep, with
+    /// `finality` as every chain's finality assumption.
+    pub fn updater_config_final(
+        &self,
+        domain: Domain,
+        db: &Path,
+        confirmations: u64,
+        finality: Finality,
+    ) -> UpdaterConfig {
         let key = self.updater_signer().to_bytes();
         let checkpointer = self.accounts.signer(Role::Checkpointer).to_bytes();
         UpdaterConfig {
@@ -60,7 +74,11 @@ impl Net {
             chains: self
                 .domains()
                 .into_iter()
-                .map(|d| (d, self.chain_config(d, confirmations)))
+                .map(|d| {
+                    let mut chain = self.chain_config(d, confirmations);
+                    chain.finality = finality;
+                    (d, chain)
+                })
                 .collect(),
             telemetry: telemetry(),
         }
