@@ -6,7 +6,8 @@
 //!   idle connection is closed after that time too (hyper's header-read timer);
 //! - a request body must arrive whole within [`HttpLimits::body_read_timeout`] (`408`) and be at
 //!   most [`HttpLimits::max_body_bytes`] (`413`);
-//! - at most [`HttpLimits::max_connections`] connections are served at once; one more is answered
+//! - at most [`HttpLimits::max_connections`] connections are served at once, and at most
+//!   [`HttpLimits::max_connections_per_peer`] from one IP address; one more is answered
 //!   `503 overloaded` at once and closed (not queued), so descriptors stay bounded;
 //! - unknown paths (`404`), wrong methods (`405`) and the refusals above answer in the APIs' JSON
 //!   error shape, `{"error":"<code>","message":"<why>"}`.
@@ -25,7 +26,13 @@ use hyper_util::{
     service::TowerToHyperService,
 };
 use serde::Serialize;
-use std::{io, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    io,
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
@@ -46,6 +53,44 @@ const REFUSAL_SLOTS: usize = 32;
 /// Longest time spent answering a connection over the cap.
 const REFUSAL_TIME: Duration = Duration::from_secs(1);
 
+/// How many connections each peer address holds open.
+#[derive(Debug, Default)]
+struct Peers(Mutex<HashMap<IpAddr, usize>>);
+
+/// One open connection of a peer, given back on drop.
+struct PeerSlot {
+    peers: Arc<Peers>,
+    ip: IpAddr,
+}
+
+impl Peers {
+    /// A slot for `ip` unless it already holds `max`.
+    fn take(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<PeerSlot> {
+        let mut open = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(ip).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(PeerSlot {
+            peers: Arc::clone(self),
+            ip,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut open = self.peers.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// What the server allows a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HttpLimits {
@@ -58,6 +103,9 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Most connections served at once.
     pub max_connections: usize,
+    /// Most connections served at once from one IP address, so one client cannot take every
+    /// slot.
+    pub max_connections_per_peer: usize,
 }
 
 impl HttpLimits {
@@ -69,6 +117,8 @@ impl HttpLimits {
     pub const MAX_BODY_BYTES: usize = 64 * 1024;
     /// Default [`Self::max_connections`]: 256.
     pub const MAX_CONNECTIONS: usize = 256;
+    /// Default [`Self::max_connections_per_peer`]: 64.
+    pub const MAX_CONNECTIONS_PER_PEER: usize = 64;
 }
 
 impl Default for HttpLimits {
@@ -78,6 +128,7 @@ impl Default for HttpLimits {
             body_read_timeout: Self::BODY_READ_TIMEOUT,
             max_body_bytes: Self::MAX_BODY_BYTES,
             max_connections: Self::MAX_CONNECTIONS,
+            max_connections_per_peer: Self::MAX_CONNECTIONS_PER_PEER,
         }
     }
 }
@@ -114,6 +165,7 @@ pub async fn serve(
     let app = harden(app, limits);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let refusals = Arc::new(Semaphore::new(REFUSAL_SLOTS));
+    let peers = Arc::new(Peers::default());
     let mut connections = JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -131,21 +183,28 @@ pub async fn serve(
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            refuse_overloaded(
-                stream,
-                peer,
-                limits.max_connections,
-                &refusals,
-                &mut connections,
+        let Some(slot) = peers.take(peer.ip(), limits.max_connections_per_peer) else {
+            let why = format!(
+                "{} already holds {} connections to this server; retry later",
+                peer.ip(),
+                limits.max_connections_per_peer
             );
+            refuse_overloaded(stream, peer, why, &refusals, &mut connections);
+            continue;
+        };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            let why = format!(
+                "the server already serves {} connections; retry later",
+                limits.max_connections
+            );
+            refuse_overloaded(stream, peer, why, &refusals, &mut connections);
             continue;
         };
         let app = app.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
             serve_connection(stream, app, limits, shutdown).await;
-            drop(permit);
+            drop((permit, slot));
         });
     }
     while connections.join_next().await.is_some() {}
@@ -157,19 +216,16 @@ pub async fn serve(
 fn refuse_overloaded(
     stream: TcpStream,
     peer: SocketAddr,
-    max: usize,
+    why: String,
     refusals: &Arc<Semaphore>,
     tasks: &mut JoinSet<()>,
 ) {
-    tracing::warn!(%peer, max_connections = max, "connection refused: too many open");
+    // Debug, not warn: a flood of refusals must not become a flood of log lines.
+    tracing::debug!(%peer, %why, "connection refused");
     let Ok(slot) = Arc::clone(refusals).try_acquire_owned() else {
         return;
     };
-    let body = serde_json::json!({
-        "error": "overloaded",
-        "message": format!("the server already serves {max} connections; retry later"),
-    })
-    .to_string();
+    let body = serde_json::json!({ "error": "overloaded", "message": why }).to_string();
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
          content-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -296,6 +352,7 @@ mod tests {
             body_read_timeout: Duration::from_millis(500),
             max_body_bytes: 1024,
             max_connections: 4,
+            max_connections_per_peer: 4,
         }
     }
 
@@ -482,14 +539,23 @@ mod tests {
 
     #[tokio::test]
     async fn connections_beyond_the_cap_are_refused_until_one_closes() {
-        let limits = HttpLimits {
-            max_connections: 2,
-            header_read_timeout: Duration::from_secs(30),
-            ..limits()
-        };
+        for (total, per_peer, message) in [(2, 8, "already serves 2"), (8, 2, "already holds 2")] {
+            let limits = HttpLimits {
+                max_connections: total,
+                max_connections_per_peer: per_peer,
+                header_read_timeout: Duration::from_secs(30),
+                ..limits()
+            };
+            refused_beyond(limits, 2, message).await;
+        }
+    }
+
+    /// With `limits` allowing `allowed` connections from here, one more is refused with
+    /// `message`, and served again once one closes.
+    async fn refused_beyond(limits: HttpLimits, allowed: usize, message: &str) {
         let (addr, shutdown) = start(limits).await;
         let mut held = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..allowed {
             let mut stream = TcpStream::connect(addr).await.expect("connect");
             // A served connection answers: proof it holds a slot.
             stream
@@ -503,7 +569,9 @@ mod tests {
         }
         let (status, body) = exchange(addr, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert_eq!(status, 503);
-        assert_eq!(json_error(&body).0, "overloaded");
+        let (code, why) = json_error(&body);
+        assert_eq!(code, "overloaded");
+        assert!(why.contains(message), "{why}");
 
         drop(held.pop());
         // The slot frees once the server sees the close: wait for it, bounded.
