@@ -180,7 +180,7 @@ pub mod events {
 /// Multiproofs (and single proofs) checked against a known tree.
 pub mod multiproof {
     use alloy::primitives::{keccak256, B256};
-    use nxtp_primitives::{branch_root, MerkleTree, MultiProof};
+    use nxtp_primitives::{branch_root, merkle::MAX_LEAVES, MerkleError, MerkleTree, MultiProof};
 
     /// Selector: a proof made of arbitrary leaves, indices and proof words.
     pub const ARBITRARY: u8 = 0;
@@ -265,10 +265,17 @@ pub mod multiproof {
                 );
             }
         }
-        // A one-leaf multiproof with a full path is a single proof: both must agree.
+        // A one-leaf multiproof with a full path is a single proof: both must agree, except at
+        // the index one past the largest tree (`MAX_LEAVES`), which multiproofs refuse as the
+        // contracts refuse it for both kinds of proof.
         if let ([index], [leaf]) = (proof.indices.as_slice(), proof.leaves.as_slice()) {
             if let Ok(path) = <[B256; 32]>::try_from(proof.proof.as_slice()) {
-                assert_eq!(proof.root(), Ok(branch_root(*leaf, &path, *index)));
+                let expected = if *index == MAX_LEAVES {
+                    Err(MerkleError::InvalidMultiproofIndices)
+                } else {
+                    Ok(branch_root(*leaf, &path, *index))
+                };
+                assert_eq!(proof.root(), expected);
             }
         }
     }
