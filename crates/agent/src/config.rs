@@ -26,7 +26,7 @@ const ENV_SEPARATOR: &str = "__";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {}: {source}", path.display())]
+    #[error("cannot read config {}: {source}", redact_keys(&path.display().to_string()))]
     Read {
         /// The config file.
         path: PathBuf,
@@ -34,7 +34,11 @@ pub enum ConfigError {
         source: io::Error,
     },
     /// The file is not TOML.
-    #[error("config {} is not valid TOML: {}", path.display(), redact_keys(&error.to_string()))]
+    #[error(
+        "config {} is not valid TOML: {}",
+        redact_keys(&path.display().to_string()),
+        redact_keys(&error.to_string())
+    )]
     Syntax {
         /// The config file.
         path: PathBuf,
@@ -51,7 +55,11 @@ pub enum ConfigError {
         reason: String,
     },
     /// A field is missing, unknown or has a bad value.
-    #[error("{field}: {} (config {})", redact_keys(message), path.display())]
+    #[error(
+        "{field}: {} (config {})",
+        redact_keys(message),
+        redact_keys(&path.display().to_string())
+    )]
     Invalid {
         /// The config file.
         path: PathBuf,

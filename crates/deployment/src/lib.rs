@@ -101,7 +101,7 @@ pub struct AssetDeployment {
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     /// The file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", nxtp_primitives::redact_keys(path))]
     Io {
         /// The manifest's path.
         path: String,
@@ -109,7 +109,11 @@ pub enum ManifestError {
         source: std::io::Error,
     },
     /// The file is not a valid manifest (a quoted value that looks like a key is redacted).
-    #[error("{path}: {}", nxtp_primitives::redact_keys(&error.to_string()))]
+    #[error(
+        "{}: {}",
+        nxtp_primitives::redact_keys(path),
+        nxtp_primitives::redact_keys(&error.to_string())
+    )]
     Format {
         /// The manifest's path.
         path: String,

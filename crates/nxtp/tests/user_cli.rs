@@ -195,6 +195,14 @@ fn bad_inputs_are_refused_in_one_line_before_any_chain_is_touched() {
     );
     let run = xcall(&[("--relayer-fee", "0"), ("--allow-zero-relayer-fee", "")]);
     assert!(!run.stderr.contains("relayer fee of 0"), "{}", run.stderr);
+    // A key given as the manifest's path.
+    let run = nxtp(&dir.path().join(&key), &keys, &["status", &key]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        !run.stderr.contains(&key[2..]) && run.stderr.contains("<redacted 64 hex digits>"),
+        "{}",
+        run.stderr
+    );
     let run = xcall(&[("--amount", "1.2.3")]);
     assert_eq!(run.code, Some(2));
     assert!(
