@@ -6,6 +6,16 @@
 //!   (`Home.checkpoints(root).produced == false`);
 //! - a **double update**: the same key signed two different new roots over one old root.
 //!
+//! And one **threat** that is not the updater's fault:
+//!
+//! - an **unbacked root**: a Replica holds a root that the origin's Home produced when it was
+//!   judged but no longer holds, after a reorg of the origin deeper than the finality its agents
+//!   assume. Messages under that root may no longer exist on the origin (a transfer whose
+//!   `xcall` is gone), yet the root ripens like any other. The response halts every Replica of
+//!   the origin with notices; nothing is proven at the Home, since the updater signed a root the
+//!   Home did produce (proving `improperUpdate` now would slash an honest bond for the chain's
+//!   broken finality). See `watch` for when roots are judged again.
+//!
 //! For each origin caught, the response is one [`Target`] on the origin (the proof at its Home,
 //! which fails it and slashes the updater) and one on every domain holding a Replica of it (a
 //! signed notice to that domain's `ConnectionManager`, which halts the Replica at once). Each
@@ -52,28 +62,36 @@ pub enum Evidence {
         /// The conflicting one.
         second: SignedUpdate,
     },
+    /// A root a Replica holds that the Home produced once but no longer holds (a reorg deeper
+    /// than the origin's finality): a threat, not fraud; answered with notices only.
+    Unbacked(SignedUpdate),
 }
 
 impl Evidence {
-    /// `improper` or `double`, as stored and in metrics.
+    /// `improper`, `double` or `unbacked`, as stored and in metrics.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Improper(_) => "improper",
             Self::Double { .. } => "double",
+            Self::Unbacked(_) => "unbacked",
         }
     }
 
     /// The key that signed the fraud.
     pub fn signer(&self) -> Address {
         match self {
-            Self::Improper(update) | Self::Double { first: update, .. } => update.signer,
+            Self::Improper(update)
+            | Self::Unbacked(update)
+            | Self::Double { first: update, .. } => update.signer,
         }
     }
 
     /// The origin whose updater signed it.
     pub fn origin(&self) -> Domain {
         match self {
-            Self::Improper(update) | Self::Double { first: update, .. } => update.origin,
+            Self::Improper(update)
+            | Self::Unbacked(update)
+            | Self::Double { first: update, .. } => update.origin,
         }
     }
 }
@@ -98,14 +116,24 @@ pub enum Target {
         /// The domain holding the Replica.
         domain: Domain,
     },
+    /// Halt the origin's Replica on `domain` with a signed notice, in answer to the unbacked
+    /// root recorded as threat `threat`.
+    ThreatNotice {
+        /// The threat's number in the database.
+        threat: u64,
+        /// The domain holding the Replica.
+        domain: Domain,
+    },
 }
 
 impl Target {
-    /// The name stored in the database: `home`, or `notice-<domain>`.
+    /// The name stored in the database: `home`, `notice-<domain>` or
+    /// `threat-<number>-notice-<domain>`.
     pub fn name(self) -> String {
         match self {
             Self::HomeProof => "home".to_owned(),
             Self::Notice { domain } => format!("notice-{domain}"),
+            Self::ThreatNotice { threat, domain } => format!("threat-{threat}-notice-{domain}"),
         }
     }
 
@@ -113,7 +141,7 @@ impl Target {
     pub fn domain(self, origin: Domain) -> Domain {
         match self {
             Self::HomeProof => origin,
-            Self::Notice { domain } => domain,
+            Self::Notice { domain } | Self::ThreatNotice { domain, .. } => domain,
         }
     }
 
@@ -128,6 +156,9 @@ impl fmt::Display for Target {
         match self {
             Self::HomeProof => f.write_str("fraud proof at the Home"),
             Self::Notice { domain } => write!(f, "notice on {domain}"),
+            Self::ThreatNotice { threat, domain } => {
+                write!(f, "notice on {domain} (unbacked root, threat {threat})")
+            }
         }
     }
 }

@@ -171,6 +171,9 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
             responder: Arc::clone(&responder_wake),
             poll_interval: watched.chain.poll_interval(),
             first_seen: HashMap::new(),
+            open: BTreeMap::new(),
+            origin_heads: HashMap::new(),
+            reloaded: false,
         };
         tasks.spawn(task.run(shutdown.clone()));
 

@@ -28,7 +28,7 @@ impl WatcherMetrics {
             )?,
             fraud_detected: counter(
                 "nxtp_watcher_fraud_detected_total",
-                "Frauds caught, by origin and kind (improper or double)",
+                "Frauds and threats caught, by origin and kind (improper, double, or unbacked: a Replica root the origin's Home no longer holds after a deep reorg)",
                 &["origin", "kind"],
             )?,
             home_proofs: counter(
@@ -48,7 +48,7 @@ impl WatcherMetrics {
             )?,
             unresolved: IntGauge::new(
                 "nxtp_watcher_unresolved_frauds",
-                "Frauds whose response is not complete",
+                "Frauds and unbacked-root threats whose response is not complete",
             )?,
         };
         registry.register(Box::new(metrics.updates_seen.clone()))?;

@@ -1,5 +1,6 @@
 //! Drives the response to every recorded fraud to completion: the proof at the origin's Home,
-//! and a notice halting the origin's Replica on every other domain (see [`crate::fraud`]).
+//! and a notice halting the origin's Replica on every other domain (see [`crate::fraud`]); and
+//! to every recorded unbacked-root threat: the notices alone.
 
 use crate::{
     error::{contract_error, WatcherError},
@@ -77,14 +78,23 @@ impl Responder {
     /// Responds until `shutdown`.
     pub(crate) async fn run(self, shutdown: CancellationToken) -> Result<(), WatcherError> {
         loop {
-            let frauds = self
+            let (frauds, threats) = self
                 .store
-                .call(|conn| store::unresolved_frauds(conn))
+                .call(|conn| {
+                    Ok((
+                        store::unresolved_frauds(conn)?,
+                        store::unresolved_threats(conn)?,
+                    ))
+                })
                 .await?;
-            self.metrics.unresolved(frauds.len());
+            self.metrics.unresolved(frauds.len() + threats.len());
             let mut failing = None;
-            for fraud in &frauds {
-                match self.respond(fraud).await {
+            let all = frauds
+                .iter()
+                .map(|fraud| (None, fraud))
+                .chain(threats.iter().map(|(id, threat)| (Some(*id), threat)));
+            for (threat, fraud) in all {
+                match self.respond(fraud, threat).await {
                     Ok(()) => {}
                     Err(TargetError::Rpc {
                         domain,
@@ -101,7 +111,7 @@ impl Responder {
                 None => self.liveness.ok("responses"),
                 Some(reason) => self.liveness.failing("responses", reason),
             }
-            let pause = if frauds.is_empty() {
+            let pause = if frauds.is_empty() && threats.is_empty() {
                 // Nothing to do until fraud is recorded; wake up now and then regardless.
                 self.poll_interval.saturating_mul(10)
             } else {
@@ -115,15 +125,22 @@ impl Responder {
         }
     }
 
-    /// Looks at every target of `fraud` at once; marks the fraud resolved when all are done.
-    async fn respond(&self, fraud: &Fraud) -> Result<(), TargetError> {
+    /// Looks at every target of `fraud` (of threat number `threat`, when it is one) at once;
+    /// marks it resolved when all are done. A threat's targets are the notices alone.
+    async fn respond(&self, fraud: &Fraud, threat: Option<u64>) -> Result<(), TargetError> {
         let origin = fraud.evidence.origin();
-        let mut targets = vec![Target::HomeProof];
+        let mut targets = match threat {
+            None => vec![Target::HomeProof],
+            Some(_) => Vec::new(),
+        };
         targets.extend(
             self.domains
                 .iter()
                 .filter(|(_, link)| link.origins.contains(&origin))
-                .map(|(&domain, _)| Target::Notice { domain }),
+                .map(|(&domain, _)| match threat {
+                    None => Target::Notice { domain },
+                    Some(threat) => Target::ThreatNotice { threat, domain },
+                }),
         );
         let looks = join_all(targets.iter().map(|&target| self.drive(fraud, target))).await;
         let mut all_done = true;
@@ -145,10 +162,20 @@ impl Responder {
         }
         if all_done {
             let now = now_ms();
-            self.store
-                .call(move |conn| store::resolve_fraud(conn, origin, now))
-                .await?;
-            tracing::info!(%origin, "fraud response complete");
+            match threat {
+                None => {
+                    self.store
+                        .call(move |conn| store::resolve_fraud(conn, origin, now))
+                        .await?;
+                    tracing::info!(%origin, "fraud response complete");
+                }
+                Some(threat) => {
+                    self.store
+                        .call(move |conn| store::resolve_threat(conn, threat, now))
+                        .await?;
+                    tracing::info!(%origin, threat, "unbacked-root response complete");
+                }
+            }
         }
         Ok(())
     }
@@ -206,7 +233,7 @@ impl Responder {
                                 .await?;
                             match target {
                                 Target::HomeProof => self.metrics.home_proof(origin),
-                                Target::Notice { domain } => {
+                                Target::Notice { domain } | Target::ThreatNotice { domain, .. } => {
                                     self.metrics.notice_sent(origin, domain)
                                 }
                             }
@@ -283,16 +310,20 @@ impl Responder {
                     .call()
                     .await
                     .map_err(rpc(origin, "Home.failed"))?;
-                Ok(if failed {
-                    Check::Done(Done::HomeAlreadyFailed)
-                } else {
-                    Check::Send {
+                if failed {
+                    return Ok(Check::Done(Done::HomeAlreadyFailed));
+                }
+                Ok(match home_proof(&fraud.evidence) {
+                    Some(input) => Check::Send {
                         to: link.home,
-                        input: home_proof(&fraud.evidence),
-                    }
+                        input,
+                    },
+                    None => Check::Done(Done::Refused {
+                        reason: "an unbacked root is not provable fraud".to_owned(),
+                    }),
                 })
             }
-            Target::Notice { domain } => {
+            Target::Notice { domain } | Target::ThreatNotice { domain, .. } => {
                 let Some((replica, current)) = self.enrolled(origin, link, domain).await? else {
                     return Ok(Check::Done(Done::ReplicaUnenrolled));
                 };
@@ -376,9 +407,11 @@ fn rpc(domain: Domain, what: &'static str) -> impl FnOnce(alloy::contract::Error
     }
 }
 
-/// The calldata proving `evidence` at the origin's Home.
-pub(crate) fn home_proof(evidence: &Evidence) -> Bytes {
-    match evidence {
+/// The calldata proving `evidence` at the origin's Home; `None` for an unbacked root, which
+/// the Home has nothing to prove against (its updater signed a root the Home did produce).
+pub(crate) fn home_proof(evidence: &Evidence) -> Option<Bytes> {
+    Some(match evidence {
+        Evidence::Unbacked(_) => return None,
         Evidence::Improper(update) => Home::improperUpdateCall {
             oldRoot: update.old_root,
             newRoot: update.new_root,
@@ -394,7 +427,7 @@ pub(crate) fn home_proof(evidence: &Evidence) -> Bytes {
         }
         .abi_encode()
         .into(),
-    }
+    })
 }
 
 /// A failure reason, with the revert decoded when it is one of the called contracts' errors.

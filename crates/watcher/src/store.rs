@@ -3,7 +3,10 @@
 //! - `watcher_updates`: every signed update seen on any Home or Replica, with the verdict on
 //!   whether the origin's Home produced its new root;
 //! - `watcher_frauds`: the fraud caught for each origin (the first; one suffices);
-//! - `watcher_actions`: each attempt at each response target, with its submitter operation.
+//! - `watcher_actions`: each attempt at each response target, with its submitter operation;
+//! - `watcher_threats`: unbacked roots (a Replica holds a root its origin's Home no longer
+//!   holds, after a reorg deeper than the origin's finality), one per origin and root, each
+//!   answered with notices to every Replica of the origin.
 
 use crate::fraud::{Evidence, Fraud, SignedUpdate, Target};
 use alloy::primitives::{Address, Bytes, B256};
@@ -15,7 +18,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 /// The watcher's tables; opened beside [`nxtp_chain::SCHEMAS`].
 pub const SCHEMA: Schema = Schema {
     name: "nxtp_watcher",
-    migrations: &["CREATE TABLE watcher_updates (
+    migrations: &[
+        "CREATE TABLE watcher_updates (
             origin INTEGER NOT NULL,
             old_root BLOB NOT NULL,
             new_root BLOB NOT NULL,
@@ -50,7 +54,20 @@ pub const SCHEMA: Schema = Schema {
             detail TEXT,
             updated_ms INTEGER NOT NULL,
             PRIMARY KEY (origin, target, attempt)
-        ) STRICT;"],
+        ) STRICT;",
+        "CREATE TABLE watcher_threats (
+            id INTEGER PRIMARY KEY,
+            origin INTEGER NOT NULL,
+            signer BLOB NOT NULL,
+            old_root BLOB NOT NULL,
+            new_root BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            detected_on INTEGER NOT NULL,
+            detected_ms INTEGER NOT NULL,
+            resolved_ms INTEGER,
+            UNIQUE (origin, new_root)
+        ) STRICT;",
+    ],
 };
 
 /// Where an update was seen.
@@ -165,7 +182,7 @@ pub(crate) fn record_fraud(
     now_ms: u64,
 ) -> rusqlite::Result<bool> {
     let (update, other) = match &fraud.evidence {
-        Evidence::Improper(update) => (update, None),
+        Evidence::Improper(update) | Evidence::Unbacked(update) => (update, None),
         Evidence::Double { first, second } => (first, Some(second)),
     };
     let inserted = conn.execute(
@@ -217,6 +234,7 @@ fn fraud_from_row(row: &Row<'_>) -> rusqlite::Result<Fraud> {
     let other_signature: Option<Vec<u8>> = row.get(7)?;
     let evidence = match (kind.as_str(), other_root, other_signature) {
         ("improper", None, None) => Evidence::Improper(first),
+        ("unbacked", None, None) => Evidence::Unbacked(first),
         ("double", Some(root), Some(signature)) => Evidence::Double {
             second: SignedUpdate {
                 origin,
@@ -239,6 +257,93 @@ fn fraud_from_row(row: &Row<'_>) -> rusqlite::Result<Fraud> {
         evidence,
         detected_on: Domain(row.get(8)?),
     })
+}
+
+/// Records the unbacked root `update.new_root` of `update.origin` as a threat seen on
+/// `detected_on`; returns its number if it is new (each root of an origin is one threat, ever).
+pub(crate) fn record_threat(
+    conn: &Connection,
+    update: &SignedUpdate,
+    detected_on: Domain,
+    now_ms: u64,
+) -> rusqlite::Result<Option<u64>> {
+    let inserted = conn.execute(
+        "INSERT INTO watcher_threats
+         (origin, signer, old_root, new_root, signature, detected_on, detected_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (origin, new_root) DO NOTHING",
+        params![
+            update.origin.get(),
+            update.signer.as_slice(),
+            update.old_root.as_slice(),
+            update.new_root.as_slice(),
+            update.signature.as_ref(),
+            detected_on.get(),
+            now_ms
+        ],
+    )?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    Ok(u64::try_from(conn.last_insert_rowid()).ok())
+}
+
+/// The threats whose response is not complete yet: (number, threat), oldest first.
+pub(crate) fn unresolved_threats(conn: &Connection) -> rusqlite::Result<Vec<(u64, Fraud)>> {
+    let mut statement = conn.prepare(
+        "SELECT id, origin, signer, old_root, new_root, signature, detected_on
+         FROM watcher_threats WHERE resolved_ms IS NULL ORDER BY id",
+    )?;
+    let rows = statement.query_map([], |row| {
+        let update = SignedUpdate {
+            origin: Domain(row.get(1)?),
+            signer: Address::from(row.get::<_, [u8; 20]>(2)?),
+            old_root: B256::from(row.get::<_, [u8; 32]>(3)?),
+            new_root: B256::from(row.get::<_, [u8; 32]>(4)?),
+            signature: Bytes::from(row.get::<_, Vec<u8>>(5)?),
+        };
+        Ok((
+            row.get::<_, u64>(0)?,
+            Fraud {
+                evidence: Evidence::Unbacked(update),
+                detected_on: Domain(row.get(6)?),
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Marks the response to threat `threat` complete.
+pub(crate) fn resolve_threat(conn: &Connection, threat: u64, now_ms: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE watcher_threats SET resolved_ms = ?2 WHERE id = ?1",
+        params![threat, now_ms],
+    )?;
+    Ok(())
+}
+
+/// The newest `limit` updates of `origin` (seen anywhere) whose new root its Home produced when
+/// judged: after a restart, the roots to judge again where a Replica still holds them in its
+/// window. Newest first.
+pub(crate) fn recent_backed_updates(
+    conn: &Connection,
+    origin: Domain,
+    limit: u32,
+) -> rusqlite::Result<Vec<SignedUpdate>> {
+    let mut statement = conn.prepare(
+        "SELECT old_root, new_root, signature, signer FROM watcher_updates
+         WHERE origin = ?1 AND produced = 1 ORDER BY rowid DESC LIMIT ?2",
+    )?;
+    let rows = statement.query_map(params![origin.get(), limit], |row| {
+        Ok(SignedUpdate {
+            origin,
+            old_root: B256::from(row.get::<_, [u8; 32]>(0)?),
+            new_root: B256::from(row.get::<_, [u8; 32]>(1)?),
+            signature: Bytes::from(row.get::<_, Vec<u8>>(2)?),
+            signer: Address::from(row.get::<_, [u8; 20]>(3)?),
+        })
+    })?;
+    rows.collect()
 }
 
 /// Marks the response to `origin`'s fraud complete.
@@ -432,6 +537,34 @@ mod tests {
             .with(|conn| unresolved_frauds(conn))
             .expect("reads")
             .is_empty());
+    }
+
+    #[test]
+    fn each_unbacked_root_is_one_threat_until_resolved() {
+        let (_dir, store) = store();
+        let (first, again, other, open, after) = store
+            .with(|conn| {
+                let first = record_threat(conn, &update(1, 9), Domain(2000), 5)?;
+                let again = record_threat(conn, &update(1, 9), Domain(3000), 6)?;
+                let other = record_threat(conn, &update(2, 9), Domain(2000), 7)?;
+                let open = unresolved_threats(conn)?;
+                if let Some(id) = first {
+                    resolve_threat(conn, id, 8)?;
+                }
+                let after = unresolved_threats(conn)?;
+                Ok((first, again, other, open, after))
+            })
+            .expect("works");
+        assert!(first.is_some() && other.is_some() && first != other);
+        assert_eq!(again, None, "the same root is one threat");
+        assert_eq!(open.len(), 2);
+        assert_eq!(open[0].1.evidence, Evidence::Unbacked(update(1, 9)));
+        assert_eq!(open[0].1.detected_on, Domain(2000));
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].0, other.unwrap_or_default());
+        // A threat is not a fraud: the origin's fraud slot stays free.
+        let frauds = store.with(|conn| unresolved_frauds(conn)).expect("reads");
+        assert!(frauds.is_empty());
     }
 
     #[test]

@@ -1,5 +1,19 @@
 //! Follows the `Update` events of one domain's Home and Replicas, judges each signed update,
 //! and records fraud for the responder.
+//!
+//! A Replica's root is judged once when it is seen (did the origin's Home produce it?), and
+//! then **again at every new head of its origin while it is open**: held by a Replica on this
+//! domain, not ripe yet or ripe for less than [`RIPE_TAIL`]. A reorg of the origin deeper than
+//! the finality its updater and relayer assume can take a root's checkpoint back after the root
+//! reached a Replica; the messages under it may be gone from the origin (a transfer whose
+//! `xcall` no longer exists), yet the root ripens like any other. A root the Home no longer
+//! holds, at two origin heads at least [`MISSING_BLOCKS`] apart (so a checkpoint that a shallow
+//! reorg drops and the checkpointer sends again is not mistaken for one), is recorded as an
+//! unbacked-root threat, and the responder halts every Replica of the origin.
+//!
+//! The cost is one `eth_getBlockByNumber` per origin per poll, and one `Home.checkpoints` per
+//! open root per new origin head. After a restart the newest [`RELOAD_LIMIT`] backed updates of
+//! each origin are looked up again on this domain's Replicas.
 
 use crate::{
     error::{contract_error, transport_error, WatcherError},
@@ -21,7 +35,7 @@ use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
 use nxtp_primitives::{recover_digest, Domain, HomeSigningDomain};
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -30,6 +44,30 @@ use tokio::sync::Notify;
 /// The longest a verdict waits for a lagging origin endpoint to show a block as recent as the
 /// update being judged; beyond it the origin's latest state is taken as current.
 const ORIGIN_LAG_GRACE: Duration = Duration::from_secs(15);
+
+/// How long after a root ripens it is still judged again: a halted Replica delivers nothing
+/// more, so a late halt still saves what is not processed yet.
+pub(crate) const RIPE_TAIL: u64 = 3600;
+
+/// How many blocks apart the two origin heads must be at which a root is missing before it is
+/// a threat.
+pub(crate) const MISSING_BLOCKS: u64 = 2;
+
+/// How many backed updates of each origin are looked up again after a restart.
+pub(crate) const RELOAD_LIMIT: u32 = 64;
+
+/// A root a Replica on this domain holds, judged again at each new origin head.
+#[derive(Clone, Debug)]
+pub(crate) struct OpenRoot {
+    update: SignedUpdate,
+    /// When it ripens on the Replica (`Replica.confirmAt`).
+    confirm_at: u64,
+    /// The origin's head when it was last found produced (a lagging endpoint below it is not
+    /// believed).
+    judged_head: u64,
+    /// The first origin head at which the Home no longer held it.
+    missing_since: Option<u64>,
+}
 
 /// Where an origin's Home is, to ask whether it produced a root.
 #[derive(Clone, Debug)]
@@ -93,6 +131,12 @@ pub(crate) struct WatchTask {
     pub(crate) poll_interval: Duration,
     /// When each Replica update still waiting for a verdict was first seen.
     pub(crate) first_seen: HashMap<(Domain, B256, B256), Instant>,
+    /// The roots the Replicas on this domain hold that are judged again: (Replica, root).
+    pub(crate) open: BTreeMap<(Address, B256), OpenRoot>,
+    /// Each origin's head (hash) at the last look at its open roots.
+    pub(crate) origin_heads: HashMap<Domain, B256>,
+    /// Whether the open roots were reloaded from the database since start.
+    pub(crate) reloaded: bool,
 }
 
 impl WatchTask {
@@ -125,6 +169,16 @@ impl WatchTask {
                     Err(BatchError::Fatal(err)) => return Err(err),
                 },
                 Ok(None) => {
+                    match self.rejudge().await {
+                        Ok(()) => {}
+                        Err(BatchError::Fatal(err)) => return Err(err),
+                        Err(
+                            BatchError::Rpc { origin, message }
+                            | BatchError::Lagging { origin, message },
+                        ) => {
+                            tracing::warn!(domain = %self.domain, %origin, %message, "cannot judge open roots again now");
+                        }
+                    }
                     self.liveness.ok(&stream);
                     failures = 0;
                     tokio::select! {
@@ -164,6 +218,10 @@ impl WatchTask {
             judged.push((seen, produced));
         }
 
+        let tracked: Vec<((Option<Address>, SignedUpdate), Option<bool>)> = judged
+            .iter()
+            .map(|(seen, produced)| ((seen.replica, seen.update.clone()), *produced))
+            .collect();
         let domain = self.domain;
         let now = now_ms();
         let (frauds, seen) = self
@@ -209,6 +267,11 @@ impl WatchTask {
             let source = if on_replica { "replica" } else { "home" };
             self.metrics.update_seen(self.domain, source);
         }
+        for (observed, produced) in &tracked {
+            if let (Some(replica), Some(true)) = (observed.0, produced) {
+                self.track(replica, observed.1.clone()).await?;
+            }
+        }
         for fraud in &frauds {
             let origin = fraud.evidence.origin();
             self.metrics.fraud_detected(origin, fraud.evidence.kind());
@@ -220,6 +283,12 @@ impl WatchTask {
                     old_root = %update.old_root,
                     new_root = %update.new_root,
                     "FRAUD: improper update (a root the Home never produced); responding"
+                ),
+                Evidence::Unbacked(update) => tracing::error!(
+                    %origin,
+                    seen_on = %self.domain,
+                    new_root = %update.new_root,
+                    "THREAT: a Replica holds a root the Home no longer holds; halting"
                 ),
                 Evidence::Double { first, second } => tracing::error!(
                     %origin,
@@ -233,6 +302,160 @@ impl WatchTask {
             }
         }
         if !frauds.is_empty() {
+            self.responder.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Starts judging `update`'s root again at each new origin head, while `replica` holds it
+    /// (it has a `confirmAt`).
+    async fn track(&mut self, replica: Address, update: SignedUpdate) -> Result<(), BatchError> {
+        let origin = update.origin;
+        let rpc = |message: String| BatchError::Rpc { origin, message };
+        let confirm_at = Replica::new(replica, &self.provider)
+            .confirmAt(update.new_root)
+            .call()
+            .await
+            .map_err(|err| rpc(contract_error(err)))?;
+        let confirm_at = u64::try_from(confirm_at).unwrap_or(u64::MAX);
+        if confirm_at == 0 {
+            return Ok(());
+        }
+        let Some(reader) = self.homes.get(&origin) else {
+            return Ok(());
+        };
+        let judged_head = reader
+            .provider
+            .get_block_number()
+            .await
+            .map_err(|err| rpc(transport_error(err)))?;
+        self.open
+            .entry((replica, update.new_root))
+            .or_insert(OpenRoot {
+                update,
+                confirm_at,
+                judged_head,
+                missing_since: None,
+            });
+        Ok(())
+    }
+
+    /// Judges every open root again at its origin's newest head, if that head is new; records
+    /// the roots the Home no longer holds as threats (see the module docs).
+    async fn rejudge(&mut self) -> Result<(), BatchError> {
+        if !self.reloaded {
+            let origins: Vec<Domain> = self.replicas.values().copied().collect();
+            for origin in origins {
+                let updates = self
+                    .store
+                    .call(move |conn| store::recent_backed_updates(conn, origin, RELOAD_LIMIT))
+                    .await?;
+                let replicas: Vec<Address> = self
+                    .replicas
+                    .iter()
+                    .filter(|(_, of)| **of == origin)
+                    .map(|(replica, _)| *replica)
+                    .collect();
+                for update in updates {
+                    for replica in &replicas {
+                        self.track(*replica, update.clone()).await?;
+                    }
+                }
+            }
+            self.reloaded = true;
+        }
+        if self.open.is_empty() {
+            return Ok(());
+        }
+        let (_, now) = block_timestamp(&self.provider, BlockNumberOrTag::Latest)
+            .await
+            .map_err(|message| BatchError::Rpc {
+                origin: self.domain,
+                message,
+            })?;
+        self.open
+            .retain(|_, open| open.confirm_at.saturating_add(RIPE_TAIL) > now);
+        let origins: BTreeSet<Domain> = self.open.values().map(|open| open.update.origin).collect();
+        let mut threats = Vec::new();
+        for origin in origins {
+            let Some(reader) = self.homes.get(&origin).cloned() else {
+                continue;
+            };
+            let rpc = |message: String| BatchError::Rpc { origin, message };
+            let head = reader
+                .provider
+                .get_block_by_number(BlockNumberOrTag::Latest)
+                .await
+                .map_err(|err| rpc(transport_error(err)))?
+                .ok_or_else(|| rpc("the origin has no latest block".to_owned()))?;
+            let (number, hash) = (head.header.number, head.header.hash);
+            if self.origin_heads.get(&origin) == Some(&hash) {
+                continue;
+            }
+            let home = Home::new(reader.home, &reader.provider);
+            for ((replica, root), open) in self
+                .open
+                .iter_mut()
+                .filter(|(_, open)| open.update.origin == origin)
+            {
+                // A lagging endpoint, behind the head at which the root was found produced.
+                if number < open.judged_head {
+                    continue;
+                }
+                let produced = home
+                    .checkpoints(*root)
+                    .block(number.into())
+                    .call()
+                    .await
+                    .map_err(|err| rpc(contract_error(err)))?
+                    .produced;
+                if produced {
+                    open.judged_head = number;
+                    open.missing_since = None;
+                    continue;
+                }
+                let since = *open.missing_since.get_or_insert(number);
+                tracing::warn!(domain = %self.domain, %origin, replica = %replica, %root, head = number, "a Replica's root is missing from the origin's Home");
+                if number >= since.saturating_add(MISSING_BLOCKS) {
+                    threats.push(open.update.clone());
+                }
+            }
+            self.origin_heads.insert(origin, hash);
+        }
+        if threats.is_empty() {
+            return Ok(());
+        }
+        let domain = self.domain;
+        let now = now_ms();
+        let recorded = threats.clone();
+        let new = self
+            .store
+            .call(move |conn| {
+                let mut new = Vec::new();
+                for update in &recorded {
+                    if store::record_threat(conn, update, domain, now)?.is_some() {
+                        new.push(update.clone());
+                    }
+                }
+                Ok(new)
+            })
+            .await?;
+        for update in &threats {
+            self.open.retain(|(_, root), open| {
+                !(open.update.origin == update.origin && *root == update.new_root)
+            });
+        }
+        for update in &new {
+            self.metrics.fraud_detected(update.origin, "unbacked");
+            tracing::error!(
+                origin = %update.origin,
+                seen_on = %self.domain,
+                old_root = %update.old_root,
+                new_root = %update.new_root,
+                "THREAT: a Replica holds a root the origin's Home no longer holds (a reorg deeper than its finality); halting every Replica of the origin"
+            );
+        }
+        if !new.is_empty() {
             self.responder.notify_one();
         }
         Ok(())
