@@ -56,6 +56,17 @@ impl Agent for Relayer {
     }
 }
 
+/// The job API's HTTP limits: the shared defaults, but bodies up to 512 KiB, since an execute
+/// carries the transfer's `callData`, which only the origin's transaction size bounds (128 KiB,
+/// twice that as hex).
+pub const API_LIMITS: HttpLimits = HttpLimits {
+    max_body_bytes: 512 * 1024,
+    header_read_timeout: HttpLimits::HEADER_READ_TIMEOUT,
+    body_read_timeout: HttpLimits::BODY_READ_TIMEOUT,
+    max_connections: HttpLimits::MAX_CONNECTIONS,
+    max_connections_per_peer: HttpLimits::MAX_CONNECTIONS_PER_PEER,
+};
+
 /// Runs the relayer with its job API on `listener` (instead of binding `config.api.listen`)
 /// until `ctx.shutdown`.
 pub async fn serve(
@@ -125,7 +136,7 @@ pub async fn serve(
     let app = http::router(Arc::clone(&jobs));
     let token = shutdown.clone();
     tasks.spawn(async move {
-        nxtp_agent::http::serve(listener, app, HttpLimits::default(), token)
+        nxtp_agent::http::serve(listener, app, API_LIMITS, token)
             .await
             .map_err(RelayerError::Serve)
     });

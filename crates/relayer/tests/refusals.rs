@@ -48,6 +48,31 @@ async fn every_refusal_is_typed_and_leaves_no_trace() {
         assert_eq!(error.error, ErrorCode::Malformed, "{body}: {error}");
     }
 
+    // What the shared HTTP server refuses itself, in the same JSON shape: an unknown path, a
+    // wrong method, a body over the job API's 512 KiB.
+    let too_large = format!(
+        r#"{{"domain":2000,"kind":"execute","calldata":"0x{}"}}"#,
+        "00".repeat(300 * 1024)
+    );
+    for (request, status, code) in [
+        (http.get(format!("{base}/v1/nothing")), 404, "not_found"),
+        (
+            http.delete(format!("{base}/v1/jobs")),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            http.post(format!("{base}/v1/jobs")).body(too_large),
+            413,
+            "payload_too_large",
+        ),
+    ] {
+        let response = request.send().await.expect("answers");
+        assert_eq!(response.status(), status, "{code}");
+        let body: serde_json::Value = response.json().await.expect("a JSON error");
+        assert_eq!(body["error"], code, "{body}");
+    }
+
     // Well-formed requests the relayer will not serve, through the client.
     let transfer_status = Connext::transferStatusCall {
         transferId: B256::ZERO,
