@@ -2,7 +2,9 @@
 //! [`EarlyBids::ttl`](crate::config::EarlyBids): with the per-router bound checked on admission
 //! (`api`), what early bids can hold in the database stays bounded.
 
-use crate::{config::EarlyBids, error::SequencerError, shared::now_ms, store};
+use crate::{
+    config::EarlyBids, error::SequencerError, metrics::SequencerMetrics, shared::now_ms, store,
+};
 use nxtp_agent::{CancellationToken, Store};
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ pub(crate) fn sweep_interval(early: EarlyBids) -> Duration {
 pub(crate) async fn sweep(
     store: Store,
     early: EarlyBids,
+    metrics: SequencerMetrics,
     shutdown: CancellationToken,
 ) -> Result<(), SequencerError> {
     let ttl_ms = u64::try_from(early.ttl.as_millis()).unwrap_or(u64::MAX);
@@ -27,6 +30,7 @@ pub(crate) async fn sweep(
             .call(move |conn| store::expire_early_bids(conn, before))
             .await?;
         if dropped > 0 {
+            metrics.early_bids_expired(dropped);
             tracing::info!(
                 dropped,
                 "early bids expired (their transfers were never seen)"

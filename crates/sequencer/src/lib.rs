@@ -174,7 +174,7 @@ pub async fn run_with_listener(
     let dispatch = DispatchTask {
         store: store.clone(),
         relayer,
-        metrics,
+        metrics: metrics.clone(),
         liveness: liveness.clone(),
         ledger,
         wake: dispatch_wake,
@@ -184,6 +184,7 @@ pub async fn run_with_listener(
     tasks.spawn(early::sweep(
         store.clone(),
         config.early_bids,
+        metrics.clone(),
         shutdown.clone(),
     ));
 

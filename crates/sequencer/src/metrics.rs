@@ -13,6 +13,7 @@ pub struct SequencerMetrics {
     auctions_decided: IntCounterVec,
     decision_seconds: HistogramVec,
     executions: IntCounterVec,
+    early_bids_expired: IntCounterVec,
 }
 
 impl SequencerMetrics {
@@ -55,7 +56,15 @@ impl SequencerMetrics {
                 ),
                 &["destination", "outcome"],
             )?,
+            early_bids_expired: IntCounterVec::new(
+                Opts::new(
+                    "nxtp_sequencer_early_bids_expired_total",
+                    "Bids (path lengths) dropped because their transfer was not seen within early_bid_ttl_secs",
+                ),
+                &[],
+            )?,
         };
+        registry.register(Box::new(metrics.early_bids_expired.clone()))?;
         registry.register(Box::new(metrics.bids_accepted.clone()))?;
         registry.register(Box::new(metrics.bids_rejected.clone()))?;
         registry.register(Box::new(metrics.auctions_decided.clone()))?;
@@ -80,6 +89,12 @@ impl SequencerMetrics {
         self.decision_seconds
             .with_label_values(&[destination.as_str()])
             .observe(waited.as_secs_f64());
+    }
+
+    pub(crate) fn early_bids_expired(&self, count: usize) {
+        self.early_bids_expired
+            .with_label_values::<&str>(&[])
+            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
     }
 
     pub(crate) fn execution_ended(&self, destination: Domain, outcome: &str) {

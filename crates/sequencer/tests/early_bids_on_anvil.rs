@@ -136,6 +136,10 @@ async fn early_bids_are_bounded_expire_and_refused_from_strangers() {
         (bid_rows(&database) == (0, 0)).then_some(())
     })
     .await;
+    assert_eq!(
+        sequencer.counter("nxtp_sequencer_early_bids_expired_total"),
+        4.0
+    );
     client
         .post_bid(&bid(&signing, &router, router.address(), unseen(199), &[1]))
         .await
