@@ -230,9 +230,6 @@ pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
     request.call_data = args.calldata.unwrap_or_default();
     request.relayer_fee = args.relayer_fee;
     request.allow_zero_relayer_fee = args.allow_zero_relayer_fee;
-    if let RelayerFee::Wei(fee) = args.relayer_fee {
-        warn_below_quote(&sdk, args.origin, args.destination, fee).await;
-    }
     request.receive_local = args.receive_local;
     request.auto_approve = args.approve;
     let sent = sdk.xcall(&signer, &request).await?;
@@ -250,24 +247,19 @@ pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
         args.destination
     );
     println!("relayer fee:  {} wei", sent.relayer_fee);
+    if let Some(quote) = sent.below_quote {
+        eprintln!(
+            "warning: the relayer fee {} wei is below the sequencer's quote of {quote} wei: the \
+             transfer is not auctioned to routers until a bump pays the quote, and slow-path \
+             executors may skip it",
+            sent.relayer_fee
+        );
+    }
     println!(
         "origin tx:    {} (block {})",
         sent.origin_tx, sent.origin_block
     );
     Ok(())
-}
-
-/// Warns on stderr when `fee` is below the sequencer's quote (nothing when there is no sequencer
-/// to ask, or it does not answer: the fee was chosen explicitly).
-async fn warn_below_quote(sdk: &Sdk, origin: Domain, destination: Domain, fee: U256) {
-    match sdk.quoted_relayer_fee(origin, destination).await {
-        Ok(quote) if fee < quote => eprintln!(
-            "warning: the relayer fee {fee} wei is below the sequencer's quote of {quote} wei: the \
-             transfer is not auctioned to routers until a bump pays the quote, and slow-path \
-             executors may skip it"
-        ),
-        _ => {}
-    }
 }
 
 /// `nxtp status`: where a transfer stands, or (with --wait) each change until it gets there.

@@ -127,6 +127,9 @@ pub struct XcallReceipt {
     pub origin_block: u64,
     /// The native relayer fee paid.
     pub relayer_fee: U256,
+    /// The sequencer's quote, when an explicit fee ([`RelayerFee::Wei`]) was below it: the
+    /// transfer is not auctioned until a `bumpTransfer` makes up the difference.
+    pub below_quote: Option<U256>,
     /// The approval sent first, if the request asked for one and it was needed.
     pub approval: Option<TxOutcome>,
 }
@@ -171,9 +174,15 @@ impl Sdk {
                 destination: request.destination,
             });
         }
-        let relayer_fee = match request.relayer_fee {
-            RelayerFee::Wei(fee) => fee,
-            RelayerFee::Quote => self.quoted_relayer_fee(origin, request.destination).await?,
+        let (relayer_fee, below_quote) = match request.relayer_fee {
+            RelayerFee::Wei(fee) => (
+                fee,
+                self.quote_above(origin, request.destination, fee).await,
+            ),
+            RelayerFee::Quote => (
+                self.quoted_relayer_fee(origin, request.destination).await?,
+                None,
+            ),
         };
         let sender = signer.address();
         self.check_funds(origin, sender, &route.asset, request.amount)
@@ -238,8 +247,17 @@ impl Sdk {
             origin_tx: sent.tx,
             origin_block: sent.block,
             relayer_fee,
+            below_quote,
             approval,
         })
+    }
+
+    /// The sequencer's quote if it is above an explicit `fee`; `None` when it is not, or there is
+    /// no sequencer to ask or it does not answer (the fee was chosen, so sending does not depend
+    /// on the quote).
+    async fn quote_above(&self, origin: Domain, destination: Domain, fee: U256) -> Option<U256> {
+        let quote = self.quoted_relayer_fee(origin, destination).await.ok()?;
+        (fee < quote).then_some(quote)
     }
 
     /// Lets `domain`'s `Connext` pull `amount` (base units) of `asset` from `signer` (an ERC-20 `approve`).
