@@ -23,7 +23,7 @@ pub const ENV_PREFIX: &str = "NXTP__";
 const ENV_SEPARATOR: &str = "__";
 
 /// Why configuration could not be loaded.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read config {}: {source}", redact_keys(&path.display().to_string()))]
@@ -68,6 +68,14 @@ pub enum ConfigError {
         /// What is wrong with it.
         message: String,
     },
+}
+
+/// The message itself (whose quoted values are redacted), not the fields: a derived form would
+/// print a parser's text, which can quote a key, whole.
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ConfigError({self})")
+    }
 }
 
 /// Loads `path` into `T`, applying overrides from the process environment.
@@ -414,7 +422,7 @@ mod tests {
             load_str(VALID, &[("NXTP__NAME__X", key)]).expect_err("through a string"),
             parse_str::<TestConfig>(&format!("name = 0x{key}")).expect_err("not TOML"),
         ] {
-            let text = err.to_string();
+            let text = format!("{err} {err:?}");
             assert!(!text.contains(&key[..20]), "{text}");
         }
     }

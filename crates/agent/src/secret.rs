@@ -49,7 +49,7 @@ impl fmt::Display for SecretString {
 /// signer = { hex = "0x..." }                                           # inline, for devnets
 /// signer = { keystore = { path = "key.json", password_env = "PASS" } } # encrypted JSON keystore
 /// ```
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum KeySource {
     /// A hex private key in the named environment variable.
@@ -68,7 +68,7 @@ pub enum KeySource {
 
 /// Why a signing key could not be loaded. Messages name where the key was looked for, never
 /// any part of it.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum SecretError {
     /// The environment variable is not set (or not UTF-8). A name that looks like a key (a key
     /// given where a variable's name was expected) is shown redacted.
@@ -86,6 +86,27 @@ pub enum SecretError {
         /// Why it failed (I/O, format, or wrong password).
         reason: String,
     },
+}
+
+/// Like the derived form, with key-shaped text redacted as in the messages.
+impl fmt::Debug for SecretError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingEnv(name) => f
+                .debug_tuple("MissingEnv")
+                .field(&redact_keys(name))
+                .finish(),
+            Self::InvalidKey(origin) => f
+                .debug_tuple("InvalidKey")
+                .field(&redact_keys(origin))
+                .finish(),
+            Self::Keystore { path, reason } => f
+                .debug_struct("Keystore")
+                .field("path", path)
+                .field("reason", &redact_keys(reason))
+                .finish(),
+        }
+    }
 }
 
 impl KeySource {
@@ -118,6 +139,22 @@ impl KeySource {
                     }
                 })
             }
+        }
+    }
+}
+
+/// Like the derived form, but a variable name that looks like a key is redacted (configs are
+/// `Debug`, and a key is sometimes pasted where its variable's name goes).
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Env(name) => f.debug_tuple("Env").field(&redact_keys(name)).finish(),
+            Self::Hex(key) => f.debug_tuple("Hex").field(key).finish(),
+            Self::Keystore { path, password_env } => f
+                .debug_struct("Keystore")
+                .field("path", path)
+                .field("password_env", &redact_keys(password_env))
+                .finish(),
         }
     }
 }
@@ -212,6 +249,7 @@ mod tests {
         assert!(matches!(err, SecretError::MissingEnv(_)));
         assert_hidden(&err.to_string());
         assert_hidden(&source.to_string());
+        assert_hidden(&format!("{source:?} {err:?}"));
         assert!(
             err.to_string().contains("<redacted 64 hex digits>"),
             "{err}"
