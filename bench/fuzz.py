@@ -4,7 +4,7 @@
 Builds every target, then runs each for FUZZ_SECONDS (default 60) from its committed corpus
 (`fuzz/corpus/<target>/`, read only) into a scratch corpus (`fuzz/work/<target>/`, git-ignored),
 and writes `bench/results/fuzz.json`: per target its executions (libFuzzer's
-`stat::number_of_executed_units`), seconds and crashes. A crash, panic, timeout or out-of-memory
+`stat::number_of_executed_units`), seconds and crashes (a run of some targets updates only theirs). A crash, panic, timeout or out-of-memory
 leaves its input in `fuzz/artifacts/<target>/` and makes the run exit 1; reproduce it with
 `fuzz/target/<triple>/release/<target> <input>` and turn it into a regression test of the owning
 crate. Python 3 standard library only.
@@ -93,8 +93,13 @@ def main():
         r = results[target]
         print(f"  {r['executions']:,} executions in {r['seconds']} s, {r['crashes']} crashes"
               + (f": {', '.join(r['artifacts'])}" if r["artifacts"] else ""), flush=True)
-    out = {"seconds_per_target": args.seconds, "targets": results,
-           "total_crashes": sum(r["crashes"] for r in results.values())}
+    # A run of some targets keeps the other targets' figures from the last full run.
+    merged = {}
+    if RESULTS.exists() and set(args.targets) != set(TARGETS):
+        merged = json.loads(RESULTS.read_text()).get("targets", {})
+    for target, r in results.items():
+        merged[target] = dict(r, seconds_asked=args.seconds)
+    out = {"targets": merged, "total_crashes": sum(r["crashes"] for r in merged.values())}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
     print(f"-> {RESULTS.relative_to(ROOT)}")

@@ -5,7 +5,7 @@
 
 use alloy::{
     primitives::{keccak256, Address, Bytes, B256, U256},
-    sol_types::{SolCall, SolEvent, SolValue},
+    sol_types::{SolCall, SolEvent, SolInterface, SolValue},
 };
 use nxtp_api::{relayer, sequencer};
 use nxtp_bindings::{ConnectionManager, Connext, Home, Replica};
@@ -91,6 +91,21 @@ fn main() {
             let topics = [B256::from(*hash), B256::ZERO, B256::ZERO, B256::ZERO];
             seeds.push(seed(selector, &events::encode(&topics, &[0u8; 96])));
         }
+    }
+    // Revert data: one custom error of each contract the agents decode errors of.
+    let errors: [Vec<u8>; 2] = [
+        Connext::ConnextErrors::InvalidTransferStatus(Connext::InvalidTransferStatus {
+            transferId: B256::repeat_byte(0x11),
+            status: 1,
+        })
+        .abi_encode(),
+        Replica::ReplicaErrors::AlreadyProcessed(Replica::AlreadyProcessed {
+            index: U256::from(3),
+        })
+        .abi_encode(),
+    ];
+    for data in errors {
+        seeds.push(seed(events::REVERT_DATA, &events::encode(&[], &data)));
     }
     write(&corpus.join("events"), &seeds);
 

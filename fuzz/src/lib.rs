@@ -81,10 +81,10 @@ pub mod message {
 pub mod events {
     use alloy::{
         primitives::{Address, Log, LogData, B256},
-        sol_types::{SolEvent, SolEventInterface},
+        sol_types::{SolEvent, SolEventInterface, SolInterface},
     };
     use nxtp_bindings::{ConnectionManager, Connext, Home, Replica};
-    use nxtp_primitives::{transfer_id, TransferInfo};
+    use nxtp_primitives::{transfer_id, Message, TransferInfo};
 
     /// Selector: a `Connext` log.
     pub const CONNEXT: u8 = 0;
@@ -94,6 +94,9 @@ pub mod events {
     pub const REPLICA: u8 = 2;
     /// Selector: a `ConnectionManager` log.
     pub const CONNECTION_MANAGER: u8 = 3;
+    /// Selector: revert data of a failed call (the log's data), as the relayer, processor and
+    /// watcher decode it into each contract's custom errors.
+    pub const REVERT_DATA: u8 = 4;
 
     /// The payload layout: a topic count (mod 5), that many 32-byte topics, then the log's data.
     pub fn encode(topics: &[B256], data: &[u8]) -> Vec<u8> {
@@ -121,8 +124,9 @@ pub mod events {
 
     /// Decodes the selected contract's log with every decoder an agent applies to it: the
     /// contract's event enum and each single event the agents ask for by type. Checks that an
-    /// `XCalled` the agents accept yields a `TransferInfo` whose id is computable and that a
-    /// decoded event re-encodes to a log that decodes again.
+    /// `XCalled` the agents accept yields a `TransferInfo` whose id is computable, that the
+    /// message of a `Dispatch` goes through `Message::decode`, and that a decoded event
+    /// re-encodes to a log that decodes again. [`REVERT_DATA`] decodes the data as revert data.
     pub fn check(data: &[u8]) {
         let Some((selector, payload)) = super::split(data) else {
             return;
@@ -131,7 +135,7 @@ pub mod events {
             return;
         };
         let (topics, body) = (log.topics(), log.data.data.as_ref());
-        match selector % 4 {
+        match selector % 5 {
             CONNEXT => {
                 let _ = Connext::ConnextEvents::decode_raw_log(topics, body);
                 if let Ok(event) = Connext::XCalled::decode_log(&log) {
@@ -146,7 +150,10 @@ pub mod events {
             }
             HOME => {
                 let _ = Home::HomeEvents::decode_raw_log(topics, body);
-                decode_roundtrip::<Home::Dispatch>(&log);
+                if let Ok(event) = Home::Dispatch::decode_log(&log) {
+                    let _ = Message::decode(&event.data.message);
+                    roundtrip(&event.data);
+                }
                 decode_roundtrip::<Home::Update>(&log);
                 decode_roundtrip::<Home::Checkpointed>(&log);
             }
@@ -156,8 +163,14 @@ pub mod events {
                 decode_roundtrip::<Replica::Processed>(&log);
                 decode_roundtrip::<Replica::ProcessFailed>(&log);
             }
-            _ => {
+            CONNECTION_MANAGER => {
                 let _ = ConnectionManager::ConnectionManagerEvents::decode_raw_log(topics, body);
+            }
+            _ => {
+                let _ = Connext::ConnextErrors::abi_decode(body);
+                let _ = Home::HomeErrors::abi_decode(body);
+                let _ = Replica::ReplicaErrors::abi_decode(body);
+                let _ = ConnectionManager::ConnectionManagerErrors::abi_decode(body);
             }
         }
     }
