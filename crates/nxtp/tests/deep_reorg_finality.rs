@@ -1,0 +1,516 @@
+//! Reorgs of the origin deeper than the agents' confirmations (issue #16), under the real
+//! messaging agents run as `nxtp` processes with the devnet's configs (updater of 1000, message
+//! relayer, processor, watcher), every chain read [`CONFIRMATIONS`] deep. The origin is mined by
+//! the test (a block every 250 ms), so a reorg lands exactly where it should.
+//!
+//! - With a finality assumption deeper than the reorg ([`FINAL_DEPTH`]), the updater never
+//!   signs the root of a message that a 5-block reorg then drops: nothing reaches a Replica,
+//!   nothing is halted, and messaging goes on.
+//! - With finality misconfigured shallower than the reorg, the root is signed and relayed, then
+//!   lost; the watcher halts every Replica of the origin before the root's window ends, and the
+//!   dropped message is never processed.
+
+mod anvil_net;
+mod messaging;
+
+use alloy::{
+    primitives::{keccak256, Address, Bytes, B256},
+    providers::{ext::AnvilApi, DynProvider, Provider},
+    rpc::types::{
+        anvil::{ReorgOptions, TransactionData},
+        Filter,
+    },
+    sol_types::{SolEvent, SolValue},
+};
+use anvil_net::AgentProcess;
+use messaging::{read_db, Net};
+use nxtp_bindings::{Home, RecordingRecipient, Replica};
+use nxtp_devnet::{traffic::recipient_on, AgentOptions, AgentSpec, Finality, Role};
+use nxtp_primitives::{address_to_bytes32, Domain, Message};
+use nxtp_testnet::{Mining, Options};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::{sync::Mutex, task::JoinHandle};
+
+const ORIGIN: Domain = Domain(1000);
+const DESTINATIONS: [Domain; 2] = [Domain(2000), Domain(3000)];
+/// Blocks every agent waits before reading one.
+const CONFIRMATIONS: u64 = 3;
+/// The finality depth declared in the well-configured case: deeper than the reorg.
+const FINAL_DEPTH: u64 = 8;
+/// The reorg's depth: deeper than the confirmations.
+const REORG: u64 = 5;
+/// The optimistic window, in seconds.
+const WINDOW: u32 = 20;
+/// Every wait is bounded; generous, as CI runs on two loaded cores.
+const TIMEOUT: Duration = Duration::from_secs(120);
+/// `Replica.State.Active` and `Halted`.
+const ACTIVE: u8 = 0;
+const HALTED: u8 = 2;
+
+/// Mines a block on the origin every 250 ms, unless the test holds the lock.
+struct Miner {
+    lock: Arc<Mutex<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Miner {
+    async fn start(provider: DynProvider) -> Self {
+        provider
+            .anvil_set_interval_mining(0)
+            .await
+            .expect("interval mining off");
+        let lock = Arc::new(Mutex::new(()));
+        let held = Arc::clone(&lock);
+        let task = tokio::spawn(async move {
+            loop {
+                {
+                    let _mining = held.lock().await;
+                    provider.evm_mine(None).await.expect("mines");
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        });
+        Self { lock, task }
+    }
+}
+
+impl Drop for Miner {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Three chains, 250 ms blocks, a [`WINDOW`] window; the agents with `finality`.
+async fn start(finality: Finality) -> (Net, Vec<AgentProcess>) {
+    let options = Options::numbered(3)
+        .mining(Mining::every_ms(250))
+        .optimistic_seconds(WINDOW);
+    let net = Net::start(options).await.expect("the net starts");
+    let agent_options = AgentOptions {
+        confirmations: CONFIRMATIONS,
+        finality,
+        ..AgentOptions::default()
+    };
+    let mut specs: Vec<AgentSpec> =
+        nxtp_devnet::updater_agent::specs(&net.manifest, net.dir(), &agent_options)
+            .into_iter()
+            .filter(|spec| spec.name == format!("updater-{ORIGIN}"))
+            .collect();
+    specs.extend(nxtp_devnet::message_relayer_agent::spec(
+        &net.manifest,
+        net.dir(),
+        &agent_options,
+    ));
+    specs.extend(nxtp_devnet::processor_agent::spec(
+        &net.manifest,
+        net.dir(),
+        &agent_options,
+    ));
+    specs.extend(nxtp_devnet::watcher_agent::spec(
+        &net.manifest,
+        net.dir(),
+        &agent_options,
+    ));
+    assert_eq!(specs.len(), 4, "updater, relayer, processor and watcher");
+    let agents = specs
+        .iter()
+        .map(|spec| {
+            let config = net.write_config(&spec.name, &spec.config_toml);
+            let log = net.dir().join(format!("{}.log", spec.name));
+            AgentProcess::spawn(&spec.subcommand, &config, &log, &[])
+        })
+        .collect();
+    (net, agents)
+}
+
+/// Polls `check` every 200 ms until it yields `Some`; panics with `what` and the end of every
+/// agent's log after [`TIMEOUT`].
+async fn eventually<T, F, Fut>(what: &str, agents: &[AgentProcess], mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if Instant::now() >= deadline {
+            let logs: Vec<String> = agents
+                .iter()
+                .map(|agent| {
+                    let text = agent.log_text();
+                    let lines: Vec<&str> = text.lines().collect();
+                    lines[lines.len().saturating_sub(30)..].join("\n")
+                })
+                .collect();
+            panic!(
+                "timed out waiting for {what}; the agents' logs end with:\n{}",
+                logs.join("\n---\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every message the origin's Home holds now, in order.
+async fn dispatched(net: &Net) -> Vec<Message> {
+    let filter = Filter::new()
+        .address(net.home(ORIGIN))
+        .event_signature(Home::Dispatch::SIGNATURE_HASH)
+        .from_block(0);
+    net.reader(ORIGIN)
+        .get_logs(&filter)
+        .await
+        .expect("logs")
+        .iter()
+        .map(|log| {
+            let event = log.log_decode::<Home::Dispatch>().expect("Dispatch");
+            Message::decode(&event.inner.data.message).expect("a message")
+        })
+        .collect()
+}
+
+/// How many times the recipient on `destination` handled a message from `sender` with
+/// `nonce` and `body`.
+async fn times_handled(
+    net: &Net,
+    destination: Domain,
+    sender: Address,
+    nonce: u32,
+    body: &[u8],
+) -> u64 {
+    let reader = net.reader(destination);
+    let recipient = RecordingRecipient::new(
+        recipient_on(&net.manifest, destination).expect("recipient"),
+        &reader,
+    );
+    let key = keccak256(
+        (
+            ORIGIN.get(),
+            nonce,
+            address_to_bytes32(sender),
+            Bytes::from(body.to_vec()),
+        )
+            .abi_encode_params(),
+    );
+    recipient
+        .timesHandled(key)
+        .call()
+        .await
+        .expect("timesHandled")
+        .to::<u64>()
+}
+
+/// Whether the origin's Home (on the chain as it is now) produced `root`.
+async fn produced(net: &Net, root: B256) -> bool {
+    Home::new(net.home(ORIGIN), net.reader(ORIGIN))
+        .checkpoints(root)
+        .call()
+        .await
+        .expect("checkpoints")
+        .produced
+}
+
+async fn replica_state(net: &Net, on: Domain) -> u8 {
+    Replica::new(net.replica(on, ORIGIN), net.reader(on))
+        .state()
+        .call()
+        .await
+        .expect("state")
+}
+
+/// The roots the updater recorded as signed.
+fn signed_roots(net: &Net) -> Vec<B256> {
+    let db = net.dir().join(format!("updater-{ORIGIN}.sqlite"));
+    read_db(&db, |conn| {
+        let mut statement = conn.prepare("SELECT new_root FROM updater_signed")?;
+        let rows = statement.query_map([], |row| row.get::<_, [u8; 32]>(0))?;
+        rows.map(|row| row.map(B256::from)).collect()
+    })
+    .unwrap_or_default()
+}
+
+/// (threats, frauds) the watcher recorded.
+fn watcher_records(net: &Net) -> (i64, i64) {
+    let db = net.dir().join("watcher.sqlite");
+    read_db(&db, |conn| {
+        Ok((
+            conn.query_row("SELECT COUNT(*) FROM watcher_threats", [], |row| row.get(0))?,
+            conn.query_row("SELECT COUNT(*) FROM watcher_frauds", [], |row| row.get(0))?,
+        ))
+    })
+    .unwrap_or_default()
+}
+
+/// Whether the watcher judged `root` produced when it saw it on a Replica.
+fn watcher_judged_produced(net: &Net, root: B256) -> bool {
+    let db = net.dir().join("watcher.sqlite");
+    read_db(&db, |conn| {
+        conn.query_row(
+            "SELECT COUNT(*) FROM watcher_updates WHERE new_root = ?1 AND produced = 1",
+            [root.as_slice()],
+            |row| row.get::<_, i64>(0),
+        )
+    })
+    .unwrap_or_default()
+        == 1
+}
+
+/// Sends a message to every destination and waits until each is delivered once.
+async fn deliver(net: &Net, agents: &[AgentProcess], body: &str) {
+    for destination in DESTINATIONS {
+        net.dispatch_to_pool(ORIGIN, destination, Role::User, body)
+            .await;
+    }
+    let sender = net.accounts.address(Role::User);
+    eventually(&format!("'{body}' to be delivered"), agents, || async {
+        let messages = dispatched(net).await;
+        let mine: Vec<&Message> = messages
+            .iter()
+            .filter(|m| &m.body[..] == body.as_bytes())
+            .collect();
+        if mine.len() != DESTINATIONS.len() {
+            return None;
+        }
+        for message in mine {
+            if times_handled(
+                net,
+                message.destination,
+                sender,
+                message.nonce,
+                body.as_bytes(),
+            )
+            .await
+                != 1
+            {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+}
+
+/// With the miner held: dispatches `body` from [`Role::RouterA`] into the pool, waits until
+/// the checkpointer has checkpointed it in the pending block, and mines that block. Returns
+/// the block and the root with the message.
+async fn dispatch_and_checkpoint(net: &Net, agents: &[AgentProcess], body: &str) -> (u64, B256) {
+    let origin = net.reader(ORIGIN);
+    net.dispatch_to_pool(ORIGIN, DESTINATIONS[0], Role::RouterA, body)
+        .await;
+    let home = Home::new(net.home(ORIGIN), &origin);
+    eventually(
+        "the checkpointer to checkpoint the message",
+        agents,
+        || async {
+            let pending = alloy::eips::BlockId::pending();
+            let root = home.root().block(pending).call().await.ok()?;
+            let checkpoint = home.checkpoints(root).block(pending).call().await.ok()?;
+            checkpoint.produced.then_some(())
+        },
+    )
+    .await;
+    origin.evm_mine(None).await.expect("mines");
+    let block = origin.get_block_number().await.expect("head");
+    let root = home.root().call().await.expect("root");
+    assert!(produced(net, root).await);
+    (block, root)
+}
+
+/// Replaces the origin's blocks from `fork` on, mining more first so the reorg is [`REORG`]
+/// deep. The new branch holds the agents' own transactions of the replaced blocks (as their
+/// nodes' pools would give them back) and none of the users': the messages dispatched there
+/// are gone for good.
+async fn reorg_from(net: &Net, fork: u64) {
+    let origin = net.reader(ORIGIN);
+    let head = origin.get_block_number().await.expect("head");
+    assert!(head + 1 - fork <= REORG, "the branch fits the reorg");
+    if head + 1 - fork < REORG {
+        origin
+            .anvil_mine(Some(REORG - (head + 1 - fork)), None)
+            .await
+            .expect("mines");
+    }
+    let head = origin.get_block_number().await.expect("head");
+    assert_eq!(head + 1 - fork, REORG);
+    let agents = [
+        net.accounts.address(Role::Checkpointer),
+        net.accounts.address(Role::Updater),
+    ];
+    let mut kept = Vec::new();
+    for number in fork..=head {
+        let block = origin
+            .get_block_by_number(number.into())
+            .await
+            .expect("reads")
+            .expect("a block");
+        for hash in block.transactions.hashes() {
+            let tx = origin
+                .get_transaction_by_hash(hash)
+                .await
+                .expect("reads")
+                .expect("a transaction");
+            if agents.contains(&tx.inner.signer()) {
+                let raw: Bytes = origin
+                    .raw_request("eth_getRawTransactionByHash".into(), (hash,))
+                    .await
+                    .expect("raw transaction");
+                kept.push((TransactionData::Raw(raw), 0));
+            }
+        }
+    }
+    origin
+        .anvil_reorg(ReorgOptions {
+            depth: REORG,
+            tx_block_pairs: kept,
+        })
+        .await
+        .expect("reorgs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finality_deeper_than_a_reorg_signs_nothing_it_takes_back() {
+    let (net, agents) = start(Finality::Depth(FINAL_DEPTH)).await;
+    let origin = net.reader(ORIGIN);
+    let miner = Miner::start(origin.clone()).await;
+    deliver(&net, &agents, "before").await;
+    let (root_before, _, _) = net.home_state(ORIGIN).await;
+
+    // The message to be dropped: checkpointed, then buried under more blocks than the
+    // confirmations (the updater reads it) but fewer than the finality depth.
+    let stopped = miner.lock.lock().await;
+    let (block, lost_root) = dispatch_and_checkpoint(&net, &agents, "dropped").await;
+    origin
+        .anvil_mine(Some(REORG - 1), None)
+        .await
+        .expect("mines");
+    let head = origin.get_block_number().await.expect("head");
+    assert!(head - block > CONFIRMATIONS && head - block < FINAL_DEPTH);
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert!(
+        !signed_roots(&net).contains(&lost_root),
+        "the updater signed a root not final"
+    );
+    assert_eq!(net.home_state(ORIGIN).await.0, root_before);
+    for destination in DESTINATIONS {
+        assert_eq!(net.replica_root(destination, ORIGIN).await, root_before);
+    }
+
+    reorg_from(&net, block).await;
+    drop(stopped);
+    assert!(!produced(&net, lost_root).await);
+
+    // Messaging goes on: a new message is delivered, nothing of the dropped one ever is, the
+    // watcher saw nothing amiss and every Replica is active.
+    deliver(&net, &agents, "after").await;
+    let dropped_sender = net.accounts.address(Role::RouterA);
+    for nonce in 0..3 {
+        assert_eq!(
+            times_handled(&net, DESTINATIONS[0], dropped_sender, nonce, b"dropped").await,
+            0
+        );
+    }
+    assert!(!signed_roots(&net).contains(&lost_root));
+    assert_eq!(watcher_records(&net), (0, 0));
+    for destination in DESTINATIONS {
+        assert_eq!(replica_state(&net, destination).await, ACTIVE);
+    }
+    for agent in &agents {
+        agent.assert_running();
+    }
+    drop(miner);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher() {
+    // Misconfigured: one block taken as final, and a reorg of five.
+    let (net, agents) = start(Finality::Depth(1)).await;
+    let origin = net.reader(ORIGIN);
+    let miner = Miner::start(origin.clone()).await;
+    deliver(&net, &agents, "before").await;
+
+    // Checkpointed, then three blocks on top: signed; relayed to both Replicas from the
+    // updater's pending transaction; that mined (five blocks in all) and the root judged by the
+    // watcher.
+    let stopped = miner.lock.lock().await;
+    let (block, lost_root) = dispatch_and_checkpoint(&net, &agents, "dropped").await;
+    origin
+        .anvil_mine(Some(CONFIRMATIONS), None)
+        .await
+        .expect("mines");
+    eventually("the root relayed to every Replica", &agents, || async {
+        for destination in DESTINATIONS {
+            if net.replica_root(destination, ORIGIN).await != lost_root {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    origin.evm_mine(None).await.expect("mines the update");
+    assert_eq!(net.home_state(ORIGIN).await.0, lost_root);
+    eventually("the watcher to judge the root", &agents, || async {
+        watcher_judged_produced(&net, lost_root).then_some(())
+    })
+    .await;
+    let confirm_at: u64 = Replica::new(
+        net.replica(DESTINATIONS[0], ORIGIN),
+        net.reader(DESTINATIONS[0]),
+    )
+    .confirmAt(lost_root)
+    .call()
+    .await
+    .expect("confirmAt")
+    .to();
+    assert!(signed_roots(&net).contains(&lost_root));
+    reorg_from(&net, block).await;
+    drop(stopped);
+    assert!(!produced(&net, lost_root).await);
+
+    eventually("every Replica of the origin halted", &agents, || async {
+        for destination in DESTINATIONS {
+            if replica_state(&net, destination).await != HALTED {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    let now = net.chain_time(DESTINATIONS[0]).await;
+    assert!(
+        now < confirm_at,
+        "halted at {now}, the root ripens at {confirm_at}"
+    );
+    eprintln!(
+        "halted {}s before the unbacked root ripened",
+        confirm_at - now
+    );
+    assert_eq!(watcher_records(&net), (1, 0), "one threat, no fraud proof");
+    assert!(
+        !Home::new(net.home(ORIGIN), &origin)
+            .failed()
+            .call()
+            .await
+            .expect("failed"),
+        "the honest updater's Home is not failed"
+    );
+
+    // Past the window: the dropped message was never processed.
+    eventually("the window to pass", &agents, || async {
+        (net.chain_time(DESTINATIONS[0]).await > confirm_at + 2).then_some(())
+    })
+    .await;
+    let dropped_sender = net.accounts.address(Role::RouterA);
+    for nonce in 0..3 {
+        assert_eq!(
+            times_handled(&net, DESTINATIONS[0], dropped_sender, nonce, b"dropped").await,
+            0,
+            "a message of the dropped branch was processed"
+        );
+    }
+    drop(miner);
+}
