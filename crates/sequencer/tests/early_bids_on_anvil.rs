@@ -41,13 +41,14 @@ async fn early_bids_are_bounded_expire_and_refused_from_strangers() {
     let net = Net::start().await;
     let stub = RelayerStub::start(&net).await;
     let mut config: SequencerConfig = net.sequencer_config(&stub.url, 0);
+    // Long enough that nothing expires before the expiry part below, however slow the machine.
     let early = EarlyBids {
         per_router: 3,
-        ttl: Duration::from_secs(3),
+        ttl: Duration::from_secs(3_600),
     };
     config.early_bids = early;
     let database = config.database.clone();
-    let sequencer = Running::start(config).await;
+    let sequencer = Running::start(config.clone()).await;
     let client = sequencer.client.clone();
     let router = net.signer(Role::RouterA);
     let signing = net.connext_signing(REMOTE);
@@ -131,7 +132,12 @@ async fn early_bids_are_bounded_expire_and_refused_from_strangers() {
     assert_eq!((strangers, bounded), (900, 100), "{hostile:?}");
     assert_eq!(bid_rows(&database), (4, 4), "nothing more was kept");
 
-    // Expiry: the router's early bids go once older than the lifetime, and its bound frees.
+    // Expiry: restarted with a one-second lifetime, the sequencer drops the router's early bids
+    // (kept across the restart) and its bound frees.
+    sequencer.stop().await;
+    config.early_bids.ttl = Duration::from_secs(1);
+    let sequencer = Running::start(config).await;
+    let client = sequencer.client.clone();
     eventually("early bids expire", || async {
         (bid_rows(&database) == (0, 0)).then_some(())
     })
