@@ -323,8 +323,11 @@ async fn dispatch_and_checkpoint(net: &Net, agents: &[AgentProcess], body: &str)
 
 /// Replaces the origin's blocks from `fork` on, mining more first so the reorg is [`REORG`]
 /// deep. The new branch holds the agents' own transactions of the replaced blocks (as their
-/// nodes' pools would give them back) and none of the users': the messages dispatched there
-/// are gone for good.
+/// nodes' pools would give them back; a submitter whose confirmed transaction vanished would
+/// otherwise leave a nonce gap) and none of the users': the messages dispatched there are gone
+/// for good. An updater's `Home.update` to a root the new branch never checkpointed reverts
+/// there: it runs out of the gas estimated for the accepting path (`Home.update` fails the Home
+/// on an unproduced root, which costs more).
 async fn reorg_from(net: &Net, fork: u64) {
     let origin = net.reader(ORIGIN);
     let head = origin.get_block_number().await.expect("head");
