@@ -10,6 +10,8 @@
 //! rpc_url = "http://127.0.0.1:8545"
 //! chain_id = 31337
 //! confirmations = 2                             # Home updates are read this deep
+//! finality = "finalized"                        # relayed once the root is checkpointed at
+//!                                               # the final block (or `{ depth = N }`)
 //!
 //! [chains.2000]
 //! rpc_url = "http://127.0.0.1:8546"

@@ -10,10 +10,13 @@
 //! checkpointer = { env = "NXTP_CHECKPOINTER_KEY" }  # another funded key: sends checkpoints
 //! # checkpoints_per_block = 2                      # the most checkpoints per Home block
 //!
-//! [chains.1000]                          # the Home's chain: confirmations gate every signature
+//! [chains.1000]                          # the Home's chain
 //! rpc_url = "http://127.0.0.1:8545"
 //! chain_id = 31337
-//! confirmations = 2
+//! confirmations = 2                      # events (checkpoints, updates) are read this deep
+//! finality = "finalized"                 # only roots checkpointed in final blocks are signed:
+//!                                        # the node's finalized block (the default), or
+//!                                        # `{ depth = N }` for a chain without one
 //!
 //! [chains.2000]                          # every domain with a Replica of this origin
 //! rpc_url = "http://127.0.0.1:8546"
