@@ -49,6 +49,12 @@ impl World {
     /// Starts a devnet with fast blocks, a short optimistic window and a short auction window,
     /// running `agents`, its routers' liquidity bridged to every domain.
     pub async fn start(agents: AgentList) -> Self {
+        Self::start_with(agents, |_| {}).await
+    }
+
+    /// As [`World::start`], with `configure` changing the devnet's config last (chains, agent
+    /// options, ...).
+    pub async fn start_with(agents: AgentList, configure: impl FnOnce(&mut DevnetConfig)) -> Self {
         let run = tempfile::tempdir().expect("run folder");
         let mut config = DevnetConfig::new(
             nxtp_devnet::locate_anvil(None),
@@ -62,6 +68,7 @@ impl World {
         config.agent_options.auction_window = Duration::from_millis(300);
         config.grace = Duration::from_secs(5);
         config.agents = agents;
+        configure(&mut config);
         let devnet = Devnet::start(config).await.expect("devnet starts");
         let manifest = devnet.manifest().clone();
         let services = manifest
