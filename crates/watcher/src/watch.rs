@@ -218,9 +218,11 @@ impl WatchTask {
             judged.push((seen, produced));
         }
 
-        let tracked: Vec<((Option<Address>, SignedUpdate), Option<bool>)> = judged
+        // The Replica roots found produced: judged again while open (see the module docs).
+        let tracked: Vec<(Address, SignedUpdate)> = judged
             .iter()
-            .map(|(seen, produced)| ((seen.replica, seen.update.clone()), *produced))
+            .filter(|(_, produced)| *produced == Some(true))
+            .filter_map(|(seen, _)| Some((seen.replica?, seen.update.clone())))
             .collect();
         let domain = self.domain;
         let now = now_ms();
@@ -267,10 +269,8 @@ impl WatchTask {
             let source = if on_replica { "replica" } else { "home" };
             self.metrics.update_seen(self.domain, source);
         }
-        for (observed, produced) in &tracked {
-            if let (Some(replica), Some(true)) = (observed.0, produced) {
-                self.track(replica, observed.1.clone()).await?;
-            }
+        for (replica, update) in tracked {
+            self.track(replica, update).await?;
         }
         for fraud in &frauds {
             let origin = fraud.evidence.origin();

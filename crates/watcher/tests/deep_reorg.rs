@@ -6,6 +6,8 @@
 //! Home is not proven against (the updater signed a root the Home did produce), so its bond is
 //! whole, and nothing of the dropped message can be processed.
 
+// Each test binary uses its own part of the fixture.
+#[allow(unused_imports)]
 mod common;
 
 use alloy::{
