@@ -8,25 +8,31 @@
 //!   nothing is halted, and messaging goes on.
 //! - With finality misconfigured shallower than the reorg, the root is signed and relayed, then
 //!   lost; the watcher halts every Replica of the origin before the root's window ends, and the
-//!   dropped message is never processed.
+//!   dropped message is never processed. Then the recovery of docs/messaging-agents.md:
+//!   governance rotates the updater and enrols new Replicas at the Home's committed root, the
+//!   agents restart on the new manifest, and a new message goes through; nothing delivered
+//!   before is delivered again, nothing is lost.
 
 mod anvil_net;
 mod messaging;
 
 use alloy::{
-    primitives::{keccak256, Address, Bytes, B256},
+    network::TransactionBuilder,
+    primitives::{keccak256, Address, Bytes, B256, U256},
     providers::{ext::AnvilApi, DynProvider, Provider},
     rpc::types::{
         anvil::{ReorgOptions, TransactionData},
-        Filter,
+        Filter, TransactionRequest,
     },
+    signers::local::PrivateKeySigner,
     sol_types::{SolEvent, SolValue},
 };
 use anvil_net::AgentProcess;
 use messaging::{read_db, Net};
-use nxtp_bindings::{Home, RecordingRecipient, Replica};
+use nxtp_bindings::{ConnectionManager, Home, RecordingRecipient, Replica};
 use nxtp_devnet::{traffic::recipient_on, AgentOptions, AgentSpec, Finality, Role};
 use nxtp_primitives::{address_to_bytes32, Domain, Message};
+use nxtp_testnet::confirm;
 use nxtp_testnet::{Mining, Options};
 use std::{
     sync::Arc,
@@ -89,6 +95,17 @@ async fn start(finality: Finality) -> (Net, Vec<AgentProcess>) {
         .mining(Mining::every_ms(250))
         .optimistic_seconds(WINDOW);
     let net = Net::start(options).await.expect("the net starts");
+    let agents = agent_specs(&net, finality)
+        .iter()
+        .map(|spec| spawn_agent(&net, spec))
+        .collect();
+    (net, agents)
+}
+
+/// The devnet's configs, from `net`'s manifest as it is now, of the updater of [`ORIGIN`], the
+/// message relayer, the processor and the watcher, every chain read [`CONFIRMATIONS`] deep
+/// under `finality`.
+fn agent_specs(net: &Net, finality: Finality) -> Vec<AgentSpec> {
     let agent_options = AgentOptions {
         confirmations: CONFIRMATIONS,
         finality,
@@ -115,15 +132,13 @@ async fn start(finality: Finality) -> (Net, Vec<AgentProcess>) {
         &agent_options,
     ));
     assert_eq!(specs.len(), 4, "updater, relayer, processor and watcher");
-    let agents = specs
-        .iter()
-        .map(|spec| {
-            let config = net.write_config(&spec.name, &spec.config_toml);
-            let log = net.dir().join(format!("{}.log", spec.name));
-            AgentProcess::spawn(&spec.subcommand, &config, &log, &[])
-        })
-        .collect();
-    (net, agents)
+    specs
+}
+
+fn spawn_agent(net: &Net, spec: &AgentSpec) -> AgentProcess {
+    let config = net.write_config(&spec.name, &spec.config_toml);
+    let log = net.dir().join(format!("{}.log", spec.name));
+    AgentProcess::spawn(&spec.subcommand, &config, &log, &[])
 }
 
 /// Polls `check` every 200 ms until it yields `Some`; panics with `what` and the end of every
@@ -429,9 +444,9 @@ async fn finality_deeper_than_a_reorg_signs_nothing_it_takes_back() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher() {
+async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovered() {
     // Misconfigured: one block taken as final, and a reorg of five.
-    let (net, agents) = start(Finality::Depth(1)).await;
+    let (mut net, agents) = start(Finality::Depth(1)).await;
     let origin = net.reader(ORIGIN);
     let miner = Miner::start(origin.clone()).await;
     deliver(&net, &agents, "before").await;
@@ -514,6 +529,152 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher() {
             0,
             "a message of the dropped branch was processed"
         );
+    }
+
+    // Recovery, as the runbook in docs/messaging-agents.md has it: governance rotates the
+    // origin's updater (the old key must never sign over the committed root again) and enrols
+    // new Replicas whose first root is the Home's committed root, final on the origin; the
+    // agents restart on the new manifest with a finality deeper than the reorg, the updater with
+    // the new key and a fresh database.
+    for agent in agents {
+        agent.kill();
+    }
+    let (committed, _, _) = net.home_state(ORIGIN).await;
+    assert!(produced(&net, committed).await);
+    let new_updater = PrivateKeySigner::random();
+    let deployer = net.wallet(ORIGIN, Role::Deployer);
+    let funding = TransactionRequest::default()
+        .with_to(new_updater.address())
+        .with_value(U256::from(10u64).pow(U256::from(19u64)));
+    confirm(deployer.send_transaction(funding).await.expect("funds")).await;
+    let home = Home::new(net.home(ORIGIN), &deployer);
+    let bond = home.requiredBond().call().await.expect("requiredBond");
+    confirm(
+        home.depositBond(new_updater.address())
+            .value(bond)
+            .send()
+            .await
+            .expect("bonds"),
+    )
+    .await;
+    confirm(
+        home.setUpdater(new_updater.address())
+            .send()
+            .await
+            .expect("rotates"),
+    )
+    .await;
+    let origin_chain_id = net.manifest.domain(ORIGIN).expect("deployed").chain_id;
+    let mut old_replicas = Vec::new();
+    for destination in DESTINATIONS {
+        let wallet = net.wallet(destination, Role::Deployer);
+        let old = net.replica(destination, ORIGIN);
+        old_replicas.push((destination, old));
+        let min_window = Replica::new(old, &wallet)
+            .minOptimisticSeconds()
+            .call()
+            .await
+            .expect("minOptimisticSeconds");
+        let manager = net
+            .manifest
+            .domain(destination)
+            .expect("deployed")
+            .connection_manager;
+        let replica = Replica::deploy(
+            &wallet,
+            destination.get(),
+            ORIGIN.get(),
+            U256::from(origin_chain_id),
+            net.home(ORIGIN),
+            new_updater.address(),
+            committed,
+            WINDOW,
+            min_window,
+            manager,
+            net.accounts.address(Role::Deployer),
+        )
+        .await
+        .expect("deploys a Replica");
+        let address = *replica.address();
+        confirm(
+            ConnectionManager::new(manager, &wallet)
+                .enrollReplica(address)
+                .send()
+                .await
+                .expect("enrols"),
+        )
+        .await;
+        net.manifest
+            .domains
+            .get_mut(&destination)
+            .expect("deployed")
+            .replicas
+            .insert(ORIGIN, address);
+    }
+    net.save_manifest().expect("saves the manifest");
+    let updater_db = net.dir().join(format!("updater-{ORIGIN}.sqlite"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", updater_db.display()));
+    }
+    let old_key = net.manifest.dev_keys[Role::Updater.name()].to_string();
+    let new_key = new_updater.to_bytes().to_string();
+    let agents: Vec<AgentProcess> = agent_specs(&net, Finality::Depth(FINAL_DEPTH))
+        .into_iter()
+        .map(|mut spec| {
+            if spec.subcommand == "updater" {
+                assert!(spec.config_toml.contains(&old_key));
+                spec.config_toml = spec.config_toml.replace(&old_key, &new_key);
+            }
+            spawn_agent(&net, &spec)
+        })
+        .collect();
+
+    // A new message from the origin reaches both destinations once; none delivered before is
+    // delivered again through the new Replicas, and the dropped one never is.
+    deliver(&net, &agents, "after recovery").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let user = net.accounts.address(Role::User);
+    let messages = dispatched(&net).await;
+    for message in &messages {
+        let sender = Address::from_word(message.sender);
+        assert_eq!(
+            times_handled(
+                &net,
+                message.destination,
+                sender,
+                message.nonce,
+                &message.body[..]
+            )
+            .await,
+            1,
+            "{message:?} delivered exactly once"
+        );
+    }
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| Address::from_word(m.sender) == user)
+            .count(),
+        2 * DESTINATIONS.len(),
+        "the messages before and after"
+    );
+    for nonce in 0..3 {
+        assert_eq!(
+            times_handled(&net, DESTINATIONS[0], dropped_sender, nonce, b"dropped").await,
+            0
+        );
+    }
+    for (destination, old) in old_replicas {
+        let state = Replica::new(old, net.reader(destination))
+            .state()
+            .call()
+            .await
+            .expect("state");
+        assert_eq!(state, HALTED, "the old Replica stays halted");
+        assert_eq!(replica_state(&net, destination).await, ACTIVE);
+    }
+    for agent in &agents {
+        agent.assert_running();
     }
     drop(miner);
 }
