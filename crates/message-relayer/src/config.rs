@@ -97,6 +97,12 @@ pub enum ResolveError {
     /// Nothing to relay.
     #[error("domains: no Replica of one listed domain lives on another; nothing to relay")]
     NoRoutes,
+    /// An origin's chain declares its head final: every signed root would be relayed at once.
+    #[error(
+        "chains.{0}.finality: a depth of 0 takes the head as final; declare the depth no reorg \
+         of this chain exceeds, or \"finalized\" for the node's finalized block"
+    )]
+    HeadAsFinal(Domain),
 }
 
 impl RelayerConfig {
@@ -152,6 +158,11 @@ impl RelayerConfig {
                     .get(&domain)
                     .ok_or(ResolveError::MissingChain(domain))?;
                 chains.insert(domain, chain.clone());
+            }
+            if chains.get(&route.origin).map(|chain| chain.finality)
+                == Some(nxtp_chain::Finality::Depth(0))
+            {
+                return Err(ResolveError::HeadAsFinal(route.origin));
             }
         }
         Ok(Resolved {
@@ -283,6 +294,15 @@ mod tests {
             .expect_err("no manifest");
         assert!(
             err.to_string().starts_with("manifest: ") && err.to_string().contains("nope.json"),
+            "{err}"
+        );
+        let mut head_final = config(&path, "", &[1000, 2000, 3000]);
+        if let Some(chain) = head_final.chains.get_mut(&Domain(2000)) {
+            chain.finality = nxtp_chain::Finality::Depth(0);
+        }
+        let err = head_final.resolve().expect_err("the head as final");
+        assert!(
+            err.to_string().starts_with("chains.2000.finality: "),
             "{err}"
         );
     }

@@ -116,6 +116,13 @@ pub enum ResolveError {
     /// A Replica on the origin's own domain.
     #[error("replicas.{0}: a Replica of {0} cannot live on {0} itself")]
     ReplicaOnOrigin(Domain),
+    /// The Home's chain declares its head final: every root would be signed at once, and a
+    /// one-block reorg could leave every Replica holding a root the Home no longer has.
+    #[error(
+        "chains.{0}.finality: a depth of 0 takes the head as final; declare the depth no reorg \
+         of this chain exceeds, or \"finalized\" for the node's finalized block"
+    )]
+    HeadAsFinal(Domain),
 }
 
 /// [`UpdaterConfig::checkpoints_per_block`] unless configured.
@@ -134,9 +141,13 @@ impl UpdaterConfig {
             .home
             .or(deployment.map(|d| d.home))
             .ok_or(ResolveError::NoHome(self.domain))?;
+        let home_chain = self.chain(self.domain, "the Home".to_owned())?;
+        if home_chain.finality == nxtp_chain::Finality::Depth(0) {
+            return Err(ResolveError::HeadAsFinal(self.domain));
+        }
         let home = Watched {
             domain: self.domain,
-            chain: self.chain(self.domain, "the Home".to_owned())?,
+            chain: home_chain,
             contract: home_address,
             start_block: deployment.map_or(0, |d| d.deploy_block),
         };
@@ -321,5 +332,30 @@ mod tests {
         );
         let err = config(&text).resolve().expect_err("replica on origin");
         assert!(err.to_string().starts_with("replicas.1000: "), "{err}");
+
+        let head_final = CHAINS.replacen(
+            "confirmations = 1",
+            "confirmations = 1\n        finality = { depth = 0 }",
+            1,
+        );
+        let err = config(&format!("domain = 1000\nmanifest = {path:?}\n{head_final}"))
+            .resolve()
+            .expect_err("the head as final");
+        assert!(
+            err.to_string().starts_with("chains.1000.finality: "),
+            "{err}"
+        );
+        let declared = CHAINS.replacen(
+            "confirmations = 1",
+            "confirmations = 1\n        finality = { depth = 12 }",
+            1,
+        );
+        let resolved = config(&format!("domain = 1000\nmanifest = {path:?}\n{declared}"))
+            .resolve()
+            .expect("a declared depth resolves");
+        assert_eq!(
+            resolved.home.chain.finality,
+            nxtp_chain::Finality::Depth(12)
+        );
     }
 }
