@@ -77,12 +77,19 @@ struct Miner {
 }
 
 impl Miner {
-    /// Takes over `provider`'s chain from anvil's own interval mining.
+    /// Takes over `provider`'s chain from anvil's own interval mining. Each block is stamped one
+    /// second after its parent, as on Ethereum (never the same second twice, which sub-second
+    /// blocks stamped by the clock would do): the processor sends a batch for the next block's
+    /// earliest timestamp, the parent's plus one.
     async fn start(provider: DynProvider) -> Self {
         provider
             .anvil_set_interval_mining(0)
             .await
             .expect("interval mining off");
+        provider
+            .anvil_set_block_timestamp_interval(1)
+            .await
+            .expect("one second between blocks");
         let lock = Arc::new(Mutex::new(()));
         let held = Arc::clone(&lock);
         let task = tokio::spawn(async move {
@@ -113,6 +120,17 @@ struct Seen {
     from: Address,
     to: Option<Address>,
     nonce: u64,
+}
+
+/// Block `number`'s timestamp.
+async fn timestamp(reader: &DynProvider, number: u64) -> u64 {
+    reader
+        .get_block_by_number(BlockNumberOrTag::Number(number))
+        .await
+        .expect("reads a block")
+        .unwrap_or_else(|| panic!("block {number} exists"))
+        .header
+        .timestamp
 }
 
 /// The transactions of block `number`, in order.
@@ -224,6 +242,12 @@ async fn drop_and_time_return(
             }
             match found {
                 Some((tx, block)) => {
+                    let stamped = timestamp(&reader, block).await;
+                    let first_status = reader
+                        .get_transaction_receipt(tx.hash)
+                        .await
+                        .expect("reads a receipt")
+                        .map(|receipt| receipt.status());
                     assert!(
                         head - block < DEPTH,
                         "the {}'s transaction was {} blocks deep before the test saw it",
@@ -236,6 +260,12 @@ async fn drop_and_time_return(
                         other.from == sender && other.nonce >= nonce
                     })
                     .await;
+                    println!(
+                        "{}: block {block} stamped {stamped} (status {first_status:?}), now {} \
+                         after the reorg",
+                        target.agent,
+                        timestamp(&reader, block).await
+                    );
                     Some((tx, block, head, Instant::now()))
                 }
                 None => None,
@@ -265,10 +295,12 @@ async fn drop_and_time_return(
     )
     .await;
     let after = reorged_at.elapsed();
+    let landed = receipt.block_number.expect("mined");
     assert!(
         receipt.status(),
-        "the {}'s transaction succeeded on the new branch",
-        target.agent
+        "the {}'s transaction succeeded on the new branch (block {landed} stamped {})",
+        target.agent,
+        timestamp(&reader, landed).await
     );
     let returned = Returned {
         agent: target.agent,
