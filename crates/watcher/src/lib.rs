@@ -174,6 +174,7 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
             open: BTreeMap::new(),
             origin_heads: HashMap::new(),
             reloaded: false,
+            untracked: Vec::new(),
         };
         tasks.spawn(task.run(shutdown.clone()));
 

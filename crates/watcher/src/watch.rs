@@ -137,6 +137,8 @@ pub(crate) struct WatchTask {
     pub(crate) origin_heads: HashMap<Domain, B256>,
     /// Whether the open roots were reloaded from the database since start.
     pub(crate) reloaded: bool,
+    /// Replica roots found produced whose window could not be read yet: (Replica, update).
+    pub(crate) untracked: Vec<(Address, SignedUpdate)>,
 }
 
 impl WatchTask {
@@ -269,8 +271,15 @@ impl WatchTask {
             let source = if on_replica { "replica" } else { "home" };
             self.metrics.update_seen(self.domain, source);
         }
+        // The batch is recorded: a root that cannot be looked up now is looked up at the next
+        // judging round instead of failing the batch.
         for (replica, update) in tracked {
-            self.track(replica, update).await?;
+            if let Err(BatchError::Rpc { origin, message }) =
+                self.track(replica, update.clone()).await
+            {
+                tracing::warn!(domain = %self.domain, %origin, %message, "cannot look up a Replica root's window now; later");
+                self.untracked.push((replica, update));
+            }
         }
         for fraud in &frauds {
             let origin = fraud.evidence.origin();
@@ -343,6 +352,12 @@ impl WatchTask {
     /// Judges every open root again at its origin's newest head, if that head is new; records
     /// the roots the Home no longer holds as threats (see the module docs).
     async fn rejudge(&mut self) -> Result<(), BatchError> {
+        for (replica, update) in std::mem::take(&mut self.untracked) {
+            if let Err(err) = self.track(replica, update.clone()).await {
+                self.untracked.push((replica, update));
+                return Err(err);
+            }
+        }
         if !self.reloaded {
             let origins: Vec<Domain> = self.replicas.values().copied().collect();
             for origin in origins {
