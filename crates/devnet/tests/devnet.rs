@@ -101,6 +101,38 @@ async fn dropped_chains_take_the_real_anvil_with_them() {
 }
 
 #[tokio::test]
+async fn finalized_block_is_two_epochs_behind_and_an_empty_epoch_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = ChainsConfig::new(locate_anvil(None), 1, dir.path().to_owned());
+    config.block_time = Duration::ZERO;
+    assert_eq!(config.slots_in_an_epoch, 1, "the devnet's default");
+    config.slots_in_an_epoch = 3;
+    let chains = Chains::start(&config).await.expect("start");
+    let provider =
+        ProviderBuilder::new().connect_http(chains.chains()[0].rpc_url.parse().expect("url"));
+    for _ in 0..10 {
+        let _: String = provider
+            .raw_request("evm_mine".into(), ())
+            .await
+            .expect("mines");
+    }
+    let head = provider.get_block_number().await.expect("head");
+    let finalized = provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Finalized)
+        .await
+        .expect("finalized")
+        .expect("a finalized block")
+        .header
+        .number;
+    assert_eq!(head - finalized, 6, "two epochs of three slots");
+    chains.stop(Duration::from_secs(5)).await;
+
+    config.slots_in_an_epoch = 0;
+    let err = Chains::start(&config).await.expect_err("refused");
+    assert!(matches!(err, nxtp_devnet::ChainError::NoSlots), "{err}");
+}
+
+#[tokio::test]
 async fn a_missing_anvil_is_reported_with_the_fix() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = ChainsConfig::new(dir.path().join("anvil"), 1, dir.path().to_owned());
