@@ -217,6 +217,37 @@ fn a_failure_is_reported_with_its_causes() {
 }
 
 #[test]
+fn bad_depth_options_are_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (args, expected) in [
+        (
+            &["--confirmations", "many"][..],
+            "invalid value 'many' for '--confirmations <CONFIRMATIONS>': expected a whole number of blocks",
+        ),
+        (
+            &["--finality", "safe"][..],
+            "expected `finalized` or a depth in blocks (at least 1)",
+        ),
+        (&["--slots-in-an-epoch", "0"][..], "expected 1 to 1024 slots"),
+        (
+            &["--confirmations", "3", "--finality", "2"][..],
+            "--finality 2 is shallower than --confirmations 3",
+        ),
+    ] {
+        let mut command = nxtp();
+        command
+            .args(["devnet", "--exit-after-deploy", "--run-dir"])
+            .arg(dir.path().join("run"))
+            .args(args);
+        let output = run(command, Duration::from_secs(60));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_ne!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!dir.path().join("run").exists(), "{args:?}: nothing started");
+    }
+}
+
+#[test]
 fn a_folder_that_is_not_a_devnets_is_left_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("notes.txt"), "keep me").expect("write");
