@@ -146,6 +146,61 @@ async fn shallow_reorg_is_never_seen() {
     assert_eq!(metrics.deep_reorg_count(DOMAIN, STREAM), 0);
 }
 
+/// The boundary, with anvil's own reorgs (the head stays where it was): a reorg replacing as many
+/// blocks as the confirmation depth never touches a delivered block, so it is not deep, whatever
+/// the depth; one block more replaces the newest delivered block and is.
+#[tokio::test]
+async fn a_reorg_is_deep_only_beyond_the_confirmation_depth() {
+    use alloy::{
+        providers::ext::AnvilApi,
+        rpc::types::anvil::{ReorgOptions, TransactionData},
+    };
+    let reorg = |chain: &Chain, depth: u64| {
+        let reader = chain.reader.clone();
+        async move {
+            reader
+                .anvil_reorg(ReorgOptions {
+                    depth,
+                    tx_block_pairs: Vec::<(TransactionData, u64)>::new(),
+                })
+                .await
+                .expect("reorgs");
+        }
+    };
+    for confirmations in [0, 1, 2, 3] {
+        let chain = Chain::start().await;
+        let temp = TempStore::new();
+        let store = temp.open();
+        let metrics = ChainMetrics::detached().expect("metrics");
+        let mut indexer = indexer(&chain, &store, confirmations).metrics(metrics.clone());
+        chain.dispatch(b"settled").await;
+        chain.mine(confirmations + 4).await;
+        assert_eq!(drain(&mut indexer, &store).await, ["settled"]);
+
+        if confirmations > 0 {
+            reorg(&chain, confirmations).await;
+            chain.mine(1).await;
+            assert!(drain(&mut indexer, &store).await.is_empty());
+            assert_eq!(
+                metrics.deep_reorg_count(DOMAIN, STREAM),
+                0,
+                "a reorg of {confirmations} block(s) at depth {confirmations}"
+            );
+        }
+
+        reorg(&chain, confirmations + 1).await;
+        chain.mine(1).await;
+        let batch = indexer.poll().await.expect("polls").expect("a batch");
+        assert!(batch.reorg.is_some(), "reported at depth {confirmations}");
+        assert_eq!(
+            metrics.deep_reorg_count(DOMAIN, STREAM),
+            1,
+            "a reorg of {} blocks at depth {confirmations}",
+            confirmations + 1
+        );
+    }
+}
+
 #[tokio::test]
 async fn deep_reorg_is_reported_and_the_new_branch_redelivered() {
     let chain = Chain::start().await;
