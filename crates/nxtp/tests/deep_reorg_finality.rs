@@ -27,7 +27,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::{SolEvent, SolValue},
 };
-use anvil_net::AgentProcess;
+use anvil_net::{http_get, AgentProcess};
 use messaging::{read_db, Net};
 use nxtp_bindings::{ConnectionManager, Home, RecordingRecipient, Replica};
 use nxtp_devnet::{traffic::recipient_on, AgentOptions, AgentSpec, Finality, Role};
@@ -508,6 +508,17 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
         confirm_at - now
     );
     assert_eq!(watcher_records(&net), (1, 0), "one threat, no fraud proof");
+    let watcher_ops = agents[3].ops_addr().await;
+    let (_, metrics) = http_get(&watcher_ops, "/metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with("nxtp_watcher_fraud_detected_total")
+                && line.contains("origin=\"1000\"")
+                && line.contains("kind=\"unbacked\"")
+                && line.ends_with(" 1")),
+        "the threat is counted as kind unbacked:\n{metrics}"
+    );
     assert!(
         !Home::new(net.home(ORIGIN), &origin)
             .failed()
