@@ -240,6 +240,8 @@ pub struct Devnet {
     supervisor: Supervisor,
     chains: Chains,
     grace: Duration,
+    agent_options: AgentOptions,
+    slots_in_an_epoch: u64,
     // Last, so the folder stays locked until everything else is gone.
     run_dir: RunDir,
 }
@@ -273,6 +275,8 @@ impl Devnet {
                 supervisor,
                 chains,
                 grace: config.grace,
+                agent_options: config.agent_options.clone(),
+                slots_in_an_epoch: config.slots_in_an_epoch,
                 run_dir,
             }),
             Err(err) => {
@@ -349,6 +353,8 @@ impl Devnet {
             run_dir: self.run_dir.path(),
             chain_logs: &self.chain_logs,
             agents: self.supervisor.agents(),
+            agent_options: &self.agent_options,
+            slots_in_an_epoch: self.slots_in_an_epoch,
         })
     }
 

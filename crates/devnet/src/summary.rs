@@ -1,7 +1,8 @@
 //! What the devnet prints once it is up: where every chain, contract, key, log and file is.
 
-use crate::{accounts::Role, supervisor::AgentFiles};
+use crate::{accounts::Role, supervisor::AgentFiles, AgentOptions};
 use alloy::signers::local::PrivateKeySigner;
+use nxtp_chain::Finality;
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
 use std::{collections::BTreeMap, fmt::Write, path::Path};
@@ -19,6 +20,10 @@ pub struct SummaryInput<'a> {
     pub chain_logs: &'a BTreeMap<Domain, std::path::PathBuf>,
     /// The supervised agents.
     pub agents: &'a [AgentFiles],
+    /// Their depth and finality.
+    pub agent_options: &'a AgentOptions,
+    /// Anvil's slots per epoch (its `finalized` block is two epochs behind its head).
+    pub slots_in_an_epoch: u64,
 }
 
 /// The summary as text, one fact per line, addresses in full so they can be copied.
@@ -29,6 +34,8 @@ pub fn render(input: SummaryInput<'_>) -> String {
         run_dir,
         chain_logs,
         agents,
+        agent_options,
+        slots_in_an_epoch,
     } = input;
     let mut out = String::new();
     let _ = writeln!(
@@ -36,6 +43,18 @@ pub fn render(input: SummaryInput<'_>) -> String {
         "nxtp devnet: {} chain(s), optimistic window {} s",
         manifest.domains.len(),
         manifest.optimistic_seconds
+    );
+    let finality = match agent_options.finality {
+        Finality::Finalized => format!(
+            "the chain's finalized block ({} blocks behind the head)",
+            slots_in_an_epoch.saturating_mul(2)
+        ),
+        Finality::Depth(depth) => format!("{depth} blocks deep"),
+    };
+    let _ = writeln!(
+        out,
+        "agents act {} block(s) deep; final: {finality}",
+        agent_options.confirmations
     );
     for (domain, deployment) in &manifest.domains {
         let _ = writeln!(out);
@@ -149,6 +168,8 @@ mod tests {
             run_dir: Path::new("/run"),
             chain_logs: &logs,
             agents: &agents,
+            agent_options: &AgentOptions::default(),
+            slots_in_an_epoch: 1,
         });
         for expected in [
             "domain 1000  chain id 31337  http://127.0.0.1:4000",
@@ -160,6 +181,7 @@ mod tests {
             "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf",
             "log /run/updater.log  config /run/updater.toml",
             "manifest    /run/manifest.json",
+            "agents act 1 block(s) deep; final: the chain's finalized block (2 blocks behind the head)",
         ] {
             assert!(
                 text.contains(expected),
