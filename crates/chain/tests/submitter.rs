@@ -658,3 +658,35 @@ async fn until_held(reader: &impl Provider, hash: B256) {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_nonce_taken_by_a_reorg_deeper_than_the_confirmations_is_filled() {
+    let setup = Setup::new().await;
+    let shutdown = CancellationToken::new();
+    let submitter = setup.start(setup.config(1), &shutdown).await;
+    let before = setup.chain.snapshot().await;
+
+    let first = submitter
+        .submit("handle-1", setup.handle(1))
+        .await
+        .expect("submits");
+    let taken = confirmed(mine_until_final(&setup, &submitter, first).await);
+    assert_eq!(setup.nonce_of(taken.tx_hash).await, 0);
+
+    // Deeper than the confirmations: the confirmed transaction, and its nonce, leave the chain.
+    setup.chain.revert(before).await;
+    assert_eq!(setup.sent().await, 0, "the reorg took nonce 0");
+
+    let second = submitter
+        .submit("handle-2", setup.handle(2))
+        .await
+        .expect("submits");
+    let inclusion = confirmed(mine_until_final(&setup, &submitter, second).await);
+    assert_eq!(setup.nonce_of(inclusion.tx_hash).await, 1, "the next nonce");
+    assert_eq!(setup.sent().await, 2, "nonce 0 was filled");
+    assert_eq!(
+        setup.handled().await,
+        U256::from(1),
+        "the filler calls nothing; the first call's effect stays gone"
+    );
+}

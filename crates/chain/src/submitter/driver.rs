@@ -14,7 +14,7 @@ use crate::{provider::without_url, retry::backoff};
 use alloy::{
     eips::{eip2718::Encodable2718, BlockId, BlockNumberOrTag},
     network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
-    primitives::{Bytes, B256},
+    primitives::{Bytes, TxKind, B256, U256},
     providers::{DynProvider, Provider},
     rpc::types::{BlockOverrides, TransactionRequest},
     transports::TransportError,
@@ -25,6 +25,9 @@ use std::{
     sync::Arc,
 };
 use tokio::time::Instant;
+
+/// Gas of a plain transfer to an account without code: what a nonce filler needs.
+const PLAIN_TRANSFER_GAS: u64 = 21_000;
 
 /// Why a round stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +100,8 @@ pub(super) struct Driver {
     capped: HashSet<OperationId>,
     /// The transaction of each submitted operation last seen mined (not yet deep enough).
     mined: HashMap<OperationId, B256>,
+    /// The head at which the node was last asked for a gap below the lowest sent nonce.
+    gap_checked_at: Option<u64>,
 }
 
 impl Driver {
@@ -117,6 +122,7 @@ impl Driver {
             announced: HashMap::new(),
             capped: HashSet::new(),
             mined: HashMap::new(),
+            gap_checked_at: None,
         }
     }
 
@@ -193,6 +199,19 @@ impl Driver {
         } else {
             NextBlock::AsPending
         };
+        let lowest_sent = operations
+            .iter()
+            .filter_map(|operation| match &operation.state {
+                OperationState::Submitted(submission) => Some(submission.nonce),
+                _ => None,
+            })
+            .min();
+        if let Some(lowest_sent) = lowest_sent {
+            if self.gap_checked_at != Some(head) {
+                self.fill_nonce_gap(lowest_sent).await?;
+                self.gap_checked_at = Some(head);
+            }
+        }
         for operation in &operations {
             match &operation.state {
                 OperationState::Submitted(submission) => {
@@ -381,6 +400,51 @@ impl Driver {
         // (anvil drops it). Asked every round, so it is sent again within one round, not
         // after `bump_after`.
         self.broadcast(id, latest).await
+    }
+
+    /// Every nonce below `lowest_sent` belongs to a finished operation, mined at least
+    /// `confirmations` deep. If the node holds fewer transactions of the signer than that, a
+    /// reorg deeper than the confirmations took some back: their nonces would never be used
+    /// again and every later transaction would wait for them forever. Each missing nonce gets a
+    /// transfer of nothing to the signer itself. The operation that used it stays finished; its
+    /// owner sees its effect gone from the chain and decides whether to act again.
+    async fn fill_nonce_gap(&mut self, lowest_sent: u64) -> Result<(), RoundError> {
+        let signer = self.shared.account.signer;
+        let held = self
+            .provider
+            .get_transaction_count(signer)
+            .pending()
+            .await
+            .map_err(rpc("eth_getTransactionCount"))?;
+        if held >= lowest_sent {
+            return Ok(());
+        }
+        let market = self.market_fees().await.map_err(|source| RoundError::Rpc {
+            method: "eth_feeHistory",
+            source,
+        })?;
+        let fees = fees::initial(market, self.config.max_fee_per_gas);
+        let nothing = Call {
+            to: TxKind::Call(signer),
+            value: U256::ZERO,
+            input: Bytes::new(),
+        };
+        for nonce in held..lowest_sent {
+            let filler = self.sign(&nothing, nonce, PLAIN_TRANSFER_GAS, fees).await?;
+            tracing::warn!(
+                chain = %self.shared.account.chain,
+                %signer,
+                nonce,
+                hash = %filler.hash,
+                "a reorg deeper than the confirmations took this nonce back; filling it"
+            );
+            if let Err(err) = self.provider.send_raw_transaction(&filler.raw).await {
+                tracing::warn!(nonce, error = %without_url(err), "nonce filler refused; retrying at the next head");
+                self.gap_checked_at = None;
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 
     /// Signs and records a replacement of `latest` with higher fees; `None` if the fee cap
