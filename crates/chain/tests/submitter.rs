@@ -167,13 +167,32 @@ async fn status_until(
 
 /// Waits (bounded) until the node has a receipt for `hash`.
 async fn until_mined(reader: &impl Provider, hash: B256) {
-    bounded(async {
-        while reader
+    until_node(|| async {
+        reader
             .get_transaction_receipt(hash)
             .await
             .expect("reads")
-            .is_none()
-        {
+            .is_some()
+    })
+    .await;
+}
+
+/// Waits (bounded) until the node holds `hash`, in its pool or in a block.
+async fn until_held(reader: &impl Provider, hash: B256) {
+    until_node(|| async {
+        reader
+            .get_transaction_by_hash(hash)
+            .await
+            .expect("reads")
+            .is_some()
+    })
+    .await;
+}
+
+/// Asks the node every 20 ms, bounded, until `ready` answers yes.
+async fn until_node<F: Future<Output = bool>>(ready: impl Fn() -> F) {
+    bounded(async {
+        while !ready().await {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
@@ -642,21 +661,6 @@ async fn transaction_mined_and_dropped_between_two_rounds_is_broadcast_again_at_
     assert_eq!(setup.nonce_of(hash).await, 0);
     assert_eq!(setup.sent().await, 1);
     assert_eq!(setup.handled().await, U256::from(1));
-}
-
-/// Waits (bounded) until the node holds `hash`, in its pool or in a block.
-async fn until_held(reader: &impl Provider, hash: B256) {
-    bounded(async {
-        while reader
-            .get_transaction_by_hash(hash)
-            .await
-            .expect("reads")
-            .is_none()
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
 }
 
 #[tokio::test]
