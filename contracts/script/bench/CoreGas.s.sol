@@ -132,7 +132,8 @@ contract CoreGas is GasBench {
             0,
             0,
             address(manager2),
-            sender
+            sender,
+            address(0)
         );
         Replica replica1 = new Replica(
             D1,
@@ -144,7 +145,8 @@ contract CoreGas is GasBench {
             0,
             0,
             address(manager1),
-            sender
+            sender,
+            address(0)
         );
         manager2.enrollReplica(address(replica2));
         manager1.enrollReplica(address(replica1));

@@ -50,7 +50,8 @@ contract MessagingGas is GasBench {
             0,
             0,
             address(manager),
-            sender
+            sender,
+            address(0)
         );
         manager.enrollReplica(address(replica));
         recipient = new RecordingRecipient();

@@ -17,6 +17,8 @@ import {MerkleTree, TREE_DEPTH} from "./libraries/MerkleTree.sol";
 /// @dev Processed flags are a bitmap keyed by leaf index (one Replica serves one origin tree, so the index
 ///      identifies the message); a batch then mostly rewrites one warm word. A delivery whose `handle`
 ///      reverts is not marked processed: the message is remembered as proven and may be retried.
+///      A Replica enrolled to replace a halted one names it as `predecessor`: an index processed there (or
+///      further back along the chain) counts as processed here, so a replacement never re-delivers a message.
 contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     using Message for bytes;
 
@@ -42,6 +44,9 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     uint256 public immutable remoteChainId;
     /// @notice The remote Home's address on its chain: update signatures are bound to it.
     address public immutable remoteHome;
+    /// @notice The Replica this one replaces for the same origin tree (zero: the first on this domain). Indices
+    ///         it (or its own predecessors) processed count as processed here.
+    address public immutable predecessor;
     /// @dev The remote Home's EIP-712 separator, computed once from `remoteChainId` and `remoteHome`.
     bytes32 private immutable _REMOTE_SEPARATOR;
 
@@ -82,6 +87,8 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     event OptimisticSecondsChanged(uint256 optimisticSeconds);
     /// @notice The rotated-out `formerUpdater` stays accountable (double update, watcher notice) until `until`.
     event FormerUpdaterAccountable(address indexed formerUpdater, uint256 until);
+    /// @notice This Replica replaces `predecessor`: what that one processed is never delivered here again.
+    event PredecessorSet(address indexed predecessor);
 
     /// @notice The Replica is failed or halted.
     error ReplicaNotActive(State state);
@@ -115,6 +122,9 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     error OptimisticWindowTooShort(uint256 requested, uint256 minimum);
     /// @notice Only the connection manager may halt this Replica.
     error NotConnectionManager(address caller);
+    /// @notice The named predecessor is not a Replica of the same local domain, remote domain, remote chain id and
+    ///         remote Home: its processed indices would belong to another tree.
+    error InvalidPredecessor(address predecessor);
 
     modifier whenActive() {
         if (state != State.Active) revert ReplicaNotActive(state);
@@ -131,6 +141,9 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     /// @param minWindow Floor on `window` for the Replica's lifetime.
     /// @param manager The connection manager that may halt this Replica.
     /// @param initialOwner Governance.
+    /// @param predecessor_ The Replica this one replaces (zero for the first); it must mirror the same remote Home
+    ///        for the same local domain. It should be halted before this one is enrolled: it does not see what
+    ///        this one processes.
     constructor(
         uint32 local,
         uint32 remote,
@@ -141,7 +154,8 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
         uint32 window,
         uint32 minWindow,
         address manager,
-        address initialOwner
+        address initialOwner,
+        address predecessor_
     ) Ownable2Step(initialOwner) {
         if (local == 0 || remote == 0 || local == remote) revert InvalidDomains();
         if (remoteChainId_ == 0 || remoteHome_ == address(0)) {
@@ -149,6 +163,17 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
         }
         if (initialRoot == bytes32(0)) revert ZeroRoot();
         if (window < minWindow) revert OptimisticWindowTooShort(window, minWindow);
+        if (predecessor_ != address(0)) {
+            Replica prior = Replica(predecessor_);
+            if (
+                !_answers(predecessor_, prior.localDomain.selector, local)
+                    || !_answers(predecessor_, prior.remoteDomain.selector, remote)
+                    || !_answers(predecessor_, prior.remoteChainId.selector, remoteChainId_)
+                    || !_answers(predecessor_, prior.remoteHome.selector, uint256(uint160(remoteHome_)))
+            ) revert InvalidPredecessor(predecessor_);
+            emit PredecessorSet(predecessor_);
+        }
+        predecessor = predecessor_;
         localDomain = local;
         remoteDomain = remote;
         remoteChainId = remoteChainId_;
@@ -276,9 +301,24 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
         }
     }
 
-    /// @notice Whether the message at leaf `index` was delivered.
+    /// @notice Whether the message at leaf `index` was delivered, here or by a predecessor (recursively).
     function isProcessed(uint256 index) public view returns (bool) {
-        return (_processedWords[index >> 8] >> (index & 0xff)) & 1 == 1;
+        if ((_processedWords[index >> 8] >> (index & 0xff)) & 1 == 1) return true;
+        return _processedByPredecessor(index);
+    }
+
+    /// @dev Whether a predecessor (or one of its own, through its `isProcessed`) delivered `index`. Free for the
+    ///      first Replica of an origin: only a non-zero `predecessor` costs a call.
+    function _processedByPredecessor(uint256 index) private view returns (bool) {
+        address prior = predecessor;
+        return prior != address(0) && Replica(prior).isProcessed(index);
+    }
+
+    /// @dev Whether `target` returns exactly the word `expected` from the parameterless getter `selector`; false for
+    ///      an account without code or a contract without that getter.
+    function _answers(address target, bytes4 selector, uint256 expected) private view returns (bool) {
+        (bool ok, bytes memory data) = target.staticcall(abi.encodeWithSelector(selector));
+        return ok && data.length == 32 && abi.decode(data, (uint256)) == expected;
     }
 
     /// @notice Whether `leaf` was proven and awaits (re)delivery, and at which index.
@@ -328,7 +368,7 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
         uint256 wordIndex = index >> 8;
         uint256 bit = 1 << (index & 0xff);
         uint256 word = _processedWords[wordIndex];
-        if (word & bit != 0) revert AlreadyProcessed(index);
+        if (word & bit != 0 || _processedByPredecessor(index)) revert AlreadyProcessed(index);
         _processedWords[wordIndex] = word | bit;
 
         bytes memory reason;

@@ -98,7 +98,8 @@ contract ConnectionManagerTest is MessagingFixture {
             WINDOW,
             0,
             boundManager,
-            governance
+            governance,
+            address(0)
         );
     }
 
@@ -487,7 +488,8 @@ contract ConnectionManagerTest is MessagingFixture {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
         vm.prank(governance);
         manager.enrollReplica(address(fresh));

@@ -57,7 +57,8 @@ contract MessagingHandler is TestBase {
             WINDOW,
             0,
             address(manager),
-            address(this)
+            address(this),
+            address(0)
         );
         manager.enrollReplica(address(replica));
         recipient = new RecordingRecipient();

@@ -50,7 +50,8 @@ contract ReplicaTest is MessagingFixture {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
     }
 
@@ -67,7 +68,8 @@ contract ReplicaTest is MessagingFixture {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
         vm.expectRevert(Replica.InvalidDomains.selector);
         new Replica(
@@ -80,7 +82,8 @@ contract ReplicaTest is MessagingFixture {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
         vm.expectRevert(Replica.InvalidDomains.selector);
         new Replica(
@@ -93,7 +96,8 @@ contract ReplicaTest is MessagingFixture {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
     }
 
@@ -110,7 +114,8 @@ contract ReplicaTest is MessagingFixture {
             10,
             1800,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
     }
 
@@ -127,7 +132,8 @@ contract ReplicaTest is MessagingFixture {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
     }
 
@@ -243,7 +249,8 @@ contract ReplicaTest is MessagingFixture {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
 
         // Even with confirmAt[0] forced non-zero in storage (slot of mapping `confirmAt` at key 0)...
@@ -666,7 +673,8 @@ contract ReplicaTest is MessagingFixture {
             1800,
             1800,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
         vm.prank(governance);
         vm.expectRevert(abi.encodeWithSelector(Replica.OptimisticWindowTooShort.selector, 60, 1800));

@@ -43,7 +43,8 @@ contract SignatureReplayTest is MessagingFixture {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
     }
 
@@ -90,7 +91,17 @@ contract SignatureReplayTest is MessagingFixture {
         bytes32 root = home.committedRoot();
         vm.expectRevert(abi.encodeWithSelector(Replica.InvalidRemoteHome.selector, 0, address(home)));
         new Replica(
-            DESTINATION, ORIGIN, 0, address(home), updaterAddr, root, WINDOW, 0, address(manager), governance
+            DESTINATION,
+            ORIGIN,
+            0,
+            address(home),
+            updaterAddr,
+            root,
+            WINDOW,
+            0,
+            address(manager),
+            governance,
+            address(0)
         );
         vm.expectRevert(abi.encodeWithSelector(Replica.InvalidRemoteHome.selector, block.chainid, address(0)));
         new Replica(
@@ -103,7 +114,8 @@ contract SignatureReplayTest is MessagingFixture {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
     }
 
@@ -276,7 +288,8 @@ contract SignatureReplayTest is MessagingFixture {
             WINDOW,
             0,
             address(managerB),
-            governance
+            governance,
+            address(0)
         );
         vm.startPrank(governance);
         managerB.enrollReplica(address(replicaB));

@@ -188,6 +188,8 @@ pub async fn deploy(
                             config.min_optimistic_seconds,
                             core.connection_manager,
                             owner,
+                            // The first Replica of `remote` on this domain: nothing came before it.
+                            Address::ZERO,
                         )
                         .send()
                         .await

@@ -11,7 +11,8 @@
 //!   dropped message is never processed. Then the recovery of docs/messaging-agents.md:
 //!   governance rotates the updater and enrols new Replicas at the Home's committed root, the
 //!   agents restart on the new manifest, and a new message goes through; nothing delivered
-//!   before is delivered again, nothing is lost.
+//!   before is delivered again (each new Replica names the halted one as its predecessor and
+//!   refuses to process again what that one processed), nothing is lost.
 
 mod anvil_net;
 mod messaging;
@@ -31,7 +32,7 @@ use anvil_net::{http_get, AgentProcess};
 use messaging::{read_db, Net};
 use nxtp_bindings::{ConnectionManager, Home, RecordingRecipient, Replica};
 use nxtp_devnet::{traffic::recipient_on, AgentOptions, AgentSpec, Finality, Role};
-use nxtp_primitives::{address_to_bytes32, Domain, Message};
+use nxtp_primitives::{address_to_bytes32, merkle::MerkleTree, Domain, Message};
 use nxtp_testnet::confirm;
 use nxtp_testnet::{Mining, Options};
 use std::{
@@ -545,9 +546,10 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
 
     // Recovery, as the runbook in docs/messaging-agents.md has it: governance rotates the
     // origin's updater (the old key must never sign over the committed root again) and enrols
-    // new Replicas whose first root is the Home's committed root, final on the origin; the
-    // agents restart on the new manifest with a finality deeper than the reorg, the updater with
-    // the new key and a fresh database.
+    // new Replicas whose first root is the Home's committed root, final on the origin, each
+    // naming the halted Replica it replaces as its predecessor; the agents restart on the new
+    // manifest with a finality deeper than the reorg, the updater with the new key and a fresh
+    // database.
     for agent in agents {
         agent.kill();
     }
@@ -577,6 +579,17 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
     )
     .await;
     let origin_chain_id = net.manifest.domain(ORIGIN).expect("deployed").chain_id;
+    // The origin tree up to the committed root, the first root of the new Replicas: the proofs
+    // anyone could submit to them for a message the halted Replicas already delivered.
+    let before = dispatched(&net).await;
+    let mut tree = MerkleTree::new();
+    for message in &before {
+        tree.insert(message.leaf()).expect("the tree has room");
+    }
+    let committed_count = (0..=tree.count())
+        .rev()
+        .find(|&count| tree.root_at(count).ok() == Some(committed))
+        .expect("the committed root is a root of the origin's tree");
     let mut old_replicas = Vec::new();
     for destination in DESTINATIONS {
         let wallet = net.wallet(destination, Role::Deployer);
@@ -604,10 +617,45 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
             min_window,
             manager,
             net.accounts.address(Role::Deployer),
+            // It replaces the halted Replica: what that one delivered stays delivered here.
+            old,
         )
         .await
         .expect("deploys a Replica");
         let address = *replica.address();
+        assert_eq!(
+            replica.predecessor().call().await.expect("predecessor"),
+            old,
+            "the new Replica names the halted one"
+        );
+        // A message the halted Replica delivered, proven again under the new one: refused.
+        let (index, delivered) = before
+            .iter()
+            .enumerate()
+            .find(|(_, m)| m.destination == destination && &m.body[..] == b"before")
+            .expect("a message delivered before the reorg");
+        let index = u32::try_from(index).expect("a leaf index");
+        assert!(index < committed_count, "under the committed root");
+        let proof = tree.proof_at(index, committed_count).expect("proof");
+        assert!(
+            replica
+                .isProcessed(U256::from(index))
+                .call()
+                .await
+                .expect("isProcessed"),
+            "the predecessor's delivery counts under the new Replica"
+        );
+        let refused = replica
+            .proveAndProcess(delivered.encode(), proof.path, U256::from(index))
+            .call()
+            .await
+            .expect_err("a message delivered by the halted Replica is not delivered again");
+        assert!(
+            refused
+                .as_decoded_error::<Replica::AlreadyProcessed>()
+                .is_some(),
+            "{refused}"
+        );
         confirm(
             ConnectionManager::new(manager, &wallet)
                 .enrollReplica(address)

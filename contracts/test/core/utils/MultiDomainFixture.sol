@@ -82,7 +82,8 @@ abstract contract MultiDomainFixture is TestBase {
                     WINDOW,
                     0,
                     address(managers[d]),
-                    GOV
+                    GOV,
+                    address(0)
                 );
                 vm.startPrank(GOV);
                 managers[d].enrollReplica(address(replicas[d][o]));

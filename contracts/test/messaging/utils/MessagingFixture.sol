@@ -56,7 +56,8 @@ abstract contract MessagingFixture is TestBase {
             WINDOW,
             0,
             address(manager),
-            governance
+            governance,
+            address(0)
         );
         vm.startPrank(governance);
         manager.enrollReplica(address(replica));
