@@ -7,7 +7,7 @@ FORGE := $(NODE_BIN)/forge
 NPM_STAMP := node_modules/.nxtp-installed
 
 .PHONY: help setup nextest test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e vectors clean \
-	fuzz fuzz-seeds fuzz-merge cargo-fuzz test-deep
+	fuzz fuzz-seeds fuzz-merge cargo-fuzz test-deep slither-venv slither-triage
 
 help:
 	@echo "make devnet     local chains with every contract deployed and the agents supervised (Ctrl-C stops)"
@@ -16,7 +16,8 @@ help:
 	@echo "make bench-messaging  1,000 messages through the devnet's agents -> bench/results/messaging.json"
 	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
-	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy)"
+	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy, Slither against contracts/slither-triage.json)"
+	@echo "make slither-triage  Slither findings not yet triaged, as entries to fix or triage (docs/slither.md)"
 	@echo "make fuzz       fuzz every decoder of untrusted input, FUZZ_SECONDS (60) each -> bench/results/fuzz.json"
 	@echo "make test-deep  every invariant suite at 100,000 handler calls per invariant -> bench/results/invariants.json"
 
@@ -43,9 +44,22 @@ test-rust: setup nextest
 nextest:
 	@cargo nextest --version >/dev/null 2>&1 || cargo install cargo-nextest --version 0.9.143 --locked
 
-lint: setup
+lint: setup slither-venv
 	cd contracts && $(FORGE) fmt --check
-	@if [ -f Cargo.toml ]; then cargo fmt --all --check && cargo clippy --workspace --all-targets --locked -- -D warnings; fi
+	@if [ -f Cargo.toml ]; then cargo fmt --all --check && cargo fmt --manifest-path fuzz/Cargo.toml --all --check && cargo clippy --workspace --all-targets --locked -- -D warnings; fi
+	python3 tools/slither_check.py
+
+# Slither, pinned with its dependencies, in a venv of its own (git-ignored); reinstalled when the pins change.
+SLITHER_VENV := .venv-slither
+slither-venv: $(SLITHER_VENV)/.installed
+$(SLITHER_VENV)/.installed: tools/slither-requirements.txt
+	python3 -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/slither-requirements.txt
+	touch $@
+
+# Slither findings not in contracts/slither-triage.json, printed as entries to fix or triage (docs/slither.md).
+slither-triage: setup slither-venv
+	python3 tools/slither_check.py list
 
 fmt: setup
 	cd contracts && $(FORGE) fmt

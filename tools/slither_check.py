@@ -101,13 +101,16 @@ def main():
     build()
     findings = run_slither()
     triage = load_triage()
+    # Slither may report one finding twice (a file compiled under two compiler profiles): one key, one finding.
     seen = set()
-    untriaged = []
+    unique = []
     for finding in findings:
         k = key(finding)
-        seen.add(k)
-        if k not in triage:
-            untriaged.append(finding)
+        if k not in seen:
+            seen.add(k)
+            unique.append(finding)
+    findings = unique
+    untriaged = [f for f in findings if key(f) not in triage]
     stale = sorted(set(triage) - seen)
 
     if mode == "list":
