@@ -304,14 +304,8 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     /// @notice Whether the message at leaf `index` was delivered, here or by a predecessor (recursively).
     function isProcessed(uint256 index) public view returns (bool) {
         if ((_processedWords[index >> 8] >> (index & 0xff)) & 1 == 1) return true;
-        return _processedByPredecessor(index);
-    }
-
-    /// @dev Whether a predecessor (or one of its own, through its `isProcessed`) delivered `index`. Free for the
-    ///      first Replica of an origin: only a non-zero `predecessor` costs a call.
-    function _processedByPredecessor(uint256 index) private view returns (bool) {
-        address prior = predecessor;
-        return prior != address(0) && Replica(prior).isProcessed(index);
+        // The predecessor's `isProcessed` asks its own predecessor in turn.
+        return predecessor != address(0) && Replica(predecessor).isProcessed(index);
     }
 
     /// @dev Whether `target` returns exactly the word `expected` from the parameterless getter `selector`; false for
@@ -368,7 +362,11 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
         uint256 wordIndex = index >> 8;
         uint256 bit = 1 << (index & 0xff);
         uint256 word = _processedWords[wordIndex];
-        if (word & bit != 0 || _processedByPredecessor(index)) revert AlreadyProcessed(index);
+        if (word & bit != 0) revert AlreadyProcessed(index);
+        // Only a Replica that replaced another pays for this call (a view one, to a Replica checked at deployment).
+        if (predecessor != address(0) && Replica(predecessor).isProcessed(index)) {
+            revert AlreadyProcessed(index);
+        }
         _processedWords[wordIndex] = word | bit;
 
         bytes memory reason;
