@@ -126,7 +126,7 @@ contract ReplicaSuccessionTest is MessagingFixture {
         _deploy(DESTINATION, ORIGIN, block.chainid, address(home), root, account);
         vm.expectRevert(abi.encodeWithSelector(Replica.InvalidPredecessor.selector, address(recipient)));
         _deploy(DESTINATION, ORIGIN, block.chainid, address(home), root, address(recipient));
-        // A contract with every getter of the right name but not a Replica's answers: the Home has localDomain.
+        // A contract answering some of the getters only: the Home has a localDomain, no remoteDomain.
         vm.expectRevert(abi.encodeWithSelector(Replica.InvalidPredecessor.selector, address(home)));
         _deploy(DESTINATION, ORIGIN, block.chainid, address(home), root, address(home));
     }
