@@ -98,6 +98,8 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
     error InvalidRemoteHome(uint256 chainId, address home);
     /// @notice The zero root is never valid, whatever a mapping's default says.
     error ZeroRoot();
+    /// @notice A Replica without a connection manager could never be halted by a watcher.
+    error ZeroConnectionManager();
     /// @notice The update does not start from the committed root.
     error NotCommittedRoot(bytes32 oldRoot, bytes32 committedRoot);
     /// @notice The proof leads to a root that is unknown or still inside its optimistic window.
@@ -162,6 +164,7 @@ contract Replica is Pausable, UpdaterSignatures, ReentrancyGuard {
             revert InvalidRemoteHome(remoteChainId_, remoteHome_);
         }
         if (initialRoot == bytes32(0)) revert ZeroRoot();
+        if (manager == address(0)) revert ZeroConnectionManager();
         if (window < minWindow) revert OptimisticWindowTooShort(window, minWindow);
         if (predecessor_ != address(0)) {
             Replica prior = Replica(predecessor_);

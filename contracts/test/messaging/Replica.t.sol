@@ -137,6 +137,24 @@ contract ReplicaTest is MessagingFixture {
         );
     }
 
+    function test_constructor_refusesZeroConnectionManager() public {
+        bytes32 root = home.committedRoot();
+        vm.expectRevert(Replica.ZeroConnectionManager.selector);
+        new Replica(
+            DESTINATION,
+            ORIGIN,
+            block.chainid,
+            address(home),
+            updaterAddr,
+            root,
+            WINDOW,
+            0,
+            address(0),
+            governance,
+            address(0)
+        );
+    }
+
     function test_constructor_initialRootIsAcceptableAndEmptyTreeMatchesNaive() public view {
         assertEq(replica.committedRoot(), treeRoot(), "initial root is the empty tree's root");
         assertTrue(replica.acceptableRoot(replica.committedRoot()), "initial root acceptable");
