@@ -14,6 +14,10 @@
 //!   them. Every transfer whose xcall survived completes exactly once (at least 30), nothing
 //!   executes for a dropped one, every unit of `DEMO` is accounted for, and no agent counts a deep
 //!   reorg.
+//! - A reorg deeper than the agents' confirmations but shallower than the declared finality drops
+//!   an xcall a router already fronted: that router alone bears it (debited what the recipient
+//!   got, never credited), nothing is minted or reconciled for it, the user keeps their tokens, and
+//!   a later transfer from the same origin completes once.
 //!
 //! Figures (how long each dropped transaction took to come back, how many reorgs dropped what) are
 //! printed; `cargo nextest run -p nxtp --test reorgs_devnet --no-capture` shows them.
@@ -35,8 +39,8 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
-use nxtp_bindings::{Connext, DemoToken};
-use nxtp_devnet::{default_agents, liquidity::demo_units, DevnetConfig};
+use nxtp_bindings::{BridgeToken, Connext, DemoToken};
+use nxtp_devnet::{default_agents, liquidity::demo_units, DevnetConfig, Finality};
 use nxtp_primitives::Domain;
 use nxtp_sdk::{Sdk, Stage, Timing, XcallRequest};
 use std::{
@@ -805,5 +809,180 @@ async fn shallow_reorgs_among_transfers_lose_and_repeat_nothing() {
     );
     assert_no_deep_reorgs(&world);
     drop((origin_miner, destination_miner));
+    world.devnet.stop().await;
+}
+
+/// How deep the origin's reorg reaches: deeper than the agents' confirmations, shallower than the
+/// finality the messaging layer declares ([`FINAL_DEPTH`]).
+const DEEP: u64 = 5;
+/// The messaging layer's finality depth in the deep reorg test.
+const FINAL_DEPTH: u64 = 8;
+
+/// Two chains, every agent one block deep, the updater signing [`FINAL_DEPTH`] blocks deep.
+fn shallow_agents_deep_finality(config: &mut DevnetConfig) {
+    config.chains = 2;
+    config.agent_options.confirmations = 1;
+    config.agent_options.finality = Finality::Depth(FINAL_DEPTH);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deep_origin_reorg_after_a_router_fronted_costs_only_that_router() {
+    let started = Instant::now();
+    let world = World::start_with(default_agents, shallow_agents_deep_finality).await;
+    let [origin, destination] = world.domains()[..] else {
+        panic!("two domains");
+    };
+    let origin_reader = world.reader(origin);
+    let destination_reader = world.reader(destination);
+    let origin_miner = Miner::start(origin_reader.clone()).await;
+    let connext = Connext::new(world.connext(destination), &destination_reader);
+    let destination_demo = DemoToken::new(world.local_demo(destination), &destination_reader);
+    let origin_demo = DemoToken::new(world.local_demo(origin), &origin_reader);
+    let supply = || async {
+        BridgeToken::new(world.local_demo(destination), &destination_reader)
+            .totalSupply()
+            .call()
+            .await
+            .expect("totalSupply")
+    };
+    let liquidity = || async {
+        let mut all = Vec::new();
+        for router in world.routers() {
+            all.push(
+                connext
+                    .routerBalance(router, world.local_demo(destination))
+                    .call()
+                    .await
+                    .expect("routerBalance"),
+            );
+        }
+        all
+    };
+    let user_before = origin_demo
+        .balanceOf(world.user.address())
+        .call()
+        .await
+        .expect("balanceOf");
+    let supply_before = supply().await;
+    let liquidity_before = liquidity().await;
+
+    // The xcall the reorg will drop, fronted by a router first.
+    let doomed = Plan::plain("dropped", origin, destination, 10, Path::Fast(1));
+    let sent = send_all(&world, std::slice::from_ref(&doomed)).await;
+    let id = sent[0].id;
+    let xcalled = world.connext_logs::<Connext::XCalled>(origin, id).await;
+    let [log] = &xcalled[..] else {
+        panic!("one XCalled for {id}: {xcalled:?}");
+    };
+    let (xcall_block, xcall_tx) = (
+        log.block_number.expect("mined"),
+        log.transaction_hash.expect("a transaction"),
+    );
+    eventually("a router to front the transfer", TIMEOUT, || async {
+        (!world
+            .connext_logs::<Connext::Executed>(destination, id)
+            .await
+            .is_empty())
+        .then_some(())
+    })
+    .await;
+
+    // Reorg the origin DEEP blocks from the xcall's block (mining up to that depth first if
+    // the execute came sooner), re-including every transaction but the xcall.
+    let depth = {
+        let _mining = origin_miner.lock.lock().await;
+        let mut head = origin_reader.get_block_number().await.expect("head");
+        while head + 1 - xcall_block < DEEP {
+            origin_reader.evm_mine(None).await.expect("mines");
+            head += 1;
+        }
+        let depth = head + 1 - xcall_block;
+        assert!(
+            depth < FINAL_DEPTH,
+            "the router fronted the xcall only {depth} blocks after it: deeper than finality"
+        );
+        let gone = reorg(&origin_reader, xcall_block, head, |tx| tx.hash == xcall_tx).await;
+        assert_eq!(gone.len(), 1, "only the xcall is dropped: {gone:?}");
+        depth
+    };
+    assert!(
+        world
+            .connext_logs::<Connext::XCalled>(origin, id)
+            .await
+            .is_empty(),
+        "the xcall is gone from the origin"
+    );
+    let fronted = destination_demo
+        .balanceOf(doomed.to)
+        .call()
+        .await
+        .expect("balanceOf");
+    assert!(fronted > U256::ZERO, "the recipient got the fronted funds");
+    let liquidity_after = liquidity().await;
+    let debited: Vec<U256> = liquidity_before
+        .iter()
+        .zip(&liquidity_after)
+        .map(|(before, after)| before - after)
+        .collect();
+    assert!(
+        debited.iter().filter(|d| **d == fronted).count() == 1
+            && debited.iter().filter(|d| **d == U256::ZERO).count() == 1,
+        "one router paid exactly what the recipient got ({fronted}): {debited:?}"
+    );
+    assert_eq!(supply().await, supply_before, "nothing minted for it");
+
+    // A later xcall from the origin completes once; meanwhile (its whole course, a bounded chance
+    // for the agents to get the dropped one wrong) nothing reconciles the dropped transfer.
+    let later = Plan::plain("after the reorg", origin, destination, 3, Path::Any);
+    let mut ledger = transfers::ledger::Ledger::open(&world, std::slice::from_ref(&later)).await;
+    let later_sent = send_all(&world, std::slice::from_ref(&later)).await;
+    let reports = complete_all(&world, &later_sent).await;
+    ledger.settle(&world, &later_sent[0], &reports[0]);
+    world
+        .assert_executed_and_reconciled_once(later_sent[0].id, destination)
+        .await;
+    ledger.check(&world).await;
+
+    for domain in world.domains() {
+        let executed = world.connext_logs::<Connext::Executed>(domain, id).await;
+        let reconciled = world.connext_logs::<Connext::Reconciled>(domain, id).await;
+        assert_eq!(
+            (executed.len(), reconciled.len()),
+            (usize::from(domain == destination), 0),
+            "{id} on {domain}: executed once by the router, never reconciled"
+        );
+    }
+    assert_eq!(
+        destination_demo
+            .balanceOf(doomed.to)
+            .call()
+            .await
+            .expect("balanceOf"),
+        fronted,
+        "the recipient keeps what the router gave"
+    );
+    assert_eq!(
+        origin_demo
+            .balanceOf(world.user.address())
+            .call()
+            .await
+            .expect("balanceOf")
+            + later.amount,
+        user_before,
+        "the user paid for the later xcall only"
+    );
+    assert_eq!(
+        supply().await,
+        supply_before + later.amount,
+        "only the later transfer minted on the destination"
+    );
+    assert_conserved(&world).await;
+    println!(
+        "xcall in block {xcall_block} fronted, then reorged out {depth} blocks deep; the later \
+         transfer went {}; {:?} from the devnet's start",
+        reports[0].stage,
+        started.elapsed()
+    );
+    drop(origin_miner);
     world.devnet.stop().await;
 }
