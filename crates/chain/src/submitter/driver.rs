@@ -439,8 +439,8 @@ impl Driver {
                 "a reorg deeper than the confirmations took this nonce back; filling it"
             );
             if let Err(err) = self.provider.send_raw_transaction(&filler.raw).await {
+                // The caller checks again at the next head.
                 tracing::warn!(nonce, error = %without_url(err), "nonce filler refused; retrying at the next head");
-                self.gap_checked_at = None;
                 return Ok(());
             }
         }
