@@ -5,7 +5,9 @@
 //!   to wait for it: on a new connection, and between requests on a kept-alive one, so a silent or
 //!   idle connection is closed after that time too (hyper's header-read timer);
 //! - a request body must arrive whole within [`HttpLimits::body_read_timeout`] (`408`) and be at
-//!   most [`HttpLimits::max_body_bytes`] (`413`);
+//!   most [`HttpLimits::max_body_bytes`] (`413`); the rest of an oversized body is read and dropped
+//!   (up to as much again, within the same time) before the `413` is sent, so a client still
+//!   writing its body reads the answer rather than a reset connection;
 //! - at most [`HttpLimits::max_connections`] connections are served at once, and at most
 //!   [`HttpLimits::max_connections_per_peer`] from one IP address; one more is answered
 //!   `503 overloaded` at once and closed (not queued), so descriptors stay bounded;
@@ -20,6 +22,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json, Router,
 };
+use futures::StreamExt;
 use hyper::server::conn::http1;
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
@@ -317,14 +320,32 @@ async fn read_body(State(limits): State<HttpLimits>, request: Request, next: Nex
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
+    let started = tokio::time::Instant::now();
+    let (parts, body) = request.into_parts();
+    let mut frames = body.into_data_stream();
     if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
+        discard_rest(&mut frames, 0, &limits, started).await;
         return too_large();
     }
-    let (parts, body) = request.into_parts();
-    let read = axum::body::to_bytes(body, limits.max_body_bytes);
-    let bytes = match tokio::time::timeout(limits.body_read_timeout, read).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return too_large(),
+    let mut bytes = Vec::new();
+    let read = async {
+        while let Some(frame) = frames.next().await {
+            let frame = frame.map_err(|_| BodyRead::Broken)?;
+            if bytes.len() + frame.len() > limits.max_body_bytes {
+                return Err(BodyRead::TooLarge(bytes.len() + frame.len()));
+            }
+            bytes.extend_from_slice(&frame);
+        }
+        Ok(())
+    };
+    let outcome = tokio::time::timeout(limits.body_read_timeout, read).await;
+    let bytes = match outcome {
+        Ok(Ok(())) => bytes,
+        Ok(Err(BodyRead::TooLarge(read))) => {
+            discard_rest(&mut frames, read, &limits, started).await;
+            return too_large();
+        }
+        Ok(Err(BodyRead::Broken)) => return too_large(),
         Err(_) => {
             return HttpError::response(
                 StatusCode::REQUEST_TIMEOUT,
@@ -338,6 +359,35 @@ async fn read_body(State(limits): State<HttpLimits>, request: Request, next: Nex
     };
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Why a body was not read whole.
+enum BodyRead {
+    /// More than the limit arrived: this many bytes so far.
+    TooLarge(usize),
+    /// The connection failed mid-body.
+    Broken,
+}
+
+/// Reads and drops what is left of an oversized body, up to as much again as the limit and
+/// within what is left of the body's read time, so that a client still writing it reads the
+/// `413` instead of a reset connection. A body larger still is cut off.
+async fn discard_rest(
+    frames: &mut axum::body::BodyDataStream,
+    already_read: usize,
+    limits: &HttpLimits,
+    started: tokio::time::Instant,
+) {
+    let mut budget = (limits.max_body_bytes * 2).saturating_sub(already_read);
+    let drain = async {
+        while let Some(Ok(frame)) = frames.next().await {
+            if frame.len() > budget {
+                return;
+            }
+            budget -= frame.len();
+        }
+    };
+    let _ = tokio::time::timeout_at(started + limits.body_read_timeout, drain).await;
 }
 
 #[cfg(test)]
@@ -470,6 +520,27 @@ mod tests {
         )
         .await;
         assert_eq!((status, body.as_str()), (200, "abcd"));
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn a_client_writing_a_large_oversized_body_reads_the_413() {
+        // Far larger than loopback socket buffers: without reading the rest of the body first,
+        // the server's close resets the connection while the client is still writing.
+        let limits = HttpLimits {
+            max_body_bytes: 8 << 20,
+            body_read_timeout: Duration::from_secs(10),
+            ..limits()
+        };
+        let (addr, shutdown) = start(limits).await;
+        let body = "x".repeat(12 << 20);
+        let request = format!(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let (status, answer) = exchange(addr, request.as_bytes()).await;
+        assert_eq!(status, 413);
+        assert_eq!(json_error(&answer).0, "payload_too_large");
         shutdown.cancel();
     }
 
