@@ -10,7 +10,7 @@ const EXTRA_SOURCES: &[&str] = &["test/messaging/utils/RecordingRecipient.sol"];
 fn main() {
     let manifest =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest.join("../..");
+    let root = manifest.join("../../..");
     let contracts = root.join("contracts");
     println!("cargo:rerun-if-changed={}", contracts.join("src").display());
     println!(

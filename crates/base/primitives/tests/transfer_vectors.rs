@@ -17,7 +17,7 @@ use std::str::FromStr;
 fn vectors() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../contracts/test/vectors/transfers.json"
+        "/../../../contracts/test/vectors/transfers.json"
     );
     let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{path}: {err}"));
     serde_json::from_str(&text).unwrap_or_else(|err| panic!("{path}: {err}"))

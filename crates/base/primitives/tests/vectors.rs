@@ -103,7 +103,7 @@ where
 
 fn load() -> Vectors {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../contracts/test/vectors/messaging.json");
+        .join("../../../contracts/test/vectors/messaging.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|err| {
         panic!(
             "{}: {err} (the contracts' test suite generates this file)",

@@ -18,7 +18,7 @@ pub fn forge_in(root: &Path) -> PathBuf {
 
 /// The repository this crate was built from (the binaries were installed there).
 pub fn build_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..")
 }
 
 fn tool_in(root: &Path, tool: &str) -> PathBuf {

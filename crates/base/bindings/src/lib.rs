@@ -10,56 +10,56 @@ alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
     Home,
-    "../../contracts/out/Home.sol/Home.json"
+    "../../../contracts/out/Home.sol/Home.json"
 );
 
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
     Replica,
-    "../../contracts/out/Replica.sol/Replica.json"
+    "../../../contracts/out/Replica.sol/Replica.json"
 );
 
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
     ConnectionManager,
-    "../../contracts/out/ConnectionManager.sol/ConnectionManager.json"
+    "../../../contracts/out/ConnectionManager.sol/ConnectionManager.json"
 );
 
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
     RecordingRecipient,
-    "../../contracts/out/RecordingRecipient.sol/RecordingRecipient.json"
+    "../../../contracts/out/RecordingRecipient.sol/RecordingRecipient.json"
 );
 
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
     Connext,
-    "../../contracts/out/Connext.sol/Connext.json"
+    "../../../contracts/out/Connext.sol/Connext.json"
 );
 
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
     BridgeToken,
-    "../../contracts/out/BridgeToken.sol/BridgeToken.json"
+    "../../../contracts/out/BridgeToken.sol/BridgeToken.json"
 );
 
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
     DemoToken,
-    "../../contracts/out/DemoToken.sol/DemoToken.json"
+    "../../../contracts/out/DemoToken.sol/DemoToken.json"
 );
 
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
     DemoReceiver,
-    "../../contracts/out/DemoReceiver.sol/DemoReceiver.json"
+    "../../../contracts/out/DemoReceiver.sol/DemoReceiver.json"
 );
 
 /// `Connext`'s `TransferInfo` and the protocol type are the same Solidity struct, expanded twice; these

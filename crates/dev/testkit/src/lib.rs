@@ -9,7 +9,7 @@ pub use alloy::node_bindings::{Anvil, AnvilInstance};
 
 /// Path of the pinned anvil binary, installed by `make setup`.
 pub fn anvil_path() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../node_modules/.bin/anvil");
     assert!(
         path.exists(),
         "{} is missing: run `make setup` first",

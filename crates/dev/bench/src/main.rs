@@ -47,6 +47,6 @@ async fn main() -> ExitCode {
 /// Where results go: `<repo>/bench/results/<name>`.
 fn results_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../bench/results")
+        .join("../../../bench/results")
         .join(name)
 }
