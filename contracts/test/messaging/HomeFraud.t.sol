@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {HomeFixture} from "./utils/HomeFixture.sol";
+import {Home} from "../../src/messaging/Home.sol";
+import {UpdaterSignatures} from "../../src/messaging/UpdaterSignatures.sol";
+import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
+
+/// @notice Fraud proofs on the Home: `improperUpdate` and `doubleUpdate` slash the updater and fail the Home;
+///         a failed Home refuses the rest but lets bonds and rewards out.
+contract HomeFraudTest is HomeFixture {
+    function test_improperUpdate_failsHomeAndCreditsReporter() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 bogus = keccak256("bogus");
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
+        vm.expectEmit(true, true, true, true, address(home));
+        emit Home.ImproperUpdate(r0, bogus, signature);
+        vm.expectEmit(true, true, true, true, address(home));
+        emit Home.UpdaterSlashed(updaterAddr, reporter, BOND, BOND / 2);
+        vm.expectEmit(true, true, true, true, address(home));
+        emit Home.HomeFailed(reporter);
+        vm.prank(reporter);
+        home.improperUpdate(r0, bogus, signature);
+
+        assertTrue(home.failed(), "failed");
+        assertEq(home.bonds(updaterAddr), 0, "bond slashed");
+        assertEq(home.slashRewards(reporter), BOND / 2, "reporter credited");
+        assertEq(home.committedRoot(), r0, "committed root unchanged");
+        assertEq(address(home).balance, BOND, "ether still held");
+    }
+
+    function test_improperUpdate_slashesWholeBondIncludingTopUps() public {
+        vm.prank(updaterAddr);
+        home.depositBond{value: 2 ether}(updaterAddr);
+        _failHome(reporter);
+        assertEq(home.slashRewards(reporter), 1.5 ether, "half the whole bond, including top-ups");
+    }
+
+    function test_improperUpdate_refusesProducedRoot() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 r1 = _dispatchAndCheckpoint("a");
+        bytes memory toR1 = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
+        bytes memory toR0 = signUpdate(UPDATER_KEY, ORIGIN, r0, r0);
+        HomeState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(Home.NotImproper.selector, r1));
+        vm.prank(reporter);
+        home.improperUpdate(r0, r1, toR1);
+        vm.expectRevert(abi.encodeWithSelector(Home.NotImproper.selector, r0));
+        vm.prank(reporter);
+        home.improperUpdate(r0, r0, toR0);
+        _assertUnchanged(before);
+    }
+
+    function test_improperUpdate_refusesOnceRootIsCheckpointed() public {
+        bytes32 r0 = home.committedRoot();
+        _dispatch(DESTINATION, "a");
+        bytes32 next = home.root();
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, next);
+        home.checkpoint();
+        HomeState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(Home.NotImproper.selector, next));
+        home.improperUpdate(r0, next, signature);
+        _assertUnchanged(before);
+    }
+
+    function test_improperUpdate_refusesBadSignature() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 bogus = keccak256("bogus");
+        bytes memory byStranger = signUpdate(STRANGER_KEY, ORIGIN, r0, bogus);
+        bytes memory otherDomain = signUpdate(UPDATER_KEY, DESTINATION, r0, bogus);
+        bytes memory twin = malleate(signUpdate(UPDATER_KEY, ORIGIN, r0, bogus));
+        address otherDomainSigner =
+            recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, bogus), otherDomain);
+        HomeState memory before = _snapshot();
+
+        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
+        home.improperUpdate(r0, bogus, byStranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, otherDomainSigner)
+        );
+        home.improperUpdate(r0, bogus, otherDomain);
+        vm.expectRevert(SignatureVerifier.MalleableSignature.selector);
+        home.improperUpdate(r0, bogus, twin);
+        vm.expectRevert(abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 1));
+        home.improperUpdate(r0, bogus, hex"00");
+        _assertUnchanged(before);
+    }
+
+    function test_doubleUpdate_failsHomeAndCreditsReporter() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 r1 = _dispatchAndCheckpoint("a");
+        bytes32 r2 = _dispatchAndCheckpoint("b");
+        // Both roots are genuine, yet two different roots over one old root are fraud.
+        bytes32[2] memory roots = [r1, r2];
+        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
+        bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, r0, r2);
+        vm.expectEmit(true, true, true, true, address(home));
+        emit UpdaterSignatures.DoubleUpdate(r0, roots, sig0, sig1);
+        vm.expectEmit(true, true, true, true, address(home));
+        emit Home.UpdaterSlashed(updaterAddr, reporter, BOND, BOND / 2);
+        vm.expectEmit(true, true, true, true, address(home));
+        emit Home.HomeFailed(reporter);
+        vm.prank(reporter);
+        home.doubleUpdate(r0, roots, sig0, sig1);
+
+        assertTrue(home.failed(), "failed");
+        assertEq(home.bonds(updaterAddr), 0, "bond slashed");
+        assertEq(home.slashRewards(reporter), BOND / 2, "reporter credited");
+    }
+
+    function test_doubleUpdate_worksFromCommittedRootAfterUpdate() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 r1 = _dispatchAndCheckpoint("a");
+        _update(r0, r1);
+        bytes32 bogus = keccak256("fork");
+        bytes32[2] memory roots = [bogus, r1];
+        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
+        bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
+        vm.prank(reporter);
+        home.doubleUpdate(r0, roots, sig0, sig1);
+        assertTrue(home.failed(), "failed");
+        assertEq(home.slashRewards(reporter), BOND / 2, "reporter credited");
+    }
+
+    function test_doubleUpdate_refusesEqualRoots() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 bogus = keccak256("bogus");
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
+        bytes32[2] memory roots = [bogus, bogus];
+        HomeState memory before = _snapshot();
+        vm.expectRevert(UpdaterSignatures.NotConflicting.selector);
+        vm.prank(reporter);
+        home.doubleUpdate(r0, roots, signature, signature);
+        _assertUnchanged(before);
+    }
+
+    function test_doubleUpdate_refusesStrangerSignatureInEitherPosition() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 a = keccak256("a");
+        bytes32 b = keccak256("b");
+        bytes32[2] memory roots = [a, b];
+        bytes memory goodA = signUpdate(UPDATER_KEY, ORIGIN, r0, a);
+        bytes memory goodB = signUpdate(UPDATER_KEY, ORIGIN, r0, b);
+        bytes memory badA = signUpdate(STRANGER_KEY, ORIGIN, r0, a);
+        bytes memory badB = signUpdate(STRANGER_KEY, ORIGIN, r0, b);
+        HomeState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
+        home.doubleUpdate(r0, roots, goodA, badB);
+        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
+        home.doubleUpdate(r0, roots, badA, goodB);
+        _assertUnchanged(before);
+    }
+
+    function test_doubleUpdate_refusesSignaturesOverDifferentOldRoots() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 otherOld = keccak256("other old");
+        bytes32 a = keccak256("a");
+        bytes32 b = keccak256("b");
+        bytes32[2] memory roots = [a, b];
+        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, a);
+        bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, otherOld, b);
+        address recovered = recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, b), sig1);
+        HomeState memory before = _snapshot();
+        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
+        home.doubleUpdate(r0, roots, sig0, sig1);
+        _assertUnchanged(before);
+    }
+
+    function test_doubleUpdate_refusesMalleableSignature() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 a = keccak256("a");
+        bytes32 b = keccak256("b");
+        bytes32[2] memory roots = [a, b];
+        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, a);
+        bytes memory sig1 = malleate(signUpdate(UPDATER_KEY, ORIGIN, r0, b));
+        HomeState memory before = _snapshot();
+        vm.expectRevert(SignatureVerifier.MalleableSignature.selector);
+        home.doubleUpdate(r0, roots, sig0, sig1);
+        _assertUnchanged(before);
+    }
+
+    function test_afterFailure_updateRefused() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 r1 = _dispatchAndCheckpoint("a");
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
+        _failHome(reporter);
+        HomeState memory before = _snapshot();
+        vm.expectRevert(Home.HomeIsFailed.selector);
+        home.update(r0, r1, signature);
+        _assertUnchanged(before);
+    }
+
+    function test_afterFailure_improperUpdateRefused() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 other = keccak256("another bogus root");
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, other);
+        _failHome(reporter);
+        HomeState memory before = _snapshot();
+        vm.expectRevert(Home.HomeIsFailed.selector);
+        vm.prank(strangerAddr);
+        home.improperUpdate(r0, other, signature);
+        _assertUnchanged(before);
+    }
+
+    function test_afterFailure_doubleUpdateRefused() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 a = keccak256("a");
+        bytes32 b = keccak256("b");
+        bytes32[2] memory roots = [a, b];
+        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, a);
+        bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, r0, b);
+        _failHome(reporter);
+        HomeState memory before = _snapshot();
+        vm.expectRevert(Home.HomeIsFailed.selector);
+        vm.prank(strangerAddr);
+        home.doubleUpdate(r0, roots, sig0, sig1);
+        _assertUnchanged(before);
+    }
+
+    function test_afterFailure_setUpdaterRefused() public {
+        _failHome(reporter);
+        HomeState memory before = _snapshot();
+        vm.expectRevert(Home.HomeIsFailed.selector);
+        vm.prank(governance);
+        home.setUpdater(strangerAddr);
+        _assertUnchanged(before);
+    }
+
+    function test_afterFailure_rewardsAndFormerBondsStillWithdrawable() public {
+        // A former updater's bond and the reporter's reward are not trapped by the failure.
+        vm.prank(governance);
+        home.setUpdater(strangerAddr);
+        vm.deal(strangerAddr, 1 ether);
+        vm.prank(strangerAddr);
+        home.depositBond{value: 1 ether}(strangerAddr);
+        bytes32 r0 = home.committedRoot();
+        bytes32 bogus = keccak256("bogus");
+        bytes memory signature = signUpdate(STRANGER_KEY, ORIGIN, r0, bogus);
+        vm.prank(reporter);
+        home.improperUpdate(r0, bogus, signature);
+        assertTrue(home.failed(), "failed");
+
+        uint256 before = updaterAddr.balance;
+        vm.warp(block.timestamp + home.bondLockSeconds());
+        vm.prank(updaterAddr);
+        home.withdrawBond(BOND);
+        assertEq(updaterAddr.balance, before + BOND, "former updater withdrew once its lock passed");
+        vm.prank(reporter);
+        home.claimSlashReward();
+        assertEq(reporter.balance, 0.5 ether, "reporter claimed half the slashed bond");
+        assertEq(home.burnedBonds(), 0.5 ether, "the other half is burned");
+        assertEq(address(home).balance, 0.5 ether, "only the burned half stays");
+    }
+
+    function test_selfReportedFraud_stillCostsHalfTheBond() public {
+        bytes32 r0 = home.committedRoot();
+        bytes32 bogus = keccak256("self-reported");
+        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
+        uint256 before = updaterAddr.balance;
+        vm.prank(updaterAddr);
+        home.improperUpdate(r0, bogus, signature);
+        vm.prank(updaterAddr);
+        home.claimSlashReward();
+        assertEq(updaterAddr.balance, before + BOND / 2, "the updater gets back only half");
+        assertEq(home.burnedBonds(), BOND / 2, "half burned");
+    }
+}
