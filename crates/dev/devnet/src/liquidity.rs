@@ -1,37 +1,33 @@
-//! Deploys and wires the liquidity layer over an existing messaging deployment, and funds it.
+//! The devnet's liquidity layer: deployed and wired by [`nxtp_deployment::deploy_liquidity`], then funded.
 //!
-//! [`deploy_liquidity`]: on every domain a `Connext` (dispatching through the domain's `Home`, authenticating
-//! deliveries through its `ConnectionManager`) enrolled with every other domain's `Connext`, the sequencer and
-//! relayer approved, the two demo routers set up (each its own owner), a `DemoReceiver`; the demo asset `DEMO`
-//! (a `DemoToken`) on the first domain, registered as canonical there and as a `BridgeToken` representation on
-//! every other domain. It then mints `DEMO` to the user and gives both routers liquidity on the home domain, and
-//! records all of it in the manifest's `liquidity` sections.
+//! [`deploy_liquidity`]: the library's deployment as [`liquidity_plan`] describes it (the development accounts
+//! in their roles, the two demo routers, a `DemoReceiver` on every domain, the demo asset `DEMO`, a `DemoToken`
+//! homed on the first domain with a `BridgeToken` representation on every other domain, all recorded in the
+//! manifest's `liquidity` sections); it then mints `DEMO` to the user and gives both routers liquidity on the
+//! home domain.
 //!
 //! Router liquidity on the other domains is in representations, which only the bridge mints: [`bridge_liquidity`]
 //! sends it there with real transfers, so it needs the messaging agents running.
 
-use crate::{
-    accounts::{DevAccounts, Role},
-    deploy::{
-        confirm_all, created, deployer_provider, submit, DeployConfig, DeployError, Endpoint,
-    },
-};
+use crate::accounts::{DevAccounts, Role};
 use alloy::{
-    network::EthereumWallet,
     primitives::{Address, Bytes, U256},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::DynProvider,
     sol_types::SolEvent,
 };
 use futures::future::try_join_all;
-use nxtp_bindings::{BridgeToken, Connext, DemoReceiver, DemoToken};
-use nxtp_deployment::{AssetDeployment, LiquidityDeployment, Manifest};
+use nxtp_bindings::{BridgeToken, Connext, DemoToken};
+pub use nxtp_deployment::DEMO_RECEIVER;
+use nxtp_deployment::{
+    transactions::{confirm_all, signing_provider, submit, uncached_signing_provider},
+    AssetDeployment, AssetPlan, CanonicalToken, DeployError, Endpoint, LiquidityDeployment,
+    LiquidityPlan, Manifest,
+};
 use nxtp_primitives::{Domain, TransferStatus};
 use std::{collections::BTreeMap, time::Duration};
 
 /// The demo asset's symbol in the manifest.
 pub const DEMO_SYMBOL: &str = "DEMO";
-/// The manifest's `contracts` key of each domain's `DemoReceiver`.
-pub const DEMO_RECEIVER: &str = "DemoReceiver";
 /// The demo asset's decimals.
 pub const DEMO_DECIMALS: u8 = 18;
 
@@ -68,218 +64,55 @@ impl Default for LiquidityConfig {
     }
 }
 
-impl LiquidityConfig {
-    fn deploy_config(&self) -> DeployConfig {
-        DeployConfig {
-            receipt_timeout: self.receipt_timeout,
-            ..DeployConfig::default()
-        }
-    }
-}
-
 /// The roles set up as routers.
 pub const ROUTERS: [Role; 2] = [Role::RouterA, Role::RouterB];
 
-/// Deploys, wires and funds the liquidity layer on every domain of `manifest` (whose messaging layer must be
-/// deployed), recording it in the manifest. The first domain is the home of `DEMO`.
+/// The devnet's liquidity layer: the development accounts in their roles, the deployer the relayers' fee
+/// vault, the [`ROUTERS`], and `DEMO` (a `DemoToken`) homed on the first domain of `manifest`.
+pub fn liquidity_plan(
+    manifest: &Manifest,
+    accounts: &DevAccounts,
+    config: &LiquidityConfig,
+) -> Result<LiquidityPlan, DeployError> {
+    let Some(&home_domain) = manifest.domains.keys().next() else {
+        return Err(DeployError::NoDomains);
+    };
+    Ok(LiquidityPlan {
+        sequencer: accounts.address(Role::Sequencer),
+        relayer: accounts.address(Role::Relayer),
+        relayer_fee_vault: accounts.address(Role::Deployer),
+        routers: ROUTERS.iter().map(|&role| accounts.address(role)).collect(),
+        assets: vec![AssetPlan {
+            symbol: DEMO_SYMBOL.to_owned(),
+            name: "Demo".to_owned(),
+            decimals: DEMO_DECIMALS,
+            home: home_domain,
+            canonical: CanonicalToken::DeployDemoToken,
+            cap: U256::from(u128::MAX),
+        }],
+        demo_receiver: true,
+        receipt_timeout: config.receipt_timeout,
+    })
+}
+
+/// Deploys and wires the liquidity layer on every domain of `manifest` (whose messaging layer must be
+/// deployed) as [`liquidity_plan`] says, recording it in the manifest, then funds it on `DEMO`'s home
+/// domain: the user's `DEMO` and each router's liquidity.
 pub async fn deploy_liquidity(
     manifest: &mut Manifest,
     accounts: &DevAccounts,
     config: &LiquidityConfig,
 ) -> Result<(), DeployError> {
-    let deploy_config = config.deploy_config();
-    let funding = config;
-    let Some((&home_domain, _)) = manifest.domains.iter().next() else {
+    let plan = liquidity_plan(manifest, accounts, config)?;
+    nxtp_deployment::deploy_liquidity(manifest, accounts.signer(Role::Deployer), &plan).await?;
+    let Some(&home_domain) = manifest.domains.keys().next() else {
         return Err(DeployError::NoDomains);
     };
+    let home_liquidity = liquidity_of(home_domain, manifest)?;
+    let token = demo_asset(home_domain, home_liquidity)?.local;
     let providers = deployer_providers(manifest, accounts)?;
-    let owner = accounts.address(Role::Deployer);
-
-    // Phase 1: Connext and the receiver everywhere, the canonical token at home.
-    let deployed = try_join_all(manifest.domains.iter().map(|(&domain, deployment)| {
-        let provider = &providers[&domain];
-        let config = &deploy_config;
-        async move {
-            let mut sent = vec![
-                submit(domain, "deploy Connext", config, async {
-                    Connext::deploy_builder(
-                        provider,
-                        domain.get(),
-                        owner,
-                        deployment.home,
-                        deployment.connection_manager,
-                        owner,
-                    )
-                    .send()
-                    .await
-                })
-                .await?,
-                submit(domain, "deploy DemoReceiver", config, async {
-                    DemoReceiver::deploy_builder(provider).send().await
-                })
-                .await?,
-            ];
-            if domain == home_domain {
-                sent.push(
-                    submit(domain, "deploy DemoToken", config, async {
-                        DemoToken::deploy_builder(
-                            provider,
-                            "Demo".to_owned(),
-                            DEMO_SYMBOL.to_owned(),
-                            DEMO_DECIMALS,
-                        )
-                        .send()
-                        .await
-                    })
-                    .await?,
-                );
-            }
-            let receipts = confirm_all(domain, sent).await?;
-            let addresses = receipts
-                .iter()
-                .map(|(step, receipt)| created(domain, step, receipt))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, DeployError>((domain, addresses))
-        }
-    }))
-    .await?;
-    let mut connexts = BTreeMap::new();
-    let mut receivers = BTreeMap::new();
-    let mut token = Address::ZERO;
-    for (domain, addresses) in deployed {
-        connexts.insert(domain, addresses[0]);
-        receivers.insert(domain, addresses[1]);
-        if let Some(&canonical) = addresses.get(2) {
-            token = canonical;
-        }
-    }
-    let canonical_id = token.into_word();
-
-    // Phase 2: representations elsewhere (each names its Connext, so it waits for phase 1).
-    let representations = try_join_all(connexts.iter().filter(|(&d, _)| d != home_domain).map(
-        |(&domain, &connext)| {
-            let provider = &providers[&domain];
-            let config = &deploy_config;
-            async move {
-                let sent = vec![
-                    submit(domain, "deploy the DEMO BridgeToken", config, async {
-                        BridgeToken::deploy_builder(
-                            provider,
-                            "Demo".to_owned(),
-                            DEMO_SYMBOL.to_owned(),
-                            DEMO_DECIMALS,
-                            connext,
-                        )
-                        .send()
-                        .await
-                    })
-                    .await?,
-                ];
-                let receipts = confirm_all(domain, sent).await?;
-                let (step, receipt) = &receipts[0];
-                Ok::<_, DeployError>((domain, created(domain, step, receipt)?))
-            }
-        },
-    ))
-    .await?;
-    let mut locals: BTreeMap<Domain, Address> = representations.into_iter().collect();
-    locals.insert(home_domain, token);
-
-    // Phase 3: wiring, registration, approvals and the home domain's funding.
-    let sequencer = accounts.address(Role::Sequencer);
-    let relayer = accounts.address(Role::Relayer);
-    try_join_all(connexts.iter().map(|(&domain, &address)| {
-        let provider = &providers[&domain];
-        let config = &deploy_config;
-        let connexts = &connexts;
-        let local = locals[&domain];
-        async move {
-            let connext = Connext::new(address, provider);
-            let mut sent = Vec::new();
-            for (&remote, &remote_connext) in connexts.iter().filter(|(&d, _)| d != domain) {
-                sent.push(
-                    submit(
-                        domain,
-                        format!("enroll the Connext of {remote}"),
-                        config,
-                        async {
-                            connext
-                                .setRemoteConnext(remote.get(), remote_connext.into_word())
-                                .send()
-                                .await
-                        },
-                    )
-                    .await?,
-                );
-            }
-            sent.push(if domain == home_domain {
-                submit(domain, "register DEMO as canonical", config, async {
-                    connext
-                        .setupCanonicalAsset(local, U256::from(u128::MAX))
-                        .send()
-                        .await
-                })
-                .await?
-            } else {
-                submit(domain, "register the DEMO representation", config, async {
-                    connext
-                        .setupRepresentation(canonical_id, home_domain.get(), local)
-                        .send()
-                        .await
-                })
-                .await?
-            });
-            sent.push(
-                submit(domain, "approve the sequencer", config, async {
-                    connext.setSequencerApproval(sequencer, true).send().await
-                })
-                .await?,
-            );
-            sent.push(
-                submit(domain, "approve the relayer", config, async {
-                    connext.setRelayerApproval(relayer, true).send().await
-                })
-                .await?,
-            );
-            for role in ROUTERS {
-                let router = accounts.address(role);
-                sent.push(
-                    submit(domain, format!("set up {role}"), config, async {
-                        connext
-                            .setupRouter(router, router, Address::ZERO)
-                            .send()
-                            .await
-                    })
-                    .await?,
-                );
-            }
-            confirm_all(domain, sent).await?;
-            if domain == home_domain {
-                fund_home(domain, &connext, local, accounts, funding, config).await?;
-            }
-            Ok::<_, DeployError>(())
-        }
-    }))
-    .await?;
-
-    for (domain, deployment) in manifest.domains.iter_mut() {
-        deployment
-            .contracts
-            .insert(DEMO_RECEIVER.to_owned(), receivers[domain]);
-        deployment.liquidity = Some(LiquidityDeployment {
-            connext: connexts[domain],
-            assets: BTreeMap::from([(
-                DEMO_SYMBOL.to_owned(),
-                AssetDeployment {
-                    local: locals[domain],
-                    canonical_domain: home_domain,
-                    canonical_id,
-                    decimals: DEMO_DECIMALS,
-                },
-            )]),
-        });
-    }
-    Ok(())
+    let connext = Connext::new(home_liquidity.connext, &providers[&home_domain]);
+    fund_home(home_domain, &connext, token, accounts, config).await
 }
 
 /// Mints the user's `DEMO` and adds each router's liquidity on the home domain, once the routers are set up.
@@ -289,26 +122,26 @@ async fn fund_home(
     token: Address,
     accounts: &DevAccounts,
     funding: &LiquidityConfig,
-    config: &DeployConfig,
 ) -> Result<(), DeployError> {
+    let timeout = funding.receipt_timeout;
     let demo = DemoToken::new(token, connext.provider());
     let deployer = accounts.address(Role::Deployer);
     let total = funding.router_liquidity * U256::from(ROUTERS.len());
     let sent = vec![
-        submit(domain, "mint the user's DEMO", config, async {
+        submit(domain, "mint the user's DEMO", timeout, async {
             demo.mint(accounts.address(Role::User), funding.user_funds)
                 .send()
                 .await
         })
         .await?,
-        submit(domain, "mint the routers' DEMO", config, async {
+        submit(domain, "mint the routers' DEMO", timeout, async {
             demo.mint(deployer, total).send().await
         })
         .await?,
         submit(
             domain,
             "approve Connext for the routers' DEMO",
-            config,
+            timeout,
             async { demo.approve(*connext.address(), U256::MAX).send().await },
         )
         .await?,
@@ -319,7 +152,7 @@ async fn fund_home(
     for role in ROUTERS {
         let router = accounts.address(role);
         sent.push(
-            submit(domain, format!("add {role}'s liquidity"), config, async {
+            submit(domain, format!("add {role}'s liquidity"), timeout, async {
                 connext
                     .addRouterLiquidity(router, token, funding.router_liquidity)
                     .send()
@@ -340,7 +173,7 @@ pub async fn bridge_liquidity(
     accounts: &DevAccounts,
     config: &LiquidityConfig,
 ) -> Result<(), DeployError> {
-    let deploy_config = config.deploy_config();
+    let timeout = config.receipt_timeout;
     let providers = deployer_providers(manifest, accounts)?;
     let deployer = accounts.address(Role::Deployer);
     let user = accounts.address(Role::User);
@@ -362,12 +195,9 @@ pub async fn bridge_liquidity(
     let demo = DemoToken::new(token, &providers[&home_domain]);
     let needed = (routers_total + config.user_remote_funds) * U256::from(remotes.len());
     let mut sent = vec![
-        submit(
-            home_domain,
-            "mint the DEMO to bridge",
-            &deploy_config,
-            async { demo.mint(deployer, needed).send().await },
-        )
+        submit(home_domain, "mint the DEMO to bridge", timeout, async {
+            demo.mint(deployer, needed).send().await
+        })
         .await?,
     ];
     for &remote in &remotes {
@@ -376,7 +206,7 @@ pub async fn bridge_liquidity(
                 submit(
                     home_domain,
                     format!("xcall DEMO to {remote}"),
-                    &deploy_config,
+                    timeout,
                     async {
                         home_connext
                             .xcall(
@@ -420,7 +250,6 @@ pub async fn bridge_liquidity(
             .iter()
             .filter(|params| params.destinationDomain == remote.get())
             .collect();
-        let deploy_config = &deploy_config;
         async move {
             let liquidity = liquidity_of(remote, manifest)?;
             let local = demo_asset(remote, liquidity)?.local;
@@ -439,7 +268,7 @@ pub async fn bridge_liquidity(
             let approval = submit(
                 remote,
                 "approve Connext for the routers' DEMO",
-                deploy_config,
+                timeout,
                 async {
                     representation
                         .approve(liquidity.connext, U256::MAX)
@@ -453,17 +282,12 @@ pub async fn bridge_liquidity(
             for role in ROUTERS {
                 let router = accounts.address(role);
                 sent.push(
-                    submit(
-                        remote,
-                        format!("add {role}'s liquidity"),
-                        deploy_config,
-                        async {
-                            connext
-                                .addRouterLiquidity(router, local, config.router_liquidity)
-                                .send()
-                                .await
-                        },
-                    )
+                    submit(remote, format!("add {role}'s liquidity"), timeout, async {
+                        connext
+                            .addRouterLiquidity(router, local, config.router_liquidity)
+                            .send()
+                            .await
+                    })
                     .await?,
                 );
             }
@@ -531,33 +355,35 @@ fn uncached_provider(
     domain: Domain,
     accounts: &DevAccounts,
 ) -> Result<DynProvider, DeployError> {
-    let rpc_url = &manifest.domains[&domain].rpc_url;
-    let url = rpc_url
-        .parse()
-        .map_err(|err| DeployError::step(domain, format!("RPC URL {rpc_url:?}"), err))?;
-    Ok(ProviderBuilder::new()
-        .wallet(EthereumWallet::from(
-            accounts.signer(Role::Deployer).clone(),
-        ))
-        .connect_http(url)
-        .erased())
+    uncached_signing_provider(
+        &endpoint_of(manifest, domain),
+        accounts.signer(Role::Deployer),
+    )
 }
 
+/// A provider per domain of `manifest`, signing as the deployer with locally counted nonces.
 fn deployer_providers(
     manifest: &Manifest,
     accounts: &DevAccounts,
 ) -> Result<BTreeMap<Domain, DynProvider>, DeployError> {
     manifest
         .domains
-        .iter()
-        .map(|(&domain, deployment)| {
-            let endpoint = Endpoint {
-                domain,
-                rpc_url: deployment.rpc_url.clone(),
-            };
-            deployer_provider(&endpoint, accounts).map(|provider| (domain, provider))
+        .keys()
+        .map(|&domain| {
+            signing_provider(
+                &endpoint_of(manifest, domain),
+                accounts.signer(Role::Deployer),
+            )
+            .map(|provider| (domain, provider))
         })
         .collect()
+}
+
+fn endpoint_of(manifest: &Manifest, domain: Domain) -> Endpoint {
+    Endpoint {
+        domain,
+        rpc_url: manifest.domains[&domain].rpc_url.clone(),
+    }
 }
 
 fn liquidity_of(domain: Domain, manifest: &Manifest) -> Result<&LiquidityDeployment, DeployError> {
