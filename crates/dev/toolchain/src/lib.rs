@@ -3,6 +3,12 @@
 //! npm's `node_modules/.bin/anvil` is a Node wrapper that starts the real binary as a child; killing the
 //! wrapper can leave that child running. So the native binary from the platform package is preferred,
 //! and the wrapper is only a fallback for platforms whose package name this does not know.
+//!
+//! [`anvil`] and [`spawn_anvil`] start that anvil as a test chain: the crates' end-to-end tests run on it.
+
+mod test_chain;
+
+pub use test_chain::{anvil, spawn_anvil, Anvil, AnvilInstance, DEV_ACCOUNTS, SLOTS_IN_AN_EPOCH};
 
 use std::path::{Path, PathBuf};
 
