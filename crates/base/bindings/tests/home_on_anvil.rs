@@ -10,7 +10,7 @@ use nxtp_primitives::{address_to_bytes32, Message};
 
 #[tokio::test]
 async fn dispatch_through_bindings_matches_primitives() {
-    let anvil = nxtp_testkit::spawn_anvil(31337);
+    let anvil = nxtp_toolchain::spawn_anvil(31337);
     let provider = ProviderBuilder::new()
         .wallet(anvil.wallet().expect("anvil has dev keys"))
         .connect_http(anvil.endpoint_url());

@@ -5,7 +5,7 @@ use nxtp_chain::{connect, ChainConfig, ConnectError};
 
 #[tokio::test]
 async fn connects_to_the_configured_chain() {
-    let anvil = nxtp_testkit::spawn_anvil(31337);
+    let anvil = nxtp_toolchain::spawn_anvil(31337);
     let config = ChainConfig::new(anvil.endpoint_url(), 31337, 1);
     let provider = connect(&config).await.expect("connects");
     assert_eq!(provider.get_chain_id().await.expect("chain id"), 31337);
@@ -13,7 +13,7 @@ async fn connects_to_the_configured_chain() {
 
 #[tokio::test]
 async fn wrong_chain_id_is_refused_with_both_ids() {
-    let anvil = nxtp_testkit::spawn_anvil(31337);
+    let anvil = nxtp_toolchain::spawn_anvil(31337);
     let config = ChainConfig::new(anvil.endpoint_url(), 1, 1);
     let err = connect(&config).await.expect_err("wrong chain");
     assert!(
@@ -61,7 +61,7 @@ async fn final_block_follows_the_nodes_finalized_tag_or_the_declared_depth() {
     use nxtp_chain::Finality;
 
     // anvil finalizes two epochs behind its head: with 4 slots an epoch, 8 blocks.
-    let anvil = nxtp_testkit::anvil()
+    let anvil = nxtp_toolchain::anvil()
         .chain_id(31337)
         .arg("--slots-in-an-epoch")
         .arg("4")

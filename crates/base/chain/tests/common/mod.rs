@@ -11,7 +11,7 @@ use nxtp_agent::Store;
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, connect_with_wallet, ChainConfig, SCHEMAS};
 use nxtp_primitives::{address_to_bytes32, Domain};
-use nxtp_testkit::AnvilInstance;
+use nxtp_toolchain::AnvilInstance;
 use std::path::PathBuf;
 
 pub const CHAIN_ID: u64 = 31337;
@@ -32,7 +32,7 @@ pub struct Chain {
 
 impl Chain {
     pub async fn start() -> Self {
-        let anvil = nxtp_testkit::spawn_anvil(CHAIN_ID);
+        let anvil = nxtp_toolchain::spawn_anvil(CHAIN_ID);
         let config = ChainConfig::new(anvil.endpoint_url(), CHAIN_ID, 0);
         let wallet = connect_with_wallet(&config, anvil.wallet().expect("dev keys"))
             .await
