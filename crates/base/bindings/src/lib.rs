@@ -62,6 +62,9 @@ alloy::sol!(
     "../../../contracts/out/DemoReceiver.sol/DemoReceiver.json"
 );
 
+pub mod xcalled;
+pub use xcalled::{XCalled, XCalledError};
+
 /// `Connext`'s `TransferInfo` and the protocol type are the same Solidity struct, expanded twice; these
 /// conversions move a transfer between the two field by field, so adding a field breaks the build here.
 mod transfer_info {

@@ -235,6 +235,16 @@ pub enum SdkError {
         /// The event expected.
         event: &'static str,
     },
+    /// A transfer's `XCalled` is inconsistent: its id does not hash its params, or it names another origin.
+    #[error("transaction {tx} on domain {domain}: XCalled refused")]
+    BadXCalled {
+        /// The domain whose chain emitted the event.
+        domain: Domain,
+        /// The transaction that emitted it.
+        tx: B256,
+        /// What is wrong with it.
+        source: nxtp_bindings::XCalledError,
+    },
     /// The domain's chain could not be reached or serves another chain id.
     #[error("cannot use domain {domain}'s chain")]
     Connect {

@@ -7,7 +7,7 @@ use alloy::{
     rpc::types::Filter,
     sol_types::SolEvent,
 };
-use nxtp_bindings::Connext;
+use nxtp_bindings::{Connext, XCalled};
 use nxtp_primitives::{Domain, TransferInfo, TransferStatus};
 use std::{
     fmt,
@@ -196,16 +196,21 @@ impl Sdk {
             .get_logs(&filter)
             .await
             .map_err(|err| SdkError::from_transport(domain, "search XCalled logs", err))?;
-        Ok(logs.iter().find_map(|log| {
-            let decoded = log.log_decode::<Connext::XCalled>().ok()?;
-            let event = decoded.inner.data;
-            Some(SentTransfer {
-                params: event.params.into(),
-                asset: event.asset,
-                amount: event.amount,
-                origin_tx: log.transaction_hash.unwrap_or_default(),
-                origin_block: log.block_number.unwrap_or_default(),
-            })
+        let Some(log) = logs.first() else {
+            return Ok(None);
+        };
+        let origin_tx = log.transaction_hash.unwrap_or_default();
+        let event = XCalled::decode(&log.inner, domain).map_err(|source| SdkError::BadXCalled {
+            domain,
+            tx: origin_tx,
+            source,
+        })?;
+        Ok(Some(SentTransfer {
+            params: event.params,
+            asset: event.asset,
+            amount: event.amount,
+            origin_tx,
+            origin_block: log.block_number.unwrap_or_default(),
         }))
     }
 

@@ -11,8 +11,8 @@ use alloy::{
     providers::Provider,
     signers::local::PrivateKeySigner,
 };
-use nxtp_bindings::Connext;
-use nxtp_primitives::{transfer_id, Domain, TransferInfo};
+use nxtp_bindings::{Connext, XCalled};
+use nxtp_primitives::{Domain, TransferInfo};
 
 /// The slippage tolerance a request starts with: room for the default 5 bps liquidity fee and some rounding.
 pub const DEFAULT_SLIPPAGE_BPS: u32 = 30;
@@ -238,12 +238,15 @@ impl Sdk {
             tx::send(origin, action, call.value(relayer_fee), timing).await?
         };
         let event: Connext::XCalled = tx::event(&receipt, connext_address, origin, action)?;
-        let params = TransferInfo::from(event.params);
-        debug_assert_eq!(transfer_id(&params), event.transferId);
         let sent = tx::outcome(&receipt);
+        let event = XCalled::check(event, origin).map_err(|source| SdkError::BadXCalled {
+            domain: origin,
+            tx: sent.tx,
+            source,
+        })?;
         Ok(XcallReceipt {
-            transfer_id: event.transferId,
-            params,
+            transfer_id: event.transfer_id,
+            params: event.params,
             origin_tx: sent.tx,
             origin_block: sent.block,
             relayer_fee,

@@ -10,9 +10,9 @@
 use crate::{error::ExecutorError, metrics::ExecutorMetrics, store};
 use alloy::{rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
-use nxtp_bindings::Connext;
+use nxtp_bindings::{Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
-use nxtp_primitives::{transfer_id, Domain, TransferInfo};
+use nxtp_primitives::{Domain, TransferInfo};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -126,25 +126,11 @@ impl IndexTask {
         };
         Ok(match log.topic0() {
             Some(&Connext::XCalled::SIGNATURE_HASH) => {
-                let event = log
-                    .log_decode::<Connext::XCalled>()
-                    .map_err(|err| bad("XCalled", err.to_string()))?
-                    .inner
-                    .data;
-                let params: TransferInfo = event.params.into();
-                let computed = transfer_id(&params);
-                if computed != event.transferId {
-                    return Err(bad(
-                        "XCalled",
-                        format!(
-                            "transfer id {} is not the hash of its params ({computed})",
-                            event.transferId
-                        ),
-                    ));
-                }
+                let event = XCalled::decode(&log.inner, self.domain)
+                    .map_err(|err| bad("XCalled", err.to_string()))?;
                 Some(Event::XCalled {
-                    transfer_id: computed,
-                    params: Box::new(params),
+                    transfer_id: event.transfer_id,
+                    params: Box::new(event.params),
                     block,
                 })
             }

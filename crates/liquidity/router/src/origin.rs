@@ -16,9 +16,9 @@ use alloy::{
     sol_types::SolEvent,
 };
 use nxtp_agent::{CancellationToken, Liveness, Store};
-use nxtp_bindings::Connext;
+use nxtp_bindings::{Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
-use nxtp_primitives::{transfer_id, Domain, TransferInfo};
+use nxtp_primitives::Domain;
 use std::{collections::BTreeMap, sync::Arc};
 use tokio::sync::Notify;
 
@@ -103,19 +103,12 @@ impl OriginTask {
             };
             match log.topic0() {
                 Some(&Connext::XCalled::SIGNATURE_HASH) => {
-                    let event = log
-                        .log_decode::<Connext::XCalled>()
-                        .map_err(|err| bad("XCalled", err.to_string()))?
-                        .inner
-                        .data;
-                    let info = TransferInfo::from(event.params);
-                    let id = transfer_id(&info);
-                    if id != event.transferId {
-                        return Err(bad(
-                            "XCalled",
-                            format!("id {} does not hash its params ({id})", event.transferId),
-                        ));
-                    }
+                    let XCalled {
+                        transfer_id: id,
+                        params: info,
+                        ..
+                    } = XCalled::decode(&log.inner, self.origin)
+                        .map_err(|err| bad("XCalled", err.to_string()))?;
                     let xcalled_at = match log.block_timestamp.or(timestamps.get(&block).copied()) {
                         Some(at) => at,
                         None => {

@@ -8,9 +8,9 @@ use crate::{
 };
 use alloy::{primitives::Address, rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
-use nxtp_bindings::Connext;
+use nxtp_bindings::{Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
-use nxtp_primitives::{transfer_id, Domain, TransferInfo};
+use nxtp_primitives::Domain;
 use std::{collections::BTreeSet, sync::Arc};
 use tokio::sync::Notify;
 
@@ -93,30 +93,14 @@ pub(crate) fn decode(
         };
         match log.topic0() {
             Some(&Connext::XCalled::SIGNATURE_HASH) => {
-                let event = log
-                    .log_decode::<Connext::XCalled>()
-                    .map_err(|err| bad("XCalled", err.to_string()))?
-                    .inner
-                    .data;
-                let params = TransferInfo::from(event.params);
-                // The id is what every signature commits to: a mismatch would make the whole
-                // auction worthless, so such an event is never recorded.
-                if transfer_id(&params) != event.transferId {
-                    return Err(bad(
-                        "XCalled",
-                        format!("transferId {} does not hash its params", event.transferId),
-                    ));
-                }
-                if params.originDomain != origin.get() {
-                    return Err(bad(
-                        "XCalled",
-                        format!("origin domain {} is not this domain", params.originDomain),
-                    ));
-                }
-                if served.contains(&Domain(params.destinationDomain)) {
+                // The id is what every signature commits to: an event whose id does not hash its
+                // params would make the whole auction worthless, so it is never recorded.
+                let event = XCalled::decode(&log.inner, origin)
+                    .map_err(|err| bad("XCalled", err.to_string()))?;
+                if served.contains(&Domain(event.params.destinationDomain)) {
                     events.transfers.push(NewTransfer {
-                        transfer_id: event.transferId,
-                        params,
+                        transfer_id: event.transfer_id,
+                        params: event.params,
                         block,
                     });
                 }
