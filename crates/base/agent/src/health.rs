@@ -1,7 +1,18 @@
-//! The health an agent reports on `/health`.
+//! The health an agent serves on `/health`: one board every task reports its progress to.
+//!
+//! Each task reports under a stream name of its own (`home 1000`, `relay 1000 -> 2000`):
+//! [`Health::ok`] after a unit of work succeeded, [`Health::failing`] after one failed. The
+//! agent is healthy once anything was reported and no stream is failing; otherwise `/health`
+//! names every failing stream. Streams named up front with [`Health::expect`] count as failing
+//! (`starting`) until their first report, so a probe does not pass before every task has worked
+//! once. An agent with a single loop may report for the whole agent with
+//! [`Health::set_healthy`] and [`Health::set_unhealthy`].
 
 use serde::Serialize;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, PoisonError, RwLock},
+};
 
 /// What an agent last said about itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -16,48 +27,111 @@ pub enum HealthStatus {
     },
 }
 
-/// A shared handle to an agent's health: the agent sets it, the ops server reads it. Starts
-/// unhealthy (`starting`) so a probe does not pass before the agent has done anything.
-#[derive(Clone, Debug)]
-pub struct Health(Arc<RwLock<HealthStatus>>);
+/// What a task reports until its first report, and the agent until anything is reported.
+const STARTING: &str = "starting";
 
-impl Default for Health {
-    fn default() -> Self {
-        Self::new()
+/// The stream [`Health::set_healthy`] and [`Health::set_unhealthy`] report on: the whole
+/// agent, whose reason is shown without a stream name.
+const WHOLE_AGENT: &str = "";
+
+/// Every stream's last report.
+#[derive(Debug, Default)]
+struct Board {
+    /// Whether anything was reported (or expected) yet.
+    reported: bool,
+    /// Each stream's problem, `None` while it works.
+    streams: BTreeMap<String, Option<String>>,
+}
+
+impl Board {
+    fn status(&self) -> HealthStatus {
+        if !self.reported {
+            return HealthStatus::Unhealthy {
+                reason: STARTING.to_owned(),
+            };
+        }
+        let problems: Vec<String> = self
+            .streams
+            .iter()
+            .filter_map(|(stream, problem)| {
+                problem.as_ref().map(|problem| match stream.as_str() {
+                    WHOLE_AGENT => problem.clone(),
+                    _ => format!("{stream}: {problem}"),
+                })
+            })
+            .collect();
+        if problems.is_empty() {
+            HealthStatus::Healthy
+        } else {
+            HealthStatus::Unhealthy {
+                reason: problems.join("; "),
+            }
+        }
     }
 }
 
+/// A shared handle to an agent's health board: tasks report to it, the ops server reads it.
+/// Starts unhealthy (`starting`) so a probe does not pass before the agent has done anything.
+#[derive(Clone, Debug, Default)]
+pub struct Health(Arc<RwLock<Board>>);
+
 impl Health {
-    /// A new handle, unhealthy with reason `starting`.
+    /// A new board, unhealthy with reason `starting`.
     pub fn new() -> Self {
-        Self(Arc::new(RwLock::new(HealthStatus::Unhealthy {
-            reason: "starting".to_owned(),
-        })))
+        Self::default()
     }
 
-    /// Reports the agent healthy.
-    pub fn set_healthy(&self) {
-        self.set(HealthStatus::Healthy);
-    }
-
-    /// Reports the agent unhealthy for `reason`.
-    pub fn set_unhealthy(&self, reason: impl Into<String>) {
-        self.set(HealthStatus::Unhealthy {
-            reason: reason.into(),
+    /// Names streams that must each report before the agent is healthy; until then each is
+    /// shown as `starting`.
+    pub fn expect(&self, streams: impl IntoIterator<Item = impl Into<String>>) {
+        self.update(|board| {
+            for stream in streams {
+                board
+                    .streams
+                    .insert(stream.into(), Some(STARTING.to_owned()));
+            }
         });
     }
 
-    /// The last report.
+    /// `stream` just did a unit of work.
+    pub fn ok(&self, stream: &str) {
+        self.report(stream, None);
+    }
+
+    /// `stream` just failed for `reason` (and will try again).
+    pub fn failing(&self, stream: &str, reason: impl ToString) {
+        self.report(stream, Some(reason.to_string()));
+    }
+
+    /// Reports the whole agent healthy.
+    pub fn set_healthy(&self) {
+        self.report(WHOLE_AGENT, None);
+    }
+
+    /// Reports the whole agent unhealthy for `reason`.
+    pub fn set_unhealthy(&self, reason: impl Into<String>) {
+        self.report(WHOLE_AGENT, Some(reason.into()));
+    }
+
+    /// What `/health` serves now.
     pub fn status(&self) -> HealthStatus {
-        // The value is replaced whole, so a writer that panicked cannot have left it torn.
+        // Reports replace whole entries, so a writer that panicked cannot have left one torn.
         self.0
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .status()
     }
 
-    fn set(&self, status: HealthStatus) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = status;
+    fn report(&self, stream: &str, problem: Option<String>) {
+        self.update(|board| {
+            board.streams.insert(stream.to_owned(), problem);
+        });
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Board)) {
+        let mut board = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        board.reported = true;
+        change(&mut board);
     }
 }
 
@@ -79,5 +153,45 @@ mod tests {
                 reason: "rpc down".into()
             }
         );
+    }
+
+    #[test]
+    fn healthy_only_while_no_stream_fails() {
+        let health = Health::new();
+        health.ok("home 1000");
+        assert_eq!(health.status(), HealthStatus::Healthy);
+        health.failing("replica 2000", "connection refused");
+        assert_eq!(
+            health.status(),
+            HealthStatus::Unhealthy {
+                reason: "replica 2000: connection refused".into()
+            }
+        );
+        health.ok("home 1000");
+        assert!(matches!(health.status(), HealthStatus::Unhealthy { .. }));
+        health.ok("replica 2000");
+        assert_eq!(health.status(), HealthStatus::Healthy);
+    }
+
+    #[test]
+    fn expected_streams_are_starting_until_they_report() {
+        let health = Health::new();
+        health.expect(["a", "b"]);
+        assert_eq!(
+            health.status(),
+            HealthStatus::Unhealthy {
+                reason: "a: starting; b: starting".into()
+            }
+        );
+        health.ok("a");
+        health.failing("b", "rpc down");
+        assert_eq!(
+            health.status(),
+            HealthStatus::Unhealthy {
+                reason: "b: rpc down".into()
+            }
+        );
+        health.ok("b");
+        assert_eq!(health.status(), HealthStatus::Healthy);
     }
 }

@@ -33,8 +33,11 @@ pub enum OpsError {
     #[error("ops server failed: {0}")]
     Serve(#[source] io::Error),
     /// The server task panicked.
-    #[error("ops server task panicked")]
-    Panicked,
+    #[error("ops server task panicked: {message}")]
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
 }
 
 #[derive(Clone)]
@@ -87,7 +90,9 @@ impl OpsServer {
     pub async fn stopped(self) -> Result<(), OpsError> {
         match self.task.await {
             Ok(served) => served.map_err(OpsError::Serve),
-            Err(_) => Err(OpsError::Panicked),
+            Err(error) => Err(OpsError::Panicked {
+                message: crate::tasks::join_error_message(error),
+            }),
         }
     }
 }

@@ -76,8 +76,11 @@ pub enum StorageError {
         known: usize,
     },
     /// A blocking storage task panicked.
-    #[error("storage task panicked")]
-    Panicked,
+    #[error("storage task panicked: {message}")]
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
 }
 
 /// A handle to one SQLite database; clones share the connection.
@@ -141,7 +144,9 @@ impl Store {
         let store = self.clone();
         tokio::task::spawn_blocking(move || store.with(f))
             .await
-            .map_err(|_| StorageError::Panicked)?
+            .map_err(|error| StorageError::Panicked {
+                message: crate::tasks::join_error_message(error),
+            })?
     }
 }
 

@@ -28,7 +28,7 @@ use alloy::{
 };
 use nxtp_agent::{
     storage::{Cursor, StorageError, Store},
-    CancellationToken,
+    CancellationToken, Classify,
 };
 use nxtp_primitives::Domain;
 use rusqlite::Connection;
@@ -77,9 +77,9 @@ pub enum IndexerError {
     },
 }
 
-impl IndexerError {
-    /// Whether polling again later may succeed.
-    pub fn is_transient(&self) -> bool {
+impl Classify for IndexerError {
+    /// Only RPC failures pass: polling again later may succeed.
+    fn is_retryable(&self) -> bool {
         matches!(self, Self::Rpc { .. })
     }
 }

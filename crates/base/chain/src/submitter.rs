@@ -33,7 +33,7 @@ use alloy::{
 };
 use nxtp_agent::{
     storage::{StorageError, Store},
-    CancellationToken,
+    CancellationToken, Classify,
 };
 use nxtp_primitives::Domain;
 use std::{sync::Arc, time::Duration};
@@ -127,6 +127,14 @@ pub enum SubmitError {
     /// ended; a restarted submitter resumes it.
     #[error("the submitter stopped before the operation ended")]
     Stopped,
+}
+
+impl Classify for SubmitError {
+    /// Only a failed RPC call passes; the others are a broken database, a caller's mistake, or
+    /// a stopped submitter, none of which trying again fixes.
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Rpc { .. })
+    }
 }
 
 /// What the submitter's handles and its driver share.

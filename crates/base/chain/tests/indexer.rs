@@ -4,7 +4,7 @@ mod common;
 
 use alloy::{primitives::B256, rpc::types::Filter, sol_types::SolEvent};
 use common::{Chain, TempStore, DOMAIN};
-use nxtp_agent::{CancellationToken, Cursor, Health, HealthStatus, Liveness, Store};
+use nxtp_agent::{CancellationToken, Classify, Cursor, Health, HealthStatus, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::{indexer::HASH_HISTORY, Batch, ChainMetrics, Follower, Indexer, IndexerError};
 use std::time::Duration;
@@ -269,7 +269,7 @@ async fn reorg_past_every_remembered_block_stops_the_indexer() {
         matches!(err, IndexerError::ReorgBeyondHistory { .. }),
         "{err:?}"
     );
-    assert!(!err.is_transient());
+    assert!(!err.is_retryable());
 }
 
 #[tokio::test]
@@ -312,8 +312,7 @@ async fn a_batch_the_task_could_not_handle_comes_again_and_marks_the_stream_fail
         commit(&store, batch).await;
     }
     let health = Health::new();
-    let liveness = Liveness::new(health.clone());
-    let mut follower = Follower::new("cannot read the Home").liveness(liveness, "home");
+    let mut follower = Follower::new("cannot read the Home").health(health.clone(), "home");
     let shutdown = CancellationToken::new();
 
     chain.dispatch(b"flaky").await;

@@ -5,7 +5,7 @@ use alloy::{
     primitives::{Address, B256},
     transports::TransportError,
 };
-use nxtp_agent::{SecretError, StorageError};
+use nxtp_agent::{Classify, SecretError, StorageError};
 use nxtp_chain::{ConnectError, FailureReason, IndexerError, SubmitError};
 use nxtp_primitives::Domain;
 
@@ -73,7 +73,7 @@ pub enum RelayerError {
     Panicked,
 }
 
-/// Why one step of an indexing or relaying task did not finish. [`StepError::is_fatal`] tells
+/// Why one step of an indexing or relaying task did not finish. [`Classify::is_fatal`] tells
 /// which stop the relayer; the others are retried with backoff while `/health` reports them.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
@@ -134,21 +134,23 @@ pub enum StepError {
     },
 }
 
-impl StepError {
-    /// Whether the relayer must stop: the database or a submitter broke.
-    pub fn is_fatal(&self) -> bool {
+impl Classify for StepError {
+    /// The relayer stops when the database or a submitter broke; everything else is retried.
+    fn is_retryable(&self) -> bool {
         match self {
-            Self::Storage(_) => true,
-            Self::Indexer(err) => !err.is_transient(),
-            Self::Submit(err) => !matches!(err, SubmitError::Rpc { .. }),
+            Self::Storage(_) => false,
+            Self::Indexer(err) => err.is_retryable(),
+            Self::Submit(err) => err.is_retryable(),
             Self::Rpc { .. }
             | Self::Finality { .. }
             | Self::Call { .. }
             | Self::Relay { .. }
-            | Self::ReplicaInactive { .. } => false,
+            | Self::ReplicaInactive { .. } => true,
         }
     }
+}
 
+impl StepError {
     pub(crate) fn call(
         chain: Domain,
         what: &'static str,

@@ -3,7 +3,7 @@
 //! the agent's one `/health`.
 
 use crate::error::{RelayerError, StepError};
-use nxtp_agent::{CancellationToken, Health};
+use nxtp_agent::{CancellationToken, Classify, Health};
 use nxtp_chain::retry::backoff;
 use std::{
     collections::BTreeMap,

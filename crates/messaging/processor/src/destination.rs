@@ -17,7 +17,7 @@ use alloy::{
     rpc::types::{Log, TransactionRequest},
     sol_types::{SolCall, SolEvent, SolInterface},
 };
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Liveness, Store};
 use nxtp_bindings::Replica;
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, SubmitOptions, Submitter};
@@ -25,7 +25,7 @@ use nxtp_primitives::Domain;
 use std::{
     collections::{BTreeMap, HashMap},
     sync::{Arc, PoisonError},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 use tokio::sync::Notify;
 
@@ -169,7 +169,7 @@ impl DestinationTask {
                     Err(StepError::Fatal(err)) => return Err(err),
                 },
                 Ok(None) => self.liveness.ok(&events_stream),
-                Err(err) if err.is_transient() => {
+                Err(err) if err.is_retryable() => {
                     failed = true;
                     tracing::warn!(destination = %self.destination, error = %err, "cannot read the Replicas");
                     self.liveness.failing(&events_stream, &err);
@@ -726,13 +726,6 @@ fn explain(reason: &FailureReason) -> String {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Milliseconds since the Unix epoch; a clock before 1970 reads as 0.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, millis)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use alloy::{
     primitives::{Address, B256},
     transports::TransportError,
 };
-use nxtp_agent::{SecretError, StorageError};
+use nxtp_agent::{Classify, SecretError, StorageError};
 use nxtp_chain::{ConnectError, FailureReason, IndexerError, SubmitError};
 use nxtp_primitives::{Domain, SignatureError};
 
@@ -86,7 +86,7 @@ pub enum UpdaterError {
     Fatal(TickError),
 }
 
-/// Why one round of the loop did not finish. [`TickError::is_fatal`] tells which stop the
+/// Why one round of the loop did not finish. [`Classify::is_fatal`] tells which stop the
 /// updater; the others are retried with backoff while `/health` reports them.
 #[derive(Debug, thiserror::Error)]
 pub enum TickError {
@@ -165,24 +165,26 @@ pub enum TickError {
     },
 }
 
-impl TickError {
-    /// Whether the updater must stop: the database or the submitter broke, or the key cannot
-    /// sign. Everything else is retried.
-    pub fn is_fatal(&self) -> bool {
+impl Classify for TickError {
+    /// The updater stops when the database or the submitter broke, or the key cannot sign.
+    /// Everything else is retried.
+    fn is_retryable(&self) -> bool {
         match self {
-            Self::Storage(_) | Self::Signing(_) => true,
-            Self::Indexer(err) => !err.is_transient(),
-            Self::Submit(err) => !matches!(err, SubmitError::Rpc { .. }),
+            Self::Storage(_) | Self::Signing(_) => false,
+            Self::Indexer(err) => err.is_retryable(),
+            Self::Submit(err) => err.is_retryable(),
             Self::Rpc { .. }
             | Self::Finality { .. }
             | Self::Call { .. }
             | Self::Operation { .. }
             | Self::HomeFailed(_)
             | Self::DoubleSigned { .. }
-            | Self::NotCheckpointed { .. } => false,
+            | Self::NotCheckpointed { .. } => true,
         }
     }
+}
 
+impl TickError {
     pub(crate) fn rpc(chain: Domain, method: &'static str) -> impl FnOnce(TransportError) -> Self {
         move |source| Self::Rpc {
             chain,

@@ -44,7 +44,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::SolCall,
 };
-use nxtp_agent::{CancellationToken, Health, Store};
+use nxtp_agent::{CancellationToken, Classify, Health, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{FinalState, Finality, Submitter};

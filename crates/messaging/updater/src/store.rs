@@ -16,7 +16,7 @@
 //! updaters cannot mix their roots (every Home starts from the same empty root).
 
 use alloy::primitives::{Bytes, B256};
-use nxtp_agent::storage::Schema;
+use nxtp_agent::{clock::now_ms, storage::Schema};
 use nxtp_primitives::Domain;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -351,14 +351,6 @@ fn signed_from_row(row: &Row<'_>) -> rusqlite::Result<SignedUpdate> {
 fn b256(row: &Row<'_>, column: usize) -> rusqlite::Result<B256> {
     let bytes: [u8; 32] = row.get(column)?;
     Ok(B256::from(bytes))
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ use respond::{DomainLink, Responder};
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 use tokio::{sync::Notify, task::JoinSet};
 use watch::{HomeReader, WatchTask};
@@ -61,15 +61,6 @@ impl Agent for Watcher {
     async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherError> {
         run(config, ctx).await
     }
-}
-
-/// Milliseconds since the Unix epoch; a clock before 1970 reads as 0.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherError> {

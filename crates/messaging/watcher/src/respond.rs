@@ -6,7 +6,6 @@ use crate::{
     error::{contract_error, WatcherError},
     fraud::{Done, Evidence, Fraud, Target, TargetStatus},
     metrics::WatcherMetrics,
-    now_ms,
     store::{self, AttemptState},
 };
 use alloy::{
@@ -17,7 +16,7 @@ use alloy::{
     sol_types::{SolCall, SolInterface},
 };
 use futures::future::join_all;
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Liveness, Store};
 use nxtp_bindings::{ConnectionManager, Home, Replica};
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{FailureReason, FinalState, Submitter};

@@ -19,7 +19,6 @@ use crate::{
     error::{contract_error, transport_error, WatcherError},
     fraud::{Evidence, Fraud, SignedUpdate},
     metrics::WatcherMetrics,
-    now_ms,
     store::{self, Sighting},
 };
 use alloy::{
@@ -29,7 +28,7 @@ use alloy::{
     rpc::types::Log,
     sol_types::SolEvent,
 };
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Liveness, Store};
 use nxtp_bindings::{Home, Replica};
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
@@ -189,7 +188,7 @@ impl WatchTask {
                     }
                     continue;
                 }
-                Err(err) if err.is_transient() => err.to_string(),
+                Err(err) if err.is_retryable() => err.to_string(),
                 Err(err) => return Err(err.into()),
             };
             failures = failures.saturating_add(1);

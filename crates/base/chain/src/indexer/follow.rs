@@ -1,15 +1,15 @@
 //! The loop every task that follows an [`Indexer`] until shutdown runs: poll, hand out each
-//! batch, back off on transient failures, and keep the agent's liveness up to date.
+//! batch, back off on retryable failures, and keep the agent's health board up to date.
 
 use super::{Batch, Indexer, IndexerError};
 use crate::retry::backoff;
-use nxtp_agent::{CancellationToken, Liveness};
+use nxtp_agent::{CancellationToken, Classify, Health, Liveness};
 use std::{fmt::Display, time::Duration};
 
 /// Hands out an [`Indexer`]'s batches one by one until shutdown, so that a task's loop is
 ///
 /// ```ignore
-/// let mut follower = Follower::new("cannot read the Home").liveness(liveness, "home 1");
+/// let mut follower = Follower::new("cannot read the Home").health(health, "home 1");
 /// while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
 ///     self.handle(batch).await?;
 /// }
@@ -25,7 +25,7 @@ pub struct Follower {
     /// The log message of a failure, naming what could not be read.
     message: &'static str,
     /// Where to report the stream's state, under which name.
-    liveness: Option<(Liveness, String)>,
+    health: Option<(Health, String)>,
     /// Failures since the last success, for the backoff.
     failures: u32,
     /// A batch was handed out and not reported failed: asking for the next one means the task
@@ -37,26 +37,31 @@ pub struct Follower {
 
 impl Follower {
     /// A follower that logs failures with `message` (e.g. "cannot read the Home") and reports
-    /// to no [`Liveness`].
+    /// nowhere.
     pub fn new(message: &'static str) -> Self {
         Self {
             message,
-            liveness: None,
+            health: None,
             failures: 0,
             handed_out: false,
             failed: None,
         }
     }
 
-    /// Reports the indexer's state as `stream` of `liveness`: ok after each successful poll
+    /// Reports the indexer's state as `stream` of `health`: ok after each successful poll
     /// and each handled batch, failing with the reason after each failure.
-    pub fn liveness(mut self, liveness: Liveness, stream: impl Into<String>) -> Self {
-        self.liveness = Some((liveness, stream.into()));
+    pub fn health(mut self, health: Health, stream: impl Into<String>) -> Self {
+        self.health = Some((health, stream.into()));
         self
     }
 
+    /// [`Self::health`] for callers still holding a [`Liveness`].
+    pub fn liveness(self, liveness: Liveness, stream: impl Into<String>) -> Self {
+        self.health(liveness.into(), stream)
+    }
+
     /// The next batch, or `None` once `shutdown` is cancelled. Polls until a batch is ready,
-    /// pausing between empty polls and backing off on transient errors; other indexer errors
+    /// pausing between empty polls and backing off on retryable errors; other indexer errors
     /// are returned, and the caller is expected to stop.
     ///
     /// Asking for the next batch says the previous one was handled, unless [`Self::failed`]
@@ -87,7 +92,7 @@ impl Follower {
                     self.ok();
                     indexer.poll_interval
                 }
-                Err(err) if err.is_transient() => self.failing(indexer, &err),
+                Err(err) if err.is_retryable() => self.failing(indexer, &err),
                 Err(err) => return Err(err),
             };
             if !sleep(shutdown, pause).await {
@@ -106,8 +111,8 @@ impl Follower {
 
     fn ok(&mut self) {
         self.failures = 0;
-        if let Some((liveness, stream)) = &self.liveness {
-            liveness.ok(stream);
+        if let Some((health, stream)) = &self.health {
+            health.ok(stream);
         }
     }
 
@@ -123,8 +128,8 @@ impl Follower {
             "{}",
             self.message
         );
-        if let Some((liveness, stream)) = &self.liveness {
-            liveness.failing(stream, reason);
+        if let Some((health, stream)) = &self.health {
+            health.failing(stream, reason);
         }
         pause
     }

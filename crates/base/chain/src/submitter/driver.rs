@@ -7,8 +7,7 @@ use super::{
         Attempt, Call, FailureReason, Fees, Inclusion, Operation, OperationId, OperationState,
         Submission,
     },
-    store::{self, now_ms},
-    Shared, SubmitterConfig,
+    store, Shared, SubmitterConfig,
 };
 use crate::{provider::without_url, retry::backoff};
 use alloy::{
@@ -19,6 +18,7 @@ use alloy::{
     rpc::types::{BlockOverrides, TransactionRequest},
     transports::TransportError,
 };
+use nxtp_agent::clock::now_ms;
 use nxtp_agent::{storage::StorageError, CancellationToken};
 use std::{
     collections::{HashMap, HashSet},

@@ -6,11 +6,11 @@ use super::{
     SubmitOptions,
 };
 use alloy::primitives::Address;
-use nxtp_agent::storage::Schema;
+use nxtp_agent::{clock::now_ms, storage::Schema};
 use nxtp_primitives::Domain;
 use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
 use serde::{de::DeserializeOwned, Serialize};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// The submitter's tables; pass it to [`Store::open`](nxtp_agent::Store::open).
 pub const SCHEMA: Schema = Schema {
@@ -242,13 +242,6 @@ fn from_json<T: DeserializeOwned>(row: &Row<'_>, column: usize) -> rusqlite::Res
     let text: String = row.get(column)?;
     serde_json::from_str(&text)
         .map_err(|err| rusqlite::Error::FromSqlConversionFailure(column, Type::Text, err.into()))
-}
-
-/// Milliseconds since the Unix epoch; a clock before 1970 reads as 0.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, millis)
 }
 
 fn millis(duration: Duration) -> u64 {
