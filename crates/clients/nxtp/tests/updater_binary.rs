@@ -132,7 +132,7 @@ async fn bad_config_fails_at_start_up_naming_the_field() {
     };
     let no_such_key = "{ env = \"NXTP_TEST_NO_SUCH_KEY\" }";
     let unreachable = chain("http://127.0.0.1:1", 1);
-    let anvil = nxtp_testkit::spawn_anvil(31337);
+    let anvil = nxtp_toolchain::spawn_anvil(31337);
 
     // (file, config, what stderr must say); none may leak the key.
     let cases = [

@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn test_chains_fund_every_role() {
-        assert!(Role::ALL.len() <= nxtp_testkit::DEV_ACCOUNTS);
+        assert!(Role::ALL.len() <= nxtp_toolchain::DEV_ACCOUNTS);
     }
 
     #[test]

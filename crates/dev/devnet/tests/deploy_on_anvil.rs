@@ -15,12 +15,12 @@ use nxtp_devnet::{deploy, DeployConfig, DevAccounts, Endpoint, Role, RECORDING_R
 use nxtp_primitives::{
     address_to_bytes32, sign_digest, Domain, HomeSigningDomain, MerkleTree, Message,
 };
-use nxtp_testkit::AnvilInstance;
+use nxtp_toolchain::AnvilInstance;
 
 /// Anvils for `domains` (chain ids 31337, 31338, …) and their endpoints.
 fn chains(domains: &[u32]) -> (Vec<AnvilInstance>, Vec<Endpoint>) {
     let anvils: Vec<_> = (0..domains.len())
-        .map(|i| nxtp_testkit::spawn_anvil(31337 + i as u64))
+        .map(|i| nxtp_toolchain::spawn_anvil(31337 + i as u64))
         .collect();
     let endpoints = domains
         .iter()

@@ -23,7 +23,7 @@ fn reader(rpc_url: &str) -> DynProvider {
 #[tokio::test]
 async fn the_liquidity_layer_is_wired_and_funded_as_the_manifest_says() {
     let anvils: Vec<_> = (0..2)
-        .map(|i| nxtp_testkit::spawn_anvil(31337 + i))
+        .map(|i| nxtp_toolchain::spawn_anvil(31337 + i))
         .collect();
     let endpoints: Vec<Endpoint> = [1000, 2000]
         .iter()

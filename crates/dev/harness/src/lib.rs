@@ -20,8 +20,8 @@ pub use agents::{AgentsError, MessagingAgents};
 
 use nxtp_deployment::Manifest;
 use nxtp_devnet::{bridge_liquidity, DeployError, DevAccounts, LiquidityConfig};
-use nxtp_testkit::AnvilInstance;
 use nxtp_testnet::{Mining, Options, TestNet, TestNetError};
+use nxtp_toolchain::AnvilInstance;
 use std::{path::Path, time::Duration};
 
 /// What to start.

@@ -14,7 +14,7 @@ use nxtp_devnet::{
     LiquidityConfig, Role, RECORDING_RECIPIENT,
 };
 use nxtp_primitives::{ConnextSigningDomain, Domain, HomeSigningDomain, ManagerSigningDomain};
-use nxtp_testkit::AnvilInstance;
+use nxtp_toolchain::AnvilInstance;
 use std::{
     path::{Path, PathBuf},
     time::Duration,
@@ -137,10 +137,10 @@ impl TestNet {
         let dir = tempfile::tempdir().map_err(TestNetError::RunDir)?;
         let anvils: Vec<AnvilInstance> = (0..options.domains.len())
             .map(|i| {
-                let anvil = nxtp_testkit::anvil()
+                let anvil = nxtp_toolchain::anvil()
                     .chain_id(31337 + i as u64)
                     .arg("--slots-in-an-epoch")
-                    .arg(nxtp_testkit::SLOTS_IN_AN_EPOCH.to_string());
+                    .arg(nxtp_toolchain::SLOTS_IN_AN_EPOCH.to_string());
                 match options.mining {
                     Mining::Auto => anvil.spawn(),
                     Mining::Interval(every) => anvil.block_time_f64(every.as_secs_f64()).spawn(),
