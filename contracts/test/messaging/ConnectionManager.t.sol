@@ -73,9 +73,45 @@ contract ConnectionManagerTest is MessagingFixture {
         assertEq(s.pendingOwner, before.pendingOwner, "pendingOwner unchanged");
     }
 
+    /// @dev `caller` calls the manager with `callData`, which must revert with `reason` and leave the manager (and
+    ///      the fixture's Replica) as they were.
+    function _expectRefused(address caller, bytes memory callData, bytes memory reason) internal {
+        ManagerState memory before = _snapshot();
+        expectRevertFrom(caller, address(manager), callData, reason);
+        _assertUnchanged(before);
+    }
+
+    /// @dev Governance's enrollment of `candidate` must be refused as not enrollable, changing nothing.
+    function _expectNotEnrollable(address candidate) internal {
+        _expectRefused(
+            governance,
+            abi.encodeCall(manager.enrollReplica, (candidate)),
+            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, candidate)
+        );
+    }
+
+    /// @dev A watcher notice submitted by this contract must be refused with `reason`, changing nothing.
+    function _expectNoticeRefused(
+        uint32 domain,
+        address noticeUpdater,
+        bytes memory notice,
+        bytes memory reason
+    ) internal {
+        _expectRefused(
+            address(this),
+            abi.encodeCall(manager.unenrollReplicaByWatcher, (domain, noticeUpdater, notice)),
+            reason
+        );
+    }
+
+    /// @dev The revert of a notice that does not recover to a watcher permitted for `domain`: `signer` instead.
+    function _notPermitted(address signer, uint32 domain) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, signer, domain);
+    }
+
     /// @dev A notice against whatever Replica is enrolled for `domain` now.
     function _notice(uint256 key, uint32 domain, address noticeUpdater) internal view returns (bytes memory) {
-        return signDigest(key, _noticeDigest(domain, noticeUpdater, manager.domainToReplica(domain)));
+        return signNotice(key, address(manager), domain, noticeUpdater, manager.domainToReplica(domain));
     }
 
     /// @dev What a watcher signs for this fixture's manager to halt `target`.
@@ -87,20 +123,13 @@ contract ConnectionManagerTest is MessagingFixture {
         return watcherNoticeDigest(block.chainid, address(manager), domain, noticeUpdater, target);
     }
 
+    /// @dev A Replica of `home` like the fixture's, on `local` for `remote`, bound to `boundManager`.
     function _newReplica(uint32 local, uint32 remote, address boundManager) internal returns (Replica) {
-        return new Replica(
-            local,
-            remote,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            home.committedRoot(),
-            WINDOW,
-            0,
-            boundManager,
-            governance,
-            address(0)
-        );
+        ReplicaArgs memory args = replicaArgs();
+        args.localDomain = local;
+        args.remoteDomain = remote;
+        args.connectionManager = boundManager;
+        return deployReplica(args);
     }
 
     function _assertHalted(Replica target) internal view {
@@ -168,62 +197,36 @@ contract ConnectionManagerTest is MessagingFixture {
 
     function test_enrollReplica_refusesReplicaForAnotherLocalDomain() public {
         Replica foreign = _newReplica(OTHER_DOMAIN, ORIGIN, address(manager));
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(foreign))
-        );
-        vm.prank(governance);
-        manager.enrollReplica(address(foreign));
-        _assertUnchanged(before);
+        _expectNotEnrollable(address(foreign));
         assertEq(uint256(manager.replicaToDomain(address(foreign))), 0, "not enrolled");
     }
 
     function test_enrollReplica_refusesReplicaBoundToAnotherManager() public {
         ConnectionManager otherManager = new ConnectionManager(DESTINATION, governance);
         Replica foreign = _newReplica(DESTINATION, OTHER_DOMAIN, address(otherManager));
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(foreign))
-        );
-        vm.prank(governance);
-        manager.enrollReplica(address(foreign));
-        _assertUnchanged(before);
+        _expectNotEnrollable(address(foreign));
         assertEq(manager.domainToReplica(OTHER_DOMAIN), address(0), "not enrolled");
     }
 
     function test_enrollReplica_refusesAlreadyEnrolledDomain() public {
         Replica second = _newReplica(DESTINATION, ORIGIN, address(manager));
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
+        _expectRefused(
+            governance,
+            abi.encodeCall(manager.enrollReplica, (address(second))),
             abi.encodeWithSelector(ConnectionManager.DomainAlreadyEnrolled.selector, ORIGIN, address(replica))
         );
-        vm.prank(governance);
-        manager.enrollReplica(address(second));
-        _assertUnchanged(before);
         assertEq(uint256(manager.replicaToDomain(address(second))), 0, "second not enrolled");
     }
 
     function test_enrollReplica_refusesSameReplicaTwice() public {
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(replica))
-        );
-        vm.prank(governance);
-        manager.enrollReplica(address(replica));
-        _assertUnchanged(before);
+        _expectNotEnrollable(address(replica));
     }
 
     function test_enrollReplica_refusesHaltedReplica() public {
         vm.prank(governance);
         manager.unenrollReplica(ORIGIN);
         _assertHalted(replica);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(replica))
-        );
-        vm.prank(governance);
-        manager.enrollReplica(address(replica));
-        _assertUnchanged(before);
+        _expectNotEnrollable(address(replica));
         assertEq(manager.domainToReplica(ORIGIN), address(0), "halted replica stays out");
     }
 
@@ -231,31 +234,16 @@ contract ConnectionManagerTest is MessagingFixture {
         Replica other = _newReplica(DESTINATION, OTHER_DOMAIN, address(manager));
         bytes32 oldRoot = other.committedRoot();
         bytes32[2] memory roots = [keccak256("a"), keccak256("b")];
-        other.doubleUpdate(
-            oldRoot,
-            roots,
-            signUpdate(UPDATER_KEY, OTHER_DOMAIN, oldRoot, roots[0]),
-            signUpdate(UPDATER_KEY, OTHER_DOMAIN, oldRoot, roots[1])
-        );
+        (bytes memory first, bytes memory second) =
+            signDoubleUpdate(UPDATER_KEY, OTHER_DOMAIN, oldRoot, roots);
+        other.doubleUpdate(oldRoot, roots, first, second);
         assertEq(uint256(other.state()), uint256(Replica.State.Failed), "failed");
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(other))
-        );
-        vm.prank(governance);
-        manager.enrollReplica(address(other));
-        _assertUnchanged(before);
+        _expectNotEnrollable(address(other));
     }
 
     function test_enrollReplica_refusesRemoteDomainZero() public {
         ConnectionManagerFakeReplica fake = new ConnectionManagerFakeReplica(0, DESTINATION, address(manager));
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.ReplicaNotEnrollable.selector, address(fake))
-        );
-        vm.prank(governance);
-        manager.enrollReplica(address(fake));
-        _assertUnchanged(before);
+        _expectNotEnrollable(address(fake));
         assertEq(manager.domainToReplica(0), address(0), "domain zero never enrolled");
     }
 
@@ -270,11 +258,11 @@ contract ConnectionManagerTest is MessagingFixture {
 
     function test_enrollReplica_onlyOwner() public {
         Replica other = _newReplica(DESTINATION, OTHER_DOMAIN, address(manager));
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr));
-        vm.prank(strangerAddr);
-        manager.enrollReplica(address(other));
-        _assertUnchanged(before);
+        _expectRefused(
+            strangerAddr,
+            abi.encodeCall(manager.enrollReplica, (address(other))),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr)
+        );
         assertEq(manager.domainToReplica(OTHER_DOMAIN), address(0), "not enrolled");
     }
 
@@ -331,12 +319,8 @@ contract ConnectionManagerTest is MessagingFixture {
     function test_unenrollReplica_haltsFailedReplica() public {
         bytes32 oldRoot = replica.committedRoot();
         bytes32[2] memory roots = [keccak256("a"), keccak256("b")];
-        replica.doubleUpdate(
-            oldRoot,
-            roots,
-            signUpdate(UPDATER_KEY, ORIGIN, oldRoot, roots[0]),
-            signUpdate(UPDATER_KEY, ORIGIN, oldRoot, roots[1])
-        );
+        (bytes memory first, bytes memory second) = signDoubleUpdate(UPDATER_KEY, ORIGIN, oldRoot, roots);
+        replica.doubleUpdate(oldRoot, roots, first, second);
         assertEq(uint256(replica.state()), uint256(Replica.State.Failed), "failed");
         vm.prank(governance);
         manager.unenrollReplica(ORIGIN);
@@ -345,32 +329,34 @@ contract ConnectionManagerTest is MessagingFixture {
     }
 
     function test_unenrollReplica_refusesDomainWithoutReplica() public {
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, OTHER_DOMAIN));
-        vm.prank(governance);
-        manager.unenrollReplica(OTHER_DOMAIN);
-        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, 0));
-        vm.prank(governance);
-        manager.unenrollReplica(0);
-        _assertUnchanged(before);
+        _expectRefused(
+            governance,
+            abi.encodeCall(manager.unenrollReplica, (OTHER_DOMAIN)),
+            abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, OTHER_DOMAIN)
+        );
+        _expectRefused(
+            governance,
+            abi.encodeCall(manager.unenrollReplica, (0)),
+            abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, 0)
+        );
     }
 
     function test_unenrollReplica_refusesTwice() public {
         vm.prank(governance);
         manager.unenrollReplica(ORIGIN);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, ORIGIN));
-        vm.prank(governance);
-        manager.unenrollReplica(ORIGIN);
-        _assertUnchanged(before);
+        _expectRefused(
+            governance,
+            abi.encodeCall(manager.unenrollReplica, (ORIGIN)),
+            abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, ORIGIN)
+        );
     }
 
     function test_unenrollReplica_onlyOwner() public {
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, watcherAddr));
-        vm.prank(watcherAddr);
-        manager.unenrollReplica(ORIGIN);
-        _assertUnchanged(before);
+        _expectRefused(
+            watcherAddr,
+            abi.encodeCall(manager.unenrollReplica, (ORIGIN)),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, watcherAddr)
+        );
         assertEq(uint256(replica.state()), uint256(Replica.State.Active), "still active");
     }
 
@@ -408,24 +394,14 @@ contract ConnectionManagerTest is MessagingFixture {
 
     function test_unenrollReplicaByWatcher_refusesUnpermittedSigner() public {
         bytes memory notice = _notice(STRANGER_KEY, ORIGIN, updaterAddr);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, strangerAddr, ORIGIN)
-        );
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(ORIGIN, updaterAddr, notice, _notPermitted(strangerAddr, ORIGIN));
     }
 
     function test_unenrollReplicaByWatcher_refusesWatcherPermittedOnlyForAnotherDomain() public {
         vm.prank(governance);
         manager.setWatcherPermission(strangerAddr, OTHER_DOMAIN, true);
         bytes memory notice = _notice(STRANGER_KEY, ORIGIN, updaterAddr);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, strangerAddr, ORIGIN)
-        );
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(ORIGIN, updaterAddr, notice, _notPermitted(strangerAddr, ORIGIN));
     }
 
     function test_unenrollReplicaByWatcher_refusesNoticeSignedForAnotherDomain() public {
@@ -433,12 +409,7 @@ contract ConnectionManagerTest is MessagingFixture {
         bytes memory notice = _notice(WATCHER_KEY, OTHER_DOMAIN, updaterAddr);
         address recovered = recoverLoose(_noticeDigest(ORIGIN, updaterAddr, address(replica)), notice);
         assertTrue(recovered != watcherAddr, "recovers to someone else");
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
-        );
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(ORIGIN, updaterAddr, notice, _notPermitted(recovered, ORIGIN));
     }
 
     function test_unenrollReplicaByWatcher_refusesUpdaterSignatureAsNotice() public {
@@ -446,58 +417,36 @@ contract ConnectionManagerTest is MessagingFixture {
         bytes32 oldRoot = replica.committedRoot();
         bytes memory updateSig = signUpdate(WATCHER_KEY, ORIGIN, oldRoot, keccak256("x"));
         address recovered = recoverLoose(_noticeDigest(ORIGIN, updaterAddr, address(replica)), updateSig);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
-        );
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, updateSig);
-        _assertUnchanged(before);
+        _expectNoticeRefused(ORIGIN, updaterAddr, updateSig, _notPermitted(recovered, ORIGIN));
     }
 
     function test_unenrollReplicaByWatcher_refusesNoticeNamingAnotherUpdater() public {
         bytes memory notice = _notice(WATCHER_KEY, ORIGIN, strangerAddr);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NotReplicaUpdater.selector, strangerAddr));
-        manager.unenrollReplicaByWatcher(ORIGIN, strangerAddr, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(
+            ORIGIN,
+            strangerAddr,
+            notice,
+            abi.encodeWithSelector(ConnectionManager.NotReplicaUpdater.selector, strangerAddr)
+        );
     }
 
     function test_unenrollReplicaByWatcher_refusesNoticeWithUpdaterSwapped() public {
         // A notice about one updater cannot be re-targeted by changing the `updater` argument.
         bytes memory notice = _notice(WATCHER_KEY, ORIGIN, strangerAddr);
         address recovered = recoverLoose(_noticeDigest(ORIGIN, updaterAddr, address(replica)), notice);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
-        );
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(ORIGIN, updaterAddr, notice, _notPermitted(recovered, ORIGIN));
     }
 
     function test_unenrollReplicaByWatcher_noticeCannotHaltAReplicaEnrolledLater() public {
         bytes memory notice = _notice(WATCHER_KEY, ORIGIN, updaterAddr);
         manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
         // Governance enrolls a fresh Replica for the same origin, keeping the same updater key.
-        Replica fresh = new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            home.committedRoot(),
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        Replica fresh = deployReplica(replicaArgs());
         vm.prank(governance);
         manager.enrollReplica(address(fresh));
 
         address recovered = recoverLoose(_noticeDigest(ORIGIN, updaterAddr, address(fresh)), notice);
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, recovered, ORIGIN)
-        );
+        vm.expectRevert(_notPermitted(recovered, ORIGIN));
         manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
         assertEq(uint256(fresh.state()), uint256(Replica.State.Active), "the replayed notice halts nothing");
         assertTrue(manager.isInbound(address(fresh), ORIGIN), "still enrolled");
@@ -510,10 +459,12 @@ contract ConnectionManagerTest is MessagingFixture {
         // Inside the window the rotated key still answers (see UpdaterRotation.t.sol); past it, it does not.
         vm.warp(block.timestamp + WINDOW);
 
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NotReplicaUpdater.selector, updaterAddr));
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, oldNotice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(
+            ORIGIN,
+            updaterAddr,
+            oldNotice,
+            abi.encodeWithSelector(ConnectionManager.NotReplicaUpdater.selector, updaterAddr)
+        );
 
         // A notice naming the current updater still works.
         manager.unenrollReplicaByWatcher(ORIGIN, strangerAddr, _notice(WATCHER_KEY, ORIGIN, strangerAddr));
@@ -527,49 +478,49 @@ contract ConnectionManagerTest is MessagingFixture {
             watcherAddr,
             "the twin recovers to the watcher under plain ecrecover"
         );
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(SignatureVerifier.MalleableSignature.selector);
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, twin);
-        _assertUnchanged(before);
+        _expectNoticeRefused(
+            ORIGIN, updaterAddr, twin, abi.encodeWithSelector(SignatureVerifier.MalleableSignature.selector)
+        );
     }
 
     function test_unenrollReplicaByWatcher_refusesWrongSignatureLength() public {
         bytes memory notice = abi.encodePacked(_notice(WATCHER_KEY, ORIGIN, updaterAddr), uint8(0));
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 66));
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(
+            ORIGIN,
+            updaterAddr,
+            notice,
+            abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 66)
+        );
     }
 
     function test_unenrollReplicaByWatcher_refusesDomainWithoutReplica() public {
         vm.prank(governance);
         manager.setWatcherPermission(watcherAddr, OTHER_DOMAIN, true);
         bytes memory notice = _notice(WATCHER_KEY, OTHER_DOMAIN, updaterAddr);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, OTHER_DOMAIN));
-        manager.unenrollReplicaByWatcher(OTHER_DOMAIN, updaterAddr, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(
+            OTHER_DOMAIN,
+            updaterAddr,
+            notice,
+            abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, OTHER_DOMAIN)
+        );
     }
 
     function test_unenrollReplicaByWatcher_refusesReplayAfterUnenrollment() public {
         bytes memory notice = _notice(WATCHER_KEY, ORIGIN, updaterAddr);
         manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, ORIGIN));
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(
+            ORIGIN,
+            updaterAddr,
+            notice,
+            abi.encodeWithSelector(ConnectionManager.NoReplicaForDomain.selector, ORIGIN)
+        );
     }
 
     function test_unenrollReplicaByWatcher_refusedAfterPermissionRevoked() public {
         bytes memory notice = _notice(WATCHER_KEY, ORIGIN, updaterAddr);
         vm.prank(governance);
         manager.setWatcherPermission(watcherAddr, ORIGIN, false);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, watcherAddr, ORIGIN)
-        );
-        manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(ORIGIN, updaterAddr, notice, _notPermitted(watcherAddr, ORIGIN));
         assertEq(uint256(replica.state()), uint256(Replica.State.Active), "still active");
     }
 
@@ -598,23 +549,25 @@ contract ConnectionManagerTest is MessagingFixture {
     }
 
     function test_setWatcherPermission_refusesZeroDomain() public {
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(ConnectionManager.ZeroDomain.selector);
-        vm.prank(governance);
-        manager.setWatcherPermission(strangerAddr, 0, true);
-        _assertUnchanged(before);
+        _expectRefused(
+            governance,
+            abi.encodeCall(manager.setWatcherPermission, (strangerAddr, 0, true)),
+            abi.encodeWithSelector(ConnectionManager.ZeroDomain.selector)
+        );
         assertFalse(manager.watcherPermission(strangerAddr, 0), "not granted");
     }
 
     function test_setWatcherPermission_onlyOwner() public {
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, watcherAddr));
-        vm.prank(watcherAddr);
-        manager.setWatcherPermission(strangerAddr, ORIGIN, true);
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, watcherAddr));
-        vm.prank(watcherAddr);
-        manager.setWatcherPermission(watcherAddr, ORIGIN, false);
-        _assertUnchanged(before);
+        _expectRefused(
+            watcherAddr,
+            abi.encodeCall(manager.setWatcherPermission, (strangerAddr, ORIGIN, true)),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, watcherAddr)
+        );
+        _expectRefused(
+            watcherAddr,
+            abi.encodeCall(manager.setWatcherPermission, (watcherAddr, ORIGIN, false)),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, watcherAddr)
+        );
         assertFalse(manager.watcherPermission(strangerAddr, ORIGIN), "not granted");
     }
 
@@ -666,11 +619,11 @@ contract ConnectionManagerTest is MessagingFixture {
     }
 
     function test_transferOwnership_onlyOwner() public {
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr));
-        vm.prank(strangerAddr);
-        manager.transferOwnership(strangerAddr);
-        _assertUnchanged(before);
+        _expectRefused(
+            strangerAddr,
+            abi.encodeCall(manager.transferOwnership, (strangerAddr)),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr)
+        );
     }
 
     // ------------------------------------------------------------ fuzz
@@ -682,21 +635,15 @@ contract ConnectionManagerTest is MessagingFixture {
         address signer = vm.addr(key);
         vm.assume(signer != watcherAddr);
         bytes memory notice = _notice(key, ORIGIN, named);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(
-            abi.encodeWithSelector(ConnectionManager.NotPermittedWatcher.selector, signer, ORIGIN)
-        );
-        manager.unenrollReplicaByWatcher(ORIGIN, named, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(ORIGIN, named, notice, _notPermitted(signer, ORIGIN));
     }
 
     function testFuzz_unenrollReplicaByWatcher_onlyTheReplicaUpdaterCanBeNamed(address named) public {
         vm.assume(named != updaterAddr);
         bytes memory notice = _notice(WATCHER_KEY, ORIGIN, named);
-        ManagerState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(ConnectionManager.NotReplicaUpdater.selector, named));
-        manager.unenrollReplicaByWatcher(ORIGIN, named, notice);
-        _assertUnchanged(before);
+        _expectNoticeRefused(
+            ORIGIN, named, notice, abi.encodeWithSelector(ConnectionManager.NotReplicaUpdater.selector, named)
+        );
     }
 
     function testFuzz_isInbound_onlyTheEnrolledPair(address caller, uint32 origin) public view {

@@ -74,11 +74,11 @@ contract HomeAdminTest is HomeFixture {
     }
 
     function test_setRequiredBond_onlyOwner() public {
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr));
-        vm.prank(strangerAddr);
-        home.setRequiredBond(0);
-        _assertUnchanged(before);
+        _expectRefused(
+            strangerAddr,
+            abi.encodeCall(home.setRequiredBond, (0)),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr)
+        );
     }
 
     function test_setRequiredBond_zeroLetsUnbondedUpdaterUpdate() public {
@@ -93,21 +93,21 @@ contract HomeAdminTest is HomeFixture {
     }
 
     function test_pause_onlyOwner() public {
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr));
-        vm.prank(strangerAddr);
-        home.pause();
-        _assertUnchanged(before);
+        _expectRefused(
+            strangerAddr,
+            abi.encodeCall(home.pause, ()),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr)
+        );
     }
 
     function test_unpause_onlyOwner() public {
         vm.prank(governance);
         home.pause();
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr));
-        vm.prank(strangerAddr);
-        home.unpause();
-        _assertUnchanged(before);
+        _expectRefused(
+            strangerAddr,
+            abi.encodeCall(home.unpause, ()),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr)
+        );
         assertTrue(home.paused(), "still paused");
     }
 
@@ -130,19 +130,15 @@ contract HomeAdminTest is HomeFixture {
     function test_pause_refusesTwice() public {
         vm.prank(governance);
         home.pause();
-        HomeState memory before = _snapshot();
-        vm.expectRevert(Pausable.IsPaused.selector);
-        vm.prank(governance);
-        home.pause();
-        _assertUnchanged(before);
+        _expectRefused(
+            governance, abi.encodeCall(home.pause, ()), abi.encodeWithSelector(Pausable.IsPaused.selector)
+        );
     }
 
     function test_unpause_refusesWhenNotPaused() public {
-        HomeState memory before = _snapshot();
-        vm.expectRevert(Pausable.NotPaused.selector);
-        vm.prank(governance);
-        home.unpause();
-        _assertUnchanged(before);
+        _expectRefused(
+            governance, abi.encodeCall(home.unpause, ()), abi.encodeWithSelector(Pausable.NotPaused.selector)
+        );
     }
 
     function test_pause_updatesStillAccepted() public {
@@ -173,8 +169,7 @@ contract HomeAdminTest is HomeFixture {
         home.pause();
         bytes32 r0 = home.committedRoot();
         bytes32[2] memory roots = [keccak256("a"), keccak256("b")];
-        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, roots[0]);
-        bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, r0, roots[1]);
+        (bytes memory sig0, bytes memory sig1) = signDoubleUpdate(UPDATER_KEY, ORIGIN, r0, roots);
         vm.prank(reporter);
         home.doubleUpdate(r0, roots, sig0, sig1);
         assertTrue(home.failed(), "double update proven while paused");
@@ -193,14 +188,16 @@ contract HomeAdminTest is HomeFixture {
         vm.prank(governance);
         home.setRequiredBond(2 ether);
 
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotPendingOwner.selector, strangerAddr));
-        vm.prank(strangerAddr);
-        home.acceptOwnership();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotPendingOwner.selector, governance));
-        vm.prank(governance);
-        home.acceptOwnership();
-        _assertUnchanged(before);
+        _expectRefused(
+            strangerAddr,
+            abi.encodeCall(home.acceptOwnership, ()),
+            abi.encodeWithSelector(Ownable2Step.NotPendingOwner.selector, strangerAddr)
+        );
+        _expectRefused(
+            governance,
+            abi.encodeCall(home.acceptOwnership, ()),
+            abi.encodeWithSelector(Ownable2Step.NotPendingOwner.selector, governance)
+        );
 
         vm.expectEmit(true, true, true, true, address(home));
         emit Ownable2Step.OwnershipTransferred(governance, next);
@@ -218,11 +215,11 @@ contract HomeAdminTest is HomeFixture {
     }
 
     function test_transferOwnership_onlyOwner() public {
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr));
-        vm.prank(strangerAddr);
-        home.transferOwnership(strangerAddr);
-        _assertUnchanged(before);
+        _expectRefused(
+            strangerAddr,
+            abi.encodeCall(home.transferOwnership, (strangerAddr)),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, strangerAddr)
+        );
     }
 
     function test_transferOwnership_toZeroCancels() public {
@@ -239,10 +236,10 @@ contract HomeAdminTest is HomeFixture {
     }
 
     function test_acceptOwnership_refusedWithNoPendingTransfer() public {
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotPendingOwner.selector, strangerAddr));
-        vm.prank(strangerAddr);
-        home.acceptOwnership();
-        _assertUnchanged(before);
+        _expectRefused(
+            strangerAddr,
+            abi.encodeCall(home.acceptOwnership, ()),
+            abi.encodeWithSelector(Ownable2Step.NotPendingOwner.selector, strangerAddr)
+        );
     }
 }

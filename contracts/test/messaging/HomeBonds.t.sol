@@ -114,22 +114,22 @@ contract HomeBondsTest is HomeFixture {
     }
 
     function test_claimSlashReward_refusesNothingToClaim() public {
-        HomeState memory before = _snapshot();
-        vm.expectRevert(Home.NothingToClaim.selector);
-        vm.prank(strangerAddr);
-        home.claimSlashReward();
-        _assertUnchanged(before);
+        _expectRefused(
+            strangerAddr,
+            abi.encodeCall(home.claimSlashReward, ()),
+            abi.encodeWithSelector(Home.NothingToClaim.selector)
+        );
     }
 
     function test_claimSlashReward_cannotClaimTwice() public {
         _failHome(reporter);
         vm.prank(reporter);
         home.claimSlashReward();
-        HomeState memory before = _snapshot();
-        vm.expectRevert(Home.NothingToClaim.selector);
-        vm.prank(reporter);
-        home.claimSlashReward();
-        _assertUnchanged(before);
+        _expectRefused(
+            reporter,
+            abi.encodeCall(home.claimSlashReward, ()),
+            abi.encodeWithSelector(Home.NothingToClaim.selector)
+        );
         assertEq(reporter.balance, BOND / 2, "paid once");
     }
 

@@ -123,15 +123,18 @@ contract HomeDispatchTest is HomeFixture {
 
     function test_dispatch_refusesRecipientWithUpperBytes() public {
         bytes32 to = bytes32(uint256(1) << 160) | toBytes32(address(recipient));
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.RecipientNotAddress.selector, to));
-        home.dispatch(DESTINATION, to, "x");
-        _assertUnchanged(before);
+        _expectRefused(
+            address(this),
+            abi.encodeCall(home.dispatch, (DESTINATION, to, "x")),
+            abi.encodeWithSelector(Home.RecipientNotAddress.selector, to)
+        );
 
         bytes32 top = bytes32(uint256(0xff) << 248);
-        vm.expectRevert(abi.encodeWithSelector(Home.RecipientNotAddress.selector, top));
-        home.dispatch(DESTINATION, top, "x");
-        _assertUnchanged(before);
+        _expectRefused(
+            address(this),
+            abi.encodeCall(home.dispatch, (DESTINATION, top, "x")),
+            abi.encodeWithSelector(Home.RecipientNotAddress.selector, top)
+        );
     }
 
     function test_dispatch_acceptsZeroAndMaxAddressRecipients() public {
@@ -250,10 +253,11 @@ contract HomeDispatchTest is HomeFixture {
         _dispatch(DESTINATION, "a");
         _failHome(reporter);
         bytes32 currentRoot = home.root();
-        HomeState memory before = _snapshot();
-        vm.expectRevert(Home.HomeIsFailed.selector);
-        home.checkpoint();
-        _assertUnchanged(before);
+        _expectRefused(
+            address(this),
+            abi.encodeCall(home.checkpoint, ()),
+            abi.encodeWithSelector(Home.HomeIsFailed.selector)
+        );
         assertFalse(_produced(currentRoot), "root not checkpointed");
     }
 
@@ -309,18 +313,20 @@ contract HomeDispatchTest is HomeFixture {
         uint256 length = bound(rawLength, 2049, 4096);
         bytes memory body = new bytes(length);
         bytes32 to = toBytes32(address(recipient));
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.BodyTooLarge.selector, length));
-        home.dispatch(DESTINATION, to, body);
-        _assertUnchanged(before);
+        _expectRefused(
+            address(this),
+            abi.encodeCall(home.dispatch, (DESTINATION, to, body)),
+            abi.encodeWithSelector(Home.BodyTooLarge.selector, length)
+        );
     }
 
     function testFuzz_dispatch_refusesRecipientWithUpperBits(bytes32 to) public {
         vm.assume(uint256(to) >> 160 != 0);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.RecipientNotAddress.selector, to));
-        home.dispatch(DESTINATION, to, "x");
-        _assertUnchanged(before);
+        _expectRefused(
+            address(this),
+            abi.encodeCall(home.dispatch, (DESTINATION, to, "x")),
+            abi.encodeWithSelector(Home.RecipientNotAddress.selector, to)
+        );
     }
 
     function _randomBody(uint256 seed, uint256 length) internal pure returns (bytes memory body) {

@@ -41,14 +41,12 @@ contract HomeFraudTest is HomeFixture {
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory toR1 = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
         bytes memory toR0 = signUpdate(UPDATER_KEY, ORIGIN, r0, r0);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.NotImproper.selector, r1));
-        vm.prank(reporter);
-        home.improperUpdate(r0, r1, toR1);
-        vm.expectRevert(abi.encodeWithSelector(Home.NotImproper.selector, r0));
-        vm.prank(reporter);
-        home.improperUpdate(r0, r0, toR0);
-        _assertUnchanged(before);
+        _expectImproperUpdateRefused(
+            reporter, r0, r1, toR1, abi.encodeWithSelector(Home.NotImproper.selector, r1)
+        );
+        _expectImproperUpdateRefused(
+            reporter, r0, r0, toR0, abi.encodeWithSelector(Home.NotImproper.selector, r0)
+        );
     }
 
     function test_improperUpdate_refusesOnceRootIsCheckpointed() public {
@@ -57,10 +55,9 @@ contract HomeFraudTest is HomeFixture {
         bytes32 next = home.root();
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, next);
         home.checkpoint();
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.NotImproper.selector, next));
-        home.improperUpdate(r0, next, signature);
-        _assertUnchanged(before);
+        _expectImproperUpdateRefused(
+            address(this), r0, next, signature, abi.encodeWithSelector(Home.NotImproper.selector, next)
+        );
     }
 
     function test_improperUpdate_refusesBadSignature() public {
@@ -73,11 +70,9 @@ contract HomeFraudTest is HomeFixture {
             recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, bogus), otherDomain);
         HomeState memory before = _snapshot();
 
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
+        vm.expectRevert(notUpdaterSignature(strangerAddr));
         home.improperUpdate(r0, bogus, byStranger);
-        vm.expectRevert(
-            abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, otherDomainSigner)
-        );
+        vm.expectRevert(notUpdaterSignature(otherDomainSigner));
         home.improperUpdate(r0, bogus, otherDomain);
         vm.expectRevert(SignatureVerifier.MalleableSignature.selector);
         home.improperUpdate(r0, bogus, twin);
@@ -92,8 +87,7 @@ contract HomeFraudTest is HomeFixture {
         bytes32 r2 = _dispatchAndCheckpoint("b");
         // Both roots are genuine, yet two different roots over one old root are fraud.
         bytes32[2] memory roots = [r1, r2];
-        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
-        bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, r0, r2);
+        (bytes memory sig0, bytes memory sig1) = signDoubleUpdate(UPDATER_KEY, ORIGIN, r0, roots);
         vm.expectEmit(true, true, true, true, address(home));
         emit UpdaterSignatures.DoubleUpdate(r0, roots, sig0, sig1);
         vm.expectEmit(true, true, true, true, address(home));
@@ -114,8 +108,7 @@ contract HomeFraudTest is HomeFixture {
         _update(r0, r1);
         bytes32 bogus = keccak256("fork");
         bytes32[2] memory roots = [bogus, r1];
-        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
-        bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
+        (bytes memory sig0, bytes memory sig1) = signDoubleUpdate(UPDATER_KEY, ORIGIN, r0, roots);
         vm.prank(reporter);
         home.doubleUpdate(r0, roots, sig0, sig1);
         assertTrue(home.failed(), "failed");
@@ -127,11 +120,14 @@ contract HomeFraudTest is HomeFixture {
         bytes32 bogus = keccak256("bogus");
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
         bytes32[2] memory roots = [bogus, bogus];
-        HomeState memory before = _snapshot();
-        vm.expectRevert(UpdaterSignatures.NotConflicting.selector);
-        vm.prank(reporter);
-        home.doubleUpdate(r0, roots, signature, signature);
-        _assertUnchanged(before);
+        _expectDoubleUpdateRefused(
+            reporter,
+            r0,
+            roots,
+            signature,
+            signature,
+            abi.encodeWithSelector(UpdaterSignatures.NotConflicting.selector)
+        );
     }
 
     function test_doubleUpdate_refusesStrangerSignatureInEitherPosition() public {
@@ -143,12 +139,8 @@ contract HomeFraudTest is HomeFixture {
         bytes memory goodB = signUpdate(UPDATER_KEY, ORIGIN, r0, b);
         bytes memory badA = signUpdate(STRANGER_KEY, ORIGIN, r0, a);
         bytes memory badB = signUpdate(STRANGER_KEY, ORIGIN, r0, b);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
-        home.doubleUpdate(r0, roots, goodA, badB);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
-        home.doubleUpdate(r0, roots, badA, goodB);
-        _assertUnchanged(before);
+        _expectDoubleUpdateRefused(address(this), r0, roots, goodA, badB, notUpdaterSignature(strangerAddr));
+        _expectDoubleUpdateRefused(address(this), r0, roots, badA, goodB, notUpdaterSignature(strangerAddr));
     }
 
     function test_doubleUpdate_refusesSignaturesOverDifferentOldRoots() public {
@@ -160,10 +152,7 @@ contract HomeFraudTest is HomeFixture {
         bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, a);
         bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, otherOld, b);
         address recovered = recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, b), sig1);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
-        home.doubleUpdate(r0, roots, sig0, sig1);
-        _assertUnchanged(before);
+        _expectDoubleUpdateRefused(address(this), r0, roots, sig0, sig1, notUpdaterSignature(recovered));
     }
 
     function test_doubleUpdate_refusesMalleableSignature() public {
@@ -173,10 +162,14 @@ contract HomeFraudTest is HomeFixture {
         bytes32[2] memory roots = [a, b];
         bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, a);
         bytes memory sig1 = malleate(signUpdate(UPDATER_KEY, ORIGIN, r0, b));
-        HomeState memory before = _snapshot();
-        vm.expectRevert(SignatureVerifier.MalleableSignature.selector);
-        home.doubleUpdate(r0, roots, sig0, sig1);
-        _assertUnchanged(before);
+        _expectDoubleUpdateRefused(
+            address(this),
+            r0,
+            roots,
+            sig0,
+            sig1,
+            abi.encodeWithSelector(SignatureVerifier.MalleableSignature.selector)
+        );
     }
 
     function test_afterFailure_updateRefused() public {
@@ -184,10 +177,7 @@ contract HomeFraudTest is HomeFixture {
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
         _failHome(reporter);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(Home.HomeIsFailed.selector);
-        home.update(r0, r1, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(r0, r1, signature, abi.encodeWithSelector(Home.HomeIsFailed.selector));
     }
 
     function test_afterFailure_improperUpdateRefused() public {
@@ -195,11 +185,9 @@ contract HomeFraudTest is HomeFixture {
         bytes32 other = keccak256("another bogus root");
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, other);
         _failHome(reporter);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(Home.HomeIsFailed.selector);
-        vm.prank(strangerAddr);
-        home.improperUpdate(r0, other, signature);
-        _assertUnchanged(before);
+        _expectImproperUpdateRefused(
+            strangerAddr, r0, other, signature, abi.encodeWithSelector(Home.HomeIsFailed.selector)
+        );
     }
 
     function test_afterFailure_doubleUpdateRefused() public {
@@ -207,23 +195,20 @@ contract HomeFraudTest is HomeFixture {
         bytes32 a = keccak256("a");
         bytes32 b = keccak256("b");
         bytes32[2] memory roots = [a, b];
-        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, r0, a);
-        bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, r0, b);
+        (bytes memory sig0, bytes memory sig1) = signDoubleUpdate(UPDATER_KEY, ORIGIN, r0, roots);
         _failHome(reporter);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(Home.HomeIsFailed.selector);
-        vm.prank(strangerAddr);
-        home.doubleUpdate(r0, roots, sig0, sig1);
-        _assertUnchanged(before);
+        _expectDoubleUpdateRefused(
+            strangerAddr, r0, roots, sig0, sig1, abi.encodeWithSelector(Home.HomeIsFailed.selector)
+        );
     }
 
     function test_afterFailure_setUpdaterRefused() public {
         _failHome(reporter);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(Home.HomeIsFailed.selector);
-        vm.prank(governance);
-        home.setUpdater(strangerAddr);
-        _assertUnchanged(before);
+        _expectRefused(
+            governance,
+            abi.encodeCall(home.setUpdater, (strangerAddr)),
+            abi.encodeWithSelector(Home.HomeIsFailed.selector)
+        );
     }
 
     function test_afterFailure_rewardsAndFormerBondsStillWithdrawable() public {

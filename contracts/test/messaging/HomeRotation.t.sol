@@ -77,7 +77,7 @@ contract HomeRotationTest is HomeFixture {
         bytes32 r0 = home.committedRoot();
         bytes32 bogus = keccak256("signed long after rotation");
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, updaterAddr));
+        vm.expectRevert(notUpdaterSignature(updaterAddr));
         home.improperUpdate(r0, bogus, signature);
         assertFalse(home.failed(), "not failed");
     }
@@ -114,7 +114,7 @@ contract HomeRotationTest is HomeFixture {
         bytes32 r0 = home.committedRoot();
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory oldKey = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, updaterAddr));
+        vm.expectRevert(notUpdaterSignature(updaterAddr));
         home.update(r0, r1, oldKey);
 
         vm.deal(strangerAddr, BOND);
@@ -125,18 +125,18 @@ contract HomeRotationTest is HomeFixture {
     }
 
     function test_setUpdater_refusesZero() public {
-        HomeState memory before = _snapshot();
-        vm.expectRevert(UpdaterSignatures.ZeroUpdater.selector);
-        vm.prank(governance);
-        home.setUpdater(address(0));
-        _assertUnchanged(before);
+        _expectRefused(
+            governance,
+            abi.encodeCall(home.setUpdater, (address(0))),
+            abi.encodeWithSelector(UpdaterSignatures.ZeroUpdater.selector)
+        );
     }
 
     function test_setUpdater_onlyOwner() public {
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Ownable2Step.NotOwner.selector, updaterAddr));
-        vm.prank(updaterAddr);
-        home.setUpdater(strangerAddr);
-        _assertUnchanged(before);
+        _expectRefused(
+            updaterAddr,
+            abi.encodeCall(home.setUpdater, (strangerAddr)),
+            abi.encodeWithSelector(Ownable2Step.NotOwner.selector, updaterAddr)
+        );
     }
 }

@@ -4,7 +4,6 @@ pragma solidity 0.8.28;
 import {HomeFixture} from "./utils/HomeFixture.sol";
 import {NaiveMerkle} from "../utils/NaiveMerkle.sol";
 import {Home} from "../../src/messaging/Home.sol";
-import {UpdaterSignatures} from "../../src/messaging/UpdaterSignatures.sol";
 import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
 
 /// @notice The Home's `update`: a signed move of the committed root to a checkpointed root, what it refuses
@@ -39,10 +38,7 @@ contract HomeUpdateTest is HomeFixture {
         bytes32 r0 = home.committedRoot();
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory signature = signUpdate(STRANGER_KEY, ORIGIN, r0, r1);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
-        home.update(r0, r1, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(r0, r1, signature, notUpdaterSignature(strangerAddr));
     }
 
     function test_update_refusesSignatureForAnotherDomain() public {
@@ -52,10 +48,7 @@ contract HomeUpdateTest is HomeFixture {
         address recovered =
             recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, r1), signature);
         assertTrue(recovered != updaterAddr, "a signature for domain 2000 does not recover to the updater");
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
-        home.update(r0, r1, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(r0, r1, signature, notUpdaterSignature(recovered));
     }
 
     function test_update_refusesMalleableSignature() public {
@@ -67,10 +60,9 @@ contract HomeUpdateTest is HomeFixture {
             updaterAddr,
             "the high-s twin still recovers to the updater under plain ecrecover"
         );
-        HomeState memory before = _snapshot();
-        vm.expectRevert(SignatureVerifier.MalleableSignature.selector);
-        home.update(r0, r1, twin);
-        _assertUnchanged(before);
+        _expectUpdateRefused(
+            r0, r1, twin, abi.encodeWithSelector(SignatureVerifier.MalleableSignature.selector)
+        );
     }
 
     function test_update_refusesWrongSignatureLength() public {
@@ -82,14 +74,15 @@ contract HomeUpdateTest is HomeFixture {
         for (uint256 i = 0; i < 64; ++i) {
             short[i] = signature[i];
         }
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 64));
-        home.update(r0, r1, short);
-        vm.expectRevert(abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 66));
-        home.update(r0, r1, long);
-        vm.expectRevert(abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 0));
-        home.update(r0, r1, "");
-        _assertUnchanged(before);
+        _expectUpdateRefused(
+            r0, r1, short, abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 64)
+        );
+        _expectUpdateRefused(
+            r0, r1, long, abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 66)
+        );
+        _expectUpdateRefused(
+            r0, r1, "", abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 0)
+        );
     }
 
     function test_update_refusesInvalidV() public {
@@ -98,20 +91,18 @@ contract HomeUpdateTest is HomeFixture {
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
         signature[64] = bytes1(uint8(signature[64]) - 27); // v as 0/1 instead of 27/28
         uint8 v = uint8(signature[64]);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(SignatureVerifier.InvalidSignatureV.selector, v));
-        home.update(r0, r1, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(
+            r0, r1, signature, abi.encodeWithSelector(SignatureVerifier.InvalidSignatureV.selector, v)
+        );
     }
 
     function test_update_refusesUnrecoverableSignature() public {
         bytes32 r0 = home.committedRoot();
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory signature = abi.encodePacked(bytes32(0), bytes32(uint256(1)), uint8(27));
-        HomeState memory before = _snapshot();
-        vm.expectRevert(SignatureVerifier.InvalidSignature.selector);
-        home.update(r0, r1, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(
+            r0, r1, signature, abi.encodeWithSelector(SignatureVerifier.InvalidSignature.selector)
+        );
     }
 
     function test_update_refusesOldRootNotCommitted() public {
@@ -119,10 +110,9 @@ contract HomeUpdateTest is HomeFixture {
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes32 r2 = _dispatchAndCheckpoint("b");
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r1, r2);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.NotCommittedRoot.selector, r1, r0));
-        home.update(r1, r2, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(
+            r1, r2, signature, abi.encodeWithSelector(Home.NotCommittedRoot.selector, r1, r0)
+        );
         assertFalse(home.failed(), "a proper but stale update is not fraud");
     }
 
@@ -135,10 +125,7 @@ contract HomeUpdateTest is HomeFixture {
         bytes32 r1 = _dispatchAndCheckpoint("a");
         _update(r0, r1);
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r1, r1);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.RootNotNewer.selector, r1));
-        home.update(r1, r1, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(r1, r1, signature, abi.encodeWithSelector(Home.RootNotNewer.selector, r1));
     }
 
     function test_update_refusesOlderCheckpoint() public {
@@ -148,12 +135,8 @@ contract HomeUpdateTest is HomeFixture {
         _update(r0, r2);
         bytes memory back1 = signUpdate(UPDATER_KEY, ORIGIN, r2, r1);
         bytes memory back0 = signUpdate(UPDATER_KEY, ORIGIN, r2, r0);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.RootNotNewer.selector, r1));
-        home.update(r2, r1, back1);
-        vm.expectRevert(abi.encodeWithSelector(Home.RootNotNewer.selector, r0));
-        home.update(r2, r0, back0);
-        _assertUnchanged(before);
+        _expectUpdateRefused(r2, r1, back1, abi.encodeWithSelector(Home.RootNotNewer.selector, r1));
+        _expectUpdateRefused(r2, r0, back0, abi.encodeWithSelector(Home.RootNotNewer.selector, r0));
     }
 
     function test_update_refusesWhenBondTooLow() public {
@@ -162,10 +145,9 @@ contract HomeUpdateTest is HomeFixture {
         bytes32 r0 = home.committedRoot();
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, r1);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.UpdaterBondTooLow.selector, 1 ether, 2 ether));
-        home.update(r0, r1, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(
+            r0, r1, signature, abi.encodeWithSelector(Home.UpdaterBondTooLow.selector, 1 ether, 2 ether)
+        );
 
         // Topping the bond up makes the same signature acceptable.
         vm.prank(updaterAddr);
@@ -180,10 +162,9 @@ contract HomeUpdateTest is HomeFixture {
         bytes32 r0 = home.committedRoot();
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory signature = signUpdate(STRANGER_KEY, ORIGIN, r0, r1);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(Home.UpdaterBondTooLow.selector, 0, BOND));
-        home.update(r0, r1, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(
+            r0, r1, signature, abi.encodeWithSelector(Home.UpdaterBondTooLow.selector, 0, BOND)
+        );
     }
 
     function test_update_unproducedRootFailsHomeAndSlashesCaller() public {
@@ -237,10 +218,7 @@ contract HomeUpdateTest is HomeFixture {
         bytes32 r0 = home.committedRoot();
         bytes32 bogus = keccak256("bogus");
         bytes memory signature = signUpdate(STRANGER_KEY, ORIGIN, r0, bogus);
-        HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, strangerAddr));
-        home.update(r0, bogus, signature);
-        _assertUnchanged(before);
+        _expectUpdateRefused(r0, bogus, signature, notUpdaterSignature(strangerAddr));
     }
 
     function testFuzz_update_nonUpdaterKeysNeverUpdate(uint256 rawKey) public {
@@ -251,11 +229,11 @@ contract HomeUpdateTest is HomeFixture {
         bytes32 r1 = _dispatchAndCheckpoint("a");
         bytes memory signature = signUpdate(key, ORIGIN, r0, r1);
         HomeState memory before = _snapshot();
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, signer));
+        vm.expectRevert(notUpdaterSignature(signer));
         home.update(r0, r1, signature);
         bytes32 bogus = keccak256(abi.encode(rawKey));
         bytes memory improper = signUpdate(key, ORIGIN, r0, bogus);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, signer));
+        vm.expectRevert(notUpdaterSignature(signer));
         home.update(r0, bogus, improper);
         _assertUnchanged(before);
     }

@@ -39,120 +39,47 @@ contract ReplicaTest is MessagingFixture {
     // ------------------------------------------------------------ construction
 
     function test_constructor_refusesZeroInitialRoot() public {
+        ReplicaArgs memory args = replicaArgs();
+        args.initialRoot = bytes32(0);
         vm.expectRevert(Replica.ZeroRoot.selector);
-        new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            bytes32(0),
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
     }
 
     function test_constructor_refusesBadDomains() public {
-        bytes32 root = home.committedRoot();
+        ReplicaArgs memory args = replicaArgs();
+        args.localDomain = 0;
         vm.expectRevert(Replica.InvalidDomains.selector);
-        new Replica(
-            0,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            root,
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
+        args = replicaArgs();
+        args.remoteDomain = 0;
         vm.expectRevert(Replica.InvalidDomains.selector);
-        new Replica(
-            DESTINATION,
-            0,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            root,
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
+        args = replicaArgs();
+        args.remoteDomain = DESTINATION;
         vm.expectRevert(Replica.InvalidDomains.selector);
-        new Replica(
-            DESTINATION,
-            DESTINATION,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            root,
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
     }
 
     function test_constructor_refusesWindowBelowFloor() public {
-        bytes32 root = home.committedRoot();
+        ReplicaArgs memory args = replicaArgs();
+        args.window = 10;
+        args.minWindow = 1800;
         vm.expectRevert(abi.encodeWithSelector(Replica.OptimisticWindowTooShort.selector, 10, 1800));
-        new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            root,
-            10,
-            1800,
-            address(manager),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
     }
 
     function test_constructor_refusesZeroUpdater() public {
-        bytes32 root = home.committedRoot();
+        ReplicaArgs memory args = replicaArgs();
+        args.updater = address(0);
         vm.expectRevert(UpdaterSignatures.ZeroUpdater.selector);
-        new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            address(0),
-            root,
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
     }
 
     function test_constructor_refusesZeroConnectionManager() public {
-        bytes32 root = home.committedRoot();
+        ReplicaArgs memory args = replicaArgs();
+        args.connectionManager = address(0);
         vm.expectRevert(Replica.ZeroConnectionManager.selector);
-        new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            root,
-            WINDOW,
-            0,
-            address(0),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
     }
 
     function test_constructor_initialRootIsAcceptableAndEmptyTreeMatchesNaive() public view {
@@ -201,9 +128,7 @@ contract ReplicaTest is MessagingFixture {
         bytes32 oldRoot = replica.committedRoot();
         bytes32 newRoot = keccak256("new");
         bytes memory signature = signUpdate(STRANGER_KEY, ORIGIN, oldRoot, newRoot);
-        vm.expectRevert(
-            abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, vm.addr(STRANGER_KEY))
-        );
+        vm.expectRevert(notUpdaterSignature(vm.addr(STRANGER_KEY)));
         replica.update(oldRoot, newRoot, signature);
     }
 
@@ -256,20 +181,10 @@ contract ReplicaTest is MessagingFixture {
     ///      process any message. Here the zero root is refused at every door, even if storage is forced.
     function test_nomadExploit_unprovenMessageAgainstZeroRootFails() public {
         // The initialisation that caused it is refused outright.
+        ReplicaArgs memory args = replicaArgs();
+        args.initialRoot = bytes32(0);
         vm.expectRevert(Replica.ZeroRoot.selector);
-        new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            bytes32(0),
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
 
         // Even with confirmAt[0] forced non-zero in storage (slot of mapping `confirmAt` at key 0)...
         bytes32 confirmAtZeroSlot = keccak256(abi.encode(bytes32(0), uint256(4)));
@@ -643,8 +558,7 @@ contract ReplicaTest is MessagingFixture {
     function test_doubleUpdate_failsReplica() public {
         bytes32 oldRoot = replica.committedRoot();
         bytes32[2] memory roots = [keccak256("a"), keccak256("b")];
-        bytes memory sig0 = signUpdate(UPDATER_KEY, ORIGIN, oldRoot, roots[0]);
-        bytes memory sig1 = signUpdate(UPDATER_KEY, ORIGIN, oldRoot, roots[1]);
+        (bytes memory sig0, bytes memory sig1) = signDoubleUpdate(UPDATER_KEY, ORIGIN, oldRoot, roots);
         vm.expectEmit(true, true, true, true, address(replica));
         emit Replica.ReplicaFailed(address(this));
         replica.doubleUpdate(oldRoot, roots, sig0, sig1);
@@ -661,9 +575,7 @@ contract ReplicaTest is MessagingFixture {
 
         bytes32[2] memory roots = [keccak256("a"), keccak256("b")];
         bytes memory foreign = signUpdate(STRANGER_KEY, ORIGIN, oldRoot, roots[1]);
-        vm.expectRevert(
-            abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, vm.addr(STRANGER_KEY))
-        );
+        vm.expectRevert(notUpdaterSignature(vm.addr(STRANGER_KEY)));
         replica.doubleUpdate(oldRoot, roots, sig, foreign);
         assertEq(uint256(replica.state()), uint256(Replica.State.Active), "still active");
     }
@@ -681,19 +593,10 @@ contract ReplicaTest is MessagingFixture {
     }
 
     function test_setOptimisticSeconds_boundedByFloorAndOwnerOnly() public {
-        Replica guarded = new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            home.committedRoot(),
-            1800,
-            1800,
-            address(manager),
-            governance,
-            address(0)
-        );
+        ReplicaArgs memory args = replicaArgs();
+        args.window = 1800;
+        args.minWindow = 1800;
+        Replica guarded = deployReplica(args);
         vm.prank(governance);
         vm.expectRevert(abi.encodeWithSelector(Replica.OptimisticWindowTooShort.selector, 60, 1800));
         guarded.setOptimisticSeconds(60);
@@ -714,7 +617,7 @@ contract ReplicaTest is MessagingFixture {
         bytes32 oldRoot = replica.committedRoot();
         bytes32 newRoot = treeRoot();
         bytes memory oldKeySig = signUpdate(UPDATER_KEY, ORIGIN, oldRoot, newRoot);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, updaterAddr));
+        vm.expectRevert(notUpdaterSignature(updaterAddr));
         replica.update(oldRoot, newRoot, oldKeySig);
         replica.update(oldRoot, newRoot, signUpdate(STRANGER_KEY, ORIGIN, oldRoot, newRoot));
         assertEq(replica.committedRoot(), newRoot, "new key accepted");

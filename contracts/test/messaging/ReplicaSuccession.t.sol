@@ -186,19 +186,13 @@ contract ReplicaSuccessionTest is MessagingFixture {
         bytes32 root,
         address predecessor
     ) internal returns (Replica) {
-        return new Replica(
-            local,
-            remote,
-            chainId,
-            remoteHome,
-            updaterAddr,
-            root,
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            predecessor
-        );
+        ReplicaArgs memory args = replicaArgsFrom(root);
+        args.localDomain = local;
+        args.remoteDomain = remote;
+        args.remoteChainId = chainId;
+        args.remoteHome = remoteHome;
+        args.predecessor = predecessor;
+        return deployReplica(args);
     }
 
     function _indices(uint256 from, uint256 n) internal pure returns (uint256[] memory indices) {

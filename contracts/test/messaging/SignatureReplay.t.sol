@@ -5,7 +5,6 @@ import {MessagingFixture} from "./utils/MessagingFixture.sol";
 import {Home} from "../../src/messaging/Home.sol";
 import {Replica} from "../../src/messaging/Replica.sol";
 import {ConnectionManager} from "../../src/messaging/ConnectionManager.sol";
-import {UpdaterSignatures} from "../../src/messaging/UpdaterSignatures.sol";
 
 /// @notice Update signatures and watcher notices are EIP-712 statements bound to one deployment: an update to the
 ///         Home that verifies it (its chain id and address) and to every Replica naming that Home, a notice to the
@@ -32,43 +31,20 @@ contract SignatureReplayTest is MessagingFixture {
         return target.checkpoint();
     }
 
+    /// @dev A Replica like the fixture's but naming the Home at `homeAddress` on chain `chainId`.
     function _replicaNaming(uint256 chainId, address homeAddress) internal returns (Replica) {
-        return new Replica(
-            DESTINATION,
-            ORIGIN,
-            chainId,
-            homeAddress,
-            updaterAddr,
-            home.committedRoot(),
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        ReplicaArgs memory args = replicaArgs();
+        args.remoteChainId = chainId;
+        args.remoteHome = homeAddress;
+        return deployReplica(args);
     }
 
     // ------------------------------------------------------------ the signing domains
 
     function test_home_eip712DomainNamesTheHome() public view {
-        (
-            bytes1 fields,
-            string memory name,
-            string memory version,
-            uint256 chainId,
-            address verifyingContract,
-            bytes32 salt,
-            uint256[] memory extensions
-        ) = home.eip712Domain();
-        assertEq(uint256(uint8(fields)), 0x0f, "name, version, chainId, verifyingContract");
-        assertEq(keccak256(bytes(name)), keccak256("nxtp Home"), "name");
-        assertEq(keccak256(bytes(version)), keccak256("1"), "version");
-        assertEq(chainId, block.chainid, "chain id");
-        assertEq(verifyingContract, address(home), "verifying contract");
-        assertEq(salt, bytes32(0), "no salt");
-        assertEq(extensions.length, 0, "no extensions");
+        assertEip712Domain(address(home), "nxtp Home");
         // The separator both the Home and its Replica verify under, computed here from the type strings.
-        bytes32 expected = _separator("nxtp Home", block.chainid, address(home));
+        bytes32 expected = domainSeparator("nxtp Home", block.chainid, address(home));
         assertEq(home.updateDomainSeparator(), expected, "Home separator");
         assertEq(replica.updateDomainSeparator(), expected, "the Replica verifies under its Home's domain");
         assertEq(replica.remoteChainId(), block.chainid, "remoteChainId");
@@ -76,47 +52,21 @@ contract SignatureReplayTest is MessagingFixture {
     }
 
     function test_connectionManager_eip712DomainNamesTheManager() public {
-        (bytes1 fields, string memory name,, uint256 chainId, address verifyingContract,,) =
-            manager.eip712Domain();
-        assertEq(uint256(uint8(fields)), 0x0f, "fields");
-        assertEq(keccak256(bytes(name)), keccak256("nxtp ConnectionManager"), "name");
-        assertEq(chainId, block.chainid, "chain id");
-        assertEq(verifyingContract, address(manager), "verifying contract");
+        assertEip712Domain(address(manager), "nxtp ConnectionManager");
         vm.chainId(block.chainid + 7);
-        (,,, chainId,,,) = manager.eip712Domain();
+        (,,, uint256 chainId,,,) = manager.eip712Domain();
         assertEq(chainId, block.chainid, "follows the chain id after a fork");
     }
 
     function test_replica_constructorRefusesUnnamedRemoteHome() public {
-        bytes32 root = home.committedRoot();
+        ReplicaArgs memory args = replicaArgs();
+        args.remoteChainId = 0;
         vm.expectRevert(abi.encodeWithSelector(Replica.InvalidRemoteHome.selector, 0, address(home)));
-        new Replica(
-            DESTINATION,
-            ORIGIN,
-            0,
-            address(home),
-            updaterAddr,
-            root,
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
+        args = replicaArgs();
+        args.remoteHome = address(0);
         vm.expectRevert(abi.encodeWithSelector(Replica.InvalidRemoteHome.selector, block.chainid, address(0)));
-        new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(0),
-            updaterAddr,
-            root,
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        deployReplica(args);
     }
 
     // ------------------------------------------------------------ Home A's signature on Home B
@@ -129,7 +79,7 @@ contract SignatureReplayTest is MessagingFixture {
         address recovered = recoverLoose(updateDigest(block.chainid, address(homeB), ORIGIN, r0, r1), forA);
         assertTrue(recovered != updaterAddr, "under Home B's domain it recovers to another key");
 
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
+        vm.expectRevert(notUpdaterSignature(recovered));
         homeB.update(r0, r1, forA);
         assertEq(homeB.committedRoot(), r0, "Home B did not move");
 
@@ -151,10 +101,10 @@ contract SignatureReplayTest is MessagingFixture {
         assertFalse(producedOnB, "Home B never produced A's root");
 
         address recovered = recoverLoose(updateDigest(block.chainid, address(homeB), ORIGIN, r0, r1), forA);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
+        vm.expectRevert(notUpdaterSignature(recovered));
         homeB.improperUpdate(r0, r1, forA);
         // Submitted through update, it does not fail Home B either.
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
+        vm.expectRevert(notUpdaterSignature(recovered));
         homeB.update(r0, r1, forA);
 
         assertFalse(homeB.failed(), "Home B not failed");
@@ -174,13 +124,13 @@ contract SignatureReplayTest is MessagingFixture {
         bytes32[2] memory roots = [a, b];
 
         address onA = recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, b), forB);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, onA));
+        vm.expectRevert(notUpdaterSignature(onA));
         home.doubleUpdate(r0, roots, forA, forB);
         address onB = recoverLoose(updateDigest(block.chainid, address(homeB), ORIGIN, r0, a), forA);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, onB));
+        vm.expectRevert(notUpdaterSignature(onB));
         homeB.doubleUpdate(r0, roots, forA, forB);
         // The Replica names Home A: B's signature recovers there as it does on Home A.
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, onA));
+        vm.expectRevert(notUpdaterSignature(onA));
         replica.doubleUpdate(r0, [b, a], forB, forA);
         assertFalse(home.failed() || homeB.failed(), "no Home failed");
         assertEq(uint256(replica.state()), uint256(Replica.State.Active), "the Replica is active");
@@ -195,13 +145,13 @@ contract SignatureReplayTest is MessagingFixture {
 
         Replica ofB = _replicaNaming(block.chainid, address(homeB));
         address onB = recoverLoose(updateDigest(block.chainid, address(homeB), ORIGIN, r0, r1), forA);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, onB));
+        vm.expectRevert(notUpdaterSignature(onB));
         ofB.update(r0, r1, forA);
 
         Replica otherChain = _replicaNaming(block.chainid + 1, address(home));
         address onOtherChain =
             recoverLoose(updateDigest(block.chainid + 1, address(home), ORIGIN, r0, r1), forA);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, onOtherChain));
+        vm.expectRevert(notUpdaterSignature(onOtherChain));
         otherChain.update(r0, r1, forA);
 
         assertEq(ofB.committedRoot(), r0, "the Replica of Home B did not move");
@@ -239,7 +189,7 @@ contract SignatureReplayTest is MessagingFixture {
         vm.prank(governance);
         manager.enrollReplica(address(redeployed));
         address recovered = recoverLoose(updateDigest(block.chainid, address(homeB), ORIGIN, r0, r1), forA);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
+        vm.expectRevert(notUpdaterSignature(recovered));
         redeployed.update(r0, r1, forA);
         assertEq(redeployed.committedRoot(), r0, "an old Home's update moves nothing");
         assertEq(redeployed.confirmAt(r1), 0, "and nothing ripens");
@@ -258,11 +208,11 @@ contract SignatureReplayTest is MessagingFixture {
         vm.chainId(original + 100);
         address recovered =
             recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, r1), forOriginal);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, recovered));
+        vm.expectRevert(notUpdaterSignature(recovered));
         home.update(r0, r1, forOriginal);
         assertEq(
             home.updateDomainSeparator(),
-            _separator("nxtp Home", block.chainid, address(home)),
+            domainSeparator("nxtp Home", block.chainid, address(home)),
             "recomputed for the new chain id"
         );
         home.update(r0, r1, signUpdateFor(UPDATER_KEY, block.chainid, address(home), ORIGIN, r0, r1));
@@ -278,29 +228,16 @@ contract SignatureReplayTest is MessagingFixture {
     function test_watcherNotice_forOneManagerRefusedByAnother() public {
         // A second manager on this domain with a Replica of ORIGIN enrolled and the same watcher permitted.
         ConnectionManager managerB = new ConnectionManager(DESTINATION, governance);
-        Replica replicaB = new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            home.committedRoot(),
-            WINDOW,
-            0,
-            address(managerB),
-            governance,
-            address(0)
-        );
+        ReplicaArgs memory args = replicaArgs();
+        args.connectionManager = address(managerB);
+        Replica replicaB = deployReplica(args);
         vm.startPrank(governance);
         managerB.enrollReplica(address(replicaB));
         managerB.setWatcherPermission(watcherAddr, ORIGIN, true);
         vm.stopPrank();
 
         // A notice for manager A naming replica B (the Replica enrolled at B): still made for A, refused by B.
-        bytes memory forA = signDigest(
-            WATCHER_KEY,
-            watcherNoticeDigest(block.chainid, address(manager), ORIGIN, updaterAddr, address(replicaB))
-        );
+        bytes memory forA = signNotice(WATCHER_KEY, address(manager), ORIGIN, updaterAddr, address(replicaB));
         address recovered = recoverLoose(
             watcherNoticeDigest(block.chainid, address(managerB), ORIGIN, updaterAddr, address(replicaB)),
             forA
@@ -312,10 +249,7 @@ contract SignatureReplayTest is MessagingFixture {
         assertEq(uint256(replicaB.state()), uint256(Replica.State.Active), "replica B still active");
 
         // Made for B, it halts B's Replica.
-        bytes memory forB = signDigest(
-            WATCHER_KEY,
-            watcherNoticeDigest(block.chainid, address(managerB), ORIGIN, updaterAddr, address(replicaB))
-        );
+        bytes memory forB = signNotice(WATCHER_KEY, address(managerB), ORIGIN, updaterAddr, address(replicaB));
         managerB.unenrollReplicaByWatcher(ORIGIN, updaterAddr, forB);
         assertEq(uint256(replicaB.state()), uint256(Replica.State.Halted), "replica B halted");
         assertEq(uint256(replica.state()), uint256(Replica.State.Active), "manager A's Replica untouched");
@@ -339,23 +273,5 @@ contract SignatureReplayTest is MessagingFixture {
         vm.chainId(block.chainid + 1);
         manager.unenrollReplicaByWatcher(ORIGIN, updaterAddr, forOtherChain);
         assertEq(uint256(replica.state()), uint256(Replica.State.Halted), "halted on the fork");
-    }
-
-    function _separator(string memory name, uint256 chainId, address verifyingContract)
-        internal
-        pure
-        returns (bytes32)
-    {
-        return keccak256(
-            abi.encode(
-                keccak256(
-                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-                ),
-                keccak256(bytes(name)),
-                keccak256("1"),
-                chainId,
-                verifyingContract
-            )
-        );
     }
 }

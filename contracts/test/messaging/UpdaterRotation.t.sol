@@ -30,9 +30,7 @@ contract UpdaterRotationTest is MessagingFixture {
     }
 
     function _notice(address key) internal view returns (bytes memory) {
-        return signDigest(
-            WATCHER_KEY, watcherNoticeDigest(block.chainid, address(manager), ORIGIN, key, address(replica))
-        );
+        return signNotice(WATCHER_KEY, address(manager), ORIGIN, key, address(replica));
     }
 
     /// @dev `key` signs a forged root (a tree whose only message the Home never dispatched) over the Replica's
@@ -48,20 +46,15 @@ contract UpdaterRotationTest is MessagingFixture {
     function _doubleUpdateBy(uint256 key) internal {
         bytes32 oldRoot = replica.committedRoot();
         bytes32[2] memory roots = [keccak256("one"), keccak256("two")];
-        replica.doubleUpdate(
-            oldRoot,
-            roots,
-            signUpdate(key, ORIGIN, oldRoot, roots[0]),
-            signUpdate(key, ORIGIN, oldRoot, roots[1])
-        );
+        (bytes memory first, bytes memory second) = signDoubleUpdate(key, ORIGIN, oldRoot, roots);
+        replica.doubleUpdate(oldRoot, roots, first, second);
     }
 
     function _expectDoubleUpdateRefused(uint256 key) internal {
         bytes32 oldRoot = replica.committedRoot();
         bytes32[2] memory roots = [keccak256("one"), keccak256("two")];
-        bytes memory sig0 = signUpdate(key, ORIGIN, oldRoot, roots[0]);
-        bytes memory sig1 = signUpdate(key, ORIGIN, oldRoot, roots[1]);
-        vm.expectRevert(abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, vm.addr(key)));
+        (bytes memory sig0, bytes memory sig1) = signDoubleUpdate(key, ORIGIN, oldRoot, roots);
+        vm.expectRevert(notUpdaterSignature(vm.addr(key)));
         replica.doubleUpdate(oldRoot, roots, sig0, sig1);
         assertEq(uint256(replica.state()), uint256(Replica.State.Active), "still active");
     }

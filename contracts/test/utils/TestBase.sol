@@ -3,6 +3,22 @@ pragma solidity 0.8.28;
 
 import {Vm} from "./Vm.sol";
 
+/// @notice EIP-5267's view of a contract's EIP-712 signing domain, as the tests read it.
+interface IEIP5267 {
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        );
+}
+
 /// @title TestBase
 /// @notice Minimal base for forge tests: cheatcodes, key helpers, bounded fuzz inputs and invariant targets.
 abstract contract TestBase {
@@ -55,14 +71,14 @@ abstract contract TestBase {
         return abi.encodePacked(r, s, v);
     }
 
-    /// @dev An EIP-712 digest computed here from the type strings, independently of the contracts' libraries:
-    ///      `keccak256("\x19\x01" || separator(name, "1", chainId, verifyingContract) || structHash)`.
-    function typedDigest(string memory name, uint256 chainId, address verifyingContract, bytes32 structHash)
+    /// @dev An EIP-712 domain separator computed here from the type string, independently of the contracts'
+    ///      libraries: the domain `name`, version "1", `chainId` and `verifyingContract`.
+    function domainSeparator(string memory name, uint256 chainId, address verifyingContract)
         internal
         pure
         returns (bytes32)
     {
-        bytes32 separator = keccak256(
+        return keccak256(
             abi.encode(
                 keccak256(
                     "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -73,7 +89,51 @@ abstract contract TestBase {
                 verifyingContract
             )
         );
-        return keccak256(abi.encodePacked("\x19\x01", separator, structHash));
+    }
+
+    /// @dev An EIP-712 digest computed here from the type strings, independently of the contracts' libraries:
+    ///      `keccak256("\x19\x01" || domainSeparator(name, chainId, verifyingContract) || structHash)`.
+    function typedDigest(string memory name, uint256 chainId, address verifyingContract, bytes32 structHash)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encodePacked("\x19\x01", domainSeparator(name, chainId, verifyingContract), structHash)
+        );
+    }
+
+    /// @dev Asserts that `target` describes (EIP-5267) the signing domain `name`, version "1", of this chain and its
+    ///      own address, with no salt and no extensions.
+    function assertEip712Domain(address target, string memory name) internal view {
+        (
+            bytes1 fields,
+            string memory domainName,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        ) = IEIP5267(target).eip712Domain();
+        assertEq(uint256(uint8(fields)), 0x0f, "name, version, chainId, verifyingContract");
+        assertEq(keccak256(bytes(domainName)), keccak256(bytes(name)), "name");
+        assertEq(keccak256(bytes(version)), keccak256("1"), "version");
+        assertEq(chainId, block.chainid, "chain id");
+        assertEq(verifyingContract, target, "verifying contract");
+        assertEq(salt, bytes32(0), "no salt");
+        assertEq(extensions.length, 0, "no extensions");
+    }
+
+    /// @dev `caller` calls `target` with `callData`, which must revert with exactly `reason`. Through a low-level
+    ///      call forge reports the expected revert as success and a missing or different one as failure, hence the
+    ///      assertion on the returned flag.
+    function expectRevertFrom(address caller, address target, bytes memory callData, bytes memory reason)
+        internal
+    {
+        vm.prank(caller);
+        vm.expectRevert(reason);
+        (bool revertedAsExpected,) = target.call(callData);
+        assertTrue(revertedAsExpected, "reverted with the expected reason");
     }
 
     /// @dev What the updater signs for the Home at `home` on chain `chainId` to move `homeDomain` from `oldRoot`

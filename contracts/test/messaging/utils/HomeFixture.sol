@@ -81,6 +81,46 @@ abstract contract HomeFixture is MessagingFixture {
         assertEq(s.strangerReward, before.strangerReward, "stranger reward unchanged");
     }
 
+    /// @dev `caller` calls the Home with `callData`, which must revert with `reason` and leave the Home as it was.
+    function _expectRefused(address caller, bytes memory callData, bytes memory reason) internal {
+        HomeState memory before = _snapshot();
+        expectRevertFrom(caller, address(home), callData, reason);
+        _assertUnchanged(before);
+    }
+
+    /// @dev `update(oldRoot, newRoot, signature)`, relayed by this contract, must be refused with `reason`.
+    function _expectUpdateRefused(
+        bytes32 oldRoot,
+        bytes32 newRoot,
+        bytes memory signature,
+        bytes memory reason
+    ) internal {
+        _expectRefused(address(this), abi.encodeCall(home.update, (oldRoot, newRoot, signature)), reason);
+    }
+
+    /// @dev `improperUpdate(oldRoot, newRoot, signature)`, reported by `by`, must be refused with `reason`.
+    function _expectImproperUpdateRefused(
+        address by,
+        bytes32 oldRoot,
+        bytes32 newRoot,
+        bytes memory signature,
+        bytes memory reason
+    ) internal {
+        _expectRefused(by, abi.encodeCall(home.improperUpdate, (oldRoot, newRoot, signature)), reason);
+    }
+
+    /// @dev `doubleUpdate(oldRoot, newRoots, first, second)`, reported by `by`, must be refused with `reason`.
+    function _expectDoubleUpdateRefused(
+        address by,
+        bytes32 oldRoot,
+        bytes32[2] memory newRoots,
+        bytes memory first,
+        bytes memory second,
+        bytes memory reason
+    ) internal {
+        _expectRefused(by, abi.encodeCall(home.doubleUpdate, (oldRoot, newRoots, first, second)), reason);
+    }
+
     function _expectedMessage(uint32 nonce, uint32 destination, bytes32 to, bytes memory body)
         internal
         pure

@@ -6,6 +6,7 @@ import {NaiveMerkle} from "../../utils/NaiveMerkle.sol";
 import {Home} from "../../../src/messaging/Home.sol";
 import {Replica} from "../../../src/messaging/Replica.sol";
 import {ConnectionManager} from "../../../src/messaging/ConnectionManager.sol";
+import {UpdaterSignatures} from "../../../src/messaging/UpdaterSignatures.sol";
 import {TREE_DEPTH} from "../../../src/messaging/libraries/MerkleTree.sol";
 import {RecordingRecipient} from "./RecordingRecipient.sol";
 
@@ -32,6 +33,21 @@ abstract contract MessagingFixture is TestBase {
     ConnectionManager internal manager;
     RecordingRecipient internal recipient;
 
+    /// @dev Everything the Replica constructor takes, so that a test names only what it changes.
+    struct ReplicaArgs {
+        uint32 localDomain;
+        uint32 remoteDomain;
+        uint256 remoteChainId;
+        address remoteHome;
+        address updater;
+        bytes32 initialRoot;
+        uint32 window;
+        uint32 minWindow;
+        address connectionManager;
+        address owner;
+        address predecessor;
+    }
+
     /// @dev Leaves the test built or dispatched for the Replica's origin tree, in order.
     bytes32[] internal leaves;
     bytes[] internal messages;
@@ -46,24 +62,53 @@ abstract contract MessagingFixture is TestBase {
         home.depositBond{value: BOND}(updaterAddr);
 
         manager = new ConnectionManager(DESTINATION, governance);
-        replica = new Replica(
-            DESTINATION,
-            ORIGIN,
-            block.chainid,
-            address(home),
-            updaterAddr,
-            home.committedRoot(),
-            WINDOW,
-            0,
-            address(manager),
-            governance,
-            address(0)
-        );
+        replica = deployReplica(replicaArgs());
         vm.startPrank(governance);
         manager.enrollReplica(address(replica));
         manager.setWatcherPermission(watcherAddr, ORIGIN, true);
         vm.stopPrank();
         recipient = new RecordingRecipient();
+    }
+
+    /// @dev The fixture Replica's arguments: on DESTINATION, of `home` (this chain) from its committed root, under the
+    ///      fixture's updater, window (no floor), manager and governance, succeeding no Replica.
+    function replicaArgs() internal view returns (ReplicaArgs memory) {
+        return replicaArgsFrom(home.committedRoot());
+    }
+
+    /// @dev The fixture Replica's arguments but for the initial root: no external call, so a test may build them
+    ///      between `expectRevert` and the deployment.
+    function replicaArgsFrom(bytes32 initialRoot) internal view returns (ReplicaArgs memory) {
+        return ReplicaArgs({
+            localDomain: DESTINATION,
+            remoteDomain: ORIGIN,
+            remoteChainId: block.chainid,
+            remoteHome: address(home),
+            updater: updaterAddr,
+            initialRoot: initialRoot,
+            window: WINDOW,
+            minWindow: 0,
+            connectionManager: address(manager),
+            owner: governance,
+            predecessor: address(0)
+        });
+    }
+
+    /// @dev Deploys a Replica; its only external call is the deployment itself, so a test may `expectRevert` it.
+    function deployReplica(ReplicaArgs memory args) internal returns (Replica) {
+        return new Replica(
+            args.localDomain,
+            args.remoteDomain,
+            args.remoteChainId,
+            args.remoteHome,
+            args.updater,
+            args.initialRoot,
+            args.window,
+            args.minWindow,
+            args.connectionManager,
+            args.owner,
+            args.predecessor
+        );
     }
 
     function toBytes32(address account) internal pure returns (bytes32) {
@@ -90,6 +135,36 @@ abstract contract MessagingFixture is TestBase {
         bytes32 newRoot
     ) internal pure returns (bytes memory) {
         return signDigest(key, updateDigest(chainId, homeAddress, domain, oldRoot, newRoot));
+    }
+
+    /// @dev `key`'s two signatures over `oldRoot` of `domain`, one to each of `newRoots`: a double update when the
+    ///      roots differ.
+    function signDoubleUpdate(uint256 key, uint32 domain, bytes32 oldRoot, bytes32[2] memory newRoots)
+        internal
+        view
+        returns (bytes memory first, bytes memory second)
+    {
+        first = signUpdate(key, domain, oldRoot, newRoots[0]);
+        second = signUpdate(key, domain, oldRoot, newRoots[1]);
+    }
+
+    /// @dev `key`'s watcher notice, for the connection manager at `managerAddress` on this chain, to halt `target`,
+    ///      the Replica of `domain` under `noticeUpdater`.
+    function signNotice(
+        uint256 key,
+        address managerAddress,
+        uint32 domain,
+        address noticeUpdater,
+        address target
+    ) internal view returns (bytes memory) {
+        return signDigest(
+            key, watcherNoticeDigest(block.chainid, managerAddress, domain, noticeUpdater, target)
+        );
+    }
+
+    /// @dev The revert of an update signature that does not recover to an accepted updater key: `signer` instead.
+    function notUpdaterSignature(address signer) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, signer);
     }
 
     /// @dev Appends a message (from `sender` on ORIGIN to the recording recipient) to the test's tree.
