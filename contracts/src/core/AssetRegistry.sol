@@ -2,23 +2,26 @@
 pragma solidity 0.8.28;
 
 import {ConnextBase} from "./ConnextBase.sol";
+import {IConnext} from "../interfaces/IConnext.sol";
 import {IBridgeToken} from "../interfaces/IBridgeToken.sol";
 import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
 
 /// @title AssetRegistry
 /// @notice Which assets `Connext` bridges on this domain: canonical tokens whose home is here (escrowed, with a cap)
 ///         and representations of tokens whose home is elsewhere (`BridgeToken`s minted and burned by `Connext`).
+///         Cold paths: `Connext` runs them in `ConnextExtension` (see `ConnextDelegator`); the registry's views are
+///         `Connext`'s own.
 abstract contract AssetRegistry is ConnextBase {
     /// @notice Registers and approves a token whose home is this domain; transfers of it are escrowed here.
     /// @param token The token; it must report `decimals()` of at most 18 and must not take a fee on transfer.
     /// @param cap The most this domain may escrow (`type(uint128).max`: no limit).
     function setupCanonicalAsset(address token, uint256 cap) external onlyOwner {
-        if (token.code.length == 0) revert NotAContract(token);
+        if (token.code.length == 0) revert IConnext.NotAContract(token);
         uint8 decimals = _decimalsOf(token);
         bytes32 canonicalId = bytes32(uint256(uint160(token)));
         _register(token, LOCAL_DOMAIN, canonicalId, decimals);
         _assets[token].cap = _toCap(cap);
-        emit AssetCapUpdated(token, cap);
+        emit IConnext.AssetCapUpdated(token, cap);
     }
 
     /// @notice Registers the representation of a token whose home is another domain.
@@ -29,10 +32,10 @@ abstract contract AssetRegistry is ConnextBase {
         external
         onlyOwner
     {
-        if (canonicalDomain == LOCAL_DOMAIN) revert CanonicalDomainIsLocal();
-        if (canonicalDomain == 0 || canonicalId == bytes32(0)) revert ZeroAddress();
+        if (canonicalDomain == LOCAL_DOMAIN) revert IConnext.CanonicalDomainIsLocal();
+        if (canonicalDomain == 0 || canonicalId == bytes32(0)) revert IConnext.ZeroAddress();
         if (representation.code.length == 0 || IBridgeToken(representation).connext() != address(this)) {
-            revert NotRepresentation(representation);
+            revert IConnext.NotRepresentation(representation);
         }
         _register(representation, canonicalDomain, canonicalId, _decimalsOf(representation));
     }
@@ -40,73 +43,33 @@ abstract contract AssetRegistry is ConnextBase {
     /// @notice Allows or stops new transfers and new router liquidity in `local`; what is in flight still lands.
     function setAssetApproval(address local, bool approved) external onlyOwner {
         Asset storage asset = _assets[local];
-        if (asset.canonicalDomain == 0) revert AssetNotApproved(local);
+        if (asset.canonicalDomain == 0) revert IConnext.AssetNotApproved(local);
         asset.approved = approved;
-        emit AssetApprovalUpdated(local, approved);
+        emit IConnext.AssetApprovalUpdated(local, approved);
     }
 
     /// @notice Sets the escrow cap of a canonical token (`type(uint128).max`: no limit). A cap below what is already
     ///         escrowed only stops new transfers.
     function setAssetCap(address local, uint256 cap) external onlyOwner {
         Asset storage asset = _assets[local];
-        if (asset.canonicalDomain != LOCAL_DOMAIN) revert NotCanonicalAsset(local);
+        if (asset.canonicalDomain != LOCAL_DOMAIN) revert IConnext.NotCanonicalAsset(local);
         asset.cap = _toCap(cap);
-        emit AssetCapUpdated(local, cap);
-    }
-
-    /// @notice The local asset of `(canonicalDomain, canonicalId)`, or zero if none is registered.
-    function localAsset(uint32 canonicalDomain, bytes32 canonicalId) external view returns (address) {
-        return _localAssets[_assetKey(canonicalDomain, canonicalId)].local;
-    }
-
-    /// @notice Everything registered about `local`.
-    /// @return canonicalDomain The asset's home domain (zero: not registered).
-    /// @return canonicalId The asset's id on its home domain.
-    /// @return decimals The asset's decimals.
-    /// @return approved Whether new transfers and liquidity may use it.
-    /// @return cap The escrow cap (canonical assets only).
-    /// @return custodied What this domain escrows (canonical assets only).
-    function assetInfo(address local)
-        external
-        view
-        returns (
-            uint32 canonicalDomain,
-            bytes32 canonicalId,
-            uint8 decimals,
-            bool approved,
-            uint256 cap,
-            uint256 custodied
-        )
-    {
-        Asset storage asset = _assets[local];
-        return (
-            asset.canonicalDomain,
-            asset.canonicalId,
-            asset.decimals,
-            asset.approved,
-            asset.cap,
-            asset.custodied
-        );
-    }
-
-    /// @notice The registry key of a canonical asset: `keccak256(abi.encode(canonicalId, canonicalDomain))`.
-    function assetKey(uint32 canonicalDomain, bytes32 canonicalId) external pure returns (bytes32) {
-        return _assetKey(canonicalDomain, canonicalId);
+        emit IConnext.AssetCapUpdated(local, cap);
     }
 
     function _register(address local, uint32 canonicalDomain, bytes32 canonicalId, uint8 decimals) private {
         bytes32 key = _assetKey(canonicalDomain, canonicalId);
         Asset storage asset = _assets[local];
         if (_localAssets[key].local != address(0) || asset.canonicalDomain != 0) {
-            revert AssetAlreadySetup(key);
+            revert IConnext.AssetAlreadySetup(key);
         }
         _localAssets[key] = LocalAsset({local: local, decimals: decimals});
         asset.canonicalDomain = canonicalDomain;
         asset.decimals = decimals;
         asset.approved = true;
         asset.canonicalId = canonicalId;
-        emit AssetSetup(key, canonicalId, canonicalDomain, local, decimals);
-        emit AssetApprovalUpdated(local, true);
+        emit IConnext.AssetSetup(key, canonicalId, canonicalDomain, local, decimals);
+        emit IConnext.AssetApprovalUpdated(local, true);
     }
 
     function _decimalsOf(address token) private view returns (uint8 decimals) {
@@ -115,12 +78,12 @@ abstract contract AssetRegistry is ConnextBase {
             revert SafeTransferLib.TokenCallFailed(token, bytes4(keccak256("decimals()")));
         }
         uint256 value = abi.decode(ret, (uint256));
-        if (value > 18) revert UnsupportedDecimals(uint8(value > 255 ? 255 : value));
+        if (value > 18) revert IConnext.UnsupportedDecimals(uint8(value > 255 ? 255 : value));
         decimals = uint8(value);
     }
 
     function _toCap(uint256 cap) private pure returns (uint128) {
-        if (cap > type(uint128).max) revert ParameterOutOfRange(cap, 0, type(uint128).max);
+        if (cap > type(uint128).max) revert IConnext.ParameterOutOfRange(cap, 0, type(uint128).max);
         return uint128(cap);
     }
 }

@@ -2,9 +2,8 @@
 pragma solidity 0.8.28;
 
 import {ConnextBase} from "./ConnextBase.sol";
-import {AssetRegistry} from "./AssetRegistry.sol";
 import {RouterLiquidity} from "./RouterLiquidity.sol";
-import {ConnextAdmin} from "./ConnextAdmin.sol";
+import {ConnextDelegator} from "./ConnextDelegator.sol";
 import {IBridgeToken} from "../interfaces/IBridgeToken.sol";
 import {IMessageGateway, IMessageInbox} from "../interfaces/IMessageGateway.sol";
 import {IXReceiver} from "../interfaces/IXReceiver.sol";
@@ -21,7 +20,9 @@ import {EIP712} from "../utils/EIP712.sol";
 ///         reconcile message. On the destination, routers front the funds (`execute` with routers), the messaging
 ///         layer later delivers the message (`handle`) and routers are credited; without routers the transfer waits
 ///         for the message and is then executed from the bridged funds (`execute` without routers).
-contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin, EIP712 {
+///         Its cold paths (governance, asset registry writes, router setup, the delegate's recovery) run in the
+///         `ConnextExtension` it deploys (see `ConnextDelegator`); to a caller they are functions of `Connext`.
+contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
     using TransferRecord for uint256;
 
     /// @notice The liquidity fee a new deployment starts with, in basis points.
@@ -191,25 +192,6 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin, EIP712 {
         emit Reconciled(transferId, origin, local, routers, amount, msg.sender);
     }
 
-    /// @inheritdoc IConnext
-    function forceUpdateSlippage(TransferInfo calldata params, uint256 slippage) external {
-        (bytes32 transferId, uint256 record) = _recoverable(params);
-        if (slippage > BPS) revert InvalidSlippage(slippage);
-        uint256 current = record.slippage(params.slippage);
-        if (slippage <= current) revert SlippageNotRaised(current, slippage);
-        _transfers[transferId] = record.withSlippage(slippage);
-        emit SlippageUpdated(transferId, slippage);
-    }
-
-    /// @inheritdoc IConnext
-    /// @dev Until adopted assets exist every delivery is in the local asset already; the override is recorded so
-    ///      the choice survives once swaps are added.
-    function forceReceiveLocal(TransferInfo calldata params) external {
-        (bytes32 transferId, uint256 record) = _recoverable(params);
-        _transfers[transferId] = record.withReceiveLocal();
-        emit ForceReceiveLocal(transferId);
-    }
-
     // ================================================================== views
 
     /// @inheritdoc IConnext
@@ -245,6 +227,46 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin, EIP712 {
         slippage = record.slippage(type(uint256).max);
         slippageOverridden = slippage != type(uint256).max;
         if (!slippageOverridden) slippage = 0;
+    }
+
+    /// @notice The local asset of `(canonicalDomain, canonicalId)`, or zero if none is registered.
+    function localAsset(uint32 canonicalDomain, bytes32 canonicalId) external view returns (address) {
+        return _localAssets[_assetKey(canonicalDomain, canonicalId)].local;
+    }
+
+    /// @notice Everything registered about `local`.
+    /// @return canonicalDomain The asset's home domain (zero: not registered).
+    /// @return canonicalId The asset's id on its home domain.
+    /// @return decimals The asset's decimals.
+    /// @return approved Whether new transfers and liquidity may use it.
+    /// @return cap The escrow cap (canonical assets only).
+    /// @return custodied What this domain escrows (canonical assets only).
+    function assetInfo(address local)
+        external
+        view
+        returns (
+            uint32 canonicalDomain,
+            bytes32 canonicalId,
+            uint8 decimals,
+            bool approved,
+            uint256 cap,
+            uint256 custodied
+        )
+    {
+        Asset storage asset = _assets[local];
+        return (
+            asset.canonicalDomain,
+            asset.canonicalId,
+            asset.decimals,
+            asset.approved,
+            asset.cap,
+            asset.custodied
+        );
+    }
+
+    /// @notice The registry key of a canonical asset: `keccak256(abi.encode(canonicalId, canonicalDomain))`.
+    function assetKey(uint32 canonicalDomain, bytes32 canonicalId) external pure returns (bytes32) {
+        return _assetKey(canonicalDomain, canonicalId);
     }
 
     // ================================================================== internals: origin
@@ -414,22 +436,6 @@ contract Connext is AssetRegistry, RouterLiquidity, ConnextAdmin, EIP712 {
             routers[i] = router;
             uint256 credit = i == count - 1 ? amount - share * (count - 1) : share;
             if (credit != 0) _liquidity[router][local] += credit;
-        }
-    }
-
-    /// @dev Checks a recovery call: this destination, the delegate, a transfer not yet delivered.
-    function _recoverable(TransferInfo calldata params)
-        private
-        view
-        returns (bytes32 transferId, uint256 record)
-    {
-        if (params.destinationDomain != LOCAL_DOMAIN) revert WrongDestination(params.destinationDomain);
-        if (msg.sender != params.delegate) revert NotDelegate(msg.sender);
-        transferId = keccak256(abi.encode(params));
-        record = _transfers[transferId];
-        TransferStatus status = record.status();
-        if (status != TransferStatus.None && status != TransferStatus.Reconciled) {
-            revert InvalidTransferStatus(transferId, status);
         }
     }
 

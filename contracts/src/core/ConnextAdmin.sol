@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ConnextBase} from "./ConnextBase.sol";
+import {IConnext} from "../interfaces/IConnext.sol";
 import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
 
 /// @title ConnextAdmin
@@ -10,24 +11,26 @@ import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
 abstract contract ConnextAdmin is ConnextBase {
     /// @notice Approves or unapproves `sequencer`.
     function setSequencerApproval(address sequencer, bool approved) external onlyOwner {
-        if (sequencer == address(0)) revert ZeroAddress();
+        if (sequencer == address(0)) revert IConnext.ZeroAddress();
         approvedSequencers[sequencer] = approved;
-        emit SequencerApprovalUpdated(sequencer, approved);
+        emit IConnext.SequencerApprovalUpdated(sequencer, approved);
     }
 
     /// @notice Approves or unapproves `relayer` for `execute`.
     function setRelayerApproval(address relayer, bool approved) external onlyOwner {
-        if (relayer == address(0)) revert ZeroAddress();
+        if (relayer == address(0)) revert IConnext.ZeroAddress();
         approvedRelayers[relayer] = approved;
-        emit RelayerApprovalUpdated(relayer, approved);
+        emit IConnext.RelayerApprovalUpdated(relayer, approved);
     }
 
     /// @notice Enrolls the `Connext` of `domain` (left-padded), or unenrolls it with zero.
     /// @dev Unenrolling stops new transfers to `domain` and leaves its inbound messages retryable until re-enrolled.
     function setRemoteConnext(uint32 domain, bytes32 connext) external onlyOwner {
-        if (domain == 0 || domain == LOCAL_DOMAIN) revert ParameterOutOfRange(domain, 1, type(uint32).max);
+        if (domain == 0 || domain == LOCAL_DOMAIN) {
+            revert IConnext.ParameterOutOfRange(domain, 1, type(uint32).max);
+        }
         remoteConnext[domain] = connext;
-        emit RemoteConnextUpdated(domain, connext);
+        emit IConnext.RemoteConnextUpdated(domain, connext);
     }
 
     /// @notice Sets the messaging gateway outbound messages are dispatched through.
@@ -63,61 +66,21 @@ abstract contract ConnextAdmin is ConnextBase {
     /// @notice The vault withdraws `amount` of relayer fees in `asset` (`NATIVE` for the native token).
     function withdrawRelayerFees(address asset, uint256 amount) external nonReentrant {
         address vault = relayerFeeVault;
-        if (msg.sender != vault) revert NotRelayerFeeVault(msg.sender);
-        if (amount == 0) revert ZeroAmount();
+        if (msg.sender != vault) revert IConnext.NotRelayerFeeVault(msg.sender);
+        if (amount == 0) revert IConnext.ZeroAmount();
         if (asset == NATIVE) {
             uint256 available = address(this).balance;
-            if (available < amount) revert InsufficientRelayerFees(asset, available, amount);
+            if (available < amount) revert IConnext.InsufficientRelayerFees(asset, available, amount);
             (bool ok,) = vault.call{value: amount}("");
-            if (!ok) revert NativeTransferFailed(vault);
+            if (!ok) revert IConnext.NativeTransferFailed(vault);
         } else {
             uint256 available = relayerFees[asset];
-            if (available < amount) revert InsufficientRelayerFees(asset, available, amount);
+            if (available < amount) revert IConnext.InsufficientRelayerFees(asset, available, amount);
             unchecked {
                 relayerFees[asset] = available - amount;
             }
             SafeTransferLib.safeTransfer(asset, vault, amount);
         }
-        emit RelayerFeesWithdrawn(vault, asset, amount);
-    }
-
-    function _setGateway(address newGateway) internal {
-        if (newGateway == address(0)) revert ZeroAddress();
-        emit GatewayUpdated(gateway, newGateway);
-        gateway = newGateway;
-    }
-
-    function _setInbox(address newInbox) internal {
-        if (newInbox == address(0)) revert ZeroAddress();
-        emit InboxUpdated(inbox, newInbox);
-        inbox = newInbox;
-    }
-
-    function _setLiquidityFeeBps(uint256 feeBps) internal {
-        if (feeBps > MAX_LIQUIDITY_FEE_BPS) revert ParameterOutOfRange(feeBps, 0, MAX_LIQUIDITY_FEE_BPS);
-        liquidityFeeBps = uint16(feeBps);
-        emit LiquidityFeeUpdated(feeBps);
-    }
-
-    function _setMaxRoutersPerTransfer(uint256 maxRouters) internal {
-        if (maxRouters == 0 || maxRouters > MAX_ROUTERS) {
-            revert ParameterOutOfRange(maxRouters, 1, MAX_ROUTERS);
-        }
-        maxRoutersPerTransfer = uint8(maxRouters);
-        emit MaxRoutersPerTransferUpdated(maxRouters);
-    }
-
-    function _setXReceiveGasLimit(uint256 gasLimit) internal {
-        if (gasLimit < MIN_XRECEIVE_GAS || gasLimit > MAX_XRECEIVE_GAS) {
-            revert ParameterOutOfRange(gasLimit, MIN_XRECEIVE_GAS, MAX_XRECEIVE_GAS);
-        }
-        xReceiveGasLimit = uint32(gasLimit);
-        emit XReceiveGasLimitUpdated(gasLimit);
-    }
-
-    function _setRelayerFeeVault(address vault) internal {
-        if (vault == address(0)) revert ZeroAddress();
-        emit RelayerFeeVaultUpdated(relayerFeeVault, vault);
-        relayerFeeVault = vault;
+        emit IConnext.RelayerFeesWithdrawn(vault, asset, amount);
     }
 }

@@ -11,7 +11,7 @@ import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
 /// @dev Layout is chosen for gas: the first variables share a slot with `Pausable.paused`, so `xcall` reads the
 ///      pause flag, the gateway and the nonce with one cold load, and `execute` reads the pause flag, the fee and the
 ///      router bound with one.
-abstract contract ConnextBase is Pausable, IConnext {
+abstract contract ConnextBase is Pausable {
     /// @notice Basis-point denominator.
     uint256 public constant BPS = 10_000;
     /// @notice Upper bound of `maxRoutersPerTransfer` (what one transfer record can hold).
@@ -126,8 +126,14 @@ abstract contract ConnextBase is Pausable, IConnext {
         _xcallGuard = false;
     }
 
+    /// @dev Only the owner of `router` (who alone moves its liquidity and its settings).
+    modifier onlyRouterOwner(address router) {
+        if (msg.sender != _routers[router].owner) revert IConnext.NotRouterOwner(router, msg.sender);
+        _;
+    }
+
     constructor(uint32 localDomain_, address owner_) Ownable2Step(owner_) {
-        if (localDomain_ == 0) revert ParameterOutOfRange(0, 1, type(uint32).max);
+        if (localDomain_ == 0) revert IConnext.ParameterOutOfRange(0, 1, type(uint32).max);
         LOCAL_DOMAIN = localDomain_;
     }
 
@@ -151,6 +157,50 @@ abstract contract ConnextBase is Pausable, IConnext {
         SafeTransferLib.safeTransferFrom(asset, msg.sender, address(this), amount);
         uint256 balanceAfter = SafeTransferLib.balanceOf(asset, address(this));
         uint256 received = balanceAfter > balanceBefore ? balanceAfter - balanceBefore : 0;
-        if (received != amount) revert FeeOnTransferNotSupported(asset, amount, received);
+        if (received != amount) revert IConnext.FeeOnTransferNotSupported(asset, amount, received);
+    }
+
+    // ---- setters shared by the constructor and governance (`ConnextAdmin`), each checking its bounds
+
+    function _setGateway(address newGateway) internal {
+        if (newGateway == address(0)) revert IConnext.ZeroAddress();
+        emit IConnext.GatewayUpdated(gateway, newGateway);
+        gateway = newGateway;
+    }
+
+    function _setInbox(address newInbox) internal {
+        if (newInbox == address(0)) revert IConnext.ZeroAddress();
+        emit IConnext.InboxUpdated(inbox, newInbox);
+        inbox = newInbox;
+    }
+
+    function _setLiquidityFeeBps(uint256 feeBps) internal {
+        if (feeBps > MAX_LIQUIDITY_FEE_BPS) {
+            revert IConnext.ParameterOutOfRange(feeBps, 0, MAX_LIQUIDITY_FEE_BPS);
+        }
+        liquidityFeeBps = uint16(feeBps);
+        emit IConnext.LiquidityFeeUpdated(feeBps);
+    }
+
+    function _setMaxRoutersPerTransfer(uint256 maxRouters) internal {
+        if (maxRouters == 0 || maxRouters > MAX_ROUTERS) {
+            revert IConnext.ParameterOutOfRange(maxRouters, 1, MAX_ROUTERS);
+        }
+        maxRoutersPerTransfer = uint8(maxRouters);
+        emit IConnext.MaxRoutersPerTransferUpdated(maxRouters);
+    }
+
+    function _setXReceiveGasLimit(uint256 gasLimit) internal {
+        if (gasLimit < MIN_XRECEIVE_GAS || gasLimit > MAX_XRECEIVE_GAS) {
+            revert IConnext.ParameterOutOfRange(gasLimit, MIN_XRECEIVE_GAS, MAX_XRECEIVE_GAS);
+        }
+        xReceiveGasLimit = uint32(gasLimit);
+        emit IConnext.XReceiveGasLimitUpdated(gasLimit);
+    }
+
+    function _setRelayerFeeVault(address vault) internal {
+        if (vault == address(0)) revert IConnext.ZeroAddress();
+        emit IConnext.RelayerFeeVaultUpdated(relayerFeeVault, vault);
+        relayerFeeVault = vault;
     }
 }

@@ -6,103 +6,10 @@ import {IConnext} from "../interfaces/IConnext.sol";
 import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
 
 /// @title RouterLiquidity
-/// @notice Routers and the liquidity they keep inside `Connext`: governance approves routers; each router has an
-///         owner (the only one who removes its liquidity) and an optional recipient (where removed liquidity goes);
-///         anyone may add liquidity for an approved router.
-abstract contract RouterLiquidity is ConnextBase {
-    modifier onlyRouterOwner(address router) {
-        if (msg.sender != _routers[router].owner) revert NotRouterOwner(router, msg.sender);
-        _;
-    }
-
-    // ------------------------------------------------------------------ governance
-
-    /// @inheritdoc IConnext
-    function setupRouter(address router, address routerOwner, address recipient) external onlyOwner {
-        if (router == address(0) || routerOwner == address(0)) revert ZeroAddress();
-        Router storage r = _routers[router];
-        if (r.index != 0) revert RouterAlreadySetup(router);
-        uint32 index = ++routerCount;
-        r.owner = routerOwner;
-        r.index = index;
-        r.approved = true;
-        r.recipient = recipient;
-        _routerByIndex[index] = router;
-        emit RouterSetup(router, routerOwner, recipient, index);
-        emit RouterApproved(router);
-    }
-
-    /// @inheritdoc IConnext
-    function approveRouter(address router) external onlyOwner {
-        _setRouterApproval(router, true);
-        emit RouterApproved(router);
-    }
-
-    /// @inheritdoc IConnext
-    function unapproveRouter(address router) external onlyOwner {
-        _setRouterApproval(router, false);
-        emit RouterUnapproved(router);
-    }
-
-    // ------------------------------------------------------------------ router owner
-
-    /// @inheritdoc IConnext
-    /// @dev Behind the same delay as owner changes: a stolen owner key cannot re-point the recipient and drain in one
-    ///      go, and the true owner has the delay to cancel or to remove the liquidity to the current recipient.
-    function proposeRouterRecipient(address router, address recipient) external onlyRouterOwner(router) {
-        Router storage r = _routers[router];
-        uint256 acceptableAt =
-            r.recipient == address(0) ? block.timestamp : block.timestamp + ROUTER_OWNERSHIP_DELAY;
-        r.proposedRecipient = recipient;
-        r.recipientAcceptableAt = uint64(acceptableAt);
-        emit RouterRecipientProposed(router, recipient, acceptableAt);
-    }
-
-    /// @inheritdoc IConnext
-    function acceptRouterRecipient(address router) external onlyRouterOwner(router) {
-        Router storage r = _routers[router];
-        uint256 acceptableAt = r.recipientAcceptableAt;
-        if (acceptableAt == 0) revert NoRouterRecipientProposed(router);
-        if (block.timestamp < acceptableAt) revert RouterRecipientDelayNotElapsed(router, acceptableAt);
-        address recipient = r.proposedRecipient;
-        emit RouterRecipientSet(router, r.recipient, recipient);
-        r.recipient = recipient;
-        r.proposedRecipient = address(0);
-        r.recipientAcceptableAt = 0;
-    }
-
-    /// @inheritdoc IConnext
-    function cancelRouterRecipient(address router) external onlyRouterOwner(router) {
-        Router storage r = _routers[router];
-        if (r.recipientAcceptableAt == 0) revert NoRouterRecipientProposed(router);
-        emit RouterRecipientProposalCancelled(router, r.proposedRecipient);
-        r.proposedRecipient = address(0);
-        r.recipientAcceptableAt = 0;
-    }
-
-    /// @inheritdoc IConnext
-    /// @dev Proposing zero cancels a pending proposal.
-    function proposeRouterOwner(address router, address proposedOwner) external onlyRouterOwner(router) {
-        Router storage r = _routers[router];
-        r.proposedOwner = proposedOwner;
-        r.proposedAt = uint64(block.timestamp);
-        emit RouterOwnerProposed(router, proposedOwner, block.timestamp + ROUTER_OWNERSHIP_DELAY);
-    }
-
-    /// @inheritdoc IConnext
-    function acceptRouterOwner(address router) external {
-        Router storage r = _routers[router];
-        if (r.proposedOwner == address(0) || msg.sender != r.proposedOwner) {
-            revert NotProposedRouterOwner(router, msg.sender);
-        }
-        uint256 acceptableAt = uint256(r.proposedAt) + ROUTER_OWNERSHIP_DELAY;
-        if (block.timestamp < acceptableAt) revert RouterOwnerDelayNotElapsed(router, acceptableAt);
-        emit RouterOwnerAccepted(router, r.owner, msg.sender);
-        r.owner = msg.sender;
-        r.proposedOwner = address(0);
-        r.proposedAt = 0;
-    }
-
+/// @notice The liquidity routers keep inside `Connext`: anyone may add liquidity for an approved router; only the
+///         router's owner removes it, to the router's recipient if one is set. Setting routers up and their owners and
+///         recipients is `RouterAdmin`'s (run by `ConnextExtension`).
+abstract contract RouterLiquidity is ConnextBase, IConnext {
     // ------------------------------------------------------------------ liquidity
 
     /// @inheritdoc IConnext
@@ -181,12 +88,5 @@ abstract contract RouterLiquidity is ConnextBase {
     /// @notice The router registered under `index` (zero if none).
     function routerAtIndex(uint32 index) external view returns (address) {
         return _routerByIndex[index];
-    }
-
-    function _setRouterApproval(address router, bool approved) private {
-        Router storage r = _routers[router];
-        if (r.index == 0) revert RouterNotSetup(router);
-        if (r.approved == approved) revert RouterApprovalUnchanged(router, approved);
-        r.approved = approved;
     }
 }
