@@ -153,11 +153,7 @@ contract HomeAdminTest is HomeFixture {
     function test_pause_fraudProofsStillAccepted() public {
         vm.prank(governance);
         home.pause();
-        bytes32 r0 = home.committedRoot();
-        bytes32 bogus = keccak256("bogus");
-        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
-        vm.prank(reporter);
-        home.improperUpdate(r0, bogus, signature);
+        reportImproperUpdate(reporter, UPDATER_KEY, keccak256("bogus"));
         assertTrue(home.failed(), "improper update proven while paused");
         vm.prank(reporter);
         home.claimSlashReward();

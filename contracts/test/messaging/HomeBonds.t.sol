@@ -30,15 +30,10 @@ contract HomeBondsTest is HomeFixture {
     }
 
     function test_withdrawBond_refusedForCurrentUpdater() public {
-        HomeState memory before = _snapshot();
         uint256 balance = updaterAddr.balance;
-        vm.expectRevert(Home.BondLocked.selector);
-        vm.prank(updaterAddr);
-        home.withdrawBond(1);
-        vm.expectRevert(Home.BondLocked.selector);
-        vm.prank(updaterAddr);
-        home.withdrawBond(0);
-        _assertUnchanged(before);
+        bytes memory locked = abi.encodeWithSelector(Home.BondLocked.selector);
+        _expectRefused(updaterAddr, abi.encodeCall(home.withdrawBond, (1)), locked);
+        _expectRefused(updaterAddr, abi.encodeCall(home.withdrawBond, (0)), locked);
         assertEq(updaterAddr.balance, balance, "no ether moved");
     }
 
@@ -53,12 +48,12 @@ contract HomeBondsTest is HomeFixture {
         vm.prank(governance);
         home.setUpdater(strangerAddr);
         vm.warp(block.timestamp + home.bondLockSeconds());
-        HomeState memory before = _snapshot();
         uint256 held = home.bonds(updaterAddr);
-        vm.expectRevert(abi.encodeWithSelector(Home.InsufficientBalance.selector, BOND + 1, BOND));
-        vm.prank(updaterAddr);
-        home.withdrawBond(BOND + 1);
-        _assertUnchanged(before);
+        _expectRefused(
+            updaterAddr,
+            abi.encodeCall(home.withdrawBond, (BOND + 1)),
+            abi.encodeWithSelector(Home.InsufficientBalance.selector, BOND + 1, BOND)
+        );
         assertEq(home.bonds(updaterAddr), held, "bond unchanged");
     }
 

@@ -96,43 +96,38 @@ contract HomeDispatchTest is HomeFixture {
 
     function test_dispatch_refusesBodyOverMaxSize() public {
         bytes memory body = new bytes(2049);
-        HomeState memory before = _snapshot();
         bytes32 to = toBytes32(address(recipient));
-        vm.expectRevert(abi.encodeWithSelector(Home.BodyTooLarge.selector, 2049));
-        home.dispatch(DESTINATION, to, body);
-        _assertUnchanged(before);
+        _expectDispatchRefused(
+            address(this), DESTINATION, to, body, abi.encodeWithSelector(Home.BodyTooLarge.selector, 2049)
+        );
     }
 
     function test_dispatch_refusesZeroDestination() public {
-        HomeState memory before = _snapshot();
         bytes32 to = toBytes32(address(recipient));
-        vm.expectRevert(Home.ZeroDomain.selector);
-        home.dispatch(0, to, "x");
-        _assertUnchanged(before);
+        _expectDispatchRefused(address(this), 0, to, "x", abi.encodeWithSelector(Home.ZeroDomain.selector));
         assertEq(uint256(home.nonces(0)), 0, "nonce(0) unchanged");
     }
 
     function test_dispatch_refusesLocalDestination() public {
-        HomeState memory before = _snapshot();
         bytes32 to = toBytes32(address(recipient));
-        vm.expectRevert(Home.DestinationIsLocal.selector);
-        home.dispatch(ORIGIN, to, "x");
-        _assertUnchanged(before);
+        _expectDispatchRefused(
+            address(this), ORIGIN, to, "x", abi.encodeWithSelector(Home.DestinationIsLocal.selector)
+        );
         assertEq(uint256(home.nonces(ORIGIN)), 0, "nonce(ORIGIN) unchanged");
     }
 
     function test_dispatch_refusesRecipientWithUpperBytes() public {
         bytes32 to = bytes32(uint256(1) << 160) | toBytes32(address(recipient));
-        _expectRefused(
-            address(this),
-            abi.encodeCall(home.dispatch, (DESTINATION, to, "x")),
-            abi.encodeWithSelector(Home.RecipientNotAddress.selector, to)
+        _expectDispatchRefused(
+            address(this), DESTINATION, to, "x", abi.encodeWithSelector(Home.RecipientNotAddress.selector, to)
         );
 
         bytes32 top = bytes32(uint256(0xff) << 248);
-        _expectRefused(
+        _expectDispatchRefused(
             address(this),
-            abi.encodeCall(home.dispatch, (DESTINATION, top, "x")),
+            DESTINATION,
+            top,
+            "x",
             abi.encodeWithSelector(Home.RecipientNotAddress.selector, top)
         );
     }
@@ -166,31 +161,31 @@ contract HomeDispatchTest is HomeFixture {
         _dispatch(DESTINATION, "last");
         assertEq(home.count(), maxLeaves, "tree full");
 
-        HomeState memory before = _snapshot();
         bytes32 to = toBytes32(address(recipient));
-        vm.expectRevert(MerkleTree.MerkleTreeFull.selector);
-        vm.prank(SENDER);
-        home.dispatch(DESTINATION, to, "one too many");
-        _assertUnchanged(before);
+        _expectDispatchRefused(
+            SENDER,
+            DESTINATION,
+            to,
+            "one too many",
+            abi.encodeWithSelector(MerkleTree.MerkleTreeFull.selector)
+        );
     }
 
     function test_dispatch_refusedWhilePaused() public {
         vm.prank(governance);
         home.pause();
-        HomeState memory before = _snapshot();
         bytes32 to = toBytes32(address(recipient));
-        vm.expectRevert(Pausable.IsPaused.selector);
-        home.dispatch(DESTINATION, to, "x");
-        _assertUnchanged(before);
+        _expectDispatchRefused(
+            address(this), DESTINATION, to, "x", abi.encodeWithSelector(Pausable.IsPaused.selector)
+        );
     }
 
     function test_dispatch_refusedAfterFailure() public {
         _failHome(reporter);
-        HomeState memory before = _snapshot();
         bytes32 to = toBytes32(address(recipient));
-        vm.expectRevert(Home.HomeIsFailed.selector);
-        home.dispatch(DESTINATION, to, "x");
-        _assertUnchanged(before);
+        _expectDispatchRefused(
+            address(this), DESTINATION, to, "x", abi.encodeWithSelector(Home.HomeIsFailed.selector)
+        );
     }
 
     function test_checkpoint_recordsCurrentRootAndEmits() public {
@@ -313,19 +308,15 @@ contract HomeDispatchTest is HomeFixture {
         uint256 length = bound(rawLength, 2049, 4096);
         bytes memory body = new bytes(length);
         bytes32 to = toBytes32(address(recipient));
-        _expectRefused(
-            address(this),
-            abi.encodeCall(home.dispatch, (DESTINATION, to, body)),
-            abi.encodeWithSelector(Home.BodyTooLarge.selector, length)
+        _expectDispatchRefused(
+            address(this), DESTINATION, to, body, abi.encodeWithSelector(Home.BodyTooLarge.selector, length)
         );
     }
 
     function testFuzz_dispatch_refusesRecipientWithUpperBits(bytes32 to) public {
         vm.assume(uint256(to) >> 160 != 0);
-        _expectRefused(
-            address(this),
-            abi.encodeCall(home.dispatch, (DESTINATION, to, "x")),
-            abi.encodeWithSelector(Home.RecipientNotAddress.selector, to)
+        _expectDispatchRefused(
+            address(this), DESTINATION, to, "x", abi.encodeWithSelector(Home.RecipientNotAddress.selector, to)
         );
     }
 

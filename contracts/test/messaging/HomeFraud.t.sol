@@ -68,17 +68,19 @@ contract HomeFraudTest is HomeFixture {
         bytes memory twin = malleate(signUpdate(UPDATER_KEY, ORIGIN, r0, bogus));
         address otherDomainSigner =
             recoverLoose(updateDigest(block.chainid, address(home), ORIGIN, r0, bogus), otherDomain);
-        HomeState memory before = _snapshot();
-
-        vm.expectRevert(notUpdaterSignature(strangerAddr));
-        home.improperUpdate(r0, bogus, byStranger);
-        vm.expectRevert(notUpdaterSignature(otherDomainSigner));
-        home.improperUpdate(r0, bogus, otherDomain);
-        vm.expectRevert(SignatureVerifier.MalleableSignature.selector);
-        home.improperUpdate(r0, bogus, twin);
-        vm.expectRevert(abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 1));
-        home.improperUpdate(r0, bogus, hex"00");
-        _assertUnchanged(before);
+        address by = address(this);
+        _expectImproperUpdateRefused(by, r0, bogus, byStranger, notUpdaterSignature(strangerAddr));
+        _expectImproperUpdateRefused(by, r0, bogus, otherDomain, notUpdaterSignature(otherDomainSigner));
+        _expectImproperUpdateRefused(
+            by, r0, bogus, twin, abi.encodeWithSelector(SignatureVerifier.MalleableSignature.selector)
+        );
+        _expectImproperUpdateRefused(
+            by,
+            r0,
+            bogus,
+            hex"00",
+            abi.encodeWithSelector(SignatureVerifier.InvalidSignatureLength.selector, 1)
+        );
     }
 
     function test_doubleUpdate_failsHomeAndCreditsReporter() public {
@@ -218,11 +220,7 @@ contract HomeFraudTest is HomeFixture {
         vm.deal(strangerAddr, 1 ether);
         vm.prank(strangerAddr);
         home.depositBond{value: 1 ether}(strangerAddr);
-        bytes32 r0 = home.committedRoot();
-        bytes32 bogus = keccak256("bogus");
-        bytes memory signature = signUpdate(STRANGER_KEY, ORIGIN, r0, bogus);
-        vm.prank(reporter);
-        home.improperUpdate(r0, bogus, signature);
+        reportImproperUpdate(reporter, STRANGER_KEY, keccak256("bogus"));
         assertTrue(home.failed(), "failed");
 
         uint256 before = updaterAddr.balance;
@@ -238,12 +236,8 @@ contract HomeFraudTest is HomeFixture {
     }
 
     function test_selfReportedFraud_stillCostsHalfTheBond() public {
-        bytes32 r0 = home.committedRoot();
-        bytes32 bogus = keccak256("self-reported");
-        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, r0, bogus);
         uint256 before = updaterAddr.balance;
-        vm.prank(updaterAddr);
-        home.improperUpdate(r0, bogus, signature);
+        reportImproperUpdate(updaterAddr, UPDATER_KEY, keccak256("self-reported"));
         vm.prank(updaterAddr);
         home.claimSlashReward();
         assertEq(updaterAddr.balance, before + BOND / 2, "the updater gets back only half");

@@ -237,11 +237,7 @@ contract UpdaterRotationTest is MessagingFixture {
         vm.deal(newUpdater, BOND);
         vm.prank(newUpdater);
         home.depositBond{value: BOND}(newUpdater);
-        bytes32 oldRoot = home.committedRoot();
-        bytes32 bogus = keccak256("never produced");
-        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, oldRoot, bogus);
-        vm.prank(reporter);
-        home.improperUpdate(oldRoot, bogus, signature);
+        reportImproperUpdate(reporter, UPDATER_KEY, keccak256("never produced"));
         assertTrue(home.failed(), "failed");
         assertEq(home.slashedUpdater(), updaterAddr, "the former key was slashed");
     }
@@ -273,10 +269,7 @@ contract UpdaterRotationTest is MessagingFixture {
     }
 
     function test_withdrawBond_culpritCurrentUpdaterCannotWithdraw() public {
-        bytes32 oldRoot = home.committedRoot();
-        bytes32 bogus = keccak256("never produced");
-        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, oldRoot, bogus);
-        home.improperUpdate(oldRoot, bogus, signature);
+        reportImproperUpdate(address(this), UPDATER_KEY, keccak256("never produced"));
         vm.expectRevert(abi.encodeWithSelector(Home.BondSlashed.selector, updaterAddr));
         vm.prank(updaterAddr);
         home.withdrawBond(0);
@@ -286,9 +279,7 @@ contract UpdaterRotationTest is MessagingFixture {
         // The first key is rotated out (locked for bondLockSeconds); the second key's fraud fails the Home.
         vm.prank(governance);
         home.setUpdater(newUpdater);
-        bytes32 oldRoot = home.committedRoot();
-        bytes32 bogus = keccak256("never produced");
-        home.improperUpdate(oldRoot, bogus, signUpdate(NEW_KEY, ORIGIN, oldRoot, bogus));
+        reportImproperUpdate(address(this), NEW_KEY, keccak256("never produced"));
         assertEq(home.slashedUpdater(), newUpdater, "the second key was slashed");
         assertLe(
             block.timestamp + 1, home.bondLockedUntil(updaterAddr), "the first key's lock has not passed"

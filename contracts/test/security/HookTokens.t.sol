@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ConnextFixture} from "../core/utils/ConnextFixture.sol";
+import {LocalTokenFixture} from "./utils/LocalTokenFixture.sol";
 import {HookToken, HookAttacker} from "./utils/HostileTokens.sol";
 import {IConnext, TransferInfo, ExecuteArgs, TransferStatus} from "../../src/interfaces/IConnext.sol";
 import {IMessageRecipient} from "../../src/interfaces/IMessageGateway.sol";
@@ -14,7 +14,7 @@ import {ConnextBase} from "../../src/core/ConnextBase.sol";
 ///           `xReceive` may forward its funds): its tokens land in the middle of the outer pull, whose
 ///           balance-before/after check then sees more than it asked for and reverts the whole call with
 ///           `FeeOnTransferNotSupported`; nothing is left half-done.
-contract HookTokenReentrancyTest is ConnextFixture {
+contract HookTokenReentrancyTest is LocalTokenFixture {
     uint256 internal constant AMOUNT = 100e18;
 
     HookToken internal token;
@@ -23,20 +23,18 @@ contract HookTokenReentrancyTest is ConnextFixture {
     function setUp() public override {
         super.setUp();
         token = new HookToken();
-        vm.prank(GOV);
-        connext.setupCanonicalAsset(address(token), type(uint128).max);
+        _register(address(token));
         attacker = new HookAttacker();
         attacker.run(address(token), abi.encodeCall(HookToken.registerHooks, (true)));
         attacker.run(address(token), abi.encodeCall(token.approve, (address(connext), type(uint256).max)));
         token.mint(address(attacker), 10 * AMOUNT);
 
         // Routers' liquidity and escrow for the destination side come from a hook-less funder.
-        address funder = address(0xF00D);
-        token.mint(funder, 20 * AMOUNT);
-        vm.startPrank(funder);
+        token.mint(FUNDER, 20 * AMOUNT);
+        vm.startPrank(FUNDER);
         token.approve(address(connext), type(uint256).max);
         connext.addRouterLiquidity(routers[0], address(token), 10 * AMOUNT);
-        connext.xcall(REMOTE, funder, address(token), funder, 5 * AMOUNT, 0, "", 0);
+        connext.xcall(REMOTE, FUNDER, address(token), FUNDER, 5 * AMOUNT, 0, "", 0);
         vm.stopPrank();
     }
 
@@ -46,12 +44,7 @@ contract HookTokenReentrancyTest is ConnextFixture {
         view
         returns (TransferInfo memory params)
     {
-        params = _baseTransfer(nonce);
-        params.to = to;
-        params.canonicalDomain = LOCAL;
-        params.canonicalId = bytes32(uint256(uint160(address(token))));
-        params.bridgedAmt = amount;
-        params.normalizedIn = amount;
+        return _localTransfer(address(token), 18, to, amount, nonce);
     }
 
     function _xcallData(uint256 amount) internal view returns (bytes memory) {

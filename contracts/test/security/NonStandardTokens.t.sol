@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ConnextFixture} from "../core/utils/ConnextFixture.sol";
+import {LocalTokenFixture} from "./utils/LocalTokenFixture.sol";
 import {FeeOnTransferToken} from "../core/utils/TestTokens.sol";
 import {NoReturnToken, FalseReturnToken, RebasingToken, BlocklistToken} from "./utils/HostileTokens.sol";
 import {IConnext, TransferInfo, ExecuteArgs, TransferStatus} from "../../src/interfaces/IConnext.sol";
@@ -10,29 +10,7 @@ import {SafeTransferLib} from "../../src/core/libraries/SafeTransferLib.sol";
 /// @notice Tokens that bend ERC-20: no return value, `false` instead of a revert, fees on transfer, rebasing
 ///         balances and blocklists. Each is either handled exactly or refused; where neither is possible (rebasing,
 ///         blocklists) the behaviour is pinned here and written down in `docs/token-compatibility.md`.
-contract NonStandardTokensTest is ConnextFixture {
-    address internal constant FUNDER = address(0xF00D);
-
-    /// @dev Registers `token` as a canonical asset of this domain.
-    function _register(address token) internal {
-        vm.prank(GOV);
-        connext.setupCanonicalAsset(token, type(uint128).max);
-    }
-
-    /// @dev A transfer of `amount` of `token` (home here, `decimals` decimals) from `REMOTE` to `to`.
-    function _transfer(address token, uint8 decimals, address to, uint256 amount, uint256 nonce)
-        internal
-        pure
-        returns (TransferInfo memory params)
-    {
-        params = _baseTransfer(nonce);
-        params.to = to;
-        params.canonicalDomain = LOCAL;
-        params.canonicalId = bytes32(uint256(uint160(token)));
-        params.bridgedAmt = amount;
-        params.normalizedIn = amount * 10 ** (18 - decimals);
-    }
-
+contract NonStandardTokensTest is LocalTokenFixture {
     function _custodied(address token) internal view returns (uint256 custodied) {
         (,,,,, custodied) = connext.assetInfo(token);
     }
@@ -59,7 +37,7 @@ contract NonStandardTokensTest is ConnextFixture {
         connext.addRouterLiquidity(routers[0], address(token), 1_000e6);
         vm.stopPrank();
 
-        TransferInfo memory params = _transfer(address(token), 6, BOB, 100e6, 1);
+        TransferInfo memory params = _localTransfer(address(token), 6, BOB, 100e6, 1);
         _execute(_fastArgs(params, 1));
         uint256 delivered = 100e6 * 9995 / 10_000;
         assertEq(token.balanceOf(BOB), delivered, "delivered");
@@ -110,7 +88,7 @@ contract NonStandardTokensTest is ConnextFixture {
         vm.stopPrank();
 
         token.setFail(true);
-        TransferInfo memory params = _transfer(address(token), 18, BOB, 1e18, 1);
+        TransferInfo memory params = _localTransfer(address(token), 18, BOB, 1e18, 1);
         ExecuteArgs memory args = _fastArgs(params, 1);
         vm.prank(RELAYER);
         vm.expectRevert(
@@ -207,7 +185,7 @@ contract NonStandardTokensTest is ConnextFixture {
         vm.stopPrank();
 
         token.setBlocked(BOB, true);
-        TransferInfo memory params = _transfer(address(token), 6, BOB, 100e6, 1);
+        TransferInfo memory params = _localTransfer(address(token), 6, BOB, 100e6, 1);
         bytes32 id = _id(params);
         ExecuteArgs memory args = _fastArgs(params, 1);
         vm.prank(RELAYER);

@@ -88,6 +88,17 @@ abstract contract HomeFixture is MessagingFixture {
         _assertUnchanged(before);
     }
 
+    /// @dev `dispatch(destination, to, body)` from `caller` must be refused with `reason`, leaving the Home as it was.
+    function _expectDispatchRefused(
+        address caller,
+        uint32 destination,
+        bytes32 to,
+        bytes memory body,
+        bytes memory reason
+    ) internal {
+        _expectRefused(caller, abi.encodeCall(home.dispatch, (destination, to, body)), reason);
+    }
+
     /// @dev `update(oldRoot, newRoot, signature)`, relayed by this contract, must be refused with `reason`.
     function _expectUpdateRefused(
         bytes32 oldRoot,
@@ -165,11 +176,7 @@ abstract contract HomeFixture is MessagingFixture {
     /// @dev Fails the Home through `improperUpdate`, reported by `by`; returns the bond that was slashed.
     function _failHome(address by) internal returns (uint256 slashed) {
         slashed = home.bonds(updaterAddr);
-        bytes32 oldRoot = home.committedRoot();
-        bytes32 bogus = keccak256("never produced");
-        bytes memory signature = signUpdate(UPDATER_KEY, ORIGIN, oldRoot, bogus);
-        vm.prank(by);
-        home.improperUpdate(oldRoot, bogus, signature);
+        reportImproperUpdate(by, UPDATER_KEY, keccak256("never produced"));
         assertTrue(home.failed(), "home failed");
     }
 }

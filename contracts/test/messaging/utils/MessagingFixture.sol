@@ -162,6 +162,14 @@ abstract contract MessagingFixture is TestBase {
         );
     }
 
+    /// @dev `by` proves to `home` that `key` signed its committed root over to `bogus`, a root it never produced.
+    function reportImproperUpdate(address by, uint256 key, bytes32 bogus) internal {
+        bytes32 oldRoot = home.committedRoot();
+        bytes memory signature = signUpdate(key, ORIGIN, oldRoot, bogus);
+        vm.prank(by);
+        home.improperUpdate(oldRoot, bogus, signature);
+    }
+
     /// @dev The revert of an update signature that does not recover to an accepted updater key: `signer` instead.
     function notUpdaterSignature(address signer) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(UpdaterSignatures.NotUpdaterSignature.selector, signer);
