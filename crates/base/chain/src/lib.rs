@@ -1,8 +1,8 @@
 //! Chain access every nxtp agent shares:
 //!
-//! - [`config`]: how an agent reaches a chain ([`ChainConfig`]);
-//! - [`provider`]: [`connect`] to it, checking the chain id;
-//! - [`finality`]: when a block can no longer be reorged away ([`Finality`]);
+//! - [`config`], [`provider`], [`finality`], [`retry`]: re-exported from `nxtp_provider`, which
+//!   holds how to reach a chain without the agent runtime ([`ChainConfig`], [`connect`],
+//!   [`Finality`], the backoff);
 //! - [`indexer`]: follow contract logs at a confirmation depth, with a persistent cursor and
 //!   reorg detection ([`Indexer`]), batch by batch until shutdown ([`Follower`]);
 //! - [`submitter`]: send transactions with persistent nonces, fee bumps and confirmation
@@ -12,19 +12,17 @@
 //! Both the indexer and the submitter keep their state in the agent's SQLite store: open it
 //! with [`SCHEMAS`] among the agent's own schemas.
 
-pub mod config;
-pub mod finality;
 pub mod indexer;
 pub mod metrics;
-pub mod provider;
-pub mod retry;
 pub mod submitter;
 
-pub use config::{ChainConfig, RedactedUrl};
-pub use finality::{Finality, FinalityError};
 pub use indexer::{Batch, DeepReorg, Follower, Indexer, IndexerError};
 pub use metrics::ChainMetrics;
-pub use provider::{connect, connect_with_wallet, contract_without_url, without_url, ConnectError};
+pub use nxtp_provider::{
+    config, connect, connect_with_wallet, contract_without_url, domains, finality, provider, retry,
+    without_url, ChainConfig, ConnectError, DomainSettings, Domains, Finality, FinalityError,
+    MissingDomain, RedactedUrl,
+};
 pub use submitter::{
     FailureReason, FinalState, OperationId, OperationState, SubmitError, SubmitOptions, Submitter,
     SubmitterConfig,

@@ -127,7 +127,7 @@ impl Sdk {
             .get(&domain)
             .expect("every configured domain has a reader cell");
         cell.get_or_try_init(|| async {
-            nxtp_chain::connect(&settings.chain_config())
+            nxtp_provider::connect(&settings.chain_config())
                 .await
                 .map_err(|source| SdkError::Connect { domain, source })
         })
@@ -141,7 +141,7 @@ impl Sdk {
         signer: &PrivateKeySigner,
     ) -> Result<DynProvider, SdkError> {
         let settings = self.settings(domain)?;
-        nxtp_chain::connect_with_wallet(
+        nxtp_provider::connect_with_wallet(
             &settings.chain_config(),
             EthereumWallet::from(signer.clone()),
         )

@@ -1,9 +1,9 @@
 //! Where the SDK finds each domain's chain and `Connext`: from a deployment manifest or written out.
 
 use alloy::{primitives::Address, transports::http::reqwest::Url};
-use nxtp_chain::ChainConfig;
 use nxtp_deployment::{AssetDeployment, Manifest};
 use nxtp_primitives::Domain;
+use nxtp_provider::ChainConfig;
 use std::{collections::BTreeMap, time::Duration};
 
 /// One domain as the SDK uses it.

@@ -54,7 +54,7 @@ impl Finality {
                     .await
                     .map_err(|err| FinalityError::Rpc {
                         what: "finalized",
-                        source: crate::without_url(err),
+                        source: crate::provider::without_url(err),
                     })?;
                 Ok(block.map(|block| block.header.number))
             }
@@ -64,7 +64,7 @@ impl Finality {
                     .await
                     .map_err(|err| FinalityError::Rpc {
                         what: "latest",
-                        source: crate::without_url(err),
+                        source: crate::provider::without_url(err),
                     })?;
                 Ok(head.checked_sub(depth))
             }

@@ -48,7 +48,7 @@ pub enum ConnectError {
 }
 
 /// A read-only provider for `config`'s chain, after checking its chain id. It fills nothing
-/// into transactions: readers and the [`Submitter`](crate::Submitter) need no fillers.
+/// into transactions: readers and the `nxtp_chain::Submitter` need no fillers.
 pub async fn connect(config: &ChainConfig) -> Result<DynProvider, ConnectError> {
     let client = rpc_client(config)?;
     let provider = ProviderBuilder::new()
@@ -61,7 +61,7 @@ pub async fn connect(config: &ChainConfig) -> Result<DynProvider, ConnectError> 
 
 /// A provider for `config`'s chain that signs with `wallet` and fills nonce, gas, fees and
 /// chain id itself, after checking the chain id: for one-off transactions (deployments,
-/// scripts, tests). Agents send through a [`Submitter`](crate::Submitter), which persists and
+/// scripts, tests). Agents send through a `nxtp_chain::Submitter`, which persists and
 /// bumps.
 ///
 /// Nonces are read from the chain's pending count for every transaction rather than cached,

@@ -1,7 +1,7 @@
 //! Connecting checks the endpoint before an agent relies on it.
 
 use alloy::providers::Provider;
-use nxtp_chain::{connect, ChainConfig, ConnectError};
+use nxtp_provider::{connect, ChainConfig, ConnectError};
 
 #[tokio::test]
 async fn connects_to_the_configured_chain() {
@@ -58,7 +58,7 @@ async fn unreachable_endpoint_is_reported_without_its_path() {
 #[tokio::test]
 async fn final_block_follows_the_nodes_finalized_tag_or_the_declared_depth() {
     use alloy::providers::ext::AnvilApi;
-    use nxtp_chain::Finality;
+    use nxtp_provider::Finality;
 
     // anvil finalizes two epochs behind its head: with 4 slots an epoch, 8 blocks.
     let anvil = nxtp_toolchain::anvil()
