@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod domain;
+pub mod fees;
 pub mod merkle;
 pub mod message;
 pub mod redact;

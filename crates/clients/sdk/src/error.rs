@@ -235,6 +235,14 @@ pub enum SdkError {
         /// The event expected.
         event: &'static str,
     },
+    /// No router can front `amount`: `Connext.execute`'s checked fee arithmetic would overflow.
+    #[error("{amount} is too large to front at a liquidity fee of {fee_bps} bps")]
+    NotFrontable {
+        /// The amount asked for, in base units.
+        amount: U256,
+        /// The destination's liquidity fee.
+        fee_bps: u16,
+    },
     /// A transfer's `XCalled` is inconsistent: its id does not hash its params, or it names another origin.
     #[error("transaction {tx} on domain {domain}: XCalled refused")]
     BadXCalled {

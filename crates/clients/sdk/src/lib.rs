@@ -62,7 +62,7 @@ pub use client::Sdk;
 pub use config::{ConfigError, DomainSettings, Timing};
 pub use error::SdkError;
 pub use liquidity::{LiquidityReceipt, RecipientProposal};
-pub use quote::{fast_path_amount, Quote};
+pub use quote::Quote;
 pub use revert::Revert;
 pub use sequencer::{SequencerFuture, SequencerView};
 pub use status::{BadStage, Followed, SentTransfer, Stage, TransferReport, Transition};

@@ -6,10 +6,7 @@ use crate::{
     error::SdkError,
 };
 use alloy::primitives::{Address, U256};
-use nxtp_primitives::Domain;
-
-/// Basis-point denominator of the liquidity fee.
-const BPS: u64 = 10_000;
+use nxtp_primitives::{fees, Domain};
 
 /// A transfer's costs and what its recipient gets on the fast path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,14 +36,6 @@ pub(crate) struct Route {
     pub(crate) liquidity_fee_bps: u16,
 }
 
-/// What routers front for `amount`: `amount * (10000 - fee_bps) / 10000`, as `Connext.execute` computes it.
-pub fn fast_path_amount(amount: U256, fee_bps: u16) -> U256 {
-    let kept = U256::from(BPS.saturating_sub(u64::from(fee_bps)));
-    let bps = U256::from(BPS);
-    // Split so the product cannot overflow: floor(a * k / B) = (a / B) * k + (a % B) * k / B.
-    amount / bps * kept + amount % bps * kept / bps
-}
-
 impl Sdk {
     /// Quotes sending `amount` (base units) of `asset` from `origin` to `destination`: the relayer fee (from the
     /// sequencer, if one is configured) and the amount received on the fast path. Checks the route as `xcall`
@@ -54,7 +43,7 @@ impl Sdk {
     ///
     /// ```no_run
     /// # async fn demo(sdk: nxtp_sdk::Sdk) -> Result<(), Box<dyn std::error::Error>> {
-    /// use nxtp_primitives::Domain;
+    /// use nxtp_primitives::{fees, Domain};
     /// use nxtp_sdk::{format_units, Amount, AssetRef};
     ///
     /// let asset: AssetRef = "DEMO".parse()?;
@@ -85,10 +74,16 @@ impl Sdk {
             ),
             None => None,
         };
+        let amount_received = fees::fronted_amount(amount, route.liquidity_fee_bps).ok_or(
+            SdkError::NotFrontable {
+                amount,
+                fee_bps: route.liquidity_fee_bps,
+            },
+        )?;
         Ok(Quote {
             origin,
             destination,
-            amount_received: fast_path_amount(amount, route.liquidity_fee_bps),
+            amount_received,
             asset: route.asset,
             destination_asset: route.destination_asset,
             amount,
@@ -159,29 +154,5 @@ impl Sdk {
             destination_asset,
             liquidity_fee_bps,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routers_front_the_amount_less_the_fee_rounded_down() {
-        assert_eq!(
-            fast_path_amount(U256::from(10_000u64), 5),
-            U256::from(9_995u64)
-        );
-        assert_eq!(
-            fast_path_amount(U256::from(1_999u64), 5),
-            U256::from(1_998u64)
-        );
-        assert_eq!(fast_path_amount(U256::from(1u64), 5), U256::ZERO);
-        assert_eq!(fast_path_amount(U256::from(77u64), 0), U256::from(77u64));
-        let max = fast_path_amount(U256::MAX, 5);
-        assert_eq!(
-            max,
-            U256::MAX - U256::MAX / U256::from(2_000u64) - U256::from(1u64)
-        );
     }
 }

@@ -13,7 +13,7 @@ use common::{sequencer, Net, HOME, REMOTE};
 use nxtp_bindings::Connext;
 use nxtp_devnet::{liquidity::demo_units, Role};
 use nxtp_primitives::{transfer_id, Domain};
-use nxtp_sdk::{fast_path_amount, AssetRef, RelayerFee, SdkError, Stage, Timing, XcallRequest};
+use nxtp_sdk::{AssetRef, RelayerFee, SdkError, Stage, Timing, XcallRequest};
 use std::time::Duration;
 
 #[tokio::test]
@@ -37,7 +37,10 @@ async fn xcall_status_bump_and_delegate_overrides() {
         .expect("quote");
     assert_eq!(quote.relayer_fee, Some(fee));
     assert_eq!(quote.liquidity_fee_bps, 5);
-    assert_eq!(quote.amount_received, fast_path_amount(amount, 5));
+    assert_eq!(
+        Some(quote.amount_received),
+        nxtp_primitives::fees::fronted_amount(amount, 5)
+    );
     assert_eq!(
         quote.amount_received,
         demo_units(10) * U256::from(9_995u64) / U256::from(10_000u64)

@@ -4,11 +4,11 @@
 
 use crate::config::RouterConfig;
 use alloy::primitives::{Address, U256};
-use nxtp_primitives::{Domain, TransferInfo, TransferStatus};
+use nxtp_primitives::{
+    fees::{fronted_amount, share_needed},
+    Domain, TransferInfo, TransferStatus,
+};
 use std::{fmt, time::Duration};
-
-/// Basis-point denominator of the liquidity fee.
-const BPS: u64 = 10_000;
 
 /// A transfer as the router saw it on its origin.
 #[derive(Clone, Debug)]
@@ -213,8 +213,14 @@ pub fn decide(
         .asset(Domain(info.canonicalDomain), info.canonicalId)
         .map_or(U256::ZERO, |(_, asset)| asset.reserve.0);
     let available = destination.balance.saturating_sub(reserve);
-    let to_front = fronted_amount(info.bridgedAmt, destination.liquidity_fee_bps);
     let lengths = path_lengths(destination.max_routers);
+    // Where `execute` would overflow, no balance covers the transfer.
+    let Some(to_front) = fronted_amount(info.bridgedAmt, destination.liquidity_fee_bps) else {
+        return Decision::Skip(SkipReason::InsufficientLiquidity {
+            available,
+            needed: U256::MAX,
+        });
+    };
     let covered: Vec<usize> = lengths
         .iter()
         .copied()
@@ -228,20 +234,6 @@ pub fn decide(
         });
     }
     Decision::Bid(covered)
-}
-
-/// What the routers of a transfer front together: `bridgedAmt * (10_000 - feeBps) / 10_000`.
-pub fn fronted_amount(bridged: U256, fee_bps: u16) -> U256 {
-    let keep = U256::from(BPS.saturating_sub(u64::from(fee_bps)));
-    // Saturating: a `bridgedAmt` near 2^256 cannot be xcalled, but the arithmetic stays total.
-    bridged.saturating_mul(keep) / U256::from(BPS)
-}
-
-/// What each router of a path of `n` needs: its share `x / n`, plus `n - 1` for the rounding
-/// dust the last router pays.
-pub fn share_needed(to_front: U256, n: usize) -> U256 {
-    let n = U256::from(n.max(1));
-    (to_front / n).saturating_add(n - U256::from(1))
 }
 
 /// The path lengths a destination allows: 1, 2, 4, ... up to `max_routers`.
@@ -374,6 +366,30 @@ mod tests {
     }
 
     #[test]
+    fn a_transfer_the_contract_cannot_front_is_skipped() {
+        let mut huge = transfer(0);
+        huge.info.bridgedAmt = U256::MAX;
+        let mut unlimited = config();
+        for asset in unlimited.assets.values_mut() {
+            asset.max_amount = Amount(U256::MAX);
+        }
+        let decision = decide(
+            &huge,
+            &destination(1_000 * TOKEN),
+            &unlimited,
+            U256::from(100),
+            NOW,
+        );
+        assert_eq!(
+            skipped(decision),
+            SkipReason::InsufficientLiquidity {
+                available: U256::from(1_000 * TOKEN) - U256::from(10 * TOKEN),
+                needed: U256::MAX,
+            }
+        );
+    }
+
+    #[test]
     fn path_lengths_follow_the_destinations_maximum() {
         assert_eq!(path_lengths(0), Vec::<usize>::new());
         assert_eq!(path_lengths(1), vec![1]);
@@ -399,9 +415,13 @@ mod tests {
                 assert!(share_needed(x, n) >= share, "x={x} n={n}");
             }
         }
-        assert_eq!(fronted_amount(U256::from(10_000), 5), U256::from(9_995));
-        assert_eq!(fronted_amount(U256::from(1), 5), U256::ZERO);
-        assert_eq!(fronted_amount(U256::MAX, 0), U256::MAX / U256::from(BPS));
+        assert_eq!(
+            fronted_amount(U256::from(10_000), 5),
+            Some(U256::from(9_995))
+        );
+        assert_eq!(fronted_amount(U256::from(1), 5), Some(U256::ZERO));
+        // The contract's checked product overflows: no router can front it.
+        assert_eq!(fronted_amount(U256::MAX, 0), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::{
     error::SequencerError,
     execute::{execute_calldata, executed_params},
     reservations::{available, Ledger, Pool},
-    selection::{fronted_amount, select, share_needed, valid_path_length},
+    selection::{select, valid_path_length},
     shared::{now_ms, Shared},
     store::{self, Decision, OpenAuction, Outcome, StoredBid, StoredTransfer},
 };
@@ -22,7 +22,7 @@ use alloy::{
 use futures::{future::try_join_all, stream, StreamExt};
 use nxtp_agent::{CancellationToken, Liveness};
 use nxtp_api::sequencer::ErrorCode;
-use nxtp_primitives::{Domain, TransferStatus};
+use nxtp_primitives::{fees, Domain, TransferStatus};
 use rand::{rngs::StdRng, SeedableRng};
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -339,7 +339,8 @@ impl AuctionTask {
                 offers.remove(&router);
             }
         }
-        let fronted = fronted_amount(params.bridgedAmt, fee_bps);
+        // Where `execute` would overflow no routers can front it: it waits for the slow path.
+        let fronted = fees::fronted_amount(params.bridgedAmt, fee_bps);
         let pool = Pool {
             destination: destination.domain,
             canonical_domain: params.canonicalDomain,
@@ -349,19 +350,19 @@ impl AuctionTask {
             let mut ledger = self.ledger.lock();
             let free = available(&balances, &ledger.committed(&pool, snapshot.since));
             let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
-            let chosen = select(fronted, &offers, &free, max_routers, &mut *rng);
-            if let Some(routers) = &chosen {
-                let n = u32::try_from(routers.len()).unwrap_or(u32::MAX);
-                ledger.reserve(id, pool, routers.clone(), share_needed(fronted, n));
-            }
-            chosen
+            fronted.and_then(|fronted| {
+                let routers = select(fronted, &offers, &free, max_routers, &mut *rng)?;
+                let need = fees::share_needed(fronted, routers.len());
+                ledger.reserve(id, pool, routers.clone(), need);
+                Some(routers)
+            })
         };
         drop(snapshot);
         let now = now_ms();
         let Some(chosen) = chosen else {
             let retry_at = Instant::now() + SHORT_RETRY;
             if self.lock_short().insert(id, retry_at).is_none() {
-                tracing::info!(transfer_id = %id, %fronted, "no combination of bids covers the transfer yet");
+                tracing::info!(transfer_id = %id, ?fronted, "no combination of bids covers the transfer yet");
             }
             self.shared
                 .store
@@ -466,7 +467,6 @@ pub(crate) fn restore(ledger: &Ledger, in_flight: &[Decision]) {
         let Some(params) = executed_params(&decision.calldata) else {
             continue;
         };
-        let n = u32::try_from(decision.routers.len()).unwrap_or(u32::MAX);
         let pool = Pool {
             destination: decision.destination,
             canonical_domain: params.canonicalDomain,
@@ -476,7 +476,7 @@ pub(crate) fn restore(ledger: &Ledger, in_flight: &[Decision]) {
             decision.transfer_id,
             pool,
             decision.routers.clone(),
-            share_needed(params.bridgedAmt, n),
+            fees::share_needed(params.bridgedAmt, decision.routers.len()),
         );
     }
 }

@@ -4,25 +4,9 @@
 //! rule itself is tested without one.
 
 use alloy::primitives::{Address, U256};
+use nxtp_primitives::fees;
 use rand::{seq::SliceRandom, Rng};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Basis points in one.
-const BPS: u64 = 10_000;
-
-/// The amount the routers front: `bridged * (10_000 - fee_bps) / 10_000`, as `Connext` computes
-/// it (`fee_bps` is at most 10_000 on chain; anything above is read as 10_000).
-pub fn fronted_amount(bridged: U256, fee_bps: u16) -> U256 {
-    let keep = BPS.saturating_sub(u64::from(fee_bps));
-    bridged.saturating_mul(U256::from(keep)) / U256::from(BPS)
-}
-
-/// What each router of a path of `n` must hold to cover its share of `fronted`: `x / n + (n - 1)`,
-/// an upper bound of both the equal share and the last router's share with the dust.
-pub fn share_needed(fronted: U256, n: u32) -> U256 {
-    let n = U256::from(n.max(1));
-    fronted / n + (n - U256::from(1))
-}
 
 /// Whether `n` is a path length a router may bid: a power of two no larger than `max_routers`.
 pub fn valid_path_length(n: u32, max_routers: u32) -> bool {
@@ -30,7 +14,7 @@ pub fn valid_path_length(n: u32, max_routers: u32) -> bool {
 }
 
 /// Picks the routers of a transfer fronting `fronted`: for the smallest path length `n` (at most
-/// `max_routers`) for which at least `n` routers bid `n` and each holds [`share_needed`], `n`
+/// `max_routers`) for which at least `n` routers bid `n` and each holds [`fees::share_needed`], `n`
 /// of them at random (in random order). `None` when no path length is covered.
 pub fn select<R: Rng + ?Sized>(
     fronted: U256,
@@ -46,7 +30,8 @@ pub fn select<R: Rng + ?Sized>(
         .filter(|&n| valid_path_length(n, max_routers))
         .collect();
     for n in lengths {
-        let need = share_needed(fronted, n);
+        // Path lengths are u32 on the wire; usize is at least as wide on every supported target.
+        let need = fees::share_needed(fronted, n as usize);
         let mut able: Vec<Address> = bids
             .iter()
             .filter(|(router, lengths)| {
@@ -90,15 +75,13 @@ mod tests {
 
     #[test]
     fn amounts_follow_the_contract() {
-        assert_eq!(
-            fronted_amount(U256::from(1_000_000), 5),
-            U256::from(999_500)
-        );
-        assert_eq!(fronted_amount(U256::from(1_999), 5), U256::from(1_998));
-        assert_eq!(fronted_amount(U256::from(7), 10_000), U256::ZERO);
-        assert_eq!(share_needed(U256::from(100), 1), U256::from(100));
+        let fronted_amount = |bridged: u64, fee| fees::fronted_amount(U256::from(bridged), fee);
+        assert_eq!(fronted_amount(1_000_000, 5), Some(U256::from(999_500)));
+        assert_eq!(fronted_amount(1_999, 5), Some(U256::from(1_998)));
+        assert_eq!(fronted_amount(7, 10_000), Some(U256::ZERO));
+        assert_eq!(fees::share_needed(U256::from(100), 1), U256::from(100));
         // 101 over 4: shares of 25, the last pays 26; 25 + 3 covers both.
-        assert_eq!(share_needed(U256::from(101), 4), U256::from(28));
+        assert_eq!(fees::share_needed(U256::from(101), 4), U256::from(28));
         assert!(valid_path_length(1, 5) && valid_path_length(4, 5));
         assert!(!valid_path_length(0, 5));
         assert!(!valid_path_length(3, 5));
