@@ -2,9 +2,12 @@
 //! posting the execute of every transfer reconciled with no routers to the relayer, its config
 //! generated from the manifest (see `nxtp_executor::config` for the format).
 
-use crate::{agent_toml, AgentOptions, AgentSpec};
+use crate::{
+    agent_toml::{self, AgentToml},
+    AgentOptions, AgentSpec,
+};
 use nxtp_deployment::Manifest;
-use std::{fmt::Write, path::Path};
+use std::path::Path;
 
 /// The agent's name: the stem of its config, log and database files in the run folder.
 pub const NAME: &str = "executor";
@@ -19,39 +22,25 @@ pub fn config_toml(
     relayer_url: &str,
     options: &AgentOptions,
 ) -> Option<String> {
-    let with_liquidity: Vec<_> = manifest
-        .domains
-        .iter()
-        .filter_map(|(domain, deployment)| {
-            Some((domain, deployment, deployment.liquidity.as_ref()?))
-        })
-        .collect();
+    let with_liquidity = agent_toml::with_liquidity(manifest);
     if with_liquidity.len() < 2 {
         return None;
     }
-    let database = run_dir.join(format!("{NAME}.sqlite"));
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "database = {}",
-        agent_toml::string(&database.display().to_string())
-    );
-    let _ = writeln!(out, "relayer_url = {}", agent_toml::string(relayer_url));
-    let _ = writeln!(out, "retry_base_ms = 1000");
-    let _ = writeln!(out, "retry_max_ms = 30000");
-    let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
+    let mut config = AgentToml::new(options);
+    config
+        .database(run_dir, NAME)
+        .string("relayer_url", relayer_url)
+        .value("retry_base_ms", 1000)
+        .value("retry_max_ms", 30000)
+        .telemetry();
     for (domain, deployment, liquidity) in with_liquidity {
-        let _ = writeln!(out, "\n[domains.{domain}]");
-        let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
-        let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
-        agent_toml::chain_table(
-            &mut out,
-            &format!("domains.{domain}.chain"),
-            deployment,
-            options,
-        );
+        config
+            .table(format!("domains.{domain}"))
+            .quoted("connext", liquidity.connext)
+            .value("start_block", deployment.deploy_block)
+            .domain_chain(domain, deployment);
     }
-    Some(out)
+    Some(config.finish())
 }
 
 /// The executor's agent spec, if the manifest allows one (see [`config_toml`]).
@@ -61,9 +50,9 @@ pub fn spec(
     relayer_url: &str,
     options: &AgentOptions,
 ) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir, relayer_url, options).map(|config_toml| AgentSpec {
-        name: NAME.to_owned(),
-        subcommand: "executor".to_owned(),
-        config_toml,
-    })
+    agent_toml::spec(
+        NAME,
+        "executor",
+        config_toml(manifest, run_dir, relayer_url, options),
+    )
 }

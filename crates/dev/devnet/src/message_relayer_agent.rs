@@ -2,9 +2,12 @@
 //! its domain on every other domain, its config generated from the manifest (see
 //! `nxtp_message_relayer::config` for the format).
 
-use crate::{agent_toml, AgentOptions, AgentSpec, MANIFEST_FILE};
+use crate::{
+    agent_toml::{self, AgentToml},
+    AgentOptions, AgentSpec, Role, MANIFEST_FILE,
+};
 use nxtp_deployment::Manifest;
-use std::{fmt::Write, path::Path};
+use std::path::Path;
 
 /// The agent's name: the stem of its config, log and database files in the run folder.
 pub const NAME: &str = "message-relayer";
@@ -13,27 +16,15 @@ pub const NAME: &str = "message-relayer";
 /// the depth and finality of `options`; `None` when the manifest carries no development key for the
 /// message relayer.
 pub fn config_toml(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -> Option<String> {
-    let key = manifest.dev_keys.get("message_relayer")?;
-    let database = run_dir.join(format!("{NAME}.sqlite"));
-    let manifest_path = run_dir.join(MANIFEST_FILE);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "database = {}",
-        agent_toml::string(&database.display().to_string())
-    );
-    let _ = writeln!(
-        out,
-        "manifest = {}",
-        agent_toml::string(&manifest_path.display().to_string())
-    );
-    let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
-    let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
-    for (domain, deployment) in &manifest.domains {
-        let _ = writeln!(out);
-        agent_toml::chain_table(&mut out, &format!("chains.{domain}"), deployment, options);
-    }
-    Some(out)
+    let signer = agent_toml::role_key(manifest, Role::MessageRelayer)?;
+    let config = AgentToml::new(options)
+        .database(run_dir, NAME)
+        .path("manifest", &run_dir.join(MANIFEST_FILE))
+        .value("signer", signer)
+        .telemetry()
+        .chains(manifest)
+        .finish();
+    Some(config)
 }
 
 /// The relayer's agent spec, if the manifest carries its key and has two domains or more.
@@ -41,9 +32,9 @@ pub fn spec(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -> Opti
     if manifest.domains.len() < 2 {
         return None;
     }
-    config_toml(manifest, run_dir, options).map(|config_toml| AgentSpec {
-        name: NAME.to_owned(),
-        subcommand: "message-relayer".to_owned(),
-        config_toml,
-    })
+    agent_toml::spec(
+        NAME,
+        "message-relayer",
+        config_toml(manifest, run_dir, options),
+    )
 }

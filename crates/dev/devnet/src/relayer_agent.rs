@@ -1,9 +1,12 @@
 //! The devnet's relayer: one process sending the execute and process jobs posted to it on every
 //! domain, its config generated from the manifest (see `nxtp_relayer::config` for the format).
 
-use crate::{agent_toml, AgentOptions, AgentSpec};
+use crate::{
+    agent_toml::{self, AgentToml},
+    AgentOptions, AgentSpec, Role,
+};
 use nxtp_deployment::Manifest;
-use std::{fmt::Write, net::SocketAddr, path::Path};
+use std::{net::SocketAddr, path::Path};
 
 /// The agent's name: the stem of its config, log and database files in the run folder.
 pub const NAME: &str = "relayer";
@@ -18,36 +21,22 @@ pub fn config_toml(
     api: SocketAddr,
     options: &AgentOptions,
 ) -> Option<String> {
-    let key = manifest.dev_keys.get("relayer")?;
-    let database = run_dir.join(format!("{NAME}.sqlite"));
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "database = {}",
-        agent_toml::string(&database.display().to_string())
-    );
-    let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
-    let _ = writeln!(out, "\n[api]\nlisten = \"{api}\"");
-    let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
+    let signer = agent_toml::role_key(manifest, Role::Relayer)?;
+    let mut config = AgentToml::new(options);
+    config
+        .database(run_dir, NAME)
+        .value("signer", signer)
+        .table("api")
+        .quoted("listen", api)
+        .telemetry();
     for (domain, deployment) in &manifest.domains {
-        let _ = writeln!(out, "\n[domains.{domain}]");
+        config.table(format!("domains.{domain}"));
         if let Some(liquidity) = &deployment.liquidity {
-            let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
+            config.quoted("connext", liquidity.connext);
         }
-        let replicas: Vec<String> = deployment
-            .replicas
-            .iter()
-            .map(|(origin, replica)| format!("{origin} = \"{replica}\""))
-            .collect();
-        let _ = writeln!(out, "replicas = {{ {} }}", replicas.join(", "));
-        agent_toml::chain_table(
-            &mut out,
-            &format!("domains.{domain}.chain"),
-            deployment,
-            options,
-        );
+        config.replicas(deployment).domain_chain(domain, deployment);
     }
-    Some(out)
+    Some(config.finish())
 }
 
 /// The relayer's agent spec, if the manifest carries its key.
@@ -57,9 +46,9 @@ pub fn spec(
     api: SocketAddr,
     options: &AgentOptions,
 ) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir, api, options).map(|config_toml| AgentSpec {
-        name: NAME.to_owned(),
-        subcommand: "relayer".to_owned(),
-        config_toml,
-    })
+    agent_toml::spec(
+        NAME,
+        "relayer",
+        config_toml(manifest, run_dir, api, options),
+    )
 }

@@ -2,10 +2,13 @@
 //! domain with a liquidity layer and bidding on the manifest's assets, its config generated from the
 //! manifest (see `nxtp_router::config` for the format).
 
-use crate::{agent_toml, AgentOptions, AgentSpec};
+use crate::{
+    agent_toml::{self, AgentToml},
+    AgentOptions, AgentSpec,
+};
 use alloy::primitives::U256;
 use nxtp_deployment::Manifest;
-use std::{collections::BTreeMap, fmt::Write, path::Path};
+use std::{collections::BTreeMap, path::Path};
 
 /// The largest transfer a devnet router bids on, in whole tokens of the asset.
 pub const MAX_WHOLE_TOKENS: u32 = 100_000;
@@ -22,51 +25,38 @@ pub fn config_toml(
     sequencer_url: &str,
     options: &AgentOptions,
 ) -> Option<String> {
-    let key = manifest.dev_keys.get(role)?;
-    let with_liquidity: Vec<_> = manifest
-        .domains
-        .iter()
-        .filter_map(|(domain, deployment)| {
-            Some((domain, deployment, deployment.liquidity.as_ref()?))
-        })
-        .collect();
+    let signer = agent_toml::dev_key(manifest, role)?;
+    let with_liquidity = agent_toml::with_liquidity(manifest);
     if with_liquidity.is_empty() {
         return None;
     }
-    let database = run_dir.join(format!("{role}.sqlite"));
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "database = {}",
-        agent_toml::string(&database.display().to_string())
-    );
-    let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
-    let _ = writeln!(out, "sequencer_url = {}", agent_toml::string(sequencer_url));
-    let _ = writeln!(out, "balance_interval_ms = 2000");
-    let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
+    let mut config = AgentToml::new(options);
+    config
+        .database(run_dir, role)
+        .value("signer", signer)
+        .string("sequencer_url", sequencer_url)
+        .value("balance_interval_ms", 2000)
+        .telemetry();
     let mut assets = BTreeMap::new();
     for (domain, deployment, liquidity) in &with_liquidity {
-        let _ = writeln!(out, "\n[domains.{domain}]");
-        let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
-        let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
-        agent_toml::chain_table(
-            &mut out,
-            &format!("domains.{domain}.chain"),
-            deployment,
-            options,
-        );
+        config
+            .table(format!("domains.{domain}"))
+            .quoted("connext", liquidity.connext)
+            .value("start_block", deployment.deploy_block)
+            .domain_chain(domain, deployment);
         for (symbol, asset) in &liquidity.assets {
             assets.entry(symbol.to_lowercase()).or_insert(asset);
         }
     }
     for (name, asset) in assets {
         let max = U256::from(MAX_WHOLE_TOKENS) * U256::from(10u64).pow(U256::from(asset.decimals));
-        let _ = writeln!(out, "\n[assets.{name}]");
-        let _ = writeln!(out, "canonical_domain = {}", asset.canonical_domain);
-        let _ = writeln!(out, "canonical_id = \"{}\"", asset.canonical_id);
-        let _ = writeln!(out, "max_amount = \"{max}\"");
+        config
+            .table(format!("assets.{name}"))
+            .value("canonical_domain", asset.canonical_domain)
+            .quoted("canonical_id", asset.canonical_id)
+            .quoted("max_amount", max);
     }
-    Some(out)
+    Some(config.finish())
 }
 
 /// The agent spec of the router whose development key is `role`, if the manifest allows one (see
@@ -78,9 +68,9 @@ pub fn spec(
     sequencer_url: &str,
     options: &AgentOptions,
 ) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir, role, sequencer_url, options).map(|config_toml| AgentSpec {
-        name: role.to_owned(),
-        subcommand: "router-agent".to_owned(),
-        config_toml,
-    })
+    agent_toml::spec(
+        role,
+        "router-agent",
+        config_toml(manifest, run_dir, role, sequencer_url, options),
+    )
 }

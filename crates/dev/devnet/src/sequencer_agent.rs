@@ -1,9 +1,12 @@
 //! The devnet's sequencer: one process running the auctions of every domain, its config generated
 //! from the manifest (see `nxtp_sequencer::config` for the format).
 
-use crate::{agent_toml, AgentOptions, AgentSpec};
+use crate::{
+    agent_toml::{self, AgentToml},
+    AgentOptions, AgentSpec, Role,
+};
 use nxtp_deployment::Manifest;
-use std::{fmt::Write, net::SocketAddr, path::Path};
+use std::{net::SocketAddr, path::Path};
 
 /// The agent's name: the stem of its config, log and database files in the run folder.
 pub const NAME: &str = "sequencer";
@@ -23,52 +26,29 @@ pub fn config_toml(
     relayer_url: &str,
     options: &AgentOptions,
 ) -> Option<String> {
-    let key = manifest.dev_keys.get("sequencer")?;
-    let domains: Vec<_> = manifest
-        .domains
-        .iter()
-        .filter_map(|(domain, deployment)| {
-            deployment
-                .liquidity
-                .as_ref()
-                .map(|liquidity| (domain, deployment, liquidity))
-        })
-        .collect();
+    let signer = agent_toml::role_key(manifest, Role::Sequencer)?;
+    let domains = agent_toml::with_liquidity(manifest);
     if domains.is_empty() {
         return None;
     }
-    let database = run_dir.join(format!("{NAME}.sqlite"));
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "database = {}",
-        agent_toml::string(&database.display().to_string())
-    );
-    let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
-    let _ = writeln!(out, "api_listen = \"{api_listen}\"");
-    let _ = writeln!(
-        out,
-        "auction_window_ms = {}",
-        options.auction_window.as_millis()
-    );
-    let _ = writeln!(out, "relayer_url = {}", agent_toml::string(relayer_url));
-    let _ = writeln!(
-        out,
-        "\n[quotes]\ndefault_relayer_fee = \"{DEVNET_RELAYER_FEE_WEI}\""
-    );
-    let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
+    let mut config = AgentToml::new(options);
+    config
+        .database(run_dir, NAME)
+        .value("signer", signer)
+        .quoted("api_listen", api_listen)
+        .value("auction_window_ms", options.auction_window.as_millis())
+        .string("relayer_url", relayer_url)
+        .table("quotes")
+        .quoted("default_relayer_fee", DEVNET_RELAYER_FEE_WEI)
+        .telemetry();
     for (domain, deployment, liquidity) in domains {
-        let _ = writeln!(out, "\n[domains.{domain}]");
-        let _ = writeln!(out, "connext = \"{}\"", liquidity.connext);
-        let _ = writeln!(out, "start_block = {}", deployment.deploy_block);
-        agent_toml::chain_table(
-            &mut out,
-            &format!("domains.{domain}.chain"),
-            deployment,
-            options,
-        );
+        config
+            .table(format!("domains.{domain}"))
+            .quoted("connext", liquidity.connext)
+            .value("start_block", deployment.deploy_block)
+            .domain_chain(domain, deployment);
     }
-    Some(out)
+    Some(config.finish())
 }
 
 /// The sequencer's agent spec, if the manifest carries its key and the liquidity layer.
@@ -79,9 +59,9 @@ pub fn spec(
     relayer_url: &str,
     options: &AgentOptions,
 ) -> Option<AgentSpec> {
-    config_toml(manifest, run_dir, api_listen, relayer_url, options).map(|config_toml| AgentSpec {
-        name: NAME.to_owned(),
-        subcommand: "sequencer".to_owned(),
-        config_toml,
-    })
+    agent_toml::spec(
+        NAME,
+        "sequencer",
+        config_toml(manifest, run_dir, api_listen, relayer_url, options),
+    )
 }

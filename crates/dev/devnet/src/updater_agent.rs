@@ -2,10 +2,13 @@
 //! reading every chain (its Home, and the Replicas of its domain elsewhere), its config
 //! generated from the manifest (see `nxtp_updater::config` for the format).
 
-use crate::{agent_toml, AgentOptions, AgentSpec, Role, MANIFEST_FILE};
+use crate::{
+    agent_toml::{self, AgentToml},
+    AgentOptions, AgentSpec, Role, MANIFEST_FILE,
+};
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
-use std::{fmt::Write, path::Path};
+use std::path::Path;
 
 /// The devnet's gas is free: its updaters may checkpoint at every poll (ten per one-second
 /// block), so messages arriving late in a block are still checkpointed in it. The agent's
@@ -26,32 +29,20 @@ pub fn config_toml(
     domain: Domain,
     options: &AgentOptions,
 ) -> Option<String> {
-    let key = manifest.dev_keys.get(Role::Updater.name())?;
-    let checkpointer = manifest.dev_keys.get(Role::Checkpointer.name())?;
+    let signer = agent_toml::role_key(manifest, Role::Updater)?;
+    let checkpointer = agent_toml::role_key(manifest, Role::Checkpointer)?;
     manifest.domain(domain)?;
-    let database = run_dir.join(format!("{}.sqlite", name(domain)));
-    let manifest_path = run_dir.join(MANIFEST_FILE);
-    let mut out = String::new();
-    let _ = writeln!(out, "domain = {domain}");
-    let _ = writeln!(
-        out,
-        "database = {}",
-        agent_toml::string(&database.display().to_string())
-    );
-    let _ = writeln!(
-        out,
-        "manifest = {}",
-        agent_toml::string(&manifest_path.display().to_string())
-    );
-    let _ = writeln!(out, "signer = {{ hex = \"{key}\" }}");
-    let _ = writeln!(out, "checkpointer = {{ hex = \"{checkpointer}\" }}");
-    let _ = writeln!(out, "checkpoints_per_block = {CHECKPOINTS_PER_BLOCK}");
-    let _ = writeln!(out, "\n[telemetry]\nlisten = \"127.0.0.1:0\"");
-    for (id, deployment) in &manifest.domains {
-        let _ = writeln!(out);
-        agent_toml::chain_table(&mut out, &format!("chains.{id}"), deployment, options);
-    }
-    Some(out)
+    let config = AgentToml::new(options)
+        .value("domain", domain)
+        .database(run_dir, &name(domain))
+        .path("manifest", &run_dir.join(MANIFEST_FILE))
+        .value("signer", signer)
+        .value("checkpointer", checkpointer)
+        .value("checkpoints_per_block", CHECKPOINTS_PER_BLOCK)
+        .telemetry()
+        .chains(manifest)
+        .finish();
+    Some(config)
 }
 
 /// One updater spec per domain, if the manifest carries the updater's key.
@@ -60,11 +51,11 @@ pub fn specs(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -> Vec
         .domains
         .keys()
         .filter_map(|&domain| {
-            config_toml(manifest, run_dir, domain, options).map(|config_toml| AgentSpec {
-                name: name(domain),
-                subcommand: "updater".to_owned(),
-                config_toml,
-            })
+            agent_toml::spec(
+                &name(domain),
+                "updater",
+                config_toml(manifest, run_dir, domain, options),
+            )
         })
         .collect()
 }
