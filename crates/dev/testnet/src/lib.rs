@@ -7,6 +7,11 @@
 //! It depends on no agent crate, so an agent's own tests can use it without compiling that agent
 //! twice. The shortcuts assert as tests do: they panic, with the reason, when the chain refuses.
 //!
+//! Beyond the chains: test chains on the pinned anvil are `nxtp_toolchain`'s (re-exported here),
+//! [`InProcessAgents`] runs agents in the test's process with the devnet's configs (the caller names
+//! the agent types, see [`Launch`]), and [`LiquidityNet`] is both layers with the messaging agents
+//! running and the routers' liquidity bridged to every domain.
+//!
 //! ```no_run
 //! # async fn example() {
 //! use nxtp_testnet::{Mining, Options, TestNet};
@@ -21,11 +26,16 @@
 mod agent;
 mod chain;
 mod domain;
+mod in_process;
+mod liquidity_net;
 mod net;
 mod wait;
 
 pub use agent::{telemetry, Crashable, Running};
 pub use chain::{assert_one_new_root_per_old_root, confirm, Update};
 pub use domain::AsDomain;
+pub use in_process::{messaging_agent_specs, AgentsError, InProcessAgents, Launch};
+pub use liquidity_net::{LiquidityNet, LiquidityNetError, LiquidityNetOptions};
 pub use net::{Mining, Options, TestNet, TestNetError};
+pub use nxtp_toolchain::{anvil, spawn_anvil, AnvilInstance};
 pub use wait::{eventually, Ready, TIMEOUT};

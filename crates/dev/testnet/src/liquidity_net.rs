@@ -1,32 +1,22 @@
-//! Test harness for the liquidity agents' end-to-end tests: real anvil chains with interval mining, the
-//! messaging and liquidity layers deployed by `nxtp-devnet`, and the messaging agents (updater per domain,
-//! message relayer, processor, watcher) running in-process with the devnet's own configs. With
-//! [`NetOptions::bridge`], every router also has liquidity on every domain (bridged there by real transfers).
+//! Both layers with the messaging agents running: the fixture of end-to-end tests of the liquidity layer.
 //!
-//! ```no_run
-//! # async fn example() {
-//! let net = nxtp_harness::LiquidityNet::start(nxtp_harness::NetOptions::default())
-//!     .await
-//!     .expect("the net starts");
-//! let connext = net.manifest().liquidity(nxtp_primitives::Domain(2000)).unwrap().connext;
-//! # let _ = connext;
-//! net.stop().await;
-//! # }
-//! ```
+//! Real anvil chains with interval mining, the messaging and liquidity layers deployed as the devnet deploys
+//! them, and the messaging agents (updater per domain, message relayer, processor, watcher) running
+//! in-process with the devnet's own configs. With [`LiquidityNetOptions::bridge`], every router also has
+//! liquidity on every domain, bridged there by real transfers.
 
-mod agents;
-
-pub use agents::{AgentsError, MessagingAgents};
-
+use crate::{
+    in_process::{messaging_agent_specs, AgentsError, InProcessAgents, Launch},
+    Mining, Options, TestNet, TestNetError,
+};
 use nxtp_deployment::Manifest;
 use nxtp_devnet::{bridge_liquidity, DeployError, DevAccounts, LiquidityConfig};
-use nxtp_testnet::{Mining, Options, TestNet, TestNetError};
 use nxtp_toolchain::AnvilInstance;
 use std::{path::Path, time::Duration};
 
 /// What to start.
 #[derive(Clone, Debug)]
-pub struct NetOptions {
+pub struct LiquidityNetOptions {
     /// How many chains (domains 1000, 2000, …; chain ids 31337, 31338, …).
     pub domains: usize,
     /// Interval between blocks.
@@ -39,7 +29,7 @@ pub struct NetOptions {
     pub bridge: bool,
 }
 
-impl Default for NetOptions {
+impl Default for LiquidityNetOptions {
     /// Two domains, 250 ms blocks, a 1-second window, default funding, bridged.
     fn default() -> Self {
         Self {
@@ -54,36 +44,40 @@ impl Default for NetOptions {
 
 /// Why the net could not start.
 #[derive(Debug, thiserror::Error)]
-pub enum NetError {
-    /// The chains and the messaging layer.
-    #[error("cannot start the messaging net")]
+pub enum LiquidityNetError {
+    /// The chains and the contracts.
+    #[error("cannot start the net")]
     Net(#[from] TestNetError),
     /// Bridging the routers' liquidity.
     #[error("cannot bridge the routers' liquidity")]
-    Deploy(#[from] DeployError),
+    Bridge(#[from] DeployError),
     /// The agents.
     #[error("cannot start the messaging agents")]
     Agents(#[from] AgentsError),
 }
 
-/// Running chains, deployed contracts and messaging agents. Dropping it kills the chains; [`LiquidityNet::stop`]
-/// stops the agents first.
+/// Running chains, deployed contracts and messaging agents. Dropping it kills the chains;
+/// [`LiquidityNet::stop`] stops the agents first.
 pub struct LiquidityNet {
-    agents: MessagingAgents,
+    agents: InProcessAgents,
     // Last: the agents' databases live in its folder.
     net: TestNet,
 }
 
 impl LiquidityNet {
-    /// Starts chains, deploys both layers, starts the messaging agents and, if asked, bridges liquidity.
-    pub async fn start(options: NetOptions) -> Result<Self, NetError> {
-        let domains: Vec<u32> = (1..=options.domains).map(|i| 1000 * i as u32).collect();
-        let net_options = Options::new(&domains)
+    /// Starts chains, deploys both layers, starts the messaging agents (`launch` says which agent type runs
+    /// each) and, if asked, bridges liquidity.
+    pub async fn start(
+        options: LiquidityNetOptions,
+        launch: Launch,
+    ) -> Result<Self, LiquidityNetError> {
+        let net_options = Options::numbered(options.domains)
             .mining(Mining::Interval(options.block_time))
             .optimistic_seconds(options.optimistic_seconds)
             .liquidity(options.liquidity.clone());
         let net = TestNet::start(net_options).await?;
-        let agents = MessagingAgents::start(&net.manifest, net.dir()).await?;
+        let specs = messaging_agent_specs(&net.manifest, net.dir());
+        let agents = InProcessAgents::start(&specs, net.dir(), launch).await?;
         if options.bridge {
             if let Err(err) =
                 bridge_liquidity(&net.manifest, &net.accounts, &options.liquidity).await

@@ -1,5 +1,6 @@
-//! The harness's net bridges liquidity with real transfers through the messaging agents: afterwards every router
-//! has liquidity and the user has funds on every domain, and the home domain escrows exactly what was bridged.
+//! The liquidity net (`nxtp_testnet::LiquidityNet`) bridges liquidity with real transfers through the messaging
+//! agents: afterwards every router has liquidity and the user has funds on every domain, and the home domain
+//! escrows exactly what was bridged.
 
 use alloy::{
     primitives::U256,
@@ -10,13 +11,15 @@ use nxtp_devnet::{
     liquidity::{DEMO_SYMBOL, ROUTERS},
     Role,
 };
-use nxtp_harness::{LiquidityNet, NetOptions};
 use nxtp_primitives::Domain;
+use nxtp_testnet::LiquidityNetOptions;
+
+mod in_process;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bridged_liquidity_arrives_on_every_domain() {
-    let options = NetOptions::default();
-    let net = LiquidityNet::start(options.clone()).await.expect("net");
+    let options = LiquidityNetOptions::default();
+    let net = in_process::liquidity_net(options.clone()).await;
     let manifest = net.manifest();
     let funding = &options.liquidity;
     let home = Domain(1000);

@@ -23,10 +23,11 @@ use nxtp_devnet::{
     liquidity::{demo_units, DEMO_SYMBOL},
     Role,
 };
-use nxtp_harness::{LiquidityNet, NetOptions};
 use nxtp_primitives::{address_to_bytes32, Domain, MerkleTree, Message, MessageBody};
-use nxtp_testnet::{confirm, eventually, TestNet};
+use nxtp_testnet::{confirm, eventually, LiquidityNetOptions, TestNet};
 use std::time::Duration;
+
+mod in_process;
 
 const ORIGIN: u32 = 1000;
 const DESTINATIONS: [u32; 2] = [2000, 3000];
@@ -138,14 +139,14 @@ async fn notice(net: &TestNet, domain: u32) -> (Address, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_updaters_forged_root_is_answered_and_never_mints() {
-    let options = NetOptions {
+    let options = LiquidityNetOptions {
         domains: 3,
         block_time: Duration::from_secs(1),
         optimistic_seconds: WINDOW,
-        ..NetOptions::default()
+        ..LiquidityNetOptions::default()
     };
     // Liquidity is bridged with real transfers through the agents first: honest traffic works.
-    let harness = LiquidityNet::start(options).await.expect("the net starts");
+    let harness = in_process::liquidity_net(options).await;
     let net = harness.net();
     let old_updater = net.accounts.address(Role::Updater);
     let new_key = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x42)).expect("a valid key");
