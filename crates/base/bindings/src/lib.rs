@@ -62,7 +62,9 @@ alloy::sol!(
     "../../../contracts/out/DemoReceiver.sol/DemoReceiver.json"
 );
 
+pub mod execute;
 pub mod xcalled;
+pub use execute::{execute_args, execute_calldata, executed_params, Fronting};
 pub use xcalled::{XCalled, XCalledError};
 
 /// `Connext`'s `TransferInfo` and the protocol type are the same Solidity struct, expanded twice; these

@@ -9,15 +9,14 @@ use crate::{
     store::{self, Outcome, Slow},
 };
 use alloy::{
-    primitives::{Address, Bytes, B256, U256},
+    primitives::{Address, B256, U256},
     providers::DynProvider,
-    sol_types::SolCall,
 };
 use nxtp_agent::{CancellationToken, Liveness, StorageError, Store};
 use nxtp_api::relayer::{job_id, JobRequest, JobState, RelayerClient, RelayerClientError};
-use nxtp_bindings::Connext;
+use nxtp_bindings::{execute_calldata, Connext, Fronting};
 use nxtp_chain::retry::backoff;
-use nxtp_primitives::{Domain, TransferInfo, TransferStatus};
+use nxtp_primitives::{Domain, TransferStatus};
 use std::{
     collections::{BTreeMap, HashSet},
     sync::{Arc, Mutex, PoisonError},
@@ -134,7 +133,7 @@ impl ExecuteTask {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .remove(&id);
-                let calldata = slow_execute(params);
+                let calldata = execute_calldata(params, Fronting::default());
                 let job = job_id(slow.destination, destination.connext, &calldata);
                 // Recorded first: after a crash the job is followed (and posted again if the
                 // relayer never got it), never replaced by a second one.
@@ -173,7 +172,10 @@ impl ExecuteTask {
         let Some(view) = self.relayer.job(job).await? else {
             // Recorded, but the relayer never got it (a crash in between) or lost it.
             self.relayer
-                .submit(&JobRequest::execute(slow.destination, slow_execute(params)))
+                .submit(&JobRequest::execute(
+                    slow.destination,
+                    execute_calldata(params, Fronting::default()),
+                ))
                 .await?;
             tracing::info!(transfer_id = %id, %job, "execute job posted again");
             return Ok(());
@@ -266,21 +268,6 @@ impl ExecuteTask {
             message: err.to_string(),
         })
     }
-}
-
-/// The slow path's `Connext.execute` calldata for `params`: no routers, no sequencer.
-pub fn slow_execute(params: &TransferInfo) -> Bytes {
-    Connext::executeCall {
-        args: Connext::ExecuteArgs {
-            params: params.clone().into(),
-            routers: Vec::new(),
-            routerSignatures: Vec::new(),
-            sequencer: Address::ZERO,
-            sequencerSignature: Bytes::new(),
-        },
-    }
-    .abi_encode()
-    .into()
 }
 
 fn millis(duration: Duration) -> u64 {

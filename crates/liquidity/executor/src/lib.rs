@@ -23,7 +23,7 @@ pub mod store;
 
 pub use config::{DomainConfig, ExecutorConfig, RetryPolicy};
 pub use error::ExecutorError;
-pub use execute::{slow_execute, FEE_BELOW_FLOOR};
+pub use execute::FEE_BELOW_FLOOR;
 pub use metrics::ExecutorMetrics;
 
 use alloy::{rpc::types::Filter, sol_types::SolEvent};

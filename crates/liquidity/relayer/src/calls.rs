@@ -143,17 +143,7 @@ mod tests {
             nonce: U256::from(1),
             canonicalId: B256::repeat_byte(3),
         };
-        Connext::executeCall {
-            args: Connext::ExecuteArgs {
-                params: params.into(),
-                routers: vec![],
-                routerSignatures: vec![],
-                sequencer: Address::ZERO,
-                sequencerSignature: Bytes::new(),
-            },
-        }
-        .abi_encode()
-        .into()
+        nxtp_bindings::execute_calldata(&params, nxtp_bindings::Fronting::default())
     }
 
     fn process_calldata() -> Bytes {

@@ -7,10 +7,10 @@ mod common;
 
 use alloy::primitives::{Bytes, U256};
 use alloy::sol_types::SolCall;
-use common::{eventually, process, slow_execute, Net, RelayerProcess, HOME, REMOTE};
+use common::{eventually, process, Net, RelayerProcess, HOME, REMOTE};
 use futures::future::join_all;
 use nxtp_api::relayer::{job_id, JobRequest, JobState};
-use nxtp_bindings::Connext;
+use nxtp_bindings::{execute_calldata, Connext, Fronting};
 use nxtp_devnet::{liquidity::demo_units, Role};
 use nxtp_primitives::{sign_digest, transfer_id, Domain, TransferInfo, TransferStatus};
 use nxtp_testnet::TIMEOUT;
@@ -186,15 +186,16 @@ fn fast_execute(net: &Net, params: &TransferInfo) -> Bytes {
         connext.router_selection_digest(id, &[router]),
     )
     .expect("sequencer signs");
-    Connext::executeCall {
-        args: Connext::ExecuteArgs {
-            params: params.clone().into(),
-            routers: vec![router],
-            routerSignatures: vec![Bytes::copy_from_slice(&bid)],
-            sequencer: net.accounts.address(Role::Sequencer),
-            sequencerSignature: Bytes::copy_from_slice(&selection),
-        },
-    }
-    .abi_encode()
-    .into()
+    let fronting = Fronting {
+        routers: vec![router],
+        router_signatures: vec![Bytes::copy_from_slice(&bid)],
+        sequencer: net.accounts.address(Role::Sequencer),
+        sequencer_signature: Bytes::copy_from_slice(&selection),
+    };
+    execute_calldata(params, fronting)
+}
+
+/// `Connext.execute` calldata of the slow path of `params`.
+fn slow_execute(params: &TransferInfo) -> Bytes {
+    execute_calldata(params, Fronting::default())
 }

@@ -9,7 +9,7 @@ use crate::{
     bids,
     destination::{Destination, ReadError},
     error::SequencerError,
-    execute::{execute_calldata, executed_params},
+    execute::execute_calldata,
     reservations::{available, Ledger, Pool},
     selection::{select, valid_path_length},
     shared::{now_ms, Shared},
@@ -464,7 +464,7 @@ fn handled(status: TransferStatus) -> Option<String> {
 pub(crate) fn restore(ledger: &Ledger, in_flight: &[Decision]) {
     let mut ledger = ledger.lock();
     for decision in in_flight {
-        let Some(params) = executed_params(&decision.calldata) else {
+        let Some(params) = nxtp_bindings::executed_params(&decision.calldata) else {
             continue;
         };
         let pool = Pool {

@@ -5,9 +5,8 @@
 use alloy::{
     primitives::{Address, Bytes, B256},
     signers::local::PrivateKeySigner,
-    sol_types::SolCall,
 };
-use nxtp_bindings::Connext;
+use nxtp_bindings::Fronting;
 use nxtp_primitives::{sign_digest, ConnextSigningDomain, SignatureError, TransferInfo};
 
 /// `Connext.execute(args)` calldata fronting `params` (whose id is `transfer_id`) by `routers`,
@@ -25,27 +24,20 @@ pub fn execute_calldata(
         signer,
         destination.router_selection_digest(transfer_id, routers),
     )?;
-    let args = Connext::ExecuteArgs {
-        params: params.clone().into(),
+    let fronting = Fronting {
         routers: routers.to_vec(),
-        routerSignatures: router_signatures,
+        router_signatures,
         sequencer: signer.address(),
-        sequencerSignature: Bytes::copy_from_slice(&signature),
+        sequencer_signature: Bytes::copy_from_slice(&signature),
     };
-    Ok(Connext::executeCall { args }.abi_encode().into())
-}
-
-/// The transfer an execute calldata fronts; `None` for anything but `Connext.execute`.
-pub fn executed_params(calldata: &[u8]) -> Option<TransferInfo> {
-    Connext::executeCall::abi_decode(calldata)
-        .ok()
-        .map(|call| call.args.params.into())
+    Ok(nxtp_bindings::execute_calldata(params, fronting))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::U256;
+    use alloy::{primitives::U256, sol_types::SolCall};
+    use nxtp_bindings::{executed_params, Connext};
     use nxtp_primitives::{recover_digest, transfer_id};
 
     #[test]
@@ -85,10 +77,6 @@ mod tests {
             .args;
         assert_eq!(TransferInfo::from(args.params), params);
         assert_eq!(executed_params(&calldata), Some(params));
-        let mut other_call = calldata.to_vec();
-        other_call[0] ^= 1;
-        assert_eq!(executed_params(&other_call), None, "another selector");
-        assert_eq!(executed_params(&[]), None);
         assert_eq!(args.routers, addresses);
         assert_eq!(args.sequencer, sequencer.address());
         assert_eq!(

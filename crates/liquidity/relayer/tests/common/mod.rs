@@ -218,21 +218,6 @@ impl Net {
     }
 }
 
-/// `Connext.execute` calldata of the slow path of `params`.
-pub fn slow_execute(params: &TransferInfo) -> Bytes {
-    Connext::executeCall {
-        args: Connext::ExecuteArgs {
-            params: params.clone().into(),
-            routers: vec![],
-            routerSignatures: vec![],
-            sequencer: Address::ZERO,
-            sequencerSignature: Bytes::new(),
-        },
-    }
-    .abi_encode()
-    .into()
-}
-
 /// `Replica.process` calldata of `message`.
 pub fn process(message: &Bytes) -> Bytes {
     Replica::processCall {

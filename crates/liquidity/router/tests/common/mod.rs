@@ -12,7 +12,7 @@ use alloy::{
     providers::{ext::AnvilApi, Provider, ProviderBuilder},
 };
 use nxtp_agent::{Cursor, KeySource, LogFormat, SecretString, Store, TelemetryConfig};
-use nxtp_bindings::{BridgeToken, Connext};
+use nxtp_bindings::{execute_args, BridgeToken, Connext, Fronting};
 use nxtp_devnet::{liquidity::DEMO_SYMBOL, LiquidityConfig, Role};
 use nxtp_primitives::{Domain, TransferInfo};
 use nxtp_router::{config::Amount, AssetConfig, DomainConfig, Router, RouterConfig};
@@ -169,13 +169,13 @@ impl Net {
             connext.router_selection_digest(xcall.id, &[router]),
         )
         .expect("signs");
-        let args = Connext::ExecuteArgs {
-            params: xcall.params.clone().into(),
+        let fronting = Fronting {
             routers: vec![router],
-            routerSignatures: vec![Bytes::copy_from_slice(&router_signature)],
+            router_signatures: vec![Bytes::copy_from_slice(&router_signature)],
             sequencer: self.accounts.address(Role::Sequencer),
-            sequencerSignature: Bytes::copy_from_slice(&sequencer_signature),
+            sequencer_signature: Bytes::copy_from_slice(&sequencer_signature),
         };
+        let args = execute_args(&xcall.params, fronting);
         let wallet = self.wallet(HOME, Role::Relayer);
         confirm(
             Connext::new(self.connext(HOME), &wallet)
