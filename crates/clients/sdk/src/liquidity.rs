@@ -9,6 +9,7 @@ use crate::{
 use alloy::{
     primitives::{Address, U256},
     signers::local::PrivateKeySigner,
+    sol_types::{SolCall, SolEvent},
 };
 use nxtp_bindings::Connext;
 use nxtp_primitives::Domain;
@@ -89,15 +90,16 @@ impl Sdk {
         self.check_funds(domain, signer.address(), &info, amount)
             .await?;
         let approval = self.pullable(signer, domain, &info, amount, true).await?;
-        let connext = self.settings(domain)?.connext;
-        let provider = self.writer(domain, signer).await?;
-        let contract = Connext::new(connext, &provider);
-        let call = contract.addRouterLiquidity(router, info.local, amount);
-        let action = "addRouterLiquidity";
-        let receipt = tx::send(domain, action, call, self.timing()).await?;
-        tx::event::<Connext::RouterLiquidityAdded>(&receipt, connext, domain, action)?;
+        let call = Connext::addRouterLiquidityCall {
+            router,
+            asset: info.local,
+            amount,
+        };
+        let (outcome, _) = self
+            .send_to_connext::<_, Connext::RouterLiquidityAdded>(signer, domain, call)
+            .await?;
         Ok(LiquidityReceipt {
-            outcome: tx::outcome(&receipt),
+            outcome,
             approval,
             balance: self.router_balance(domain, router, asset).await?,
         })
@@ -122,21 +124,7 @@ impl Sdk {
         }
         // Removal works for delisted assets too: a router's capital is never trapped.
         let info = self.asset(domain, asset).await?;
-        let connext = self.connext(domain).await?;
-        let owner = connext
-            .routerInfo(router)
-            .call()
-            .await
-            .map_err(|err| SdkError::from_contract(domain, "Connext.routerInfo", err))?
-            .routerOwner;
-        if owner != signer.address() {
-            return Err(SdkError::NotRouterOwner {
-                domain,
-                router,
-                owner,
-                signer: signer.address(),
-            });
-        }
+        self.check_router_owner(signer, domain, router).await?;
         let available = self.router_balance(domain, router, asset).await?;
         if available < amount {
             return Err(SdkError::InsufficientLiquidity {
@@ -148,15 +136,17 @@ impl Sdk {
                 decimals: info.decimals,
             });
         }
-        let address = self.settings(domain)?.connext;
-        let provider = self.writer(domain, signer).await?;
-        let contract = Connext::new(address, &provider);
-        let call = contract.removeRouterLiquidity(router, info.local, amount, to);
-        let action = "removeRouterLiquidity";
-        let receipt = tx::send(domain, action, call, self.timing()).await?;
-        tx::event::<Connext::RouterLiquidityRemoved>(&receipt, address, domain, action)?;
+        let call = Connext::removeRouterLiquidityCall {
+            router,
+            asset: info.local,
+            amount,
+            to,
+        };
+        let (outcome, _) = self
+            .send_to_connext::<_, Connext::RouterLiquidityRemoved>(signer, domain, call)
+            .await?;
         Ok(LiquidityReceipt {
-            outcome: tx::outcome(&receipt),
+            outcome,
             approval: None,
             balance: self.router_balance(domain, router, asset).await?,
         })
@@ -197,22 +187,16 @@ impl Sdk {
         router: Address,
         recipient: Address,
     ) -> Result<(TxOutcome, RecipientProposal), SdkError> {
-        self.check_router_owner(signer, domain, router).await?;
-        let address = self.settings(domain)?.connext;
-        let provider = self.writer(domain, signer).await?;
-        let contract = Connext::new(address, &provider);
-        let action = "proposeRouterRecipient";
-        let receipt = tx::send(
-            domain,
-            action,
-            contract.proposeRouterRecipient(router, recipient),
-            self.timing(),
-        )
-        .await?;
-        let proposed =
-            tx::event::<Connext::RouterRecipientProposed>(&receipt, address, domain, action)?;
+        let (outcome, proposed) = self
+            .as_router_owner::<_, Connext::RouterRecipientProposed>(
+                signer,
+                domain,
+                router,
+                Connext::proposeRouterRecipientCall { router, recipient },
+            )
+            .await?;
         Ok((
-            tx::outcome(&receipt),
+            outcome,
             RecipientProposal {
                 recipient: proposed.proposedRecipient,
                 acceptable_at: proposed.acceptableAt.saturating_to(),
@@ -228,15 +212,10 @@ impl Sdk {
         domain: Domain,
         router: Address,
     ) -> Result<TxOutcome, SdkError> {
-        self.check_router_owner(signer, domain, router).await?;
-        let address = self.settings(domain)?.connext;
-        let provider = self.writer(domain, signer).await?;
-        let contract = Connext::new(address, &provider);
-        let action = "acceptRouterRecipient";
-        let call = contract.acceptRouterRecipient(router);
-        let receipt = tx::send(domain, action, call, self.timing()).await?;
-        tx::event::<Connext::RouterRecipientSet>(&receipt, address, domain, action)?;
-        Ok(tx::outcome(&receipt))
+        let call = Connext::acceptRouterRecipientCall { router };
+        self.as_router_owner::<_, Connext::RouterRecipientSet>(signer, domain, router, call)
+            .await
+            .map(|(outcome, _)| outcome)
     }
 
     /// As `router`'s owner, withdraws its pending recipient proposal on `domain`.
@@ -246,15 +225,42 @@ impl Sdk {
         domain: Domain,
         router: Address,
     ) -> Result<TxOutcome, SdkError> {
+        let call = Connext::cancelRouterRecipientCall { router };
+        self.as_router_owner::<_, Connext::RouterRecipientProposalCancelled>(
+            signer, domain, router, call,
+        )
+        .await
+        .map(|(outcome, _)| outcome)
+    }
+
+    /// Sends `call` to `domain`'s `Connext` as `router`'s owner (refusing any other signer before sending) and
+    /// reads the event `E` it must emit.
+    async fn as_router_owner<C: SolCall, E: SolEvent>(
+        &self,
+        signer: &PrivateKeySigner,
+        domain: Domain,
+        router: Address,
+        call: C,
+    ) -> Result<(TxOutcome, E), SdkError> {
         self.check_router_owner(signer, domain, router).await?;
+        self.send_to_connext(signer, domain, call).await
+    }
+
+    /// Sends `call` to `domain`'s `Connext` as `signer` and reads the event `E` it must emit.
+    async fn send_to_connext<C: SolCall, E: SolEvent>(
+        &self,
+        signer: &PrivateKeySigner,
+        domain: Domain,
+        call: C,
+    ) -> Result<(TxOutcome, E), SdkError> {
         let address = self.settings(domain)?.connext;
         let provider = self.writer(domain, signer).await?;
         let contract = Connext::new(address, &provider);
-        let action = "cancelRouterRecipient";
-        let call = contract.cancelRouterRecipient(router);
-        let receipt = tx::send(domain, action, call, self.timing()).await?;
-        tx::event::<Connext::RouterRecipientProposalCancelled>(&receipt, address, domain, action)?;
-        Ok(tx::outcome(&receipt))
+        // The action a failure names is the function's name, without its parameter types.
+        let action = C::SIGNATURE.split('(').next().unwrap_or(C::SIGNATURE);
+        let receipt = tx::send(domain, action, contract.call_builder(&call), self.timing()).await?;
+        let event = tx::event::<E>(&receipt, address, domain, action)?;
+        Ok((tx::outcome(&receipt), event))
     }
 
     /// Refuses, before any transaction, a signer that is not `router`'s owner.
