@@ -27,9 +27,14 @@ contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
 
     /// @notice The liquidity fee a new deployment starts with, in basis points.
     uint256 public constant DEFAULT_LIQUIDITY_FEE_BPS = 5;
-    /// @notice The gas each `xReceive` call gets in a new deployment.
+    /// @notice The `xReceiveGasLimit` of a new deployment: an `xReceive` that fails with at least this much gas has
+    ///         its failure recorded (slow path); with less, the `execute` reverts and stays retryable.
     uint256 public constant DEFAULT_XRECEIVE_GAS = 1_000_000;
-    /// @dev Gas kept back around the `xReceive` call so the callee surely gets its full limit.
+    /// @dev Gas `execute` keeps back from `xReceive`, beyond EIP-150's 1/64: what it spends between reading `gasleft`
+    ///      and the call, and after the call (copying at most `MAX_RETURN_DATA` bytes back, `ExternalCalldataExecuted`,
+    ///      releasing the guard, returning). Measured at about 5,000 by lowering it until a receiver that hands back
+    ///      no gas and returns 1,000 bytes needed more gas than one returning at once (`ConnextXReceiveGas.t.sol`);
+    ///      kept at twice that, so a repricing of these opcodes does not starve the finish.
     uint256 private constant XRECEIVE_GAS_RESERVE = 10_000;
     /// @dev The most return data kept from an `xReceive` call.
     uint256 private constant MAX_RETURN_DATA = 256;
@@ -439,10 +444,18 @@ contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
         }
     }
 
-    /// @dev Calls `IXReceiver(to).xReceive` with exactly `xReceiveGasLimit` gas. On the fast path `originSender` is
-    ///      zero and a failure reverts the execute (bubbling the receiver's revert data, cut to `MAX_RETURN_DATA`
-    ///      bytes); on the slow path the outcome is recorded, with the return data cut likewise, and the funds stay
-    ///      with `to`.
+    /// @dev Calls `IXReceiver(to).xReceive` with all the gas left but `XRECEIVE_GAS_RESERVE` and the 1/64 EIP-150
+    ///      keeps back, so a receiver needing 22k gas runs in a small transaction and one needing more than
+    ///      `xReceiveGasLimit` runs when the caller supplies it. The outcome:
+    ///      - success: recorded (`ExternalCalldataExecuted(id, true, returnData)`), on either path;
+    ///      - failure with less than `xReceiveGasLimit` given: possibly the caller's doing (a relayer picking too little
+    ///        gas), so the whole `execute` reverts with `InsufficientGasForXReceive` and stays retryable with more gas;
+    ///      - failure with at least `xReceiveGasLimit` given: on the fast path the execute reverts with the receiver's
+    ///        revert data (`originSender` is zero there); on the slow path the failure is recorded and the funds stay
+    ///        with `to`, so a receiver that always reverts or always runs out of gas cannot block its transfer.
+    ///      A receiver that needs more than `xReceiveGasLimit` and could be starved between the two is protected only
+    ///      up to the limit: governance raises `xReceiveGasLimit` (up to `MAX_XRECEIVE_GAS`) for such xApps. Return
+    ///      and revert data are cut to `MAX_RETURN_DATA` bytes.
     function _callXReceive(
         bytes32 transferId,
         TransferInfo calldata params,
@@ -467,13 +480,25 @@ contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
         if (to.code.length == 0) {
             if (fast) revert XReceiverNotContract(to);
         } else {
-            uint256 gasLimit = xReceiveGasLimit;
-            // EIP-150 forwards at most 63/64 of what is left: insist on enough that the callee gets all of gasLimit,
-            // so a relayer cannot starve the call into a recorded failure.
-            uint256 needed = gasLimit + gasLimit / 63 + XRECEIVE_GAS_RESERVE;
-            if (gasleft() < needed) revert InsufficientGasForXReceive(gasleft(), needed);
+            // Read before the call, so the reserve need not cover a cold load after it.
+            uint256 limit = xReceiveGasLimit;
+            uint256 gasLeft = gasleft();
+            // What the callee surely gets: with the reserve set aside, EIP-150 passes on at most 63/64 of the rest, and
+            // asking for no more than that makes the callee get exactly `callGas`.
+            uint256 callGas;
+            if (gasLeft > XRECEIVE_GAS_RESERVE) {
+                unchecked {
+                    callGas = gasLeft - XRECEIVE_GAS_RESERVE;
+                    callGas -= callGas / 64;
+                }
+            }
             assembly {
-                success := call(gasLimit, to, 0, add(data, 0x20), mload(data), 0, 0)
+                success := call(callGas, to, 0, add(data, 0x20), mload(data), 0, 0)
+            }
+            if (!success && callGas < limit) {
+                revert InsufficientGasForXReceive(gasLeft, limit + limit / 63 + XRECEIVE_GAS_RESERVE);
+            }
+            assembly {
                 // Either way at most MAX_RETURN_DATA bytes are copied: a receiver returning or reverting with a huge
                 // payload (a return bomb) cannot make the relayer pay for copying it.
                 let size := returndatasize()

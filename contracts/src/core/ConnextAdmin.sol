@@ -53,7 +53,8 @@ abstract contract ConnextAdmin is ConnextBase {
         _setMaxRoutersPerTransfer(maxRouters);
     }
 
-    /// @notice Sets the gas each `xReceive` call gets (`MIN_XRECEIVE_GAS` to `MAX_XRECEIVE_GAS`).
+    /// @notice Sets `xReceiveGasLimit`, the gas after which an `xReceive` failure is final (`MIN_XRECEIVE_GAS` to
+    ///         `MAX_XRECEIVE_GAS`). Raise it for xApps whose receivers need more, so no relayer can starve them.
     function setXReceiveGasLimit(uint256 gasLimit) external onlyOwner {
         _setXReceiveGasLimit(gasLimit);
     }

@@ -42,7 +42,9 @@ abstract contract ConnextBase is Pausable {
     // ---- slot 3
     /// @notice Who authenticates inbound messages (the messaging connection manager).
     address public inbox;
-    /// @notice Gas given to each `xReceive` call.
+    /// @notice The gas an `xReceive` must have been given for its failure to count: a failure with less reverts the
+    ///         `execute` (retryable with more gas); with at least this much it is final (recorded on the slow path).
+    ///         Receivers get all the gas the caller supplies (less a reserve), more or less than this.
     uint32 public xReceiveGasLimit;
 
     // ---- slot 4

@@ -65,7 +65,8 @@ abstract contract ConnextDelegator is ConnextBase, IConnext {
         _runInExtension();
     }
 
-    /// @notice Sets `xReceiveGasLimit` (`MIN_XRECEIVE_GAS` to `MAX_XRECEIVE_GAS`).
+    /// @notice Sets `xReceiveGasLimit`, the gas after which an `xReceive` failure is final (`MIN_XRECEIVE_GAS` to
+    ///         `MAX_XRECEIVE_GAS`).
     function setXReceiveGasLimit(uint256 gasLimit) external {
         gasLimit;
         _runInExtension();

@@ -232,7 +232,9 @@ interface IConnext is IMessageRecipient {
     error XReceiverNotContract(address to);
     /// @notice Reconciling `amount` would release more of `local` than this home domain escrows.
     error InsufficientEscrow(address local, uint256 custodied, uint256 amount);
-    /// @notice Not enough gas is left to give `xReceive` its full gas limit.
+    /// @notice `xReceive` failed with less than `xReceiveGasLimit` gas: the failure may be the caller's starving it, so
+    ///         nothing is recorded and the transfer stays executable. `needed` is the gas left at the call that gives
+    ///         the receiver the full limit; `gasLeft` is what there was.
     error InsufficientGasForXReceive(uint256 gasLeft, uint256 needed);
     /// @notice Only the messaging layer delivering from `origin` may call `handle`.
     error NotMessagingLayer(address caller, uint32 origin);

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ConnextFixture} from "./utils/ConnextFixture.sol";
-import {RecordingReceiver, GasBurner, ReturnBomb} from "./utils/Receivers.sol";
+import {RecordingReceiver, GasBurner, GasHungryReceiver, ReturnBomb} from "./utils/Receivers.sol";
 import {IConnext, TransferInfo, ExecuteArgs, TransferStatus} from "../../src/interfaces/IConnext.sol";
 import {SignatureVerifier} from "../../src/libraries/SignatureVerifier.sol";
 import {Pausable} from "../../src/governance/Pausable.sol";
@@ -551,8 +551,10 @@ contract ConnextExecuteTest is ConnextFixture {
         assertEq(weth.balanceOf(address(burner)), 1 ether, "funds delivered");
     }
 
+    /// @dev The receiver needs 600k gas (within the 1M limit): given 500k it would fail, and that failure must not be
+    ///      recorded. (A receiver that succeeds with what it gets simply completes: `ConnextXReceiveGas.t.sol`.)
     function test_revert_calldata_slow_relayerCannotStarveTheCall() public {
-        RecordingReceiver receiver = new RecordingReceiver();
+        GasHungryReceiver receiver = new GasHungryReceiver(600_000);
         TransferInfo memory params = _weth(1 ether, 1);
         params.to = address(receiver);
         params.callData = hex"01";

@@ -77,3 +77,58 @@ contract ReturnBomb is IXReceiver {
         }
     }
 }
+
+/// @title GasHungryReceiver
+/// @notice An `IXReceiver` that spends `need` gas, then records the call (a first storage write, about 22k more):
+///         it succeeds exactly when given enough, and otherwise runs out of gas.
+contract GasHungryReceiver is IXReceiver {
+    /// @notice The gas spent before recording the call.
+    uint256 public immutable need;
+    /// @notice How many calls ran to the end.
+    uint256 public calls;
+
+    constructor(uint256 need_) {
+        need = need_;
+    }
+
+    function xReceive(bytes32, uint256, address, address, uint32, bytes calldata)
+        external
+        returns (bytes memory)
+    {
+        uint256 start = gasleft();
+        while (start - gasleft() < need) {}
+        calls++;
+        return "";
+    }
+}
+
+/// @title GreedyReceiver
+/// @notice An `IXReceiver` that returns or reverts with 1,000 bytes; if `greedy`, only after spending all but a sliver
+///         of its gas: the worst case for what `execute` must still pay after the call (nothing handed back, the most
+///         data kept).
+contract GreedyReceiver is IXReceiver {
+    /// @notice Whether it reverts rather than returns.
+    bool public immutable fails;
+    /// @notice Whether it spends its gas first.
+    bool public immutable greedy;
+
+    constructor(bool fails_, bool greedy_) {
+        fails = fails_;
+        greedy = greedy_;
+    }
+
+    function xReceive(bytes32, uint256, address, address, uint32, bytes calldata)
+        external
+        view
+        returns (bytes memory)
+    {
+        if (greedy) {
+            while (gasleft() > 1000) {}
+        }
+        bool reverts = fails;
+        assembly {
+            if reverts { revert(0x1000, 1000) }
+            return(0x1000, 1000)
+        }
+    }
+}
