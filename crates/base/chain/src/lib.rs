@@ -25,10 +25,21 @@ pub use nxtp_provider::{
 };
 pub use submitter::{
     FailureReason, FinalState, OperationId, OperationState, SubmitError, SubmitOptions, Submitter,
-    SubmitterConfig,
+    SubmitterConfig, SubmitterStopped,
 };
 
-use nxtp_agent::storage::Schema;
+use nxtp_agent::{
+    storage::{Schema, StorageError},
+    Store,
+};
+use std::path::Path;
 
 /// The tables of the indexer and the submitter, for [`Store::open`](nxtp_agent::Store::open).
 pub const SCHEMAS: [Schema; 2] = [indexer::SCHEMA, submitter::SCHEMA];
+
+/// Opens an agent's database at `path` with the indexer's and the submitter's tables
+/// ([`SCHEMAS`]) and the agent's own `schemas`.
+pub fn open_store(path: &Path, schemas: &[Schema]) -> Result<Store, StorageError> {
+    let all: Vec<Schema> = SCHEMAS.iter().chain(schemas).copied().collect();
+    Store::open(path, &all)
+}

@@ -77,6 +77,12 @@ impl SubmitterConfig {
             metrics: None,
         }
     }
+
+    /// The same, counting into `metrics`.
+    pub fn with_metrics(mut self, metrics: ChainMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
 }
 
 /// Per-operation choices of the caller; an operation's key is bound to them as to its call.
@@ -128,6 +134,11 @@ pub enum SubmitError {
     #[error("the submitter stopped before the operation ended")]
     Stopped,
 }
+
+/// A submitter stopped while its agent was running (it logged why).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the submitter stopped")]
+pub struct SubmitterStopped;
 
 impl Classify for SubmitError {
     /// Only a failed RPC call passes; the others are a broken database, a caller's mistake, or
@@ -302,6 +313,18 @@ impl Submitter {
     /// Resolves once the driver has stopped (after shutdown, or a fatal error it logged).
     pub async fn stopped(&self) {
         self.shared.stopped.cancelled().await;
+    }
+
+    /// Resolves once the driver has stopped: `Ok` if `shutdown` was cancelled by then, and
+    /// [`SubmitterStopped`] if it stopped on its own (a fatal error it logged), for an agent
+    /// task that stops the agent along with it.
+    pub async fn watch(self, shutdown: CancellationToken) -> Result<(), SubmitterStopped> {
+        self.stopped().await;
+        if shutdown.is_cancelled() {
+            Ok(())
+        } else {
+            Err(SubmitterStopped)
+        }
     }
 }
 

@@ -19,7 +19,10 @@ use crate::{config::ChainConfig, finality::Finality};
 use alloy::primitives::Address;
 use nxtp_primitives::Domain;
 use serde::{Deserialize, Serialize};
-use std::{collections::BTreeMap, ops::Deref};
+use std::{
+    collections::BTreeMap,
+    ops::{Deref, DerefMut},
+};
 
 /// What an entry of a [`Domains`] map says about its domain.
 pub trait DomainSettings {
@@ -73,12 +76,19 @@ impl<T> FromIterator<(Domain, T)> for Domains<T> {
     }
 }
 
-/// Read access is the map's own (`get`, `iter`, `keys`, `contains_key`, …).
+/// Access is the map's own (`get`, `iter`, `keys`, `contains_key`, …).
 impl<T> Deref for Domains<T> {
     type Target = BTreeMap<Domain, T>;
 
     fn deref(&self) -> &Self::Target {
         &self.0
+    }
+}
+
+/// For tests and tools that adjust a loaded config.
+impl<T> DerefMut for Domains<T> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
     }
 }
 
@@ -92,16 +102,6 @@ impl<'a, T> IntoIterator for &'a Domains<T> {
 }
 
 impl<T> Domains<T> {
-    /// Mutable access to `domain`'s entry (for tests and tools that adjust a loaded config).
-    pub fn get_mut(&mut self, domain: &Domain) -> Option<&mut T> {
-        self.0.get_mut(domain)
-    }
-
-    /// Adds or replaces `domain`'s entry.
-    pub fn insert(&mut self, domain: Domain, entry: T) -> Option<T> {
-        self.0.insert(domain, entry)
-    }
-
     /// `domain`'s entry, or an error naming `section.domain`.
     pub fn require(&self, section: &'static str, domain: Domain) -> Result<&T, MissingDomain> {
         self.0.get(&domain).ok_or(MissingDomain { section, domain })
