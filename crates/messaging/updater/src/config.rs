@@ -29,7 +29,7 @@
 
 use alloy::primitives::Address;
 use nxtp_agent::{KeySource, TelemetryConfig};
-use nxtp_chain::ChainConfig;
+use nxtp_chain::{ChainConfig, Domains};
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
 use serde::Deserialize;
@@ -66,7 +66,7 @@ pub struct UpdaterConfig {
     #[serde(default = "default_checkpoints_per_block")]
     pub checkpoints_per_block: NonZeroU32,
     /// How to reach each chain: the Home's domain and every domain with a Replica of it.
-    pub chains: BTreeMap<Domain, ChainConfig>,
+    pub chains: Domains<ChainConfig>,
     /// The ops server and logs.
     pub telemetry: TelemetryConfig,
 }
@@ -142,7 +142,7 @@ impl UpdaterConfig {
             .or(deployment.map(|d| d.home))
             .ok_or(ResolveError::NoHome(self.domain))?;
         let home_chain = self.chain(self.domain, "the Home".to_owned())?;
-        if home_chain.finality == nxtp_chain::Finality::Depth(0) {
+        if home_chain.takes_head_as_final() {
             return Err(ResolveError::HeadAsFinal(self.domain));
         }
         let home = Watched {

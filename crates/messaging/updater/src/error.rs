@@ -5,7 +5,7 @@ use alloy::{
     primitives::{Address, B256},
     transports::TransportError,
 };
-use nxtp_agent::{Classify, SecretError, StorageError};
+use nxtp_agent::{Classify, SecretError, StorageError, TaskError};
 use nxtp_chain::{ConnectError, FailureReason, IndexerError, SubmitError};
 use nxtp_primitives::{Domain, SignatureError};
 
@@ -84,6 +84,9 @@ pub enum UpdaterError {
     /// A round failed in a way that retrying cannot fix.
     #[error(transparent)]
     Fatal(TickError),
+    /// The updater's task panicked.
+    #[error(transparent)]
+    Task(#[from] TaskError),
 }
 
 /// Why one round of the loop did not finish. [`Classify::is_fatal`] tells which stop the

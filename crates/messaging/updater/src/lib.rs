@@ -35,13 +35,13 @@ pub use config::{Resolved, UpdaterConfig, Watched};
 pub use error::{TickError, UpdaterError};
 pub use metrics::UpdaterMetrics;
 
-use alloy::signers::local::PrivateKeySigner;
 use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider},
+    signers::local::PrivateKeySigner,
 };
 use checkpointer::Checkpointer;
-use nxtp_agent::{Agent, AgentContext, Store, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Store, TaskSet, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
 use nxtp_primitives::{Domain, HomeSigningDomain};
@@ -63,63 +63,26 @@ impl Agent for Updater {
 
     async fn run(config: UpdaterConfig, ctx: AgentContext) -> Result<(), UpdaterError> {
         let service = start(&config, &ctx).await?;
-        service.run(ctx.shutdown).await.map_err(UpdaterError::Fatal)
+        let mut tasks = TaskSet::new(ctx.shutdown.clone());
+        let shutdown = tasks.shutdown();
+        tasks.spawn("updater", async move {
+            service.run(shutdown).await.map_err(UpdaterError::Fatal)
+        });
+        tasks.join().await
     }
 }
 
 /// Everything that can fail on a bad configuration, checked before the first round.
 async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, UpdaterError> {
     let resolved = config.resolve()?;
-    let signer = config.signer.load().map_err(UpdaterError::Signer)?;
-    let checkpoint_signer = config
-        .checkpointer
-        .load()
-        .map_err(UpdaterError::Checkpointer)?;
-    if checkpoint_signer.address() == signer.address() {
-        return Err(UpdaterError::CheckpointerIsUpdater(signer.address()));
-    }
-    let mut schemas = nxtp_chain::SCHEMAS.to_vec();
-    schemas.push(store::SCHEMA);
-    let store = Store::open(&config.database, &schemas).map_err(UpdaterError::Database)?;
-
+    let (signer, checkpoint_signer) = load_keys(config)?;
+    let store = nxtp_chain::open_store(&config.database, &[store::SCHEMA])
+        .map_err(UpdaterError::Database)?;
     let home = &resolved.home;
-    let home_provider = connect_chain(home.domain, &home.chain).await?;
-    require_code(&home_provider, home.domain, "home", home.contract).await?;
-    let updater = Home::new(home.contract, &home_provider)
-        .updater()
-        .call()
-        .await
-        .map_err(|source| UpdaterError::StartupRead {
-            field: "home",
-            domain: home.domain,
-            what: "Home.updater",
-            source: nxtp_chain::contract_without_url(source),
-        })?;
-    if updater != signer.address() {
-        return Err(UpdaterError::NotUpdater {
-            signer: signer.address(),
-            home: home.contract,
-            updater,
-        });
-    }
-
+    let home_provider = connect_home(&resolved, signer.address()).await?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = UpdaterMetrics::register(&ctx.metrics)?;
-    let mut replicas = Vec::with_capacity(resolved.replicas.len());
-    for replica in &resolved.replicas {
-        let provider = connect_chain(replica.domain, &replica.chain).await?;
-        require_code(&provider, replica.domain, "replicas", replica.contract).await?;
-        replicas.push(WatchedChain::replica(
-            store.clone(),
-            resolved.domain,
-            replica.domain,
-            provider,
-            replica.contract,
-            replica.chain.confirmations,
-            replica.start_block,
-            chain_metrics.clone(),
-        ));
-    }
+    let replicas = watch_replicas(&resolved, &store, &chain_metrics).await?;
     let home_chain = WatchedChain::home(
         store.clone(),
         home.domain,
@@ -129,31 +92,21 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         home.start_block,
         chain_metrics.clone(),
     );
-
-    let mut submitter_config = SubmitterConfig::new(&home.chain);
-    submitter_config.metrics = Some(chain_metrics);
-    let start_submitter = async |key: PrivateKeySigner, role: &'static str| {
-        Submitter::start(
-            store.clone(),
-            home.domain,
-            home_provider.clone(),
-            key,
-            submitter_config.clone(),
-            ctx.shutdown.child_token(),
-        )
-        .await
-        .map_err(|source| UpdaterError::Submitter {
-            domain: home.domain,
-            role,
-            source,
-        })
+    let submitters = HomeSubmitters {
+        store: &store,
+        resolved: &resolved,
+        provider: &home_provider,
+        config: SubmitterConfig::new(&home.chain).with_metrics(chain_metrics),
+        ctx,
     };
-    let submitter = start_submitter(signer.clone(), "updater").await?;
+    let submitter = submitters.start(signer.clone(), "updater").await?;
     let checkpointer = Checkpointer {
         origin: resolved.domain,
         home: home.contract,
         provider: home_provider.clone(),
-        submitter: start_submitter(checkpoint_signer.clone(), "checkpointer").await?,
+        submitter: submitters
+            .start(checkpoint_signer.clone(), "checkpointer")
+            .await?,
         metrics: metrics.clone(),
         newest: None,
         per_block: config.checkpoints_per_block,
@@ -188,6 +141,104 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         last_update_sent: None,
         checkpointer,
     })
+}
+
+/// The updater key and the checkpointer key, which must differ.
+// Runs once at start-up, like the async steps beside it that return the same error unboxed.
+#[allow(clippy::result_large_err)]
+fn load_keys(config: &UpdaterConfig) -> Result<(PrivateKeySigner, PrivateKeySigner), UpdaterError> {
+    let signer = config.signer.load().map_err(UpdaterError::Signer)?;
+    let checkpoint_signer = config
+        .checkpointer
+        .load()
+        .map_err(UpdaterError::Checkpointer)?;
+    if checkpoint_signer.address() == signer.address() {
+        return Err(UpdaterError::CheckpointerIsUpdater(signer.address()));
+    }
+    Ok((signer, checkpoint_signer))
+}
+
+/// Connects to the Home's chain and checks that `signer` is the Home's updater.
+async fn connect_home(resolved: &Resolved, signer: Address) -> Result<DynProvider, UpdaterError> {
+    let home = &resolved.home;
+    let provider = connect_chain(home.domain, &home.chain).await?;
+    require_code(&provider, home.domain, "home", home.contract).await?;
+    let updater = Home::new(home.contract, &provider)
+        .updater()
+        .call()
+        .await
+        .map_err(|source| UpdaterError::StartupRead {
+            field: "home",
+            domain: home.domain,
+            what: "Home.updater",
+            source: nxtp_chain::contract_without_url(source),
+        })?;
+    if updater != signer {
+        return Err(UpdaterError::NotUpdater {
+            signer,
+            home: home.contract,
+            updater,
+        });
+    }
+    Ok(provider)
+}
+
+/// Connects to every Replica of the origin and follows its updates.
+async fn watch_replicas(
+    resolved: &Resolved,
+    store: &Store,
+    chain_metrics: &ChainMetrics,
+) -> Result<Vec<WatchedChain>, UpdaterError> {
+    let mut replicas = Vec::with_capacity(resolved.replicas.len());
+    for replica in &resolved.replicas {
+        let provider = connect_chain(replica.domain, &replica.chain).await?;
+        require_code(&provider, replica.domain, "replicas", replica.contract).await?;
+        replicas.push(WatchedChain::replica(
+            store.clone(),
+            resolved.domain,
+            replica.domain,
+            provider,
+            replica.contract,
+            replica.chain.confirmations,
+            replica.start_block,
+            chain_metrics.clone(),
+        ));
+    }
+    Ok(replicas)
+}
+
+/// Starts the Home chain's transaction submitters, one per key.
+struct HomeSubmitters<'a> {
+    store: &'a Store,
+    resolved: &'a Resolved,
+    provider: &'a DynProvider,
+    config: SubmitterConfig,
+    ctx: &'a AgentContext,
+}
+
+impl HomeSubmitters<'_> {
+    /// The submitter sending for `key`, whose `role` names it in errors.
+    async fn start(
+        &self,
+        key: PrivateKeySigner,
+        role: &'static str,
+    ) -> Result<Submitter, UpdaterError> {
+        let domain = self.resolved.domain;
+        Submitter::start(
+            self.store.clone(),
+            domain,
+            self.provider.clone(),
+            key,
+            self.config.clone(),
+            self.ctx.shutdown.child_token(),
+        )
+        .await
+        .map_err(|source| UpdaterError::Submitter {
+            domain,
+            role,
+            source,
+        })
+    }
 }
 
 async fn connect_chain(
