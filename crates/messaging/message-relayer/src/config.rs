@@ -24,7 +24,7 @@
 
 use alloy::primitives::Address;
 use nxtp_agent::{KeySource, TelemetryConfig};
-use nxtp_chain::ChainConfig;
+use nxtp_chain::{ChainConfig, Domains};
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
 use serde::Deserialize;
@@ -33,7 +33,7 @@ use std::{collections::BTreeMap, path::PathBuf};
 /// The message relayer's configuration file; see the module docs for an example.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RelayerConfig {
+pub struct MessageRelayerConfig {
     /// The SQLite database: the Home updates indexed, the cursors and the transactions.
     pub database: PathBuf,
     /// The deployment manifest: every Home and Replica.
@@ -44,7 +44,7 @@ pub struct RelayerConfig {
     #[serde(default)]
     pub domains: Option<Vec<Domain>>,
     /// How to reach each domain relayed from or to.
-    pub chains: BTreeMap<Domain, ChainConfig>,
+    pub chains: Domains<ChainConfig>,
     /// The ops server and logs.
     pub telemetry: TelemetryConfig,
 }
@@ -105,7 +105,7 @@ pub enum ResolveError {
     HeadAsFinal(Domain),
 }
 
-impl RelayerConfig {
+impl MessageRelayerConfig {
     /// Reads the manifest and resolves origins, routes and chains.
     pub fn resolve(&self) -> Result<Resolved, ResolveError> {
         let manifest = Manifest::load(&self.manifest)?;
@@ -159,8 +159,9 @@ impl RelayerConfig {
                     .ok_or(ResolveError::MissingChain(domain))?;
                 chains.insert(domain, chain.clone());
             }
-            if chains.get(&route.origin).map(|chain| chain.finality)
-                == Some(nxtp_chain::Finality::Depth(0))
+            if chains
+                .get(&route.origin)
+                .is_some_and(ChainConfig::takes_head_as_final)
             {
                 return Err(ResolveError::HeadAsFinal(route.origin));
             }
@@ -216,7 +217,7 @@ mod tests {
         path
     }
 
-    fn config(manifest: &std::path::Path, domains: &str, chains: &[u32]) -> RelayerConfig {
+    fn config(manifest: &std::path::Path, domains: &str, chains: &[u32]) -> MessageRelayerConfig {
         let mut text = format!(
             "database = \"r.sqlite\"\nmanifest = {manifest:?}\nsigner = {{ env = \"KEY\" }}\n{domains}\n"
         );

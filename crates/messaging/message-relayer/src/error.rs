@@ -5,13 +5,13 @@ use alloy::{
     primitives::{Address, B256},
     transports::TransportError,
 };
-use nxtp_agent::{Classify, SecretError, StorageError};
+use nxtp_agent::{Classify, SecretError, StorageError, TaskError};
 use nxtp_chain::{ConnectError, FailureReason, IndexerError, SubmitError};
 use nxtp_primitives::Domain;
 
 /// Why the relayer stopped. Start-up errors name the config field to fix.
 #[derive(Debug, thiserror::Error)]
-pub enum RelayerError {
+pub enum MessageRelayerError {
     /// The config does not describe a usable deployment.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
@@ -69,8 +69,8 @@ pub enum RelayerError {
         source: Box<StepError>,
     },
     /// A task panicked.
-    #[error("a relayer task panicked")]
-    Panicked,
+    #[error(transparent)]
+    Task(#[from] TaskError),
 }
 
 /// Why one step of an indexing or relaying task did not finish. [`Classify::is_fatal`] tells

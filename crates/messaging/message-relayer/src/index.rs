@@ -3,7 +3,7 @@
 
 use crate::{
     error::StepError,
-    metrics::RelayerMetrics,
+    metrics::MessageRelayerMetrics,
     store::{self, HomeUpdate},
     task::{Next, Step},
 };
@@ -27,7 +27,7 @@ pub(crate) struct HomeIndexer {
     store: Store,
     /// Bumped after new updates are recorded; the origin's routes watch it.
     recorded: watch::Sender<u64>,
-    metrics: RelayerMetrics,
+    metrics: MessageRelayerMetrics,
     poll_interval: Duration,
 }
 
@@ -38,7 +38,7 @@ impl HomeIndexer {
         indexer: Indexer,
         store: Store,
         recorded: watch::Sender<u64>,
-        metrics: RelayerMetrics,
+        metrics: MessageRelayerMetrics,
         poll_interval: Duration,
     ) -> Self {
         Self {

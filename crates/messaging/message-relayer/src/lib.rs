@@ -28,27 +28,28 @@ mod relay;
 pub mod store;
 mod task;
 
-pub use config::{RelayerConfig, Resolved, Route};
-pub use error::{RelayerError, StepError};
-pub use metrics::RelayerMetrics;
+pub use config::{MessageRelayerConfig, Resolved, Route};
+pub use error::{MessageRelayerError, StepError};
+pub use metrics::MessageRelayerMetrics;
 
 use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider},
     rpc::types::Filter,
+    signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
 use config::ResolveError;
 use index::HomeIndexer;
-use nxtp_agent::{Agent, AgentContext, Cursor, Store, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, CancellationToken, Cursor, Store, TaskSet, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainConfig, ChainMetrics, Indexer, Submitter, SubmitterConfig};
 use nxtp_primitives::{Domain, HomeSigningDomain};
 use recent::OriginFeed;
 use relay::RouteRelay;
 use std::collections::BTreeMap;
-use task::{drive, Board};
-use tokio::{sync::watch, task::JoinSet};
+use task::{drive, Step};
+use tokio::sync::watch;
 
 /// The message relayer agent, for [`nxtp_agent::run`].
 #[derive(Debug)]
@@ -56,73 +57,129 @@ pub struct MessageRelayer;
 
 impl Agent for MessageRelayer {
     const NAME: &'static str = "message-relayer";
-    type Config = RelayerConfig;
-    type Error = RelayerError;
+    type Config = MessageRelayerConfig;
+    type Error = MessageRelayerError;
 
-    fn telemetry(config: &RelayerConfig) -> &TelemetryConfig {
+    fn telemetry(config: &MessageRelayerConfig) -> &TelemetryConfig {
         &config.telemetry
     }
 
-    async fn run(config: RelayerConfig, ctx: AgentContext) -> Result<(), RelayerError> {
+    async fn run(
+        config: MessageRelayerConfig,
+        ctx: AgentContext,
+    ) -> Result<(), MessageRelayerError> {
         let resolved = config.resolve()?;
-        let signer = config.signer.load().map_err(RelayerError::Signer)?;
-        let mut schemas = nxtp_chain::SCHEMAS.to_vec();
-        schemas.push(store::SCHEMA);
-        let store = Store::open(&config.database, &schemas).map_err(RelayerError::Database)?;
-        let chains = Chains::connect(&resolved).await?;
+        let signer = config.signer.load().map_err(MessageRelayerError::Signer)?;
+        let store = nxtp_chain::open_store(&config.database, &[store::SCHEMA])
+            .map_err(MessageRelayerError::Database)?;
+        let wiring = Wiring {
+            chains: Chains::connect(&resolved).await?,
+            store,
+            chain_metrics: ChainMetrics::register(&ctx.metrics)?,
+            metrics: MessageRelayerMetrics::register(&ctx.metrics)?,
+        };
+        let mut tasks = TaskSet::new(ctx.shutdown.child_token());
+        let (indexers, recorded) = wiring.home_indexers()?;
+        let relays = wiring
+            .route_relays(&signer, &recorded, tasks.shutdown())
+            .await?;
+        let names = indexers
+            .iter()
+            .map(Step::name)
+            .chain(relays.iter().map(Step::name));
+        ctx.health
+            .expect(names.map(str::to_owned).collect::<Vec<_>>());
+        tracing::info!(
+            origins = resolved.origins.len(),
+            routes = resolved.routes.len(),
+            relayer = %signer.address(),
+            "message relayer started"
+        );
+        for task in indexers {
+            let name = task.name().to_owned();
+            tasks.spawn(name, drive(task, ctx.health.clone(), tasks.shutdown()));
+        }
+        for task in relays {
+            let name = task.name().to_owned();
+            tasks.spawn(name, drive(task, ctx.health.clone(), tasks.shutdown()));
+        }
+        tasks.join().await
+    }
+}
 
-        let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
-        let metrics = RelayerMetrics::register(&ctx.metrics)?;
-        let shutdown = ctx.shutdown.child_token();
+/// What the relayer's tasks are made of.
+struct Wiring<'a> {
+    chains: Chains<'a>,
+    store: Store,
+    chain_metrics: ChainMetrics,
+    metrics: MessageRelayerMetrics,
+}
 
+/// Each origin's notifier: the highest update index recorded from its Home.
+type Recorded = BTreeMap<Domain, watch::Receiver<u64>>;
+
+impl Wiring<'_> {
+    /// One indexer per origin, following its Home's `Update` events, and the notifiers that
+    /// tell the origin's routes when it records one.
+    fn home_indexers(&self) -> Result<(Vec<HomeIndexer>, Recorded), MessageRelayerError> {
         let mut indexers = Vec::new();
         let mut notifiers = BTreeMap::new();
-        for origin in &resolved.origins {
-            let (provider, chain) = chains.get(origin.domain)?;
+        for origin in &self.chains.resolved.origins {
+            let (provider, chain) = self.chains.get(origin.domain)?;
             let filter = Filter::new()
                 .address(origin.home)
                 .event_signature(Home::Update::SIGNATURE_HASH);
             let cursor = Cursor::new(origin.domain, index::STREAM);
             let indexer = Indexer::new(
-                store.clone(),
+                self.store.clone(),
                 cursor,
                 provider.clone(),
                 filter,
                 chain.confirmations,
             )
             .start_block(origin.start_block)
-            .metrics(chain_metrics.clone());
+            .metrics(self.chain_metrics.clone());
             let (sender, receiver) = watch::channel(0u64);
             notifiers.insert(origin.domain, receiver);
             indexers.push(HomeIndexer::new(
                 origin.domain,
                 indexer,
-                store.clone(),
+                self.store.clone(),
                 sender,
-                metrics.clone(),
+                self.metrics.clone(),
                 chain.poll_interval(),
             ));
         }
+        Ok((indexers, notifiers))
+    }
 
+    /// One relay per route, sending through one submitter per destination (started here,
+    /// stopping on `shutdown`).
+    async fn route_relays(
+        &self,
+        signer: &PrivateKeySigner,
+        recorded: &Recorded,
+        shutdown: CancellationToken,
+    ) -> Result<Vec<RouteRelay>, MessageRelayerError> {
         let mut submitters: BTreeMap<Domain, Submitter> = BTreeMap::new();
         let mut relays = Vec::new();
-        for route in &resolved.routes {
-            let (provider, chain) = chains.get(route.destination)?;
+        for route in &self.chains.resolved.routes {
+            let (provider, chain) = self.chains.get(route.destination)?;
             let submitter = match submitters.get(&route.destination) {
                 Some(submitter) => submitter.clone(),
                 None => {
-                    let mut submitter_config = SubmitterConfig::new(chain);
-                    submitter_config.metrics = Some(chain_metrics.clone());
+                    let config =
+                        SubmitterConfig::new(chain).with_metrics(self.chain_metrics.clone());
                     let submitter = Submitter::start(
-                        store.clone(),
+                        self.store.clone(),
                         route.destination,
                         provider.clone(),
                         signer.clone(),
-                        submitter_config,
+                        config,
                         shutdown.clone(),
                     )
                     .await
-                    .map_err(|source| RelayerError::Submitter {
+                    .map_err(|source| MessageRelayerError::Submitter {
                         domain: route.destination,
                         source,
                     })?;
@@ -130,69 +187,44 @@ impl Agent for MessageRelayer {
                     submitter
                 }
             };
-            // Every route's origin has an indexer, made above from the same routes.
-            let recorded = notifiers
-                .get(&route.origin)
-                .cloned()
-                .ok_or(ResolveError::MissingChain(route.origin))?;
-            let (origin_provider, origin_chain) = chains.get(route.origin)?;
-            let origin = resolved
-                .origins
-                .iter()
-                .find(|origin| origin.domain == route.origin)
-                .copied()
-                .ok_or(ResolveError::MissingChain(route.origin))?;
             relays.push(RouteRelay::new(
                 *route,
                 provider.clone(),
-                OriginFeed {
-                    origin,
-                    signing: HomeSigningDomain::new(
-                        origin.domain,
-                        origin_chain.chain_id,
-                        origin.home,
-                    ),
-                    provider: origin_provider.clone(),
-                    recorded,
-                    finality: origin_chain.finality,
-                },
-                store.clone(),
+                self.origin_feed(route.origin, recorded)?,
+                self.store.clone(),
                 submitter,
-                metrics.clone(),
+                self.metrics.clone(),
                 chain.poll_interval(),
             ));
         }
+        Ok(relays)
+    }
 
-        let names = indexers
+    /// What a route needs of its origin: the Home's recorded updates and its chain.
+    fn origin_feed(
+        &self,
+        origin: Domain,
+        recorded: &Recorded,
+    ) -> Result<OriginFeed, MessageRelayerError> {
+        // Every route's origin has an indexer, made from the same routes.
+        let missing = || ResolveError::MissingChain(origin);
+        let recorded = recorded.get(&origin).cloned().ok_or_else(missing)?;
+        let (provider, chain) = self.chains.get(origin)?;
+        let origin = self
+            .chains
+            .resolved
+            .origins
             .iter()
-            .map(|task| task::Step::name(task).to_owned())
-            .chain(relays.iter().map(|task| task::Step::name(task).to_owned()));
-        let board = Board::new(ctx.health.clone(), names.collect::<Vec<_>>());
-        tracing::info!(
-            origins = resolved.origins.len(),
-            routes = resolved.routes.len(),
-            relayer = %signer.address(),
-            "message relayer started"
-        );
-        let mut tasks = JoinSet::new();
-        for task in indexers {
-            tasks.spawn(drive(task, board.clone(), shutdown.clone()));
-        }
-        for task in relays {
-            tasks.spawn(drive(task, board.clone(), shutdown.clone()));
-        }
-        // The first task to fail stops the others.
-        let mut outcome = Ok(());
-        while let Some(joined) = tasks.join_next().await {
-            let result = joined.unwrap_or(Err(RelayerError::Panicked));
-            if let Err(err) = result {
-                shutdown.cancel();
-                if outcome.is_ok() {
-                    outcome = Err(err);
-                }
-            }
-        }
-        outcome
+            .find(|candidate| candidate.domain == origin)
+            .copied()
+            .ok_or_else(missing)?;
+        Ok(OriginFeed {
+            origin,
+            signing: HomeSigningDomain::new(origin.domain, chain.chain_id, origin.home),
+            provider: provider.clone(),
+            recorded,
+            finality: chain.finality,
+        })
     }
 }
 
@@ -205,12 +237,12 @@ struct Chains<'a> {
 impl<'a> Chains<'a> {
     /// Connects to every chain (checking its chain id) and checks that every Home and Replica
     /// the relayer uses is deployed.
-    async fn connect(resolved: &'a Resolved) -> Result<Self, RelayerError> {
+    async fn connect(resolved: &'a Resolved) -> Result<Self, MessageRelayerError> {
         let mut providers = BTreeMap::new();
         for (&domain, chain) in &resolved.chains {
             let provider = connect(chain)
                 .await
-                .map_err(|source| RelayerError::Connect { domain, source })?;
+                .map_err(|source| MessageRelayerError::Connect { domain, source })?;
             providers.insert(domain, provider);
         }
         let chains = Self {
@@ -230,7 +262,7 @@ impl<'a> Chains<'a> {
     }
 
     /// The provider and settings of `domain`'s chain.
-    fn get(&self, domain: Domain) -> Result<(&DynProvider, &ChainConfig), RelayerError> {
+    fn get(&self, domain: Domain) -> Result<(&DynProvider, &ChainConfig), MessageRelayerError> {
         match (
             self.providers.get(&domain),
             self.resolved.chains.get(&domain),
@@ -248,17 +280,18 @@ async fn require_code(
     domain: Domain,
     what: String,
     address: Address,
-) -> Result<(), RelayerError> {
-    let code = provider
-        .get_code_at(address)
-        .await
-        .map_err(|source| RelayerError::StartupRead {
-            domain,
-            address,
-            source: nxtp_chain::without_url(source),
-        })?;
+) -> Result<(), MessageRelayerError> {
+    let code =
+        provider
+            .get_code_at(address)
+            .await
+            .map_err(|source| MessageRelayerError::StartupRead {
+                domain,
+                address,
+                source: nxtp_chain::without_url(source),
+            })?;
     if code.is_empty() {
-        return Err(RelayerError::NoContract {
+        return Err(MessageRelayerError::NoContract {
             domain,
             what,
             address,

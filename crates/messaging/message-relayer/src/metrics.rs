@@ -5,14 +5,14 @@ use nxtp_primitives::Domain;
 
 /// The relayer's metrics; clones share the series.
 #[derive(Clone, Debug)]
-pub struct RelayerMetrics {
+pub struct MessageRelayerMetrics {
     updates_indexed: IntCounterVec,
     updates_relayed: IntCounterVec,
     relay_failures: IntCounterVec,
     pending_updates: IntGaugeVec,
 }
 
-impl RelayerMetrics {
+impl MessageRelayerMetrics {
     /// Creates the series and registers them in `registry`.
     pub fn register(registry: &Registry) -> Result<Self, nxtp_agent::prometheus::Error> {
         let route = &["origin", "destination"];

@@ -14,7 +14,7 @@
 use crate::{
     config::Route,
     error::StepError,
-    metrics::RelayerMetrics,
+    metrics::MessageRelayerMetrics,
     recent::{OriginFeed, Relayable},
     store,
     task::{Next, Step},
@@ -41,7 +41,7 @@ pub(crate) struct RouteRelay {
     feed: OriginFeed,
     store: Store,
     submitter: Submitter,
-    metrics: RelayerMetrics,
+    metrics: MessageRelayerMetrics,
     poll_interval: Duration,
     /// The destination's and the origin's heads, the origin's pending transactions and update
     /// count when the last step found nothing to relay: until one moves, neither the Replica
@@ -61,7 +61,7 @@ impl RouteRelay {
         feed: OriginFeed,
         store: Store,
         submitter: Submitter,
-        metrics: RelayerMetrics,
+        metrics: MessageRelayerMetrics,
         poll_interval: Duration,
     ) -> Self {
         Self {

@@ -1,16 +1,11 @@
 //! How the relayer's tasks run: each repeats one step, pausing when there is nothing to do and
-//! backing off after failures, and reports its health to a board that folds every task's into
-//! the agent's one `/health`.
+//! backing off after failures, and reports its progress under its name to the agent's health
+//! board, which folds every task's into the one `/health`.
 
-use crate::error::{RelayerError, StepError};
+use crate::error::{MessageRelayerError, StepError};
 use nxtp_agent::{CancellationToken, Classify, Health};
 use nxtp_chain::retry::backoff;
-use std::{
-    collections::BTreeMap,
-    future::Future,
-    sync::{Arc, Mutex, PoisonError},
-    time::Duration,
-};
+use std::{future::Future, time::Duration};
 
 /// What a step found, and so when the next one runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,60 +31,13 @@ pub(crate) trait Step: Send {
     fn retry_delay(&self) -> Duration;
 }
 
-/// Every task's last report, folded into the agent's health: healthy once every task has
-/// completed a step and none is failing.
-#[derive(Clone, Debug)]
-pub(crate) struct Board {
-    health: Health,
-    tasks: Arc<Mutex<BTreeMap<String, Option<String>>>>,
-}
-
-/// A task that has not reported yet.
-const STARTING: &str = "starting";
-
-impl Board {
-    /// A board for the tasks named `names`, all starting.
-    pub(crate) fn new(health: Health, names: impl IntoIterator<Item = String>) -> Self {
-        let tasks = names
-            .into_iter()
-            .map(|name| (name, Some(STARTING.to_owned())))
-            .collect();
-        let board = Self {
-            health,
-            tasks: Arc::new(Mutex::new(tasks)),
-        };
-        board.publish();
-        board
-    }
-
-    fn report(&self, task: &str, problem: Option<String>) {
-        {
-            let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-            tasks.insert(task.to_owned(), problem);
-        }
-        self.publish();
-    }
-
-    fn publish(&self) {
-        let tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-        let problems: Vec<String> = tasks
-            .iter()
-            .filter_map(|(name, problem)| problem.as_ref().map(|p| format!("{name}: {p}")))
-            .collect();
-        if problems.is_empty() {
-            self.health.set_healthy();
-        } else {
-            self.health.set_unhealthy(problems.join("; "));
-        }
-    }
-}
-
-/// Runs `task` until `shutdown` (then `Ok`) or a fatal error.
+/// Runs `task` until `shutdown` (then `Ok`) or a fatal error, reporting to `health` under the
+/// task's name.
 pub(crate) async fn drive<T: Step>(
     mut task: T,
-    board: Board,
+    health: Health,
     shutdown: CancellationToken,
-) -> Result<(), RelayerError> {
+) -> Result<(), MessageRelayerError> {
     let mut failures: u32 = 0;
     let mut reported_ok = false;
     loop {
@@ -106,7 +54,7 @@ pub(crate) async fn drive<T: Step>(
         match outcome {
             Ok(next) => {
                 if !reported_ok {
-                    board.report(task.name(), None);
+                    health.ok(task.name());
                     reported_ok = true;
                 }
                 failures = 0;
@@ -119,8 +67,8 @@ pub(crate) async fn drive<T: Step>(
             }
             Err(err) if err.is_fatal() => {
                 tracing::error!(task = task.name(), error = %err, "relayer task failed");
-                board.report(task.name(), Some(err.to_string()));
-                return Err(RelayerError::Fatal {
+                health.failing(task.name(), &err);
+                return Err(MessageRelayerError::Fatal {
                     task: task.name().to_owned(),
                     source: Box::new(err),
                 });
@@ -135,40 +83,12 @@ pub(crate) async fn drive<T: Step>(
                     retry_in = ?pause,
                     "relayer step failed"
                 );
-                board.report(task.name(), Some(err.to_string()));
+                health.failing(task.name(), &err);
                 tokio::select! {
                     () = shutdown.cancelled() => return Ok(()),
                     () = tokio::time::sleep(pause) => {}
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use nxtp_agent::HealthStatus;
-
-    #[test]
-    fn healthy_only_when_every_task_is() {
-        let health = Health::new();
-        let board = Board::new(health.clone(), ["a".to_owned(), "b".to_owned()]);
-        assert_eq!(
-            health.status(),
-            HealthStatus::Unhealthy {
-                reason: "a: starting; b: starting".into()
-            }
-        );
-        board.report("a", None);
-        board.report("b", Some("rpc down".into()));
-        assert_eq!(
-            health.status(),
-            HealthStatus::Unhealthy {
-                reason: "b: rpc down".into()
-            }
-        );
-        board.report("b", None);
-        assert_eq!(health.status(), HealthStatus::Healthy);
     }
 }

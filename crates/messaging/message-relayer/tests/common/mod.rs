@@ -7,7 +7,7 @@
 use nxtp_agent::{KeySource, LogFormat, SecretString};
 use nxtp_chain::Finality;
 use nxtp_devnet::Role;
-use nxtp_message_relayer::{MessageRelayer, RelayerConfig};
+use nxtp_message_relayer::{MessageRelayer, MessageRelayerConfig};
 use nxtp_primitives::Domain;
 use nxtp_testnet::{eventually, telemetry, Mining, Options, TestNet, Update};
 use std::{ops::Deref, path::Path};
@@ -40,7 +40,7 @@ impl Net {
 
     /// The relayer's config: every domain, read `confirmations` deep and taking a block as
     /// final at that same depth.
-    pub fn relayer_config(&self, db: &Path, confirmations: u64) -> RelayerConfig {
+    pub fn relayer_config(&self, db: &Path, confirmations: u64) -> MessageRelayerConfig {
         self.relayer_config_final(db, confirmations, Finality::Depth(confirmations))
     }
 
@@ -51,9 +51,9 @@ impl Net {
         db: &Path,
         confirmations: u64,
         finality: Finality,
-    ) -> RelayerConfig {
+    ) -> MessageRelayerConfig {
         let key = self.accounts.signer(Role::MessageRelayer).to_bytes();
-        RelayerConfig {
+        MessageRelayerConfig {
             database: db.to_owned(),
             manifest: self.manifest_path.clone(),
             signer: KeySource::Hex(SecretString::new(format!("{key:#x}"))),
