@@ -28,7 +28,7 @@
 
 use alloy::primitives::Address;
 use nxtp_agent::{KeySource, TelemetryConfig};
-use nxtp_chain::ChainConfig;
+use nxtp_chain::{ChainConfig, DomainSettings, Domains};
 use nxtp_primitives::Domain;
 use serde::Deserialize;
 use std::{
@@ -62,7 +62,7 @@ pub struct ProcessorConfig {
     /// The destinations served, each with at least one Replica of a configured origin.
     pub destinations: BTreeSet<Domain>,
     /// Every domain involved, as an origin, a destination, or both.
-    pub domains: BTreeMap<Domain, DomainConfig>,
+    pub domains: Domains<DomainConfig>,
     /// Messages per `proveAndProcessBatch`, 1 to [`MAX_BATCH_SIZE`].
     pub batch_size: usize,
     /// Pauses between retries of one message.
@@ -86,6 +86,16 @@ pub struct DomainConfig {
     pub replicas: BTreeMap<Domain, Address>,
 }
 
+impl DomainSettings for DomainConfig {
+    fn chain(&self) -> &ChainConfig {
+        &self.chain
+    }
+
+    fn replicas(&self) -> Option<&BTreeMap<Domain, Address>> {
+        Some(&self.replicas)
+    }
+}
+
 pub use nxtp_chain::retry::RetryPolicy;
 
 /// The file as written, before the sections are checked against each other.
@@ -97,7 +107,7 @@ struct RawConfig {
     signer: KeySource,
     #[serde(default)]
     destinations: Option<BTreeSet<Domain>>,
-    domains: BTreeMap<Domain, DomainConfig>,
+    domains: Domains<DomainConfig>,
     #[serde(default = "default_batch_size")]
     batch_size: usize,
     #[serde(default = "default_retry_base_ms")]
@@ -159,24 +169,7 @@ impl ProcessorConfig {
                 raw.retry_max_ms, raw.retry_base_ms
             ));
         }
-        for (&domain, config) in &raw.domains {
-            if domain.get() == 0 {
-                return Err("domains.0: domain 0 is not valid".to_owned());
-            }
-            for &origin in config.replicas.keys() {
-                if origin == domain {
-                    return Err(format!(
-                        "domains.{domain}.replicas.{origin}: a domain has no Replica of itself"
-                    ));
-                }
-                if !raw.domains.contains_key(&origin) {
-                    return Err(format!(
-                        "domains.{domain}.replicas.{origin}: origin {origin} has no \
-                         [domains.{origin}] section, so its Home cannot be read"
-                    ));
-                }
-            }
-        }
+        raw.domains.check("domains", "its Home cannot be read")?;
         let destinations = match raw.destinations {
             Some(destinations) => {
                 for destination in &destinations {

@@ -17,7 +17,7 @@ use alloy::{
     rpc::types::{Log, TransactionRequest},
     sol_types::{SolCall, SolEvent, SolInterface},
 };
-use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, Store};
 use nxtp_bindings::Replica;
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, SubmitOptions, Submitter};
@@ -100,7 +100,7 @@ pub(crate) struct DestinationTask {
     pub(crate) batch_size: usize,
     pub(crate) retry: RetryPolicy,
     pub(crate) metrics: ProcessorMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
     /// Woken by origin tasks when they record leaves or roots.
     pub(crate) wake: Arc<Notify>,
     pub(crate) poll_interval: Duration,
@@ -158,30 +158,30 @@ impl DestinationTask {
                 Ok(Some(batch)) => match self.handle_events(batch).await {
                     Ok(()) => {
                         progressed = true;
-                        self.liveness.ok(&events_stream);
+                        self.health.ok(&events_stream);
                     }
                     Err(StepError::Rpc { what, message }) => {
                         failed = true;
                         tracing::warn!(destination = %self.destination, what, %message, "cannot read a Replica event's details");
-                        self.liveness
+                        self.health
                             .failing(&events_stream, format!("{what}: {message}"));
                     }
                     Err(StepError::Fatal(err)) => return Err(err),
                 },
-                Ok(None) => self.liveness.ok(&events_stream),
+                Ok(None) => self.health.ok(&events_stream),
                 Err(err) if err.is_retryable() => {
                     failed = true;
                     tracing::warn!(destination = %self.destination, error = %err, "cannot read the Replicas");
-                    self.liveness.failing(&events_stream, &err);
+                    self.health.failing(&events_stream, &err);
                 }
                 Err(err) => return Err(err.into()),
             }
             match self.step().await {
-                Ok(()) => self.liveness.ok(&step_stream),
+                Ok(()) => self.health.ok(&step_stream),
                 Err(StepError::Rpc { what, message }) => {
                     failed = true;
                     tracing::warn!(destination = %self.destination, what, %message, "delivery step failed");
-                    self.liveness
+                    self.health
                         .failing(&step_stream, format!("{what}: {message}"));
                 }
                 Err(StepError::Fatal(err)) => return Err(err),
@@ -606,10 +606,10 @@ impl DestinationTask {
                             %destination,
                             kind = op.kind.label(),
                             reason = %explained,
-                            "transaction failed; reconciling its messages with the Replica"
+                            "transaction failed; recovering its messages from the Replica"
                         );
                         self.metrics.op_failed(destination, reason.label());
-                        self.reconcile(&op).await?;
+                        self.recover_messages(&op).await?;
                         let id = op.id;
                         self.store
                             .call(move |conn| {
@@ -633,8 +633,8 @@ impl DestinationTask {
                 } else if position.is_some_and(|next| next > block) {
                     // The Replica's events of that block were read, yet these messages have no
                     // outcome (their transaction left the chain in a reorg): ask the Replica.
-                    tracing::warn!(id = %op.id, block, messages = carried.len(), "no outcome events for a confirmed transaction; reconciling");
-                    self.reconcile(&op).await?;
+                    tracing::warn!(id = %op.id, block, messages = carried.len(), "no outcome events for a confirmed transaction; recovering its messages from the Replica");
+                    self.recover_messages(&op).await?;
                     self.store
                         .call(move |conn| store::set_op_state(conn, id, &OpState::Settled, None))
                         .await?;
@@ -645,8 +645,9 @@ impl DestinationTask {
         Ok(())
     }
 
-    /// Puts every message `op` still carries where the Replica says it is.
-    async fn reconcile(&self, op: &OpRecord) -> Result<(), StepError> {
+    /// Recovers the messages of a transaction that failed or left the chain: puts every message
+    /// `op` still carries where the Replica says it is.
+    async fn recover_messages(&self, op: &OpRecord) -> Result<(), StepError> {
         let id = op.id;
         let carried = self
             .store
@@ -687,7 +688,7 @@ impl DestinationTask {
                 let tx = conn.transaction()?;
                 for &(index, status) in &found {
                     let delay = |failures| millis(retry.delay(failures));
-                    store::reconcile(&tx, id, origin, index, status, now, delay)?;
+                    store::recover_message(&tx, id, origin, index, status, now, delay)?;
                 }
                 tx.commit()
             })

@@ -1,7 +1,7 @@
 //! Why the processor stops, and how RPC failures are reported without leaking endpoint keys.
 
 use alloy::transports::TransportError;
-use nxtp_agent::{SecretError, StorageError};
+use nxtp_agent::{SecretError, StorageError, TaskError};
 use nxtp_chain::{ConnectError, IndexerError, SubmitError};
 use nxtp_primitives::{Domain, MerkleError};
 
@@ -94,8 +94,8 @@ pub enum ProcessorError {
         source: MerkleError,
     },
     /// A task of the processor panicked.
-    #[error("a processor task panicked")]
-    Panicked,
+    #[error(transparent)]
+    Task(#[from] TaskError),
 }
 
 /// A contract read's error, as text safe to log.

@@ -28,10 +28,15 @@ pub use config::{DomainConfig, ProcessorConfig, RetryPolicy};
 pub use error::ProcessorError;
 pub use metrics::ProcessorMetrics;
 
-use alloy::{primitives::Address, rpc::types::Filter, sol_types::SolEvent};
+use alloy::{
+    primitives::Address, providers::DynProvider, rpc::types::Filter,
+    signers::local::PrivateKeySigner, sol_types::SolEvent,
+};
 use destination::{DestinationTask, OriginLink};
 
-use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
+use nxtp_agent::{
+    Agent, AgentContext, CancellationToken, Cursor, Health, Store, TaskSet, TelemetryConfig,
+};
 use nxtp_bindings::{Home, Replica};
 use nxtp_chain::{connect, ChainMetrics, Indexer, Submitter, SubmitterConfig};
 use nxtp_primitives::Domain;
@@ -40,7 +45,7 @@ use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     sync::{Arc, RwLock},
 };
-use tokio::{sync::Notify, task::JoinSet};
+use tokio::sync::Notify;
 
 /// The indexer stream (per chain) of an origin Home's events.
 pub const HOME_STREAM: &str = "processor/home";
@@ -77,45 +82,118 @@ fn domain_config(
 
 async fn run(config: ProcessorConfig, ctx: AgentContext) -> Result<(), ProcessorError> {
     let signer = config.signer.load()?;
-    let schemas = [
-        nxtp_chain::indexer::SCHEMA,
-        nxtp_chain::submitter::SCHEMA,
-        store::SCHEMA,
-    ];
-    let store = Store::open(&config.database, &schemas)?;
+    let store = nxtp_chain::open_store(&config.database, &[store::SCHEMA])?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = ProcessorMetrics::register(&ctx.metrics)?;
-    let liveness = Liveness::new(ctx.health.clone());
-    let shutdown = ctx.shutdown.clone();
-
     let origins = config.origins();
-    let involved: BTreeSet<Domain> = origins.union(&config.destinations).copied().collect();
+    let providers = connect_all(&config, &origins).await?;
+    let trees = load_trees(&store, &origins).await?;
+    let wiring = Wiring {
+        config: &config,
+        signer: signer.clone(),
+        store,
+        providers,
+        trees,
+        chain_metrics,
+        metrics,
+        health: ctx.health.clone(),
+        wake: Arc::new(Notify::new()),
+    };
+    let mut tasks = TaskSet::new(ctx.shutdown.clone());
+    for &origin in &origins {
+        let task = wiring.origin_task(origin)?;
+        tasks.spawn(format!("home {origin}"), task.run(tasks.shutdown()));
+    }
+    for &destination in &config.destinations {
+        let (task, submitter) = wiring
+            .destination_task(destination, tasks.shutdown())
+            .await?;
+        task.seed_roots().await?;
+        tasks.spawn(
+            format!("replicas {destination}"),
+            task.run(tasks.shutdown()),
+        );
+        let stopped = submitter.watch(tasks.shutdown());
+        tasks.spawn(format!("submitter {destination}"), async move {
+            stopped
+                .await
+                .map_err(|_| ProcessorError::SubmitterStopped(destination))
+        });
+    }
+    tracing::info!(
+        signer = %signer.address(),
+        destinations = ?config.destinations,
+        origins = ?origins,
+        batch_size = config.batch_size,
+        "processor running"
+    );
+    ctx.health.ok("start-up");
+    tasks.join().await
+}
+
+/// A checked provider for every origin and destination.
+async fn connect_all(
+    config: &ProcessorConfig,
+    origins: &BTreeSet<Domain>,
+) -> Result<BTreeMap<Domain, DynProvider>, ProcessorError> {
     let mut providers = BTreeMap::new();
-    for &domain in &involved {
-        let chain = &domain_config(&config, domain)?.chain;
+    for &domain in origins.union(&config.destinations) {
+        let chain = &domain_config(config, domain)?.chain;
         let provider = connect(chain)
             .await
             .map_err(|source| ProcessorError::Connect { domain, source })?;
         providers.insert(domain, provider);
     }
-    let provider = |domain: Domain| {
-        providers
-            .get(&domain)
-            .cloned()
-            .ok_or_else(|| ProcessorError::Config(format!("domain {domain} is not connected")))
-    };
+    Ok(providers)
+}
 
-    let mut trees: BTreeMap<Domain, SharedTree> = BTreeMap::new();
-    for &origin in &origins {
-        let tree = load_tree(&store, origin).await?;
+/// Every origin's Merkle tree, rebuilt from the database.
+async fn load_trees(
+    store: &Store,
+    origins: &BTreeSet<Domain>,
+) -> Result<BTreeMap<Domain, SharedTree>, ProcessorError> {
+    let mut trees = BTreeMap::new();
+    for &origin in origins {
+        let tree = load_tree(store, origin).await?;
         tracing::info!(%origin, leaves = tree.count(), "origin tree loaded");
         trees.insert(origin, Arc::new(RwLock::new(tree)));
     }
+    Ok(trees)
+}
 
-    let wake = Arc::new(Notify::new());
-    let mut tasks = JoinSet::new();
-    for &origin in &origins {
-        let domain = domain_config(&config, origin)?;
+/// What the processor's tasks are made of.
+struct Wiring<'a> {
+    config: &'a ProcessorConfig,
+    signer: PrivateKeySigner,
+    store: Store,
+    providers: BTreeMap<Domain, DynProvider>,
+    trees: BTreeMap<Domain, SharedTree>,
+    chain_metrics: ChainMetrics,
+    metrics: ProcessorMetrics,
+    health: Health,
+    /// Wakes the destinations when an origin has new roots or messages.
+    wake: Arc<Notify>,
+}
+
+impl Wiring<'_> {
+    fn provider(&self, domain: Domain) -> Result<DynProvider, ProcessorError> {
+        self.providers
+            .get(&domain)
+            .cloned()
+            .ok_or_else(|| ProcessorError::Config(format!("domain {domain} is not connected")))
+    }
+
+    fn tree(&self, origin: Domain) -> Result<SharedTree, ProcessorError> {
+        self.trees
+            .get(&origin)
+            .cloned()
+            .ok_or_else(|| ProcessorError::Config(format!("origin {origin} has no tree")))
+    }
+
+    /// The task following `origin`'s Home for the destinations served.
+    fn origin_task(&self, origin: Domain) -> Result<OriginTask, ProcessorError> {
+        let config = self.config;
+        let domain = domain_config(config, origin)?;
         let served: BTreeSet<Domain> = config
             .destinations
             .iter()
@@ -127,57 +205,53 @@ async fn run(config: ProcessorConfig, ctx: AgentContext) -> Result<(), Processor
             Home::Checkpointed::SIGNATURE_HASH,
         ]);
         let indexer = Indexer::new(
-            store.clone(),
+            self.store.clone(),
             Cursor::new(origin, HOME_STREAM),
-            provider(origin)?,
+            self.provider(origin)?,
             filter,
             domain.chain.confirmations,
         )
         .start_block(domain.start_block)
         .poll_interval(domain.chain.poll_interval())
-        .metrics(chain_metrics.clone());
-        let tree = trees
-            .get(&origin)
-            .cloned()
-            .ok_or_else(|| ProcessorError::Config(format!("origin {origin} has no tree")))?;
-        let task = OriginTask {
+        .metrics(self.chain_metrics.clone());
+        Ok(OriginTask {
             origin,
             indexer,
-            store: store.clone(),
-            tree,
+            store: self.store.clone(),
+            tree: self.tree(origin)?,
             served,
-            wake: Arc::clone(&wake),
-            metrics: metrics.clone(),
-            liveness: liveness.clone(),
-        };
-        tasks.spawn(task.run(shutdown.clone()));
+            wake: Arc::clone(&self.wake),
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+        })
     }
 
-    for &destination in &config.destinations {
-        let domain = domain_config(&config, destination)?;
-        let chain_provider = provider(destination)?;
-        let mut submitter_config = SubmitterConfig::new(&domain.chain);
-        submitter_config.metrics = Some(chain_metrics.clone());
+    /// The task delivering to `destination`, and the submitter it sends through (started here,
+    /// stopping on `shutdown`).
+    async fn destination_task(
+        &self,
+        destination: Domain,
+        shutdown: CancellationToken,
+    ) -> Result<(DestinationTask, Submitter), ProcessorError> {
+        let config = self.config;
+        let domain = domain_config(config, destination)?;
+        let provider = self.provider(destination)?;
         let submitter = Submitter::start(
-            store.clone(),
+            self.store.clone(),
             destination,
-            chain_provider.clone(),
-            signer.clone(),
-            submitter_config,
-            shutdown.clone(),
+            provider.clone(),
+            self.signer.clone(),
+            SubmitterConfig::new(&domain.chain).with_metrics(self.chain_metrics.clone()),
+            shutdown,
         )
         .await
         .map_err(|source| ProcessorError::Submitter {
             domain: destination,
             source,
         })?;
-
         let mut links = BTreeMap::new();
         for (origin, replica) in config.origins_of(destination) {
-            let tree = trees
-                .get(&origin)
-                .cloned()
-                .ok_or_else(|| ProcessorError::Config(format!("origin {origin} has no tree")))?;
+            let tree = self.tree(origin)?;
             links.insert(origin, OriginLink { replica, tree });
         }
         let replicas: Vec<Address> = links.values().map(|link| link.replica).collect();
@@ -187,63 +261,30 @@ async fn run(config: ProcessorConfig, ctx: AgentContext) -> Result<(), Processor
             Replica::ProcessFailed::SIGNATURE_HASH,
         ]);
         let indexer = Indexer::new(
-            store.clone(),
+            self.store.clone(),
             Cursor::new(destination, REPLICAS_STREAM),
-            chain_provider.clone(),
+            provider.clone(),
             filter,
             domain.chain.confirmations,
         )
         .start_block(domain.start_block)
         .poll_interval(domain.chain.poll_interval())
-        .metrics(chain_metrics.clone());
+        .metrics(self.chain_metrics.clone());
         let task = DestinationTask {
             destination,
-            provider: chain_provider,
+            provider,
             indexer,
-            store: store.clone(),
+            store: self.store.clone(),
             submitter: submitter.clone(),
             origins: links,
             batch_size: config.batch_size,
             retry: config.retry,
-            metrics: metrics.clone(),
-            liveness: liveness.clone(),
-            wake: Arc::clone(&wake),
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+            wake: Arc::clone(&self.wake),
             poll_interval: domain.chain.poll_interval(),
             waiting: HashMap::new(),
         };
-        task.seed_roots().await?;
-        tasks.spawn(task.run(shutdown.clone()));
-
-        let token = shutdown.clone();
-        tasks.spawn(async move {
-            submitter.stopped().await;
-            if token.is_cancelled() {
-                Ok(())
-            } else {
-                Err(ProcessorError::SubmitterStopped(destination))
-            }
-        });
+        Ok((task, submitter))
     }
-
-    tracing::info!(
-        signer = %signer.address(),
-        destinations = ?config.destinations,
-        origins = ?origins,
-        batch_size = config.batch_size,
-        "processor running"
-    );
-    liveness.ok("start-up");
-
-    let mut outcome = Ok(());
-    while let Some(joined) = tasks.join_next().await {
-        let result = joined.unwrap_or_else(|_| Err(ProcessorError::Panicked));
-        if let Err(err) = result {
-            tracing::error!(error = %err, "processor task failed; stopping");
-            if outcome.is_ok() {
-                outcome = Err(err);
-            }
-            shutdown.cancel();
-        }
-    }
-    outcome
 }

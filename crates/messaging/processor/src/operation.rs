@@ -17,7 +17,7 @@
 //! ```text
 //! Prepared ──submit (idempotent key)──▶ Submitted ──mined, deep enough──▶ Confirmed ──▶ Settled
 //!                                           │                                            ▲
-//!                                           └──failed (typed reason): reconcile on chain─┘
+//!                                           └──failed (typed reason): recover from chain─┘
 //! ```
 //!
 //! An op is written to the database, with its exact calldata, *before* it is handed to the

@@ -7,7 +7,7 @@ use crate::{
     store::{self, NewCheckpoint, NewLeaf},
 };
 use alloy::{primitives::B256, rpc::types::Log, sol_types::SolEvent};
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_primitives::{Domain, MerkleTree};
@@ -50,7 +50,7 @@ pub(crate) struct OriginTask {
     /// Woken when new leaves or roots are recorded.
     pub(crate) wake: Arc<Notify>,
     pub(crate) metrics: ProcessorMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
 }
 
 /// What one batch of Home logs holds.
@@ -71,7 +71,7 @@ impl OriginTask {
     /// Follows the Home until `shutdown`; transient RPC failures are retried with backoff.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), ProcessorError> {
         let mut follower = Follower::new("cannot read the Home")
-            .liveness(self.liveness.clone(), format!("home {}", self.origin));
+            .health(self.health.clone(), format!("home {}", self.origin));
         while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
             self.handle(batch).await?;
         }

@@ -502,10 +502,11 @@ pub(crate) fn in_flight(conn: &Connection, id: OpId) -> rusqlite::Result<Vec<(u3
     rows.collect()
 }
 
-/// Puts a message that operation `op` carried where the Replica says it is: delivered, proven
+/// Recovers a message that operation `op` carried (the operation failed or left the chain): puts
+/// it where the Replica says it is: delivered, proven
 /// and waiting for a retry, or back to pending (both after `delay_ms(failures)`). Changes
 /// nothing if an event moved the message meanwhile.
-pub(crate) fn reconcile(
+pub(crate) fn recover_message(
     conn: &Connection,
     op: OpId,
     origin: Domain,
