@@ -41,7 +41,7 @@
 
 use alloy::primitives::Address;
 use nxtp_agent::{KeySource, TelemetryConfig};
-use nxtp_chain::ChainConfig;
+use nxtp_chain::{ChainConfig, DomainSettings, Domains};
 use nxtp_primitives::Domain;
 use serde::Deserialize;
 use std::{collections::BTreeMap, path::PathBuf};
@@ -56,7 +56,7 @@ pub struct WatcherConfig {
     /// The key that signs fraud notices and pays for the watcher's transactions.
     pub signer: KeySource,
     /// Every domain watched.
-    pub domains: BTreeMap<Domain, WatchedDomain>,
+    pub domains: Domains<WatchedDomain>,
 }
 
 /// One domain: its chain, its Home, its connection manager and the Replicas deployed on it.
@@ -85,7 +85,17 @@ struct RawConfig {
     telemetry: TelemetryConfig,
     database: PathBuf,
     signer: KeySource,
-    domains: BTreeMap<Domain, WatchedDomain>,
+    domains: Domains<WatchedDomain>,
+}
+
+impl DomainSettings for WatchedDomain {
+    fn chain(&self) -> &ChainConfig {
+        &self.chain
+    }
+
+    fn replicas(&self) -> Option<&BTreeMap<Domain, Address>> {
+        Some(&self.replicas)
+    }
 }
 
 impl<'de> Deserialize<'de> for WatcherConfig {
@@ -113,24 +123,8 @@ impl WatcherConfig {
         if raw.domains.is_empty() {
             return Err("domains: nothing to watch".to_owned());
         }
-        for (&domain, watched) in &raw.domains {
-            if domain.get() == 0 {
-                return Err("domains.0: domain 0 is not valid".to_owned());
-            }
-            for &origin in watched.replicas.keys() {
-                if origin == domain {
-                    return Err(format!(
-                        "domains.{domain}.replicas.{origin}: a domain has no Replica of itself"
-                    ));
-                }
-                if !raw.domains.contains_key(&origin) {
-                    return Err(format!(
-                        "domains.{domain}.replicas.{origin}: origin {origin} has no \
-                         [domains.{origin}] section, so fraud could not be proven at its Home"
-                    ));
-                }
-            }
-        }
+        raw.domains
+            .check("domains", "fraud could not be proven at its Home")?;
         Ok(Self {
             telemetry: raw.telemetry,
             database: raw.database,

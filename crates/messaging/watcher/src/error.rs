@@ -1,7 +1,7 @@
 //! Why the watcher stops, and how RPC failures are reported without leaking endpoint keys.
 
 use alloy::transports::TransportError;
-use nxtp_agent::{SecretError, StorageError};
+use nxtp_agent::{SecretError, StorageError, TaskError};
 use nxtp_chain::{ConnectError, IndexerError, SubmitError};
 use nxtp_primitives::Domain;
 
@@ -47,8 +47,8 @@ pub enum WatcherError {
     #[error("cannot sign a notice: {0}")]
     Signing(#[from] nxtp_primitives::SignatureError),
     /// A task of the watcher panicked.
-    #[error("a watcher task panicked")]
-    Panicked,
+    #[error(transparent)]
+    Task(#[from] TaskError),
 }
 
 /// A contract read's error, as text safe to log.

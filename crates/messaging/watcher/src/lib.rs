@@ -26,7 +26,10 @@ pub use metrics::WatcherMetrics;
 
 use alloy::{rpc::types::Filter, sol_types::SolEvent};
 
-use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
+use alloy::{providers::DynProvider, signers::local::PrivateKeySigner};
+use nxtp_agent::{
+    Agent, AgentContext, CancellationToken, Cursor, Health, Store, TaskSet, TelemetryConfig,
+};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainMetrics, Indexer, Submitter, SubmitterConfig};
 use nxtp_primitives::{Domain, HomeSigningDomain, ManagerSigningDomain};
@@ -36,7 +39,7 @@ use std::{
     sync::Arc,
     time::Duration,
 };
-use tokio::{sync::Notify, task::JoinSet};
+use tokio::sync::Notify;
 use watch::{HomeReader, WatchTask};
 
 /// The indexer stream (per chain) of the `Update` events of its Home and Replicas.
@@ -65,31 +68,74 @@ impl Agent for Watcher {
 
 async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherError> {
     let signer = config.signer.load()?;
-    let schemas = [
-        nxtp_chain::indexer::SCHEMA,
-        nxtp_chain::submitter::SCHEMA,
-        store::SCHEMA,
-    ];
-    let store = Store::open(&config.database, &schemas)?;
+    let store = nxtp_chain::open_store(&config.database, &[store::SCHEMA])?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = WatcherMetrics::register(&ctx.metrics)?;
-    let liveness = Liveness::new(ctx.health.clone());
-    let shutdown = ctx.shutdown.clone();
+    let mut tasks = TaskSet::new(ctx.shutdown.clone());
+    let connected = connect_all(&config, &signer, &store, &chain_metrics, tasks.shutdown());
+    let (homes, links) = connected.await?;
+    let links = Arc::new(links);
+    let wiring = Wiring {
+        store: store.clone(),
+        chain_metrics,
+        metrics: metrics.clone(),
+        health: ctx.health.clone(),
+        homes: Arc::new(homes),
+        responder_wake: Arc::new(Notify::new()),
+    };
+    let mut fastest_poll = Duration::from_secs(1);
+    for (&domain, watched) in config.domains.iter() {
+        let link = links
+            .get(&domain)
+            .ok_or_else(|| WatcherError::Config(format!("domain {domain} is not connected")))?;
+        fastest_poll = fastest_poll.min(watched.chain.poll_interval());
+        let task = wiring.watch_task(domain, watched, link.provider.clone());
+        tasks.spawn(format!("watch {domain}"), task.run(tasks.shutdown()));
+        let stopped = link.submitter.clone().watch(tasks.shutdown());
+        tasks.spawn(format!("submitter {domain}"), async move {
+            stopped
+                .await
+                .map_err(|_| WatcherError::SubmitterStopped(domain))
+        });
+    }
+    let responder = Responder {
+        store: store.clone(),
+        signer: signer.clone(),
+        domains: Arc::clone(&links),
+        metrics,
+        health: ctx.health.clone(),
+        wake: wiring.responder_wake,
+        poll_interval: fastest_poll,
+        retry_delay: RETRY_DELAY,
+    };
+    tasks.spawn("responses", responder.run(tasks.shutdown()));
+    let domains: Vec<Domain> = config.domains.keys().copied().collect();
+    tracing::info!(signer = %signer.address(), ?domains, "watcher running");
+    ctx.health.ok("start-up");
+    tasks.join().await
+}
 
+/// Connects to every watched domain, starts its submitter (stopping on `shutdown`), and
+/// returns how to read each Home and how to respond on each domain.
+async fn connect_all(
+    config: &WatcherConfig,
+    signer: &PrivateKeySigner,
+    store: &Store,
+    chain_metrics: &ChainMetrics,
+    shutdown: CancellationToken,
+) -> Result<(BTreeMap<Domain, HomeReader>, BTreeMap<Domain, DomainLink>), WatcherError> {
     let mut links = BTreeMap::new();
     let mut homes = BTreeMap::new();
-    for (&domain, watched) in &config.domains {
+    for (&domain, watched) in config.domains.iter() {
         let provider = connect(&watched.chain)
             .await
             .map_err(|source| WatcherError::Connect { domain, source })?;
-        let mut submitter_config = SubmitterConfig::new(&watched.chain);
-        submitter_config.metrics = Some(chain_metrics.clone());
         let submitter = Submitter::start(
             store.clone(),
             domain,
             provider.clone(),
             signer.clone(),
-            submitter_config,
+            SubmitterConfig::new(&watched.chain).with_metrics(chain_metrics.clone()),
             shutdown.clone(),
         )
         .await
@@ -117,16 +163,29 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
             },
         );
     }
-    let homes = Arc::new(homes);
-    let links = Arc::new(links);
+    Ok((homes, links))
+}
 
-    let responder_wake = Arc::new(Notify::new());
-    let mut tasks = JoinSet::new();
-    let mut fastest_poll = Duration::from_secs(1);
-    for (&domain, watched) in &config.domains {
-        let link = links
-            .get(&domain)
-            .ok_or_else(|| WatcherError::Config(format!("domain {domain} is not connected")))?;
+/// What the watcher's tasks are made of.
+struct Wiring {
+    store: Store,
+    chain_metrics: ChainMetrics,
+    metrics: WatcherMetrics,
+    health: Health,
+    /// Every origin's Home.
+    homes: Arc<BTreeMap<Domain, HomeReader>>,
+    /// Wakes the responder when fraud is recorded.
+    responder_wake: Arc<Notify>,
+}
+
+impl Wiring {
+    /// The task following the `Update` events of `domain`'s Home and Replicas.
+    fn watch_task(
+        &self,
+        domain: Domain,
+        watched: &WatchedDomain,
+        provider: DynProvider,
+    ) -> WatchTask {
         let mut addresses = vec![watched.home];
         addresses.extend(watched.replicas.values().copied());
         // Home and Replica declare the same `Update` event: one topic selects both.
@@ -134,80 +193,39 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
             .address(addresses)
             .event_signature(Home::Update::SIGNATURE_HASH);
         let indexer = Indexer::new(
-            store.clone(),
+            self.store.clone(),
             Cursor::new(domain, UPDATES_STREAM),
-            link.provider.clone(),
+            provider.clone(),
             filter,
             watched.chain.confirmations,
         )
         .start_block(watched.start_block)
         .poll_interval(watched.chain.poll_interval())
-        .metrics(chain_metrics.clone());
+        .metrics(self.chain_metrics.clone());
         let replicas: HashMap<_, _> = watched
             .replicas
             .iter()
             .map(|(&origin, &replica)| (replica, origin))
             .collect();
-        fastest_poll = fastest_poll.min(watched.chain.poll_interval());
-        let task = WatchTask {
+        WatchTask {
             domain,
             indexer,
-            provider: link.provider.clone(),
-            store: store.clone(),
+            provider,
+            store: self.store.clone(),
             home: watched.home,
             replicas,
-            homes: Arc::clone(&homes),
-            metrics: metrics.clone(),
-            liveness: liveness.clone(),
-            responder: Arc::clone(&responder_wake),
+            homes: Arc::clone(&self.homes),
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+            responder: Arc::clone(&self.responder_wake),
             poll_interval: watched.chain.poll_interval(),
             first_seen: HashMap::new(),
             open: BTreeMap::new(),
             origin_heads: HashMap::new(),
             reloaded: false,
             untracked: Vec::new(),
-        };
-        tasks.spawn(task.run(shutdown.clone()));
-
-        let submitter = link.submitter.clone();
-        let token = shutdown.clone();
-        tasks.spawn(async move {
-            submitter.stopped().await;
-            if token.is_cancelled() {
-                Ok(())
-            } else {
-                Err(WatcherError::SubmitterStopped(domain))
-            }
-        });
-    }
-    let responder = Responder {
-        store: store.clone(),
-        signer: signer.clone(),
-        domains: Arc::clone(&links),
-        metrics,
-        liveness: liveness.clone(),
-        wake: responder_wake,
-        poll_interval: fastest_poll,
-        retry_delay: RETRY_DELAY,
-    };
-    tasks.spawn(responder.run(shutdown.clone()));
-
-    let domains: Vec<Domain> = config.domains.keys().copied().collect();
-    tracing::info!(signer = %signer.address(), ?domains, "watcher running");
-    liveness.ok("start-up");
-
-    let mut outcome = Ok(());
-    while let Some(joined) = tasks.join_next().await {
-        let result = joined.unwrap_or_else(|_| Err(WatcherError::Panicked));
-        if let Err(err) = result {
-            tracing::error!(error = %err, "watcher task failed; stopping");
-            if outcome.is_ok() {
-                outcome = Err(err);
-            }
-            shutdown.cancel();
         }
     }
-    outcome
 }
 
 #[cfg(test)]

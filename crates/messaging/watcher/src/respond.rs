@@ -16,7 +16,7 @@ use alloy::{
     sol_types::{SolCall, SolInterface},
 };
 use futures::future::join_all;
-use nxtp_agent::{clock::now_ms, CancellationToken, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Health, Store};
 use nxtp_bindings::{ConnectionManager, Home, Replica};
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{FailureReason, FinalState, Submitter};
@@ -65,7 +65,7 @@ pub(crate) struct Responder {
     pub(crate) signer: PrivateKeySigner,
     pub(crate) domains: Arc<BTreeMap<Domain, DomainLink>>,
     pub(crate) metrics: WatcherMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
     /// Woken by the watch tasks when they record fraud.
     pub(crate) wake: Arc<Notify>,
     pub(crate) poll_interval: Duration,
@@ -107,8 +107,8 @@ impl Responder {
                 }
             }
             match failing {
-                None => self.liveness.ok("responses"),
-                Some(reason) => self.liveness.failing("responses", reason),
+                None => self.health.ok("responses"),
+                Some(reason) => self.health.failing("responses", reason),
             }
             let pause = if frauds.is_empty() && threats.is_empty() {
                 // Nothing to do until fraud is recorded; wake up now and then regardless.

@@ -28,7 +28,7 @@ use alloy::{
     rpc::types::Log,
     sol_types::SolEvent,
 };
-use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, Store};
 use nxtp_bindings::{Home, Replica};
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
@@ -124,7 +124,7 @@ pub(crate) struct WatchTask {
     /// Every origin's Home.
     pub(crate) homes: Arc<BTreeMap<Domain, HomeReader>>,
     pub(crate) metrics: WatcherMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
     /// Wakes the responder when fraud is recorded.
     pub(crate) responder: Arc<Notify>,
     pub(crate) poll_interval: Duration,
@@ -152,7 +152,7 @@ impl WatchTask {
             let failure = match self.indexer.poll().await {
                 Ok(Some(batch)) => match self.handle(batch).await {
                     Ok(()) => {
-                        self.liveness.ok(&stream);
+                        self.health.ok(&stream);
                         failures = 0;
                         continue;
                     }
@@ -180,7 +180,7 @@ impl WatchTask {
                             tracing::warn!(domain = %self.domain, %origin, %message, "cannot judge open roots again now");
                         }
                     }
-                    self.liveness.ok(&stream);
+                    self.health.ok(&stream);
                     failures = 0;
                     tokio::select! {
                         () = shutdown.cancelled() => return Ok(()),
@@ -194,7 +194,7 @@ impl WatchTask {
             failures = failures.saturating_add(1);
             let pause = backoff(self.poll_interval, failures);
             tracing::warn!(domain = %self.domain, error = %failure, retry_in = ?pause, "watching failed");
-            self.liveness.failing(&stream, &failure);
+            self.health.failing(&stream, &failure);
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 () = tokio::time::sleep(pause) => {}
