@@ -28,10 +28,9 @@ use alloy::{
     transports::http::reqwest::Url,
 };
 use nxtp_agent::TelemetryConfig;
-use nxtp_chain::ChainConfig;
-use nxtp_primitives::Domain;
+use nxtp_chain::{ChainConfig, DomainSettings, Domains};
 use serde::Deserialize;
-use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 /// Default first pause before a failed execute job is posted again.
 pub const DEFAULT_RETRY_BASE_MS: u64 = 5_000;
@@ -53,7 +52,7 @@ pub struct ExecutorConfig {
     /// The relayer's job API.
     pub relayer_url: Url,
     /// Every domain followed.
-    pub domains: BTreeMap<Domain, DomainConfig>,
+    pub domains: Domains<DomainConfig>,
     /// Pauses between posts of a failed execute job.
     pub retry: RetryPolicy,
     /// The native relayer fee (wei) a transfer must have paid on its origin for this executor to
@@ -75,6 +74,12 @@ pub struct DomainConfig {
     pub start_block: u64,
 }
 
+impl DomainSettings for DomainConfig {
+    fn chain(&self) -> &ChainConfig {
+        &self.chain
+    }
+}
+
 pub use nxtp_chain::retry::RetryPolicy;
 
 /// The file as written, before it is checked.
@@ -84,7 +89,7 @@ struct RawConfig {
     telemetry: TelemetryConfig,
     database: PathBuf,
     relayer_url: String,
-    domains: BTreeMap<Domain, DomainConfig>,
+    domains: Domains<DomainConfig>,
     #[serde(default = "default_retry_base_ms")]
     retry_base_ms: u64,
     #[serde(default = "default_retry_max_ms")]
@@ -130,9 +135,8 @@ impl ExecutorConfig {
         if raw.domains.len() < 2 {
             return Err("domains: at least two domains are needed for a transfer".to_owned());
         }
-        if raw.domains.contains_key(&Domain(0)) {
-            return Err("domains.0: domain 0 is not valid".to_owned());
-        }
+        // Its entries list no Replicas, so no origin can go undescribed.
+        raw.domains.check("domains", "")?;
         if raw.retry_base_ms == 0 {
             return Err("retry_base_ms: must be at least 1".to_owned());
         }
@@ -159,6 +163,7 @@ impl ExecutorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nxtp_primitives::Domain;
     use std::io::Write;
 
     const VALID: &str = r#"

@@ -41,7 +41,7 @@ pub enum ExecutorError {
         /// Why.
         reason: String,
     },
-    /// A task of the executor panicked.
-    #[error("an executor task panicked")]
-    Panicked,
+    /// A task panicked or was aborted.
+    #[error(transparent)]
+    Task(#[from] nxtp_agent::TaskError),
 }

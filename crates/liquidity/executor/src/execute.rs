@@ -12,7 +12,7 @@ use alloy::{
     primitives::{Address, B256, U256},
     providers::DynProvider,
 };
-use nxtp_agent::{CancellationToken, Liveness, StorageError, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Liveness, StorageError, Store};
 use nxtp_api::relayer::{job_id, JobRequest, JobState, RelayerClient, RelayerClientError};
 use nxtp_bindings::{execute_calldata, Connext, Fronting};
 use nxtp_chain::retry::backoff;
@@ -20,7 +20,7 @@ use nxtp_primitives::{Domain, TransferStatus};
 use std::{
     collections::{BTreeMap, HashSet},
     sync::{Arc, Mutex, PoisonError},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 use tokio::sync::Notify;
 
@@ -272,11 +272,4 @@ impl ExecuteTask {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Milliseconds since the Unix epoch; a clock before 1970 reads as 0.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, millis)
 }

@@ -26,15 +26,16 @@ pub use error::ExecutorError;
 pub use execute::FEE_BELOW_FLOOR;
 pub use metrics::ExecutorMetrics;
 
-use alloy::{rpc::types::Filter, sol_types::SolEvent};
+use alloy::{providers::DynProvider, rpc::types::Filter, sol_types::SolEvent};
 use execute::{Destination, ExecuteTask};
 use index::IndexTask;
-use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics, Indexer};
+use nxtp_primitives::Domain;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
-use tokio::{sync::Notify, task::JoinSet};
+use tokio::sync::Notify;
 
 /// The indexer stream (per chain) of a `Connext`'s events.
 pub const CONNEXT_STREAM: &str = "executor/connext";
@@ -69,50 +70,27 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = ExecutorMetrics::register(&ctx.metrics)?;
     let liveness = Liveness::new(ctx.health.clone());
-    let shutdown = ctx.shutdown.clone();
     let wake = Arc::new(Notify::new());
 
-    let mut tasks = JoinSet::new();
+    let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let mut destinations = BTreeMap::new();
     let mut poll_interval = EXECUTE_INTERVAL;
     for (&domain, domain_config) in &config.domains {
         let provider = connect(&domain_config.chain)
             .await
             .map_err(|source| ExecutorError::Connect { domain, source })?;
-        let filter = Filter::new()
-            .address(domain_config.connext)
-            .event_signature(vec![
-                Connext::XCalled::SIGNATURE_HASH,
-                Connext::Reconciled::SIGNATURE_HASH,
-                Connext::RelayerFeesIncreased::SIGNATURE_HASH,
-            ]);
-        let indexer = Indexer::new(
-            store.clone(),
-            Cursor::new(domain, CONNEXT_STREAM),
-            provider.clone(),
-            filter,
-            domain_config.chain.confirmations,
-        )
-        .start_block(domain_config.start_block)
-        .poll_interval(domain_config.chain.poll_interval())
-        .metrics(chain_metrics.clone());
         let task = IndexTask {
             domain,
-            indexer,
+            indexer: connext_indexer(domain, domain_config, &store, &provider, &chain_metrics),
             store: store.clone(),
             metrics: metrics.clone(),
             liveness: liveness.clone(),
             wake: Arc::clone(&wake),
         };
-        tasks.spawn(task.run(shutdown.clone()));
+        tasks.spawn(format!("connext {domain}"), task.run(tasks.shutdown()));
         poll_interval = poll_interval.min(domain_config.chain.poll_interval());
-        destinations.insert(
-            domain,
-            Destination {
-                provider,
-                connext: domain_config.connext,
-            },
-        );
+        let connext = domain_config.connext;
+        destinations.insert(domain, Destination { provider, connext });
     }
 
     let task = ExecuteTask {
@@ -127,8 +105,8 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
         wake,
         poll_interval,
     };
-    let token = shutdown.clone();
-    tasks.spawn(async move { task.run(token).await.map_err(ExecutorError::from) });
+    let token = tasks.shutdown();
+    tasks.spawn("execute", async move { Ok(task.run(token).await?) });
 
     tracing::info!(
         relayer = %config.relayer_url,
@@ -137,17 +115,33 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
         "executor running"
     );
     liveness.ok("start-up");
+    tasks.join().await
+}
 
-    let mut outcome = Ok(());
-    while let Some(joined) = tasks.join_next().await {
-        let result = joined.unwrap_or(Err(ExecutorError::Panicked));
-        if let Err(err) = result {
-            tracing::error!(error = %err, "executor task failed; stopping");
-            if outcome.is_ok() {
-                outcome = Err(err);
-            }
-            shutdown.cancel();
-        }
-    }
-    outcome
+/// The indexer of `domain`'s `Connext`: the transfers leaving it, those reconciled on it and the
+/// native fees paid there.
+fn connext_indexer(
+    domain: Domain,
+    domain_config: &DomainConfig,
+    store: &Store,
+    provider: &DynProvider,
+    metrics: &ChainMetrics,
+) -> Indexer {
+    let filter = Filter::new()
+        .address(domain_config.connext)
+        .event_signature(vec![
+            Connext::XCalled::SIGNATURE_HASH,
+            Connext::Reconciled::SIGNATURE_HASH,
+            Connext::RelayerFeesIncreased::SIGNATURE_HASH,
+        ]);
+    Indexer::new(
+        store.clone(),
+        Cursor::new(domain, CONNEXT_STREAM),
+        provider.clone(),
+        filter,
+        domain_config.chain.confirmations,
+    )
+    .start_block(domain_config.start_block)
+    .poll_interval(domain_config.chain.poll_interval())
+    .metrics(metrics.clone())
 }

@@ -24,7 +24,7 @@
 use alloy::primitives::Address;
 use nxtp_agent::{KeySource, TelemetryConfig};
 use nxtp_api::relayer::JobKind;
-use nxtp_chain::ChainConfig;
+use nxtp_chain::{ChainConfig, DomainSettings, Domains};
 use nxtp_primitives::Domain;
 use serde::Deserialize;
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
@@ -41,7 +41,7 @@ pub struct RelayerConfig {
     /// The key that signs every transaction (one submitter per domain).
     pub signer: KeySource,
     /// The domains served.
-    pub domains: BTreeMap<Domain, DomainConfig>,
+    pub domains: Domains<DomainConfig>,
 }
 
 /// The `[api]` section.
@@ -76,6 +76,13 @@ impl DomainConfig {
     }
 }
 
+/// Only the chain: the Replicas listed are targets, not origins the relayer must read.
+impl DomainSettings for DomainConfig {
+    fn chain(&self) -> &ChainConfig {
+        &self.chain
+    }
+}
+
 /// The file as written, before the sections are checked against each other.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,7 +91,7 @@ struct RawConfig {
     api: ApiConfig,
     database: PathBuf,
     signer: KeySource,
-    domains: BTreeMap<Domain, DomainConfig>,
+    domains: Domains<DomainConfig>,
 }
 
 impl<'de> Deserialize<'de> for RelayerConfig {
@@ -99,10 +106,10 @@ impl RelayerConfig {
         if raw.domains.is_empty() {
             return Err("domains: no domain to serve".to_owned());
         }
+        // The Replicas' origins need no table here (the relayer never reads them), so only the
+        // shared domain-0 check applies; a Replica of its own domain is refused below.
+        raw.domains.check("domains", "")?;
         for (&domain, config) in &raw.domains {
-            if domain.get() == 0 {
-                return Err("domains.0: domain 0 is not valid".to_owned());
-            }
             if config.connext.is_none() && config.replicas.is_empty() {
                 return Err(format!(
                     "domains.{domain}: names neither a connext nor replicas, so no job could \

@@ -51,7 +51,7 @@ pub enum RelayerError {
     /// Jobs recorded before a restart could not be handed to their submitters.
     #[error("cannot resume recorded jobs: {0}")]
     Resume(#[source] JobError),
-    /// A task of the relayer panicked.
-    #[error("a relayer task panicked")]
-    Panicked,
+    /// A task panicked or was aborted.
+    #[error(transparent)]
+    Task(#[from] nxtp_agent::TaskError),
 }

@@ -12,7 +12,7 @@ use crate::{
 use alloy::{primitives::B256, rpc::types::TransactionRequest};
 use nxtp_agent::{CancellationToken, StorageError, Store};
 use nxtp_api::relayer::{ApiError, ErrorCode, JobRequest, JobState, JobView};
-use nxtp_chain::{OperationState, SubmitError, Submitter};
+use nxtp_chain::{Domains, OperationState, SubmitError, Submitter};
 use nxtp_primitives::Domain;
 use std::{collections::BTreeMap, time::Duration};
 use tokio::sync::Mutex;
@@ -77,7 +77,7 @@ impl Accepted {
 /// The job service; see the module docs.
 #[derive(Debug)]
 pub struct Jobs {
-    domains: BTreeMap<Domain, DomainConfig>,
+    domains: Domains<DomainConfig>,
     submitters: BTreeMap<Domain, Submitter>,
     store: Store,
     metrics: RelayerMetrics,
@@ -91,7 +91,7 @@ pub struct Jobs {
 impl Jobs {
     /// The service over `submitters` (one per served domain) and `store`.
     pub fn new(
-        domains: BTreeMap<Domain, DomainConfig>,
+        domains: Domains<DomainConfig>,
         submitters: BTreeMap<Domain, Submitter>,
         store: Store,
         metrics: RelayerMetrics,

@@ -27,10 +27,12 @@ pub use error::RelayerError;
 pub use metrics::RelayerMetrics;
 
 use jobs::Jobs;
-use nxtp_agent::{Agent, AgentContext, HttpLimits, Liveness, Store, TelemetryConfig};
+use nxtp_agent::{
+    Agent, AgentContext, CancellationToken, HttpLimits, Liveness, Store, TaskSet, TelemetryConfig,
+};
 use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
-use tokio::task::JoinSet;
+use nxtp_primitives::Domain;
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
 
 /// How often jobs in flight are looked at, for the metrics and logs of their outcomes.
 const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
@@ -74,23 +76,15 @@ pub async fn serve(
     ctx: AgentContext,
     listener: std::net::TcpListener,
 ) -> Result<(), RelayerError> {
-    let addr = listener.local_addr().map_err(|source| RelayerError::Bind {
-        addr: config.api.listen,
-        source,
-    })?;
-    let bind_error = |source| RelayerError::Bind { addr, source };
-    listener.set_nonblocking(true).map_err(bind_error)?;
-    let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
-
+    let (listener, addr) = into_tokio(listener, config.api.listen)?;
     let signer = config.signer.load()?;
     let schemas = [nxtp_chain::submitter::SCHEMA, store::SCHEMA];
     let store = Store::open(&config.database, &schemas)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = RelayerMetrics::register(&ctx.metrics)?;
     let liveness = Liveness::new(ctx.health.clone());
-    let shutdown = ctx.shutdown.clone();
 
-    let mut tasks = JoinSet::new();
+    let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let mut submitters = BTreeMap::new();
     for (&domain, domain_config) in &config.domains {
         let provider = connect(&domain_config.chain)
@@ -98,67 +92,46 @@ pub async fn serve(
             .map_err(|source| RelayerError::Connect { domain, source })?;
         let mut submitter_config = SubmitterConfig::new(&domain_config.chain);
         submitter_config.metrics = Some(chain_metrics.clone());
+        let (key, shutdown) = (signer.clone(), tasks.shutdown());
         let submitter = Submitter::start(
             store.clone(),
             domain,
             provider,
-            signer.clone(),
+            key,
             submitter_config,
-            shutdown.clone(),
+            shutdown,
         )
         .await
         .map_err(|source| RelayerError::Submitter { domain, source })?;
         let watched = submitter.clone();
-        let token = shutdown.clone();
-        tasks.spawn(async move {
-            watched.stopped().await;
-            if token.is_cancelled() {
-                Ok(())
-            } else {
-                Err(RelayerError::SubmitterStopped(domain))
-            }
-        });
+        tasks.spawn(
+            format!("submitter {domain}"),
+            watch_submitter(domain, watched, tasks.shutdown()),
+        );
         submitters.insert(domain, submitter);
     }
 
-    let jobs = Arc::new(Jobs::new(
+    let jobs = Jobs::new(
         config.domains.clone(),
         submitters,
         store,
         metrics,
-        shutdown.clone(),
-    ));
+        tasks.shutdown(),
+    );
+    let jobs = Arc::new(jobs);
     let resumed = jobs.resume().await.map_err(RelayerError::Resume)?;
     if resumed > 0 {
         tracing::info!(jobs = resumed, "handed over jobs recorded before a restart");
     }
-
-    let app = http::router(Arc::clone(&jobs));
-    let token = shutdown.clone();
-    tasks.spawn(async move {
-        nxtp_agent::http::serve(listener, app, API_LIMITS, token)
-            .await
-            .map_err(RelayerError::Serve)
+    let (app, token) = (http::router(Arc::clone(&jobs)), tasks.shutdown());
+    tasks.spawn("job API", async move {
+        let served = nxtp_agent::http::serve(listener, app, API_LIMITS, token).await;
+        served.map_err(RelayerError::Serve)
     });
-
-    let follower = Arc::clone(&jobs);
-    let follower_liveness = liveness.clone();
-    let token = shutdown.clone();
-    tasks.spawn(async move {
-        loop {
-            match follower.follow().await {
-                Ok(_) => follower_liveness.ok("jobs"),
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot follow jobs");
-                    follower_liveness.failing("jobs", &err);
-                }
-            }
-            tokio::select! {
-                () = token.cancelled() => return Ok(()),
-                () = tokio::time::sleep(FOLLOW_INTERVAL) => {}
-            }
-        }
-    });
+    tasks.spawn(
+        "jobs",
+        follow_jobs(jobs, liveness.clone(), tasks.shutdown()),
+    );
 
     tracing::info!(
         signer = %signer.address(),
@@ -167,17 +140,57 @@ pub async fn serve(
         "relayer running"
     );
     liveness.ok("start-up");
+    tasks.join().await
+}
 
-    let mut outcome = Ok(());
-    while let Some(joined) = tasks.join_next().await {
-        let result = joined.unwrap_or(Err(RelayerError::Panicked));
-        if let Err(err) = result {
-            tracing::error!(error = %err, "relayer task failed; stopping");
-            if outcome.is_ok() {
-                outcome = Err(err);
+/// `listener` as a tokio listener, and the address it is bound to (`configured` names it in an
+/// error).
+fn into_tokio(
+    listener: std::net::TcpListener,
+    configured: SocketAddr,
+) -> Result<(tokio::net::TcpListener, SocketAddr), RelayerError> {
+    let addr = listener.local_addr().map_err(|source| RelayerError::Bind {
+        addr: configured,
+        source,
+    })?;
+    let bind_error = |source| RelayerError::Bind { addr, source };
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
+    Ok((listener, addr))
+}
+
+/// Fails when `domain`'s submitter stops before `shutdown`: its jobs could no longer be sent.
+async fn watch_submitter(
+    domain: Domain,
+    submitter: Submitter,
+    shutdown: CancellationToken,
+) -> Result<(), RelayerError> {
+    submitter.stopped().await;
+    if shutdown.is_cancelled() {
+        Ok(())
+    } else {
+        Err(RelayerError::SubmitterStopped(domain))
+    }
+}
+
+/// Looks at the jobs in flight every [`FOLLOW_INTERVAL`] until `shutdown`, for the metrics and
+/// logs of their outcomes; a failed look is reported on `/health` and tried again.
+async fn follow_jobs(
+    jobs: Arc<Jobs>,
+    liveness: Liveness,
+    shutdown: CancellationToken,
+) -> Result<(), RelayerError> {
+    loop {
+        match jobs.follow().await {
+            Ok(_) => liveness.ok("jobs"),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot follow jobs");
+                liveness.failing("jobs", &err);
             }
-            shutdown.cancel();
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            () = tokio::time::sleep(FOLLOW_INTERVAL) => {}
         }
     }
-    outcome
 }

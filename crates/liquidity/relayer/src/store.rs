@@ -6,12 +6,11 @@
 
 use crate::calls::Job;
 use alloy::primitives::{Address, Bytes, B256};
-use nxtp_agent::storage::Schema;
+use nxtp_agent::{clock::now_ms, storage::Schema};
 use nxtp_api::relayer::JobKind;
 use nxtp_chain::OperationId;
 use nxtp_primitives::Domain;
 use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The relayer's tables; opened beside [`nxtp_chain::SCHEMAS`].
 pub const SCHEMA: Schema = Schema {
@@ -172,15 +171,6 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
         operation: row.get::<_, Option<i64>>(7)?.map(OperationId),
         settled: row.get(8)?,
     })
-}
-
-/// Milliseconds since the Unix epoch; a clock before 1970 reads as 0.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 #[cfg(test)]

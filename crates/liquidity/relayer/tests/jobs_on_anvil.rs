@@ -6,11 +6,10 @@
 mod common;
 
 use alloy::primitives::{Bytes, U256};
-use alloy::sol_types::SolCall;
 use common::{eventually, process, Net, RelayerProcess, HOME, REMOTE};
 use futures::future::join_all;
 use nxtp_api::relayer::{job_id, JobRequest, JobState};
-use nxtp_bindings::{execute_calldata, Connext, Fronting};
+use nxtp_bindings::{execute_calldata, Fronting};
 use nxtp_devnet::{liquidity::demo_units, Role};
 use nxtp_primitives::{sign_digest, transfer_id, Domain, TransferInfo, TransferStatus};
 use nxtp_testnet::TIMEOUT;
