@@ -16,7 +16,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use futures::{future::join_all, stream, StreamExt};
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Liveness, Store};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::retry::backoff;
@@ -24,7 +24,7 @@ use nxtp_primitives::{sign_digest, ConnextSigningDomain, Domain, TransferStatus}
 use std::{
     collections::{BTreeMap, BTreeSet},
     sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 use tokio::sync::Notify;
 
@@ -122,7 +122,7 @@ impl BidderTask {
                     return Err(failure);
                 }
             };
-            let now = unix_now().as_secs();
+            let now = now_ms() / 1000;
             for (due, status) in to_read.into_iter().zip(statuses) {
                 match reads.state(&due, status) {
                     Ok((state, quote)) => {
@@ -159,7 +159,7 @@ impl BidderTask {
             verdicts.push((due.id, verdict));
         }
         let destination = self.destination;
-        let now_ms = unix_now().as_millis().try_into().unwrap_or(u64::MAX);
+        let now_ms = now_ms();
         let changed = self
             .store
             .call(move |conn| store::record_verdicts(conn, destination, &verdicts, now_ms))
@@ -340,11 +340,4 @@ impl BatchReads {
         };
         Ok((state, quote))
     }
-}
-
-/// Time since the Unix epoch; a clock before 1970 counts as the epoch.
-pub(crate) fn unix_now() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
 }

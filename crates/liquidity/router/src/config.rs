@@ -36,7 +36,7 @@ use alloy::{
     transports::http::reqwest::Url,
 };
 use nxtp_agent::{KeySource, TelemetryConfig};
-use nxtp_chain::ChainConfig;
+use nxtp_chain::{ChainConfig, DomainSettings, Domains};
 use nxtp_primitives::Domain;
 use serde::{de, Deserialize, Deserializer};
 use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
@@ -64,7 +64,7 @@ pub struct RouterConfig {
     /// Pause between two readings of the balances exported as metrics.
     pub balance_interval: Duration,
     /// The domains followed and served.
-    pub domains: BTreeMap<Domain, DomainConfig>,
+    pub domains: Domains<DomainConfig>,
     /// The assets the router fronts, by name.
     pub assets: BTreeMap<String, AssetConfig>,
 }
@@ -81,6 +81,12 @@ pub struct DomainConfig {
     /// The first block holding the `Connext`: where reading starts.
     #[serde(default)]
     pub start_block: u64,
+}
+
+impl DomainSettings for DomainConfig {
+    fn chain(&self) -> &ChainConfig {
+        &self.chain
+    }
 }
 
 /// One canonical asset the router fronts, with its limits.
@@ -168,7 +174,7 @@ struct RawConfig {
     max_transfer_age_secs: u64,
     #[serde(default = "default_balance_interval_ms")]
     balance_interval_ms: u64,
-    domains: BTreeMap<Domain, DomainConfig>,
+    domains: Domains<DomainConfig>,
     assets: BTreeMap<String, AssetConfig>,
 }
 
@@ -203,9 +209,8 @@ impl RouterConfig {
         if raw.domains.is_empty() {
             return Err("domains: at least one domain is needed".to_owned());
         }
-        if raw.domains.contains_key(&Domain(0)) {
-            return Err("domains.0: domain 0 is not valid".to_owned());
-        }
+        // Its entries list no Replicas, so no origin can go undescribed.
+        raw.domains.check("domains", "")?;
         if raw.balance_interval_ms == 0 {
             return Err("balance_interval_ms: must be at least 1".to_owned());
         }

@@ -276,7 +276,8 @@ mod tests {
             sequencer_url: "http://127.0.0.1:1".parse().expect("url"),
             max_transfer_age: Duration::from_secs(600),
             balance_interval: Duration::from_secs(1),
-            domains: BTreeMap::from([(Domain(1000), domain(8545)), (Domain(2000), domain(8546))]),
+            domains: BTreeMap::from([(Domain(1000), domain(8545)), (Domain(2000), domain(8546))])
+                .into(),
             assets: BTreeMap::from([(
                 "DEMO".to_owned(),
                 AssetConfig {

@@ -48,9 +48,9 @@ pub enum RouterError {
     /// A bid could not be signed.
     #[error("cannot sign a bid: {0}")]
     Signing(#[from] SignatureError),
-    /// A task of the router panicked.
-    #[error("a router task panicked")]
-    Panicked,
+    /// A task panicked or was aborted.
+    #[error(transparent)]
+    Task(#[from] nxtp_agent::TaskError),
 }
 
 /// A contract read's error, as text safe to log.

@@ -31,18 +31,18 @@ pub use error::RouterError;
 pub use metrics::RouterMetrics;
 pub use origin::STREAM as XCALLS_STREAM;
 
-use alloy::{rpc::types::Filter, sol_types::SolEvent};
+use alloy::{providers::DynProvider, rpc::types::Filter, sol_types::SolEvent};
 use balances::{BalanceTask, TrackedAsset};
 use bidder::BidderTask;
-use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TaskSet, TelemetryConfig};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics, Indexer};
-use nxtp_primitives::ConnextSigningDomain;
+use nxtp_primitives::{ConnextSigningDomain, Domain};
 use origin::OriginTask;
 use poster::PosterTask;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
-use tokio::{sync::Notify, task::JoinSet};
+use tokio::sync::Notify;
 
 /// The first pause after a failed post to the sequencer, and how often the poster looks for
 /// bids it was not woken for.
@@ -69,32 +69,26 @@ impl Agent for Router {
 async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError> {
     let signer = config.signer.load()?;
     let router = signer.address();
-    let store = Store::open(
-        &config.database,
-        &[nxtp_chain::indexer::SCHEMA, store::SCHEMA],
-    )?;
+    let schemas = [nxtp_chain::indexer::SCHEMA, store::SCHEMA];
+    let store = Store::open(&config.database, &schemas)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = RouterMetrics::register(&ctx.metrics)?;
     let liveness = Liveness::new(ctx.health.clone());
-    let shutdown = ctx.shutdown.clone();
     let sequencer =
         SequencerClient::new(config.sequencer_url.clone()).map_err(RouterError::Sequencer)?;
     let config = Arc::new(config);
-
     let mut providers = BTreeMap::new();
     for (&domain, domain_config) in &config.domains {
         let provider = connect(&domain_config.chain)
             .await
             .map_err(|source| RouterError::Connect { domain, source })?;
-        providers.insert(domain, provider);
+        providers.insert(domain, (domain_config, provider));
     }
 
-    let mut tasks = JoinSet::new();
+    let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let poster_wake = Arc::new(Notify::new());
-    let mut bidder_wakes = Vec::new();
-    let mut connexts = BTreeMap::new();
-    for (&domain, provider) in &providers {
-        let domain_config = &config.domains[&domain];
+    let (mut bidder_wakes, mut connexts) = (Vec::new(), BTreeMap::new());
+    for (&domain, (domain_config, provider)) in &providers {
         let connext = Connext::new(domain_config.connext, provider.clone());
         connexts.insert(domain, connext.clone());
         let wake = Arc::new(Notify::new());
@@ -113,29 +107,12 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
             liveness: liveness.clone(),
             poll_interval: domain_config.chain.poll_interval(),
         };
-        tasks.spawn(bidder.run(shutdown.clone()));
+        tasks.spawn(format!("bidder {domain}"), bidder.run(tasks.shutdown()));
     }
-    for (&domain, provider) in &providers {
-        let domain_config = &config.domains[&domain];
-        let filter = Filter::new()
-            .address(domain_config.connext)
-            .event_signature(vec![
-                Connext::XCalled::SIGNATURE_HASH,
-                Connext::RelayerFeesIncreased::SIGNATURE_HASH,
-            ]);
-        let indexer = Indexer::new(
-            store.clone(),
-            Cursor::new(domain, origin::STREAM),
-            provider.clone(),
-            filter,
-            domain_config.chain.confirmations,
-        )
-        .start_block(domain_config.start_block)
-        .poll_interval(domain_config.chain.poll_interval())
-        .metrics(chain_metrics.clone());
+    for (&domain, (domain_config, provider)) in &providers {
         let task = OriginTask {
             origin: domain,
-            indexer,
+            indexer: xcalls_indexer(domain, domain_config, &store, provider, &chain_metrics),
             provider: provider.clone(),
             store: store.clone(),
             config: Arc::clone(&config),
@@ -143,7 +120,7 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
             metrics: metrics.clone(),
             liveness: liveness.clone(),
         };
-        tasks.spawn(task.run(shutdown.clone()));
+        tasks.spawn(format!("xcalls {domain}"), task.run(tasks.shutdown()));
     }
     let poster = PosterTask {
         router,
@@ -154,24 +131,16 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
         liveness: liveness.clone(),
         retry_base: POST_RETRY_BASE,
     };
-    tasks.spawn(poster.run(shutdown.clone()));
+    tasks.spawn("poster", poster.run(tasks.shutdown()));
     let balances = BalanceTask {
         router,
         connexts,
-        assets: config
-            .assets
-            .iter()
-            .map(|(name, asset)| TrackedAsset {
-                name: name.clone(),
-                canonical_domain: asset.canonical_domain,
-                canonical_id: asset.canonical_id,
-            })
-            .collect(),
+        assets: tracked_assets(&config),
         metrics,
         liveness: liveness.clone(),
         interval: config.balance_interval,
     };
-    tasks.spawn(balances.run(shutdown.clone()));
+    tasks.spawn("balances", balances.run(tasks.shutdown()));
 
     tracing::info!(
         %router,
@@ -181,17 +150,44 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
         "router running"
     );
     liveness.ok("start-up");
+    tasks.join().await
+}
 
-    let mut outcome = Ok(());
-    while let Some(joined) = tasks.join_next().await {
-        let result = joined.unwrap_or_else(|_| Err(RouterError::Panicked));
-        if let Err(err) = result {
-            tracing::error!(error = %err, "router task failed; stopping");
-            if outcome.is_ok() {
-                outcome = Err(err);
-            }
-            shutdown.cancel();
-        }
-    }
-    outcome
+/// The indexer of `domain`'s `Connext` as an origin: its transfers and the native fees paid.
+fn xcalls_indexer(
+    domain: Domain,
+    domain_config: &DomainConfig,
+    store: &Store,
+    provider: &DynProvider,
+    metrics: &ChainMetrics,
+) -> Indexer {
+    let filter = Filter::new()
+        .address(domain_config.connext)
+        .event_signature(vec![
+            Connext::XCalled::SIGNATURE_HASH,
+            Connext::RelayerFeesIncreased::SIGNATURE_HASH,
+        ]);
+    Indexer::new(
+        store.clone(),
+        Cursor::new(domain, origin::STREAM),
+        provider.clone(),
+        filter,
+        domain_config.chain.confirmations,
+    )
+    .start_block(domain_config.start_block)
+    .poll_interval(domain_config.chain.poll_interval())
+    .metrics(metrics.clone())
+}
+
+/// The configured assets, as the balance task reports them.
+fn tracked_assets(config: &RouterConfig) -> Vec<TrackedAsset> {
+    config
+        .assets
+        .iter()
+        .map(|(name, asset)| TrackedAsset {
+            name: name.clone(),
+            canonical_domain: asset.canonical_domain,
+            canonical_id: asset.canonical_id,
+        })
+        .collect()
 }

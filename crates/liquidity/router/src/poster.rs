@@ -7,14 +7,13 @@
 //! batch recorded in one transaction.
 
 use crate::{
-    bidder::unix_now,
     error::Failure,
     metrics::RouterMetrics,
     store::{self, StoredBid},
 };
 use alloy::primitives::{Address, B256};
 use futures::{stream, StreamExt};
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Liveness, Store};
 use nxtp_api::sequencer::{BidRequest, ErrorCode, SequencerClient, SequencerClientError};
 use nxtp_chain::retry::backoff;
 use std::{sync::Arc, time::Duration};
@@ -120,7 +119,7 @@ impl PosterTask {
         if outcomes.is_empty() {
             return Ok(());
         }
-        let now_ms = unix_now().as_millis().try_into().unwrap_or(u64::MAX);
+        let now_ms = now_ms();
         let writes: Vec<(B256, Option<String>)> = outcomes
             .iter()
             .map(|(bid, answer)| {

@@ -227,7 +227,7 @@ impl Net {
             sequencer_url: format!("http://{sequencer}").parse().expect("url"),
             max_transfer_age: Duration::from_secs(3_600),
             balance_interval: Duration::from_millis(200),
-            domains,
+            domains: domains.into(),
             assets: BTreeMap::from([(
                 "demo".to_owned(),
                 AssetConfig {
