@@ -259,7 +259,7 @@ pub enum SdkError {
         /// The domain.
         domain: Domain,
         /// Why.
-        source: nxtp_chain::ConnectError,
+        source: nxtp_provider::ConnectError,
     },
     /// A read or a send failed at the transport.
     #[error("{action} on domain {domain} failed")]
