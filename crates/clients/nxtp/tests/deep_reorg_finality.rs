@@ -16,30 +16,23 @@
 
 mod anvil_net;
 mod messaging;
+mod reorg_agents;
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{keccak256, Address, Bytes, B256, U256},
-    providers::{ext::AnvilApi, DynProvider, Provider},
-    rpc::types::{
-        anvil::{ReorgOptions, TransactionData},
-        Filter, TransactionRequest,
-    },
+    primitives::{Address, B256, U256},
+    providers::{ext::AnvilApi, Provider},
+    rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
-    sol_types::{SolEvent, SolValue},
 };
 use anvil_net::{http_get, AgentProcess};
 use messaging::{read_db, Net};
-use nxtp_bindings::{ConnectionManager, Home, RecordingRecipient, Replica};
-use nxtp_devnet::{traffic::recipient_on, AgentOptions, AgentSpec, Finality, Role};
-use nxtp_primitives::{address_to_bytes32, merkle::MerkleTree, Domain, Message};
-use nxtp_testnet::confirm;
-use nxtp_testnet::{Mining, Options};
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
-use tokio::{sync::Mutex, task::JoinHandle};
+use nxtp_bindings::{ConnectionManager, Home, Replica};
+use nxtp_devnet::{AgentOptions, AgentSpec, Finality, Role};
+use nxtp_primitives::{merkle::MerkleTree, Domain, Message};
+use nxtp_testnet::{confirm, Miner, Mining, Options};
+use reorg_agents::{eventually, signed_roots};
+use std::time::Duration;
 
 const ORIGIN: Domain = Domain(1000);
 const DESTINATIONS: [Domain; 2] = [Domain(2000), Domain(3000)];
@@ -49,46 +42,13 @@ const CONFIRMATIONS: u64 = 3;
 const FINAL_DEPTH: u64 = 8;
 /// The reorg's depth: deeper than the confirmations.
 const REORG: u64 = 5;
+/// The test's block interval on the origin.
+const BLOCK: Duration = Duration::from_millis(250);
 /// The optimistic window, in seconds, where the watcher must act within it.
 const WINDOW: u32 = 20;
-/// Every wait is bounded; generous, as CI runs on two loaded cores.
-const TIMEOUT: Duration = Duration::from_secs(120);
 /// `Replica.State.Active` and `Halted`.
 const ACTIVE: u8 = 0;
 const HALTED: u8 = 2;
-
-/// Mines a block on the origin every 250 ms, unless the test holds the lock.
-struct Miner {
-    lock: Arc<Mutex<()>>,
-    task: JoinHandle<()>,
-}
-
-impl Miner {
-    async fn start(provider: DynProvider) -> Self {
-        provider
-            .anvil_set_interval_mining(0)
-            .await
-            .expect("interval mining off");
-        let lock = Arc::new(Mutex::new(()));
-        let held = Arc::clone(&lock);
-        let task = tokio::spawn(async move {
-            loop {
-                {
-                    let _mining = held.lock().await;
-                    provider.evm_mine(None).await.expect("mines");
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        });
-        Self { lock, task }
-    }
-}
-
-impl Drop for Miner {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
 
 /// Three chains, 250 ms blocks, a `window` (seconds); the agents with `finality`.
 async fn start(finality: Finality, window: u32) -> (Net, Vec<AgentProcess>) {
@@ -98,7 +58,7 @@ async fn start(finality: Finality, window: u32) -> (Net, Vec<AgentProcess>) {
     let net = Net::start(options).await.expect("the net starts");
     let agents = agent_specs(&net, finality)
         .iter()
-        .map(|spec| spawn_agent(&net, spec))
+        .map(|spec| reorg_agents::spawn_agent(&net, spec))
         .collect();
     (net, agents)
 }
@@ -107,128 +67,12 @@ async fn start(finality: Finality, window: u32) -> (Net, Vec<AgentProcess>) {
 /// message relayer, the processor and the watcher, every chain read [`CONFIRMATIONS`] deep
 /// under `finality`.
 fn agent_specs(net: &Net, finality: Finality) -> Vec<AgentSpec> {
-    let agent_options = AgentOptions {
+    let options = AgentOptions {
         confirmations: CONFIRMATIONS,
         finality,
         ..AgentOptions::default()
     };
-    let mut specs: Vec<AgentSpec> =
-        nxtp_devnet::updater_agent::specs(&net.manifest, net.dir(), &agent_options)
-            .into_iter()
-            .filter(|spec| spec.name == format!("updater-{ORIGIN}"))
-            .collect();
-    specs.extend(nxtp_devnet::message_relayer_agent::spec(
-        &net.manifest,
-        net.dir(),
-        &agent_options,
-    ));
-    specs.extend(nxtp_devnet::processor_agent::spec(
-        &net.manifest,
-        net.dir(),
-        &agent_options,
-    ));
-    specs.extend(nxtp_devnet::watcher_agent::spec(
-        &net.manifest,
-        net.dir(),
-        &agent_options,
-    ));
-    assert_eq!(specs.len(), 4, "updater, relayer, processor and watcher");
-    specs
-}
-
-fn spawn_agent(net: &Net, spec: &AgentSpec) -> AgentProcess {
-    let config = net.write_config(&spec.name, &spec.config_toml);
-    let log = net.dir().join(format!("{}.log", spec.name));
-    AgentProcess::spawn(&spec.subcommand, &config, &log, &[])
-}
-
-/// Polls `check` every 200 ms until it yields `Some`; panics with `what` and the end of every
-/// agent's log after [`TIMEOUT`].
-async fn eventually<T, F, Fut>(what: &str, agents: &[AgentProcess], mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        if Instant::now() >= deadline {
-            let logs: Vec<String> = agents
-                .iter()
-                .map(|agent| {
-                    let text = agent.log_text();
-                    let lines: Vec<&str> = text.lines().collect();
-                    lines[lines.len().saturating_sub(30)..].join("\n")
-                })
-                .collect();
-            panic!(
-                "timed out waiting for {what}; the agents' logs end with:\n{}",
-                logs.join("\n---\n")
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Every message the origin's Home holds now, in order.
-async fn dispatched(net: &Net) -> Vec<Message> {
-    let filter = Filter::new()
-        .address(net.home(ORIGIN))
-        .event_signature(Home::Dispatch::SIGNATURE_HASH)
-        .from_block(0);
-    net.reader(ORIGIN)
-        .get_logs(&filter)
-        .await
-        .expect("logs")
-        .iter()
-        .map(|log| {
-            let event = log.log_decode::<Home::Dispatch>().expect("Dispatch");
-            Message::decode(&event.inner.data.message).expect("a message")
-        })
-        .collect()
-}
-
-/// How many times the recipient on `destination` handled a message from `sender` with
-/// `nonce` and `body`.
-async fn times_handled(
-    net: &Net,
-    destination: Domain,
-    sender: Address,
-    nonce: u32,
-    body: &[u8],
-) -> u64 {
-    let reader = net.reader(destination);
-    let recipient = RecordingRecipient::new(
-        recipient_on(&net.manifest, destination).expect("recipient"),
-        &reader,
-    );
-    let key = keccak256(
-        (
-            ORIGIN.get(),
-            nonce,
-            address_to_bytes32(sender),
-            Bytes::from(body.to_vec()),
-        )
-            .abi_encode_params(),
-    );
-    recipient
-        .timesHandled(key)
-        .call()
-        .await
-        .expect("timesHandled")
-        .to::<u64>()
-}
-
-/// Whether the origin's Home (on the chain as it is now) produced `root`.
-async fn produced(net: &Net, root: B256) -> bool {
-    Home::new(net.home(ORIGIN), net.reader(ORIGIN))
-        .checkpoints(root)
-        .call()
-        .await
-        .expect("checkpoints")
-        .produced
+    reorg_agents::agent_specs(net, ORIGIN, &options, true)
 }
 
 async fn replica_state(net: &Net, on: Domain) -> u8 {
@@ -237,17 +81,6 @@ async fn replica_state(net: &Net, on: Domain) -> u8 {
         .call()
         .await
         .expect("state")
-}
-
-/// The roots the updater recorded as signed.
-fn signed_roots(net: &Net) -> Vec<B256> {
-    let db = net.dir().join(format!("updater-{ORIGIN}.sqlite"));
-    read_db(&db, |conn| {
-        let mut statement = conn.prepare("SELECT new_root FROM updater_signed")?;
-        let rows = statement.query_map([], |row| row.get::<_, [u8; 32]>(0))?;
-        rows.map(|row| row.map(B256::from)).collect()
-    })
-    .unwrap_or_default()
 }
 
 /// (threats, frauds) the watcher recorded.
@@ -277,14 +110,13 @@ fn watcher_judged_produced(net: &Net, root: B256) -> bool {
 }
 
 /// Sends a message to every destination and waits until each is delivered once.
-async fn deliver(net: &Net, agents: &[AgentProcess], body: &str) {
+async fn deliver(net: &Net, agents: &[AgentProcess], from: Role, body: &str) {
     for destination in DESTINATIONS {
-        net.dispatch_to_pool(ORIGIN, destination, Role::User, body)
-            .await;
+        net.dispatch_to_pool(ORIGIN, destination, from, body).await;
     }
-    let sender = net.accounts.address(Role::User);
+    let sender = net.accounts.address(from);
     eventually(&format!("'{body}' to be delivered"), agents, || async {
-        let messages = dispatched(net).await;
+        let messages = net.dispatched(ORIGIN).await;
         let mine: Vec<&Message> = messages
             .iter()
             .filter(|m| &m.body[..] == body.as_bytes())
@@ -293,14 +125,15 @@ async fn deliver(net: &Net, agents: &[AgentProcess], body: &str) {
             return None;
         }
         for message in mine {
-            if times_handled(
-                net,
-                message.destination,
-                sender,
-                message.nonce,
-                body.as_bytes(),
-            )
-            .await
+            if net
+                .times_handled_from(
+                    ORIGIN,
+                    message.destination,
+                    sender,
+                    message.nonce,
+                    body.as_bytes(),
+                )
+                .await
                 != 1
             {
                 return None;
@@ -333,7 +166,7 @@ async fn dispatch_and_checkpoint(net: &Net, agents: &[AgentProcess], body: &str)
     origin.evm_mine(None).await.expect("mines");
     let block = origin.get_block_number().await.expect("head");
     let root = home.root().call().await.expect("root");
-    assert!(produced(net, root).await);
+    assert!(net.produced(ORIGIN, root).await);
     (block, root)
 }
 
@@ -356,39 +189,16 @@ async fn reorg_from(net: &Net, fork: u64) {
     }
     let head = origin.get_block_number().await.expect("head");
     assert_eq!(head + 1 - fork, REORG);
+    // The agents' own transactions go back in the new branch's first block, as their nodes'
+    // pools would give them back.
     let agents = [
         net.accounts.address(Role::Checkpointer),
         net.accounts.address(Role::Updater),
     ];
-    let mut kept = Vec::new();
-    for number in fork..=head {
-        let block = origin
-            .get_block_by_number(number.into())
-            .await
-            .expect("reads")
-            .expect("a block");
-        for hash in block.transactions.hashes() {
-            let tx = origin
-                .get_transaction_by_hash(hash)
-                .await
-                .expect("reads")
-                .expect("a transaction");
-            if agents.contains(&tx.inner.signer()) {
-                let raw: Bytes = origin
-                    .raw_request("eth_getRawTransactionByHash".into(), (hash,))
-                    .await
-                    .expect("raw transaction");
-                kept.push((TransactionData::Raw(raw), 0));
-            }
-        }
-    }
-    origin
-        .anvil_reorg(ReorgOptions {
-            depth: REORG,
-            tx_block_pairs: kept,
-        })
-        .await
-        .expect("reorgs");
+    nxtp_testnet::reorg(&origin, fork, head, |tx| {
+        agents.contains(&tx.from).then_some(0)
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -396,13 +206,13 @@ async fn finality_deeper_than_a_reorg_signs_nothing_it_takes_back() {
     // Nothing here races the window: a short one keeps the test quick.
     let (net, agents) = start(Finality::Depth(FINAL_DEPTH), 5).await;
     let origin = net.reader(ORIGIN);
-    let miner = Miner::start(origin.clone()).await;
-    deliver(&net, &agents, "before").await;
+    let miner = Miner::start(origin.clone(), BLOCK).await;
+    deliver(&net, &agents, Role::User, "before").await;
     let (root_before, _, _) = net.home_state(ORIGIN).await;
 
     // The message to be dropped: checkpointed, then buried under more blocks than the
     // confirmations (the updater reads it) but fewer than the finality depth.
-    let stopped = miner.lock.lock().await;
+    let stopped = miner.hold().await;
     let (block, lost_root) = dispatch_and_checkpoint(&net, &agents, "dropped").await;
     origin
         .anvil_mine(Some(REORG - 1), None)
@@ -410,9 +220,29 @@ async fn finality_deeper_than_a_reorg_signs_nothing_it_takes_back() {
         .expect("mines");
     let head = origin.get_block_number().await.expect("head");
     assert!(head - block > CONFIRMATIONS && head - block < FINAL_DEPTH);
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    // The updater has read the checkpoint's block (every stream of the origin indexed up to the
+    // confirmed head) and looked for a root to sign at this head (its final block is the head's):
+    // whatever it would sign of this chain, it has signed by now.
+    let updater_ops = agents[0].ops_addr().await;
+    eventually(
+        "the updater to read the checkpoint and look for a root",
+        &agents,
+        || async {
+            let indexed = reorg_agents::metric(
+                &updater_ops,
+                "nxtp_chain_indexed_block",
+                &format!("chain=\"{ORIGIN}\""),
+            );
+            let final_block = reorg_agents::metric(&updater_ops, "nxtp_updater_final_block", "");
+            let read = !indexed.is_empty() && indexed.iter().all(|&b| b >= head - CONFIRMATIONS);
+            (read && final_block == [head - FINAL_DEPTH]).then_some(())
+        },
+    )
+    .await;
     assert!(
-        !signed_roots(&net).contains(&lost_root),
+        !signed_roots(&net, ORIGIN)
+            .unwrap_or_default()
+            .contains(&lost_root),
         "the updater signed a root not final"
     );
     assert_eq!(net.home_state(ORIGIN).await.0, root_before);
@@ -422,19 +252,22 @@ async fn finality_deeper_than_a_reorg_signs_nothing_it_takes_back() {
 
     reorg_from(&net, block).await;
     drop(stopped);
-    assert!(!produced(&net, lost_root).await);
+    assert!(!net.produced(ORIGIN, lost_root).await);
 
     // Messaging goes on: a new message is delivered, nothing of the dropped one ever is, the
     // watcher saw nothing amiss and every Replica is active.
-    deliver(&net, &agents, "after").await;
+    deliver(&net, &agents, Role::User, "after").await;
     let dropped_sender = net.accounts.address(Role::RouterA);
     for nonce in 0..3 {
         assert_eq!(
-            times_handled(&net, DESTINATIONS[0], dropped_sender, nonce, b"dropped").await,
+            net.times_handled_from(ORIGIN, DESTINATIONS[0], dropped_sender, nonce, b"dropped")
+                .await,
             0
         );
     }
-    assert!(!signed_roots(&net).contains(&lost_root));
+    assert!(!signed_roots(&net, ORIGIN)
+        .unwrap_or_default()
+        .contains(&lost_root));
     assert_eq!(watcher_records(&net), (0, 0));
     for destination in DESTINATIONS {
         assert_eq!(replica_state(&net, destination).await, ACTIVE);
@@ -450,13 +283,13 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
     // Misconfigured: one block taken as final, and a reorg of five.
     let (mut net, agents) = start(Finality::Depth(1), WINDOW).await;
     let origin = net.reader(ORIGIN);
-    let miner = Miner::start(origin.clone()).await;
-    deliver(&net, &agents, "before").await;
+    let miner = Miner::start(origin.clone(), BLOCK).await;
+    deliver(&net, &agents, Role::User, "before").await;
 
     // Checkpointed, then three blocks on top: signed; relayed to both Replicas from the
     // updater's pending transaction; that mined (five blocks in all) and the root judged by the
     // watcher.
-    let stopped = miner.lock.lock().await;
+    let stopped = miner.hold().await;
     let (block, lost_root) = dispatch_and_checkpoint(&net, &agents, "dropped").await;
     origin
         .anvil_mine(Some(CONFIRMATIONS), None)
@@ -486,10 +319,12 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
     .await
     .expect("confirmAt")
     .to();
-    assert!(signed_roots(&net).contains(&lost_root));
+    assert!(signed_roots(&net, ORIGIN)
+        .unwrap_or_default()
+        .contains(&lost_root));
     reorg_from(&net, block).await;
     drop(stopped);
-    assert!(!produced(&net, lost_root).await);
+    assert!(!net.produced(ORIGIN, lost_root).await);
 
     eventually("every Replica of the origin halted", &agents, || async {
         for destination in DESTINATIONS {
@@ -538,7 +373,8 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
     let dropped_sender = net.accounts.address(Role::RouterA);
     for nonce in 0..3 {
         assert_eq!(
-            times_handled(&net, DESTINATIONS[0], dropped_sender, nonce, b"dropped").await,
+            net.times_handled_from(ORIGIN, DESTINATIONS[0], dropped_sender, nonce, b"dropped")
+                .await,
             0,
             "a message of the dropped branch was processed"
         );
@@ -554,7 +390,7 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
         agent.kill();
     }
     let (committed, _, _) = net.home_state(ORIGIN).await;
-    assert!(produced(&net, committed).await);
+    assert!(net.produced(ORIGIN, committed).await);
     let new_updater = PrivateKeySigner::random();
     let deployer = net.wallet(ORIGIN, Role::Deployer);
     let funding = TransactionRequest::default()
@@ -581,7 +417,7 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
     let origin_chain_id = net.manifest.domain(ORIGIN).expect("deployed").chain_id;
     // The origin tree up to the committed root, the first root of the new Replicas: the proofs
     // anyone could submit to them for a message the halted Replicas already delivered.
-    let before = dispatched(&net).await;
+    let before = net.dispatched(ORIGIN).await;
     let mut tree = MerkleTree::new();
     for message in &before {
         tree.insert(message.leaf()).expect("the tree has room");
@@ -685,21 +521,23 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
                 assert!(spec.config_toml.contains(&old_key));
                 spec.config_toml = spec.config_toml.replace(&old_key, &new_key);
             }
-            spawn_agent(&net, &spec)
+            reorg_agents::spawn_agent(&net, &spec)
         })
         .collect();
 
     // A new message from the origin reaches both destinations once; none delivered before is
     // delivered again through the new Replicas, and the dropped one never is.
-    deliver(&net, &agents, "after recovery").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    deliver(&net, &agents, Role::User, "after recovery").await;
+    // A later message, from another sender, delivered too: the processor has gone past every
+    // earlier one, so a second delivery of any of them would have happened by now.
+    deliver(&net, &agents, Role::RouterB, "later").await;
     let user = net.accounts.address(Role::User);
-    let messages = dispatched(&net).await;
+    let messages = net.dispatched(ORIGIN).await;
     for message in &messages {
         let sender = Address::from_word(message.sender);
         assert_eq!(
-            times_handled(
-                &net,
+            net.times_handled_from(
+                ORIGIN,
                 message.destination,
                 sender,
                 message.nonce,
@@ -720,7 +558,8 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
     );
     for nonce in 0..3 {
         assert_eq!(
-            times_handled(&net, DESTINATIONS[0], dropped_sender, nonce, b"dropped").await,
+            net.times_handled_from(ORIGIN, DESTINATIONS[0], dropped_sender, nonce, b"dropped")
+                .await,
             0
         );
     }

@@ -10,185 +10,42 @@
 
 mod anvil_net;
 mod messaging;
+mod reorg_agents;
 
 use alloy::{
     eips::BlockId,
     network::TransactionBuilder,
-    primitives::{keccak256, Address, Bytes, B256, U256},
-    providers::{ext::AnvilApi, DynProvider, Provider},
+    primitives::{Address, Bytes, B256, U256},
+    providers::{ext::AnvilApi, Provider},
     rpc::types::{
         anvil::{ReorgOptions, TransactionData},
-        Filter, TransactionRequest,
+        TransactionRequest,
     },
-    sol_types::{SolEvent, SolValue},
 };
 use anvil_net::{http_get, AgentProcess};
-use messaging::{read_db, Net};
-use nxtp_bindings::{Home, RecordingRecipient};
-use nxtp_devnet::{traffic::recipient_on, AgentSpec, Role};
-use nxtp_primitives::{address_to_bytes32, Domain, Message};
-use std::{
-    collections::BTreeSet,
-    sync::Arc,
-    time::{Duration, Instant},
-};
-use tokio::{sync::Mutex, task::JoinHandle};
+use messaging::Net;
+use nxtp_bindings::Home;
+use nxtp_devnet::{AgentOptions, Role};
+use nxtp_primitives::Domain;
+use nxtp_testnet::Miner;
+use reorg_agents::eventually;
+use std::{collections::BTreeSet, time::Duration};
 
 const ORIGIN: Domain = Domain(1000);
 const DESTINATION: Domain = Domain(2000);
 /// Blocks every agent waits before reading one.
 const CONFIRMATIONS: u64 = 3;
-/// Every wait is bounded; generous, as CI runs on two loaded cores.
-const TIMEOUT: Duration = Duration::from_secs(180);
-
-/// Mines a block on the origin every 250 ms, unless the test holds the lock.
-struct Miner {
-    lock: Arc<Mutex<()>>,
-    task: JoinHandle<()>,
-}
-
-impl Miner {
-    async fn start(provider: DynProvider) -> Self {
-        provider
-            .anvil_set_interval_mining(0)
-            .await
-            .expect("interval mining off");
-        let lock = Arc::new(Mutex::new(()));
-        let held = Arc::clone(&lock);
-        let task = tokio::spawn(async move {
-            loop {
-                {
-                    let _mining = held.lock().await;
-                    provider.evm_mine(None).await.expect("mines");
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        });
-        Self { lock, task }
-    }
-}
-
-impl Drop for Miner {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Every message the origin's Home holds now, in order.
-async fn dispatched(net: &Net) -> Vec<Message> {
-    let filter = Filter::new()
-        .address(net.home(ORIGIN))
-        .event_signature(Home::Dispatch::SIGNATURE_HASH)
-        .from_block(0);
-    net.reader(ORIGIN)
-        .get_logs(&filter)
-        .await
-        .expect("logs")
-        .iter()
-        .map(|log| {
-            let event = log.log_decode::<Home::Dispatch>().expect("Dispatch");
-            Message::decode(&event.inner.data.message).expect("a message")
-        })
-        .collect()
-}
-
-/// How many times the recipient handled a message from `sender` with `nonce` and `body`.
-async fn times_handled(net: &Net, sender: Address, nonce: u32, body: &[u8]) -> u64 {
-    let reader = net.reader(DESTINATION);
-    let recipient = RecordingRecipient::new(
-        recipient_on(&net.manifest, DESTINATION).expect("recipient"),
-        &reader,
-    );
-    let key = keccak256(
-        (
-            ORIGIN.get(),
-            nonce,
-            address_to_bytes32(sender),
-            Bytes::from(body.to_vec()),
-        )
-            .abi_encode_params(),
-    );
-    recipient
-        .timesHandled(key)
-        .call()
-        .await
-        .expect("timesHandled")
-        .to::<u64>()
-}
-
-/// Polls `check` every 200 ms until it yields `Some`; panics with `what` and the end of every
-/// agent's log after [`TIMEOUT`].
-async fn eventually<T, F, Fut>(what: &str, agents: &[AgentProcess], mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        if Instant::now() >= deadline {
-            let logs: Vec<String> = agents
-                .iter()
-                .map(|agent| {
-                    let text = agent.log_text();
-                    let lines: Vec<&str> = text.lines().collect();
-                    lines[lines.len().saturating_sub(30)..].join("\n")
-                })
-                .collect();
-            panic!(
-                "timed out waiting for {what}; the agents' logs end with:\n{}",
-                logs.join("\n---\n")
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// The agent's config from the devnet's generator, every chain read [`CONFIRMATIONS`] deep.
-fn deeper(spec: &AgentSpec) -> String {
-    spec.config_toml
-        .lines()
-        .map(|line| {
-            if line.trim_start().starts_with("confirmations =") {
-                format!("confirmations = {CONFIRMATIONS}")
-            } else {
-                line.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn start_agent(net: &Net, spec: &AgentSpec) -> AgentProcess {
-    let config = net.write_config(&spec.name, &deeper(spec));
-    let log = net.dir().join(format!("{}.log", spec.name));
-    AgentProcess::spawn(&spec.subcommand, &config, &log, &[])
-}
-
+/// The test's block interval on the origin.
+const BLOCK: Duration = Duration::from_millis(250);
 /// The deep reorgs an agent reported on the origin's chain, from its `/metrics`.
 fn deep_reorgs(ops: &str) -> u64 {
-    let (_, metrics) = http_get(ops, "/metrics");
-    metrics
-        .lines()
-        .filter(|line| {
-            line.starts_with("nxtp_chain_deep_reorgs_total")
-                && line.contains(&format!("chain=\"{ORIGIN}\""))
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
-}
-
-/// Whether the origin's Home (on the chain as it is now) produced `root`.
-async fn produced(net: &Net, root: B256) -> bool {
-    let reader = net.reader(ORIGIN);
-    Home::new(net.home(ORIGIN), &reader)
-        .checkpoints(root)
-        .call()
-        .await
-        .expect("checkpoints")
-        .produced
+    reorg_agents::metric(
+        ops,
+        "nxtp_chain_deep_reorgs_total",
+        &format!("chain=\"{ORIGIN}\""),
+    )
+    .iter()
+    .sum()
 }
 
 /// Every new root in an `Update` event of `contract` on `domain`.
@@ -204,28 +61,17 @@ async fn updated_roots(net: &Net, domain: Domain, contract: Address) -> Vec<B256
 async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     let net = messaging::start(2).await;
     let origin = net.reader(ORIGIN);
-    let miner = Miner::start(origin.clone()).await;
+    let miner = Miner::start(origin.clone(), BLOCK).await;
 
-    let mut specs: Vec<AgentSpec> = nxtp_devnet::updater_agent::specs(
-        &net.manifest,
-        net.dir(),
-        &nxtp_devnet::AgentOptions::default(),
-    )
-    .into_iter()
-    .filter(|spec| spec.name == format!("updater-{ORIGIN}"))
-    .collect();
-    specs.extend(nxtp_devnet::message_relayer_agent::spec(
-        &net.manifest,
-        net.dir(),
-        &nxtp_devnet::AgentOptions::default(),
-    ));
-    specs.extend(nxtp_devnet::processor_agent::spec(
-        &net.manifest,
-        net.dir(),
-        &nxtp_devnet::AgentOptions::default(),
-    ));
-    assert_eq!(specs.len(), 3, "updater, relayer and processor configs");
-    let mut agents: Vec<AgentProcess> = specs.iter().map(|spec| start_agent(&net, spec)).collect();
+    let options = AgentOptions {
+        confirmations: CONFIRMATIONS,
+        ..AgentOptions::default()
+    };
+    let specs = reorg_agents::agent_specs(&net, ORIGIN, &options, false);
+    let mut agents: Vec<AgentProcess> = specs
+        .iter()
+        .map(|spec| reorg_agents::spawn_agent(&net, spec))
+        .collect();
     let mut ops = Vec::new();
     for agent in &agents {
         ops.push(agent.ops_addr().await);
@@ -236,10 +82,19 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     net.dispatch_to_pool(ORIGIN, DESTINATION, first_sender, "before")
         .await;
     eventually("the first message to be delivered", &agents, || async {
-        let messages = dispatched(&net).await;
+        let messages = net.dispatched(ORIGIN).await;
         let message = messages.first()?;
         let sender = net.accounts.address(first_sender);
-        (times_handled(&net, sender, message.nonce, &message.body[..]).await == 1).then_some(())
+        (net.times_handled_from(
+            ORIGIN,
+            DESTINATION,
+            sender,
+            message.nonce,
+            &message.body[..],
+        )
+        .await
+            == 1)
+            .then_some(())
     })
     .await;
 
@@ -247,7 +102,7 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     // checkpoint of them (sent by the checkpointer from the pending block), two more blocks;
     // then those three blocks (never more than 2 deep) are replaced by a branch re-including
     // one dispatch and not the other.
-    let stopped = miner.lock.lock().await;
+    let stopped = miner.hold().await;
     let dropped_address = net.accounts.address(dropped_sender);
     let dropped_nonce = origin
         .get_transaction_count(dropped_address)
@@ -278,7 +133,7 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     let fork = origin.get_block_number().await.expect("head");
     let root_with_dropped = home.root().call().await.expect("root");
     assert!(
-        produced(&net, root_with_dropped).await,
+        net.produced(ORIGIN, root_with_dropped).await,
         "the checkpointer checkpointed the branch about to be dropped"
     );
     origin.evm_mine(None).await.expect("mines");
@@ -312,7 +167,7 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
         .await
         .expect("reorgs");
     assert!(
-        !produced(&net, root_with_dropped).await,
+        !net.produced(ORIGIN, root_with_dropped).await,
         "the checkpoint with the dropped message is gone"
     );
     drop(stopped);
@@ -322,13 +177,23 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
         "every message of the final chain to be delivered",
         &agents,
         || async {
-            let messages = dispatched(&net).await;
+            let messages = net.dispatched(ORIGIN).await;
             if messages.len() < 2 {
                 return None;
             }
             for message in &messages {
                 let sender = Address::from_word(message.sender);
-                if times_handled(&net, sender, message.nonce, &message.body[..]).await != 1 {
+                if net
+                    .times_handled_from(
+                        ORIGIN,
+                        DESTINATION,
+                        sender,
+                        message.nonce,
+                        &message.body[..],
+                    )
+                    .await
+                    != 1
+                {
                     return None;
                 }
             }
@@ -345,7 +210,14 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     for message in &messages {
         let sender = Address::from_word(message.sender);
         assert_eq!(
-            times_handled(&net, sender, message.nonce, &message.body[..]).await,
+            net.times_handled_from(
+                ORIGIN,
+                DESTINATION,
+                sender,
+                message.nonce,
+                &message.body[..]
+            )
+            .await,
             1,
             "{message:?} delivered once"
         );
@@ -354,7 +226,8 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     // have had), and every root signed, relayed or recorded is one the final Home produced.
     for nonce in 0..3 {
         assert_eq!(
-            times_handled(&net, dropped_address, nonce, b"dropped").await,
+            net.times_handled_from(ORIGIN, DESTINATION, dropped_address, nonce, b"dropped")
+                .await,
             0,
             "the dropped message was never processed"
         );
@@ -363,19 +236,13 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     let mut roots: BTreeSet<B256> = BTreeSet::new();
     roots.extend(updated_roots(&net, ORIGIN, net.home(ORIGIN)).await);
     roots.extend(updated_roots(&net, DESTINATION, replica).await);
-    let updater_db = net.dir().join(format!("updater-{ORIGIN}.sqlite"));
-    let signed: Vec<B256> = read_db(&updater_db, |conn| {
-        let mut statement = conn.prepare("SELECT new_root FROM updater_signed")?;
-        let rows = statement.query_map([], |row| row.get::<_, [u8; 32]>(0))?;
-        rows.map(|row| row.map(B256::from)).collect()
-    })
-    .expect("the updater's records");
+    let signed = reorg_agents::signed_roots(&net, ORIGIN).expect("the updater's records");
     assert!(!signed.is_empty(), "the updater signed");
     roots.extend(signed);
     assert!(!roots.contains(&root_with_dropped));
     for root in &roots {
         assert!(
-            produced(&net, *root).await,
+            net.produced(ORIGIN, *root).await,
             "{root} was signed or relayed but the final Home never produced it"
         );
     }
@@ -412,7 +279,7 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
         (final_root == root).then_some(())
     })
     .await;
-    let stopped = miner.lock.lock().await;
+    let stopped = miner.hold().await;
     let head = origin.get_block_number().await.expect("head");
     origin
         .anvil_reorg(ReorgOptions {
@@ -423,7 +290,7 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
         .expect("reorgs");
     drop(stopped);
     assert_eq!(
-        dispatched(&net).await.len(),
+        net.dispatched(ORIGIN).await.len(),
         2,
         "the message left the chain"
     );

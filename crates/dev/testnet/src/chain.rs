@@ -304,6 +304,60 @@ impl TestNet {
         times.call().await.expect("reads timesHandled").to::<u64>()
     }
 
+    /// How many times the recipient on `destination` handled the message from `origin` that
+    /// `sender` sent with `nonce` and `body`: a message that may never have been dispatched (a
+    /// dropped one, under any nonce it could have had) is asked about by its fields.
+    pub async fn times_handled_from(
+        &self,
+        origin: impl AsDomain,
+        destination: impl AsDomain,
+        sender: Address,
+        nonce: u32,
+        body: &[u8],
+    ) -> u64 {
+        let destination = destination.domain();
+        let fields = (
+            origin.domain().get(),
+            nonce,
+            address_to_bytes32(sender),
+            Bytes::copy_from_slice(body),
+        );
+        let recipient =
+            RecordingRecipient::new(self.recipient(destination), self.reader(destination));
+        let times = recipient.timesHandled(keccak256(fields.abi_encode_params()));
+        times.call().await.expect("reads timesHandled").to::<u64>()
+    }
+
+    /// Every message `origin`'s Home holds on the chain as it is now, in order.
+    pub async fn dispatched(&self, origin: impl AsDomain) -> Vec<Message> {
+        let origin = origin.domain();
+        let filter = Filter::new()
+            .address(self.home(origin))
+            .event_signature(Home::Dispatch::SIGNATURE_HASH)
+            .from_block(0);
+        self.reader(origin)
+            .get_logs(&filter)
+            .await
+            .expect("reads Dispatch logs")
+            .iter()
+            .map(|log| {
+                let event = log.log_decode::<Home::Dispatch>().expect("a Dispatch");
+                Message::decode(&event.inner.data.message).expect("a message")
+            })
+            .collect()
+    }
+
+    /// Whether `origin`'s Home, on the chain as it is now, produced (checkpointed) `root`.
+    pub async fn produced(&self, origin: impl AsDomain, root: B256) -> bool {
+        let origin = origin.domain();
+        Home::new(self.home(origin), self.reader(origin))
+            .checkpoints(root)
+            .call()
+            .await
+            .expect("reads checkpoints")
+            .produced
+    }
+
     /// Makes the recording recipient on `domain` revert every message, or accept them again.
     pub async fn set_rejecting(&self, domain: impl AsDomain, rejecting: bool) {
         let domain = domain.domain();

@@ -25,11 +25,20 @@ pub struct AgentProcess {
     /// Behind a mutex so polls can check on it through a shared reference.
     child: Mutex<Child>,
     log: PathBuf,
+    /// How many runs had started in the log before this one: a restarted agent appends to the
+    /// log of the run it replaces.
+    earlier_starts: usize,
+}
+
+/// The log's lines saying an agent started.
+fn start_lines(log: &str) -> impl DoubleEndedIterator<Item = &str> {
+    log.lines().filter(|line| line.contains("agent started"))
 }
 
 impl AgentProcess {
     /// `nxtp <subcommand> --config <config>` with `env` set.
     pub fn spawn(subcommand: &str, config: &Path, log: &Path, env: &[(&str, &str)]) -> Self {
+        let earlier_starts = start_lines(&std::fs::read_to_string(log).unwrap_or_default()).count();
         let out = File::options()
             .create(true)
             .append(true)
@@ -49,6 +58,7 @@ impl AgentProcess {
         Self {
             child: Mutex::new(child),
             log: log.to_owned(),
+            earlier_starts,
         }
     }
 
@@ -75,15 +85,14 @@ impl AgentProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// The ops server's address, from the newest "agent started" line of the log.
+    /// The ops server's address, from this run's "agent started" line of the log (once it has
+    /// started).
     pub async fn ops_addr(&self) -> String {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let log = self.log_text();
-            if let Some(addr) = log
-                .lines()
-                .rev()
-                .find(|line| line.contains("agent started"))
+            if let Some(addr) = start_lines(&log)
+                .nth(self.earlier_starts)
                 .and_then(|line| line.split("ops_addr=").nth(1))
                 .and_then(|rest| rest.split_whitespace().next())
             {
@@ -120,6 +129,29 @@ pub fn http_get(addr: &str, path: &str) -> (u16, String) {
         .and_then(|code| code.parse().ok())
         .expect("status line");
     (status, body.to_owned())
+}
+
+/// The least block the agent serving `ops` has indexed on `domain`'s chain, over its indexer
+/// streams there (`nxtp_chain_indexed_block`); `None` before it indexed any.
+pub fn indexed_block(ops: &str, domain: u32) -> Option<u64> {
+    let (_, metrics) = http_get(ops, "/metrics");
+    let chain = format!("chain=\"{domain}\"");
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("nxtp_chain_indexed_block{") && line.contains(&chain))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .min()
+}
+
+/// Whether the agent serving `ops` answers healthy and has read each `(domain, block)` chain up
+/// to that block: what a test waits on before asserting that the agent did *not* do something
+/// about those blocks. A restarted indexer reports only blocks it reads anew, so each block must
+/// be one mined after the agent started.
+pub fn caught_up(ops: &str, blocks: &[(u32, u64)]) -> bool {
+    http_get(ops, "/health").0 == 200
+        && blocks
+            .iter()
+            .all(|&(domain, block)| indexed_block(ops, domain).is_some_and(|read| read >= block))
 }
 
 /// Runs `nxtp <args>` to its exit: the exit code and stderr.
