@@ -13,10 +13,9 @@ use crate::accounts::{DevAccounts, Role};
 use alloy::{
     primitives::{Address, Bytes, U256},
     providers::DynProvider,
-    sol_types::SolEvent,
 };
 use futures::future::try_join_all;
-use nxtp_bindings::{BridgeToken, Connext, DemoToken};
+use nxtp_bindings::{execute_args, BridgeToken, Connext, DemoToken, Fronting, XCalled};
 pub use nxtp_deployment::DEMO_RECEIVER;
 use nxtp_deployment::{
     transactions::{confirm_all, signing_provider, submit, uncached_signing_provider},
@@ -234,34 +233,36 @@ pub async fn bridge_liquidity(
             .inner
             .logs()
             .iter()
-            .find_map(|log| Connext::XCalled::decode_log(&log.inner).ok())
-            .ok_or_else(|| DeployError::Step {
-                domain: home_domain,
-                step: step.clone(),
-                source: "the receipt has no XCalled event".into(),
+            .find_map(|log| XCalled::decode(&log.inner, home_domain).ok())
+            .ok_or_else(|| {
+                DeployError::refused(
+                    home_domain,
+                    step.clone(),
+                    "the receipt has no XCalled event",
+                )
             })?;
-        transfers.push(xcalled.data.params);
+        transfers.push(xcalled);
     }
 
     // Each destination: wait for the messages, execute the slow path, add the routers' liquidity.
     try_join_all(remotes.iter().map(|&remote| {
         let provider = &providers[&remote];
-        let transfers: Vec<&Connext::TransferInfo> = transfers
+        let transfers: Vec<&XCalled> = transfers
             .iter()
-            .filter(|params| params.destinationDomain == remote.get())
+            .filter(|xcalled| xcalled.params.destinationDomain == remote.get())
             .collect();
         async move {
             let liquidity = liquidity_of(remote, manifest)?;
             let local = demo_asset(remote, liquidity)?.local;
             let connext = Connext::new(liquidity.connext, provider);
-            for params in transfers {
+            for xcalled in transfers {
                 // Its own provider: a send that loses the race with the executor must not leave a hole in
                 // the cached nonces of the provider used next.
                 let executing = Connext::new(
                     liquidity.connext,
                     uncached_provider(manifest, remote, accounts)?,
                 );
-                complete_slow(remote, &executing, params, config.bridge_timeout).await?;
+                complete_slow(remote, &executing, xcalled, config.bridge_timeout).await?;
             }
             let representation = BridgeToken::new(local, provider);
             // Confirmed first: the additions' gas is estimated against the approval.
@@ -299,15 +300,15 @@ pub async fn bridge_liquidity(
     Ok(())
 }
 
-/// Waits until `params` is reconciled on `domain`, then executes it by the slow path as its delegate, unless
-/// someone else (the executor) already did.
+/// Waits until the transfer `xcalled` started is reconciled on `domain`, then executes it by the slow path as
+/// its delegate, unless someone else (the executor) already did.
 async fn complete_slow(
     domain: Domain,
     connext: &Connext::ConnextInstance<DynProvider>,
-    params: &Connext::TransferInfo,
+    xcalled: &XCalled,
     timeout: Duration,
 ) -> Result<(), DeployError> {
-    let transfer_id = nxtp_primitives::transfer_id(&params.clone().into());
+    let transfer_id = xcalled.transfer_id;
     let step = format!("complete the bootstrap transfer {transfer_id}");
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
@@ -321,13 +322,7 @@ async fn complete_slow(
         match status {
             TransferStatus::Completed => return Ok(()),
             TransferStatus::Reconciled => {
-                let args = Connext::ExecuteArgs {
-                    params: params.clone(),
-                    routers: Vec::new(),
-                    routerSignatures: Vec::new(),
-                    sequencer: Address::ZERO,
-                    sequencerSignature: Bytes::new(),
-                };
+                let args = execute_args(&xcalled.params, Fronting::default());
                 // Losing a race with the executor is fine: the next read sees Completed.
                 if let Ok(pending) = connext.execute(args).send().await {
                     let _ = confirm_all(domain, vec![(step.clone(), pending)]).await;
