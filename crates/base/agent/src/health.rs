@@ -7,7 +7,13 @@
 //! (`starting`) until their first report, so a probe does not pass before every task has worked
 //! once. An agent with a single loop may report for the whole agent with
 //! [`Health::set_healthy`] and [`Health::set_unhealthy`].
+//!
+//! Every report, done or failed, also counts as one round of its stream, served on `/metrics`
+//! as `nxtp_agent_rounds_total{stream}`: an operator sees a stalled task, and a test waits for
+//! a task's next rounds (a positive event) instead of sleeping before asserting that nothing
+//! happened.
 
+use prometheus::{IntCounterVec, Opts, Registry};
 use serde::Serialize;
 use std::{
     collections::BTreeMap,
@@ -34,6 +40,9 @@ const STARTING: &str = "starting";
 /// agent, whose reason is shown without a stream name.
 const WHOLE_AGENT: &str = "";
 
+/// The `stream` label of the whole agent's rounds.
+const WHOLE_AGENT_LABEL: &str = "agent";
+
 /// Every stream's last report.
 #[derive(Debug, Default)]
 struct Board {
@@ -41,6 +50,10 @@ struct Board {
     reported: bool,
     /// Each stream's problem, `None` while it works.
     streams: BTreeMap<String, Option<String>>,
+    /// How many rounds (reports) each stream made.
+    rounds: BTreeMap<String, u64>,
+    /// Where rounds are counted for `/metrics`, once registered.
+    counter: Option<IntCounterVec>,
 }
 
 impl Board {
@@ -79,6 +92,31 @@ impl Health {
     /// A new board, unhealthy with reason `starting`.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A new board whose rounds are also counted in `registry` as
+    /// `nxtp_agent_rounds_total{stream}`.
+    pub fn counting(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let counter = IntCounterVec::new(
+            Opts::new(
+                "nxtp_agent_rounds_total",
+                "Rounds of work (done or failed) each task of the agent reported",
+            ),
+            &["stream"],
+        )?;
+        registry.register(Box::new(counter.clone()))?;
+        let board = Board {
+            counter: Some(counter),
+            ..Board::default()
+        };
+        Ok(Self(Arc::new(RwLock::new(board))))
+    }
+
+    /// How many rounds `stream` reported, done or failed (the whole agent's, from
+    /// [`Health::set_healthy`] and [`Health::set_unhealthy`], under `agent`).
+    pub fn rounds(&self, stream: &str) -> u64 {
+        let board = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        board.rounds.get(stream).copied().unwrap_or(0)
     }
 
     /// Names streams that must each report before the agent is healthy; until then each is
@@ -124,6 +162,14 @@ impl Health {
 
     fn report(&self, stream: &str, problem: Option<String>) {
         self.update(|board| {
+            let label = match stream {
+                WHOLE_AGENT => WHOLE_AGENT_LABEL,
+                named => named,
+            };
+            *board.rounds.entry(label.to_owned()).or_default() += 1;
+            if let Some(counter) = &board.counter {
+                counter.with_label_values(&[label]).inc();
+            }
             board.streams.insert(stream.to_owned(), problem);
         });
     }
@@ -171,6 +217,31 @@ mod tests {
         assert!(matches!(health.status(), HealthStatus::Unhealthy { .. }));
         health.ok("replica 2000");
         assert_eq!(health.status(), HealthStatus::Healthy);
+    }
+
+    #[test]
+    fn counts_each_streams_rounds() {
+        let registry = Registry::new();
+        let health = Health::counting(&registry).expect("registers");
+        assert!(matches!(health.status(), HealthStatus::Unhealthy { .. }));
+        health.ok("home 1000");
+        health.ok("home 1000");
+        health.failing("home 1000", "rpc down");
+        health.set_healthy();
+        assert_eq!(health.rounds("home 1000"), 3);
+        assert_eq!(health.rounds("agent"), 1);
+        assert_eq!(health.rounds("replica 2000"), 0);
+        let text = prometheus::TextEncoder::new()
+            .encode_to_string(&registry.gather())
+            .expect("encodes");
+        assert!(
+            text.contains("nxtp_agent_rounds_total{stream=\"home 1000\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("nxtp_agent_rounds_total{stream=\"agent\"} 1"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -118,7 +118,7 @@ pub async fn run_until<A: Agent>(
     let listen = A::telemetry(&config).listen;
     let labels = HashMap::from([("agent".to_owned(), A::NAME.to_owned())]);
     let metrics = Registry::new_custom(None, Some(labels))?;
-    let health = Health::new();
+    let health = Health::counting(&metrics)?;
     // The ops server outlives the agent's own shutdown, so probes see it wind down.
     let ops_shutdown = CancellationToken::new();
     let ops = OpsServer::start(
@@ -156,7 +156,8 @@ pub async fn run_until<A: Agent>(
 mod tests {
     use super::*;
     use crate::test_http::get;
-    use std::{io::Write, time::Duration};
+    use std::{io::Write, sync::Arc, time::Duration};
+    use tokio::sync::Notify;
 
     /// An agent whose behaviour its config chooses.
     struct TestAgent;
@@ -165,6 +166,9 @@ mod tests {
     struct TestConfig {
         telemetry: TelemetryConfig,
         mode: Mode,
+        /// Notified once a waiting agent is up, so a test stops it mid-run.
+        #[serde(skip)]
+        started: Arc<Notify>,
     }
 
     #[derive(Deserialize)]
@@ -212,6 +216,7 @@ mod tests {
                 }
                 Mode::Wait => {
                     ctx.health.set_healthy();
+                    config.started.notify_one();
                     ctx.shutdown.cancelled().await;
                     Ok(())
                 }
@@ -236,13 +241,15 @@ mod tests {
     async fn shutdown_token_stops_the_agent() {
         let shutdown = CancellationToken::new();
         let trigger = shutdown.clone();
+        let config = config("wait");
+        let started = Arc::clone(&config.started);
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            started.notified().await;
             trigger.cancel();
         });
         tokio::time::timeout(
             Duration::from_secs(10),
-            run_until::<TestAgent>(config("wait"), shutdown),
+            run_until::<TestAgent>(config, shutdown),
         )
         .await
         .expect("stops on cancel")
