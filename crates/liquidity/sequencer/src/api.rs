@@ -1,7 +1,7 @@
 //! The sequencer's HTTP API (`docs/liquidity-agents.md`, "Sequencer HTTP API"): quotes, bids in,
 //! transfer state out. Every refusal is an [`ApiError`] with its code's status.
 
-use crate::{bids, shared::now_ms, shared::Shared, store, view::transfer_view};
+use crate::{bids, shared::Shared, store, view::transfer_view};
 use alloy::primitives::{Address, B256};
 use axum::{
     body::Bytes,
@@ -12,6 +12,7 @@ use axum::{
     Json, Router,
 };
 use futures::future::join_all;
+use nxtp_agent::clock::now_ms;
 use nxtp_api::sequencer::{ApiError, BidAccepted, BidRequest, ErrorCode, Quote, TransferView};
 use nxtp_primitives::Domain;
 use serde::Deserialize;

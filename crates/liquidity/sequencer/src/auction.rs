@@ -12,7 +12,7 @@ use crate::{
     execute::execute_calldata,
     reservations::{available, Ledger, Pool},
     selection::{select, valid_path_length},
-    shared::{now_ms, Shared},
+    shared::Shared,
     store::{self, Decision, OpenAuction, Outcome, StoredBid, StoredTransfer},
 };
 use alloy::{
@@ -20,7 +20,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use futures::{future::try_join_all, stream, StreamExt};
-use nxtp_agent::{CancellationToken, Liveness};
+use nxtp_agent::{clock::now_ms, CancellationToken, Liveness};
 use nxtp_api::sequencer::ErrorCode;
 use nxtp_primitives::{fees, Domain, TransferStatus};
 use rand::{rngs::StdRng, SeedableRng};

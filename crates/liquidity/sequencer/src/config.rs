@@ -30,7 +30,7 @@
 
 use alloy::primitives::{Address, U256};
 use nxtp_agent::{KeySource, TelemetryConfig};
-use nxtp_chain::ChainConfig;
+use nxtp_chain::{ChainConfig, DomainSettings, Domains};
 use nxtp_primitives::Domain;
 use reqwest::Url;
 use serde::{de, Deserialize, Deserializer};
@@ -86,7 +86,7 @@ pub struct SequencerConfig {
     /// The bounds of bids on transfers not seen yet.
     pub early_bids: EarlyBids,
     /// Every domain served.
-    pub domains: BTreeMap<Domain, DomainConfig>,
+    pub domains: Domains<DomainConfig>,
 }
 
 /// The native relayer fee a transfer must have paid before it is auctioned.
@@ -125,6 +125,12 @@ pub struct DomainConfig {
     pub start_block: u64,
 }
 
+impl DomainSettings for DomainConfig {
+    fn chain(&self) -> &ChainConfig {
+        &self.chain
+    }
+}
+
 /// The file as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,7 +148,7 @@ struct RawConfig {
     early_bids_per_router: u64,
     #[serde(default = "default_early_bid_ttl_secs")]
     early_bid_ttl_secs: u64,
-    domains: BTreeMap<Domain, DomainConfig>,
+    domains: Domains<DomainConfig>,
 }
 
 fn default_window() -> u64 {
@@ -169,9 +175,10 @@ impl<'de> Deserialize<'de> for SequencerConfig {
                  early bids)",
             ));
         }
-        if raw.domains.contains_key(&Domain(0)) {
-            return Err(de::Error::custom("domains.0: domain 0 is not valid"));
-        }
+        // Its entries list no Replicas, so no origin can go undescribed.
+        raw.domains
+            .check("domains", "")
+            .map_err(de::Error::custom)?;
         if let Some(domain) = raw
             .quotes
             .destinations

@@ -2,10 +2,8 @@
 //! [`EarlyBids::ttl`](crate::config::EarlyBids): with the per-router bound checked on admission
 //! (`api`), what early bids can hold in the database stays bounded.
 
-use crate::{
-    config::EarlyBids, error::SequencerError, metrics::SequencerMetrics, shared::now_ms, store,
-};
-use nxtp_agent::{CancellationToken, Store};
+use crate::{config::EarlyBids, error::SequencerError, metrics::SequencerMetrics, store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Store};
 use std::time::Duration;
 
 /// The longest time between two sweeps.

@@ -58,9 +58,9 @@ pub enum SequencerError {
     /// The sequencer's key could not sign a selection.
     #[error("cannot sign a selection: {0}")]
     Sign(#[source] nxtp_primitives::SignatureError),
-    /// A task of the sequencer panicked.
-    #[error("a sequencer task panicked")]
-    Panicked,
+    /// A task panicked or was aborted.
+    #[error(transparent)]
+    Task(#[from] nxtp_agent::TaskError),
 }
 
 /// A contract read's error, as text safe to log.

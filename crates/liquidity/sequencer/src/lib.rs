@@ -37,11 +37,13 @@ pub use error::SequencerError;
 pub use metrics::SequencerMetrics;
 pub use origin::CONNEXT_STREAM;
 
-use alloy::{rpc::types::Filter, sol_types::SolEvent};
+use alloy::{providers::DynProvider, rpc::types::Filter, sol_types::SolEvent};
 use auction::AuctionTask;
 use destination::Destination;
 use dispatch::DispatchTask;
-use nxtp_agent::{Agent, AgentContext, Cursor, HttpLimits, Liveness, Store, TelemetryConfig};
+use nxtp_agent::{
+    Agent, AgentContext, Cursor, HttpLimits, Liveness, Store, TaskSet, TelemetryConfig,
+};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics, Indexer};
@@ -54,7 +56,7 @@ use std::{
     sync::Arc,
     time::Duration,
 };
-use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
+use tokio::{net::TcpListener, sync::Notify};
 
 /// How often the jobs in flight are polled at the relayer.
 const DISPATCH_INTERVAL: Duration = Duration::from_millis(500);
@@ -89,55 +91,28 @@ pub async fn run_with_listener(
     listener: TcpListener,
 ) -> Result<(), SequencerError> {
     let signer = config.signer.load()?;
-    let store = Store::open(
-        &config.database,
-        &[nxtp_chain::indexer::SCHEMA, store::SCHEMA],
-    )?;
+    let schemas = [nxtp_chain::indexer::SCHEMA, store::SCHEMA];
+    let store = Store::open(&config.database, &schemas)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = SequencerMetrics::register(&ctx.metrics)?;
     let liveness = Liveness::new(ctx.health.clone());
-    let shutdown = ctx.shutdown.clone();
     let relayer = RelayerClient::new(config.relayer_url.clone())
         .map_err(|err| SequencerError::Relayer(err.to_string()))?;
 
-    let auction_wake = Arc::new(Notify::new());
-    let dispatch_wake = Arc::new(Notify::new());
+    let (auction_wake, dispatch_wake) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let served: BTreeSet<Domain> = config.domains.keys().copied().collect();
-    let mut destinations = BTreeMap::new();
-    let mut origins = Vec::new();
+    let (mut destinations, mut origins) = (BTreeMap::new(), Vec::new());
     for (&domain, domain_config) in &config.domains {
         let chain = &domain_config.chain;
         let provider = connect(chain)
             .await
             .map_err(|source| SequencerError::Connect { domain, source })?;
-        destinations.insert(
-            domain,
-            Destination::new(
-                domain,
-                domain_config.connext,
-                chain.chain_id,
-                provider.clone(),
-            ),
-        );
-        let filter = Filter::new()
-            .address(domain_config.connext)
-            .event_signature(vec![
-                Connext::XCalled::SIGNATURE_HASH,
-                Connext::RelayerFeesIncreased::SIGNATURE_HASH,
-            ]);
-        let indexer = Indexer::new(
-            store.clone(),
-            Cursor::new(domain, CONNEXT_STREAM),
-            provider,
-            filter,
-            chain.confirmations,
-        )
-        .start_block(domain_config.start_block)
-        .poll_interval(chain.poll_interval())
-        .metrics(chain_metrics.clone());
+        let (connext, chain_id) = (domain_config.connext, chain.chain_id);
+        let destination = Destination::new(domain, connext, chain_id, provider.clone());
+        destinations.insert(domain, destination);
         origins.push(OriginTask {
             origin: domain,
-            indexer,
+            indexer: connext_indexer(domain, domain_config, &store, provider, &chain_metrics),
             store: store.clone(),
             served: served.clone(),
             wake: Arc::clone(&auction_wake),
@@ -153,16 +128,17 @@ pub async fn run_with_listener(
         metrics: metrics.clone(),
         auction_wake: Arc::clone(&auction_wake),
     });
-
     let ledger = Ledger::default();
     let in_flight = store.call(|conn| store::in_flight(conn)).await?;
     auction::restore(&ledger, &in_flight);
 
-    let mut tasks = JoinSet::new();
+    let mut tasks = TaskSet::new(ctx.shutdown.clone());
     for origin in origins {
-        tasks.spawn(origin.run(shutdown.clone()));
+        tasks.spawn(
+            format!("origin {}", origin.origin),
+            origin.run(tasks.shutdown()),
+        );
     }
-
     let auction = AuctionTask::new(
         Arc::clone(&shared),
         signer.clone(),
@@ -170,7 +146,7 @@ pub async fn run_with_listener(
         Arc::clone(&dispatch_wake),
         ledger.clone(),
     );
-    tasks.spawn(auction.run(shutdown.clone()));
+    tasks.spawn("auction", auction.run(tasks.shutdown()));
     let dispatch = DispatchTask {
         store: store.clone(),
         relayer,
@@ -180,21 +156,14 @@ pub async fn run_with_listener(
         wake: dispatch_wake,
         interval: DISPATCH_INTERVAL,
     };
-    tasks.spawn(dispatch.run(shutdown.clone()));
-    tasks.spawn(early::sweep(
-        store.clone(),
-        config.early_bids,
-        metrics.clone(),
-        shutdown.clone(),
-    ));
-
+    tasks.spawn("dispatch", dispatch.run(tasks.shutdown()));
+    let sweep = early::sweep(store, config.early_bids, metrics, tasks.shutdown());
+    tasks.spawn("early bids", sweep);
     let api_addr = listener.local_addr().map_err(SequencerError::Serve)?;
-    let app = api::router(shared);
-    let api_shutdown = shutdown.clone();
-    tasks.spawn(async move {
-        nxtp_agent::http::serve(listener, app, HttpLimits::default(), api_shutdown)
-            .await
-            .map_err(SequencerError::Serve)
+    let (app, token) = (api::router(shared), tasks.shutdown());
+    tasks.spawn("API", async move {
+        let served = nxtp_agent::http::serve(listener, app, HttpLimits::default(), token).await;
+        served.map_err(SequencerError::Serve)
     });
 
     tracing::info!(
@@ -205,17 +174,31 @@ pub async fn run_with_listener(
         "sequencer running"
     );
     liveness.ok("start-up");
+    tasks.join().await
+}
 
-    let mut outcome = Ok(());
-    while let Some(joined) = tasks.join_next().await {
-        let result = joined.unwrap_or_else(|_| Err(SequencerError::Panicked));
-        if let Err(err) = result {
-            tracing::error!(error = %err, "sequencer task failed; stopping");
-            if outcome.is_ok() {
-                outcome = Err(err);
-            }
-            shutdown.cancel();
-        }
-    }
-    outcome
+/// The indexer of `domain`'s `Connext` as an origin: its transfers and the native fees paid.
+fn connext_indexer(
+    domain: Domain,
+    domain_config: &DomainConfig,
+    store: &Store,
+    provider: DynProvider,
+    metrics: &ChainMetrics,
+) -> Indexer {
+    let filter = Filter::new()
+        .address(domain_config.connext)
+        .event_signature(vec![
+            Connext::XCalled::SIGNATURE_HASH,
+            Connext::RelayerFeesIncreased::SIGNATURE_HASH,
+        ]);
+    Indexer::new(
+        store.clone(),
+        Cursor::new(domain, CONNEXT_STREAM),
+        provider,
+        filter,
+        domain_config.chain.confirmations,
+    )
+    .start_block(domain_config.start_block)
+    .poll_interval(domain_config.chain.poll_interval())
+    .metrics(metrics.clone())
 }

@@ -7,11 +7,7 @@ use crate::{
 };
 use nxtp_agent::Store;
 use nxtp_primitives::Domain;
-use std::{
-    collections::BTreeMap,
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::Notify;
 
 /// State shared by the sequencer's tasks.
@@ -27,13 +23,4 @@ pub(crate) struct Shared {
     pub(crate) metrics: SequencerMetrics,
     /// Wakes the auction when a transfer, a fee or a bid arrives.
     pub(crate) auction_wake: Arc<Notify>,
-}
-
-/// Now, in unix milliseconds.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }
