@@ -139,6 +139,38 @@ impl<'a> AgentToml<'a> {
         self
     }
 
+    /// Per domain of `manifest`, the table of an agent that reads the messaging contracts there: its
+    /// Home, (`with_manager`) its ConnectionManager, where to start reading, its Replicas, and its chain.
+    pub(crate) fn messaging_domains(
+        &mut self,
+        manifest: &Manifest,
+        with_manager: bool,
+    ) -> &mut Self {
+        for (domain, deployment) in &manifest.domains {
+            self.table(format!("domains.{domain}"))
+                .quoted("home", deployment.home);
+            if with_manager {
+                self.quoted("connection_manager", deployment.connection_manager);
+            }
+            self.value("start_block", deployment.deploy_block)
+                .replicas(deployment)
+                .domain_chain(domain, deployment);
+        }
+        self
+    }
+
+    /// Per domain of `manifest` with the liquidity layer, the table of an agent that follows its
+    /// `Connext`: the contract, where to start reading, and its chain.
+    pub(crate) fn liquidity_domains(&mut self, manifest: &Manifest) -> &mut Self {
+        for (domain, deployment, liquidity) in with_liquidity(manifest) {
+            self.table(format!("domains.{domain}"))
+                .quoted("connext", liquidity.connext)
+                .value("start_block", deployment.deploy_block)
+                .domain_chain(domain, deployment);
+        }
+        self
+    }
+
     /// The `[domains.<domain>.chain]` table of an agent's per-domain settings.
     pub(crate) fn domain_chain(
         &mut self,

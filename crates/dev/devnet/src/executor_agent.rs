@@ -22,25 +22,18 @@ pub fn config_toml(
     relayer_url: &str,
     options: &AgentOptions,
 ) -> Option<String> {
-    let with_liquidity = agent_toml::with_liquidity(manifest);
-    if with_liquidity.len() < 2 {
+    if agent_toml::with_liquidity(manifest).len() < 2 {
         return None;
     }
-    let mut config = AgentToml::new(options);
-    config
+    let config = AgentToml::new(options)
         .database(run_dir, NAME)
         .string("relayer_url", relayer_url)
         .value("retry_base_ms", 1000)
         .value("retry_max_ms", 30000)
-        .telemetry();
-    for (domain, deployment, liquidity) in with_liquidity {
-        config
-            .table(format!("domains.{domain}"))
-            .quoted("connext", liquidity.connext)
-            .value("start_block", deployment.deploy_block)
-            .domain_chain(domain, deployment);
-    }
-    Some(config.finish())
+        .telemetry()
+        .liquidity_domains(manifest)
+        .finish();
+    Some(config)
 }
 
 /// The executor's agent spec, if the manifest allows one (see [`config_toml`]).

@@ -16,20 +16,13 @@ pub const NAME: &str = "processor";
 /// the processor.
 pub fn config_toml(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -> Option<String> {
     let signer = agent_toml::role_key(manifest, Role::Processor)?;
-    let mut config = AgentToml::new(options);
-    config
+    let config = AgentToml::new(options)
         .database(run_dir, NAME)
         .value("signer", signer)
-        .telemetry();
-    for (domain, deployment) in &manifest.domains {
-        config
-            .table(format!("domains.{domain}"))
-            .quoted("home", deployment.home)
-            .value("start_block", deployment.deploy_block)
-            .replicas(deployment)
-            .domain_chain(domain, deployment);
-    }
-    Some(config.finish())
+        .telemetry()
+        .messaging_domains(manifest, false)
+        .finish();
+    Some(config)
 }
 
 /// The processor's agent spec, if the manifest carries its key.

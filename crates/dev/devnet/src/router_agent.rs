@@ -36,14 +36,10 @@ pub fn config_toml(
         .value("signer", signer)
         .string("sequencer_url", sequencer_url)
         .value("balance_interval_ms", 2000)
-        .telemetry();
+        .telemetry()
+        .liquidity_domains(manifest);
     let mut assets = BTreeMap::new();
-    for (domain, deployment, liquidity) in &with_liquidity {
-        config
-            .table(format!("domains.{domain}"))
-            .quoted("connext", liquidity.connext)
-            .value("start_block", deployment.deploy_block)
-            .domain_chain(domain, deployment);
+    for (_, _, liquidity) in &with_liquidity {
         for (symbol, asset) in &liquidity.assets {
             assets.entry(symbol.to_lowercase()).or_insert(asset);
         }

@@ -27,12 +27,10 @@ pub fn config_toml(
     options: &AgentOptions,
 ) -> Option<String> {
     let signer = agent_toml::role_key(manifest, Role::Sequencer)?;
-    let domains = agent_toml::with_liquidity(manifest);
-    if domains.is_empty() {
+    if agent_toml::with_liquidity(manifest).is_empty() {
         return None;
     }
-    let mut config = AgentToml::new(options);
-    config
+    let config = AgentToml::new(options)
         .database(run_dir, NAME)
         .value("signer", signer)
         .quoted("api_listen", api_listen)
@@ -40,15 +38,10 @@ pub fn config_toml(
         .string("relayer_url", relayer_url)
         .table("quotes")
         .quoted("default_relayer_fee", DEVNET_RELAYER_FEE_WEI)
-        .telemetry();
-    for (domain, deployment, liquidity) in domains {
-        config
-            .table(format!("domains.{domain}"))
-            .quoted("connext", liquidity.connext)
-            .value("start_block", deployment.deploy_block)
-            .domain_chain(domain, deployment);
-    }
-    Some(config.finish())
+        .telemetry()
+        .liquidity_domains(manifest)
+        .finish();
+    Some(config)
 }
 
 /// The sequencer's agent spec, if the manifest carries its key and the liquidity layer.

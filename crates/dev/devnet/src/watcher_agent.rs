@@ -16,24 +16,16 @@ pub const NAME: &str = "watcher";
 /// development key for the watcher.
 pub fn config_toml(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -> Option<String> {
     let signer = agent_toml::role_key(manifest, Role::Watcher)?;
-    let mut config = AgentToml::new(options);
-    config
+    // Every chain at the agents' depth, like the others: a reorg within it is then never mistaken
+    // for a deep one, and the response still lands well inside the optimistic window (see
+    // `nxtp_watcher::config` for the trade-off).
+    let config = AgentToml::new(options)
         .database(run_dir, NAME)
         .value("signer", signer)
-        .telemetry();
-    for (domain, deployment) in &manifest.domains {
-        // The agents' depth, like the others: a reorg within it is then never mistaken for a
-        // deep one, and the response still lands well inside the optimistic window (see
-        // `nxtp_watcher::config` for the trade-off).
-        config
-            .table(format!("domains.{domain}"))
-            .quoted("home", deployment.home)
-            .quoted("connection_manager", deployment.connection_manager)
-            .value("start_block", deployment.deploy_block)
-            .replicas(deployment)
-            .domain_chain(domain, deployment);
-    }
-    Some(config.finish())
+        .telemetry()
+        .messaging_domains(manifest, true)
+        .finish();
+    Some(config)
 }
 
 /// The watcher's agent spec, if the manifest carries its key.
