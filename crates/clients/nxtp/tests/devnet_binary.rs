@@ -64,6 +64,50 @@ fn port_open(rpc_url: &str) -> bool {
     TcpStream::connect(rpc_url.trim_start_matches("http://")).is_ok()
 }
 
+/// `nxtp devnet <args> --run-dir <run_dir>`.
+fn devnet(args: &[&str], run_dir: &Path) -> Command {
+    let mut command = nxtp();
+    command
+        .arg("devnet")
+        .args(args)
+        .arg("--run-dir")
+        .arg(run_dir);
+    command
+}
+
+/// The stdout of a run that succeeded; panics with the status and both outputs otherwise.
+fn succeeded(output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}\n{stderr}",
+        output.status
+    );
+    stdout
+}
+
+/// Panics naming the first of `expected` that `text` does not contain.
+fn assert_mentions(text: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+}
+
+/// Panics if any chain of `manifest` still listens.
+fn assert_chains_stopped(manifest: &Manifest) {
+    for deployment in manifest.domains.values() {
+        assert!(
+            !port_open(&deployment.rpc_url),
+            "{} still open",
+            deployment.rpc_url
+        );
+    }
+}
+
 fn check_manifest(run_dir: &Path, chains: usize) -> Manifest {
     let manifest = Manifest::load(&run_dir.join("manifest.json")).expect("manifest");
     assert_eq!(manifest.domains.len(), chains);
@@ -89,69 +133,51 @@ fn check_manifest(run_dir: &Path, chains: usize) -> Manifest {
 fn exit_after_deploy_writes_the_manifest_and_leaves_nothing_running() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run_dir = dir.path().join("run");
-    let mut command = nxtp();
-    command
-        .args([
-            "devnet",
+    let command = devnet(
+        &[
             "--chains",
             "2",
             "--block-time",
             "0.5",
             "--exit-after-deploy",
-        ])
-        .arg("--run-dir")
-        .arg(&run_dir);
-    let output = run(command, Duration::from_secs(120));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{}\n{stdout}\n{stderr}",
-        output.status
+        ],
+        &run_dir,
     );
+    let stdout = succeeded(&run(command, Duration::from_secs(120)));
 
     let run_dir = run_dir.canonicalize().expect("run dir");
     let manifest = check_manifest(&run_dir, 2);
-    for expected in [
-        "domain 1000",
-        "domain 2000",
-        "manifest.json",
-        "updater-1000",
-        "updater-2000",
-        "message-relayer",
-        "processor",
-        "watcher",
-        "relayer",
-        "sequencer",
-        "router_a",
-        "router_b",
-        "executor",
-        "Connext",
-        "sequencer API",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "{expected:?} missing from:\n{stdout}"
-        );
-    }
+    assert_mentions(
+        &stdout,
+        &[
+            "domain 1000",
+            "domain 2000",
+            "manifest.json",
+            "updater-1000",
+            "updater-2000",
+            "message-relayer",
+            "processor",
+            "watcher",
+            "relayer",
+            "sequencer",
+            "router_a",
+            "router_b",
+            "executor",
+            "Connext",
+            "sequencer API",
+        ],
+    );
     for deployment in manifest.domains.values() {
         assert!(stdout.contains(&deployment.rpc_url), "{stdout}");
-        assert!(
-            !port_open(&deployment.rpc_url),
-            "{} still open",
-            deployment.rpc_url
-        );
     }
+    assert_chains_stopped(&manifest);
 }
 
 #[test]
 fn sigint_stops_the_devnet_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run_dir = dir.path().join("run");
-    let mut child = nxtp()
-        .args(["devnet", "--chains", "3"])
-        .arg("--run-dir")
-        .arg(&run_dir)
+    let mut child = devnet(&["--chains", "3"], &run_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -188,25 +214,14 @@ fn sigint_stops_the_devnet_cleanly() {
     assert!(status.success(), "{status}");
     let rest: Vec<String> = received.try_iter().collect();
     assert!(rest.iter().any(|line| line == "Stopped."), "{rest:?}");
-    for deployment in manifest.domains.values() {
-        assert!(
-            !port_open(&deployment.rpc_url),
-            "{} still open",
-            deployment.rpc_url
-        );
-    }
+    assert_chains_stopped(&manifest);
 }
 
 #[test]
 fn a_failure_is_reported_with_its_causes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut command = nxtp();
-    command
-        .args(["devnet", "--exit-after-deploy"])
-        .arg("--run-dir")
-        .arg(dir.path().join("run"))
-        .arg("--anvil")
-        .arg(dir.path().join("no-anvil"));
+    let mut command = devnet(&["--exit-after-deploy"], &dir.path().join("run"));
+    command.arg("--anvil").arg(dir.path().join("no-anvil"));
     let output = run(command, Duration::from_secs(60));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -234,11 +249,8 @@ fn bad_depth_options_are_refused_before_anything_starts() {
             "--finality 2 is shallower than --confirmations 3",
         ),
     ] {
-        let mut command = nxtp();
-        command
-            .args(["devnet", "--exit-after-deploy", "--run-dir"])
-            .arg(dir.path().join("run"))
-            .args(args);
+        let mut command = devnet(&["--exit-after-deploy"], &dir.path().join("run"));
+        command.args(args);
         let output = run(command, Duration::from_secs(60));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_ne!(output.status.code(), Some(0), "{args:?}: {stderr}");
@@ -251,10 +263,7 @@ fn bad_depth_options_are_refused_before_anything_starts() {
 fn a_folder_that_is_not_a_devnets_is_left_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("notes.txt"), "keep me").expect("write");
-    let mut command = nxtp();
-    command
-        .args(["devnet", "--exit-after-deploy", "--run-dir"])
-        .arg(dir.path());
+    let command = devnet(&["--exit-after-deploy"], dir.path());
     let output = run(command, Duration::from_secs(60));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -270,37 +279,26 @@ fn a_folder_that_is_not_a_devnets_is_left_alone() {
 fn exit_after_demo_completes_every_demo_transfer_and_exits_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run_dir = dir.path().join("run");
-    let mut command = nxtp();
-    command
-        .args([
-            "devnet",
+    let command = devnet(
+        &[
             "--block-time",
             "0.5",
             "--optimistic-seconds",
             "2",
             "--exit-after-demo",
-        ])
-        .arg("--run-dir")
-        .arg(&run_dir);
-    let output = run(command, Duration::from_secs(300));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{}\n{stdout}\n{stderr}",
-        output.status
+        ],
+        &run_dir,
     );
-    for expected in [
-        "demo: fast transfer: CompletedFast as expected",
-        "demo: calldata transfer: CompletedFast as expected",
-        "demo: slow transfer: CompletedSlow as expected",
-        "demo: every transfer completed as expected",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "{expected:?} missing from:\n{stdout}"
-        );
-    }
+    let stdout = succeeded(&run(command, Duration::from_secs(300)));
+    assert_mentions(
+        &stdout,
+        &[
+            "demo: fast transfer: CompletedFast as expected",
+            "demo: calldata transfer: CompletedFast as expected",
+            "demo: slow transfer: CompletedSlow as expected",
+            "demo: every transfer completed as expected",
+        ],
+    );
     // Each transfer's progression is printed with its timing.
     assert!(
         stdout
@@ -309,31 +307,17 @@ fn exit_after_demo_completes_every_demo_transfer_and_exits_zero() {
         "{stdout}"
     );
     let manifest = Manifest::load(&run_dir.join("manifest.json")).expect("manifest");
-    for deployment in manifest.domains.values() {
-        assert!(
-            !port_open(&deployment.rpc_url),
-            "{} still open",
-            deployment.rpc_url
-        );
-    }
+    assert_chains_stopped(&manifest);
 }
 
 #[test]
 fn exit_after_demo_fails_naming_why_when_the_demo_cannot_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run_dir = dir.path().join("run");
-    let mut command = nxtp();
-    command
-        .args([
-            "devnet",
-            "--chains",
-            "1",
-            "--block-time",
-            "0.5",
-            "--exit-after-demo",
-        ])
-        .arg("--run-dir")
-        .arg(&run_dir);
+    let command = devnet(
+        &["--chains", "1", "--block-time", "0.5", "--exit-after-demo"],
+        &run_dir,
+    );
     let output = run(command, Duration::from_secs(120));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");

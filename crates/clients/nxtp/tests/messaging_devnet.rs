@@ -5,9 +5,14 @@
 
 use nxtp_devnet::{traffic, Devnet, DevnetConfig};
 use nxtp_primitives::Domain;
-use std::{process::Command, time::Duration};
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
 
 const WINDOW_SECONDS: u32 = 3;
+/// How long the supervisor may take to restart a killed agent (its first backoff is far less).
+const RESTART_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_message_is_delivered_once_despite_sigkilled_agents() {
@@ -52,7 +57,21 @@ async fn every_message_is_delivered_once_despite_sigkilled_agents() {
             .status()
             .expect("kill runs");
         assert!(status.success(), "SIGKILL {}", agent.name);
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        // One at a time: the next is killed once the supervisor has restarted this one.
+        let restarted = Instant::now();
+        while !devnet
+            .supervisor()
+            .status()
+            .iter()
+            .any(|now| now.name == agent.name && now.starts > agent.starts && now.pid.is_some())
+        {
+            assert!(
+                restarted.elapsed() < RESTART_TIMEOUT,
+                "{} restarted within {RESTART_TIMEOUT:?}",
+                agent.name
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     sent.extend(
         traffic::dispatch(&manifest, sender_key, &routes)

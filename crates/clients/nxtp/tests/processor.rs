@@ -8,7 +8,18 @@ mod anvil_net;
 use alloy::providers::ext::AnvilApi;
 use anvil_net::{eventually, http_get, run_to_exit, AgentProcess, Net};
 use nxtp_devnet::Role;
-use std::time::Duration;
+
+/// The processor's undelivered messages to `destination`, one count per status, as its last
+/// delivery step there left them (`nxtp_processor_backlog`); empty before its first step.
+fn backlog(ops: &str, destination: u32) -> Vec<u64> {
+    let (_, metrics) = http_get(ops, "/metrics");
+    let label = format!("destination=\"{destination}\"");
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("nxtp_processor_backlog{") && line.contains(&label))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .collect()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_mid_flight_and_restarted_it_delivers_everything_once() {
@@ -50,7 +61,13 @@ async fn sigkilled_mid_flight_and_restarted_it_delivers_everything_once() {
 
     // Restarted while they are pending: nothing is sent again.
     let processor = AgentProcess::spawn("processor", &config, &log, &env);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Nothing is sent again once the restarted processor has gone through a whole delivery step
+    // on 2000 (planning and following its open transactions), which it reports as its backlog.
+    let ops = processor.ops_addr().await;
+    eventually("the restarted processor to step through 2000", || async {
+        !backlog(&ops, 2000).is_empty()
+    })
+    .await;
     processor.assert_running();
     assert_eq!(net.sent_txs(2000, Role::Processor).await, 2);
     destination
@@ -90,7 +107,13 @@ async fn sigkilled_mid_flight_and_restarted_it_delivers_everything_once() {
         net.handled(2000).await == 8
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // No second delivery or transaction once a delivery step finds nothing left to do.
+    let ops = processor.ops_addr().await;
+    eventually("the processor to have nothing left to deliver", || async {
+        let backlog = backlog(&ops, 2000);
+        !backlog.is_empty() && backlog.iter().all(|&count| count == 0)
+    })
+    .await;
     processor.assert_running();
     for message in &messages {
         assert_eq!(net.times_handled(message).await, 1);

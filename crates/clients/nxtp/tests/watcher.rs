@@ -7,13 +7,12 @@ mod anvil_net;
 
 use alloy::{
     primitives::{Address, Bytes},
-    providers::ext::AnvilApi,
+    providers::{ext::AnvilApi, Provider},
 };
-use anvil_net::{eventually, http_get, run_to_exit, AgentProcess, Net};
+use anvil_net::{caught_up, eventually, http_get, run_to_exit, AgentProcess, Net};
 use nxtp_bindings::{Home, Replica};
 use nxtp_devnet::Role;
 use nxtp_primitives::{address_to_bytes32, Domain, MerkleTree, Message, MessageBody};
-use std::time::Duration;
 
 /// `Replica.State.Halted`.
 const HALTED: u8 = 2;
@@ -33,6 +32,16 @@ async fn home_failed(net: &Net, domain: u32) -> bool {
         .call()
         .await
         .expect("failed")
+}
+
+/// Every chain's head now.
+async fn heads(net: &Net) -> Vec<(u32, u64)> {
+    let mut heads = Vec::new();
+    for domain in [1000, 2000, 3000] {
+        let head = net.reader(domain).get_block_number().await.expect("head");
+        heads.push((domain, head));
+    }
+    heads
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +99,19 @@ async fn sigkilled_mid_response_and_restarted_it_finishes_without_repeating() {
     watcher.kill();
 
     let watcher = AgentProcess::spawn("watcher", &config, &log, &[]);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Restarted with its notice still in 3000's mempool: it is running and has read the chains
+    // that mine (1000, 2000) past their heads at its start before 3000 mines again.
+    let ops = watcher.ops_addr().await;
+    let read_to: Vec<(u32, u64)> = heads(&net)
+        .await
+        .into_iter()
+        .filter(|&(domain, _)| domain != 3000)
+        .map(|(domain, head)| (domain, head + 1))
+        .collect();
+    eventually("the restarted watcher to catch up", || async {
+        caught_up(&ops, &read_to)
+    })
+    .await;
     watcher.assert_running();
     held.anvil_set_interval_mining(1)
         .await
@@ -100,7 +121,6 @@ async fn sigkilled_mid_response_and_restarted_it_finishes_without_repeating() {
     })
     .await;
 
-    let ops = watcher.ops_addr().await;
     eventually(
         "the restarted watcher counts the notice it saw confirmed",
         || async {
@@ -114,7 +134,16 @@ async fn sigkilled_mid_response_and_restarted_it_finishes_without_repeating() {
     )
     .await;
     assert_eq!(http_get(&ops, "/health").0, 200);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Nothing more is sent once it has read every chain past the blocks mined by now.
+    let read_to: Vec<(u32, u64)> = heads(&net)
+        .await
+        .into_iter()
+        .map(|(domain, head)| (domain, head + 1))
+        .collect();
+    eventually("the watcher to read past the response", || async {
+        caught_up(&ops, &read_to)
+    })
+    .await;
     watcher.assert_running();
     for domain in [1000, 2000, 3000] {
         assert_eq!(

@@ -4,43 +4,20 @@
 
 use alloy::{
     network::EthereumWallet,
-    primitives::{keccak256, Bytes, B256, U256},
+    primitives::{keccak256, Bytes, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
     sol_types::SolValue,
 };
+use common::{accounts, chains};
 use nxtp_bindings::{ConnectionManager, Home, RecordingRecipient, Replica};
 use nxtp_deployment::Manifest;
-use nxtp_devnet::{deploy, DeployConfig, DevAccounts, Endpoint, Role, RECORDING_RECIPIENT};
+use nxtp_devnet::{deploy, DeployConfig, Role, RECORDING_RECIPIENT};
 use nxtp_primitives::{
     address_to_bytes32, sign_digest, Domain, HomeSigningDomain, MerkleTree, Message,
 };
-use nxtp_toolchain::AnvilInstance;
 
-/// Anvils for `domains` (chain ids 31337, 31338, …) and their endpoints.
-fn chains(domains: &[u32]) -> (Vec<AnvilInstance>, Vec<Endpoint>) {
-    let anvils: Vec<_> = (0..domains.len())
-        .map(|i| nxtp_toolchain::spawn_anvil(31337 + i as u64))
-        .collect();
-    let endpoints = domains
-        .iter()
-        .zip(&anvils)
-        .map(|(&domain, anvil)| Endpoint {
-            domain: Domain(domain),
-            rpc_url: anvil.endpoint(),
-        })
-        .collect();
-    (anvils, endpoints)
-}
-
-fn accounts(anvil: &AnvilInstance) -> DevAccounts {
-    let keys: Vec<B256> = anvil
-        .keys()
-        .iter()
-        .map(|key| B256::from_slice(&key.to_bytes()))
-        .collect();
-    DevAccounts::from_keys(&keys).expect("anvil has enough development accounts")
-}
+mod common;
 
 fn provider(rpc_url: &str, signer: &PrivateKeySigner) -> DynProvider {
     ProviderBuilder::new()

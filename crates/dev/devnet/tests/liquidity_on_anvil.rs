@@ -3,16 +3,19 @@
 //! manifest says.
 
 use alloy::{
-    primitives::{Address, B256, U256},
+    primitives::{Address, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
+use common::{accounts, chains};
 use nxtp_bindings::{BridgeToken, Connext, DemoToken};
 use nxtp_devnet::{
     deploy, deploy_liquidity,
     liquidity::{DEMO_RECEIVER, DEMO_SYMBOL, ROUTERS},
-    DeployConfig, DevAccounts, Endpoint, LiquidityConfig, Role,
+    DeployConfig, LiquidityConfig, Role,
 };
 use nxtp_primitives::Domain;
+
+mod common;
 
 fn reader(rpc_url: &str) -> DynProvider {
     ProviderBuilder::new()
@@ -22,23 +25,8 @@ fn reader(rpc_url: &str) -> DynProvider {
 
 #[tokio::test]
 async fn the_liquidity_layer_is_wired_and_funded_as_the_manifest_says() {
-    let anvils: Vec<_> = (0..2)
-        .map(|i| nxtp_toolchain::spawn_anvil(31337 + i))
-        .collect();
-    let endpoints: Vec<Endpoint> = [1000, 2000]
-        .iter()
-        .zip(&anvils)
-        .map(|(&domain, anvil)| Endpoint {
-            domain: Domain(domain),
-            rpc_url: anvil.endpoint(),
-        })
-        .collect();
-    let keys: Vec<B256> = anvils[0]
-        .keys()
-        .iter()
-        .map(|key| B256::from_slice(&key.to_bytes()))
-        .collect();
-    let accounts = DevAccounts::from_keys(&keys).expect("accounts");
+    let (anvils, endpoints) = chains(&[1000, 2000]);
+    let accounts = accounts(&anvils[0]);
     let mut manifest = deploy(&endpoints, &accounts, &DeployConfig::default())
         .await
         .expect("messaging deploys");
