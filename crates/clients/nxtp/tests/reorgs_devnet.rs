@@ -27,15 +27,11 @@ mod anvil_net;
 mod transfers;
 
 use alloy::{
-    consensus::Transaction as _,
     eips::BlockNumberOrTag,
-    network::{EthereumWallet, TransactionResponse as _},
-    primitives::{Address, Bytes, B256, U256},
+    network::EthereumWallet,
+    primitives::{Address, B256, U256},
     providers::{ext::AnvilApi, DynProvider, Provider, ProviderBuilder},
-    rpc::types::{
-        anvil::{ReorgOptions, TransactionData},
-        Filter,
-    },
+    rpc::types::Filter,
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
@@ -43,6 +39,7 @@ use nxtp_bindings::{BridgeToken, Connext, DemoToken};
 use nxtp_devnet::{default_agents, liquidity::demo_units, DevnetConfig, Finality};
 use nxtp_primitives::Domain;
 use nxtp_sdk::{Sdk, Stage, Timing, XcallRequest};
+use nxtp_testnet::{block_txs, reorg_dropping, BlockTx, Miner};
 use std::{
     collections::BTreeMap,
     sync::{
@@ -51,7 +48,6 @@ use std::{
     },
     time::{Duration, Instant},
 };
-use tokio::{sync::Mutex, task::JoinHandle};
 use transfers::{
     eventually,
     ledger::assert_conserved,
@@ -61,7 +57,10 @@ use transfers::{
 
 /// Every agent's confirmation depth: no reorg here goes deeper.
 const DEPTH: u64 = 2;
-/// The test's block interval on both chains.
+/// The test's block interval on both chains. Each block is stamped one second after its parent
+/// ([`Miner::start_one_second_apart`]), as on Ethereum: the processor sends a batch for the next
+/// block's earliest timestamp, the parent's plus one, which sub-second blocks stamped by the clock
+/// would repeat.
 const BLOCK: Duration = Duration::from_millis(500);
 /// How long a dropped transaction may take to be mined again: far below the submitter's
 /// `bump_after` (60 s), after which a fee bump would bring it back anyway.
@@ -74,56 +73,18 @@ fn two_chains_at_depth(config: &mut DevnetConfig) {
     config.slots_in_an_epoch = 1;
 }
 
-/// Mines a block on one chain every [`BLOCK`], unless the test holds the lock (to reorg).
-struct Miner {
-    lock: Arc<Mutex<()>>,
-    task: JoinHandle<()>,
+/// The two domains of a two-chain world: (origin, destination).
+fn two_domains(world: &World) -> (Domain, Domain) {
+    let [origin, destination] = world.domains()[..] else {
+        panic!("two domains");
+    };
+    (origin, destination)
 }
 
-impl Miner {
-    /// Takes over `provider`'s chain from anvil's own interval mining. Each block is stamped one
-    /// second after its parent, as on Ethereum (never the same second twice, which sub-second
-    /// blocks stamped by the clock would do): the processor sends a batch for the next block's
-    /// earliest timestamp, the parent's plus one.
-    async fn start(provider: DynProvider) -> Self {
-        provider
-            .anvil_set_interval_mining(0)
-            .await
-            .expect("interval mining off");
-        provider
-            .anvil_set_block_timestamp_interval(1)
-            .await
-            .expect("one second between blocks");
-        let lock = Arc::new(Mutex::new(()));
-        let held = Arc::clone(&lock);
-        let task = tokio::spawn(async move {
-            loop {
-                {
-                    let _mining = held.lock().await;
-                    if let Err(err) = provider.evm_mine(None).await {
-                        eprintln!("cannot mine: {err}");
-                    }
-                }
-                tokio::time::sleep(BLOCK).await;
-            }
-        });
-        Self { lock, task }
-    }
-}
-
-impl Drop for Miner {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// One transaction of a block.
-#[derive(Clone, Debug)]
-struct Seen {
-    hash: B256,
-    from: Address,
-    to: Option<Address>,
-    nonce: u64,
+/// Takes over mining `reader`'s chain: a block every [`BLOCK`], each stamped one second after its
+/// parent.
+async fn mine(reader: &DynProvider) -> Miner {
+    Miner::start_one_second_apart(reader.clone(), BLOCK).await
 }
 
 /// Block `number`'s timestamp.
@@ -135,60 +96,6 @@ async fn timestamp(reader: &DynProvider, number: u64) -> u64 {
         .unwrap_or_else(|| panic!("block {number} exists"))
         .header
         .timestamp
-}
-
-/// The transactions of block `number`, in order.
-async fn block_txs(reader: &DynProvider, number: u64) -> Vec<Seen> {
-    let block = reader
-        .get_block_by_number(BlockNumberOrTag::Number(number))
-        .full()
-        .await
-        .expect("reads a block")
-        .unwrap_or_else(|| panic!("block {number} exists"));
-    block
-        .transactions
-        .txns()
-        .map(|tx| Seen {
-            hash: tx.tx_hash(),
-            from: tx.from(),
-            to: tx.to(),
-            nonce: tx.nonce(),
-        })
-        .collect()
-}
-
-/// Replaces blocks `fork..=head` (the head: the caller holds the chain's miner) with as many new
-/// ones holding the same transactions, in the same blocks and order, but those `dropped` selects,
-/// which leave the chain and anvil's pool. Returns the transactions dropped.
-async fn reorg(
-    reader: &DynProvider,
-    fork: u64,
-    head: u64,
-    dropped: impl Fn(&Seen) -> bool,
-) -> Vec<Seen> {
-    let mut kept = Vec::new();
-    let mut gone = Vec::new();
-    for number in fork..=head {
-        for tx in block_txs(reader, number).await {
-            if dropped(&tx) {
-                gone.push(tx);
-                continue;
-            }
-            let raw: Bytes = reader
-                .raw_request("eth_getRawTransactionByHash".into(), (tx.hash,))
-                .await
-                .expect("raw transaction");
-            kept.push((TransactionData::Raw(raw), number - fork));
-        }
-    }
-    reader
-        .anvil_reorg(ReorgOptions {
-            depth: head - fork + 1,
-            tx_block_pairs: kept,
-        })
-        .await
-        .expect("reorgs");
-    gone
 }
 
 /// An agent's transaction to drop: the first one from `from` to `to` on `domain`.
@@ -231,7 +138,7 @@ async fn drop_and_time_return(
         );
         let found = {
             // Held while looking, so the block found is still the head or close to it.
-            let _mining = miner.lock.lock().await;
+            let _mining = miner.hold().await;
             let head = reader.get_block_number().await.expect("head");
             let mut found = None;
             while found.is_none() && next <= head {
@@ -260,7 +167,7 @@ async fn drop_and_time_return(
                     );
                     let sender = tx.from;
                     let nonce = tx.nonce;
-                    reorg(&reader, block, head, |other| {
+                    reorg_dropping(&reader, block, head, |other| {
                         other.from == sender && other.nonce >= nonce
                     })
                     .await;
@@ -359,11 +266,9 @@ fn assert_no_deep_reorgs(world: &World) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_transaction_of_each_agent_is_sent_again_at_once() {
     let world = World::start_with(default_agents, two_chains_at_depth).await;
-    let [origin, destination] = world.domains()[..] else {
-        panic!("two domains");
-    };
-    let origin_miner = Miner::start(world.reader(origin)).await;
-    let destination_miner = Miner::start(world.reader(destination)).await;
+    let (origin, destination) = two_domains(&world);
+    let origin_miner = mine(&world.reader(origin)).await;
+    let destination_miner = mine(&world.reader(destination)).await;
     let home = world.manifest.domain(origin).expect("origin").home;
     let replica = world
         .manifest
@@ -505,18 +410,18 @@ async fn reorg_a_busy_head(
     reader: &DynProvider,
     miner: &Miner,
     depth: u64,
-    wanted: impl Fn(&Seen) -> bool,
-    dropped: impl Fn(&Seen, Option<&Seen>) -> bool,
-) -> Vec<Seen> {
+    wanted: impl Fn(&BlockTx) -> bool,
+    dropped: impl Fn(&BlockTx, Option<&BlockTx>) -> bool,
+) -> Vec<BlockTx> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         {
-            let _mining = miner.lock.lock().await;
+            let _mining = miner.hold().await;
             let head = reader.get_block_number().await.expect("head");
             let victim = block_txs(reader, head).await.into_iter().find(&wanted);
             if victim.is_some() || Instant::now() >= deadline {
                 let fork = head + 1 - depth;
-                return reorg(reader, fork, head, |tx| dropped(tx, victim.as_ref())).await;
+                return reorg_dropping(reader, fork, head, |tx| dropped(tx, victim.as_ref())).await;
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -527,13 +432,11 @@ async fn reorg_a_busy_head(
 async fn shallow_reorgs_among_transfers_lose_and_repeat_nothing() {
     let started = Instant::now();
     let world = World::start_with(default_agents, two_chains_at_depth).await;
-    let [origin, destination] = world.domains()[..] else {
-        panic!("two domains");
-    };
+    let (origin, destination) = two_domains(&world);
     let origin_reader = world.reader(origin);
     let destination_reader = world.reader(destination);
-    let origin_miner = Miner::start(origin_reader.clone()).await;
-    let destination_miner = Miner::start(destination_reader.clone()).await;
+    let origin_miner = mine(&origin_reader).await;
+    let destination_miner = mine(&destination_reader).await;
     assert_conserved(&world).await;
 
     let planned: Vec<Planned> = (0..SENDERS)
@@ -652,8 +555,18 @@ async fn shallow_reorgs_among_transfers_lose_and_repeat_nothing() {
             if sending_done.load(Ordering::SeqCst) {
                 after_sending += 1;
             }
-            // Spaced in time so that each reorg replaces blocks mined after the previous one.
-            tokio::time::sleep(BLOCK * 2).await;
+            // The next reorg replaces only blocks mined after this one: two of them first.
+            let reader = if on_origin {
+                &origin_reader
+            } else {
+                &destination_reader
+            };
+            let reorged_head = reader.get_block_number().await.expect("head");
+            eventually("two blocks after the reorg", TIMEOUT, || async {
+                let head = reader.get_block_number().await.ok()?;
+                (head >= reorged_head + 2).then_some(())
+            })
+            .await;
         }
         reorgs
     };
@@ -829,12 +742,10 @@ fn shallow_agents_deep_finality(config: &mut DevnetConfig) {
 async fn a_deep_origin_reorg_after_a_router_fronted_costs_only_that_router() {
     let started = Instant::now();
     let world = World::start_with(default_agents, shallow_agents_deep_finality).await;
-    let [origin, destination] = world.domains()[..] else {
-        panic!("two domains");
-    };
+    let (origin, destination) = two_domains(&world);
     let origin_reader = world.reader(origin);
     let destination_reader = world.reader(destination);
-    let origin_miner = Miner::start(origin_reader.clone()).await;
+    let origin_miner = mine(&origin_reader).await;
     let connext = Connext::new(world.connext(destination), &destination_reader);
     let destination_demo = DemoToken::new(world.local_demo(destination), &destination_reader);
     let origin_demo = DemoToken::new(world.local_demo(origin), &origin_reader);
@@ -890,7 +801,7 @@ async fn a_deep_origin_reorg_after_a_router_fronted_costs_only_that_router() {
     // Reorg the origin DEEP blocks from the xcall's block (mining up to that depth first if
     // the execute came sooner), re-including every transaction but the xcall.
     let depth = {
-        let _mining = origin_miner.lock.lock().await;
+        let _mining = origin_miner.hold().await;
         let mut head = origin_reader.get_block_number().await.expect("head");
         while head + 1 - xcall_block < DEEP {
             origin_reader.evm_mine(None).await.expect("mines");
@@ -901,7 +812,8 @@ async fn a_deep_origin_reorg_after_a_router_fronted_costs_only_that_router() {
             depth < FINAL_DEPTH,
             "the router fronted the xcall only {depth} blocks after it: deeper than finality"
         );
-        let gone = reorg(&origin_reader, xcall_block, head, |tx| tx.hash == xcall_tx).await;
+        let gone =
+            reorg_dropping(&origin_reader, xcall_block, head, |tx| tx.hash == xcall_tx).await;
         assert_eq!(gone.len(), 1, "only the xcall is dropped: {gone:?}");
         depth
     };

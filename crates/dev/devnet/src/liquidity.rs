@@ -147,13 +147,26 @@ async fn fund_home(
     ];
     // Confirmed first: the additions' gas is estimated against the minted funds and the approval.
     confirm_all(domain, sent).await?;
+    add_routers_liquidity(domain, connext, token, funding, accounts).await
+}
+
+/// Adds each of the [`ROUTERS`]' liquidity in `asset` on `domain`, from the deployer's funds (which
+/// `connext` must be approved to take).
+async fn add_routers_liquidity(
+    domain: Domain,
+    connext: &Connext::ConnextInstance<&DynProvider>,
+    asset: Address,
+    funding: &LiquidityConfig,
+    accounts: &DevAccounts,
+) -> Result<(), DeployError> {
     let mut sent = Vec::new();
     for role in ROUTERS {
         let router = accounts.address(role);
+        let step = format!("add {role}'s liquidity");
         sent.push(
-            submit(domain, format!("add {role}'s liquidity"), timeout, async {
+            submit(domain, step, funding.receipt_timeout, async {
                 connext
-                    .addRouterLiquidity(router, token, funding.router_liquidity)
+                    .addRouterLiquidity(router, asset, funding.router_liquidity)
                     .send()
                     .await
             })
@@ -279,21 +292,7 @@ pub async fn bridge_liquidity(
             )
             .await?;
             confirm_all(remote, vec![approval]).await?;
-            let mut sent = Vec::new();
-            for role in ROUTERS {
-                let router = accounts.address(role);
-                sent.push(
-                    submit(remote, format!("add {role}'s liquidity"), timeout, async {
-                        connext
-                            .addRouterLiquidity(router, local, config.router_liquidity)
-                            .send()
-                            .await
-                    })
-                    .await?,
-                );
-            }
-            confirm_all(remote, sent).await?;
-            Ok::<_, DeployError>(())
+            add_routers_liquidity(remote, &connext, local, config, accounts).await
         }
     }))
     .await?;
