@@ -111,6 +111,12 @@ contract CoreGas is GasBench {
         c1.addRouterLiquidity(routers[0], address(token), 1 ether);
         measureNext("add_liquidity_canonical", 1);
         c1.addRouterLiquidity(routers[0], address(token), 1 ether);
+
+        // ---- origin again: Connext's 7-argument xcall (native fee as msg.value), as an xApp written for Connext
+        // calls it; last, so the messages above keep their indices (these two are never reconciled).
+        _xcall7(recipient, 0.001 ether);
+        measureNext("xcall_7arg_native_fee", 1);
+        _xcall7(recipient, 0.001 ether);
         _end();
     }
 
@@ -220,6 +226,24 @@ contract CoreGas is GasBench {
             abi.encodePacked(D1, _b32(address(c1)), uint32(leaves.length), D2, _b32(address(c2)), body);
         leaves.push(keccak256(message));
         messages.push(message);
+    }
+
+    /// @dev Connext's 7-argument `xcall` of `AMOUNT` to `to`, `nativeFee` as the relayer fee; checks the id.
+    function _xcall7(address to, uint256 nativeFee) internal {
+        TransferInfo memory p;
+        p.originDomain = D1;
+        p.destinationDomain = D2;
+        p.canonicalDomain = D1;
+        p.to = to;
+        p.delegate = sender;
+        p.slippage = 30;
+        p.originSender = sender;
+        p.bridgedAmt = AMOUNT;
+        p.normalizedIn = AMOUNT;
+        p.nonce = c1.nonce();
+        p.canonicalId = _b32(address(token));
+        bytes32 id = c1.xcall{value: nativeFee}(D2, to, address(token), sender, AMOUNT, 30, "");
+        require(id == keccak256(abi.encode(p)), "bench: transfer id mismatch");
     }
 
     function _executeFast(TransferInfo memory p, uint256 count) internal {

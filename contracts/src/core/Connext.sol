@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ConnextBase} from "./ConnextBase.sol";
-import {RouterLiquidity} from "./RouterLiquidity.sol";
+import {ConnextCompat} from "./ConnextCompat.sol";
 import {ConnextDelegator} from "./ConnextDelegator.sol";
 import {IBridgeToken} from "../interfaces/IBridgeToken.sol";
 import {IMessageGateway, IMessageInbox} from "../interfaces/IMessageGateway.sol";
@@ -22,7 +22,10 @@ import {EIP712} from "../utils/EIP712.sol";
 ///         for the message and is then executed from the bridged funds (`execute` without routers).
 ///         Its cold paths (governance, asset registry writes, router setup, the delegate's recovery) run in the
 ///         `ConnextExtension` it deploys (see `ConnextDelegator`); to a caller they are functions of `Connext`.
-contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
+///         xApps written against Connext's published `IConnext` (the npm package connext/interfaces, 2.0.5)
+///         call it unchanged: the 7-argument `xcall` and `xcallIntoLocal`, `bumpTransfer(bytes32)` and the views
+///         of `ConnextCompat` have Connext's selectors and meanings.
+contract Connext is ConnextCompat, ConnextDelegator, EIP712 {
     using TransferRecord for uint256;
 
     /// @notice The liquidity fee a new deployment starts with, in basis points.
@@ -93,8 +96,38 @@ contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
     }
 
     /// @inheritdoc IConnext
+    function xcall(
+        uint32 destination,
+        address to,
+        address asset,
+        address delegate,
+        uint256 amount,
+        uint256 slippage,
+        bytes calldata callData
+    ) external payable returns (bytes32) {
+        TransferInfo memory params = _newTransfer(destination, to, delegate, amount, slippage, callData);
+        return _xcall(params, asset, 0);
+    }
+
+    /// @inheritdoc IConnext
+    function xcallIntoLocal(
+        uint32 destination,
+        address to,
+        address asset,
+        address delegate,
+        uint256 amount,
+        uint256 slippage,
+        bytes calldata callData
+    ) external payable returns (bytes32) {
+        TransferInfo memory params = _newTransfer(destination, to, delegate, amount, slippage, callData);
+        params.receiveLocal = true;
+        return _xcall(params, asset, 0);
+    }
+
+    /// @inheritdoc IConnext
     /// @dev The origin keeps no record of its transfers, so any id is accepted: relayers count the
-    ///      `RelayerFeesIncreased` events of transfers they know. `asset` is ignored when `amountInAsset` is zero.
+    ///      `TransferRelayerFeesIncreased` events of transfers they know. `asset` is ignored when `amountInAsset` is
+    ///      zero.
     function bumpTransfer(bytes32 transferId, address asset, uint256 amountInAsset)
         external
         payable
@@ -107,9 +140,16 @@ contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
             if (!config.approved) revert AssetNotApproved(asset);
             relayerFees[asset] += amountInAsset;
             _pull(asset, amountInAsset, config.canonicalDomain != LOCAL_DOMAIN);
-            emit RelayerFeesIncreased(transferId, asset, amountInAsset, msg.sender);
+            emit TransferRelayerFeesIncreased(transferId, amountInAsset, asset, msg.sender);
         }
-        if (msg.value != 0) emit RelayerFeesIncreased(transferId, NATIVE, msg.value, msg.sender);
+        if (msg.value != 0) emit TransferRelayerFeesIncreased(transferId, msg.value, NATIVE, msg.sender);
+    }
+
+    /// @inheritdoc IConnext
+    /// @dev As the three-argument form with no fee in an asset; any id is accepted (the origin keeps no record).
+    function bumpTransfer(bytes32 transferId) external payable nonReentrantXCall whenNotPaused {
+        if (msg.value == 0) revert ZeroAmount();
+        emit TransferRelayerFeesIncreased(transferId, msg.value, NATIVE, msg.sender);
     }
 
     // ================================================================== destination
@@ -164,8 +204,8 @@ contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
         if (!IMessageInbox(inbox).isInbound(msg.sender, origin)) {
             revert NotMessagingLayer(msg.sender, origin);
         }
-        bytes32 remote = remoteConnext[origin];
-        if (remote == bytes32(0) || sender != remote) revert UnknownSender(origin, sender);
+        bytes32 enrolled = remoteConnext[origin];
+        if (enrolled == bytes32(0) || sender != enrolled) revert UnknownSender(origin, sender);
         if (body.length != TransferMessage.LENGTH) revert MalformedMessage(body.length);
         (uint32 canonicalDomain, bytes32 canonicalId, uint256 amount, bytes32 transferId) =
             TransferMessage.decode(body);
@@ -207,15 +247,6 @@ contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
     /// @inheritdoc IConnext
     function transferStatus(bytes32 transferId) external view returns (TransferStatus) {
         return _transfers[transferId].status();
-    }
-
-    /// @inheritdoc IConnext
-    function transferRouters(bytes32 transferId) external view returns (address[] memory routers) {
-        uint256 record = _transfers[transferId];
-        routers = new address[](record.routerCount());
-        for (uint256 i; i < routers.length; ++i) {
-            routers[i] = _routerByIndex[record.routerIndex(i)];
-        }
     }
 
     /// @notice The delegate's overrides of `transferId`.
@@ -300,8 +331,8 @@ contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
         whenNotPaused
         returns (bytes32 transferId)
     {
-        bytes32 remote = remoteConnext[params.destinationDomain];
-        if (remote == bytes32(0)) revert DestinationNotEnrolled(params.destinationDomain);
+        bytes32 recipientConnext = remoteConnext[params.destinationDomain];
+        if (recipientConnext == bytes32(0)) revert DestinationNotEnrolled(params.destinationDomain);
         if (params.to == address(0)) revert ZeroRecipient();
         if (params.slippage > BPS) revert InvalidSlippage(params.slippage);
         uint256 amount = params.bridgedAmt;
@@ -341,16 +372,13 @@ contract Connext is RouterLiquidity, ConnextDelegator, EIP712 {
         } else if (asset != address(0)) {
             _pull(asset, amount + feeInAsset, false);
         }
-        (bytes32 leaf,) = IMessageGateway(gateway)
-            .dispatch(
-                params.destinationDomain,
-                remote,
-                TransferMessage.encode(params.canonicalDomain, params.canonicalId, amount, transferId)
-            );
+        bytes memory body =
+            TransferMessage.encode(params.canonicalDomain, params.canonicalId, amount, transferId);
+        (bytes32 leaf,) = IMessageGateway(gateway).dispatch(params.destinationDomain, recipientConnext, body);
 
-        emit XCalled(transferId, transferNonce, leaf, params, asset, amount, asset);
-        if (msg.value != 0) emit RelayerFeesIncreased(transferId, NATIVE, msg.value, msg.sender);
-        if (feeInAsset != 0) emit RelayerFeesIncreased(transferId, asset, feeInAsset, msg.sender);
+        emit XCalled(transferId, transferNonce, leaf, params, asset, amount, asset, body);
+        if (msg.value != 0) emit TransferRelayerFeesIncreased(transferId, msg.value, NATIVE, msg.sender);
+        if (feeInAsset != 0) emit TransferRelayerFeesIncreased(transferId, feeInAsset, asset, msg.sender);
     }
 
     // ================================================================== internals: destination

@@ -162,6 +162,12 @@ abstract contract ConnextDelegator is ConnextBase, IConnext {
         _runInExtension();
     }
 
+    /// @inheritdoc IConnext
+    function acceptProposedRouterOwner(address router) external {
+        router;
+        _runInExtension();
+    }
+
     // ------------------------------------------------------------------ the delegate's recovery (`TransferRecovery`)
 
     /// @inheritdoc IConnext

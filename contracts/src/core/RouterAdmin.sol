@@ -89,6 +89,15 @@ abstract contract RouterAdmin is ConnextBase {
 
     /// @notice The proposed owner takes ownership of `router` once the delay has elapsed.
     function acceptRouterOwner(address router) external {
+        _acceptRouterOwner(router);
+    }
+
+    /// @notice Connext's name for `acceptRouterOwner` (same rule: the proposed owner, after the delay).
+    function acceptProposedRouterOwner(address router) external {
+        _acceptRouterOwner(router);
+    }
+
+    function _acceptRouterOwner(address router) private {
         Router storage r = _routers[router];
         if (r.proposedOwner == address(0) || msg.sender != r.proposedOwner) {
             revert IConnext.NotProposedRouterOwner(router, msg.sender);

@@ -13,8 +13,14 @@ abstract contract RouterLiquidity is ConnextBase, IConnext {
     // ------------------------------------------------------------------ liquidity
 
     /// @inheritdoc IConnext
-    function addRouterLiquidity(address router, address asset, uint256 amount)
-        external
+    function addRouterLiquidity(address router, address asset, uint256 amount) external {
+        _addRouterLiquidity(router, asset, amount);
+    }
+
+    /// @dev Every shape of adding liquidity (ours and Connext's) comes here: `amount` of `asset`, pulled from the
+    ///      caller, credited to an approved `router`.
+    function _addRouterLiquidity(address router, address asset, uint256 amount)
+        internal
         nonReentrant
         whenNotPaused
     {

@@ -47,13 +47,24 @@ struct ExecuteArgs {
     bytes sequencerSignature;
 }
 
-/// @notice The lifecycle of a transfer on its destination.
+/// @notice The lifecycle of a transfer on its destination, in the order of Connext's `DestinationTransferStatus`
+///         (the npm package connext/interfaces), so an xApp comparing `transferStatus` with Connext's enum reads
+///         the same state.
 /// @dev None -> Executed (fast) -> Completed (reconciled), or None -> Reconciled -> Completed (slow execute).
+///      The value is stored in the low byte of each `TransferRecord`: reordering it needs a fresh deployment (or a
+///      migration of every record), and the off-chain decoder (`nxtp_primitives::TransferStatus`) follows it.
 enum TransferStatus {
     None,
-    Executed,
     Reconciled,
+    Executed,
     Completed
+}
+
+/// @notice A canonical asset: its home domain and its id there (Connext's `TokenId`, same fields in the same order).
+/// @dev nxtp keys its registry by the same pair: `assetKey(domain, id)`.
+struct TokenId {
+    uint32 domain;
+    bytes32 id;
 }
 
 /// @title IConnext
@@ -73,6 +84,8 @@ interface IConnext is IMessageRecipient {
     /// @param asset The asset the sender supplied (zero for a transfer without tokens).
     /// @param amount The amount the sender supplied.
     /// @param local The local asset burned or escrowed (equal to `asset` until adopted assets exist).
+    /// @param messageBody The body of the reconcile message dispatched (100 bytes, see the interface's notes).
+    /// @dev Connext's signature, so tooling that indexes Connext's `XCalled` reads ours.
     event XCalled(
         bytes32 indexed transferId,
         uint256 indexed nonce,
@@ -80,12 +93,14 @@ interface IConnext is IMessageRecipient {
         TransferInfo params,
         address asset,
         uint256 amount,
-        address local
+        address local,
+        bytes messageBody
     );
 
     /// @notice The relayer fee paid for `transferId` grew by `increase` of `asset` (zero: the native token).
-    event RelayerFeesIncreased(
-        bytes32 indexed transferId, address indexed asset, uint256 increase, address caller
+    /// @dev Connext's signature (nothing indexed but the id): filter on `asset` after decoding.
+    event TransferRelayerFeesIncreased(
+        bytes32 indexed transferId, uint256 increase, address asset, address caller
     );
 
     /// @notice `transferId` was delivered to `to`: fronted by `routers`, or by the slow path when `routers` is empty.
@@ -286,6 +301,8 @@ interface IConnext is IMessageRecipient {
     error InsufficientRelayerFees(address asset, uint256 available, uint256 amount);
     /// @notice Sending native tokens to `to` failed.
     error NativeTransferFailed(address to);
+    /// @notice Router liquidity is ERC-20 only: `value` of the native token was sent with it.
+    error NativeLiquidityNotSupported(uint256 value);
 
     // ---------------------------------------------------------------- user paths
 
@@ -390,4 +407,86 @@ interface IConnext is IMessageRecipient {
 
     /// @notice The local asset of the canonical asset `(canonicalDomain, canonicalId)`, or zero.
     function localAsset(uint32 canonicalDomain, bytes32 canonicalId) external view returns (address);
+
+    // ---------------------------------------------------------------- Connext compatibility
+    // The functions of Connext's `IConnext` (`@connext/interfaces` 2.0.5) that nxtp honours, with Connext's
+    // selectors and meanings, so an xApp compiled against that package runs unchanged. Each maps onto one of the
+    // functions above (docs/connext-compatibility.md lists them all, and those left out with their reasons).
+
+    /// @notice `xcall` with the relayer fee in the native token only (`msg.value`), as Connext's 7-argument `xcall`.
+    function xcall(
+        uint32 destination,
+        address to,
+        address asset,
+        address delegate,
+        uint256 amount,
+        uint256 slippage,
+        bytes calldata callData
+    ) external payable returns (bytes32 transferId);
+
+    /// @notice `xcallIntoLocal` with the relayer fee in the native token only (`msg.value`).
+    function xcallIntoLocal(
+        uint32 destination,
+        address to,
+        address asset,
+        address delegate,
+        uint256 amount,
+        uint256 slippage,
+        bytes calldata callData
+    ) external payable returns (bytes32 transferId);
+
+    /// @notice Adds `msg.value` (non-zero) to the native relayer fee of `transferId`.
+    function bumpTransfer(bytes32 transferId) external payable;
+
+    /// @notice The routers that fronted `transferId` (`transferRouters`).
+    function routedTransfers(bytes32 transferId) external view returns (address[] memory);
+
+    /// @notice The `Connext` enrolled for `domain` (`remoteConnext`, as an address; zero: none).
+    function remote(uint32 remoteDomain) external view returns (address);
+
+    /// @notice This domain (`localDomain`).
+    function domain() external view returns (uint256);
+
+    /// @notice Who authenticates inbound messages (`inbox`, the connection manager).
+    function xAppConnectionManager() external view returns (address);
+
+    /// @notice What a fast-path recipient keeps, over `LIQUIDITY_FEE_DENOMINATOR`: `BPS - liquidityFeeBps`.
+    function LIQUIDITY_FEE_NUMERATOR() external view returns (uint256);
+
+    /// @notice The denominator of `LIQUIDITY_FEE_NUMERATOR`: `BPS`.
+    function LIQUIDITY_FEE_DENOMINATOR() external view returns (uint256);
+
+    /// @notice Whether `router` may front transfers.
+    function getRouterApproval(address router) external view returns (bool);
+
+    /// @notice Where `router`'s removed liquidity goes (zero: wherever its owner says).
+    function getRouterRecipient(address router) external view returns (address);
+
+    /// @notice `router`'s owner (zero: not set up).
+    function getRouterOwner(address router) external view returns (address);
+
+    /// @notice `router`'s proposed owner (zero: none).
+    function getProposedRouterOwner(address router) external view returns (address);
+
+    /// @notice When `router`'s pending owner proposal was made (zero: none).
+    function getProposedRouterOwnerTimestamp(address router) external view returns (uint256);
+
+    /// @notice `router`'s liquidity in `asset` (`routerBalance`).
+    function routerBalances(address router, address asset) external view returns (uint256);
+
+    /// @notice The proposed owner takes ownership of `router` (`acceptRouterOwner`).
+    function acceptProposedRouterOwner(address router) external;
+
+    /// @notice `addRouterLiquidity(router, local, amount)`; refuses native value.
+    function addRouterLiquidityFor(uint256 amount, address local, address router) external payable;
+
+    /// @notice `addRouterLiquidity(msg.sender, local, amount)`; refuses native value.
+    function addRouterLiquidity(uint256 amount, address local) external payable;
+
+    /// @notice The canonical asset of a registered local asset (zero for an unknown one). nxtp has no adopted
+    ///         assets: the local asset is its own adopted asset.
+    function adoptedToCanonical(address adopted) external view returns (TokenId memory);
+
+    /// @notice Whether the local asset of `canonical` is registered and approved.
+    function approvedAssets(TokenId calldata canonical) external view returns (bool);
 }

@@ -8,6 +8,7 @@ import {ConnextAdmin} from "../../src/core/ConnextAdmin.sol";
 import {IMessageRecipient} from "../../src/interfaces/IMessageGateway.sol";
 import {ConnextBase} from "../../src/core/ConnextBase.sol";
 import {SafeTransferLib} from "../../src/core/libraries/SafeTransferLib.sol";
+import {INxtpEntryPoints} from "./utils/NxtpEntryPoints.sol";
 
 /// @notice A malicious `xReceive` that re-enters `Connext` or tries to move router liquidity gets nothing.
 contract ConnextReentrancyTest is ConnextFixture {
@@ -39,7 +40,8 @@ contract ConnextReentrancyTest is ConnextFixture {
             abi.encodeCall(IConnext.removeRouterLiquidity, (routers[0], address(usdc), 1, address(attacker)))
         );
         attacker.addAttack(
-            address(connext), abi.encodeCall(IConnext.addRouterLiquidity, (routers[0], address(usdc), 1))
+            address(connext),
+            abi.encodeCall(INxtpEntryPoints.addRouterLiquidity, (routers[0], address(usdc), 1))
         );
         attacker.addAttack(
             address(connext),

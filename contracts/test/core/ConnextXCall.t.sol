@@ -49,7 +49,7 @@ contract ConnextXCallTest is ConnextFixture {
             )
         );
         vm.expectEmit(true, true, true, true, address(connext));
-        emit IConnext.XCalled(expectedId, 0, leaf, expected, address(usdc), 100e6, address(usdc));
+        emit IConnext.XCalled(expectedId, 0, leaf, expected, address(usdc), 100e6, address(usdc), body);
         vm.prank(ALICE);
         bytes32 id = connext.xcall(REMOTE, BOB, address(usdc), ALICE, 100e6, 30, "", 0);
 
@@ -116,7 +116,7 @@ contract ConnextXCallTest is ConnextFixture {
     function test_xcall_nativeRelayerFee() public {
         TransferInfo memory expected = _expectedUsdc(1e6, 0, "");
         vm.expectEmit(true, true, true, true, address(connext));
-        emit IConnext.RelayerFeesIncreased(_id(expected), address(0), 0.1 ether, ALICE);
+        emit IConnext.TransferRelayerFeesIncreased(_id(expected), 0.1 ether, address(0), ALICE);
         vm.prank(ALICE);
         connext.xcall{value: 0.1 ether}(REMOTE, BOB, address(usdc), ALICE, 1e6, 30, "", 0);
         assertEq(address(connext).balance, 0.1 ether, "held for the vault");
@@ -125,7 +125,7 @@ contract ConnextXCallTest is ConnextFixture {
     function test_xcall_relayerFeeInAsset() public {
         TransferInfo memory expected = _expectedUsdc(1e6, 0, "");
         vm.expectEmit(true, true, true, true, address(connext));
-        emit IConnext.RelayerFeesIncreased(_id(expected), address(usdc), 2e5, ALICE);
+        emit IConnext.TransferRelayerFeesIncreased(_id(expected), 2e5, address(usdc), ALICE);
         vm.prank(ALICE);
         connext.xcall(REMOTE, BOB, address(usdc), ALICE, 1e6, 30, "", 2e5);
         assertEq(usdc.balanceOf(address(connext)), 1.2e6, "amount and fee pulled");
@@ -246,9 +246,9 @@ contract ConnextXCallTest is ConnextFixture {
     function test_bump_nativeAndAsset() public {
         bytes32 id = keccak256("some transfer");
         vm.expectEmit(true, true, true, true, address(connext));
-        emit IConnext.RelayerFeesIncreased(id, address(usdc), 3e6, ALICE);
+        emit IConnext.TransferRelayerFeesIncreased(id, 3e6, address(usdc), ALICE);
         vm.expectEmit(true, true, true, true, address(connext));
-        emit IConnext.RelayerFeesIncreased(id, address(0), 1 ether, ALICE);
+        emit IConnext.TransferRelayerFeesIncreased(id, 1 ether, address(0), ALICE);
         vm.prank(ALICE);
         connext.bumpTransfer{value: 1 ether}(id, address(usdc), 3e6);
         assertEq(connext.relayerFees(address(usdc)), 3e6, "asset fee booked");

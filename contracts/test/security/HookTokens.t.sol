@@ -6,6 +6,7 @@ import {HookToken, HookAttacker} from "./utils/HostileTokens.sol";
 import {IConnext, TransferInfo, ExecuteArgs, TransferStatus} from "../../src/interfaces/IConnext.sol";
 import {IMessageRecipient} from "../../src/interfaces/IMessageGateway.sol";
 import {ConnextBase} from "../../src/core/ConnextBase.sol";
+import {INxtpEntryPoints} from "../core/utils/NxtpEntryPoints.sol";
 
 /// @notice Tokens that call back the sender and the recipient on every transfer (ERC-777 style). What a hook can
 ///         reach from inside `xcall`, `execute` and `addRouterLiquidity`:
@@ -48,7 +49,7 @@ contract HookTokenReentrancyTest is LocalTokenFixture {
     }
 
     function _xcallData(uint256 amount) internal view returns (bytes memory) {
-        return abi.encodeCall(IConnext.xcall, (REMOTE, BOB, address(token), BOB, amount, 0, "", 0));
+        return abi.encodeCall(INxtpEntryPoints.xcall, (REMOTE, BOB, address(token), BOB, amount, 0, "", 0));
     }
 
     function _assertRefused(uint256 i, bytes4 selector) internal view {
@@ -62,7 +63,8 @@ contract HookTokenReentrancyTest is LocalTokenFixture {
     function test_xcall_senderHookReentryRefused() public {
         attacker.addAttack(address(connext), _xcallData(AMOUNT));
         attacker.addAttack(
-            address(connext), abi.encodeCall(IConnext.bumpTransfer, (bytes32(uint256(1)), address(token), 1))
+            address(connext),
+            abi.encodeCall(INxtpEntryPoints.bumpTransfer, (bytes32(uint256(1)), address(token), 1))
         );
         attacker.arm(true);
         uint256 custodied = _custodied();
@@ -85,7 +87,7 @@ contract HookTokenReentrancyTest is LocalTokenFixture {
         connext.setupRouter(address(attacker), address(attacker), address(0));
         attacker.addAttack(
             address(connext),
-            abi.encodeCall(IConnext.addRouterLiquidity, (address(attacker), address(token), 1))
+            abi.encodeCall(INxtpEntryPoints.addRouterLiquidity, (address(attacker), address(token), 1))
         );
         attacker.arm(true);
         uint256 custodied = _custodied();
@@ -108,7 +110,7 @@ contract HookTokenReentrancyTest is LocalTokenFixture {
         connext.setupRouter(address(attacker), address(attacker), address(0));
         attacker.run(
             address(connext),
-            abi.encodeCall(IConnext.addRouterLiquidity, (address(attacker), address(token), AMOUNT))
+            abi.encodeCall(INxtpEntryPoints.addRouterLiquidity, (address(attacker), address(token), AMOUNT))
         );
         attacker.addAttack(
             address(connext),
@@ -144,7 +146,8 @@ contract HookTokenReentrancyTest is LocalTokenFixture {
             abi.encodeCall(IConnext.removeRouterLiquidity, (routers[0], address(token), 1, address(attacker)))
         );
         attacker.addAttack(
-            address(connext), abi.encodeCall(IConnext.addRouterLiquidity, (routers[0], address(token), 1))
+            address(connext),
+            abi.encodeCall(INxtpEntryPoints.addRouterLiquidity, (routers[0], address(token), 1))
         );
     }
 
@@ -216,7 +219,7 @@ contract HookTokenReentrancyTest is LocalTokenFixture {
     function test_addLiquidity_senderHookReentryRefused() public {
         attacker.addAttack(
             address(connext),
-            abi.encodeCall(IConnext.addRouterLiquidity, (routers[1], address(token), AMOUNT))
+            abi.encodeCall(INxtpEntryPoints.addRouterLiquidity, (routers[1], address(token), AMOUNT))
         );
         attacker.addAttack(
             address(connext),
@@ -226,7 +229,7 @@ contract HookTokenReentrancyTest is LocalTokenFixture {
 
         attacker.run(
             address(connext),
-            abi.encodeCall(IConnext.addRouterLiquidity, (routers[1], address(token), AMOUNT))
+            abi.encodeCall(INxtpEntryPoints.addRouterLiquidity, (routers[1], address(token), AMOUNT))
         );
 
         _assertRefused(0, ConnextBase.Reentrancy.selector);
@@ -249,7 +252,7 @@ contract HookTokenReentrancyTest is LocalTokenFixture {
         );
         attacker.run(
             address(connext),
-            abi.encodeCall(IConnext.addRouterLiquidity, (routers[1], address(token), AMOUNT))
+            abi.encodeCall(INxtpEntryPoints.addRouterLiquidity, (routers[1], address(token), AMOUNT))
         );
 
         assertEq(_custodied(), custodied, "no escrow moved");

@@ -135,23 +135,53 @@ abstract contract MultiDomainFixture is TestBase {
         vm.recordLogs();
         bytes32 id = connexts[from].xcall(ids[to], recipient, asset, caller, amount, slippage, callData, 0);
         vm.stopPrank();
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-        bool found;
+        TransferInfo[] memory xcalled = _recordXCalls();
+        assertEq(xcalled.length, 1, "XCalled emitted");
+        params = xcalled[0];
+        assertEq(keccak256(abi.encode(params)), id, "XCalled params hash to the returned id");
+    }
+
+    /// @dev Reads the logs recorded since `vm.recordLogs()`: every `Home.Dispatch` joins its origin's messages (so
+    ///      `_relay` delivers it) and every `XCalled` adds its amount to what is in flight. Works for xcalls made by
+    ///      any contract, an xApp's `xReceive` included. Returns the transfers, in order.
+    function _recordXCalls() internal returns (TransferInfo[] memory) {
+        return _recordXCallsFrom(vm.getRecordedLogs());
+    }
+
+    /// @dev `_recordXCalls` for logs the caller has already read.
+    function _recordXCallsFrom(Vm.Log[] memory logs) internal returns (TransferInfo[] memory transfers) {
+        transfers = new TransferInfo[](logs.length);
+        uint256 count;
         for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].emitter == address(connexts[from]) && logs[i].topics[0] == IConnext.XCalled.selector)
-            {
-                (params,,,) = abi.decode(logs[i].data, (TransferInfo, address, uint256, address));
-                found = true;
-            }
-            if (logs[i].emitter == address(homes[from]) && logs[i].topics[0] == Home.Dispatch.selector) {
-                (, bytes memory message) = abi.decode(logs[i].data, (uint32, bytes));
-                sent[from].push(Sent(message, to, amount, false));
-                leaves[from].push(keccak256(message));
+            for (uint256 d; d < DOMAINS; ++d) {
+                if (logs[i].emitter == address(homes[d]) && logs[i].topics[0] == Home.Dispatch.selector) {
+                    (, bytes memory message) = abi.decode(logs[i].data, (uint32, bytes));
+                    uint32 destination = uint32(uint256(logs[i].topics[3]));
+                    sent[d].push(Sent(message, _indexOf(destination), 0, false));
+                    leaves[d].push(keccak256(message));
+                }
+                if (logs[i].emitter == address(connexts[d]) && logs[i].topics[0] == IConnext.XCalled.selector)
+                {
+                    (TransferInfo memory params,, uint256 amount,,) =
+                        abi.decode(logs[i].data, (TransferInfo, address, uint256, address, bytes));
+                    // The Dispatch of a transfer's message comes just before its XCalled.
+                    sent[d][sent[d].length - 1].amount = amount;
+                    inFlight += amount;
+                    transfers[count++] = params;
+                }
             }
         }
-        assertTrue(found, "XCalled emitted");
-        assertEq(keccak256(abi.encode(params)), id, "XCalled params hash to the returned id");
-        inFlight += amount;
+        assembly {
+            mstore(transfers, count)
+        }
+    }
+
+    /// @dev The index (A, B or C) of `domain`.
+    function _indexOf(uint32 domain) internal view returns (uint256) {
+        for (uint256 d; d < DOMAINS; ++d) {
+            if (ids[d] == domain) return d;
+        }
+        revert("unknown domain");
     }
 
     function _fastArgs(TransferInfo memory params, uint256 count)
