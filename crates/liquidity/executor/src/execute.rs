@@ -124,7 +124,7 @@ impl ExecuteTask {
                 let origin = Domain(params.originDomain);
                 let paid = self
                     .store
-                    .call(move |conn| store::fee_paid(conn, origin, id))
+                    .call(move |conn| store::FEES.paid(conn, origin, id))
                     .await?;
                 if paid < self.min_relayer_fee {
                     return self.skip(slow, paid).await;

@@ -12,6 +12,7 @@ use alloy::{rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
+use nxtp_fee_ledger::NativeFee;
 use nxtp_primitives::{Domain, TransferInfo};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -28,12 +29,7 @@ enum Event {
         block: u64,
     },
     /// A native relayer fee paid (or bumped) on this domain.
-    Fee {
-        transfer_id: alloy::primitives::B256,
-        amount: alloy::primitives::U256,
-        block: u64,
-        log_index: u64,
-    },
+    Fee(NativeFee),
 }
 
 /// The task following one domain's `Connext`.
@@ -73,7 +69,7 @@ impl IndexTask {
             .call(move |conn| {
                 let tx = conn.transaction()?;
                 if let Some(reorg) = &batch.reorg {
-                    store::forget_fees_from(&tx, domain, reorg.resume_from)?;
+                    store::FEES.forget_from(&tx, domain, reorg.resume_from)?;
                 }
                 let mut new = Vec::new();
                 for event in events.iter().flatten() {
@@ -88,19 +84,7 @@ impl IndexTask {
                                 new.push(*transfer_id);
                             }
                         }
-                        Event::Fee {
-                            transfer_id,
-                            amount,
-                            block,
-                            log_index,
-                        } => store::record_fee(
-                            &tx,
-                            domain,
-                            *block,
-                            *log_index,
-                            *transfer_id,
-                            *amount,
-                        )?,
+                        Event::Fee(fee) => store::record_fee(&tx, domain, fee)?,
                     }
                 }
                 batch.commit(&tx)?;
@@ -153,12 +137,12 @@ impl IndexTask {
                     .inner
                     .data;
                 // Only native fees pay the relayer (an asset fee is no `msg.value`).
-                event.asset.is_zero().then_some(Event::Fee {
+                event.asset.is_zero().then_some(Event::Fee(NativeFee {
                     transfer_id: event.transferId,
                     amount: event.increase,
                     block,
                     log_index: log.log_index.unwrap_or_default(),
-                })
+                }))
             }
             _ => None,
         })

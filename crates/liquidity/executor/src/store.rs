@@ -13,11 +13,9 @@
 //! Events are recorded in the transaction that moves the indexer's cursor past them, and a
 //! transfer id is a primary key, so an event delivered twice is recorded once.
 
-use alloy::{
-    primitives::{B256, U256},
-    sol_types::SolValue,
-};
+use alloy::{primitives::B256, sol_types::SolValue};
 use nxtp_agent::storage::Schema;
+use nxtp_fee_ledger::{FeeTable, NativeFee};
 use nxtp_primitives::{Domain, TransferInfo};
 use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
 
@@ -192,57 +190,19 @@ pub fn set_done(conn: &Connection, transfer_id: B256, outcome: Outcome) -> rusql
     Ok(changed == 1)
 }
 
-/// Records a native relayer fee paid on `origin` for `transfer_id` (a repeat changes nothing) and
-/// makes a transfer skipped for its fee due now, so the bump is looked at at once.
-pub fn record_fee(
-    conn: &Connection,
-    origin: Domain,
-    block: u64,
-    log_index: u64,
-    transfer_id: B256,
-    amount: U256,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO executor_fees (origin, block, log_index, transfer_id, amount)
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-        params![
-            origin.get(),
-            block,
-            log_index,
-            transfer_id.as_slice(),
-            amount.to_be_bytes::<32>()
-        ],
-    )?;
+/// The native relayer fees paid, for the fee floor (created by [`SCHEMA`]).
+pub const FEES: FeeTable = FeeTable::new("executor_fees");
+
+/// Records a native relayer fee paid on `origin` (a repeat changes nothing) and makes a transfer
+/// skipped for its fee due now, so the bump is looked at at once.
+pub fn record_fee(conn: &Connection, origin: Domain, fee: &NativeFee) -> rusqlite::Result<()> {
+    FEES.record(conn, origin, fee)?;
     conn.execute(
         "UPDATE executor_slow SET retry_at_ms = 0
          WHERE transfer_id = ?1 AND state = 'waiting' AND skipped IS NOT NULL",
-        [transfer_id.as_slice()],
+        [fee.transfer_id.as_slice()],
     )?;
     Ok(())
-}
-
-/// Forgets the fees recorded on `origin` from `block` on (a deep reorg re-delivers them).
-pub fn forget_fees_from(conn: &Connection, origin: Domain, block: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "DELETE FROM executor_fees WHERE origin = ?1 AND block >= ?2",
-        params![origin.get(), block],
-    )?;
-    Ok(())
-}
-
-/// The native relayer fee paid for `transfer_id` on `origin` (bumps elsewhere pay nobody who
-/// relays it).
-pub fn fee_paid(conn: &Connection, origin: Domain, transfer_id: B256) -> rusqlite::Result<U256> {
-    let mut statement =
-        conn.prepare("SELECT amount FROM executor_fees WHERE origin = ?1 AND transfer_id = ?2")?;
-    let amounts = statement.query_map(params![origin.get(), transfer_id.as_slice()], |row| {
-        Ok(U256::from_be_bytes(row.get::<_, [u8; 32]>(0)?))
-    })?;
-    let mut total = U256::ZERO;
-    for amount in amounts {
-        total = total.saturating_add(amount?);
-    }
-    Ok(total)
 }
 
 /// Puts a transfer back to waiting until `retry_at_ms` because it is skipped for `reason`.

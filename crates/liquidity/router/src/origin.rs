@@ -6,7 +6,7 @@ use crate::{
     decision::screen,
     error::{transport_error, Failure, RouterError},
     metrics::RouterMetrics,
-    store::{self, NewFee, NewTransfer},
+    store::{self, NewTransfer},
 };
 use alloy::{
     eips::BlockNumberOrTag,
@@ -18,6 +18,7 @@ use alloy::{
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
+use nxtp_fee_ledger::NativeFee;
 use nxtp_primitives::Domain;
 use std::{collections::BTreeMap, sync::Arc};
 use tokio::sync::Notify;
@@ -87,7 +88,7 @@ impl OriginTask {
         Ok(())
     }
 
-    async fn decode(&self, logs: &[Log]) -> Result<(Vec<NewTransfer>, Vec<NewFee>), Failure> {
+    async fn decode(&self, logs: &[Log]) -> Result<(Vec<NewTransfer>, Vec<NativeFee>), Failure> {
         let mut transfers = Vec::new();
         let mut fees = Vec::new();
         let mut timestamps: BTreeMap<u64, u64> = BTreeMap::new();
@@ -135,7 +136,7 @@ impl OriginTask {
                     // Only the native fee is quoted and checked; fees in the asset are the
                     // relayer's business.
                     if event.asset == Address::ZERO {
-                        fees.push(NewFee {
+                        fees.push(NativeFee {
                             transfer_id: event.transferId,
                             amount: event.increase,
                             block,

@@ -14,6 +14,7 @@ use alloy::{
     sol_types::SolValue,
 };
 use nxtp_agent::storage::Schema;
+use nxtp_fee_ledger::{FeeTable, NativeFee};
 use nxtp_primitives::{Domain, TransferInfo};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::BTreeMap;
@@ -74,18 +75,8 @@ pub struct NewTransfer {
     pub screened: Option<SkipReason>,
 }
 
-/// One native `RelayerFeesIncreased` of a followed origin.
-#[derive(Clone, Debug)]
-pub struct NewFee {
-    /// The transfer it pays for.
-    pub transfer_id: B256,
-    /// Wei added.
-    pub amount: U256,
-    /// Its block.
-    pub block: u64,
-    /// Its index in the block.
-    pub log_index: u64,
-}
+/// The native relayer fees paid on each followed origin (created by [`SCHEMA`]).
+pub const FEES: FeeTable = FeeTable::new("router_fees");
 
 /// What recording a batch of origin events changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -169,7 +160,7 @@ pub fn record_origin_events(
     tx: &Transaction<'_>,
     origin: Domain,
     transfers: &[NewTransfer],
-    fees: &[NewFee],
+    fees: &[NativeFee],
 ) -> rusqlite::Result<Recorded> {
     let mut recorded = Recorded::default();
     let mut insert_transfer = tx.prepare(
@@ -202,24 +193,12 @@ pub fn record_origin_events(
             }
         }
     }
-    let mut insert_fee = tx.prepare(
-        "INSERT INTO router_fees (origin, block, log_index, transfer_id, amount)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (origin, block, log_index) DO NOTHING",
-    )?;
     let mut wake = tx.prepare(
         "UPDATE router_transfers SET state = 'pending', reason = NULL, label = NULL
          WHERE transfer_id = ?1 AND origin = ?2 AND state = 'waiting'",
     )?;
     for fee in fees {
-        let inserted = insert_fee.execute(params![
-            origin.get(),
-            fee.block,
-            fee.log_index,
-            fee.transfer_id.as_slice(),
-            fee.amount.to_be_bytes::<32>()
-        ])?;
-        if inserted == 1 {
+        if FEES.record(tx, origin, fee)? {
             recorded.woken += wake.execute(params![fee.transfer_id.as_slice(), origin.get()])?;
         }
     }
@@ -229,10 +208,7 @@ pub fn record_origin_events(
 /// Forgets what `origin` recorded from block `from` on (a deep reorg replaced those blocks), except
 /// transfers already bid on: the bid stands whatever became of its `xcall`.
 pub fn forget_from(tx: &Transaction<'_>, origin: Domain, from: u64) -> rusqlite::Result<()> {
-    tx.execute(
-        "DELETE FROM router_fees WHERE origin = ?1 AND block >= ?2",
-        params![origin.get(), from],
-    )?;
+    FEES.forget_from(tx, origin, from)?;
     tx.execute(
         "DELETE FROM router_transfers WHERE origin = ?1 AND block >= ?2 AND state != 'bid'",
         params![origin.get(), from],
@@ -260,26 +236,17 @@ pub fn due_transfers(
             row.get::<_, u64>(3)?,
         ))
     })?;
-    let mut fees =
-        conn.prepare("SELECT amount FROM router_fees WHERE transfer_id = ?1 AND origin = ?2")?;
     let mut due = Vec::new();
     for row in rows {
         let (id, origin, info, xcalled_at) = row?;
         let info = TransferInfo::abi_decode(&info).map_err(|err| {
             rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Blob, Box::new(err))
         })?;
-        let mut fee_paid = U256::ZERO;
-        let amounts = fees.query_map(params![id.as_slice(), origin.get()], |row| {
-            row.get::<_, [u8; 32]>(0)
-        })?;
-        for amount in amounts {
-            fee_paid = fee_paid.saturating_add(U256::from_be_bytes(amount?));
-        }
         due.push(DueTransfer {
             id,
             info,
             xcalled_at,
-            fee_paid,
+            fee_paid: FEES.paid(conn, origin, id)?,
         });
     }
     Ok(due)
@@ -509,8 +476,8 @@ mod tests {
         }
     }
 
-    fn fee(transfer: &NewTransfer, amount: u64, block: u64, log_index: u64) -> NewFee {
-        NewFee {
+    fn fee(transfer: &NewTransfer, amount: u64, block: u64, log_index: u64) -> NativeFee {
+        NativeFee {
             transfer_id: transfer.id,
             amount: U256::from(amount),
             block,
@@ -518,7 +485,7 @@ mod tests {
         }
     }
 
-    fn record(store: &Store, transfers: &[NewTransfer], fees: &[NewFee]) -> Recorded {
+    fn record(store: &Store, transfers: &[NewTransfer], fees: &[NativeFee]) -> Recorded {
         store
             .with(|conn| {
                 let tx = conn.transaction()?;

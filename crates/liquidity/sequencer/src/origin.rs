@@ -4,12 +4,13 @@
 
 use crate::{
     error::SequencerError,
-    store::{self, NewFee, NewTransfer},
+    store::{self, NewTransfer},
 };
 use alloy::{primitives::Address, rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
+use nxtp_fee_ledger::NativeFee;
 use nxtp_primitives::Domain;
 use std::{collections::BTreeSet, sync::Arc};
 use tokio::sync::Notify;
@@ -21,7 +22,7 @@ pub const CONNEXT_STREAM: &str = "sequencer/connext";
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct OriginEvents {
     pub(crate) transfers: Vec<NewTransfer>,
-    pub(crate) fees: Vec<NewFee>,
+    pub(crate) fees: Vec<NativeFee>,
 }
 
 /// The task following one origin.
@@ -112,7 +113,7 @@ pub(crate) fn decode(
                     .inner
                     .data;
                 if event.asset == Address::ZERO {
-                    events.fees.push(NewFee {
+                    events.fees.push(NativeFee {
                         transfer_id: event.transferId,
                         amount: event.increase,
                         block,

@@ -16,6 +16,7 @@ use alloy::{
     sol_types::SolValue,
 };
 use nxtp_agent::storage::Schema;
+use nxtp_fee_ledger::{FeeTable, NativeFee};
 use nxtp_primitives::{Domain, TransferInfo};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -84,18 +85,8 @@ pub struct NewTransfer {
     pub block: u64,
 }
 
-/// A confirmed native `RelayerFeesIncreased`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NewFee {
-    /// The transfer paid for.
-    pub transfer_id: B256,
-    /// Wei added.
-    pub amount: U256,
-    /// The block holding the event.
-    pub block: u64,
-    /// The event's index in its block.
-    pub log_index: u64,
-}
+/// The native relayer fees paid on each origin (created by [`SCHEMA`]).
+pub const FEES: FeeTable = FeeTable::new("sequencer_fees");
 
 /// A transfer as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -195,7 +186,7 @@ pub fn record_origin_events(
     conn: &Connection,
     origin: Domain,
     transfers: &[NewTransfer],
-    fees: &[NewFee],
+    fees: &[NativeFee],
     reorg_from: Option<u64>,
 ) -> rusqlite::Result<()> {
     if let Some(from) = reorg_from {
@@ -204,10 +195,7 @@ pub fn record_origin_events(
                 NOT IN (SELECT transfer_id FROM sequencer_decisions)",
             params![origin.get(), from],
         )?;
-        conn.execute(
-            "DELETE FROM sequencer_fees WHERE origin = ?1 AND block >= ?2",
-            params![origin.get(), from],
-        )?;
+        FEES.forget_from(conn, origin, from)?;
     }
     let mut insert_transfer = conn.prepare(
         "INSERT INTO sequencer_transfers (transfer_id, origin, destination, params, block)
@@ -222,18 +210,8 @@ pub fn record_origin_events(
             transfer.block
         ])?;
     }
-    let mut insert_fee = conn.prepare(
-        "INSERT INTO sequencer_fees (origin, block, log_index, transfer_id, amount)
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-    )?;
     for fee in fees {
-        insert_fee.execute(params![
-            origin.get(),
-            fee.block,
-            fee.log_index,
-            fee.transfer_id.as_slice(),
-            fee.amount.to_be_bytes::<32>()
-        ])?;
+        FEES.record(conn, origin, fee)?;
     }
     Ok(())
 }
@@ -260,16 +238,7 @@ pub fn transfer(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option
 /// The native fee paid for `transfer_id` on `origin`: bumps on other domains pay nobody who
 /// relays this transfer, so they do not count.
 pub fn fee_paid(conn: &Connection, origin: Domain, transfer_id: B256) -> rusqlite::Result<U256> {
-    let mut statement =
-        conn.prepare("SELECT amount FROM sequencer_fees WHERE origin = ?1 AND transfer_id = ?2")?;
-    let amounts = statement.query_map(params![origin.get(), transfer_id.as_slice()], |row| {
-        Ok(U256::from_be_bytes(row.get::<_, [u8; 32]>(0)?))
-    })?;
-    let mut total = U256::ZERO;
-    for amount in amounts {
-        total = total.saturating_add(amount?);
-    }
-    Ok(total)
+    FEES.paid(conn, origin, transfer_id)
 }
 
 /// Records a router's signatures; a path length it already signed keeps its first signature.

@@ -128,9 +128,10 @@ pub fn transfer_view(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Decision, NewFee, NewTransfer};
+    use crate::store::{Decision, NewTransfer};
     use alloy::primitives::{Bytes, U256};
     use nxtp_agent::Store;
+    use nxtp_fee_ledger::NativeFee;
     use nxtp_primitives::{transfer_id, Domain, TransferInfo};
 
     const WINDOW: Duration = Duration::from_millis(1_000);
@@ -193,7 +194,7 @@ mod tests {
                 params: params(),
                 block: 1,
             };
-            let fee = NewFee {
+            let fee = NativeFee {
                 transfer_id: self.id,
                 amount: U256::from(fee),
                 block: 1,
@@ -245,7 +246,7 @@ mod tests {
                 quote: U256::from(100),
             }
         );
-        let bump = NewFee {
+        let bump = NativeFee {
             transfer_id: fixture.id,
             amount: U256::from(40),
             block: 2,

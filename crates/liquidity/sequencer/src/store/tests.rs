@@ -37,8 +37,8 @@ fn new_transfer(nonce: u64, block: u64) -> NewTransfer {
     }
 }
 
-fn fee(transfer: &NewTransfer, amount: u64, log_index: u64) -> NewFee {
-    NewFee {
+fn fee(transfer: &NewTransfer, amount: u64, log_index: u64) -> NativeFee {
+    NativeFee {
         transfer_id: transfer.transfer_id,
         amount: U256::from(amount),
         block: transfer.block,
