@@ -10,6 +10,7 @@
 //! Both return (or extend) the manifest and need nothing but the chains: the devnet calls them on its anvils,
 //! a deployment to live chains would call them the same way.
 
+pub mod agent_toml;
 mod error;
 pub mod liquidity;
 mod manifest;
