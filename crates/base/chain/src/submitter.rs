@@ -36,7 +36,13 @@ use nxtp_agent::{
     CancellationToken, Classify,
 };
 use nxtp_primitives::Domain;
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 use store::{Account, Inserted};
 use tokio::sync::{watch, Notify};
 
@@ -159,6 +165,8 @@ struct Shared {
     changes: watch::Sender<u64>,
     /// Cancelled when the driver has stopped.
     stopped: CancellationToken,
+    /// Rounds the driver finished, done or failed, for [`Submitter::rounds`].
+    rounds: AtomicU64,
 }
 
 impl Shared {
@@ -222,6 +230,7 @@ impl Submitter {
             wake: Notify::new(),
             changes: watch::Sender::new(0),
             stopped: CancellationToken::new(),
+            rounds: AtomicU64::new(0),
         });
         let driver = driver::Driver::new(
             Arc::clone(&shared),
@@ -308,6 +317,13 @@ impl Submitter {
                 () = self.shared.stopped.cancelled() => {}
             }
         }
+    }
+
+    /// How many rounds over its operations the driver has finished, done or failed: a round
+    /// that began after some change has seen it, so a caller asserting that the submitter did
+    /// *not* act waits for two more rounds rather than for a timer.
+    pub fn rounds(&self) -> u64 {
+        self.shared.rounds.load(Ordering::Relaxed)
     }
 
     /// Resolves once the driver has stopped (after shutdown, or a fatal error it logged).

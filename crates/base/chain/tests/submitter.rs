@@ -147,6 +147,19 @@ async fn mine_until_final(setup: &Setup, submitter: &Submitter, id: OperationId)
     .await
 }
 
+/// Waits until the driver has finished two more rounds: the second began after this call, so
+/// it saw everything before it. A test asserting that the submitter did *not* act waits on
+/// this rather than on a timer.
+async fn two_more_rounds(submitter: &Submitter) {
+    let start = submitter.rounds();
+    bounded(async {
+        while submitter.rounds() < start + 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
 /// Polls the operation until `ready` holds.
 async fn status_until(
     submitter: &Submitter,
@@ -222,7 +235,7 @@ async fn confirms_a_call_once_it_is_deep_enough() {
     })
     .await;
     assert_eq!(submission(&sent).nonce, 0);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    two_more_rounds(&submitter).await;
     assert!(matches!(
         submitter.status(id).await.expect("status").state,
         OperationState::Submitted(_)
@@ -264,7 +277,7 @@ async fn one_key_is_one_operation_and_one_transaction() {
         matches!(reused, Err(SubmitError::KeyReused { existing, .. }) if existing == id),
         "{reused:?}"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    two_more_rounds(&submitter).await;
     assert_eq!(setup.handled().await, U256::from(1));
     assert_eq!(setup.sent().await, 1);
 }
@@ -322,7 +335,7 @@ async fn retryable_revert_waits_until_the_call_passes() {
         .submit_with("later", setup.handle(1), options)
         .await
         .expect("submits");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    two_more_rounds(&submitter).await;
     assert_eq!(
         submitter.status(id).await.expect("status").state,
         OperationState::Queued
@@ -394,6 +407,9 @@ async fn restart_mid_flight_confirms_the_same_transaction() {
     })
     .await;
     let hash = submission(&sent).attempts[0].hash;
+    // The attempt is recorded before it is broadcast: wait until the node holds it (automine
+    // is off, so it waits in the pool) before stopping.
+    until_held(&setup.chain.reader, hash).await;
     first_shutdown.cancel();
     bounded(first.stopped()).await;
     assert!(

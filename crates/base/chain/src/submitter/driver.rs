@@ -18,11 +18,10 @@ use alloy::{
     rpc::types::{BlockOverrides, TransactionRequest},
     transports::TransportError,
 };
-use nxtp_agent::clock::now_ms;
-use nxtp_agent::{storage::StorageError, CancellationToken};
+use nxtp_agent::{clock::now_ms, storage::StorageError, CancellationToken};
 use std::{
     collections::{HashMap, HashSet},
-    sync::Arc,
+    sync::{atomic::Ordering, Arc},
 };
 use tokio::time::Instant;
 
@@ -138,6 +137,7 @@ impl Driver {
                 () = shutdown.cancelled() => return,
                 outcome = self.round() => outcome,
             };
+            self.shared.rounds.fetch_add(1, Ordering::Relaxed);
             let pause = match outcome {
                 Ok(()) => {
                     failures = 0;
