@@ -283,9 +283,17 @@ async fn auctions_on_anvil() {
             view.state == TransferState::AwaitingFee { paid: half, quote }
         })
         .await;
-    // Past the window the transfer still waits, and nothing went to the relayer.
+    // Past the window the transfer still waits, and nothing went to the relayer: checked once the
+    // auction has looked at its destination twice since the window (with margin) closed, so the
+    // assertion follows a round that could have dispatched it.
     eventually("the window to pass", || async {
         (bid_at.elapsed() > Duration::from_millis(WINDOW_MS * 3)).then_some(())
+    })
+    .await;
+    let auction_stream = format!("auction {HOME}");
+    let rounds = sequencer.health.rounds(&auction_stream);
+    eventually("two auction rounds past the window", || async {
+        (sequencer.health.rounds(&auction_stream) >= rounds + 2).then_some(())
     })
     .await;
     let view = client.transfer(low).await.expect("known");
