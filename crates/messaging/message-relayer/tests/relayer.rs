@@ -8,7 +8,7 @@ use alloy::{
     rpc::types::Filter,
     sol_types::SolEvent,
 };
-use common::{Net, Running};
+use common::{telemetry_on_free_port, two_more_rounds, Net, Running};
 use nxtp_bindings::Home;
 use nxtp_chain::Finality;
 use nxtp_devnet::Role;
@@ -143,11 +143,11 @@ async fn relays_an_update_only_once_its_root_is_final_on_the_origin() {
         .and_then(|log| log.block_number)
         .expect("the root's checkpoint");
 
-    let relayer = Running::start(net.relayer_config_final(
-        &net.path("relayer.sqlite"),
-        1,
-        Finality::Depth(DEPTH),
-    ));
+    let mut config =
+        net.relayer_config_final(&net.path("relayer.sqlite"), 1, Finality::Depth(DEPTH));
+    let (telemetry, ops) = telemetry_on_free_port();
+    config.telemetry = telemetry;
+    let relayer = Running::start(config);
     // The update is mined and confirmed (one block on top), but its root's checkpoint is not
     // `DEPTH` deep until the head reaches `checkpoint_block + DEPTH`: not relayed before.
     let head = reader.get_block_number().await.expect("head");
@@ -160,7 +160,7 @@ async fn relays_an_update_only_once_its_root_is_final_on_the_origin() {
         .anvil_mine(Some(short - head), None)
         .await
         .expect("mines");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    two_more_rounds(ops, &format!("relay {origin} -> {destination}")).await;
     assert_eq!(
         net.replica_root(destination, origin).await,
         before,

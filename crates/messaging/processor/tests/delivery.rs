@@ -6,7 +6,8 @@ mod common;
 
 use alloy::providers::{ext::AnvilApi, Provider};
 use common::{
-    eventually, first_block_at, processor_config, replica_events, Crashable, Net, Running,
+    eventually, first_block_at, processor_config, replica_events, two_more_rounds, Crashable, Net,
+    Running,
 };
 use nxtp_bindings::Replica;
 use nxtp_devnet::Role;
@@ -15,7 +16,9 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interleaved_messages_are_each_delivered_once_soon_after_the_window() {
     let net = Net::with_window(&[1000, 2000, 3000], 4).await;
-    let processor = Running::start(processor_config(&net, &net.path("processor.sqlite")));
+    let config = processor_config(&net, &net.path("processor.sqlite"));
+    let ops = config.telemetry.listen;
+    let processor = Running::start(config);
 
     // One tree on 1000 holds messages to 2000 and 3000, interleaved; 2000 also sends to 3000.
     let sends: Vec<(u32, String)> = (0..8)
@@ -32,8 +35,9 @@ async fn interleaved_messages_are_each_delivered_once_soon_after_the_window() {
         net.handled(2000).await == 4 && net.handled(3000).await == 6
     })
     .await;
-    // A few more blocks, in which nothing else may happen.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Two more rounds of each destination, in which nothing else may happen.
+    two_more_rounds(ops, "deliveries on 2000").await;
+    two_more_rounds(ops, "deliveries on 3000").await;
     assert_eq!(net.handled(2000).await, 4);
     assert_eq!(net.handled(3000).await, 6);
     for message in from_1000.iter().chain(&from_2000) {
@@ -69,7 +73,9 @@ async fn interleaved_messages_are_each_delivered_once_soon_after_the_window() {
 async fn a_reverting_recipient_is_retried_until_it_accepts() {
     let net = Net::with_window(&[1000, 2000], 2).await;
     net.set_rejecting(2000, true).await;
-    let processor = Running::start(processor_config(&net, &net.path("processor.sqlite")));
+    let config = processor_config(&net, &net.path("processor.sqlite"));
+    let ops = config.telemetry.listen;
+    let processor = Running::start(config);
     let messages = net
         .dispatch(1000, &[(2000, "a".into()), (2000, "b".into())])
         .await;
@@ -90,7 +96,7 @@ async fn a_reverting_recipient_is_retried_until_it_accepts() {
         net.handled(2000).await == 2
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    two_more_rounds(ops, "deliveries on 2000").await;
     for message in &messages {
         assert_eq!(net.times_handled(message).await, 1);
     }
@@ -113,7 +119,8 @@ async fn a_reverting_recipient_is_retried_until_it_accepts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_under_a_root_inside_its_window_are_not_submitted() {
     let net = Net::with_window(&[1000, 2000], 6).await;
-    let processor = Running::start(processor_config(&net, &net.path("processor.sqlite")));
+    let config = processor_config(&net, &net.path("processor.sqlite"));
+    let processor = Running::start(config);
 
     let first = net.dispatch(1000, &[(2000, "early".into())]).await;
     net.honest_update(1000, &[2000]).await;
@@ -193,8 +200,9 @@ async fn a_crash_mid_flight_neither_repeats_nor_loses_a_delivery() {
     assert_eq!(net.mined_txs(2000, Role::Processor).await, 0);
 
     // Restarted while those transactions are still pending: it must not send them again.
+    let ops = config.telemetry.listen;
     let processor = Running::start(config);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    two_more_rounds(ops, "deliveries on 2000").await;
     assert_eq!(net.sent_txs(2000, Role::Processor).await, 3);
 
     destination
@@ -205,7 +213,7 @@ async fn a_crash_mid_flight_neither_repeats_nor_loses_a_delivery() {
         net.handled(2000).await == 12
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    two_more_rounds(ops, "deliveries on 2000").await;
     for message in &messages {
         assert_eq!(net.times_handled(message).await, 1);
     }

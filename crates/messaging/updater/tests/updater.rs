@@ -9,7 +9,7 @@ use alloy::{
 };
 use common::{
     assert_one_new_root_per_old_root, eventually, http_get, recorded, telemetry_on_free_port,
-    Mining, Net, Running, TIMEOUT,
+    two_more_rounds, Mining, Net, Running, TIMEOUT,
 };
 use nxtp_agent::{KeySource, SecretString};
 use nxtp_chain::Finality;
@@ -109,12 +109,14 @@ async fn signs_checkpointed_roots_until_the_home_covers_every_message() {
 }
 
 /// A net whose origin mines only when the test says, and an updater of the origin reading it
-/// one block deep: (net, the origin's reader, the updater's database, the updater).
+/// one block deep: (net, the origin's reader, the updater's database, the updater, its ops
+/// server).
 async fn paused_origin_with_updater() -> (
     Net,
     alloy::providers::DynProvider,
     std::path::PathBuf,
     Running,
+    std::net::SocketAddr,
 ) {
     let net = Net::start(&[1000, 2000], Mining::Auto).await;
     let reader = net.reader(ORIGIN);
@@ -123,13 +125,16 @@ async fn paused_origin_with_updater() -> (
         .await
         .expect("pauses mining");
     let db = net.path("updater.sqlite");
-    let updater = Running::start(net.updater_config(ORIGIN, &db, 1));
-    (net, reader, db, updater)
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    let (telemetry, ops) = telemetry_on_free_port();
+    config.telemetry = telemetry;
+    let updater = Running::start(config);
+    (net, reader, db, updater, ops)
 }
 
 #[tokio::test]
 async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_block_later() {
-    let (net, reader, db, updater) = paused_origin_with_updater().await;
+    let (net, reader, db, updater, ops) = paused_origin_with_updater().await;
 
     // Two messages wait in the pool: the checkpointer sees them in the pending block.
     let mut dispatches = Vec::new();
@@ -164,7 +169,7 @@ async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_bloc
         "the messages' root is checkpointed in their own block {block}"
     );
     // Nothing new to checkpoint: no more checkpoints.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    two_more_rounds(ops).await;
     assert_eq!(net.sent_txs(ORIGIN, Role::Checkpointer).await, sent);
 
     // One block on top: the checkpoint is final, and the root is signed and sent.
@@ -186,7 +191,7 @@ async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_bloc
 
 #[tokio::test]
 async fn checkpoints_per_block_are_capped() {
-    let (net, reader, _db, updater) = paused_origin_with_updater().await;
+    let (net, reader, _db, updater, ops) = paused_origin_with_updater().await;
 
     // One message at a time, each waiting for its checkpoint: the default cap is two per block.
     for body in ["one", "two", "three"] {
@@ -199,7 +204,7 @@ async fn checkpoints_per_block_are_capped() {
             .await;
         }
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    two_more_rounds(ops).await;
     assert_eq!(net.sent_txs(ORIGIN, Role::Checkpointer).await, 2);
     assert!(
         !net.pending_root_checkpointed(ORIGIN).await,
@@ -251,7 +256,10 @@ async fn never_signs_before_the_checkpoint_is_final() {
     let db = net.path("updater.sqlite");
     let (empty_root, _, _) = net.home_state(ORIGIN).await;
     net.dispatch_n(ORIGIN, 2).await;
-    let updater = Running::start(net.updater_config(ORIGIN, &db, CONFIRMATIONS));
+    let mut config = net.updater_config(ORIGIN, &db, CONFIRMATIONS);
+    let (telemetry, ops) = telemetry_on_free_port();
+    config.telemetry = telemetry;
+    let updater = Running::start(config);
 
     // The messages become visible to the updater once `CONFIRMATIONS` deep; it then
     // checkpoints, and with automine the checkpoint is mined at once.
@@ -274,7 +282,7 @@ async fn never_signs_before_the_checkpoint_is_final() {
         if head >= checkpoint_block + CONFIRMATIONS {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        two_more_rounds(ops).await;
         assert!(
             recorded(&db, ORIGIN).is_empty(),
             "signed at head {head}, checkpoint in block {checkpoint_block}"
@@ -369,7 +377,7 @@ async fn signs_only_at_finality(finality: Finality) {
         final_at(&reader, finality, head).await + 1,
         checkpoint_block
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    two_more_rounds(ops).await;
     assert!(
         recorded(&db, ORIGIN).is_empty(),
         "signed at head {head}, checkpoint in block {checkpoint_block} not final yet"
@@ -489,7 +497,12 @@ async fn a_lost_database_reuses_the_root_already_on_a_replica() {
     net.checkpoint(ORIGIN).await;
     let newer = net.home_root(ORIGIN).await;
     assert_ne!(newer, signed.new_root);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let reader = net.reader(ORIGIN);
+    let checkpointed_at = reader.get_block_number().await.expect("head");
+    eventually("the newer checkpoint final", || async {
+        (finalized(&reader).await >= checkpointed_at).then_some(())
+    })
+    .await;
 
     let db = net.path("fresh.sqlite");
     let second_run = Running::start(net.updater_config(ORIGIN, &db, 1));
@@ -572,7 +585,7 @@ async fn a_double_update_on_chain_stops_all_signing() {
     .await;
     assert!(body.contains(&empty_root.to_string()), "{body}");
     // Nothing reaches the Home, though the bond now allows it.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    two_more_rounds(ops).await;
     second_run.stop().await;
     assert!(net.update_events(ORIGIN, net.home(ORIGIN)).await.is_empty());
     assert_eq!(recorded(&db, ORIGIN), [signed]);

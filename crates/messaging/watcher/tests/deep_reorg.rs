@@ -15,11 +15,10 @@ use alloy::{
     providers::{ext::AnvilApi, Provider},
     rpc::types::anvil::ReorgOptions,
 };
-use common::{eventually, watcher_config, Net, Running};
+use common::{eventually, two_more_rounds, watcher_config, Net, Running};
 use nxtp_agent::Store;
 use nxtp_bindings::{Home, Replica};
 use nxtp_devnet::Role;
-use std::time::Duration;
 
 /// `Replica.State.Halted`.
 const HALTED: u8 = 2;
@@ -42,7 +41,9 @@ async fn a_replica_root_lost_to_a_deep_reorg_halts_every_replica_of_the_origin()
         .await
         .expect("mines each transaction");
     let db = net.path("watcher.sqlite");
-    let watcher = Running::start(watcher_config(&net, &db));
+    let config = watcher_config(&net, &db);
+    let ops = config.telemetry.listen;
+    let watcher = Running::start(config);
 
     // An honest message, update and relay, kept by the reorg.
     net.dispatch(1000, &[(2000, "kept".to_owned())]).await;
@@ -67,8 +68,10 @@ async fn a_replica_root_lost_to_a_deep_reorg_halts_every_replica_of_the_origin()
         (judged == 1).then_some(())
     })
     .await;
-    // Let the watcher see both Replicas' updates (it tracks each Replica's copy).
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Let the watcher see both Replicas' updates (it tracks each Replica's copy): two more
+    // rounds of each Replica's domain read them.
+    two_more_rounds(ops, "updates on 2000").await;
+    two_more_rounds(ops, "updates on 3000").await;
     let head = origin.get_block_number().await.expect("head");
     assert!(head < fork + DEPTH, "the lost blocks fit in the reorg");
     if head + 1 < fork + DEPTH {

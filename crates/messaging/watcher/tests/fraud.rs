@@ -11,12 +11,11 @@ use alloy::{
     rpc::types::Filter,
     sol_types::SolEvent,
 };
-use common::{confirm, eventually, watcher_config, Net, Running};
+use common::{confirm, eventually, two_more_rounds, watcher_config, Net, Running};
 use nxtp_agent::Store;
 use nxtp_bindings::{Home, Replica};
 use nxtp_devnet::Role;
 use nxtp_primitives::{address_to_bytes32, Domain, MerkleTree, Message, MessageBody};
-use std::time::Duration;
 
 /// `Replica.State.Halted`.
 const HALTED: u8 = 2;
@@ -170,8 +169,10 @@ async fn an_improper_update_is_proven_and_every_replica_halted_in_time() {
     // One proof and one notice per domain, never repeated, not even after a restart.
     assert_eq!(watcher_txs(&net).await, [1, 1, 1]);
     watcher.stop().await;
-    let restarted = Running::start(watcher_config(&net, &db));
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let config = watcher_config(&net, &db);
+    let ops = config.telemetry.listen;
+    let restarted = Running::start(config);
+    two_more_rounds(ops, "responses").await;
     restarted.stop().await;
     assert_eq!(watcher_txs(&net).await, [1, 1, 1]);
 }
@@ -179,7 +180,9 @@ async fn an_improper_update_is_proven_and_every_replica_halted_in_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_double_update_is_proven_and_every_replica_halted_in_time() {
     let net = Net::with_window(&[1000, 2000, 3000], 8).await;
-    let watcher = Running::start(watcher_config(&net, &net.path("watcher.sqlite")));
+    let config = watcher_config(&net, &net.path("watcher.sqlite"));
+    let ops = config.telemetry.listen;
+    let watcher = Running::start(config);
 
     // Two roots the Home really produced, both signed over the same old root.
     net.dispatch(1000, &[(2000, "one".into())]).await;
@@ -224,7 +227,7 @@ async fn a_double_update_is_proven_and_every_replica_halted_in_time() {
         .await
         .expect("logs");
     assert_eq!(proofs.len(), 1, "proven as a double update");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    two_more_rounds(ops, "responses").await;
     assert_eq!(watcher_txs(&net).await, [1, 1, 1]);
     watcher.stop().await;
 }
@@ -233,7 +236,9 @@ async fn a_double_update_is_proven_and_every_replica_halted_in_time() {
 async fn honest_updates_trigger_nothing() {
     let net = Net::with_window(&[1000, 2000, 3000], 2).await;
     let db = net.path("watcher.sqlite");
-    let watcher = Running::start(watcher_config(&net, &db));
+    let config = watcher_config(&net, &db);
+    let ops = config.telemetry.listen;
+    let watcher = Running::start(config);
 
     for round in 0..2 {
         net.dispatch(
@@ -270,7 +275,15 @@ async fn honest_updates_trigger_nothing() {
         })
         .expect("counts");
     assert_eq!(judged, 4);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Every domain read again, and the responder looked again: still nothing to answer.
+    for stream in [
+        "updates on 1000",
+        "updates on 2000",
+        "updates on 3000",
+        "responses",
+    ] {
+        two_more_rounds(ops, stream).await;
+    }
     let frauds: i64 = store
         .with(|conn| conn.query_row("SELECT COUNT(*) FROM watcher_frauds", [], |row| row.get(0)))
         .expect("counts");

@@ -243,3 +243,25 @@ pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, St
     let body = response.split("\r\n\r\n").nth(1)?.to_owned();
     Some((status, body))
 }
+
+/// The rounds the updater at `ops` reported (`nxtp_agent_rounds_total` of the whole agent).
+pub async fn rounds(ops: std::net::SocketAddr) -> Option<u64> {
+    let (_, body) = http_get(ops, "/metrics").await?;
+    body.lines()
+        .find(|line| {
+            line.starts_with("nxtp_agent_rounds_total{") && line.contains("stream=\"agent\"")
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|count| count.parse().ok())
+}
+
+/// Waits until the updater at `ops` has finished two more rounds: the second began after this
+/// call, so it saw everything on chain before it. A test asserting that something did *not*
+/// happen waits on this rather than on a timer.
+pub async fn two_more_rounds(ops: std::net::SocketAddr) {
+    let start = eventually("the updater's rounds on /metrics", || rounds(ops)).await;
+    eventually("two more rounds of the updater", || async {
+        (rounds(ops).await? >= start + 2).then_some(())
+    })
+    .await;
+}
