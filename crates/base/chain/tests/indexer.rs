@@ -283,11 +283,20 @@ async fn next_batch_waits_for_blocks_and_stops_on_shutdown() {
         commit(&store, batch).await;
     }
 
+    // `next_batch` is a follower's `next`; one reporting its empty polls shows it waiting.
+    let health = Health::new();
+    let mut follower = Follower::new("indexer poll failed").health(health.clone(), "home");
     let waiting = tokio::spawn(async move {
-        let batch = indexer.next_batch(&shutdown).await;
+        let batch = follower.next(&mut indexer, &shutdown).await;
         (indexer, shutdown, batch)
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while health.rounds("home") == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the follower polls");
     chain.dispatch(b"later").await;
     let (mut indexer, shutdown, batch) = waiting.await.expect("joins");
     let batch = batch.expect("no error").expect("a batch");
