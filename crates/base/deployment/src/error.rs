@@ -1,6 +1,6 @@
 //! Why a deployment failed.
 
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256, U256};
 use nxtp_primitives::Domain;
 use std::error::Error as StdError;
 
@@ -25,6 +25,53 @@ pub enum DeployError {
         step: String,
         /// Why it failed.
         source: Box<dyn StdError + Send + Sync>,
+    },
+    /// A chain's RPC did not answer.
+    #[error("domain {domain}: cannot reach {rpc_url}: {reason}")]
+    Unreachable {
+        /// Which chain.
+        domain: Domain,
+        /// Its configured RPC.
+        rpc_url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A chain's RPC reports another chain than the one configured.
+    #[error(
+        "domain {domain}: {rpc_url} reports chain id {reported}, not the configured {configured}"
+    )]
+    ChainIdMismatch {
+        /// Which chain.
+        domain: Domain,
+        /// Its configured RPC.
+        rpc_url: String,
+        /// The configured chain id.
+        configured: u64,
+        /// What the RPC reports.
+        reported: u64,
+    },
+    /// The deployer cannot pay for what is left to deploy on a chain (estimated before the first transaction).
+    #[error("domain {domain}: the deployer {deployer} holds {balance} wei, the deployment needs about {needed}")]
+    InsufficientFunds {
+        /// Which chain.
+        domain: Domain,
+        /// The deployer's address.
+        deployer: Address,
+        /// What it holds.
+        balance: U256,
+        /// What the steps left need, at the node's current fees, bond included.
+        needed: U256,
+    },
+    /// The deployment journal could not be read or written.
+    #[error(transparent)]
+    Journal(#[from] crate::resumable::JournalError),
+    /// What is on chain is not what the deployment should have left there.
+    #[error("domain {domain}: check failed: {what}")]
+    Check {
+        /// Which chain.
+        domain: Domain,
+        /// What does not match.
+        what: String,
     },
     /// A transaction was mined but reverted.
     #[error("domain {domain}: {step}: transaction {tx} reverted")]

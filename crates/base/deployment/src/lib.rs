@@ -15,6 +15,7 @@ mod error;
 pub mod liquidity;
 mod manifest;
 pub mod messaging;
+pub mod resumable;
 pub mod transactions;
 
 pub use error::DeployError;
