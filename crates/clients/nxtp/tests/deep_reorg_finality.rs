@@ -114,7 +114,6 @@ async fn deliver(net: &Net, agents: &[AgentProcess], from: Role, body: &str) {
     for destination in DESTINATIONS {
         net.dispatch_to_pool(ORIGIN, destination, from, body).await;
     }
-    let sender = net.accounts.address(from);
     eventually(&format!("'{body}' to be delivered"), agents, || async {
         let messages = net.dispatched(ORIGIN).await;
         let mine: Vec<&Message> = messages
@@ -125,23 +124,27 @@ async fn deliver(net: &Net, agents: &[AgentProcess], from: Role, body: &str) {
             return None;
         }
         for message in mine {
-            if net
-                .times_handled_from(
-                    ORIGIN,
-                    message.destination,
-                    sender,
-                    message.nonce,
-                    body.as_bytes(),
-                )
-                .await
-                != 1
-            {
+            if net.times_handled(message).await != 1 {
                 return None;
             }
         }
         Some(())
     })
     .await;
+}
+
+/// The message of the dropped branch (from [`Role::RouterA`], `dropped`) was never handled, under
+/// any nonce it could have had.
+async fn assert_dropped_never_handled(net: &Net) {
+    let dropped_sender = net.accounts.address(Role::RouterA);
+    for nonce in 0..3 {
+        assert_eq!(
+            net.times_handled_from(ORIGIN, DESTINATIONS[0], dropped_sender, nonce, b"dropped")
+                .await,
+            0,
+            "a message of the dropped branch was processed"
+        );
+    }
 }
 
 /// With the miner held: dispatches `body` from [`Role::RouterA`] into the pool, waits until
@@ -257,14 +260,7 @@ async fn finality_deeper_than_a_reorg_signs_nothing_it_takes_back() {
     // Messaging goes on: a new message is delivered, nothing of the dropped one ever is, the
     // watcher saw nothing amiss and every Replica is active.
     deliver(&net, &agents, Role::User, "after").await;
-    let dropped_sender = net.accounts.address(Role::RouterA);
-    for nonce in 0..3 {
-        assert_eq!(
-            net.times_handled_from(ORIGIN, DESTINATIONS[0], dropped_sender, nonce, b"dropped")
-                .await,
-            0
-        );
-    }
+    assert_dropped_never_handled(&net).await;
     assert!(!signed_roots(&net, ORIGIN)
         .unwrap_or_default()
         .contains(&lost_root));
@@ -370,15 +366,7 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
         (net.chain_time(DESTINATIONS[0]).await > confirm_at + 2).then_some(())
     })
     .await;
-    let dropped_sender = net.accounts.address(Role::RouterA);
-    for nonce in 0..3 {
-        assert_eq!(
-            net.times_handled_from(ORIGIN, DESTINATIONS[0], dropped_sender, nonce, b"dropped")
-                .await,
-            0,
-            "a message of the dropped branch was processed"
-        );
-    }
+    assert_dropped_never_handled(&net).await;
 
     // Recovery, as the runbook in docs/messaging-agents.md has it: governance rotates the
     // origin's updater (the old key must never sign over the committed root again) and enrols
@@ -534,16 +522,8 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
     let user = net.accounts.address(Role::User);
     let messages = net.dispatched(ORIGIN).await;
     for message in &messages {
-        let sender = Address::from_word(message.sender);
         assert_eq!(
-            net.times_handled_from(
-                ORIGIN,
-                message.destination,
-                sender,
-                message.nonce,
-                &message.body[..]
-            )
-            .await,
+            net.times_handled(message).await,
             1,
             "{message:?} delivered exactly once"
         );
@@ -556,13 +536,7 @@ async fn a_finality_shallower_than_a_reorg_is_caught_by_the_watcher_and_recovere
         2 * DESTINATIONS.len(),
         "the messages before and after"
     );
-    for nonce in 0..3 {
-        assert_eq!(
-            net.times_handled_from(ORIGIN, DESTINATIONS[0], dropped_sender, nonce, b"dropped")
-                .await,
-            0
-        );
-    }
+    assert_dropped_never_handled(&net).await;
     for (destination, old) in old_replicas {
         let state = Replica::new(old, net.reader(destination))
             .state()

@@ -84,17 +84,7 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     eventually("the first message to be delivered", &agents, || async {
         let messages = net.dispatched(ORIGIN).await;
         let message = messages.first()?;
-        let sender = net.accounts.address(first_sender);
-        (net.times_handled_from(
-            ORIGIN,
-            DESTINATION,
-            sender,
-            message.nonce,
-            &message.body[..],
-        )
-        .await
-            == 1)
-            .then_some(())
+        (net.times_handled(message).await == 1).then_some(())
     })
     .await;
 
@@ -182,18 +172,7 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
                 return None;
             }
             for message in &messages {
-                let sender = Address::from_word(message.sender);
-                if net
-                    .times_handled_from(
-                        ORIGIN,
-                        DESTINATION,
-                        sender,
-                        message.nonce,
-                        &message.body[..],
-                    )
-                    .await
-                    != 1
-                {
+                if net.times_handled(message).await != 1 {
                     return None;
                 }
             }
@@ -208,16 +187,8 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
         "the final chain's messages"
     );
     for message in &messages {
-        let sender = Address::from_word(message.sender);
         assert_eq!(
-            net.times_handled_from(
-                ORIGIN,
-                DESTINATION,
-                sender,
-                message.nonce,
-                &message.body[..]
-            )
-            .await,
+            net.times_handled(message).await,
             1,
             "{message:?} delivered once"
         );
