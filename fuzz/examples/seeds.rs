@@ -58,6 +58,7 @@ fn main() {
             asset: Address::repeat_byte(0x22),
             amount: info.bridgedAmt,
             local: Address::repeat_byte(0x22),
+            messageBody: Default::default(),
         };
         seeds.push(event_seed(events::CONNEXT, &event));
     }

@@ -143,7 +143,7 @@ pub mod events {
                     let _ = transfer_id(&info);
                     roundtrip(&event.data);
                 }
-                decode_roundtrip::<Connext::RelayerFeesIncreased>(&log);
+                decode_roundtrip::<Connext::TransferRelayerFeesIncreased>(&log);
                 decode_roundtrip::<Connext::Reconciled>(&log);
                 decode_roundtrip::<Connext::Executed>(&log);
                 decode_roundtrip::<Connext::ExternalCalldataExecuted>(&log);

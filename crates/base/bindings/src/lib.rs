@@ -34,11 +34,23 @@ alloy::sol!(
     "../../../contracts/out/RecordingRecipient.sol/RecordingRecipient.json"
 );
 
+// `Connext` without the overloads it declares only for Connext compatibility (`build.rs` splits the
+// artifact), so every call type keeps its plain name: `Connext::xcallCall` is nxtp's 8-argument `xcall`.
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
     Connext,
-    "../../../contracts/out/Connext.sol/Connext.json"
+    "../../../contracts/out/nxtp-bindings/Connext.json"
+);
+
+// The functions `Connext` overloads for Connext's published `IConnext` (the 7-argument `xcall` and
+// `xcallIntoLocal`, `bumpTransfer(bytes32)`, `addRouterLiquidity(uint256,address)`): call them on the
+// `Connext` address through this interface.
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    ConnextCompat,
+    "../../../contracts/out/nxtp-bindings/ConnextCompat.json"
 );
 
 alloy::sol!(
@@ -146,5 +158,35 @@ mod transfer_info {
             assert_eq!(bound.abi_encode(), info.abi_encode());
             assert_eq!(TransferInfo::from(bound), info);
         }
+    }
+}
+
+#[cfg(test)]
+mod connext_compat {
+    use super::{Connext, ConnextCompat};
+    use alloy::sol_types::SolCall;
+
+    /// The split keeps nxtp's shapes under their plain names and Connext's overloads in
+    /// `ConnextCompat`, with the selectors of Connext's published `IConnext` (2.0.5).
+    #[test]
+    fn overloads_are_bound_apart_with_connexts_selectors() {
+        assert_eq!(Connext::xcallCall::SELECTOR, [0x93, 0xf1, 0x8a, 0xc5]);
+        assert_eq!(
+            Connext::bumpTransferCall::SELECTOR,
+            [0x59, 0xef, 0xa1, 0x62]
+        );
+        assert_eq!(ConnextCompat::xcallCall::SELECTOR, [0x8a, 0xac, 0x16, 0xba]);
+        assert_eq!(
+            ConnextCompat::xcallIntoLocalCall::SELECTOR,
+            [0x91, 0xf5, 0xde, 0x79]
+        );
+        assert_eq!(
+            ConnextCompat::bumpTransferCall::SELECTOR,
+            [0x24, 0x24, 0x40, 0x1f]
+        );
+        assert_eq!(
+            ConnextCompat::addRouterLiquidityCall::SELECTOR,
+            [0x54, 0x06, 0x45, 0x94]
+        );
     }
 }

@@ -122,6 +122,7 @@ mod tests {
             asset: Address::repeat_byte(5),
             amount: U256::from(5),
             local: Address::repeat_byte(5),
+            messageBody: Bytes::from(vec![0; 100]),
         };
         Log {
             address: Address::repeat_byte(0xcc),

@@ -47,15 +47,17 @@ pub fn transfer_id(info: &TransferInfo) -> B256 {
     keccak256(info.abi_encode())
 }
 
-/// A transfer's status on its destination, as `Connext.transferStatus` reports it.
+/// A transfer's status on its destination, as `Connext.transferStatus` reports it. The variants are
+/// in the contract's order, which is Connext's `DestinationTransferStatus` (`None, Reconciled,
+/// Executed, Completed`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TransferStatus {
     /// Not yet executed nor reconciled.
     None,
-    /// Fronted by routers; waiting for the message that reimburses them.
-    Executed,
     /// The message arrived before any router fronted it; waiting for the slow-path execute.
     Reconciled,
+    /// Fronted by routers; waiting for the message that reimburses them.
+    Executed,
     /// Delivered and reconciled.
     Completed,
 }
@@ -71,8 +73,8 @@ impl TryFrom<u8> for TransferStatus {
     fn try_from(value: u8) -> Result<Self, Self::Error> {
         Ok(match value {
             0 => Self::None,
-            1 => Self::Executed,
-            2 => Self::Reconciled,
+            1 => Self::Reconciled,
+            2 => Self::Executed,
             3 => Self::Completed,
             other => return Err(UnknownTransferStatus(other)),
         })
@@ -116,6 +118,8 @@ mod tests {
     #[test]
     fn statuses_follow_the_contract_enum() {
         assert_eq!(TransferStatus::try_from(0), Ok(TransferStatus::None));
+        assert_eq!(TransferStatus::try_from(1), Ok(TransferStatus::Reconciled));
+        assert_eq!(TransferStatus::try_from(2), Ok(TransferStatus::Executed));
         assert_eq!(TransferStatus::try_from(3), Ok(TransferStatus::Completed));
         assert_eq!(TransferStatus::try_from(4), Err(UnknownTransferStatus(4)));
     }

@@ -46,7 +46,7 @@ impl Sdk {
             .value(amount);
         let action = "bumpTransfer";
         let receipt = tx::send(origin, action, call, self.timing()).await?;
-        tx::event::<Connext::RelayerFeesIncreased>(&receipt, connext, origin, action)?;
+        tx::event::<Connext::TransferRelayerFeesIncreased>(&receipt, connext, origin, action)?;
         Ok(tx::outcome(&receipt))
     }
 

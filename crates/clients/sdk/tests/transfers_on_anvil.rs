@@ -125,7 +125,7 @@ async fn xcall_status_bump_and_delegate_overrides() {
         .get_logs(
             &Filter::new()
                 .address(net.connext(HOME))
-                .event_signature(Connext::RelayerFeesIncreased::SIGNATURE_HASH)
+                .event_signature(Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH)
                 .topic1(sent.transfer_id)
                 .from_block(0),
         )
@@ -133,7 +133,7 @@ async fn xcall_status_bump_and_delegate_overrides() {
         .expect("logs")
         .iter()
         .map(|log| {
-            log.log_decode::<Connext::RelayerFeesIncreased>()
+            log.log_decode::<Connext::TransferRelayerFeesIncreased>()
                 .expect("decodes")
                 .inner
                 .data

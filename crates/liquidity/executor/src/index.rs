@@ -130,10 +130,10 @@ impl IndexTask {
                     block,
                 })
             }
-            Some(&Connext::RelayerFeesIncreased::SIGNATURE_HASH) => {
+            Some(&Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH) => {
                 let event = log
-                    .log_decode::<Connext::RelayerFeesIncreased>()
-                    .map_err(|err| bad("RelayerFeesIncreased", err.to_string()))?
+                    .log_decode::<Connext::TransferRelayerFeesIncreased>()
+                    .map_err(|err| bad("TransferRelayerFeesIncreased", err.to_string()))?
                     .inner
                     .data;
                 // Only native fees pay the relayer (an asset fee is no `msg.value`).

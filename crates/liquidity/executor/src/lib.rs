@@ -132,7 +132,7 @@ fn connext_indexer(
         .event_signature(vec![
             Connext::XCalled::SIGNATURE_HASH,
             Connext::Reconciled::SIGNATURE_HASH,
-            Connext::RelayerFeesIncreased::SIGNATURE_HASH,
+            Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
         ]);
     Indexer::new(
         store.clone(),

@@ -165,7 +165,7 @@ fn xcalls_indexer(
         .address(domain_config.connext)
         .event_signature(vec![
             Connext::XCalled::SIGNATURE_HASH,
-            Connext::RelayerFeesIncreased::SIGNATURE_HASH,
+            Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
         ]);
     Indexer::new(
         store.clone(),

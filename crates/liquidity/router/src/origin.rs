@@ -127,10 +127,10 @@ impl OriginTask {
                         screened,
                     });
                 }
-                Some(&Connext::RelayerFeesIncreased::SIGNATURE_HASH) => {
+                Some(&Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH) => {
                     let event = log
-                        .log_decode::<Connext::RelayerFeesIncreased>()
-                        .map_err(|err| bad("RelayerFeesIncreased", err.to_string()))?
+                        .log_decode::<Connext::TransferRelayerFeesIncreased>()
+                        .map_err(|err| bad("TransferRelayerFeesIncreased", err.to_string()))?
                         .inner
                         .data;
                     // Only the native fee is quoted and checked; fees in the asset are the

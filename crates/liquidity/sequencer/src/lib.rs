@@ -189,7 +189,7 @@ fn connext_indexer(
         .address(domain_config.connext)
         .event_signature(vec![
             Connext::XCalled::SIGNATURE_HASH,
-            Connext::RelayerFeesIncreased::SIGNATURE_HASH,
+            Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
         ]);
     Indexer::new(
         store.clone(),

@@ -106,10 +106,10 @@ pub(crate) fn decode(
                     });
                 }
             }
-            Some(&Connext::RelayerFeesIncreased::SIGNATURE_HASH) => {
+            Some(&Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH) => {
                 let event = log
-                    .log_decode::<Connext::RelayerFeesIncreased>()
-                    .map_err(|err| bad("RelayerFeesIncreased", err.to_string()))?
+                    .log_decode::<Connext::TransferRelayerFeesIncreased>()
+                    .map_err(|err| bad("TransferRelayerFeesIncreased", err.to_string()))?
                     .inner
                     .data;
                 if event.asset == Address::ZERO {
