@@ -22,6 +22,11 @@ enum Command {
     /// Start local chains, deploy and wire every contract, write a manifest and run the agents until
     /// Ctrl-C.
     Devnet(crate::devnet::DevnetArgs),
+    /// Deploy and wire both layers onto the chains a TOML config names (resumable: run it again after a
+    /// failure), check them on chain and write the manifest.
+    Deploy(crate::deploy::DeployArgs),
+    /// Write a working config for one agent of a deployment (keys from keystores), ready to edit.
+    Init(crate::init::InitArgs),
     /// Run the updater of one domain's Home: checkpoint its messages, sign final roots (never two
     /// over one old root) and submit them.
     Updater(AgentArgs),
@@ -86,6 +91,8 @@ pub fn run() -> Result<(), Box<dyn Error + Send + Sync>> {
             nxtp_agent::logging::init_logging(nxtp_agent::LogFormat::Plain, &cli.log)?;
             runtime.block_on(crate::devnet::run(args))
         }
+        Command::Deploy(args) => runtime.block_on(crate::deploy::run(args)),
+        Command::Init(args) => crate::init::run(args),
         // Agents set up their own logging, from their config.
         Command::Updater(args) => {
             Ok(runtime.block_on(nxtp_agent::run::<nxtp_updater::Updater>(&args.config))?)

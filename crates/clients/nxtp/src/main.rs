@@ -2,7 +2,9 @@
 
 mod cli;
 mod demo;
+mod deploy;
 mod devnet;
+mod init;
 mod user;
 
 use std::process::ExitCode;
