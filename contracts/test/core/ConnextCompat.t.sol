@@ -5,6 +5,9 @@ import {ConnextFixture} from "./utils/ConnextFixture.sol";
 import {IConnext, TransferInfo, TransferStatus, TokenId} from "../../src/interfaces/IConnext.sol";
 import {Pausable} from "../../src/governance/Pausable.sol";
 import {Vm} from "../utils/Vm.sol";
+import {ConnextBase} from "../../src/core/ConnextBase.sol";
+import {FeeOnTransferToken} from "./utils/TestTokens.sol";
+import {HookToken, HookAttacker} from "../security/utils/HostileTokens.sol";
 // Connext's published interfaces, as xApps and tooling compile them.
 import {IConnext as IConnextPackage} from "@connext/interfaces/core/IConnext.sol";
 import {DestinationTransferStatus} from "@connext/interfaces/libraries/LibConnextStorage.sol";
@@ -167,6 +170,75 @@ contract ConnextCompatTest is ConnextFixture {
         vm.expectRevert(Pausable.IsPaused.selector);
         vm.prank(ALICE);
         pkg.bumpTransfer{value: 1}(keccak256("a transfer"));
+    }
+
+    function test_revert_xcall7_feeOnTransferToken() public {
+        FeeOnTransferToken fot = new FeeOnTransferToken();
+        vm.prank(GOV);
+        connext.setupCanonicalAsset(address(fot), type(uint128).max);
+        fot.mint(ALICE, 100 ether);
+        vm.startPrank(ALICE);
+        fot.approve(address(connext), 100 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConnext.FeeOnTransferNotSupported.selector, address(fot), 100 ether, 99 ether
+            )
+        );
+        pkg.xcall(REMOTE, BOB, address(fot), ALICE, 100 ether, 30, "");
+        vm.stopPrank();
+    }
+
+    /// @notice A token hook inside the 7-argument `xcall` cannot re-enter Connext's shapes (`xcall`,
+    ///         `xcallIntoLocal`, `bumpTransfer(bytes32)`): the xcall lock covers them as it covers ours.
+    function test_revert_newEntryPoints_reentryFromTokenHook() public {
+        HookToken hooked = new HookToken();
+        vm.prank(GOV);
+        connext.setupCanonicalAsset(address(hooked), type(uint128).max);
+        HookAttacker attacker = new HookAttacker();
+        attacker.run(address(hooked), abi.encodeCall(HookToken.registerHooks, (true)));
+        attacker.run(address(hooked), abi.encodeCall(hooked.approve, (address(connext), type(uint256).max)));
+        hooked.mint(address(attacker), 10 ether);
+        vm.deal(address(attacker), 1 ether);
+
+        bytes memory xcall7 = abi.encodeWithSignature(
+            "xcall(uint32,address,address,address,uint256,uint256,bytes)",
+            REMOTE,
+            BOB,
+            address(hooked),
+            BOB,
+            1 ether,
+            0,
+            ""
+        );
+        attacker.addAttack(address(connext), xcall7);
+        attacker.addAttack(
+            address(connext),
+            abi.encodeWithSignature(
+                "xcallIntoLocal(uint32,address,address,address,uint256,uint256,bytes)",
+                REMOTE,
+                BOB,
+                address(hooked),
+                BOB,
+                1 ether,
+                0,
+                ""
+            )
+        );
+        attacker.addAttack(address(connext), abi.encodeWithSignature("bumpTransfer(bytes32)", bytes32(0)));
+        attacker.arm(true);
+        attacker.run(address(connext), xcall7);
+
+        assertEq(attacker.attackCount(), 3, "all attempted");
+        for (uint256 i; i < 3; ++i) {
+            assertFalse(attacker.succeeded(i), "re-entry refused");
+            assertEq(
+                attacker.results(i),
+                abi.encodeWithSelector(ConnextBase.Reentrancy.selector),
+                "with Reentrancy"
+            );
+        }
+        assertEq(connext.nonce(), 1, "only the outer xcall");
+        assertEq(hooked.balanceOf(address(attacker)), 9 ether, "paid once");
     }
 
     // ------------------------------------------------------------------ domain and messaging views
