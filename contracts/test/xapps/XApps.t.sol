@@ -29,6 +29,8 @@ contract OneToOneSwapper is ISwapper {
 ///         a greeter paying tokens with calldata and a native fee, an authenticated greeter that only the slow
 ///         path's authentic sender reaches, a ping-pong answering with a nested `xcall` from inside `xReceive`, and a
 ///         swap-and-xcall paying the relayer in the bridged asset.
+/// @dev The xApps live in test/ rather than src/: they are fixtures, not deployable nxtp code, and keeping them out
+///      of src/ keeps `forge build src` (the Rust bindings' build, Slither) free of the node_modules import.
 contract XAppsTest is MultiDomainFixture {
     uint256 internal constant AMOUNT = 100 ether;
     uint256 internal constant LIQUIDITY = 1_000 ether;
