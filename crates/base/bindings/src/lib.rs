@@ -74,8 +74,10 @@ alloy::sol!(
     "../../../contracts/out/DemoReceiver.sol/DemoReceiver.json"
 );
 
+pub mod bad_event;
 pub mod execute;
 pub mod xcalled;
+pub use bad_event::BadEvent;
 pub use execute::{execute_args, execute_calldata, executed_params, Fronting};
 pub use xcalled::{XCalled, XCalledError};
 

@@ -10,7 +10,7 @@
 use crate::{error::ExecutorError, metrics::ExecutorMetrics, store};
 use alloy::{rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
-use nxtp_bindings::{Connext, XCalled};
+use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_fee_ledger::NativeFee;
 use nxtp_primitives::{Domain, TransferInfo};
@@ -102,11 +102,8 @@ impl IndexTask {
 
     fn decode(&self, log: &Log) -> Result<Option<Event>, ExecutorError> {
         let block = log.block_number.unwrap_or_default();
-        let bad = |event: &'static str, reason: String| ExecutorError::BadEvent {
-            domain: self.domain,
-            event,
-            block,
-            reason,
+        let bad = |event, reason: String| {
+            ExecutorError::from(BadEvent::new(self.domain, event, block, reason))
         };
         Ok(match log.topic0() {
             Some(&Connext::XCalled::SIGNATURE_HASH) => {

@@ -33,18 +33,9 @@ pub enum RouterError {
     /// An indexer failed for good.
     #[error(transparent)]
     Indexer(#[from] IndexerError),
-    /// A `Connext` event could not be read.
-    #[error("origin {origin}: unreadable {event} event in block {block}: {reason}")]
-    BadEvent {
-        /// The origin.
-        origin: Domain,
-        /// The event's name.
-        event: &'static str,
-        /// Its block.
-        block: u64,
-        /// Why.
-        reason: String,
-    },
+    /// An event of a followed contract that cannot be used.
+    #[error(transparent)]
+    BadEvent(#[from] nxtp_bindings::BadEvent),
     /// A bid could not be signed.
     #[error("cannot sign a bid: {0}")]
     Signing(#[from] SignatureError),

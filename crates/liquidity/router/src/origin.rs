@@ -16,7 +16,7 @@ use alloy::{
     sol_types::SolEvent,
 };
 use nxtp_agent::{CancellationToken, Liveness, Store};
-use nxtp_bindings::{Connext, XCalled};
+use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_fee_ledger::NativeFee;
 use nxtp_primitives::Domain;
@@ -94,13 +94,8 @@ impl OriginTask {
         let mut timestamps: BTreeMap<u64, u64> = BTreeMap::new();
         for log in logs {
             let block = log.block_number.unwrap_or_default();
-            let bad = |event: &'static str, reason: String| {
-                Failure::Fatal(RouterError::BadEvent {
-                    origin: self.origin,
-                    event,
-                    block,
-                    reason,
-                })
+            let bad = |event, reason: String| {
+                Failure::Fatal(BadEvent::new(self.origin, event, block, reason).into())
             };
             match log.topic0() {
                 Some(&Connext::XCalled::SIGNATURE_HASH) => {

@@ -29,18 +29,9 @@ pub enum SequencerError {
     /// An indexer failed for good.
     #[error(transparent)]
     Indexer(#[from] IndexerError),
-    /// A `Connext` event could not be read.
-    #[error("domain {domain}: unreadable {event} event in block {block}: {reason}")]
-    BadEvent {
-        /// The origin.
-        domain: Domain,
-        /// The event's name.
-        event: &'static str,
-        /// Its block.
-        block: u64,
-        /// Why.
-        reason: String,
-    },
+    /// An event of a followed contract that cannot be used.
+    #[error(transparent)]
+    BadEvent(#[from] nxtp_bindings::BadEvent),
     /// The API could not listen.
     #[error("cannot listen on {addr}: {source}")]
     Listen {

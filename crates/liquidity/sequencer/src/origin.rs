@@ -8,7 +8,7 @@ use crate::{
 };
 use alloy::{primitives::Address, rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
-use nxtp_bindings::{Connext, XCalled};
+use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_fee_ledger::NativeFee;
 use nxtp_primitives::Domain;
@@ -86,12 +86,7 @@ pub(crate) fn decode(
     let mut events = OriginEvents::default();
     for log in logs {
         let block = log.block_number.unwrap_or_default();
-        let bad = |event: &'static str, reason: String| SequencerError::BadEvent {
-            domain: origin,
-            event,
-            block,
-            reason,
-        };
+        let bad = |event, reason| SequencerError::from(BadEvent::new(origin, event, block, reason));
         match log.topic0() {
             Some(&Connext::XCalled::SIGNATURE_HASH) => {
                 // The id is what every signature commits to: an event whose id does not hash its
