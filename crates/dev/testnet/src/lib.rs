@@ -29,6 +29,7 @@ mod domain;
 mod in_process;
 mod liquidity_net;
 mod net;
+mod ops;
 mod reorg;
 mod wait;
 
@@ -38,6 +39,7 @@ pub use domain::AsDomain;
 pub use in_process::{messaging_agent_specs, AgentsError, InProcessAgents, Launch};
 pub use liquidity_net::{LiquidityNet, LiquidityNetError, LiquidityNetOptions};
 pub use net::{Mining, Options, TestNet, TestNetError};
-pub use reorg::{block_txs, reorg, reorg_dropping, BlockTx, Miner};
 pub use nxtp_toolchain::{anvil, spawn_anvil, AnvilInstance};
+pub use ops::{http_get, rounds, two_more_rounds};
+pub use reorg::{block_txs, reorg, reorg_dropping, BlockTx, Miner};
 pub use wait::{eventually, Ready, TIMEOUT};

@@ -169,7 +169,7 @@ async fn checkpoints_land_in_the_block_of_their_messages_and_are_signed_one_bloc
         "the messages' root is checkpointed in their own block {block}"
     );
     // Nothing new to checkpoint: no more checkpoints.
-    two_more_rounds(ops).await;
+    two_more_rounds(ops, "agent").await;
     assert_eq!(net.sent_txs(ORIGIN, Role::Checkpointer).await, sent);
 
     // One block on top: the checkpoint is final, and the root is signed and sent.
@@ -204,7 +204,7 @@ async fn checkpoints_per_block_are_capped() {
             .await;
         }
     }
-    two_more_rounds(ops).await;
+    two_more_rounds(ops, "agent").await;
     assert_eq!(net.sent_txs(ORIGIN, Role::Checkpointer).await, 2);
     assert!(
         !net.pending_root_checkpointed(ORIGIN).await,
@@ -282,7 +282,7 @@ async fn never_signs_before_the_checkpoint_is_final() {
         if head >= checkpoint_block + CONFIRMATIONS {
             break;
         }
-        two_more_rounds(ops).await;
+        two_more_rounds(ops, "agent").await;
         assert!(
             recorded(&db, ORIGIN).is_empty(),
             "signed at head {head}, checkpoint in block {checkpoint_block}"
@@ -377,7 +377,7 @@ async fn signs_only_at_finality(finality: Finality) {
         final_at(&reader, finality, head).await + 1,
         checkpoint_block
     );
-    two_more_rounds(ops).await;
+    two_more_rounds(ops, "agent").await;
     assert!(
         recorded(&db, ORIGIN).is_empty(),
         "signed at head {head}, checkpoint in block {checkpoint_block} not final yet"
@@ -585,7 +585,7 @@ async fn a_double_update_on_chain_stops_all_signing() {
     .await;
     assert!(body.contains(&empty_root.to_string()), "{body}");
     // Nothing reaches the Home, though the bond now allows it.
-    two_more_rounds(ops).await;
+    two_more_rounds(ops, "agent").await;
     second_run.stop().await;
     assert!(net.update_events(ORIGIN, net.home(ORIGIN)).await.is_empty());
     assert_eq!(recorded(&db, ORIGIN), [signed]);

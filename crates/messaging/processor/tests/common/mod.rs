@@ -81,35 +81,4 @@ pub fn free_ops_port() -> std::net::SocketAddr {
     listener.local_addr().expect("address")
 }
 
-/// The body of `GET /metrics` on the ops server at `addr`.
-async fn metrics(addr: std::net::SocketAddr) -> Option<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    response.split("\r\n\r\n").nth(1).map(str::to_owned)
-}
-
-/// The rounds task `stream` of the agent at `ops` reported (`nxtp_agent_rounds_total`).
-pub async fn rounds(ops: std::net::SocketAddr, stream: &str) -> Option<u64> {
-    let label = format!("stream=\"{stream}\"");
-    metrics(ops)
-        .await?
-        .lines()
-        .find(|line| line.starts_with("nxtp_agent_rounds_total{") && line.contains(&label))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|count| count.parse().ok())
-}
-
-/// Waits until task `stream` of the agent at `ops` has finished two more rounds: the second
-/// began after this call, so it saw everything on chain before it. A test asserting that
-/// something did *not* happen waits on this rather than on a timer.
-pub async fn two_more_rounds(ops: std::net::SocketAddr, stream: &str) {
-    let start = eventually("the task's rounds on /metrics", || rounds(ops, stream)).await;
-    eventually("two more rounds of the task", || async {
-        (rounds(ops, stream).await? >= start + 2).then_some(())
-    })
-    .await;
-}
+pub use nxtp_testnet::two_more_rounds;

@@ -231,37 +231,4 @@ pub fn telemetry_on_free_port() -> (TelemetryConfig, std::net::SocketAddr) {
     (config, addr)
 }
 
-/// `GET path` on the ops server: (status, body).
-pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    let status = response.split(' ').nth(1)?.parse().ok()?;
-    let body = response.split("\r\n\r\n").nth(1)?.to_owned();
-    Some((status, body))
-}
-
-/// The rounds the updater at `ops` reported (`nxtp_agent_rounds_total` of the whole agent).
-pub async fn rounds(ops: std::net::SocketAddr) -> Option<u64> {
-    let (_, body) = http_get(ops, "/metrics").await?;
-    body.lines()
-        .find(|line| {
-            line.starts_with("nxtp_agent_rounds_total{") && line.contains("stream=\"agent\"")
-        })
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|count| count.parse().ok())
-}
-
-/// Waits until the updater at `ops` has finished two more rounds: the second began after this
-/// call, so it saw everything on chain before it. A test asserting that something did *not*
-/// happen waits on this rather than on a timer.
-pub async fn two_more_rounds(ops: std::net::SocketAddr) {
-    let start = eventually("the updater's rounds on /metrics", || rounds(ops)).await;
-    eventually("two more rounds of the updater", || async {
-        (rounds(ops).await? >= start + 2).then_some(())
-    })
-    .await;
-}
+pub use nxtp_testnet::{http_get, two_more_rounds};
