@@ -16,6 +16,7 @@ Python 3 standard library only; Slither itself runs from the venv `make lint` cr
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,12 @@ GATED = {"High", "Medium"}
 
 
 def build():
-    """Compiles src/ with build info into run/slither (never touching the shared out/ and cache/)."""
+    """Compiles src/ with build info into run/slither (never touching the shared out/ and cache/).
+
+    The previous build is removed first: forge keeps old build-info files next to new ones, and Slither then reads
+    a stale compilation (or refuses the mix), so a finding could come from source that no longer exists.
+    """
+    shutil.rmtree(BUILD, ignore_errors=True)
     cmd = [
         str(FORGE), "build", "src", "--build-info",
         "--out", str(BUILD / "out"), "--cache-path", str(BUILD / "cache"),
