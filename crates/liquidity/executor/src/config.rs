@@ -23,12 +23,9 @@
 //! Every domain transfers may come from or go to needs a section: the executor reads `XCalled`
 //! on origins and `Reconciled` on destinations.
 
-use alloy::{
-    primitives::{Address, U256},
-    transports::http::reqwest::Url,
-};
+use alloy::{primitives::U256, transports::http::reqwest::Url};
 use nxtp_agent::TelemetryConfig;
-use nxtp_chain::{ChainConfig, DomainSettings, Domains};
+use nxtp_chain::Domains;
 use serde::Deserialize;
 use std::{path::PathBuf, time::Duration};
 
@@ -61,24 +58,7 @@ pub struct ExecutorConfig {
 }
 
 /// One domain: its chain and its `Connext`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DomainConfig {
-    /// How to reach the chain.
-    pub chain: ChainConfig,
-    /// The domain's `Connext`.
-    #[serde(with = "nxtp_primitives::checked")]
-    pub connext: Address,
-    /// The first block holding the `Connext`: where reading starts.
-    #[serde(default)]
-    pub start_block: u64,
-}
-
-impl DomainSettings for DomainConfig {
-    fn chain(&self) -> &ChainConfig {
-        &self.chain
-    }
-}
+pub use nxtp_liquidity::ConnextDomain as DomainConfig;
 
 pub use nxtp_chain::retry::RetryPolicy;
 

@@ -12,7 +12,7 @@ use alloy::{rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
-use nxtp_fee_ledger::NativeFee;
+use nxtp_liquidity::NativeFee;
 use nxtp_primitives::{Domain, TransferInfo};
 use std::sync::Arc;
 use tokio::sync::Notify;

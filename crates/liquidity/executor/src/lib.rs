@@ -26,19 +26,26 @@ pub use error::ExecutorError;
 pub use execute::FEE_BELOW_FLOOR;
 pub use metrics::ExecutorMetrics;
 
-use alloy::{providers::DynProvider, rpc::types::Filter, sol_types::SolEvent};
+use alloy::{primitives::B256, sol_types::SolEvent};
 use execute::{Destination, ExecuteTask};
 use index::IndexTask;
-use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TaskSet, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Liveness, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics, Indexer};
-use nxtp_primitives::Domain;
+use nxtp_chain::{connect, ChainMetrics};
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::Notify;
 
 /// The indexer stream (per chain) of a `Connext`'s events.
 pub const CONNEXT_STREAM: &str = "executor/connext";
+
+/// The `Connext` events followed: transfers leaving a domain, transfers reconciled on it with no
+/// routers, and the native fees paid there.
+const CONNEXT_EVENTS: [B256; 3] = [
+    Connext::XCalled::SIGNATURE_HASH,
+    Connext::Reconciled::SIGNATURE_HASH,
+    Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
+];
 
 /// The longest pause between two looks at the transfers in flight.
 const EXECUTE_INTERVAL: Duration = Duration::from_secs(1);
@@ -81,7 +88,14 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
             .map_err(|source| ExecutorError::Connect { domain, source })?;
         let task = IndexTask {
             domain,
-            indexer: connext_indexer(domain, domain_config, &store, &provider, &chain_metrics),
+            indexer: domain_config.indexer(
+                domain,
+                CONNEXT_STREAM,
+                CONNEXT_EVENTS.to_vec(),
+                &store,
+                provider.clone(),
+                &chain_metrics,
+            ),
             store: store.clone(),
             metrics: metrics.clone(),
             liveness: liveness.clone(),
@@ -116,32 +130,4 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
     );
     liveness.ok("start-up");
     tasks.join().await
-}
-
-/// The indexer of `domain`'s `Connext`: the transfers leaving it, those reconciled on it and the
-/// native fees paid there.
-fn connext_indexer(
-    domain: Domain,
-    domain_config: &DomainConfig,
-    store: &Store,
-    provider: &DynProvider,
-    metrics: &ChainMetrics,
-) -> Indexer {
-    let filter = Filter::new()
-        .address(domain_config.connext)
-        .event_signature(vec![
-            Connext::XCalled::SIGNATURE_HASH,
-            Connext::Reconciled::SIGNATURE_HASH,
-            Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
-        ]);
-    Indexer::new(
-        store.clone(),
-        Cursor::new(domain, CONNEXT_STREAM),
-        provider.clone(),
-        filter,
-        domain_config.chain.confirmations,
-    )
-    .start_block(domain_config.start_block)
-    .poll_interval(domain_config.chain.poll_interval())
-    .metrics(metrics.clone())
 }

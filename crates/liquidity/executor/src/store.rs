@@ -15,7 +15,7 @@
 
 use alloy::{primitives::B256, sol_types::SolValue};
 use nxtp_agent::storage::Schema;
-use nxtp_fee_ledger::{FeeTable, NativeFee};
+use nxtp_liquidity::{FeeTable, NativeFee};
 use nxtp_primitives::{Domain, TransferInfo};
 use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
 

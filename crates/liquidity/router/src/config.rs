@@ -32,11 +32,11 @@
 //! (`NXTP__ASSETS__DEMO__MAX_AMOUNT`) must be named in lowercase (`[assets.demo]`).
 
 use alloy::{
-    primitives::{Address, B256, U256},
+    primitives::{B256, U256},
     transports::http::reqwest::Url,
 };
 use nxtp_agent::{KeySource, TelemetryConfig};
-use nxtp_chain::{ChainConfig, DomainSettings, Domains};
+use nxtp_chain::Domains;
 use nxtp_primitives::Domain;
 use serde::{de, Deserialize, Deserializer};
 use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
@@ -70,24 +70,7 @@ pub struct RouterConfig {
 }
 
 /// One domain: its chain and its `Connext`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DomainConfig {
-    /// How to reach the chain (and how many confirmations an `XCalled` needs).
-    pub chain: ChainConfig,
-    /// The domain's `Connext`.
-    #[serde(with = "nxtp_primitives::checked")]
-    pub connext: Address,
-    /// The first block holding the `Connext`: where reading starts.
-    #[serde(default)]
-    pub start_block: u64,
-}
-
-impl DomainSettings for DomainConfig {
-    fn chain(&self) -> &ChainConfig {
-        &self.chain
-    }
-}
+pub use nxtp_liquidity::ConnextDomain as DomainConfig;
 
 /// One canonical asset the router fronts, with its limits.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

@@ -31,18 +31,24 @@ pub use error::RouterError;
 pub use metrics::RouterMetrics;
 pub use origin::STREAM as XCALLS_STREAM;
 
-use alloy::{providers::DynProvider, rpc::types::Filter, sol_types::SolEvent};
+use alloy::{primitives::B256, sol_types::SolEvent};
 use balances::{BalanceTask, TrackedAsset};
 use bidder::BidderTask;
-use nxtp_agent::{Agent, AgentContext, Cursor, Liveness, Store, TaskSet, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Liveness, Store, TaskSet, TelemetryConfig};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics, Indexer};
-use nxtp_primitives::{ConnextSigningDomain, Domain};
+use nxtp_chain::{connect, ChainMetrics};
+use nxtp_primitives::ConnextSigningDomain;
 use origin::OriginTask;
 use poster::PosterTask;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::Notify;
+
+/// The `Connext` events followed on every origin: its transfers and the native fees paid.
+const XCALL_EVENTS: [B256; 2] = [
+    Connext::XCalled::SIGNATURE_HASH,
+    Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
+];
 
 /// The first pause after a failed post to the sequencer, and how often the poster looks for
 /// bids it was not woken for.
@@ -112,7 +118,14 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
     for (&domain, (domain_config, provider)) in &providers {
         let task = OriginTask {
             origin: domain,
-            indexer: xcalls_indexer(domain, domain_config, &store, provider, &chain_metrics),
+            indexer: domain_config.indexer(
+                domain,
+                origin::STREAM,
+                XCALL_EVENTS.to_vec(),
+                &store,
+                provider.clone(),
+                &chain_metrics,
+            ),
             provider: provider.clone(),
             store: store.clone(),
             config: Arc::clone(&config),
@@ -151,32 +164,6 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
     );
     liveness.ok("start-up");
     tasks.join().await
-}
-
-/// The indexer of `domain`'s `Connext` as an origin: its transfers and the native fees paid.
-fn xcalls_indexer(
-    domain: Domain,
-    domain_config: &DomainConfig,
-    store: &Store,
-    provider: &DynProvider,
-    metrics: &ChainMetrics,
-) -> Indexer {
-    let filter = Filter::new()
-        .address(domain_config.connext)
-        .event_signature(vec![
-            Connext::XCalled::SIGNATURE_HASH,
-            Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
-        ]);
-    Indexer::new(
-        store.clone(),
-        Cursor::new(domain, origin::STREAM),
-        provider.clone(),
-        filter,
-        domain_config.chain.confirmations,
-    )
-    .start_block(domain_config.start_block)
-    .poll_interval(domain_config.chain.poll_interval())
-    .metrics(metrics.clone())
 }
 
 /// The configured assets, as the balance task reports them.

@@ -18,7 +18,7 @@ use alloy::{
 use nxtp_agent::{CancellationToken, Liveness, Store};
 use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
-use nxtp_fee_ledger::NativeFee;
+use nxtp_liquidity::NativeFee;
 use nxtp_primitives::Domain;
 use std::{collections::BTreeMap, sync::Arc};
 use tokio::sync::Notify;

@@ -28,9 +28,9 @@
 //! Every domain is both an origin (its `XCalled` and `RelayerFeesIncreased` are followed) and a
 //! destination (bids on transfers to it are auctioned).
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::U256;
 use nxtp_agent::{KeySource, TelemetryConfig};
-use nxtp_chain::{ChainConfig, DomainSettings, Domains};
+use nxtp_chain::Domains;
 use nxtp_primitives::Domain;
 use reqwest::Url;
 use serde::{de, Deserialize, Deserializer};
@@ -112,24 +112,7 @@ impl Quotes {
 }
 
 /// One domain: its chain and its `Connext`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DomainConfig {
-    /// How to reach the chain; `confirmations` is the depth at which transfers count.
-    pub chain: ChainConfig,
-    /// The domain's `Connext`.
-    #[serde(with = "nxtp_primitives::checked")]
-    pub connext: Address,
-    /// The first block holding the `Connext`: where reading starts.
-    #[serde(default)]
-    pub start_block: u64,
-}
-
-impl DomainSettings for DomainConfig {
-    fn chain(&self) -> &ChainConfig {
-        &self.chain
-    }
-}
+pub use nxtp_liquidity::ConnextDomain as DomainConfig;
 
 /// The file as written.
 #[derive(Deserialize)]

@@ -37,16 +37,14 @@ pub use error::SequencerError;
 pub use metrics::SequencerMetrics;
 pub use origin::CONNEXT_STREAM;
 
-use alloy::{providers::DynProvider, rpc::types::Filter, sol_types::SolEvent};
+use alloy::{primitives::B256, sol_types::SolEvent};
 use auction::AuctionTask;
 use destination::Destination;
 use dispatch::DispatchTask;
-use nxtp_agent::{
-    Agent, AgentContext, Cursor, HttpLimits, Liveness, Store, TaskSet, TelemetryConfig,
-};
+use nxtp_agent::{Agent, AgentContext, HttpLimits, Liveness, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics, Indexer};
+use nxtp_chain::{connect, ChainMetrics};
 use nxtp_primitives::Domain;
 use origin::OriginTask;
 use reservations::Ledger;
@@ -57,6 +55,12 @@ use std::{
     time::Duration,
 };
 use tokio::{net::TcpListener, sync::Notify};
+
+/// The `Connext` events followed on every origin: its transfers and the native fees paid.
+const ORIGIN_EVENTS: [B256; 2] = [
+    Connext::XCalled::SIGNATURE_HASH,
+    Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
+];
 
 /// How often the jobs in flight are polled at the relayer.
 const DISPATCH_INTERVAL: Duration = Duration::from_millis(500);
@@ -112,7 +116,14 @@ pub async fn run_with_listener(
         destinations.insert(domain, destination);
         origins.push(OriginTask {
             origin: domain,
-            indexer: connext_indexer(domain, domain_config, &store, provider, &chain_metrics),
+            indexer: domain_config.indexer(
+                domain,
+                CONNEXT_STREAM,
+                ORIGIN_EVENTS.to_vec(),
+                &store,
+                provider,
+                &chain_metrics,
+            ),
             store: store.clone(),
             served: served.clone(),
             wake: Arc::clone(&auction_wake),
@@ -175,30 +186,4 @@ pub async fn run_with_listener(
     );
     liveness.ok("start-up");
     tasks.join().await
-}
-
-/// The indexer of `domain`'s `Connext` as an origin: its transfers and the native fees paid.
-fn connext_indexer(
-    domain: Domain,
-    domain_config: &DomainConfig,
-    store: &Store,
-    provider: DynProvider,
-    metrics: &ChainMetrics,
-) -> Indexer {
-    let filter = Filter::new()
-        .address(domain_config.connext)
-        .event_signature(vec![
-            Connext::XCalled::SIGNATURE_HASH,
-            Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
-        ]);
-    Indexer::new(
-        store.clone(),
-        Cursor::new(domain, CONNEXT_STREAM),
-        provider,
-        filter,
-        domain_config.chain.confirmations,
-    )
-    .start_block(domain_config.start_block)
-    .poll_interval(domain_config.chain.poll_interval())
-    .metrics(metrics.clone())
 }

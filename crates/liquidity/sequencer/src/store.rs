@@ -16,7 +16,7 @@ use alloy::{
     sol_types::SolValue,
 };
 use nxtp_agent::storage::Schema;
-use nxtp_fee_ledger::{FeeTable, NativeFee};
+use nxtp_liquidity::{FeeTable, NativeFee};
 use nxtp_primitives::{Domain, TransferInfo};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 

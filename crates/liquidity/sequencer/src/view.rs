@@ -131,7 +131,7 @@ mod tests {
     use crate::store::{Decision, NewTransfer};
     use alloy::primitives::{Bytes, U256};
     use nxtp_agent::Store;
-    use nxtp_fee_ledger::NativeFee;
+    use nxtp_liquidity::NativeFee;
     use nxtp_primitives::{transfer_id, Domain, TransferInfo};
 
     const WINDOW: Duration = Duration::from_millis(1_000);
