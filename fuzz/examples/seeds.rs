@@ -295,7 +295,8 @@ fn parses(selector: usize, text: &str) -> bool {
     match selector {
         0 => nxtp_agent::config::parse_str::<nxtp_updater::UpdaterConfig>(text).is_ok(),
         1 => nxtp_agent::config::parse_str::<nxtp_processor::ProcessorConfig>(text).is_ok(),
-        2 => nxtp_agent::config::parse_str::<nxtp_message_relayer::RelayerConfig>(text).is_ok(),
+        2 => nxtp_agent::config::parse_str::<nxtp_message_relayer::MessageRelayerConfig>(text)
+            .is_ok(),
         3 => nxtp_agent::config::parse_str::<nxtp_watcher::WatcherConfig>(text).is_ok(),
         4 => nxtp_agent::config::parse_str::<nxtp_relayer::RelayerConfig>(text).is_ok(),
         5 => nxtp_agent::config::parse_str::<nxtp_sequencer::SequencerConfig>(text).is_ok(),

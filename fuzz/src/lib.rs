@@ -397,9 +397,9 @@ confirmations = 1
 
     static DOMAINS: LazyLock<BTreeMap<nxtp_primitives::Domain, DomainConfig>> =
         LazyLock::new(|| {
-            nxtp_agent::config::parse_str::<RelayerConfig>(&relayer_config())
-                .expect("the fuzz relayer config is valid")
-                .domains
+            let config = nxtp_agent::config::parse_str::<RelayerConfig>(&relayer_config())
+                .expect("the fuzz relayer config is valid");
+            (*config.domains).clone()
         });
 
     /// Parses the selected body; what parses must serialize and parse back to itself, and pass
@@ -515,7 +515,7 @@ pub mod config {
             }
             2 => {
                 // Resolving reads the manifest file the input names, so only the parse is fuzzed.
-                let _ = parse_str::<nxtp_message_relayer::RelayerConfig>(text);
+                let _ = parse_str::<nxtp_message_relayer::MessageRelayerConfig>(text);
             }
             3 => {
                 let _ = parse_str::<nxtp_watcher::WatcherConfig>(text);
