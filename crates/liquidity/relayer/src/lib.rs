@@ -31,7 +31,6 @@ use nxtp_agent::{
     Agent, AgentContext, CancellationToken, HttpLimits, Liveness, Store, TaskSet, TelemetryConfig,
 };
 use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
-use nxtp_primitives::Domain;
 use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
 
 /// How often jobs in flight are looked at, for the metrics and logs of their outcomes.
@@ -103,11 +102,12 @@ pub async fn serve(
         )
         .await
         .map_err(|source| RelayerError::Submitter { domain, source })?;
-        let watched = submitter.clone();
-        tasks.spawn(
-            format!("submitter {domain}"),
-            watch_submitter(domain, watched, tasks.shutdown()),
-        );
+        // A submitter that stops on its own can no longer send this domain's jobs.
+        let watch = submitter.clone().watch(tasks.shutdown());
+        let stopped = move |_| RelayerError::SubmitterStopped(domain);
+        tasks.spawn(format!("submitter {domain}"), async move {
+            watch.await.map_err(stopped)
+        });
         submitters.insert(domain, submitter);
     }
 
@@ -157,20 +157,6 @@ fn into_tokio(
     listener.set_nonblocking(true).map_err(bind_error)?;
     let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
     Ok((listener, addr))
-}
-
-/// Fails when `domain`'s submitter stops before `shutdown`: its jobs could no longer be sent.
-async fn watch_submitter(
-    domain: Domain,
-    submitter: Submitter,
-    shutdown: CancellationToken,
-) -> Result<(), RelayerError> {
-    submitter.stopped().await;
-    if shutdown.is_cancelled() {
-        Ok(())
-    } else {
-        Err(RelayerError::SubmitterStopped(domain))
-    }
 }
 
 /// Looks at the jobs in flight every [`FOLLOW_INTERVAL`] until `shutdown`, for the metrics and
