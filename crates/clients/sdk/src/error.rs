@@ -280,18 +280,8 @@ impl SdkError {
         action: &'static str,
         error: alloy::contract::Error,
     ) -> Self {
-        match Revert::from_contract(&error) {
-            Some(revert) => Self::Reverted {
-                domain,
-                action,
-                revert,
-            },
-            None => Self::Rpc {
-                domain,
-                action,
-                source: Box::new(error),
-            },
-        }
+        let revert = Revert::from_contract(&error);
+        Self::reverted_or_rpc(domain, action, revert, Box::new(error))
     }
 
     /// A failed transport call (logs, balances, sends), decoded like a contract call.
@@ -300,7 +290,18 @@ impl SdkError {
         action: &'static str,
         error: alloy::transports::TransportError,
     ) -> Self {
-        match Revert::from_transport(&error) {
+        let revert = Revert::from_transport(&error);
+        Self::reverted_or_rpc(domain, action, revert, Box::new(error))
+    }
+
+    /// The decoded revert if there is one, else the failure as it came.
+    fn reverted_or_rpc(
+        domain: Domain,
+        action: &'static str,
+        revert: Option<Revert>,
+        source: BoxError,
+    ) -> Self {
+        match revert {
             Some(revert) => Self::Reverted {
                 domain,
                 action,
@@ -309,7 +310,7 @@ impl SdkError {
             None => Self::Rpc {
                 domain,
                 action,
-                source: Box::new(error),
+                source,
             },
         }
     }
