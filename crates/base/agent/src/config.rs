@@ -8,6 +8,9 @@
 //! always an address, hash or key, never a number. Quote a value (`'"1000"'`) to force a
 //! string.
 
+#[doc(hidden)]
+pub mod testing;
+
 use nxtp_primitives::redact_keys;
 use serde::de::DeserializeOwned;
 use std::{

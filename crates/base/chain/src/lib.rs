@@ -7,13 +7,16 @@
 //!   reorg detection ([`Indexer`]), batch by batch until shutdown ([`Follower`]);
 //! - [`submitter`]: send transactions with persistent nonces, fee bumps and confirmation
 //!   tracking ([`Submitter`]);
-//! - [`metrics`]: their counters, for the agent's registry ([`ChainMetrics`]).
+//! - [`metrics`]: their counters, for the agent's registry ([`ChainMetrics`]);
+//! - [`start`]: why an agent could not start, for the reasons every agent shares
+//!   ([`StartError`]).
 //!
 //! Both the indexer and the submitter keep their state in the agent's SQLite store: open it
 //! with [`SCHEMAS`] among the agent's own schemas.
 
 pub mod indexer;
 pub mod metrics;
+pub mod start;
 pub mod submitter;
 
 pub use indexer::{Batch, DeepReorg, Follower, Indexer, IndexerError};
@@ -23,10 +26,17 @@ pub use nxtp_provider::{
     without_url, ChainConfig, ConnectError, DomainSettings, Domains, Finality, FinalityError,
     MissingDomain, RedactedUrl,
 };
+pub use start::StartError;
 pub use submitter::{
     FailureReason, FinalState, OperationId, OperationState, SubmitError, SubmitOptions, Submitter,
     SubmitterConfig, SubmitterStopped,
 };
+
+/// What [`start_error_sources!`] names, reachable from any agent crate.
+#[doc(hidden)]
+pub mod __private {
+    pub use nxtp_agent::{prometheus, SecretError, StorageError};
+}
 
 use nxtp_agent::{
     storage::{Schema, StorageError},
