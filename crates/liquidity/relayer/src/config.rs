@@ -135,7 +135,7 @@ impl RelayerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use nxtp_agent::config::testing::{assert_refused, load_str};
 
     const VALID: &str = r#"
         database = "/tmp/relayer.sqlite"
@@ -159,15 +159,9 @@ mod tests {
         confirmations = 1
     "#;
 
-    fn load(text: &str) -> Result<RelayerConfig, nxtp_agent::ConfigError> {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(text.as_bytes()).expect("write");
-        nxtp_agent::config::load_with_env(file.path(), [])
-    }
-
     #[test]
     fn targets_come_from_the_config_only() {
-        let config = load(VALID).expect("valid");
+        let config: RelayerConfig = load_str(VALID).expect("valid");
         let destination = &config.domains[&Domain(2000)];
         assert_eq!(
             destination.target(JobKind::Execute, None),
@@ -214,10 +208,6 @@ mod tests {
                 "domains.2000.connext",
             ),
         ];
-        for (text, expected) in cases {
-            let err = load(&text).expect_err(expected).to_string();
-            assert!(err.contains(expected), "{expected:?} not in {err:?}");
-            assert!(err.contains("(config "), "the file is named: {err}");
-        }
+        assert_refused::<RelayerConfig>(&cases);
     }
 }

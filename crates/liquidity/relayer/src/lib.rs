@@ -30,7 +30,7 @@ use jobs::Jobs;
 use nxtp_agent::{
     Agent, AgentContext, CancellationToken, HttpLimits, Liveness, Store, TaskSet, TelemetryConfig,
 };
-use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
+use nxtp_chain::{connect, ChainMetrics, StartError, Submitter, SubmitterConfig};
 use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
 
 /// How often jobs in flight are looked at, for the metrics and logs of their outcomes.
@@ -52,7 +52,7 @@ impl Agent for Relayer {
     async fn run(config: RelayerConfig, ctx: AgentContext) -> Result<(), RelayerError> {
         let addr = config.api.listen;
         let listener = std::net::TcpListener::bind(addr)
-            .map_err(|source| RelayerError::Bind { addr, source })?;
+            .map_err(|source| StartError::Bind { addr, source })?;
         serve(config, ctx, listener).await
     }
 }
@@ -88,7 +88,7 @@ pub async fn serve(
     for (&domain, domain_config) in &config.domains {
         let provider = connect(&domain_config.chain)
             .await
-            .map_err(|source| RelayerError::Connect { domain, source })?;
+            .map_err(StartError::connect(domain))?;
         let mut submitter_config = SubmitterConfig::new(&domain_config.chain);
         submitter_config.metrics = Some(chain_metrics.clone());
         let (key, shutdown) = (signer.clone(), tasks.shutdown());
@@ -101,10 +101,10 @@ pub async fn serve(
             shutdown,
         )
         .await
-        .map_err(|source| RelayerError::Submitter { domain, source })?;
+        .map_err(StartError::submitter(domain))?;
         // A submitter that stops on its own can no longer send this domain's jobs.
         let watch = submitter.clone().watch(tasks.shutdown());
-        let stopped = move |_| RelayerError::SubmitterStopped(domain);
+        let stopped = move |_| RelayerError::from(StartError::SubmitterStopped(domain));
         tasks.spawn(format!("submitter {domain}"), async move {
             watch.await.map_err(stopped)
         });
@@ -149,11 +149,11 @@ fn into_tokio(
     listener: std::net::TcpListener,
     configured: SocketAddr,
 ) -> Result<(tokio::net::TcpListener, SocketAddr), RelayerError> {
-    let addr = listener.local_addr().map_err(|source| RelayerError::Bind {
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
         addr: configured,
         source,
     })?;
-    let bind_error = |source| RelayerError::Bind { addr, source };
+    let bind_error = |source| StartError::Bind { addr, source };
     listener.set_nonblocking(true).map_err(bind_error)?;
     let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_error)?;
     Ok((listener, addr))
