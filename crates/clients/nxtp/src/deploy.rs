@@ -33,7 +33,7 @@
 //! token = "0x..."                         # the canonical token, or "demo" to deploy a DemoToken
 //! name = "USD Coin"                       # the representations' name
 //! decimals = 6
-//! cap = "1000000000000"                   # optional: the home Connext's cap (default: none)
+//! cap = "1000000000000"                   # optional: the home Connext's cap (default: none, 2^128 - 1)
 //! ```
 
 use alloy::primitives::{Address, U256};
@@ -174,8 +174,9 @@ fn default_receipt_timeout() -> u64 {
     300
 }
 
+/// `type(uint128).max`: the contracts' "no limit".
 fn no_cap() -> U256 {
-    U256::MAX
+    U256::from(u128::MAX)
 }
 
 /// Why `nxtp deploy` refused its config.

@@ -63,7 +63,7 @@ pub struct InitArgs {
     /// Where to write the config; standard output if not given.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// The folder of the agent's database.
+    /// The folder of the agent's database (created if missing).
     #[arg(long, default_value = "data")]
     data_dir: PathBuf,
     /// The agent's encrypted keystore (`keys/<role>.json` if not given).
@@ -134,6 +134,8 @@ pub enum InitError {
 pub fn run(args: InitArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     let manifest = Manifest::load(&args.manifest)?;
     let text = config_toml(&args, &manifest)?;
+    // The agent opens its database there: it must exist when the agent starts.
+    std::fs::create_dir_all(&args.data_dir)?;
     match &args.out {
         Some(out) => {
             if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
