@@ -1,6 +1,6 @@
 //! The former per-stream health handle, kept as a thin alias of [`Health`]'s stream reports
-//! while the liquidity agents move to [`Health::ok`] and [`Health::failing`]; new code reports
-//! to [`Health`] directly.
+//! only while the relayer still holds one; every other agent reports to [`Health`] directly
+//! ([`Health::ok`], [`Health::failing`]), and so should new code.
 
 use crate::Health;
 

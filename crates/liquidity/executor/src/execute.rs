@@ -12,7 +12,7 @@ use alloy::{
     primitives::{Address, B256, U256},
     providers::DynProvider,
 };
-use nxtp_agent::{clock::now_ms, CancellationToken, Liveness, StorageError, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Health, StorageError, Store};
 use nxtp_api::relayer::{job_id, JobRequest, JobState, RelayerClient, RelayerClientError};
 use nxtp_bindings::{execute_calldata, Connext, Fronting};
 use nxtp_chain::retry::backoff;
@@ -59,7 +59,7 @@ pub(crate) struct ExecuteTask {
     /// The transfers this process reported skipped (reported once each).
     pub(crate) skipped: Mutex<HashSet<B256>>,
     pub(crate) metrics: ExecutorMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
     pub(crate) wake: Arc<Notify>,
     pub(crate) poll_interval: Duration,
 }
@@ -75,7 +75,7 @@ impl ExecuteTask {
             }
             let pause = match self.step().await {
                 Ok(()) => {
-                    self.liveness.ok(stream);
+                    self.health.ok(stream);
                     failures = 0;
                     self.poll_interval
                 }
@@ -83,7 +83,7 @@ impl ExecuteTask {
                 Err(err) => {
                     failures = failures.saturating_add(1);
                     tracing::warn!(error = %err, "execution step failed");
-                    self.liveness.failing(stream, &err);
+                    self.health.failing(stream, &err);
                     backoff(self.poll_interval, failures)
                 }
             };

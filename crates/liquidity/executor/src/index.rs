@@ -9,7 +9,7 @@
 
 use crate::{error::ExecutorError, metrics::ExecutorMetrics, store};
 use alloy::{rpc::types::Log, sol_types::SolEvent};
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_liquidity::NativeFee;
@@ -38,7 +38,7 @@ pub(crate) struct IndexTask {
     pub(crate) indexer: Indexer,
     pub(crate) store: Store,
     pub(crate) metrics: ExecutorMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
     /// Woken when a reconciled transfer or params are recorded.
     pub(crate) wake: Arc<Notify>,
 }
@@ -47,7 +47,7 @@ impl IndexTask {
     /// Follows the `Connext` until `shutdown`; RPC failures are retried with backoff.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), ExecutorError> {
         let mut follower = Follower::new("cannot read the Connext")
-            .liveness(self.liveness.clone(), format!("connext {}", self.domain));
+            .health(self.health.clone(), format!("connext {}", self.domain));
         while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
             self.record(batch).await?;
         }

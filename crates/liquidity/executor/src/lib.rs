@@ -29,7 +29,7 @@ pub use metrics::ExecutorMetrics;
 use alloy::{primitives::B256, sol_types::SolEvent};
 use execute::{Destination, ExecuteTask};
 use index::IndexTask;
-use nxtp_agent::{Agent, AgentContext, Liveness, Store, TaskSet, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics};
@@ -76,7 +76,7 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
     let relayer = RelayerClient::new(config.relayer_url.clone()).map_err(ExecutorError::Relayer)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = ExecutorMetrics::register(&ctx.metrics)?;
-    let liveness = Liveness::new(ctx.health.clone());
+    let health = ctx.health.clone();
     let wake = Arc::new(Notify::new());
 
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
@@ -98,7 +98,7 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
             ),
             store: store.clone(),
             metrics: metrics.clone(),
-            liveness: liveness.clone(),
+            health: health.clone(),
             wake: Arc::clone(&wake),
         };
         tasks.spawn(format!("connext {domain}"), task.run(tasks.shutdown()));
@@ -115,7 +115,7 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
         min_relayer_fee: config.min_relayer_fee,
         skipped: std::sync::Mutex::default(),
         metrics,
-        liveness: liveness.clone(),
+        health: health.clone(),
         wake,
         poll_interval,
     };
@@ -128,6 +128,6 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
         domains = ?config.domains.keys().collect::<Vec<_>>(),
         "executor running"
     );
-    liveness.ok("start-up");
+    health.ok("start-up");
     tasks.join().await
 }

@@ -3,12 +3,12 @@
 
 use crate::{error::contract_error, metrics::RouterMetrics};
 use alloy::{primitives::Address, providers::DynProvider};
-use nxtp_agent::{CancellationToken, Liveness};
+use nxtp_agent::{CancellationToken, Health};
 use nxtp_bindings::Connext;
 use nxtp_primitives::Domain;
 use std::{collections::BTreeMap, time::Duration};
 
-/// The liveness stream of the balance readings.
+/// The health stream of the balance readings.
 const STREAM: &str = "balances";
 
 /// One configured asset: its name and canonical identity.
@@ -25,7 +25,7 @@ pub(crate) struct BalanceTask {
     pub(crate) connexts: BTreeMap<Domain, Connext::ConnextInstance<DynProvider>>,
     pub(crate) assets: Vec<TrackedAsset>,
     pub(crate) metrics: RouterMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
     pub(crate) interval: Duration,
 }
 
@@ -34,10 +34,10 @@ impl BalanceTask {
     pub(crate) async fn run(self, shutdown: CancellationToken) -> Result<(), crate::RouterError> {
         loop {
             match self.read_all().await {
-                Ok(()) => self.liveness.ok(STREAM),
+                Ok(()) => self.health.ok(STREAM),
                 Err(reason) => {
                     tracing::warn!(error = %reason, "cannot read the router's balances");
-                    self.liveness.failing(STREAM, reason);
+                    self.health.failing(STREAM, reason);
                 }
             }
             tokio::select! {

@@ -16,7 +16,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use futures::{future::join_all, stream, StreamExt};
-use nxtp_agent::{clock::now_ms, CancellationToken, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Health, Store};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::retry::backoff;
@@ -50,7 +50,7 @@ pub(crate) struct BidderTask {
     /// The poster, woken when a bid is recorded.
     pub(crate) poster: Arc<Notify>,
     pub(crate) metrics: RouterMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
     pub(crate) poll_interval: Duration,
 }
 
@@ -65,7 +65,7 @@ impl BidderTask {
             }
             let pause = match self.pass().await {
                 Ok(more) => {
-                    self.liveness.ok(&stream);
+                    self.health.ok(&stream);
                     failures = 0;
                     if more {
                         continue;
@@ -76,7 +76,7 @@ impl BidderTask {
                     failures = failures.saturating_add(1);
                     let pause = backoff(self.poll_interval, failures);
                     tracing::warn!(destination = %self.destination, error = %reason, retry_in = ?pause, "cannot evaluate transfers");
-                    self.liveness.failing(&stream, reason);
+                    self.health.failing(&stream, reason);
                     pause
                 }
                 Err(Failure::Fatal(err)) => return Err(err),

@@ -34,7 +34,7 @@ pub use origin::STREAM as XCALLS_STREAM;
 use alloy::{primitives::B256, sol_types::SolEvent};
 use balances::{BalanceTask, TrackedAsset};
 use bidder::BidderTask;
-use nxtp_agent::{Agent, AgentContext, Liveness, Store, TaskSet, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Store, TaskSet, TelemetryConfig};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics};
@@ -79,7 +79,7 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
     let store = Store::open(&config.database, &schemas)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = RouterMetrics::register(&ctx.metrics)?;
-    let liveness = Liveness::new(ctx.health.clone());
+    let health = ctx.health.clone();
     let sequencer =
         SequencerClient::new(config.sequencer_url.clone()).map_err(RouterError::Sequencer)?;
     let config = Arc::new(config);
@@ -110,7 +110,7 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
             wake,
             poster: Arc::clone(&poster_wake),
             metrics: metrics.clone(),
-            liveness: liveness.clone(),
+            health: health.clone(),
             poll_interval: domain_config.chain.poll_interval(),
         };
         tasks.spawn(format!("bidder {domain}"), bidder.run(tasks.shutdown()));
@@ -131,7 +131,7 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
             config: Arc::clone(&config),
             bidders: bidder_wakes.clone(),
             metrics: metrics.clone(),
-            liveness: liveness.clone(),
+            health: health.clone(),
         };
         tasks.spawn(format!("xcalls {domain}"), task.run(tasks.shutdown()));
     }
@@ -141,7 +141,7 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
         sequencer,
         wake: poster_wake,
         metrics: metrics.clone(),
-        liveness: liveness.clone(),
+        health: health.clone(),
         retry_base: POST_RETRY_BASE,
     };
     tasks.spawn("poster", poster.run(tasks.shutdown()));
@@ -150,7 +150,7 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
         connexts,
         assets: tracked_assets(&config),
         metrics,
-        liveness: liveness.clone(),
+        health: health.clone(),
         interval: config.balance_interval,
     };
     tasks.spawn("balances", balances.run(tasks.shutdown()));
@@ -162,7 +162,7 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
         sequencer = %config.sequencer_url,
         "router running"
     );
-    liveness.ok("start-up");
+    health.ok("start-up");
     tasks.join().await
 }
 

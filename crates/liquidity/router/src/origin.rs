@@ -15,7 +15,7 @@ use alloy::{
     rpc::types::Log,
     sol_types::SolEvent,
 };
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_liquidity::NativeFee;
@@ -36,14 +36,14 @@ pub(crate) struct OriginTask {
     /// The bidders, woken when transfers become due.
     pub(crate) bidders: Vec<Arc<Notify>>,
     pub(crate) metrics: RouterMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
 }
 
 impl OriginTask {
     /// Follows the `Connext` until `shutdown`; transient RPC failures are retried with backoff.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), RouterError> {
         let mut follower = Follower::new("cannot read the Connext")
-            .liveness(self.liveness.clone(), format!("xcalls {}", self.origin));
+            .health(self.health.clone(), format!("xcalls {}", self.origin));
         while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
             match self.handle(batch).await {
                 Ok(()) => {}

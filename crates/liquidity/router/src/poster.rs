@@ -13,7 +13,7 @@ use crate::{
 };
 use alloy::primitives::{Address, B256};
 use futures::{stream, StreamExt};
-use nxtp_agent::{clock::now_ms, CancellationToken, Liveness, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Health, Store};
 use nxtp_api::sequencer::{BidRequest, ErrorCode, SequencerClient, SequencerClientError};
 use nxtp_chain::retry::backoff;
 use std::{sync::Arc, time::Duration};
@@ -25,7 +25,7 @@ const BATCH: usize = 32;
 /// Bids posted at once: each mostly waits on the sequencer, which answers them concurrently.
 const CONCURRENCY: usize = 16;
 
-/// The liveness stream of the poster.
+/// The health stream of the poster.
 const STREAM: &str = "sequencer";
 
 /// The task posting bids.
@@ -36,7 +36,7 @@ pub(crate) struct PosterTask {
     /// Woken when a bid is recorded.
     pub(crate) wake: Arc<Notify>,
     pub(crate) metrics: RouterMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
     /// The first pause after a failed post, and the pause between checks when idle.
     pub(crate) retry_base: Duration,
 }
@@ -52,7 +52,7 @@ impl PosterTask {
             let pause = match self.pass().await {
                 Ok(true) => continue,
                 Ok(false) => {
-                    self.liveness.ok(STREAM);
+                    self.health.ok(STREAM);
                     failures = 0;
                     self.retry_base
                 }
@@ -60,7 +60,7 @@ impl PosterTask {
                     failures = failures.saturating_add(1);
                     let pause = backoff(self.retry_base, failures);
                     tracing::warn!(error = %reason, retry_in = ?pause, "cannot post bids");
-                    self.liveness.failing(STREAM, reason);
+                    self.health.failing(STREAM, reason);
                     pause
                 }
                 Err(Failure::Fatal(err)) => return Err(err),

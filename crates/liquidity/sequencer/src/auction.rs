@@ -20,7 +20,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use futures::{future::try_join_all, stream, StreamExt};
-use nxtp_agent::{clock::now_ms, CancellationToken, Liveness};
+use nxtp_agent::{clock::now_ms, CancellationToken, Health};
 use nxtp_api::sequencer::ErrorCode;
 use nxtp_primitives::{fees, Domain, TransferStatus};
 use rand::{rngs::StdRng, SeedableRng};
@@ -69,7 +69,7 @@ impl<E: Into<SequencerError>> From<E> for StepError {
 pub(crate) struct AuctionTask {
     shared: Arc<Shared>,
     signer: PrivateKeySigner,
-    liveness: Liveness,
+    health: Health,
     /// Woken when a decision is recorded.
     dispatch_wake: Arc<Notify>,
     /// What the decisions in flight committed.
@@ -84,14 +84,14 @@ impl AuctionTask {
     pub(crate) fn new(
         shared: Arc<Shared>,
         signer: PrivateKeySigner,
-        liveness: Liveness,
+        health: Health,
         dispatch_wake: Arc<Notify>,
         ledger: Ledger,
     ) -> Self {
         Self {
             shared,
             signer,
-            liveness,
+            health,
             dispatch_wake,
             ledger,
             rng: Mutex::new(StdRng::from_entropy()),
@@ -146,8 +146,8 @@ impl AuctionTask {
         for &domain in self.shared.destinations.keys() {
             let stream = format!("auction {domain}");
             match failing.get(&domain) {
-                Some(err) => self.liveness.failing(&stream, err),
-                None => self.liveness.ok(&stream),
+                Some(err) => self.health.failing(&stream, err),
+                None => self.health.ok(&stream),
             }
         }
         Ok(pause)

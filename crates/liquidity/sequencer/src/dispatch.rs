@@ -12,7 +12,7 @@ use crate::{
 };
 use alloy::primitives::B256;
 use futures::{stream, StreamExt};
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_api::relayer::{JobRequest, JobState, RelayerClient, RelayerClientError};
 use nxtp_chain::retry::backoff;
 use std::{
@@ -32,7 +32,7 @@ pub(crate) struct DispatchTask {
     pub(crate) store: Store,
     pub(crate) relayer: RelayerClient,
     pub(crate) metrics: SequencerMetrics,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
     /// Released when an execute ends.
     pub(crate) ledger: Ledger,
     /// Woken when a decision is recorded.
@@ -67,14 +67,14 @@ impl DispatchTask {
             let pause = match self.round(follow).await? {
                 Ok(()) => {
                     failures = 0;
-                    self.liveness.ok(STREAM);
+                    self.health.ok(STREAM);
                     next_follow.saturating_duration_since(Instant::now())
                 }
                 Err(err) => {
                     failures = failures.saturating_add(1);
                     let pause = backoff(self.interval, failures);
                     tracing::warn!(error = %err, retry_in = ?pause, "relayer unavailable");
-                    self.liveness.failing(STREAM, &err);
+                    self.health.failing(STREAM, &err);
                     pause
                 }
             };

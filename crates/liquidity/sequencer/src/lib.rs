@@ -41,7 +41,7 @@ use alloy::{primitives::B256, sol_types::SolEvent};
 use auction::AuctionTask;
 use destination::Destination;
 use dispatch::DispatchTask;
-use nxtp_agent::{Agent, AgentContext, HttpLimits, Liveness, Store, TaskSet, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, HttpLimits, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics};
@@ -99,7 +99,7 @@ pub async fn run_with_listener(
     let store = Store::open(&config.database, &schemas)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = SequencerMetrics::register(&ctx.metrics)?;
-    let liveness = Liveness::new(ctx.health.clone());
+    let health = ctx.health.clone();
     let relayer = RelayerClient::new(config.relayer_url.clone())
         .map_err(|err| SequencerError::Relayer(err.to_string()))?;
 
@@ -127,7 +127,7 @@ pub async fn run_with_listener(
             store: store.clone(),
             served: served.clone(),
             wake: Arc::clone(&auction_wake),
-            liveness: liveness.clone(),
+            health: health.clone(),
         });
     }
     let shared = Arc::new(Shared {
@@ -153,7 +153,7 @@ pub async fn run_with_listener(
     let auction = AuctionTask::new(
         Arc::clone(&shared),
         signer.clone(),
-        liveness.clone(),
+        health.clone(),
         Arc::clone(&dispatch_wake),
         ledger.clone(),
     );
@@ -162,7 +162,7 @@ pub async fn run_with_listener(
         store: store.clone(),
         relayer,
         metrics: metrics.clone(),
-        liveness: liveness.clone(),
+        health: health.clone(),
         ledger,
         wake: dispatch_wake,
         interval: DISPATCH_INTERVAL,
@@ -184,6 +184,6 @@ pub async fn run_with_listener(
         window_ms = config.auction_window.as_millis(),
         "sequencer running"
     );
-    liveness.ok("start-up");
+    health.ok("start-up");
     tasks.join().await
 }

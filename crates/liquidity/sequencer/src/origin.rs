@@ -7,7 +7,7 @@ use crate::{
     store::{self, NewTransfer},
 };
 use alloy::{primitives::Address, rpc::types::Log, sol_types::SolEvent};
-use nxtp_agent::{CancellationToken, Liveness, Store};
+use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
 use nxtp_liquidity::NativeFee;
@@ -34,14 +34,14 @@ pub(crate) struct OriginTask {
     pub(crate) served: BTreeSet<Domain>,
     /// Woken when something new is recorded.
     pub(crate) wake: Arc<Notify>,
-    pub(crate) liveness: Liveness,
+    pub(crate) health: Health,
 }
 
 impl OriginTask {
     /// Follows the origin until `shutdown`; transient RPC failures are retried with backoff.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), SequencerError> {
         let mut follower = Follower::new("cannot read the Connext")
-            .liveness(self.liveness.clone(), format!("origin {}", self.origin));
+            .health(self.health.clone(), format!("origin {}", self.origin));
         while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
             self.handle(batch).await?;
         }

@@ -3,7 +3,7 @@
 
 use super::{Batch, Indexer, IndexerError};
 use crate::retry::backoff;
-use nxtp_agent::{CancellationToken, Classify, Health, Liveness};
+use nxtp_agent::{CancellationToken, Classify, Health};
 use std::{fmt::Display, time::Duration};
 
 /// Hands out an [`Indexer`]'s batches one by one until shutdown, so that a task's loop is
@@ -53,11 +53,6 @@ impl Follower {
     pub fn health(mut self, health: Health, stream: impl Into<String>) -> Self {
         self.health = Some((health, stream.into()));
         self
-    }
-
-    /// [`Self::health`] for callers still holding a [`Liveness`].
-    pub fn liveness(self, liveness: Liveness, stream: impl Into<String>) -> Self {
-        self.health(liveness.into(), stream)
     }
 
     /// The next batch, or `None` once `shutdown` is cancelled. Polls until a batch is ready,
