@@ -31,14 +31,19 @@ pub use error::RouterError;
 pub use metrics::RouterMetrics;
 pub use origin::STREAM as XCALLS_STREAM;
 
-use alloy::{primitives::B256, sol_types::SolEvent};
+use alloy::{
+    primitives::{Address, B256},
+    providers::DynProvider,
+    signers::local::PrivateKeySigner,
+    sol_types::SolEvent,
+};
 use balances::{BalanceTask, TrackedAsset};
 use bidder::BidderTask;
-use nxtp_agent::{Agent, AgentContext, Store, TaskSet, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Health, Schema, Store, TaskSet, TelemetryConfig};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{connect, ChainMetrics};
-use nxtp_primitives::ConnextSigningDomain;
+use nxtp_primitives::{ConnextSigningDomain, Domain};
 use origin::OriginTask;
 use poster::PosterTask;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
@@ -49,6 +54,9 @@ const XCALL_EVENTS: [B256; 2] = [
     Connext::XCalled::SIGNATURE_HASH,
     Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
 ];
+
+/// The router's tables: the indexer's cursors and its own.
+const SCHEMAS: [Schema; 2] = [nxtp_chain::indexer::SCHEMA, store::SCHEMA];
 
 /// The first pause after a failed post to the sequencer, and how often the poster looks for
 /// bids it was not woken for.
@@ -74,96 +82,155 @@ impl Agent for Router {
 
 async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError> {
     let signer = config.signer.load()?;
-    let router = signer.address();
-    let schemas = [nxtp_chain::indexer::SCHEMA, store::SCHEMA];
-    let store = Store::open(&config.database, &schemas)?;
-    let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
-    let metrics = RouterMetrics::register(&ctx.metrics)?;
-    let health = ctx.health.clone();
+    let store = Store::open(&config.database, &SCHEMAS)?;
     let sequencer =
         SequencerClient::new(config.sequencer_url.clone()).map_err(RouterError::Sequencer)?;
-    let config = Arc::new(config);
-    let mut providers = BTreeMap::new();
-    for (&domain, domain_config) in &config.domains {
-        let provider = connect(&domain_config.chain)
-            .await
-            .map_err(|source| RouterError::Connect { domain, source })?;
-        providers.insert(domain, (domain_config, provider));
-    }
+    let chains = connect_all(&config).await?;
+    let wiring = Wiring {
+        router: signer.address(),
+        signer,
+        store,
+        config: Arc::new(config),
+        sequencer,
+        chain_metrics: ChainMetrics::register(&ctx.metrics)?,
+        metrics: RouterMetrics::register(&ctx.metrics)?,
+        health: ctx.health.clone(),
+        poster_wake: Arc::new(Notify::new()),
+    };
 
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
-    let poster_wake = Arc::new(Notify::new());
-    let (mut bidder_wakes, mut connexts) = (Vec::new(), BTreeMap::new());
-    for (&domain, (domain_config, provider)) in &providers {
-        let connext = Connext::new(domain_config.connext, provider.clone());
-        connexts.insert(domain, connext.clone());
-        let wake = Arc::new(Notify::new());
-        bidder_wakes.push(Arc::clone(&wake));
-        let bidder = BidderTask {
-            destination: domain,
-            connext,
-            signing: ConnextSigningDomain::new(domain_config.chain.chain_id, domain_config.connext),
-            signer: signer.clone(),
-            store: store.clone(),
-            config: Arc::clone(&config),
-            sequencer: sequencer.clone(),
-            wake,
-            poster: Arc::clone(&poster_wake),
-            metrics: metrics.clone(),
-            health: health.clone(),
-            poll_interval: domain_config.chain.poll_interval(),
-        };
+    let mut bidder_wakes = Vec::new();
+    for (&domain, chain) in &chains {
+        let bidder = wiring.bidder(domain, chain);
+        bidder_wakes.push(Arc::clone(&bidder.wake));
         tasks.spawn(format!("bidder {domain}"), bidder.run(tasks.shutdown()));
     }
-    for (&domain, (domain_config, provider)) in &providers {
-        let task = OriginTask {
-            origin: domain,
-            indexer: domain_config.indexer(
-                domain,
-                origin::STREAM,
-                XCALL_EVENTS.to_vec(),
-                &store,
-                provider.clone(),
-                &chain_metrics,
-            ),
-            provider: provider.clone(),
-            store: store.clone(),
-            config: Arc::clone(&config),
-            bidders: bidder_wakes.clone(),
-            metrics: metrics.clone(),
-            health: health.clone(),
-        };
-        tasks.spawn(format!("xcalls {domain}"), task.run(tasks.shutdown()));
+    for (&domain, chain) in &chains {
+        let origin = wiring.origin(domain, chain, bidder_wakes.clone());
+        tasks.spawn(format!("xcalls {domain}"), origin.run(tasks.shutdown()));
     }
-    let poster = PosterTask {
-        router,
-        store: store.clone(),
-        sequencer,
-        wake: poster_wake,
-        metrics: metrics.clone(),
-        health: health.clone(),
-        retry_base: POST_RETRY_BASE,
-    };
-    tasks.spawn("poster", poster.run(tasks.shutdown()));
-    let balances = BalanceTask {
-        router,
-        connexts,
-        assets: tracked_assets(&config),
-        metrics,
-        health: health.clone(),
-        interval: config.balance_interval,
-    };
+    tasks.spawn("poster", wiring.poster().run(tasks.shutdown()));
+    let balances = wiring.balances(&chains);
     tasks.spawn("balances", balances.run(tasks.shutdown()));
 
+    let config = &wiring.config;
     tracing::info!(
-        %router,
+        router = %wiring.router,
         domains = ?config.domains.keys().collect::<Vec<_>>(),
         assets = ?config.assets.keys().collect::<Vec<_>>(),
         sequencer = %config.sequencer_url,
         "router running"
     );
-    health.ok("start-up");
+    ctx.health.ok("start-up");
     tasks.join().await
+}
+
+/// A configured domain, connected to.
+struct Connected {
+    config: DomainConfig,
+    provider: DynProvider,
+}
+
+/// Connects to every configured domain's chain (checking its chain id).
+async fn connect_all(config: &RouterConfig) -> Result<BTreeMap<Domain, Connected>, RouterError> {
+    let mut chains = BTreeMap::new();
+    for (&domain, domain_config) in &config.domains {
+        let provider = connect(&domain_config.chain)
+            .await
+            .map_err(|source| RouterError::Connect { domain, source })?;
+        let config = domain_config.clone();
+        chains.insert(domain, Connected { config, provider });
+    }
+    Ok(chains)
+}
+
+/// What the router's tasks are made of: one of each shared piece, handed to every task.
+struct Wiring {
+    router: Address,
+    signer: PrivateKeySigner,
+    store: Store,
+    config: Arc<RouterConfig>,
+    sequencer: SequencerClient,
+    chain_metrics: ChainMetrics,
+    metrics: RouterMetrics,
+    health: Health,
+    /// Wakes the poster when a bidder records a bid.
+    poster_wake: Arc<Notify>,
+}
+
+impl Wiring {
+    /// The task bidding on transfers to `destination`, with a wake of its own.
+    fn bidder(&self, destination: Domain, chain: &Connected) -> BidderTask {
+        let Connected { config, provider } = chain;
+        BidderTask {
+            destination,
+            connext: Connext::new(config.connext, provider.clone()),
+            signing: ConnextSigningDomain::new(config.chain.chain_id, config.connext),
+            signer: self.signer.clone(),
+            store: self.store.clone(),
+            config: Arc::clone(&self.config),
+            sequencer: self.sequencer.clone(),
+            wake: Arc::new(Notify::new()),
+            poster: Arc::clone(&self.poster_wake),
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+            poll_interval: config.chain.poll_interval(),
+        }
+    }
+
+    /// The task following `origin`'s transfers, waking `bidders` when some become due.
+    fn origin(&self, origin: Domain, chain: &Connected, bidders: Vec<Arc<Notify>>) -> OriginTask {
+        let indexer = chain.config.indexer(
+            origin,
+            origin::STREAM,
+            XCALL_EVENTS.to_vec(),
+            &self.store,
+            chain.provider.clone(),
+            &self.chain_metrics,
+        );
+        OriginTask {
+            origin,
+            indexer,
+            provider: chain.provider.clone(),
+            store: self.store.clone(),
+            config: Arc::clone(&self.config),
+            bidders,
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+        }
+    }
+
+    /// The task posting recorded bids to the sequencer.
+    fn poster(&self) -> PosterTask {
+        PosterTask {
+            router: self.router,
+            store: self.store.clone(),
+            sequencer: self.sequencer.clone(),
+            wake: Arc::clone(&self.poster_wake),
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+            retry_base: POST_RETRY_BASE,
+        }
+    }
+
+    /// The task reading the router's balances on every connected domain.
+    fn balances(&self, chains: &BTreeMap<Domain, Connected>) -> BalanceTask {
+        let connexts = chains
+            .iter()
+            .map(|(&domain, chain)| {
+                let connext = Connext::new(chain.config.connext, chain.provider.clone());
+                (domain, connext)
+            })
+            .collect();
+        BalanceTask {
+            router: self.router,
+            connexts,
+            assets: tracked_assets(&self.config),
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+            interval: self.config.balance_interval,
+        }
+    }
 }
 
 /// The configured assets, as the balance task reports them.
