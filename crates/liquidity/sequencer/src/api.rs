@@ -1,7 +1,7 @@
 //! The sequencer's HTTP API (`docs/liquidity-agents.md`, "Sequencer HTTP API"): quotes, bids in,
 //! transfer state out. Every refusal is an [`ApiError`] with its code's status.
 
-use crate::{bids, shared::Shared, store, view::transfer_view};
+use crate::{bids, error::SequencerError, shared::Shared, store, view::transfer_view};
 use alloy::primitives::{Address, B256};
 use axum::{
     body::Bytes,
@@ -12,11 +12,12 @@ use axum::{
     Json, Router,
 };
 use futures::future::join_all;
-use nxtp_agent::clock::now_ms;
+use nxtp_agent::{clock::now_ms, CancellationToken, HttpLimits};
 use nxtp_api::sequencer::{ApiError, BidAccepted, BidRequest, ErrorCode, Quote, TransferView};
 use nxtp_primitives::Domain;
 use serde::Deserialize;
 use std::sync::Arc;
+use tokio::net::TcpListener;
 
 /// The API's routes over `shared`.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -25,6 +26,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/bids", post(post_bid))
         .route("/v1/transfers/{transfer_id}", get(transfer))
         .with_state(shared)
+}
+
+/// Serves the API over `shared` on `listener` until `shutdown`.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) -> Result<(), SequencerError> {
+    let app = router(shared);
+    let served = nxtp_agent::http::serve(listener, app, HttpLimits::default(), shutdown).await;
+    served.map_err(SequencerError::Serve)
 }
 
 /// A refusal, answered with its code's status.

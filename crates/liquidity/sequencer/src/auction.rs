@@ -20,7 +20,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use futures::{future::try_join_all, stream, StreamExt};
-use nxtp_agent::{clock::now_ms, CancellationToken, Health};
+use nxtp_agent::{clock::now_ms, CancellationToken, Health, Store};
 use nxtp_api::sequencer::ErrorCode;
 use nxtp_primitives::{fees, Domain, TransferStatus};
 use rand::{rngs::StdRng, SeedableRng};
@@ -457,6 +457,14 @@ fn gave_up(now: u64, short_since: u64) -> Option<String> {
 fn handled(status: TransferStatus) -> Option<String> {
     (status != TransferStatus::None)
         .then(|| format!("the destination already handled it (status {status:?})"))
+}
+
+/// A ledger holding what the decisions `store` still has in flight committed (see [`restore`]).
+pub(crate) async fn restored_ledger(store: &Store) -> Result<Ledger, SequencerError> {
+    let ledger = Ledger::default();
+    let in_flight = store.call(|conn| store::in_flight(conn)).await?;
+    restore(&ledger, &in_flight);
+    Ok(ledger)
 }
 
 /// Commits again, after a restart, what the decisions still in flight committed. Their fee was

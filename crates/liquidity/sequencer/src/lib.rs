@@ -37,17 +37,16 @@ pub use error::SequencerError;
 pub use metrics::SequencerMetrics;
 pub use origin::CONNEXT_STREAM;
 
-use alloy::{primitives::B256, sol_types::SolEvent};
+use alloy::{primitives::B256, providers::DynProvider, sol_types::SolEvent};
 use auction::AuctionTask;
 use destination::Destination;
 use dispatch::DispatchTask;
-use nxtp_agent::{Agent, AgentContext, HttpLimits, Store, TaskSet, TelemetryConfig};
+use nxtp_agent::{Agent, AgentContext, Schema, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics};
+use nxtp_chain::{connect, ChainMetrics, Indexer};
 use nxtp_primitives::Domain;
 use origin::OriginTask;
-use reservations::Ledger;
 use shared::Shared;
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -61,6 +60,9 @@ const ORIGIN_EVENTS: [B256; 2] = [
     Connext::XCalled::SIGNATURE_HASH,
     Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
 ];
+
+/// The sequencer's tables: the indexer's cursors and its own.
+const SCHEMAS: [Schema; 2] = [nxtp_chain::indexer::SCHEMA, store::SCHEMA];
 
 /// How often the jobs in flight are polled at the relayer.
 const DISPATCH_INTERVAL: Duration = Duration::from_millis(500);
@@ -95,65 +97,27 @@ pub async fn run_with_listener(
     listener: TcpListener,
 ) -> Result<(), SequencerError> {
     let signer = config.signer.load()?;
-    let schemas = [nxtp_chain::indexer::SCHEMA, store::SCHEMA];
-    let store = Store::open(&config.database, &schemas)?;
+    let store = Store::open(&config.database, &SCHEMAS)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = SequencerMetrics::register(&ctx.metrics)?;
-    let health = ctx.health.clone();
     let relayer = RelayerClient::new(config.relayer_url.clone())
         .map_err(|err| SequencerError::Relayer(err.to_string()))?;
-
-    let (auction_wake, dispatch_wake) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-    let served: BTreeSet<Domain> = config.domains.keys().copied().collect();
-    let (mut destinations, mut origins) = (BTreeMap::new(), Vec::new());
-    for (&domain, domain_config) in &config.domains {
-        let chain = &domain_config.chain;
-        let provider = connect(chain)
-            .await
-            .map_err(|source| SequencerError::Connect { domain, source })?;
-        let (connext, chain_id) = (domain_config.connext, chain.chain_id);
-        let destination = Destination::new(domain, connext, chain_id, provider.clone());
-        destinations.insert(domain, destination);
-        origins.push(OriginTask {
-            origin: domain,
-            indexer: domain_config.indexer(
-                domain,
-                CONNEXT_STREAM,
-                ORIGIN_EVENTS.to_vec(),
-                &store,
-                provider,
-                &chain_metrics,
-            ),
-            store: store.clone(),
-            served: served.clone(),
-            wake: Arc::clone(&auction_wake),
-            health: health.clone(),
-        });
-    }
-    let shared = Arc::new(Shared {
-        store: store.clone(),
-        quotes: config.quotes.clone(),
-        window: config.auction_window,
-        early_bids: config.early_bids,
-        destinations,
-        metrics: metrics.clone(),
-        auction_wake: Arc::clone(&auction_wake),
-    });
-    let ledger = Ledger::default();
-    let in_flight = store.call(|conn| store::in_flight(conn)).await?;
-    auction::restore(&ledger, &in_flight);
+    let chains = connect_all(&config).await?;
+    let shared = Arc::new(shared(&config, &store, &metrics, &chains));
+    let ledger = auction::restored_ledger(&store).await?;
 
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
-    for origin in origins {
-        tasks.spawn(
-            format!("origin {}", origin.origin),
-            origin.run(tasks.shutdown()),
-        );
+    let served: BTreeSet<Domain> = chains.keys().copied().collect();
+    for (&domain, chain) in &chains {
+        let indexer = chain.indexer(domain, &store, &chain_metrics);
+        let origin = OriginTask::new(domain, indexer, &shared, served.clone(), &ctx.health);
+        tasks.spawn(format!("origin {domain}"), origin.run(tasks.shutdown()));
     }
+    let dispatch_wake = Arc::new(Notify::new());
     let auction = AuctionTask::new(
         Arc::clone(&shared),
         signer.clone(),
-        health.clone(),
+        ctx.health.clone(),
         Arc::clone(&dispatch_wake),
         ledger.clone(),
     );
@@ -162,7 +126,7 @@ pub async fn run_with_listener(
         store: store.clone(),
         relayer,
         metrics: metrics.clone(),
-        health: health.clone(),
+        health: ctx.health.clone(),
         ledger,
         wake: dispatch_wake,
         interval: DISPATCH_INTERVAL,
@@ -171,11 +135,7 @@ pub async fn run_with_listener(
     let sweep = early::sweep(store, config.early_bids, metrics, tasks.shutdown());
     tasks.spawn("early bids", sweep);
     let api_addr = listener.local_addr().map_err(SequencerError::Serve)?;
-    let (app, token) = (api::router(shared), tasks.shutdown());
-    tasks.spawn("API", async move {
-        let served = nxtp_agent::http::serve(listener, app, HttpLimits::default(), token).await;
-        served.map_err(SequencerError::Serve)
-    });
+    tasks.spawn("API", api::serve(listener, shared, tasks.shutdown()));
 
     tracing::info!(
         signer = %signer.address(),
@@ -184,6 +144,70 @@ pub async fn run_with_listener(
         window_ms = config.auction_window.as_millis(),
         "sequencer running"
     );
-    health.ok("start-up");
+    ctx.health.ok("start-up");
     tasks.join().await
+}
+
+/// A served domain, connected to.
+struct Connected {
+    config: DomainConfig,
+    provider: DynProvider,
+}
+
+impl Connected {
+    /// The indexer of the domain's transfers and native fees, under the sequencer's cursor.
+    fn indexer(&self, domain: Domain, store: &Store, metrics: &ChainMetrics) -> Indexer {
+        let events = ORIGIN_EVENTS.to_vec();
+        let provider = self.provider.clone();
+        self.config
+            .indexer(domain, CONNEXT_STREAM, events, store, provider, metrics)
+    }
+}
+
+/// Connects to every served domain's chain (checking its chain id).
+async fn connect_all(
+    config: &SequencerConfig,
+) -> Result<BTreeMap<Domain, Connected>, SequencerError> {
+    let mut chains = BTreeMap::new();
+    for (&domain, domain_config) in &config.domains {
+        let provider = connect(&domain_config.chain)
+            .await
+            .map_err(|source| SequencerError::Connect { domain, source })?;
+        let config = domain_config.clone();
+        chains.insert(domain, Connected { config, provider });
+    }
+    Ok(chains)
+}
+
+/// What the API and the auction share, the served domains as destinations.
+fn shared(
+    config: &SequencerConfig,
+    store: &Store,
+    metrics: &SequencerMetrics,
+    chains: &BTreeMap<Domain, Connected>,
+) -> Shared {
+    Shared {
+        store: store.clone(),
+        quotes: config.quotes.clone(),
+        window: config.auction_window,
+        early_bids: config.early_bids,
+        destinations: destinations(chains),
+        metrics: metrics.clone(),
+        auction_wake: Arc::new(Notify::new()),
+    }
+}
+
+/// Every served domain as a destination the auction reads.
+fn destinations(chains: &BTreeMap<Domain, Connected>) -> BTreeMap<Domain, Destination> {
+    chains
+        .iter()
+        .map(|(&domain, chain)| {
+            let (connext, chain_id) = (chain.config.connext, chain.config.chain.chain_id);
+            let provider = chain.provider.clone();
+            (
+                domain,
+                Destination::new(domain, connext, chain_id, provider),
+            )
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 
 use crate::{
     error::SequencerError,
+    shared::Shared,
     store::{self, NewTransfer},
 };
 use alloy::{primitives::Address, rpc::types::Log, sol_types::SolEvent};
@@ -27,17 +28,36 @@ pub(crate) struct OriginEvents {
 
 /// The task following one origin.
 pub(crate) struct OriginTask {
-    pub(crate) origin: Domain,
-    pub(crate) indexer: Indexer,
-    pub(crate) store: Store,
+    origin: Domain,
+    indexer: Indexer,
+    store: Store,
     /// Transfers to other destinations are not the sequencer's business.
-    pub(crate) served: BTreeSet<Domain>,
+    served: BTreeSet<Domain>,
     /// Woken when something new is recorded.
-    pub(crate) wake: Arc<Notify>,
-    pub(crate) health: Health,
+    wake: Arc<Notify>,
+    health: Health,
 }
 
 impl OriginTask {
+    /// The task following `origin` through `indexer`, recording into the shared store and
+    /// waking the auction; transfers are kept only when bound to a `served` destination.
+    pub(crate) fn new(
+        origin: Domain,
+        indexer: Indexer,
+        shared: &Shared,
+        served: BTreeSet<Domain>,
+        health: &Health,
+    ) -> Self {
+        Self {
+            origin,
+            indexer,
+            store: shared.store.clone(),
+            served,
+            wake: Arc::clone(&shared.auction_wake),
+            health: health.clone(),
+        }
+    }
+
     /// Follows the origin until `shutdown`; transient RPC failures are retried with backoff.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), SequencerError> {
         let mut follower = Follower::new("cannot read the Connext")
