@@ -11,8 +11,9 @@ use nxtp_agent::{SecretError, StorageError};
 use nxtp_primitives::Domain;
 use std::{io, net::SocketAddr};
 
-/// Why an agent could not start (or, for [`Storage`](Self::Storage) and
-/// [`SubmitterStopped`](Self::SubmitterStopped), stopped later for the same reasons). The
+/// Why an agent could not start (or, for [`Storage`](Self::Storage),
+/// [`Submitter`](Self::Submitter) and [`SubmitterStopped`](Self::SubmitterStopped), stopped
+/// later for the same reasons). The
 /// messages are what operators read in the log; they name the domain or address to look at.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -33,7 +34,7 @@ pub enum StartError {
     /// The metrics could not be registered.
     #[error("cannot register metrics: {0}")]
     Metrics(#[from] nxtp_agent::prometheus::Error),
-    /// A domain's transaction submitter could not start.
+    /// A domain's transaction submitter could not start (or, later, failed for good).
     #[error("domain {domain}: submitter: {source}")]
     Submitter {
         /// The domain.

@@ -219,7 +219,7 @@ impl ProcessorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use nxtp_agent::config::testing::{assert_refused, load_str};
 
     const VALID: &str = r#"
         database = "/tmp/processor.sqlite"
@@ -242,15 +242,9 @@ mod tests {
         confirmations = 1
     "#;
 
-    fn load(text: &str) -> Result<ProcessorConfig, nxtp_agent::ConfigError> {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(text.as_bytes()).expect("write");
-        nxtp_agent::config::load_with_env(file.path(), [])
-    }
-
     #[test]
     fn defaults_serve_every_domain_with_replicas() {
-        let config = load(VALID).expect("valid");
+        let config: ProcessorConfig = load_str(VALID).expect("valid");
         assert_eq!(
             config.destinations.iter().copied().collect::<Vec<_>>(),
             [Domain(2000)]
@@ -300,10 +294,6 @@ mod tests {
                 "domains.1000.home",
             ),
         ];
-        for (text, expected) in cases {
-            let err = load(&text).expect_err(expected).to_string();
-            assert!(err.contains(expected), "{expected:?} not in {err:?}");
-            assert!(err.contains("(config "), "the file is named: {err}");
-        }
+        assert_refused::<ProcessorConfig>(&cases);
     }
 }

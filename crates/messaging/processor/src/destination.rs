@@ -20,7 +20,7 @@ use alloy::{
 use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, Store};
 use nxtp_bindings::Replica;
 use nxtp_chain::retry::backoff;
-use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, SubmitOptions, Submitter};
+use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, StartError, SubmitOptions, Submitter};
 use nxtp_primitives::Domain;
 use std::{
     collections::{BTreeMap, HashMap},
@@ -551,10 +551,8 @@ impl DestinationTask {
                     .submitter
                     .submit_with(&key, request, options)
                     .await
-                    .map_err(|source| ProcessorError::Submitter {
-                        domain: destination,
-                        source,
-                    })?;
+                    .map_err(StartError::submitter(destination))
+                    .map_err(ProcessorError::from)?;
                 let id = op.id;
                 let state = OpState::Submitted { operation };
                 let carried = self
@@ -578,12 +576,12 @@ impl DestinationTask {
                 );
             }
             OpState::Submitted { operation } => {
-                let status = self.submitter.status(operation).await.map_err(|source| {
-                    ProcessorError::Submitter {
-                        domain: destination,
-                        source,
-                    }
-                })?;
+                let status = self
+                    .submitter
+                    .status(operation)
+                    .await
+                    .map_err(StartError::submitter(destination))
+                    .map_err(ProcessorError::from)?;
                 match status.state.final_state() {
                     None => {}
                     Some(FinalState::Confirmed(inclusion)) => {

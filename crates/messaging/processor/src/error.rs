@@ -1,8 +1,8 @@
 //! Why the processor stops, and how RPC failures are reported without leaking endpoint keys.
 
 use alloy::transports::TransportError;
-use nxtp_agent::{SecretError, StorageError, TaskError};
-use nxtp_chain::{ConnectError, IndexerError, SubmitError};
+use nxtp_agent::TaskError;
+use nxtp_chain::{IndexerError, StartError};
 use nxtp_primitives::{Domain, MerkleError};
 
 /// What stops the processor. Transient RPC failures never do: they are logged, reported on
@@ -12,34 +12,10 @@ pub enum ProcessorError {
     /// The configuration refers to a domain it does not describe.
     #[error("configuration: {0}")]
     Config(String),
-    /// The signing key could not be loaded.
-    #[error("cannot load the signing key: {0}")]
-    Key(#[from] SecretError),
-    /// The database failed.
+    /// The processor could not start (its key, database, chains, metrics or submitters), or a
+    /// submitter stopped.
     #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// A chain could not be reached at start-up.
-    #[error("domain {domain}: {source}")]
-    Connect {
-        /// The domain.
-        domain: Domain,
-        /// Why.
-        source: ConnectError,
-    },
-    /// The metrics could not be registered.
-    #[error("cannot register metrics: {0}")]
-    Metrics(#[from] nxtp_agent::prometheus::Error),
-    /// The submitter of a destination failed.
-    #[error("domain {domain}: submitter: {source}")]
-    Submitter {
-        /// The destination.
-        domain: Domain,
-        /// Why.
-        source: SubmitError,
-    },
-    /// The submitter of a destination stopped (it logged why).
-    #[error("domain {0}: the submitter stopped")]
-    SubmitterStopped(Domain),
+    Start(#[from] StartError),
     /// An indexer failed for good.
     #[error(transparent)]
     Indexer(#[from] IndexerError),
@@ -97,6 +73,8 @@ pub enum ProcessorError {
     #[error(transparent)]
     Task(#[from] TaskError),
 }
+
+nxtp_chain::start_error_sources!(ProcessorError);
 
 /// A contract read's error, as text safe to log.
 pub(crate) fn contract_error(error: alloy::contract::Error) -> String {

@@ -38,7 +38,7 @@ use nxtp_agent::{
     Agent, AgentContext, CancellationToken, Cursor, Health, Store, TaskSet, TelemetryConfig,
 };
 use nxtp_bindings::{Home, Replica};
-use nxtp_chain::{connect, ChainMetrics, Indexer, Submitter, SubmitterConfig};
+use nxtp_chain::{connect, ChainMetrics, Indexer, StartError, Submitter, SubmitterConfig};
 use nxtp_primitives::Domain;
 use origin::{load_tree, OriginTask, SharedTree};
 use std::{
@@ -117,7 +117,7 @@ async fn run(config: ProcessorConfig, ctx: AgentContext) -> Result<(), Processor
         tasks.spawn(format!("submitter {destination}"), async move {
             stopped
                 .await
-                .map_err(|_| ProcessorError::SubmitterStopped(destination))
+                .map_err(|_| ProcessorError::from(StartError::SubmitterStopped(destination)))
         });
     }
     tracing::info!(
@@ -139,9 +139,7 @@ async fn connect_all(
     let mut providers = BTreeMap::new();
     for &domain in origins.union(&config.destinations) {
         let chain = &domain_config(config, domain)?.chain;
-        let provider = connect(chain)
-            .await
-            .map_err(|source| ProcessorError::Connect { domain, source })?;
+        let provider = connect(chain).await.map_err(StartError::connect(domain))?;
         providers.insert(domain, provider);
     }
     Ok(providers)
@@ -245,10 +243,7 @@ impl Wiring<'_> {
             shutdown,
         )
         .await
-        .map_err(|source| ProcessorError::Submitter {
-            domain: destination,
-            source,
-        })?;
+        .map_err(StartError::submitter(destination))?;
         let mut links = BTreeMap::new();
         for (origin, replica) in config.origins_of(destination) {
             let tree = self.tree(origin)?;

@@ -137,7 +137,7 @@ impl WatcherConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use nxtp_agent::config::testing::{assert_refused, load_str};
 
     const VALID: &str = r#"
         database = "/tmp/watcher.sqlite"
@@ -162,15 +162,9 @@ mod tests {
         confirmations = 0
     "#;
 
-    fn load(text: &str) -> Result<WatcherConfig, nxtp_agent::ConfigError> {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(text.as_bytes()).expect("write");
-        nxtp_agent::config::load_with_env(file.path(), [])
-    }
-
     #[test]
     fn lists_the_replicas_of_each_origin() {
-        let config = load(VALID).expect("valid");
+        let config: WatcherConfig = load_str(VALID).expect("valid");
         let replicas = config.replicas_of(Domain(1000));
         assert_eq!(replicas.keys().copied().collect::<Vec<_>>(), [Domain(2000)]);
     }
@@ -194,10 +188,6 @@ mod tests {
                 "domains.2000.chain.chain_id",
             ),
         ];
-        for (text, expected) in cases {
-            let err = load(&text).expect_err(expected).to_string();
-            assert!(err.contains(expected), "{expected:?} not in {err:?}");
-            assert!(err.contains("(config "), "the file is named: {err}");
-        }
+        assert_refused::<WatcherConfig>(&cases);
     }
 }

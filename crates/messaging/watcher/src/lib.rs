@@ -31,7 +31,7 @@ use nxtp_agent::{
     Agent, AgentContext, CancellationToken, Cursor, Health, Store, TaskSet, TelemetryConfig,
 };
 use nxtp_bindings::Home;
-use nxtp_chain::{connect, ChainMetrics, Indexer, Submitter, SubmitterConfig};
+use nxtp_chain::{connect, ChainMetrics, Indexer, StartError, Submitter, SubmitterConfig};
 use nxtp_primitives::{Domain, HomeSigningDomain, ManagerSigningDomain};
 use respond::{DomainLink, Responder};
 use std::{
@@ -95,7 +95,7 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
         tasks.spawn(format!("submitter {domain}"), async move {
             stopped
                 .await
-                .map_err(|_| WatcherError::SubmitterStopped(domain))
+                .map_err(|_| WatcherError::from(StartError::SubmitterStopped(domain)))
         });
     }
     let responder = Responder {
@@ -129,7 +129,7 @@ async fn connect_all(
     for (&domain, watched) in config.domains.iter() {
         let provider = connect(&watched.chain)
             .await
-            .map_err(|source| WatcherError::Connect { domain, source })?;
+            .map_err(StartError::connect(domain))?;
         let submitter = Submitter::start(
             store.clone(),
             domain,
@@ -139,7 +139,7 @@ async fn connect_all(
             shutdown.clone(),
         )
         .await
-        .map_err(|source| WatcherError::Submitter { domain, source })?;
+        .map_err(StartError::submitter(domain))?;
         homes.insert(
             domain,
             HomeReader {

@@ -19,7 +19,7 @@ use futures::future::join_all;
 use nxtp_agent::{clock::now_ms, CancellationToken, Health, Store};
 use nxtp_bindings::{ConnectionManager, Home, Replica};
 use nxtp_chain::retry::backoff;
-use nxtp_chain::{FailureReason, FinalState, Submitter};
+use nxtp_chain::{FailureReason, FinalState, StartError, Submitter};
 use nxtp_primitives::{sign_digest, Domain, ManagerSigningDomain};
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::Notify;
@@ -207,7 +207,7 @@ impl Responder {
                             .status(attempt.operation)
                             .await
                             .map_err(|source| {
-                                TargetError::Fatal(WatcherError::Submitter { domain, source })
+                                TargetError::Fatal(StartError::Submitter { domain, source }.into())
                             })?;
                     let Some(outcome) = operation.state.final_state() else {
                         return Ok(TargetStatus::InFlight);
@@ -285,7 +285,9 @@ impl Responder {
             .submitter
             .submit(&key, request)
             .await
-            .map_err(|source| TargetError::Fatal(WatcherError::Submitter { domain, source }))?;
+            .map_err(|source| {
+                TargetError::Fatal(StartError::Submitter { domain, source }.into())
+            })?;
         let now = now_ms();
         self.store
             .call(move |conn| store::record_attempt(conn, origin, target, next, operation, now))
