@@ -177,6 +177,7 @@ impl MessageRelayerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nxtp_agent::config::testing::load_str;
     use nxtp_deployment::DomainDeployment;
 
     fn manifest(dir: &std::path::Path) -> PathBuf {
@@ -227,7 +228,7 @@ mod tests {
             ));
         }
         text.push_str("[telemetry]\nlisten = \"127.0.0.1:0\"\n");
-        toml::from_str(&text).expect("valid config")
+        load_str(&text).expect("valid config")
     }
 
     #[test]

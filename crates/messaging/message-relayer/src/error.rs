@@ -6,7 +6,7 @@ use alloy::{
     transports::TransportError,
 };
 use nxtp_agent::{Classify, SecretError, StorageError, TaskError};
-use nxtp_chain::{ConnectError, FailureReason, IndexerError, SubmitError};
+use nxtp_chain::{ConnectError, FailureReason, IndexerError, StartError, SubmitError};
 use nxtp_primitives::Domain;
 
 /// Why the relayer stopped. Start-up errors name the config field to fix.
@@ -49,9 +49,9 @@ pub enum MessageRelayerError {
         /// Why.
         source: TransportError,
     },
-    /// The metrics could not be registered.
-    #[error("cannot register metrics: {0}")]
-    Metrics(#[from] nxtp_agent::prometheus::Error),
+    /// A start-up failure every agent shares (here: the metrics could not be registered).
+    #[error(transparent)]
+    Start(#[from] StartError),
     /// A destination's transaction submitter could not start.
     #[error("chains.{domain}: cannot start the transaction submitter: {source}")]
     Submitter {

@@ -43,7 +43,9 @@ use config::ResolveError;
 use index::HomeIndexer;
 use nxtp_agent::{Agent, AgentContext, CancellationToken, Cursor, Store, TaskSet, TelemetryConfig};
 use nxtp_bindings::Home;
-use nxtp_chain::{connect, ChainConfig, ChainMetrics, Indexer, Submitter, SubmitterConfig};
+use nxtp_chain::{
+    connect, ChainConfig, ChainMetrics, Indexer, StartError, Submitter, SubmitterConfig,
+};
 use nxtp_primitives::{Domain, HomeSigningDomain};
 use recent::OriginFeed;
 use relay::RouteRelay;
@@ -75,8 +77,8 @@ impl Agent for MessageRelayer {
         let wiring = Wiring {
             chains: Chains::connect(&resolved).await?,
             store,
-            chain_metrics: ChainMetrics::register(&ctx.metrics)?,
-            metrics: MessageRelayerMetrics::register(&ctx.metrics)?,
+            chain_metrics: ChainMetrics::register(&ctx.metrics).map_err(StartError::from)?,
+            metrics: MessageRelayerMetrics::register(&ctx.metrics).map_err(StartError::from)?,
         };
         let mut tasks = TaskSet::new(ctx.shutdown.child_token());
         let (indexers, recorded) = wiring.home_indexers()?;

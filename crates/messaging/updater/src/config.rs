@@ -198,10 +198,11 @@ impl UpdaterConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nxtp_agent::config::testing::{assert_refused, load_str};
     use nxtp_deployment::DomainDeployment;
 
     fn config(text: &str) -> UpdaterConfig {
-        toml::from_str(text).expect("valid config")
+        load_str(text).expect("valid config")
     }
 
     const CHAINS: &str = r#"
@@ -296,11 +297,10 @@ mod tests {
             "domain = 1000\ncheckpoints_per_block = 3\n{CHAINS}"
         ));
         assert_eq!(three.checkpoints_per_block.get(), 3);
-        let err = toml::from_str::<UpdaterConfig>(&format!(
-            "domain = 1000\ncheckpoints_per_block = 0\n{CHAINS}"
-        ))
-        .expect_err("zero");
-        assert!(err.to_string().contains("checkpoints_per_block"), "{err}");
+        assert_refused::<UpdaterConfig>(&[(
+            format!("domain = 1000\ncheckpoints_per_block = 0\n{CHAINS}"),
+            "checkpoints_per_block",
+        )]);
     }
 
     #[test]

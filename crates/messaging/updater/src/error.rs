@@ -6,7 +6,7 @@ use alloy::{
     transports::TransportError,
 };
 use nxtp_agent::{Classify, SecretError, StorageError, TaskError};
-use nxtp_chain::{ConnectError, FailureReason, IndexerError, SubmitError};
+use nxtp_chain::{ConnectError, FailureReason, IndexerError, StartError, SubmitError};
 use nxtp_primitives::{Domain, SignatureError};
 
 /// Why the updater stopped. Start-up errors name the config field to fix.
@@ -68,9 +68,9 @@ pub enum UpdaterError {
         /// The Home's updater.
         updater: Address,
     },
-    /// The metrics could not be registered.
-    #[error("cannot register metrics: {0}")]
-    Metrics(#[from] nxtp_agent::prometheus::Error),
+    /// A start-up failure every agent shares (here: the metrics could not be registered).
+    #[error(transparent)]
+    Start(#[from] StartError),
     /// A transaction submitter on the Home's chain could not start.
     #[error("chains.{domain}: cannot start the {role}'s transaction submitter: {source}")]
     Submitter {

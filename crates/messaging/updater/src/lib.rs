@@ -43,7 +43,7 @@ use alloy::{
 use checkpointer::Checkpointer;
 use nxtp_agent::{Agent, AgentContext, Store, TaskSet, TelemetryConfig};
 use nxtp_bindings::Home;
-use nxtp_chain::{connect, ChainMetrics, Submitter, SubmitterConfig};
+use nxtp_chain::{connect, ChainMetrics, StartError, Submitter, SubmitterConfig};
 use nxtp_primitives::{Domain, HomeSigningDomain};
 use service::Service;
 use watch::WatchedChain;
@@ -80,8 +80,8 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         .map_err(UpdaterError::Database)?;
     let home = &resolved.home;
     let home_provider = connect_home(&resolved, signer.address()).await?;
-    let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
-    let metrics = UpdaterMetrics::register(&ctx.metrics)?;
+    let chain_metrics = ChainMetrics::register(&ctx.metrics).map_err(StartError::from)?;
+    let metrics = UpdaterMetrics::register(&ctx.metrics).map_err(StartError::from)?;
     let replicas = watch_replicas(&resolved, &store, &chain_metrics).await?;
     let home_chain = WatchedChain::home(
         store.clone(),
