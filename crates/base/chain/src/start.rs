@@ -69,22 +69,16 @@ impl StartError {
 
 /// Implements `From` for an agent's error (which wraps [`StartError`]) from each error
 /// [`StartError`] converts from (the key's, the database's, the metrics'), so that `?` keeps
-/// working on them in the agent's code.
+/// working on them in the agent's code. An agent that reports one of them its own way lists
+/// the others after a colon.
 ///
 /// ```ignore
 /// nxtp_chain::start_error_sources!(ProcessorError);
+/// nxtp_chain::start_error_sources!(RouterError: nxtp_agent::StorageError);
 /// ```
 #[macro_export]
 macro_rules! start_error_sources {
-    ($error:ty) => {
-        $crate::start_error_sources!(
-            @from $error:
-            $crate::__private::SecretError,
-            $crate::__private::StorageError,
-            $crate::__private::prometheus::Error
-        );
-    };
-    (@from $error:ty: $($source:ty),+) => {
+    ($error:ty: $($source:ty),+ $(,)?) => {
         $(
             impl ::core::convert::From<$source> for $error {
                 fn from(source: $source) -> Self {
@@ -92,6 +86,14 @@ macro_rules! start_error_sources {
                 }
             }
         )+
+    };
+    ($error:ty) => {
+        $crate::start_error_sources!(
+            $error:
+            $crate::__private::SecretError,
+            $crate::__private::StorageError,
+            $crate::__private::prometheus::Error
+        );
     };
 }
 
@@ -106,6 +108,17 @@ mod tests {
     }
 
     crate::start_error_sources!(AgentError);
+
+    /// An agent that reports its key its own way.
+    #[derive(Debug, thiserror::Error)]
+    enum OwnKeyError {
+        #[error("key: {0}")]
+        Key(#[from] SecretError),
+        #[error(transparent)]
+        Start(#[from] StartError),
+    }
+
+    crate::start_error_sources!(OwnKeyError: StorageError);
 
     fn open() -> Result<(), AgentError> {
         Err(StorageError::from(rusqlite::Error::InvalidQuery))?;
@@ -135,5 +148,7 @@ mod tests {
     fn sources_convert_through_the_agents_error() {
         let err = open().expect_err("storage error");
         assert!(matches!(err, AgentError::Start(StartError::Storage(_))));
+        let own: OwnKeyError = StorageError::from(rusqlite::Error::InvalidQuery).into();
+        assert!(matches!(own, OwnKeyError::Start(StartError::Storage(_))));
     }
 }

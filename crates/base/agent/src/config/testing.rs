@@ -15,8 +15,17 @@ use std::{
 /// Loads `text` into `C` as [`load_with_env`] loads a file (written to a temporary file, no
 /// environment overrides).
 pub fn load_str<C: DeserializeOwned>(text: &str) -> Result<C, ConfigError> {
+    load_str_with_env(text, [])
+}
+
+/// Loads `text` into `C` as [`load_with_env`] loads a file, applying the given `(name, value)`
+/// environment overrides.
+pub fn load_str_with_env<C: DeserializeOwned>(
+    text: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<C, ConfigError> {
     let file = TempConfig::write(text);
-    load_with_env(file.path(), [])
+    load_with_env(file.path(), env)
 }
 
 /// Asserts that each `(text, expected)` case is refused with an error that contains `expected`
@@ -85,6 +94,13 @@ mod tests {
     fn loads_a_text_as_its_file_would_load() {
         let config: Config = load_str("name = \"updater\"").expect("valid");
         assert_eq!(config.name, "updater");
+    }
+
+    #[test]
+    fn overrides_apply() {
+        let env = [("NXTP__NAME".to_owned(), "watcher".to_owned())];
+        let config: Config = load_str_with_env("name = \"updater\"", env).expect("valid");
+        assert_eq!(config.name, "watcher");
     }
 
     #[test]
