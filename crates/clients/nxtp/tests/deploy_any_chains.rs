@@ -205,6 +205,14 @@ async fn deploy_init_and_transfer_on_three_chains() {
         assert_eq!(deployment.replicas.len(), 2);
     }
 
+    // Wired by the deployer, then offered to the configured owner (two-step: it accepts with its key).
+    for (chain, deployment) in chains.iter().zip(manifest.domains.values()) {
+        let provider = ProviderBuilder::new().connect_http(chain.anvil.endpoint_url());
+        let home = nxtp_bindings::Home::new(deployment.home, &provider);
+        let pending = home.pendingOwner().call().await.expect("pendingOwner");
+        assert_eq!(pending, chain.anvil.addresses()[OWNER]);
+    }
+
     // 2. Every agent but the router from `nxtp init`.
     let manifest_arg = "deployment/manifest.json";
     let fast = [

@@ -56,9 +56,11 @@ pub const ROUTER: usize = 6;
 pub const PROCESSOR: usize = 7;
 pub const MESSAGE_RELAYER: usize = 8;
 pub const USER: usize = 9;
+/// The owner proposed for every contract (it would accept with its own key).
+pub const OWNER: usize = 10;
 
 /// A deploy config for `chains` (as `(domain, chain_id, rpc_url)`), the deployer's key in `DEPLOYER_KEY`,
-/// every role a development account of `first`, the DEMO asset (a DemoToken) homed on the first domain,
+/// every role a development account of `first` (the contracts handed to [`OWNER`]), the DEMO asset (a DemoToken) homed on the first domain,
 /// a fraud window of `window` seconds, and `services` recorded if given.
 pub fn deploy_toml(
     first: &TestChain,
@@ -79,13 +81,15 @@ pub fn deploy_toml(
          sequencers = [\"{}\"]\n\
          relayers = [\"{}\"]\n\
          routers = [\"{}\"]\n\
-         relayer_fee_vault = \"{}\"\n",
+         relayer_fee_vault = \"{}\"\n\
+         owner = \"{}\"\n",
         address(UPDATER),
         address(WATCHER),
         address(SEQUENCER),
         address(RELAYER),
         address(ROUTER),
         address(DEPLOYER),
+        address(OWNER),
     );
     if let Some((sequencer, relayer)) = services {
         out.push_str(&format!(
