@@ -143,8 +143,8 @@ impl ExecutorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nxtp_agent::config::testing::{assert_refused, load_str};
     use nxtp_primitives::Domain;
-    use std::io::Write;
 
     const VALID: &str = r#"
         database = "/tmp/executor.sqlite"
@@ -166,15 +166,9 @@ mod tests {
         confirmations = 1
     "#;
 
-    fn load(text: &str) -> Result<ExecutorConfig, nxtp_agent::ConfigError> {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(text.as_bytes()).expect("write");
-        nxtp_agent::config::load_with_env(file.path(), [])
-    }
-
     #[test]
     fn defaults_and_backoff() {
-        let config = load(VALID).expect("valid");
+        let config = load_str::<ExecutorConfig>(VALID).expect("valid");
         assert_eq!(config.domains[&Domain(1000)].start_block, 3);
         assert_eq!(config.domains[&Domain(2000)].start_block, 0);
         assert_eq!(config.relayer_url.as_str(), "http://127.0.0.1:8081/");
@@ -182,7 +176,7 @@ mod tests {
         assert_eq!(config.retry.delay(3), Duration::from_secs(20));
         assert_eq!(config.retry.delay(40), Duration::from_secs(300));
         assert_eq!(config.min_relayer_fee, U256::from(1));
-        let floor = load(&VALID.replace(
+        let floor = load_str::<ExecutorConfig>(&VALID.replace(
             "[telemetry]",
             "min_relayer_fee = \"1000000000000000\"\n[telemetry]",
         ))
@@ -223,10 +217,6 @@ mod tests {
                 "domains.2000.connext",
             ),
         ];
-        for (text, expected) in cases {
-            let err = load(&text).expect_err(expected).to_string();
-            assert!(err.contains(expected), "{expected:?} not in {err:?}");
-            assert!(err.contains("(config "), "the file is named: {err}");
-        }
+        assert_refused::<ExecutorConfig>(&cases);
     }
 }

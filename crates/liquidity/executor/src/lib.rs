@@ -32,7 +32,7 @@ use index::IndexTask;
 use nxtp_agent::{Agent, AgentContext, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics};
+use nxtp_chain::{connect, ChainMetrics, StartError};
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::Notify;
 
@@ -85,7 +85,7 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
     for (&domain, domain_config) in &config.domains {
         let provider = connect(&domain_config.chain)
             .await
-            .map_err(|source| ExecutorError::Connect { domain, source })?;
+            .map_err(StartError::connect(domain))?;
         let task = IndexTask {
             domain,
             indexer: domain_config.indexer(
