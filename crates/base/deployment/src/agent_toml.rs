@@ -3,7 +3,7 @@
 
 use crate::{DomainDeployment, LiquidityDeployment, Manifest};
 use nxtp_primitives::Domain;
-use nxtp_provider::Finality;
+pub use nxtp_provider::Finality;
 use std::{
     fmt::{Display, Write},
     path::Path,

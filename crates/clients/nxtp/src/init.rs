@@ -344,3 +344,107 @@ pub fn subcommand(role: Role) -> &'static str {
         Role::Executor => "executor",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use nxtp_agent::Agent;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        init: InitArgs,
+    }
+
+    fn manifest() -> Manifest {
+        // Non-zero addresses: agents refuse a zero contract.
+        let address = "0x0000000000000000000000000000000000000001";
+        let one_word = format!("{}01", "00".repeat(31));
+        let domain = |id: u32, other: u32| {
+            format!(
+                r#""{id}": {{
+                    "chain_id": {id}, "rpc_url": "http://127.0.0.1:{id}", "deploy_block": 3,
+                    "home": "{address}", "connection_manager": "{address}", "replicas": {{ "{other}": "{address}" }},
+                    "updater": "{address}",
+                    "liquidity": {{ "connext": "{address}", "assets": {{ "DEMO": {{ "local": "{address}",
+                        "canonical_domain": 1000, "canonical_id": "0x{word}", "decimals": 18 }} }} }}
+                }}"#,
+                word = one_word
+            )
+        };
+        let text = format!(
+            r#"{{ "optimistic_seconds": 1800, "domains": {{ {}, {} }},
+                "services": {{ "sequencer_url": "http://127.0.0.1:8080", "relayer_url": "http://127.0.0.1:8081" }} }}"#,
+            domain(1000, 2000),
+            domain(2000, 1000)
+        );
+        serde_json::from_str(&text).expect("manifest")
+    }
+
+    /// The config `nxtp init <args>` writes for `manifest`, read as the agent `A` reads its config.
+    fn config<A: Agent>(args: &[&str], manifest: &Manifest) -> (String, A::Config) {
+        let mut argv = vec!["init"];
+        argv.extend(args);
+        argv.extend(["--manifest", "manifest.json"]);
+        let command = Command::try_parse_from(argv).expect("arguments");
+        let text = config_toml(&command.init, manifest).expect("config");
+        let parsed = nxtp_agent::config::parse_str::<A::Config>(&text)
+            .unwrap_or_else(|err| panic!("{err}:\n{text}"));
+        (text, parsed)
+    }
+
+    #[test]
+    fn every_role_gets_a_config_its_agent_reads() {
+        let manifest = manifest();
+        let (router, _) = config::<nxtp_router::Router>(&["router"], &manifest);
+        assert!(
+            router.contains(
+                "signer = { keystore = { path = \"keys/router.json\", password_env = \"NXTP_ROUTER_PASSWORD\" } }"
+            ) && router.contains("[assets.demo]")
+                && router.contains("sequencer_url = \"http://127.0.0.1:8080\""),
+            "{router}"
+        );
+        config::<nxtp_sequencer::Sequencer>(&["sequencer"], &manifest);
+        config::<nxtp_relayer::Relayer>(&["relayer"], &manifest);
+        config::<nxtp_executor::Executor>(&["executor"], &manifest);
+        config::<nxtp_watcher::Watcher>(&["watcher"], &manifest);
+        config::<nxtp_processor::Processor>(&["processor"], &manifest);
+        config::<nxtp_message_relayer::MessageRelayer>(&["message-relayer"], &manifest);
+        let (updater, _) = config::<nxtp_updater::Updater>(
+            &["updater", "--domain", "2000", "--finality-depth", "12"],
+            &manifest,
+        );
+        assert!(
+            updater.contains("domain = 2000")
+                && updater.contains("keys/checkpointer.json")
+                && updater.contains("finality = { depth = 12 }"),
+            "{updater}"
+        );
+    }
+
+    #[test]
+    fn refuses_what_a_role_cannot_do_without() {
+        let manifest = manifest();
+        let parse = |args: &[&str]| {
+            let mut argv = vec!["init"];
+            argv.extend(args);
+            argv.extend(["--manifest", "manifest.json"]);
+            Command::try_parse_from(argv).expect("arguments").init
+        };
+        assert!(matches!(
+            config_toml(&parse(&["updater"]), &manifest),
+            Err(InitError::Missing { .. })
+        ));
+        assert!(matches!(
+            config_toml(&parse(&["updater", "--domain", "3000"]), &manifest),
+            Err(InitError::UnknownDomain(_))
+        ));
+        let mut without_services = manifest;
+        without_services.services = None;
+        assert!(matches!(
+            config_toml(&parse(&["router"]), &without_services),
+            Err(InitError::Missing { .. })
+        ));
+    }
+}

@@ -207,13 +207,22 @@ async fn run_steps(
     let mut new = Vec::new();
     for step in steps {
         match journal.state(&key(domain, &step.name)) {
-            Some(StepState::Done { tx, .. }) => {
-                // Skipped only once the chain still shows it (a chain reset would not).
+            Some(StepState::Done { tx, created, .. }) => {
+                // Skipped only once the chain still shows it (a chain reset would not), and what it
+                // created still holds code.
                 let receipt = provider
                     .get_transaction_receipt(tx)
                     .await
                     .map_err(|err| DeployError::step(domain, &step.name, err))?;
-                if !receipt.is_some_and(|receipt| receipt.status()) {
+                let mut shown = receipt.is_some_and(|receipt| receipt.status());
+                if let (true, Some(address)) = (shown, created) {
+                    let code = provider
+                        .get_code_at(address)
+                        .await
+                        .map_err(|err| DeployError::step(domain, &step.name, err))?;
+                    shown = !code.is_empty();
+                }
+                if !shown {
                     return Err(DeployError::refused(
                         domain,
                         &step.name,
