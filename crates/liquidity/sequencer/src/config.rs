@@ -218,7 +218,7 @@ fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use nxtp_agent::config::testing::{assert_refused, load_str};
 
     const VALID: &str = r#"
         database = "/tmp/sequencer.sqlite"
@@ -245,15 +245,9 @@ mod tests {
         confirmations = 2
     "#;
 
-    fn load(text: &str) -> Result<SequencerConfig, nxtp_agent::ConfigError> {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(text.as_bytes()).expect("write");
-        nxtp_agent::config::load_with_env(file.path(), [])
-    }
-
     #[test]
     fn defaults_and_quotes() {
-        let config = load(VALID).expect("valid");
+        let config = load_str::<SequencerConfig>(VALID).expect("valid");
         assert_eq!(config.auction_window, Duration::from_secs(1));
         assert_eq!(
             config.quotes.relayer_fee(Domain(1000)),
@@ -263,11 +257,13 @@ mod tests {
         assert_eq!(config.domains[&Domain(2000)].start_block, 7);
         assert_eq!(config.domains[&Domain(2000)].chain.confirmations, 2);
 
-        let zero = load(&VALID.replace("api_listen", "auction_window_ms = 0\napi_listen"))
-            .expect("a zero window is allowed");
+        let zero = load_str::<SequencerConfig>(
+            &VALID.replace("api_listen", "auction_window_ms = 0\napi_listen"),
+        )
+        .expect("a zero window is allowed");
         assert_eq!(zero.auction_window, Duration::ZERO);
         assert_eq!(config.early_bids, EarlyBids::default());
-        let early = load(&VALID.replace(
+        let early = load_str::<SequencerConfig>(&VALID.replace(
             "api_listen",
             "early_bids_per_router = 3\nearly_bid_ttl_secs = 60\napi_listen",
         ))
@@ -320,10 +316,6 @@ mod tests {
                 "domains.1000",
             ),
         ];
-        for (text, expected) in cases {
-            let err = load(&text).expect_err(expected).to_string();
-            assert!(err.contains(expected), "{expected:?} not in {err:?}");
-            assert!(err.contains("(config "), "the file is named: {err}");
-        }
+        assert_refused::<SequencerConfig>(&cases);
     }
 }

@@ -44,7 +44,7 @@ use dispatch::DispatchTask;
 use nxtp_agent::{Agent, AgentContext, Schema, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics, Indexer};
+use nxtp_chain::{connect, ChainMetrics, Indexer, StartError};
 use nxtp_primitives::Domain;
 use origin::OriginTask;
 use shared::Shared;
@@ -84,7 +84,7 @@ impl Agent for Sequencer {
         let addr = config.api_listen;
         let listener = TcpListener::bind(addr)
             .await
-            .map_err(|source| SequencerError::Listen { addr, source })?;
+            .map_err(|source| StartError::Bind { addr, source })?;
         run_with_listener(config, ctx, listener).await
     }
 }
@@ -172,7 +172,7 @@ async fn connect_all(
     for (&domain, domain_config) in &config.domains {
         let provider = connect(&domain_config.chain)
             .await
-            .map_err(|source| SequencerError::Connect { domain, source })?;
+            .map_err(StartError::connect(domain))?;
         let config = domain_config.clone();
         chains.insert(domain, Connected { config, provider });
     }
