@@ -7,9 +7,10 @@ use super::{
 };
 use crate::{AssetDeployment, DeployError, DomainDeployment, LiquidityDeployment, Manifest};
 use alloy::{
+    eips::eip1559::Eip1559Estimation,
     eips::eip2718::Encodable2718,
     network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
-    primitives::{B256, U256},
+    primitives::{Bytes, B256, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::TransactionReceipt,
     signers::local::PrivateKeySigner,
@@ -269,26 +270,12 @@ async fn run_steps(
             .await
             .map_err(|err| DeployError::step(domain, "estimate fees", err))?;
         for (offset, step) in new.into_iter().enumerate() {
-            let mut tx = step.tx.clone().with_from(from);
-            let gas = provider.estimate_gas(tx.clone()).await.map_err(|err| {
-                DeployError::step(domain, format!("{}: estimate gas", step.name), err)
-            })?;
-            tx = tx
-                .with_nonce(nonce + offset as u64)
-                .with_chain_id(chain.chain_id)
-                .with_gas_limit(gas + gas / 5)
-                .with_max_fee_per_gas(fees.max_fee_per_gas * 2)
-                .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
-            let envelope = tx
-                .build(wallet)
-                .await
-                .map_err(|err| DeployError::step(domain, format!("{}: sign", step.name), err))?;
-            let hash = *envelope.tx_hash();
-            let raw = envelope.encoded_2718();
+            let (hash, raw) =
+                sign(chain, &step, provider, wallet, nonce + offset as u64, &fees).await?;
             journal.record(Entry::Sent {
                 step: key(domain, &step.name),
                 tx: hash,
-                raw: raw.clone().into(),
+                raw: raw.clone(),
             })?;
             // The receipt is polled below, as for re-sent steps.
             let _pending = provider
@@ -321,6 +308,34 @@ async fn run_steps(
     }))
     .await?;
     Ok(())
+}
+
+/// `step` as a signed transaction with `nonce` (gas estimated with a fifth more, fees from `fees`): its
+/// hash and its bytes.
+async fn sign(
+    chain: &ChainPlan,
+    step: &Step,
+    provider: &DynProvider,
+    wallet: &EthereumWallet,
+    nonce: u64,
+    fees: &Eip1559Estimation,
+) -> Result<(B256, Bytes), DeployError> {
+    let domain = chain.domain;
+    let tx = step.tx.clone().with_from(wallet.default_signer().address());
+    let gas = provider
+        .estimate_gas(tx.clone())
+        .await
+        .map_err(|err| DeployError::step(domain, format!("{}: estimate gas", step.name), err))?;
+    let envelope = tx
+        .with_nonce(nonce)
+        .with_chain_id(chain.chain_id)
+        .with_gas_limit(gas + gas / 5)
+        .with_max_fee_per_gas(fees.max_fee_per_gas * 2)
+        .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+        .build(wallet)
+        .await
+        .map_err(|err| DeployError::step(domain, format!("{}: sign", step.name), err))?;
+    Ok((*envelope.tx_hash(), envelope.encoded_2718().into()))
 }
 
 async fn wait_for_receipt(
@@ -425,6 +440,7 @@ pub fn manifest(plan: &Plan, journal: &Journal) -> Result<Manifest, DeployError>
 mod tests {
     use super::*;
     use alloy::primitives::Address;
+    use alloy::signers::local::PrivateKeySigner;
 
     fn chain(domain: u32) -> ChainPlan {
         ChainPlan {
@@ -467,5 +483,102 @@ mod tests {
             Err(DeployError::DuplicateDomain(Domain(1000)))
         ));
         assert!(check_domains(&plan(vec![chain(1000), chain(2000)])).is_ok());
+    }
+
+    /// Killed after journaling a signed transaction and before handing it to the node: the next run
+    /// sends those very bytes (the Home lands at the deployer's first nonce), every step is sent once (the
+    /// deployer's nonce counts the journal's steps), the deployment checks out on chain, and a further run
+    /// sends nothing and returns the same manifest.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_step_journaled_but_never_sent_is_sent_as_signed() {
+        let anvils = [
+            nxtp_toolchain::spawn_anvil(1001),
+            nxtp_toolchain::spawn_anvil(1002),
+        ];
+        let chains: Vec<ChainPlan> = anvils
+            .iter()
+            .zip([1000, 2000])
+            .map(|(anvil, domain)| ChainPlan {
+                domain: Domain(domain),
+                rpc_url: anvil.endpoint(),
+                chain_id: anvil.chain_id(),
+            })
+            .collect();
+        let accounts = anvils[0].addresses();
+        let mut plan = plan(chains);
+        plan.updater = accounts[1];
+        plan.watchers = vec![accounts[2]];
+        plan.sequencers = vec![accounts[3]];
+        plan.relayers = vec![accounts[4]];
+        plan.routers = vec![accounts[5]];
+        plan.receipt_timeout = Duration::from_secs(30);
+        plan.assets = vec![crate::AssetPlan {
+            symbol: "DEMO".into(),
+            name: "Demo".into(),
+            decimals: 18,
+            home: Domain(1000),
+            canonical: crate::CanonicalToken::DeployDemoToken,
+            cap: U256::from(u128::MAX),
+        }];
+        let deployer =
+            PrivateKeySigner::from_bytes(&B256::from_slice(&anvils[0].keys()[0].to_bytes()))
+                .expect("key");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal = Journal::open(&dir.path().join("manifest.json.journal")).expect("journal");
+
+        let first = &plan.chains[0];
+        let node = provider(first).expect("provider");
+        let wallet = EthereumWallet::from(deployer.clone());
+        let steps = phase_steps(
+            0,
+            first.domain,
+            &plan,
+            &Known::default(),
+            &node,
+            deployer.address(),
+        );
+        let home = &steps[0];
+        assert_eq!(home.name, steps::HOME);
+        let fees = node.estimate_eip1559_fees().await.expect("fees");
+        let (tx, raw) = sign(first, home, &node, &wallet, 0, &fees)
+            .await
+            .expect("signed");
+        journal
+            .record(Entry::Sent {
+                step: key(first.domain, &home.name),
+                tx,
+                raw,
+            })
+            .expect("journaled");
+
+        let manifest = deploy(&plan, &deployer, &journal).await.expect("deployed");
+        assert_eq!(
+            manifest.domains[&first.domain].home,
+            deployer.address().create(0),
+            "the journaled transaction, not a new one"
+        );
+        crate::resumable::verify(&plan, &manifest, &journal)
+            .await
+            .expect("checks out on chain");
+        let sent_on_first = || {
+            journal
+                .done()
+                .keys()
+                .filter(|step| step.starts_with("1000/"))
+                .count() as u64
+        };
+        let nonce = node
+            .get_transaction_count(deployer.address())
+            .await
+            .expect("nonce");
+        assert_eq!(nonce, sent_on_first(), "every step sent once");
+
+        let again = deploy(&plan, &deployer, &journal).await.expect("again");
+        assert_eq!(again, manifest);
+        let after = node
+            .get_transaction_count(deployer.address())
+            .await
+            .expect("nonce");
+        assert_eq!(after, nonce, "nothing sent again");
     }
 }
