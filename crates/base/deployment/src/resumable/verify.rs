@@ -23,7 +23,7 @@ fn mismatch(domain: Domain, what: impl Into<String>) -> DeployError {
 /// address and a creation transaction whose input starts with this build's creation code (so what runs is
 /// what the build compiled); every Replica enrolled for its remote domain and every watcher permitted;
 /// every Connext naming its Home as gateway and its ConnectionManager as inbox, enrolling every remote
-/// Connext, approving the plan's sequencers and relayers.
+/// Connext, approving the plan's sequencers, relayers and routers, and registering every asset's local token.
 pub async fn verify(
     plan: &Plan,
     manifest: &Manifest,
@@ -174,6 +174,29 @@ pub async fn verify(
                     .map_err(|err| rpc("read approvedRelayers", &err))?;
                 if !approved {
                     return Err(mismatch(domain, format!("the relayer {relayer} is not approved")));
+                }
+            }
+            for &router in &plan.routers {
+                let approved = connext
+                    .getRouterApproval(router)
+                    .call()
+                    .await
+                    .map_err(|err| rpc("read getRouterApproval", &err))?;
+                if !approved {
+                    return Err(mismatch(domain, format!("the router {router} is not approved")));
+                }
+            }
+            for (symbol, asset) in &liquidity.assets {
+                let local = connext
+                    .localAsset(asset.canonical_domain.get(), asset.canonical_id)
+                    .call()
+                    .await
+                    .map_err(|err| rpc("read localAsset", &err))?;
+                if local != asset.local {
+                    return Err(mismatch(
+                        domain,
+                        format!("{symbol} is registered as {local}, not {}", asset.local),
+                    ));
                 }
             }
             Ok::<_, DeployError>(())
