@@ -580,5 +580,27 @@ mod tests {
             .await
             .expect("nonce");
         assert_eq!(after, nonce, "nothing sent again");
+
+        // A journal naming the Home as the ConnectionManager: its creation code is not that artifact's.
+        let home_tx = match journal.state(&key(first.domain, steps::HOME)) {
+            Some(StepState::Done { tx, .. }) => tx,
+            other => panic!("the Home is not done: {other:?}"),
+        };
+        journal
+            .record(Entry::Done {
+                step: key(first.domain, steps::CONNECTION_MANAGER),
+                tx: home_tx,
+                created: Some(manifest.domains[&first.domain].home),
+                block: 1,
+            })
+            .expect("journaled");
+        let err = crate::resumable::verify(&plan, &manifest, &journal)
+            .await
+            .expect_err("another contract's code");
+        assert!(
+            err.to_string()
+                .contains("was not created from this build's artifact"),
+            "{err}"
+        );
     }
 }
