@@ -235,7 +235,7 @@ impl RouterConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use nxtp_agent::config::testing::{assert_refused, load_str, load_str_with_env};
 
     const VALID: &str = r#"
         database = "/tmp/router.sqlite"
@@ -263,22 +263,9 @@ mod tests {
         min_amount = 5
     "#;
 
-    fn load(text: &str) -> Result<RouterConfig, nxtp_agent::ConfigError> {
-        load_with(text, [])
-    }
-
-    fn load_with(
-        text: &str,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<RouterConfig, nxtp_agent::ConfigError> {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(text.as_bytes()).expect("write");
-        nxtp_agent::config::load_with_env(file.path(), env)
-    }
-
     #[test]
     fn reads_amounts_beyond_toml_integers_and_defaults() {
-        let config = load(VALID).expect("valid");
+        let config = load_str::<RouterConfig>(VALID).expect("valid");
         let (name, asset) = config
             .asset(Domain(1000), B256::with_last_byte(7))
             .expect("configured");
@@ -304,7 +291,7 @@ mod tests {
     #[test]
     fn an_environment_override_may_set_a_large_amount() {
         // Overrides lowercase every name, so only a lowercase asset name can be overridden.
-        let config = load_with(
+        let config = load_str_with_env::<RouterConfig>(
             &VALID.replace("[assets.DEMO]", "[assets.demo]"),
             [(
                 "NXTP__ASSETS__DEMO__RESERVE".to_owned(),
@@ -370,10 +357,6 @@ mod tests {
                 "domains.1000",
             ),
         ];
-        for (text, expected) in cases {
-            let err = load(&text).expect_err(expected).to_string();
-            assert!(err.contains(expected), "{expected:?} not in {err:?}");
-            assert!(err.contains("(config "), "the file is named: {err}");
-        }
+        assert_refused::<RouterConfig>(&cases);
     }
 }

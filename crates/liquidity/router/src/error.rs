@@ -1,10 +1,10 @@
 //! Why the router stops, and how RPC failures are reported without leaking endpoint keys.
 
 use alloy::transports::TransportError;
-use nxtp_agent::{SecretError, StorageError};
+use nxtp_agent::{prometheus, SecretError, StorageError};
 use nxtp_api::sequencer::SequencerClientError;
-use nxtp_chain::{ConnectError, IndexerError};
-use nxtp_primitives::{Domain, SignatureError};
+use nxtp_chain::{IndexerError, StartError};
+use nxtp_primitives::SignatureError;
 
 /// What stops the router. Transient RPC and sequencer failures never do: they are logged,
 /// reported on `/health`, and retried.
@@ -13,23 +13,12 @@ pub enum RouterError {
     /// The signing key could not be loaded.
     #[error("cannot load the router's key: {0}")]
     Key(#[from] SecretError),
-    /// The database failed.
+    /// The router could not start (its database, chains or metrics), or its database failed.
     #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// A chain could not be reached at start-up.
-    #[error("domain {domain}: {source}")]
-    Connect {
-        /// The domain.
-        domain: Domain,
-        /// Why.
-        source: ConnectError,
-    },
+    Start(#[from] StartError),
     /// The sequencer's client could not be built.
     #[error("sequencer client: {0}")]
     Sequencer(#[source] SequencerClientError),
-    /// The metrics could not be registered.
-    #[error("cannot register metrics: {0}")]
-    Metrics(#[from] nxtp_agent::prometheus::Error),
     /// An indexer failed for good.
     #[error(transparent)]
     Indexer(#[from] IndexerError),
@@ -43,6 +32,9 @@ pub enum RouterError {
     #[error(transparent)]
     Task(#[from] nxtp_agent::TaskError),
 }
+
+// The key is reported as the router's own (`Key`), the other sources through `StartError`.
+nxtp_chain::start_error_sources!(RouterError: StorageError, prometheus::Error);
 
 /// A contract read's error, as text safe to log.
 pub(crate) fn contract_error(error: alloy::contract::Error) -> String {

@@ -42,7 +42,7 @@ use bidder::BidderTask;
 use nxtp_agent::{Agent, AgentContext, Health, Schema, Store, TaskSet, TelemetryConfig};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics};
+use nxtp_chain::{connect, ChainMetrics, StartError};
 use nxtp_primitives::{ConnextSigningDomain, Domain};
 use origin::OriginTask;
 use poster::PosterTask;
@@ -137,7 +137,7 @@ async fn connect_all(config: &RouterConfig) -> Result<BTreeMap<Domain, Connected
     for (&domain, domain_config) in &config.domains {
         let provider = connect(&domain_config.chain)
             .await
-            .map_err(|source| RouterError::Connect { domain, source })?;
+            .map_err(StartError::connect(domain))?;
         let config = domain_config.clone();
         chains.insert(domain, Connected { config, provider });
     }
