@@ -9,7 +9,9 @@
 //!   tracking ([`Submitter`]);
 //! - [`metrics`]: their counters, for the agent's registry ([`ChainMetrics`]);
 //! - [`start`]: why an agent could not start, for the reasons every agent shares
-//!   ([`StartError`]).
+//!   ([`StartError`]);
+//! - [`step`]: why one step of an agent's chain task failed, for the reasons every such task
+//!   shares ([`ChainError`]).
 //!
 //! Both the indexer and the submitter keep their state in the agent's SQLite store: open it
 //! with [`SCHEMAS`] among the agent's own schemas.
@@ -17,6 +19,7 @@
 pub mod indexer;
 pub mod metrics;
 pub mod start;
+pub mod step;
 pub mod submitter;
 
 pub use indexer::{Batch, DeepReorg, Follower, Indexer, IndexerError};
@@ -27,12 +30,14 @@ pub use nxtp_provider::{
     MissingDomain, RedactedUrl,
 };
 pub use start::StartError;
+pub use step::ChainError;
 pub use submitter::{
     FailureReason, FinalState, OperationId, OperationState, SubmitError, SubmitOptions, Submitter,
     SubmitterConfig, SubmitterStopped,
 };
 
-/// What [`start_error_sources!`] names, reachable from any agent crate.
+/// What [`start_error_sources!`] and [`chain_error_sources!`] name, reachable from any agent
+/// crate.
 #[doc(hidden)]
 pub mod __private {
     pub use nxtp_agent::{prometheus, SecretError, StorageError};

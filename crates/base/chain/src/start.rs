@@ -79,13 +79,7 @@ impl StartError {
 #[macro_export]
 macro_rules! start_error_sources {
     ($error:ty: $($source:ty),+ $(,)?) => {
-        $(
-            impl ::core::convert::From<$source> for $error {
-                fn from(source: $source) -> Self {
-                    $crate::StartError::from(source).into()
-                }
-            }
-        )+
+        $crate::from_through!($error => $crate::StartError: $($source),+);
     };
     ($error:ty) => {
         $crate::start_error_sources!(

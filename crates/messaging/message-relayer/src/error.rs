@@ -6,7 +6,7 @@ use alloy::{
     transports::TransportError,
 };
 use nxtp_agent::{Classify, SecretError, StorageError, TaskError};
-use nxtp_chain::{ConnectError, FailureReason, IndexerError, StartError, SubmitError};
+use nxtp_chain::{ChainError, ConnectError, FailureReason, StartError, SubmitError};
 use nxtp_primitives::Domain;
 
 /// Why the relayer stopped. Start-up errors name the config field to fix.
@@ -77,43 +77,9 @@ pub enum MessageRelayerError {
 /// which stop the relayer; the others are retried with backoff while `/health` reports them.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
-    /// A JSON-RPC call failed.
-    #[error("{method} on domain {chain} failed: {source}")]
-    Rpc {
-        /// The chain.
-        chain: Domain,
-        /// The method.
-        method: &'static str,
-        /// The transport's error, without the endpoint's URL.
-        source: TransportError,
-    },
-    /// A contract read failed.
-    #[error("reading {what} on domain {chain} failed: {source}")]
-    Call {
-        /// The chain.
-        chain: Domain,
-        /// What was read.
-        what: &'static str,
-        /// Why, without the endpoint's URL.
-        source: alloy::contract::Error,
-    },
-    /// The origin's newest final block could not be read.
-    #[error("domain {chain}: {source}")]
-    Finality {
-        /// The origin.
-        chain: Domain,
-        /// Why.
-        source: nxtp_chain::FinalityError,
-    },
-    /// An indexer failed.
+    /// A chain, an indexer, the database or the submitter failed.
     #[error(transparent)]
-    Indexer(#[from] IndexerError),
-    /// The database failed.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// The submitter refused an operation or stopped.
-    #[error(transparent)]
-    Submit(#[from] SubmitError),
+    Chain(#[from] ChainError),
     /// A relay transaction failed; it is retried under a fresh key.
     #[error("relaying {old} -> {new} failed: {reason}")]
     Relay {
@@ -138,27 +104,10 @@ impl Classify for StepError {
     /// The relayer stops when the database or a submitter broke; everything else is retried.
     fn is_retryable(&self) -> bool {
         match self {
-            Self::Storage(_) => false,
-            Self::Indexer(err) => err.is_retryable(),
-            Self::Submit(err) => err.is_retryable(),
-            Self::Rpc { .. }
-            | Self::Finality { .. }
-            | Self::Call { .. }
-            | Self::Relay { .. }
-            | Self::ReplicaInactive { .. } => true,
+            Self::Chain(err) => err.is_retryable(),
+            Self::Relay { .. } | Self::ReplicaInactive { .. } => true,
         }
     }
 }
 
-impl StepError {
-    pub(crate) fn call(
-        chain: Domain,
-        what: &'static str,
-    ) -> impl FnOnce(alloy::contract::Error) -> Self {
-        move |source| Self::Call {
-            chain,
-            what,
-            source: nxtp_chain::contract_without_url(source),
-        }
-    }
-}
+nxtp_chain::chain_error_sources!(StepError);

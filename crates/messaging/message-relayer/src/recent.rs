@@ -24,7 +24,7 @@ use alloy::{
 };
 use nxtp_agent::{Cursor, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, Finality};
+use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, ChainError, Finality};
 use nxtp_primitives::{recover_digest, HomeSigningDomain};
 use tokio::sync::watch;
 
@@ -75,10 +75,7 @@ impl OriginFeed {
             .finality
             .final_block(&self.provider)
             .await
-            .map_err(|source| StepError::Finality {
-                chain: domain,
-                source,
-            })?;
+            .map_err(ChainError::finality(domain))?;
         let Some(final_block) = final_block else {
             return Ok(false);
         };
@@ -87,7 +84,7 @@ impl OriginFeed {
             .block(final_block.into())
             .call()
             .await
-            .map_err(StepError::call(domain, "Home.checkpoints"))?;
+            .map_err(ChainError::call(domain, "Home.checkpoints"))?;
         Ok(checkpoint.produced)
     }
 
@@ -180,7 +177,7 @@ impl OriginFeed {
             .updater()
             .call()
             .await
-            .map_err(StepError::call(domain, "Home.updater"))?;
+            .map_err(ChainError::call(domain, "Home.updater"))?;
         let signer = recover_digest(
             self.signing.update_digest(call.oldRoot, call.newRoot),
             &call.signature,
@@ -192,7 +189,7 @@ impl OriginFeed {
             .checkpoints(call.newRoot)
             .call()
             .await
-            .map_err(StepError::call(domain, "Home.checkpoints"))?;
+            .map_err(ChainError::call(domain, "Home.checkpoints"))?;
         Ok(checkpoint.produced.then(|| Relayable {
             old_root: call.oldRoot,
             new_root: call.newRoot,
@@ -202,11 +199,7 @@ impl OriginFeed {
     }
 
     fn rpc(&self, method: &'static str) -> impl FnOnce(TransportError) -> StepError {
-        let chain = self.origin.domain;
-        move |source| StepError::Rpc {
-            chain,
-            method,
-            source: nxtp_chain::without_url(source),
-        }
+        let rpc = ChainError::rpc(self.origin.domain, method);
+        move |source| rpc(source).into()
     }
 }

@@ -26,7 +26,7 @@ use alloy::{
 };
 use nxtp_agent::Store;
 use nxtp_bindings::Replica;
-use nxtp_chain::{FinalState, Submitter};
+use nxtp_chain::{ChainError, FinalState, Submitter};
 use std::time::Duration;
 
 /// The Replica's `State.Active`.
@@ -91,7 +91,7 @@ impl RouteRelay {
             .state()
             .call()
             .await
-            .map_err(StepError::call(destination, "Replica.state"))?;
+            .map_err(ChainError::call(destination, "Replica.state"))?;
         if state != ACTIVE {
             return Err(StepError::ReplicaInactive { replica, state });
         }
@@ -99,7 +99,7 @@ impl RouteRelay {
             .committedRoot()
             .call()
             .await
-            .map_err(StepError::call(destination, "Replica.committedRoot"))?;
+            .map_err(ChainError::call(destination, "Replica.committedRoot"))?;
         let (next, pending) = self
             .store
             .call(move |conn| {
@@ -216,11 +216,7 @@ impl Step for RouteRelay {
             .provider
             .get_block_number()
             .await
-            .map_err(|source| StepError::Rpc {
-                chain: destination,
-                method: "eth_blockNumber",
-                source: nxtp_chain::without_url(source),
-            })?;
+            .map_err(ChainError::rpc(destination, "eth_blockNumber"))?;
         let origin_head = self.feed.head().await?;
         let origin_pending = self.feed.pending_count().await;
         let version = *self.feed.recorded.borrow_and_update();

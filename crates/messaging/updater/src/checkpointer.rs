@@ -23,7 +23,7 @@ use alloy::{
     sol_types::SolCall,
 };
 use nxtp_bindings::Home;
-use nxtp_chain::{OperationId, OperationState, Submitter};
+use nxtp_chain::{ChainError, OperationId, OperationState, Submitter};
 use nxtp_primitives::Domain;
 use std::num::NonZeroU32;
 
@@ -77,13 +77,13 @@ impl Checkpointer {
             .block(pending)
             .call()
             .await
-            .map_err(TickError::call(domain, "Home.root"))?;
+            .map_err(ChainError::call(domain, "Home.root"))?;
         let produced = home
             .checkpoints(root)
             .block(pending)
             .call()
             .await
-            .map_err(TickError::call(domain, "Home.checkpoints"))?
+            .map_err(ChainError::call(domain, "Home.checkpoints"))?
             .produced;
         if produced {
             return Ok(());
@@ -95,7 +95,7 @@ impl Checkpointer {
             .block(pending)
             .call()
             .await
-            .map_err(TickError::call(domain, "Home.failed"))?;
+            .map_err(ChainError::call(domain, "Home.failed"))?;
         if !failed {
             self.checkpoint(root, head).await?;
         }

@@ -1,12 +1,9 @@
 //! Why the updater cannot start, and why one round of its loop did not finish.
 
 use crate::config::ResolveError;
-use alloy::{
-    primitives::{Address, B256},
-    transports::TransportError,
-};
+use alloy::primitives::{Address, B256};
 use nxtp_agent::{Classify, SecretError, StorageError, TaskError};
-use nxtp_chain::{ConnectError, FailureReason, IndexerError, StartError, SubmitError};
+use nxtp_chain::{ChainError, ConnectError, FailureReason, StartError, SubmitError};
 use nxtp_primitives::{Domain, SignatureError};
 
 /// Why the updater stopped. Start-up errors name the config field to fix.
@@ -93,43 +90,9 @@ pub enum UpdaterError {
 /// updater; the others are retried with backoff while `/health` reports them.
 #[derive(Debug, thiserror::Error)]
 pub enum TickError {
-    /// A JSON-RPC call failed.
-    #[error("{method} on domain {chain} failed: {source}")]
-    Rpc {
-        /// The chain.
-        chain: Domain,
-        /// The method.
-        method: &'static str,
-        /// The transport's error, without the endpoint's URL.
-        source: TransportError,
-    },
-    /// A contract read failed.
-    #[error("reading {what} on domain {chain} failed: {source}")]
-    Call {
-        /// The chain.
-        chain: Domain,
-        /// What was read.
-        what: &'static str,
-        /// Why, without the endpoint's URL.
-        source: alloy::contract::Error,
-    },
-    /// The origin's newest final block could not be read.
-    #[error("domain {chain}: {source}")]
-    Finality {
-        /// The chain.
-        chain: Domain,
-        /// Why.
-        source: nxtp_chain::FinalityError,
-    },
-    /// An indexer failed.
+    /// A chain, an indexer, the database or the submitter failed.
     #[error(transparent)]
-    Indexer(#[from] IndexerError),
-    /// The database failed.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// The submitter refused an operation or stopped.
-    #[error(transparent)]
-    Submit(#[from] SubmitError),
+    Chain(#[from] ChainError),
     /// A transaction failed; it is retried under a fresh key on a later round.
     #[error("{what} failed: {reason}")]
     Operation {
@@ -173,13 +136,9 @@ impl Classify for TickError {
     /// Everything else is retried.
     fn is_retryable(&self) -> bool {
         match self {
-            Self::Storage(_) | Self::Signing(_) => false,
-            Self::Indexer(err) => err.is_retryable(),
-            Self::Submit(err) => err.is_retryable(),
-            Self::Rpc { .. }
-            | Self::Finality { .. }
-            | Self::Call { .. }
-            | Self::Operation { .. }
+            Self::Chain(err) => err.is_retryable(),
+            Self::Signing(_) => false,
+            Self::Operation { .. }
             | Self::HomeFailed(_)
             | Self::DoubleSigned { .. }
             | Self::NotCheckpointed { .. } => true,
@@ -187,23 +146,4 @@ impl Classify for TickError {
     }
 }
 
-impl TickError {
-    pub(crate) fn rpc(chain: Domain, method: &'static str) -> impl FnOnce(TransportError) -> Self {
-        move |source| Self::Rpc {
-            chain,
-            method,
-            source: nxtp_chain::without_url(source),
-        }
-    }
-
-    pub(crate) fn call(
-        chain: Domain,
-        what: &'static str,
-    ) -> impl FnOnce(alloy::contract::Error) -> Self {
-        move |source| Self::Call {
-            chain,
-            what,
-            source: nxtp_chain::contract_without_url(source),
-        }
-    }
-}
+nxtp_chain::chain_error_sources!(TickError);

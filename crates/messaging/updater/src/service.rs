@@ -47,7 +47,7 @@ use alloy::{
 use nxtp_agent::{CancellationToken, Classify, Health, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::retry::backoff;
-use nxtp_chain::{FinalState, Finality, Submitter};
+use nxtp_chain::{ChainError, FinalState, Finality, Submitter};
 use nxtp_primitives::{sign_digest, Domain, HomeSigningDomain};
 use std::{collections::BTreeSet, time::Duration};
 
@@ -176,7 +176,7 @@ impl Service {
             .provider
             .get_block_number()
             .await
-            .map_err(TickError::rpc(self.origin, "eth_blockNumber"))?;
+            .map_err(ChainError::rpc(self.origin, "eth_blockNumber"))?;
         // Signing goes on without the checkpointer (anyone may checkpoint): only a broken
         // database or submitter stops the round.
         if let Err(err) = self.checkpointer.round(head).await {
@@ -244,12 +244,12 @@ impl Service {
             .get_transaction_count(address)
             .pending()
             .await
-            .map_err(TickError::rpc(self.origin, "eth_getTransactionCount"))?;
+            .map_err(ChainError::rpc(self.origin, "eth_getTransactionCount"))?;
         let latest = provider
             .get_transaction_count(address)
             .latest()
             .await
-            .map_err(TickError::rpc(self.origin, "eth_getTransactionCount"))?;
+            .map_err(ChainError::rpc(self.origin, "eth_getTransactionCount"))?;
         Ok(pending == latest)
     }
 
@@ -288,10 +288,7 @@ impl Service {
             .finality
             .final_block(&self.home_chain.provider)
             .await
-            .map_err(|source| TickError::Finality {
-                chain: domain,
-                source,
-            })?;
+            .map_err(ChainError::finality(domain))?;
         let Some(final_block) = final_block else {
             return Ok(Choice::Wait("no block of the origin is final yet"));
         };
@@ -343,7 +340,7 @@ impl Service {
             .block(BlockId::number(limit))
             .call()
             .await
-            .map_err(TickError::call(domain, "Home.checkpoints"))?;
+            .map_err(ChainError::call(domain, "Home.checkpoints"))?;
         if !checkpoint.produced || checkpoint.count != new_count {
             return Ok(Choice::Wait(
                 "the newest checkpoint is not at the final block",
@@ -390,7 +387,7 @@ impl Service {
             .checkpoints(new_root)
             .call()
             .await
-            .map_err(TickError::call(domain, "Home.checkpoints"))?;
+            .map_err(ChainError::call(domain, "Home.checkpoints"))?;
         if !checkpoint.produced {
             return Err(TickError::NotCheckpointed { old, new: new_root });
         }
@@ -433,7 +430,7 @@ impl Service {
             .block(BlockId::number(head))
             .call()
             .await
-            .map_err(TickError::call(domain, "Home.checkpoints"))?;
+            .map_err(ChainError::call(domain, "Home.checkpoints"))?;
         if !checkpoint.produced {
             return Err(TickError::NotCheckpointed {
                 old: update.old_root,
@@ -538,19 +535,19 @@ impl Service {
             .block(at)
             .call()
             .await
-            .map_err(TickError::call(domain, "Home.failed"))?;
+            .map_err(ChainError::call(domain, "Home.failed"))?;
         let committed_root = home
             .committedRoot()
             .block(at)
             .call()
             .await
-            .map_err(TickError::call(domain, "Home.committedRoot"))?;
+            .map_err(ChainError::call(domain, "Home.committedRoot"))?;
         let committed = home
             .checkpoints(committed_root)
             .block(at)
             .call()
             .await
-            .map_err(TickError::call(domain, "Home.checkpoints"))?;
+            .map_err(ChainError::call(domain, "Home.checkpoints"))?;
         Ok(HomeState {
             failed,
             committed_root,

@@ -19,7 +19,7 @@ use alloy::{
 };
 use nxtp_agent::{Cursor, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, Batch, ChainMetrics, Indexer};
+use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, Batch, ChainError, ChainMetrics, Indexer};
 use nxtp_primitives::{recover_digest, Domain, HomeSigningDomain};
 
 /// The Home's and the Replicas' `Update` events share one signature (and topic 0).
@@ -157,7 +157,7 @@ impl WatchedChain {
             .provider
             .get_block_number()
             .await
-            .map_err(TickError::rpc(self.domain, "eth_blockNumber"))?;
+            .map_err(ChainError::rpc(self.domain, "eth_blockNumber"))?;
         let mut from = position.unwrap_or_default();
         let filter = Filter::new()
             .address(self.contract)
@@ -169,7 +169,7 @@ impl WatchedChain {
                 .provider
                 .get_logs(&filter.clone().from_block(from).to_block(to))
                 .await
-                .map_err(TickError::rpc(self.domain, "eth_getLogs"))?;
+                .map_err(ChainError::rpc(self.domain, "eth_getLogs"))?;
             let seen: Vec<SeenUpdate> = logs
                 .iter()
                 .filter_map(|log| signer.ours(self.domain, log))
