@@ -2,6 +2,7 @@
 //! write their configs with [`AgentToml`], so a table reads the same whoever wrote it.
 
 use crate::{DomainDeployment, LiquidityDeployment, Manifest};
+use alloy::primitives::U256;
 use nxtp_primitives::Domain;
 pub use nxtp_provider::Finality;
 use std::{
@@ -163,6 +164,40 @@ impl AgentToml {
                 .quoted("connext", liquidity.connext)
                 .value("start_block", deployment.deploy_block)
                 .domain_chain(domain, deployment);
+        }
+        self
+    }
+
+    /// Per domain of `manifest`, the relayer's table: the domain's `Connext` if it has one, its Replicas
+    /// (the relayer submits `Connext.execute` and `Replica.process` jobs), and its chain.
+    pub fn relayer_domains(&mut self, manifest: &Manifest) -> &mut Self {
+        for (domain, deployment) in &manifest.domains {
+            self.table(format!("domains.{domain}"));
+            if let Some(liquidity) = &deployment.liquidity {
+                self.quoted("connext", liquidity.connext);
+            }
+            self.replicas(deployment).domain_chain(domain, deployment);
+        }
+        self
+    }
+
+    /// A router's `[assets.<symbol>]` table per asset of `manifest` (named by its lowercased symbol, so
+    /// environment overrides such as `NXTP__ASSETS__DEMO__MAX_AMOUNT` reach it), bidding on transfers of up
+    /// to `max_whole_tokens` whole tokens.
+    pub fn router_assets(&mut self, manifest: &Manifest, max_whole_tokens: u64) -> &mut Self {
+        let mut assets = std::collections::BTreeMap::new();
+        for (_, _, liquidity) in with_liquidity(manifest) {
+            for (symbol, asset) in &liquidity.assets {
+                assets.entry(symbol.to_lowercase()).or_insert(asset);
+            }
+        }
+        for (name, asset) in assets {
+            let max =
+                U256::from(max_whole_tokens) * U256::from(10u64).pow(U256::from(asset.decimals));
+            self.table(format!("assets.{name}"))
+                .value("canonical_domain", asset.canonical_domain)
+                .quoted("canonical_id", asset.canonical_id)
+                .quoted("max_amount", max);
         }
         self
     }

@@ -2,7 +2,6 @@
 //! encrypted keystores, ready to edit. The tables are written by the devnet's writer
 //! (`nxtp_deployment::agent_toml`), so a config from `nxtp init` reads like the devnet's.
 
-use alloy::primitives::U256;
 use clap::{Args, ValueEnum};
 use nxtp_deployment::{
     agent_toml::{self, AgentToml, ChainReading, Finality},
@@ -10,7 +9,6 @@ use nxtp_deployment::{
 };
 use nxtp_primitives::Domain;
 use std::{
-    collections::BTreeMap,
     error::Error,
     path::{Path, PathBuf},
 };
@@ -209,22 +207,8 @@ pub fn config_toml(args: &InitArgs, manifest: &Manifest) -> Result<String, InitE
                 .value("signer", signer)
                 .string("sequencer_url", &sequencer_url)
                 .telemetry_on(&args.telemetry_listen)
-                .liquidity_domains(manifest);
-            let mut assets = BTreeMap::new();
-            for (_, _, deployed) in &liquidity {
-                for (symbol, asset) in &deployed.assets {
-                    assets.entry(symbol.to_lowercase()).or_insert(asset);
-                }
-            }
-            for (name, asset) in assets {
-                let max = U256::from(args.max_whole_tokens)
-                    * U256::from(10u64).pow(U256::from(asset.decimals));
-                config
-                    .table(format!("assets.{name}"))
-                    .value("canonical_domain", asset.canonical_domain)
-                    .quoted("canonical_id", asset.canonical_id)
-                    .quoted("max_amount", max);
-            }
+                .liquidity_domains(manifest)
+                .router_assets(manifest, args.max_whole_tokens);
         }
         Role::Sequencer => {
             let relayer_url = relayer_url.ok_or(InitError::Missing {
@@ -257,14 +241,8 @@ pub fn config_toml(args: &InitArgs, manifest: &Manifest) -> Result<String, InitE
                     "listen",
                     args.api_listen.as_deref().unwrap_or("127.0.0.1:8081"),
                 )
-                .telemetry_on(&args.telemetry_listen);
-            for (domain, deployment) in &manifest.domains {
-                config.table(format!("domains.{domain}"));
-                if let Some(liquidity) = &deployment.liquidity {
-                    config.quoted("connext", liquidity.connext);
-                }
-                config.replicas(deployment).domain_chain(domain, deployment);
-            }
+                .telemetry_on(&args.telemetry_listen)
+                .relayer_domains(manifest);
         }
         Role::Executor => {
             let relayer_url = relayer_url.ok_or(InitError::Missing {

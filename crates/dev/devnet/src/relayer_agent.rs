@@ -29,13 +29,7 @@ pub fn config_toml(
         .table("api")
         .quoted("listen", api)
         .telemetry();
-    for (domain, deployment) in &manifest.domains {
-        config.table(format!("domains.{domain}"));
-        if let Some(liquidity) = &deployment.liquidity {
-            config.quoted("connext", liquidity.connext);
-        }
-        config.replicas(deployment).domain_chain(domain, deployment);
-    }
+    config.relayer_domains(manifest);
     Some(config.finish())
 }
 

@@ -6,9 +6,8 @@ use crate::{
     agent_toml::{self, AgentToml},
     AgentOptions, AgentSpec,
 };
-use alloy::primitives::U256;
 use nxtp_deployment::Manifest;
-use std::{collections::BTreeMap, path::Path};
+use std::path::Path;
 
 /// The largest transfer a devnet router bids on, in whole tokens of the asset.
 pub const MAX_WHOLE_TOKENS: u32 = 100_000;
@@ -26,8 +25,7 @@ pub fn config_toml(
     options: &AgentOptions,
 ) -> Option<String> {
     let signer = agent_toml::dev_key(manifest, role)?;
-    let with_liquidity = agent_toml::with_liquidity(manifest);
-    if with_liquidity.is_empty() {
+    if agent_toml::with_liquidity(manifest).is_empty() {
         return None;
     }
     let mut config = AgentToml::new(options);
@@ -37,21 +35,8 @@ pub fn config_toml(
         .string("sequencer_url", sequencer_url)
         .value("balance_interval_ms", 2000)
         .telemetry()
-        .liquidity_domains(manifest);
-    let mut assets = BTreeMap::new();
-    for (_, _, liquidity) in &with_liquidity {
-        for (symbol, asset) in &liquidity.assets {
-            assets.entry(symbol.to_lowercase()).or_insert(asset);
-        }
-    }
-    for (name, asset) in assets {
-        let max = U256::from(MAX_WHOLE_TOKENS) * U256::from(10u64).pow(U256::from(asset.decimals));
-        config
-            .table(format!("assets.{name}"))
-            .value("canonical_domain", asset.canonical_domain)
-            .quoted("canonical_id", asset.canonical_id)
-            .quoted("max_amount", max);
-    }
+        .liquidity_domains(manifest)
+        .router_assets(manifest, MAX_WHOLE_TOKENS.into());
     Some(config.finish())
 }
 
