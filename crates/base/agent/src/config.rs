@@ -230,7 +230,7 @@ mod tests {
     use super::*;
     use nxtp_primitives::Domain;
     use serde::{de, Deserialize, Deserializer};
-    use std::{collections::BTreeMap, io::Write};
+    use std::collections::BTreeMap;
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -271,16 +271,9 @@ mod tests {
         confirmations = 1
     "#;
 
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(text.as_bytes()).expect("write config");
-        file
-    }
-
     fn load_str(text: &str, env: &[(&str, &str)]) -> Result<TestConfig, ConfigError> {
-        let file = write(text);
         let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-        load_with_env(file.path(), env)
+        testing::load_str_with_env(text, env)
     }
 
     fn invalid_field(err: ConfigError) -> (String, String) {
