@@ -13,8 +13,8 @@ use std::{io, net::SocketAddr};
 
 /// Why an agent could not start (or, for [`Storage`](Self::Storage),
 /// [`Submitter`](Self::Submitter) and [`SubmitterStopped`](Self::SubmitterStopped), stopped
-/// later for the same reasons). The
-/// messages are what operators read in the log; they name the domain or address to look at.
+/// later for the same reasons). The messages are what operators read in the log; they name the
+/// domain or address to look at.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The signing key could not be loaded.
