@@ -28,7 +28,7 @@ pub use metrics::RelayerMetrics;
 
 use jobs::Jobs;
 use nxtp_agent::{
-    Agent, AgentContext, CancellationToken, HttpLimits, Liveness, Store, TaskSet, TelemetryConfig,
+    Agent, AgentContext, CancellationToken, Health, HttpLimits, Store, TaskSet, TelemetryConfig,
 };
 use nxtp_chain::{connect, ChainMetrics, StartError, Submitter, SubmitterConfig};
 use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
@@ -81,7 +81,7 @@ pub async fn serve(
     let store = Store::open(&config.database, &schemas)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = RelayerMetrics::register(&ctx.metrics)?;
-    let liveness = Liveness::new(ctx.health.clone());
+    let health = ctx.health.clone();
 
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let mut submitters = BTreeMap::new();
@@ -128,10 +128,7 @@ pub async fn serve(
         let served = nxtp_agent::http::serve(listener, app, API_LIMITS, token).await;
         served.map_err(RelayerError::Serve)
     });
-    tasks.spawn(
-        "jobs",
-        follow_jobs(jobs, liveness.clone(), tasks.shutdown()),
-    );
+    tasks.spawn("jobs", follow_jobs(jobs, health.clone(), tasks.shutdown()));
 
     tracing::info!(
         signer = %signer.address(),
@@ -139,7 +136,7 @@ pub async fn serve(
         domains = ?config.domains.keys().collect::<Vec<_>>(),
         "relayer running"
     );
-    liveness.ok("start-up");
+    health.ok("start-up");
     tasks.join().await
 }
 
@@ -163,15 +160,15 @@ fn into_tokio(
 /// logs of their outcomes; a failed look is reported on `/health` and tried again.
 async fn follow_jobs(
     jobs: Arc<Jobs>,
-    liveness: Liveness,
+    health: Health,
     shutdown: CancellationToken,
 ) -> Result<(), RelayerError> {
     loop {
         match jobs.follow().await {
-            Ok(_) => liveness.ok("jobs"),
+            Ok(_) => health.ok("jobs"),
             Err(err) => {
                 tracing::warn!(error = %err, "cannot follow jobs");
-                liveness.failing("jobs", &err);
+                health.failing("jobs", &err);
             }
         }
         tokio::select! {
