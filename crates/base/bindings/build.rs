@@ -28,8 +28,17 @@ const COMPAT_OVERLOADS: &[&str] = &[
 /// Where the split artifacts go (next to forge's, so `sol!` finds them at a fixed path).
 const SPLIT_DIR: &str = "out/nxtp-bindings";
 
-/// Artifacts outside `src/` that the bindings also use (test-only contracts that the devnet deploys).
-const EXTRA_SOURCES: &[&str] = &["test/messaging/utils/RecordingRecipient.sol"];
+/// Artifacts outside `src/` that the bindings also use: test-only contracts that the devnet deploys, and
+/// the example xApps (compiled against the npm package `@connext/interfaces`, remapped to `node_modules`
+/// in `foundry.toml`, so `make setup` must have run) with the gas-hungry receiver the devnet's xApp
+/// test deploys.
+const EXTRA_SOURCES: &[&str] = &[
+    "test/messaging/utils/RecordingRecipient.sol",
+    "test/xapps/Greeter.sol",
+    "test/xapps/AuthenticatedGreeter.sol",
+    "test/xapps/PingPong.sol",
+    "test/core/utils/Receivers.sol",
+];
 
 fn main() {
     let manifest =

@@ -74,6 +74,50 @@ alloy::sol!(
     "../../../contracts/out/DemoReceiver.sol/DemoReceiver.json"
 );
 
+// The example xApps of `contracts/test/xapps/`, written against Connext's published `IConnext` and
+// `IXReceiver`, and a receiver that burns a chosen amount of gas: the devnet's xApp test deploys them.
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    SourceGreeter,
+    "../../../contracts/out/Greeter.sol/SourceGreeter.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    DestinationGreeter,
+    "../../../contracts/out/Greeter.sol/DestinationGreeter.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    SourceGreeterAuthenticated,
+    "../../../contracts/out/AuthenticatedGreeter.sol/SourceGreeterAuthenticated.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    DestinationGreeterAuthenticated,
+    "../../../contracts/out/AuthenticatedGreeter.sol/DestinationGreeterAuthenticated.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    PingPong,
+    "../../../contracts/out/PingPong.sol/PingPong.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    GasHungryReceiver,
+    "../../../contracts/out/Receivers.sol/GasHungryReceiver.json"
+);
+
 pub mod bad_event;
 pub mod execute;
 pub mod xcalled;
