@@ -4,7 +4,8 @@
 //! cursors, and graceful shutdown, tied together by [`run`].
 //!
 //! The kit an agent's start-up is written with: [`TaskSet`] runs its tasks as one (the first
-//! failure, or panic, stops the rest), [`Classify`] tells its retry loops what is worth retrying,
+//! failure, or panic, stops the rest), [`Classify`] tells its retry loops what is worth retrying
+//! ([`StepFailure`]: a step to retry, or the agent's end),
 //! [`Health`] is the board its tasks report progress to, and [`clock::now_ms`] is the one clock.
 
 pub mod clock;
@@ -24,7 +25,7 @@ pub mod tasks;
 mod test_http;
 
 pub use config::ConfigError;
-pub use failure::Classify;
+pub use failure::{Classify, StepFailure};
 pub use health::{Health, HealthStatus};
 pub use http::{HttpError, HttpLimits};
 pub use logging::LogFormat;

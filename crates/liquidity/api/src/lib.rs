@@ -4,3 +4,7 @@
 
 pub mod relayer;
 pub mod sequencer;
+
+/// Whether a client error is worth retrying ([`Classify::is_retryable`]): the one test every
+/// nxtp crate uses, re-exported so callers need not name `nxtp-primitives`.
+pub use nxtp_primitives::Classify;

@@ -11,7 +11,7 @@
 //! never be mined later, so this cannot send the call twice).
 
 use alloy::primitives::{keccak256, Address, Bytes, B256};
-use nxtp_primitives::Domain;
+use nxtp_primitives::{Classify, Domain};
 use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use std::{
@@ -284,10 +284,10 @@ pub enum RelayerClientError {
     },
 }
 
-impl RelayerClientError {
+impl Classify for RelayerClientError {
     /// Whether the same call may succeed later: the relayer was unreachable or failed
     /// internally, or the job was not final yet.
-    pub fn is_transient(&self) -> bool {
+    fn is_retryable(&self) -> bool {
         match self {
             Self::Transport(_) | Self::Timeout { .. } => true,
             Self::Rejected { error, .. } => error.error == ErrorCode::Internal,
@@ -295,7 +295,9 @@ impl RelayerClientError {
             Self::BadUrl(_) => false,
         }
     }
+}
 
+impl RelayerClientError {
     /// The relayer's error code, when it refused the request.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {

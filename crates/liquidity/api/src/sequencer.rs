@@ -4,7 +4,7 @@
 //! sequencer builds its responses from these types and [`SequencerClient`] parses them.
 
 use alloy::primitives::{Address, Bytes, B256, U256};
-use nxtp_primitives::Domain;
+use nxtp_primitives::{Classify, Domain};
 use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt, time::Duration};
@@ -262,10 +262,10 @@ pub enum SequencerClientError {
     },
 }
 
-impl SequencerClientError {
+impl Classify for SequencerClientError {
     /// Whether sending the same request again later may succeed: the sequencer was unreachable,
     /// or said it could not check the request now.
-    pub fn is_transient(&self) -> bool {
+    fn is_retryable(&self) -> bool {
         match self {
             Self::Transport(_) => true,
             Self::Rejected { code, .. } => {
@@ -275,7 +275,9 @@ impl SequencerClientError {
             Self::UnknownTransfer(_) => false,
         }
     }
+}
 
+impl SequencerClientError {
     /// The sequencer's error code, when it refused the request.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
@@ -580,7 +582,7 @@ mod tests {
         bid.signatures.insert(3, Bytes::from_static(&[3]));
         let refused = client.post_bid(&bid).await.expect_err("refused");
         assert_eq!(refused.code(), Some(ErrorCode::InvalidPathLength));
-        assert!(!refused.is_transient());
+        assert!(refused.is_fatal());
         assert!(matches!(
             refused,
             SequencerClientError::Rejected { status: 400, .. }
@@ -615,6 +617,6 @@ mod tests {
             .await
             .expect_err("nobody listens");
         assert!(matches!(err, SequencerClientError::Transport(_)));
-        assert!(err.is_transient());
+        assert!(err.is_retryable());
     }
 }

@@ -8,7 +8,10 @@ use alloy::{
     sol_types::SolCall,
 };
 use common::{process, Net, HOME, REMOTE};
-use nxtp_api::relayer::{ApiError, ErrorCode, JobRequest, RelayerClientError};
+use nxtp_api::{
+    relayer::{ApiError, ErrorCode, JobRequest, RelayerClientError},
+    Classify,
+};
 use nxtp_bindings::Connext;
 use nxtp_devnet::Role;
 use nxtp_primitives::Domain;
@@ -118,7 +121,7 @@ async fn every_refusal_is_typed_and_leaves_no_trace() {
             matches!(err, RelayerClientError::Rejected { status: 400, .. }),
             "{err}"
         );
-        assert!(!err.is_transient());
+        assert!(err.is_fatal());
     }
 
     // Reading jobs: a bad id, a bad wait, an unknown job.

@@ -12,7 +12,7 @@ use crate::{
 };
 use alloy::primitives::B256;
 use futures::{stream, StreamExt};
-use nxtp_agent::{CancellationToken, Health, Store};
+use nxtp_agent::{CancellationToken, Classify, Health, Store};
 use nxtp_api::relayer::{JobRequest, JobState, RelayerClient, RelayerClientError};
 use nxtp_chain::retry::backoff;
 use std::{
@@ -129,7 +129,7 @@ impl DispatchTask {
                 }
                 Ok(Step::Acknowledged(job_id))
             }
-            Err(err) if err.is_transient() => Err(err),
+            Err(err) if err.is_retryable() => Err(err),
             // The relayer refuses this job for good (e.g. it serves no such domain): the
             // transfer falls back to the slow path.
             Err(err) => Ok(Step::Finished(Outcome::Failed {

@@ -10,7 +10,10 @@ use alloy::{
 };
 use common::{bid, eventually, relayer_stub::RelayerStub, Net, Running, REMOTE};
 use futures::{stream, StreamExt};
-use nxtp_api::sequencer::{ErrorCode, SequencerClientError, TransferState};
+use nxtp_api::{
+    sequencer::{ErrorCode, SequencerClientError, TransferState},
+    Classify,
+};
 use nxtp_devnet::Role;
 use nxtp_sequencer::{EarlyBids, SequencerConfig};
 use std::{path::Path, time::Duration};
@@ -90,7 +93,7 @@ async fn early_bids_are_bounded_expire_and_refused_from_strangers() {
         .await;
     let err = over.expect_err("over the bound");
     assert_eq!(err.code(), Some(ErrorCode::TooManyEarlyBids));
-    assert!(err.is_transient(), "a router retries later: {err}");
+    assert!(err.is_retryable(), "a router retries later: {err}");
     client
         .post_bid(&bid(
             &signing,
