@@ -6,7 +6,7 @@
 use crate::{
     config::RouterConfig,
     decision::{decide, screen, Decision, DestinationState, Transfer},
-    error::{contract_error, Failure},
+    error::{contract_error, Failure, RouterError},
     metrics::RouterMetrics,
     store::{self, DueTransfer, Verdict},
 };
@@ -56,7 +56,7 @@ pub(crate) struct BidderTask {
 
 impl BidderTask {
     /// Evaluates due transfers until `shutdown`; transient failures are retried with backoff.
-    pub(crate) async fn run(self, shutdown: CancellationToken) -> Result<(), crate::RouterError> {
+    pub(crate) async fn run(self, shutdown: CancellationToken) -> Result<(), RouterError> {
         let stream = format!("bids {}", self.destination);
         let mut failures = 0u32;
         loop {
@@ -72,14 +72,14 @@ impl BidderTask {
                     }
                     self.poll_interval
                 }
-                Err(Failure::Transient(reason)) => {
+                Err(failure) => {
+                    let reason = failure.into_retry()?;
                     failures = failures.saturating_add(1);
                     let pause = backoff(self.poll_interval, failures);
                     tracing::warn!(destination = %self.destination, error = %reason, retry_in = ?pause, "cannot evaluate transfers");
                     self.health.failing(&stream, reason);
                     pause
                 }
-                Err(Failure::Fatal(err)) => return Err(err),
             };
             // Woken early when transfers arrive; the timer covers a missed wake-up.
             tokio::select! {
@@ -140,7 +140,7 @@ impl BidderTask {
         }
         self.record(verdicts).await?;
         match failed {
-            Some(reason) => Err(Failure::Transient(reason)),
+            Some(reason) => Err(Failure::Retry(reason)),
             None => Ok(more),
         }
     }
@@ -197,9 +197,10 @@ impl BidderTask {
     fn sign(&self, id: B256, path_lengths: &[usize]) -> Result<BTreeMap<u32, Bytes>, Failure> {
         let mut signatures = BTreeMap::new();
         for &n in path_lengths {
-            let signature = sign_digest(&self.signer, self.signing.router_bid_digest(id, n))?;
+            let signature = sign_digest(&self.signer, self.signing.router_bid_digest(id, n))
+                .map_err(RouterError::from)?;
             let n = u32::try_from(n)
-                .map_err(|_| Failure::Transient(format!("path length {n} does not fit the API")))?;
+                .map_err(|_| Failure::Retry(format!("path length {n} does not fit the API")))?;
             signatures.insert(n, Bytes::copy_from_slice(&signature));
         }
         Ok(signatures)
@@ -238,7 +239,7 @@ impl BidderTask {
             .map(|due| Domain(due.info.originDomain))
             .collect();
         let read = |what: &'static str| {
-            move |err: alloy::contract::Error| Failure::Transient(self.read_failed(what, err))
+            move |err: alloy::contract::Error| Failure::Retry(self.read_failed(what, err))
         };
         let info = connext.routerInfo(router);
         let fee = connext.liquidityFeeBps();

@@ -1,7 +1,7 @@
 //! Why the router stops, and how RPC failures are reported without leaking endpoint keys.
 
 use alloy::transports::TransportError;
-use nxtp_agent::{prometheus, SecretError, StorageError};
+use nxtp_agent::{prometheus, SecretError, StepFailure, StorageError};
 use nxtp_api::sequencer::SequencerClientError;
 use nxtp_chain::{IndexerError, StartError};
 use nxtp_primitives::SignatureError;
@@ -46,17 +46,12 @@ pub(crate) fn transport_error(error: TransportError) -> String {
     nxtp_chain::without_url(error).to_string()
 }
 
-/// How one step of a task failed: retried later, or the end of the router.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// An RPC endpoint or the sequencer failed; the step is retried after a backoff.
-    Transient(String),
-    /// Retrying cannot help.
-    Fatal(RouterError),
-}
+/// How one step of a task failed: retried later (an RPC endpoint or the sequencer failed; the
+/// reason is logged and reported on `/health`), or the end of the router.
+pub(crate) type Failure = StepFailure<RouterError>;
 
-impl<E: Into<RouterError>> From<E> for Failure {
-    fn from(error: E) -> Self {
-        Self::Fatal(error.into())
+impl From<RouterError> for Failure {
+    fn from(error: RouterError) -> Self {
+        Self::Fatal(error)
     }
 }

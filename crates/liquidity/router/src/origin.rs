@@ -45,10 +45,8 @@ impl OriginTask {
         let mut follower = Follower::new("cannot read the Connext")
             .health(self.health.clone(), format!("xcalls {}", self.origin));
         while let Some(batch) = follower.next(&mut self.indexer, &shutdown).await? {
-            match self.handle(batch).await {
-                Ok(()) => {}
-                Err(Failure::Transient(reason)) => follower.failed(reason),
-                Err(Failure::Fatal(err)) => return Err(err),
+            if let Err(failure) = self.handle(batch).await {
+                follower.failed(failure.into_retry()?);
             }
         }
         Ok(())
@@ -150,8 +148,8 @@ impl OriginTask {
             .provider
             .get_block_by_number(BlockNumberOrTag::Number(number))
             .await
-            .map_err(|err| Failure::Transient(transport_error(err)))?
-            .ok_or_else(|| Failure::Transient(format!("block {number} is not available")))?;
+            .map_err(|err| Failure::Retry(transport_error(err)))?
+            .ok_or_else(|| Failure::Retry(format!("block {number} is not available")))?;
         Ok(block.header.timestamp)
     }
 }

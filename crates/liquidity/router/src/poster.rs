@@ -7,7 +7,7 @@
 //! batch recorded in one transaction.
 
 use crate::{
-    error::Failure,
+    error::{Failure, RouterError},
     metrics::RouterMetrics,
     store::{self, StoredBid},
 };
@@ -43,7 +43,7 @@ pub(crate) struct PosterTask {
 
 impl PosterTask {
     /// Posts bids until `shutdown`.
-    pub(crate) async fn run(self, shutdown: CancellationToken) -> Result<(), crate::RouterError> {
+    pub(crate) async fn run(self, shutdown: CancellationToken) -> Result<(), RouterError> {
         let mut failures = 0u32;
         loop {
             if shutdown.is_cancelled() {
@@ -56,14 +56,14 @@ impl PosterTask {
                     failures = 0;
                     self.retry_base
                 }
-                Err(Failure::Transient(reason)) => {
+                Err(failure) => {
+                    let reason = failure.into_retry()?;
                     failures = failures.saturating_add(1);
                     let pause = backoff(self.retry_base, failures);
                     tracing::warn!(error = %reason, retry_in = ?pause, "cannot post bids");
                     self.health.failing(STREAM, reason);
                     pause
                 }
-                Err(Failure::Fatal(err)) => return Err(err),
             };
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
@@ -108,7 +108,7 @@ impl PosterTask {
         }
         self.record(outcomes).await?;
         match transient {
-            Some(reason) => Err(Failure::Transient(reason)),
+            Some(reason) => Err(Failure::Retry(reason)),
             None => Ok(more),
         }
     }

@@ -20,7 +20,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use futures::{future::try_join_all, stream, StreamExt};
-use nxtp_agent::{clock::now_ms, CancellationToken, Health, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Health, StepFailure, Store};
 use nxtp_api::sequencer::ErrorCode;
 use nxtp_primitives::{fees, Domain, TransferStatus};
 use rand::{rngs::StdRng, SeedableRng};
@@ -45,23 +45,19 @@ const SHORT_RETRY: Duration = Duration::from_secs(2);
 /// with new liquidity would rarely beat the slow path, and re-reading forever costs every round.
 pub const SHORT_GIVE_UP: Duration = Duration::from_secs(30 * 60);
 
-/// Why one transfer could not be handled this round.
-enum StepError {
-    /// A chain read failed: retried next round.
-    Read(ReadError),
-    /// Anything else stops the sequencer.
-    Fatal(SequencerError),
-}
+/// Why one transfer could not be handled this round: a chain read failed (retried next round),
+/// or anything else, which stops the sequencer.
+type StepError = StepFailure<SequencerError, ReadError>;
 
 impl From<ReadError> for StepError {
     fn from(err: ReadError) -> Self {
-        Self::Read(err)
+        Self::Retry(err)
     }
 }
 
-impl<E: Into<SequencerError>> From<E> for StepError {
-    fn from(err: E) -> Self {
-        Self::Fatal(err.into())
+impl From<SequencerError> for StepError {
+    fn from(err: SequencerError) -> Self {
+        Self::Fatal(err)
     }
 }
 
@@ -136,11 +132,11 @@ impl AuctionTask {
             match outcome {
                 Ok(Some(until)) => pause = pause.min(until),
                 Ok(None) => {}
-                Err(StepError::Read(err)) => {
+                Err(failure) => {
+                    let err = failure.into_retry()?;
                     tracing::warn!(%transfer_id, error = %err, "auction cannot read its destination");
                     failing.insert(destination, err);
                 }
-                Err(StepError::Fatal(err)) => return Err(err),
             }
         }
         for &domain in self.shared.destinations.keys() {

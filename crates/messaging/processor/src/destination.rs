@@ -17,7 +17,7 @@ use alloy::{
     rpc::types::{Log, TransactionRequest},
     sol_types::{SolCall, SolEvent, SolInterface},
 };
-use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, StepFailure, Store};
 use nxtp_bindings::Replica;
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, StartError, SubmitOptions, Submitter};
@@ -48,10 +48,15 @@ pub(crate) struct OriginLink {
 
 /// A step that could not finish: RPC failures are retried on the next step, the rest stop the
 /// processor.
+type StepError = StepFailure<ProcessorError, RpcFailure>;
+
+/// An RPC call that failed, which the next step tries again.
 #[derive(Debug)]
-enum StepError {
-    Rpc { what: &'static str, message: String },
-    Fatal(ProcessorError),
+struct RpcFailure {
+    /// The call, e.g. `Replica.confirmAt`.
+    what: &'static str,
+    /// Why (endpoint redacted).
+    message: String,
 }
 
 impl From<ProcessorError> for StepError {
@@ -60,10 +65,9 @@ impl From<ProcessorError> for StepError {
     }
 }
 
-impl From<nxtp_agent::StorageError> for StepError {
-    fn from(err: nxtp_agent::StorageError) -> Self {
-        Self::Fatal(err.into())
-    }
+/// The failure of the RPC call `what`, retried on the next step.
+fn rpc_failure(what: &'static str, message: String) -> StepError {
+    StepFailure::Retry(RpcFailure { what, message })
 }
 
 /// A Replica event, decoded, with what applying it needs.
@@ -160,13 +164,13 @@ impl DestinationTask {
                         progressed = true;
                         self.health.ok(&events_stream);
                     }
-                    Err(StepError::Rpc { what, message }) => {
+                    Err(failure) => {
+                        let RpcFailure { what, message } = failure.into_retry()?;
                         failed = true;
                         tracing::warn!(destination = %self.destination, what, %message, "cannot read a Replica event's details");
                         self.health
                             .failing(&events_stream, format!("{what}: {message}"));
                     }
-                    Err(StepError::Fatal(err)) => return Err(err),
                 },
                 Ok(None) => self.health.ok(&events_stream),
                 Err(err) if err.is_retryable() => {
@@ -178,13 +182,13 @@ impl DestinationTask {
             }
             match self.step().await {
                 Ok(()) => self.health.ok(&step_stream),
-                Err(StepError::Rpc { what, message }) => {
+                Err(failure) => {
+                    let RpcFailure { what, message } = failure.into_retry()?;
                     failed = true;
                     tracing::warn!(destination = %self.destination, what, %message, "delivery step failed");
                     self.health
                         .failing(&step_stream, format!("{what}: {message}"));
                 }
-                Err(StepError::Fatal(err)) => return Err(err),
             }
             failures = if failed {
                 failures.saturating_add(1)
@@ -300,7 +304,7 @@ impl DestinationTask {
             log_index: log.log_index.unwrap_or_default(),
         };
         let bad = |event: &'static str, reason: String| {
-            StepError::Fatal(ProcessorError::BadEvent {
+            StepFailure::Fatal(ProcessorError::BadEvent {
                 origin,
                 event,
                 block: at.block,
@@ -321,10 +325,7 @@ impl DestinationTask {
                     .confirmAt(event.newRoot)
                     .call()
                     .await
-                    .map_err(|err| StepError::Rpc {
-                        what: "Replica.confirmAt",
-                        message: contract_error(err),
-                    })?;
+                    .map_err(|err| rpc_failure("Replica.confirmAt", contract_error(err)))?;
                 match u64::try_from(confirm_at) {
                     // Zero: the update is no longer on the chain (a reorg); nothing to wait for.
                     Ok(0) | Err(_) => return Ok(None),
@@ -372,13 +373,12 @@ impl DestinationTask {
             .provider
             .get_block_by_number(BlockNumberOrTag::Latest)
             .await
-            .map_err(|err| StepError::Rpc {
-                what: "eth_getBlockByNumber",
-                message: transport_error(err),
-            })?
-            .ok_or_else(|| StepError::Rpc {
-                what: "eth_getBlockByNumber",
-                message: "the endpoint has no latest block".to_owned(),
+            .map_err(|err| rpc_failure("eth_getBlockByNumber", transport_error(err)))?
+            .ok_or_else(|| {
+                rpc_failure(
+                    "eth_getBlockByNumber",
+                    "the endpoint has no latest block".to_owned(),
+                )
             })?;
         // The earliest timestamp the next block may carry: a root acceptable then is delivered
         // in that block, not one block later. The Replica still refuses anything early.
@@ -654,12 +654,7 @@ impl DestinationTask {
         let replica = Replica::new(op.replica, &self.provider);
         let mut found = Vec::with_capacity(carried.len());
         for (index, leaf) in carried {
-            let rpc = |what: &'static str| {
-                move |err| StepError::Rpc {
-                    what,
-                    message: contract_error(err),
-                }
-            };
+            let rpc = |what: &'static str| move |err| rpc_failure(what, contract_error(err));
             let processed = replica
                 .isProcessed(U256::from(index))
                 .call()

@@ -16,7 +16,7 @@ use alloy::{
     sol_types::{SolCall, SolInterface},
 };
 use futures::future::join_all;
-use nxtp_agent::{clock::now_ms, CancellationToken, Health, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, StepFailure, Store};
 use nxtp_bindings::{ConnectionManager, Home, Replica};
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{FailureReason, FinalState, StartError, Submitter};
@@ -37,20 +37,18 @@ pub(crate) struct DomainLink {
     pub(crate) origins: Vec<Domain>,
 }
 
-/// Why a target could not be looked at now.
-enum TargetError {
-    Rpc {
-        domain: Domain,
-        what: &'static str,
-        message: String,
-    },
-    Fatal(WatcherError),
-}
+/// Why a target could not be looked at now: an RPC failure is retried on the next round, the
+/// rest stop the watcher.
+type TargetError = StepFailure<WatcherError, RpcFailure>;
 
-impl From<nxtp_agent::StorageError> for TargetError {
-    fn from(err: nxtp_agent::StorageError) -> Self {
-        Self::Fatal(err.into())
-    }
+/// An RPC call that failed, which the next round tries again.
+struct RpcFailure {
+    /// The domain called.
+    domain: Domain,
+    /// The call, e.g. `Home.failed`.
+    what: &'static str,
+    /// Why (endpoint redacted).
+    message: String,
 }
 
 /// What a target needs, as found on chain.
@@ -95,15 +93,15 @@ impl Responder {
             for (threat, fraud) in all {
                 match self.respond(fraud, threat).await {
                     Ok(()) => {}
-                    Err(TargetError::Rpc {
-                        domain,
-                        what,
-                        message,
-                    }) => {
+                    Err(failure) => {
+                        let RpcFailure {
+                            domain,
+                            what,
+                            message,
+                        } = failure.into_retry()?;
                         tracing::warn!(origin = %fraud.evidence.origin(), %domain, what, %message, "cannot respond yet; retrying");
                         failing = Some(format!("domain {domain}: {what}: {message}"));
                     }
-                    Err(TargetError::Fatal(err)) => return Err(err),
                 }
             }
             match failing {
@@ -148,7 +146,7 @@ impl Responder {
             match look {
                 Ok(TargetStatus::Done(_)) => {}
                 Ok(TargetStatus::InFlight) => all_done = false,
-                Err(TargetError::Fatal(err)) => return Err(TargetError::Fatal(err)),
+                Err(err) if err.is_fatal() => return Err(err),
                 Err(err) => {
                     all_done = false;
                     tracing::debug!(%origin, %target, "target not looked at");
@@ -207,7 +205,7 @@ impl Responder {
                             .status(attempt.operation)
                             .await
                             .map_err(|source| {
-                                TargetError::Fatal(StartError::Submitter { domain, source }.into())
+                                StepFailure::Fatal(StartError::Submitter { domain, source }.into())
                             })?;
                     let Some(outcome) = operation.state.final_state() else {
                         return Ok(TargetStatus::InFlight);
@@ -286,7 +284,7 @@ impl Responder {
             .submit(&key, request)
             .await
             .map_err(|source| {
-                TargetError::Fatal(StartError::Submitter { domain, source }.into())
+                StepFailure::Fatal(StartError::Submitter { domain, source }.into())
             })?;
         let now = now_ms();
         self.store
@@ -338,7 +336,7 @@ impl Responder {
                     .manager_signing
                     .watcher_notice_digest(origin, updater, replica);
                 let signature = sign_digest(&self.signer, digest)
-                    .map_err(|err| TargetError::Fatal(err.into()))?;
+                    .map_err(|err| StepFailure::Fatal(err.into()))?;
                 Ok(Check::Send {
                     to: link.connection_manager,
                     input: ConnectionManager::unenrollReplicaByWatcherCall {
@@ -393,7 +391,7 @@ impl Responder {
 
     fn link(&self, domain: Domain) -> Result<&DomainLink, TargetError> {
         self.domains.get(&domain).ok_or_else(|| {
-            TargetError::Fatal(WatcherError::Config(format!(
+            StepFailure::Fatal(WatcherError::Config(format!(
                 "domain {domain} is not watched"
             )))
         })
@@ -401,10 +399,12 @@ impl Responder {
 }
 
 fn rpc(domain: Domain, what: &'static str) -> impl FnOnce(alloy::contract::Error) -> TargetError {
-    move |err| TargetError::Rpc {
-        domain,
-        what,
-        message: contract_error(err),
+    move |err| {
+        StepFailure::Retry(RpcFailure {
+            domain,
+            what,
+            message: contract_error(err),
+        })
     }
 }
 
