@@ -21,7 +21,7 @@ use crate::StorageError;
 /// other source of `E` converts first (`.map_err(AgentError::from)?`).
 ///
 /// (The kit cannot convert every `E` itself: a blanket `From<E>` would overlap the
-/// `From<StorageError>` above where `E` is `StorageError`.)
+/// kit's `From<StorageError>` where `E` is `StorageError`.)
 #[derive(Debug)]
 pub enum StepFailure<E, R = String> {
     /// Retrying later may succeed (an RPC endpoint or a service failed); the step is tried
