@@ -213,6 +213,24 @@ pub enum SdkError {
         /// The decoded reason.
         revert: Revert,
     },
+    /// The receiver's `xReceive` reverted when simulated as the destination's `Connext` calls it.
+    #[error("receiver {receiver} on domain {domain} reverts in xReceive: {revert}")]
+    ReceiverReverted {
+        /// The destination.
+        domain: Domain,
+        /// The receiver.
+        receiver: Address,
+        /// The decoded reason.
+        revert: Revert,
+    },
+    /// The receiver has no code, so it has no `xReceive` to call (a fast-path `execute` to it reverts).
+    #[error("receiver {receiver} on domain {domain} is not a contract")]
+    ReceiverNotContract {
+        /// The destination.
+        domain: Domain,
+        /// The receiver.
+        receiver: Address,
+    },
     /// The transaction was mined but reverted.
     #[error("{action} on domain {domain}: transaction {tx} was mined but reverted")]
     TxFailed {

@@ -5,6 +5,8 @@
 //! [`Sdk::with_sequencer`]) for relayer fee quotes and for why a transfer waits. Then:
 //!
 //! - [`Sdk::quote`]: the relayer fee and what the recipient receives on the fast path;
+//! - [`Sdk::estimate_xreceive_gas`]: the gas a transfer's receiver needs on the destination, and the `execute`
+//!   gas it implies;
 //! - [`Sdk::xcall`]: checks everything, then sends (approving first if asked); [`Sdk::approve`];
 //! - [`Sdk::status`] and [`Sdk::wait_for`]: where a transfer stands, and following it to a [`Stage`];
 //! - [`Sdk::bump_fee`], [`Sdk::force_update_slippage`], [`Sdk::force_receive_local`]: recovery;
@@ -47,6 +49,7 @@ pub mod asset;
 mod client;
 pub mod config;
 pub mod error;
+pub mod gas;
 mod liquidity;
 pub mod quote;
 mod recovery;
@@ -61,6 +64,7 @@ pub use asset::{AssetInfo, AssetRef, BadAssetRef};
 pub use client::Sdk;
 pub use config::{ConfigError, DomainSettings, Timing};
 pub use error::SdkError;
+pub use gas::{DeliveryPath, XReceiveCall, XReceiveGas};
 pub use liquidity::{LiquidityReceipt, RecipientProposal};
 pub use quote::Quote;
 pub use revert::Revert;

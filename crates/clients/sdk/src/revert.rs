@@ -5,7 +5,7 @@ use alloy::{
     sol_types::{GenericContractError, SolInterface},
     transports::TransportError,
 };
-use nxtp_bindings::{BridgeToken, Connext, DemoToken};
+use nxtp_bindings::{BridgeToken, Connext, DemoReceiver, DemoToken};
 use std::fmt;
 
 /// Why a contract call reverted: the custom error's name and its arguments, as in
@@ -21,8 +21,8 @@ pub struct Revert {
 }
 
 impl Revert {
-    /// Decodes revert data against `Connext`'s errors, then the tokens' (`DemoToken`, `BridgeToken`), then
-    /// Solidity's `Error(string)` and `Panic(uint256)`.
+    /// Decodes revert data against `Connext`'s errors, then the tokens' (`DemoToken`, `BridgeToken`), the
+    /// devnet's `DemoReceiver`'s, then Solidity's `Error(string)` and `Panic(uint256)`.
     pub fn decode(data: Bytes) -> Self {
         let described = Connext::ConnextErrors::abi_decode(&data)
             .map(|error| describe(&error))
@@ -31,6 +31,9 @@ impl Revert {
             })
             .or_else(|_| {
                 BridgeToken::BridgeTokenErrors::abi_decode(&data).map(|error| describe(&error))
+            })
+            .or_else(|_| {
+                DemoReceiver::DemoReceiverErrors::abi_decode(&data).map(|error| describe(&error))
             })
             .or_else(|_| GenericContractError::abi_decode(&data).map(|error| generic(&error)));
         let (name, args) = described.unwrap_or_else(|_| ("unknown".to_owned(), Vec::new()));
