@@ -28,7 +28,7 @@ use alloy::{
     rpc::types::Log,
     sol_types::SolEvent,
 };
-use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, Store};
+use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, StepFailure, Store};
 use nxtp_bindings::{Home, Replica};
 use nxtp_chain::retry::backoff;
 use nxtp_chain::{Batch, Indexer};
@@ -89,27 +89,17 @@ struct Observed {
     block_timestamp: Option<u64>,
 }
 
-/// Why a batch could not be handled now.
-enum BatchError {
-    /// Asking a Home failed; the batch is read again later.
-    Rpc {
-        origin: Domain,
-        message: String,
-    },
+/// Why a batch must be read again later.
+enum BatchRetry {
+    /// Asking a Home failed; the batch is read again after a backoff.
+    Rpc { origin: Domain, message: String },
     /// The origin's endpoint lags behind the update to judge; the batch is read again at the
-    /// next poll.
-    Lagging {
-        origin: Domain,
-        message: String,
-    },
-    Fatal(WatcherError),
+    /// next poll, without a backoff or a health report.
+    Lagging { origin: Domain, message: String },
 }
 
-impl From<nxtp_agent::StorageError> for BatchError {
-    fn from(err: nxtp_agent::StorageError) -> Self {
-        Self::Fatal(err.into())
-    }
-}
+/// Why a batch could not be handled now: read again later, or the end of the watcher.
+type BatchError = StepFailure<WatcherError, BatchRetry>;
 
 /// The task watching one domain.
 pub(crate) struct WatchTask {
@@ -156,10 +146,10 @@ impl WatchTask {
                         failures = 0;
                         continue;
                     }
-                    Err(BatchError::Rpc { origin, message }) => {
+                    Err(BatchError::Retry(BatchRetry::Rpc { origin, message })) => {
                         format!("cannot ask the Home of {origin}: {message}")
                     }
-                    Err(BatchError::Lagging { origin, message }) => {
+                    Err(BatchError::Retry(BatchRetry::Lagging { origin, message })) => {
                         tracing::debug!(domain = %self.domain, %origin, %message, "waiting for the origin before judging an update");
                         tokio::select! {
                             () = shutdown.cancelled() => return Ok(()),
@@ -173,10 +163,10 @@ impl WatchTask {
                     match self.rejudge().await {
                         Ok(()) => {}
                         Err(BatchError::Fatal(err)) => return Err(err),
-                        Err(
-                            BatchError::Rpc { origin, message }
-                            | BatchError::Lagging { origin, message },
-                        ) => {
+                        Err(BatchError::Retry(
+                            BatchRetry::Rpc { origin, message }
+                            | BatchRetry::Lagging { origin, message },
+                        )) => {
                             tracing::warn!(domain = %self.domain, %origin, %message, "cannot judge open roots again now");
                         }
                     }
@@ -273,7 +263,7 @@ impl WatchTask {
         // The batch is recorded: a root that cannot be looked up now is looked up at the next
         // judging round instead of failing the batch.
         for (replica, update) in tracked {
-            if let Err(BatchError::Rpc { origin, message }) =
+            if let Err(BatchError::Retry(BatchRetry::Rpc { origin, message })) =
                 self.track(replica, update.clone()).await
             {
                 tracing::warn!(domain = %self.domain, %origin, %message, "cannot look up a Replica root's window now; later");
@@ -319,7 +309,7 @@ impl WatchTask {
     /// (it has a `confirmAt`).
     async fn track(&mut self, replica: Address, update: SignedUpdate) -> Result<(), BatchError> {
         let origin = update.origin;
-        let rpc = |message: String| BatchError::Rpc { origin, message };
+        let rpc = |message: String| BatchError::Retry(BatchRetry::Rpc { origin, message });
         let confirm_at = Replica::new(replica, &self.provider)
             .confirmAt(update.new_root)
             .call()
@@ -383,9 +373,11 @@ impl WatchTask {
         }
         let (_, now) = block_timestamp(&self.provider, BlockNumberOrTag::Latest)
             .await
-            .map_err(|message| BatchError::Rpc {
-                origin: self.domain,
-                message,
+            .map_err(|message| {
+                BatchError::Retry(BatchRetry::Rpc {
+                    origin: self.domain,
+                    message,
+                })
             })?;
         self.open
             .retain(|_, open| open.confirm_at.saturating_add(RIPE_TAIL) > now);
@@ -395,7 +387,7 @@ impl WatchTask {
             let Some(reader) = self.homes.get(&origin).cloned() else {
                 continue;
             };
-            let rpc = |message: String| BatchError::Rpc { origin, message };
+            let rpc = |message: String| BatchError::Retry(BatchRetry::Rpc { origin, message });
             let head = reader
                 .provider
                 .get_block_by_number(BlockNumberOrTag::Latest)
@@ -545,7 +537,7 @@ impl WatchTask {
                 "origin {origin} has no Home configured"
             ))));
         };
-        let rpc = |message: String| BatchError::Rpc { origin, message };
+        let rpc = |message: String| BatchError::Retry(BatchRetry::Rpc { origin, message });
         let updated_at = match seen.block_timestamp {
             Some(timestamp) => timestamp,
             None => {
@@ -568,13 +560,13 @@ impl WatchTask {
             .entry((origin, old_root, new_root))
             .or_insert_with(Instant::now);
         if head_time < updated_at && first_seen.elapsed() < ORIGIN_LAG_GRACE {
-            return Err(BatchError::Lagging {
+            return Err(BatchError::Retry(BatchRetry::Lagging {
                 origin,
                 message: format!(
                     "the origin's head (time {head_time}) is older than the update (time \
                      {updated_at})"
                 ),
-            });
+            }));
         }
         let produced = Home::new(reader.home, &reader.provider)
             .checkpoints(new_root)
