@@ -7,8 +7,8 @@ use clap::{Args, Subcommand};
 use nxtp_agent::KeySource;
 use nxtp_sdk::{
     format_units, parse_checked_address, Address, AddressError, Amount, AssetInfo, AssetRef, Bytes,
-    Domain, Manifest, PrivateKeySigner, RelayerFee, Sdk, Stage, TransferReport, Url, XcallRequest,
-    B256, DEFAULT_SLIPPAGE_BPS, U256,
+    Domain, Manifest, PrivateKeySigner, RelayerFee, Sdk, Stage, TransferReport, Url, XReceiveCall,
+    XcallRequest, B256, DEFAULT_SLIPPAGE_BPS, U256,
 };
 use std::{error::Error, path::PathBuf, str::FromStr, time::Duration};
 
@@ -232,6 +232,9 @@ pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
     request.allow_zero_relayer_fee = args.allow_zero_relayer_fee;
     request.receive_local = args.receive_local;
     request.auto_approve = args.approve;
+    if !request.call_data.is_empty() {
+        print_receiver_gas(&sdk, &request).await;
+    }
     let sent = sdk.xcall(&signer, &request).await?;
     if let Some(approval) = sent.approval {
         println!("approved:     {} (block {})", approval.tx, approval.block);
@@ -260,6 +263,30 @@ pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
         sent.origin_tx, sent.origin_block
     );
     Ok(())
+}
+
+/// What the receiver's `xReceive` needs on the fast path, simulated before sending: information only, so a
+/// receiver that reverts in simulation is a warning (its transfer may still be meant to take the slow path).
+async fn print_receiver_gas(sdk: &Sdk, request: &XcallRequest) {
+    let call = XReceiveCall::new(request.to, request.origin, request.call_data.clone());
+    match sdk.estimate_xreceive_gas(request.destination, &call).await {
+        Ok(gas) => {
+            println!(
+                "receiver gas: {} (execute about {}{})",
+                gas.receiver_gas,
+                gas.execute_gas,
+                if gas.above_limit {
+                    format!(
+                        ", above the destination's xReceiveGasLimit of {}",
+                        gas.x_receive_gas_limit
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
+        Err(err) => eprintln!("warning: {err}"),
+    }
 }
 
 /// `nxtp status`: where a transfer stands, or (with --wait) each change until it gets there.
