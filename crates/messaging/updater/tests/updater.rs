@@ -548,9 +548,20 @@ async fn a_double_update_on_chain_stops_all_signing() {
     net.set_required_bond(ORIGIN, U256::from(10u64).pow(U256::from(19u64)))
         .await;
     net.dispatch_n(ORIGIN, 1).await;
-    let first_run = Running::start(net.updater_config(ORIGIN, &db, 1));
+    let mut config = net.updater_config(ORIGIN, &db, 1);
+    let (telemetry, ops) = telemetry_on_free_port();
+    config.telemetry = telemetry;
+    let first_run = Running::start(config);
     let signed = eventually("the first run to sign", || async {
         recorded(&db, ORIGIN).into_iter().next()
+    })
+    .await;
+    // Stopped once the Home has refused the update, so no attempt of it is still queued in the
+    // submitter when the second run starts (a queued attempt, signed before the double update
+    // was known, would be sent on restart: that is the submitter resuming, not new signing).
+    eventually("/health to report the refused update", || async {
+        let (status, body) = http_get(ops, "/health").await?;
+        (status == 503 && body.contains("the call reverts")).then_some(())
     })
     .await;
     first_run.stop().await;
