@@ -176,6 +176,19 @@ async fn a_rotated_updaters_forged_root_is_answered_and_never_mints() {
     )
     .await;
 
+    // Once rotated, the origin's Home accepts no update of the old key, so its committed root no
+    // longer moves. The message relayer finishes copying the updates signed before: only then is
+    // a Replica's root still, so the forged update below is not built on a root an honest update
+    // replaces before it lands.
+    let home_root = home.committedRoot().call().await.expect("committedRoot");
+    for destination in DESTINATIONS {
+        let replica = Replica::new(net.replica(destination, ORIGIN), net.reader(destination));
+        eventually("every honest update to reach the Replica", || async {
+            replica.committedRoot().call().await.ok() == Some(home_root)
+        })
+        .await;
+    }
+
     // The forged tree: one reconcile per destination, under one root the Home never produced.
     let forged: Vec<Message> = DESTINATIONS
         .iter()
