@@ -29,7 +29,7 @@ pub use nxtp_provider::{
     without_url, ChainConfig, ConnectError, DomainSettings, Domains, Finality, FinalityError,
     MissingDomain, RedactedUrl,
 };
-pub use start::StartError;
+pub use start::{connect_all, StartError};
 pub use step::ChainError;
 pub use submitter::{
     FailureReason, FinalState, OperationId, OperationState, SubmitError, SubmitOptions, Submitter,

@@ -6,10 +6,11 @@
 //! own; [`start_error_sources!`](crate::start_error_sources) lets `?` convert the sources
 //! straight into it.
 
-use crate::{ConnectError, SubmitError};
+use crate::{connect, ConnectError, DomainSettings, Domains, SubmitError};
+use alloy::providers::DynProvider;
 use nxtp_agent::{SecretError, StorageError};
 use nxtp_primitives::Domain;
-use std::{io, net::SocketAddr};
+use std::{collections::BTreeMap, io, net::SocketAddr};
 
 /// Why an agent could not start (or, for [`Storage`](Self::Storage),
 /// [`Submitter`](Self::Submitter) and [`SubmitterStopped`](Self::SubmitterStopped), stopped
@@ -65,6 +66,21 @@ impl StartError {
     pub fn submitter(domain: Domain) -> impl FnOnce(SubmitError) -> Self {
         move |source| Self::Submitter { domain, source }
     }
+}
+
+/// Connects to the chain of every domain of `domains` (checking each one's chain id), in domain
+/// order; the first domain that cannot be reached is the [`StartError::Connect`] error.
+pub async fn connect_all<T: DomainSettings>(
+    domains: &Domains<T>,
+) -> Result<BTreeMap<Domain, DynProvider>, StartError> {
+    let mut providers = BTreeMap::new();
+    for (&domain, entry) in domains {
+        let provider = connect(entry.chain())
+            .await
+            .map_err(StartError::connect(domain))?;
+        providers.insert(domain, provider);
+    }
+    Ok(providers)
 }
 
 /// Implements `From` for an agent's error (which wraps [`StartError`]) from each error

@@ -32,7 +32,8 @@ use index::IndexTask;
 use nxtp_agent::{Agent, AgentContext, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics, StartError};
+use nxtp_chain::ChainMetrics;
+use nxtp_liquidity::ConnectedDomain;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::Notify;
 
@@ -82,10 +83,11 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let mut destinations = BTreeMap::new();
     let mut poll_interval = EXECUTE_INTERVAL;
-    for (&domain, domain_config) in &config.domains {
-        let provider = connect(&domain_config.chain)
-            .await
-            .map_err(StartError::connect(domain))?;
+    for (domain, chain) in nxtp_liquidity::connect_all(&config.domains).await? {
+        let ConnectedDomain {
+            config: domain_config,
+            provider,
+        } = chain;
         let task = IndexTask {
             domain,
             indexer: domain_config.indexer(

@@ -33,7 +33,6 @@ pub use origin::STREAM as XCALLS_STREAM;
 
 use alloy::{
     primitives::{Address, B256},
-    providers::DynProvider,
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
@@ -42,7 +41,8 @@ use bidder::BidderTask;
 use nxtp_agent::{Agent, AgentContext, Health, Schema, Store, TaskSet, TelemetryConfig};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics, StartError};
+use nxtp_chain::ChainMetrics;
+use nxtp_liquidity::{connect_all, ConnectedDomain as Connected};
 use nxtp_primitives::{ConnextSigningDomain, Domain};
 use origin::OriginTask;
 use poster::PosterTask;
@@ -85,7 +85,7 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
     let store = Store::open(&config.database, &SCHEMAS)?;
     let sequencer =
         SequencerClient::new(config.sequencer_url.clone()).map_err(RouterError::Sequencer)?;
-    let chains = connect_all(&config).await?;
+    let chains = connect_all(&config.domains).await?;
     let wiring = Wiring {
         router: signer.address(),
         signer,
@@ -123,25 +123,6 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
     );
     ctx.health.ok("start-up");
     tasks.join().await
-}
-
-/// A configured domain, connected to.
-struct Connected {
-    config: DomainConfig,
-    provider: DynProvider,
-}
-
-/// Connects to every configured domain's chain (checking its chain id).
-async fn connect_all(config: &RouterConfig) -> Result<BTreeMap<Domain, Connected>, RouterError> {
-    let mut chains = BTreeMap::new();
-    for (&domain, domain_config) in &config.domains {
-        let provider = connect(&domain_config.chain)
-            .await
-            .map_err(StartError::connect(domain))?;
-        let config = domain_config.clone();
-        chains.insert(domain, Connected { config, provider });
-    }
-    Ok(chains)
 }
 
 /// What the router's tasks are made of: one of each shared piece, handed to every task.

@@ -37,14 +37,15 @@ pub use error::SequencerError;
 pub use metrics::SequencerMetrics;
 pub use origin::CONNEXT_STREAM;
 
-use alloy::{primitives::B256, providers::DynProvider, sol_types::SolEvent};
+use alloy::{primitives::B256, sol_types::SolEvent};
 use auction::AuctionTask;
 use destination::Destination;
 use dispatch::DispatchTask;
 use nxtp_agent::{Agent, AgentContext, Schema, Store, TaskSet, TelemetryConfig};
 use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::{connect, ChainMetrics, Indexer, StartError};
+use nxtp_chain::{ChainMetrics, Indexer, StartError};
+use nxtp_liquidity::{connect_all, ConnectedDomain as Connected};
 use nxtp_primitives::Domain;
 use origin::OriginTask;
 use shared::Shared;
@@ -102,14 +103,14 @@ pub async fn run_with_listener(
     let metrics = SequencerMetrics::register(&ctx.metrics)?;
     let relayer = RelayerClient::new(config.relayer_url.clone())
         .map_err(|err| SequencerError::Relayer(err.to_string()))?;
-    let chains = connect_all(&config).await?;
+    let chains = connect_all(&config.domains).await?;
     let shared = Arc::new(shared(&config, &store, &metrics, &chains));
     let ledger = auction::restored_ledger(&store).await?;
 
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let served: BTreeSet<Domain> = chains.keys().copied().collect();
     for (&domain, chain) in &chains {
-        let indexer = chain.indexer(domain, &store, &chain_metrics);
+        let indexer = origin_indexer(domain, chain, &store, &chain_metrics);
         let origin = OriginTask::new(domain, indexer, &shared, served.clone(), &ctx.health);
         tasks.spawn(format!("origin {domain}"), origin.run(tasks.shutdown()));
     }
@@ -148,35 +149,18 @@ pub async fn run_with_listener(
     tasks.join().await
 }
 
-/// A served domain, connected to.
-struct Connected {
-    config: DomainConfig,
-    provider: DynProvider,
-}
-
-impl Connected {
-    /// The indexer of the domain's transfers and native fees, under the sequencer's cursor.
-    fn indexer(&self, domain: Domain, store: &Store, metrics: &ChainMetrics) -> Indexer {
-        let events = ORIGIN_EVENTS.to_vec();
-        let provider = self.provider.clone();
-        self.config
-            .indexer(domain, CONNEXT_STREAM, events, store, provider, metrics)
-    }
-}
-
-/// Connects to every served domain's chain (checking its chain id).
-async fn connect_all(
-    config: &SequencerConfig,
-) -> Result<BTreeMap<Domain, Connected>, SequencerError> {
-    let mut chains = BTreeMap::new();
-    for (&domain, domain_config) in &config.domains {
-        let provider = connect(&domain_config.chain)
-            .await
-            .map_err(StartError::connect(domain))?;
-        let config = domain_config.clone();
-        chains.insert(domain, Connected { config, provider });
-    }
-    Ok(chains)
+/// The indexer of a served domain's transfers and native fees, under the sequencer's cursor.
+fn origin_indexer(
+    domain: Domain,
+    chain: &Connected,
+    store: &Store,
+    metrics: &ChainMetrics,
+) -> Indexer {
+    let events = ORIGIN_EVENTS.to_vec();
+    let provider = chain.provider.clone();
+    chain
+        .config
+        .indexer(domain, CONNEXT_STREAM, events, store, provider, metrics)
 }
 
 /// What the API and the auction share, the served domains as destinations.

@@ -16,9 +16,10 @@ use alloy::{
     rpc::types::Filter,
 };
 use nxtp_agent::{Cursor, Store};
-use nxtp_chain::{ChainConfig, ChainMetrics, DomainSettings, Indexer};
+use nxtp_chain::{ChainConfig, ChainMetrics, DomainSettings, Domains, Indexer, StartError};
 use nxtp_primitives::Domain;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// A `[domains.<id>]` table of the router, the sequencer or the executor.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -32,6 +33,29 @@ pub struct ConnextDomain {
     /// The first block holding the `Connext`: where reading starts.
     #[serde(default)]
     pub start_block: u64,
+}
+
+/// A configured domain, connected to.
+pub struct ConnectedDomain {
+    /// The domain's table.
+    pub config: ConnextDomain,
+    /// Its chain, its chain id checked.
+    pub provider: DynProvider,
+}
+
+/// Connects to every domain of `domains` ([`nxtp_chain::connect_all`]), each beside its table.
+pub async fn connect_all(
+    domains: &Domains<ConnextDomain>,
+) -> Result<BTreeMap<Domain, ConnectedDomain>, StartError> {
+    let mut providers = nxtp_chain::connect_all(domains).await?;
+    Ok(domains
+        .iter()
+        .filter_map(|(&domain, config)| {
+            let provider = providers.remove(&domain)?;
+            let config = config.clone();
+            Some((domain, ConnectedDomain { config, provider }))
+        })
+        .collect())
 }
 
 impl DomainSettings for ConnextDomain {

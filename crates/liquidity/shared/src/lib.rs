@@ -5,5 +5,5 @@
 pub mod connext;
 pub mod fees;
 
-pub use connext::ConnextDomain;
+pub use connext::{connect_all, ConnectedDomain, ConnextDomain};
 pub use fees::{FeeTable, NativeFee};
