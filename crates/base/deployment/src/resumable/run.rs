@@ -235,22 +235,22 @@ async fn run_steps(
                 }
             }
             Some(StepState::Sent { tx, raw }) => {
-                let mined = provider
-                    .get_transaction_receipt(tx)
-                    .await
-                    .map_err(|err| DeployError::step(domain, &step.name, err))?;
-                if mined.is_none() {
-                    // Killed after journaling it: the node may never have seen it. The same signed
-                    // bytes cannot be mined twice, so re-sending is safe.
-                    if let Err(err) = provider.send_raw_transaction(&raw).await {
-                        let text = err.to_string();
-                        if !text.contains("already") && !text.contains("known") {
-                            return Err(DeployError::step(
-                                domain,
-                                format!("{}: re-send {tx}", step.name),
-                                err,
-                            ));
-                        }
+                // Killed after journaling it: the node may never have seen it. The same signed bytes
+                // cannot be mined twice, so re-sending is safe. A refusal is fine when the node knows
+                // the transaction: pending ("already known") or mined, even since the kill ("nonce
+                // too low"); either way it is waited for below.
+                if let Err(err) = provider.send_raw_transaction(&raw).await {
+                    let known = provider
+                        .get_transaction_by_hash(tx)
+                        .await
+                        .map_err(|err| DeployError::step(domain, &step.name, err))?
+                        .is_some();
+                    if !known {
+                        return Err(DeployError::step(
+                            domain,
+                            format!("{}: re-send {tx}", step.name),
+                            err,
+                        ));
                     }
                 }
                 waiting.push((step, tx));
