@@ -1,0 +1,238 @@
+/**
+ * Where transfers stand: found by their `XCalled` on the origin (its id recomputed from its params), judged by
+ * the destination's `transferStatus` and `transferRouters`, and (with a sequencer, while nothing is delivered)
+ * why they wait. Read from the chains and the sequencer; the indexer's status API is not used yet.
+ */
+
+import type { Address, Hex } from "viem";
+import type { NxtpClient } from "./client.js";
+import {
+  ConfigError,
+  NxtpError,
+  TransferNotFoundError,
+  UnknownDomainError,
+  WaitTimeoutError,
+} from "./errors.js";
+import { connextAbi } from "./generated/abis.js";
+import { type AuctionView, getAuction } from "./sequencer.js";
+import { computeTransferId } from "./transfer.js";
+import { failure } from "./tx.js";
+import {
+  type Domain,
+  isFinalStage,
+  type Stage,
+  type StageTarget,
+  stageOf,
+  stageReaches,
+  type TransferInfo,
+} from "./types.js";
+
+/** A transfer as found on its origin. */
+export interface SentTransfer {
+  readonly transferId: Hex;
+  /** Everything hashed into its id. */
+  readonly params: TransferInfo;
+  /** The asset the sender supplied, and how much of it (base units). */
+  readonly asset: Address;
+  readonly amount: bigint;
+  /** The `xcall` transaction and its block. */
+  readonly originTx: Hex;
+  readonly originBlock: bigint;
+}
+
+/** Where a transfer stands. */
+export interface TransferReport extends SentTransfer {
+  readonly origin: Domain;
+  readonly destination: Domain;
+  readonly stage: Stage;
+  /** The routers that fronted it, in path order (empty unless fronted). */
+  readonly routers: readonly Address[];
+  /** The sequencer's view while nothing is delivered (when a sequencer is configured and knows the transfer). */
+  readonly auction: AuctionView | undefined;
+  /** Why it waits, in a sentence, while nothing is delivered. */
+  readonly waiting: string | undefined;
+}
+
+/** One observed change of a followed transfer. */
+export interface TransferProgress {
+  readonly transferId: Hex;
+  readonly stage: Stage;
+  readonly waiting: string | undefined;
+  /** Milliseconds since the wait began. */
+  readonly elapsedMs: number;
+  readonly report: TransferReport;
+}
+
+type XCalledLog = {
+  args: { transferId?: Hex; params?: TransferInfo; asset?: Address; amount?: bigint };
+  transactionHash: Hex | null;
+  blockNumber: bigint | null;
+};
+
+/** A checked `XCalled` log: its id is the hash of its params, which leave the domain it was read on. */
+function sentFrom(domain: Domain, log: XCalledLog): SentTransfer | undefined {
+  const { transferId, params, asset, amount } = log.args;
+  if (!transferId || !params || !asset || amount === undefined) return undefined;
+  if (computeTransferId(params) !== transferId || params.originDomain !== domain) return undefined;
+  return {
+    transferId,
+    params,
+    asset,
+    amount,
+    originTx: log.transactionHash ?? "0x",
+    originBlock: log.blockNumber ?? 0n,
+  };
+}
+
+async function xcalledLogs(client: NxtpClient, domain: Domain, transferId?: Hex): Promise<SentTransfer[]> {
+  const settings = client.settings(domain);
+  const reader = await client.publicClient(domain);
+  try {
+    const logs = await reader.getContractEvents({
+      address: settings.connext,
+      abi: connextAbi,
+      eventName: "XCalled",
+      args: transferId ? { transferId } : undefined,
+      fromBlock: settings.fromBlock,
+      toBlock: "latest",
+    });
+    return logs.flatMap((log) => sentFrom(domain, log as unknown as XCalledLog) ?? []);
+  } catch (error) {
+    throw failure(domain, "search XCalled logs", error);
+  }
+}
+
+/** Finds a transfer by its `XCalled` on `origin`, or on whichever configured domain sent it. */
+export async function findTransfer(
+  client: NxtpClient,
+  transferId: Hex,
+  origin?: Domain,
+): Promise<SentTransfer> {
+  for (const domain of origin === undefined ? client.domains : [origin]) {
+    const [found] = await xcalledLogs(client, domain, transferId);
+    if (found) return found;
+  }
+  throw new TransferNotFoundError(transferId);
+}
+
+async function reportOf(client: NxtpClient, sent: SentTransfer): Promise<TransferReport> {
+  const destination = sent.params.destinationDomain;
+  const connext = client.settings(destination).connext;
+  const reader = await client.publicClient(destination);
+  let status: number;
+  let routers: readonly Address[];
+  try {
+    [status, routers] = await Promise.all([
+      reader.readContract({
+        address: connext,
+        abi: connextAbi,
+        functionName: "transferStatus",
+        args: [sent.transferId],
+      }),
+      reader.readContract({
+        address: connext,
+        abi: connextAbi,
+        functionName: "transferRouters",
+        args: [sent.transferId],
+      }),
+    ]);
+  } catch (error) {
+    throw failure(destination, "Connext.transferStatus", error);
+  }
+  const stage = stageOf(status, routers);
+  let auction: AuctionView | undefined;
+  let waiting: string | undefined;
+  if (stage === "XCalled" && client.sequencerUrl) {
+    try {
+      auction = await getAuction(client, sent.transferId);
+      waiting = auction?.reason;
+    } catch (error) {
+      waiting = `the sequencer did not answer: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  return { ...sent, origin: sent.params.originDomain, destination, stage, routers, auction, waiting };
+}
+
+/** Where a transfer stands (its origin searched first when given). */
+export async function getTransfer(
+  client: NxtpClient,
+  params: { transferId: Hex; origin?: Domain },
+): Promise<TransferReport> {
+  return reportOf(client, await findTransfer(client, params.transferId, params.origin));
+}
+
+/**
+ * Transfers sent from the configured domains (or `origins`), newest last, optionally only those sent by
+ * `sender` or to `to`, each with where it stands.
+ */
+export async function getTransfers(
+  client: NxtpClient,
+  filter: { sender?: Address; to?: Address; origins?: readonly Domain[] } = {},
+): Promise<TransferReport[]> {
+  const same = (a: string, b: string | undefined) => b === undefined || a.toLowerCase() === b.toLowerCase();
+  const found: SentTransfer[] = [];
+  for (const domain of filter.origins ?? client.domains) {
+    const logs = await xcalledLogs(client, domain);
+    found.push(
+      ...logs.filter(
+        (sent) => same(sent.params.originSender, filter.sender) && same(sent.params.to, filter.to),
+      ),
+    );
+  }
+  return Promise.all(found.map((sent) => reportOf(client, sent)));
+}
+
+/**
+ * Follows a transfer until it reaches `until` (default `"Completed"`, either path) or can go no further,
+ * calling `onProgress` with every change of stage or of the sequencer's explanation. A transfer not found yet
+ * (its `xcall` just sent) or a failed read is retried until `timeoutMs` (default 10 minutes).
+ */
+export async function waitForTransfer(
+  client: NxtpClient,
+  params: {
+    transferId: Hex;
+    origin?: Domain;
+    until?: StageTarget;
+    timeoutMs?: number;
+    onProgress?: (progress: TransferProgress) => void;
+    signal?: AbortSignal;
+  },
+): Promise<TransferReport> {
+  const until = params.until ?? "Completed";
+  const timeoutMs = params.timeoutMs ?? 600_000;
+  const started = Date.now();
+  let sent: SentTransfer | undefined;
+  let last: TransferReport | undefined;
+  let lastError: unknown;
+  for (;;) {
+    params.signal?.throwIfAborted();
+    try {
+      sent ??= await findTransfer(client, params.transferId, params.origin);
+      const report = await reportOf(client, sent);
+      if (!last || last.stage !== report.stage || last.waiting !== report.waiting) {
+        params.onProgress?.({
+          transferId: params.transferId,
+          stage: report.stage,
+          waiting: report.waiting,
+          elapsedMs: Date.now() - started,
+          report,
+        });
+      }
+      last = report;
+      if (stageReaches(report.stage, until) || isFinalStage(report.stage)) return report;
+    } catch (error) {
+      // A configuration mistake will not heal by waiting; everything else (not found yet, a read) may.
+      if (error instanceof UnknownDomainError || error instanceof ConfigError) throw error;
+      lastError = error;
+    }
+    const waited = Date.now() - started;
+    if (waited >= timeoutMs) {
+      if (!last && lastError instanceof NxtpError && !(lastError instanceof TransferNotFoundError))
+        throw lastError;
+      throw new WaitTimeoutError(params.transferId, until, last?.stage, waited);
+    }
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(client.pollingIntervalMs, timeoutMs - waited)),
+    );
+  }
+}
