@@ -47,7 +47,7 @@ export interface TransferReport extends SentTransfer {
   readonly stage: Stage;
   /** The routers that fronted it, in path order (empty unless fronted). */
   readonly routers: readonly Address[];
-  /** The sequencer's view while nothing is delivered (when a sequencer is configured and knows the transfer). */
+  /** The sequencer's view while nothing is delivered (XCalled or Reconciled; when a sequencer is configured and knows it). */
   readonly auction: AuctionView | undefined;
   /** Why it waits, in a sentence, while nothing is delivered. */
   readonly waiting: string | undefined;
@@ -142,7 +142,8 @@ async function reportOf(client: NxtpClient, sent: SentTransfer): Promise<Transfe
   const stage = stageOf(status, routers);
   let auction: AuctionView | undefined;
   let waiting: string | undefined;
-  if (stage === "XCalled" && client.sequencerUrl) {
+  // Nothing is delivered yet (not even reconciled and waiting for the slow path): the sequencer says why.
+  if ((stage === "XCalled" || stage === "Reconciled") && client.sequencerUrl) {
     try {
       auction = await getAuction(client, sent.transferId);
       waiting = auction?.reason;

@@ -27,7 +27,14 @@ import { getRelayerFeeQuote } from "./sequencer.js";
 import { type TransferReport, waitForTransfer } from "./status.js";
 import { computeTransferId } from "./transfer.js";
 import { send, simulate, walletAccount } from "./tx.js";
-import type { Domain, SentTransaction, StageTarget, TransferInfo, UnsignedTransaction } from "./types.js";
+import type {
+  Domain,
+  SentTransaction,
+  Stage,
+  StageTarget,
+  TransferInfo,
+  UnsignedTransaction,
+} from "./types.js";
 
 /** The slippage tolerance a transfer starts with: room for the default 5 bps liquidity fee and some rounding. */
 export const DEFAULT_SLIPPAGE_BPS = 30;
@@ -272,6 +279,7 @@ export async function xcall(
   report({ step: "XCalled", transferId, transaction: sent, elapsedMs: elapsedMs() });
 
   let final: TransferReport | undefined;
+  let lastStage: Stage = "XCalled";
   if (params.until && params.until !== "XCalled") {
     final = await waitForTransfer(client, {
       transferId,
@@ -280,7 +288,10 @@ export async function xcall(
       timeoutMs: params.timeoutMs,
       onProgress: (progress) => {
         const { stage, report: now } = progress;
-        if (stage === "XCalled") {
+        const moved = stage !== lastStage;
+        lastStage = stage;
+        if (stage === "XCalled" || !moved) {
+          // Same stage, new explanation from the sequencer (why it waits).
           if (progress.waiting)
             report({ step: "waiting", transferId, reason: progress.waiting, elapsedMs: elapsedMs() });
         } else if (stage === "Executed" || stage === "Reconciled") {

@@ -39,3 +39,19 @@ export function devnet(): Devnet {
     address: (name) => privateKeyToAccount(key(name)).address,
   };
 }
+
+/** Polls `read` until `done` holds for what it returns (every 250 ms, up to `timeoutMs`), and returns that. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last: ${String(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
