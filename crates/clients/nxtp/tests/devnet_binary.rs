@@ -1,11 +1,14 @@
 //! The built `nxtp` binary: `nxtp devnet` deploys and writes its manifest, stops everything cleanly on
-//! SIGINT or with `--exit-after-deploy`, and reports failures with their causes and a non-zero exit.
+//! SIGINT or with `--exit-after-deploy`, leaves nothing running when it is SIGKILLed, stops what a dead
+//! devnet left before reusing its folder, and reports failures with their causes and a non-zero exit.
 
 use nxtp_deployment::Manifest;
+use nxtp_devnet::RunDir;
 use rustix::process::{kill_process, Pid, Signal};
 use std::{
     io::{BufRead, BufReader, Read},
     net::TcpStream,
+    os::unix::{ffi::OsStrExt, process::CommandExt},
     path::Path,
     process::{Child, Command, ExitStatus, Output, Stdio},
     sync::mpsc,
@@ -129,6 +132,77 @@ fn check_manifest(run_dir: &Path, chains: usize) -> Manifest {
     manifest
 }
 
+/// Starts `nxtp devnet <args>` on `run_dir` and returns once it reports running, with the lines it
+/// printed so far.
+fn start_running(args: &[&str], run_dir: &Path) -> (Child, mpsc::Receiver<String>) {
+    let mut child = devnet(args, run_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn nxtp");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match received.recv_timeout(left) {
+            Ok(line) if line.starts_with("Running. Press Ctrl-C") => break,
+            Ok(_) => {}
+            Err(err) => {
+                let _ = child.kill();
+                panic!("the devnet never reported running: {err}");
+            }
+        }
+    }
+    (child, received)
+}
+
+/// The running processes (not zombies) whose environment names `run_dir` as their devnet's run
+/// folder: every chain and agent a devnet started there, and their own children.
+fn processes_of(run_dir: &Path) -> Vec<u32> {
+    let mut marker = format!("{}=", RunDir::OWNER_ENV).into_bytes();
+    marker.extend_from_slice(run_dir.as_os_str().as_bytes());
+    let entries = std::fs::read_dir("/proc").expect("/proc");
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let running = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let state = stat
+                        .get(stat.rfind(')')? + 1..)?
+                        .split_whitespace()
+                        .next()?;
+                    Some(!matches!(state, "Z" | "X" | "x"))
+                })
+                .unwrap_or(false);
+            running
+                && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                    environ
+                        .split(|&byte| byte == 0)
+                        .any(|entry| entry == marker.as_slice())
+                })
+        })
+        .collect()
+}
+
+/// Waits until `done` holds, panicking with `what` after `limit`.
+fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn exit_after_deploy_writes_the_manifest_and_leaves_nothing_running() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -177,32 +251,7 @@ fn exit_after_deploy_writes_the_manifest_and_leaves_nothing_running() {
 fn sigint_stops_the_devnet_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run_dir = dir.path().join("run");
-    let mut child = devnet(&["--chains", "3"], &run_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn nxtp");
-    let stdout = child.stdout.take().expect("stdout");
-    let (lines, received) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match received.recv_timeout(left) {
-            Ok(line) if line.starts_with("Running. Press Ctrl-C") => break,
-            Ok(_) => {}
-            Err(err) => {
-                let _ = child.kill();
-                panic!("the devnet never reported running: {err}");
-            }
-        }
-    }
+    let (mut child, received) = start_running(&["--chains", "3"], &run_dir);
     let manifest = check_manifest(&run_dir.canonicalize().expect("run dir"), 3);
     for deployment in manifest.domains.values() {
         assert!(port_open(&deployment.rpc_url));
@@ -215,6 +264,90 @@ fn sigint_stops_the_devnet_cleanly() {
     let rest: Vec<String> = received.try_iter().collect();
     assert!(rest.iter().any(|line| line == "Stopped."), "{rest:?}");
     assert_chains_stopped(&manifest);
+}
+
+#[test]
+fn a_sigkilled_devnet_leaves_nothing_running_and_a_live_one_is_not_taken_over() {
+    if !Path::new("/proc/self/environ").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run_dir = dir.path().join("run");
+    let (mut child, _lines) = start_running(&["--chains", "3"], &run_dir);
+    let run_dir = run_dir.canonicalize().expect("run dir");
+    let manifest = check_manifest(&run_dir, 3);
+    // 3 chains and 11 agents (and the real anvil under each wrapper, if the wrapper runs).
+    let children = processes_of(&run_dir);
+    assert!(children.len() >= 14, "{children:?}");
+
+    // A second devnet on the folder is refused, naming the first; the first's files stay.
+    let second = run(
+        devnet(&["--exit-after-deploy"], &run_dir),
+        Duration::from_secs(60),
+    );
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "another devnet (pid {}) is running in",
+            child.id()
+        )),
+        "{stderr}"
+    );
+    assert!(run_dir.join("manifest.json").is_file());
+    assert_eq!(processes_of(&run_dir).len(), children.len());
+
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid")).expect("pid");
+    kill_process(pid, Signal::KILL).expect("SIGKILL");
+    wait(&mut child, Duration::from_secs(10));
+    wait_until(
+        Duration::from_secs(30),
+        "every chain and agent of the killed devnet stops",
+        || processes_of(&run_dir).is_empty(),
+    );
+    assert_chains_stopped(&manifest);
+}
+
+#[test]
+fn a_devnet_stops_what_a_dead_one_left_before_emptying_its_folder() {
+    if !Path::new("/proc/self/environ").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run_dir = dir.path().join("run");
+    std::fs::create_dir(&run_dir).expect("mkdir");
+    let run_dir = run_dir.canonicalize().expect("run dir");
+    // What a killed devnet leaves: its (unlocked) lock file, its files, and, were the watchdog
+    // killed with it, a child still running in its own process group.
+    std::fs::write(run_dir.join("devnet.lock"), "4194303\n").expect("lock");
+    std::fs::write(run_dir.join("agent.log"), "old").expect("log");
+    let mut survivor = Command::new("sleep")
+        .arg("600")
+        .env(RunDir::OWNER_ENV, &run_dir)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("spawn the survivor");
+    assert_eq!(processes_of(&run_dir), [survivor.id()]);
+
+    let command = devnet(
+        &[
+            "--chains",
+            "1",
+            "--block-time",
+            "0.5",
+            "--exit-after-deploy",
+        ],
+        &run_dir,
+    );
+    succeeded(&run(command, Duration::from_secs(120)));
+    let status = wait(&mut survivor, Duration::from_secs(5));
+    assert!(status.code().is_none(), "stopped by a signal: {status}");
+    assert!(
+        !run_dir.join("agent.log").exists(),
+        "the old run's files are gone"
+    );
+    assert!(processes_of(&run_dir).is_empty());
 }
 
 #[test]

@@ -4,7 +4,15 @@
 //! Own process groups keep a terminal's Ctrl-C (delivered to the whole foreground group) away from the
 //! children, so the devnet alone decides the order in which things stop and nothing restarts a child
 //! that is merely shutting down.
+//!
+//! Nothing outlives the devnet: every group is handed to the [`watchdog`], which stops it if the devnet
+//! dies without stopping it (SIGKILL included), and every child carries its run folder in
+//! [`RunDir::OWNER_ENV`](crate::RunDir::OWNER_ENV), so the next devnet on that folder can find and stop
+//! anything that escaped both (see [`crate::run_dir`]).
 
+mod watchdog;
+
+use crate::RunDir;
 use rustix::process::{kill_process_group, test_kill_process_group, Pid, Signal};
 use std::{
     fs::{File, OpenOptions},
@@ -39,9 +47,13 @@ pub(crate) struct GroupChild {
 }
 
 /// Spawns `command` in a new process group with stdin closed and stdout and stderr appended to `log`.
+/// The folder of `log` is the run folder the child belongs to (see [`RunDir::OWNER_ENV`]).
 pub(crate) fn spawn_logged(mut command: Command, log: &Path) -> io::Result<GroupChild> {
     let stdout = open_log(log)?;
     let stderr = stdout.try_clone()?;
+    if let Some(run_dir) = log.parent() {
+        command.env(RunDir::OWNER_ENV, run_dir);
+    }
     command
         .stdin(Stdio::null())
         .stdout(stdout)
@@ -53,6 +65,9 @@ pub(crate) fn spawn_logged(mut command: Command, log: &Path) -> io::Result<Group
         .id()
         .and_then(|id| i32::try_from(id).ok())
         .and_then(Pid::from_raw);
+    if let Some(group) = group {
+        watchdog::watch(group);
+    }
     Ok(GroupChild {
         child,
         group,
@@ -114,7 +129,7 @@ impl GroupChild {
             None => self.child.wait().await?,
         };
         self.group_gone_by(Instant::now() + KILL_WAIT).await;
-        self.finished = true;
+        self.finish();
         Ok(if status.is_some() && group_gone {
             Stopped::Gracefully(leader)
         } else {
@@ -140,7 +155,17 @@ impl GroupChild {
 
     fn kill_group(&mut self) {
         signal_group(self.group, Signal::KILL);
-        self.finished = true;
+        self.finish();
+    }
+
+    /// Marks the group as stopped, for this handle and for the watchdog.
+    fn finish(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            if let Some(group) = self.group {
+                watchdog::forget(group);
+            }
+        }
     }
 }
 
@@ -148,6 +173,7 @@ impl Drop for GroupChild {
     fn drop(&mut self) {
         if !self.finished {
             signal_group(self.group, Signal::KILL);
+            self.finish();
         }
     }
 }

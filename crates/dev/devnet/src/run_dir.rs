@@ -4,6 +4,15 @@
 //! manifest) would describe chains that no longer exist: the folder is emptied at start. To make sure
 //! that only ever empties a devnet's own folder, a folder is used only if it is new, empty, or holds the
 //! `devnet.lock` file an earlier run left; the lock also keeps two devnets out of one folder.
+//!
+//! The lock is held by the devnet process alone (children do not inherit it), so it is free again the
+//! moment that process dies, however it died. Its children should have died with it (see
+//! [`crate::process`]), but before emptying the folder a new devnet makes sure: every process still
+//! carrying this folder in [`RunDir::OWNER_ENV`] is stopped (SIGTERM, then SIGKILL after a grace period),
+//! so no chain or agent of a dead run keeps running beside the new one, writing into the folder it
+//! empties. Processes are found through `/proc` (Linux); elsewhere this check finds nothing.
+
+mod leftovers;
 
 use std::{
     fs::{File, OpenOptions, TryLockError},
@@ -22,9 +31,14 @@ pub enum RunDirError {
         "{0} is not empty and is not a devnet run folder (no {LOCK_FILE}); choose another --run-dir"
     )]
     Foreign(PathBuf),
-    /// Another devnet holds the lock.
-    #[error("another devnet is running in {0}")]
-    InUse(PathBuf),
+    /// Another devnet holds the lock: it is refused, not taken over.
+    #[error("another devnet{} is running in {path}; stop it first or choose another --run-dir", .pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default())]
+    InUse {
+        /// The folder.
+        path: PathBuf,
+        /// The running devnet's process id, as its lock file records it.
+        pid: Option<u32>,
+    },
     /// A file operation failed.
     #[error("{path}")]
     Io {
@@ -43,7 +57,13 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Creates (or takes over and empties) the run folder at `path`.
+    /// The environment variable every child of a devnet carries: the absolute path of its run folder.
+    /// It is inherited by the children's own children (the real anvil under its Node wrapper), so it
+    /// finds everything a devnet started.
+    pub const OWNER_ENV: &'static str = "NXTP_DEVNET_RUN_DIR";
+
+    /// Creates (or takes over and empties) the run folder at `path`, first stopping whatever a dead
+    /// devnet left running there.
     pub fn prepare(path: &Path) -> Result<Self, RunDirError> {
         let io = |path: &Path| {
             let path = path.to_owned();
@@ -69,13 +89,26 @@ impl RunDir {
             .map_err(io(&lock_path))?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(RunDirError::InUse(path)),
+            Err(TryLockError::WouldBlock) => {
+                let pid = std::fs::read_to_string(&lock_path)
+                    .ok()
+                    .and_then(|text| text.trim().parse().ok());
+                return Err(RunDirError::InUse { path, pid });
+            }
             Err(TryLockError::Error(source)) => {
                 return Err(RunDirError::Io {
                     path: lock_path,
                     source,
                 })
             }
+        }
+        let stopped = leftovers::stop(&path);
+        if !stopped.is_empty() {
+            tracing::warn!(
+                run_dir = %path.display(),
+                pids = ?stopped,
+                "stopped processes an earlier devnet left running in this run folder"
+            );
         }
         for entry in std::fs::read_dir(&path).map_err(io(&path))? {
             let entry = entry.map_err(io(&path))?;
@@ -112,7 +145,14 @@ mod tests {
         let run = RunDir::prepare(&path).expect("prepare");
         assert!(run.path().is_absolute());
         assert!(run.path().join(LOCK_FILE).is_file());
-        assert!(matches!(RunDir::prepare(&path), Err(RunDirError::InUse(_))));
+        let refused = RunDir::prepare(&path).expect_err("in use");
+        assert!(
+            matches!(&refused, RunDirError::InUse { pid: Some(pid), .. } if *pid == std::process::id()),
+            "{refused:?}"
+        );
+        assert!(refused
+            .to_string()
+            .contains(&format!("another devnet (pid {})", std::process::id())));
         drop(run);
         RunDir::prepare(&path).expect("free again once the first is dropped");
     }
