@@ -17,6 +17,7 @@ const id = sdk.computeTransferId({
   nonce: BigInt(p.nonce),
 });
 if (id !== first.transferId) throw new Error(`dist computes ${id}, the vector says ${first.transferId}`);
+const exported = new Map(Object.entries(sdk));
 for (const name of [
   "createNxtpClient",
   "getQuote",
@@ -25,6 +26,6 @@ for (const name of [
   "waitForTransfer",
   "NxtpError",
 ]) {
-  if (typeof sdk[name] !== "function") throw new Error(`dist does not export ${name}`);
+  if (typeof exported.get(name) !== "function") throw new Error(`dist does not export ${name}`);
 }
 console.log(`@nxtp/sdk loads in Node ${process.versions.node}: ${Object.keys(sdk).length} exports`);
