@@ -151,7 +151,7 @@ impl IngestTask {
         };
         let store = Arc::clone(&self.store);
         let blocks = batch.blocks();
-        let written = tokio::task::spawn_blocking(move || store.apply(&change, &batch))
+        let written = tokio::task::spawn_blocking(move || store.apply(&change, Some(&batch)))
             .await
             .map_err(|err| {
                 IngestFailure::Stop(

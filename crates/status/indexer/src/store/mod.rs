@@ -249,8 +249,9 @@ pub trait StatusStore: Send + Sync + 'static {
     fn cursors(&self) -> &Store;
 
     /// Records `change` and moves `batch`'s cursor past it (see the module docs for the
-    /// order). Idempotent: applying a batch twice stores it once.
-    fn apply(&self, change: &Change, batch: &Batch) -> Result<(), StoreError>;
+    /// order); with no batch (tests, tools), records only. Idempotent: applying a batch twice
+    /// stores it once.
+    fn apply(&self, change: &Change, batch: Option<&Batch>) -> Result<(), StoreError>;
 
     /// One transfer, with its events and its message's progress.
     fn transfer(&self, key: TransferKey) -> Result<Option<TransferRecord>, StoreError>;
@@ -274,11 +275,11 @@ pub trait SqlBackend: Send + Sync + 'static {
     /// The kit's store holding the chain cursors.
     fn cursor_store(&self) -> &Store;
 
-    /// Runs `write` in one transaction, then commits `batch`'s cursor (in the same transaction
-    /// when the backend can).
+    /// Runs `write` in one transaction, then commits `batch`'s cursor, if any (in the same
+    /// transaction when the backend can).
     fn write(
         &self,
-        batch: &Batch,
+        batch: Option<&Batch>,
         write: &mut dyn FnMut(&mut dyn Exec) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
 
@@ -298,7 +299,7 @@ impl<B: SqlBackend> StatusStore for B {
         self.cursor_store()
     }
 
-    fn apply(&self, change: &Change, batch: &Batch) -> Result<(), StoreError> {
+    fn apply(&self, change: &Change, batch: Option<&Batch>) -> Result<(), StoreError> {
         self.write(batch, &mut |db| queries::apply(db, change))
     }
 

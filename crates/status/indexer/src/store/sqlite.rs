@@ -96,7 +96,7 @@ impl SqlBackend for SqliteStore {
 
     fn write(
         &self,
-        batch: &Batch,
+        batch: Option<&Batch>,
         write: &mut dyn FnMut(&mut dyn Exec) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut outcome = Ok(());
@@ -104,7 +104,9 @@ impl SqlBackend for SqliteStore {
             let tx = conn.transaction()?;
             outcome = write(&mut SqliteExec(&tx));
             if outcome.is_ok() {
-                batch.commit(&tx)?;
+                if let Some(batch) = batch {
+                    batch.commit(&tx)?;
+                }
                 tx.commit()?;
             }
             Ok(())
