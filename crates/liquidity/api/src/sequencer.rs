@@ -12,16 +12,69 @@ use std::{collections::BTreeMap, fmt, time::Duration};
 /// Upper bound on one request, so a hung sequencer surfaces as an error callers retry.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `GET /v1/quote`: the native relayer fee a transfer from `origin` to `destination` must pay.
+/// `GET /v1/quote`: the relayer fee a transfer from `origin` to `destination` must pay, in native
+/// wei. The answer may also list the assets on `origin` the fee may be paid in
+/// ([`QuoteWithFeeAssets`] reads them; this type ignores them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quote {
     /// The origin domain asked about.
     pub origin: Domain,
     /// The destination domain asked about.
     pub destination: Domain,
-    /// Native wei the transfer must have paid (sum of its `RelayerFeesIncreased` with asset zero).
+    /// Native wei the transfer must have paid: the sum of its `TransferRelayerFeesIncreased` on
+    /// `origin`, a native fee at its face value and a fee in one of the accepted assets
+    /// ([`QuoteWithFeeAssets::fee_assets`]) at its rate (fees in other assets count zero).
     #[serde(with = "decimal")]
     pub relayer_fee: U256,
+}
+
+/// `GET /v1/quote` in full: the [`Quote`] and the tokens on its origin the sequencer accepts
+/// relayer fees in. The same JSON object: `fee_assets` beside the quote's fields, left out when
+/// empty (and absent from an older sequencer's answer): native fees only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteWithFeeAssets {
+    /// The quote.
+    #[serde(flatten)]
+    pub quote: Quote,
+    /// The accepted tokens on the quote's origin, with their value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fee_assets: Vec<QuotedFeeAsset>,
+}
+
+/// A token a relayer fee may be paid in ([`Quote::fee_assets`]): paying `amount` base units is
+/// worth `amount * native_wei_per_token / 10^decimals` native wei, rounded down.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedFeeAsset {
+    /// The token on the origin (EIP-55 checksummed when mixed case).
+    #[serde(with = "nxtp_primitives::checked")]
+    pub asset: Address,
+    /// Its decimals, as the token states them.
+    pub decimals: u8,
+    /// Native wei one whole token (`10^decimals` base units) is worth.
+    #[serde(with = "decimal")]
+    pub native_wei_per_token: U256,
+}
+
+impl QuotedFeeAsset {
+    /// The base units of this token worth at least `native_wei` (rounded up), saturating: what
+    /// a client pays to cover a quote in the token.
+    pub fn amount_for(&self, native_wei: U256) -> U256 {
+        if self.native_wei_per_token.is_zero() {
+            return U256::MAX;
+        }
+        let Some(scale) = U256::from(10u8).checked_pow(U256::from(self.decimals)) else {
+            return U256::MAX;
+        };
+        // ceil(native_wei * scale / rate), in 512 bits so the product cannot overflow.
+        let product: alloy::primitives::U512 = native_wei.widening_mul(scale);
+        let rate = alloy::primitives::U512::from(self.native_wei_per_token);
+        let amount = product.div_ceil(rate);
+        if amount > alloy::primitives::U512::from(U256::MAX) {
+            U256::MAX
+        } else {
+            U256::from_limbs_slice(&amount.as_limbs()[..4])
+        }
+    }
 }
 
 /// `POST /v1/bids`: a router's signatures of the EIP-712 `RouterBid(transfer_id, n)` for each
@@ -329,6 +382,20 @@ impl SequencerClient {
         read(response).await
     }
 
+    /// The quote of a transfer from `origin` to `destination` with the assets on `origin` its
+    /// relayer fee may be paid in (none from a sequencer that accepts native fees only).
+    pub async fn quote_with_fee_assets(
+        &self,
+        origin: Domain,
+        destination: Domain,
+    ) -> Result<QuoteWithFeeAssets, SequencerClientError> {
+        let url = self.url(&format!(
+            "v1/quote?origin={origin}&destination={destination}"
+        ));
+        let response = self.http.get(url).send().await;
+        read(response).await
+    }
+
     /// Posts a bid; a repeated identical bid is acknowledged again without effect.
     pub async fn post_bid(&self, bid: &BidRequest) -> Result<BidAccepted, SequencerClientError> {
         let response = self.http.post(self.url("v1/bids")).json(bid).send().await;
@@ -412,6 +479,37 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_quote_in_an_asset_rounds_up_and_saturates() {
+        let usdc = QuotedFeeAsset {
+            asset: Address::repeat_byte(0x11),
+            decimals: 6,
+            native_wei_per_token: U256::from(400_000_000_000_000u64),
+        };
+        // 0.001 ETH at 0.0004 ETH a token: 2.5 tokens.
+        assert_eq!(
+            usdc.amount_for(U256::from(1_000_000_000_000_000u64)),
+            U256::from(2_500_000u64)
+        );
+        // One wei more needs one more unit (rounded up).
+        assert_eq!(
+            usdc.amount_for(U256::from(1_000_000_000_000_001u64)),
+            U256::from(2_500_001u64)
+        );
+        assert_eq!(usdc.amount_for(U256::ZERO), U256::ZERO);
+        let cheap = QuotedFeeAsset {
+            decimals: 18,
+            native_wei_per_token: U256::from(1),
+            ..usdc
+        };
+        assert_eq!(cheap.amount_for(U256::MAX), U256::MAX, "saturates");
+        let worthless = QuotedFeeAsset {
+            native_wei_per_token: U256::ZERO,
+            ..usdc
+        };
+        assert_eq!(worthless.amount_for(U256::from(1)), U256::MAX);
+    }
+
+    #[test]
     fn wire_shapes_match_the_documented_json() {
         let quote: Quote = serde_json::from_value(json!({
             "origin": 1000, "destination": 2000, "relayer_fee": "1000000000000000"
@@ -422,6 +520,42 @@ mod tests {
             serde_json::to_value(&quote).expect("serializes")["relayer_fee"],
             json!("1000000000000000")
         );
+        let full: QuoteWithFeeAssets = serde_json::from_value(json!({
+            "origin": 1000, "destination": 2000, "relayer_fee": "1000000000000000"
+        }))
+        .expect("an older sequencer's quote");
+        assert_eq!(full.quote, quote);
+        assert!(full.fee_assets.is_empty());
+        assert_eq!(
+            serde_json::to_value(&full).expect("serializes"),
+            serde_json::to_value(&quote).expect("serializes"),
+            "no assets: the quote's JSON as before"
+        );
+        let with_assets = json!({
+            "origin": 1000, "destination": 2000, "relayer_fee": "1000000000000000",
+            "fee_assets": [{
+                "asset": "0x1111111111111111111111111111111111111111",
+                "decimals": 6,
+                "native_wei_per_token": "400000000000000"
+            }]
+        });
+        let full: QuoteWithFeeAssets =
+            serde_json::from_value(with_assets.clone()).expect("quote with assets");
+        assert_eq!(full.quote, quote);
+        assert_eq!(
+            full.fee_assets,
+            [QuotedFeeAsset {
+                asset: Address::repeat_byte(0x11),
+                decimals: 6,
+                native_wei_per_token: U256::from(400_000_000_000_000u64),
+            }]
+        );
+        assert_eq!(
+            serde_json::to_value(&full).expect("serializes"),
+            with_assets
+        );
+        let plain: Quote = serde_json::from_value(with_assets).expect("an older client");
+        assert_eq!(plain, quote);
 
         let bid: BidRequest = serde_json::from_value(json!({
             "router": "0x1111111111111111111111111111111111111111",
