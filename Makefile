@@ -16,6 +16,8 @@ help:
 	@echo "make bench-messaging  1,000 messages through the devnet's agents -> bench/results/messaging.json"
 	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
+	@echo "make test-ts    the TypeScript SDK (web/sdk): lint, types, unit and end-to-end tests on a devnet"
+	@echo "make bench-sdk-size  the SDK's gzipped size in an xcall + waitForTransfer app -> bench/results/sdk-ts.json"
 	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy, Slither against contracts/slither-triage.json)"
 	@echo "make slither-triage  Slither findings not yet triaged, as entries to fix or triage (docs/slither.md)"
 	@echo "make fuzz       fuzz every decoder of untrusted input, FUZZ_SECONDS (60) each -> bench/results/fuzz.json"
@@ -29,7 +31,25 @@ $(NPM_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: lint test-contracts test-rust
+test: lint test-contracts test-rust test-ts
+
+# The TypeScript SDK (web/sdk, docs in web/sdk/README.md): its pinned dependencies from web/package-lock.json, the
+# contracts' artifacts its ABIs are generated from, and the nxtp binary its end-to-end tests start a devnet with.
+WEB_STAMP := web/node_modules/.nxtp-installed
+.PHONY: web-setup test-ts bench-sdk-size
+web-setup: $(WEB_STAMP)
+$(WEB_STAMP): web/package.json web/package-lock.json web/sdk/package.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-ts: setup web-setup
+	cd contracts && $(FORGE) build src
+	cargo build --locked -p nxtp
+	cd web/sdk && npm run lint && npm run typecheck && npm run build && npm run smoke:node && npm test
+
+bench-sdk-size: setup web-setup
+	cd contracts && $(FORGE) build src
+	cd web/sdk && npm run bundle-size
 
 test-contracts: setup
 	cd contracts && $(FORGE) test
