@@ -5,7 +5,7 @@
 mod clock;
 mod figures;
 mod outcome;
-mod senders;
+pub(crate) mod senders;
 
 use crate::{
     lifecycle::{devnet_config, with_devnet, BoxError},
@@ -233,7 +233,7 @@ async fn await_executed(
 
 /// Follows every transfer of `sent` until it is completed (fast or slow) or `deadline`; returns each one's
 /// last stage.
-async fn await_final(
+pub(crate) async fn await_final(
     sdk: &Sdk,
     sent: &[senders::Sent],
     deadline: Instant,

@@ -5,6 +5,7 @@ mod e2e;
 mod lifecycle;
 mod messaging;
 mod report;
+mod rpc;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ enum Bench {
     Messaging(messaging::Args),
     /// Transfers from several senders through the liquidity layer's agents, fast path and slow.
     E2e(e2e::Args),
+    /// The JSON-RPC requests the agents send each chain, idle and under load, counted at a proxy.
+    Rpc(rpc::Args),
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -31,6 +34,7 @@ async fn main() -> ExitCode {
     let outcome = match cli.bench {
         Bench::Messaging(args) => messaging::run(args).await,
         Bench::E2e(args) => e2e::run(args).await,
+        Bench::Rpc(args) => rpc::run(args).await,
     };
     match outcome {
         Ok(path) => {
