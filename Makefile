@@ -6,7 +6,7 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 FORGE := $(NODE_BIN)/forge
 NPM_STAMP := node_modules/.nxtp-installed
 
-.PHONY: help setup nextest test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e vectors clean \
+.PHONY: help setup nextest test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e bench-rpc vectors clean \
 	fuzz fuzz-seeds fuzz-merge cargo-fuzz test-deep slither-venv slither-triage
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make bench-gas  measure transaction gas on a local anvil -> bench/results/gas.json"
 	@echo "make bench-messaging  1,000 messages through the devnet's agents -> bench/results/messaging.json"
 	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
+	@echo "make bench-rpc  JSON-RPC requests the agents send each chain, idle and under load -> bench/results/rpc.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
 	@echo "make test-ts    the TypeScript SDK (web/sdk): lint, types, unit and end-to-end tests on a devnet"
 	@echo "make bench-sdk-size  the SDK's gzipped size in an xcall + waitForTransfer app -> bench/results/sdk-ts.json"
@@ -105,6 +106,13 @@ bench-messaging: setup
 bench-e2e: setup
 	cargo build --locked -p nxtp -p nxtp-bench
 	target/debug/nxtp-bench e2e --agent-program target/debug/nxtp $(BENCH_ARGS)
+
+# JSON-RPC requests per second each agent sends each chain (counted at a loopback proxy per agent and
+# chain), idle and under 20 transfers, by method -> bench/results/rpc.json (merged under --label; add
+# BENCH_ARGS="--transport ws --label subscriptions" for WebSocket). A release build, as agents are run.
+bench-rpc: setup
+	cargo build --release --locked -p nxtp -p nxtp-bench
+	target/release/nxtp-bench rpc --agent-program target/release/nxtp $(BENCH_ARGS)
 
 # Coverage-guided fuzzing (fuzz/, its own workspace; see fuzz/README.md): builds every target, runs each for
 # FUZZ_SECONDS from its committed corpus, writes bench/results/fuzz.json and fails on any crash.
