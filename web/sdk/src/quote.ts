@@ -1,6 +1,6 @@
 /** What a transfer costs and delivers, whether routers can front it now, and how long it should take. */
 
-import type { Address } from "viem";
+import { type Address, type Hex, hexToBigInt } from "viem";
 import { type AssetInfo, getApprovedAsset } from "./asset.js";
 import type { NxtpClient } from "./client.js";
 import {
@@ -71,7 +71,8 @@ export async function getRoute(
   if (origin === destination) throw new SameDomainError(origin);
   const info = await getApprovedAsset(client, origin, asset);
   const here = await client.publicClient(origin);
-  let remote: Address;
+  // Connext keeps remotes as bytes32 words; zero: not enrolled.
+  let remote: Hex;
   try {
     remote = await here.readContract({
       address: originSettings.connext,
@@ -82,7 +83,7 @@ export async function getRoute(
   } catch (error) {
     throw failure(origin, "Connext.remoteConnext", error);
   }
-  if (/^0x0{40}$/i.test(remote)) throw new DestinationNotEnrolledError(origin, destination);
+  if (hexToBigInt(remote) === 0n) throw new DestinationNotEnrolledError(origin, destination);
   const there = await client.publicClient(destination);
   let destinationAsset: Address;
   let liquidityFeeBps: number;
@@ -103,7 +104,7 @@ export async function getRoute(
   } catch (error) {
     throw failure(destination, "Connext.localAsset", error);
   }
-  if (/^0x0{40}$/i.test(destinationAsset)) {
+  if (hexToBigInt(destinationAsset) === 0n) {
     throw new AssetNotOnDestinationError(destination, info.canonicalDomain, info.canonicalId);
   }
   return { origin, destination, asset: info, destinationAsset, liquidityFeeBps };
