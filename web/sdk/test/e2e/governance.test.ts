@@ -31,7 +31,10 @@ async function asOwner(functionName: string, args: readonly unknown[]): Promise<
     account: wallet.account ?? null,
     chain: wallet.chain,
   });
-  const receipt = await (await client.publicClient(ORIGIN)).waitForTransactionReceipt({ hash, pollingInterval: 250 });
+  const receipt = await (await client.publicClient(ORIGIN)).waitForTransactionReceipt({
+    hash,
+    pollingInterval: 250,
+  });
   expect(receipt.status).toBe("success");
 }
 
