@@ -5,6 +5,7 @@
  */
 
 import type { Address, Hex } from "viem";
+import { checkAddress } from "./address.js";
 import type { NxtpClient } from "./client.js";
 import {
   ConfigError,
@@ -84,7 +85,12 @@ function sentFrom(domain: Domain, log: XCalledLog): SentTransfer | undefined {
   };
 }
 
-async function xcalledLogs(client: NxtpClient, domain: Domain, transferId?: Hex): Promise<SentTransfer[]> {
+async function xcalledLogs(
+  client: NxtpClient,
+  domain: Domain,
+  transferId?: Hex,
+  fromBlock?: bigint,
+): Promise<SentTransfer[]> {
   const settings = client.settings(domain);
   const reader = await client.publicClient(domain);
   try {
@@ -93,7 +99,7 @@ async function xcalledLogs(client: NxtpClient, domain: Domain, transferId?: Hex)
       abi: connextAbi,
       eventName: "XCalled",
       args: transferId ? { transferId } : undefined,
-      fromBlock: settings.fromBlock,
+      fromBlock: fromBlock !== undefined && fromBlock > settings.fromBlock ? fromBlock : settings.fromBlock,
       toBlock: "latest",
     });
     return logs.flatMap((log) => sentFrom(domain, log as unknown as XCalledLog) ?? []);
@@ -163,22 +169,20 @@ export async function getTransfer(
 }
 
 /**
- * Transfers sent from the configured domains (or `origins`), newest last, optionally only those sent by
- * `sender` or to `to`, each with where it stands.
+ * Transfers sent from the configured domains (or `origins`), oldest first per origin, optionally only those
+ * sent by `sender` or to `to`, or in blocks from `fromBlock` on, each with where it stands.
  */
 export async function getTransfers(
   client: NxtpClient,
-  filter: { sender?: Address; to?: Address; origins?: readonly Domain[] } = {},
+  filter: { sender?: string; to?: string; origins?: readonly Domain[]; fromBlock?: bigint } = {},
 ): Promise<TransferReport[]> {
+  const sender = filter.sender === undefined ? undefined : checkAddress("sender", filter.sender);
+  const to = filter.to === undefined ? undefined : checkAddress("to", filter.to);
   const same = (a: string, b: string | undefined) => b === undefined || a.toLowerCase() === b.toLowerCase();
   const found: SentTransfer[] = [];
   for (const domain of filter.origins ?? client.domains) {
-    const logs = await xcalledLogs(client, domain);
-    found.push(
-      ...logs.filter(
-        (sent) => same(sent.params.originSender, filter.sender) && same(sent.params.to, filter.to),
-      ),
-    );
+    const logs = await xcalledLogs(client, domain, undefined, filter.fromBlock);
+    found.push(...logs.filter((sent) => same(sent.params.originSender, sender) && same(sent.params.to, to)));
   }
   return Promise.all(found.map((sent) => reportOf(client, sent)));
 }
