@@ -4,6 +4,7 @@ use crate::{
     asset::{AssetInfo, AssetRef},
     config::{self, DomainSettings, Timing},
     error::SdkError,
+    fee::SequencerRetry,
     sequencer::SequencerView,
 };
 use alloy::{
@@ -39,6 +40,7 @@ pub struct Sdk {
     domains: BTreeMap<Domain, DomainSettings>,
     readers: BTreeMap<Domain, OnceCell<DynProvider>>,
     sequencer: Option<Arc<dyn SequencerView>>,
+    sequencer_retry: SequencerRetry,
     timing: Timing,
 }
 
@@ -63,6 +65,7 @@ impl Sdk {
             domains,
             readers,
             sequencer: None,
+            sequencer_retry: SequencerRetry::default(),
             timing: Timing::default(),
         }
     }
@@ -90,6 +93,12 @@ impl Sdk {
         self
     }
 
+    /// Asks the sequencer for a relayer fee quote as `retry` says before estimating one without it.
+    pub fn with_sequencer_retry(mut self, retry: SequencerRetry) -> Self {
+        self.sequencer_retry = retry;
+        self
+    }
+
     /// Waits and polls as `timing` says.
     pub fn with_timing(mut self, timing: Timing) -> Self {
         self.timing = timing;
@@ -113,6 +122,10 @@ impl Sdk {
 
     pub(crate) fn timing(&self) -> Timing {
         self.timing
+    }
+
+    pub(crate) fn sequencer_retry(&self) -> SequencerRetry {
+        self.sequencer_retry
     }
 
     pub(crate) fn sequencer(&self) -> Option<&dyn SequencerView> {

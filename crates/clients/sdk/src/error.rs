@@ -188,6 +188,24 @@ pub enum SdkError {
         /// The asset's decimals, to show amounts.
         decimals: u8,
     },
+    /// The transfer was delivered already: a bump or an override would change nothing.
+    #[error("transfer {transfer_id} is {stage}: already delivered, so there is nothing left to pay for or change")]
+    AlreadyDelivered {
+        /// The transfer.
+        transfer_id: B256,
+        /// Its stage.
+        stage: Stage,
+    },
+    /// The relayer fee paid already covers the sequencer's quote.
+    #[error("transfer {transfer_id} has paid {paid} wei of relayer fee, which covers the sequencer's quote of {quote} wei; give an amount to add more")]
+    FeeCovered {
+        /// The transfer.
+        transfer_id: B256,
+        /// Wei paid.
+        paid: U256,
+        /// The quote.
+        quote: U256,
+    },
     /// No domain has an `XCalled` for the id.
     #[error("transfer {0} was not found on any configured domain")]
     TransferNotFound(B256),

@@ -9,7 +9,10 @@
 //!   gas it implies;
 //! - [`Sdk::xcall`]: checks everything, then sends (approving first if asked); [`Sdk::approve`];
 //! - [`Sdk::status`] and [`Sdk::wait_for`]: where a transfer stands, and following it to a [`Stage`];
-//! - [`Sdk::bump_fee`], [`Sdk::force_update_slippage`], [`Sdk::force_receive_local`]: recovery;
+//! - [`Sdk::bump`], [`Sdk::bump_to_quote`], [`Sdk::update_slippage`], [`Sdk::receive_local`] (by transfer id;
+//!   [`Sdk::bump_fee`], [`Sdk::force_update_slippage`], [`Sdk::force_receive_local`] given its origin or params):
+//!   recovery;
+//! - [`Sdk::relayer_fee_quote`]: the sequencer's relayer fee, retried, or an estimate while it is down;
 //! - [`Sdk::add_liquidity`], [`Sdk::remove_liquidity`], [`Sdk::router_balance`]: router liquidity;
 //!   [`Sdk::propose_router_recipient`], [`Sdk::accept_router_recipient`], [`Sdk::cancel_router_recipient`],
 //!   [`Sdk::pending_router_recipient`]: where it goes, changed only after a delay.
@@ -48,11 +51,14 @@ pub mod amount;
 pub mod asset;
 mod client;
 pub mod config;
+pub mod delivery;
 pub mod error;
+pub mod fee;
 pub mod gas;
-mod liquidity;
+pub mod json;
+pub mod liquidity;
 pub mod quote;
-mod recovery;
+pub mod recovery;
 pub mod revert;
 pub mod sequencer;
 pub mod status;
@@ -63,15 +69,18 @@ pub use amount::{format_units, Amount, AmountError};
 pub use asset::{AssetInfo, AssetRef, BadAssetRef};
 pub use client::Sdk;
 pub use config::{ConfigError, DomainSettings, Timing};
+pub use delivery::{CallOutcome, Delivery, FeeStatus};
 pub use error::SdkError;
+pub use fee::{FeeEstimate, FeeQuote, FeeSource, SequencerRetry};
 pub use gas::{DeliveryPath, XReceiveCall, XReceiveGas};
 pub use liquidity::{LiquidityReceipt, RecipientProposal};
 pub use quote::Quote;
+pub use recovery::{BumpReceipt, OverrideReceipt};
 pub use revert::Revert;
 pub use sequencer::{SequencerFuture, SequencerView};
 pub use status::{BadStage, Followed, SentTransfer, Stage, TransferReport, Transition};
 pub use tx::TxOutcome;
-pub use xcall::{RelayerFee, XcallReceipt, XcallRequest, DEFAULT_SLIPPAGE_BPS};
+pub use xcall::{Allowance, RelayerFee, XcallReceipt, XcallRequest, DEFAULT_SLIPPAGE_BPS};
 
 // The foreign types of this API, re-exported so integrators build against the same versions.
 pub use alloy::{

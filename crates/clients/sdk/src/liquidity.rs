@@ -89,7 +89,9 @@ impl Sdk {
         }
         self.check_funds(domain, signer.address(), &info, amount)
             .await?;
-        let approval = self.pullable(signer, domain, &info, amount, true).await?;
+        let approval = self
+            .pullable(signer, domain, &info, amount, Some(amount))
+            .await?;
         let call = Connext::addRouterLiquidityCall {
             router,
             asset: info.local,

@@ -4,8 +4,10 @@ use crate::{
     asset::{AssetInfo, AssetRef},
     client::Sdk,
     error::SdkError,
+    fee::FeeSource,
+    xcall::XcallRequest,
 };
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, Bytes, U256};
 use nxtp_primitives::{fees, Domain};
 
 /// A transfer's costs and what its recipient gets on the fast path.
@@ -21,8 +23,11 @@ pub struct Quote {
     pub destination_asset: Address,
     /// The amount sent, in base units.
     pub amount: U256,
-    /// The native relayer fee (wei) the sequencer asks; `None` without a sequencer.
+    /// The native relayer fee (wei) the sequencer asks (or, while it does not answer, an estimate); `None` without
+    /// a sequencer.
     pub relayer_fee: Option<U256>,
+    /// Where `relayer_fee` came from: the sequencer, or an estimate that says why; `None` without a sequencer.
+    pub relayer_fee_source: Option<FeeSource>,
     /// The destination's fast-path liquidity fee, in basis points.
     pub liquidity_fee_bps: u16,
     /// What the recipient receives if routers front the transfer, in base units.
@@ -64,15 +69,51 @@ impl Sdk {
         asset: &AssetRef,
         amount: U256,
     ) -> Result<Quote, SdkError> {
+        self.quote_route(
+            origin,
+            destination,
+            asset,
+            amount,
+            Address::ZERO,
+            &Bytes::new(),
+        )
+        .await
+    }
+
+    /// [`Sdk::quote`] for the transfer `request` describes: with calldata, a relayer fee estimated without the
+    /// sequencer includes the receiver's `xReceive` gas.
+    pub async fn quote_transfer(&self, request: &XcallRequest) -> Result<Quote, SdkError> {
+        self.quote_route(
+            request.origin,
+            request.destination,
+            &request.asset,
+            request.amount,
+            request.to,
+            &request.call_data,
+        )
+        .await
+    }
+
+    async fn quote_route(
+        &self,
+        origin: Domain,
+        destination: Domain,
+        asset: &AssetRef,
+        amount: U256,
+        to: Address,
+        call_data: &Bytes,
+    ) -> Result<Quote, SdkError> {
         let route = self.route(origin, destination, asset).await?;
-        let relayer_fee = match self.sequencer() {
-            Some(sequencer) => Some(
-                sequencer
-                    .relayer_fee(origin, destination)
-                    .await
-                    .map_err(SdkError::Sequencer)?,
+        let fee = match self.sequencer() {
+            Some(_) => Some(
+                self.relayer_fee_quote(origin, destination, to, call_data)
+                    .await?,
             ),
             None => None,
+        };
+        let (relayer_fee, relayer_fee_source) = match fee {
+            Some(fee) => (Some(fee.wei), Some(fee.source)),
+            None => (None, None),
         };
         let amount_received = fees::fronted_amount(amount, route.liquidity_fee_bps).ok_or(
             SdkError::NotFrontable {
@@ -88,6 +129,7 @@ impl Sdk {
             destination_asset: route.destination_asset,
             amount,
             relayer_fee,
+            relayer_fee_source,
             liquidity_fee_bps: route.liquidity_fee_bps,
         })
     }

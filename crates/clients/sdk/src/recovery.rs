@@ -3,6 +3,7 @@
 use crate::{
     client::Sdk,
     error::SdkError,
+    status::{SentTransfer, Stage},
     tx::{self, TxOutcome},
 };
 use alloy::{
@@ -12,7 +13,129 @@ use alloy::{
 use nxtp_bindings::Connext;
 use nxtp_primitives::{transfer_id, Domain, TransferInfo};
 
+/// A bump of a transfer's relayer fee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BumpReceipt {
+    /// The `bumpTransfer` transaction.
+    pub outcome: TxOutcome,
+    /// The origin it was sent on.
+    pub origin: Domain,
+    /// Wei added.
+    pub added: U256,
+    /// Wei paid in all for the transfer, this bump included.
+    pub paid: U256,
+}
+
+/// A delegate's override of a transfer on its destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverrideReceipt {
+    /// The transaction.
+    pub outcome: TxOutcome,
+    /// The destination it was sent on.
+    pub destination: Domain,
+}
+
 impl Sdk {
+    /// Adds `amount` wei of native relayer fee to `transfer_id`, on whichever configured domain sent it. Refuses a
+    /// transfer no configured domain sent, one already delivered (a bump would pay nobody), and a zero amount.
+    ///
+    /// ```no_run
+    /// # async fn demo(sdk: nxtp_sdk::Sdk, signer: alloy::signers::local::PrivateKeySigner, id: alloy::primitives::B256) -> Result<(), nxtp_sdk::SdkError> {
+    /// let bumped = sdk.bump(&signer, id, alloy::primitives::U256::from(10u64).pow(alloy::primitives::U256::from(15u64))).await?;
+    /// println!("{} wei paid in all", bumped.paid);
+    /// # Ok(()) }
+    /// ```
+    pub async fn bump(
+        &self,
+        signer: &PrivateKeySigner,
+        transfer_id: B256,
+        amount: U256,
+    ) -> Result<BumpReceipt, SdkError> {
+        if amount.is_zero() {
+            return Err(SdkError::ZeroAmount);
+        }
+        let sent = self.undelivered(transfer_id).await?;
+        let origin = Domain(sent.params.originDomain);
+        let outcome = self.bump_fee(signer, origin, transfer_id, amount).await?;
+        Ok(BumpReceipt {
+            outcome,
+            origin,
+            added: amount,
+            paid: self.relayer_fee_paid(origin, transfer_id).await?,
+        })
+    }
+
+    /// Bumps `transfer_id` by what the sequencer's quote asks beyond what was paid. Refuses without a sequencer
+    /// answer (an estimate is not what the sequencer auctions at) and when the quote is already paid
+    /// ([`SdkError::FeeCovered`]).
+    pub async fn bump_to_quote(
+        &self,
+        signer: &PrivateKeySigner,
+        transfer_id: B256,
+    ) -> Result<BumpReceipt, SdkError> {
+        let sent = self.undelivered(transfer_id).await?;
+        let (origin, destination) = (
+            Domain(sent.params.originDomain),
+            Domain(sent.params.destinationDomain),
+        );
+        let quote = self.quoted_relayer_fee(origin, destination).await?;
+        let paid = self.relayer_fee_paid(origin, transfer_id).await?;
+        if paid >= quote {
+            return Err(SdkError::FeeCovered {
+                transfer_id,
+                paid,
+                quote,
+            });
+        }
+        self.bump(signer, transfer_id, quote - paid).await
+    }
+
+    /// As the delegate of `transfer_id` (found on whichever configured domain sent it), raises its slippage
+    /// tolerance on the destination ([`Sdk::force_update_slippage`]). Refuses a transfer already delivered.
+    pub async fn update_slippage(
+        &self,
+        signer: &PrivateKeySigner,
+        transfer_id: B256,
+        slippage_bps: u32,
+    ) -> Result<OverrideReceipt, SdkError> {
+        if slippage_bps > 10_000 {
+            return Err(SdkError::InvalidSlippage(slippage_bps));
+        }
+        let sent = self.undelivered(transfer_id).await?;
+        let outcome = self
+            .force_update_slippage(signer, &sent.params, slippage_bps)
+            .await?;
+        Ok(OverrideReceipt {
+            outcome,
+            destination: Domain(sent.params.destinationDomain),
+        })
+    }
+
+    /// As the delegate of `transfer_id`, asks for delivery in the destination's local asset
+    /// ([`Sdk::force_receive_local`]). Refuses a transfer already delivered.
+    pub async fn receive_local(
+        &self,
+        signer: &PrivateKeySigner,
+        transfer_id: B256,
+    ) -> Result<OverrideReceipt, SdkError> {
+        let sent = self.undelivered(transfer_id).await?;
+        let outcome = self.force_receive_local(signer, &sent.params).await?;
+        Ok(OverrideReceipt {
+            outcome,
+            destination: Domain(sent.params.destinationDomain),
+        })
+    }
+
+    /// The transfer as sent, once its destination shows it not yet delivered (XCalled or Reconciled).
+    async fn undelivered(&self, transfer_id: B256) -> Result<SentTransfer, SdkError> {
+        let sent = self.find_transfer(transfer_id).await?;
+        let stage = self.stage_of(transfer_id, &sent).await?;
+        if stage.reaches(Stage::Executed) {
+            return Err(SdkError::AlreadyDelivered { transfer_id, stage });
+        }
+        Ok(sent)
+    }
+
     /// Adds `amount` wei of native relayer fee to a transfer sent from `origin` (`bumpTransfer`), for a sequencer
     /// that wants more than was paid. Refuses a transfer `origin` never sent.
     ///

@@ -1,6 +1,10 @@
 //! Where a transfer stands: found by its `XCalled` on the origin, judged by the destination's `transferStatus`.
 
-use crate::{client::Sdk, error::SdkError};
+use crate::{
+    client::Sdk,
+    delivery::{CallOutcome, Delivery, FeeStatus},
+    error::SdkError,
+};
 use alloy::{
     primitives::{Address, B256, U256},
     providers::Provider,
@@ -131,6 +135,12 @@ pub struct TransferReport {
     pub routers: Vec<Address>,
     /// Why it waits, as the sequencer explains it (when one is configured and the transfer is not yet executed).
     pub waiting: Option<String>,
+    /// The destination's `execute`: its transaction and what the recipient received, once delivered.
+    pub delivery: Option<Delivery>,
+    /// What became of the call to the receiver (transfers with calldata), decoded when it failed.
+    pub call: Option<CallOutcome>,
+    /// The native relayer fee paid, and the sequencer's quote while the transfer waits for routers.
+    pub relayer_fee: FeeStatus,
 }
 
 impl TransferReport {
@@ -237,6 +247,65 @@ impl Sdk {
         sent: SentTransfer,
     ) -> Result<TransferReport, SdkError> {
         let destination = Domain(sent.params.destinationDomain);
+        let (stage, routers) = self.destination_record(transfer_id, &sent).await?;
+        let (waiting, quote) = match (self.sequencer(), stage) {
+            (Some(sequencer), Stage::XCalled) => {
+                let waiting = match sequencer.waiting_reason(transfer_id).await {
+                    Ok(reason) => reason,
+                    Err(err) => Some(format!("the sequencer did not answer: {err}")),
+                };
+                // One request: a status read does not wait out a sequencer that is down.
+                let origin = Domain(sent.params.originDomain);
+                (
+                    waiting,
+                    sequencer.relayer_fee(origin, destination).await.ok(),
+                )
+            }
+            _ => (None, None),
+        };
+        let delivery = if stage.reaches(Stage::Executed) {
+            self.delivery(destination, transfer_id).await?
+        } else {
+            None
+        };
+        // Before delivery only the fast path's call can be simulated; a reconciled transfer waits for the slow one.
+        let call = if delivery.is_some() || stage == Stage::XCalled {
+            self.call_outcome(&sent, transfer_id, delivery.is_some())
+                .await?
+        } else {
+            None
+        };
+        let paid = self
+            .relayer_fee_paid(Domain(sent.params.originDomain), transfer_id)
+            .await?;
+        Ok(TransferReport {
+            transfer_id,
+            sent,
+            stage,
+            routers,
+            waiting,
+            delivery,
+            call,
+            relayer_fee: FeeStatus { paid, quote },
+        })
+    }
+
+    /// The transfer's stage on its destination.
+    pub(crate) async fn stage_of(
+        &self,
+        transfer_id: B256,
+        sent: &SentTransfer,
+    ) -> Result<Stage, SdkError> {
+        Ok(self.destination_record(transfer_id, sent).await?.0)
+    }
+
+    /// The transfer's stage and routers on its destination.
+    async fn destination_record(
+        &self,
+        transfer_id: B256,
+        sent: &SentTransfer,
+    ) -> Result<(Stage, Vec<Address>), SdkError> {
+        let destination = Domain(sent.params.destinationDomain);
         let connext = self.connext(destination).await?;
         let status = connext
             .transferStatus(transfer_id)
@@ -253,23 +322,7 @@ impl Sdk {
             action: "Connext.transferStatus",
             source: err.into(),
         })?;
-        let stage = Stage::of(status, &routers);
-        let waiting = match (self.sequencer(), stage) {
-            (Some(sequencer), Stage::XCalled) => {
-                match sequencer.waiting_reason(transfer_id).await {
-                    Ok(reason) => reason,
-                    Err(err) => Some(format!("the sequencer did not answer: {err}")),
-                }
-            }
-            _ => None,
-        };
-        Ok(TransferReport {
-            transfer_id,
-            sent,
-            stage,
-            routers,
-            waiting,
-        })
+        Ok((Stage::of(status, &routers), routers))
     }
 
     /// Follows a transfer until it reaches `target` (see [`Stage::reaches`]) or can go no further, calling

@@ -4,6 +4,7 @@ use crate::{
     asset::{AssetInfo, AssetRef, IERC20},
     client::Sdk,
     error::SdkError,
+    fee::FeeSource,
     tx::{self, TxOutcome},
 };
 use alloy::{
@@ -22,7 +23,8 @@ const MAX_SLIPPAGE_BPS: u32 = 10_000;
 /// How the native relayer fee is chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RelayerFee {
-    /// What the sequencer quotes (needs a sequencer).
+    /// What the sequencer quotes (needs a sequencer); while it does not answer, an estimate from the destination's
+    /// gas price ([`FeeSource::Estimated`]).
     #[default]
     Quote,
     /// This many wei.
@@ -66,8 +68,33 @@ pub struct XcallRequest {
     pub allow_zero_relayer_fee: bool,
     /// Deliver the local asset rather than a swap into an adopted one (`xcallIntoLocal`).
     pub receive_local: bool,
-    /// When the allowance falls short, approve exactly the amount first instead of refusing.
+    /// When the allowance falls short, approve first (as much as `allowance` says) instead of refusing.
     pub auto_approve: bool,
+    /// How much an automatic approval allows: the amount alone, or more so later transfers need none.
+    pub allowance: Allowance,
+}
+
+/// How much an automatic approval lets `Connext` pull ([`XcallRequest::allowance`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Allowance {
+    /// Exactly the transfer's amount: the next transfer approves again.
+    #[default]
+    Exact,
+    /// This many base units (the transfer's amount if that is more): later transfers spend what is left.
+    Amount(U256),
+    /// Everything (`2^256 - 1`): the token is never approved again for this `Connext`.
+    Unlimited,
+}
+
+impl Allowance {
+    /// The allowance to approve for a transfer of `amount`.
+    pub fn for_amount(self, amount: U256) -> U256 {
+        match self {
+            Self::Exact => amount,
+            Self::Amount(allowed) => allowed.max(amount),
+            Self::Unlimited => U256::MAX,
+        }
+    }
 }
 
 impl XcallRequest {
@@ -93,6 +120,7 @@ impl XcallRequest {
             allow_zero_relayer_fee: false,
             receive_local: false,
             auto_approve: false,
+            allowance: Allowance::Exact,
         }
     }
 
@@ -127,6 +155,8 @@ pub struct XcallReceipt {
     pub origin_block: u64,
     /// The native relayer fee paid.
     pub relayer_fee: U256,
+    /// Where it came from: given, quoted by the sequencer, or estimated while the sequencer did not answer.
+    pub relayer_fee_source: FeeSource,
     /// The sequencer's quote, when an explicit fee ([`RelayerFee::Wei`]) was below it: the
     /// transfer is not auctioned until a `bumpTransfer` makes up the difference.
     pub below_quote: Option<U256>,
@@ -174,15 +204,18 @@ impl Sdk {
                 destination: request.destination,
             });
         }
-        let (relayer_fee, below_quote) = match request.relayer_fee {
+        let (relayer_fee, below_quote, relayer_fee_source) = match request.relayer_fee {
             RelayerFee::Wei(fee) => (
                 fee,
                 self.quote_above(origin, request.destination, fee).await,
+                FeeSource::Given,
             ),
-            RelayerFee::Quote => (
-                self.quoted_relayer_fee(origin, request.destination).await?,
-                None,
-            ),
+            RelayerFee::Quote => {
+                let quote = self
+                    .relayer_fee_quote(origin, request.destination, request.to, &request.call_data)
+                    .await?;
+                (quote.wei, None, quote.source)
+            }
         };
         let sender = signer.address();
         self.check_funds(origin, sender, &route.asset, request.amount)
@@ -250,6 +283,7 @@ impl Sdk {
             origin_tx: sent.tx,
             origin_block: sent.block,
             relayer_fee,
+            relayer_fee_source,
             below_quote,
             approval,
         })
@@ -344,26 +378,29 @@ impl Sdk {
         if !asset.is_canonical_on(origin.get()) {
             return Ok(None);
         }
-        self.pullable(signer, origin, asset, request.amount, request.auto_approve)
+        let approve = request
+            .auto_approve
+            .then(|| request.allowance.for_amount(request.amount));
+        self.pullable(signer, origin, asset, request.amount, approve)
             .await
     }
 
-    /// Makes sure `domain`'s `Connext` may pull `amount` of `asset` from `signer`: approves it when `approve`
-    /// says so, refuses otherwise.
+    /// Makes sure `domain`'s `Connext` may pull `amount` of `asset` from `signer`: when the allowance is short,
+    /// approves `approve` (at least `amount`) if given, refuses otherwise.
     pub(crate) async fn pullable(
         &self,
         signer: &PrivateKeySigner,
         domain: Domain,
         asset: &AssetInfo,
         amount: U256,
-        approve: bool,
+        approve: Option<U256>,
     ) -> Result<Option<TxOutcome>, SdkError> {
         let owner = signer.address();
         let allowance = self.token_allowance(domain, asset.local, owner).await?;
         if allowance >= amount {
             return Ok(None);
         }
-        if !approve {
+        let Some(approve) = approve else {
             return Err(SdkError::InsufficientAllowance {
                 asset: asset.local,
                 owner,
@@ -372,8 +409,8 @@ impl Sdk {
                 needed: amount,
                 decimals: asset.decimals,
             });
-        }
-        self.approve_local(signer, domain, asset.local, amount)
+        };
+        self.approve_local(signer, domain, asset.local, approve.max(amount))
             .await
             .map(Some)
     }
