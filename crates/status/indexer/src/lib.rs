@@ -26,7 +26,7 @@ pub mod store;
 
 pub use config::{Database, DomainConfig, IndexerConfig};
 pub use error::IndexerAgentError;
-pub use store::{SqliteStore, StatusStore, StoreError};
+pub use store::{PostgresStore, SqliteStore, StatusStore, StoreError};
 
 use api::ApiState;
 use ingest::{Contracts, IngestTask};
@@ -59,9 +59,7 @@ pub async fn open_store(database: &Database) -> Result<Arc<dyn StatusStore>, Sto
     tokio::task::spawn_blocking(move || -> Result<Arc<dyn StatusStore>, StoreError> {
         match database {
             Database::Sqlite(path) => Ok(Arc::new(SqliteStore::open(&path)?)),
-            Database::Postgres { .. } => Err(StoreError::Postgres(
-                "this build has no PostgreSQL backend".to_owned(),
-            )),
+            Database::Postgres { url, state } => Ok(Arc::new(PostgresStore::open(&url, &state)?)),
         }
     })
     .await

@@ -10,11 +10,13 @@
 //! again is undone again. So the database never holds fewer events than the cursor says, nor
 //! an event of a block the chain dropped once its reorg has been read.
 
+mod postgresql;
 mod queries;
 pub mod schema;
 mod sqlite;
 mod value;
 
+pub use postgresql::PostgresStore;
 pub use queries::{Change, Recorded};
 pub use sqlite::SqliteStore;
 pub use value::{Exec, Value};
