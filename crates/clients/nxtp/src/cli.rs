@@ -50,11 +50,21 @@ enum Command {
     RouterAgent(AgentArgs),
     /// Run the slow-path executor: execute reconciled transfers that no router served.
     Executor(AgentArgs),
+    /// Quote a transfer: the relayer fee (the sequencer's, or an estimate while it is down) and what the
+    /// recipient receives after fees.
+    Quote(crate::user::QuoteArgs),
     /// Send a transfer: check the route, asset, balance and allowance, then `xcall` with the relayer fee.
     Xcall(crate::user::XcallArgs),
     /// Show where a transfer stands (XCalled, Executed, Reconciled, CompletedFast, CompletedSlow) and why it
     /// waits; with --wait, follow it.
     Status(crate::user::StatusArgs),
+    /// Add native relayer fee to a transfer that waits for it (by default what the sequencer's quote still
+    /// asks).
+    Bump(crate::user::BumpArgs),
+    /// As a transfer's delegate, raise its slippage tolerance on the destination (before delivery).
+    UpdateSlippage(crate::user::SlippageArgs),
+    /// As a transfer's delegate, ask for delivery in the destination's local asset (before delivery).
+    ReceiveLocal(crate::user::ReceiveLocalArgs),
     /// A router's liquidity: add, remove, show.
     Router {
         /// What to do.
@@ -118,8 +128,12 @@ pub fn run() -> Result<(), Box<dyn Error + Send + Sync>> {
         Command::Executor(args) => {
             Ok(runtime.block_on(nxtp_agent::run::<nxtp_executor::Executor>(&args.config))?)
         }
+        Command::Quote(args) => runtime.block_on(crate::user::quote(args)),
         Command::Xcall(args) => runtime.block_on(crate::user::xcall(args)),
         Command::Status(args) => runtime.block_on(crate::user::status(args)),
+        Command::Bump(args) => runtime.block_on(crate::user::bump(args)),
+        Command::UpdateSlippage(args) => runtime.block_on(crate::user::update_slippage(args)),
+        Command::ReceiveLocal(args) => runtime.block_on(crate::user::receive_local(args)),
         Command::Router { command } => runtime.block_on(crate::user::router(command)),
     }
 }

@@ -1,14 +1,18 @@
-//! The user's commands, on the SDK: `nxtp xcall`, `nxtp status`, `nxtp router add-liquidity|remove-liquidity|balance`.
+//! The user's commands, on the SDK: `nxtp quote`, `nxtp xcall`, `nxtp status`, `nxtp bump`, `nxtp update-slippage`,
+//! `nxtp receive-local`, `nxtp router add-liquidity|remove-liquidity|balance`.
 //!
 //! Keys come only from an environment variable or an encrypted keystore and are never printed. Every refusal is
-//! the SDK's one-line reason, raised before anything is sent.
+//! the SDK's one-line reason, raised before anything is sent. With `--json`, each prints one JSON document (the
+//! SDK's `json` views, documented in `docs/cli.md`) on stdout instead of text.
 
 use clap::{Args, Subcommand};
 use nxtp_agent::KeySource;
 use nxtp_sdk::{
-    format_units, parse_checked_address, Address, AddressError, Amount, AssetInfo, AssetRef, Bytes,
-    Domain, Manifest, PrivateKeySigner, RelayerFee, Sdk, Stage, TransferReport, Url, XReceiveCall,
-    XcallRequest, B256, DEFAULT_SLIPPAGE_BPS, U256,
+    format_units,
+    json::{self, BumpJson, OverrideJson, QuoteJson, RouterJson, TransferJson, XcallJson},
+    parse_checked_address, Address, AddressError, Allowance, Amount, AssetInfo, AssetRef, Bytes,
+    CallOutcome, Domain, FeeSource, Manifest, PrivateKeySigner, RelayerFee, Sdk, Stage,
+    TransferReport, Url, XReceiveCall, XcallRequest, B256, DEFAULT_SLIPPAGE_BPS, U256,
 };
 use std::{error::Error, path::PathBuf, str::FromStr, time::Duration};
 
@@ -41,6 +45,26 @@ impl Target {
             (None, None) => None,
         };
         Ok(Sdk::from_manifest(&manifest, sequencer)?)
+    }
+}
+
+/// How results are printed.
+#[derive(Debug, Args)]
+pub struct Output {
+    /// Print the result as one JSON document on stdout (stable field names: docs/cli.md); warnings still go to
+    /// stderr, and a failure prints nothing on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Output {
+    /// Prints `document` as JSON if asked, else the text `lines` gives.
+    fn print<T: serde::Serialize>(&self, document: &T, lines: impl FnOnce()) {
+        if self.json {
+            println!("{}", json::to_pretty(document));
+        } else {
+            lines();
+        }
     }
 }
 
@@ -121,11 +145,113 @@ pub struct XcallArgs {
     /// Deliver the destination's local asset (`xcallIntoLocal`).
     #[arg(long)]
     receive_local: bool,
-    /// Approve Connext to pull the amount first if the allowance falls short.
-    #[arg(long)]
-    approve: bool,
+    /// Approve Connext first if the allowance falls short: `exact` (the amount alone, the default when given
+    /// without a value), `unlimited` (never asked again for this token), or an amount such as `100` that covers
+    /// later transfers too.
+    #[arg(long, value_name = "ALLOWANCE", num_args = 0..=1, default_missing_value = "exact", value_parser = approval)]
+    approve: Option<Approval>,
     #[command(flatten)]
     key: KeyArgs,
+    #[command(flatten)]
+    output: Output,
+}
+
+/// How much `--approve` allows, before the token's decimals are known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Approval {
+    /// The transfer's amount.
+    Exact,
+    /// Everything.
+    Unlimited,
+    /// This much (at least the amount).
+    Amount(Amount),
+}
+
+impl Approval {
+    fn allowance(&self, decimals: u8) -> Result<Allowance, UserError> {
+        Ok(match self {
+            Self::Exact => Allowance::Exact,
+            Self::Unlimited => Allowance::Unlimited,
+            Self::Amount(amount) => Allowance::Amount(amount.to_positive_base_units(decimals)?),
+        })
+    }
+}
+
+/// Options of `nxtp quote`.
+#[derive(Debug, Args)]
+pub struct QuoteArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The domain to send from.
+    #[arg(long)]
+    origin: Domain,
+    /// The domain to deliver on.
+    #[arg(long)]
+    destination: Domain,
+    /// The asset on the origin: a symbol of the manifest (`DEMO`) or a token address.
+    #[arg(long)]
+    asset: AssetRef,
+    /// How much: tokens with a fraction (`12.5`), or base units with a `wei` suffix (`12500wei`).
+    #[arg(long)]
+    amount: Amount,
+    /// The receiver, for a transfer with --calldata (a relayer fee estimated without the sequencer includes its
+    /// gas).
+    #[arg(long, value_parser = address, requires = "calldata")]
+    to: Option<Address>,
+    /// Calldata for the receiver's `xReceive`, 0x-hex.
+    #[arg(long, value_parser = calldata, requires = "to")]
+    calldata: Option<Bytes>,
+    #[command(flatten)]
+    output: Output,
+}
+
+/// Options of `nxtp bump`.
+#[derive(Debug, Args)]
+pub struct BumpArgs {
+    /// The transfer's id.
+    #[arg(value_parser = transfer_id)]
+    transfer_id: B256,
+    #[command(flatten)]
+    target: Target,
+    /// Native tokens to add: `0.001` (ether) or `1000000wei`. Without it, what the sequencer's quote asks beyond
+    /// what was paid.
+    #[arg(long)]
+    amount: Option<Amount>,
+    #[command(flatten)]
+    key: KeyArgs,
+    #[command(flatten)]
+    output: Output,
+}
+
+/// Options of `nxtp update-slippage`.
+#[derive(Debug, Args)]
+pub struct SlippageArgs {
+    /// The transfer's id.
+    #[arg(value_parser = transfer_id)]
+    transfer_id: B256,
+    #[command(flatten)]
+    target: Target,
+    /// The new tolerance, in basis points (above the current one, at most 10000).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    slippage_bps: u32,
+    #[command(flatten)]
+    key: KeyArgs,
+    #[command(flatten)]
+    output: Output,
+}
+
+/// Options of `nxtp receive-local`.
+#[derive(Debug, Args)]
+pub struct ReceiveLocalArgs {
+    /// The transfer's id.
+    #[arg(value_parser = transfer_id)]
+    transfer_id: B256,
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    key: KeyArgs,
+    #[command(flatten)]
+    output: Output,
 }
 
 /// Options of `nxtp status`.
@@ -146,6 +272,8 @@ pub struct StatusArgs {
     /// How long to wait, in seconds.
     #[arg(long, requires = "wait", default_value_t = 600)]
     timeout: u64,
+    #[command(flatten)]
+    output: Output,
 }
 
 /// `nxtp router ...`: a router's liquidity.
@@ -170,6 +298,8 @@ pub struct PositionArgs {
     /// The asset: a symbol of the manifest or a token address.
     #[arg(long)]
     asset: AssetRef,
+    #[command(flatten)]
+    output: Output,
 }
 
 /// Options of `nxtp router add-liquidity`.
@@ -207,12 +337,60 @@ pub struct BalanceArgs {
     router: Address,
 }
 
+/// `nxtp quote`: the relayer fee and what the recipient receives, without sending.
+pub async fn quote(args: QuoteArgs) -> Result<(), UserError> {
+    let sdk = args.target.sdk()?;
+    let asset = sdk.asset(args.origin, &args.asset).await?;
+    let amount = args.amount.to_positive_base_units(asset.decimals)?;
+    let mut request = XcallRequest::new(
+        args.origin,
+        args.destination,
+        args.asset.clone(),
+        amount,
+        args.to.unwrap_or(Address::ZERO),
+    );
+    request.call_data = args.calldata.unwrap_or_default();
+    let quote = sdk.quote_transfer(&request).await?;
+    if let Some(FeeSource::Estimated(estimate)) = &quote.relayer_fee_source {
+        eprintln!("warning: {estimate}");
+    }
+    args.output.print(&QuoteJson::from(&quote), || {
+        let decimals = quote.asset.decimals;
+        println!(
+            "route:          {} -> {}",
+            quote.origin, quote.destination
+        );
+        println!(
+            "send:           {} {}",
+            format_units(quote.amount, decimals),
+            name(&quote.asset)
+        );
+        println!(
+            "receive:        {} {} on the fast path (liquidity fee {} bps); all of it on the slow path",
+            format_units(quote.amount_received, decimals),
+            name(&quote.asset),
+            quote.liquidity_fee_bps
+        );
+        match (quote.relayer_fee, &quote.relayer_fee_source) {
+            (Some(fee), Some(source)) => {
+                println!("relayer fee:    {fee} wei ({})", source.name());
+            }
+            _ => println!("relayer fee:    no sequencer to quote it (give --sequencer)"),
+        }
+    });
+    Ok(())
+}
+
 /// `nxtp xcall`: checks, sends, prints the transfer.
 pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
     args.relayer_fee.check(args.allow_zero_relayer_fee)?;
     let sdk = args.target.sdk()?;
     let asset = sdk.asset(args.origin, &args.asset).await?;
     let amount = args.amount.to_positive_base_units(asset.decimals)?;
+    let allowance = match &args.approve {
+        Some(approval) => Some(approval.allowance(asset.decimals)?),
+        None => None,
+    };
     let signer = args.key.signer()?;
     let mut request = XcallRequest::new(
         args.origin,
@@ -231,46 +409,76 @@ pub async fn xcall(args: XcallArgs) -> Result<(), UserError> {
     request.relayer_fee = args.relayer_fee;
     request.allow_zero_relayer_fee = args.allow_zero_relayer_fee;
     request.receive_local = args.receive_local;
-    request.auto_approve = args.approve;
+    request.auto_approve = allowance.is_some();
+    request.allowance = allowance.unwrap_or_default();
     if !request.call_data.is_empty() {
-        print_receiver_gas(&sdk, &request).await;
+        print_receiver_gas(&sdk, &request, args.output.json).await;
     }
     let sent = sdk.xcall(&signer, &request).await?;
-    if let Some(approval) = sent.approval {
-        println!("approved:     {} (block {})", approval.tx, approval.block);
+    if let FeeSource::Estimated(estimate) = &sent.relayer_fee_source {
+        eprintln!(
+            "warning: {estimate}; if the sequencer asks more once it is back, `nxtp status {}` says so and \
+             `nxtp bump {0}` pays the difference",
+            sent.transfer_id
+        );
     }
-    println!("transfer id:  {}", sent.transfer_id);
-    println!(
-        "sent:         {} {} from {} on {} to {} on {}",
-        format_units(amount, asset.decimals),
-        name(&asset),
-        signer.address(),
-        args.origin,
-        args.to,
-        args.destination
-    );
-    println!("relayer fee:  {} wei", sent.relayer_fee);
     if let Some(quote) = sent.below_quote {
         eprintln!(
             "warning: the relayer fee {} wei is below the sequencer's quote of {quote} wei: the \
-             transfer is not auctioned to routers until a bump pays the quote, and slow-path \
-             executors may skip it",
-            sent.relayer_fee
+             transfer is not auctioned to routers until a bump pays the quote (`nxtp bump {}`), and \
+             slow-path executors may skip it",
+            sent.relayer_fee, sent.transfer_id
         );
     }
-    println!(
-        "origin tx:    {} (block {})",
-        sent.origin_tx, sent.origin_block
-    );
+    let approved = request.allowance.for_amount(amount);
+    args.output
+        .print(&XcallJson::new(&sent, &asset, approved), || {
+            if let Some(approval) = sent.approval {
+                println!(
+                    "approved:     {} (block {}), allowance {}",
+                    approval.tx,
+                    approval.block,
+                    if approved == U256::MAX {
+                        "unlimited".to_owned()
+                    } else {
+                        format!(
+                            "{} {}",
+                            format_units(approved, asset.decimals),
+                            name(&asset)
+                        )
+                    }
+                );
+            }
+            println!("transfer id:  {}", sent.transfer_id);
+            println!(
+                "sent:         {} {} from {} on {} to {} on {}",
+                format_units(amount, asset.decimals),
+                name(&asset),
+                signer.address(),
+                args.origin,
+                args.to,
+                args.destination
+            );
+            println!(
+                "relayer fee:  {} wei ({})",
+                sent.relayer_fee,
+                sent.relayer_fee_source.name()
+            );
+            println!(
+                "origin tx:    {} (block {})",
+                sent.origin_tx, sent.origin_block
+            );
+            println!("next:         nxtp status {} --wait", sent.transfer_id);
+        });
     Ok(())
 }
 
 /// What the receiver's `xReceive` needs on the fast path, simulated before sending: information only, so a
 /// receiver that reverts in simulation is a warning (its transfer may still be meant to take the slow path).
-async fn print_receiver_gas(sdk: &Sdk, request: &XcallRequest) {
+async fn print_receiver_gas(sdk: &Sdk, request: &XcallRequest, quiet: bool) {
     let call = XReceiveCall::new(request.to, request.origin, request.call_data.clone());
     match sdk.estimate_xreceive_gas(request.destination, &call).await {
-        Ok(gas) => {
+        Ok(gas) if !quiet => {
             println!(
                 "receiver gas: {} (execute about {}{})",
                 gas.receiver_gas,
@@ -285,6 +493,7 @@ async fn print_receiver_gas(sdk: &Sdk, request: &XcallRequest) {
                 }
             );
         }
+        Ok(_) => {}
         Err(err) => eprintln!("warning: {err}"),
     }
 }
@@ -292,6 +501,7 @@ async fn print_receiver_gas(sdk: &Sdk, request: &XcallRequest) {
 /// `nxtp status`: where a transfer stands, or (with --wait) each change until it gets there.
 pub async fn status(args: StatusArgs) -> Result<(), UserError> {
     let sdk = args.target.sdk()?;
+    let json = args.output.json;
     let report = if args.wait {
         let followed = sdk
             .wait_for(
@@ -304,11 +514,17 @@ pub async fn status(args: StatusArgs) -> Result<(), UserError> {
                         .as_deref()
                         .map(|why| format!(" ({why})"))
                         .unwrap_or_default();
-                    println!(
+                    // With --json, stdout holds the one document; the progress goes to stderr.
+                    let line = format!(
                         "+{:>7.1}s  {}{why}",
                         change.elapsed.as_secs_f64(),
                         change.stage
                     );
+                    if json {
+                        eprintln!("{line}");
+                    } else {
+                        println!("{line}");
+                    }
                 },
             )
             .await?;
@@ -316,7 +532,88 @@ pub async fn status(args: StatusArgs) -> Result<(), UserError> {
     } else {
         sdk.status(args.transfer_id).await?
     };
-    print_report(&sdk, &report).await;
+    // Amounts in tokens when the origin still knows the asset; base units otherwise.
+    let asset = sdk
+        .asset(report.origin(), &AssetRef::Address(report.sent.asset))
+        .await
+        .ok();
+    args.output
+        .print(&TransferJson::new(&report, asset.as_ref()), || {
+            print_report(&report, asset.as_ref());
+        });
+    Ok(())
+}
+
+/// `nxtp bump`: adds native relayer fee to a transfer, by the amount given or what the quote still asks.
+pub async fn bump(args: BumpArgs) -> Result<(), UserError> {
+    let sdk = args.target.sdk()?;
+    // Native amounts have 18 decimals on every EVM chain.
+    let amount = match &args.amount {
+        Some(amount) => Some(amount.to_positive_base_units(18)?),
+        None => None,
+    };
+    let signer = args.key.signer()?;
+    let bumped = match amount {
+        Some(amount) => sdk.bump(&signer, args.transfer_id, amount).await?,
+        None => sdk.bump_to_quote(&signer, args.transfer_id).await?,
+    };
+    args.output
+        .print(&BumpJson::new(args.transfer_id, &bumped), || {
+            println!("transfer:     {}", args.transfer_id);
+            println!(
+                "added:        {} wei on domain {}",
+                bumped.added, bumped.origin
+            );
+            println!("paid in all:  {} wei", bumped.paid);
+            println!(
+                "tx:           {} (block {})",
+                bumped.outcome.tx, bumped.outcome.block
+            );
+        });
+    Ok(())
+}
+
+/// `nxtp update-slippage`: the delegate raises a transfer's slippage tolerance on its destination.
+pub async fn update_slippage(args: SlippageArgs) -> Result<(), UserError> {
+    let sdk = args.target.sdk()?;
+    let signer = args.key.signer()?;
+    let updated = sdk
+        .update_slippage(&signer, args.transfer_id, args.slippage_bps)
+        .await?;
+    let mut document = OverrideJson::new(args.transfer_id, &updated);
+    document.slippage_bps = Some(args.slippage_bps);
+    args.output.print(&document, || {
+        println!("transfer:     {}", args.transfer_id);
+        println!(
+            "slippage:     {} bps on domain {}",
+            args.slippage_bps, updated.destination
+        );
+        println!(
+            "tx:           {} (block {})",
+            updated.outcome.tx, updated.outcome.block
+        );
+    });
+    Ok(())
+}
+
+/// `nxtp receive-local`: the delegate asks for delivery in the destination's local asset.
+pub async fn receive_local(args: ReceiveLocalArgs) -> Result<(), UserError> {
+    let sdk = args.target.sdk()?;
+    let signer = args.key.signer()?;
+    let updated = sdk.receive_local(&signer, args.transfer_id).await?;
+    let mut document = OverrideJson::new(args.transfer_id, &updated);
+    document.receive_local = Some(true);
+    args.output.print(&document, || {
+        println!("transfer:     {}", args.transfer_id);
+        println!(
+            "delivery:     in the local asset on domain {}",
+            updated.destination
+        );
+        println!(
+            "tx:           {} (block {})",
+            updated.outcome.tx, updated.outcome.block
+        );
+    });
     Ok(())
 }
 
@@ -329,19 +626,22 @@ pub async fn router(command: RouterCommand) -> Result<(), UserError> {
             let added = sdk
                 .add_liquidity(&signer, domain, router, &args.position.asset, amount)
                 .await?;
-            if let Some(approval) = added.approval {
-                println!("approved:  {} (block {})", approval.tx, approval.block);
-            }
-            println!(
-                "added:     {} {} for router {router} on {domain}",
-                format_units(amount, asset.decimals),
-                name(&asset)
-            );
-            println!(
-                "tx:        {} (block {})",
-                added.outcome.tx, added.outcome.block
-            );
-            println!("balance:   {}", format_units(added.balance, asset.decimals));
+            let document = RouterJson::change(domain, router, &asset, amount, None, &added);
+            args.position.output.print(&document, || {
+                if let Some(approval) = added.approval {
+                    println!("approved:  {} (block {})", approval.tx, approval.block);
+                }
+                println!(
+                    "added:     {} {} for router {router} on {domain}",
+                    format_units(amount, asset.decimals),
+                    name(&asset)
+                );
+                println!(
+                    "tx:        {} (block {})",
+                    added.outcome.tx, added.outcome.block
+                );
+                println!("balance:   {}", format_units(added.balance, asset.decimals));
+            });
         }
         RouterCommand::RemoveLiquidity(args) => {
             let (sdk, signer, router, asset, amount) = liquidity_inputs(&args.liquidity).await?;
@@ -357,19 +657,22 @@ pub async fn router(command: RouterCommand) -> Result<(), UserError> {
                     to,
                 )
                 .await?;
-            println!(
-                "removed:   {} {} of router {router} on {domain} to {to}",
-                format_units(amount, asset.decimals),
-                name(&asset)
-            );
-            println!(
-                "tx:        {} (block {})",
-                removed.outcome.tx, removed.outcome.block
-            );
-            println!(
-                "balance:   {}",
-                format_units(removed.balance, asset.decimals)
-            );
+            let document = RouterJson::change(domain, router, &asset, amount, Some(to), &removed);
+            args.liquidity.position.output.print(&document, || {
+                println!(
+                    "removed:   {} {} of router {router} on {domain} to {to}",
+                    format_units(amount, asset.decimals),
+                    name(&asset)
+                );
+                println!(
+                    "tx:        {} (block {})",
+                    removed.outcome.tx, removed.outcome.block
+                );
+                println!(
+                    "balance:   {}",
+                    format_units(removed.balance, asset.decimals)
+                );
+            });
         }
         RouterCommand::Balance(args) => {
             let sdk = args.position.target.sdk()?;
@@ -378,7 +681,10 @@ pub async fn router(command: RouterCommand) -> Result<(), UserError> {
             let balance = sdk
                 .router_balance(domain, args.router, &args.position.asset)
                 .await?;
-            println!("{} {}", format_units(balance, asset.decimals), name(&asset));
+            let document = RouterJson::balance(domain, args.router, &asset, balance);
+            args.position.output.print(&document, || {
+                println!("{} {}", format_units(balance, asset.decimals), name(&asset));
+            });
         }
     }
     Ok(())
@@ -399,19 +705,11 @@ async fn liquidity_inputs(
     Ok((sdk, signer, router, asset, amount))
 }
 
-async fn print_report(sdk: &Sdk, report: &TransferReport) {
+fn print_report(report: &TransferReport, asset: Option<&AssetInfo>) {
     let params = &report.sent.params;
-    // Amounts in tokens when the origin still knows the asset; base units otherwise.
-    let shown = match sdk
-        .asset(report.origin(), &AssetRef::Address(report.sent.asset))
-        .await
-    {
-        Ok(asset) => format!(
-            "{} {}",
-            format_units(report.sent.amount, asset.decimals),
-            name(&asset)
-        ),
-        Err(_) => format!("{} base units of {}", report.sent.amount, report.sent.asset),
+    let amount = |units: U256| match asset {
+        Some(asset) => format!("{} {}", format_units(units, asset.decimals), name(asset)),
+        None => format!("{units} base units of {}", report.sent.asset),
     };
     println!("transfer:     {}", report.transfer_id);
     println!("stage:        {}", report.stage);
@@ -420,15 +718,41 @@ async fn print_report(sdk: &Sdk, report: &TransferReport) {
         report.origin(),
         report.destination()
     );
-    println!("amount:       {shown}");
+    println!("amount:       {}", amount(report.sent.amount));
     println!("from / to:    {} / {}", params.originSender, params.to);
     println!(
         "origin tx:    {} (block {})",
         report.sent.origin_tx, report.sent.origin_block
     );
+    let fee = &report.relayer_fee;
+    match fee.shortfall() {
+        Some(short) => println!(
+            "relayer fee:  {} wei paid; the sequencer asks {} wei: `nxtp bump {}` pays the {short} wei missing",
+            fee.paid,
+            fee.quote.unwrap_or_default(),
+            report.transfer_id
+        ),
+        None => println!("relayer fee:  {} wei paid", fee.paid),
+    }
     if !report.routers.is_empty() {
         let routers: Vec<String> = report.routers.iter().map(ToString::to_string).collect();
         println!("routers:      {}", routers.join(", "));
+    }
+    if let Some(delivery) = &report.delivery {
+        println!(
+            "delivered:    {} ({} path, block {})",
+            delivery.tx,
+            if delivery.fast { "fast" } else { "slow" },
+            delivery.block
+        );
+        println!("received:     {} after fees", amount(delivery.amount));
+    }
+    match &report.call {
+        Some(call @ CallOutcome::Failed { .. }) => {
+            println!("call:         FAILED: {call} ({})", params.to);
+        }
+        Some(call) => println!("call:         {call}"),
+        None => {}
     }
     if let Some(why) = &report.waiting {
         println!("waiting:      {why}");
@@ -459,6 +783,16 @@ fn calldata(text: &str) -> Result<Bytes, String> {
     text.strip_prefix("0x")
         .and_then(|_| Bytes::from_str(text).ok())
         .ok_or_else(|| "expected 0x-prefixed hex bytes".to_owned())
+}
+
+fn approval(text: &str) -> Result<Approval, String> {
+    match text {
+        "exact" => Ok(Approval::Exact),
+        "unlimited" => Ok(Approval::Unlimited),
+        amount => amount.parse().map(Approval::Amount).map_err(|_| {
+            "expected `exact`, `unlimited` or an amount such as `100` or `100wei`".to_owned()
+        }),
+    }
 }
 
 fn relayer_fee(text: &str) -> Result<RelayerFee, String> {
@@ -505,5 +839,9 @@ mod tests {
         for bad in ["", "wei", "-1", "1.5", "lots"] {
             assert!(relayer_fee(bad).is_err(), "{bad}");
         }
+        assert_eq!(approval("exact"), Ok(Approval::Exact));
+        assert_eq!(approval("unlimited"), Ok(Approval::Unlimited));
+        assert!(matches!(approval("100"), Ok(Approval::Amount(_))));
+        assert!(approval("plenty").is_err());
     }
 }

@@ -12,53 +12,10 @@ use nxtp_testnet::{Options, TestNet};
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    process::Command,
 };
+use user_support::{nxtp, quoting_sequencer, TO};
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// The one line a refusal prints.
-    fn error_line(&self) -> &str {
-        assert_ne!(
-            self.code,
-            Some(0),
-            "expected a failure; stdout: {}",
-            self.stdout
-        );
-        self.stderr.lines().next().unwrap_or_default()
-    }
-}
-
-/// Runs `nxtp` with `args`, the user's key in `USER_KEY` and the other development keys in `<ROLE>_KEY`.
-fn nxtp(manifest: &Path, keys: &BTreeMap<String, B256>, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_nxtp"));
-    command
-        .args(args)
-        .env("NXTP_MANIFEST", manifest)
-        .env_remove("NXTP_SEQUENCER_URL");
-    for (role, key) in keys {
-        command.env(format!("{}_KEY", role.to_uppercase()), key.to_string());
-    }
-    let output = command.output().expect("runs nxtp");
-    let run = Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    for key in keys.values() {
-        let hex = key.to_string();
-        assert!(
-            !run.stdout.contains(&hex[2..]) && !run.stderr.contains(&hex[2..]),
-            "a key was printed"
-        );
-    }
-    run
-}
+mod user_support;
 
 /// A manifest whose chains do not exist: enough for every refusal that needs no chain. Written as JSON, as a
 /// person would, and checked by loading it.
@@ -87,32 +44,6 @@ fn offline_manifest(dir: &Path) -> PathBuf {
     std::fs::write(&path, text).expect("writes manifest");
     Manifest::load(&path).expect("a valid manifest");
     path
-}
-
-const TO: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-
-/// A stand-in sequencer on 127.0.0.1 that answers every request with a quote of `fee` wei;
-/// returns its URL.
-async fn quoting_sequencer(fee: u64) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request).await;
-            let body = format!(r#"{{"origin":1000,"destination":2000,"relayer_fee":"{fee}"}}"#);
-            let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
-                 connection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(response.as_bytes()).await;
-        }
-    });
-    url
 }
 
 #[test]
