@@ -3,6 +3,8 @@
 //! - [`config`], [`provider`], [`finality`], [`retry`]: re-exported from `nxtp_provider`, which
 //!   holds how to reach a chain without the agent runtime ([`ChainConfig`], [`connect`],
 //!   [`Finality`], the backoff);
+//! - [`heads`]: one chain's head followed once per agent and shared by all its tasks
+//!   ([`Heads`]), so they need not each poll `eth_blockNumber`;
 //! - [`indexer`]: follow contract logs at a confirmation depth, with a persistent cursor and
 //!   reorg detection ([`Indexer`]), batch by batch until shutdown ([`Follower`]);
 //! - [`submitter`]: send transactions with persistent nonces, fee bumps and confirmation
@@ -16,12 +18,14 @@
 //! Both the indexer and the submitter keep their state in the agent's SQLite store: open it
 //! with [`SCHEMAS`] among the agent's own schemas.
 
+pub mod heads;
 pub mod indexer;
 pub mod metrics;
 pub mod start;
 pub mod step;
 pub mod submitter;
 
+pub use heads::Heads;
 pub use indexer::{Batch, DeepReorg, Follower, Indexer, IndexerError};
 pub use metrics::ChainMetrics;
 pub use nxtp_provider::{
