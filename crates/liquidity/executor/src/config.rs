@@ -8,6 +8,14 @@
 //! min_relayer_fee = "1000000000000000"    # optional (default 1): native wei a transfer must have
 //!                                         # paid on its origin to be relayed; below it, skipped
 //!
+//! # Optional, repeated: a token on an origin relayer fees may be paid in, and what one whole
+//! # token is worth in native wei against min_relayer_fee (decimals read from the chain at
+//! # start-up). Without any, only native fees count.
+//! [[relayer_fee_assets]]
+//! domain = 1000
+//! asset = "0x..."                         # EIP-55 checked
+//! native_wei_per_token = "400000000000000"
+//!
 //! [telemetry]
 //! listen = "127.0.0.1:9104"
 //!
@@ -26,6 +34,7 @@
 use alloy::{primitives::U256, transports::http::reqwest::Url};
 use nxtp_agent::TelemetryConfig;
 use nxtp_chain::Domains;
+use nxtp_liquidity::FeeAssetsConfig;
 use serde::Deserialize;
 use std::{path::PathBuf, time::Duration};
 
@@ -55,6 +64,9 @@ pub struct ExecutorConfig {
     /// The native relayer fee (wei) a transfer must have paid on its origin for this executor to
     /// relay it; transfers paying less are skipped (and looked at again when a bump is seen).
     pub min_relayer_fee: U256,
+    /// The tokens relayer fees may also be paid in, per origin, valued against
+    /// `min_relayer_fee` (none: native fees only).
+    pub relayer_fee_assets: FeeAssetsConfig,
 }
 
 /// One domain: its chain and its `Connext`.
@@ -79,6 +91,8 @@ struct RawConfig {
         deserialize_with = "nxtp_agent::config::wei"
     )]
     min_relayer_fee: U256,
+    #[serde(default)]
+    relayer_fee_assets: FeeAssetsConfig,
 }
 
 fn default_min_relayer_fee() -> U256 {
@@ -126,6 +140,8 @@ impl ExecutorConfig {
                 raw.retry_max_ms, raw.retry_base_ms
             ));
         }
+        raw.relayer_fee_assets
+            .check("relayer_fee_assets", &raw.domains)?;
         Ok(Self {
             telemetry: raw.telemetry,
             database: raw.database,
@@ -136,6 +152,7 @@ impl ExecutorConfig {
                 max: Duration::from_millis(raw.retry_max_ms),
             },
             min_relayer_fee: raw.min_relayer_fee,
+            relayer_fee_assets: raw.relayer_fee_assets,
         })
     }
 }
@@ -166,6 +183,13 @@ mod tests {
         confirmations = 1
     "#;
 
+    const FEE_ASSET: &str = r#"
+        [[relayer_fee_assets]]
+        domain = 2000
+        asset = "0x1111111111111111111111111111111111111111"
+        native_wei_per_token = "400000000000000"
+    "#;
+
     #[test]
     fn defaults_and_backoff() {
         let config = load_str::<ExecutorConfig>(VALID).expect("valid");
@@ -182,6 +206,10 @@ mod tests {
         ))
         .expect("a floor");
         assert_eq!(floor.min_relayer_fee, U256::from(1_000_000_000_000_000u64));
+        assert!(config.relayer_fee_assets.is_empty(), "native fees only");
+        let with_asset =
+            load_str::<ExecutorConfig>(&format!("{VALID}{FEE_ASSET}")).expect("a fee asset");
+        assert_eq!(with_asset.relayer_fee_assets.0[0].domain, Domain(2000));
     }
 
     #[test]
@@ -204,6 +232,17 @@ mod tests {
             (
                 VALID.replace("[telemetry]", "retry_base_ms = 0\n[telemetry]"),
                 "retry_base_ms: must be at least 1",
+            ),
+            (
+                format!(
+                    "{VALID}{}",
+                    FEE_ASSET.replace("\"400000000000000\"", "\"0\"")
+                ),
+                "relayer_fee_assets[0].native_wei_per_token: must be above zero",
+            ),
+            (
+                format!("{VALID}{}", FEE_ASSET.replace("2000", "3000")),
+                "relayer_fee_assets[0].domain: domain 3000 has no [domains.3000] section",
             ),
             (
                 VALID.replace("[telemetry]", "min_relayer_fee = \"0x10\"\n[telemetry]"),

@@ -11,6 +11,9 @@ pub enum ExecutorError {
     /// failed.
     #[error(transparent)]
     Start(#[from] StartError),
+    /// An accepted relayer fee asset's decimals could not be read at start-up.
+    #[error("cannot start: {0}")]
+    FeeAssets(#[from] nxtp_liquidity::FeeAssetError),
     /// The relayer client could not be built from the configured URL.
     #[error("relayer_url: {0}")]
     Relayer(#[source] RelayerClientError),

@@ -16,6 +16,7 @@ use nxtp_agent::{clock::now_ms, CancellationToken, Health, StorageError, Store};
 use nxtp_api::relayer::{job_id, JobRequest, JobState, RelayerClient, RelayerClientError};
 use nxtp_bindings::{execute_calldata, Connext, Fronting};
 use nxtp_chain::retry::backoff;
+use nxtp_liquidity::FeeValuation;
 use nxtp_primitives::{Domain, TransferStatus};
 use std::{
     collections::{BTreeMap, HashSet},
@@ -56,6 +57,8 @@ pub(crate) struct ExecuteTask {
     pub(crate) retry: RetryPolicy,
     /// Transfers that paid less native relayer fee on their origin are skipped.
     pub(crate) min_relayer_fee: U256,
+    /// What fees paid in assets are worth, against the floor.
+    pub(crate) valuation: FeeValuation,
     /// The transfers this process reported skipped (reported once each).
     pub(crate) skipped: Mutex<HashSet<B256>>,
     pub(crate) metrics: ExecutorMetrics,
@@ -126,6 +129,7 @@ impl ExecuteTask {
                     .store
                     .call(move |conn| store::FEES.paid(conn, origin, id))
                     .await?;
+                let paid = self.valuation.native_wei(origin, id, &paid);
                 if paid < self.min_relayer_fee {
                     return self.skip(slow, paid).await;
                 }
@@ -229,7 +233,8 @@ impl ExecuteTask {
                 destination = %slow.destination,
                 %paid,
                 floor = %self.min_relayer_fee,
-                "slow-path execute skipped: the native relayer fee paid is below min_relayer_fee; \
+                "slow-path execute skipped: the relayer fee paid (in native wei) is below \
+                 min_relayer_fee; \
                  a bumpTransfer on the origin makes it eligible"
             );
         }

@@ -1,5 +1,5 @@
 //! Follows one domain's `Connext`: every `XCalled` (the params of transfers leaving it), every
-//! native `RelayerFeesIncreased` (what they paid the relayer) and every `Reconciled` with no
+//! `TransferRelayerFeesIncreased` with its asset (what they paid the relayer) and every `Reconciled` with no
 //! routers (transfers arriving that wait for the slow path), recorded with the indexer's cursor
 //! in one transaction.
 //!
@@ -12,12 +12,13 @@ use alloy::{rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
-use nxtp_liquidity::NativeFee;
+use nxtp_liquidity::RelayerFee;
 use nxtp_primitives::{Domain, TransferInfo};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// What a batch holds that matters.
+#[derive(Debug, PartialEq, Eq)]
 enum Event {
     XCalled {
         transfer_id: alloy::primitives::B256,
@@ -28,8 +29,8 @@ enum Event {
         transfer_id: alloy::primitives::B256,
         block: u64,
     },
-    /// A native relayer fee paid (or bumped) on this domain.
-    Fee(NativeFee),
+    /// A relayer fee paid (or bumped) on this domain, native or in an asset.
+    Fee(RelayerFee),
 }
 
 /// The task following one domain's `Connext`.
@@ -61,7 +62,7 @@ impl IndexTask {
         let events = batch
             .logs
             .iter()
-            .map(|log| self.decode(log))
+            .map(|log| Self::decode(self.domain, log))
             .collect::<Result<Vec<_>, _>>()?;
         let domain = self.domain;
         let new = self
@@ -100,14 +101,14 @@ impl IndexTask {
         Ok(())
     }
 
-    fn decode(&self, log: &Log) -> Result<Option<Event>, ExecutorError> {
+    fn decode(domain: Domain, log: &Log) -> Result<Option<Event>, ExecutorError> {
         let block = log.block_number.unwrap_or_default();
         let bad = |event, reason: String| {
-            ExecutorError::from(BadEvent::new(self.domain, event, block, reason))
+            ExecutorError::from(BadEvent::new(domain, event, block, reason))
         };
         Ok(match log.topic0() {
             Some(&Connext::XCalled::SIGNATURE_HASH) => {
-                let event = XCalled::decode(&log.inner, self.domain)
+                let event = XCalled::decode(&log.inner, domain)
                     .map_err(|err| bad("XCalled", err.to_string()))?;
                 Some(Event::XCalled {
                     transfer_id: event.transfer_id,
@@ -128,20 +129,48 @@ impl IndexTask {
                 })
             }
             Some(&Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH) => {
-                let event = log
-                    .log_decode::<Connext::TransferRelayerFeesIncreased>()
-                    .map_err(|err| bad("TransferRelayerFeesIncreased", err.to_string()))?
-                    .inner
-                    .data;
-                // Only native fees pay the relayer (an asset fee is no `msg.value`).
-                event.asset.is_zero().then_some(Event::Fee(NativeFee {
-                    transfer_id: event.transferId,
-                    amount: event.increase,
-                    block,
-                    log_index: log.log_index.unwrap_or_default(),
-                }))
+                // Kept whatever the asset: the valuation decides what it is worth.
+                let fee = RelayerFee::from_log(log)
+                    .map_err(|err| bad("TransferRelayerFeesIncreased", err.to_string()))?;
+                Some(Event::Fee(fee))
             }
             _ => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{Address, B256, U256};
+
+    #[test]
+    fn fees_in_an_asset_are_kept() {
+        let token = Address::repeat_byte(0x77);
+        let event = Connext::TransferRelayerFeesIncreased {
+            transferId: B256::repeat_byte(1),
+            increase: U256::from(9),
+            asset: token,
+            caller: Address::repeat_byte(2),
+        };
+        let log = Log {
+            inner: alloy::primitives::Log {
+                address: Address::repeat_byte(3),
+                data: event.encode_log_data(),
+            },
+            block_number: Some(7),
+            log_index: Some(4),
+            ..Log::default()
+        };
+        assert_eq!(
+            IndexTask::decode(Domain(1000), &log).expect("decodes"),
+            Some(Event::Fee(RelayerFee {
+                transfer_id: B256::repeat_byte(1),
+                asset: token,
+                amount: U256::from(9),
+                block: 7,
+                log_index: 4,
+            }))
+        );
     }
 }

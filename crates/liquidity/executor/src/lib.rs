@@ -83,7 +83,12 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let mut destinations = BTreeMap::new();
     let mut poll_interval = EXECUTE_INTERVAL;
-    for (domain, chain) in nxtp_liquidity::connect_all(&config.domains).await? {
+    let chains = nxtp_liquidity::connect_all(&config.domains).await?;
+    let valuation = config
+        .relayer_fee_assets
+        .resolve("relayer_fee_assets", &chains)
+        .await?;
+    for (domain, chain) in chains {
         let ConnectedDomain {
             config: domain_config,
             provider,
@@ -115,6 +120,7 @@ async fn run(config: ExecutorConfig, ctx: AgentContext) -> Result<(), ExecutorEr
         destinations,
         retry: config.retry,
         min_relayer_fee: config.min_relayer_fee,
+        valuation,
         skipped: std::sync::Mutex::default(),
         metrics,
         health: health.clone(),

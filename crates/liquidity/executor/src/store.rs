@@ -7,15 +7,16 @@
 //!   `posted` (the execute job, whose id is recorded before it is posted, is with the relayer),
 //!   or `done`.
 //!
-//! - `executor_fees`: every native `RelayerFeesIncreased` on an origin (keyed by its position, so
-//!   a re-delivered batch counts it once): what a transfer paid, checked against the fee floor.
+//! - `executor_fees`: every `TransferRelayerFeesIncreased` on an origin with its asset (zero:
+//!   native), keyed by its position so a re-delivered batch counts it once: what a transfer paid,
+//!   valued in native wei against the fee floor.
 //!
 //! Events are recorded in the transaction that moves the indexer's cursor past them, and a
 //! transfer id is a primary key, so an event delivered twice is recorded once.
 
 use alloy::{primitives::B256, sol_types::SolValue};
 use nxtp_agent::storage::Schema;
-use nxtp_liquidity::{FeeTable, NativeFee};
+use nxtp_liquidity::{FeeTable, RelayerFee};
 use nxtp_primitives::{Domain, TransferInfo};
 use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
 
@@ -52,6 +53,9 @@ pub const SCHEMA: Schema = Schema {
         ) STRICT;
         CREATE INDEX executor_fees_transfer ON executor_fees (transfer_id);
         ALTER TABLE executor_slow ADD COLUMN skipped TEXT;",
+        // Fees paid in an asset are kept too; the rows before them were native.
+        "ALTER TABLE executor_fees ADD COLUMN asset BLOB NOT NULL
+            DEFAULT x'0000000000000000000000000000000000000000';",
     ],
 };
 
@@ -190,12 +194,12 @@ pub fn set_done(conn: &Connection, transfer_id: B256, outcome: Outcome) -> rusql
     Ok(changed == 1)
 }
 
-/// The native relayer fees paid, for the fee floor (created by [`SCHEMA`]).
+/// The relayer fees paid, per asset, for the fee floor (created by [`SCHEMA`]).
 pub const FEES: FeeTable = FeeTable::new("executor_fees");
 
-/// Records a native relayer fee paid on `origin` (a repeat changes nothing) and makes a transfer
-/// skipped for its fee due now, so the bump is looked at at once.
-pub fn record_fee(conn: &Connection, origin: Domain, fee: &NativeFee) -> rusqlite::Result<()> {
+/// Records a relayer fee paid on `origin` (a repeat changes nothing) and makes a transfer skipped
+/// for its fee due now, so the bump is looked at at once.
+pub fn record_fee(conn: &Connection, origin: Domain, fee: &RelayerFee) -> rusqlite::Result<()> {
     FEES.record(conn, origin, fee)?;
     conn.execute(
         "UPDATE executor_slow SET retry_at_ms = 0
@@ -306,6 +310,45 @@ mod tests {
             nonce: U256::from(4),
             canonicalId: B256::repeat_byte(3),
         }
+    }
+
+    #[test]
+    fn fees_recorded_by_the_previous_schema_stay_native() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("e.sqlite");
+        let previous = Schema {
+            name: SCHEMA.name,
+            migrations: &SCHEMA.migrations[..SCHEMA.migrations.len() - 1],
+        };
+        let id = B256::repeat_byte(9);
+        let old = Store::open(&path, &[previous]).expect("the previous schema");
+        old.with(|conn| {
+            conn.execute(
+                "INSERT INTO executor_fees (origin, block, log_index, transfer_id, amount)
+                 VALUES (1000, 5, 0, ?1, ?2)",
+                params![id.as_slice(), U256::from(9).to_be_bytes::<32>()],
+            )
+        })
+        .expect("a fee as the previous executor recorded it");
+        drop(old);
+
+        let store = Store::open(&path, &[SCHEMA]).expect("migrates");
+        let token = Address::repeat_byte(0x77);
+        let in_token = RelayerFee {
+            transfer_id: id,
+            asset: token,
+            amount: U256::from(40),
+            block: 6,
+            log_index: 0,
+        };
+        let paid = store
+            .with(|conn| {
+                record_fee(conn, Domain(1000), &in_token)?;
+                FEES.paid(conn, Domain(1000), id)
+            })
+            .expect("reads");
+        assert_eq!(paid.native(), U256::from(9), "the old row is a native fee");
+        assert_eq!(paid.in_asset(token), U256::from(40));
     }
 
     #[test]

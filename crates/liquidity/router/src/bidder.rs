@@ -17,9 +17,10 @@ use alloy::{
 };
 use futures::{future::join_all, stream, StreamExt};
 use nxtp_agent::{clock::now_ms, CancellationToken, Health, Store};
-use nxtp_api::sequencer::SequencerClient;
+use nxtp_api::sequencer::{QuoteWithFeeAssets, SequencerClient};
 use nxtp_bindings::Connext;
 use nxtp_chain::retry::backoff;
+use nxtp_liquidity::{FeeAssetRate, FeeValuation};
 use nxtp_primitives::{sign_digest, ConnextSigningDomain, Domain, TransferStatus};
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -126,12 +127,14 @@ impl BidderTask {
             for (due, status) in to_read.into_iter().zip(statuses) {
                 match reads.state(&due, status) {
                     Ok((state, quote)) => {
+                        let origin = Domain(due.info.originDomain);
                         let transfer = Transfer {
                             info: due.info.clone(),
-                            fee_paid: due.fee_paid,
+                            fee_paid: quote.valuation.native_wei(origin, due.id, &due.fee_paid),
                             xcalled_at: due.xcalled_at,
                         };
-                        let decision = decide(&transfer, &state, &self.config, quote, now);
+                        let decision =
+                            decide(&transfer, &state, &self.config, quote.relayer_fee, now);
                         verdicts.push((due, decision));
                     }
                     Err(reason) => failed = failed.or(Some(reason)),
@@ -294,11 +297,11 @@ impl BidderTask {
         Ok((local, balance))
     }
 
-    async fn quote(&self, origin: Domain) -> Result<U256, String> {
+    async fn quote(&self, origin: Domain) -> Result<OriginQuote, String> {
         self.sequencer
-            .quote(origin, self.destination)
+            .quote_with_fee_assets(origin, self.destination)
             .await
-            .map(|quote| quote.relayer_fee)
+            .map(|quote| OriginQuote::new(origin, &quote))
             .map_err(|err| format!("quote {origin} -> {}: {err}", self.destination))
     }
 
@@ -315,7 +318,7 @@ struct BatchReads {
     /// Per canonical asset: its local asset and the router's balance in it.
     balances: BTreeMap<(u32, B256), Result<(Address, U256), String>>,
     /// Per origin: the sequencer's quote.
-    quotes: BTreeMap<Domain, Result<U256, String>>,
+    quotes: BTreeMap<Domain, Result<OriginQuote, String>>,
 }
 
 impl BatchReads {
@@ -325,7 +328,7 @@ impl BatchReads {
         &self,
         due: &DueTransfer,
         status: Result<TransferStatus, String>,
-    ) -> Result<(DestinationState, U256), String> {
+    ) -> Result<(DestinationState, OriginQuote), String> {
         let key = (due.info.canonicalDomain, due.info.canonicalId);
         let origin = Domain(due.info.originDomain);
         let missing = || "a read of the batch is missing".to_owned();
@@ -340,5 +343,82 @@ impl BatchReads {
             max_routers: self.max_routers,
         };
         Ok((state, quote))
+    }
+}
+
+/// The sequencer's quote of one route: the fee it asks, and what fees paid in assets on the
+/// origin are worth by its rates (the sequencer's valuation is the one its fee gate applies, so
+/// the router values fees the same way rather than keeping rates of its own).
+#[derive(Clone, Debug)]
+struct OriginQuote {
+    relayer_fee: U256,
+    valuation: FeeValuation,
+}
+
+impl OriginQuote {
+    fn new(origin: Domain, quote: &QuoteWithFeeAssets) -> Self {
+        let mut valuation = FeeValuation::native_only();
+        for asset in &quote.fee_assets {
+            match FeeAssetRate::new(asset.decimals, asset.native_wei_per_token) {
+                Ok(rate) => valuation.accept(origin, asset.asset, rate),
+                // Such a token cannot be valued: its fees count zero here, as they would if
+                // the sequencer did not list it.
+                Err(reason) => {
+                    tracing::debug!(%origin, asset = %asset.asset, reason, "fee asset of the quote ignored");
+                }
+            }
+        }
+        Self {
+            relayer_fee: quote.quote.relayer_fee,
+            valuation,
+        }
+    }
+}
+
+#[cfg(test)]
+mod quote_tests {
+    use super::*;
+    use alloy::primitives::{Address, B256};
+    use nxtp_api::sequencer::{Quote, QuotedFeeAsset};
+    use nxtp_liquidity::FeesPaid;
+
+    #[test]
+    fn fees_in_the_quoted_assets_are_valued_at_the_sequencer_s_rates() {
+        let origin = Domain(2000);
+        let token = Address::repeat_byte(0x77);
+        let quote = QuoteWithFeeAssets {
+            quote: Quote {
+                origin,
+                destination: Domain(1000),
+                relayer_fee: U256::from(1_000),
+            },
+            fee_assets: vec![
+                QuotedFeeAsset {
+                    asset: token,
+                    decimals: 6,
+                    native_wei_per_token: U256::from(2_000),
+                },
+                QuotedFeeAsset {
+                    asset: Address::repeat_byte(0x55),
+                    decimals: 200,
+                    native_wei_per_token: U256::from(1),
+                },
+            ],
+        };
+        let quote = OriginQuote::new(origin, &quote);
+        assert_eq!(quote.relayer_fee, U256::from(1_000));
+        let paid = FeesPaid::none()
+            .with(token, U256::from(500_000))
+            .with(Address::repeat_byte(0x55), U256::MAX);
+        let id = B256::repeat_byte(1);
+        assert_eq!(
+            quote.valuation.native_wei(origin, id, &paid),
+            U256::from(1_000)
+        );
+        assert_eq!(
+            quote.valuation.native_wei(Domain(3000), id, &paid),
+            U256::ZERO,
+            "on its origin only"
+        );
     }
 }

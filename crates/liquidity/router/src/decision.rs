@@ -15,7 +15,8 @@ use std::{fmt, time::Duration};
 pub struct Transfer {
     /// Everything hashed into its id.
     pub info: TransferInfo,
-    /// Native relayer fee paid for it so far, in wei.
+    /// Relayer fee paid for it so far, in native wei (fees in assets valued at the sequencer's
+    /// rates).
     pub fee_paid: U256,
     /// Unix time (seconds) of its `xcall` block.
     pub xcalled_at: u64,
@@ -72,7 +73,8 @@ pub enum SkipReason {
     AssetNotRegistered,
     /// The router is not approved on the destination.
     RouterNotApproved,
-    /// The native relayer fee paid is below the sequencer's quote; re-evaluated when it grows.
+    /// The relayer fee paid (in native wei) is below the sequencer's quote; re-evaluated when it
+    /// grows.
     FeeTooLow {
         /// Paid so far.
         paid: U256,

@@ -1,7 +1,8 @@
 //! The router: bids its liquidity on transfers and tracks its balances.
 //!
-//! For every configured domain it follows the `Connext`'s `XCalled` and native
-//! `RelayerFeesIncreased` events after the chain's confirmation depth, recording each transfer with
+//! For every configured domain it follows the `Connext`'s `XCalled` and
+//! `TransferRelayerFeesIncreased` events (fees native or in an asset, valued in native wei at the
+//! rates the sequencer's quote lists) after the chain's confirmation depth, recording each transfer with
 //! the indexer's cursor in one transaction. For each transfer to a configured destination, in a
 //! configured asset and within that asset's limits, it reads the destination (status, local asset,
 //! its own approval and `routerBalance`, the liquidity fee and `maxRoutersPerTransfer`) and the
@@ -49,7 +50,7 @@ use poster::PosterTask;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::Notify;
 
-/// The `Connext` events followed on every origin: its transfers and the native fees paid.
+/// The `Connext` events followed on every origin: its transfers and the relayer fees paid.
 const XCALL_EVENTS: [B256; 2] = [
     Connext::XCalled::SIGNATURE_HASH,
     Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,

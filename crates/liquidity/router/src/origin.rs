@@ -10,7 +10,6 @@ use crate::{
 };
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::Address,
     providers::{DynProvider, Provider},
     rpc::types::Log,
     sol_types::SolEvent,
@@ -18,7 +17,7 @@ use alloy::{
 use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
-use nxtp_liquidity::NativeFee;
+use nxtp_liquidity::RelayerFee;
 use nxtp_primitives::Domain;
 use std::{collections::BTreeMap, sync::Arc};
 use tokio::sync::Notify;
@@ -86,7 +85,7 @@ impl OriginTask {
         Ok(())
     }
 
-    async fn decode(&self, logs: &[Log]) -> Result<(Vec<NewTransfer>, Vec<NativeFee>), Failure> {
+    async fn decode(&self, logs: &[Log]) -> Result<(Vec<NewTransfer>, Vec<RelayerFee>), Failure> {
         let mut transfers = Vec::new();
         let mut fees = Vec::new();
         let mut timestamps: BTreeMap<u64, u64> = BTreeMap::new();
@@ -121,21 +120,10 @@ impl OriginTask {
                     });
                 }
                 Some(&Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH) => {
-                    let event = log
-                        .log_decode::<Connext::TransferRelayerFeesIncreased>()
-                        .map_err(|err| bad("TransferRelayerFeesIncreased", err.to_string()))?
-                        .inner
-                        .data;
-                    // Only the native fee is quoted and checked; fees in the asset are the
-                    // relayer's business.
-                    if event.asset == Address::ZERO {
-                        fees.push(NativeFee {
-                            transfer_id: event.transferId,
-                            amount: event.increase,
-                            block,
-                            log_index: log.log_index.unwrap_or_default(),
-                        });
-                    }
+                    // Kept whatever the asset: the sequencer's quote says what it is worth.
+                    let fee = RelayerFee::from_log(log)
+                        .map_err(|err| bad("TransferRelayerFeesIncreased", err.to_string()))?;
+                    fees.push(fee);
                 }
                 _ => {}
             }

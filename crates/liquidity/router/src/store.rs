@@ -2,19 +2,19 @@
 //!
 //! - `router_transfers`: every transfer seen on a followed origin, with where the router's
 //!   decision stands (`pending` to evaluate, `waiting` for a higher fee, `bid`, `skipped`);
-//! - `router_fees`: the native `RelayerFeesIncreased` events, keyed by their place in the origin's
-//!   chain so a re-delivered log is counted once;
+//! - `router_fees`: the `TransferRelayerFeesIncreased` events with their asset (zero: native),
+//!   keyed by their place in the origin's chain so a re-delivered log is counted once;
 //! - `router_bids` and `router_bid_signatures`: the bids signed, keyed by transfer id. The key is
 //!   what makes "one bid per transfer, ever" hold: a bid is recorded before it is posted, and
 //!   nothing deletes it, not even a reorg of its `xcall`.
 
 use crate::decision::SkipReason;
 use alloy::{
-    primitives::{Bytes, B256, U256},
+    primitives::{Bytes, B256},
     sol_types::SolValue,
 };
 use nxtp_agent::storage::Schema;
-use nxtp_liquidity::{FeeTable, NativeFee};
+use nxtp_liquidity::{FeeTable, FeesPaid, RelayerFee};
 use nxtp_primitives::{Domain, TransferInfo};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::BTreeMap;
@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 /// The router's tables; opened beside [`nxtp_chain::SCHEMAS`].
 pub const SCHEMA: Schema = Schema {
     name: "nxtp_router",
-    migrations: &["CREATE TABLE router_transfers (
+    migrations: &[
+        "CREATE TABLE router_transfers (
             transfer_id BLOB PRIMARY KEY,
             origin INTEGER NOT NULL,
             destination INTEGER NOT NULL,
@@ -57,7 +58,11 @@ pub const SCHEMA: Schema = Schema {
             path_length INTEGER NOT NULL,
             signature BLOB NOT NULL,
             PRIMARY KEY (transfer_id, path_length)
-        ) STRICT;"],
+        ) STRICT;",
+        // Fees paid in an asset are kept too; the rows before them were native.
+        "ALTER TABLE router_fees ADD COLUMN asset BLOB NOT NULL
+            DEFAULT x'0000000000000000000000000000000000000000';",
+    ],
 };
 
 /// One `XCalled` of a followed origin.
@@ -75,7 +80,7 @@ pub struct NewTransfer {
     pub screened: Option<SkipReason>,
 }
 
-/// The native relayer fees paid on each followed origin (created by [`SCHEMA`]).
+/// The relayer fees paid on each followed origin, per asset (created by [`SCHEMA`]).
 pub const FEES: FeeTable = FeeTable::new("router_fees");
 
 /// What recording a batch of origin events changed.
@@ -98,8 +103,8 @@ pub struct DueTransfer {
     pub info: TransferInfo,
     /// Its block's timestamp.
     pub xcalled_at: u64,
-    /// Native fee paid so far.
-    pub fee_paid: U256,
+    /// The fees paid so far on its origin, per asset.
+    pub fee_paid: FeesPaid,
 }
 
 /// Where a bid stands.
@@ -154,13 +159,13 @@ pub struct StoredBid {
 }
 
 /// Records a batch of an origin's events: new transfers (screened-out ones directly as skipped;
-/// known ones are left as they are) and native fees (each once). Transfers waiting for a higher
-/// fee that got one become due again.
+/// known ones are left as they are) and relayer fees in any asset (each once). Transfers waiting
+/// for a higher fee that got one become due again.
 pub fn record_origin_events(
     tx: &Transaction<'_>,
     origin: Domain,
     transfers: &[NewTransfer],
-    fees: &[NativeFee],
+    fees: &[RelayerFee],
 ) -> rusqlite::Result<Recorded> {
     let mut recorded = Recorded::default();
     let mut insert_transfer = tx.prepare(
@@ -437,7 +442,7 @@ pub fn transfer_state(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::Address;
+    use alloy::primitives::{Address, U256};
     use nxtp_agent::Store;
 
     const ORIGIN: Domain = Domain(2000);
@@ -476,16 +481,17 @@ mod tests {
         }
     }
 
-    fn fee(transfer: &NewTransfer, amount: u64, block: u64, log_index: u64) -> NativeFee {
-        NativeFee {
+    fn fee(transfer: &NewTransfer, amount: u64, block: u64, log_index: u64) -> RelayerFee {
+        RelayerFee {
             transfer_id: transfer.id,
+            asset: nxtp_liquidity::NATIVE,
             amount: U256::from(amount),
             block,
             log_index,
         }
     }
 
-    fn record(store: &Store, transfers: &[NewTransfer], fees: &[NativeFee]) -> Recorded {
+    fn record(store: &Store, transfers: &[NewTransfer], fees: &[RelayerFee]) -> Recorded {
         store
             .with(|conn| {
                 let tx = conn.transaction()?;
@@ -500,6 +506,46 @@ mod tests {
         store
             .with(|conn| due_transfers(conn, DESTINATION, 10))
             .expect("reads")
+    }
+
+    #[test]
+    fn fees_recorded_by_the_previous_schema_stay_native() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("router.sqlite");
+        let previous = Schema {
+            name: SCHEMA.name,
+            migrations: &SCHEMA.migrations[..SCHEMA.migrations.len() - 1],
+        };
+        let transfer = new_transfer(1, 5);
+        let old = Store::open(&path, &[previous]).expect("the previous schema");
+        old.with(|conn| {
+            conn.execute(
+                "INSERT INTO router_fees (origin, block, log_index, transfer_id, amount)
+                 VALUES (?1, 5, 0, ?2, ?3)",
+                params![
+                    ORIGIN.get(),
+                    transfer.id.as_slice(),
+                    U256::from(9).to_be_bytes::<32>()
+                ],
+            )
+        })
+        .expect("a fee as the previous router recorded it");
+        drop(old);
+
+        let store = open(&path);
+        let token = Address::repeat_byte(0x77);
+        let in_token = RelayerFee {
+            asset: token,
+            ..fee(&transfer, 40, 5, 1)
+        };
+        record(&store, &[transfer], &[in_token]);
+        let due = due(&store);
+        assert_eq!(
+            due[0].fee_paid.native(),
+            U256::from(9),
+            "the old row is native"
+        );
+        assert_eq!(due[0].fee_paid.in_asset(token), U256::from(40));
     }
 
     fn signatures() -> BTreeMap<u32, Bytes> {
@@ -531,7 +577,7 @@ mod tests {
         assert_eq!(due.len(), 1, "the screened transfer is not due");
         assert_eq!(due[0].id, first.id);
         assert_eq!(due[0].info, first.info, "stored and decoded whole");
-        assert_eq!(due[0].fee_paid, U256::from(12));
+        assert_eq!(due[0].fee_paid.native(), U256::from(12));
         assert_eq!(due[0].xcalled_at, 1_010);
         let state = store
             .with(|conn| transfer_state(conn, screened.id))
@@ -568,7 +614,7 @@ mod tests {
         assert_eq!(recorded.woken, 1);
         let due = due(&store);
         assert_eq!(due.len(), 1);
-        assert_eq!(due[0].fee_paid, U256::from(9));
+        assert_eq!(due[0].fee_paid.native(), U256::from(9));
 
         // A final skip is never woken.
         assert!(store
@@ -753,6 +799,6 @@ mod tests {
         record(&store, std::slice::from_ref(&late), &[fee(&late, 5, 21, 0)]);
         let due = due(&store);
         assert_eq!(due.len(), 1);
-        assert_eq!(due[0].fee_paid, U256::from(5));
+        assert_eq!(due[0].fee_paid.native(), U256::from(5));
     }
 }

@@ -13,7 +13,9 @@ use axum::{
 };
 use futures::future::join_all;
 use nxtp_agent::{clock::now_ms, CancellationToken, HttpLimits};
-use nxtp_api::sequencer::{ApiError, BidAccepted, BidRequest, ErrorCode, Quote, TransferView};
+use nxtp_api::sequencer::{
+    ApiError, BidAccepted, BidRequest, ErrorCode, Quote, QuoteWithFeeAssets, TransferView,
+};
 use nxtp_primitives::Domain;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -68,7 +70,7 @@ struct QuoteQuery {
 async fn quote(
     State(shared): State<Arc<Shared>>,
     query: Result<Query<QuoteQuery>, QueryRejection>,
-) -> Result<Json<Quote>, Refusal> {
+) -> Result<Json<QuoteWithFeeAssets>, Refusal> {
     let Query(QuoteQuery {
         origin,
         destination,
@@ -81,10 +83,13 @@ async fn quote(
             ));
         }
     }
-    Ok(Json(Quote {
-        origin,
-        destination,
-        relayer_fee: shared.quotes.relayer_fee(destination),
+    Ok(Json(QuoteWithFeeAssets {
+        quote: Quote {
+            origin,
+            destination,
+            relayer_fee: shared.pricing.relayer_fee(destination),
+        },
+        fee_assets: shared.pricing.fee_assets(origin),
     }))
 }
 
@@ -186,7 +191,7 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal
     }
     let verified = destination.is_some();
     let router = bid.router;
-    let quotes = shared.quotes.clone();
+    let pricing = shared.pricing.clone();
     let window = shared.window;
     let early = shared.early_bids;
     let recorded = shared
@@ -206,7 +211,7 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal
             if verified {
                 store::open_auction(&tx, id, now)?;
             }
-            let view = transfer_view(&tx, id, &quotes, window, now)?;
+            let view = transfer_view(&tx, id, &pricing, window, now)?;
             tx.commit()?;
             Ok(Ok((fresh, view)))
         })
@@ -273,11 +278,11 @@ async fn transfer(
             format!("`{transfer_id}` is not a 32-byte 0x-hex transfer id"),
         )
     })?;
-    let quotes = shared.quotes.clone();
+    let pricing = shared.pricing.clone();
     let window = shared.window;
     let view = shared
         .store
-        .call(move |conn| transfer_view(conn, id, &quotes, window, now_ms()))
+        .call(move |conn| transfer_view(conn, id, &pricing, window, now_ms()))
         .await
         .map_err(Refusal::unavailable)?;
     view.map(Json).ok_or_else(|| {

@@ -181,7 +181,8 @@ impl AuctionTask {
                 now
             }
         };
-        if fee_paid < shared.quotes.relayer_fee(transfer.destination()) {
+        let paid = shared.pricing.paid_value(transfer.origin(), id, &fee_paid);
+        if paid < shared.pricing.relayer_fee(transfer.destination()) {
             return Ok(None);
         }
         let window_ms = u64::try_from(shared.window.as_millis()).unwrap_or(u64::MAX);

@@ -13,6 +13,14 @@
 //! default_relayer_fee = "1000000000000000"            # native wei, decimal string or integer
 //! destinations = { 2000 = "2000000000000000" }        # optional per-destination overrides
 //!
+//! # Optional, repeated: a token on an origin relayer fees may be paid in, and what one whole
+//! # token is worth in native wei (its decimals are read from the chain at start-up). Without
+//! # any, only native fees count.
+//! [[relayer_fee_assets]]
+//! domain = 1000
+//! asset = "0x..."                                     # EIP-55 checked
+//! native_wei_per_token = "400000000000000"
+//!
 //! [telemetry]
 //! listen = "127.0.0.1:9105"
 //!
@@ -31,6 +39,7 @@
 use alloy::primitives::U256;
 use nxtp_agent::{KeySource, TelemetryConfig};
 use nxtp_chain::Domains;
+use nxtp_liquidity::FeeAssetsConfig;
 use nxtp_primitives::Domain;
 use reqwest::Url;
 use serde::{de, Deserialize, Deserializer};
@@ -83,6 +92,8 @@ pub struct SequencerConfig {
     pub relayer_url: Url,
     /// The native relayer fees transfers must pay.
     pub quotes: Quotes,
+    /// The tokens relayer fees may also be paid in, per origin (none: native fees only).
+    pub relayer_fee_assets: FeeAssetsConfig,
     /// The bounds of bids on transfers not seen yet.
     pub early_bids: EarlyBids,
     /// Every domain served.
@@ -127,6 +138,8 @@ struct RawConfig {
     #[serde(deserialize_with = "http_url")]
     relayer_url: Url,
     quotes: Quotes,
+    #[serde(default)]
+    relayer_fee_assets: FeeAssetsConfig,
     #[serde(default = "default_early_bids_per_router")]
     early_bids_per_router: u64,
     #[serde(default = "default_early_bid_ttl_secs")]
@@ -172,6 +185,9 @@ impl<'de> Deserialize<'de> for SequencerConfig {
                 "quotes.destinations.{domain}: domain {domain} has no [domains.{domain}] section"
             )));
         }
+        raw.relayer_fee_assets
+            .check("relayer_fee_assets", &raw.domains)
+            .map_err(de::Error::custom)?;
         Ok(Self {
             telemetry: raw.telemetry,
             database: raw.database,
@@ -180,6 +196,7 @@ impl<'de> Deserialize<'de> for SequencerConfig {
             auction_window: Duration::from_millis(raw.auction_window_ms),
             relayer_url: raw.relayer_url,
             quotes: raw.quotes,
+            relayer_fee_assets: raw.relayer_fee_assets,
             early_bids: EarlyBids {
                 per_router: raw.early_bids_per_router,
                 ttl: Duration::from_secs(raw.early_bid_ttl_secs),
@@ -245,6 +262,13 @@ mod tests {
         confirmations = 2
     "#;
 
+    const FEE_ASSET: &str = r#"
+        [[relayer_fee_assets]]
+        domain = 1000
+        asset = "0x1111111111111111111111111111111111111111"
+        native_wei_per_token = "400000000000000"
+    "#;
+
     #[test]
     fn defaults_and_quotes() {
         let config = load_str::<SequencerConfig>(VALID).expect("valid");
@@ -256,6 +280,17 @@ mod tests {
         assert_eq!(config.quotes.relayer_fee(Domain(2000)), U256::from(5));
         assert_eq!(config.domains[&Domain(2000)].start_block, 7);
         assert_eq!(config.domains[&Domain(2000)].chain.confirmations, 2);
+        assert!(config.relayer_fee_assets.is_empty(), "native fees only");
+        let with_asset = load_str::<SequencerConfig>(&format!("{VALID}{FEE_ASSET}"))
+            .expect("an accepted fee asset");
+        assert_eq!(
+            with_asset.relayer_fee_assets.0,
+            [nxtp_liquidity::FeeAssetConfig {
+                domain: Domain(1000),
+                asset: alloy::primitives::Address::repeat_byte(0x11),
+                native_wei_per_token: U256::from(400_000_000_000_000u64),
+            }]
+        );
 
         let zero = load_str::<SequencerConfig>(
             &VALID.replace("api_listen", "auction_window_ms = 0\napi_listen"),
@@ -287,6 +322,18 @@ mod tests {
             (
                 VALID.replace("{ 2000 = 5 }", "{ 3000 = 5 }"),
                 "quotes.destinations.3000: domain 3000 has no [domains.3000] section",
+            ),
+            (
+                format!("{VALID}{}", FEE_ASSET.replace("\"400000000000000\"", "0")),
+                "relayer_fee_assets[0].native_wei_per_token: must be above zero",
+            ),
+            (
+                format!("{VALID}{}", FEE_ASSET.replace("domain = 1000", "domain = 3000")),
+                "relayer_fee_assets[0].domain: domain 3000 has no [domains.3000] section",
+            ),
+            (
+                format!("{VALID}{}", FEE_ASSET.replace("native_wei_per_token", "rate")),
+                "relayer_fee_assets[0]",
             ),
             (
                 VALID.replace("http://127.0.0.1:8091", "ftp://relayer"),

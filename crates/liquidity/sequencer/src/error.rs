@@ -11,6 +11,9 @@ pub enum SequencerError {
     /// its database failed.
     #[error(transparent)]
     Start(#[from] StartError),
+    /// An accepted relayer fee asset's decimals could not be read at start-up.
+    #[error("cannot start: {0}")]
+    FeeAssets(#[from] nxtp_liquidity::FeeAssetError),
     /// An indexer failed for good.
     #[error(transparent)]
     Indexer(#[from] IndexerError),

@@ -5,7 +5,8 @@
 //! the configured confirmation depth ([`origin`]); it never trusts a router about a transfer.
 //! Routers post bids to its HTTP API ([`api`]); each is checked (signatures, path lengths, and
 //! once the transfer is known the router's approval on the destination) and kept in SQLite.
-//! Once a transfer is confirmed, its native relayer fee reaches the quote and the auction window
+//! Once a transfer is confirmed, its relayer fee (native, plus fees in accepted assets valued in
+//! native wei, [`pricing`]) reaches the quote and the auction window
 //! since its first valid bid has passed, [`auction`] chooses the fewest routers whose current
 //! balances, less what earlier decisions still in flight committed ([`reservations`]), cover
 //! their shares ([`selection`]), signs the selection and records the decision, final, before
@@ -26,6 +27,7 @@ mod error;
 pub mod execute;
 pub mod metrics;
 mod origin;
+pub mod pricing;
 pub mod reservations;
 pub mod selection;
 mod shared;
@@ -48,6 +50,7 @@ use nxtp_chain::{ChainMetrics, Indexer, StartError};
 use nxtp_liquidity::{connect_all, ConnectedDomain as Connected};
 use nxtp_primitives::Domain;
 use origin::OriginTask;
+use pricing::Pricing;
 use shared::Shared;
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -56,7 +59,7 @@ use std::{
 };
 use tokio::{net::TcpListener, sync::Notify};
 
-/// The `Connext` events followed on every origin: its transfers and the native fees paid.
+/// The `Connext` events followed on every origin: its transfers and the relayer fees paid.
 const ORIGIN_EVENTS: [B256; 2] = [
     Connext::XCalled::SIGNATURE_HASH,
     Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
@@ -104,7 +107,15 @@ pub async fn run_with_listener(
     let relayer = RelayerClient::new(config.relayer_url.clone())
         .map_err(|err| SequencerError::Relayer(err.to_string()))?;
     let chains = connect_all(&config.domains).await?;
-    let shared = Arc::new(shared(&config, &store, &metrics, &chains));
+    let valuation = config
+        .relayer_fee_assets
+        .resolve("relayer_fee_assets", &chains)
+        .await?;
+    let pricing = Pricing {
+        quotes: config.quotes.clone(),
+        valuation,
+    };
+    let shared = Arc::new(shared(&config, pricing, &store, &metrics, &chains));
     let ledger = auction::restored_ledger(&store).await?;
 
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
@@ -149,7 +160,7 @@ pub async fn run_with_listener(
     tasks.join().await
 }
 
-/// The indexer of a served domain's transfers and native fees, under the sequencer's cursor.
+/// The indexer of a served domain's transfers and relayer fees, under the sequencer's cursor.
 fn origin_indexer(
     domain: Domain,
     chain: &Connected,
@@ -166,13 +177,14 @@ fn origin_indexer(
 /// What the API and the auction share, the served domains as destinations.
 fn shared(
     config: &SequencerConfig,
+    pricing: Pricing,
     store: &Store,
     metrics: &SequencerMetrics,
     chains: &BTreeMap<Domain, Connected>,
 ) -> Shared {
     Shared {
         store: store.clone(),
-        quotes: config.quotes.clone(),
+        pricing,
         window: config.auction_window,
         early_bids: config.early_bids,
         destinations: destinations(chains),

@@ -7,11 +7,11 @@ use crate::{
     shared::Shared,
     store::{self, NewTransfer},
 };
-use alloy::{primitives::Address, rpc::types::Log, sol_types::SolEvent};
+use alloy::{rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::{CancellationToken, Health, Store};
 use nxtp_bindings::{BadEvent, Connext, XCalled};
 use nxtp_chain::{Batch, Follower, Indexer};
-use nxtp_liquidity::NativeFee;
+use nxtp_liquidity::RelayerFee;
 use nxtp_primitives::Domain;
 use std::{collections::BTreeSet, sync::Arc};
 use tokio::sync::Notify;
@@ -23,7 +23,7 @@ pub const CONNEXT_STREAM: &str = "sequencer/connext";
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct OriginEvents {
     pub(crate) transfers: Vec<NewTransfer>,
-    pub(crate) fees: Vec<NativeFee>,
+    pub(crate) fees: Vec<RelayerFee>,
 }
 
 /// The task following one origin.
@@ -97,7 +97,7 @@ impl OriginTask {
     }
 }
 
-/// The transfers to `served` destinations and the native fees in `logs`.
+/// The transfers to `served` destinations and the relayer fees (any asset) in `logs`.
 pub(crate) fn decode(
     origin: Domain,
     served: &BTreeSet<Domain>,
@@ -122,22 +122,53 @@ pub(crate) fn decode(
                 }
             }
             Some(&Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH) => {
-                let event = log
-                    .log_decode::<Connext::TransferRelayerFeesIncreased>()
-                    .map_err(|err| bad("TransferRelayerFeesIncreased", err.to_string()))?
-                    .inner
-                    .data;
-                if event.asset == Address::ZERO {
-                    events.fees.push(NativeFee {
-                        transfer_id: event.transferId,
-                        amount: event.increase,
-                        block,
-                        log_index: log.log_index.unwrap_or_default(),
-                    });
-                }
+                // Kept whatever the asset: the valuation decides what it is worth.
+                let fee = RelayerFee::from_log(log)
+                    .map_err(|err| bad("TransferRelayerFeesIncreased", err.to_string()))?;
+                events.fees.push(fee);
             }
             _ => {}
         }
     }
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{Address, B256, U256};
+    use nxtp_liquidity::NATIVE;
+
+    fn fee_log(asset: Address, amount: u64, log_index: u64) -> Log {
+        let event = Connext::TransferRelayerFeesIncreased {
+            transferId: B256::repeat_byte(1),
+            increase: U256::from(amount),
+            asset,
+            caller: Address::repeat_byte(2),
+        };
+        Log {
+            inner: alloy::primitives::Log {
+                address: Address::repeat_byte(3),
+                data: event.encode_log_data(),
+            },
+            block_number: Some(7),
+            log_index: Some(log_index),
+            ..Log::default()
+        }
+    }
+
+    #[test]
+    fn fees_are_kept_with_their_asset() {
+        let token = Address::repeat_byte(0x77);
+        let logs = [fee_log(NATIVE, 5, 0), fee_log(token, 9, 1)];
+        let events = decode(Domain(1000), &BTreeSet::new(), &logs).expect("decodes");
+        let fee = |asset, amount, log_index| RelayerFee {
+            transfer_id: B256::repeat_byte(1),
+            asset,
+            amount: U256::from(amount),
+            block: 7,
+            log_index,
+        };
+        assert_eq!(events.fees, [fee(NATIVE, 5, 0), fee(token, 9, 1)]);
+    }
 }

@@ -1,9 +1,7 @@
-//! What the API and the auction share: the database, the quotes, the destinations' `Connext`s.
+//! What the API and the auction share: the database, the quotes and fee valuation, the destinations' `Connext`s.
 
 use crate::{
-    config::{EarlyBids, Quotes},
-    destination::Destination,
-    metrics::SequencerMetrics,
+    config::EarlyBids, destination::Destination, metrics::SequencerMetrics, pricing::Pricing,
 };
 use nxtp_agent::Store;
 use nxtp_primitives::Domain;
@@ -14,7 +12,8 @@ use tokio::sync::Notify;
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) store: Store,
-    pub(crate) quotes: Quotes,
+    /// The quotes, and what fees paid in assets are worth.
+    pub(crate) pricing: Pricing,
     pub(crate) window: Duration,
     /// The bounds of bids on transfers not seen yet.
     pub(crate) early_bids: EarlyBids,

@@ -3,8 +3,8 @@
 //! - `sequencer_transfers`: every confirmed `XCalled` on a served domain, with its full params,
 //!   when its auction opened (the first valid bid), since when no combination of bids covers it,
 //!   and why its auction was closed without a decision (the slow path took it);
-//! - `sequencer_fees`: every native `RelayerFeesIncreased`, keyed by its position in its chain so
-//!   a re-delivered batch counts it once;
+//! - `sequencer_fees`: every `TransferRelayerFeesIncreased` with its asset (zero: native), keyed
+//!   by its position in its chain so a re-delivered batch counts it once;
 //! - `sequencer_bids`: one row per router and path length; `verified` once the router's approval
 //!   on the destination was checked (bids can arrive before the transfer is known: such early
 //!   bids are bounded per router and expire, see `config::EarlyBids`);
@@ -12,11 +12,11 @@
 //!   the job is posted, so a restart re-posts the same job and never chooses again.
 
 use alloy::{
-    primitives::{Address, Bytes, B256, U256},
+    primitives::{Address, Bytes, B256},
     sol_types::SolValue,
 };
 use nxtp_agent::storage::Schema;
-use nxtp_liquidity::{FeeTable, NativeFee};
+use nxtp_liquidity::{FeeTable, FeesPaid, RelayerFee};
 use nxtp_primitives::{Domain, TransferInfo};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -71,6 +71,9 @@ pub const SCHEMA: Schema = Schema {
         // router, and by age.
         "CREATE INDEX sequencer_bids_early ON sequencer_bids (verified, router, transfer_id);
         CREATE INDEX sequencer_bids_age ON sequencer_bids (verified, received_ms);",
+        // Fees paid in an asset are kept too; the rows before them were native.
+        "ALTER TABLE sequencer_fees ADD COLUMN asset BLOB NOT NULL
+            DEFAULT x'0000000000000000000000000000000000000000';",
     ],
 };
 
@@ -85,7 +88,7 @@ pub struct NewTransfer {
     pub block: u64,
 }
 
-/// The native relayer fees paid on each origin (created by [`SCHEMA`]).
+/// The relayer fees paid on each origin, per asset (created by [`SCHEMA`]).
 pub const FEES: FeeTable = FeeTable::new("sequencer_fees");
 
 /// A transfer as recorded.
@@ -186,7 +189,7 @@ pub fn record_origin_events(
     conn: &Connection,
     origin: Domain,
     transfers: &[NewTransfer],
-    fees: &[NativeFee],
+    fees: &[RelayerFee],
     reorg_from: Option<u64>,
 ) -> rusqlite::Result<()> {
     if let Some(from) = reorg_from {
@@ -235,9 +238,13 @@ pub fn transfer(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option
     .optional()
 }
 
-/// The native fee paid for `transfer_id` on `origin`: bumps on other domains pay nobody who
+/// The fees paid for `transfer_id` on `origin`, per asset: bumps on other domains pay nobody who
 /// relays this transfer, so they do not count.
-pub fn fee_paid(conn: &Connection, origin: Domain, transfer_id: B256) -> rusqlite::Result<U256> {
+pub fn fee_paid(
+    conn: &Connection,
+    origin: Domain,
+    transfer_id: B256,
+) -> rusqlite::Result<FeesPaid> {
     FEES.paid(conn, origin, transfer_id)
 }
 
@@ -413,15 +420,15 @@ pub fn undecided(conn: &Connection) -> rusqlite::Result<Vec<StoredTransfer>> {
     rows.collect()
 }
 
-/// An auction to move on: an [`undecided`] transfer, its bids and the native fee paid for it.
+/// An auction to move on: an [`undecided`] transfer, its bids and the fees paid for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenAuction {
     /// The transfer.
     pub transfer: StoredTransfer,
     /// Every bid on it, by router and path length.
     pub bids: Vec<StoredBid>,
-    /// What [`fee_paid`] says.
-    pub fee_paid: U256,
+    /// What [`fee_paid`] says, per asset.
+    pub fee_paid: FeesPaid,
 }
 
 /// Every [`undecided`] transfer with its bids and fee, read at once.

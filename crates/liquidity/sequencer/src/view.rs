@@ -2,7 +2,7 @@
 //! database alone so it is the same whichever task last touched the transfer.
 
 use crate::{
-    config::Quotes,
+    pricing::Pricing,
     store::{self, Outcome},
 };
 use alloy::primitives::{Address, B256};
@@ -14,7 +14,7 @@ use std::{collections::BTreeMap, time::Duration};
 pub fn transfer_view(
     conn: &Connection,
     transfer_id: B256,
-    quotes: &Quotes,
+    pricing: &Pricing,
     window: Duration,
     now_ms: u64,
 ) -> rusqlite::Result<Option<TransferView>> {
@@ -87,8 +87,9 @@ pub fn transfer_view(
         return Ok(Some(view));
     }
 
-    let quote = quotes.relayer_fee(transfer.destination());
+    let quote = pricing.relayer_fee(transfer.destination());
     let paid = store::fee_paid(conn, transfer.origin(), transfer_id)?;
+    let paid = pricing.paid_value(transfer.origin(), transfer_id, &paid);
     let verified = bids.iter().any(|bid| bid.verified);
     (view.state, view.reason) = if paid < quote {
         (
@@ -131,15 +132,24 @@ mod tests {
     use crate::store::{Decision, NewTransfer};
     use alloy::primitives::{Bytes, U256};
     use nxtp_agent::Store;
-    use nxtp_liquidity::NativeFee;
+    use nxtp_liquidity::{FeeAssetRate, FeeValuation, RelayerFee, NATIVE};
     use nxtp_primitives::{transfer_id, Domain, TransferInfo};
 
     const WINDOW: Duration = Duration::from_millis(1_000);
 
-    fn quotes() -> Quotes {
-        Quotes {
-            default_relayer_fee: U256::from(100),
-            destinations: BTreeMap::new(),
+    /// The token accepted for fees on 1000: one whole token (10^6 units) is worth 1000 wei.
+    const TOKEN: Address = Address::repeat_byte(0x77);
+
+    fn pricing() -> Pricing {
+        let mut valuation = FeeValuation::native_only();
+        let rate = FeeAssetRate::new(6, U256::from(1_000)).expect("valid");
+        valuation.accept(Domain(1000), TOKEN, rate);
+        Pricing {
+            quotes: crate::config::Quotes {
+                default_relayer_fee: U256::from(100),
+                destinations: BTreeMap::new(),
+            },
+            valuation,
         }
     }
 
@@ -180,7 +190,7 @@ mod tests {
 
         fn view(&self, now_ms: u64) -> Option<TransferView> {
             self.store
-                .with(|conn| transfer_view(conn, self.id, &quotes(), WINDOW, now_ms))
+                .with(|conn| transfer_view(conn, self.id, &pricing(), WINDOW, now_ms))
                 .expect("reads")
         }
 
@@ -189,13 +199,18 @@ mod tests {
         }
 
         fn xcall(&self, fee: u64) {
+            self.xcall_paying(NATIVE, fee);
+        }
+
+        fn xcall_paying(&self, asset: Address, fee: u64) {
             let transfer = NewTransfer {
                 transfer_id: self.id,
                 params: params(),
                 block: 1,
             };
-            let fee = NativeFee {
+            let fee = RelayerFee {
                 transfer_id: self.id,
+                asset,
                 amount: U256::from(fee),
                 block: 1,
                 log_index: 0,
@@ -225,6 +240,37 @@ mod tests {
     }
 
     #[test]
+    fn a_fee_in_an_accepted_asset_counts_at_its_rate() {
+        let fixture = Fixture::new();
+        // 99_999 units at 1000 wei a whole token (10^6 units): 99 wei, short of 100.
+        fixture.xcall_paying(TOKEN, 99_999);
+        assert_eq!(
+            fixture.state(0),
+            TransferState::AwaitingFee {
+                paid: U256::from(99),
+                quote: U256::from(100),
+            }
+        );
+        let unknown = Fixture::new();
+        unknown.xcall_paying(Address::repeat_byte(0x55), 1_000_000_000);
+        assert_eq!(
+            unknown.state(0),
+            TransferState::AwaitingFee {
+                paid: U256::ZERO,
+                quote: U256::from(100),
+            },
+            "an asset not accepted counts zero"
+        );
+        let paid = Fixture::new();
+        paid.xcall_paying(TOKEN, 100_000);
+        assert_eq!(
+            paid.state(0),
+            TransferState::AwaitingLiquidity,
+            "fee covered"
+        );
+    }
+
+    #[test]
     fn unknown_until_a_bid_or_the_xcall() {
         let fixture = Fixture::new();
         assert_eq!(fixture.view(0), None);
@@ -246,8 +292,9 @@ mod tests {
                 quote: U256::from(100),
             }
         );
-        let bump = NativeFee {
+        let bump = RelayerFee {
             transfer_id: fixture.id,
+            asset: NATIVE,
             amount: U256::from(40),
             block: 2,
             log_index: 3,

@@ -1,4 +1,5 @@
 use super::*;
+use alloy::primitives::U256;
 use nxtp_agent::Store;
 use nxtp_primitives::transfer_id;
 use std::path::PathBuf;
@@ -37,9 +38,10 @@ fn new_transfer(nonce: u64, block: u64) -> NewTransfer {
     }
 }
 
-fn fee(transfer: &NewTransfer, amount: u64, log_index: u64) -> NativeFee {
-    NativeFee {
+fn fee(transfer: &NewTransfer, amount: u64, log_index: u64) -> RelayerFee {
+    RelayerFee {
         transfer_id: transfer.transfer_id,
+        asset: nxtp_liquidity::NATIVE,
         amount: U256::from(amount),
         block: transfer.block,
         log_index,
@@ -91,10 +93,10 @@ fn events_recorded_twice_count_once() {
     assert_eq!(stored.params, first.params);
     assert_eq!(stored.destination(), Domain(2000));
     assert_eq!(stored.auction_opened_ms, None);
-    assert_eq!(paid, U256::from(1_000));
+    assert_eq!(paid.native(), U256::from(1_000));
     assert_eq!(
         elsewhere,
-        U256::ZERO,
+        FeesPaid::none(),
         "fees count on the transfer's origin only"
     );
 }
@@ -141,10 +143,10 @@ fn a_deep_reorg_forgets_undecided_transfers_and_their_fees() {
         .expect("reads");
     let open: Vec<B256> = open.iter().map(|t| t.transfer_id).collect();
     assert_eq!(open, [early.transfer_id]);
-    assert_eq!(early_fee, U256::from(1));
+    assert_eq!(early_fee.native(), U256::from(1));
     assert_eq!(
         decided_fee,
-        U256::ZERO,
+        FeesPaid::none(),
         "its fee event is re-read from the new branch"
     );
     assert!(
@@ -360,7 +362,7 @@ fn open_auctions_carry_bids_and_fees_and_a_closed_auction_is_not_one() {
         .expect("reads");
     assert_eq!(auctions.len(), 1, "the decided transfer is no auction");
     assert_eq!(auctions[0].transfer.transfer_id, short.transfer_id);
-    assert_eq!(auctions[0].fee_paid, U256::from(42));
+    assert_eq!(auctions[0].fee_paid.native(), U256::from(42));
     assert_eq!(auctions[0].bids.len(), 1);
     assert_eq!(auctions[0].bids[0].router, Address::repeat_byte(1));
 
@@ -383,4 +385,42 @@ fn open_auctions_carry_bids_and_fees_and_a_closed_auction_is_not_one() {
         stored.expect("known").closed_reason.as_deref(),
         Some("reconciled")
     );
+}
+
+#[test]
+fn fees_recorded_by_the_previous_schema_stay_native() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("sequencer.sqlite");
+    let before_assets = SCHEMA.migrations.len() - 1;
+    let previous = Schema {
+        name: SCHEMA.name,
+        migrations: &SCHEMA.migrations[..before_assets],
+    };
+    let transfer = new_transfer(0, 5);
+    let id = transfer.transfer_id;
+    let old = Store::open(&path, &[previous]).expect("the previous schema");
+    old.with(|conn| {
+        conn.execute(
+            "INSERT INTO sequencer_fees (origin, block, log_index, transfer_id, amount)
+             VALUES (1000, 5, 0, ?1, ?2)",
+            params![id.as_slice(), U256::from(9).to_be_bytes::<32>()],
+        )
+    })
+    .expect("a fee as the previous sequencer recorded it");
+    drop(old);
+
+    let store = Store::open(&path, &[SCHEMA]).expect("migrates");
+    let token = Address::repeat_byte(0x77);
+    let in_token = RelayerFee {
+        asset: token,
+        ..fee(&transfer, 40, 1)
+    };
+    let paid = store
+        .with(|conn| {
+            record_origin_events(conn, Domain(1000), &[transfer], &[in_token], None)?;
+            fee_paid(conn, Domain(1000), id)
+        })
+        .expect("reads");
+    assert_eq!(paid.native(), U256::from(9), "the old row is a native fee");
+    assert_eq!(paid.in_asset(token), U256::from(40));
 }
