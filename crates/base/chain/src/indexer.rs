@@ -18,7 +18,7 @@ mod store;
 pub use follow::Follower;
 pub use store::{HASH_HISTORY, SCHEMA};
 
-use crate::{metrics::ChainMetrics, provider::without_url};
+use crate::{heads::Heads, metrics::ChainMetrics, provider::without_url};
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::B256,
@@ -151,6 +151,11 @@ pub struct Indexer {
     /// The last deep reorg reported, so a batch polled again before its commit does not
     /// report it twice.
     reported: Option<DeepReorg>,
+    /// Where the head comes from when the agent shares one follower per chain (otherwise each
+    /// poll asks the node).
+    heads: Option<Heads>,
+    /// The head the last poll saw.
+    seen_head: Option<u64>,
 }
 
 impl Indexer {
@@ -176,6 +181,8 @@ impl Indexer {
             poll_interval: Duration::from_millis(crate::config::DEFAULT_POLL_INTERVAL_MS),
             metrics: None,
             reported: None,
+            heads: None,
+            seen_head: None,
         }
     }
 
@@ -196,6 +203,13 @@ impl Indexer {
     /// the base of their backoff.
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
+        self
+    }
+
+    /// Takes the head from `heads` (the agent's shared follower of this chain) instead of
+    /// asking the node on every poll; a [`Follower`] then also wakes as soon as the head moves.
+    pub fn heads(mut self, heads: Heads) -> Self {
+        self.heads = Some(heads);
         self
     }
 
@@ -220,11 +234,12 @@ impl Indexer {
             .call(move |conn| Ok((cursor.get(conn)?, store::newest_hash(conn, &cursor)?)))
             .await?;
         let position = stored.unwrap_or(self.start_block);
-        let head = self
-            .provider
-            .get_block_number()
-            .await
-            .map_err(self.rpc("eth_blockNumber"))?;
+        let head = match &self.heads {
+            Some(heads) => heads.latest().await,
+            None => self.provider.get_block_number().await,
+        }
+        .map_err(self.rpc("eth_blockNumber"))?;
+        self.seen_head = Some(head);
         let Some(safe) = head.checked_sub(self.confirmations) else {
             return Ok(None);
         };

@@ -23,7 +23,7 @@ pub use operation::{
 };
 pub use store::SCHEMA;
 
-use crate::{config::ChainConfig, metrics::ChainMetrics, provider::without_url};
+use crate::{config::ChainConfig, heads::Heads, metrics::ChainMetrics, provider::without_url};
 use alloy::{
     network::EthereumWallet,
     providers::{DynProvider, Provider},
@@ -66,6 +66,10 @@ pub struct SubmitterConfig {
     pub retry_delay: Duration,
     /// Where to count sends, bumps, confirmations and failures.
     pub metrics: Option<ChainMetrics>,
+    /// The agent's shared follower of this chain's head, if it has one: rounds take the head
+    /// from it, and while operations are in flight the next round waits for the head to move
+    /// (a receipt cannot change before it does) rather than the poll interval.
+    pub heads: Option<Heads>,
 }
 
 impl SubmitterConfig {
@@ -81,12 +85,19 @@ impl SubmitterConfig {
             rpc_attempts: 5,
             retry_delay: Duration::from_secs(1),
             metrics: None,
+            heads: None,
         }
     }
 
     /// The same, counting into `metrics`.
     pub fn with_metrics(mut self, metrics: ChainMetrics) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// The same, taking the head from `heads` (see [`Self::heads`]).
+    pub fn with_heads(mut self, heads: Heads) -> Self {
+        self.heads = Some(heads);
         self
     }
 }

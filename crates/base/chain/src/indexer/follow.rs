@@ -85,6 +85,16 @@ impl Follower {
                 }
                 Ok(None) => {
                     self.ok();
+                    // With a shared head, nothing can be new before the head moves: wake then,
+                    // or after the poll interval at the latest.
+                    if let (Some(heads), Some(seen)) = (&indexer.heads, indexer.seen_head) {
+                        tokio::select! {
+                            () = shutdown.cancelled() => return Ok(None),
+                            () = heads.changed_from(seen) => {}
+                            () = tokio::time::sleep(indexer.poll_interval) => {}
+                        }
+                        continue;
+                    }
                     indexer.poll_interval
                 }
                 Err(err) if err.is_retryable() => self.failing(indexer, &err),

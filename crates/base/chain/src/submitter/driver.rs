@@ -59,6 +59,10 @@ enum Rejection {
     Rpc(TransportError),
 }
 
+/// With a shared head, how many poll intervals operations in flight wait at most for the head to
+/// move before the next round.
+const HEAD_WAIT_FALLBACK: u32 = 10;
+
 /// The block a transaction sent now goes into, as simulations should see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum NextBlock {
@@ -101,6 +105,8 @@ pub(super) struct Driver {
     mined: HashMap<OperationId, B256>,
     /// The head at which the node was last asked for a gap below the lowest sent nonce.
     gap_checked_at: Option<u64>,
+    /// The head the last round saw, if it had operations in flight.
+    busy_at: Option<u64>,
 }
 
 impl Driver {
@@ -122,6 +128,7 @@ impl Driver {
             capped: HashSet::new(),
             mined: HashMap::new(),
             gap_checked_at: None,
+            busy_at: None,
         }
     }
 
@@ -165,9 +172,22 @@ impl Driver {
                     return;
                 }
             };
+            // With a shared head, operations in flight are looked at again when the head moves
+            // (nothing they wait for can change before), or after a longer fallback pause.
+            let head_moved = async {
+                match (&self.config.heads, self.busy_at) {
+                    (Some(heads), Some(seen)) if failures == 0 => heads.changed_from(seen).await,
+                    _ => std::future::pending().await,
+                }
+            };
+            let pause = match (&self.config.heads, self.busy_at) {
+                (Some(_), Some(_)) if failures == 0 => pause.saturating_mul(HEAD_WAIT_FALLBACK),
+                _ => pause,
+            };
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = self.shared.wake.notified() => {}
+                () = head_moved => {}
                 () = tokio::time::sleep(pause) => {}
             }
         }
@@ -180,14 +200,16 @@ impl Driver {
             .store
             .call(move |conn| store::unfinished(conn, account))
             .await?;
+        self.busy_at = None;
         if operations.is_empty() {
             return Ok(());
         }
-        let head = self
-            .provider
-            .get_block_number()
-            .await
-            .map_err(rpc("eth_blockNumber"))?;
+        let head = match &self.config.heads {
+            Some(heads) => heads.latest().await,
+            None => self.provider.get_block_number().await,
+        }
+        .map_err(rpc("eth_blockNumber"))?;
+        self.busy_at = Some(head);
         let unsent = operations.iter().any(|operation| {
             matches!(
                 operation.state,
