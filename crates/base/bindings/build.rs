@@ -37,6 +37,8 @@ const EXTRA_SOURCES: &[&str] = &[
     "test/xapps/Greeter.sol",
     "test/xapps/AuthenticatedGreeter.sol",
     "test/xapps/PingPong.sol",
+    "test/xapps/SwapAndXCall.sol",
+    "test/xapps/DemoSwapper.sol",
     "test/core/utils/Receivers.sol",
 ];
 

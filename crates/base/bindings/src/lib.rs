@@ -75,7 +75,8 @@ alloy::sol!(
 );
 
 // The example xApps of `contracts/test/xapps/`, written against Connext's published `IConnext` and
-// `IXReceiver`, and a receiver that burns a chosen amount of gas: the devnet's xApp test deploys them.
+// `IXReceiver` (with the one-to-one DEX SwapAndXCall swaps through), and a receiver that burns a
+// chosen amount of gas: the devnet's xApp test deploys them.
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]
@@ -109,6 +110,20 @@ alloy::sol!(
     #[derive(Debug)]
     PingPong,
     "../../../contracts/out/PingPong.sol/PingPong.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    SwapAndXCall,
+    "../../../contracts/out/SwapAndXCall.sol/SwapAndXCall.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    DemoSwapper,
+    "../../../contracts/out/DemoSwapper.sol/DemoSwapper.json"
 );
 
 alloy::sol!(
