@@ -50,6 +50,9 @@ enum Command {
     RouterAgent(AgentArgs),
     /// Run the slow-path executor: execute reconciled transfers that no router served.
     Executor(AgentArgs),
+    /// Run the indexer and status API: every domain's Connext and messaging events in SQLite or
+    /// PostgreSQL, each transfer's stage served over HTTP (docs/indexer.md).
+    Indexer(AgentArgs),
     /// Quote a transfer: the relayer fee (the sequencer's, or an estimate while it is down) and what the
     /// recipient receives after fees.
     Quote(crate::user::QuoteArgs),
@@ -127,6 +130,9 @@ pub fn run() -> Result<(), Box<dyn Error + Send + Sync>> {
         }
         Command::Executor(args) => {
             Ok(runtime.block_on(nxtp_agent::run::<nxtp_executor::Executor>(&args.config))?)
+        }
+        Command::Indexer(args) => {
+            Ok(runtime.block_on(nxtp_agent::run::<nxtp_indexer::IndexerAgent>(&args.config))?)
         }
         Command::Quote(args) => runtime.block_on(crate::user::quote(args)),
         Command::Xcall(args) => runtime.block_on(crate::user::xcall(args)),
