@@ -1,7 +1,7 @@
 //! `nxtp devnet`: the local devnet, up until Ctrl-C.
 
 use clap::Args;
-use nxtp_devnet::{Devnet, DevnetConfig, Finality};
+use nxtp_devnet::{Devnet, DevnetConfig, Finality, Ports};
 use std::{error::Error, io::Write, path::PathBuf, time::Duration};
 
 /// Options of `nxtp devnet`.
@@ -49,6 +49,12 @@ pub struct DevnetArgs {
     /// Anvil's slots per epoch (1 to 1024): its `finalized` block is two epochs behind its head.
     #[arg(long, default_value_t = nxtp_devnet::chains::DEFAULT_SLOTS_IN_AN_EPOCH, value_parser = parse_slots)]
     slots_in_an_epoch: u64,
+
+    /// Fixed ports, the same at every start (so RPC URLs, API and ops endpoints survive a restart): chain i on
+    /// PORT+i, the sequencer API on PORT+100, the relayer API on PORT+101, the agents' ops servers from PORT+200.
+    /// Default: free ports picked at each start.
+    #[arg(long, value_name = "PORT", env = "NXTP_DEVNET_BASE_PORT")]
+    base_port: Option<u16>,
 
     /// Seconds an agent or chain gets to exit after SIGTERM before it is killed.
     #[arg(long, default_value_t = 10)]
@@ -166,6 +172,9 @@ pub async fn run(args: DevnetArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     config.agent_options.confirmations = args.confirmations;
     config.agent_options.finality = args.finality;
     config.slots_in_an_epoch = args.slots_in_an_epoch;
+    config.ports = args
+        .base_port
+        .map_or(Ports::Any, |base| Ports::Fixed { base });
 
     let devnet = tokio::select! {
         started = Devnet::start(config) => started?,

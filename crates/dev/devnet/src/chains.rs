@@ -1,10 +1,11 @@
-//! Local chains: one anvil process per domain, on 127.0.0.1 and a port the OS picks, logging to the run
-//! folder.
+//! Local chains: one anvil process per domain, on 127.0.0.1 and a port the OS picks (or a fixed one, see
+//! [`Ports`]), logging to the run folder.
 //!
 //! Domains are 1000, 2000, 3000, …; chain ids are 31337, 31338, 31339, … on purpose different from the
 //! domains, so code that confuses the two fails on the devnet rather than in production.
 
 use crate::{
+    ports::Ports,
     process::{self, GroupChild, Stopped},
     Role,
 };
@@ -52,6 +53,8 @@ pub struct ChainsConfig {
     pub run_dir: PathBuf,
     /// How long one anvil may take to start listening.
     pub startup_timeout: Duration,
+    /// Which ports the chains listen on.
+    pub ports: Ports,
 }
 
 impl ChainsConfig {
@@ -64,6 +67,7 @@ impl ChainsConfig {
             slots_in_an_epoch: DEFAULT_SLOTS_IN_AN_EPOCH,
             run_dir,
             startup_timeout: Duration::from_secs(30),
+            ports: Ports::Any,
         }
     }
 }
@@ -249,7 +253,8 @@ fn spawn_anvil(config: &ChainsConfig, index: usize) -> Result<Starting, ChainErr
     let accounts = config.run_dir.join(format!("anvil-{domain}.accounts.json"));
     let mut command = Command::new(&config.anvil);
     command
-        .args(["--host", "127.0.0.1", "--port", "0"])
+        .args(["--host", "127.0.0.1", "--port"])
+        .arg(config.ports.chain_port(index).to_string())
         .arg("--chain-id")
         .arg(chain_id.to_string())
         .arg("--accounts")

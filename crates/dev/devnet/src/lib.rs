@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod executor_agent;
 pub mod liquidity;
 pub mod message_relayer_agent;
+pub mod ports;
 mod process;
 pub mod processor_agent;
 pub mod relayer_agent;
@@ -31,6 +32,7 @@ pub use deploy::{deploy, DeployConfig, DeployError, Endpoint, RECORDING_RECIPIEN
 pub use liquidity::{bridge_liquidity, deploy_liquidity, LiquidityConfig};
 /// The finality assumption of [`AgentOptions::finality`], re-exported for the devnet's callers.
 pub use nxtp_chain::Finality;
+pub use ports::{Ports, PortsError};
 pub use run_dir::{RunDir, RunDirError};
 pub use supervisor::{AgentFiles, AgentSpec, AgentStatus, Supervisor, SupervisorConfig};
 
@@ -38,6 +40,7 @@ use nxtp_deployment::{Manifest, ManifestError};
 use nxtp_primitives::Domain;
 use std::{
     collections::BTreeMap,
+    net::SocketAddr,
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -153,6 +156,23 @@ pub fn liquidity_agents(
     agents
 }
 
+/// Gives every agent whose config lets the OS pick its ops server's port a known one, so the summary can say where
+/// its `/health` and `/metrics` are; returns them by agent name.
+fn assign_ops_ports(
+    specs: &mut [AgentSpec],
+    ports: Ports,
+) -> Result<BTreeMap<String, SocketAddr>, PortsError> {
+    let mut ops = BTreeMap::new();
+    for (k, spec) in specs.iter_mut().enumerate() {
+        let listen = ports.ops(k)?;
+        if let Some(config) = ports::with_ops_listen(&spec.config_toml, listen) {
+            spec.config_toml = config;
+            ops.insert(spec.name.clone(), listen);
+        }
+    }
+    Ok(ops)
+}
+
 /// What to start.
 #[derive(Clone, Debug)]
 pub struct DevnetConfig {
@@ -180,6 +200,8 @@ pub struct DevnetConfig {
     /// The liquidity layer and its funding; `None` deploys the messaging layer only. Funding the routers on
     /// the domains other than `DEMO`'s home bridges it there, so `agents` must include the messaging agents.
     pub liquidity: Option<LiquidityConfig>,
+    /// Free ports at every start, or fixed ones that stay the same across restarts.
+    pub ports: Ports,
 }
 
 impl DevnetConfig {
@@ -198,6 +220,7 @@ impl DevnetConfig {
             agent_options: AgentOptions::default(),
             grace: Duration::from_secs(10),
             liquidity: Some(LiquidityConfig::default()),
+            ports: Ports::Any,
         }
     }
 }
@@ -220,9 +243,9 @@ pub enum DevnetError {
     /// The contracts.
     #[error("cannot deploy the contracts")]
     Deploy(#[from] DeployError),
-    /// Ports for the services.
-    #[error("cannot reserve local ports for the sequencer and relayer")]
-    Ports(#[source] std::io::Error),
+    /// Ports for the chains, the services or the agents' ops servers.
+    #[error("cannot use the devnet's ports")]
+    Ports(#[from] PortsError),
     /// The manifest.
     #[error("cannot write the manifest")]
     Manifest(#[from] ManifestError),
@@ -237,6 +260,7 @@ pub struct Devnet {
     manifest: Manifest,
     manifest_path: PathBuf,
     chain_logs: BTreeMap<Domain, PathBuf>,
+    ops: BTreeMap<String, SocketAddr>,
     supervisor: Supervisor,
     chains: Chains,
     grace: Duration,
@@ -253,6 +277,7 @@ impl Devnet {
         if config.liquidity.is_some() && config.block_time.is_zero() {
             return Err(DevnetError::NeedsIntervalMining);
         }
+        config.ports.check(config.chains)?;
         let run_dir = RunDir::prepare(&config.run_dir)?;
         let mut chains_config = ChainsConfig::new(
             config.anvil.clone(),
@@ -261,10 +286,11 @@ impl Devnet {
         );
         chains_config.block_time = config.block_time;
         chains_config.slots_in_an_epoch = config.slots_in_an_epoch;
+        chains_config.ports = config.ports;
         tracing::info!(chains = config.chains, block_time = ?config.block_time, "starting chains");
         let chains = Chains::start(&chains_config).await?;
         match Self::deploy_and_run(&config, &run_dir, &chains).await {
-            Ok((manifest, manifest_path, supervisor)) => Ok(Self {
+            Ok((manifest, manifest_path, ops, supervisor)) => Ok(Self {
                 chain_logs: chains
                     .chains()
                     .iter()
@@ -272,6 +298,7 @@ impl Devnet {
                     .collect(),
                 manifest,
                 manifest_path,
+                ops,
                 supervisor,
                 chains,
                 grace: config.grace,
@@ -290,7 +317,7 @@ impl Devnet {
         config: &DevnetConfig,
         run_dir: &RunDir,
         chains: &Chains,
-    ) -> Result<(Manifest, PathBuf, Supervisor), DevnetError> {
+    ) -> Result<(Manifest, PathBuf, BTreeMap<String, SocketAddr>, Supervisor), DevnetError> {
         let accounts = DevAccounts::from_keys(chains.dev_keys())?;
         let deploy_config = DeployConfig {
             optimistic_seconds: config.optimistic_seconds,
@@ -301,11 +328,12 @@ impl Devnet {
         if let Some(liquidity) = &config.liquidity {
             tracing::info!("deploying the liquidity layer");
             deploy_liquidity(&mut manifest, &accounts, liquidity).await?;
-            manifest.services = Some(services::reserve().map_err(DevnetError::Ports)?);
+            manifest.services = Some(config.ports.services()?);
         }
         let manifest_path = run_dir.path().join(MANIFEST_FILE);
         manifest.save(&manifest_path)?;
-        let specs = (config.agents)(&manifest, run_dir.path(), &config.agent_options);
+        let mut specs = (config.agents)(&manifest, run_dir.path(), &config.agent_options);
+        let ops = assign_ops_ports(&mut specs, config.ports)?;
         let mut supervisor_config =
             SupervisorConfig::new(config.agent_program.clone(), run_dir.path().to_owned());
         supervisor_config.grace = config.grace;
@@ -317,7 +345,7 @@ impl Devnet {
                 return Err(err.into());
             }
         }
-        Ok((manifest, manifest_path, supervisor))
+        Ok((manifest, manifest_path, ops, supervisor))
     }
 
     /// The deployment.
@@ -340,6 +368,11 @@ impl Devnet {
         &self.chains
     }
 
+    /// Each agent's ops server (`/health`, `/metrics`), by agent name.
+    pub fn ops_addresses(&self) -> &BTreeMap<String, SocketAddr> {
+        &self.ops
+    }
+
     /// The agents.
     pub fn supervisor(&self) -> &Supervisor {
         &self.supervisor
@@ -353,6 +386,7 @@ impl Devnet {
             run_dir: self.run_dir.path(),
             chain_logs: &self.chain_logs,
             agents: self.supervisor.agents(),
+            ops: &self.ops,
             agent_options: &self.agent_options,
             slots_in_an_epoch: self.slots_in_an_epoch,
         })

@@ -1,11 +1,11 @@
 //! What the devnet prints once it is up: where every chain, contract, key, log and file is.
 
-use crate::{accounts::Role, supervisor::AgentFiles, AgentOptions};
+use crate::{accounts::Role, liquidity::DEMO_SYMBOL, supervisor::AgentFiles, AgentOptions};
 use alloy::signers::local::PrivateKeySigner;
 use nxtp_chain::Finality;
 use nxtp_deployment::Manifest;
 use nxtp_primitives::Domain;
-use std::{collections::BTreeMap, fmt::Write, path::Path};
+use std::{collections::BTreeMap, fmt::Write, net::SocketAddr, path::Path};
 
 /// Everything [`render`] needs.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +20,8 @@ pub struct SummaryInput<'a> {
     pub chain_logs: &'a BTreeMap<Domain, std::path::PathBuf>,
     /// The supervised agents.
     pub agents: &'a [AgentFiles],
+    /// Each agent's ops server (`/health`, `/metrics`), by agent name.
+    pub ops: &'a BTreeMap<String, SocketAddr>,
     /// Their depth and finality.
     pub agent_options: &'a AgentOptions,
     /// Anvil's slots per epoch (its `finalized` block is two epochs behind its head).
@@ -34,6 +36,7 @@ pub fn render(input: SummaryInput<'_>) -> String {
         run_dir,
         chain_logs,
         agents,
+        ops,
         agent_options,
         slots_in_an_epoch,
     } = input;
@@ -119,12 +122,70 @@ pub fn render(input: SummaryInput<'_>) -> String {
                 agent.log.display(),
                 agent.config.display()
             );
+            if let Some(listen) = ops.get(&agent.name) {
+                let _ = writeln!(
+                    out,
+                    "  {:<22}health http://{listen}/health  metrics http://{listen}/metrics",
+                    ""
+                );
+            }
         }
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "run folder  {}", run_dir.display());
     let _ = writeln!(out, "manifest    {}", manifest_path.display());
+    next_commands(&mut out, manifest, manifest_path);
     out
+}
+
+/// The commands a user tries next, from another shell, with this devnet's manifest, domains, key and addresses
+/// filled in (the `user` key is one of anvil's public development keys).
+fn next_commands(out: &mut String, manifest: &Manifest, manifest_path: &Path) {
+    let mut domains = manifest
+        .domains
+        .iter()
+        .filter(|(_, deployment)| deployment.liquidity.is_some())
+        .map(|(domain, _)| *domain);
+    let (Some(origin), Some(destination)) = (domains.next(), domains.next()) else {
+        return;
+    };
+    let address = |role: Role| {
+        manifest
+            .dev_keys
+            .get(role.name())
+            .and_then(|key| PrivateKeySigner::from_bytes(key).ok())
+            .map(|signer| signer.address())
+    };
+    let (Some(user_key), Some(user), Some(router)) = (
+        manifest.dev_keys.get(Role::User.name()),
+        address(Role::User),
+        address(Role::RouterA),
+    ) else {
+        return;
+    };
+    let route =
+        format!("--origin {origin} --destination {destination} --asset {DEMO_SYMBOL} --amount 25");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "next, from another shell (nxtp on the PATH: `cargo install --path crates/clients/nxtp`):"
+    );
+    let _ = writeln!(
+        out,
+        "  export NXTP_MANIFEST={} USER_KEY={user_key}",
+        manifest_path.display()
+    );
+    let _ = writeln!(out, "  nxtp quote {route}");
+    let _ = writeln!(
+        out,
+        "  nxtp xcall {route} --to {user} --approve --key-env USER_KEY"
+    );
+    let _ = writeln!(out, "  nxtp status <transfer id> --wait");
+    let _ = writeln!(
+        out,
+        "  nxtp router balance --domain {destination} --router {router} --asset {DEMO_SYMBOL}"
+    );
+    let _ = writeln!(out, "  nxtp --help   (every command takes --json)");
 }
 
 #[cfg(test)]
@@ -162,12 +223,17 @@ mod tests {
             config: PathBuf::from("/run/updater.toml"),
             log: PathBuf::from("/run/updater.log"),
         }];
+        let ops = BTreeMap::from([(
+            "updater".to_owned(),
+            SocketAddr::from(([127, 0, 0, 1], 9105)),
+        )]);
         let text = render(SummaryInput {
             manifest: &manifest,
             manifest_path: Path::new("/run/manifest.json"),
             run_dir: Path::new("/run"),
             chain_logs: &logs,
             agents: &agents,
+            ops: &ops,
             agent_options: &AgentOptions::default(),
             slots_in_an_epoch: 1,
         });
@@ -180,12 +246,74 @@ mod tests {
             // The address of private key 1.
             "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf",
             "log /run/updater.log  config /run/updater.toml",
+            "health http://127.0.0.1:9105/health  metrics http://127.0.0.1:9105/metrics",
             "manifest    /run/manifest.json",
             "agents act 1 block(s) deep; final: the chain's finalized block (2 blocks behind the head)",
         ] {
             assert!(
                 text.contains(expected),
                 "{expected:?} missing from:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn ends_with_the_next_commands_filled_in() {
+        let domain = |chain_id: u64| DomainDeployment {
+            chain_id,
+            rpc_url: format!("http://127.0.0.1:{chain_id}"),
+            deploy_block: 1,
+            home: Address::ZERO,
+            connection_manager: Address::ZERO,
+            replicas: BTreeMap::new(),
+            updater: Address::ZERO,
+            contracts: BTreeMap::new(),
+            liquidity: Some(nxtp_deployment::LiquidityDeployment {
+                connext: Address::repeat_byte(1),
+                assets: BTreeMap::new(),
+            }),
+        };
+        let keys: BTreeMap<String, B256> = Role::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, role)| (role.name().to_owned(), B256::with_last_byte(i as u8 + 1)))
+            .collect();
+        let manifest = Manifest {
+            optimistic_seconds: 5,
+            domains: BTreeMap::from([(Domain(1000), domain(31337)), (Domain(2000), domain(31338))]),
+            dev_keys: keys.clone(),
+            services: None,
+        };
+        let text = render(SummaryInput {
+            manifest: &manifest,
+            manifest_path: Path::new("/abs/run/manifest.json"),
+            run_dir: Path::new("/abs/run"),
+            chain_logs: &BTreeMap::new(),
+            agents: &[],
+            ops: &BTreeMap::new(),
+            agent_options: &AgentOptions::default(),
+            slots_in_an_epoch: 1,
+        });
+        let user = PrivateKeySigner::from_bytes(&keys[Role::User.name()])
+            .expect("key")
+            .address();
+        let next = text
+            .split_once("\nnext, from another shell")
+            .map(|(_, next)| next)
+            .unwrap_or_else(|| panic!("no next commands in:\n{text}"));
+        for expected in [
+            format!(
+                "export NXTP_MANIFEST=/abs/run/manifest.json USER_KEY={}",
+                keys[Role::User.name()]
+            ),
+            "nxtp quote --origin 1000 --destination 2000 --asset DEMO --amount 25".to_owned(),
+            format!("--to {user} --approve --key-env USER_KEY"),
+            "nxtp status <transfer id> --wait".to_owned(),
+            "nxtp router balance --domain 2000 --router ".to_owned(),
+        ] {
+            assert!(
+                next.contains(&expected),
+                "{expected:?} missing from:\n{next}"
             );
         }
     }

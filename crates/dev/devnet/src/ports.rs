@@ -1,0 +1,203 @@
+//! Where the devnet listens: free ports the OS picks (each run different), or fixed ports from a base port, the
+//! same on every restart so wallets, scripts and dashboards pointed at the devnet keep working.
+//!
+//! With a base port `B`: chain `i` (from zero) on `B + i`, the sequencer API on `B + 100`, the relayer API on
+//! `B + 101`, and each agent's ops server (`/health`, `/metrics`) on `B + 200 + k` for the `k`-th agent.
+
+use nxtp_deployment::Services;
+use std::{
+    io,
+    net::{SocketAddr, TcpListener},
+};
+
+/// The most chains a base port leaves room for below the services' ports.
+pub const MAX_FIXED_CHAINS: usize = 100;
+/// The sequencer API's offset from the base port.
+pub const SEQUENCER_OFFSET: u16 = 100;
+/// The relayer API's offset from the base port.
+pub const RELAYER_OFFSET: u16 = 101;
+/// The first agent ops server's offset from the base port.
+pub const FIRST_OPS_OFFSET: u16 = 200;
+/// The most agents a base port leaves room for.
+pub const MAX_FIXED_AGENTS: u16 = 300;
+
+/// How the devnet picks its ports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ports {
+    /// Free ports, picked by the OS at every start.
+    #[default]
+    Any,
+    /// Fixed ports counted from a base port (see the module's docs).
+    Fixed {
+        /// The first chain's port.
+        base: u16,
+    },
+}
+
+/// Why the fixed ports cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PortsError {
+    /// The ports the layout needs run past 65535.
+    #[error("base port {base} leaves no room for the devnet's ports (it needs up to {base} + {span}); choose a base port up to {}", u16::MAX - span)]
+    TooHigh {
+        /// The base port.
+        base: u16,
+        /// How far past it the layout reaches.
+        span: u16,
+    },
+    /// More chains than the layout has room for.
+    #[error("fixed ports have room for at most {MAX_FIXED_CHAINS} chains")]
+    TooManyChains,
+    /// A port is taken.
+    #[error("port {port} ({what}) is in use: stop what holds it or choose another base port")]
+    InUse {
+        /// The port.
+        port: u16,
+        /// What the devnet wanted it for.
+        what: String,
+    },
+    /// Free ports could not be reserved.
+    #[error("cannot reserve local ports")]
+    Reserve(#[source] io::Error),
+}
+
+impl Ports {
+    /// Checks the layout fits `chains` chains and is free now (a free-port devnet always fits).
+    pub fn check(self, chains: usize) -> Result<(), PortsError> {
+        let Self::Fixed { base } = self else {
+            return Ok(());
+        };
+        if chains > MAX_FIXED_CHAINS {
+            return Err(PortsError::TooManyChains);
+        }
+        let span = FIRST_OPS_OFFSET + MAX_FIXED_AGENTS;
+        if base == 0 || base > u16::MAX - span {
+            return Err(PortsError::TooHigh { base, span });
+        }
+        let mut wanted: Vec<(u16, String)> = (0..chains)
+            .map(|index| (self.chain_port(index), format!("chain {}", index + 1)))
+            .collect();
+        wanted.push((base + SEQUENCER_OFFSET, "sequencer API".to_owned()));
+        wanted.push((base + RELAYER_OFFSET, "relayer API".to_owned()));
+        for (port, what) in wanted {
+            if TcpListener::bind(("127.0.0.1", port)).is_err() {
+                return Err(PortsError::InUse { port, what });
+            }
+        }
+        Ok(())
+    }
+
+    /// The port anvil of chain `index` listens on: 0 (the OS picks) unless fixed.
+    pub fn chain_port(self, index: usize) -> u16 {
+        match self {
+            Self::Any => 0,
+            Self::Fixed { base } => base.saturating_add(u16::try_from(index).unwrap_or(u16::MAX)),
+        }
+    }
+
+    /// Where the sequencer and relayer APIs listen.
+    pub fn services(self) -> Result<Services, PortsError> {
+        match self {
+            Self::Any => crate::services::reserve().map_err(PortsError::Reserve),
+            Self::Fixed { base } => Ok(Services {
+                sequencer_url: format!("http://{}", loopback(base + SEQUENCER_OFFSET)),
+                relayer_url: format!("http://{}", loopback(base + RELAYER_OFFSET)),
+            }),
+        }
+    }
+
+    /// Where the `k`-th agent's ops server listens. Fixed ports are checked free here: an agent started on a taken
+    /// port would only fail and be restarted.
+    pub fn ops(self, k: usize) -> Result<SocketAddr, PortsError> {
+        match self {
+            Self::Any => free().map_err(PortsError::Reserve),
+            Self::Fixed { base } => {
+                let k = u16::try_from(k)
+                    .ok()
+                    .filter(|k| *k < MAX_FIXED_AGENTS)
+                    .ok_or(PortsError::TooHigh {
+                        base,
+                        span: FIRST_OPS_OFFSET + MAX_FIXED_AGENTS,
+                    })?;
+                let port = base + FIRST_OPS_OFFSET + k;
+                TcpListener::bind(("127.0.0.1", port)).map_err(|_| PortsError::InUse {
+                    port,
+                    what: format!("agent ops server {}", k + 1),
+                })?;
+                Ok(loopback(port))
+            }
+        }
+    }
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// A free loopback port, released before it is used: on a busy machine another process could take it in between,
+/// and the agent then fails at start-up saying so.
+fn free() -> io::Result<SocketAddr> {
+    TcpListener::bind("127.0.0.1:0")?.local_addr()
+}
+
+/// The text the devnet's agent configs carry for an ops server on a free port, and the same section on `listen`.
+pub(crate) fn with_ops_listen(config_toml: &str, listen: SocketAddr) -> Option<String> {
+    const ANY: &str = "[telemetry]\nlisten = \"127.0.0.1:0\"";
+    config_toml
+        .contains(ANY)
+        .then(|| config_toml.replacen(ANY, &format!("[telemetry]\nlisten = \"{listen}\""), 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_ports_count_from_the_base() {
+        let ports = Ports::Fixed { base: 20_000 };
+        assert_eq!(ports.chain_port(0), 20_000);
+        assert_eq!(ports.chain_port(2), 20_002);
+        assert_eq!(Ports::Any.chain_port(2), 0);
+        let services = ports.services().expect("fixed");
+        assert_eq!(services.sequencer_url, "http://127.0.0.1:20100");
+        assert_eq!(services.relayer_url, "http://127.0.0.1:20101");
+        assert!(matches!(
+            Ports::Fixed { base: 65_100 }.check(3),
+            Err(PortsError::TooHigh { .. })
+        ));
+        assert!(matches!(
+            ports.check(MAX_FIXED_CHAINS + 1),
+            Err(PortsError::TooManyChains)
+        ));
+    }
+
+    #[test]
+    fn a_taken_port_is_named() {
+        let taken = TcpListener::bind("127.0.0.1:0").expect("binds");
+        let base = taken.local_addr().expect("address").port();
+        if base > u16::MAX - FIRST_OPS_OFFSET - MAX_FIXED_AGENTS {
+            return; // the OS picked a port too high to be a base; nothing to show
+        }
+        let refused = Ports::Fixed { base }.check(1).expect_err("taken");
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "port {base} (chain 1) is in use: stop what holds it or choose another base port"
+            )
+        );
+    }
+
+    #[test]
+    fn the_ops_listen_address_is_set_in_the_telemetry_section() {
+        let config = "home = \"0x01\"\n\n[telemetry]\nlisten = \"127.0.0.1:0\"\n\n[domains.1000]\n";
+        let listen = loopback(9_105);
+        assert_eq!(
+            with_ops_listen(config, listen).as_deref(),
+            Some("home = \"0x01\"\n\n[telemetry]\nlisten = \"127.0.0.1:9105\"\n\n[domains.1000]\n")
+        );
+        assert_eq!(
+            with_ops_listen("[telemetry]\nlisten = \"0.0.0.0:1\"", listen),
+            None
+        );
+    }
+}
