@@ -6,7 +6,7 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 FORGE := $(NODE_BIN)/forge
 NPM_STAMP := node_modules/.nxtp-installed
 
-.PHONY: help setup nextest test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e bench-rpc vectors clean \
+.PHONY: help setup nextest postgres-test test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e bench-rpc vectors clean \
 	fuzz fuzz-seeds fuzz-merge cargo-fuzz test-deep slither-venv slither-triage
 
 help:
@@ -57,9 +57,14 @@ test-contracts: setup
 
 # nextest runs each test in its own process (our end-to-end tests spawn chains and agents) and closes with
 # one summary line for the whole workspace; doc examples run first with cargo's own runner.
-test-rust: setup nextest
+test-rust: setup nextest postgres-test
 	cargo test --workspace --locked --doc
 	cargo nextest run --workspace --locked --no-tests=warn
+
+# The indexer's PostgreSQL tests start throwaway servers (tools/postgres-test.sh); install Debian's
+# postgresql once here, on a machine that lacks it, rather than from the tests themselves.
+postgres-test:
+	@sh tools/postgres-test.sh install
 
 # The test runner, installed from crates.io on a machine that lacks it.
 nextest:
