@@ -58,6 +58,7 @@ export {
   type TransferReport,
   waitForTransfer,
 } from "./status.js";
+export { getTransferTimeline, type TransferStep, type TransferTimeline } from "./timeline.js";
 export {
   computeAssetKey,
   computeTransferId,

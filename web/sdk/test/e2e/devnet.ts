@@ -18,7 +18,8 @@ declare module "vitest" {
 
 const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../../..");
 const READY = "Running. Press Ctrl-C to stop.";
-const START_TIMEOUT_MS = 180_000;
+// Generous: on a loaded machine, deploying both layers on two chains can take minutes.
+const START_TIMEOUT_MS = 300_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 function exited(child: ChildProcess): Promise<void> {

@@ -7,6 +7,7 @@ import {
   getTokenBalance,
   getTransfer,
   getTransfers,
+  getTransferTimeline,
   prepareXcall,
   waitForTransfer,
   type XcallProgress,
@@ -79,6 +80,18 @@ describe("xcall", () => {
     expect(sent.report?.routers.length).toBe(1);
     const after = await getTokenBalance(client, { domain: DESTINATION, holder: recipient, asset: ASSET });
     expect(after - before).toBe(frontedAmount(amount, 5));
+
+    const timeline = await getTransferTimeline(client, { transferId: sent.transferId });
+    expect(timeline.xcalled).toMatchObject({
+      domain: ORIGIN,
+      txHash: sent.transaction.hash,
+      afterSeconds: 0,
+    });
+    expect(timeline.executed).toMatchObject({ domain: DESTINATION, amount: frontedAmount(amount, 5) });
+    expect(timeline.executed?.routers).toEqual(sent.report?.routers);
+    expect(timeline.reconciled?.domain).toBe(DESTINATION);
+    expect(timeline.executed?.afterSeconds).toBeGreaterThanOrEqual(0);
+    expect(timeline.reconciled?.afterSeconds).toBeGreaterThanOrEqual(timeline.executed?.afterSeconds ?? 0);
 
     const report = await getTransfer(client, { transferId: sent.transferId });
     expect(report).toMatchObject({
