@@ -54,6 +54,51 @@ impl Revert {
     }
 }
 
+/// `text` with every revert data it quotes as 0x-hex (a 4-byte selector and whole 32-byte words, as another agent
+/// may report a revert it could not decode) replaced by its decoded error, when a known contract declares it.
+///
+/// ```
+/// use nxtp_sdk::revert::decode_quoted_reverts;
+///
+/// // `Error(string)` with "paused".
+/// let data = "0x08c379a0000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000000067061757365640000000000000000000000000000000000000000000000000000";
+/// assert_eq!(
+///     decode_quoted_reverts(&format!("the execute failed (the call reverts with data {data})")),
+///     "the execute failed (the call reverts with data 0x08c379a0: Error(reason: \"paused\"))"
+/// );
+/// assert_eq!(decode_quoted_reverts("no hex here"), "no hex here");
+/// ```
+pub fn decode_quoted_reverts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("0x") {
+        out.push_str(&rest[..start]);
+        let candidate = &rest[start..];
+        let hex_len = candidate[2..]
+            .bytes()
+            .take_while(u8::is_ascii_hexdigit)
+            .count();
+        let token = &candidate[..2 + hex_len];
+        let shaped_like_revert = hex_len >= 8 && (hex_len - 8) % 64 == 0;
+        let decoded = shaped_like_revert
+            .then(|| token.parse::<Bytes>().ok())
+            .flatten()
+            .map(Revert::decode)
+            .filter(|revert| revert.name != "unknown");
+        match decoded {
+            Some(revert) => {
+                out.push_str(&token[..10]);
+                out.push_str(": ");
+                out.push_str(&revert.to_string());
+            }
+            None => out.push_str(token),
+        }
+        rest = &candidate[token.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 impl fmt::Display for Revert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.name == "unknown" {
@@ -200,6 +245,24 @@ mod tests {
         });
         assert_eq!(revert.name, "InsufficientAllowance");
         assert_eq!(revert.args[2], ("needed".to_owned(), "2".to_owned()));
+    }
+
+    #[test]
+    fn hex_quoted_in_a_sentence_is_decoded_in_place() {
+        let id = B256::repeat_byte(7);
+        let data = Bytes::from(DemoReceiver::ZeroBeneficiary { transferId: id }.abi_encode());
+        let text =
+            format!("the execute failed (the call reverts with data {data}); slow path next");
+        assert_eq!(
+            decode_quoted_reverts(&text),
+            format!(
+                "the execute failed (the call reverts with data {}: ZeroBeneficiary(transferId: {id})); slow path next",
+                &data.to_string()[..10]
+            )
+        );
+        // Addresses, hashes and undecodable data stay as they are.
+        let plain = format!("router {} job {id} data 0xdeadbeef", Address::ZERO);
+        assert_eq!(decode_quoted_reverts(&plain), plain);
     }
 
     #[test]

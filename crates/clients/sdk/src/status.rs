@@ -251,7 +251,10 @@ impl Sdk {
         let (waiting, quote) = match (self.sequencer(), stage) {
             (Some(sequencer), Stage::XCalled) => {
                 let waiting = match sequencer.waiting_reason(transfer_id).await {
-                    Ok(reason) => reason,
+                    // A receiver's revert the relayer could not decode reaches here as hex.
+                    Ok(reason) => {
+                        reason.map(|reason| crate::revert::decode_quoted_reverts(&reason))
+                    }
                     Err(err) => Some(format!("the sequencer did not answer: {err}")),
                 };
                 // One request: a status read does not wait out a sequencer that is down.
