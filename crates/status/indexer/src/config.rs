@@ -25,7 +25,10 @@
 use alloy::primitives::Address;
 use nxtp_agent::TelemetryConfig;
 use nxtp_chain::{ChainConfig, DomainSettings, Domains};
-use nxtp_deployment::Manifest;
+use nxtp_deployment::{
+    agent_toml::{self, AgentToml, ChainReading},
+    DomainDeployment, Manifest,
+};
 use nxtp_primitives::Domain;
 use serde::Deserialize;
 use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf};
@@ -214,7 +217,7 @@ impl IndexerConfig {
                     chain,
                     connext: liquidity.connext,
                     home: deployment.home,
-                    replicas: deployment.replicas.clone(),
+                    replicas: followed_replicas(manifest, deployment),
                     start_block: deployment.deploy_block,
                 },
             );
@@ -226,6 +229,58 @@ impl IndexerConfig {
             domains,
         })
     }
+}
+
+/// The Replicas of `deployment` whose origin has a `Connext` (and so is followed too).
+fn followed_replicas(
+    manifest: &Manifest,
+    deployment: &DomainDeployment,
+) -> BTreeMap<Domain, Address> {
+    deployment
+        .replicas
+        .iter()
+        .filter(|(origin, _)| {
+            manifest
+                .domains
+                .get(origin)
+                .is_some_and(|origin| origin.liquidity.is_some())
+        })
+        .map(|(&origin, &replica)| (origin, replica))
+        .collect()
+}
+
+/// The config file of an indexer following every domain of `manifest` that has a `Connext` (its
+/// `Home`, its Replicas of those domains, from its deployment block), each chain read as `reading`
+/// says, writing to `database` (an SQLite path or a `postgres://` URL; with PostgreSQL, `state`
+/// is the cursors' file), serving the API on `api_listen` and its ops server on a free port.
+/// For the devnet and `nxtp init`: the text loads as an [`IndexerConfig`].
+pub fn config_toml(
+    manifest: &Manifest,
+    reading: impl Into<ChainReading>,
+    database: &str,
+    state: Option<&std::path::Path>,
+    api_listen: SocketAddr,
+) -> String {
+    let mut config = AgentToml::new(reading);
+    config.string("database", database);
+    if let Some(state) = state {
+        config.path("state", state);
+    }
+    config.quoted("api_listen", api_listen).telemetry();
+    for (domain, deployment, liquidity) in agent_toml::with_liquidity(manifest) {
+        let replicas: Vec<String> = followed_replicas(manifest, deployment)
+            .iter()
+            .map(|(origin, replica)| format!("{origin} = \"{replica}\""))
+            .collect();
+        config
+            .table(format!("domains.{domain}"))
+            .quoted("connext", liquidity.connext)
+            .quoted("home", deployment.home)
+            .value("start_block", deployment.deploy_block)
+            .value("replicas", format!("{{ {} }}", replicas.join(", ")))
+            .domain_chain(domain, deployment);
+    }
+    config.finish()
 }
 
 #[cfg(test)]
@@ -317,6 +372,88 @@ mod tests {
             ),
         ];
         assert_refused::<IndexerConfig>(&cases);
+    }
+
+    /// Two domains with the liquidity layer and a third with messaging only.
+    fn manifest() -> Manifest {
+        let deployment = |n: u8, liquidity: bool| DomainDeployment {
+            chain_id: 31336 + u64::from(n),
+            rpc_url: format!("http://127.0.0.1:{}", 8544 + u16::from(n)),
+            deploy_block: u64::from(n),
+            home: Address::repeat_byte(0x10 + n),
+            connection_manager: Address::repeat_byte(0x20 + n),
+            replicas: (1..=3u8)
+                .filter(|&other| other != n)
+                .map(|other| {
+                    (
+                        Domain(u32::from(other) * 1000),
+                        Address::repeat_byte(0x30 + 10 * n + other),
+                    )
+                })
+                .collect(),
+            updater: Address::repeat_byte(0x40 + n),
+            contracts: BTreeMap::new(),
+            liquidity: liquidity.then(|| nxtp_deployment::LiquidityDeployment {
+                connext: Address::repeat_byte(0x50 + n),
+                assets: BTreeMap::new(),
+            }),
+        };
+        Manifest {
+            optimistic_seconds: 5,
+            domains: [(1, true), (2, true), (3, false)]
+                .into_iter()
+                .map(|(n, liquidity)| (Domain(u32::from(n) * 1000), deployment(n, liquidity)))
+                .collect(),
+            dev_keys: BTreeMap::new(),
+            services: None,
+        }
+    }
+
+    #[test]
+    fn the_generated_file_loads_as_the_manifests_config() {
+        let manifest = manifest();
+        let reading = ChainReading {
+            confirmations: 2,
+            finality: agent_toml::Finality::Finalized,
+            poll_interval_ms: 100,
+        };
+        let api: SocketAddr = "127.0.0.1:8090".parse().expect("an address");
+        let text = config_toml(&manifest, reading, "/tmp/i.sqlite", None, api);
+        let loaded = load_str::<IndexerConfig>(&text).expect("loads");
+        let built = IndexerConfig::from_manifest(
+            &manifest,
+            2,
+            100,
+            Database::Sqlite("/tmp/i.sqlite".into()),
+            api,
+            loaded.telemetry.clone(),
+        )
+        .expect("builds");
+        assert_eq!(loaded.domains, built.domains);
+        assert_eq!(loaded.database, built.database);
+        assert_eq!(loaded.api_listen, api);
+        // Domain 3000 has no Connext: neither followed nor its Replicas.
+        assert_eq!(
+            loaded.domains.keys().copied().collect::<Vec<_>>(),
+            [Domain(1000), Domain(2000)]
+        );
+        assert_eq!(
+            loaded.domains[&Domain(1000)]
+                .replicas
+                .keys()
+                .copied()
+                .collect::<Vec<_>>(),
+            [Domain(2000)]
+        );
+        let postgres = config_toml(
+            &manifest,
+            reading,
+            "postgres://nxtp@127.0.0.1/nxtp",
+            Some(std::path::Path::new("/tmp/state.sqlite")),
+            api,
+        );
+        let loaded = load_str::<IndexerConfig>(&postgres).expect("loads");
+        assert!(matches!(loaded.database, Database::Postgres { .. }));
     }
 
     #[test]
