@@ -228,7 +228,9 @@ pub fn config_toml(args: &InitArgs, manifest: &Manifest) -> Result<String, InitE
             config
                 .string("relayer_url", &relayer_url)
                 .table("quotes")
-                .quoted("default_relayer_fee", &args.default_relayer_fee)
+                .quoted("default_relayer_fee", &args.default_relayer_fee);
+            fee_assets_example(&mut config, manifest);
+            config
                 .telemetry_on(&args.telemetry_listen)
                 .liquidity_domains(manifest);
         }
@@ -251,7 +253,9 @@ pub fn config_toml(args: &InitArgs, manifest: &Manifest) -> Result<String, InitE
             })?;
             config
                 .database(&args.data_dir, stem)
-                .string("relayer_url", &relayer_url)
+                .string("relayer_url", &relayer_url);
+            fee_assets_example(&mut config, manifest);
+            config
                 .telemetry_on(&args.telemetry_listen)
                 .liquidity_domains(manifest);
         }
@@ -307,6 +311,31 @@ pub fn config_toml(args: &InitArgs, manifest: &Manifest) -> Result<String, InitE
         }
     }
     Ok(config.finish())
+}
+
+/// The example rate of the commented `[[relayer_fee_assets]]` entries: 0.0004 ETH a whole token.
+const EXAMPLE_WEI_PER_TOKEN: &str = "400000000000000";
+
+/// The `[[relayer_fee_assets]]` section of the sequencer and the executor, commented out: one entry
+/// per asset of each domain of `manifest` with the liquidity layer, at an example rate. Accepting
+/// a token as fee is the operator's decision (and its rate theirs), so none is on by default.
+fn fee_assets_example(config: &mut AgentToml, manifest: &Manifest) {
+    config
+        .line("")
+        .line("# Relayer fees paid in a token count at the rate you give it: uncomment an entry and set")
+        .line("# what one whole token (10^decimals units; the decimals are read from the chain) is")
+        .line("# worth in native wei. Without any entry only native fees count.");
+    for (domain, _, liquidity) in agent_toml::with_liquidity(manifest) {
+        for (symbol, asset) in &liquidity.assets {
+            config
+                .line("# [[relayer_fee_assets]]")
+                .line(&format!("# domain = {domain}"))
+                .line(&format!("# asset = \"{}\"  # {symbol}", asset.local))
+                .line(&format!(
+                    "# native_wei_per_token = \"{EXAMPLE_WEI_PER_TOKEN}\""
+                ));
+        }
+    }
 }
 
 /// The `nxtp` subcommand that runs `role`.
@@ -372,6 +401,24 @@ mod tests {
         (text, parsed)
     }
 
+    /// `text` with its example `[[relayer_fee_assets]]` entries uncommented, as an operator would.
+    fn uncomment_fee_assets(text: &str) -> String {
+        let mut entry = false;
+        text.lines()
+            .map(|line| {
+                if line == "# [[relayer_fee_assets]]" {
+                    entry = true;
+                } else if !line.starts_with("# ") || line.starts_with("# Relayer") {
+                    entry = false;
+                }
+                match line.strip_prefix("# ") {
+                    Some(uncommented) if entry => format!("{uncommented}\n"),
+                    _ => format!("{line}\n"),
+                }
+            })
+            .collect()
+    }
+
     #[test]
     fn every_role_gets_a_config_its_agent_reads() {
         let manifest = manifest();
@@ -383,9 +430,19 @@ mod tests {
                 && router.contains("sequencer_url = \"http://127.0.0.1:8080\""),
             "{router}"
         );
-        config::<nxtp_sequencer::Sequencer>(&["sequencer"], &manifest);
+        let (sequencer, parsed) = config::<nxtp_sequencer::Sequencer>(&["sequencer"], &manifest);
+        assert!(parsed.relayer_fee_assets.is_empty(), "commented out");
+        let uncommented = uncomment_fee_assets(&sequencer);
+        let parsed = nxtp_agent::config::parse_str::<nxtp_sequencer::SequencerConfig>(&uncommented)
+            .unwrap_or_else(|err| panic!("{err}:\n{uncommented}"));
+        assert_eq!(parsed.relayer_fee_assets.0.len(), 2, "DEMO on each domain");
         config::<nxtp_relayer::Relayer>(&["relayer"], &manifest);
-        config::<nxtp_executor::Executor>(&["executor"], &manifest);
+        let (executor, parsed) = config::<nxtp_executor::Executor>(&["executor"], &manifest);
+        assert!(parsed.relayer_fee_assets.is_empty(), "commented out");
+        let uncommented = uncomment_fee_assets(&executor);
+        let parsed = nxtp_agent::config::parse_str::<nxtp_executor::ExecutorConfig>(&uncommented)
+            .unwrap_or_else(|err| panic!("{err}:\n{uncommented}"));
+        assert_eq!(parsed.relayer_fee_assets.0.len(), 2, "DEMO on each domain");
         config::<nxtp_watcher::Watcher>(&["watcher"], &manifest);
         config::<nxtp_processor::Processor>(&["processor"], &manifest);
         config::<nxtp_message_relayer::MessageRelayer>(&["message-relayer"], &manifest);

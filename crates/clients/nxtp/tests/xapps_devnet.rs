@@ -1,6 +1,7 @@
 //! Connext's example xApps (`contracts/test/xapps/`, compiled against the npm package
 //! `@connext/interfaces`) on a devnet, delivered by its agents: the routers, sequencer and relayer on
-//! the fast path, the messaging agents and the slow-path executor on the slow one. Nothing in this test
+//! the fast path (SwapAndXCall's relayer fee paid in the bridged asset only, which the devnet's
+//! sequencer accepts at a demo rate), the messaging agents and the slow-path executor on the slow one. Nothing in this test
 //! plays an agent's part: it deploys the xApps, calls them as a user would and waits for the result.
 
 #[allow(dead_code)]
@@ -14,8 +15,8 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use nxtp_bindings::{
-    Connext, DemoToken, DestinationGreeter, DestinationGreeterAuthenticated, GasHungryReceiver,
-    PingPong, SourceGreeter, SourceGreeterAuthenticated,
+    Connext, DemoSwapper, DemoToken, DestinationGreeter, DestinationGreeterAuthenticated,
+    GasHungryReceiver, PingPong, SourceGreeter, SourceGreeterAuthenticated, SwapAndXCall,
 };
 use nxtp_devnet::{default_agents, liquidity::demo_units};
 use nxtp_primitives::Domain;
@@ -33,8 +34,9 @@ const HUNGRY_GAS: u64 = 2_000_000;
 const SMALL_TRANSACTION: u64 = 500_000;
 
 /// Greeter (fast, tokens and calldata through Connext's 7-argument `xcall`), AuthenticatedGreeter
-/// (slow, authenticated `originSender`), PingPong (a nested `xcall` from inside `xReceive`) and a
-/// receiver burning 2M gas, all in flight at once from domain 1000 to 2000.
+/// (slow, authenticated `originSender`), PingPong (a nested `xcall` from inside `xReceive`), a
+/// receiver burning 2M gas and SwapAndXCall (fast, Connext's 8-argument `xcall` paying the relayer
+/// in the bridged asset, no native fee), all in flight at once from domain 1000 to 2000.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connext_xapps_run_through_the_devnets_agents() {
     let world = World::start_with(default_agents, |config| config.chains = 2).await;
@@ -100,6 +102,23 @@ async fn connext_xapps_run_through_the_devnets_agents() {
             answer_fee,
         ))
         .await;
+    // SwapAndXCall and the DEX it swaps through, and the token the user swaps from.
+    let swapper = from.deploy(DemoSwapper::deploy_builder(&from.wallet)).await;
+    let swap_xapp = from
+        .deploy(SwapAndXCall::deploy_builder(
+            &from.wallet,
+            world.connext(origin),
+            swapper,
+        ))
+        .await;
+    let swapped_in = from
+        .deploy(DemoToken::deploy_builder(
+            &from.wallet,
+            "Other".to_owned(),
+            "OTH".to_owned(),
+            18,
+        ))
+        .await;
     from.send(PingPong::new(ping, &from.wallet).pair(u32::from(destination), pong))
         .await;
     to.send(PingPong::new(pong, &to.wallet).pair(u32::from(origin), ping))
@@ -151,6 +170,28 @@ async fn connext_xapps_run_through_the_devnets_agents() {
             )
             .await,
     );
+    // SwapAndXCall: the user holds another token, the xApp swaps it into DEMO and pays the relayer
+    // in DEMO alone, as much as the sequencer's quote says DEMO covers.
+    let asset_fee = asset_fee(&world, (origin, destination)).await;
+    let swap_recipient = PrivateKeySigner::random().address();
+    from.send(demo.mint(swapper, amount)).await;
+    let other = DemoToken::new(swapped_in, &from.wallet);
+    from.send(other.mint(user.address(), amount)).await;
+    from.send(other.approve(swap_xapp, amount)).await;
+    let swapped_id = transfer_id(
+        &from
+            .send(SwapAndXCall::new(swap_xapp, &from.wallet).swapAndXCall(
+                swapped_in,
+                world.local_demo(origin),
+                amount,
+                amount,
+                u32::from(destination),
+                swap_recipient,
+                asset_fee,
+                Bytes::new(),
+            ))
+            .await,
+    );
     let mut request = XcallRequest::new(origin, destination, world.demo.clone(), amount, hungry);
     request.call_data = Bytes::from_static(b"burn");
     request.auto_approve = true;
@@ -184,6 +225,13 @@ async fn connext_xapps_run_through_the_devnets_agents() {
             hungry,
             Path::Fast(1),
         ),
+        sent(
+            "SwapAndXCall (fee in DEMO)",
+            swapped_id,
+            (origin, destination),
+            swap_recipient,
+            Path::Fast(1),
+        ),
     ];
     let ((), ()) = tokio::join!(
         async {
@@ -215,6 +263,38 @@ async fn connext_xapps_run_through_the_devnets_agents() {
         cheap.gas_used < SMALL_TRANSACTION && cheap_limit < SMALL_TRANSACTION,
         "the cheap Greeter's execute ran in a small transaction: {} gas used of a {cheap_limit} limit",
         cheap.gas_used
+    );
+
+    // SwapAndXCall: the recipient got the swapped DEMO less the relayer fee (and the routers' fee);
+    // the fee was paid in DEMO only.
+    let received = DemoToken::new(world.local_demo(destination), &to.reader)
+        .balanceOf(swap_recipient)
+        .call()
+        .await
+        .expect("balance");
+    let bridged = amount - asset_fee;
+    assert!(
+        received > U256::ZERO && received <= bridged,
+        "received {received} of {bridged}"
+    );
+    let fees = world
+        .connext_logs::<Connext::TransferRelayerFeesIncreased>(origin, swapped_id)
+        .await;
+    let paid: Vec<(Address, U256)> = fees
+        .iter()
+        .map(|log| {
+            let fee = log
+                .log_decode::<Connext::TransferRelayerFeesIncreased>()
+                .expect("a fee event")
+                .inner
+                .data;
+            (fee.asset, fee.increase)
+        })
+        .collect();
+    assert_eq!(
+        paid,
+        [(world.local_demo(origin), asset_fee)],
+        "the relayer was paid in DEMO alone"
     );
 
     // AuthenticatedGreeter: greeted once the slow path passed the authentic origin sender.
@@ -286,6 +366,25 @@ impl Side {
         assert!(receipt.status(), "call reverted: {receipt:?}");
         receipt
     }
+}
+
+/// The DEMO units on `origin` that pay the sequencer's quote for `route`, at the rate its quote
+/// lists for DEMO.
+async fn asset_fee(world: &World, route: (Domain, Domain)) -> U256 {
+    let quote = world
+        .sequencer
+        .quote_with_fee_assets(route.0, route.1)
+        .await
+        .expect("quote");
+    let demo = world.local_demo(route.0);
+    let rate = quote
+        .fee_assets
+        .iter()
+        .find(|asset| asset.asset == demo)
+        .unwrap_or_else(|| panic!("DEMO is no fee asset of the quote: {quote:?}"));
+    let fee = rate.amount_for(quote.quote.relayer_fee);
+    assert!(fee > U256::ZERO, "a fee in DEMO: {quote:?}");
+    fee
 }
 
 /// The transfer an xcall's receipt started.
