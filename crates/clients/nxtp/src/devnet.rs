@@ -53,7 +53,7 @@ pub struct DevnetArgs {
     /// Fixed ports, the same at every start (so RPC URLs, API and ops endpoints survive a restart): chain i on
     /// PORT+i, the sequencer API on PORT+100, the relayer API on PORT+101, the agents' ops servers from PORT+200.
     /// Default: free ports picked at each start.
-    #[arg(long, value_name = "PORT", env = "NXTP_DEVNET_BASE_PORT")]
+    #[arg(long, value_name = "PORT", env = "NXTP_DEVNET_BASE_PORT", value_parser = clap::value_parser!(u16).range(1024..=MAX_BASE_PORT))]
     base_port: Option<u16>,
 
     /// Seconds an agent or chain gets to exit after SIGTERM before it is killed.
@@ -74,6 +74,9 @@ pub struct DevnetArgs {
     #[arg(long, conflicts_with = "exit_after_demo")]
     no_demo: bool,
 }
+
+/// The highest `--base-port`: the layout reaches 500 ports past it.
+const MAX_BASE_PORT: i64 = 65_035;
 
 /// The most confirmations `--confirmations` accepts.
 const MAX_CONFIRMATIONS: u64 = 256;

@@ -414,4 +414,18 @@ async fn xcall_status_and_router_liquidity_through_the_binary() {
     assert!(run.stdout.contains("balance:   1000"), "{}", run.stdout);
     let run = nxtp(&path, &keys, &balance);
     assert_eq!(run.stdout.trim(), "1000 DEMO");
+    balance.push("--json");
+    let run = nxtp(&path, &keys, &balance);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(doc["balance_formatted"], "1000");
+    assert_eq!(doc["router"], router);
+    assert_eq!(doc["asset"]["symbol"], "DEMO");
+    assert_eq!(doc["change"], serde_json::Value::Null);
+    remove.push("--json");
+    let run = nxtp(&path, &keys, &remove);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(doc["balance_formatted"], "997.5", "{}", run.stderr);
+    assert_eq!(doc["change"]["amount"], "2500000000000000000");
+    assert_eq!(doc["change"]["to"], router);
 }

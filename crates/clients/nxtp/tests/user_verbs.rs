@@ -103,6 +103,31 @@ fn the_new_verbs_refuse_bad_input_before_any_chain_is_touched() {
     let run = nxtp(
         &manifest,
         &keys,
+        &[
+            "quote",
+            "--origin",
+            "1000",
+            "--destination",
+            "2000",
+            "--asset",
+            "DEMO",
+            "--amount",
+            "1",
+            "--to",
+            "0x1234",
+            "--calldata",
+            "0x00",
+        ],
+    );
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.error_line().contains("`0x1234` is not an address"),
+        "{}",
+        run.stderr
+    );
+    let run = nxtp(
+        &manifest,
+        &keys,
         &["receive-local", &id, "--key-env", "USER_KEY", "--json"],
     );
     assert_eq!(run.code, Some(1));
@@ -203,6 +228,9 @@ async fn quote_fallback_bump_and_delegate_overrides_through_the_binary() {
     let doc = status(&["--sequencer", &quoting, "--json"]).json();
     assert_eq!(doc["stage"], "XCalled");
     assert_eq!(doc["is_final"], false);
+    assert_eq!(doc["slippage_bps"], 30);
+    assert_eq!(doc["delegate"], user.to_string());
+    assert_eq!(doc["origin_tx"]["hash"], sent["origin_tx"]["hash"]);
     assert_eq!(wei(&doc["relayer_fee"]["paid_wei"]), estimate);
     assert_eq!(wei(&doc["relayer_fee"]["quote_wei"]), U256::from(QUOTE));
     let shortfall = U256::from(QUOTE) - estimate;

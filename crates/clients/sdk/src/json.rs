@@ -343,7 +343,7 @@ pub struct TransferJson {
     /// Who may update slippage or ask for the local asset (zero: nobody).
     pub delegate: String,
     /// The slippage tolerance sent with the transfer, basis points.
-    pub slippage_bps: String,
+    pub slippage_bps: u64,
     /// Whether it carries calldata for the receiver's `xReceive`.
     pub has_calldata: bool,
     /// The `xcall` transaction.
@@ -387,7 +387,7 @@ impl TransferJson {
             from: params.originSender.to_string(),
             to: params.to.to_string(),
             delegate: params.delegate.to_string(),
-            slippage_bps: params.slippage.to_string(),
+            slippage_bps: params.slippage.saturating_to::<u64>(),
             has_calldata: !params.callData.is_empty(),
             origin_tx: TxJson {
                 hash: report.sent.origin_tx.to_string(),
