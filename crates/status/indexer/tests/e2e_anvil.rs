@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod pg;
+
 use alloy::{
     primitives::{Address, B256, U256},
     providers::Provider,
@@ -50,18 +52,11 @@ fn signer(manifest: &Manifest, role: &str) -> PrivateKeySigner {
     PrivateKeySigner::from_bytes(&manifest.dev_keys[role]).unwrap()
 }
 
-/// The indexer over `manifest`'s chains at one confirmation, its rows in SQLite under `dir`.
-fn start_indexer(manifest: &Manifest, dir: &Path) -> (Running<IndexerAgent>, SocketAddr) {
+/// The indexer over `manifest`'s chains at one confirmation, writing to `database`.
+fn start_indexer(manifest: &Manifest, database: Database) -> (Running<IndexerAgent>, SocketAddr) {
     let api = free_addr();
-    let config = IndexerConfig::from_manifest(
-        manifest,
-        1,
-        100,
-        Database::Sqlite(dir.join("indexer.sqlite")),
-        api,
-        telemetry(),
-    )
-    .unwrap();
+    let config =
+        IndexerConfig::from_manifest(manifest, 1, 100, database, api, telemetry()).unwrap();
     (Running::start(config), api)
 }
 
@@ -132,7 +127,10 @@ async fn a_fast_and_a_slow_transfer_through_every_stage() {
     let liquidity = InProcessAgents::start(&specs, &dir, launch_any)
         .await
         .expect("the liquidity agents start");
-    let (indexer, api) = start_indexer(&manifest, net.dir());
+    let (indexer, api) = start_indexer(
+        &manifest,
+        Database::Sqlite(net.dir().join("indexer.sqlite")),
+    );
 
     let sdk = Sdk::from_manifest(
         &manifest,
@@ -257,7 +255,32 @@ async fn a_fast_and_a_slow_transfer_through_every_stage() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deep_reorg_that_drops_an_xcall_is_forgotten() {
+async fn a_deep_reorg_that_drops_an_xcall_is_forgotten_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    a_deep_reorg_that_drops_an_xcall_is_forgotten(Database::Sqlite(
+        dir.path().join("indexer.sqlite"),
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deep_reorg_that_drops_an_xcall_is_forgotten_postgres() {
+    let server = tokio::task::spawn_blocking(pg::TestPostgres::start)
+        .await
+        .unwrap();
+    let database = Database::Postgres {
+        url: server.url.clone(),
+        state: server.state_path(),
+    };
+    a_deep_reorg_that_drops_an_xcall_is_forgotten(database).await;
+    tokio::task::spawn_blocking(move || drop(server))
+        .await
+        .unwrap();
+}
+
+/// Two xcalls indexed, a reorg deeper than the confirmations drops the second: the API forgets it
+/// and keeps the first, also after the indexer restarts on its database.
+async fn a_deep_reorg_that_drops_an_xcall_is_forgotten(database: Database) {
     let net = TestNet::start(
         Options::new(&[1000, 2000])
             .mining(Mining::Auto)
@@ -267,7 +290,7 @@ async fn a_deep_reorg_that_drops_an_xcall_is_forgotten() {
     .expect("the net starts");
     let origin = net.domains()[0];
     let reader = net.reader(origin);
-    let (indexer, api) = start_indexer(&net.manifest, net.dir());
+    let (indexer, api) = start_indexer(&net.manifest, database.clone());
     let sdk = Sdk::from_manifest(&net.manifest, None).expect("an SDK over the manifest");
     let user = signer(&net.manifest, "user");
     let send = |amount: u64| {

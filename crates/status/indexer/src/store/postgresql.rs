@@ -46,6 +46,27 @@ pub struct PostgresStore {
     cursors: Store,
 }
 
+impl Drop for PostgresStore {
+    /// Closes the connections on a thread of their own: the blocking client closes by running
+    /// its runtime, which tokio forbids on an async task, where the last handle to a store is
+    /// often dropped.
+    fn drop(&mut self) {
+        let connections = [
+            self.writer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+            self.reader
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        ];
+        if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::spawn(move || drop(connections));
+        }
+    }
+}
+
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
