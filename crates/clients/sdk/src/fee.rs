@@ -13,7 +13,8 @@ use alloy::{
     primitives::{Address, Bytes, U256},
     providers::Provider,
 };
-use nxtp_primitives::Domain;
+use nxtp_api::sequencer::SequencerClientError;
+use nxtp_primitives::{Classify, Domain};
 use std::{fmt, time::Duration};
 
 /// How many times, and how patiently, the sequencer is asked for a quote before the SDK estimates one itself.
@@ -101,7 +102,9 @@ impl Sdk {
     /// The relayer fee a transfer from `origin` to `destination` (to `to`, with `call_data` for its receiver) should
     /// pay: the sequencer's quote, asked up to [`SequencerRetry::attempts`] times; if it never answers, an estimate
     /// from the destination's gas price ([`FeeSource::Estimated`], which says why). Fails without a sequencer
-    /// ([`SdkError::NoSequencer`]), and with the sequencer's error when the estimate fails too.
+    /// ([`SdkError::NoSequencer`]), at once when the sequencer answers with a refusal retrying cannot change (it is
+    /// up and says no: an estimate would only send a transfer it will not auction), and with the sequencer's error
+    /// when the estimate fails too.
     ///
     /// ```no_run
     /// # async fn demo(sdk: nxtp_sdk::Sdk) -> Result<(), nxtp_sdk::SdkError> {
@@ -136,7 +139,15 @@ impl Sdk {
                         source: FeeSource::Sequencer,
                     })
                 }
-                Err(err) => last_error = Some(err),
+                Err(err) => {
+                    let refused = err
+                        .downcast_ref::<SequencerClientError>()
+                        .is_some_and(Classify::is_fatal);
+                    if refused {
+                        return Err(SdkError::Sequencer(err));
+                    }
+                    last_error = Some(err);
+                }
             }
             if attempt < attempts {
                 tokio::time::sleep(backoff).await;
@@ -240,6 +251,65 @@ mod tests {
         assert_eq!(FeeSource::Estimated(estimate).name(), "estimated");
         assert_eq!(FeeSource::Given.name(), "given");
         assert_eq!(FeeSource::Sequencer.name(), "sequencer");
+    }
+
+    /// A sequencer that fails every quote with `error`, counting the requests.
+    struct Failing {
+        asked: std::sync::atomic::AtomicU32,
+        error: fn() -> SequencerClientError,
+    }
+
+    impl crate::SequencerView for Failing {
+        fn relayer_fee(&self, _: Domain, _: Domain) -> crate::SequencerFuture<'_, U256> {
+            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let error = (self.error)();
+            Box::pin(async move { Err(error.into()) })
+        }
+
+        fn waiting_reason(
+            &self,
+            _: alloy::primitives::B256,
+        ) -> crate::SequencerFuture<'_, Option<String>> {
+            Box::pin(async { Ok(None) })
+        }
+    }
+
+    async fn ask(error: fn() -> SequencerClientError) -> (u32, SdkError) {
+        let failing = std::sync::Arc::new(Failing {
+            asked: Default::default(),
+            error,
+        });
+        let sdk = Sdk::new(Default::default())
+            .with_sequencer(failing.clone())
+            .with_sequencer_retry(SequencerRetry {
+                attempts: 3,
+                first_backoff: Duration::from_millis(1),
+            });
+        let err = sdk
+            .relayer_fee_quote(Domain(1000), Domain(2000), Address::ZERO, &Bytes::new())
+            .await
+            .expect_err("no quote and no chain to estimate on");
+        (failing.asked.load(std::sync::atomic::Ordering::SeqCst), err)
+    }
+
+    #[tokio::test]
+    async fn a_sequencer_down_is_asked_again_and_a_refusal_is_not() {
+        let (asked, err) = ask(|| SequencerClientError::UnexpectedResponse {
+            status: 503,
+            body: "down".to_owned(),
+        })
+        .await;
+        assert_eq!(asked, 3, "retried");
+        assert!(matches!(err, SdkError::Sequencer(_)), "{err}");
+
+        let (asked, err) = ask(|| SequencerClientError::Rejected {
+            status: 400,
+            code: nxtp_api::sequencer::ErrorCode::Malformed,
+            message: "no such route".to_owned(),
+        })
+        .await;
+        assert_eq!(asked, 1, "a refusal is final");
+        assert!(matches!(err, SdkError::Sequencer(_)), "{err}");
     }
 
     #[test]
