@@ -322,9 +322,9 @@ const EXAMPLE_WEI_PER_TOKEN: &str = "400000000000000";
 fn fee_assets_example(config: &mut AgentToml, manifest: &Manifest) {
     config
         .line("")
-        .line("# Relayer fees paid in a token count at the rate you give it: uncomment an entry and set")
-        .line("# what one whole token (10^decimals units; the decimals are read from the chain) is")
-        .line("# worth in native wei. Without any entry only native fees count.");
+        .line("# Relayer fees paid in a token count at the rate you give it: uncomment an entry")
+        .line("# and set what one whole token (10^decimals units; the decimals are read from the")
+        .line("# chain) is worth in native wei. Without any entry only native fees count.");
     for (domain, _, liquidity) in agent_toml::with_liquidity(manifest) {
         for (symbol, asset) in &liquidity.assets {
             config

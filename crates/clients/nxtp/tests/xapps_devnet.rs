@@ -1,8 +1,9 @@
 //! Connext's example xApps (`contracts/test/xapps/`, compiled against the npm package
 //! `@connext/interfaces`) on a devnet, delivered by its agents: the routers, sequencer and relayer on
 //! the fast path (SwapAndXCall's relayer fee paid in the bridged asset only, which the devnet's
-//! sequencer accepts at a demo rate), the messaging agents and the slow-path executor on the slow one. Nothing in this test
-//! plays an agent's part: it deploys the xApps, calls them as a user would and waits for the result.
+//! sequencer accepts at a demo rate), the messaging agents and the slow-path executor on the slow
+//! one. Nothing in this test plays an agent's part: it deploys the xApps, calls them as a user would
+//! and waits for the result.
 
 #[allow(dead_code)]
 mod transfers;

@@ -234,7 +234,10 @@ impl FeeValuation {
             } else if let Some(rate) = self.rates.get(&(origin, asset)) {
                 rate.native_wei(amount)
             } else {
-                tracing::debug!(%transfer_id, %origin, %asset, %amount, "relayer fee in an asset not accepted: counted zero");
+                tracing::debug!(
+                    %transfer_id, %origin, %asset, %amount,
+                    "relayer fee in an asset not accepted: counted zero"
+                );
                 U256::ZERO
             };
             total = total.saturating_add(value);
@@ -374,6 +377,7 @@ mod tests {
 
     #[test]
     fn the_list_reads_and_is_checked() {
+        let usdc = "0x0606060606060606060606060606060606060606";
         assert!(check("").expect("no list").is_empty());
         let list = check(ENTRY).expect("one entry");
         assert_eq!(
@@ -394,14 +398,20 @@ mod tests {
                 "relayer_fee_assets[0].domain: domain 3000 has no [domains.3000] section",
             ),
             (
-                ENTRY.replace("0x0606060606060606060606060606060606060606", &Address::ZERO.to_string()),
+                ENTRY.replace(usdc, &Address::ZERO.to_string()),
                 "relayer_fee_assets[0].asset: the zero address is the native fee",
             ),
             (
                 format!("{ENTRY}{ENTRY}"),
-                "relayer_fee_assets[1]: asset 0x0606060606060606060606060606060606060606 on domain 1000 is listed twice",
+                concat!(
+                    "relayer_fee_assets[1]: asset 0x0606060606060606060606060606060606060606",
+                    " on domain 1000 is listed twice"
+                ),
             ),
-            (ENTRY.replace("domain =", "rate = 1\ndomain ="), "unknown field `rate`"),
+            (
+                ENTRY.replace("domain =", "rate = 1\ndomain ="),
+                "unknown field `rate`",
+            ),
             (
                 ENTRY.replace(
                     "0x0606060606060606060606060606060606060606",
