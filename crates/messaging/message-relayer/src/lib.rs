@@ -44,7 +44,7 @@ use index::HomeIndexer;
 use nxtp_agent::{Agent, AgentContext, CancellationToken, Cursor, Store, TaskSet, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{
-    connect, ChainConfig, ChainMetrics, Indexer, StartError, Submitter, SubmitterConfig,
+    connect, ChainConfig, ChainMetrics, Heads, Indexer, StartError, Submitter, SubmitterConfig,
 };
 use nxtp_primitives::{Domain, HomeSigningDomain};
 use recent::OriginFeed;
@@ -140,7 +140,8 @@ impl Wiring<'_> {
                 chain.confirmations,
             )
             .start_block(origin.start_block)
-            .metrics(self.chain_metrics.clone());
+            .metrics(self.chain_metrics.clone())
+            .heads(self.chains.heads(origin.domain)?);
             let (sender, receiver) = watch::channel(0u64);
             notifiers.insert(origin.domain, receiver);
             indexers.push(HomeIndexer::new(
@@ -170,8 +171,9 @@ impl Wiring<'_> {
             let submitter = match submitters.get(&route.destination) {
                 Some(submitter) => submitter.clone(),
                 None => {
-                    let config =
-                        SubmitterConfig::new(chain).with_metrics(self.chain_metrics.clone());
+                    let config = SubmitterConfig::new(chain)
+                        .with_metrics(self.chain_metrics.clone())
+                        .with_heads(self.chains.heads(route.destination)?);
                     let submitter = Submitter::start(
                         self.store.clone(),
                         route.destination,
@@ -192,6 +194,7 @@ impl Wiring<'_> {
             relays.push(RouteRelay::new(
                 *route,
                 provider.clone(),
+                self.chains.heads(route.destination)?,
                 self.origin_feed(route.origin, recorded)?,
                 self.store.clone(),
                 submitter,
@@ -224,6 +227,7 @@ impl Wiring<'_> {
             origin,
             signing: HomeSigningDomain::new(origin.domain, chain.chain_id, origin.home),
             provider: provider.clone(),
+            heads: self.chains.heads(origin.domain)?,
             recorded,
             finality: chain.finality,
         })
@@ -234,6 +238,8 @@ impl Wiring<'_> {
 struct Chains<'a> {
     resolved: &'a Resolved,
     providers: BTreeMap<Domain, DynProvider>,
+    /// Each chain's head, followed once for every task.
+    heads: BTreeMap<Domain, Heads>,
 }
 
 impl<'a> Chains<'a> {
@@ -241,15 +247,21 @@ impl<'a> Chains<'a> {
     /// the relayer uses is deployed.
     async fn connect(resolved: &'a Resolved) -> Result<Self, MessageRelayerError> {
         let mut providers = BTreeMap::new();
+        let mut heads = BTreeMap::new();
         for (&domain, chain) in &resolved.chains {
             let provider = connect(chain)
                 .await
                 .map_err(|source| MessageRelayerError::Connect { domain, source })?;
+            heads.insert(
+                domain,
+                Heads::follow(domain, provider.clone(), chain.poll_interval()),
+            );
             providers.insert(domain, provider);
         }
         let chains = Self {
             resolved,
             providers,
+            heads,
         };
         for origin in &resolved.origins {
             let (provider, _) = chains.get(origin.domain)?;
@@ -261,6 +273,14 @@ impl<'a> Chains<'a> {
             require_code(provider, route.destination, what, route.replica).await?;
         }
         Ok(chains)
+    }
+
+    /// The shared head of `domain`'s chain.
+    fn heads(&self, domain: Domain) -> Result<Heads, MessageRelayerError> {
+        self.heads
+            .get(&domain)
+            .cloned()
+            .ok_or_else(|| ResolveError::MissingChain(domain).into())
     }
 
     /// The provider and settings of `domain`'s chain.

@@ -24,7 +24,7 @@ use alloy::{
 };
 use nxtp_agent::{Cursor, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, ChainError, Finality};
+use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, ChainError, Finality, Heads};
 use nxtp_primitives::{recover_digest, HomeSigningDomain};
 use tokio::sync::watch;
 
@@ -51,6 +51,8 @@ pub(crate) struct OriginFeed {
     pub(crate) signing: HomeSigningDomain,
     /// A provider for the origin's chain, for the updates not confirmed yet.
     pub(crate) provider: DynProvider,
+    /// The origin's shared head.
+    pub(crate) heads: Heads,
     /// Bumped when the origin's indexer records updates.
     pub(crate) recorded: watch::Receiver<u64>,
     /// When a block of the origin is final (its chain config's `finality`).
@@ -60,8 +62,8 @@ pub(crate) struct OriginFeed {
 impl OriginFeed {
     /// The origin's head.
     pub(crate) async fn head(&self) -> Result<u64, StepError> {
-        self.provider
-            .get_block_number()
+        self.heads
+            .latest()
             .await
             .map_err(self.rpc("eth_blockNumber"))
     }

@@ -19,14 +19,10 @@ use crate::{
     store,
     task::{Next, Step},
 };
-use alloy::{
-    providers::{DynProvider, Provider},
-    rpc::types::TransactionRequest,
-    sol_types::SolCall,
-};
+use alloy::{providers::DynProvider, rpc::types::TransactionRequest, sol_types::SolCall};
 use nxtp_agent::Store;
 use nxtp_bindings::Replica;
-use nxtp_chain::{ChainError, FinalState, Submitter};
+use nxtp_chain::{ChainError, FinalState, Heads, Submitter};
 use std::time::Duration;
 
 /// The Replica's `State.Active`.
@@ -38,6 +34,8 @@ pub(crate) struct RouteRelay {
     name: String,
     route: Route,
     provider: DynProvider,
+    /// The destination's shared head.
+    heads: Heads,
     feed: OriginFeed,
     store: Store,
     submitter: Submitter,
@@ -55,9 +53,11 @@ pub(crate) struct RouteRelay {
 
 impl RouteRelay {
     /// A task relaying `route` through `submitter` (the destination's).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         route: Route,
         provider: DynProvider,
+        heads: Heads,
         feed: OriginFeed,
         store: Store,
         submitter: Submitter,
@@ -68,6 +68,7 @@ impl RouteRelay {
             name: format!("relay {} -> {}", route.origin, route.destination),
             route,
             provider,
+            heads,
             feed,
             store,
             submitter,
@@ -213,8 +214,8 @@ impl Step for RouteRelay {
     async fn step(&mut self) -> Result<Next, StepError> {
         let destination = self.route.destination;
         let head = self
-            .provider
-            .get_block_number()
+            .heads
+            .latest()
             .await
             .map_err(ChainError::rpc(destination, "eth_blockNumber"))?;
         let origin_head = self.feed.head().await?;

@@ -20,7 +20,9 @@ use alloy::{
 use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, StepFailure, Store};
 use nxtp_bindings::Replica;
 use nxtp_chain::retry::backoff;
-use nxtp_chain::{Batch, FailureReason, FinalState, Indexer, StartError, SubmitOptions, Submitter};
+use nxtp_chain::{
+    Batch, FailureReason, FinalState, Heads, Indexer, StartError, SubmitOptions, Submitter,
+};
 use nxtp_primitives::Domain;
 use std::{
     collections::{BTreeMap, HashMap},
@@ -110,6 +112,10 @@ pub(crate) struct DestinationTask {
     pub(crate) poll_interval: Duration,
     /// Why each origin's messages wait, as last logged (logged again only when it changes).
     pub(crate) waiting: HashMap<Domain, Waiting>,
+    /// The destination's shared head.
+    pub(crate) heads: Heads,
+    /// The number and timestamp of the newest block read: read again only once the head moves.
+    pub(crate) latest_block: Option<(u64, u64)>,
 }
 
 impl DestinationTask {
@@ -369,20 +375,33 @@ impl DestinationTask {
 
     /// Prepares what is due, hands prepared ops to the submitter, and follows submitted ones.
     async fn step(&mut self) -> Result<(), StepError> {
-        let head = self
-            .provider
-            .get_block_by_number(BlockNumberOrTag::Latest)
+        let latest = self
+            .heads
+            .latest()
             .await
-            .map_err(|err| rpc_failure("eth_getBlockByNumber", transport_error(err)))?
-            .ok_or_else(|| {
-                rpc_failure(
-                    "eth_getBlockByNumber",
-                    "the endpoint has no latest block".to_owned(),
-                )
-            })?;
+            .map_err(|err| rpc_failure("eth_blockNumber", transport_error(err)))?;
+        let timestamp = match self.latest_block {
+            // A block's timestamp cannot change while it stays the head.
+            Some((number, timestamp)) if number == latest => timestamp,
+            _ => {
+                let head = self
+                    .provider
+                    .get_block_by_number(BlockNumberOrTag::Latest)
+                    .await
+                    .map_err(|err| rpc_failure("eth_getBlockByNumber", transport_error(err)))?
+                    .ok_or_else(|| {
+                        rpc_failure(
+                            "eth_getBlockByNumber",
+                            "the endpoint has no latest block".to_owned(),
+                        )
+                    })?;
+                self.latest_block = Some((head.header.number, head.header.timestamp));
+                head.header.timestamp
+            }
+        };
         // The earliest timestamp the next block may carry: a root acceptable then is delivered
         // in that block, not one block later. The Replica still refuses anything early.
-        let next_block_at = head.header.timestamp.saturating_add(1);
+        let next_block_at = timestamp.saturating_add(1);
         let origins: Vec<Domain> = self.origins.keys().copied().collect();
         for origin in origins {
             self.plan(origin, next_block_at).await?;

@@ -38,7 +38,7 @@ use nxtp_agent::{
     Agent, AgentContext, CancellationToken, Cursor, Health, Store, TaskSet, TelemetryConfig,
 };
 use nxtp_bindings::{Home, Replica};
-use nxtp_chain::{connect, ChainMetrics, Indexer, StartError, Submitter, SubmitterConfig};
+use nxtp_chain::{connect, ChainMetrics, Heads, Indexer, StartError, Submitter, SubmitterConfig};
 use nxtp_primitives::Domain;
 use origin::{load_tree, OriginTask, SharedTree};
 use std::{
@@ -88,11 +88,21 @@ async fn run(config: ProcessorConfig, ctx: AgentContext) -> Result<(), Processor
     let origins = config.origins();
     let providers = connect_all(&config, &origins).await?;
     let trees = load_trees(&store, &origins).await?;
+    // Each chain's head, followed once for all the tasks on it.
+    let mut heads = BTreeMap::new();
+    for (&domain, provider) in &providers {
+        let poll_interval = domain_config(&config, domain)?.chain.poll_interval();
+        heads.insert(
+            domain,
+            Heads::follow(domain, provider.clone(), poll_interval),
+        );
+    }
     let wiring = Wiring {
         config: &config,
         signer: signer.clone(),
         store,
         providers,
+        heads,
         trees,
         chain_metrics,
         metrics,
@@ -165,6 +175,7 @@ struct Wiring<'a> {
     signer: PrivateKeySigner,
     store: Store,
     providers: BTreeMap<Domain, DynProvider>,
+    heads: BTreeMap<Domain, Heads>,
     trees: BTreeMap<Domain, SharedTree>,
     chain_metrics: ChainMetrics,
     metrics: ProcessorMetrics,
@@ -176,6 +187,13 @@ struct Wiring<'a> {
 impl Wiring<'_> {
     fn provider(&self, domain: Domain) -> Result<DynProvider, ProcessorError> {
         self.providers
+            .get(&domain)
+            .cloned()
+            .ok_or_else(|| ProcessorError::Config(format!("domain {domain} is not connected")))
+    }
+
+    fn heads(&self, domain: Domain) -> Result<Heads, ProcessorError> {
+        self.heads
             .get(&domain)
             .cloned()
             .ok_or_else(|| ProcessorError::Config(format!("domain {domain} is not connected")))
@@ -211,7 +229,8 @@ impl Wiring<'_> {
         )
         .start_block(domain.start_block)
         .poll_interval(domain.chain.poll_interval())
-        .metrics(self.chain_metrics.clone());
+        .metrics(self.chain_metrics.clone())
+        .heads(self.heads(origin)?);
         Ok(OriginTask {
             origin,
             indexer,
@@ -239,7 +258,9 @@ impl Wiring<'_> {
             destination,
             provider.clone(),
             self.signer.clone(),
-            SubmitterConfig::new(&domain.chain).with_metrics(self.chain_metrics.clone()),
+            SubmitterConfig::new(&domain.chain)
+                .with_metrics(self.chain_metrics.clone())
+                .with_heads(self.heads(destination)?),
             shutdown,
         )
         .await
@@ -264,7 +285,8 @@ impl Wiring<'_> {
         )
         .start_block(domain.start_block)
         .poll_interval(domain.chain.poll_interval())
-        .metrics(self.chain_metrics.clone());
+        .metrics(self.chain_metrics.clone())
+        .heads(self.heads(destination)?);
         let task = DestinationTask {
             destination,
             provider,
@@ -279,6 +301,8 @@ impl Wiring<'_> {
             wake: Arc::clone(&self.wake),
             poll_interval: domain.chain.poll_interval(),
             waiting: HashMap::new(),
+            heads: self.heads(destination)?,
+            latest_block: None,
         };
         Ok((task, submitter))
     }

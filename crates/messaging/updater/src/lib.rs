@@ -43,7 +43,7 @@ use alloy::{
 use checkpointer::Checkpointer;
 use nxtp_agent::{Agent, AgentContext, Store, TaskSet, TelemetryConfig};
 use nxtp_bindings::Home;
-use nxtp_chain::{connect, ChainMetrics, StartError, Submitter, SubmitterConfig};
+use nxtp_chain::{connect, ChainMetrics, Heads, StartError, Submitter, SubmitterConfig};
 use nxtp_primitives::{Domain, HomeSigningDomain};
 use service::Service;
 use watch::WatchedChain;
@@ -83,6 +83,12 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
     let chain_metrics = ChainMetrics::register(&ctx.metrics).map_err(StartError::from)?;
     let metrics = UpdaterMetrics::register(&ctx.metrics).map_err(StartError::from)?;
     let replicas = watch_replicas(&resolved, &store, &chain_metrics).await?;
+    // The Home chain's head, followed once for the indexer, the rounds and both submitters.
+    let home_heads = Heads::follow(
+        home.domain,
+        home_provider.clone(),
+        home.chain.poll_interval(),
+    );
     let home_chain = WatchedChain::home(
         store.clone(),
         home.domain,
@@ -91,12 +97,15 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         home.chain.confirmations,
         home.start_block,
         chain_metrics.clone(),
-    );
+    )
+    .with_heads(home_heads.clone());
     let submitters = HomeSubmitters {
         store: &store,
         resolved: &resolved,
         provider: &home_provider,
-        config: SubmitterConfig::new(&home.chain).with_metrics(chain_metrics),
+        config: SubmitterConfig::new(&home.chain)
+            .with_metrics(chain_metrics)
+            .with_heads(home_heads),
         ctx,
     };
     let submitter = submitters.start(signer.clone(), "updater").await?;
@@ -193,16 +202,24 @@ async fn watch_replicas(
     for replica in &resolved.replicas {
         let provider = connect_chain(replica.domain, &replica.chain).await?;
         require_code(&provider, replica.domain, "replicas", replica.contract).await?;
-        replicas.push(WatchedChain::replica(
-            store.clone(),
-            resolved.domain,
+        let heads = Heads::follow(
             replica.domain,
-            provider,
-            replica.contract,
-            replica.chain.confirmations,
-            replica.start_block,
-            chain_metrics.clone(),
-        ));
+            provider.clone(),
+            replica.chain.poll_interval(),
+        );
+        replicas.push(
+            WatchedChain::replica(
+                store.clone(),
+                resolved.domain,
+                replica.domain,
+                provider,
+                replica.contract,
+                replica.chain.confirmations,
+                replica.start_block,
+                chain_metrics.clone(),
+            )
+            .with_heads(heads),
+        );
     }
     Ok(replicas)
 }

@@ -171,12 +171,7 @@ impl Service {
 
     /// One round; see the module docs.
     pub(crate) async fn tick(&mut self) -> Result<Step, TickError> {
-        let head = self
-            .home_chain
-            .provider
-            .get_block_number()
-            .await
-            .map_err(ChainError::rpc(self.origin, "eth_blockNumber"))?;
+        let head = self.home_chain.head().await?;
         // Signing goes on without the checkpointer (anyone may checkpoint): only a broken
         // database or submitter stops the round.
         if let Err(err) = self.checkpointer.round(head).await {

@@ -19,7 +19,9 @@ use alloy::{
 };
 use nxtp_agent::{Cursor, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, Batch, ChainError, ChainMetrics, Indexer};
+use nxtp_chain::{
+    indexer::DEFAULT_MAX_BLOCK_RANGE, Batch, ChainError, ChainMetrics, Heads, Indexer,
+};
 use nxtp_primitives::{recover_digest, Domain, HomeSigningDomain};
 
 /// The Home's and the Replicas' `Update` events share one signature (and topic 0).
@@ -38,6 +40,8 @@ pub(crate) struct WatchedChain {
     indexer: Indexer,
     /// Whether this is the Home (whose checkpoints are recorded too).
     is_home: bool,
+    /// The chain's shared head, if the updater follows it once for every reader.
+    heads: Option<Heads>,
 }
 
 /// Everything the signature checks need to know about the updater.
@@ -97,6 +101,7 @@ impl WatchedChain {
             contract: home,
             indexer,
             is_home: true,
+            heads: None,
         }
     }
 
@@ -123,7 +128,24 @@ impl WatchedChain {
             contract: replica,
             indexer,
             is_home: false,
+            heads: None,
         }
+    }
+
+    /// Takes the chain's head from `heads`, for the indexer and every other read of it.
+    pub(crate) fn with_heads(mut self, heads: Heads) -> Self {
+        self.indexer = self.indexer.heads(heads.clone());
+        self.heads = Some(heads);
+        self
+    }
+
+    /// The chain's head: from the shared follower, if there is one.
+    pub(crate) async fn head(&self) -> Result<u64, ChainError> {
+        match &self.heads {
+            Some(heads) => heads.latest().await,
+            None => self.provider.get_block_number().await,
+        }
+        .map_err(ChainError::rpc(self.domain, "eth_blockNumber"))
     }
 
     /// Reads every confirmed block not read yet, recording checkpoints and this updater's
@@ -153,11 +175,7 @@ impl WatchedChain {
     ) -> Result<(), TickError> {
         let cursor = self.indexer.cursor().clone();
         let position = store.call(move |conn| cursor.get(conn)).await?;
-        let head = self
-            .provider
-            .get_block_number()
-            .await
-            .map_err(ChainError::rpc(self.domain, "eth_blockNumber"))?;
+        let head = self.head().await?;
         let mut from = position.unwrap_or_default();
         let filter = Filter::new()
             .address(self.contract)

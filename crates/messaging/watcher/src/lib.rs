@@ -31,7 +31,7 @@ use nxtp_agent::{
     Agent, AgentContext, CancellationToken, Cursor, Health, Store, TaskSet, TelemetryConfig,
 };
 use nxtp_bindings::Home;
-use nxtp_chain::{connect, ChainMetrics, Indexer, StartError, Submitter, SubmitterConfig};
+use nxtp_chain::{connect, ChainMetrics, Heads, Indexer, StartError, Submitter, SubmitterConfig};
 use nxtp_primitives::{Domain, HomeSigningDomain, ManagerSigningDomain};
 use respond::{DomainLink, Responder};
 use std::{
@@ -89,7 +89,12 @@ async fn run(config: WatcherConfig, ctx: AgentContext) -> Result<(), WatcherErro
             .get(&domain)
             .ok_or_else(|| WatcherError::Config(format!("domain {domain} is not connected")))?;
         fastest_poll = fastest_poll.min(watched.chain.poll_interval());
-        let task = wiring.watch_task(domain, watched, link.provider.clone());
+        let heads = wiring
+            .homes
+            .get(&domain)
+            .map(|home| home.heads.clone())
+            .ok_or_else(|| WatcherError::Config(format!("domain {domain} is not connected")))?;
+        let task = wiring.watch_task(domain, watched, link.provider.clone(), heads);
         tasks.spawn(format!("watch {domain}"), task.run(tasks.shutdown()));
         let stopped = link.submitter.clone().watch(tasks.shutdown());
         tasks.spawn(format!("submitter {domain}"), async move {
@@ -130,12 +135,16 @@ async fn connect_all(
         let provider = connect(&watched.chain)
             .await
             .map_err(StartError::connect(domain))?;
+        // The chain's head, followed once for every task reading it.
+        let heads = Heads::follow(domain, provider.clone(), watched.chain.poll_interval());
         let submitter = Submitter::start(
             store.clone(),
             domain,
             provider.clone(),
             signer.clone(),
-            SubmitterConfig::new(&watched.chain).with_metrics(chain_metrics.clone()),
+            SubmitterConfig::new(&watched.chain)
+                .with_metrics(chain_metrics.clone())
+                .with_heads(heads.clone()),
             shutdown.clone(),
         )
         .await
@@ -145,6 +154,7 @@ async fn connect_all(
             HomeReader {
                 home: watched.home,
                 provider: provider.clone(),
+                heads,
                 signing: HomeSigningDomain::new(domain, watched.chain.chain_id, watched.home),
             },
         );
@@ -185,6 +195,7 @@ impl Wiring {
         domain: Domain,
         watched: &WatchedDomain,
         provider: DynProvider,
+        heads: Heads,
     ) -> WatchTask {
         let mut addresses = vec![watched.home];
         addresses.extend(watched.replicas.values().copied());
@@ -201,7 +212,8 @@ impl Wiring {
         )
         .start_block(watched.start_block)
         .poll_interval(watched.chain.poll_interval())
-        .metrics(self.chain_metrics.clone());
+        .metrics(self.chain_metrics.clone())
+        .heads(heads.clone());
         let replicas: HashMap<_, _> = watched
             .replicas
             .iter()
@@ -224,6 +236,8 @@ impl Wiring {
             origin_heads: HashMap::new(),
             reloaded: false,
             untracked: Vec::new(),
+            heads,
+            latest_block: None,
         }
     }
 }

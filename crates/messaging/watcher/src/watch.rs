@@ -31,7 +31,7 @@ use alloy::{
 use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, StepFailure, Store};
 use nxtp_bindings::{Home, Replica};
 use nxtp_chain::retry::backoff;
-use nxtp_chain::{Batch, Indexer};
+use nxtp_chain::{Batch, Heads, Indexer};
 use nxtp_primitives::{recover_digest, Domain, HomeSigningDomain};
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -73,6 +73,8 @@ pub(crate) struct OpenRoot {
 pub(crate) struct HomeReader {
     pub(crate) home: Address,
     pub(crate) provider: DynProvider,
+    /// The origin chain's shared head.
+    pub(crate) heads: Heads,
     /// The Home's EIP-712 domain (its chain's id, checked against the node on connect, and its
     /// address): what its updater's signatures are made for, and what the Home's fraud proofs
     /// recover them under.
@@ -128,6 +130,11 @@ pub(crate) struct WatchTask {
     pub(crate) reloaded: bool,
     /// Replica roots found produced whose window could not be read yet: (Replica, update).
     pub(crate) untracked: Vec<(Address, SignedUpdate)>,
+    /// The watched chain's shared head.
+    pub(crate) heads: Heads,
+    /// The number and timestamp of the watched chain's newest block read: read again only once
+    /// the head moves.
+    pub(crate) latest_block: Option<(u64, u64)>,
 }
 
 impl WatchTask {
@@ -323,8 +330,8 @@ impl WatchTask {
             return Ok(());
         };
         let judged_head = reader
-            .provider
-            .get_block_number()
+            .heads
+            .latest()
             .await
             .map_err(|err| rpc(transport_error(err)))?;
         self.open
@@ -371,14 +378,12 @@ impl WatchTask {
         if self.open.is_empty() {
             return Ok(());
         }
-        let (_, now) = block_timestamp(&self.provider, BlockNumberOrTag::Latest)
-            .await
-            .map_err(|message| {
-                BatchError::Retry(BatchRetry::Rpc {
-                    origin: self.domain,
-                    message,
-                })
-            })?;
+        let now = self.latest_timestamp().await.map_err(|message| {
+            BatchError::Retry(BatchRetry::Rpc {
+                origin: self.domain,
+                message,
+            })
+        })?;
         self.open
             .retain(|_, open| open.confirm_at.saturating_add(RIPE_TAIL) > now);
         let origins: BTreeSet<Domain> = self.open.values().map(|open| open.update.origin).collect();
@@ -577,6 +582,22 @@ impl WatchTask {
             .produced;
         self.first_seen.remove(&(origin, old_root, new_root));
         Ok(produced)
+    }
+}
+
+impl WatchTask {
+    /// The timestamp of the watched chain's newest block, read only when the head has moved
+    /// since the last read (a block's timestamp cannot change while it stays the head).
+    async fn latest_timestamp(&mut self) -> Result<u64, String> {
+        let head = self.heads.latest().await.map_err(transport_error)?;
+        if let Some((number, timestamp)) = self.latest_block {
+            if number == head {
+                return Ok(timestamp);
+            }
+        }
+        let (number, timestamp) = block_timestamp(&self.provider, BlockNumberOrTag::Latest).await?;
+        self.latest_block = Some((number, timestamp));
+        Ok(timestamp)
     }
 }
 
