@@ -83,9 +83,17 @@ contract CoreGas is GasBench {
         _executeFast(fast[3], 3);
         measureNext("execute_fast_calldata", 1);
         _executeFast(withCalldata, 1);
-        for (uint256 i = 4; i < 16; ++i) {
+        for (uint256 i = 4; i < 14; ++i) {
             _executeFast(fast[i], 1);
         }
+        // ---- the same with a quorum: 4 approved sequencers, 3 of whom must sign
+        for (uint256 i = 1; i < 4; ++i) {
+            c2.setSequencerApproval(vm.addr(SEQUENCER_KEY + i), true);
+        }
+        c2.setSequencerThreshold(3);
+        _executeFastQuorum(fast[14], 3);
+        measureNext("execute_fast_1_router_quorum", 1);
+        _executeFastQuorum(fast[15], 3);
 
         // ---- reconcile: every message so far ripens under one root
         _commit();
@@ -247,6 +255,15 @@ contract CoreGas is GasBench {
     }
 
     function _executeFast(TransferInfo memory p, uint256 count) internal {
+        _executeFastQuorum(p, count, 1);
+    }
+
+    /// @dev Executes `p` with `count` routers, the selection signed by the first `signers` sequencer keys.
+    function _executeFastQuorum(TransferInfo memory p, uint256 signers) internal {
+        _executeFastQuorum(p, 1, signers);
+    }
+
+    function _executeFastQuorum(TransferInfo memory p, uint256 count, uint256 signers) internal {
         bytes32 id = keccak256(abi.encode(p));
         address[] memory path = new address[](count);
         bytes[] memory signatures = new bytes[](count);
@@ -257,20 +274,39 @@ contract CoreGas is GasBench {
         // `xReceive` gets the gas supplied (less a reserve); with calldata the bench gives it more than `xReceiveGasLimit`
         // as a relayer would for a receiver it does not know. The figures are the gas used, not this limit.
         uint256 gasLimit = p.callData.length == 0 ? 1_000_000 : 1_300_000;
+        (address first, bytes memory quorum) = _quorum(
+            signers,
+            _c2Digest(LiquidityHashes.routerSelectionStructHash(id, LiquidityHashes.hashRouters(path)))
+        );
         c2.execute{gas: gasLimit}(
             ExecuteArgs({
                 params: p,
                 routers: path,
                 routerSignatures: signatures,
-                sequencer: vm.addr(SEQUENCER_KEY),
-                sequencerSignature: _sign(
-                    SEQUENCER_KEY,
-                    _c2Digest(
-                        LiquidityHashes.routerSelectionStructHash(id, LiquidityHashes.hashRouters(path))
-                    )
-                )
+                sequencer: first,
+                sequencerSignature: quorum
             })
         );
+    }
+
+    /// @dev The signatures of `digest` by the first `signers` sequencer keys, concatenated in ascending order of
+    ///      their addresses, and the lowest address.
+    function _quorum(uint256 signers, bytes32 digest)
+        internal
+        pure
+        returns (address first, bytes memory quorum)
+    {
+        uint256[] memory keys = new uint256[](signers);
+        for (uint256 i; i < signers; ++i) {
+            keys[i] = SEQUENCER_KEY + i;
+            for (uint256 j = i; j > 0 && vm.addr(keys[j]) < vm.addr(keys[j - 1]); --j) {
+                (keys[j], keys[j - 1]) = (keys[j - 1], keys[j]);
+            }
+        }
+        for (uint256 i; i < signers; ++i) {
+            quorum = bytes.concat(quorum, _sign(keys[i], digest));
+        }
+        first = vm.addr(keys[0]);
     }
 
     // ------------------------------------------------------------------ messaging

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ConnextBase} from "./ConnextBase.sol";
 import {ConnextCompat} from "./ConnextCompat.sol";
 import {ConnextDelegator} from "./ConnextDelegator.sol";
+import {SequencerQuorum} from "./SequencerQuorum.sol";
 import {IBridgeToken} from "../interfaces/IBridgeToken.sol";
 import {IMessageGateway, IMessageInbox} from "../interfaces/IMessageGateway.sol";
 import {IXReceiver} from "../interfaces/IXReceiver.sol";
@@ -25,7 +26,7 @@ import {EIP712} from "../utils/EIP712.sol";
 ///         xApps written against Connext's published `IConnext` (the npm package connext/interfaces, 2.0.5)
 ///         call it unchanged: the 7-argument `xcall` and `xcallIntoLocal`, `bumpTransfer(bytes32)` and the views
 ///         of `ConnextCompat` have Connext's selectors and meanings.
-contract Connext is ConnextCompat, ConnextDelegator, EIP712 {
+contract Connext is ConnextCompat, ConnextDelegator, SequencerQuorum, EIP712 {
     using TransferRecord for uint256;
 
     /// @notice The liquidity fee a new deployment starts with, in basis points.
@@ -60,6 +61,7 @@ contract Connext is ConnextCompat, ConnextDelegator, EIP712 {
         _setLiquidityFeeBps(DEFAULT_LIQUIDITY_FEE_BPS);
         _setMaxRoutersPerTransfer(MAX_ROUTERS);
         _setXReceiveGasLimit(DEFAULT_XRECEIVE_GAS);
+        _setSequencerThreshold(1);
     }
 
     // ================================================================== origin
@@ -396,8 +398,8 @@ contract Connext is ConnextCompat, ConnextDelegator, EIP712 {
         if (asset.local == address(0)) revert AssetNotRegistered(key);
     }
 
-    /// @dev Verifies the sequencer's and routers' signatures and debits each router its share; returns the amount
-    ///      to deliver and the record of the executed transfer.
+    /// @dev Verifies the sequencers' quorum and the routers' signatures and debits each router its share; returns
+    ///      the amount to deliver and the record of the executed transfer.
     function _front(ExecuteArgs calldata args, bytes32 transferId, address local, uint256 record)
         private
         returns (uint256 toFront, uint256)
@@ -407,13 +409,12 @@ contract Connext is ConnextCompat, ConnextDelegator, EIP712 {
         if (args.routerSignatures.length != count) {
             revert RouterSignatureCountMismatch(count, args.routerSignatures.length);
         }
-        if (!approvedSequencers[args.sequencer]) revert SequencerNotApproved(args.sequencer);
         bytes32 separator = _domainSeparator();
-        _verify(
-            args.sequencer,
+        _verifySequencerQuorum(
             SignatureVerifier.typedDataDigest(
                 separator, LiquidityHashes.routerSelectionStructHash(transferId, _hashRouters(args.routers))
             ),
+            args.sequencer,
             args.sequencerSignature
         );
 
@@ -545,7 +546,7 @@ contract Connext is ConnextCompat, ConnextDelegator, EIP712 {
         emit ExternalCalldataExecuted(transferId, success, returnData);
     }
 
-    /// @dev Router bids and the sequencer's selection are signed under the domain "nxtp Connext".
+    /// @dev Router bids and the sequencers' selection are signed under the domain "nxtp Connext".
     function _eip712Name() internal pure override returns (string memory) {
         return LiquidityHashes.CONNEXT_NAME;
     }

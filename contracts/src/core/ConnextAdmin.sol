@@ -10,10 +10,32 @@ import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
 ///         fast-path parameters, and the relayer fee vault.
 abstract contract ConnextAdmin is ConnextBase {
     /// @notice Approves or unapproves `sequencer`.
+    /// @dev Unapproving may not leave fewer approved sequencers than `sequencerThreshold`, except the last one at a
+    ///      threshold of 1 (an empty set turns the fast path off): to shrink the set, lower the threshold first.
     function setSequencerApproval(address sequencer, bool approved) external onlyOwner {
         if (sequencer == address(0)) revert IConnext.ZeroAddress();
-        approvedSequencers[sequencer] = approved;
+        if (approvedSequencers[sequencer] != approved) {
+            uint256 count = approvedSequencerCount;
+            if (approved) {
+                ++count;
+            } else {
+                --count;
+                uint256 threshold = sequencerThreshold;
+                if (count != 0 && count < threshold) {
+                    revert IConnext.SequencerSetBelowThreshold(count, threshold);
+                }
+            }
+            approvedSequencerCount = uint32(count);
+            approvedSequencers[sequencer] = approved;
+        }
         emit IConnext.SequencerApprovalUpdated(sequencer, approved);
+    }
+
+    /// @notice Sets how many distinct approved sequencers must sign a fast-path selection: 1 up to
+    ///         `approvedSequencerCount`. With N sequencers run by different operators, a threshold above N/2 (two
+    ///         thirds for Tendermint) means no minority of them can route a transfer.
+    function setSequencerThreshold(uint256 threshold) external onlyOwner {
+        _setSequencerThreshold(threshold);
     }
 
     /// @notice Approves or unapproves `relayer` for `execute`.

@@ -46,6 +46,11 @@ abstract contract ConnextBase is Pausable {
     ///         `execute` (retryable with more gas); with at least this much it is final (recorded on the slow path).
     ///         Receivers get all the gas the caller supplies (less a reserve), more or less than this.
     uint32 public xReceiveGasLimit;
+    /// @notice How many distinct approved sequencers must sign a fast-path selection (at least 1, at most
+    ///         `approvedSequencerCount` once any sequencer is approved).
+    uint32 public sequencerThreshold;
+    /// @notice How many sequencers are approved (the size of the set `sequencerThreshold` counts against).
+    uint32 public approvedSequencerCount;
 
     // ---- slot 4
     /// @notice The account that withdraws relayer fees.
@@ -198,6 +203,15 @@ abstract contract ConnextBase is Pausable {
         }
         xReceiveGasLimit = uint32(gasLimit);
         emit IConnext.XReceiveGasLimitUpdated(gasLimit);
+    }
+
+    /// @dev Sets the quorum: 1 up to the number of approved sequencers (1 while none is approved, as at deployment).
+    function _setSequencerThreshold(uint256 threshold) internal {
+        uint256 count = approvedSequencerCount;
+        uint256 max = count > 1 ? count : 1;
+        if (threshold == 0 || threshold > max) revert IConnext.ParameterOutOfRange(threshold, 1, max);
+        emit IConnext.SequencerThresholdUpdated(sequencerThreshold, threshold);
+        sequencerThreshold = uint32(threshold);
     }
 
     function _setRelayerFeeVault(address vault) internal {

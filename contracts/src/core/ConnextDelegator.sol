@@ -29,6 +29,13 @@ abstract contract ConnextDelegator is ConnextBase, IConnext {
         _runInExtension();
     }
 
+    /// @notice Sets how many distinct approved sequencers must sign a fast-path selection (1 to
+    ///         `approvedSequencerCount`).
+    function setSequencerThreshold(uint256 threshold) external {
+        threshold;
+        _runInExtension();
+    }
+
     /// @notice Approves or unapproves `relayer` for `execute`.
     function setRelayerApproval(address relayer, bool approved) external {
         (relayer, approved);

@@ -36,14 +36,21 @@ struct TransferInfo {
 
 /// @notice What a relayer submits to `execute`.
 /// @dev No routers means the slow path. On the fast path each router signs the EIP-712 message
-///      `RouterBid(bytes32 transferId,uint256 pathLength)` with `pathLength = routers.length`, and the sequencer
+///      `RouterBid(bytes32 transferId,uint256 pathLength)` with `pathLength = routers.length`, and the sequencers
 ///      `RouterSelection(bytes32 transferId,address[] routers)`, both under the destination Connext's domain
 ///      ("nxtp Connext", version "1", its chain id, its address; see `eip712Domain()`).
+///      The selection needs the signatures of at least `sequencerThreshold` distinct approved sequencers (the
+///      quorum). Connext's field layout (and so `execute`'s selector) is kept: `sequencerSignature` holds one or
+///      more 65-byte signatures (`r || s || v`) back to back, ordered by their signers' addresses, strictly
+///      ascending (so a signer cannot count twice), and `sequencer` names the first (lowest) signer. With a
+///      threshold of 1 this is one sequencer's signature, exactly as before.
 struct ExecuteArgs {
     TransferInfo params;
     address[] routers;
     bytes[] routerSignatures;
+    /// The signer of the first signature in `sequencerSignature` (the lowest address of the quorum).
     address sequencer;
+    /// One 65-byte signature per sequencer of the quorum, concatenated in ascending order of their signers.
     bytes sequencerSignature;
 }
 
@@ -182,6 +189,8 @@ interface IConnext is IMessageRecipient {
     event AssetCapUpdated(address indexed local, uint256 cap);
     /// @notice `sequencer` was approved or unapproved.
     event SequencerApprovalUpdated(address indexed sequencer, bool approved);
+    /// @notice The fast path now needs the signatures of `threshold` distinct approved sequencers (was `previous`).
+    event SequencerThresholdUpdated(uint256 previous, uint256 threshold);
     /// @notice `relayer` was approved or unapproved.
     event RelayerApprovalUpdated(address indexed relayer, bool approved);
     /// @notice Transfers to and from `domain` now go through the `Connext` at `connext` (zero: unenrolled).
@@ -237,6 +246,14 @@ interface IConnext is IMessageRecipient {
     error RouterNotApproved(address router);
     /// @notice `sequencer` is not approved.
     error SequencerNotApproved(address sequencer);
+    /// @notice The selection carries `signatures` sequencer signatures, fewer than the `threshold` the fast path needs.
+    error SequencerQuorumNotReached(uint256 signatures, uint256 threshold);
+    /// @notice `sequencer` signed the selection more than once.
+    error DuplicateSequencer(address sequencer);
+    /// @notice The sequencers' signatures are not in ascending order of their signers: `next` follows `previous`.
+    error SequencersNotAscending(address previous, address next);
+    /// @notice Unapproving would leave `remaining` approved sequencers, fewer than the `threshold` (lower it first).
+    error SequencerSetBelowThreshold(uint256 remaining, uint256 threshold);
     /// @notice The signature over the bid or path was made by `recovered`, not `expected`.
     error WrongSigner(address expected, address recovered);
     /// @notice `router` has `available` of `local`, less than `needed`.
