@@ -71,7 +71,12 @@ export interface Manifest {
       }
     >
   >;
-  readonly services?: { readonly sequencer_url?: string; readonly relayer_url?: string };
+  readonly services?: {
+    readonly sequencer_url?: string;
+    readonly relayer_url?: string;
+    /** The indexer's status API, when the deployment runs one. */
+    readonly indexer_url?: string;
+  };
 }
 
 /** How a client is made: from a manifest, or from explicit domain settings. */
@@ -82,8 +87,8 @@ export type NxtpClientConfig = (
   /** The sequencer's HTTP API, for relayer fee quotes and why a transfer waits (a manifest's own by default). */
   readonly sequencerUrl?: string;
   /**
-   * The indexer's status API. Accepted and kept for the status client to come; transfers are read from the
-   * chains and the sequencer for now.
+   * The indexer's status API (`nxtp indexer`; a manifest's own by default): transfers' stages are read there
+   * first, and from the chains when it fails or does not know a transfer yet.
    */
   readonly indexerUrl?: string;
   /** Public clients to read through, by domain (for apps that have their own); others are made from `rpcUrl`. */
@@ -184,7 +189,7 @@ export function createNxtpClient(config: NxtpClientConfig): NxtpClient {
   return {
     domains,
     sequencerUrl: config.sequencerUrl ?? config.manifest?.services?.sequencer_url,
-    indexerUrl: config.indexerUrl,
+    indexerUrl: config.indexerUrl ?? config.manifest?.services?.indexer_url,
     pollingIntervalMs: config.pollingIntervalMs ?? 1000,
     receiptTimeoutMs: config.receiptTimeoutMs ?? 120_000,
     optimisticSeconds: config.optimisticSeconds ?? config.manifest?.optimistic_seconds,

@@ -253,6 +253,20 @@ export class SequencerError extends NxtpError {
   }
 }
 
+/** The indexer's status API failed, is not configured, or answered with something else than its API. */
+export class IndexerError extends NxtpError {
+  readonly code = "Indexer";
+  /** The HTTP status, when it answered. */
+  readonly status: number | undefined;
+  /** The API's error code (`invalid_filter`, `invalid_cursor`, `unavailable`, ...), when it gave one. */
+  readonly apiCode: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; status?: number; code?: string | undefined }) {
+    super(`the indexer request failed: ${message}`, options);
+    this.status = options?.status;
+    this.apiCode = options?.code;
+  }
+}
+
 /** The account is not the transfer's delegate. */
 export class NotDelegateError extends NxtpError {
   readonly code = "NotDelegate";

@@ -21,6 +21,17 @@ export * from "./errors.js";
 export { BPS, frontedAmount, routerDebits, shareNeeded } from "./fees.js";
 export { connextAbi, erc20Abi } from "./generated/abis.js";
 export {
+  getIndexedTransfer,
+  getIndexedTransfers,
+  type IndexedProcessFailure,
+  type IndexedRootStep,
+  type IndexedStep,
+  type IndexedTransfer,
+  type IndexedTransferFilter,
+  type IndexedTransferPage,
+  type IndexedTransferSummary,
+} from "./indexer.js";
+export {
   addRouterLiquidity,
   getRouterBalance,
   type LiquidityResult,
