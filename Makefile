@@ -17,8 +17,9 @@ help:
 	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
 	@echo "make bench-rpc  JSON-RPC requests the agents send each chain, idle and under load -> bench/results/rpc.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
-	@echo "make test-ts    the TypeScript SDK (web/sdk): lint, types, unit and end-to-end tests on a devnet"
+	@echo "make test-ts    the TypeScript SDK (web/sdk) and web app (web/app): lint, types, unit tests, end-to-end tests on a devnet (the app's in headless Chromium)"
 	@echo "make bench-sdk-size  the SDK's gzipped size in an xcall + waitForTransfer app -> bench/results/sdk-ts.json"
+	@echo "make bench-web  the web app's first-load size and, on a devnet, send click -> XCalled / CompletedFast -> bench/results/sdk-ts.json"
 	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy, Slither against contracts/slither-triage.json)"
 	@echo "make slither-triage  Slither findings not yet triaged, as entries to fix or triage (docs/slither.md)"
 	@echo "make fuzz       fuzz every decoder of untrusted input, FUZZ_SECONDS (60) each -> bench/results/fuzz.json"
@@ -34,23 +35,37 @@ $(NPM_STAMP): package.json package-lock.json
 
 test: lint test-contracts test-rust test-ts
 
-# The TypeScript SDK (web/sdk, docs in web/sdk/README.md): its pinned dependencies from web/package-lock.json, the
-# contracts' artifacts its ABIs are generated from, and the nxtp binary its end-to-end tests start a devnet with.
+# The TypeScript SDK (web/sdk, docs in web/sdk/README.md) and the web app on it (web/app, web/app/README.md): their
+# pinned dependencies from web/package-lock.json, the contracts' artifacts the ABIs are generated from, the nxtp
+# binary the end-to-end tests start a devnet with, and Debian's chromium the app's browser tests drive.
 WEB_STAMP := web/node_modules/.nxtp-installed
-.PHONY: web-setup test-ts bench-sdk-size
+.PHONY: web-setup chromium test-ts bench-sdk-size bench-web
 web-setup: $(WEB_STAMP)
-$(WEB_STAMP): web/package.json web/package-lock.json web/sdk/package.json
+$(WEB_STAMP): web/package.json web/package-lock.json web/sdk/package.json web/app/package.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test-ts: setup web-setup
+# Installed with apt-get on a machine that lacks it, as postgres-test installs PostgreSQL.
+chromium:
+	@sh web/app/scripts/chromium.sh install
+
+test-ts: setup web-setup chromium
 	cd contracts && $(FORGE) build src
 	cargo build --locked -p nxtp
 	cd web/sdk && npm run lint && npm run typecheck && npm run build && npm run smoke:node && npm test
+	cd web/app && npm run lint && npm run build && npm run test:e2e
 
 bench-sdk-size: setup web-setup
 	cd contracts && $(FORGE) build src
 	cd web/sdk && npm run bundle-size
+
+# The fast transfer of the app's browser tests on a devnet of the release binary; its times and the app's
+# first-load size are merged into bench/results/sdk-ts.json (web/app/scripts/first-load-size.mjs).
+bench-web: setup web-setup chromium
+	cd contracts && $(FORGE) build src
+	cargo build --release --locked -p nxtp
+	cd web/sdk && npm run build
+	cd web/app && npm run build && NXTP_BIN=$(CURDIR)/target/release/nxtp npx vitest run test/transfers.test.ts -t "fast transfer" && npm run size
 
 test-contracts: setup
 	cd contracts && $(FORGE) test

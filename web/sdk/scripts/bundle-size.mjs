@@ -2,7 +2,7 @@
 // is bundled for browsers with esbuild (minified, tree-shaken) once with viem left out, which is the SDK's part
 // (plus the app's few lines), and once whole. Gzipped sizes (level 9) go to bench/results/sdk-ts.json.
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -56,7 +56,9 @@ const result = {
   sdk_modules_minified_bytes: Object.fromEntries(modules),
 };
 mkdirSync(dirname(resultPath), { recursive: true });
-writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+// Other figures in the file (the web app's, web/app/scripts/first-load-size.mjs) are kept.
+const previous = existsSync(resultPath) ? JSON.parse(readFileSync(resultPath, "utf8")) : {};
+writeFileSync(resultPath, `${JSON.stringify({ ...previous, ...result }, null, 2)}\n`);
 console.log(
   `@nxtp/sdk in an xcall + waitForTransfer app: ${(sdk.gzip / 1024).toFixed(1)} kB gzipped ` +
     `(${(sdk.minified / 1024).toFixed(1)} kB minified; goal ${GOAL_GZIP_BYTES / 1024} kB); ` +
