@@ -6,7 +6,6 @@
 
 import "./style.css";
 import type { Hex } from "viem";
-import { bridgeView } from "./bridge.js";
 import { type Deployment, isDevnet, loadDeployment } from "./config.js";
 import { h, replace } from "./dom.js";
 import { addressView, explorerHome, transferView, type View } from "./explorer.js";
@@ -15,13 +14,27 @@ import { errorWords } from "./format.js";
 const root = document.getElementById("view") as HTMLElement;
 let current: View | undefined;
 
-function route(deployment: Deployment): void {
+/** Each navigation's number: a view that finished loading after the user moved on is dropped. */
+let navigation = 0;
+
+async function route(deployment: Deployment): Promise<void> {
+  const serial = ++navigation;
   current?.dispose();
+  current = undefined;
   const [, page = "", argument = ""] = location.hash.split("/");
-  if (page === "transfer" && argument) current = transferView(deployment, argument as Hex);
-  else if (page === "address" && argument) current = addressView(deployment, argument);
-  else if (page === "bridge") current = bridgeView(deployment);
-  else current = explorerHome(deployment);
+  let next: View;
+  if (page === "transfer" && argument) next = transferView(deployment, argument as Hex);
+  else if (page === "address" && argument) next = addressView(deployment, argument);
+  else if (page === "bridge") {
+    // The bridge (wallets, signing) loads on first use: the explorer's first load stays small.
+    const { bridgeView } = await import("./bridge.js");
+    next = bridgeView(deployment);
+  } else next = explorerHome(deployment);
+  if (serial !== navigation) {
+    next.dispose();
+    return;
+  }
+  current = next;
   for (const link of document.querySelectorAll<HTMLAnchorElement>("nav a")) {
     link.classList.toggle("active", link.dataset.nav === (page === "bridge" ? "bridge" : "explorer"));
   }
@@ -40,8 +53,8 @@ async function start(): Promise<void> {
   if (network) {
     network.textContent = `${isDevnet(deployment.manifest) ? "devnet" : "network"}: domains ${deployment.client.domains.join(", ")}`;
   }
-  window.addEventListener("hashchange", () => route(deployment));
-  route(deployment);
+  window.addEventListener("hashchange", () => void route(deployment));
+  await route(deployment);
 }
 
 void start();
