@@ -137,7 +137,10 @@ pub mod bad_event;
 pub mod execute;
 pub mod xcalled;
 pub use bad_event::BadEvent;
-pub use execute::{execute_args, execute_calldata, executed_params, Fronting};
+pub use execute::{
+    execute_args, execute_calldata, executed_params, Fronting, QuorumError, SequencerQuorum,
+    SequencerSignature,
+};
 pub use xcalled::{XCalled, XCalledError};
 
 /// `Connext`'s `TransferInfo` and the protocol type are the same Solidity struct, expanded twice; these
