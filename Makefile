@@ -53,7 +53,7 @@ test-ts: setup web-setup chromium
 	cd contracts && $(FORGE) build src
 	cargo build --locked -p nxtp
 	cd web/sdk && npm run lint && npm run typecheck && npm run build && npm run smoke:node && npm test
-	cd web/app && npm run lint && npm run build && npm run test:e2e
+	cd web/app && npm run lint && npm run build && npm test && npm run test:e2e
 
 bench-sdk-size: setup web-setup
 	cd contracts && $(FORGE) build src
@@ -65,7 +65,7 @@ bench-web: setup web-setup chromium
 	cd contracts && $(FORGE) build src
 	cargo build --release --locked -p nxtp
 	cd web/sdk && npm run build
-	cd web/app && npm run build && NXTP_BIN=$(CURDIR)/target/release/nxtp npx vitest run test/transfers.test.ts -t "fast transfer" && npm run size
+	cd web/app && npm run build && NXTP_BIN=$(CURDIR)/target/release/nxtp npx vitest run --project e2e test/e2e/transfers.test.ts -t "fast transfer" && npm run size
 
 test-contracts: setup
 	cd contracts && $(FORGE) test

@@ -61,6 +61,12 @@ export function auctionWords(
       remedy: "Raise the slippage tolerance (the transfer's delegate, on the destination)",
     };
   }
+  if (state.kind === "awaiting_liquidity" || state.kind === "slow_path") {
+    return {
+      reason: auction.reason || "No router can front it now",
+      remedy: "nothing: it completes by the slow path once its message arrives (no liquidity needed)",
+    };
+  }
   return auction.reason ? { reason: auction.reason } : undefined;
 }
 
@@ -69,26 +75,40 @@ export function timeline(transfer: IndexedTransfer, auction?: AuctionView): HTML
   const start = transfer.xcalled;
   const m = transfer.messaging;
   const fronted = transfer.routers.length > 0;
+  // Before either path shows, the rows say what comes next on both.
+  const undecided: Row[] = [
+    {
+      key: "executed",
+      label: "Delivered (by routers, or by the slow path)",
+      step: undefined,
+    },
+    { key: "reconciled", label: "Message arrived on the destination", step: transfer.reconciled },
+  ];
   const mainRows: Row[] = [
     { key: "xcalled", label: "Sent (xcall) on the origin", step: transfer.xcalled },
-    fronted || transfer.path === "fast"
-      ? {
-          key: "executed",
-          label: "Delivered: fronted by routers",
-          step: transfer.executed,
-          note: transfer.routers
-            .map((share) => `${short(share.router)} fronted ${amount(share.amount)}`)
-            .join(", "),
-        }
-      : {
-          key: "reconciled",
-          label: "Message arrived on the destination",
-          step: transfer.reconciled,
-        },
-    fronted || transfer.path === "fast"
-      ? { key: "reconciled", label: "Routers reimbursed (message arrived)", step: transfer.reconciled }
-      : { key: "executed", label: "Delivered by the slow path", step: transfer.executed },
+    ...(transfer.path === undefined && !fronted ? undecided : decided()),
   ];
+  function decided(): Row[] {
+    return [
+      fronted || transfer.path === "fast"
+        ? {
+            key: "executed",
+            label: "Delivered: fronted by routers",
+            step: transfer.executed,
+            note: transfer.routers
+              .map((share) => `${short(share.router)} fronted ${amount(share.amount)}`)
+              .join(", "),
+          }
+        : {
+            key: "reconciled",
+            label: "Message arrived on the destination",
+            step: transfer.reconciled,
+          },
+      fronted || transfer.path === "fast"
+        ? { key: "reconciled", label: "Routers reimbursed (message arrived)", step: transfer.reconciled }
+        : { key: "executed", label: "Delivered by the slow path", step: transfer.executed },
+    ];
+  }
   const messagingRows: Row[] = [
     { key: "dispatched", label: "Message dispatched", step: m.dispatched },
     { key: "checkpointed", label: "Checkpointed in a root", step: m.checkpointed },

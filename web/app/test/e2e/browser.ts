@@ -16,7 +16,7 @@ const ARGS = [
   "--disable-component-update",
   "--no-first-run",
 ];
-export const RESULTS = fileURLToPath(new URL("../test-results/", import.meta.url));
+export const RESULTS = fileURLToPath(new URL("../../test-results/", import.meta.url));
 const SHOTS = `${RESULTS}screenshots/`;
 
 /** Headless Chromium. */

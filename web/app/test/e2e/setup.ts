@@ -4,9 +4,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
-import { launchDevnet } from "../../sdk/test/e2e/launch.js";
+import { launchDevnet } from "../../../sdk/test/e2e/launch.js";
 // @ts-expect-error: a plain ES module script without types.
-import { serve } from "../scripts/serve.mjs";
+import { serve } from "../../scripts/serve.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,7 +20,7 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const index = fileURLToPath(new URL("../dist/index.html", import.meta.url));
+  const index = fileURLToPath(new URL("../../dist/index.html", import.meta.url));
   if (!existsSync(index)) throw new Error(`${index} is missing: build the app first (npm run build)`);
   const devnet = await launchDevnet("nxtp-app-e2e-");
   const app = (await serve({ manifestPath: devnet.manifestPath, indexerUrl: devnet.indexerUrl })) as {
