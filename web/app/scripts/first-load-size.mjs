@@ -49,9 +49,11 @@ result.web_app_first_load = {
 if (existsSync(timingsPath)) {
   const { fast, measured_with: binary } = JSON.parse(readFileSync(timingsPath, "utf8"));
   result.web_send_to_xcalled_ms = fast.xcalledMs;
+  // Executed: the recipient has the funds (fronted by routers); CompletedFast: the routers were reimbursed.
+  result.web_send_to_executed_ms = fast.executedMs;
   result.web_send_to_completed_fast_ms = fast.completedMs;
   result.web_timings_note =
-    "devnet (2 anvil chains, 0.5 s blocks), headless Chromium, bridge page: from the send click (approve + xcall by a dev account) to the page seeing XCalled and CompletedFast (the routers reimbursed through the messaging layer)" +
+    "devnet (2 anvil chains, 0.5 s blocks), headless Chromium, bridge page: from the send click (approve + xcall by a dev account) to the page seeing XCalled, Executed (the recipient has the funds) and CompletedFast (the routers reimbursed through the messaging layer)" +
     (binary ? `; nxtp binary: ${binary}` : "");
 }
 writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
