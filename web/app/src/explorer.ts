@@ -111,49 +111,91 @@ export function transferTable(transfers: readonly IndexedTransferSummary[], empt
 
 type Json = Record<string, unknown>;
 
-/** The routers' table from `GET /routers`, read tolerantly: an array, or `{ routers: [...] }`. */
-function routersTable(body: unknown): HTMLElement {
-  const list = (Array.isArray(body) ? body : ((body as Json | undefined)?.routers ?? [])) as Json[];
+const BIDDING: Record<string, string> = {
+  live: "live",
+  stopped: "stopped bidding",
+  idle: "idle (nothing to bid on)",
+  unknown: "unknown (no sequencer)",
+};
+
+const decimal = (value: unknown): string =>
+  typeof value === "string" && /^\d+$/.test(value)
+    ? amount(BigInt(value))
+    : value === undefined
+      ? "—"
+      : String(value);
+
+/**
+ * The routers' table from `GET /routers` (`{ routers: [{ router, liquidity: [{ domain, asset, available,
+ * fronted, ... }], bidding, live, last_bid_at, last_fronted_at }], sequencer }`), read tolerantly so a field
+ * this page does not know, or one missing, never breaks it.
+ */
+export function routersTable(body: unknown): HTMLElement {
+  const json = body as Json | undefined;
+  const list = (Array.isArray(body) ? body : (json?.routers ?? [])) as Json[];
   if (!Array.isArray(list) || list.length === 0)
     return h("p", { class: "muted" }, "No router has liquidity yet.");
-  const liquidity = (router: Json): string => {
-    const raw = router.liquidity ?? router.balances ?? [];
-    const entries: Json[] = Array.isArray(raw)
-      ? (raw as Json[])
-      : Object.entries(raw as Json).map(([key, value]) => ({ key, amount: value }));
-    return (
-      entries
-        .map((entry) => {
-          const where = entry.domain ?? entry.key ?? "";
-          const what = entry.asset ? short(String(entry.asset)) : "";
-          const value = entry.amount ?? entry.balance ?? entry.liquidity;
-          return `${where} ${what}: ${typeof value === "string" && /^\d+$/.test(value) ? amount(BigInt(value)) : String(value)}`;
-        })
-        .join("; ") || "—"
+  const liquidity = (router: Json): HTMLElement => {
+    const entries = Array.isArray(router.liquidity) ? (router.liquidity as Json[]) : [];
+    if (entries.length === 0) return h("span", { class: "muted" }, "—");
+    return h(
+      "ul",
+      { class: "plain" },
+      ...entries.map((entry) =>
+        h(
+          "li",
+          {},
+          `domain ${String(entry.domain ?? "?")} ${entry.asset ? short(String(entry.asset)) : ""}: `,
+          h("strong", {}, decimal(entry.available ?? entry.amount)),
+          entry.fronted !== undefined
+            ? ` (fronted ${decimal(entry.fronted)} in ${String(entry.transfers_fronted ?? "?")} transfers)`
+            : "",
+        ),
+      ),
     );
   };
+  const sequencer = json?.sequencer as Json | undefined;
   return h(
-    "table",
-    { class: "routers", "data-testid": "routers" },
-    h("thead", {}, h("tr", {}, ...["Router", "Liquidity", "Live"].map((t) => h("th", {}, t)))),
+    "div",
+    {},
     h(
-      "tbody",
-      {},
-      ...list.map((router) => {
-        const live = router.live ?? router.is_live;
-        return h(
+      "table",
+      { class: "routers", "data-testid": "routers" },
+      h(
+        "thead",
+        {},
+        h(
           "tr",
           {},
-          h("td", { class: "mono" }, String(router.router ?? router.address ?? "?")),
-          h("td", {}, liquidity(router)),
-          h(
-            "td",
-            { class: live ? "live" : "stale" },
-            live === undefined ? "—" : live ? "live" : "not bidding",
+          ...["Router", "Liquidity available", "Bidding", "Last bid", "Last fronted"].map((t) =>
+            h("th", {}, t),
           ),
-        );
-      }),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        ...list.map((router) => {
+          const bidding = typeof router.bidding === "string" ? router.bidding : undefined;
+          const live = router.live === true || bidding === "live";
+          const stopped = router.live === false || bidding === "stopped";
+          return h(
+            "tr",
+            { dataset: { router: String(router.router ?? "") } },
+            h("td", { class: "mono" }, String(router.router ?? router.address ?? "?")),
+            h("td", {}, liquidity(router)),
+            h(
+              "td",
+              { class: live ? "live" : stopped ? "stale" : "muted" },
+              bidding ? (BIDDING[bidding] ?? bidding) : live ? "live" : stopped ? "stopped bidding" : "—",
+            ),
+            h("td", {}, typeof router.last_bid_at === "number" ? time(router.last_bid_at) : "—"),
+            h("td", {}, typeof router.last_fronted_at === "number" ? time(router.last_fronted_at) : "—"),
+          );
+        }),
+      ),
     ),
+    sequencer?.error ? h("p", { class: "muted" }, `Bids unknown: ${String(sequencer.error)}`) : null,
   );
 }
 

@@ -49,6 +49,8 @@ async function explorerShows(idOrTx: string, stage: string): Promise<void> {
 
 describe("transfers from the bridge page", () => {
   it("sends a fast transfer and sees it complete in the explorer", async () => {
+    // The routers: a table once the indexer serves GET /routers, "unavailable" before.
+    await explorer.waitForSelector("[data-testid=routers] tbody tr, [data-testid=routers-unavailable]");
     await shot(explorer, "explorer-home");
     const id = await send("2", "fast");
     await shot(bridge, "bridge-fast-sent");
