@@ -9,6 +9,8 @@ import {
   getAuction,
   getIndexedTransfer,
   getIndexedTransfers,
+  getTransfer,
+  getTransferTimeline,
   type IndexedTransferSummary,
   InvalidAddressError,
   isFinalStage,
@@ -272,7 +274,12 @@ export function transferView(deployment: Deployment, idOrTx: Hex): View {
     try {
       transfer = await getIndexedTransfer(deployment.client, idOrTx);
     } catch (error) {
-      replace(body, h("p", { class: "error" }, `The indexer cannot answer now: ${errorWords(error)}`));
+      // The chains answer instead, with less detail: the indexer is the richer view, never the only one.
+      replace(
+        body,
+        h("p", { class: "error" }, `The indexer cannot answer now (${errorWords(error)}); from the chains:`),
+        await fromChains(deployment, idOrTx),
+      );
       return false;
     }
     if (!transfer) {
@@ -304,6 +311,47 @@ export function transferView(deployment: Deployment, idOrTx: Hex): View {
     ),
     dispose: stop,
   };
+}
+
+/** What the chains (and the sequencer) say of a transfer id, for when the indexer cannot answer. */
+async function fromChains(deployment: Deployment, transferId: Hex): Promise<HTMLElement> {
+  try {
+    const [report, history] = await Promise.all([
+      getTransfer(deployment.client, { transferId }),
+      getTransferTimeline(deployment.client, { transferId }),
+    ]);
+    const step = (
+      label: string,
+      at: { timestamp: bigint; txHash: Hex; domain: number; afterSeconds: number } | undefined,
+    ) =>
+      h(
+        "li",
+        { class: at ? "done" : "pending" },
+        h("span", { class: "mark" }, at ? "●" : "○"),
+        h("span", { class: "label" }, label),
+        h("span", { class: "when" }, at ? `${time(at.timestamp)} +${at.afterSeconds} s` : "pending"),
+        at
+          ? h("span", { class: "tx", title: at.txHash }, `domain ${at.domain} · tx ${short(at.txHash)}`)
+          : null,
+      );
+    return h(
+      "section",
+      { class: "timeline", "data-testid": "chain-timeline", dataset: { stage: report.stage } },
+      h("h3", {}, stageWords(report.stage)),
+      report.waiting
+        ? h("div", { class: "waiting" }, h("strong", {}, "Why it waits: "), report.waiting)
+        : null,
+      h(
+        "ol",
+        { class: "steps" },
+        step("Sent (xcall) on the origin", history.xcalled),
+        step(report.routers.length > 0 ? "Delivered: fronted by routers" : "Delivered", history.executed),
+        step("Message arrived on the destination", history.reconciled),
+      ),
+    );
+  } catch (error) {
+    return h("p", { class: "error" }, errorWords(error));
+  }
 }
 
 /** An address's transfers, as sender and as recipient, updated live. */

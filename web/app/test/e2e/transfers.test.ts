@@ -93,6 +93,15 @@ describe("transfers from the bridge page", () => {
     await explorer.press("[data-testid=search]", "Enter");
     await explorer.waitForSelector(`tr[data-transfer="${id}"]`);
     await shot(explorer, "explorer-address");
+
+    // With the indexer unreachable, the transfer's page reads the chains instead and says so.
+    const cut = await open(browser, "#/");
+    await cut.route("**/indexer/transfers/**", (route) => route.abort());
+    await cut.goto(`${new URL(cut.url()).origin}/#/transfer/${id}`);
+    await cut.waitForSelector("[data-testid=chain-timeline][data-stage=CompletedFast]");
+    expect(await cut.textContent("main")).toContain("The indexer cannot answer now");
+    await shot(cut, "explorer-indexer-down");
+    await cut.close();
   });
 
   it("sends a slow transfer (more than the routers hold together) and sees it complete by the slow path", async () => {
