@@ -60,7 +60,6 @@ function select(
 /** The bridge page. */
 export function bridgeView(deployment: Deployment): View {
   const { client, manifest } = deployment;
-  const stops: (() => void)[] = [];
   const domains = client.domains;
 
   // The wallet.
@@ -88,6 +87,8 @@ export function bridgeView(deployment: Deployment): View {
             type: "button",
             onclick: () => {
               connection = undefined;
+              stopHistory();
+              replace(history, "Connect a wallet to see its transfers.");
               renderWallet();
             },
           },
@@ -350,7 +351,10 @@ export function bridgeView(deployment: Deployment): View {
 
   // The account's transfers, with their remedies.
   let refreshHistory: () => Promise<void> = async () => undefined;
+  let stopHistory: () => void = () => undefined;
   const watchHistory = () => {
+    // One watcher at a time: a new connection replaces the previous one's.
+    stopHistory();
     refreshHistory = async () => {
       const current = connection;
       if (!current) return;
@@ -365,12 +369,10 @@ export function bridgeView(deployment: Deployment): View {
           : h("ul", { class: "history" }, ...rows),
       );
     };
-    stops.push(
-      every(2000, async () => {
-        await refreshHistory();
-        return false;
-      }),
-    );
+    stopHistory = every(2000, async () => {
+      await refreshHistory();
+      return false;
+    });
   };
 
   const historyRow = async (transferId: Hex, current: Connection): Promise<HTMLElement> => {
@@ -491,8 +493,6 @@ export function bridgeView(deployment: Deployment): View {
       h("h3", {}, "Your transfers"),
       history,
     ),
-    dispose: () => {
-      for (const stop of stops) stop();
-    },
+    dispose: () => stopHistory(),
   };
 }
