@@ -109,6 +109,29 @@ contract TransferVectorsTest is TestBase {
                 _checkSelection(json, string.concat(at, ".sequencerSignatures[", vm.toString(j), "]"), id);
             }
         }
+        _checkQuorum(json);
+    }
+
+    /// @dev Each 65-byte piece of the quorum's packed signature recovers to the next signer, strictly ascending, the
+    ///      first being `sequencer`, all over the first transfer's one-router selection.
+    function _checkQuorum(string memory json) internal pure {
+        bytes32 id = keccak256(abi.encode(_transfers()[0]));
+        address[] memory path = new address[](1);
+        path[0] = vm.addr(_routerKeys()[0]);
+        bytes32 digest = vm.parseJsonBytes32(json, ".sequencerQuorum.digest");
+        assertEq(digest, routerSelectionDigest(CHAIN_ID, CONNEXT, id, path), "quorum digest");
+        bytes memory packed = vm.parseJsonBytes(json, ".sequencerQuorum.sequencerSignature");
+        address[] memory signers = vm.parseJsonAddressArray(json, ".sequencerQuorum.signers");
+        assertEq(packed.length, 65 * signers.length, "one signature per signer");
+        assertEq(vm.parseJsonAddress(json, ".sequencerQuorum.sequencer"), signers[0], "the first signer");
+        for (uint256 i; i < signers.length; ++i) {
+            bytes memory one = new bytes(65);
+            for (uint256 k; k < 65; ++k) {
+                one[k] = packed[65 * i + k];
+            }
+            assertEq(SignatureVerifier.recover(digest, one), signers[i], "quorum signer");
+            if (i > 0) assertTrue(signers[i] > signers[i - 1], "ascending");
+        }
     }
 
     function _checkBid(string memory json, string memory bid, bytes32 id) internal pure {
@@ -167,6 +190,7 @@ contract TransferVectorsTest is TestBase {
             '  "sequencer": "',
             vm.toString(vm.addr(SEQUENCER_KEY)),
             '",\n',
+            _renderQuorum(),
             '  "transfers": [\n'
         );
         TransferInfo[] memory list = _transfers();
@@ -261,6 +285,47 @@ contract TransferVectorsTest is TestBase {
             '", "signature": "',
             vm.toString(signDigest(_routerKeys()[0], digest)),
             '"}'
+        );
+    }
+
+    /// @dev The quorum's keys (three sequencers), ascending by address.
+    function _quorumKeys() internal pure returns (uint256[3] memory keys) {
+        keys = [SEQUENCER_KEY, SEQUENCER_KEY + 1, SEQUENCER_KEY + 2];
+        for (uint256 i = 1; i < 3; ++i) {
+            for (uint256 j = i; j > 0 && vm.addr(keys[j]) < vm.addr(keys[j - 1]); --j) {
+                (keys[j], keys[j - 1]) = (keys[j - 1], keys[j]);
+            }
+        }
+    }
+
+    /// @dev A selection of the first transfer's first router signed by three sequencers, as `execute` takes it:
+    ///      `sequencer` the lowest signer, `sequencerSignature` the three signatures back to back, ascending by signer.
+    function _renderQuorum() internal pure returns (string memory) {
+        bytes32 id = keccak256(abi.encode(_transfers()[0]));
+        address[] memory path = new address[](1);
+        path[0] = vm.addr(_routerKeys()[0]);
+        bytes32 digest = SignatureVerifier.typedDataDigest(
+            _separator(), LiquidityHashes.routerSelectionStructHash(id, LiquidityHashes.hashRouters(path))
+        );
+        uint256[3] memory keys = _quorumKeys();
+        return string.concat(
+            '  "sequencerQuorum": {"transferIndex": 0, "routerCount": 1, "digest": "',
+            vm.toString(digest),
+            '", "signers": ["',
+            vm.toString(vm.addr(keys[0])),
+            '", "',
+            vm.toString(vm.addr(keys[1])),
+            '", "',
+            vm.toString(vm.addr(keys[2])),
+            '"], "sequencer": "',
+            vm.toString(vm.addr(keys[0])),
+            '", "sequencerSignature": "',
+            vm.toString(
+                bytes.concat(
+                    signDigest(keys[0], digest), signDigest(keys[1], digest), signDigest(keys[2], digest)
+                )
+            ),
+            '"},\n'
         );
     }
 
