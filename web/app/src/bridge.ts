@@ -24,7 +24,7 @@ import { type Hex, parseEther } from "viem";
 import type { Deployment } from "./config.js";
 import { append, h, replace } from "./dom.js";
 import type { View } from "./explorer.js";
-import { amount, duration, errorWords, short, stageWords } from "./format.js";
+import { amount, duration, errorWords, reasonWords, short, stageWords } from "./format.js";
 import { every } from "./poll.js";
 import { auctionWords } from "./timeline.js";
 import { type Connection, connectDev, connectInjected, devAccounts, hasInjected } from "./wallet.js";
@@ -390,10 +390,20 @@ export function bridgeView(deployment: Deployment): View {
       ? await getAuction(client, transferId).catch(() => undefined)
       : undefined;
     const words = auctionWords(auction);
-    const waitingText = words?.reason ?? transfer.waiting?.reason;
+    const waitingText =
+      words?.reason ??
+      (transfer.waiting ? `${reasonWords(transfer.waiting.reason)}: ${transfer.waiting.remedy}` : undefined);
     if (waitingText) append(row, h("div", { class: "waiting" }, waitingText));
-    if (auction?.state.kind === "awaiting_fee" && transfer.origin !== undefined) {
-      const missing = auction.state.quote - auction.state.paid;
+    // What the fee lacks: the sequencer's own figures, or (when the page cannot reach the sequencer) the wei
+    // the indexer's remedy names for a fee reason.
+    const indexerSaysFee = /fee/i.test(transfer.waiting?.reason ?? "");
+    const missing =
+      auction?.state.kind === "awaiting_fee"
+        ? auction.state.quote - auction.state.paid
+        : !auction && indexerSaysFee
+          ? BigInt(/(\d+) wei/.exec(transfer.waiting?.remedy ?? "")?.[1] ?? "0")
+          : undefined;
+    if (missing !== undefined && missing > 0n && transfer.origin !== undefined) {
       const origin = transfer.origin;
       const button = h(
         "button",
