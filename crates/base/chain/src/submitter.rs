@@ -70,11 +70,20 @@ pub struct SubmitterConfig {
     /// from it, and while operations are in flight the next round waits for the head to move
     /// (a receipt cannot change before it does) rather than the poll interval.
     pub heads: Option<Heads>,
+    /// How many unsent operations a round simulates at once, then signs with consecutive
+    /// nonces and sends together. With 1, each is simulated against a pending block that holds
+    /// the transactions sent before it, as calls that depend on each other need; more suits
+    /// independent calls (a relayer's executes), whose simulations then overlap.
+    pub parallel_simulations: usize,
+    /// The most operations sent and not yet final at once (transactions in flight with
+    /// consecutive nonces); further operations wait, unsent, until some end. `None`: no limit.
+    pub max_in_flight: Option<usize>,
 }
 
 impl SubmitterConfig {
     /// Defaults for `chain`: its confirmations and poll interval, a bump after a minute
-    /// unmined, a 20% gas margin, no fee cap, 5 RPC attempts, retries from one second.
+    /// unmined, a 20% gas margin, no fee cap, 5 RPC attempts, retries from one second, one
+    /// simulation at a time and no limit on the transactions in flight.
     pub fn new(chain: &ChainConfig) -> Self {
         Self {
             confirmations: chain.confirmations,
@@ -86,6 +95,8 @@ impl SubmitterConfig {
             retry_delay: Duration::from_secs(1),
             metrics: None,
             heads: None,
+            parallel_simulations: 1,
+            max_in_flight: None,
         }
     }
 
@@ -98,6 +109,19 @@ impl SubmitterConfig {
     /// The same, taking the head from `heads` (see [`Self::heads`]).
     pub fn with_heads(mut self, heads: Heads) -> Self {
         self.heads = Some(heads);
+        self
+    }
+
+    /// The same, simulating up to `parallel` independent calls at once (see
+    /// [`Self::parallel_simulations`]; 0 counts as 1).
+    pub fn with_parallel_simulations(mut self, parallel: usize) -> Self {
+        self.parallel_simulations = parallel.max(1);
+        self
+    }
+
+    /// The same, with at most `limit` operations in flight (see [`Self::max_in_flight`]).
+    pub fn with_max_in_flight(mut self, limit: Option<usize>) -> Self {
+        self.max_in_flight = limit;
         self
     }
 }

@@ -710,3 +710,59 @@ async fn a_nonce_taken_by_a_reorg_deeper_than_the_confirmations_is_filled() {
         "the filler calls nothing; the first call's effect stays gone"
     );
 }
+
+#[tokio::test]
+async fn pipelined_operations_keep_within_the_in_flight_limit_with_contiguous_nonces() {
+    let setup = Setup::new().await;
+    let reader = &setup.chain.reader;
+    reader
+        .anvil_set_auto_mine(false)
+        .await
+        .expect("automine off");
+    let shutdown = CancellationToken::new();
+    let config = setup
+        .config(1)
+        .with_parallel_simulations(4)
+        .with_max_in_flight(Some(3));
+    let submitter = setup.start(config, &shutdown).await;
+
+    let mut ids = Vec::new();
+    for nonce in 0..5 {
+        let key = format!("handle-{nonce}");
+        ids.push(
+            submitter
+                .submit(&key, setup.handle(nonce))
+                .await
+                .expect("submits"),
+        );
+    }
+    // Three go out at once, all held by the node together while no block is mined.
+    let mut held = Vec::new();
+    for &id in &ids[..3] {
+        let sent = status_until(&submitter, id, |op| {
+            matches!(op.state, OperationState::Submitted(_))
+        })
+        .await;
+        held.push(submission(&sent).attempts[0].hash);
+    }
+    for &hash in &held {
+        until_held(reader, hash).await;
+    }
+    two_more_rounds(&submitter).await;
+    for &id in &ids[3..] {
+        assert_eq!(
+            submitter.status(id).await.expect("status").state,
+            OperationState::Queued,
+            "the limit holds the others back"
+        );
+    }
+
+    let mut nonces = Vec::new();
+    for id in ids {
+        let inclusion = confirmed(mine_until_final(&setup, &submitter, id).await);
+        nonces.push(setup.nonce_of(inclusion.tx_hash).await);
+    }
+    assert_eq!(nonces, [0, 1, 2, 3, 4]);
+    assert_eq!(setup.sent().await, 5);
+    assert_eq!(setup.handled().await, U256::from(5));
+}

@@ -1,5 +1,11 @@
 //! The submitter's background task: one round over the operations in flight per poll
 //! interval (or as soon as one is submitted), moving each along its state machine.
+//!
+//! A round sends every unsent operation it can (several transactions in flight with
+//! consecutive nonces, up to `max_in_flight`), simulating up to `parallel_simulations` at once
+//! and recording each batch's transactions and nonces in one database transaction before any
+//! is broadcast. It looks at each sent operation on chain once per head (or poll interval), so
+//! a round that only a new submission woke costs nothing for the transactions already out.
 
 use super::{
     fees,
@@ -16,7 +22,7 @@ use alloy::{
     primitives::{Bytes, TxKind, B256, U256},
     providers::{DynProvider, Provider},
     rpc::types::{BlockOverrides, TransactionRequest},
-    transports::TransportError,
+    transports::{TransportError, TransportErrorKind},
 };
 use nxtp_agent::{clock::now_ms, storage::StorageError, CancellationToken};
 use std::{
@@ -82,6 +88,22 @@ impl NextBlock {
     }
 }
 
+/// The signer's transaction count, as a round reads it once for every operation it looks at.
+#[derive(Clone, Copy, Debug)]
+struct ChainNonces {
+    /// At the latest block: a nonce below it is used by a mined transaction.
+    mined: u64,
+    /// At the head less the confirmations: a nonce below it is used for good.
+    settled: u64,
+}
+
+/// When a sent operation was last looked at on chain.
+#[derive(Clone, Copy, Debug)]
+struct Looked {
+    head: u64,
+    at: Instant,
+}
+
 /// A step waiting after failures: an unsent operation's simulation, or a broadcast.
 #[derive(Clone, Copy, Debug)]
 struct Retry {
@@ -107,6 +129,9 @@ pub(super) struct Driver {
     gap_checked_at: Option<u64>,
     /// The head the last round saw, if it had operations in flight.
     busy_at: Option<u64>,
+    /// When each sent operation was last looked at: again only at another head, or once the
+    /// poll interval has passed.
+    looked: HashMap<OperationId, Looked>,
 }
 
 impl Driver {
@@ -129,6 +154,7 @@ impl Driver {
             mined: HashMap::new(),
             gap_checked_at: None,
             busy_at: None,
+            looked: HashMap::new(),
         }
     }
 
@@ -210,43 +236,75 @@ impl Driver {
         }
         .map_err(rpc("eth_blockNumber"))?;
         self.busy_at = Some(head);
-        let unsent = operations.iter().any(|operation| {
-            matches!(
-                operation.state,
-                OperationState::Queued | OperationState::Simulated { .. }
-            )
-        });
-        let next_block = if unsent {
-            self.next_block().await?
-        } else {
-            NextBlock::AsPending
-        };
-        let lowest_sent = operations
-            .iter()
-            .filter_map(|operation| match &operation.state {
-                OperationState::Submitted(submission) => Some(submission.nonce),
-                _ => None,
-            })
-            .min();
-        if let Some(lowest_sent) = lowest_sent {
+        let mut sent = Vec::new();
+        let mut unsent = Vec::new();
+        for operation in &operations {
+            match &operation.state {
+                OperationState::Submitted(submission) => sent.push((operation, submission)),
+                OperationState::Queued | OperationState::Simulated { .. } => {
+                    unsent.push(operation);
+                }
+                OperationState::Confirmed(_) | OperationState::Failed(_) => {}
+            }
+        }
+        if let Some(lowest_sent) = sent.iter().map(|(_, submission)| submission.nonce).min() {
             if self.gap_checked_at != Some(head) {
                 self.fill_nonce_gap(lowest_sent).await?;
                 self.gap_checked_at = Some(head);
             }
         }
-        for operation in &operations {
-            match &operation.state {
-                OperationState::Submitted(submission) => {
-                    self.track(operation.id, &operation.call, submission, head)
-                        .await?;
+        // Operations with a nonce first: an unsent one may be waiting for room in flight.
+        let mut in_flight = sent.len();
+        let due: Vec<_> = sent
+            .into_iter()
+            .filter(|(operation, _)| self.looked_due(operation.id, head))
+            .collect();
+        if !due.is_empty() {
+            let nonces = self.chain_nonces(head).await?;
+            for (operation, submission) in due {
+                let ended = self
+                    .track(operation.id, &operation.call, submission, head, nonces)
+                    .await?;
+                if ended {
+                    in_flight = in_flight.saturating_sub(1);
                 }
-                OperationState::Queued | OperationState::Simulated { .. } => {
-                    self.advance(operation, next_block).await?;
-                }
-                OperationState::Confirmed(_) | OperationState::Failed(_) => {}
             }
         }
+        let room = self
+            .config
+            .max_in_flight
+            .map_or(usize::MAX, |limit| limit.saturating_sub(in_flight));
+        unsent.retain(|operation| self.due(operation.id));
+        if !unsent.is_empty() && room > 0 {
+            let next_block = self.next_block().await?;
+            self.advance(&unsent, room, head, next_block).await?;
+        }
         Ok(())
+    }
+
+    /// Whether the sent operation `id` is to be looked at on chain this round, at `head`.
+    fn looked_due(&self, id: OperationId, head: u64) -> bool {
+        self.looked.get(&id).is_none_or(|looked| {
+            looked.head != head || looked.at.elapsed() >= self.config.poll_interval
+        })
+    }
+
+    /// The signer's transaction count at the latest block and at the last one `confirmations`
+    /// below `head`.
+    async fn chain_nonces(&self, head: u64) -> Result<ChainNonces, RoundError> {
+        let signer = self.shared.account.signer;
+        let safe = head.saturating_sub(self.config.confirmations);
+        let count = |block: BlockId| async move {
+            self.provider
+                .get_transaction_count(signer)
+                .block_id(block)
+                .await
+                .map_err(rpc("eth_getTransactionCount"))
+        };
+        // Read before the latest: a nonce used by one of ours at `safe` is then below `mined`.
+        let settled = count(BlockId::number(safe)).await?;
+        let mined = count(BlockId::latest()).await?;
+        Ok(ChainNonces { mined, settled })
     }
 
     /// How simulations should see the block a transaction sent now goes into. A node's pending
@@ -270,98 +328,152 @@ impl Driver {
         Ok(NextBlock::from_timestamps(pending, latest))
     }
 
-    /// Simulates an unsent operation and, if it passes, sends it with the next nonce.
+    /// Simulates the unsent `operations`, [`parallel_simulations`] at a time, and sends up to
+    /// `room` of those that pass, each batch signed with the next nonces and recorded in one
+    /// database transaction before any of it is broadcast.
+    ///
+    /// [`parallel_simulations`]: SubmitterConfig::parallel_simulations
     async fn advance(
         &mut self,
-        operation: &Operation,
+        operations: &[&Operation],
+        mut room: usize,
+        head: u64,
         next_block: NextBlock,
     ) -> Result<(), RoundError> {
-        if !self.due(operation.id) {
-            return Ok(());
+        let mut market = None;
+        for batch in operations.chunks(self.config.parallel_simulations.max(1)) {
+            if room == 0 {
+                break;
+            }
+            let simulations = self.simulate_all(batch, next_block).await;
+            let mut passed = Vec::with_capacity(batch.len());
+            for (&operation, simulation) in batch.iter().zip(simulations) {
+                match simulation {
+                    Ok(gas_limit) => passed.push((operation, gas_limit)),
+                    Err(Rejection::Reverted(data)) if retries_revert(operation, now_ms()) => {
+                        // Not an endpoint failure: no backoff, the next round asks the next state.
+                        self.retries.remove(&operation.id);
+                        tracing::debug!(id = %operation.id, %data, "call reverts; simulating again");
+                    }
+                    Err(Rejection::Reverted(data)) => {
+                        let reason = FailureReason::Reverted { data };
+                        self.finish(operation.id, OperationState::Failed(reason))
+                            .await?;
+                    }
+                    Err(Rejection::Rpc(err)) => {
+                        self.rpc_failed(operation.id, err.to_string()).await?;
+                    }
+                }
+            }
+            passed.truncate(room);
+            if passed.is_empty() {
+                continue;
+            }
+            // One fee estimate per round: the market moves per block, not per transaction.
+            let current = match market {
+                Some(current) => current,
+                None => match self.market_fees().await {
+                    Ok(current) => *market.insert(current),
+                    Err(err) => {
+                        for (operation, _) in &passed {
+                            self.rpc_failed(operation.id, err.to_string()).await?;
+                        }
+                        continue;
+                    }
+                },
+            };
+            let fees = fees::initial(current, self.config.max_fee_per_gas);
+            let sent = self.take_nonces(&passed, fees).await?;
+            room = room.saturating_sub(sent.len());
+            for (operation, attempt) in sent {
+                self.looked.insert(
+                    operation.id,
+                    Looked {
+                        head,
+                        at: Instant::now(),
+                    },
+                );
+                self.broadcast(operation.id, &attempt, Fresh::Yes).await?;
+            }
         }
-        let request = operation.call.request(self.shared.account.signer);
-        let gas_limit = match self.simulate(request, next_block).await {
-            Ok(gas_limit) => gas_limit,
-            Err(Rejection::Reverted(data)) if retries_revert(operation, now_ms()) => {
-                // Not an endpoint failure: no backoff, the next round asks the next state.
-                self.retries.remove(&operation.id);
-                tracing::debug!(id = %operation.id, %data, "call reverts; simulating again");
-                return Ok(());
-            }
-            Err(Rejection::Reverted(data)) => {
-                let reason = FailureReason::Reverted { data };
-                return self
-                    .finish(operation.id, OperationState::Failed(reason))
-                    .await;
-            }
-            Err(Rejection::Rpc(err)) => return self.rpc_failed(operation.id, err).await,
-        };
-        self.save(operation.id, OperationState::Simulated { gas_limit })
-            .await?;
-        let market = match self.market_fees().await {
-            Ok(market) => market,
-            Err(err) => return self.rpc_failed(operation.id, err).await,
-        };
-        let fees = fees::initial(market, self.config.max_fee_per_gas);
+        Ok(())
+    }
 
+    /// Signs each of `passed` (operations and their gas limits) with the next nonces, in
+    /// order, and records them all in one database transaction; returns each operation's
+    /// first attempt, to broadcast.
+    async fn take_nonces<'o>(
+        &mut self,
+        passed: &[(&'o Operation, u64)],
+        fees: Fees,
+    ) -> Result<Vec<(&'o Operation, Attempt)>, RoundError> {
         let account = self.shared.account;
         let stored_nonce = self
             .shared
             .store
             .call(move |conn| store::next_nonce(conn, account))
             .await?;
-        let nonce = stored_nonce.ok_or(RoundError::NoNonceCounter)?;
-        let attempt = self.sign(&operation.call, nonce, gas_limit, fees).await?;
-        let submission = Submission {
-            nonce,
-            gas_limit,
-            attempts: vec![attempt.clone()],
-        };
-        let id = operation.id;
+        let first = stored_nonce.ok_or(RoundError::NoNonceCounter)?;
+        let mut signed = Vec::with_capacity(passed.len());
+        let mut records = Vec::with_capacity(passed.len());
+        for (nonce, &(operation, gas_limit)) in (first..).zip(passed) {
+            let attempt = self.sign(&operation.call, nonce, gas_limit, fees).await?;
+            records.push((
+                operation.id,
+                Submission {
+                    nonce,
+                    gas_limit,
+                    attempts: vec![attempt.clone()],
+                },
+            ));
+            signed.push((operation, attempt));
+        }
         let taken = self
             .shared
             .store
-            .call(move |conn| store::take_nonce(conn, account, id, &submission))
+            .call(move |conn| store::take_nonces(conn, account, &records))
             .await?;
         if !taken {
-            return Err(RoundError::NonceTaken { nonce });
+            return Err(RoundError::NonceTaken { nonce: first });
         }
         self.shared.changed();
-        self.retries.remove(&id);
-        if let Some(metrics) = &self.config.metrics {
-            metrics.tx_sent(account.chain);
+        for ((operation, attempt), nonce) in signed.iter().zip(first..) {
+            self.retries.remove(&operation.id);
+            if let Some(metrics) = &self.config.metrics {
+                metrics.tx_sent(account.chain);
+            }
+            tracing::info!(
+                id = %operation.id,
+                key = %operation.key,
+                nonce,
+                hash = %attempt.hash,
+                "sending transaction"
+            );
         }
-        tracing::info!(
-            %id,
-            key = %operation.key,
-            nonce,
-            gas_limit,
-            hash = %attempt.hash,
-            "sending transaction"
-        );
-        self.broadcast(id, &attempt).await
+        Ok(signed)
     }
 
     /// Follows a sent operation: finishes it once a transaction is mined deep enough (or its
     /// nonce went to another), bumps its fees when it lingers, and makes sure the node holds
-    /// its newest transaction.
+    /// its newest transaction. Receipts are asked for only once the signer's count at the
+    /// latest block says the nonce is used. Returns whether the operation ended.
     async fn track(
         &mut self,
         id: OperationId,
         call: &Call,
         submission: &Submission,
         head: u64,
-    ) -> Result<(), RoundError> {
-        let account = self.shared.account;
-        let safe = head.saturating_sub(self.config.confirmations);
-        // Read before the receipts: a nonce used by one of ours at `safe` then has a receipt.
-        let settled_nonce = self
-            .provider
-            .get_transaction_count(account.signer)
-            .number(safe)
-            .await
-            .map_err(rpc("eth_getTransactionCount"))?;
-        for hash in submission.hashes() {
+        nonces: ChainNonces,
+    ) -> Result<bool, RoundError> {
+        self.looked.insert(
+            id,
+            Looked {
+                head,
+                at: Instant::now(),
+            },
+        );
+        let used = nonces.mined > submission.nonce;
+        for hash in submission.hashes().filter(|_| used) {
             let receipt = self
                 .provider
                 .get_transaction_receipt(hash)
@@ -374,7 +486,7 @@ impl Driver {
             };
             if head.saturating_sub(block_number) < self.config.confirmations {
                 self.mined.insert(id, hash);
-                return Ok(());
+                return Ok(false);
             }
             let state = if receipt.status() {
                 OperationState::Confirmed(Inclusion {
@@ -389,17 +501,19 @@ impl Driver {
                     block_number,
                 })
             };
-            return self.finish(id, state).await;
+            self.finish(id, state).await?;
+            return Ok(true);
         }
-        if settled_nonce > submission.nonce {
+        if nonces.settled > submission.nonce {
             let reason = FailureReason::Dropped {
                 nonce: submission.nonce,
             };
-            return self.finish(id, OperationState::Failed(reason)).await;
+            self.finish(id, OperationState::Failed(reason)).await?;
+            return Ok(true);
         }
 
         let Some(latest) = submission.latest() else {
-            return Ok(());
+            return Ok(false);
         };
         if let Some(hash) = self.mined.remove(&id) {
             tracing::warn!(
@@ -413,7 +527,8 @@ impl Driver {
         let waited = now_ms().saturating_sub(latest.signed_at_ms);
         if u128::from(waited) >= self.config.bump_after.as_millis() {
             if let Some(bumped) = self.bump(id, call, submission, latest).await? {
-                return self.broadcast(id, &bumped).await;
+                self.broadcast(id, &bumped, Fresh::Yes).await?;
+                return Ok(false);
             }
         }
         // No receipt: the node should hold the newest transaction in its pool. It may not: a
@@ -421,7 +536,8 @@ impl Driver {
         // the receipt, and a node need not put a reorged-out transaction back in its pool
         // (anvil drops it). Asked every round, so it is sent again within one round, not
         // after `bump_after`.
-        self.broadcast(id, latest).await
+        self.broadcast(id, latest, Fresh::No).await?;
+        Ok(false)
     }
 
     /// Every nonce below `lowest_sent` belongs to a finished operation, mined at least
@@ -513,19 +629,28 @@ impl Driver {
         Ok(Some(attempt))
     }
 
-    /// Hands `attempt` to the node unless it already holds it; a refusal is retried later
-    /// with backoff (an attempt that can never be accepted is replaced by the next bump).
-    async fn broadcast(&mut self, id: OperationId, attempt: &Attempt) -> Result<(), RoundError> {
+    /// Hands `attempt` to the node unless it already holds it (asked unless the attempt was
+    /// just signed); a refusal is retried later with backoff (an attempt that can never be
+    /// accepted is replaced by the next bump).
+    async fn broadcast(
+        &mut self,
+        id: OperationId,
+        attempt: &Attempt,
+        fresh: Fresh,
+    ) -> Result<(), RoundError> {
         if !self.due(id) {
             return Ok(());
         }
         // Asking first avoids telling "already known" apart in each client's error wording.
-        let known = self
-            .provider
-            .get_transaction_by_hash(attempt.hash)
-            .await
-            .map_err(rpc("eth_getTransactionByHash"))?
-            .is_some();
+        let known = match fresh {
+            Fresh::Yes => false,
+            Fresh::No => self
+                .provider
+                .get_transaction_by_hash(attempt.hash)
+                .await
+                .map_err(rpc("eth_getTransactionByHash"))?
+                .is_some(),
+        };
         if !known {
             if self.announced.remove(&id) == Some(attempt.hash) {
                 tracing::warn!(
@@ -551,6 +676,50 @@ impl Driver {
         Ok(())
     }
 
+    /// Simulates each of `operations` at once (see [`Self::simulate`]); the results in their
+    /// order.
+    async fn simulate_all(
+        &self,
+        operations: &[&Operation],
+        next_block: NextBlock,
+    ) -> Vec<Result<u64, Rejection>> {
+        let signer = self.shared.account.signer;
+        if let [operation] = operations {
+            return vec![
+                self.simulate(operation.call.request(signer), next_block)
+                    .await,
+            ];
+        }
+        let mut running = tokio::task::JoinSet::new();
+        for (index, operation) in operations.iter().enumerate() {
+            let request = operation.call.request(signer);
+            let (provider, margin) = (self.provider.clone(), self.config.gas_margin_percent);
+            running.spawn(async move {
+                let simulated = simulate(&provider, request, next_block, margin).await;
+                (index, simulated)
+            });
+        }
+        let mut results: Vec<Option<Result<u64, Rejection>>> =
+            operations.iter().map(|_| None).collect();
+        while let Some(joined) = running.join_next().await {
+            match joined {
+                Ok((index, simulated)) => results[index] = Some(simulated),
+                // Only a panic in the RPC client ends a simulation without a result.
+                Err(err) => tracing::error!(error = %err, "a simulation task failed"),
+            }
+        }
+        results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| {
+                    Err(Rejection::Rpc(TransportErrorKind::custom_str(
+                        "the simulation did not finish",
+                    )))
+                })
+            })
+            .collect()
+    }
+
     /// Runs the call (`eth_call`, then `eth_estimateGas`) and returns the gas limit to send it
     /// with.
     ///
@@ -562,28 +731,13 @@ impl Driver {
         request: TransactionRequest,
         next_block: NextBlock,
     ) -> Result<u64, Rejection> {
-        let overrides = match next_block {
-            NextBlock::AsPending => None,
-            NextBlock::At(time) => Some(BlockOverrides {
-                time: Some(time),
-                ..BlockOverrides::default()
-            }),
-        };
-        self.provider
-            .call(request.clone())
-            .block(BlockId::pending())
-            .with_block_overrides_opt(overrides.clone())
-            .await
-            .map_err(rejection)?;
-        let estimate = self
-            .provider
-            .estimate_gas(request)
-            .block(BlockId::pending())
-            .with_block_overrides_opt(overrides)
-            .await
-            .map_err(rejection)?;
-        let margin = 100u64.saturating_add(self.config.gas_margin_percent);
-        Ok(estimate.saturating_mul(margin) / 100)
+        simulate(
+            &self.provider,
+            request,
+            next_block,
+            self.config.gas_margin_percent,
+        )
+        .await
     }
 
     async fn market_fees(&self) -> Result<Fees, TransportError> {
@@ -625,7 +779,7 @@ impl Driver {
     }
 
     /// Counts an RPC failure of an unsent operation; fails it once the attempts are spent.
-    async fn rpc_failed(&mut self, id: OperationId, err: TransportError) -> Result<(), RoundError> {
+    async fn rpc_failed(&mut self, id: OperationId, err: String) -> Result<(), RoundError> {
         let failures = self.retry_later(id);
         if failures < self.config.rpc_attempts {
             tracing::warn!(
@@ -638,7 +792,7 @@ impl Driver {
         }
         let reason = FailureReason::Rpc {
             attempts: failures,
-            message: err.to_string(),
+            message: err,
         };
         self.finish(id, OperationState::Failed(reason)).await
     }
@@ -669,6 +823,7 @@ impl Driver {
         self.announced.remove(&id);
         self.capped.remove(&id);
         self.mined.remove(&id);
+        self.looked.remove(&id);
         Ok(())
     }
 
@@ -698,6 +853,45 @@ impl Driver {
         retry.not_before = Instant::now() + backoff(base, retry.failures);
         retry.failures
     }
+}
+
+/// Runs `request` (`eth_call`, then `eth_estimateGas`) against the pending block as
+/// `next_block` says, and returns its gas estimate with `margin_percent` added.
+async fn simulate(
+    provider: &DynProvider,
+    request: TransactionRequest,
+    next_block: NextBlock,
+    margin_percent: u64,
+) -> Result<u64, Rejection> {
+    let overrides = match next_block {
+        NextBlock::AsPending => None,
+        NextBlock::At(time) => Some(BlockOverrides {
+            time: Some(time),
+            ..BlockOverrides::default()
+        }),
+    };
+    provider
+        .call(request.clone())
+        .block(BlockId::pending())
+        .with_block_overrides_opt(overrides.clone())
+        .await
+        .map_err(rejection)?;
+    let estimate = provider
+        .estimate_gas(request)
+        .block(BlockId::pending())
+        .with_block_overrides_opt(overrides)
+        .await
+        .map_err(rejection)?;
+    let margin = 100u64.saturating_add(margin_percent);
+    Ok(estimate.saturating_mul(margin) / 100)
+}
+
+/// Whether a transaction about to be broadcast was signed just now (the node cannot hold it
+/// yet) or may already be in the node's pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fresh {
+    Yes,
+    No,
 }
 
 /// Whether a revert of `operation`'s call at `now_ms` is to be retried rather than fail it.

@@ -196,29 +196,36 @@ pub(crate) fn set_next_nonce(
     Ok(())
 }
 
-/// Records operation `id`'s first transaction and takes its nonce, in one transaction.
-/// Returns `false`, changing nothing, if the nonce was no longer the account's next: another
-/// submitter for the same account wrote to this store.
-pub(crate) fn take_nonce(
+/// Records the first transaction of each operation in `sent` and takes their nonces, which
+/// follow one another from the first one's, in one transaction. Returns `false`, changing
+/// nothing, if the first nonce was no longer the account's next: another submitter for the
+/// same account wrote to this store.
+pub(crate) fn take_nonces(
     conn: &mut Connection,
     account: Account,
-    id: OperationId,
-    submission: &Submission,
+    sent: &[(OperationId, Submission)],
 ) -> rusqlite::Result<bool> {
+    let Some((_, first)) = sent.first() else {
+        return Ok(true);
+    };
+    let count = u64::try_from(sent.len()).unwrap_or(u64::MAX);
     let tx = conn.transaction()?;
     let taken = tx.execute(
-        "UPDATE submitter_nonces SET next = ?3 + 1
+        "UPDATE submitter_nonces SET next = ?3 + ?4
          WHERE chain = ?1 AND signer = ?2 AND next = ?3",
         params![
             account.chain.get(),
             account.signer.as_slice(),
-            submission.nonce
+            first.nonce,
+            count
         ],
     )?;
     if taken != 1 {
         return Ok(false);
     }
-    set_state(&tx, id, &OperationState::Submitted(submission.clone()))?;
+    for (id, submission) in sent {
+        set_state(&tx, *id, &OperationState::Submitted(submission.clone()))?;
+    }
     tx.commit()?;
     Ok(true)
 }
