@@ -5,7 +5,8 @@
 //! signer = { env = "SEQUENCER_KEY" }      # approved as a sequencer on every Connext
 //! api_listen = "127.0.0.1:8090"           # the bids API
 //! auction_window_ms = 1000                # optional: 0 decides as soon as a valid bid is in
-//! relayer_url = "http://127.0.0.1:8091"   # where execute jobs go
+//! relayer_url = "http://127.0.0.1:8091"   # where execute jobs go; or, for failover, in order:
+//! # relayer_urls = ["http://127.0.0.1:8091", "http://10.0.0.2:8091"]
 //! early_bids_per_router = 64              # optional: transfers not seen yet a router may bid on
 //! early_bid_ttl_secs = 900                # optional: how long such bids are kept
 //!
@@ -88,8 +89,9 @@ pub struct SequencerConfig {
     pub api_listen: SocketAddr,
     /// How long after the first valid bid the auction decides.
     pub auction_window: Duration,
-    /// The relayer's API.
-    pub relayer_url: Url,
+    /// The relayers' APIs, in order of preference: a job goes to the first that is up and takes
+    /// it (at least one).
+    pub relayer_urls: Vec<Url>,
     /// The native relayer fees transfers must pay.
     pub quotes: Quotes,
     /// The tokens relayer fees may also be paid in, per origin (none: native fees only).
@@ -135,8 +137,10 @@ struct RawConfig {
     api_listen: SocketAddr,
     #[serde(default = "default_window")]
     auction_window_ms: u64,
-    #[serde(deserialize_with = "http_url")]
-    relayer_url: Url,
+    #[serde(default, deserialize_with = "optional_http_url")]
+    relayer_url: Option<Url>,
+    #[serde(default, deserialize_with = "http_urls")]
+    relayer_urls: Vec<Url>,
     quotes: Quotes,
     #[serde(default)]
     relayer_fee_assets: FeeAssetsConfig,
@@ -188,13 +192,27 @@ impl<'de> Deserialize<'de> for SequencerConfig {
         raw.relayer_fee_assets
             .check("relayer_fee_assets", &raw.domains)
             .map_err(de::Error::custom)?;
+        let relayer_urls = match (raw.relayer_url, raw.relayer_urls) {
+            (Some(url), urls) if urls.is_empty() => vec![url],
+            (None, urls) if !urls.is_empty() => urls,
+            (Some(_), _) => {
+                return Err(de::Error::custom(
+                    "relayer_urls: give either relayer_url or relayer_urls, not both",
+                ))
+            }
+            (None, _) => {
+                return Err(de::Error::custom(
+                    "relayer_url: missing (or relayer_urls, a list of at least one relayer)",
+                ))
+            }
+        };
         Ok(Self {
             telemetry: raw.telemetry,
             database: raw.database,
             signer: raw.signer,
             api_listen: raw.api_listen,
             auction_window: Duration::from_millis(raw.auction_window_ms),
-            relayer_url: raw.relayer_url,
+            relayer_urls,
             quotes: raw.quotes,
             relayer_fee_assets: raw.relayer_fee_assets,
             early_bids: EarlyBids {
@@ -218,16 +236,28 @@ fn wei_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<Domain
         .collect())
 }
 
-fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
+fn optional_http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Url>, D::Error> {
     let text = String::deserialize(deserializer)?;
-    let url: Url = text
-        .parse()
-        .map_err(|err| de::Error::custom(format!("invalid URL: {err}")))?;
+    parse_http_url(&text).map(Some).map_err(de::Error::custom)
+}
+
+fn http_urls<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Url>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            parse_http_url(text).map_err(|err| de::Error::custom(format!("entry {index}: {err}")))
+        })
+        .collect()
+}
+
+fn parse_http_url(text: &str) -> Result<Url, String> {
+    let url: Url = text.parse().map_err(|err| format!("invalid URL: {err}"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(de::Error::custom(format!(
+        return Err(format!(
             "unsupported scheme `{}` (expected http or https)",
             url.scheme()
-        )));
+        ));
     }
     Ok(url)
 }
@@ -281,6 +311,20 @@ mod tests {
         assert_eq!(config.domains[&Domain(2000)].start_block, 7);
         assert_eq!(config.domains[&Domain(2000)].chain.confirmations, 2);
         assert!(config.relayer_fee_assets.is_empty(), "native fees only");
+        assert_eq!(config.relayer_urls.len(), 1);
+        let failover = load_str::<SequencerConfig>(&VALID.replace(
+            "relayer_url = \"http://127.0.0.1:8091\"",
+            "relayer_urls = [\"http://127.0.0.1:8091\", \"https://relayer.example:443\"]",
+        ))
+        .expect("two relayers");
+        assert_eq!(
+            failover
+                .relayer_urls
+                .iter()
+                .map(Url::as_str)
+                .collect::<Vec<_>>(),
+            ["http://127.0.0.1:8091/", "https://relayer.example/"]
+        );
         let with_asset = load_str::<SequencerConfig>(&format!("{VALID}{FEE_ASSET}"))
             .expect("an accepted fee asset");
         assert_eq!(
@@ -338,6 +382,24 @@ mod tests {
             (
                 VALID.replace("http://127.0.0.1:8091", "ftp://relayer"),
                 "relayer_url",
+            ),
+            (
+                VALID.replace(
+                    "relayer_url = \"http://127.0.0.1:8091\"",
+                    "relayer_urls = [\"http://127.0.0.1:8091\", \"ws://x\"]",
+                ),
+                "relayer_urls: entry 1: unsupported scheme",
+            ),
+            (
+                VALID.replace(
+                    "relayer_url =",
+                    "relayer_urls = [\"http://127.0.0.1:1\"]\nrelayer_url =",
+                ),
+                "give either relayer_url or relayer_urls",
+            ),
+            (
+                VALID.replace("relayer_url = \"http://127.0.0.1:8091\"", ""),
+                "relayer_url: missing",
             ),
             (
                 VALID.replace("api_listen = \"127.0.0.1:0\"", "api_listen = \"nowhere\""),

@@ -10,7 +10,9 @@
 //! since its first valid bid has passed, [`auction`] chooses the fewest routers whose current
 //! balances, less what earlier decisions still in flight committed ([`reservations`]), cover
 //! their shares ([`selection`]), signs the selection and records the decision, final, before
-//! [`dispatch`] posts the execute job to the relayer and follows it to the end. Auctions and
+//! [`dispatch`] posts the execute job to the first relayer that takes it ([`relayers`]: several
+//! may be configured, a job goes to the next when one is down) and follows it to the end; the
+//! outcome the destination's `Connext` records ([`executed`]) is final. Auctions and
 //! relayer requests run concurrently (bounded); values only governance changes are cached
 //! briefly ([`destination`]). A restart re-posts recorded decisions (the same job) and never
 //! chooses twice.
@@ -25,9 +27,11 @@ mod dispatch;
 mod early;
 mod error;
 pub mod execute;
+pub mod executed;
 pub mod metrics;
 mod origin;
 pub mod pricing;
+mod relayers;
 pub mod reservations;
 pub mod selection;
 mod shared;
@@ -44,13 +48,13 @@ use auction::AuctionTask;
 use destination::Destination;
 use dispatch::DispatchTask;
 use nxtp_agent::{Agent, AgentContext, Schema, Store, TaskSet, TelemetryConfig};
-use nxtp_api::relayer::RelayerClient;
 use nxtp_bindings::Connext;
 use nxtp_chain::{ChainMetrics, Indexer, StartError};
 use nxtp_liquidity::{connect_all, ConnectedDomain as Connected};
 use nxtp_primitives::Domain;
 use origin::OriginTask;
 use pricing::Pricing;
+use relayers::Relayers;
 use shared::Shared;
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -59,14 +63,16 @@ use std::{
 };
 use tokio::{net::TcpListener, sync::Notify};
 
-/// The `Connext` events followed on every origin: its transfers and the relayer fees paid.
-const ORIGIN_EVENTS: [B256; 2] = [
+/// The `Connext` events followed on every domain: its transfers and the relayer fees paid as an
+/// origin, its executes as a destination.
+const ORIGIN_EVENTS: [B256; 3] = [
     Connext::XCalled::SIGNATURE_HASH,
     Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH,
+    Connext::Executed::SIGNATURE_HASH,
 ];
 
 /// The sequencer's tables: the indexer's cursors and its own.
-const SCHEMAS: [Schema; 2] = [nxtp_chain::indexer::SCHEMA, store::SCHEMA];
+const SCHEMAS: [Schema; 3] = [nxtp_chain::indexer::SCHEMA, store::SCHEMA, executed::SCHEMA];
 
 /// How often the jobs in flight are polled at the relayer.
 const DISPATCH_INTERVAL: Duration = Duration::from_millis(500);
@@ -104,7 +110,7 @@ pub async fn run_with_listener(
     let store = Store::open(&config.database, &SCHEMAS)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
     let metrics = SequencerMetrics::register(&ctx.metrics)?;
-    let relayer = RelayerClient::new(config.relayer_url.clone())
+    let relayers = Relayers::new(&config.relayer_urls)
         .map_err(|err| SequencerError::Relayer(err.to_string()))?;
     let chains = connect_all(&config.domains).await?;
     let valuation = config
@@ -120,12 +126,13 @@ pub async fn run_with_listener(
 
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let served: BTreeSet<Domain> = chains.keys().copied().collect();
+    let dispatch_wake = Arc::new(Notify::new());
     for (&domain, chain) in &chains {
         let indexer = origin_indexer(domain, chain, &store, &chain_metrics);
-        let origin = OriginTask::new(domain, indexer, &shared, served.clone(), &ctx.health);
+        let (served, health) = (served.clone(), &ctx.health);
+        let origin = OriginTask::new(domain, indexer, &shared, served, health, &dispatch_wake);
         tasks.spawn(format!("origin {domain}"), origin.run(tasks.shutdown()));
     }
-    let dispatch_wake = Arc::new(Notify::new());
     let auction = AuctionTask::new(
         Arc::clone(&shared),
         signer.clone(),
@@ -136,7 +143,7 @@ pub async fn run_with_listener(
     tasks.spawn("auction", auction.run(tasks.shutdown()));
     let dispatch = DispatchTask {
         store: store.clone(),
-        relayer,
+        relayers,
         metrics: metrics.clone(),
         health: ctx.health.clone(),
         ledger,

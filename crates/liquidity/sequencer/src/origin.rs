@@ -1,9 +1,11 @@
 //! Follows one domain's `Connext` as an origin: every confirmed `XCalled` to a served destination
 //! and every native `RelayerFeesIncreased`, recorded in the same transaction as the indexer's
-//! cursor, so a restart neither misses nor double-counts one.
+//! cursor, so a restart neither misses nor double-counts one. The same logs hold the domain's
+//! `Executed` as a destination ([`crate::executed`]): the final outcome of each execute.
 
 use crate::{
     error::SequencerError,
+    executed::{self, ExecutedOnChain},
     shared::Shared,
     store::{self, NewTransfer},
 };
@@ -24,6 +26,8 @@ pub const CONNEXT_STREAM: &str = "sequencer/connext";
 pub(crate) struct OriginEvents {
     pub(crate) transfers: Vec<NewTransfer>,
     pub(crate) fees: Vec<RelayerFee>,
+    /// Executes on this domain as a destination.
+    pub(crate) executed: Vec<ExecutedOnChain>,
 }
 
 /// The task following one origin.
@@ -35,18 +39,22 @@ pub(crate) struct OriginTask {
     served: BTreeSet<Domain>,
     /// Woken when something new is recorded.
     wake: Arc<Notify>,
+    /// Woken when an execute is seen on chain.
+    dispatch_wake: Arc<Notify>,
     health: Health,
 }
 
 impl OriginTask {
     /// The task following `origin` through `indexer`, recording into the shared store and
-    /// waking the auction; transfers are kept only when bound to a `served` destination.
+    /// waking the auction (and the dispatch, `dispatch_wake`, for executes); transfers are kept
+    /// only when bound to a `served` destination.
     pub(crate) fn new(
         origin: Domain,
         indexer: Indexer,
         shared: &Shared,
         served: BTreeSet<Domain>,
         health: &Health,
+        dispatch_wake: &Arc<Notify>,
     ) -> Self {
         Self {
             origin,
@@ -54,6 +62,7 @@ impl OriginTask {
             store: shared.store.clone(),
             served,
             wake: Arc::clone(&shared.auction_wake),
+            dispatch_wake: Arc::clone(dispatch_wake),
             health: health.clone(),
         }
     }
@@ -73,6 +82,7 @@ impl OriginTask {
         let origin = self.origin;
         let reorg_from = batch.reorg.as_ref().map(|reorg| reorg.resume_from);
         let fresh = !events.transfers.is_empty() || !events.fees.is_empty();
+        let executes = !events.executed.is_empty();
         for transfer in &events.transfers {
             tracing::info!(%origin, transfer_id = %transfer.transfer_id, destination = transfer.params.destinationDomain, "transfer confirmed");
         }
@@ -86,12 +96,17 @@ impl OriginTask {
                     &events.fees,
                     reorg_from,
                 )?;
+                executed::record(&tx, origin, &events.executed, reorg_from)?;
                 batch.commit(&tx)?;
                 tx.commit()
             })
             .await?;
         if fresh {
             self.wake.notify_waiters();
+        }
+        if executes {
+            // The dispatch ends the jobs of these transfers without asking the relayer.
+            self.dispatch_wake.notify_one();
         }
         Ok(())
     }
@@ -120,6 +135,11 @@ pub(crate) fn decode(
                         block,
                     });
                 }
+            }
+            Some(&Connext::Executed::SIGNATURE_HASH) => {
+                let execute = ExecutedOnChain::from_log(log)
+                    .ok_or_else(|| bad("Executed", "undecodable or pending".to_owned()))?;
+                events.executed.push(execute);
             }
             Some(&Connext::TransferRelayerFeesIncreased::SIGNATURE_HASH) => {
                 // Kept whatever the asset: the valuation decides what it is worth.

@@ -2,6 +2,7 @@
 //! database alone so it is the same whichever task last touched the transfer.
 
 use crate::{
+    executed,
     pricing::Pricing,
     store::{self, Outcome},
 };
@@ -75,6 +76,19 @@ pub fn transfer_view(
                 format!("the execute failed ({reason}); the transfer falls back to the slow path"),
             ),
         };
+        // The destination's word is final: a job a relayer reported failed may have gone
+        // through at another relayer, and a failed fast execute is completed by the slow path.
+        if let Some(execute) = executed::find(conn, transfer_id)? {
+            view.reason = if execute.fast {
+                format!("executed on the destination by {routers} router(s)")
+            } else {
+                "the fast execute did not go through; executed on the destination by the slow path"
+                    .to_owned()
+            };
+            view.state = TransferState::Executed {
+                tx_hash: execute.tx_hash,
+            };
+        }
         view.selected = Some(decision.routers);
         view.relayer_job = Some(decision.job_id);
         return Ok(Some(view));
@@ -180,7 +194,11 @@ mod tests {
     impl Fixture {
         fn new() -> Self {
             let dir = tempfile::tempdir().expect("temp dir");
-            let store = Store::open(&dir.path().join("s.sqlite"), &[store::SCHEMA]).expect("opens");
+            let store = Store::open(
+                &dir.path().join("s.sqlite"),
+                &[store::SCHEMA, executed::SCHEMA],
+            )
+            .expect("opens");
             Self {
                 _dir: dir,
                 store,

@@ -56,9 +56,20 @@ impl Net {
     /// The sequencer's config for this net: every domain at one confirmation, jobs to
     /// `relayer_url`.
     pub fn sequencer_config(&self, relayer_url: &str, window_ms: u64) -> SequencerConfig {
+        self.sequencer_config_toml(&format!("relayer_url = \"{relayer_url}\""), window_ms)
+    }
+
+    /// The sequencer's config for this net with jobs to the relayers at `urls`, in that order.
+    pub fn sequencer_config_with_relayers(&self, urls: &[&str], window_ms: u64) -> SequencerConfig {
+        let list: Vec<String> = urls.iter().map(|url| format!("\"{url}\"")).collect();
+        let relayers = format!("relayer_urls = [{}]", list.join(", "));
+        self.sequencer_config_toml(&relayers, window_ms)
+    }
+
+    fn sequencer_config_toml(&self, relayers: &str, window_ms: u64) -> SequencerConfig {
         let mut text = format!(
             "database = {database:?}\nsigner = {{ hex = \"{key}\" }}\napi_listen = \"127.0.0.1:0\"\n\
-             auction_window_ms = {window_ms}\nrelayer_url = \"{relayer_url}\"\n\
+             auction_window_ms = {window_ms}\n{relayers}\n\
              [quotes]\ndefault_relayer_fee = \"{QUOTE}\"\n[telemetry]\nlisten = \"127.0.0.1:0\"\n",
             database = self.path("sequencer.sqlite").display().to_string(),
             key = self.manifest.dev_keys["sequencer"],
