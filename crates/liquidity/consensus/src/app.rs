@@ -1,0 +1,520 @@
+//! The application side of consensus: the loop over the engine's messages. It builds and
+//! streams this node's proposals, rebuilds and checks the others', commits decided batches
+//! (ledger, store, this node's selection signatures), and serves value sync.
+
+use crate::context::{Height, NodeAddress, ProposalPart, SequencerContext as Ctx, ValidatorSet};
+use crate::ledger::Ledger;
+use crate::pool::BidPool;
+use crate::signing::NodeKey;
+use crate::store::{Decided, NodeStore, SignedSelection, StoreError};
+use crate::validity::{self, RouterApproval, TransferSource};
+use crate::value::Batch;
+use crate::wire::Wire;
+use bytes::Bytes;
+use malachitebft_app_channel::app::engine::host::{Next, SyncedValueOutcome};
+use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::types::core::{
+    Context as _, ExtendedCommitCertificate, HeightParams, LinearTimeouts, Round, Validator as _,
+    Validity, Value as _,
+};
+use malachitebft_app_channel::app::types::sync::RawDecidedValue;
+use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
+use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, error, info, warn};
+
+/// Why the loop stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The store failed: the node cannot go on without losing decisions.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What a node checks proposals with and builds them from.
+#[derive(Clone)]
+pub struct Rules {
+    /// The node's view of transfers.
+    pub transfers: Arc<dyn TransferSource>,
+    /// Which routers are approved.
+    pub approval: Arc<dyn RouterApproval>,
+}
+
+/// The loop's state.
+pub struct State {
+    ctx: Ctx,
+    key: NodeKey,
+    validator_set: ValidatorSet,
+    timeouts: LinearTimeouts,
+    rules: Rules,
+    store: NodeStore,
+    pool: BidPool,
+    ledger: Ledger,
+    /// How long a proposer with nothing to propose waits for a bid before proposing an empty
+    /// batch, so an idle network does not decide empty heights back to back.
+    idle_wait: Duration,
+    height: Height,
+    round: Round,
+    /// Parts of proposals for heights this node has not reached yet: checked once it does.
+    early_parts: BTreeMap<Height, Vec<ProposalPart>>,
+    decided: watch::Sender<Height>,
+}
+
+impl State {
+    /// The state of a node whose ledger was rebuilt from its store.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        key: NodeKey,
+        validator_set: ValidatorSet,
+        timeouts: LinearTimeouts,
+        rules: Rules,
+        store: NodeStore,
+        pool: BidPool,
+        ledger: Ledger,
+        idle_wait: Duration,
+        decided: watch::Sender<Height>,
+    ) -> Self {
+        Self {
+            ctx: Ctx,
+            key,
+            validator_set,
+            timeouts,
+            rules,
+            store,
+            pool,
+            ledger,
+            idle_wait,
+            height: Height(0),
+            round: Round::Nil,
+            early_parts: BTreeMap::new(),
+            decided,
+        }
+    }
+
+    fn params(&self) -> HeightParams<Ctx> {
+        HeightParams::new(self.validator_set.clone(), self.timeouts, None)
+    }
+
+    fn me(&self) -> NodeAddress {
+        self.key.address()
+    }
+
+    /// Checks a part against the ledger and keeps the proposal it carries (valid or not, so
+    /// the engine can prevote nil on it and a restart finds it again).
+    async fn check_part(&self, part: ProposalPart) -> Result<ProposedValue<Ctx>, StoreError> {
+        let validity = match validity::check(
+            &part.value,
+            &self.ledger,
+            self.rules.transfers.as_ref(),
+            self.rules.approval.as_ref(),
+        ) {
+            Ok(()) => Validity::Valid,
+            Err(reason) => {
+                warn!(
+                    height = %part.height,
+                    round = %part.round,
+                    proposer = %part.proposer,
+                    %reason,
+                    "Refusing a proposal that breaks the rules (evidence: the proposer signed it)"
+                );
+                Validity::Invalid
+            }
+        };
+        let proposed = ProposedValue {
+            height: part.height,
+            round: part.round,
+            valid_round: part.pol_round,
+            proposer: part.proposer,
+            value: part.value,
+            validity,
+        };
+        self.store.keep_proposal(&proposed).await?;
+        Ok(proposed)
+    }
+
+    /// Commits a decided batch: ledger, this node's selection signatures, store, pool.
+    async fn commit(&mut self, decided: Decided) -> Result<(), StoreError> {
+        let mut selections = Vec::new();
+        for auction in &decided.batch.auctions {
+            match self.key.sign_selection(auction) {
+                Ok(signature) => selections.push(SignedSelection {
+                    transfer_id: auction.terms.transfer_id,
+                    height: decided.height,
+                    routers: auction.routers.clone(),
+                    signature,
+                }),
+                Err(err) => {
+                    error!(transfer_id = %auction.terms.transfer_id, %err, "Cannot sign a decided selection")
+                }
+            }
+        }
+        self.store.commit(&decided, &selections).await?;
+        self.ledger.apply(&decided.batch);
+        self.pool.forget(
+            decided
+                .batch
+                .auctions
+                .iter()
+                .map(|auction| auction.terms.transfer_id),
+        );
+        info!(
+            height = %decided.height,
+            auctions = decided.batch.auctions.len(),
+            releases = decided.batch.releases.len(),
+            "Decided"
+        );
+        self.decided.send_replace(decided.height);
+        Ok(())
+    }
+}
+
+/// The id of the stream of one proposal.
+fn stream_id(height: Height, round: Round) -> StreamId {
+    let mut bytes = height.0.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&round.as_i64().to_be_bytes());
+    StreamId::new(Bytes::from(bytes))
+}
+
+/// Publishes a proposal as one part and the end of its stream.
+async fn stream(network: &mpsc::Sender<NetworkMsg<Ctx>>, part: ProposalPart) {
+    let id = stream_id(part.height, part.round);
+    let messages = [
+        StreamMessage::new(id.clone(), 0, StreamContent::Data(part)),
+        StreamMessage::new(id, 1, StreamContent::Fin),
+    ];
+    for message in messages {
+        if network
+            .send(NetworkMsg::PublishProposalPart(message))
+            .await
+            .is_err()
+        {
+            warn!("The network stopped: proposal not streamed");
+            return;
+        }
+    }
+}
+
+/// Builds (or finds again) this node's proposal for `height` and `round`, replies with it and
+/// streams it. Runs beside the loop, so waiting for bids holds nothing else up.
+#[allow(clippy::too_many_arguments)]
+async fn propose(
+    height: Height,
+    round: Round,
+    timeout: Duration,
+    me: NodeAddress,
+    ledger: Ledger,
+    rules: Rules,
+    store: NodeStore,
+    pool: BidPool,
+    idle_wait: Duration,
+    network: mpsc::Sender<NetworkMsg<Ctx>>,
+    reply: tokio::sync::oneshot::Sender<LocallyProposedValue<Ctx>>,
+) -> Result<(), StoreError> {
+    // Proposing twice at one height and round would be equivocation: a restarted node offers
+    // again what it offered before.
+    let before = store.proposals(height, round, Some(me)).await?;
+    let batch = if let Some(kept) = before.into_iter().next() {
+        kept.value
+    } else {
+        let build = || {
+            validity::build(
+                pool.snapshot(),
+                &ledger,
+                rules.transfers.as_ref(),
+                rules.approval.as_ref(),
+            )
+        };
+        let added = pool.added();
+        tokio::pin!(added);
+        let mut batch = build();
+        if batch.is_empty() {
+            let wait = idle_wait.min(timeout / 2);
+            tokio::select! {
+                () = &mut added => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+            batch = build();
+        }
+        store
+            .keep_proposal(&ProposedValue {
+                height,
+                round,
+                valid_round: Round::Nil,
+                proposer: me,
+                value: batch.clone(),
+                validity: Validity::Valid,
+            })
+            .await?;
+        batch
+    };
+    debug!(%height, %round, auctions = batch.auctions.len(), "Proposing");
+    if reply
+        .send(LocallyProposedValue::new(height, round, batch.clone()))
+        .is_err()
+    {
+        warn!(%height, %round, "Consensus no longer waits for our proposal");
+    }
+    stream(
+        &network,
+        ProposalPart {
+            height,
+            round,
+            proposer: me,
+            pol_round: Round::Nil,
+            value: batch,
+        },
+    )
+    .await;
+    Ok(())
+}
+
+fn send<T>(reply: tokio::sync::oneshot::Sender<T>, value: T, what: &str) {
+    if reply.send(value).is_err() {
+        warn!("Consensus dropped its request before the reply to {what}");
+    }
+}
+
+/// Runs the loop until the engine stops.
+pub async fn run(mut state: State, mut channels: Channels<Ctx>) -> Result<(), AppError> {
+    while let Some(msg) = channels.consensus.recv().await {
+        match msg {
+            AppMsg::ConsensusReady { reply } => {
+                let start = state
+                    .store
+                    .max_height()
+                    .await?
+                    .map_or(Height(1), |height| Height(height.0 + 1));
+                info!(%start, "Consensus ready");
+                send(reply, (start, state.params()), "ConsensusReady");
+            }
+
+            AppMsg::StartedRound {
+                height,
+                round,
+                proposer,
+                role,
+                reply_value,
+            } => {
+                debug!(%height, %round, %proposer, ?role, "Started round");
+                state.height = height;
+                state.round = round;
+                // Parts that arrived before this node reached the height are checked now.
+                let early: Vec<ProposalPart> =
+                    state.early_parts.remove(&height).unwrap_or_default();
+                state.early_parts.retain(|h, _| *h > height);
+                for part in early {
+                    state.check_part(part).await?;
+                }
+                let seen = state.store.proposals(height, round, None).await?;
+                send(reply_value, seen, "StartedRound");
+            }
+
+            AppMsg::GetValue {
+                height,
+                round,
+                timeout,
+                reply,
+            } => {
+                let task = propose(
+                    height,
+                    round,
+                    timeout,
+                    state.me(),
+                    state.ledger.clone(),
+                    state.rules.clone(),
+                    state.store.clone(),
+                    state.pool.clone(),
+                    state.idle_wait,
+                    channels.network.clone(),
+                    reply,
+                );
+                tokio::spawn(async move {
+                    if let Err(err) = task.await {
+                        error!(%height, %round, %err, "Cannot propose");
+                    }
+                });
+            }
+
+            AppMsg::ExtendVote { reply, .. } => send(reply, None, "ExtendVote"),
+
+            AppMsg::VerifyVoteExtensions {
+                extensions, reply, ..
+            } => {
+                let verdicts = extensions
+                    .into_iter()
+                    .map(|(address, _)| (address, Ok(())))
+                    .collect();
+                send(reply, verdicts, "VerifyVoteExtensions");
+            }
+
+            AppMsg::RestreamProposal {
+                height,
+                round,
+                valid_round,
+                address,
+                value_id,
+            } => {
+                let kept_round = if valid_round.is_defined() {
+                    valid_round
+                } else {
+                    round
+                };
+                let kept = state
+                    .store
+                    .proposals(height, kept_round, Some(address))
+                    .await?
+                    .into_iter()
+                    .find(|proposal| proposal.value.id() == value_id);
+                match kept {
+                    Some(proposal) => {
+                        stream(
+                            &channels.network,
+                            ProposalPart {
+                                height,
+                                round,
+                                proposer: address,
+                                pol_round: valid_round,
+                                value: proposal.value,
+                            },
+                        )
+                        .await;
+                    }
+                    None => warn!(%height, %round, %value_id, "No proposal kept to restream"),
+                }
+            }
+
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let min = state.store.min_height().await?.unwrap_or(Height(1));
+                send(reply, min, "GetHistoryMinHeight");
+            }
+
+            AppMsg::ReceivedProposalPart {
+                from, part, reply, ..
+            } => {
+                let StreamContent::Data(part) = part.content else {
+                    // The whole proposal travels in its one data part.
+                    send(reply, None, "ReceivedProposalPart");
+                    continue;
+                };
+                let expected = state
+                    .ctx
+                    .select_proposer(&state.validator_set, part.height, part.round)
+                    .address();
+                if *expected != part.proposer {
+                    warn!(%from, height = %part.height, round = %part.round, proposer = %part.proposer, "Proposal part from a node that is not the proposer");
+                    send(reply, None, "ReceivedProposalPart");
+                    continue;
+                }
+                if part.height > state.height {
+                    state.early_parts.entry(part.height).or_default().push(part);
+                    send(reply, None, "ReceivedProposalPart");
+                    continue;
+                }
+                if part.height < state.height {
+                    send(reply, None, "ReceivedProposalPart");
+                    continue;
+                }
+                let proposed = state.check_part(part).await?;
+                send(reply, Some(proposed), "ReceivedProposalPart");
+            }
+
+            AppMsg::Decided {
+                certificate,
+                extensions,
+                reply,
+            } => {
+                let height = certificate.height;
+                match state
+                    .store
+                    .proposal_of(height, certificate.value_id)
+                    .await?
+                {
+                    Some(batch) => {
+                        let certificate =
+                            ExtendedCommitCertificate::from_commit_certificate_and_extensions(
+                                certificate,
+                                extensions,
+                            );
+                        state
+                            .commit(Decided {
+                                height,
+                                batch,
+                                certificate,
+                            })
+                            .await?;
+                    }
+                    None => {
+                        error!(%height, value_id = %certificate.value_id, "Decided a batch this node never saw: the height restarts")
+                    }
+                }
+                send(reply, (), "Decided");
+            }
+
+            AppMsg::Finalized {
+                certificate,
+                evidence,
+                reply,
+                ..
+            } => {
+                if !evidence.is_empty() {
+                    warn!(height = %certificate.height, ?evidence, "Equivocation evidence: a sequencer signed two proposals or votes");
+                }
+                let committed = state.store.max_height().await? == Some(certificate.height);
+                let next = if committed {
+                    Next::Start(Height(certificate.height.0 + 1), state.params())
+                } else {
+                    Next::Restart(certificate.height, state.params())
+                };
+                send(reply, next, "Finalized");
+            }
+
+            AppMsg::GetDecidedValues { range, reply } => {
+                let values = state
+                    .store
+                    .decided(*range.start(), *range.end())
+                    .await?
+                    .into_iter()
+                    .map(|decided| RawDecidedValue {
+                        value_bytes: Bytes::from(decided.batch.to_wire()),
+                        certificate: decided.certificate,
+                    })
+                    .collect();
+                send(reply, values, "GetDecidedValues");
+            }
+
+            AppMsg::ProcessSyncedValue {
+                height,
+                round,
+                proposer,
+                value_bytes,
+                reply,
+            } => {
+                let outcome = match Batch::from_wire(&value_bytes) {
+                    Ok(value) => {
+                        // The engine checked the commit certificate: a quorum decided it, so it
+                        // is applied even where this node's own view lags.
+                        let proposed = ProposedValue {
+                            height,
+                            round,
+                            valid_round: Round::Nil,
+                            proposer,
+                            value,
+                            validity: Validity::Valid,
+                        };
+                        state.store.keep_proposal(&proposed).await?;
+                        SyncedValueOutcome::Verdict(proposed)
+                    }
+                    Err(err) => {
+                        warn!(%height, %err, "A peer synced a batch that does not decode");
+                        SyncedValueOutcome::PeerFault
+                    }
+                };
+                send(reply, outcome, "ProcessSyncedValue");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! The consensus sequencer: N sequencer nodes decide the routers of each transfer together, on
+//! Tendermint consensus (Malachite), so no single node can route a transfer or stop routing.
+//!
+//! Each height decides a [`Batch`] of auction results. The routers of an auction are a pure
+//! function of the bids it includes ([`selection::select`]), so every node checks a proposal
+//! ([`validity::check`]) against the replicated [`Ledger`] before voting for it. The design as
+//! built is in `docs/consensus.md`.
+
+pub mod app;
+pub mod codec;
+pub mod context;
+pub mod ledger;
+pub mod node;
+pub mod pool;
+pub mod selection;
+pub mod signing;
+pub mod store;
+pub mod validity;
+pub mod value;
+pub mod wire;
+
+pub use app::Rules;
+pub use context::{Height, NodeAddress, SequencerContext, Validator, ValidatorSet};
+pub use ledger::{Ledger, Reservation};
+pub use node::{start, Genesis, NodeConfig, NodeError, NodeHandle};
+pub use pool::BidPool;
+pub use signing::NodeKey;
+pub use store::{Decided, NodeStore, SignedSelection};
+pub use validity::{Invalid, RouterApproval, TransferSource};
+pub use value::{Auction, Batch, BatchId, Pool, SignedBid, TransferTerms};

@@ -1,0 +1,332 @@
+//! The node's durable state in SQLite (the agents' [`nxtp_agent::storage::Store`]): decided
+//! batches with their commit certificates (what value sync serves and what the ledger is
+//! rebuilt from on restart), proposals seen but not decided yet (so a restarted node
+//! re-proposes exactly what it proposed before), and this node's signature of each decided
+//! selection.
+
+use crate::context::{Height, NodeAddress, SequencerContext as Ctx};
+use crate::value::{Batch, BatchId};
+use crate::wire::{Wire, WireError};
+use alloy::primitives::{Address, Bytes, B256};
+use malachitebft_app_channel::app::types::core::{
+    ExtendedCommitCertificate, Round, Validity, Value as _,
+};
+use malachitebft_app_channel::app::types::ProposedValue;
+use nxtp_agent::storage::{Schema, StorageError, Store};
+use rusqlite::{params, OptionalExtension};
+use std::path::Path;
+
+const SCHEMA: Schema = Schema {
+    name: "nxtp_consensus",
+    migrations: &["CREATE TABLE decided (
+            height INTEGER PRIMARY KEY,
+            batch BLOB NOT NULL,
+            certificate BLOB NOT NULL
+        ) STRICT;
+        CREATE TABLE undecided (
+            height INTEGER NOT NULL,
+            round INTEGER NOT NULL,
+            batch_id BLOB NOT NULL,
+            proposer BLOB NOT NULL,
+            valid_round INTEGER NOT NULL,
+            valid INTEGER NOT NULL,
+            batch BLOB NOT NULL,
+            PRIMARY KEY (height, round, batch_id)
+        ) STRICT;
+        CREATE TABLE selections (
+            transfer_id BLOB PRIMARY KEY,
+            height INTEGER NOT NULL,
+            routers BLOB NOT NULL,
+            signature BLOB NOT NULL
+        ) STRICT;"],
+};
+
+/// Why the node's store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A stored row did not decode (a corrupt or foreign database).
+    #[error("stored row does not decode: {0}")]
+    Corrupt(#[from] WireError),
+    /// A height does not fit SQLite's signed integers.
+    #[error("height {0} is out of range")]
+    Height(u64),
+}
+
+/// A decided height: its batch and the certificate that decided it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decided {
+    /// The height.
+    pub height: Height,
+    /// The batch.
+    pub batch: Batch,
+    /// The precommits (and their extensions) that decided it.
+    pub certificate: ExtendedCommitCertificate<Ctx>,
+}
+
+/// This node's signature of one decided selection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedSelection {
+    /// The transfer.
+    pub transfer_id: B256,
+    /// The height that decided it.
+    pub height: Height,
+    /// The routers selected, in order.
+    pub routers: Vec<Address>,
+    /// This node's EIP-712 `RouterSelection` signature.
+    pub signature: Bytes,
+}
+
+fn sql_height(height: Height) -> Result<i64, StoreError> {
+    i64::try_from(height.0).map_err(|_| StoreError::Height(height.0))
+}
+
+fn from_sql_height(height: i64) -> Height {
+    // Written by `sql_height`, so never negative.
+    Height(u64::try_from(height).unwrap_or(0))
+}
+
+/// The node's SQLite store; clones share the connection.
+#[derive(Clone, Debug)]
+pub struct NodeStore {
+    store: Store,
+}
+
+impl NodeStore {
+    /// Opens (creating and migrating) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            store: Store::open(path, &[SCHEMA])?,
+        })
+    }
+
+    /// Records a decided height, its selections signed by this node, and drops the proposals of
+    /// that height, in one transaction.
+    pub async fn commit(
+        &self,
+        decided: &Decided,
+        selections: &[SignedSelection],
+    ) -> Result<(), StoreError> {
+        let height = sql_height(decided.height)?;
+        let batch = decided.batch.to_wire();
+        let certificate = decided.certificate.to_wire();
+        let selections: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = selections
+            .iter()
+            .map(|selection| {
+                let mut routers = crate::wire::Writer::new();
+                routers.seq(&selection.routers);
+                (
+                    selection.transfer_id.to_vec(),
+                    routers.into_bytes(),
+                    selection.signature.to_vec(),
+                )
+            })
+            .collect();
+        self.store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO decided (height, batch, certificate) VALUES (?1, ?2, ?3)",
+                    params![height, batch, certificate],
+                )?;
+                for (transfer_id, routers, signature) in selections {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO selections (transfer_id, height, routers, signature)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![transfer_id, height, routers, signature],
+                    )?;
+                }
+                tx.execute("DELETE FROM undecided WHERE height <= ?1", params![height])?;
+                tx.commit()
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The highest decided height.
+    pub async fn max_height(&self) -> Result<Option<Height>, StoreError> {
+        let max: Option<i64> = self
+            .store
+            .call(|conn| conn.query_row("SELECT MAX(height) FROM decided", [], |row| row.get(0)))
+            .await?;
+        Ok(max.map(from_sql_height))
+    }
+
+    /// The lowest decided height kept.
+    pub async fn min_height(&self) -> Result<Option<Height>, StoreError> {
+        let min: Option<i64> = self
+            .store
+            .call(|conn| conn.query_row("SELECT MIN(height) FROM decided", [], |row| row.get(0)))
+            .await?;
+        Ok(min.map(from_sql_height))
+    }
+
+    /// The decided heights from `from` to `to`, in order (missing heights skipped).
+    pub async fn decided(&self, from: Height, to: Height) -> Result<Vec<Decided>, StoreError> {
+        let (from, to) = (sql_height(from)?, sql_height(to)?);
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = self
+            .store
+            .call(move |conn| {
+                let mut statement = conn.prepare(
+                    "SELECT height, batch, certificate FROM decided
+                     WHERE height BETWEEN ?1 AND ?2 ORDER BY height",
+                )?;
+                let rows = statement
+                    .query_map(params![from, to], |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(height, batch, certificate)| {
+                Ok(Decided {
+                    height: from_sql_height(height),
+                    batch: Batch::from_wire(&batch)?,
+                    certificate: ExtendedCommitCertificate::from_wire(&certificate)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every decided batch in height order, to rebuild the ledger from.
+    pub async fn all_decided(&self) -> Result<Vec<Decided>, StoreError> {
+        self.decided(Height(0), Height(i64::MAX.unsigned_abs()))
+            .await
+    }
+
+    /// Keeps a proposal seen (or built) at its height and round.
+    pub async fn keep_proposal(&self, proposal: &ProposedValue<Ctx>) -> Result<(), StoreError> {
+        let height = sql_height(proposal.height)?;
+        let round = proposal.round.as_i64();
+        let valid_round = proposal.valid_round.as_i64();
+        let batch_id = proposal.value.id().0.to_vec();
+        let proposer = proposal.proposer.0.to_vec();
+        let valid = proposal.validity.is_valid();
+        let batch = proposal.value.to_wire();
+        self.store
+            .call(move |conn| {
+                conn.execute(
+                    "INSERT OR REPLACE INTO undecided
+                     (height, round, batch_id, proposer, valid_round, valid, batch)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![height, round, batch_id, proposer, valid_round, valid, batch],
+                )
+                .map(drop)
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The proposals kept for `height` and `round`; with `proposer`, only that node's.
+    pub async fn proposals(
+        &self,
+        height: Height,
+        round: Round,
+        proposer: Option<NodeAddress>,
+    ) -> Result<Vec<ProposedValue<Ctx>>, StoreError> {
+        let sql = sql_height(height)?;
+        let round_value = round.as_i64();
+        let rows: Vec<(Vec<u8>, i64, bool, Vec<u8>)> = self
+            .store
+            .call(move |conn| {
+                let mut statement = conn.prepare(
+                    "SELECT proposer, valid_round, valid, batch FROM undecided
+                     WHERE height = ?1 AND round = ?2",
+                )?;
+                let rows = statement
+                    .query_map(params![sql, round_value], |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })
+            .await?;
+        let mut proposals = Vec::new();
+        for (address, valid_round, valid, batch) in rows {
+            let address = NodeAddress(
+                Address::try_from(address.as_slice())
+                    .map_err(|err| WireError::invalid("proposer", err))?,
+            );
+            if proposer.is_some_and(|wanted| wanted != address) {
+                continue;
+            }
+            proposals.push(ProposedValue {
+                height,
+                round,
+                valid_round: Round::decode_i64(valid_round),
+                proposer: address,
+                value: Batch::from_wire(&batch)?,
+                validity: Validity::from_bool(valid),
+            });
+        }
+        Ok(proposals)
+    }
+
+    /// The proposal of `batch_id` kept at `height` (any round).
+    pub async fn proposal_of(
+        &self,
+        height: Height,
+        batch_id: BatchId,
+    ) -> Result<Option<Batch>, StoreError> {
+        let sql = sql_height(height)?;
+        let id = batch_id.0.to_vec();
+        let batch: Option<Vec<u8>> = self
+            .store
+            .call(move |conn| {
+                conn.query_row(
+                    "SELECT batch FROM undecided WHERE height = ?1 AND batch_id = ?2 LIMIT 1",
+                    params![sql, id],
+                    |row| row.get(0),
+                )
+                .optional()
+            })
+            .await?;
+        Ok(batch.map(|bytes| Batch::from_wire(&bytes)).transpose()?)
+    }
+
+    /// This node's signature of the selection of `transfer_id`, once decided.
+    pub async fn selection(
+        &self,
+        transfer_id: B256,
+    ) -> Result<Option<SignedSelection>, StoreError> {
+        let id = transfer_id.to_vec();
+        let row: Option<(i64, Vec<u8>, Vec<u8>)> = self
+            .store
+            .call(move |conn| {
+                conn.query_row(
+                    "SELECT height, routers, signature FROM selections WHERE transfer_id = ?1",
+                    params![id],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()
+            })
+            .await?;
+        row.map(|(height, routers, signature)| {
+            let mut input = crate::wire::Reader::new(&routers);
+            let routers = input.seq()?;
+            input.finish()?;
+            Ok(SignedSelection {
+                transfer_id,
+                height: from_sql_height(height),
+                routers,
+                signature: Bytes::from(signature),
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Rounds as stored: -1 for nil.
+trait RoundFromSql {
+    fn decode_i64(round: i64) -> Self;
+}
+
+impl RoundFromSql for Round {
+    fn decode_i64(round: i64) -> Self {
+        u32::try_from(round).map_or(Self::Nil, Self::new)
+    }
+}

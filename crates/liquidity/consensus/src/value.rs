@@ -1,0 +1,244 @@
+//! What a height decides: a batch of auction results, each with the signed bids it included and
+//! the routers they select.
+
+use crate::wire::{Reader, Wire, WireError, Writer};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use malachitebft_app_channel::app::types::core::Value;
+use nxtp_primitives::ConnextSigningDomain;
+use std::fmt;
+
+/// The encoding version of a [`Batch`]; a batch of another version is refused.
+const BATCH_VERSION: u8 = 1;
+
+/// The liquidity of one asset on one destination (as the single sequencer keys its
+/// reservations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pool {
+    /// The destination domain.
+    pub destination: u32,
+    /// The asset's canonical domain.
+    pub canonical_domain: u32,
+    /// The asset's canonical id.
+    pub canonical_id: B256,
+}
+
+/// The facts of a transfer an auction needs, as the origin chain states them. A node votes for
+/// an auction only if its own view of the transfer agrees ([`crate::TransferSource`]).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TransferTerms {
+    /// The transfer.
+    pub transfer_id: B256,
+    /// The chain id of the destination.
+    pub destination_chain_id: u64,
+    /// The destination `Connext`, which verifies the bids and the selection.
+    pub destination_connext: Address,
+    /// The liquidity fronted from.
+    pub pool: Pool,
+    /// The amount the routers front together.
+    pub to_front: U256,
+    /// The destination's `maxRoutersPerTransfer`.
+    pub max_routers: u32,
+}
+
+impl TransferTerms {
+    /// The EIP-712 domain of the destination `Connext`.
+    pub fn signing_domain(&self) -> ConnextSigningDomain {
+        ConnextSigningDomain::new(self.destination_chain_id, self.destination_connext)
+    }
+}
+
+/// One router's signed offer to be one of `path_length` routers of a transfer.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SignedBid {
+    /// The router.
+    pub router: Address,
+    /// How many routers it offers to share the transfer with.
+    pub path_length: u32,
+    /// Its EIP-712 `RouterBid` signature (65 bytes).
+    pub signature: Bytes,
+}
+
+/// One transfer's auction result: the bids included, and the routers they select (in order).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Auction {
+    /// The transfer.
+    pub terms: TransferTerms,
+    /// The bids, sorted by router then path length, without duplicates.
+    pub bids: Vec<SignedBid>,
+    /// The routers selected by [`crate::selection::select`] from the bids.
+    pub routers: Vec<Address>,
+}
+
+/// A height's decided value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Batch {
+    /// New auction results, applied in order.
+    pub auctions: Vec<Auction>,
+    /// Transfers whose execute ended: their reserved liquidity is released.
+    pub releases: Vec<B256>,
+}
+
+impl Batch {
+    /// Whether the batch decides nothing.
+    pub fn is_empty(&self) -> bool {
+        self.auctions.is_empty() && self.releases.is_empty()
+    }
+}
+
+/// The id of a batch: the keccak256 of its encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BatchId(pub B256);
+
+impl fmt::Display for BatchId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Value for Batch {
+    type Id = BatchId;
+
+    fn id(&self) -> BatchId {
+        BatchId(keccak256(self.to_wire()))
+    }
+}
+
+impl Wire for BatchId {
+    fn encode(&self, out: &mut Writer) {
+        self.0.encode(out);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self(B256::decode(input)?))
+    }
+}
+
+impl Wire for Pool {
+    fn encode(&self, out: &mut Writer) {
+        out.u32(self.destination);
+        out.u32(self.canonical_domain);
+        self.canonical_id.encode(out);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self {
+            destination: input.u32()?,
+            canonical_domain: input.u32()?,
+            canonical_id: B256::decode(input)?,
+        })
+    }
+}
+
+impl Wire for TransferTerms {
+    fn encode(&self, out: &mut Writer) {
+        self.transfer_id.encode(out);
+        out.u64(self.destination_chain_id);
+        self.destination_connext.encode(out);
+        self.pool.encode(out);
+        self.to_front.encode(out);
+        out.u32(self.max_routers);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self {
+            transfer_id: B256::decode(input)?,
+            destination_chain_id: input.u64()?,
+            destination_connext: Address::decode(input)?,
+            pool: Pool::decode(input)?,
+            to_front: U256::decode(input)?,
+            max_routers: input.u32()?,
+        })
+    }
+}
+
+impl Wire for SignedBid {
+    fn encode(&self, out: &mut Writer) {
+        self.router.encode(out);
+        out.u32(self.path_length);
+        self.signature.encode(out);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self {
+            router: Address::decode(input)?,
+            path_length: input.u32()?,
+            signature: Bytes::decode(input)?,
+        })
+    }
+}
+
+impl Wire for Auction {
+    fn encode(&self, out: &mut Writer) {
+        self.terms.encode(out);
+        out.seq(&self.bids);
+        out.seq(&self.routers);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self {
+            terms: TransferTerms::decode(input)?,
+            bids: input.seq()?,
+            routers: input.seq()?,
+        })
+    }
+}
+
+impl Wire for Batch {
+    fn encode(&self, out: &mut Writer) {
+        out.u8(BATCH_VERSION);
+        out.seq(&self.auctions);
+        out.seq(&self.releases);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        let version = input.u8()?;
+        if version != BATCH_VERSION {
+            return Err(WireError::invalid("batch version", version));
+        }
+        Ok(Self {
+            auctions: input.seq()?,
+            releases: input.seq()?,
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn terms(id: u8, to_front: u64) -> TransferTerms {
+        TransferTerms {
+            transfer_id: B256::repeat_byte(id),
+            destination_chain_id: 31337,
+            destination_connext: Address::repeat_byte(0xcc),
+            pool: Pool {
+                destination: 2,
+                canonical_domain: 1,
+                canonical_id: B256::repeat_byte(0xaa),
+            },
+            to_front: U256::from(to_front),
+            max_routers: 4,
+        }
+    }
+
+    #[test]
+    fn batches_round_trip_and_ids_follow_the_content() {
+        let batch = Batch {
+            auctions: vec![Auction {
+                terms: terms(1, 100),
+                bids: vec![SignedBid {
+                    router: Address::repeat_byte(1),
+                    path_length: 1,
+                    signature: Bytes::from(vec![7; 65]),
+                }],
+                routers: vec![Address::repeat_byte(1)],
+            }],
+            releases: vec![B256::repeat_byte(9)],
+        };
+        let bytes = batch.to_wire();
+        assert_eq!(Batch::from_wire(&bytes), Ok(batch.clone()));
+        assert_ne!(batch.id(), Batch::default().id());
+        let mut other = batch.clone();
+        other.auctions[0].routers.clear();
+        assert_ne!(batch.id(), other.id());
+
+        let mut future = bytes.clone();
+        future[0] = 2;
+        assert!(Batch::from_wire(&future).is_err());
+        assert!(Batch::from_wire(&bytes[..bytes.len() - 1]).is_err());
+    }
+}

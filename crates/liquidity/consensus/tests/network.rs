@@ -1,0 +1,303 @@
+//! Four sequencer nodes on loopback decide auctions together: bids fed to different nodes,
+//! every node decides the same batches and signs the same selections; a node killed and
+//! restarted catches up from its write-ahead log, its store and its peers.
+
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::signers::local::PrivateKeySigner;
+use malachitebft_app_channel::app::types::core::LinearTimeouts;
+use nxtp_consensus::signing::selection_signer;
+use nxtp_consensus::{
+    BidPool, Genesis, Height, Ledger, NodeConfig, NodeHandle, NodeKey, Pool, Rules, SignedBid,
+    TransferSource, TransferTerms,
+};
+use nxtp_primitives::sign_digest;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long any condition may take on a loaded machine before the test fails.
+const PATIENCE: Duration = Duration::from_secs(180);
+
+/// What every node sees of the chains: the same transfers.
+#[derive(Default)]
+struct Chain {
+    terms: Mutex<BTreeMap<B256, TransferTerms>>,
+}
+
+impl Chain {
+    fn xcall(&self, terms: TransferTerms) {
+        self.terms
+            .lock()
+            .expect("lock")
+            .insert(terms.transfer_id, terms);
+    }
+}
+
+impl TransferSource for Chain {
+    fn terms(&self, transfer_id: &B256) -> Option<TransferTerms> {
+        self.terms.lock().ok()?.get(transfer_id).cloned()
+    }
+
+    fn execute_ended(&self, _transfer_id: &B256) -> bool {
+        false
+    }
+}
+
+fn pool() -> Pool {
+    Pool {
+        destination: 2,
+        canonical_domain: 1,
+        canonical_id: B256::repeat_byte(0xaa),
+    }
+}
+
+fn transfer(id: u8) -> TransferTerms {
+    TransferTerms {
+        transfer_id: B256::repeat_byte(id),
+        destination_chain_id: 31337,
+        destination_connext: Address::repeat_byte(0xcc),
+        pool: pool(),
+        to_front: U256::from(100),
+        max_routers: 4,
+    }
+}
+
+fn bid(router: &PrivateKeySigner, terms: &TransferTerms, path_length: u32) -> SignedBid {
+    let digest = terms
+        .signing_domain()
+        .router_bid_digest(terms.transfer_id, path_length as usize);
+    SignedBid {
+        router: router.address(),
+        path_length,
+        signature: Bytes::copy_from_slice(&sign_digest(router, digest).expect("signs")),
+    }
+}
+
+fn free_ports(count: usize) -> Vec<SocketAddr> {
+    let listeners: Vec<TcpListener> = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    listeners
+        .iter()
+        .map(|listener| listener.local_addr().expect("bound"))
+        .collect()
+}
+
+struct Network {
+    keys: Vec<NodeKey>,
+    addrs: Vec<SocketAddr>,
+    genesis: Genesis,
+    rules: Rules,
+}
+
+impl Network {
+    fn config(&self, index: usize, root: &Path) -> NodeConfig {
+        let mut config = NodeConfig::new(
+            format!("node-{index}"),
+            root.join(format!("node-{index}")),
+            self.addrs[index],
+        );
+        config.peers = self
+            .addrs
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != index)
+            .map(|(_, addr)| *addr)
+            .collect();
+        config.timeouts = LinearTimeouts {
+            propose: Duration::from_secs(3),
+            prevote: Duration::from_secs(1),
+            precommit: Duration::from_secs(1),
+            rebroadcast: Duration::from_secs(5),
+            ..LinearTimeouts::default()
+        };
+        config.idle_wait = Duration::from_millis(300);
+        config.sync_status_interval = Duration::from_millis(500);
+        config
+    }
+
+    async fn start(&self, index: usize, root: &Path) -> NodeHandle {
+        nxtp_consensus::start(
+            self.config(index, root),
+            self.keys[index].clone(),
+            self.genesis.clone(),
+            self.rules.clone(),
+            BidPool::new(),
+        )
+        .await
+        .expect("node starts")
+    }
+}
+
+/// Waits until `node` decided at least `height`.
+async fn decided(node: &NodeHandle, height: Height) {
+    let mut decided = node.decided.clone();
+    tokio::time::timeout(PATIENCE, decided.wait_for(|h| *h >= height))
+        .await
+        .unwrap_or_else(|_| panic!("{} did not reach height {height}", node.address))
+        .expect("node running");
+}
+
+/// Waits until `node` signed the selection of `transfer_id`, and returns its routers.
+async fn selected(node: &NodeHandle, transfer_id: B256) -> Vec<Address> {
+    let mut decided = node.decided.clone();
+    let wait = async {
+        loop {
+            if let Some(selection) = node.store.selection(transfer_id).await.expect("store") {
+                return selection;
+            }
+            decided.changed().await.expect("node running");
+        }
+    };
+    let selection = tokio::time::timeout(PATIENCE, wait)
+        .await
+        .unwrap_or_else(|_| panic!("{} did not decide {transfer_id}", node.address));
+    let auction_signer = {
+        let batch = node
+            .store
+            .decided(selection.height, selection.height)
+            .await
+            .expect("store")
+            .pop()
+            .expect("decided height kept")
+            .batch;
+        let auction = batch
+            .auctions
+            .into_iter()
+            .find(|auction| auction.terms.transfer_id == transfer_id)
+            .expect("auction in its batch");
+        assert_eq!(auction.routers, selection.routers);
+        selection_signer(&auction, &selection.signature)
+    };
+    assert_eq!(
+        auction_signer,
+        Some(node.address.0),
+        "signed by the node's key"
+    );
+    selection.routers
+}
+
+/// Every node holds the same batches at every height up to `to`.
+async fn same_batches(nodes: &[&NodeHandle], to: Height) {
+    let reference = nodes[0].store.decided(Height(1), to).await.expect("store");
+    assert_eq!(reference.len() as u64, to.0, "no height missing");
+    for node in &nodes[1..] {
+        let batches = node.store.decided(Height(1), to).await.expect("store");
+        assert_eq!(
+            batches.iter().map(|d| &d.batch).collect::<Vec<_>>(),
+            reference.iter().map(|d| &d.batch).collect::<Vec<_>>(),
+            "{} decided other batches",
+            node.address
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_nodes_decide_the_same_auctions_and_a_restarted_node_catches_up() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let keys: Vec<NodeKey> = (0..4).map(|_| NodeKey::random()).collect();
+    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
+    let chain = Arc::new(Chain::default());
+    let network = Network {
+        addrs: free_ports(4),
+        genesis: Genesis {
+            sequencers: keys.iter().map(NodeKey::public_key).collect(),
+            // Each router can front one transfer of 100 alone, or a share of several.
+            ledger: Ledger::new(
+                routers
+                    .iter()
+                    .map(|router| ((pool(), router.address()), U256::from(250))),
+            ),
+        },
+        rules: Rules {
+            transfers: chain.clone(),
+            approval: Arc::new(
+                routers
+                    .iter()
+                    .map(PrivateKeySigner::address)
+                    .collect::<BTreeSet<_>>(),
+            ),
+        },
+        keys,
+    };
+    let mut nodes = Vec::new();
+    for index in 0..4 {
+        nodes.push(network.start(index, root.path()).await);
+    }
+    for node in &nodes {
+        decided(node, Height(1)).await;
+    }
+
+    // Four transfers, the bids of each posted to a different node only.
+    for id in 1..=4u8 {
+        let terms = transfer(id);
+        chain.xcall(terms.clone());
+        let node = &nodes[usize::from(id) % 4];
+        for router in &routers {
+            node.pool.add(terms.transfer_id, bid(router, &terms, 1));
+        }
+    }
+    let mut expected = BTreeMap::new();
+    for id in 1..=4u8 {
+        let transfer_id = transfer(id).transfer_id;
+        let routers = selected(&nodes[0], transfer_id).await;
+        assert_eq!(routers.len(), 1, "one router covers 100 alone");
+        for node in &nodes[1..] {
+            assert_eq!(selected(node, transfer_id).await, routers);
+        }
+        expected.insert(transfer_id, routers);
+    }
+    let height = *nodes[0].decided.borrow();
+    for node in &nodes {
+        decided(node, height).await;
+    }
+    same_batches(&nodes.iter().collect::<Vec<_>>(), height).await;
+
+    // One node of four crashes: the other three still decide.
+    let crashed = nodes.pop().expect("four nodes");
+    crashed.kill().await;
+    for id in 5..=6u8 {
+        let terms = transfer(id);
+        chain.xcall(terms.clone());
+        for node in &nodes {
+            for router in &routers {
+                node.pool.add(terms.transfer_id, bid(router, &terms, 1));
+            }
+        }
+    }
+    for id in 5..=6u8 {
+        let transfer_id = transfer(id).transfer_id;
+        let routers = selected(&nodes[0], transfer_id).await;
+        for node in &nodes[1..] {
+            assert_eq!(selected(node, transfer_id).await, routers);
+        }
+        expected.insert(transfer_id, routers);
+    }
+
+    // It restarts from its log and store, and catches up with the others.
+    let restarted = network.start(3, root.path()).await;
+    let height = *nodes[0].decided.borrow();
+    decided(&restarted, height).await;
+    for (transfer_id, routers) in &expected {
+        assert_eq!(&selected(&restarted, *transfer_id).await, routers);
+    }
+    let mut all: Vec<&NodeHandle> = nodes.iter().collect();
+    all.push(&restarted);
+    same_batches(&all, height).await;
+
+    // No router was given more than it holds: 250 covers two transfers of 100 at most.
+    let mut load: BTreeMap<Address, usize> = BTreeMap::new();
+    for routers in expected.values() {
+        for router in routers {
+            *load.entry(*router).or_default() += 1;
+        }
+    }
+    assert!(load.values().all(|&count| count <= 2), "{load:?}");
+
+    restarted.kill().await;
+    for node in nodes {
+        node.kill().await;
+    }
+}
