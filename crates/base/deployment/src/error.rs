@@ -16,6 +16,19 @@ pub enum DeployError {
     /// One domain listed twice.
     #[error("domain {0} is listed twice")]
     DuplicateDomain(Domain),
+    /// A sequencer threshold `Connext` would refuse: zero, or above the number of sequencers.
+    #[error(
+        "the sequencer threshold {threshold} is not between 1 and the {sequencers} sequencer(s) approved"
+    )]
+    SequencerThreshold {
+        /// The threshold asked for.
+        threshold: u32,
+        /// How many sequencers the plan approves.
+        sequencers: usize,
+    },
+    /// One sequencer listed twice (it would count once on chain).
+    #[error("the sequencer {0} is listed twice")]
+    DuplicateSequencer(Address),
     /// A step failed.
     #[error("domain {domain}: {step}")]
     Step {

@@ -19,7 +19,9 @@ pub mod resumable;
 pub mod transactions;
 
 pub use error::DeployError;
-pub use liquidity::{deploy_liquidity, AssetPlan, CanonicalToken, LiquidityPlan, DEMO_RECEIVER};
+pub use liquidity::{
+    deploy_liquidity, set_sequencer_quorum, AssetPlan, CanonicalToken, LiquidityPlan, DEMO_RECEIVER,
+};
 pub use manifest::{
     AssetDeployment, DomainDeployment, LiquidityDeployment, Manifest, ManifestError, Services,
 };

@@ -375,6 +375,65 @@ pub async fn deploy_liquidity(
     Ok(())
 }
 
+/// Makes `sequencers` (besides any already approved) approved on every `Connext` of `manifest` and sets
+/// every `Connext`'s `sequencerThreshold` to `threshold`, `deployer` (their owner) sending; for a sequencer
+/// network of several nodes (a new `Connext` requires one signature of one approved sequencer). The
+/// approvals are mined before the threshold is set, since `Connext` refuses a threshold above the set.
+pub async fn set_sequencer_quorum(
+    manifest: &Manifest,
+    deployer: &PrivateKeySigner,
+    sequencers: &[Address],
+    threshold: u32,
+    receipt_timeout: Duration,
+) -> Result<(), DeployError> {
+    crate::resumable::check_sequencer_quorum(sequencers, threshold)?;
+    try_join_all(
+        manifest
+            .domains
+            .iter()
+            .map(|(&domain, deployment)| async move {
+                let liquidity = deployment.liquidity.as_ref().ok_or_else(|| {
+                    DeployError::refused(domain, "set the sequencer quorum", "no Connext deployed")
+                })?;
+                let endpoint = Endpoint {
+                    domain,
+                    rpc_url: deployment.rpc_url.clone(),
+                };
+                let provider = signing_provider(&endpoint, deployer)?;
+                let connext = Connext::new(liquidity.connext, &provider);
+                let mut approvals = Vec::new();
+                for &sequencer in sequencers {
+                    approvals.push(
+                        submit(
+                            domain,
+                            format!("approve the sequencer {sequencer}"),
+                            receipt_timeout,
+                            async { connext.setSequencerApproval(sequencer, true).send().await },
+                        )
+                        .await?,
+                    );
+                }
+                confirm_all(domain, approvals).await?;
+                let threshold_set = submit(
+                    domain,
+                    format!("set the sequencer threshold to {threshold}"),
+                    receipt_timeout,
+                    async {
+                        connext
+                            .setSequencerThreshold(U256::from(threshold))
+                            .send()
+                            .await
+                    },
+                )
+                .await?;
+                confirm_all(domain, vec![threshold_set]).await?;
+                Ok::<_, DeployError>(())
+            }),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Refuses a plan that cannot be deployed on `manifest`: no domains, an asset listed twice, or homed on a
 /// domain the manifest does not have.
 fn check_plan(manifest: &Manifest, plan: &LiquidityPlan) -> Result<(), DeployError> {

@@ -9,8 +9,8 @@ use alloy::{
 };
 use nxtp_bindings::{ConnectionManager, Connext, Home, Replica};
 use nxtp_deployment::{
-    deploy_liquidity, deploy_messaging, AssetPlan, CanonicalToken, DeployConfig, Endpoint,
-    LiquidityPlan, MessagingRoles,
+    deploy_liquidity, deploy_messaging, set_sequencer_quorum, AssetPlan, CanonicalToken,
+    DeployConfig, Endpoint, LiquidityPlan, MessagingRoles,
 };
 use nxtp_primitives::Domain;
 use std::time::Duration;
@@ -63,6 +63,15 @@ async fn both_layers_deploy_on_plain_chains_with_any_key() {
     deploy_liquidity(&mut manifest, &deployer, &plan)
         .await
         .expect("the liquidity layer deploys");
+    // A network of three sequencer nodes, two of whom must sign each selection.
+    let sequencers = [
+        plan.sequencer,
+        Address::repeat_byte(0x45),
+        Address::repeat_byte(0x46),
+    ];
+    set_sequencer_quorum(&manifest, &deployer, &sequencers, 2, plan.receipt_timeout)
+        .await
+        .expect("the sequencer quorum is set");
 
     let canonical = manifest.liquidity(Domain(2000)).expect("home").assets["TKN"].local;
     for (&domain, deployment) in &manifest.domains {
@@ -104,6 +113,23 @@ async fn both_layers_deploy_on_plain_chains_with_any_key() {
                 .await
                 .expect("sequencer"),
             "the sequencer is approved on {domain}"
+        );
+        assert_eq!(
+            connext
+                .sequencerThreshold()
+                .call()
+                .await
+                .expect("threshold"),
+            2,
+            "two of three sequencers must sign on {domain}"
+        );
+        assert_eq!(
+            connext
+                .approvedSequencerCount()
+                .call()
+                .await
+                .expect("count"),
+            3
         );
         assert!(
             connext

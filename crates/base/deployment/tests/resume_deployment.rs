@@ -30,6 +30,7 @@ fn plan(rpc_url: String, chain_id: u64) -> Plan {
         updater: Address::repeat_byte(0x11),
         watchers: vec![Address::repeat_byte(0x22)],
         sequencers: vec![Address::repeat_byte(0x33)],
+        sequencer_threshold: 1,
         relayers: vec![Address::repeat_byte(0x44)],
         routers: vec![],
         relayer_fee_vault: Address::repeat_byte(0x55),

@@ -13,6 +13,7 @@
 //! updater = "0x..."
 //! watchers = ["0x..."]
 //! sequencers = ["0x..."]
+//! sequencer_threshold = 1                 # optional: sequencers that must sign a fast-path selection (default 1)
 //! relayers = ["0x..."]
 //! routers = ["0x..."]                     # optional: routers can be set up later
 //! relayer_fee_vault = "0x..."
@@ -107,6 +108,9 @@ pub struct Roles {
     /// The sequencers.
     #[serde(default, with = "nxtp_primitives::checked::vec")]
     pub sequencers: Vec<Address>,
+    /// How many of them must sign a fast-path selection (1 to their number).
+    #[serde(default = "default_sequencer_threshold")]
+    pub sequencer_threshold: u32,
     /// The relayers.
     #[serde(default, with = "nxtp_primitives::checked::vec")]
     pub relayers: Vec<Address>,
@@ -160,6 +164,10 @@ pub struct AssetFile {
     /// The home Connext's cap.
     #[serde(default = "no_cap", deserialize_with = "nxtp_agent::config::wei")]
     pub cap: U256,
+}
+
+fn default_sequencer_threshold() -> u32 {
+    resumable::DEFAULT_SEQUENCER_THRESHOLD
 }
 
 fn production_window() -> u32 {
@@ -219,6 +227,8 @@ impl DeployFile {
                 format!("above optimistic_seconds ({})", self.optimistic_seconds),
             ));
         }
+        resumable::check_sequencer_quorum(&self.roles.sequencers, self.roles.sequencer_threshold)
+            .map_err(|err| invalid("roles.sequencer_threshold".into(), err.to_string()))?;
         let assets = self
             .assets
             .iter()
@@ -265,6 +275,7 @@ impl DeployFile {
             updater: self.roles.updater,
             watchers: self.roles.watchers.clone(),
             sequencers: self.roles.sequencers.clone(),
+            sequencer_threshold: self.roles.sequencer_threshold,
             relayers: self.roles.relayers.clone(),
             routers: self.roles.routers.clone(),
             relayer_fee_vault: self.roles.relayer_fee_vault,

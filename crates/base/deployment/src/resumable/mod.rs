@@ -25,6 +25,32 @@ use std::{collections::BTreeMap, time::Duration};
 /// Thirty minutes: the production optimistic window (and its floor), time for watchers to act.
 pub const PRODUCTION_OPTIMISTIC_SECONDS: u32 = 30 * 60;
 
+/// The sequencer threshold a new `Connext` starts with: one sequencer's signature routes a transfer.
+pub const DEFAULT_SEQUENCER_THRESHOLD: u32 = 1;
+
+/// Refuses a sequencer set and threshold `Connext` would refuse: a sequencer listed twice, or a
+/// threshold of zero or above the set's size (1 is allowed with no sequencer, as a new Connext has).
+pub fn check_sequencer_quorum(
+    sequencers: &[Address],
+    threshold: u32,
+) -> Result<(), crate::DeployError> {
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(&twice) = sequencers
+        .iter()
+        .find(|&&sequencer| !seen.insert(sequencer))
+    {
+        return Err(crate::DeployError::DuplicateSequencer(twice));
+    }
+    let max = sequencers.len().max(1);
+    if threshold == 0 || threshold as usize > max {
+        return Err(crate::DeployError::SequencerThreshold {
+            threshold,
+            sequencers: sequencers.len(),
+        });
+    }
+    Ok(())
+}
+
 /// One chain to deploy to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainPlan {
@@ -53,6 +79,9 @@ pub struct Plan {
     pub watchers: Vec<Address>,
     /// The sequencers approved on every Connext.
     pub sequencers: Vec<Address>,
+    /// How many distinct approved sequencers must sign a fast-path selection on every Connext: 1
+    /// (what a new Connext starts with, [`DEFAULT_SEQUENCER_THRESHOLD`]) up to `sequencers.len()`.
+    pub sequencer_threshold: u32,
     /// The relayers approved on every Connext.
     pub relayers: Vec<Address>,
     /// The routers set up on every Connext (each the owner of its liquidity).

@@ -120,6 +120,7 @@ pub async fn preflight(
 }
 
 fn check_domains(plan: &Plan) -> Result<(), DeployError> {
+    super::check_sequencer_quorum(&plan.sequencers, plan.sequencer_threshold)?;
     if plan.chains.is_empty() {
         return Err(DeployError::NoDomains);
     }
@@ -459,6 +460,7 @@ mod tests {
             updater: Address::repeat_byte(1),
             watchers: vec![],
             sequencers: vec![],
+            sequencer_threshold: 1,
             relayers: vec![],
             routers: vec![],
             relayer_fee_vault: Address::repeat_byte(2),
@@ -485,6 +487,37 @@ mod tests {
         assert!(check_domains(&plan(vec![chain(1000), chain(2000)])).is_ok());
     }
 
+    #[test]
+    fn the_sequencer_threshold_must_fit_the_set() {
+        let mut plan = plan(vec![chain(1000)]);
+        assert!(
+            check_domains(&plan).is_ok(),
+            "1 with no sequencer, as a new Connext"
+        );
+        plan.sequencers = vec![Address::repeat_byte(1), Address::repeat_byte(2)];
+        plan.sequencer_threshold = 2;
+        assert!(check_domains(&plan).is_ok());
+        plan.sequencer_threshold = 3;
+        assert!(matches!(
+            check_domains(&plan),
+            Err(DeployError::SequencerThreshold {
+                threshold: 3,
+                sequencers: 2
+            })
+        ));
+        plan.sequencer_threshold = 0;
+        assert!(matches!(
+            check_domains(&plan),
+            Err(DeployError::SequencerThreshold { threshold: 0, .. })
+        ));
+        plan.sequencer_threshold = 1;
+        plan.sequencers.push(Address::repeat_byte(1));
+        assert!(matches!(
+            check_domains(&plan),
+            Err(DeployError::DuplicateSequencer(twice)) if twice == Address::repeat_byte(1)
+        ));
+    }
+
     /// Killed after journaling a signed transaction and before handing it to the node: the next run
     /// sends those very bytes (the Home lands at the deployer's first nonce), every step is sent once (the
     /// deployer's nonce counts the journal's steps), the deployment checks out on chain, and a further run
@@ -508,7 +541,9 @@ mod tests {
         let mut plan = plan(chains);
         plan.updater = accounts[1];
         plan.watchers = vec![accounts[2]];
-        plan.sequencers = vec![accounts[3]];
+        // A quorum: three sequencers, two of whom must sign (a step beyond the default, checked by verify).
+        plan.sequencers = vec![accounts[3], accounts[6], accounts[7]];
+        plan.sequencer_threshold = 2;
         plan.relayers = vec![accounts[4]];
         plan.routers = vec![accounts[5]];
         plan.receipt_timeout = Duration::from_secs(30);
@@ -560,6 +595,13 @@ mod tests {
         crate::resumable::verify(&plan, &manifest, &journal)
             .await
             .expect("checks out on chain");
+        let mut other_threshold = plan.clone();
+        other_threshold.sequencer_threshold = 3;
+        let refused = crate::resumable::verify(&other_threshold, &manifest, &journal).await;
+        assert!(
+            matches!(&refused, Err(DeployError::Check { what, .. }) if what.contains("sequencer threshold is 2")),
+            "a threshold other than the plan's is caught: {refused:?}"
+        );
         let sent_on_first = || {
             journal
                 .done()

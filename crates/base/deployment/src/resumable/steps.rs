@@ -232,6 +232,18 @@ pub fn phase_steps(
                         .into_transaction_request(),
                 ));
             }
+            // A new Connext already requires one signature; only another threshold needs a step.
+            if plan.sequencer_threshold != super::DEFAULT_SEQUENCER_THRESHOLD {
+                steps.push(call(
+                    format!(
+                        "set the sequencer threshold to {}",
+                        plan.sequencer_threshold
+                    ),
+                    contract
+                        .setSequencerThreshold(U256::from(plan.sequencer_threshold))
+                        .into_transaction_request(),
+                ));
+            }
             for &relayer in &plan.relayers {
                 steps.push(call(
                     format!("approve the relayer {relayer}"),

@@ -166,6 +166,34 @@ pub async fn verify(
                     return Err(mismatch(domain, format!("the sequencer {sequencer} is not approved")));
                 }
             }
+            let threshold = connext
+                .sequencerThreshold()
+                .call()
+                .await
+                .map_err(|err| rpc("read sequencerThreshold", &err))?;
+            if threshold != plan.sequencer_threshold {
+                return Err(mismatch(
+                    domain,
+                    format!(
+                        "the sequencer threshold is {threshold}, not {}",
+                        plan.sequencer_threshold
+                    ),
+                ));
+            }
+            let approved_count = connext
+                .approvedSequencerCount()
+                .call()
+                .await
+                .map_err(|err| rpc("read approvedSequencerCount", &err))?;
+            if approved_count as usize != plan.sequencers.len() {
+                return Err(mismatch(
+                    domain,
+                    format!(
+                        "{approved_count} sequencers are approved, not the plan's {}",
+                        plan.sequencers.len()
+                    ),
+                ));
+            }
             for &relayer in &plan.relayers {
                 let approved = connext
                     .approvedRelayers(relayer)
