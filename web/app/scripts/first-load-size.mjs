@@ -54,7 +54,7 @@ if (existsSync(timingsPath)) {
   result.web_send_to_completed_fast_ms = fast.completedMs;
   result.web_timings_note =
     "devnet (2 anvil chains, 0.5 s blocks), headless Chromium, bridge page: from the send click (approve + xcall by a dev account) to the page seeing XCalled, Executed (the recipient has the funds) and CompletedFast (the routers reimbursed through the messaging layer)" +
-    (binary ? `; nxtp binary: ${binary}` : "");
+    (binary ? `; nxtp binary: ${binary.replace(/^.*\/target\//, "target/")}` : "");
 }
 writeFileSync(resultPath, `${JSON.stringify(result, null, 2)}\n`);
 console.log(
