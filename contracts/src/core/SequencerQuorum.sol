@@ -30,7 +30,7 @@ abstract contract SequencerQuorum is ConnextBase {
         if (count < threshold) revert IConnext.SequencerQuorumNotReached(count, threshold);
 
         // The first signer was checked for approval above; each later one must follow the one before it.
-        address previous;
+        address previous = address(0);
         for (uint256 offset; offset < length; offset += SIGNATURE_LENGTH) {
             address signer = SignatureVerifier.recover(digest, signatures[offset:offset + SIGNATURE_LENGTH]);
             if (offset == 0) {
