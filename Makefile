@@ -6,7 +6,7 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 FORGE := $(NODE_BIN)/forge
 NPM_STAMP := node_modules/.nxtp-installed
 
-.PHONY: help setup nextest postgres-test test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e bench-rpc vectors clean \
+.PHONY: help setup nextest postgres-test test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e bench-load bench-rpc vectors clean \
 	fuzz fuzz-seeds fuzz-merge cargo-fuzz test-deep slither-venv slither-triage
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make bench-gas  measure transaction gas on a local anvil -> bench/results/gas.json"
 	@echo "make bench-messaging  1,000 messages through the devnet's agents -> bench/results/messaging.json"
 	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
+	@echo "make bench-load transfers offered at 50/s for 60 s (release agents), then the highest rate the fast path holds -> e2e.json"
 	@echo "make bench-rpc  JSON-RPC requests the agents send each chain, idle and under load -> bench/results/rpc.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
 	@echo "make test-ts    the TypeScript SDK (web/sdk) and web app (web/app): lint, types, unit tests, end-to-end tests on a devnet (the app's in headless Chromium)"
@@ -126,6 +127,14 @@ bench-messaging: setup
 bench-e2e: setup
 	cargo build --locked -p nxtp -p nxtp-bench
 	target/debug/nxtp-bench e2e --agent-program target/debug/nxtp $(BENCH_ARGS)
+
+# The fast path under load: transfers offered at a fixed rate for 60 s through a devnet whose agents run a release
+# build, then a search for the highest rate at which the fast path holds -> the load sections of
+# bench/results/e2e.json (the default run's figures are kept). BENCH_LOAD_ARGS="--rate 30" runs one rate only.
+BENCH_LOAD_ARGS ?= --rate 50 --duration 60 --search
+bench-load: setup
+	cargo build --release --locked -p nxtp -p nxtp-bench
+	target/release/nxtp-bench e2e --agent-program target/release/nxtp $(BENCH_LOAD_ARGS)
 
 # JSON-RPC requests per second each agent sends each chain (counted at a loopback proxy per agent and
 # chain), idle and under 20 transfers, by method -> bench/results/rpc.json (merged under --label; add

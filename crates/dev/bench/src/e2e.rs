@@ -4,6 +4,8 @@
 
 mod clock;
 mod figures;
+mod load;
+mod offer;
 mod outcome;
 pub(crate) mod senders;
 
@@ -63,7 +65,32 @@ pub struct Args {
     /// How long, from the first `xcall`, to wait for every transfer to complete.
     #[arg(long, default_value_t = 900)]
     timeout_seconds: u64,
+    /// The load mode: offer this many transfers a second for `--duration` seconds (instead of
+    /// `--transfers` from `--senders`), and write the figures under `load` in the results file,
+    /// keeping the rest of it.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seconds each load step offers transfers for.
+    #[arg(long, default_value_t = 60, requires = "rate")]
+    duration: u64,
+    /// With `--rate`, also find the highest offered rate at which the fast path holds: steps of
+    /// `--search-step` up from `--rate` (down, if it does not hold), under `load_search`.
+    #[arg(long, requires = "rate")]
+    search: bool,
+    /// Transfers a second between two rates a search tries.
+    #[arg(long, default_value_t = 10.0, requires = "rate")]
+    search_step: f64,
+    /// Senders of the offered load (each with several transfers in flight).
+    #[arg(long, default_value_t = 16, requires = "rate")]
+    load_senders: usize,
+    /// `DEMO` per transfer in the load mode: small, so the routers' liquidity covers every
+    /// transfer in flight until it is reconciled.
+    #[arg(long, default_value = "0.1", requires = "rate")]
+    load_amount: String,
 }
+
+/// Results-file sections only the load mode writes; the default run keeps them.
+const LOAD_SECTIONS: [&str; 2] = ["load", "load_search"];
 
 /// How often the chains' heads are polled to date their blocks.
 const CLOCK_EVERY: Duration = Duration::from_millis(50);
@@ -75,18 +102,55 @@ pub async fn run(args: Args) -> Result<PathBuf, BoxError> {
     if args.transfers == 0 || args.senders == 0 {
         return Err("--transfers and --senders must be positive".into());
     }
+    if let Some(rate) = args.rate {
+        if !(rate > 0.0 && args.duration > 0 && args.load_senders > 0 && args.search_step > 0.0) {
+            return Err(
+                "--rate, --duration, --search-step and --load-senders must be positive".into(),
+            );
+        }
+    }
     let mut config = devnet_config(&args.agent_program, &args.run_dir)?;
     config.chains = args.chains;
     config.block_time = Duration::from_secs_f64(args.block_time);
     config.optimistic_seconds = args.optimistic_seconds;
     config.agent_options.auction_window = Duration::from_millis(args.auction_window_ms);
-    let results = with_devnet(config, async |devnet| measure(devnet, &args).await).await?;
     let path = args
         .output
         .clone()
         .unwrap_or_else(|| crate::results_path("e2e.json"));
+    // The sections this run does not write are kept from the file.
+    let mut results = match std::fs::read_to_string(&path) {
+        Ok(text) => match serde_json::from_str(&text)? {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        },
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => serde_json::Map::new(),
+        Err(err) => return Err(format!("read {}: {err}", path.display()).into()),
+    };
+    match args.rate {
+        Some(rate) => {
+            let sections = with_devnet(config, async |devnet| {
+                load::measure(devnet, &args, rate).await
+            })
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&sections)?);
+            results.extend(sections);
+        }
+        None => {
+            let fresh = with_devnet(config, async |devnet| measure(devnet, &args).await).await?;
+            println!("{}", serde_json::to_string_pretty(&fresh)?);
+            let kept: Vec<(String, serde_json::Value)> = LOAD_SECTIONS
+                .iter()
+                .filter_map(|&name| Some((name.to_owned(), results.remove(name)?)))
+                .collect();
+            results = match fresh {
+                serde_json::Value::Object(map) => map,
+                _ => return Err("the results are not an object".into()),
+            };
+            results.extend(kept);
+        }
+    }
     std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n")?;
-    println!("{}", serde_json::to_string_pretty(&results)?);
     Ok(path)
 }
 
@@ -200,7 +264,7 @@ async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxE
 }
 
 /// A read-only provider per domain.
-fn providers(devnet: &Devnet) -> Result<BTreeMap<Domain, DynProvider>, BoxError> {
+pub(crate) fn providers(devnet: &Devnet) -> Result<BTreeMap<Domain, DynProvider>, BoxError> {
     devnet
         .manifest()
         .domains
@@ -213,7 +277,7 @@ fn providers(devnet: &Devnet) -> Result<BTreeMap<Domain, DynProvider>, BoxError>
 }
 
 /// Polls the destinations until every transfer of `sent` has an `Executed`, or `deadline`.
-async fn await_executed(
+pub(crate) async fn await_executed(
     destinations: &BTreeMap<Domain, Destination>,
     sent: &[senders::Sent],
     deadline: Instant,

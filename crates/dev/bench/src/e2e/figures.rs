@@ -236,6 +236,16 @@ fn first_execution<'a>(run: &'a Run<'_>, sent: &Sent) -> Option<&'a Execution> {
         .min_by_key(|execution| execution.block)
 }
 
+/// Every executed transfer's path (`true`: fronted by routers), its latency in destination blocks
+/// and in seconds; a transfer whose blocks were not both seen is left out.
+pub async fn path_latencies(run: &Run<'_>) -> Result<Vec<(bool, f64, f64)>, BoxError> {
+    Ok(latencies(run)
+        .await?
+        .into_iter()
+        .map(|l| (l.fast, l.destination_blocks, l.seconds))
+        .collect())
+}
+
 /// Every executed transfer's latency; a transfer whose blocks were not both seen is left out.
 async fn latencies(run: &Run<'_>) -> Result<Vec<Latency>, BoxError> {
     let mut timestamps: HashMap<(Domain, u64), u64> = HashMap::new();

@@ -9,7 +9,7 @@ use alloy::{
 };
 use nxtp_bindings::Connext;
 use nxtp_primitives::Domain;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One `Executed` of a transfer.
 #[derive(Clone, Debug)]
@@ -57,6 +57,33 @@ pub async fn executions(
                     block,
                     routers: decoded.inner.data.routers.len(),
                 });
+        }
+    }
+    Ok(found)
+}
+
+/// Every transfer reconciled on the destinations since their `from_block`.
+pub async fn reconciled(
+    destinations: &BTreeMap<Domain, Destination>,
+) -> Result<HashSet<B256>, BoxError> {
+    let mut found = HashSet::new();
+    for (domain, destination) in destinations {
+        let filter = Filter::new()
+            .address(destination.connext)
+            .event_signature(Connext::Reconciled::SIGNATURE_HASH)
+            .from_block(destination.from_block);
+        let logs = destination
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(|err| format!("domain {domain}: read Reconciled logs: {err}"))?;
+        for log in logs {
+            found.insert(
+                log.log_decode::<Connext::Reconciled>()?
+                    .inner
+                    .data
+                    .transferId,
+            );
         }
     }
     Ok(found)
