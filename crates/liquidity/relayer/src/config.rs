@@ -3,6 +3,10 @@
 //! ```toml
 //! database = "run/relayer.sqlite"
 //! signer = { env = "RELAYER_KEY" }   # approved as a relayer on every Connext
+//! # or several keys, each with its own nonces on every domain; jobs are spread over them:
+//! # signers = [{ env = "RELAYER_KEY_1" }, { env = "RELAYER_KEY_2" }]
+//! max_in_flight_per_key = 64         # transactions sent and not yet final, per key and domain
+//! parallel_simulations = 8           # jobs simulated at once, per key and domain
 //!
 //! [api]
 //! listen = "127.0.0.1:8081"          # the job API; port 0 picks a free port
@@ -38,11 +42,26 @@ pub struct RelayerConfig {
     pub api: ApiConfig,
     /// The SQLite database holding the jobs and the submitters' state.
     pub database: PathBuf,
-    /// The key that signs every transaction (one submitter per domain).
-    pub signer: KeySource,
+    /// The keys that sign the transactions: one submitter per key and domain, jobs spread over
+    /// them (`signer` in the file for one key, `signers` for several). The first is the key of
+    /// jobs recorded before the relayer recorded each job's key.
+    pub signers: Vec<KeySource>,
+    /// The most transactions sent and not yet final per key and domain; further jobs wait,
+    /// unsent, for room. `None` (`0` in the file): no limit.
+    pub max_in_flight_per_key: Option<usize>,
+    /// How many jobs each key's submitter simulates at once on a domain (jobs are independent
+    /// calls).
+    pub parallel_simulations: usize,
     /// The domains served.
     pub domains: Domains<DomainConfig>,
 }
+
+/// Transactions in flight per key and domain unless the file says otherwise: several blocks'
+/// worth of executes at tens a second, while bounding what one stuck nonce holds back.
+pub const DEFAULT_MAX_IN_FLIGHT_PER_KEY: usize = 64;
+
+/// Jobs simulated at once per key and domain unless the file says otherwise.
+pub const DEFAULT_PARALLEL_SIMULATIONS: usize = 8;
 
 /// The `[api]` section.
 #[derive(Clone, Debug, Deserialize)]
@@ -90,7 +109,14 @@ struct RawConfig {
     telemetry: TelemetryConfig,
     api: ApiConfig,
     database: PathBuf,
-    signer: KeySource,
+    #[serde(default)]
+    signer: Option<KeySource>,
+    #[serde(default)]
+    signers: Option<Vec<KeySource>>,
+    #[serde(default)]
+    max_in_flight_per_key: Option<usize>,
+    #[serde(default)]
+    parallel_simulations: Option<usize>,
     domains: Domains<DomainConfig>,
 }
 
@@ -122,11 +148,32 @@ impl RelayerConfig {
                 ));
             }
         }
+        let signers = match (raw.signer, raw.signers) {
+            (Some(signer), None) => vec![signer],
+            (None, Some(signers)) if !signers.is_empty() => signers,
+            (None, Some(_)) => return Err("signers: no key".to_owned()),
+            (None, None) => return Err("missing field `signer` (or `signers`)".to_owned()),
+            (Some(_), Some(_)) => {
+                return Err("signer and signers: give one key or a list, not both".to_owned())
+            }
+        };
+        let max_in_flight_per_key = match raw.max_in_flight_per_key {
+            None => Some(DEFAULT_MAX_IN_FLIGHT_PER_KEY),
+            Some(0) => None,
+            Some(limit) => Some(limit),
+        };
+        let parallel_simulations = match raw.parallel_simulations {
+            None => DEFAULT_PARALLEL_SIMULATIONS,
+            Some(0) => return Err("parallel_simulations: must be at least 1".to_owned()),
+            Some(parallel) => parallel,
+        };
         Ok(Self {
             telemetry: raw.telemetry,
             api: raw.api,
             database: raw.database,
-            signer: raw.signer,
+            signers,
+            max_in_flight_per_key,
+            parallel_simulations,
             domains: raw.domains,
         })
     }
@@ -207,7 +254,49 @@ mod tests {
                 ),
                 "domains.2000.connext",
             ),
+            (
+                VALID.replace(
+                    "signer = { env = \"RELAYER_KEY\" }",
+                    "signer = { env = \"A\" }\n        signers = [{ env = \"B\" }]",
+                ),
+                "signer and signers",
+            ),
+            (
+                VALID.replace("signer = { env = \"RELAYER_KEY\" }", "signers = []"),
+                "signers: no key",
+            ),
+            (
+                VALID.replace("signer = { env = \"RELAYER_KEY\" }", ""),
+                "missing field `signer` (or `signers`)",
+            ),
+            (
+                VALID.replace(
+                    "signer = { env = \"RELAYER_KEY\" }",
+                    "signer = { env = \"A\" }\n        parallel_simulations = 0",
+                ),
+                "parallel_simulations",
+            ),
         ];
         assert_refused::<RelayerConfig>(&cases);
+    }
+
+    #[test]
+    fn one_key_or_several_with_submission_knobs() {
+        let one: RelayerConfig = load_str(VALID).expect("valid");
+        assert_eq!(one.signers.len(), 1);
+        assert_eq!(
+            one.max_in_flight_per_key,
+            Some(DEFAULT_MAX_IN_FLIGHT_PER_KEY)
+        );
+        assert_eq!(one.parallel_simulations, DEFAULT_PARALLEL_SIMULATIONS);
+        let several: RelayerConfig = load_str(&VALID.replace(
+            "signer = { env = \"RELAYER_KEY\" }",
+            "signers = [{ env = \"A\" }, { env = \"B\" }]\n        \
+             max_in_flight_per_key = 0\n        parallel_simulations = 2",
+        ))
+        .expect("valid");
+        assert_eq!(several.signers.len(), 2);
+        assert_eq!(several.max_in_flight_per_key, None, "0: no limit");
+        assert_eq!(several.parallel_simulations, 2);
     }
 }

@@ -1,6 +1,7 @@
 //! Why the relayer stops.
 
 use crate::jobs::JobError;
+use alloy::primitives::Address;
 use nxtp_chain::StartError;
 use std::io;
 
@@ -17,6 +18,9 @@ pub enum RelayerError {
     /// Jobs recorded before a restart could not be handed to their submitters.
     #[error("cannot resume recorded jobs: {0}")]
     Resume(#[source] JobError),
+    /// The configuration lists one key twice.
+    #[error("signers: key {0} is listed twice")]
+    RepeatedKey(Address),
     /// A task panicked or was aborted.
     #[error(transparent)]
     Task(#[from] nxtp_agent::TaskError),

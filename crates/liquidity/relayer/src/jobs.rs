@@ -9,13 +9,23 @@ use crate::{
     revert::explain,
     store::{self, JobRecord},
 };
-use alloy::{primitives::B256, rpc::types::TransactionRequest};
+use alloy::{
+    primitives::{Address, B256},
+    rpc::types::TransactionRequest,
+};
 use nxtp_agent::{CancellationToken, StorageError, Store};
 use nxtp_api::relayer::{ApiError, ErrorCode, JobRequest, JobState, JobView};
 use nxtp_chain::{Domains, OperationState, SubmitError, Submitter};
 use nxtp_primitives::Domain;
-use std::{collections::BTreeMap, time::Duration};
-use tokio::sync::Mutex;
+use std::{
+    collections::BTreeMap,
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Locks posts are spread over by job id: two posts of one job take the same lock.
+const POST_LOCKS: usize = 64;
 
 /// Why the service could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +52,50 @@ pub enum JobError {
         /// Its domain.
         domain: Domain,
     },
+    /// A stored job's current attempt is signed by a key the configuration no longer lists.
+    #[error("job {id} is carried by key {signer}, which this relayer no longer has")]
+    UnknownKey {
+        /// The job.
+        id: B256,
+        /// The key recorded for its current attempt.
+        signer: Address,
+    },
+}
+
+/// One domain's submitters, one per key; new jobs and attempts go to each in turn.
+#[derive(Debug)]
+pub struct DomainKeys {
+    submitters: Vec<(Address, Submitter)>,
+    next: AtomicUsize,
+}
+
+impl DomainKeys {
+    /// The submitters of one domain, by their key's address; the first is the key of jobs
+    /// recorded without one. `None` when empty.
+    pub fn new(submitters: Vec<(Address, Submitter)>) -> Option<Self> {
+        (!submitters.is_empty()).then(|| Self {
+            submitters,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// The key the next new job or attempt goes to.
+    fn pick(&self) -> Address {
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.submitters.len();
+        self.submitters[turn].0
+    }
+
+    /// The submitter of `signer` (the first key for `None`).
+    fn get(&self, signer: Option<Address>) -> Option<&Submitter> {
+        match signer {
+            None => self.submitters.first(),
+            Some(signer) => self
+                .submitters
+                .iter()
+                .find(|(address, _)| *address == signer),
+        }
+        .map(|(_, submitter)| submitter)
+    }
 }
 
 impl JobError {
@@ -78,21 +132,21 @@ impl Accepted {
 #[derive(Debug)]
 pub struct Jobs {
     domains: Domains<DomainConfig>,
-    submitters: BTreeMap<Domain, Submitter>,
+    submitters: BTreeMap<Domain, DomainKeys>,
     store: Store,
     metrics: RelayerMetrics,
-    /// Posts are handled one at a time: reading a job's state and acting on it must not
-    /// interleave with another post of the same job. Posting is a few SQLite writes, so this
-    /// costs nothing at the rates a relayer sees.
-    accepting: Mutex<()>,
+    /// Posts of one job are handled one at a time: reading a job's state and acting on it must
+    /// not interleave with another post of the same job. Posts of different jobs mostly take
+    /// different locks, so they overlap (each is a few SQLite writes and a submitter insert).
+    accepting: Vec<Mutex<()>>,
     shutdown: CancellationToken,
 }
 
 impl Jobs {
-    /// The service over `submitters` (one per served domain) and `store`.
+    /// The service over `submitters` (one set of keys per served domain) and `store`.
     pub fn new(
         domains: Domains<DomainConfig>,
-        submitters: BTreeMap<Domain, Submitter>,
+        submitters: BTreeMap<Domain, DomainKeys>,
         store: Store,
         metrics: RelayerMetrics,
         shutdown: CancellationToken,
@@ -102,9 +156,15 @@ impl Jobs {
             submitters,
             store,
             metrics,
-            accepting: Mutex::new(()),
+            accepting: (0..POST_LOCKS).map(|_| Mutex::new(())).collect(),
             shutdown,
         }
+    }
+
+    /// The lock of posts of job `id`.
+    async fn lock_job(&self, id: B256) -> MutexGuard<'_, ()> {
+        let stripe = usize::from(id[31]) % self.accepting.len();
+        self.accepting[stripe].lock().await
     }
 
     /// Accepts a posted job: checks it, records it, and hands it to the submitter unless it is
@@ -117,11 +177,12 @@ impl Jobs {
                 return Err(JobError::Refused(refusal));
             }
         };
-        let _accepting = self.accepting.lock().await;
+        let _accepting = self.lock_job(job.id).await;
         let recorded = job.clone();
+        let signer = self.keys(&job)?.pick();
         let (record, new) = self
             .store
-            .call(move |conn| store::insert(conn, &recorded))
+            .call(move |conn| store::insert(conn, &recorded, signer))
             .await?;
         if new {
             self.hand_over(&record).await?;
@@ -136,7 +197,7 @@ impl Jobs {
             return Ok(Accepted::Repeated(job.id));
         };
         let status = self
-            .submitter(&job)?
+            .submitter(&record)?
             .status(operation)
             .await
             .map_err(|source| JobError::Submitter {
@@ -150,9 +211,10 @@ impl Jobs {
         // A failed operation can never be mined any more (see `nxtp_chain::FailureReason`), so
         // a new attempt cannot send the call twice.
         let (id, attempt) = (job.id, record.attempt);
+        let signer = self.keys(&job)?.pick();
         let advanced = self
             .store
-            .call(move |conn| store::next_attempt(conn, id, attempt))
+            .call(move |conn| store::next_attempt(conn, id, attempt, signer))
             .await?;
         if !advanced {
             // Cannot happen while posts are serialized; answered as any repeat.
@@ -163,6 +225,7 @@ impl Jobs {
             attempt: attempt.saturating_add(1),
             operation: None,
             settled: false,
+            signer: Some(signer),
             ..record
         };
         self.hand_over(&next).await?;
@@ -178,9 +241,9 @@ impl Jobs {
 
     /// Hands every job a stopped relayer recorded but did not hand over.
     pub async fn resume(&self) -> Result<usize, JobError> {
-        let _accepting = self.accepting.lock().await;
         let pending = self.store.call(|conn| store::unsubmitted(conn)).await?;
         for record in &pending {
+            let _accepting = self.lock_job(record.job.id).await;
             self.hand_over(record).await?;
         }
         Ok(pending.len())
@@ -197,7 +260,7 @@ impl Jobs {
             return Ok(None);
         };
         if let (Some(wait), Some(operation)) = (wait, record.operation) {
-            let submitter = self.submitter(&record.job)?;
+            let submitter = self.submitter(&record)?;
             tokio::select! {
                 // Any outcome, even an error, ends the wait: the view below reports it.
                 _ = tokio::time::timeout(wait, submitter.wait(operation)) => {}
@@ -223,7 +286,7 @@ impl Jobs {
             };
             let job = &record.job;
             let status = self
-                .submitter(job)?
+                .submitter(&record)?
                 .status(operation)
                 .await
                 .map_err(|source| JobError::Submitter {
@@ -263,7 +326,7 @@ impl Jobs {
             .input(job.calldata.clone().into());
         let key = store::submitter_key(job.id, record.attempt);
         let operation = self
-            .submitter(job)?
+            .submitter(record)?
             .submit(&key, request)
             .await
             .map_err(|source| JobError::Submitter {
@@ -292,7 +355,7 @@ impl Jobs {
             return Ok(view);
         };
         let status = self
-            .submitter(job)?
+            .submitter(record)?
             .status(operation)
             .await
             .map_err(|source| JobError::Submitter {
@@ -326,10 +389,22 @@ impl Jobs {
         Ok(view)
     }
 
-    fn submitter(&self, job: &Job) -> Result<&Submitter, JobError> {
+    /// The keys of `job`'s domain.
+    fn keys(&self, job: &Job) -> Result<&DomainKeys, JobError> {
         self.submitters.get(&job.domain).ok_or(JobError::Unserved {
             id: job.id,
             domain: job.domain,
         })
+    }
+
+    /// The submitter of `record`'s current attempt: its domain's, for the key recorded.
+    fn submitter(&self, record: &JobRecord) -> Result<&Submitter, JobError> {
+        let job = &record.job;
+        self.keys(job)?
+            .get(record.signer)
+            .ok_or_else(|| JobError::UnknownKey {
+                id: job.id,
+                signer: record.signer.unwrap_or_default(),
+            })
     }
 }

@@ -26,12 +26,17 @@ pub use config::{ApiConfig, DomainConfig, RelayerConfig};
 pub use error::RelayerError;
 pub use metrics::RelayerMetrics;
 
-use jobs::Jobs;
+use jobs::{DomainKeys, Jobs};
 use nxtp_agent::{
     Agent, AgentContext, CancellationToken, Health, HttpLimits, Store, TaskSet, TelemetryConfig,
 };
-use nxtp_chain::{connect, ChainMetrics, StartError, Submitter, SubmitterConfig};
-use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
+use nxtp_chain::{connect, ChainMetrics, Heads, StartError, Submitter, SubmitterConfig};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    net::SocketAddr,
+    sync::Arc,
+    time::Duration,
+};
 
 /// How often jobs in flight are looked at, for the metrics and logs of their outcomes.
 const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
@@ -76,7 +81,15 @@ pub async fn serve(
     listener: std::net::TcpListener,
 ) -> Result<(), RelayerError> {
     let (listener, addr) = into_tokio(listener, config.api.listen)?;
-    let signer = config.signer.load()?;
+    let mut signers = Vec::with_capacity(config.signers.len());
+    for source in &config.signers {
+        signers.push(source.load()?);
+    }
+    let mut seen = BTreeSet::new();
+    if let Some(repeated) = signers.iter().find(|key| !seen.insert(key.address())) {
+        // Two submitters of one key would hand out its nonces twice.
+        return Err(RelayerError::RepeatedKey(repeated.address()));
+    }
     let schemas = [nxtp_chain::submitter::SCHEMA, store::SCHEMA];
     let store = Store::open(&config.database, &schemas)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
@@ -86,29 +99,37 @@ pub async fn serve(
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let mut submitters = BTreeMap::new();
     for (&domain, domain_config) in &config.domains {
-        let provider = connect(&domain_config.chain)
+        let chain = &domain_config.chain;
+        let provider = connect(chain).await.map_err(StartError::connect(domain))?;
+        // One head follower per domain, shared by its keys' submitters.
+        let heads = Heads::follow(domain, provider.clone(), chain.poll_interval());
+        let mut keys = Vec::with_capacity(signers.len());
+        for key in &signers {
+            let submitter_config = SubmitterConfig::new(chain)
+                .with_metrics(chain_metrics.clone())
+                .with_heads(heads.clone())
+                .with_parallel_simulations(config.parallel_simulations)
+                .with_max_in_flight(config.max_in_flight_per_key);
+            let submitter = Submitter::start(
+                store.clone(),
+                domain,
+                provider.clone(),
+                key.clone(),
+                submitter_config,
+                tasks.shutdown(),
+            )
             .await
-            .map_err(StartError::connect(domain))?;
-        let mut submitter_config = SubmitterConfig::new(&domain_config.chain);
-        submitter_config.metrics = Some(chain_metrics.clone());
-        let (key, shutdown) = (signer.clone(), tasks.shutdown());
-        let submitter = Submitter::start(
-            store.clone(),
-            domain,
-            provider,
-            key,
-            submitter_config,
-            shutdown,
-        )
-        .await
-        .map_err(StartError::submitter(domain))?;
-        // A submitter that stops on its own can no longer send this domain's jobs.
-        let watch = submitter.clone().watch(tasks.shutdown());
-        let stopped = move |_| RelayerError::from(StartError::SubmitterStopped(domain));
-        tasks.spawn(format!("submitter {domain}"), async move {
-            watch.await.map_err(stopped)
-        });
-        submitters.insert(domain, submitter);
+            .map_err(StartError::submitter(domain))?;
+            // A submitter that stops on its own can no longer send this domain's jobs.
+            let watch = submitter.clone().watch(tasks.shutdown());
+            let stopped = move |_| RelayerError::from(StartError::SubmitterStopped(domain));
+            let name = format!("submitter {domain} {}", key.address());
+            tasks.spawn(name, async move { watch.await.map_err(stopped) });
+            keys.push((key.address(), submitter));
+        }
+        if let Some(keys) = DomainKeys::new(keys) {
+            submitters.insert(domain, keys);
+        }
     }
 
     let jobs = Jobs::new(
@@ -130,8 +151,14 @@ pub async fn serve(
     });
     tasks.spawn("jobs", follow_jobs(jobs, health.clone(), tasks.shutdown()));
 
+    let addresses: Vec<String> = signers
+        .iter()
+        .map(|key| key.address().to_string())
+        .collect();
     tracing::info!(
-        signer = %signer.address(),
+        signers = ?addresses,
+        max_in_flight_per_key = ?config.max_in_flight_per_key,
+        parallel_simulations = config.parallel_simulations,
         api = %addr,
         domains = ?config.domains.keys().collect::<Vec<_>>(),
         "relayer running"

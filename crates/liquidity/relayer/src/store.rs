@@ -2,7 +2,9 @@
 //! and the submitter operation carrying it. The transaction itself (nonce, fees, hashes,
 //! receipt) lives in the submitter's tables, under the key [`submitter_key`]`(id, attempt)`:
 //! a job is recorded before it is handed to the submitter, and handing it over again is
-//! idempotent, so neither a repeated post nor a crash at any instant sends it twice.
+//! idempotent, so neither a repeated post nor a crash at any instant sends it twice. Each
+//! attempt's key (the relayer may have several per domain) is recorded with it, before it is
+//! handed over, so a resumed hand-over goes to the same key's submitter.
 
 use crate::calls::Job;
 use alloy::primitives::{Address, Bytes, B256};
@@ -15,7 +17,8 @@ use rusqlite::{params, types::Type, Connection, OptionalExtension, Row};
 /// The relayer's tables; opened beside [`nxtp_chain::SCHEMAS`].
 pub const SCHEMA: Schema = Schema {
     name: "nxtp_relayer",
-    migrations: &["CREATE TABLE relayer_jobs (
+    migrations: &[
+        "CREATE TABLE relayer_jobs (
             job_id BLOB PRIMARY KEY,
             domain INTEGER NOT NULL,
             kind TEXT NOT NULL,
@@ -28,7 +31,11 @@ pub const SCHEMA: Schema = Schema {
             created_ms INTEGER NOT NULL,
             updated_ms INTEGER NOT NULL
         ) STRICT;
-        CREATE INDEX relayer_jobs_open ON relayer_jobs (settled, operation);"],
+        CREATE INDEX relayer_jobs_open ON relayer_jobs (settled, operation);",
+        // The key whose submitter carries the current attempt; NULL: the relayer's first key
+        // (jobs recorded while it had only one).
+        "ALTER TABLE relayer_jobs ADD COLUMN signer BLOB;",
+    ],
 };
 
 /// The submitter key of `attempt` of job `id`: each attempt is one submitter operation.
@@ -47,19 +54,28 @@ pub struct JobRecord {
     pub operation: Option<OperationId>,
     /// Whether the current attempt's outcome has been seen (and counted).
     pub settled: bool,
+    /// The key that signs the current attempt; `None` for jobs recorded before keys were
+    /// recorded: the relayer's first key.
+    pub signer: Option<Address>,
 }
 
-const COLUMNS: &str = "job_id, domain, kind, origin, target, calldata, attempt, operation, settled";
+const COLUMNS: &str =
+    "job_id, domain, kind, origin, target, calldata, attempt, operation, settled, signer";
 
-/// Records `job` if it is new; returns the stored record and whether it was new.
-pub fn insert(conn: &mut Connection, job: &Job) -> rusqlite::Result<(JobRecord, bool)> {
+/// Records `job`, to be signed by `signer`, if it is new; returns the stored record (with the
+/// signer recorded first) and whether it was new.
+pub fn insert(
+    conn: &mut Connection,
+    job: &Job,
+    signer: Address,
+) -> rusqlite::Result<(JobRecord, bool)> {
     let tx = conn.transaction()?;
     let now = now_ms();
     let inserted = tx.execute(
         "INSERT INTO relayer_jobs
          (job_id, domain, kind, origin, target, calldata, attempt, operation, settled,
-          created_ms, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL, 0, ?7, ?7)
+          created_ms, updated_ms, signer)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL, 0, ?7, ?7, ?8)
          ON CONFLICT (job_id) DO NOTHING",
         params![
             job.id.as_slice(),
@@ -68,7 +84,8 @@ pub fn insert(conn: &mut Connection, job: &Job) -> rusqlite::Result<(JobRecord, 
             job.origin.map(Domain::get),
             job.target.as_slice(),
             job.calldata.as_ref(),
-            now
+            now,
+            signer.as_slice()
         ],
     )?;
     let record = load(&tx, job.id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
@@ -102,14 +119,19 @@ pub fn set_operation(
     Ok(changed == 1)
 }
 
-/// Starts the attempt after `attempt` of job `id`, with no operation yet. Returns `false`,
-/// changing nothing, if `attempt` is no longer the current one.
-pub fn next_attempt(conn: &Connection, id: B256, attempt: u32) -> rusqlite::Result<bool> {
+/// Starts the attempt after `attempt` of job `id`, to be signed by `signer`, with no
+/// operation yet. Returns `false`, changing nothing, if `attempt` is no longer the current one.
+pub fn next_attempt(
+    conn: &Connection,
+    id: B256,
+    attempt: u32,
+    signer: Address,
+) -> rusqlite::Result<bool> {
     let changed = conn.execute(
         "UPDATE relayer_jobs
-         SET attempt = attempt + 1, operation = NULL, settled = 0, updated_ms = ?3
+         SET attempt = attempt + 1, operation = NULL, settled = 0, updated_ms = ?3, signer = ?4
          WHERE job_id = ?1 AND attempt = ?2",
-        params![id.as_slice(), attempt, now_ms()],
+        params![id.as_slice(), attempt, now_ms(), signer.as_slice()],
     )?;
     Ok(changed == 1)
 }
@@ -170,6 +192,7 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
         attempt: row.get(6)?,
         operation: row.get::<_, Option<i64>>(7)?.map(OperationId),
         settled: row.get(8)?,
+        signer: row.get::<_, Option<[u8; 20]>>(9)?.map(Address::from),
     })
 }
 
@@ -177,6 +200,8 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
 mod tests {
     use super::*;
     use nxtp_agent::Store;
+
+    const SIGNER: Address = Address::repeat_byte(0xaa);
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -199,18 +224,24 @@ mod tests {
     fn a_job_is_recorded_once_and_reads_back_whole() {
         let (_dir, store) = store();
         let process = job(1, JobKind::Process);
-        let (record, new) = store.with(|conn| insert(conn, &process)).expect("inserts");
+        let (record, new) = store
+            .with(|conn| insert(conn, &process, SIGNER))
+            .expect("inserts");
         assert!(new);
         assert_eq!(record.job, process);
+        assert_eq!(record.signer, Some(SIGNER));
         assert_eq!(
             (record.attempt, record.operation, record.settled),
             (0, None, false)
         );
-        let (again, new) = store.with(|conn| insert(conn, &process)).expect("finds");
+        let other = Address::repeat_byte(0xbb);
+        let (again, new) = store
+            .with(|conn| insert(conn, &process, other))
+            .expect("finds");
         assert!(!new, "the same job is not recorded twice");
-        assert_eq!(again, record);
+        assert_eq!(again, record, "the first key stays the job's");
         let (execute, _) = store
-            .with(|conn| insert(conn, &job(2, JobKind::Execute)))
+            .with(|conn| insert(conn, &job(2, JobKind::Execute), SIGNER))
             .expect("inserts");
         assert_eq!(execute.job.origin, None);
         assert_eq!(
@@ -224,7 +255,7 @@ mod tests {
         let (_dir, store) = store();
         let id = job(1, JobKind::Execute).id;
         store
-            .with(|conn| insert(conn, &job(1, JobKind::Execute)))
+            .with(|conn| insert(conn, &job(1, JobKind::Execute), SIGNER))
             .expect("inserts");
         assert!(store
             .with(|conn| set_operation(conn, id, 0, OperationId(7)))
@@ -244,11 +275,14 @@ mod tests {
             .expect("reads")
             .is_empty());
 
+        let second_key = Address::repeat_byte(0xbb);
         assert!(store
-            .with(|conn| next_attempt(conn, id, 0))
+            .with(|conn| next_attempt(conn, id, 0, second_key))
             .expect("retries"));
         assert!(
-            !store.with(|conn| next_attempt(conn, id, 0)).expect("no-op"),
+            !store
+                .with(|conn| next_attempt(conn, id, 0, SIGNER))
+                .expect("no-op"),
             "two retries of one failed attempt start one new attempt"
         );
         assert!(
@@ -265,6 +299,7 @@ mod tests {
             (record.attempt, record.operation, record.settled),
             (1, None, false)
         );
+        assert_eq!(record.signer, Some(second_key), "the new attempt's key");
         assert_eq!(submitter_key(id, 1), format!("relayer:{id}:1"));
         assert_eq!(
             store.with(|conn| load(conn, B256::ZERO)).expect("reads"),
