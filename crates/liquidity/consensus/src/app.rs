@@ -5,17 +5,19 @@
 use crate::context::{Height, NodeAddress, ProposalPart, SequencerContext as Ctx, ValidatorSet};
 use crate::ledger::Ledger;
 use crate::pool::BidPool;
+use crate::signing::selection_signer;
 use crate::signing::NodeKey;
-use crate::store::{Decided, NodeStore, SignedSelection, StoreError};
+use crate::store::{CertifiedSelection, Decided, NodeStore, SignedSelection, StoreError};
 use crate::validity::{self, RouterApproval, TransferSource};
-use crate::value::Batch;
+use crate::value::{Batch, SIGNATURE_BYTES};
 use crate::wire::Wire;
 use bytes::Bytes;
+use malachitebft_app_channel::app::consensus::VoteExtensionError;
 use malachitebft_app_channel::app::engine::host::{Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
 use malachitebft_app_channel::app::types::core::{
     Context as _, ExtendedCommitCertificate, HeightParams, LinearTimeouts, Round, Validator as _,
-    Validity, Value as _,
+    Validity, Value as _, VoteExtensionPolicy,
 };
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
@@ -95,7 +97,29 @@ impl State {
     }
 
     fn params(&self) -> HeightParams<Ctx> {
-        HeightParams::new(self.validator_set.clone(), self.timeouts, None)
+        // Every precommit carries its sequencer's signatures of the batch's selections, so the
+        // decision itself gathers the quorum of signatures `execute` checks.
+        HeightParams {
+            vote_extension_policy: VoteExtensionPolicy::Required,
+            ..HeightParams::new(self.validator_set.clone(), self.timeouts, None)
+        }
+    }
+
+    /// This node's vote extension for `batch`: its `RouterSelection` signature of each
+    /// auction, in order, 65 bytes each.
+    fn extension(&self, batch: &Batch) -> Bytes {
+        let mut signatures = Vec::with_capacity(batch.auctions.len() * SIGNATURE_BYTES);
+        for auction in &batch.auctions {
+            match self.key.sign_selection(auction) {
+                Ok(signature) => signatures.extend_from_slice(&signature),
+                // A short extension is refused by the others: this node's signatures are
+                // then missing from the certificate, and the quorum still forms without them.
+                Err(err) => {
+                    error!(transfer_id = %auction.terms.transfer_id, %err, "Cannot sign a selection")
+                }
+            }
+        }
+        Bytes::from(signatures)
     }
 
     fn me(&self) -> NodeAddress {
@@ -135,8 +159,40 @@ impl State {
         Ok(proposed)
     }
 
-    /// Commits a decided batch: ledger, this node's selection signatures, store, pool.
+    /// Commits a decided batch: ledger, this node's selection signatures, the sequencers'
+    /// signatures gathered in the precommits, store, pool.
     async fn commit(&mut self, decided: Decided) -> Result<(), StoreError> {
+        let certified: Vec<CertifiedSelection> = decided
+            .batch
+            .auctions
+            .iter()
+            .enumerate()
+            .map(|(index, auction)| CertifiedSelection {
+                transfer_id: auction.terms.transfer_id,
+                height: decided.height,
+                routers: auction.routers.clone(),
+                signatures: decided
+                    .certificate
+                    .commit_signatures
+                    .iter()
+                    .filter_map(|commit| {
+                        let extension = &commit.extension.as_ref()?.message;
+                        let start = index * SIGNATURE_BYTES;
+                        let signature = extension.get(start..start + SIGNATURE_BYTES)?;
+                        // Kept only if it really is that sequencer's signature of this
+                        // selection: a certificate from sync is not trusted further.
+                        (selection_signer(auction, signature) == Some(commit.address.0)).then(
+                            || {
+                                (
+                                    commit.address.0,
+                                    alloy::primitives::Bytes::copy_from_slice(signature),
+                                )
+                            },
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
         let mut selections = Vec::new();
         for auction in &decided.batch.auctions {
             match self.key.sign_selection(auction) {
@@ -151,7 +207,7 @@ impl State {
                 }
             }
         }
-        self.store.commit(&decided, &selections).await?;
+        self.store.commit(&decided, &selections, &certified).await?;
         self.ledger.apply(&decided.batch);
         self.pool.forget(
             decided
@@ -169,6 +225,16 @@ impl State {
         self.decided.send_replace(decided.height);
         Ok(())
     }
+}
+
+/// Whether `extension` holds `signer`'s `RouterSelection` signature of each auction of `batch`.
+fn extension_signed_by(batch: &Batch, extension: &[u8], signer: NodeAddress) -> bool {
+    extension.len() == batch.auctions.len() * SIGNATURE_BYTES
+        && batch
+            .auctions
+            .iter()
+            .zip(extension.chunks_exact(SIGNATURE_BYTES))
+            .all(|(auction, signature)| selection_signer(auction, signature) == Some(signer.0))
 }
 
 /// The id of the stream of one proposal.
@@ -338,14 +404,44 @@ pub async fn run(mut state: State, mut channels: Channels<Ctx>) -> Result<(), Ap
                 });
             }
 
-            AppMsg::ExtendVote { reply, .. } => send(reply, None, "ExtendVote"),
+            AppMsg::ExtendVote {
+                height,
+                value_id,
+                reply,
+                ..
+            } => {
+                let extension = match state.store.proposal_of(height, value_id).await? {
+                    Some(batch) => Some(state.extension(&batch)),
+                    None => {
+                        warn!(%height, %value_id, "Precommitting a batch this node does not hold");
+                        None
+                    }
+                };
+                send(reply, extension, "ExtendVote");
+            }
 
             AppMsg::VerifyVoteExtensions {
-                extensions, reply, ..
+                height,
+                value_id,
+                extensions,
+                reply,
+                ..
             } => {
+                let batch = state.store.proposal_of(height, value_id).await?;
                 let verdicts = extensions
                     .into_iter()
-                    .map(|(address, _)| (address, Ok(())))
+                    .map(|(address, extension)| {
+                        let verdict = match &batch {
+                            Some(batch) if !extension_signed_by(batch, &extension, address) => {
+                                warn!(%height, sequencer = %address, "A precommit carries selection signatures that are not its sequencer's");
+                                Err(VoteExtensionError::InvalidVoteExtension)
+                            }
+                            // Without the batch (a certificate synced ahead of its value) the
+                            // signatures are checked when the batch is committed instead.
+                            _ => Ok(()),
+                        };
+                        (address, verdict)
+                    })
                     .collect();
                 send(reply, verdicts, "VerifyVoteExtensions");
             }

@@ -25,6 +25,6 @@ pub use ledger::{Ledger, Reservation};
 pub use node::{start, Genesis, NodeConfig, NodeError, NodeHandle};
 pub use pool::BidPool;
 pub use signing::NodeKey;
-pub use store::{Decided, NodeStore, SignedSelection};
+pub use store::{CertifiedSelection, Decided, NodeStore, SignedSelection};
 pub use validity::{Invalid, RouterApproval, TransferSource};
 pub use value::{Auction, Batch, BatchId, Pool, SignedBid, TransferTerms};

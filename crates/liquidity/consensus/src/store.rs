@@ -18,7 +18,8 @@ use std::path::Path;
 
 const SCHEMA: Schema = Schema {
     name: "nxtp_consensus",
-    migrations: &["CREATE TABLE decided (
+    migrations: &[
+        "CREATE TABLE decided (
             height INTEGER PRIMARY KEY,
             batch BLOB NOT NULL,
             certificate BLOB NOT NULL
@@ -38,7 +39,16 @@ const SCHEMA: Schema = Schema {
             height INTEGER NOT NULL,
             routers BLOB NOT NULL,
             signature BLOB NOT NULL
-        ) STRICT;"],
+        ) STRICT;",
+        // The sequencers' signatures of each decided selection, gathered in their precommits'
+        // vote extensions: what `execute` takes instead of one sequencer's signature.
+        "CREATE TABLE certified (
+            transfer_id BLOB PRIMARY KEY,
+            height INTEGER NOT NULL,
+            routers BLOB NOT NULL,
+            signatures BLOB NOT NULL
+        ) STRICT;",
+    ],
 };
 
 /// Why the node's store failed.
@@ -64,6 +74,33 @@ pub struct Decided {
     pub batch: Batch,
     /// The precommits (and their extensions) that decided it.
     pub certificate: ExtendedCommitCertificate<Ctx>,
+}
+
+/// A decided selection with the signatures of the sequencers that decided it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertifiedSelection {
+    /// The transfer.
+    pub transfer_id: B256,
+    /// The height that decided it.
+    pub height: Height,
+    /// The routers selected, in order.
+    pub routers: Vec<Address>,
+    /// Each signing sequencer's EIP-712 `RouterSelection` signature, sorted by its address.
+    pub signatures: Vec<(Address, Bytes)>,
+}
+
+/// One sequencer's signature, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct SequencerSignature(Address, Bytes);
+
+impl Wire for SequencerSignature {
+    fn encode(&self, out: &mut crate::wire::Writer) {
+        self.0.encode(out);
+        self.1.encode(out);
+    }
+    fn decode(input: &mut crate::wire::Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self(Address::decode(input)?, Bytes::decode(input)?))
+    }
 }
 
 /// This node's signature of one decided selection.
@@ -108,7 +145,28 @@ impl NodeStore {
         &self,
         decided: &Decided,
         selections: &[SignedSelection],
+        certified: &[CertifiedSelection],
     ) -> Result<(), StoreError> {
+        let certified: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = certified
+            .iter()
+            .map(|selection| {
+                let mut routers = crate::wire::Writer::new();
+                routers.seq(&selection.routers);
+                let mut signatures = crate::wire::Writer::new();
+                signatures.seq(
+                    &selection
+                        .signatures
+                        .iter()
+                        .map(|(address, signature)| SequencerSignature(*address, signature.clone()))
+                        .collect::<Vec<_>>(),
+                );
+                (
+                    selection.transfer_id.to_vec(),
+                    routers.into_bytes(),
+                    signatures.into_bytes(),
+                )
+            })
+            .collect();
         let height = sql_height(decided.height)?;
         let batch = decided.batch.to_wire();
         let certificate = decided.certificate.to_wire();
@@ -136,6 +194,13 @@ impl NodeStore {
                         "INSERT OR REPLACE INTO selections (transfer_id, height, routers, signature)
                          VALUES (?1, ?2, ?3, ?4)",
                         params![transfer_id, height, routers, signature],
+                    )?;
+                }
+                for (transfer_id, routers, signatures) in certified {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO certified (transfer_id, height, routers, signatures)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![transfer_id, height, routers, signatures],
                     )?;
                 }
                 tx.execute("DELETE FROM undecided WHERE height <= ?1", params![height])?;
@@ -314,6 +379,45 @@ impl NodeStore {
                 height: from_sql_height(height),
                 routers,
                 signature: Bytes::from(signature),
+            })
+        })
+        .transpose()
+    }
+}
+
+impl NodeStore {
+    /// The decided selection of `transfer_id` with the sequencers' signatures gathered for it.
+    pub async fn certified(
+        &self,
+        transfer_id: B256,
+    ) -> Result<Option<CertifiedSelection>, StoreError> {
+        let id = transfer_id.to_vec();
+        let row: Option<(i64, Vec<u8>, Vec<u8>)> = self
+            .store
+            .call(move |conn| {
+                conn.query_row(
+                    "SELECT height, routers, signatures FROM certified WHERE transfer_id = ?1",
+                    params![id],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()
+            })
+            .await?;
+        row.map(|(height, routers, signatures)| {
+            let mut input = crate::wire::Reader::new(&routers);
+            let routers = input.seq()?;
+            input.finish()?;
+            let mut input = crate::wire::Reader::new(&signatures);
+            let signatures: Vec<SequencerSignature> = input.seq()?;
+            input.finish()?;
+            Ok(CertifiedSelection {
+                transfer_id,
+                height: from_sql_height(height),
+                routers,
+                signatures: signatures
+                    .into_iter()
+                    .map(|SequencerSignature(address, signature)| (address, signature))
+                    .collect(),
             })
         })
         .transpose()

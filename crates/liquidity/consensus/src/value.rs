@@ -7,6 +7,9 @@ use malachitebft_app_channel::app::types::core::Value;
 use nxtp_primitives::ConnextSigningDomain;
 use std::fmt;
 
+/// Length of an EIP-712 signature (`r || s || v`), of bids and of selections.
+pub const SIGNATURE_BYTES: usize = 65;
+
 /// The encoding version of a [`Batch`]; a batch of another version is refused.
 const BATCH_VERSION: u8 = 1;
 
