@@ -118,6 +118,8 @@ pub struct IndexerConfig {
     pub api_listen: SocketAddr,
     /// Every domain followed.
     pub domains: Domains<DomainConfig>,
+    /// The webhooks' settings (`[webhooks]`, optional).
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// The file as written, before it is checked.
@@ -130,6 +132,8 @@ struct RawConfig {
     state: Option<PathBuf>,
     api_listen: SocketAddr,
     domains: Domains<DomainConfig>,
+    #[serde(default)]
+    webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl<'de> Deserialize<'de> for IndexerConfig {
@@ -177,6 +181,7 @@ impl IndexerConfig {
         if raw.domains.is_empty() {
             return Err("domains: no domain to index".to_owned());
         }
+        raw.webhooks.check()?;
         raw.domains.check(
             "domains",
             "messages from it cannot be matched to their transfers",
@@ -186,6 +191,7 @@ impl IndexerConfig {
             database,
             api_listen: raw.api_listen,
             domains: raw.domains,
+            webhooks: raw.webhooks,
         })
     }
 
@@ -227,6 +233,7 @@ impl IndexerConfig {
             database,
             api_listen,
             domains,
+            webhooks: crate::webhooks::WebhookConfig::default(),
         })
     }
 }

@@ -22,6 +22,9 @@ pub enum IndexerAgentError {
     /// The status API's server failed.
     #[error("status API: {0}")]
     Serve(#[source] std::io::Error),
+    /// The webhooks' HTTP client could not be built.
+    #[error("webhooks: {0}")]
+    Webhooks(String),
     /// A task panicked or was aborted.
     #[error(transparent)]
     Task(#[from] nxtp_agent::TaskError),

@@ -23,6 +23,7 @@ mod error;
 pub mod ingest;
 pub mod status;
 pub mod store;
+pub mod webhooks;
 
 pub use config::{Database, DomainConfig, IndexerConfig};
 pub use error::IndexerAgentError;
@@ -113,6 +114,14 @@ async fn run(config: IndexerConfig, ctx: AgentContext) -> Result<(), IndexerAgen
         store: Arc::clone(&store),
         health: health.clone(),
         domains: config.domains.keys().copied().collect(),
+        webhooks: config.webhooks.clone(),
+    });
+    let deliverer = webhooks::Deliverer::new(Arc::clone(&store), config.webhooks.clone())
+        .map_err(|err| IndexerAgentError::Webhooks(err.to_string()))?;
+    let shutdown = tasks.shutdown();
+    tasks.spawn("webhooks", async move {
+        deliverer.run(shutdown).await;
+        Ok(())
     });
     let shutdown = tasks.shutdown();
     tasks.spawn("api", async move {

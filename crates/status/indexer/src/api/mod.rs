@@ -47,6 +47,8 @@ pub struct ApiState {
     pub health: Health,
     /// The domains indexed.
     pub domains: BTreeSet<Domain>,
+    /// The webhooks' settings (the subscription routes' token, the allowed targets).
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// The API's routes over `state`.
@@ -56,6 +58,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/transfers/{id}", get(get_transfer))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi_document))
+        .merge(crate::webhooks::api::routes())
         .with_state(Arc::new(state))
 }
 
@@ -77,6 +80,16 @@ pub enum ErrorCode {
     NotFound,
     /// The database cannot answer now.
     Unavailable,
+    /// A request body is not the JSON object the route reads.
+    InvalidBody,
+    /// A webhook URL is not an absolute `http://` URL with a host.
+    InvalidUrl,
+    /// The operator does not allow webhook deliveries to that host.
+    TargetNotAllowed,
+    /// A webhook secret is too short, too long, or not printable ASCII.
+    InvalidSecret,
+    /// The route needs the operator's bearer token.
+    Unauthorized,
 }
 
 impl ErrorCode {
@@ -84,6 +97,7 @@ impl ErrorCode {
     pub const fn status(self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -100,7 +114,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(error: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(error: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             error,
             message: message.into(),
@@ -123,7 +137,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Runs `f` on the store on the blocking pool.
-async fn on_store<R: Send + 'static>(
+pub(crate) async fn on_store<R: Send + 'static>(
     state: &ApiState,
     f: impl FnOnce(&dyn StatusStore) -> Result<R, StoreError> + Send + 'static,
 ) -> Result<R, ApiError> {

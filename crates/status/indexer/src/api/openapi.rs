@@ -4,14 +4,18 @@
 use serde_json::{json, Value};
 
 /// The routes served, as the document names them: `(method, path)`.
-pub const ROUTES: [(&str, &str); 4] = [
+pub const ROUTES: [(&str, &str); 8] = [
     ("get", "/transfers"),
     ("get", "/transfers/{id}"),
     ("get", "/health"),
     ("get", "/openapi.json"),
+    ("get", "/subscriptions"),
+    ("post", "/subscriptions"),
+    ("get", "/subscriptions/{id}"),
+    ("delete", "/subscriptions/{id}"),
 ];
 
-fn error_response(description: &str) -> Value {
+pub(crate) fn error_response(description: &str) -> Value {
     json!({
         "description": description,
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
@@ -34,7 +38,7 @@ fn domain_param(name: &str, description: &str) -> Value {
 
 /// The document served at `/openapi.json`.
 pub fn document() -> Value {
-    json!({
+    let mut document = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "nxtp status API",
@@ -87,7 +91,9 @@ pub fn document() -> Value {
             }}
         },
         "components": { "schemas": schemas() }
-    })
+    });
+    crate::webhooks::api::document(&mut document);
+    document
 }
 
 /// The document's schemas.
@@ -117,7 +123,7 @@ fn schemas() -> Value {
             "Error": {
                 "type": "object",
                 "properties": {
-                    "error": { "type": "string", "enum": ["invalid_transfer_id", "invalid_address", "invalid_filter", "invalid_cursor", "invalid_limit", "not_found", "unavailable", "method_not_allowed", "payload_too_large", "request_timeout", "overloaded"] },
+                    "error": { "type": "string", "enum": ["invalid_transfer_id", "invalid_address", "invalid_filter", "invalid_cursor", "invalid_limit", "not_found", "unavailable", "invalid_body", "invalid_url", "target_not_allowed", "invalid_secret", "unauthorized", "method_not_allowed", "payload_too_large", "request_timeout", "overloaded"] },
                     "message": { "type": "string" }
                 },
                 "required": ["error", "message"]

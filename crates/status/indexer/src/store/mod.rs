@@ -11,7 +11,7 @@
 //! an event of a block the chain dropped once its reorg has been read.
 
 mod postgresql;
-mod queries;
+pub(crate) mod queries;
 pub mod schema;
 mod sqlite;
 mod value;
@@ -23,7 +23,7 @@ pub use value::{Exec, Value};
 
 use crate::status::{Path, Stage};
 use alloy::primitives::{Address, Bytes, B256, U256};
-use nxtp_agent::{StorageError, Store};
+use nxtp_agent::{clock::now_ms, StorageError, Store};
 use nxtp_chain::Batch;
 use nxtp_primitives::Domain;
 
@@ -267,6 +267,10 @@ pub trait StatusStore: Send + Sync + 'static {
 
     /// Checks the database answers.
     fn ping(&self) -> Result<(), StoreError>;
+
+    /// The webhooks' subscriptions and outbox ([`crate::webhooks`]). [`StatusStore::apply`]
+    /// enqueues the events a change causes in the same transaction.
+    fn webhooks(&self) -> &dyn crate::webhooks::WebhookStore;
 }
 
 /// What a backend provides for the shared queries: a write transaction and a read.
@@ -302,7 +306,21 @@ impl<B: SqlBackend> StatusStore for B {
     }
 
     fn apply(&self, change: &Change, batch: Option<&Batch>) -> Result<(), StoreError> {
-        self.write(batch, &mut |db| queries::apply(db, change))
+        let mut enqueued = 0;
+        self.write(batch, &mut |db| {
+            queries::apply(db, change)?;
+            // The webhook events the change causes, in its transaction: none lost at a crash.
+            enqueued = crate::webhooks::outbox::enqueue_for_change(db, change, now_ms())?;
+            Ok(())
+        })?;
+        if enqueued > 0 {
+            crate::webhooks::wake();
+        }
+        Ok(())
+    }
+
+    fn webhooks(&self) -> &dyn crate::webhooks::WebhookStore {
+        self
     }
 
     fn transfer(&self, key: TransferKey) -> Result<Option<TransferRecord>, StoreError> {

@@ -254,14 +254,61 @@ macro_rules! v1 {
     };
 }
 
+/// The webhooks' tables (`crate::webhooks`): subscriptions, the outbox of events to deliver
+/// (numbered in the order they were enqueued), and what each subscription was last told about
+/// each transfer. Times are unix milliseconds.
+macro_rules! webhooks {
+    ($int:literal, $seq:literal) => {
+        concat!(
+            "CREATE TABLE webhook_subscriptions (
+                id TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                secret TEXT NOT NULL,
+                sender TEXT,
+                recipient TEXT,
+                router TEXT,
+                transfer_id TEXT,
+                created_at ", $int, " NOT NULL
+            );
+            CREATE TABLE webhook_outbox (
+                id ", $seq, ",
+                subscription_id TEXT NOT NULL,
+                transfer_id TEXT NOT NULL,
+                event_id TEXT NOT NULL UNIQUE,
+                body TEXT NOT NULL,
+                created_at ", $int, " NOT NULL,
+                attempts ", $int, " NOT NULL,
+                next_attempt_at ", $int, " NOT NULL,
+                delivered_at ", $int, ",
+                last_error TEXT
+            );
+            CREATE INDEX webhook_outbox_due ON webhook_outbox (delivered_at, next_attempt_at);
+            CREATE INDEX webhook_outbox_chain
+                ON webhook_outbox (subscription_id, transfer_id, id);
+            CREATE TABLE webhook_transfer_state (
+                subscription_id TEXT NOT NULL,
+                transfer_id TEXT NOT NULL,
+                stage TEXT NOT NULL,
+                reason TEXT,
+                events ", $int, " NOT NULL,
+                PRIMARY KEY (subscription_id, transfer_id)
+            );
+            CREATE INDEX webhook_transfer_state_stage ON webhook_transfer_state (stage);"
+        )
+    };
+}
+
 /// The SQLite migrations, oldest first (never edited once released, only followed).
-pub const SQLITE_MIGRATIONS: &[&str] = &[v1!("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT")];
+pub const SQLITE_MIGRATIONS: &[&str] = &[
+    v1!("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+    webhooks!("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+];
 
 /// The PostgreSQL migrations, oldest first, in step with [`SQLITE_MIGRATIONS`].
-pub const POSTGRES_MIGRATIONS: &[&str] = &[v1!(
-    "BIGINT",
-    "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
-)];
+pub const POSTGRES_MIGRATIONS: &[&str] = &[
+    v1!("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+    webhooks!("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+];
 
 /// The tables whose rows are all a log's, undone by a reorg with one delete each.
 pub const FORGET: [&str; 6] = [
