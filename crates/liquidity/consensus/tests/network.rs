@@ -176,7 +176,32 @@ async fn selected(node: &NodeHandle, transfer_id: B256) -> Vec<Address> {
         Some(node.address.0),
         "signed by the node's key"
     );
+    certified_by_a_quorum(node, transfer_id, &selection.routers).await;
     selection.routers
+}
+
+/// The node holds the selection of `transfer_id` signed by more than two thirds of the four
+/// sequencers (gathered in the precommits), each signature recovering to a distinct one.
+async fn certified_by_a_quorum(node: &NodeHandle, transfer_id: B256, routers: &[Address]) {
+    let certified = node
+        .store
+        .certified(transfer_id)
+        .await
+        .expect("store")
+        .expect("certified with the decision");
+    assert_eq!(certified.routers, routers);
+    let domain = transfer(transfer_id[0]).signing_domain();
+    let digest = domain.router_selection_digest(transfer_id, routers);
+    let signers: BTreeSet<Address> = certified
+        .signatures
+        .iter()
+        .map(|(sequencer, signature)| {
+            let signer = nxtp_primitives::recover_digest(digest, signature).expect("recovers");
+            assert_eq!(signer, *sequencer);
+            signer
+        })
+        .collect();
+    assert!(signers.len() >= 3, "a quorum of 3 of 4 signed: {signers:?}");
 }
 
 /// Every node holds the same batches at every height up to `to`.
