@@ -9,6 +9,13 @@
 //! interval until the block comes. On a chain with regular blocks that is about one request per
 //! block; on a chain without them (mined on demand) it is the poll interval, as before.
 //!
+//! Over a WebSocket endpoint (a `ws://` or `wss://` URL), heads come by subscription
+//! (`eth_subscribe newHeads`) and the follower sends next to no requests: one `eth_blockNumber`
+//! when it subscribes (a subscription only tells of blocks to come) and one after each silence
+//! longer than a few block times. If that request finds the head moved, the subscription is
+//! stale and is replaced; if subscribing fails, the follower polls as over HTTP and subscribes
+//! again later, with backoff. A WebSocket provider reconnects by itself.
+//!
 //! A failed request is every asker's failure until the next request succeeds, so tasks still
 //! see (and report) an unreachable endpoint; the follower retries with the usual backoff.
 
@@ -17,6 +24,7 @@ use alloy::{
     providers::{DynProvider, Provider},
     transports::{TransportError, TransportErrorKind},
 };
+use futures::StreamExt;
 use nxtp_primitives::Domain;
 use std::{
     collections::VecDeque,
@@ -29,6 +37,12 @@ use tokio::sync::watch;
 const GAPS_REMEMBERED: usize = 8;
 /// No chain is assumed slower than this: beyond it, the follower polls every interval.
 const LONGEST_BLOCK_TIME: Duration = Duration::from_secs(30);
+/// A subscription silent for this many block times is checked with one request.
+const SILENT_BLOCKS: u32 = 3;
+/// The shortest silence checked: a chain mined on demand is often quiet for a while.
+const SHORTEST_SILENCE: Duration = Duration::from_secs(2);
+/// The silence checked while the block time is unknown.
+const UNKNOWN_SILENCE: Duration = Duration::from_secs(5);
 
 /// What the follower last learned.
 #[derive(Clone, Debug)]
@@ -136,16 +150,149 @@ impl Cadence {
         }
     }
 
+    /// The chain's block time as learned: the shortest recent gap, unless beyond any chain's.
+    fn block_time(&self) -> Option<Duration> {
+        let block_time = *self.gaps.iter().min()?;
+        (block_time <= LONGEST_BLOCK_TIME).then_some(block_time)
+    }
+
+    /// How long a subscription may stay silent before the head is asked for: a few block times.
+    fn silence(&self) -> Duration {
+        match self.block_time() {
+            Some(block_time) => (block_time * SILENT_BLOCKS).max(SHORTEST_SILENCE),
+            None => UNKNOWN_SILENCE,
+        }
+    }
+
     /// The pause before the next request, at `now`: until the next block is due (the last head's
     /// sighting plus the shortest recent gap), and at least the poll interval.
     fn pause(&self, now: Instant) -> Duration {
-        let due = self.last.and_then(|(_, at)| {
-            let block_time = *self.gaps.iter().min()?;
-            (block_time <= LONGEST_BLOCK_TIME).then(|| at + block_time)
-        });
+        let due = self.last.and_then(|(_, at)| Some(at + self.block_time()?));
         match due {
             Some(due) => due.saturating_duration_since(now).max(self.poll_interval),
             None => self.poll_interval,
+        }
+    }
+}
+
+/// What the follower task keeps: when to ask next, and where it tells the askers.
+struct Follower {
+    chain: Domain,
+    provider: DynProvider,
+    poll_interval: Duration,
+    sender: watch::Sender<Observed>,
+    cadence: Cadence,
+    /// Requests failed in a row.
+    failures: u32,
+}
+
+impl Follower {
+    /// Tells every asker of head `number`, seen now.
+    fn saw(&mut self, number: u64) {
+        self.failures = 0;
+        self.cadence.saw(number, Instant::now());
+        self.sender.send_if_modified(|state| match state {
+            Observed::Head(old) if *old == number => false,
+            _ => {
+                *state = Observed::Head(number);
+                true
+            }
+        });
+    }
+
+    /// The last head told, if the last request succeeded.
+    fn head(&self) -> Option<u64> {
+        match *self.sender.borrow() {
+            Observed::Head(number) => Some(number),
+            _ => None,
+        }
+    }
+
+    /// Asks for the head once; returns the pause before asking again.
+    async fn poll(&mut self) -> Duration {
+        match self.provider.get_block_number().await {
+            Ok(number) => {
+                self.saw(number);
+                self.cadence.pause(Instant::now())
+            }
+            Err(err) => {
+                self.failures = self.failures.saturating_add(1);
+                let err = without_url(err);
+                tracing::debug!(chain = %self.chain, error = %err, "cannot read the head");
+                self.sender
+                    .send_replace(Observed::Failed(err.to_string().into()));
+                backoff(self.poll_interval, self.failures)
+            }
+        }
+    }
+
+    /// Polls until every asker is gone.
+    async fn poll_forever(&mut self) {
+        loop {
+            let pause = self.poll().await;
+            tokio::select! {
+                () = self.sender.closed() => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Polls for `period`; returns `false` once every asker is gone.
+    async fn poll_for(&mut self, period: Duration) -> bool {
+        let until = Instant::now() + period;
+        while Instant::now() < until {
+            let pause = self.poll().await;
+            tokio::select! {
+                () = self.sender.closed() => return false,
+                () = tokio::time::sleep(pause.min(until.saturating_duration_since(Instant::now()))) => {}
+            }
+        }
+        true
+    }
+
+    /// Follows new heads by subscription, polling while there is none; see the module docs.
+    async fn subscribe_forever(&mut self) {
+        let mut refusals = 0u32;
+        loop {
+            let subscription = match self.provider.subscribe_blocks().await {
+                Ok(subscription) => subscription,
+                Err(err) => {
+                    refusals = refusals.saturating_add(1);
+                    let retry_in = backoff(self.poll_interval, refusals).max(UNKNOWN_SILENCE);
+                    let err = without_url(err);
+                    tracing::debug!(chain = %self.chain, error = %err, ?retry_in, "cannot subscribe to new heads; polling");
+                    if !self.poll_for(retry_in).await {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            refusals = 0;
+            tracing::debug!(chain = %self.chain, "following new heads by subscription");
+            let mut heads = subscription.into_stream();
+            // A subscription tells only of blocks to come: the head now comes from one request.
+            self.poll().await;
+            loop {
+                let silence = self.cadence.silence();
+                tokio::select! {
+                    () = self.sender.closed() => return,
+                    header = heads.next() => match header {
+                        Some(header) => self.saw(header.number),
+                        None => {
+                            tracing::debug!(chain = %self.chain, "the head subscription ended; subscribing again");
+                            break;
+                        }
+                    },
+                    () = tokio::time::sleep(silence) => {
+                        let told = self.head();
+                        self.poll().await;
+                        if self.head().is_some_and(|head| Some(head) != told) {
+                            tracing::debug!(chain = %self.chain, ?silence, "the head moved unannounced; subscribing again");
+                            break;
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -156,34 +303,19 @@ async fn follow(
     poll_interval: Duration,
     sender: watch::Sender<Observed>,
 ) {
-    let mut cadence = Cadence::new(poll_interval);
-    let mut failures = 0u32;
-    loop {
-        let pause = match provider.get_block_number().await {
-            Ok(number) => {
-                failures = 0;
-                cadence.saw(number, Instant::now());
-                sender.send_if_modified(|state| match state {
-                    Observed::Head(old) if *old == number => false,
-                    _ => {
-                        *state = Observed::Head(number);
-                        true
-                    }
-                });
-                cadence.pause(Instant::now())
-            }
-            Err(err) => {
-                failures = failures.saturating_add(1);
-                let err = without_url(err);
-                tracing::debug!(%chain, error = %err, "cannot read the head");
-                sender.send_replace(Observed::Failed(err.to_string().into()));
-                backoff(poll_interval, failures)
-            }
-        };
-        tokio::select! {
-            () = sender.closed() => return,
-            () = tokio::time::sleep(pause) => {}
-        }
+    let websocket = provider.client().pubsub_frontend().is_some();
+    let mut follower = Follower {
+        chain,
+        provider,
+        poll_interval,
+        sender,
+        cadence: Cadence::new(poll_interval),
+        failures: 0,
+    };
+    if websocket {
+        follower.subscribe_forever().await;
+    } else {
+        follower.poll_forever().await;
     }
 }
 

@@ -61,8 +61,8 @@ fn environment_overrides_reach_each_domains_chain() {
 
 #[test]
 fn errors_name_the_domains_key() {
-    let err = parse(&[("NXTP__DOMAINS__1000__CHAIN__RPC_URL", "ws://10.0.0.1:8545")])
-        .expect_err("ws refused");
+    let err = parse(&[("NXTP__DOMAINS__1000__CHAIN__RPC_URL", "ftp://10.0.0.1:8545")])
+        .expect_err("ftp refused");
     assert!(
         err.to_string().starts_with("domains.1000.chain.rpc_url: "),
         "{err}"

@@ -97,3 +97,36 @@ async fn an_indexer_on_shared_heads_delivers_once_the_head_moves() {
         .expect("delivery task");
     assert!(blocks.contains(&block), "{blocks:?} holds block {block}");
 }
+
+#[tokio::test]
+async fn over_a_websocket_heads_come_by_subscription() {
+    let chain = Chain::start().await;
+    let mut config = chain.config.clone();
+    // anvil serves WebSocket on its HTTP port.
+    config
+        .rpc_url
+        .set_scheme("ws")
+        .expect("an http URL takes the ws scheme");
+    assert!(config.is_websocket());
+    let reader = connect(&config).await.expect("connects over ws");
+    // A poll interval far beyond the test's limit: only the subscription (or a silence check,
+    // seconds apart) can tell of a new head.
+    let heads = Heads::follow(DOMAIN, reader, Duration::from_secs(3600));
+    let mut head = heads.latest().await.expect("the head when subscribing");
+    assert_eq!(head, chain.head().await);
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        chain.mine(1).await;
+        tokio::time::timeout(LIMIT, heads.changed_from(head))
+            .await
+            .expect("woken by the new head");
+        // Announced, not found by the silence check (5 s while the block time is unknown).
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "told of the new head after {:?}",
+            started.elapsed()
+        );
+        head = heads.latest().await.expect("a head");
+        assert_eq!(head, chain.head().await);
+    }
+}

@@ -22,7 +22,8 @@ pub const DEFAULT_POLL_INTERVAL_MS: u64 = 500;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
-    /// HTTP JSON-RPC endpoint.
+    /// JSON-RPC endpoint: `http(s)://`, or `ws(s)://` to follow new heads by subscription
+    /// (polling stays the fallback).
     #[serde(
         serialize_with = "serialize_url",
         deserialize_with = "deserialize_http_url"
@@ -59,6 +60,11 @@ impl ChainConfig {
     /// The poll interval as a [`Duration`].
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms)
+    }
+
+    /// Whether the endpoint is a WebSocket (`ws://`, `wss://`): heads may come by subscription.
+    pub fn is_websocket(&self) -> bool {
+        matches!(self.rpc_url.scheme(), "ws" | "wss")
     }
 
     /// The endpoint in a form safe to log (see [`RedactedUrl`]).
@@ -104,10 +110,10 @@ fn deserialize_http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ur
     let url: Url = text
         .parse()
         .map_err(|err| de::Error::custom(format!("invalid URL: {err}")))?;
-    // Only HTTP is wired up; failing here names the config field, failing later would not.
-    if !matches!(url.scheme(), "http" | "https") {
+    // Failing here names the config field, failing later would not.
+    if !matches!(url.scheme(), "http" | "https" | "ws" | "wss") {
         return Err(de::Error::custom(format!(
-            "unsupported RPC scheme `{}` (expected http or https)",
+            "unsupported RPC scheme `{}` (expected http, https, ws or wss)",
             url.scheme()
         )));
     }
@@ -140,12 +146,15 @@ mod tests {
     }
 
     #[test]
-    fn rejects_non_http_urls_and_unknown_fields() {
-        let ws = parse("rpc_url = \"ws://127.0.0.1:8545\"\nchain_id = 1\nconfirmations = 0");
-        assert!(ws
-            .expect_err("ws refused")
+    fn rejects_other_schemes_and_unknown_fields() {
+        let ws = parse("rpc_url = \"ws://127.0.0.1:8545\"\nchain_id = 1\nconfirmations = 0")
+            .expect("ws accepted");
+        assert!(ws.is_websocket());
+        let ftp = parse("rpc_url = \"ftp://127.0.0.1:8545\"\nchain_id = 1\nconfirmations = 0");
+        assert!(ftp
+            .expect_err("ftp refused")
             .to_string()
-            .contains("unsupported RPC scheme `ws`"));
+            .contains("unsupported RPC scheme `ftp`"));
         let typo =
             parse("rpc_url = \"http://a\"\nchain_id = 1\nconfirmations = 0\nconfirmation = 1");
         assert!(typo.is_err());

@@ -1,12 +1,14 @@
-//! Connecting to a chain: an HTTP provider with timeouts, checked to serve the configured chain
-//! before anything reads from or sends to it.
+//! Connecting to a chain: an HTTP provider with timeouts, or a WebSocket provider for a `ws://`
+//! or `wss://` URL (it reconnects by itself, and lets the agent subscribe to new heads, see
+//! `nxtp_chain::Heads`), checked to serve the configured chain before anything reads from or
+//! sends to it.
 
 use crate::config::{ChainConfig, RedactedUrl};
 use alloy::{
     network::EthereumWallet,
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::client::RpcClient,
-    transports::{http::reqwest, TransportError, TransportErrorKind},
+    transports::{http::reqwest, ws::WsConnect, TransportError, TransportErrorKind},
 };
 use std::time::Duration;
 
@@ -15,6 +17,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Upper bound on one JSON-RPC request, so a hung endpoint surfaces as an error that callers
 /// retry instead of stalling an agent forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Pause between two attempts to reconnect a dropped WebSocket.
+const WS_RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why a chain could not be connected to.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +54,7 @@ pub enum ConnectError {
 /// A read-only provider for `config`'s chain, after checking its chain id. It fills nothing
 /// into transactions: readers and the `nxtp_chain::Submitter` need no fillers.
 pub async fn connect(config: &ChainConfig) -> Result<DynProvider, ConnectError> {
-    let client = rpc_client(config)?;
+    let client = rpc_client(config).await?;
     let provider = ProviderBuilder::new()
         .disable_recommended_fillers()
         .connect_client(client)
@@ -71,7 +75,7 @@ pub async fn connect_with_wallet(
     config: &ChainConfig,
     wallet: impl Into<EthereumWallet>,
 ) -> Result<DynProvider, ConnectError> {
-    let client = rpc_client(config)?;
+    let client = rpc_client(config).await?;
     let provider = ProviderBuilder::new()
         .disable_recommended_fillers()
         .with_gas_estimation()
@@ -84,7 +88,22 @@ pub async fn connect_with_wallet(
     Ok(provider)
 }
 
-fn rpc_client(config: &ChainConfig) -> Result<RpcClient, ConnectError> {
+async fn rpc_client(config: &ChainConfig) -> Result<RpcClient, ConnectError> {
+    if config.is_websocket() {
+        // A node that goes away is reconnected to for as long as the agent runs: an agent
+        // outlives its node's restarts, as it does over HTTP.
+        let ws = WsConnect::new(config.rpc_url.as_str())
+            .with_max_retries(u32::MAX)
+            .with_retry_interval(WS_RETRY_INTERVAL);
+        let client =
+            RpcClient::connect_pubsub(ws)
+                .await
+                .map_err(|source| ConnectError::Unreachable {
+                    url: config.redacted_url(),
+                    source: without_url(source),
+                })?;
+        return Ok(client.with_poll_interval(config.poll_interval()));
+    }
     let http = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)

@@ -2,7 +2,7 @@
 //! batch, back off on retryable failures, and keep the agent's health board up to date.
 
 use super::{Batch, Indexer, IndexerError};
-use crate::retry::backoff;
+use crate::{heads::Heads, retry::backoff};
 use nxtp_agent::{CancellationToken, Classify, Health};
 use std::{fmt::Display, time::Duration};
 
@@ -17,7 +17,9 @@ use std::{fmt::Display, time::Duration};
 /// ```
 ///
 /// It keeps no borrow of the indexer or the task between batches, so the handler may use the
-/// task freely. Empty polls pause the indexer's poll interval; transient RPC failures, and
+/// task freely. An indexer not given the agent's shared [`Heads`] gets a follower of its own
+/// here, so a task polls for logs once per new head, never blindly every interval (and, over a
+/// WebSocket endpoint, learns of new heads by subscription). Empty polls pause the indexer's poll interval; transient RPC failures, and
 /// failures the task reports with [`Self::failed`], are logged, mark the stream failing and
 /// back off (see [`backoff`]) until a poll succeeds again.
 #[derive(Debug)]
@@ -73,6 +75,11 @@ impl Follower {
             }
         } else if std::mem::take(&mut self.handed_out) {
             self.ok();
+        }
+        if indexer.heads.is_none() {
+            let chain = indexer.cursor.chain;
+            let heads = Heads::follow(chain, indexer.provider.clone(), indexer.poll_interval);
+            indexer.heads = Some(heads);
         }
         loop {
             if shutdown.is_cancelled() {
