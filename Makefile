@@ -17,6 +17,7 @@ help:
 	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
 	@echo "make bench-load transfers offered at 50/s for 60 s (release agents), then the highest rate the fast path holds -> e2e.json"
 	@echo "make bench-rpc  JSON-RPC requests the agents send each chain, idle and under load -> bench/results/rpc.json"
+	@echo "make bench-indexer  the indexer's ingest rate, lookups with 1M transfers, webhook latency (SQLite, PostgreSQL) -> bench/results/indexer.json"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
 	@echo "make test-ts    the TypeScript SDK (web/sdk) and web app (web/app): lint, types, unit tests, end-to-end tests on a devnet (the app's in headless Chromium)"
 	@echo "make bench-sdk-size  the SDK's gzipped size in an xcall + waitForTransfer app -> bench/results/sdk-ts.json"
@@ -135,6 +136,14 @@ BENCH_LOAD_ARGS ?= --rate 50 --duration 60 --search
 bench-load: setup
 	cargo build --release --locked -p nxtp -p nxtp-bench
 	target/release/nxtp-bench e2e --agent-program target/release/nxtp $(BENCH_LOAD_ARGS)
+
+# The indexer's figures (release): ingest rate through the store's write path, GET /transfers/{id}
+# and filtered lists with 1,000,000 transfers stored, RSS, ingest-to-served and webhook delivery
+# latency, over SQLite and a throwaway PostgreSQL -> bench/results/indexer.json.
+.PHONY: bench-indexer
+bench-indexer: setup
+	cargo build --release --locked -p nxtp-indexer --bin nxtp-indexer-bench
+	target/release/nxtp-indexer-bench $(BENCH_ARGS)
 
 # JSON-RPC requests per second each agent sends each chain (counted at a loopback proxy per agent and
 # chain), idle and under 20 transfers, by method -> bench/results/rpc.json (merged under --label; add
