@@ -1,7 +1,8 @@
 //! What the relayer agrees to send: exactly one `Connext.execute` or `Replica.process` call, to
 //! the contract its configuration names for the job's domain (and origin). Anything else is
 //! refused before it is stored, so the relayer's key never calls an arbitrary contract or
-//! function.
+//! function. A fast-path execute must also carry a well-formed sequencer quorum for its
+//! destination (see [`check_quorum`]), so a relayer never pays to learn that it would revert.
 
 use crate::config::DomainConfig;
 use alloy::{
@@ -9,8 +10,8 @@ use alloy::{
     sol_types::SolCall,
 };
 use nxtp_api::relayer::{job_id, ApiError, ErrorCode, JobKind, JobRequest};
-use nxtp_bindings::{Connext, Replica};
-use nxtp_primitives::Domain;
+use nxtp_bindings::{Connext, Replica, SequencerQuorum};
+use nxtp_primitives::{transfer_id, ConnextSigningDomain, Domain};
 use std::collections::BTreeMap;
 
 /// A request the relayer accepts: what to call, where, and the job's id.
@@ -86,6 +87,9 @@ pub fn check(
             format!("the calldata of a {kind} job must be exactly a call of {expected}"),
         ));
     }
+    if kind == JobKind::Execute {
+        check_quorum(config.chain.chain_id, target, &calldata)?;
+    }
     Ok(Job {
         id: job_id(domain, target, &calldata),
         domain,
@@ -94,6 +98,34 @@ pub fn check(
         target,
         calldata,
     })
+}
+
+/// Refuses a fast-path execute (one with routers) whose sequencers' signatures `Connext` at
+/// `connext` on chain `chain_id` would refuse whatever its state: not 65-byte signatures of the
+/// selection under that `Connext`'s domain, signers not strictly ascending (one counted twice),
+/// or a first signer other than the `sequencer` named. Whether the signers are approved and
+/// enough for the threshold only the chain says; the submitter's simulation asks it.
+pub fn check_quorum(chain_id: u64, connext: Address, calldata: &[u8]) -> Result<(), ApiError> {
+    let Ok(call) = Connext::executeCall::abi_decode(calldata) else {
+        return Ok(());
+    };
+    let args = call.args;
+    if args.routers.is_empty() {
+        return Ok(());
+    }
+    let params: nxtp_primitives::TransferInfo = args.params.into();
+    let digest = ConnextSigningDomain::new(chain_id, connext)
+        .router_selection_digest(transfer_id(&params), &args.routers);
+    SequencerQuorum::unpack(digest, args.sequencer, &args.sequencerSignature)
+        .map(drop)
+        .map_err(|err| {
+            ApiError::new(
+                ErrorCode::UnsupportedCall,
+                format!(
+                    "the execute's sequencer signatures are not a quorum Connext accepts: {err}"
+                ),
+            )
+        })
 }
 
 /// Whether `calldata` is a call of `C` in its one canonical encoding: decoding it and encoding
@@ -106,7 +138,8 @@ fn is_canonical<C: SolCall>(calldata: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::U256;
+    use alloy::{primitives::U256, signers::local::PrivateKeySigner};
+    use nxtp_primitives::sign_digest;
 
     const DESTINATION: Domain = Domain(2000);
     const ORIGIN: Domain = Domain(1000);
@@ -144,6 +177,63 @@ mod tests {
             canonicalId: B256::repeat_byte(3),
         };
         nxtp_bindings::execute_calldata(&params, nxtp_bindings::Fronting::default())
+    }
+
+    /// A one-router fast execute of `execute_calldata`'s transfer, its selection signed by
+    /// `sequencers` (in the order given) for `CONNEXT` on chain 1.
+    fn fast_calldata(sequencers: &[PrivateKeySigner], chain_id: u64) -> Bytes {
+        let call = Connext::executeCall::abi_decode(&execute_calldata()).expect("an execute");
+        let params: nxtp_primitives::TransferInfo = call.args.params.into();
+        let routers = vec![Address::repeat_byte(0x77)];
+        let digest = ConnextSigningDomain::new(chain_id, CONNEXT)
+            .router_selection_digest(transfer_id(&params), &routers);
+        let mut packed = Vec::new();
+        for key in sequencers {
+            packed.extend_from_slice(&sign_digest(key, digest).expect("signs"));
+        }
+        let fronting = nxtp_bindings::Fronting {
+            routers,
+            router_signatures: vec![Bytes::from_static(&[0; 65])],
+            sequencer: sequencers
+                .first()
+                .map(PrivateKeySigner::address)
+                .unwrap_or_default(),
+            sequencer_signature: packed.into(),
+        };
+        nxtp_bindings::execute_calldata(&params, fronting)
+    }
+
+    fn ascending(count: usize) -> Vec<PrivateKeySigner> {
+        let mut keys: Vec<PrivateKeySigner> =
+            (0..count).map(|_| PrivateKeySigner::random()).collect();
+        keys.sort_by_key(PrivateKeySigner::address);
+        keys
+    }
+
+    #[test]
+    fn a_fast_execute_needs_a_well_formed_sequencer_quorum() {
+        let keys = ascending(3);
+        let accept =
+            |calldata: Bytes| check(&domains(), JobRequest::execute(DESTINATION, calldata));
+        assert!(
+            accept(fast_calldata(&keys[..1], 1)).is_ok(),
+            "one sequencer"
+        );
+        assert!(accept(fast_calldata(&keys, 1)).is_ok(), "three, ascending");
+        let refused = |calldata: Bytes| {
+            let err = accept(calldata).expect_err("refused");
+            assert_eq!(err.error, ErrorCode::UnsupportedCall);
+            err.message
+        };
+        let reversed: Vec<PrivateKeySigner> = keys.iter().rev().cloned().collect();
+        assert!(refused(fast_calldata(&reversed, 1)).contains("not above the previous signer"));
+        let twice = [keys[0].clone(), keys[0].clone()];
+        assert!(refused(fast_calldata(&twice, 1)).contains("not above the previous signer"));
+        assert!(
+            refused(fast_calldata(&keys, 2)).contains("the arguments name"),
+            "signed for another chain"
+        );
+        assert!(refused(fast_calldata(&[], 1)).contains("not a non-zero multiple of 65"));
     }
 
     fn process_calldata() -> Bytes {
