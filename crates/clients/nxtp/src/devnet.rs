@@ -1,8 +1,14 @@
 //! `nxtp devnet`: the local devnet, up until Ctrl-C.
 
 use clap::Args;
-use nxtp_devnet::{Devnet, DevnetConfig, Finality, Ports};
-use std::{error::Error, io::Write, path::PathBuf, time::Duration};
+use nxtp_deployment::Manifest;
+use nxtp_devnet::{supervisor::AgentSpec, AgentOptions, Devnet, DevnetConfig, Finality, Ports};
+use std::{
+    error::Error,
+    io::Write,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 /// Options of `nxtp devnet`.
 #[derive(Debug, Args)]
@@ -55,6 +61,11 @@ pub struct DevnetArgs {
     /// Default: free ports picked at each start.
     #[arg(long, value_name = "PORT", env = "NXTP_DEVNET_BASE_PORT", value_parser = clap::value_parser!(u16).range(1024..=MAX_BASE_PORT))]
     base_port: Option<u16>,
+
+    /// The agents reach the chains over WebSocket (`ws://`, on anvil's HTTP port) and follow new heads by
+    /// subscription instead of polling for them.
+    #[arg(long)]
+    ws: bool,
 
     /// Seconds an agent or chain gets to exit after SIGTERM before it is killed.
     #[arg(long, default_value_t = 10)]
@@ -148,6 +159,35 @@ fn check_depths(confirmations: u64, finality: Finality) -> Result<(), DepthOptio
     }
 }
 
+/// The devnet's agents, each reaching every chain at its `ws://` URL (anvil serves WebSocket on its HTTP
+/// port).
+fn agents_over_websocket(
+    manifest: &Manifest,
+    run_dir: &Path,
+    options: &AgentOptions,
+) -> Vec<AgentSpec> {
+    let mut agents = nxtp_devnet::default_agents(manifest, run_dir, options);
+    for agent in &mut agents {
+        agent.config_toml = over_websocket(&agent.config_toml, manifest);
+    }
+    agents
+}
+
+/// `config_toml` with every chain's `http://` URL of `manifest` replaced by its `ws://` twin.
+fn over_websocket(config_toml: &str, manifest: &Manifest) -> String {
+    let mut text = config_toml.to_owned();
+    for deployment in manifest.domains.values() {
+        let http = deployment.rpc_url.trim_end_matches('/');
+        let Some(address) = http.strip_prefix("http://") else {
+            continue;
+        };
+        for quoted in [format!("\"{http}/\""), format!("\"{http}\"")] {
+            text = text.replace(&quoted, &format!("\"ws://{address}\""));
+        }
+    }
+    text
+}
+
 fn parse_block_time(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(seconds) if seconds.is_finite() && (0.0..=3600.0).contains(&seconds) => Ok(seconds),
@@ -178,6 +218,9 @@ pub async fn run(args: DevnetArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     config.ports = args
         .base_port
         .map_or(Ports::Any, |base| Ports::Fixed { base });
+    if args.ws {
+        config.agents = agents_over_websocket;
+    }
 
     let devnet = tokio::select! {
         started = Devnet::start(config) => started?,
@@ -229,6 +272,28 @@ pub async fn run(args: DevnetArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn over_websocket_replaces_only_the_chains_urls() {
+        let manifest: Manifest = serde_json::from_value(serde_json::json!({
+            "optimistic_seconds": 10,
+            "domains": {"1000": {
+                "chain_id": 31337, "rpc_url": "http://127.0.0.1:8545", "deploy_block": 1,
+                "home": "0x0000000000000000000000000000000000000001",
+                "connection_manager": "0x0000000000000000000000000000000000000002",
+                "replicas": {}, "updater": "0x0000000000000000000000000000000000000003"
+            }}
+        }))
+        .expect("a manifest");
+        let toml =
+            "relayer_url = \"http://127.0.0.1:9000\"\nrpc_url = \"http://127.0.0.1:8545/\"\n\
+                    other = \"http://127.0.0.1:8545\"\n";
+        assert_eq!(
+            over_websocket(toml, &manifest),
+            "relayer_url = \"http://127.0.0.1:9000\"\nrpc_url = \"ws://127.0.0.1:8545\"\n\
+             other = \"ws://127.0.0.1:8545\"\n"
+        );
+    }
 
     #[test]
     fn block_time_accepts_fractions_and_zero_only_in_range() {
