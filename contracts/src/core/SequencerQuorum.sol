@@ -32,7 +32,17 @@ abstract contract SequencerQuorum is ConnextBase {
         // The first signer was checked for approval above; each later one must follow the one before it.
         address previous = address(0);
         for (uint256 offset; offset < length; offset += SIGNATURE_LENGTH) {
-            address signer = SignatureVerifier.recover(digest, signatures[offset:offset + SIGNATURE_LENGTH]);
+            // Read in place: r, s and v of the signature at `offset`, without copying it to memory.
+            bytes32 r;
+            bytes32 s;
+            uint8 v;
+            assembly ("memory-safe") {
+                let at := add(signatures.offset, offset)
+                r := calldataload(at)
+                s := calldataload(add(at, 0x20))
+                v := byte(0, calldataload(add(at, 0x40)))
+            }
+            address signer = SignatureVerifier.recover(digest, r, s, v);
             if (offset == 0) {
                 if (signer != first) revert IConnext.WrongSigner(first, signer);
             } else if (signer <= previous) {

@@ -70,6 +70,11 @@ library SignatureVerifier {
             s := mload(add(signature, 0x40))
             v := byte(0, mload(add(signature, 0x60)))
         }
+        signer = recover(digest, r, s, v);
+    }
+
+    /// @notice The signer of `digest` from a signature's parts; reverts on any non-canonical signature.
+    function recover(bytes32 digest, bytes32 r, bytes32 s, uint8 v) internal pure returns (address signer) {
         if (uint256(s) > HALF_ORDER) revert MalleableSignature();
         if (v != 27 && v != 28) revert InvalidSignatureV(v);
         signer = ecrecover(digest, v, r, s);
