@@ -200,6 +200,33 @@ pub struct TransferView {
     pub relayer_job: Option<B256>,
 }
 
+/// One router's bidding as the sequencer saw it, in [`RouterActivityView`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterActivity {
+    /// The router.
+    pub router: Address,
+    /// When its newest bid arrived (unix milliseconds, the sequencer's clock).
+    pub last_bid_ms: u64,
+    /// How many transfers it has bid on (bids the sequencer still keeps).
+    pub transfers_bid: u64,
+}
+
+/// `GET /v1/routers`: what the sequencer knows about routers' bidding, so a status service can
+/// tell a router that stopped bidding from one with nothing to bid on. Read-only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterActivityView {
+    /// The sequencer's clock when it answered (unix milliseconds): compare `last_bid_ms` to it,
+    /// not to the reader's clock.
+    pub now_ms: u64,
+    /// When the newest auction opened (its first valid bid), if any did.
+    pub last_auction_ms: Option<u64>,
+    /// Transfers the sequencer has seen that no router has bid on yet and that are neither
+    /// decided nor handed to the slow path: work routers are leaving undone.
+    pub awaiting_bids: u64,
+    /// Every router that has bid, by address.
+    pub routers: Vec<RouterActivity>,
+}
+
 /// Machine-readable reason of a `4xx`/`5xx` answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -412,6 +439,11 @@ impl SequencerClient {
             }) => Err(SequencerClientError::UnknownTransfer(transfer_id)),
             other => other,
         }
+    }
+
+    /// Every router's bidding, as the sequencer saw it (`GET /v1/routers`).
+    pub async fn routers(&self) -> Result<RouterActivityView, SequencerClientError> {
+        read(self.http.get(self.url("v1/routers")).send().await).await
     }
 
     fn url(&self, path: &str) -> String {
@@ -685,6 +717,21 @@ mod tests {
                 }),
             )
             .route(
+                "/v1/routers",
+                get(|| async {
+                    Json(RouterActivityView {
+                        now_ms: 5_000,
+                        last_auction_ms: Some(4_000),
+                        awaiting_bids: 1,
+                        routers: vec![RouterActivity {
+                            router: Address::repeat_byte(1),
+                            last_bid_ms: 3_000,
+                            transfers_bid: 2,
+                        }],
+                    })
+                }),
+            )
+            .route(
                 "/teapot",
                 get(|| async { (StatusCode::IM_A_TEAPOT, "short and stout") }),
             );
@@ -723,6 +770,9 @@ mod tests {
         ));
 
         assert_eq!(client.transfer(known).await.expect("known"), view(known));
+        let activity = client.routers().await.expect("routers");
+        assert_eq!(activity.routers[0].transfers_bid, 2);
+        assert_eq!(activity.last_auction_ms, Some(4_000));
         let unknown = B256::repeat_byte(0xbb);
         assert!(matches!(
             client.transfer(unknown).await,

@@ -14,7 +14,8 @@ use axum::{
 use futures::future::join_all;
 use nxtp_agent::{clock::now_ms, CancellationToken, HttpLimits};
 use nxtp_api::sequencer::{
-    ApiError, BidAccepted, BidRequest, ErrorCode, Quote, QuoteWithFeeAssets, TransferView,
+    ApiError, BidAccepted, BidRequest, ErrorCode, Quote, QuoteWithFeeAssets, RouterActivity,
+    RouterActivityView, TransferView,
 };
 use nxtp_primitives::Domain;
 use serde::Deserialize;
@@ -27,6 +28,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/quote", get(quote))
         .route("/v1/bids", post(post_bid))
         .route("/v1/transfers/{transfer_id}", get(transfer))
+        .route("/v1/routers", get(routers))
         .with_state(shared)
 }
 
@@ -291,4 +293,31 @@ async fn transfer(
             format!("no XCalled or bid seen for transfer {id}"),
         )
     })
+}
+
+/// `GET /v1/routers`: every router's bidding (read-only), for status services.
+async fn routers(State(shared): State<Arc<Shared>>) -> Result<Json<RouterActivityView>, Refusal> {
+    shared
+        .store
+        .call(|conn| {
+            // One snapshot, so the counts agree with each other.
+            let tx = conn.transaction()?;
+            let routers = store::router_activity(&tx)?
+                .into_iter()
+                .map(|(router, last_bid_ms, transfers_bid)| RouterActivity {
+                    router,
+                    last_bid_ms,
+                    transfers_bid,
+                })
+                .collect();
+            Ok(RouterActivityView {
+                now_ms: now_ms(),
+                last_auction_ms: store::last_auction_ms(&tx)?,
+                awaiting_bids: store::awaiting_bids(&tx)?,
+                routers,
+            })
+        })
+        .await
+        .map(Json)
+        .map_err(Refusal::unavailable)
 }

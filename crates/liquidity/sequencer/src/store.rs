@@ -333,6 +333,44 @@ pub fn bids(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Vec<Stored
     rows.collect()
 }
 
+/// Each router that has bid: its newest bid's arrival (unix ms) and how many transfers it bid
+/// on, by address.
+pub fn router_activity(conn: &Connection) -> rusqlite::Result<Vec<(Address, u64, u64)>> {
+    let mut statement = conn.prepare(
+        "SELECT router, MAX(received_ms), COUNT(DISTINCT transfer_id) FROM sequencer_bids
+         GROUP BY router ORDER BY router",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok((
+            Address::from(row.get::<_, [u8; 20]>(0)?),
+            row.get(1)?,
+            row.get(2)?,
+        ))
+    })?;
+    rows.collect()
+}
+
+/// When the newest auction opened (unix ms), if any did.
+pub fn last_auction_ms(conn: &Connection) -> rusqlite::Result<Option<u64>> {
+    conn.query_row(
+        "SELECT MAX(auction_opened_ms) FROM sequencer_transfers",
+        [],
+        |row| row.get(0),
+    )
+}
+
+/// Transfers seen with no bid yet, neither decided nor closed (handed to the slow path).
+pub fn awaiting_bids(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM sequencer_transfers
+         WHERE closed_reason IS NULL
+             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_bids)
+             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)",
+        [],
+        |row| row.get(0),
+    )
+}
+
 /// Marks `router`'s bids on `transfer_id` verified.
 pub fn mark_verified(
     conn: &Connection,

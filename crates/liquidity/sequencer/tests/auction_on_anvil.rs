@@ -231,6 +231,16 @@ async fn auctions_on_anvil() {
         "the unapproved bid was never kept: {:?}",
         view.bids
     );
+    // GET /v1/routers: both routers' bids, the refused user's none, the auction that opened.
+    let activity = client.routers().await.expect("router activity");
+    let bidders: Vec<Address> = activity.routers.iter().map(|r| r.router).collect();
+    assert!(bidders.contains(&router_a.address()) && bidders.contains(&router_b.address()));
+    assert!(!bidders.contains(&user.address()), "{bidders:?}");
+    assert!(activity
+        .routers
+        .iter()
+        .all(|r| r.transfers_bid == 1 && r.last_bid_ms <= activity.now_ms));
+    assert!(activity.last_auction_ms.is_some());
     assert_eq!(status_on(&net, HOME, first).await, TransferStatus::Executed);
     let jobs = jobs_for(&stub.posts(), first);
     assert_eq!(jobs.len(), 1, "one job posted");

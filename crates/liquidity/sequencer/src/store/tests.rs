@@ -424,3 +424,43 @@ fn fees_recorded_by_the_previous_schema_stay_native() {
     assert_eq!(paid.native(), U256::from(9), "the old row is a native fee");
     assert_eq!(paid.in_asset(token), U256::from(40));
 }
+
+#[test]
+fn router_activity_tells_each_routers_newest_bid_and_the_work_left_unbid() {
+    let (_dir, _path, store) = open();
+    let first = new_transfer(0, 1);
+    let second = new_transfer(1, 1);
+    let unbid = new_transfer(2, 1);
+    let (activity, last_auction, awaiting) = store
+        .with(|conn| {
+            record_origin_events(
+                conn,
+                Domain(1000),
+                &[first.clone(), second.clone(), unbid],
+                &[],
+                None,
+            )?;
+            let signature = [(1, Bytes::from_static(&[1]))];
+            let (one, two) = (Address::repeat_byte(1), Address::repeat_byte(2));
+            insert_bids(conn, first.transfer_id, one, &signature, true, 10)?;
+            insert_bids(conn, second.transfer_id, one, &signature, true, 30)?;
+            insert_bids(conn, first.transfer_id, two, &signature, true, 20)?;
+            open_auction(conn, first.transfer_id, 10)?;
+            open_auction(conn, second.transfer_id, 30)?;
+            Ok((
+                router_activity(conn)?,
+                last_auction_ms(conn)?,
+                awaiting_bids(conn)?,
+            ))
+        })
+        .expect("reads");
+    assert_eq!(
+        activity,
+        [
+            (Address::repeat_byte(1), 30, 2),
+            (Address::repeat_byte(2), 20, 1)
+        ]
+    );
+    assert_eq!(last_auction, Some(30));
+    assert_eq!(awaiting, 1, "the third transfer has no bid");
+}
