@@ -27,6 +27,10 @@ pub struct Services {
     pub sequencer_url: String,
     /// The relayer's API (jobs).
     pub relayer_url: String,
+    /// The indexer's status API (transfers, routers, stats), if one runs; absent from older
+    /// manifests, which still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexer_url: Option<String>,
 }
 
 /// One domain's chain and the contracts on it.

@@ -133,6 +133,9 @@ pub struct ServicesFile {
     pub sequencer_url: String,
     /// The relayer's API.
     pub relayer_url: String,
+    /// The indexer's status API, if one runs (`nxtp status` reads it first).
+    #[serde(default)]
+    pub indexer_url: Option<String>,
 }
 
 /// One `[[chains]]` entry.
@@ -319,6 +322,7 @@ pub async fn run(args: DeployArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     manifest.services = file.services.as_ref().map(|services| Services {
         sequencer_url: services.sequencer_url.clone(),
         relayer_url: services.relayer_url.clone(),
+        indexer_url: services.indexer_url.clone(),
     });
     manifest.save(&file.manifest)?;
     println!(

@@ -4,6 +4,9 @@
 //! database = "run/indexer.sqlite"          # SQLite (default), or "postgres://user@host:5432/db"
 //! state = "run/indexer-state.sqlite"       # with PostgreSQL only: where the chain cursors live
 //! api_listen = "127.0.0.1:8090"            # the status API (port 0: any free port, logged)
+//! sequencer_url = "http://127.0.0.1:8091"  # optional: routers' bids and auction states
+//! router_live_seconds = 600                # a router that bid this recently is live
+//! web_root = "web/app/dist"                # optional: static files served at / (the explorer)
 //!
 //! [telemetry]
 //! listen = "127.0.0.1:9106"
@@ -118,6 +121,12 @@ pub struct IndexerConfig {
     pub api_listen: SocketAddr,
     /// Every domain followed.
     pub domains: Domains<DomainConfig>,
+    /// The sequencer's API, for what only it knows: routers' bids, auction states.
+    pub sequencer_url: Option<reqwest::Url>,
+    /// How recent a router's last bid must be for `GET /routers` to call it live.
+    pub router_live_seconds: u64,
+    /// A directory whose files the API's server also serves at `/` (the explorer).
+    pub web_root: Option<PathBuf>,
     /// The webhooks' settings (`[webhooks]`, optional).
     pub webhooks: crate::webhooks::WebhookConfig,
 }
@@ -133,6 +142,12 @@ struct RawConfig {
     api_listen: SocketAddr,
     domains: Domains<DomainConfig>,
     #[serde(default)]
+    sequencer_url: Option<String>,
+    #[serde(default = "default_router_live_seconds")]
+    router_live_seconds: u64,
+    #[serde(default)]
+    web_root: Option<PathBuf>,
+    #[serde(default)]
     webhooks: crate::webhooks::WebhookConfig,
 }
 
@@ -141,6 +156,21 @@ impl<'de> Deserialize<'de> for IndexerConfig {
         let raw = RawConfig::deserialize(deserializer)?;
         Self::check(raw).map_err(serde::de::Error::custom)
     }
+}
+
+fn default_router_live_seconds() -> u64 {
+    crate::api::routers::DEFAULT_LIVE_SECONDS
+}
+
+/// `text` as the sequencer's URL, naming the field when it is not one.
+fn sequencer_url(text: &str) -> Result<reqwest::Url, String> {
+    let url: reqwest::Url = text
+        .parse()
+        .map_err(|err| format!("sequencer_url: `{text}`: {err}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("sequencer_url: `{text}` is not an http(s) URL"));
+    }
+    Ok(url)
 }
 
 /// Whether `text` names a PostgreSQL server rather than an SQLite file.
@@ -186,17 +216,29 @@ impl IndexerConfig {
             "domains",
             "messages from it cannot be matched to their transfers",
         )?;
+        let sequencer = raw
+            .sequencer_url
+            .as_deref()
+            .map(sequencer_url)
+            .transpose()?;
+        if raw.router_live_seconds == 0 {
+            return Err("router_live_seconds: 0 (at least 1)".to_owned());
+        }
         Ok(Self {
             telemetry: raw.telemetry,
             database,
             api_listen: raw.api_listen,
             domains: raw.domains,
+            sequencer_url: sequencer,
+            router_live_seconds: raw.router_live_seconds,
+            web_root: raw.web_root,
             webhooks: raw.webhooks,
         })
     }
 
     /// A config following every domain of `manifest` that has a `Connext`, at `confirmations`
-    /// and polling every `poll_interval_ms`, writing to `database`; for the devnet and tests.
+    /// and polling every `poll_interval_ms`, writing to `database`, reading bids from the
+    /// manifest's sequencer (if it names one); for the devnet and tests.
     /// Fails on a domain whose RPC URL does not parse, naming it.
     pub fn from_manifest(
         manifest: &Manifest,
@@ -228,11 +270,19 @@ impl IndexerConfig {
                 },
             );
         }
+        let sequencer = manifest
+            .services
+            .as_ref()
+            .map(|services| sequencer_url(&services.sequencer_url))
+            .transpose()?;
         Ok(Self {
             telemetry,
             database,
             api_listen,
             domains,
+            sequencer_url: sequencer,
+            router_live_seconds: default_router_live_seconds(),
+            web_root: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
         })
     }
@@ -268,12 +318,32 @@ pub fn config_toml(
     state: Option<&std::path::Path>,
     api_listen: SocketAddr,
 ) -> String {
+    config_toml_with(manifest, reading, database, state, api_listen, None)
+}
+
+/// [`config_toml`], also serving the files of `web_root` (if any) at `/`. The manifest's
+/// sequencer (if it names one) becomes `sequencer_url`.
+pub fn config_toml_with(
+    manifest: &Manifest,
+    reading: impl Into<ChainReading>,
+    database: &str,
+    state: Option<&std::path::Path>,
+    api_listen: SocketAddr,
+    web_root: Option<&std::path::Path>,
+) -> String {
     let mut config = AgentToml::new(reading);
     config.string("database", database);
     if let Some(state) = state {
         config.path("state", state);
     }
-    config.quoted("api_listen", api_listen).telemetry();
+    config.quoted("api_listen", api_listen);
+    if let Some(services) = &manifest.services {
+        config.string("sequencer_url", &services.sequencer_url);
+    }
+    if let Some(web_root) = web_root {
+        config.path("web_root", web_root);
+    }
+    config.telemetry();
     for (domain, deployment, liquidity) in agent_toml::with_liquidity(manifest) {
         let replicas: Vec<String> = followed_replicas(manifest, deployment)
             .iter()

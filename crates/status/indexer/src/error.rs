@@ -25,6 +25,9 @@ pub enum IndexerAgentError {
     /// The webhooks' HTTP client could not be built.
     #[error("webhooks: {0}")]
     Webhooks(String),
+    /// The sequencer's client could not be built.
+    #[error("sequencer client: {0}")]
+    Sequencer(String),
     /// A task panicked or was aborted.
     #[error(transparent)]
     Task(#[from] nxtp_agent::TaskError),

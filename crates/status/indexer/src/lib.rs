@@ -110,12 +110,28 @@ async fn run(config: IndexerConfig, ctx: AgentContext) -> Result<(), IndexerAgen
         };
         tasks.spawn(format!("ingest {domain}"), task.run(tasks.shutdown()));
     }
-    let app = api::router(ApiState {
-        store: Arc::clone(&store),
-        health: health.clone(),
-        domains: config.domains.keys().copied().collect(),
-        webhooks: config.webhooks.clone(),
-    });
+    let sequencer = config
+        .sequencer_url
+        .clone()
+        .map(nxtp_api::sequencer::SequencerClient::new)
+        .transpose()
+        .map_err(|err| IndexerAgentError::Sequencer(err.to_string()))?;
+    let extras = api::Extras {
+        bids: api::routers::BidSource {
+            sequencer,
+            live_window: std::time::Duration::from_secs(config.router_live_seconds),
+        },
+        web_root: config.web_root.clone(),
+    };
+    let app = api::router_with(
+        ApiState {
+            store: Arc::clone(&store),
+            health: health.clone(),
+            domains: config.domains.keys().copied().collect(),
+            webhooks: config.webhooks.clone(),
+        },
+        extras,
+    );
     let deliverer = webhooks::Deliverer::new(Arc::clone(&store), config.webhooks.clone())
         .map_err(|err| IndexerAgentError::Webhooks(err.to_string()))?;
     let shutdown = tasks.shutdown();

@@ -225,6 +225,23 @@ pub enum WaitReason {
     HomeFailed,
     /// Only the destination's events are indexed so far (the origin lags, or is not followed).
     AwaitingOriginIndex,
+    /// The sequencer has not seen the xcall at its confirmation depth yet (from the sequencer).
+    AwaitingConfirmations,
+    /// The relayer fee paid is below the sequencer's quote: no router is chosen until it is
+    /// bumped (from the sequencer, which says by how much).
+    RelayerFeeBelowQuote,
+    /// Routers were chosen and the execute handed to the relayer, which has not landed it yet
+    /// (from the sequencer).
+    AwaitingRelayer,
+    /// The fast execute reverted on the destination's slippage check: the delegate may raise
+    /// the tolerance, or the transfer completes by the slow path.
+    SlippageExceeded,
+    /// No combination of routers has the liquidity to front it: it completes by the slow path
+    /// (from the sequencer).
+    NoRouterLiquidity,
+    /// Delivered, but the recipient's `xReceive` reverted (see `calldata`): the funds stay with
+    /// the recipient.
+    CalldataReverted,
 }
 
 impl WaitReason {
@@ -261,6 +278,29 @@ impl WaitReason {
             Self::AwaitingOriginIndex => {
                 "nothing: the origin's events are indexed at its confirmation depth"
             }
+            Self::AwaitingConfirmations => {
+                "nothing: the xcall is acted on once the origin chain confirms it"
+            }
+            Self::RelayerFeeBelowQuote => {
+                "bump the relayer fee by the amount missing (nxtp bump <transfer-id> --amount \
+                 <wei>wei; SDK bumpTransfer)"
+            }
+            Self::AwaitingRelayer => {
+                "nothing: the relayer is landing the execute; if it lasts, check the relayer runs"
+            }
+            Self::SlippageExceeded => {
+                "the delegate raises the tolerance (Connext.forceUpdateSlippage: nxtp \
+                 update-slippage <transfer-id> --slippage-bps <bps>), or waits for the slow path, \
+                 which checks no slippage"
+            }
+            Self::NoRouterLiquidity => {
+                "none needed: it completes by the slow path (see eta) once its message arrives"
+            }
+            Self::CalldataReverted => {
+                "the amount was delivered to the recipient contract and stays there; the call is \
+                 not retried: the recipient's owner decides what to do with the funds (see \
+                 calldata.revert)"
+            }
         }
     }
 }
@@ -270,8 +310,41 @@ impl WaitReason {
 pub struct WaitingView {
     /// Why it waits.
     pub reason: WaitReason,
-    /// What to do.
-    pub remedy: &'static str,
+    /// What to do, in words (with this transfer's figures where the remedy has any).
+    pub remedy: String,
+    /// The call that applies the remedy, when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<RemedyAction>,
+    /// The sequencer's own words, when the reason came from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl WaitingView {
+    /// `reason` with its generic remedy.
+    pub fn of(reason: WaitReason) -> Self {
+        Self {
+            reason,
+            remedy: reason.remedy().to_owned(),
+            action: None,
+            detail: None,
+        }
+    }
+}
+
+/// The call that applies a remedy: on the command line and in the SDKs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RemedyAction {
+    /// The `nxtp` command.
+    pub cli: String,
+    /// The SDK call (same name in the Rust and TypeScript SDKs).
+    pub sdk: String,
+    /// The amount it needs (wei), for a fee bump.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "decimal_opt"
+    )]
+    pub amount: Option<U256>,
 }
 
 /// A transfer as `GET /transfers/{id}` shows it.
@@ -339,6 +412,13 @@ pub struct CalldataView {
     pub success: bool,
     /// Its return or revert data (hex).
     pub return_data: String,
+    /// On failure, the revert decoded (`Error(reason: "...")`, a known contract's custom
+    /// error, or `unknown error (revert data 0x...)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revert: Option<String>,
+    /// On failure, where the funds are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funds: Option<String>,
 }
 
 /// A transfer as `GET /transfers` lists it.
@@ -464,18 +544,38 @@ impl TransferView {
         } else {
             xcall.map(|part| part.receive_local)
         };
-        let calldata = last_of(events, "ExternalCalldataExecuted").map(|event| CalldataView {
-            success: event
+        let calldata = last_of(events, "ExternalCalldataExecuted").map(|event| {
+            let success = event
                 .data
                 .get("success")
                 .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false),
-            return_data: event
+                .unwrap_or(false);
+            let return_data = event
                 .data
                 .get("return_data")
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or("0x")
-                .to_owned(),
+                .to_owned();
+            let revert = (!success).then(|| {
+                let data: Bytes = return_data.parse().unwrap_or_default();
+                nxtp_sdk::revert::Revert::decode(data).to_string()
+            });
+            let funds = (!success).then(|| {
+                let to = executed.map_or_else(
+                    || "the recipient".to_owned(),
+                    |part| format!("the recipient {}", part.to),
+                );
+                format!(
+                    "delivered to {to} before its xReceive reverted; they stay there (the call \
+                     is not retried)"
+                )
+            });
+            CalldataView {
+                success,
+                return_data,
+                revert,
+                funds,
+            }
         });
         let routers = executed
             .map(|part| shares(&part.routers, part.amount))
@@ -487,7 +587,10 @@ impl TransferView {
             _ => None,
         };
         let messaging = messaging_view(record);
-        let (eta, waiting) = wait(record, &messaging, now);
+        let (eta, mut waiting) = wait(record, &messaging, now);
+        if calldata.as_ref().is_some_and(|call| !call.success) {
+            waiting = Some(WaitReason::CalldataReverted);
+        }
         Self {
             transfer_id: row.transfer_id,
             stage: row.stage,
@@ -512,11 +615,78 @@ impl TransferView {
             calldata,
             messaging,
             eta,
-            waiting: waiting.map(|reason| WaitingView {
-                reason,
-                remedy: reason.remedy(),
-            }),
+            waiting: waiting.map(WaitingView::of),
         }
+    }
+
+    /// Refines why a transfer not yet executed waits with what the sequencer knows of its
+    /// auction (`sequencer`'s `GET /v1/transfers/{id}`). The chain's reasons that stop the slow
+    /// path too (a halted Replica, a failed Home) are kept.
+    pub fn with_sequencer(mut self, sequencer: &nxtp_api::sequencer::TransferView) -> Self {
+        use nxtp_api::sequencer::TransferState as S;
+        if self.stage != Stage::XCalled
+            || self.waiting.as_ref().is_some_and(|waiting| {
+                matches!(
+                    waiting.reason,
+                    WaitReason::ReplicaHalted
+                        | WaitReason::HomeFailed
+                        | WaitReason::CalldataReverted
+                )
+            })
+        {
+            return self;
+        }
+        let id = self.transfer_id;
+        let mut waiting = match &sequencer.state {
+            S::AwaitingXcall => WaitingView::of(WaitReason::AwaitingConfirmations),
+            S::AwaitingFee { paid, quote } => {
+                let missing = quote.saturating_sub(*paid);
+                WaitingView {
+                    reason: WaitReason::RelayerFeeBelowQuote,
+                    remedy: format!(
+                        "bump the relayer fee by {missing} wei (paid {paid}, quoted {quote}): \
+                         nxtp bump {id} --amount {missing}wei, or the SDK's bumpTransfer"
+                    ),
+                    action: Some(RemedyAction {
+                        cli: format!("nxtp bump {id} --amount {missing}wei"),
+                        sdk: format!("bumpTransfer({id}, {missing})"),
+                        amount: Some(missing),
+                    }),
+                    detail: None,
+                }
+            }
+            S::Auction { .. } => WaitingView::of(WaitReason::AwaitingRouters),
+            S::Sent { .. } | S::Executed { .. } => WaitingView::of(WaitReason::AwaitingRelayer),
+            S::ExecuteFailed { reason } if reason.contains("SlippageExceeded") => WaitingView {
+                action: Some(RemedyAction {
+                    cli: format!("nxtp update-slippage {id} --slippage-bps <bps>"),
+                    sdk: format!("forceUpdateSlippage({id}, <bps>)"),
+                    amount: None,
+                }),
+                ..WaitingView::of(WaitReason::SlippageExceeded)
+            },
+            S::AwaitingLiquidity | S::SlowPath { .. } | S::ExecuteFailed { .. } => {
+                let mut waiting = WaitingView::of(WaitReason::NoRouterLiquidity);
+                if let Some(eta) = self.eta {
+                    waiting.remedy = format!(
+                        "none needed: it completes by the slow path, its root acceptable at \
+                         {eta} (unix seconds)"
+                    );
+                }
+                waiting
+            }
+        };
+        waiting.detail = Some(nxtp_sdk::revert::decode_quoted_reverts(&sequencer.reason));
+        // The messaging layer's progress still tells the slow path's stage once routers are out.
+        if waiting.reason == WaitReason::AwaitingRouters {
+            if let Some(chain) = &self.waiting {
+                if chain.reason != WaitReason::AwaitingRouters {
+                    return self;
+                }
+            }
+        }
+        self.waiting = Some(waiting);
+        self
     }
 }
 

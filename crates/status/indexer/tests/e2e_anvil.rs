@@ -114,6 +114,7 @@ async fn a_fast_and_a_slow_transfer_through_every_stage() {
     manifest.services = Some(Services {
         sequencer_url: format!("http://{sequencer_api}"),
         relayer_url: format!("http://{relayer_api}"),
+        indexer_url: None,
     });
     let options = AgentOptions {
         auction_window: Duration::from_millis(300),

@@ -12,7 +12,13 @@
 //! ([`ErrorCode`]); a malformed request never gets a 5xx. Only the database being unreachable
 //! is a `503 unavailable`.
 
+mod extras;
 pub mod openapi;
+pub mod routers;
+pub mod stats;
+mod web;
+
+pub use extras::Extras;
 
 use crate::{
     ingest::STREAM,
@@ -51,15 +57,26 @@ pub struct ApiState {
     pub webhooks: crate::webhooks::WebhookConfig,
 }
 
-/// The API's routes over `state`.
+/// The API's routes over `state`, with no sequencer (routers' bidding unknown) and no files.
 pub fn router(state: ApiState) -> Router {
-    Router::new()
+    router_with(state, Extras::default())
+}
+
+/// The API's routes over `state`, `/routers` reading bids as `extras` says, and the files of
+/// its `web_root` (if any) served after every route.
+pub fn router_with(state: ApiState, extras: Extras) -> Router {
+    let state = Arc::new(state);
+    let app = Router::new()
         .route("/transfers", get(list_transfers))
-        .route("/transfers/{id}", get(get_transfer))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi_document))
         .merge(crate::webhooks::api::routes())
-        .with_state(Arc::new(state))
+        .with_state(Arc::clone(&state))
+        .merge(extras::routes(state, extras.bids));
+    match extras.web_root {
+        Some(root) => web::serve_files(app, root),
+        None => app,
+    }
 }
 
 /// The machine-readable code of a refusal.

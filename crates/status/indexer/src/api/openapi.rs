@@ -4,11 +4,13 @@
 use serde_json::{json, Value};
 
 /// The routes served, as the document names them: `(method, path)`.
-pub const ROUTES: [(&str, &str); 8] = [
+pub const ROUTES: [(&str, &str); 10] = [
     ("get", "/transfers"),
     ("get", "/transfers/{id}"),
     ("get", "/health"),
     ("get", "/openapi.json"),
+    ("get", "/routers"),
+    ("get", "/stats"),
     ("get", "/subscriptions"),
     ("post", "/subscriptions"),
     ("get", "/subscriptions/{id}"),
@@ -93,6 +95,7 @@ pub fn document() -> Value {
         "components": { "schemas": schemas() }
     });
     crate::webhooks::api::document(&mut document);
+    super::extras::document(&mut document);
     document
 }
 

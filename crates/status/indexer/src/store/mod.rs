@@ -10,12 +10,16 @@
 //! again is undone again. So the database never holds fewer events than the cursor says, nor
 //! an event of a block the chain dropped once its reorg has been read.
 
+mod aggregates;
 mod postgresql;
 pub(crate) mod queries;
 pub mod schema;
 mod sqlite;
 mod value;
 
+pub use aggregates::{
+    LiquidityChange, RouterMove, StageCount, StatsRows, TransferTimes, XCallAmount,
+};
 pub use postgresql::PostgresStore;
 pub use queries::{Change, Recorded};
 pub use sqlite::SqliteStore;
@@ -265,6 +269,13 @@ pub trait StatusStore: Send + Sync + 'static {
         page: Page,
     ) -> Result<Vec<TransferRow>, StoreError>;
 
+    /// Every liquidity change of `router` (every router: `None`): its added and removed
+    /// liquidity, and its shares of the transfers it fronted and was credited for.
+    fn router_moves(&self, router: Option<Address>) -> Result<Vec<RouterMove>, StoreError>;
+
+    /// The rows of `GET /stats`, with the times of the `recent` newest xcalled transfers.
+    fn stats(&self, recent: usize) -> Result<StatsRows, StoreError>;
+
     /// Checks the database answers.
     fn ping(&self) -> Result<(), StoreError>;
 
@@ -340,6 +351,24 @@ impl<B: SqlBackend> StatusStore for B {
         let mut rows = Vec::new();
         self.read(&mut |db| {
             rows = queries::transfers(db, filter, page)?;
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    fn router_moves(&self, router: Option<Address>) -> Result<Vec<RouterMove>, StoreError> {
+        let mut moves = Vec::new();
+        self.read(&mut |db| {
+            moves = aggregates::router_moves(db, router)?;
+            Ok(())
+        })?;
+        Ok(moves)
+    }
+
+    fn stats(&self, recent: usize) -> Result<StatsRows, StoreError> {
+        let mut rows = StatsRows::default();
+        self.read(&mut |db| {
+            rows = aggregates::stats(db, recent)?;
             Ok(())
         })?;
         Ok(rows)

@@ -37,7 +37,7 @@ pub struct Change {
 }
 
 /// Lower-case `0x` hex, as stored.
-fn hex_of(bytes: impl AsRef<[u8]>) -> String {
+pub(super) fn hex_of(bytes: impl AsRef<[u8]>) -> String {
     hex::encode_prefixed(bytes)
 }
 
@@ -383,13 +383,13 @@ const TRANSFER_COLUMNS: &str = "seq, transfer_id, origin, destination, stage, pa
     reconciled_routers, reconciled_caller";
 
 /// Reads one row's columns by position, naming what does not parse.
-struct Columns<'a> {
+pub(super) struct Columns<'a> {
     values: &'a [Value],
     next: usize,
 }
 
 impl<'a> Columns<'a> {
-    fn new(values: &'a [Value]) -> Self {
+    pub(super) fn new(values: &'a [Value]) -> Self {
         Self { values, next: 0 }
     }
 
@@ -399,7 +399,7 @@ impl<'a> Columns<'a> {
         value
     }
 
-    fn opt_int(&mut self) -> Result<Option<u64>, StoreError> {
+    pub(super) fn opt_int(&mut self) -> Result<Option<u64>, StoreError> {
         match self.take() {
             Value::Null => Ok(None),
             Value::Int(value) => u64::try_from(*value)
@@ -409,38 +409,38 @@ impl<'a> Columns<'a> {
         }
     }
 
-    fn int(&mut self) -> Result<u64, StoreError> {
+    pub(super) fn int(&mut self) -> Result<u64, StoreError> {
         self.opt_int()?
             .ok_or_else(|| StoreError::Corrupt("missing integer".to_owned()))
     }
 
-    fn opt_text(&mut self) -> Option<&'a str> {
+    pub(super) fn opt_text(&mut self) -> Option<&'a str> {
         self.take().text()
     }
 
-    fn text(&mut self) -> Result<&'a str, StoreError> {
+    pub(super) fn text(&mut self) -> Result<&'a str, StoreError> {
         self.opt_text()
             .ok_or_else(|| StoreError::Corrupt("missing text".to_owned()))
     }
 
-    fn parsed<T: FromStr>(&mut self) -> Result<T, StoreError> {
+    pub(super) fn parsed<T: FromStr>(&mut self) -> Result<T, StoreError> {
         parse(self.text()?)
     }
 }
 
-fn parse<T: FromStr>(text: &str) -> Result<T, StoreError> {
+pub(super) fn parse<T: FromStr>(text: &str) -> Result<T, StoreError> {
     text.parse()
         .map_err(|_| StoreError::Corrupt(format!("cannot read `{text}`")))
 }
 
-fn parse_routers(text: &str) -> Result<Vec<Address>, StoreError> {
+pub(super) fn parse_routers(text: &str) -> Result<Vec<Address>, StoreError> {
     text.split(',')
         .filter(|part| !part.is_empty())
         .map(parse)
         .collect()
 }
 
-fn domain_of(value: Option<u64>) -> Result<Option<Domain>, StoreError> {
+pub(super) fn domain_of(value: Option<u64>) -> Result<Option<Domain>, StoreError> {
     value
         .map(|id| {
             u32::try_from(id)

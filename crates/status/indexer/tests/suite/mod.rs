@@ -7,6 +7,7 @@
 use alloy::primitives::{Address, Bytes, B256, U256};
 use nxtp_bindings::XCalled;
 use nxtp_indexer::{
+    api::{routers::routers_view, stats::stats_view},
     ingest::{Event, LogMeta},
     status::{Path, Stage, TransferView, WaitReason},
     store::{Change, Page, Recorded, StatusStore, TransferFilter, TransferKey},
@@ -30,6 +31,9 @@ macro_rules! store_tests {
             a_deep_reorg_forgets_what_replaced_blocks_wrote,
             list_filters_and_pages,
             transfer_events_show_fees_slippage_and_calldata,
+            routers_liquidity_and_volume_replay_the_events,
+            stats_count_stages_volume_and_median_times,
+            waiting_reasons_from_the_store_and_the_sequencer,
         );
     };
     (@each $open:expr; $($name:ident),+ $(,)?) => {
@@ -620,4 +624,293 @@ pub fn transfer_events_show_fees_slippage_and_calldata(store: &dyn StatusStore) 
     let calldata = view.calldata.expect("calldata outcome");
     assert!(!calldata.success);
     assert_eq!(calldata.return_data, "0xdead");
+}
+
+/// A fast transfer fronted by routers 1 and 2 (999 delivered, 1,000 reconciled), a slow one
+/// still waiting, and liquidity added and removed around them.
+fn routers_and_transfers(store: &dyn StatusStore) {
+    let local = Address::repeat_byte(0xbb);
+    let added = |router: Address, amount: u64| Event::RouterLiquidityAdded {
+        router,
+        local,
+        amount: U256::from(amount),
+        caller: router,
+    };
+    apply(
+        store,
+        DESTINATION,
+        vec![
+            at(DESTINATION, 1, 0, added(router(1), 1_000)),
+            at(DESTINATION, 1, 1, added(router(2), 500)),
+        ],
+    );
+    let fast = params(11, Address::repeat_byte(1), Address::repeat_byte(2));
+    let slow = params(12, Address::repeat_byte(1), Address::repeat_byte(2));
+    let id = transfer_id(&fast);
+    apply(
+        store,
+        ORIGIN,
+        vec![
+            at(ORIGIN, 5, 0, xcalled(&fast)),
+            at(ORIGIN, 6, 0, xcalled(&slow)),
+        ],
+    );
+    let routers = vec![router(1), router(2)];
+    apply(
+        store,
+        DESTINATION,
+        vec![
+            at(
+                DESTINATION,
+                7,
+                0,
+                Event::Executed {
+                    transfer_id: id,
+                    to: fast.to,
+                    local,
+                    routers: routers.clone(),
+                    amount: U256::from(999),
+                    caller: Address::repeat_byte(0xee),
+                },
+            ),
+            at(
+                DESTINATION,
+                20,
+                0,
+                Event::Reconciled {
+                    transfer_id: id,
+                    origin: ORIGIN.get(),
+                    local,
+                    routers,
+                    amount: U256::from(1_000),
+                    caller: Address::repeat_byte(0xef),
+                },
+            ),
+            at(
+                DESTINATION,
+                21,
+                0,
+                Event::RouterLiquidityRemoved {
+                    router: router(1),
+                    to: router(1),
+                    local,
+                    amount: U256::from(100),
+                    caller: router(1),
+                },
+            ),
+        ],
+    );
+}
+
+pub fn routers_liquidity_and_volume_replay_the_events(store: &dyn StatusStore) {
+    routers_and_transfers(store);
+    let window = std::time::Duration::from_secs(60);
+    let views = routers_view(&store.router_moves(None).unwrap(), None, window);
+    let summary: Vec<_> = views
+        .iter()
+        .map(|view| {
+            let liquidity = &view.liquidity[0];
+            (
+                view.router,
+                liquidity.domain,
+                liquidity.available,
+                liquidity.fronted,
+                liquidity.reconciled,
+                view.last_fronted_at,
+            )
+        })
+        .collect();
+    // Router 1: 1,000 - 499 fronted + 500 credited - 100 removed; router 2 takes the dust.
+    assert_eq!(
+        summary,
+        [
+            (
+                router(1),
+                DESTINATION.get(),
+                U256::from(901),
+                U256::from(499),
+                U256::from(500),
+                Some(1_070)
+            ),
+            (
+                router(2),
+                DESTINATION.get(),
+                U256::from(500),
+                U256::from(500),
+                U256::from(500),
+                Some(1_070)
+            ),
+        ]
+    );
+    let only_two = store.router_moves(Some(router(2))).unwrap();
+    assert!(only_two.iter().all(|step| step.router == router(2)));
+    assert_eq!(only_two.len(), 3, "added, fronted, credited");
+    assert!(store.router_moves(Some(router(9))).unwrap().is_empty());
+}
+
+pub fn stats_count_stages_volume_and_median_times(store: &dyn StatusStore) {
+    routers_and_transfers(store);
+    let view = stats_view(&store.stats(100).unwrap());
+    assert_eq!(view.transfers, 2);
+    let stages: Vec<_> = view
+        .by_stage
+        .iter()
+        .map(|count| (count.stage, count.path, count.count))
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            (Stage::XCalled, None, 1),
+            (Stage::CompletedFast, Some(Path::Fast), 1)
+        ]
+    );
+    assert_eq!(view.fast_share, Some(1.0));
+    assert_eq!(view.volume.len(), 1);
+    assert_eq!(view.volume[0].amount, U256::from(2_000));
+    assert_eq!(view.volume[0].transfers, 2);
+    // Blocks 5 -> 7 and 5 -> 20, ten seconds a block.
+    assert_eq!(view.recent.xcall_to_executed.median_seconds, Some(20));
+    assert_eq!(view.recent.xcall_to_reconciled.median_seconds, Some(150));
+    assert_eq!(view.routes.len(), 1);
+    assert_eq!(view.routes[0].transfers, 2);
+    let newest = stats_view(&store.stats(1).unwrap());
+    assert_eq!(newest.recent_transfers, 1, "only the newest xcall");
+    assert_eq!(newest.recent.xcall_to_executed.count, 0);
+}
+
+pub fn waiting_reasons_from_the_store_and_the_sequencer(store: &dyn StatusStore) {
+    use alloy::sol_types::{Revert, SolError};
+    use nxtp_api::sequencer::{TransferState, TransferView as Auction};
+    use nxtp_indexer::status::WaitReason as R;
+
+    // A delivered transfer whose xReceive reverted with `Error("not today")`.
+    let called = params(21, Address::repeat_byte(1), Address::repeat_byte(2));
+    let called_id = transfer_id(&called);
+    apply(store, ORIGIN, vec![at(ORIGIN, 5, 0, xcalled(&called))]);
+    apply(
+        store,
+        DESTINATION,
+        vec![
+            at(
+                DESTINATION,
+                6,
+                0,
+                Event::Executed {
+                    transfer_id: called_id,
+                    to: called.to,
+                    local: Address::repeat_byte(0xbb),
+                    routers: vec![router(1)],
+                    amount: U256::from(999),
+                    caller: Address::repeat_byte(0xee),
+                },
+            ),
+            at(
+                DESTINATION,
+                6,
+                1,
+                Event::ExternalCalldataExecuted {
+                    transfer_id: called_id,
+                    success: false,
+                    return_data: Revert::from("not today").abi_encode().into(),
+                },
+            ),
+        ],
+    );
+    let failed = view(store, called_id, 2_000);
+    assert_eq!(
+        failed.waiting.as_ref().map(|w| w.reason),
+        Some(R::CalldataReverted)
+    );
+    let call = failed.calldata.expect("calldata outcome");
+    assert!(
+        call.revert.as_deref().unwrap().contains("not today"),
+        "{call:?}"
+    );
+    assert!(
+        call.funds.as_deref().unwrap().contains("stay there"),
+        "{call:?}"
+    );
+
+    // A transfer the routers have not fronted: the sequencer says why.
+    let waiting = params(22, Address::repeat_byte(1), Address::repeat_byte(2));
+    let id = transfer_id(&waiting);
+    apply(store, ORIGIN, vec![at(ORIGIN, 7, 0, xcalled(&waiting))]);
+    let chain_only = view(store, id, 1_080);
+    assert_eq!(
+        chain_only.waiting.as_ref().map(|w| w.reason),
+        Some(R::AwaitingRouters)
+    );
+    let auction = |state: TransferState| Auction {
+        transfer_id: id,
+        origin: Some(ORIGIN),
+        destination: Some(DESTINATION),
+        state,
+        reason: "as the sequencer says".to_owned(),
+        bids: Vec::new(),
+        selected: None,
+        relayer_job: None,
+    };
+    let low_fee = chain_only
+        .clone()
+        .with_sequencer(&auction(TransferState::AwaitingFee {
+            paid: U256::from(1),
+            quote: U256::from(5),
+        }));
+    let waiting_view = low_fee.waiting.expect("waits");
+    assert_eq!(waiting_view.reason, R::RelayerFeeBelowQuote);
+    let action = waiting_view.action.expect("a bump");
+    assert_eq!(action.amount, Some(U256::from(4)));
+    assert_eq!(action.cli, format!("nxtp bump {id} --amount 4wei"));
+    assert!(
+        waiting_view.remedy.contains("4 wei"),
+        "{}",
+        waiting_view.remedy
+    );
+    for (state, reason) in [
+        (TransferState::AwaitingXcall, R::AwaitingConfirmations),
+        (TransferState::AwaitingLiquidity, R::NoRouterLiquidity),
+        (
+            TransferState::SlowPath {
+                reason: "too long".to_owned(),
+            },
+            R::NoRouterLiquidity,
+        ),
+        (
+            TransferState::ExecuteFailed {
+                reason: "reverted: SlippageExceeded(amountOut: 1, minOut: 2)".to_owned(),
+            },
+            R::SlippageExceeded,
+        ),
+        (
+            TransferState::Sent {
+                routers: vec![router(1)],
+                job_id: B256::repeat_byte(9),
+            },
+            R::AwaitingRelayer,
+        ),
+    ] {
+        let refined = chain_only.clone().with_sequencer(&auction(state));
+        assert_eq!(refined.waiting.map(|w| w.reason), Some(reason));
+    }
+    // A delivered transfer is not the sequencer's to explain.
+    let done = failed_view_kept(store, called_id);
+    assert_eq!(done, Some(R::CalldataReverted));
+}
+
+fn failed_view_kept(store: &dyn StatusStore, id: B256) -> Option<WaitReason> {
+    use nxtp_api::sequencer::{TransferState, TransferView as Auction};
+    let auction = Auction {
+        transfer_id: id,
+        origin: Some(ORIGIN),
+        destination: Some(DESTINATION),
+        state: TransferState::AwaitingLiquidity,
+        reason: String::new(),
+        bids: Vec::new(),
+        selected: None,
+        relayer_job: None,
+    };
+    view(store, id, 2_000)
+        .with_sequencer(&auction)
+        .waiting
+        .map(|w| w.reason)
 }
