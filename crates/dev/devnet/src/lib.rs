@@ -10,6 +10,7 @@ mod agent_toml;
 pub mod chains;
 pub mod deploy;
 pub mod executor_agent;
+pub mod indexer_agent;
 pub mod liquidity;
 pub mod message_relayer_agent;
 pub mod ports;
@@ -100,7 +101,7 @@ impl Default for AgentOptions {
 /// The devnet's agents, each with a config generated from the manifest and the run folder (each
 /// agent's subcommand of `nxtp`): an updater per domain, the message relayer, the processor and
 /// the watcher; and, when the manifest names the services' endpoints, the relayer, the sequencer,
-/// both routers and the slow-path executor.
+/// both routers and the slow-path executor, and the indexer when it names one.
 pub fn default_agents(
     manifest: &Manifest,
     run_dir: &Path,
@@ -153,6 +154,7 @@ pub fn liquidity_agents(
         &services.relayer_url,
         options,
     ));
+    agents.extend(indexer_agent::spec(manifest, run_dir, options));
     agents
 }
 

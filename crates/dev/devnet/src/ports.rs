@@ -16,6 +16,9 @@ pub const MAX_FIXED_CHAINS: usize = 100;
 pub const SEQUENCER_OFFSET: u16 = 100;
 /// The relayer API's offset from the base port.
 pub const RELAYER_OFFSET: u16 = 101;
+
+/// The indexer's status API's port, from the base.
+pub const INDEXER_OFFSET: u16 = 102;
 /// The first agent ops server's offset from the base port.
 pub const FIRST_OPS_OFFSET: u16 = 200;
 /// The most agents a base port leaves room for.
@@ -79,6 +82,7 @@ impl Ports {
             .collect();
         wanted.push((base + SEQUENCER_OFFSET, "sequencer API".to_owned()));
         wanted.push((base + RELAYER_OFFSET, "relayer API".to_owned()));
+        wanted.push((base + INDEXER_OFFSET, "status API".to_owned()));
         for (port, what) in wanted {
             if TcpListener::bind(("127.0.0.1", port)).is_err() {
                 return Err(PortsError::InUse { port, what });
@@ -102,6 +106,7 @@ impl Ports {
             Self::Fixed { base } => Ok(Services {
                 sequencer_url: format!("http://{}", loopback(base + SEQUENCER_OFFSET)),
                 relayer_url: format!("http://{}", loopback(base + RELAYER_OFFSET)),
+                indexer_url: Some(format!("http://{}", loopback(base + INDEXER_OFFSET))),
             }),
         }
     }
@@ -161,6 +166,10 @@ mod tests {
         let services = ports.services().expect("fixed");
         assert_eq!(services.sequencer_url, "http://127.0.0.1:20100");
         assert_eq!(services.relayer_url, "http://127.0.0.1:20101");
+        assert_eq!(
+            services.indexer_url.as_deref(),
+            Some("http://127.0.0.1:20102")
+        );
         assert!(matches!(
             Ports::Fixed { base: 65_100 }.check(3),
             Err(PortsError::TooHigh { .. })

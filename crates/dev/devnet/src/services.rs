@@ -4,15 +4,17 @@
 use nxtp_deployment::Services;
 use std::net::{SocketAddr, TcpListener};
 
-/// Two free loopback ports, for the sequencer and the relayer. The ports are released before the agents bind
+/// Three free loopback ports, for the sequencer, the relayer and the indexer's status API. The ports are released before the agents bind
 /// them; on a busy machine another process could take one in between, and the agent then fails at start-up
 /// saying so.
 pub fn reserve() -> std::io::Result<Services> {
     let sequencer = TcpListener::bind("127.0.0.1:0")?;
     let relayer = TcpListener::bind("127.0.0.1:0")?;
+    let indexer = TcpListener::bind("127.0.0.1:0")?;
     Ok(Services {
         sequencer_url: format!("http://{}", sequencer.local_addr()?),
         relayer_url: format!("http://{}", relayer.local_addr()?),
+        indexer_url: Some(format!("http://{}", indexer.local_addr()?)),
     })
 }
 
@@ -34,7 +36,11 @@ mod tests {
         let sequencer = listen_address(&services.sequencer_url).expect("sequencer");
         let relayer = listen_address(&services.relayer_url).expect("relayer");
         assert!(sequencer.ip().is_loopback() && relayer.ip().is_loopback());
+        let indexer =
+            listen_address(services.indexer_url.as_deref().expect("indexer")).expect("indexer");
         assert_ne!(sequencer.port(), relayer.port());
+        assert!(indexer.ip().is_loopback());
+        assert_ne!(indexer.port(), relayer.port());
         assert_eq!(listen_address("ftp://127.0.0.1:1"), None);
     }
 }

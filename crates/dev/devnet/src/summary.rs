@@ -108,6 +108,12 @@ pub fn render(input: SummaryInput<'_>) -> String {
         let _ = writeln!(out);
         let _ = writeln!(out, "  {:<22}{}", "sequencer API", services.sequencer_url);
         let _ = writeln!(out, "  {:<22}{}", "relayer API", services.relayer_url);
+        if let Some(indexer) = &services.indexer_url {
+            let _ = writeln!(out, "  {:<22}{indexer}", "status API");
+            if crate::indexer_agent::explorer_root().is_some() {
+                let _ = writeln!(out, "  {:<22}{indexer}/", "explorer");
+            }
+        }
     }
     let _ = writeln!(out);
     if agents.is_empty() {
