@@ -36,6 +36,10 @@ pub enum AppError {
     Store(#[from] StoreError),
 }
 
+/// Alters every batch a node proposes: what a Byzantine sequencer does, for tests of the
+/// honest nodes' checks. Never set in production.
+pub type Tamper = Arc<dyn Fn(&mut Batch) + Send + Sync>;
+
 /// What a node checks proposals with and builds them from.
 #[derive(Clone)]
 pub struct Rules {
@@ -43,6 +47,19 @@ pub struct Rules {
     pub transfers: Arc<dyn TransferSource>,
     /// Which routers are approved.
     pub approval: Arc<dyn RouterApproval>,
+    /// Makes this node propose batches altered this way (a Byzantine test build).
+    pub byzantine: Option<Tamper>,
+}
+
+impl Rules {
+    /// The rules of an honest node.
+    pub fn new(transfers: Arc<dyn TransferSource>, approval: Arc<dyn RouterApproval>) -> Self {
+        Self {
+            transfers,
+            approval,
+            byzantine: None,
+        }
+    }
 }
 
 /// The loop's state.
@@ -303,6 +320,9 @@ async fn propose(
                 () = tokio::time::sleep(wait) => {}
             }
             batch = build();
+        }
+        if let Some(tamper) = &rules.byzantine {
+            tamper(&mut batch);
         }
         store
             .keep_proposal(&ProposedValue {

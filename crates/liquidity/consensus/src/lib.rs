@@ -19,7 +19,7 @@ pub mod validity;
 pub mod value;
 pub mod wire;
 
-pub use app::Rules;
+pub use app::{Rules, Tamper};
 pub use context::{Height, NodeAddress, SequencerContext, Validator, ValidatorSet};
 pub use ledger::{Ledger, Reservation};
 pub use node::{start, Genesis, NodeConfig, NodeError, NodeHandle};

@@ -8,7 +8,7 @@ use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use nxtp_consensus::signing::selection_signer;
 use nxtp_consensus::{
     BidPool, Genesis, Height, Ledger, NodeConfig, NodeHandle, NodeKey, Pool, Rules, SignedBid,
-    TransferSource, TransferTerms,
+    Tamper, TransferSource, TransferTerms,
 };
 use nxtp_primitives::sign_digest;
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,6 +90,38 @@ struct Network {
     addrs: Vec<SocketAddr>,
     genesis: Genesis,
     rules: Rules,
+    /// The node that proposes altered batches, and how it alters them.
+    byzantine: Option<(usize, Tamper)>,
+}
+
+impl Network {
+    /// Four sequencers; four routers with 250 each in the one pool, all approved.
+    fn new(chain: &Arc<Chain>, routers: &[PrivateKeySigner]) -> Self {
+        let keys: Vec<NodeKey> = (0..4).map(|_| NodeKey::random()).collect();
+        Self {
+            addrs: free_ports(4),
+            genesis: Genesis {
+                sequencers: keys.iter().map(NodeKey::public_key).collect(),
+                // Each router can front one transfer of 100 alone, or a share of several.
+                ledger: Ledger::new(
+                    routers
+                        .iter()
+                        .map(|router| ((pool(), router.address()), U256::from(250))),
+                ),
+            },
+            rules: Rules::new(
+                chain.clone(),
+                Arc::new(
+                    routers
+                        .iter()
+                        .map(PrivateKeySigner::address)
+                        .collect::<BTreeSet<_>>(),
+                ),
+            ),
+            byzantine: None,
+            keys,
+        }
+    }
 }
 
 impl Network {
@@ -123,7 +155,13 @@ impl Network {
             self.config(index, root),
             self.keys[index].clone(),
             self.genesis.clone(),
-            self.rules.clone(),
+            match &self.byzantine {
+                Some((byzantine, tamper)) if *byzantine == index => Rules {
+                    byzantine: Some(tamper.clone()),
+                    ..self.rules.clone()
+                },
+                _ => self.rules.clone(),
+            },
             BidPool::new(),
         )
         .await
@@ -222,31 +260,9 @@ async fn same_batches(nodes: &[&NodeHandle], to: Height) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_nodes_decide_the_same_auctions_and_a_restarted_node_catches_up() {
     let root = tempfile::tempdir().expect("tempdir");
-    let keys: Vec<NodeKey> = (0..4).map(|_| NodeKey::random()).collect();
     let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
     let chain = Arc::new(Chain::default());
-    let network = Network {
-        addrs: free_ports(4),
-        genesis: Genesis {
-            sequencers: keys.iter().map(NodeKey::public_key).collect(),
-            // Each router can front one transfer of 100 alone, or a share of several.
-            ledger: Ledger::new(
-                routers
-                    .iter()
-                    .map(|router| ((pool(), router.address()), U256::from(250))),
-            ),
-        },
-        rules: Rules {
-            transfers: chain.clone(),
-            approval: Arc::new(
-                routers
-                    .iter()
-                    .map(PrivateKeySigner::address)
-                    .collect::<BTreeSet<_>>(),
-            ),
-        },
-        keys,
-    };
+    let network = Network::new(&chain, &routers);
     let mut nodes = Vec::new();
     for index in 0..4 {
         nodes.push(network.start(index, root.path()).await);
@@ -322,6 +338,104 @@ async fn four_nodes_decide_the_same_auctions_and_a_restarted_node_catches_up() {
     assert!(load.values().all(|&count| count <= 2), "{load:?}");
 
     restarted.kill().await;
+    for node in nodes {
+        node.kill().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_proposer_breaking_the_selection_rule_is_outvoted() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
+    let chain = Arc::new(Chain::default());
+    let mut network = Network::new(&chain, &routers);
+    // Node 0 hands every auction it proposes to a router the rule did not pick.
+    let tamper: Tamper = Arc::new(|batch: &mut nxtp_consensus::Batch| {
+        for auction in &mut batch.auctions {
+            if let Some(other) = auction
+                .bids
+                .iter()
+                .map(|bid| bid.router)
+                .find(|router| !auction.routers.contains(router))
+            {
+                auction.routers = vec![other];
+            }
+        }
+    });
+    network.byzantine = Some((0, tamper));
+    let mut nodes = Vec::new();
+    for index in 0..4 {
+        nodes.push(network.start(index, root.path()).await);
+    }
+    for node in &nodes {
+        decided(node, Height(1)).await;
+    }
+    let honest = &nodes[1..];
+    // First only the Byzantine node holds the bids: each of its turns proposes rigged
+    // selections, which the others refuse, so nothing is decided and its heights need a
+    // second round.
+    for id in 1..=4u8 {
+        let terms = transfer(id);
+        chain.xcall(terms.clone());
+        for router in &routers {
+            nodes[0].pool.add(terms.transfer_id, bid(router, &terms, 1));
+        }
+    }
+    let start = *honest[0].decided.borrow();
+    let until = Height(start.0 + 8);
+    for node in honest {
+        decided(node, until).await;
+    }
+    let mut refused = 0;
+    for decided in honest[0]
+        .store
+        .decided(Height(start.0 + 1), until)
+        .await
+        .expect("store")
+    {
+        assert!(
+            decided.batch.auctions.is_empty(),
+            "a rigged selection was decided"
+        );
+        if decided.certificate.round.as_u32() != Some(0) {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 1, "the Byzantine node's proposals were refused");
+    // Then the honest nodes get the bids too: the transfers are decided by the rule.
+    for id in 1..=4u8 {
+        let terms = transfer(id);
+        for node in honest {
+            for router in &routers {
+                node.pool.add(terms.transfer_id, bid(router, &terms, 1));
+            }
+        }
+    }
+    for id in 1..=4u8 {
+        let transfer_id = transfer(id).transfer_id;
+        let routers = selected(&honest[0], transfer_id).await;
+        for node in &honest[1..] {
+            assert_eq!(selected(node, transfer_id).await, routers);
+        }
+    }
+    // Every decided batch follows the rule: replayed from genesis, each passes the check.
+    let height = *honest[0].decided.borrow();
+    let mut ledger = network.genesis.ledger.clone();
+    for decided in honest[0]
+        .store
+        .decided(Height(1), height)
+        .await
+        .expect("store")
+    {
+        nxtp_consensus::validity::check(
+            &decided.batch,
+            &ledger,
+            network.rules.transfers.as_ref(),
+            network.rules.approval.as_ref(),
+        )
+        .unwrap_or_else(|err| panic!("height {} broke the rule: {err}", decided.height));
+        ledger.apply(&decided.batch);
+    }
     for node in nodes {
         node.kill().await;
     }
