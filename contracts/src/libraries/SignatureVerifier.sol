@@ -70,10 +70,15 @@ library SignatureVerifier {
             s := mload(add(signature, 0x40))
             v := byte(0, mload(add(signature, 0x60)))
         }
-        signer = recover(digest, r, s, v);
+        if (uint256(s) > HALF_ORDER) revert MalleableSignature();
+        if (v != 27 && v != 28) revert InvalidSignatureV(v);
+        signer = ecrecover(digest, v, r, s);
+        if (signer == address(0)) revert InvalidSignature();
     }
 
-    /// @notice The signer of `digest` from a signature's parts; reverts on any non-canonical signature.
+    /// @notice The signer of `digest` from a signature's parts (for a signature read in place from calldata); reverts
+    ///         on any non-canonical signature, as `recover` does. Kept apart from `recover` so the callers of that
+    ///         one compile as before.
     function recover(bytes32 digest, bytes32 r, bytes32 s, uint8 v) internal pure returns (address signer) {
         if (uint256(s) > HALF_ORDER) revert MalleableSignature();
         if (v != 27 && v != 28) revert InvalidSignatureV(v);
