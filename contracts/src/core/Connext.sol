@@ -563,8 +563,18 @@ contract Connext is ConnextCompat, ConnextDelegator, SequencerQuorum, EIP712 {
     }
 
     /// @dev Reverts unless `expected` signed `digest` (an EIP-712 digest under this Connext's domain).
+    ///      The signature is read in place from calldata (as the sequencers' are in `SequencerQuorum`), not copied.
     function _verify(address expected, bytes32 digest, bytes calldata signature) private pure {
-        address recovered = SignatureVerifier.recover(digest, signature);
+        if (signature.length != 65) revert SignatureVerifier.InvalidSignatureLength(signature.length);
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(signature.offset)
+            s := calldataload(add(signature.offset, 0x20))
+            v := byte(0, calldataload(add(signature.offset, 0x40)))
+        }
+        address recovered = SignatureVerifier.recover(digest, r, s, v);
         if (recovered != expected) revert WrongSigner(expected, recovered);
     }
 }
