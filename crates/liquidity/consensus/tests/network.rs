@@ -440,3 +440,73 @@ async fn a_proposer_breaking_the_selection_rule_is_outvoted() {
         node.kill().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_of_four_away_decide_nothing_and_progress_resumes_when_they_return() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
+    let chain = Arc::new(Chain::default());
+    let network = Network::new(&chain, &routers);
+    let mut nodes = Vec::new();
+    for index in 0..4 {
+        nodes.push(network.start(index, root.path()).await);
+    }
+    for node in &nodes {
+        decided(node, Height(1)).await;
+    }
+    let away = nodes.split_off(2);
+    for node in away {
+        node.kill().await;
+    }
+    let terms = transfer(1);
+    chain.xcall(terms.clone());
+    for node in &nodes {
+        for router in &routers {
+            node.pool.add(terms.transfer_id, bid(router, &terms, 1));
+        }
+    }
+    // Two of four are no quorum: past the height that may have been in flight, nothing more
+    // is decided however long they wait (here, several rounds' worth of timeouts).
+    let stuck = Height(nodes[0].decided.borrow().0 + 2);
+    let mut watch = nodes[0].decided.clone();
+    let progressed = tokio::time::timeout(
+        Duration::from_secs(12),
+        watch.wait_for(|height| *height >= stuck),
+    )
+    .await;
+    assert!(progressed.is_err(), "two of four decided without a quorum");
+    for node in &nodes {
+        assert!(node
+            .store
+            .selection(terms.transfer_id)
+            .await
+            .expect("store")
+            .is_none());
+    }
+
+    // They come back: progress resumes and the transfer is decided once, everywhere.
+    nodes.push(network.start(2, root.path()).await);
+    nodes.push(network.start(3, root.path()).await);
+    let routers_chosen = selected(&nodes[0], terms.transfer_id).await;
+    for node in &nodes[1..] {
+        assert_eq!(selected(node, terms.transfer_id).await, routers_chosen);
+    }
+    let height = *nodes[0].decided.borrow();
+    for node in &nodes {
+        decided(node, height).await;
+    }
+    same_batches(&nodes.iter().collect::<Vec<_>>(), height).await;
+    let decisions = nodes[0]
+        .store
+        .decided(Height(1), height)
+        .await
+        .expect("store")
+        .iter()
+        .flat_map(|decided| decided.batch.auctions.iter())
+        .filter(|auction| auction.terms.transfer_id == terms.transfer_id)
+        .count();
+    assert_eq!(decisions, 1, "decided exactly once");
+    for node in nodes {
+        node.kill().await;
+    }
+}
