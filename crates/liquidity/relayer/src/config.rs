@@ -5,8 +5,8 @@
 //! signer = { env = "RELAYER_KEY" }   # approved as a relayer on every Connext
 //! # or several keys, each with its own nonces on every domain; jobs are spread over them:
 //! # signers = [{ env = "RELAYER_KEY_1" }, { env = "RELAYER_KEY_2" }]
-//! max_in_flight_per_key = 64         # transactions sent and not yet final, per key and domain
-//! parallel_simulations = 8           # jobs simulated at once, per key and domain
+//! max_in_flight_per_key = 128        # transactions sent and not yet final, per key and domain
+//! parallel_simulations = 16          # jobs simulated at once, per key and domain
 //!
 //! [api]
 //! listen = "127.0.0.1:8081"          # the job API; port 0 picks a free port
@@ -58,10 +58,10 @@ pub struct RelayerConfig {
 
 /// Transactions in flight per key and domain unless the file says otherwise: several blocks'
 /// worth of executes at tens a second, while bounding what one stuck nonce holds back.
-pub const DEFAULT_MAX_IN_FLIGHT_PER_KEY: usize = 64;
+pub const DEFAULT_MAX_IN_FLIGHT_PER_KEY: usize = 128;
 
 /// Jobs simulated at once per key and domain unless the file says otherwise.
-pub const DEFAULT_PARALLEL_SIMULATIONS: usize = 8;
+pub const DEFAULT_PARALLEL_SIMULATIONS: usize = 16;
 
 /// The `[api]` section.
 #[derive(Clone, Debug, Deserialize)]

@@ -276,10 +276,10 @@ impl Jobs {
     }
 
     /// Looks at every job whose outcome has not been seen, and counts and logs those that
-    /// ended. Returns how many ended.
+    /// ended (recorded as seen in one database transaction). Returns how many ended.
     pub async fn follow(&self) -> Result<usize, JobError> {
         let open = self.store.call(|conn| store::unsettled(conn)).await?;
-        let mut ended = 0;
+        let mut ended = Vec::new();
         for record in open {
             let Some(operation) = record.operation else {
                 continue;
@@ -304,17 +304,24 @@ impl Jobs {
                 }
                 _ => continue,
             };
-            let (id, attempt) = (job.id, record.attempt);
-            if self
-                .store
-                .call(move |conn| store::settle(conn, id, attempt))
-                .await?
-            {
-                self.metrics.finished(job.domain, job.kind, outcome);
-                ended += 1;
+            ended.push((job.id, record.attempt, job.domain, job.kind, outcome));
+        }
+        let attempts: Vec<(B256, u32)> = ended
+            .iter()
+            .map(|&(id, attempt, ..)| (id, attempt))
+            .collect();
+        let settled = self
+            .store
+            .call(move |conn| store::settle_all(conn, &attempts))
+            .await?;
+        let mut counted = 0;
+        for ((_, _, domain, kind, outcome), newly) in ended.into_iter().zip(settled) {
+            if newly {
+                self.metrics.finished(domain, kind, outcome);
+                counted += 1;
             }
         }
-        Ok(ended)
+        Ok(counted)
     }
 
     /// Hands the current attempt of `record` to its submitter (idempotent under its key) and

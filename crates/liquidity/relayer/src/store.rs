@@ -147,6 +147,18 @@ pub fn settle(conn: &Connection, id: B256, attempt: u32) -> rusqlite::Result<boo
     Ok(changed == 1)
 }
 
+/// Marks each of `attempts` (job id, attempt) as seen to its end, in one transaction; for
+/// each, whether this call did it (see [`settle`]).
+pub fn settle_all(conn: &mut Connection, attempts: &[(B256, u32)]) -> rusqlite::Result<Vec<bool>> {
+    let tx = conn.transaction()?;
+    let mut settled = Vec::with_capacity(attempts.len());
+    for &(id, attempt) in attempts {
+        settled.push(settle(&tx, id, attempt)?);
+    }
+    tx.commit()?;
+    Ok(settled)
+}
+
 /// Jobs whose current attempt was never handed to the submitter (the relayer stopped in
 /// between), oldest first.
 pub fn unsubmitted(conn: &Connection) -> rusqlite::Result<Vec<JobRecord>> {

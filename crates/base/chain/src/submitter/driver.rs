@@ -132,6 +132,8 @@ pub(super) struct Driver {
     /// When each sent operation was last looked at: again only at another head, or once the
     /// poll interval has passed.
     looked: HashMap<OperationId, Looked>,
+    /// Sent operations this round found ended, recorded together once it has looked at all.
+    ended: Vec<(OperationId, OperationState)>,
 }
 
 impl Driver {
@@ -155,6 +157,7 @@ impl Driver {
             gap_checked_at: None,
             busy_at: None,
             looked: HashMap::new(),
+            ended: Vec::new(),
         }
     }
 
@@ -261,6 +264,7 @@ impl Driver {
             .collect();
         if !due.is_empty() {
             let nonces = self.chain_nonces(head).await?;
+            self.ended.clear();
             for (operation, submission) in due {
                 let ended = self
                     .track(operation.id, &operation.call, submission, head, nonces)
@@ -269,6 +273,7 @@ impl Driver {
                     in_flight = in_flight.saturating_sub(1);
                 }
             }
+            self.finish_ended().await?;
         }
         let room = self
             .config
@@ -501,14 +506,14 @@ impl Driver {
                     block_number,
                 })
             };
-            self.finish(id, state).await?;
+            self.ended.push((id, state));
             return Ok(true);
         }
         if nonces.settled > submission.nonce {
             let reason = FailureReason::Dropped {
                 nonce: submission.nonce,
             };
-            self.finish(id, OperationState::Failed(reason)).await?;
+            self.ended.push((id, OperationState::Failed(reason)));
             return Ok(true);
         }
 
@@ -798,7 +803,35 @@ impl Driver {
     }
 
     async fn finish(&mut self, id: OperationId, state: OperationState) -> Result<(), RoundError> {
-        match &state {
+        self.ended_log(id, &state);
+        self.save(id, state).await?;
+        self.forget(id);
+        Ok(())
+    }
+
+    /// Records every operation this round found ended in one database transaction (their
+    /// outcomes are read from the chain, so a crash before it only means reading them again).
+    async fn finish_ended(&mut self) -> Result<(), RoundError> {
+        if self.ended.is_empty() {
+            return Ok(());
+        }
+        let ended = std::mem::take(&mut self.ended);
+        let states = ended.clone();
+        self.shared
+            .store
+            .call(move |conn| store::set_states(conn, &states))
+            .await?;
+        self.shared.changed();
+        for (id, state) in ended {
+            self.ended_log(id, &state);
+            self.forget(id);
+        }
+        Ok(())
+    }
+
+    /// Logs and counts `id` ending in `state`.
+    fn ended_log(&self, id: OperationId, state: &OperationState) {
+        match state {
             OperationState::Confirmed(inclusion) => {
                 tracing::info!(
                     %id,
@@ -818,13 +851,15 @@ impl Driver {
             }
             _ => {}
         }
-        self.save(id, state).await?;
+    }
+
+    /// Drops what the driver kept about `id`, which has ended.
+    fn forget(&mut self, id: OperationId) {
         self.retries.remove(&id);
         self.announced.remove(&id);
         self.capped.remove(&id);
         self.mined.remove(&id);
         self.looked.remove(&id);
-        Ok(())
     }
 
     async fn save(&self, id: OperationId, state: OperationState) -> Result<(), RoundError> {

@@ -172,6 +172,18 @@ pub(crate) fn set_state(
     Ok(())
 }
 
+/// Moves each operation of `states` to its state, in one transaction.
+pub(crate) fn set_states(
+    conn: &mut Connection,
+    states: &[(OperationId, OperationState)],
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for (id, state) in states {
+        set_state(&tx, *id, state)?;
+    }
+    tx.commit()
+}
+
 /// The account's next unused nonce, as far as this store knows.
 pub(crate) fn next_nonce(conn: &Connection, account: Account) -> rusqlite::Result<Option<u64>> {
     conn.query_row(
