@@ -46,6 +46,24 @@ impl Target {
         };
         Ok(Sdk::from_manifest(&manifest, sequencer)?)
     }
+
+    /// The status API the manifest names, if any.
+    fn indexer(&self) -> Result<Option<nxtp_sdk::indexer::IndexerClient>, UserError> {
+        let manifest = Manifest::load(&self.manifest)?;
+        let Some(url) = manifest.services.and_then(|services| services.indexer_url) else {
+            return Ok(None);
+        };
+        let url: Url = url.parse().map_err(|err| {
+            format!(
+                "{}: the indexer URL {:?} is not a URL: {err}",
+                self.manifest.display(),
+                nxtp_primitives::redact_keys(&url)
+            )
+        })?;
+        Ok(Some(
+            nxtp_sdk::indexer::IndexerClient::new(url).map_err(|err| err.to_string())?,
+        ))
+    }
 }
 
 /// How results are printed.
@@ -498,8 +516,31 @@ async fn print_receiver_gas(sdk: &Sdk, request: &XcallRequest, quiet: bool) {
     }
 }
 
-/// `nxtp status`: where a transfer stands, or (with --wait) each change until it gets there.
+/// `nxtp status`: where a transfer stands, or (with --wait) each change until it gets there. Without
+/// --wait, the status API the manifest names is read first (its waiting reason and remedy); when it is down
+/// or has not indexed the transfer yet, the chains are, saying so in one line on stderr.
 pub async fn status(args: StatusArgs) -> Result<(), UserError> {
+    if !args.wait {
+        if let Some(indexer) = args.target.indexer()? {
+            match indexer.transfer(args.transfer_id).await {
+                Ok(Some(indexed)) => {
+                    args.output.print(&IndexedStatusJson::new(&indexed), || {
+                        print_indexed(&indexed);
+                    });
+                    return Ok(());
+                }
+                Ok(None) => eprintln!(
+                    "note: the status API at {} has not indexed {} yet; reading the chains",
+                    indexer.base_url(),
+                    args.transfer_id
+                ),
+                Err(err) => eprintln!(
+                    "note: the status API at {} cannot answer ({err}); reading the chains",
+                    indexer.base_url()
+                ),
+            }
+        }
+    }
     let sdk = args.target.sdk()?;
     let json = args.output.json;
     let report = if args.wait {
@@ -542,6 +583,80 @@ pub async fn status(args: StatusArgs) -> Result<(), UserError> {
             print_report(&report, asset.as_ref());
         });
     Ok(())
+}
+
+/// `nxtp status --json` when the status API answered: its view, marked `source: "indexer"` (the chains'
+/// document is `TransferJson`, marked `source: "chain"`).
+#[derive(serde::Serialize)]
+struct IndexedStatusJson<'a> {
+    source: &'static str,
+    is_final: bool,
+    #[serde(flatten)]
+    transfer: &'a nxtp_sdk::indexer::IndexedTransfer,
+}
+
+impl<'a> IndexedStatusJson<'a> {
+    fn new(transfer: &'a nxtp_sdk::indexer::IndexedTransfer) -> Self {
+        Self {
+            source: "indexer",
+            is_final: transfer.is_final(),
+            transfer,
+        }
+    }
+}
+
+/// A transfer as the status API shows it, for people.
+fn print_indexed(transfer: &nxtp_sdk::indexer::IndexedTransfer) {
+    let domain = |d: Option<u32>| d.map_or_else(|| "?".to_owned(), |d| d.to_string());
+    println!("transfer:     {}", transfer.transfer_id);
+    println!("source:       status API");
+    match &transfer.path {
+        Some(path) => println!("stage:        {} ({path} path)", transfer.stage),
+        None => println!("stage:        {}", transfer.stage),
+    }
+    println!(
+        "route:        {} -> {}",
+        domain(transfer.origin),
+        domain(transfer.destination)
+    );
+    if let (Some(amount), Some(asset)) = (&transfer.amount, &transfer.asset) {
+        println!("amount:       {amount} base units of {asset}");
+    }
+    if let Some(step) = &transfer.xcalled {
+        println!("origin tx:    {} (block {})", step.tx_hash, step.block);
+    }
+    if let Some(step) = &transfer.executed {
+        println!("delivered:    {} (block {})", step.tx_hash, step.block);
+    }
+    if let Some(amount) = &transfer.delivered_amount {
+        println!("received:     {amount} base units after fees");
+    }
+    if let Some(step) = &transfer.reconciled {
+        println!("reconciled:   {} (block {})", step.tx_hash, step.block);
+    }
+    if let Some(call) = &transfer.calldata {
+        if call.success {
+            println!("call:         succeeded");
+        } else {
+            println!(
+                "call:         FAILED: {}",
+                call.revert.as_deref().unwrap_or(&call.return_data)
+            );
+            if let Some(funds) = &call.funds {
+                println!("funds:        {funds}");
+            }
+        }
+    }
+    if let Some(eta) = transfer.eta {
+        println!("eta:          {eta} (unix seconds)");
+    }
+    if let Some(waiting) = &transfer.waiting {
+        println!("waiting:      {}", waiting.reason);
+        println!("remedy:       {}", waiting.remedy);
+        if let Some(action) = &waiting.action {
+            println!("run:          {}", action.cli);
+        }
+    }
 }
 
 /// `nxtp bump`: adds native relayer fee to a transfer, by the amount given or what the quote still asks.

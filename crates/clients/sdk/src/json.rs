@@ -320,6 +320,9 @@ pub struct DeliveryJson {
 /// `nxtp status --json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TransferJson {
+    /// Where the status was read: `chain` (this document), or `indexer` (the status API's view, another
+    /// shape: docs/cli.md).
+    pub source: &'static str,
     /// The transfer's id.
     pub transfer_id: String,
     /// `XCalled`, `Executed`, `Reconciled`, `CompletedFast` or `CompletedSlow`.
@@ -377,6 +380,7 @@ impl TransferJson {
             remedy,
         });
         Self {
+            source: "chain",
             transfer_id: id.to_string(),
             stage: report.stage.to_string(),
             is_final: report.stage.is_final(),

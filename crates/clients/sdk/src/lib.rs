@@ -55,6 +55,7 @@ pub mod delivery;
 pub mod error;
 pub mod fee;
 pub mod gas;
+pub mod indexer;
 pub mod json;
 pub mod liquidity;
 pub mod quote;
