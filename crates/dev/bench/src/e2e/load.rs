@@ -351,6 +351,7 @@ impl Bench<'_> {
             "sent_with": "Connext.xcall signed by the benchmark (fixed gas limit and fees, each sender's nonces counted locally, several in flight) and broadcast on schedule without waiting; relayer fee quoted once per route by the sequencer; transfers found in the origin's XCalled logs",
             "amount_demo": self.args.load_amount,
             "agent_program": self.args.agent_program.display().to_string(),
+            "commit": commit(),
             "fast_path_share": round(share),
             "executed_by_routers": fast,
             "executed_by_slow_path": sent.len() - fast - never_executed,
@@ -381,6 +382,23 @@ impl Bench<'_> {
             figures,
         })
     }
+}
+
+/// The checked-out commit the benchmark runs from (`git rev-parse --short HEAD`), with `+dirty`
+/// when the tree has changes; `None` outside a repository.
+fn commit() -> Option<String> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"])?;
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    Some(if dirty { format!("{head}+dirty") } else { head })
 }
 
 /// p50, p95, p99 and max, rounded.
