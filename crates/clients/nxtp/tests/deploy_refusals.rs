@@ -1,6 +1,7 @@
 //! `nxtp deploy` refuses, before sending anything and without printing the deployer's key: an RPC whose
 //! chain id is not the configured one, a deployer without the funds it needs, a domain listed twice, an
-//! unreachable RPC, and config errors (named by their TOML path).
+//! unreachable RPC, and config errors (named by their TOML path; a sequencer threshold above the
+//! set among them).
 
 mod deploy_support;
 
@@ -111,6 +112,14 @@ fn refuses_before_the_first_transaction() {
     let bad_router = fine.replace("routers = [\"0x", "routers = [\"0xZZ");
     let shown = refused(&bad_router, &key);
     assert!(shown.contains("roles.routers"), "{shown}");
+    // One sequencer cannot make a quorum of two.
+    let too_high = fine.replace("relayers = [", "sequencer_threshold = 2\nrelayers = [");
+    let shown = refused(&too_high, &key);
+    assert!(
+        shown.contains("roles.sequencer_threshold")
+            && shown.contains("the sequencer threshold 2 is not between 1 and the 1 sequencer(s)"),
+        "{shown}"
+    );
     let bad_home = fine.replace("home = 1000", "home = 4000");
     let shown = refused(&bad_home, &key);
     assert!(
