@@ -250,6 +250,53 @@ async fn a_fast_and_a_slow_transfer_through_every_stage() {
         "{health}"
     );
 
+    // A relayer fee below the sequencer's quote: the API says so with the bump that fixes it
+    // (read from the sequencer), and once bumped by that amount the routers front it.
+    let mut cheap = send(demo_units(10));
+    cheap.relayer_fee = RelayerFee::Wei(U256::from(1));
+    let cheap = sdk.xcall(&user, &cheap).await.expect("cheap xcall");
+    let low_fee = eventually("the fee below the quote in the API", || async {
+        let (status, body) = get(api, &format!("/transfers/{}", cheap.transfer_id)).await?;
+        (status == 200 && body["waiting"]["reason"] == "RelayerFeeBelowQuote").then_some(body)
+    })
+    .await;
+    let action = &low_fee["waiting"]["action"];
+    let missing: U256 = action["amount"].as_str().unwrap().parse().unwrap();
+    assert_eq!(missing, U256::from(10u64.pow(15) - 1), "{low_fee:#}");
+    assert_eq!(
+        action["cli"],
+        format!("nxtp bump {} --amount {missing}wei", cheap.transfer_id)
+    );
+    sdk.bump(&user, cheap.transfer_id, missing)
+        .await
+        .expect("bumped");
+    let bumped = wait_for_stage(api, cheap.transfer_id, "CompletedFast").await;
+    assert_eq!(bumped["waiting"], Value::Null);
+
+    // The routers' liquidity and volume, and the figures.
+    let (status, routers) = get(api, "/routers").await.unwrap();
+    assert_eq!(status, 200, "{routers}");
+    let fronting = routers["routers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["router"] == router.as_str())
+        .expect("the router that fronted");
+    assert_eq!(fronting["bidding"], "live", "{routers:#}");
+    assert!(fronting["liquidity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["domain"] == destination.get() && l["fronted"] != "0"));
+    let (status, stats) = get(api, "/stats").await.unwrap();
+    assert_eq!(status, 200, "{stats}");
+    // Ours and the liquidity bridged when the net started.
+    assert!(stats["transfers"].as_u64().unwrap() >= 3, "{stats:#}");
+    assert!(
+        stats["recent"]["xcall_to_executed"]["median_seconds"].is_u64(),
+        "{stats:#}"
+    );
+
     indexer.stop().await;
     liquidity.stop().await;
     net.stop().await;
