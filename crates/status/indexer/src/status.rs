@@ -563,7 +563,7 @@ impl TransferView {
             let funds = (!success).then(|| {
                 let to = executed.map_or_else(
                     || "the recipient".to_owned(),
-                    |part| format!("the recipient {}", part.to),
+                    |part| format!("the recipient {}", alloy::hex::encode_prefixed(part.to)),
                 );
                 format!(
                     "delivered to {to} before its xReceive reverted; they stay there (the call \

@@ -273,6 +273,34 @@ async fn a_fast_and_a_slow_transfer_through_every_stage() {
     let bumped = wait_for_stage(api, cheap.transfer_id, "CompletedFast").await;
     assert_eq!(bumped["waiting"], Value::Null);
 
+    // A call whose xReceive reverts (the demo receiver refuses a zero beneficiary): delivered,
+    // and the API says the call failed, why (decoded), and where the funds are.
+    let receiver = manifest.domains[&destination].contracts[nxtp_deployment::DEMO_RECEIVER];
+    let mut calling = send(demo_units(3));
+    calling.to = receiver;
+    calling.call_data = alloy::sol_types::SolValue::abi_encode_params(&(
+        Address::ZERO,
+        "never delivered".to_owned(),
+    ))
+    .into();
+    let calling = sdk.xcall(&user, &calling).await.expect("calling xcall");
+    let failed = eventually("the failed call in the API", || async {
+        let (status, body) = get(api, &format!("/transfers/{}", calling.transfer_id)).await?;
+        (status == 200 && body["calldata"]["success"] == false).then_some(body)
+    })
+    .await;
+    assert_eq!(
+        failed["waiting"]["reason"], "CalldataReverted",
+        "{failed:#}"
+    );
+    let revert = failed["calldata"]["revert"].as_str().unwrap();
+    assert!(revert.contains("ZeroBeneficiary"), "{failed:#}");
+    let funds = failed["calldata"]["funds"].as_str().unwrap();
+    assert!(
+        funds.contains(&receiver.to_string().to_lowercase()) && funds.contains("stay there"),
+        "{failed:#}"
+    );
+
     // The routers' liquidity and volume, and the figures.
     let (status, routers) = get(api, "/routers").await.unwrap();
     assert_eq!(status, 200, "{routers}");
