@@ -17,7 +17,7 @@
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{header, StatusCode},
+    http::{header, HeaderValue, Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     Json, Router,
@@ -280,6 +280,26 @@ async fn serve_connection(
 }
 
 /// `app` with the JSON `404` and `405`, and the body limits.
+/// `app` with its `GET` and `HEAD` answers readable by a page of any origin
+/// (`Access-Control-Allow-Origin: *`), for the public read APIs that browser apps call directly
+/// (the status API, the sequencer's quotes and auction states). Other methods get no such
+/// header, so a page elsewhere cannot read what a write it makes in a visitor's browser returns.
+pub fn readable_from_any_origin(app: Router) -> Router {
+    app.layer(middleware::from_fn(allow_any_origin_reads))
+}
+
+async fn allow_any_origin_reads(request: Request, next: Next) -> Response {
+    let read = matches!(*request.method(), Method::GET | Method::HEAD);
+    let mut response = next.run(request).await;
+    if read {
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    response
+}
+
 fn harden(app: Router, limits: HttpLimits) -> Router {
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -520,6 +540,39 @@ mod tests {
         )
         .await;
         assert_eq!((status, body.as_str()), (200, "abcd"));
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn only_reads_are_open_to_other_origins() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = readable_from_any_origin(Router::new().route(
+            "/item",
+            get(|| async { "read" }).post(|| async { "written" }),
+        ));
+        let shutdown = CancellationToken::new();
+        tokio::spawn(serve(listener, app, limits(), shutdown.clone()));
+        let head = |method: &str| {
+            format!("{method} /item HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        };
+        for (method, open) in [("GET", true), ("HEAD", true), ("POST", false)] {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            stream
+                .write_all(head(method).as_bytes())
+                .await
+                .expect("send");
+            let mut response = String::new();
+            stream.read_to_string(&mut response).await.expect("read");
+            assert!(response.starts_with("HTTP/1.1 200"), "{method}: {response}");
+            assert_eq!(
+                response
+                    .to_ascii_lowercase()
+                    .contains("access-control-allow-origin: *"),
+                open,
+                "{method}: {response}"
+            );
+        }
         shutdown.cancel();
     }
 

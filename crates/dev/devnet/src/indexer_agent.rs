@@ -3,7 +3,7 @@
 //! sequencer, and serving the explorer (`web/app/dist`) at `/` once it is built. Its config is
 //! the one `nxtp_indexer::config::config_toml_with` writes for a manifest.
 
-use crate::{agent_toml, services::listen_address, AgentOptions, AgentSpec};
+use crate::{agent_toml, services::listen_address, AgentOptions, AgentSpec, MANIFEST_FILE};
 use nxtp_deployment::Manifest;
 use std::path::{Path, PathBuf};
 
@@ -49,6 +49,8 @@ pub fn config_toml(
         None,
         api_listen,
         web_root,
+        // The explorer finds the chains in the run's manifest, served beside it.
+        web_root.map(|_| run_dir.join(MANIFEST_FILE)).as_deref(),
     ))
 }
 
@@ -113,6 +115,7 @@ mod tests {
             Some("http://127.0.0.1:7001/".to_owned())
         );
         assert_eq!(config.web_root, Some(PathBuf::from("/srv/dist")));
+        assert_eq!(config.web_manifest, Some(run_dir.join(MANIFEST_FILE)));
         assert_eq!(
             config.database,
             nxtp_indexer::Database::Sqlite(run_dir.join("indexer.sqlite"))

@@ -22,14 +22,19 @@ use serde::Deserialize;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// The API's routes over `shared`.
+/// The API's routes over `shared`: its reads (quotes, auction states, routers' activity) may be
+/// read by browser apps of any origin; bids may not.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let reads = Router::new()
         .route("/v1/quote", get(quote))
-        .route("/v1/bids", post(post_bid))
         .route("/v1/transfers/{transfer_id}", get(transfer))
         .route("/v1/routers", get(routers))
-        .with_state(shared)
+        .with_state(Arc::clone(&shared));
+    nxtp_agent::http::readable_from_any_origin(reads).merge(
+        Router::new()
+            .route("/v1/bids", post(post_bid))
+            .with_state(shared),
+    )
 }
 
 /// Serves the API over `shared` on `listener` until `shutdown`.

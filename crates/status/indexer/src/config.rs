@@ -7,6 +7,7 @@
 //! sequencer_url = "http://127.0.0.1:8091"  # optional: routers' bids and auction states
 //! router_live_seconds = 600                # a router that bid this recently is live
 //! web_root = "web/app/dist"                # optional: static files served at / (the explorer)
+//! web_manifest = "run/manifest.json"        # optional: served at /manifest.json for the explorer
 //!
 //! [telemetry]
 //! listen = "127.0.0.1:9106"
@@ -127,6 +128,9 @@ pub struct IndexerConfig {
     pub router_live_seconds: u64,
     /// A directory whose files the API's server also serves at `/` (the explorer).
     pub web_root: Option<PathBuf>,
+    /// A deployment manifest served at `/manifest.json` beside `web_root`'s files: the explorer
+    /// reads it there to find the chains (the devnet's own manifest).
+    pub web_manifest: Option<PathBuf>,
     /// The webhooks' settings (`[webhooks]`, optional).
     pub webhooks: crate::webhooks::WebhookConfig,
 }
@@ -147,6 +151,8 @@ struct RawConfig {
     router_live_seconds: u64,
     #[serde(default)]
     web_root: Option<PathBuf>,
+    #[serde(default)]
+    web_manifest: Option<PathBuf>,
     #[serde(default)]
     webhooks: crate::webhooks::WebhookConfig,
 }
@@ -232,6 +238,7 @@ impl IndexerConfig {
             sequencer_url: sequencer,
             router_live_seconds: raw.router_live_seconds,
             web_root: raw.web_root,
+            web_manifest: raw.web_manifest,
             webhooks: raw.webhooks,
         })
     }
@@ -283,6 +290,7 @@ impl IndexerConfig {
             sequencer_url: sequencer,
             router_live_seconds: default_router_live_seconds(),
             web_root: None,
+            web_manifest: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
         })
     }
@@ -318,11 +326,12 @@ pub fn config_toml(
     state: Option<&std::path::Path>,
     api_listen: SocketAddr,
 ) -> String {
-    config_toml_with(manifest, reading, database, state, api_listen, None)
+    config_toml_with(manifest, reading, database, state, api_listen, None, None)
 }
 
-/// [`config_toml`], also serving the files of `web_root` (if any) at `/`. The manifest's
-/// sequencer (if it names one) becomes `sequencer_url`.
+/// [`config_toml`], also serving the files of `web_root` (if any) at `/` and the manifest file
+/// `web_manifest` (if any) at `/manifest.json`. The manifest's sequencer (if it names one)
+/// becomes `sequencer_url`.
 pub fn config_toml_with(
     manifest: &Manifest,
     reading: impl Into<ChainReading>,
@@ -330,6 +339,7 @@ pub fn config_toml_with(
     state: Option<&std::path::Path>,
     api_listen: SocketAddr,
     web_root: Option<&std::path::Path>,
+    web_manifest: Option<&std::path::Path>,
 ) -> String {
     let mut config = AgentToml::new(reading);
     config.string("database", database);
@@ -342,6 +352,9 @@ pub fn config_toml_with(
     }
     if let Some(web_root) = web_root {
         config.path("web_root", web_root);
+    }
+    if let Some(web_manifest) = web_manifest {
+        config.path("web_manifest", web_manifest);
     }
     config.telemetry();
     for (domain, deployment, liquidity) in agent_toml::with_liquidity(manifest) {

@@ -122,6 +122,7 @@ async fn run(config: IndexerConfig, ctx: AgentContext) -> Result<(), IndexerAgen
             live_window: std::time::Duration::from_secs(config.router_live_seconds),
         },
         web_root: config.web_root.clone(),
+        web_manifest: config.web_manifest.clone(),
     };
     let app = api::router_with(
         ApiState {

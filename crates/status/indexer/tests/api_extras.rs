@@ -114,7 +114,7 @@ async fn routers_show_liquidity_and_who_stopped_bidding() {
             sequencer: Some(sequencer(&shutdown).await),
             live_window: Duration::from_secs(60),
         },
-        web_root: None,
+        ..Extras::default()
     };
     let addr = start(extras, &dir, &shutdown).await;
     let (status, _, body) = get(addr, "/routers").await;
@@ -167,7 +167,7 @@ async fn an_unreachable_sequencer_leaves_bidding_unknown() {
             sequencer: Some(SequencerClient::new(url.parse().unwrap()).unwrap()),
             live_window: Duration::from_secs(60),
         },
-        web_root: None,
+        ..Extras::default()
     };
     let addr = start(extras, &dir, &shutdown).await;
     let (status, _, body) = get(addr, "/routers").await;
@@ -233,5 +233,47 @@ async fn the_web_root_is_served_after_every_api_route() {
             "{missing}"
         );
     }
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn the_web_manifest_is_served_beside_the_files_and_reads_cross_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let web: PathBuf = dir.path().join("dist");
+    std::fs::create_dir_all(&web).unwrap();
+    std::fs::write(web.join("index.html"), "<!doctype html>").unwrap();
+    std::fs::write(web.join("manifest.json"), "{\"stale\":true}").unwrap();
+    let manifest = dir.path().join("run-manifest.json");
+    std::fs::write(&manifest, "{\"domains\":{}}").unwrap();
+    let shutdown = CancellationToken::new();
+    let extras = Extras {
+        web_root: Some(web),
+        web_manifest: Some(manifest.clone()),
+        ..Extras::default()
+    };
+    let addr = start(extras, &dir, &shutdown).await;
+    let (status, kind, body) = get(addr, "/manifest.json").await;
+    assert_eq!((status, kind.as_str()), (200, "application/json"));
+    assert_eq!(
+        body,
+        serde_json::json!({"domains": {}}),
+        "the run's manifest, not the build's"
+    );
+    // Read again on every request: a manifest rewritten by a restarted devnet is served as it is now.
+    std::fs::write(&manifest, "{\"domains\":{\"1000\":{}}}").unwrap();
+    let (_, _, body) = get(addr, "/manifest.json").await;
+    assert_eq!(body, serde_json::json!({"domains": {"1000": {}}}));
+    // A page served from another origin (a dApp) may read the status API.
+    let response = reqwest::get(format!("http://{addr}/health")).await.unwrap();
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
+        Some("*")
+    );
+    std::fs::remove_file(&manifest).unwrap();
+    let (status, _, body) = get(addr, "/manifest.json").await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
     shutdown.cancel();
 }

@@ -21,6 +21,8 @@ pub struct Extras {
     pub bids: BidSource,
     /// A directory whose files are served at `/` (the explorer), after every API route.
     pub web_root: Option<PathBuf>,
+    /// A manifest file served at `/manifest.json` beside `web_root`'s files.
+    pub web_manifest: Option<PathBuf>,
 }
 
 /// The extra routes' state.

@@ -66,15 +66,18 @@ pub fn router(state: ApiState) -> Router {
 /// its `web_root` (if any) served after every route.
 pub fn router_with(state: ApiState, extras: Extras) -> Router {
     let state = Arc::new(state);
-    let app = Router::new()
+    // The status reads are public (browser apps on other origins call them); the webhook
+    // subscriptions are not.
+    let reads = Router::new()
         .route("/transfers", get(list_transfers))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi_document))
-        .merge(crate::webhooks::api::routes())
         .with_state(Arc::clone(&state))
-        .merge(extras::routes(state, extras.bids));
+        .merge(extras::routes(Arc::clone(&state), extras.bids));
+    let app = nxtp_agent::http::readable_from_any_origin(reads)
+        .merge(crate::webhooks::api::routes().with_state(state));
     match extras.web_root {
-        Some(root) => web::serve_files(app, root),
+        Some(root) => web::serve_files(app, root, extras.web_manifest),
         None => app,
     }
 }
