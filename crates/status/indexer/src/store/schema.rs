@@ -268,18 +268,30 @@ macro_rules! webhooks {
                 recipient TEXT,
                 router TEXT,
                 transfer_id TEXT,
-                created_at ", $int, " NOT NULL
+                created_at ",
+            $int,
+            " NOT NULL
             );
             CREATE TABLE webhook_outbox (
-                id ", $seq, ",
+                id ",
+            $seq,
+            ",
                 subscription_id TEXT NOT NULL,
                 transfer_id TEXT NOT NULL,
                 event_id TEXT NOT NULL UNIQUE,
                 body TEXT NOT NULL,
-                created_at ", $int, " NOT NULL,
-                attempts ", $int, " NOT NULL,
-                next_attempt_at ", $int, " NOT NULL,
-                delivered_at ", $int, ",
+                created_at ",
+            $int,
+            " NOT NULL,
+                attempts ",
+            $int,
+            " NOT NULL,
+                next_attempt_at ",
+            $int,
+            " NOT NULL,
+                delivered_at ",
+            $int,
+            ",
                 last_error TEXT
             );
             CREATE INDEX webhook_outbox_due ON webhook_outbox (delivered_at, next_attempt_at);
@@ -290,7 +302,9 @@ macro_rules! webhooks {
                 transfer_id TEXT NOT NULL,
                 stage TEXT NOT NULL,
                 reason TEXT,
-                events ", $int, " NOT NULL,
+                events ",
+            $int,
+            " NOT NULL,
                 PRIMARY KEY (subscription_id, transfer_id)
             );
             CREATE INDEX webhook_transfer_state_stage ON webhook_transfer_state (stage);"
