@@ -312,16 +312,24 @@ macro_rules! webhooks {
     };
 }
 
+/// The list filtered by stage and origin (or destination), newest first: without these, SQLite
+/// walks `transfers_origin` (every transfer of a busy origin) to find the few of a rare stage,
+/// over a second per page with 1,000,000 transfers stored (`make bench-indexer`).
+const STAGE_INDEXES: &str = "CREATE INDEX transfers_stage_origin ON transfers (stage, origin, seq);
+    CREATE INDEX transfers_stage_destination ON transfers (stage, destination, seq);";
+
 /// The SQLite migrations, oldest first (never edited once released, only followed).
 pub const SQLITE_MIGRATIONS: &[&str] = &[
     v1!("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
     webhooks!("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+    STAGE_INDEXES,
 ];
 
 /// The PostgreSQL migrations, oldest first, in step with [`SQLITE_MIGRATIONS`].
 pub const POSTGRES_MIGRATIONS: &[&str] = &[
     v1!("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     webhooks!("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+    STAGE_INDEXES,
 ];
 
 /// The tables whose rows are all a log's, undone by a reorg with one delete each.
