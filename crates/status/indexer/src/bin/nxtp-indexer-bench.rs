@@ -561,10 +561,27 @@ async fn run() -> Result<(), Failure> {
             other => return Err(format!("unknown backend {other}").into()),
         };
         results.insert(backend.clone(), figures);
+        // Written after each backend, so a run cut short still leaves what it measured.
+        write_report(&out, &results, None, transfers, started)?;
     }
     let served = webhook_and_serve_figures(&scratch).await?;
     let _ = std::fs::remove_dir_all(&scratch);
+    let report = write_report(&out, &results, Some(served), transfers, started)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// Writes the report as measured so far (`served`: none until the last part ran).
+fn write_report(
+    out: &Path,
+    results: &serde_json::Map<String, Value>,
+    served: Option<Value>,
+    transfers: u64,
+    started: Instant,
+) -> Result<Value, Failure> {
+    let complete = served.is_some();
     let report = json!({
+        "complete": complete,
         "benchmark": "indexer",
         "command": "make bench-indexer",
         "transfers_stored": transfers,
@@ -588,9 +605,8 @@ async fn run() -> Result<(), Failure> {
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n")?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    Ok(())
+    std::fs::write(out, serde_json::to_string_pretty(&report)? + "\n")?;
+    Ok(report)
 }
 
 fn main() -> Result<(), Failure> {
