@@ -169,8 +169,8 @@ async fn bad_config_fails_at_start_up_naming_the_field() {
         ),
         (
             "bad-url.toml",
-            head_with(good_key, other_key) + &chain("ws://127.0.0.1:1", 1),
-            vec!["error: chains.1000.rpc_url: unsupported RPC scheme `ws`"],
+            head_with(good_key, other_key) + &chain("ftp://127.0.0.1:1", 1),
+            vec!["error: chains.1000.rpc_url: unsupported RPC scheme `ftp`"],
         ),
     ];
 

@@ -271,7 +271,7 @@ mod tests {
                 "domains.1000.chain",
             ),
             (
-                VALID.replace("http://127.0.0.1:8546", "ws://127.0.0.1:8546"),
+                VALID.replace("http://127.0.0.1:8546", "ftp://127.0.0.1:8546"),
                 "domains.2000.chain.rpc_url",
             ),
             (
