@@ -644,28 +644,29 @@ fn messaging(
     record.dispatched = Some((stamp, leaf_index));
     let index = Value::from(leaf_index);
 
+    // The roots holding the leaf are those checkpointed with more leaves than its index. A Home's
+    // tree only grows and its updates only move forward along its roots, so the first checkpoint,
+    // update or relay of such a root is the one with the fewest leaves: walked in leaf-count order
+    // (the `checkpoints_count` index), each query stops at the first match instead of gathering
+    // every later root, which kept an early transfer's lookup slow in a large database.
     record.checkpointed = root_step(&db.query(
         "SELECT domain, block, tx_hash, time, root FROM checkpoints
-         WHERE domain = $1 AND leaf_count > $2 ORDER BY block, log_index LIMIT 1",
+         WHERE domain = $1 AND leaf_count > $2 ORDER BY leaf_count, block, log_index LIMIT 1",
         &[origin_value.clone(), index.clone()],
     )?)?;
-    // Roots holding the leaf: those checkpointed with more leaves than its index.
-    let holding = "SELECT root FROM checkpoints WHERE domain = $1 AND leaf_count > $2";
     record.signed = root_step(&db.query(
-        &format!(
-            "SELECT domain, block, tx_hash, time, new_root FROM root_updates
-             WHERE domain = $1 AND contract = 'home' AND new_root IN ({holding})
-             ORDER BY block, log_index LIMIT 1"
-        ),
+        "SELECT u.domain, u.block, u.tx_hash, u.time, u.new_root
+         FROM checkpoints c JOIN root_updates u ON u.new_root = c.root AND u.domain = c.domain
+         WHERE c.domain = $1 AND c.leaf_count > $2 AND u.contract = 'home'
+         ORDER BY c.leaf_count, u.block, u.log_index LIMIT 1",
         &[origin_value.clone(), index.clone()],
     )?)?;
     record.relayed = root_step(&db.query(
-        &format!(
-            "SELECT domain, block, tx_hash, time, new_root, confirm_at FROM root_updates
-             WHERE domain = $3 AND contract = 'replica' AND origin = $1
-                AND new_root IN ({holding})
-             ORDER BY block, log_index LIMIT 1"
-        ),
+        "SELECT u.domain, u.block, u.tx_hash, u.time, u.new_root, u.confirm_at
+         FROM checkpoints c JOIN root_updates u ON u.new_root = c.root
+         WHERE c.domain = $1 AND c.leaf_count > $2
+            AND u.domain = $3 AND u.contract = 'replica' AND u.origin = $1
+         ORDER BY c.leaf_count, u.block, u.log_index LIMIT 1",
         &[origin_value.clone(), index, destination_value.clone()],
     )?)?;
     let deliveries = db.query(
