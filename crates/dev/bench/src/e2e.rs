@@ -9,6 +9,7 @@ mod offer;
 mod outcome;
 pub(crate) mod senders;
 
+use crate::routes::{demo_amount, DevnetRoutes};
 use crate::{
     lifecycle::{devnet_config, with_devnet, BoxError},
     report::AgentUsage,
@@ -19,9 +20,9 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
 };
 use clock::BlockClock;
-use nxtp_devnet::{liquidity::DEMO_DECIMALS, Devnet};
+use nxtp_devnet::Devnet;
 use nxtp_primitives::Domain;
-use nxtp_sdk::{Amount, Sdk, Stage};
+use nxtp_sdk::{Sdk, Stage};
 use outcome::Destination;
 use std::{
     collections::{BTreeMap, HashMap},
@@ -156,29 +157,8 @@ pub async fn run(args: Args) -> Result<PathBuf, BoxError> {
 
 async fn measure(devnet: &Devnet, args: &Args) -> Result<serde_json::Value, BoxError> {
     let manifest = devnet.manifest();
-    let services = manifest
-        .services
-        .as_ref()
-        .ok_or("the devnet runs no sequencer")?;
-    let sdk = Sdk::from_manifest(manifest, Some(services.sequencer_url.parse()?))?;
-    let home = *manifest
-        .domains
-        .keys()
-        .next()
-        .ok_or("the devnet has no domain")?;
-    let targets: Vec<Domain> = manifest
-        .domains
-        .keys()
-        .copied()
-        .filter(|&d| d != home)
-        .collect();
-    if targets.is_empty() {
-        return Err("transfers need a second chain".into());
-    }
-    let amount = args
-        .amount
-        .parse::<Amount>()?
-        .to_positive_base_units(DEMO_DECIMALS)?;
+    let DevnetRoutes { sdk, home, targets } = DevnetRoutes::of(manifest)?;
+    let amount = demo_amount(&args.amount)?;
     let plan: Vec<Domain> = (0..args.transfers)
         .map(|index| targets[index % targets.len()])
         .collect();

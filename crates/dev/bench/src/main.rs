@@ -5,6 +5,7 @@ mod e2e;
 mod lifecycle;
 mod messaging;
 mod report;
+mod routes;
 mod rpc;
 mod stats;
 

@@ -9,6 +9,7 @@
 
 mod proxy;
 
+use crate::routes::{demo_amount, DevnetRoutes};
 use crate::{
     e2e::{await_final, senders},
     lifecycle::{devnet_config, with_devnet, BoxError},
@@ -16,9 +17,8 @@ use crate::{
 };
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use nxtp_deployment::Manifest;
-use nxtp_devnet::{liquidity::DEMO_DECIMALS, supervisor::AgentSpec, AgentOptions, Devnet};
+use nxtp_devnet::{supervisor::AgentSpec, AgentOptions, Devnet};
 use nxtp_primitives::Domain;
-use nxtp_sdk::{Amount, Sdk};
 use proxy::{CallKey, Counts, Route};
 use serde_json::json;
 use std::{
@@ -241,29 +241,8 @@ async fn measure(
     tokio::time::sleep(Duration::from_secs(args.idle_seconds)).await;
     let idle_end = Mark::now(counts, &chains).await?;
 
-    let services = manifest
-        .services
-        .as_ref()
-        .ok_or("the devnet runs no sequencer")?;
-    let sdk = Sdk::from_manifest(manifest, Some(services.sequencer_url.parse()?))?;
-    let home = *manifest
-        .domains
-        .keys()
-        .next()
-        .ok_or("the devnet has no domain")?;
-    let targets: Vec<Domain> = manifest
-        .domains
-        .keys()
-        .copied()
-        .filter(|&domain| domain != home)
-        .collect();
-    if targets.is_empty() {
-        return Err("transfers need a second chain".into());
-    }
-    let amount = args
-        .amount
-        .parse::<Amount>()?
-        .to_positive_base_units(DEMO_DECIMALS)?;
+    let DevnetRoutes { sdk, home, targets } = DevnetRoutes::of(manifest)?;
+    let amount = demo_amount(&args.amount)?;
     let per_sender = args.transfers.div_ceil(args.senders);
     let signers = senders::fund(
         manifest,

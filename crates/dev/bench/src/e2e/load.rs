@@ -8,6 +8,7 @@ use super::{
     await_executed, clock::BlockClock, figures, offer, outcome, outcome::Destination, senders,
     senders::Sent, Args,
 };
+use crate::routes::{demo_amount, DevnetRoutes};
 use crate::{
     lifecycle::BoxError,
     report::{round, AgentUsage},
@@ -17,9 +18,8 @@ use alloy::{
     primitives::U256,
     providers::{DynProvider, Provider},
 };
-use nxtp_devnet::{liquidity::DEMO_DECIMALS, Devnet};
+use nxtp_devnet::Devnet;
 use nxtp_primitives::Domain;
-use nxtp_sdk::{Amount, Sdk};
 use serde_json::json;
 use std::{
     collections::{BTreeMap, HashMap},
@@ -64,29 +64,8 @@ pub async fn measure(
     rate: f64,
 ) -> Result<serde_json::Map<String, serde_json::Value>, BoxError> {
     let manifest = devnet.manifest();
-    let services = manifest
-        .services
-        .as_ref()
-        .ok_or("the devnet runs no sequencer")?;
-    let sdk = Sdk::from_manifest(manifest, Some(services.sequencer_url.parse()?))?;
-    let home = *manifest
-        .domains
-        .keys()
-        .next()
-        .ok_or("the devnet has no domain")?;
-    let targets: Vec<Domain> = manifest
-        .domains
-        .keys()
-        .copied()
-        .filter(|&d| d != home)
-        .collect();
-    if targets.is_empty() {
-        return Err("transfers need a second chain".into());
-    }
-    let amount = args
-        .load_amount
-        .parse::<Amount>()?
-        .to_positive_base_units(DEMO_DECIMALS)?;
+    let DevnetRoutes { sdk, home, targets } = DevnetRoutes::of(manifest)?;
+    let amount = demo_amount(&args.load_amount)?;
     let home_liquidity = manifest.domains[&home]
         .liquidity
         .as_ref()
