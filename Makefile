@@ -17,7 +17,8 @@ help:
 	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
 	@echo "make bench-load transfers offered at 50/s for 60 s (release agents), then the highest rate the fast path holds -> e2e.json"
 	@echo "make bench-rpc  JSON-RPC requests the agents send each chain, idle and under load -> bench/results/rpc.json"
-	@echo "make bench-indexer  the indexer's ingest rate, lookups with 1M transfers, webhook latency (SQLite, PostgreSQL) -> bench/results/indexer.json"
+	@echo "make bench-indexer  the indexer's ingest rate, lookups with 1M transfers, webhook latency (SQLite, PostgreSQL), lag on anvil -> bench/results/indexer.json"
+	@echo "make bench-indexer-lag  only the indexer's lag on anvil (xcall's block final -> served) -> bench/results/indexer.json lag_on_anvil"
 	@echo "make vectors    regenerate contracts/test/vectors/*.json from the contracts"
 	@echo "make test-ts    the TypeScript SDK (web/sdk) and web app (web/app): lint, types, unit tests, end-to-end tests on a devnet (the app's in headless Chromium)"
 	@echo "make bench-sdk-size  the SDK's gzipped size in an xcall + waitForTransfer app -> bench/results/sdk-ts.json"
@@ -139,11 +140,18 @@ bench-load: setup
 
 # The indexer's figures (release): ingest rate through the store's write path, GET /transfers/{id}
 # and filtered lists with 1,000,000 transfers stored, RSS, ingest-to-served and webhook delivery
-# latency, over SQLite and a throwaway PostgreSQL -> bench/results/indexer.json.
-.PHONY: bench-indexer
+# latency, over SQLite and a throwaway PostgreSQL, then the lag on anvil (an xcall's block final to
+# its transfer served) -> bench/results/indexer.json. bench-indexer-lag runs the lag stage alone
+# (LAG_ARGS="--xcalls N --poll-ms MS"), merged under lag_on_anvil.
+.PHONY: bench-indexer bench-indexer-lag
 bench-indexer: setup
-	cargo build --release --locked -p nxtp-indexer --bin nxtp-indexer-bench
+	cargo build --release --locked -p nxtp-indexer --bin nxtp-indexer-bench --example nxtp-indexer-lag-bench
 	target/release/nxtp-indexer-bench $(BENCH_ARGS)
+	target/release/examples/nxtp-indexer-lag-bench $(LAG_ARGS)
+
+bench-indexer-lag: setup
+	cargo build --release --locked -p nxtp-indexer --example nxtp-indexer-lag-bench
+	target/release/examples/nxtp-indexer-lag-bench $(LAG_ARGS)
 
 # JSON-RPC requests per second each agent sends each chain (counted at a loopback proxy per agent and
 # chain), idle and under 20 transfers, by method -> bench/results/rpc.json (merged under --label; add
