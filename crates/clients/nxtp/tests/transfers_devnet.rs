@@ -361,9 +361,22 @@ async fn assert_called(world: &World, sent: &Sent, destination: Domain, note: &s
 /// The fast execute of a reverting call failed, so the slow path delivered it: the call's failure
 /// recorded, the funds left with the receiver (`to`).
 async fn assert_reverted_call_kept_by_receiver(world: &World, sent: &Sent, destination: Domain) {
-    let view = world.view(sent.id).await;
+    // The sequencer reports the failed job until it sees the slow path's execute on the
+    // destination; wait for the latter, which names the transaction that ran the call.
+    let (view, tx_hash) = eventually(
+        "the slow execute seen by the sequencer",
+        TIMEOUT,
+        || async {
+            let view = world.view(sent.id).await;
+            match view.state {
+                TransferState::Executed { tx_hash } => Some((view, tx_hash)),
+                _ => None,
+            }
+        },
+    )
+    .await;
     assert!(
-        matches!(view.state, TransferState::ExecuteFailed { .. }),
+        view.reason.contains("slow path"),
         "the fast execute reverted: {view:?}"
     );
     let logs = world
@@ -372,6 +385,11 @@ async fn assert_reverted_call_kept_by_receiver(world: &World, sent: &Sent, desti
     let [log] = &logs[..] else {
         panic!("one ExternalCalldataExecuted: {logs:?}");
     };
+    assert_eq!(
+        log.transaction_hash,
+        Some(tx_hash),
+        "the view names the slow execute"
+    );
     let event = log
         .log_decode::<Connext::ExternalCalldataExecuted>()
         .expect("decodes")
