@@ -318,11 +318,19 @@ macro_rules! webhooks {
 const STAGE_INDEXES: &str = "CREATE INDEX transfers_stage_origin ON transfers (stage, origin, seq);
     CREATE INDEX transfers_stage_destination ON transfers (stage, destination, seq);";
 
+/// A message found by its leaf on its origin, the earliest first: with only `messages_leaf`,
+/// SQLite answers the `ORDER BY block, log_index` by walking the primary key, every message of
+/// the origin, to find one leaf (over 70 ms a transfer lookup with 1,000,000 stored,
+/// `make bench-indexer`).
+const MESSAGE_LEAF_INDEX: &str =
+    "CREATE INDEX messages_leaf_order ON messages (leaf, domain, block, log_index);";
+
 /// The SQLite migrations, oldest first (never edited once released, only followed).
 pub const SQLITE_MIGRATIONS: &[&str] = &[
     v1!("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
     webhooks!("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),
     STAGE_INDEXES,
+    MESSAGE_LEAF_INDEX,
 ];
 
 /// The PostgreSQL migrations, oldest first, in step with [`SQLITE_MIGRATIONS`].
@@ -330,6 +338,7 @@ pub const POSTGRES_MIGRATIONS: &[&str] = &[
     v1!("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     webhooks!("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     STAGE_INDEXES,
+    MESSAGE_LEAF_INDEX,
 ];
 
 /// The tables whose rows are all a log's, undone by a reorg with one delete each.
