@@ -56,9 +56,46 @@ pub(crate) fn apply(db: &mut dyn Exec, change: &Change) -> Result<(), StoreError
         }
         db.execute(schema::DROP_EMPTY_TRANSFERS, std::slice::from_ref(&domain))?;
     }
+    for chunk in change.records.chunks(EVENTS_PER_INSERT) {
+        record_events(db, chunk)?;
+    }
     for record in &change.records {
         record_one(db, record)?;
     }
+    Ok(())
+}
+
+/// How many rows of `events` one `INSERT` carries: one statement per row made PostgreSQL's
+/// ingest a round trip per event (8 parameters a row; SQLite takes up to 32,766 parameters).
+const EVENTS_PER_INSERT: usize = 64;
+
+/// Stores `records` in `events`, the raw log of everything the indexer saw, in one statement.
+fn record_events(db: &mut dyn Exec, records: &[Recorded]) -> Result<(), StoreError> {
+    const COLUMNS: usize = 8;
+    let rows = (0..records.len())
+        .map(|row| {
+            let first = row * COLUMNS + 1;
+            let placeholders = (first..first + COLUMNS)
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({placeholders})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO events (domain, block, log_index, tx_hash, time, kind, transfer_id, data)
+         VALUES {rows}
+         ON CONFLICT (domain, block, log_index) DO NOTHING"
+    );
+    let mut params = Vec::with_capacity(records.len() * COLUMNS);
+    for record in records {
+        params.extend(position(&record.meta));
+        params.push(record.event.kind().into());
+        params.push(record.event.transfer_id().map(hex_of).into());
+        params.push(record.event.data().into());
+    }
+    db.execute(&sql, &params)?;
     Ok(())
 }
 
@@ -73,24 +110,10 @@ fn position(meta: &LogMeta) -> [Value; 5] {
     ]
 }
 
+/// Records what `record` adds beyond its row of `events`.
 fn record_one(db: &mut dyn Exec, record: &Recorded) -> Result<(), StoreError> {
     let meta = &record.meta;
     let [domain, block, log_index, tx, time] = position(meta);
-    db.execute(
-        "INSERT INTO events (domain, block, log_index, tx_hash, time, kind, transfer_id, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (domain, block, log_index) DO NOTHING",
-        &[
-            domain.clone(),
-            block.clone(),
-            log_index.clone(),
-            tx.clone(),
-            time.clone(),
-            record.event.kind().into(),
-            record.event.transfer_id().map(hex_of).into(),
-            record.event.data().into(),
-        ],
-    )?;
     match &record.event {
         Event::XCalled { event, .. } => {
             let params = &event.params;

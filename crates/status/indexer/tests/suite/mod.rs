@@ -31,6 +31,7 @@ macro_rules! store_tests {
             a_deep_reorg_forgets_what_replaced_blocks_wrote,
             list_filters_and_pages,
             transfer_events_show_fees_slippage_and_calldata,
+            a_batch_of_many_events_keeps_each_once,
             routers_liquidity_and_volume_replay_the_events,
             stats_count_stages_volume_and_median_times,
             waiting_reasons_from_the_store_and_the_sequencer,
@@ -624,6 +625,47 @@ pub fn transfer_events_show_fees_slippage_and_calldata(store: &dyn StatusStore) 
     let calldata = view.calldata.expect("calldata outcome");
     assert!(!calldata.success);
     assert_eq!(calldata.return_data, "0xdead");
+}
+
+/// A batch longer than one `INSERT` of events (they are written several rows a statement),
+/// delivered twice: every event kept once, in chain order.
+pub fn a_batch_of_many_events_keeps_each_once(store: &dyn StatusStore) {
+    const BUMPS: u64 = 150;
+    let params = params(9, Address::repeat_byte(1), Address::repeat_byte(2));
+    let id = transfer_id(&params);
+    let records: Vec<Recorded> = std::iter::once(at(ORIGIN, 5, 0, xcalled(&params)))
+        .chain((1..=BUMPS).map(|n| {
+            at(
+                ORIGIN,
+                5 + n / 40,
+                n,
+                Event::TransferRelayerFeesIncreased {
+                    transfer_id: id,
+                    increase: U256::from(n),
+                    asset: Address::ZERO,
+                    caller: Address::repeat_byte(1),
+                },
+            )
+        }))
+        .collect();
+    apply(store, ORIGIN, records.clone());
+    apply(store, ORIGIN, records);
+    let record = store
+        .transfer(TransferKey::Id(id))
+        .unwrap()
+        .expect("the transfer is stored");
+    assert_eq!(record.events.len(), BUMPS as usize);
+    let increases: Vec<U256> = record
+        .events
+        .iter()
+        .map(|event| serde_json::from_value(event.data["increase"].clone()).unwrap())
+        .collect();
+    assert_eq!(increases, (1..=BUMPS).map(U256::from).collect::<Vec<_>>());
+    let view = view(store, id, 2_000);
+    assert_eq!(
+        view.relayer_fees[0].amount,
+        U256::from(BUMPS * (BUMPS + 1) / 2)
+    );
 }
 
 /// A fast transfer fronted by routers 1 and 2 (999 delivered, 1,000 reconciled), a slow one
