@@ -11,6 +11,15 @@
 //! the chain. If it is not, a *deep* reorg replaced delivered blocks: the indexer reports it
 //! loudly (an `error!` log, a metric, and [`Batch::reorg`]), walks back through the hashes it
 //! remembers to the newest block still on the chain, and re-delivers from the block after it.
+//!
+//! RPC cost: with the agent's shared [`Heads`], the hashes of the blocks read and of the anchor
+//! come from the follower's [`Tip`] (linked parent to child, so of one branch) instead of
+//! `eth_getBlockByNumber`, and a range of one block (the usual case: one new head, one newly
+//! confirmed block) is read with `eth_getLogs` by its hash, which answers for exactly that block:
+//! one request per new block. Blocks whose headers say they used no gas hold no log and are not
+//! read at all, so an idle chain costs the indexer nothing. A wider range (catching up, or after
+//! blocks the follower never saw) is read by number and its last block read again after, as
+//! without a tip.
 
 mod follow;
 mod store;
@@ -18,7 +27,11 @@ mod store;
 pub use follow::Follower;
 pub use store::{HASH_HISTORY, SCHEMA};
 
-use crate::{heads::Heads, metrics::ChainMetrics, provider::without_url};
+use crate::{
+    heads::{Heads, Tip},
+    metrics::ChainMetrics,
+    provider::without_url,
+};
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::B256,
@@ -32,7 +45,7 @@ use nxtp_agent::{
 };
 use nxtp_primitives::Domain;
 use rusqlite::Connection;
-use std::{ops::RangeInclusive, time::Duration};
+use std::{ops::RangeInclusive, sync::Arc, time::Duration};
 
 /// Default upper bound on the blocks one `eth_getLogs` covers; public endpoints commonly refuse
 /// wider ranges.
@@ -234,11 +247,23 @@ impl Indexer {
             .call(move |conn| Ok((cursor.get(conn)?, store::newest_hash(conn, &cursor)?)))
             .await?;
         let position = stored.unwrap_or(self.start_block);
-        let head = match &self.heads {
-            Some(heads) => heads.latest().await,
-            None => self.provider.get_block_number().await,
-        }
-        .map_err(self.rpc("eth_blockNumber"))?;
+        let (head, tip) = match &self.heads {
+            Some(heads) => {
+                let tip = heads
+                    .tip()
+                    .await
+                    .map_err(self.rpc("eth_getBlockByNumber"))?;
+                (tip.number(), Some(tip))
+            }
+            None => {
+                let head = self
+                    .provider
+                    .get_block_number()
+                    .await
+                    .map_err(self.rpc("eth_blockNumber"))?;
+                (head, None)
+            }
+        };
         self.seen_head = Some(head);
         let Some(safe) = head.checked_sub(self.confirmations) else {
             return Ok(None);
@@ -248,10 +273,10 @@ impl Indexer {
         if safe < position {
             return Ok(None);
         }
-        match self.read(position, safe, anchor).await? {
+        match self.read(position, safe, anchor, tip.as_deref()).await? {
             Read::Batch(batch) => Ok(Some(batch)),
             Read::Moved => Ok(None),
-            Read::AnchorReplaced => self.recover(safe).await,
+            Read::AnchorReplaced => self.recover(safe, tip).await,
         }
     }
 
@@ -269,32 +294,82 @@ impl Indexer {
     }
 
     /// Reads the logs of blocks `first..` up to `safe` (bounded by the range limit), checking
-    /// that they extend `anchor`, the newest block delivered before them.
+    /// that they extend `anchor`, the newest block delivered before them. Hashes the follower's
+    /// `tip` holds are taken from it rather than read (see the module docs).
     async fn read(
         &self,
         first: u64,
         safe: u64,
         anchor: Option<(u64, B256)>,
+        tip: Option<&Tip>,
     ) -> Result<Read, IndexerError> {
         let last = safe.min(first.saturating_add(self.max_block_range - 1));
-        let Some(last_hash) = self.block_hash(last).await? else {
-            return Ok(Read::Moved);
+        // The tip's hashes are all of one branch: the last block and the anchor taken from it
+        // are checked against each other without a request.
+        let known = tip.and_then(|tip| Some((tip, tip.hash_of(last)?)));
+        let last_hash = match known {
+            Some((_, hash)) => hash,
+            None => match self.block_hash(last).await? {
+                Some(hash) => hash,
+                None => return Ok(Read::Moved),
+            },
         };
-        let filter = self.filter.clone().from_block(first).to_block(last);
-        let logs = self
-            .provider
-            .get_logs(&filter)
-            .await
-            .map_err(self.rpc("eth_getLogs"))?;
+        let mut anchor_checked = false;
+        if let (Some((tip, _)), Some((number, hash))) = (known, anchor) {
+            if let Some(on_tip) = tip.hash_of(number) {
+                if on_tip != hash {
+                    return Ok(Read::AnchorReplaced);
+                }
+                anchor_checked = true;
+            }
+        }
+        // Blocks whose headers say they used no gas hold no transaction, so no log: a range of
+        // only such blocks, all on the tip with the anchor, needs no request at all (an idle
+        // chain's every block).
+        let anchored = anchor_checked || anchor.is_none();
+        if let Some((tip, _)) = known {
+            if anchored && (first..=last).all(|number| tip.used_no_gas(number)) {
+                let hashes = vec![(last, last_hash)];
+                return Ok(Read::Batch(self.batch(first..=last, Vec::new(), hashes)));
+            }
+        }
+        // One block known by hash: `eth_getLogs` by that hash answers for exactly that block,
+        // whatever the chain did since, so nothing needs reading again.
+        let by_hash = known.is_some() && first == last;
+        let filter = if by_hash {
+            self.filter.clone().at_block_hash(last_hash)
+        } else {
+            self.filter.clone().from_block(first).to_block(last)
+        };
+        let logs = match self.provider.get_logs(&filter).await {
+            Ok(logs) => logs,
+            Err(err) => {
+                // A node no longer serving a block the tip holds: the chain moved since the tip
+                // was seen, if the block is gone; the failure stands otherwise.
+                if by_hash && self.block_hash(last).await? != Some(last_hash) {
+                    tracing::debug!(
+                        chain = %self.cursor.chain,
+                        block = last,
+                        error = %without_url(err),
+                        "the chain moved past the tip"
+                    );
+                    return Ok(Read::Moved);
+                }
+                return Err(self.rpc("eth_getLogs")(err));
+            }
+        };
         // Checked after reading the logs: if the anchor and the last block are both on the
         // chain now, and the last block was before, the logs came from the branch that extends
         // the anchor.
-        if let Some((number, hash)) = anchor {
+        if let (false, Some((number, hash))) = (anchor_checked, anchor) {
             if self.block_hash(number).await? != Some(hash) {
                 return Ok(Read::AnchorReplaced);
             }
         }
-        if self.block_hash(last).await? != Some(last_hash) {
+        // By hash, with the anchor on the tip too, the logs are of a block that extends the
+        // anchor; otherwise the last block must still be on the chain, as it was before.
+        let consistent = by_hash && anchored;
+        if !consistent && self.block_hash(last).await? != Some(last_hash) {
             return Ok(Read::Moved);
         }
 
@@ -305,7 +380,11 @@ impl Indexer {
                     chain: self.cursor.chain,
                 });
             };
-            if number == last && hash != last_hash {
+            let expected = match known {
+                Some((tip, _)) => tip.hash_of(number),
+                None => (number == last).then_some(last_hash),
+            };
+            if expected.is_some_and(|expected| expected != hash) {
                 return Ok(Read::Moved);
             }
             if hashes.last().map(|(recorded, _)| *recorded) != Some(number) {
@@ -316,22 +395,36 @@ impl Indexer {
             hashes.push((last, last_hash));
         }
 
+        Ok(Read::Batch(self.batch(first..=last, logs, hashes)))
+    }
+
+    /// The batch of `blocks`, counted in the metrics.
+    fn batch(
+        &self,
+        blocks: RangeInclusive<u64>,
+        logs: Vec<Log>,
+        hashes: Vec<(u64, B256)>,
+    ) -> Batch {
         if let Some(metrics) = &self.metrics {
             metrics.logs_delivered(self.cursor.chain, &self.cursor.stream, logs.len());
-            metrics.indexed_block(self.cursor.chain, &self.cursor.stream, last);
+            metrics.indexed_block(self.cursor.chain, &self.cursor.stream, *blocks.end());
         }
-        Ok(Read::Batch(Batch {
+        Batch {
             logs,
             reorg: None,
-            blocks: first..=last,
+            blocks,
             cursor: self.cursor.clone(),
             hashes,
-        }))
+        }
     }
 
     /// The newest delivered block left the chain: finds the newest remembered block still on
     /// it, reports the reorg, and re-delivers from the block after it.
-    async fn recover(&mut self, safe: u64) -> Result<Option<Batch>, IndexerError> {
+    async fn recover(
+        &mut self,
+        safe: u64,
+        tip: Option<Arc<Tip>>,
+    ) -> Result<Option<Batch>, IndexerError> {
         let cursor = self.cursor.clone();
         let remembered = self
             .store
@@ -342,7 +435,11 @@ impl Indexer {
         };
         let mut ancestor = None;
         for &(number, hash) in &remembered {
-            if self.block_hash(number).await? == Some(hash) {
+            let on_chain = match tip.as_deref().and_then(|tip| tip.hash_of(number)) {
+                Some(on_tip) => Some(on_tip),
+                None => self.block_hash(number).await?,
+            };
+            if on_chain == Some(hash) {
                 ancestor = Some((number, hash));
                 break;
             }
@@ -367,7 +464,10 @@ impl Indexer {
             resume_from,
         };
         self.report(&reorg);
-        match self.read(resume_from, safe, ancestor).await? {
+        match self
+            .read(resume_from, safe, ancestor, tip.as_deref())
+            .await?
+        {
             Read::Batch(mut batch) => {
                 batch.reorg = Some(reorg);
                 Ok(Some(batch))

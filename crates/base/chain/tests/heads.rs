@@ -130,3 +130,217 @@ async fn over_a_websocket_heads_come_by_subscription() {
         assert_eq!(head, chain.head().await);
     }
 }
+
+/// The message bodies of a batch's `Dispatch` logs.
+fn bodies(batch: &nxtp_chain::Batch) -> Vec<String> {
+    batch
+        .logs
+        .iter()
+        .map(|log| {
+            let event = log.log_decode::<Home::Dispatch>().expect("a Dispatch log");
+            let message = nxtp_primitives::Message::decode(&event.inner.message).expect("message");
+            String::from_utf8(message.body.to_vec()).expect("utf-8 body")
+        })
+        .collect()
+}
+
+/// Polls and commits until caught up with the follower's head: the bodies delivered, and the
+/// deep reorgs reported.
+async fn drain(
+    indexer: &mut Indexer,
+    store: &nxtp_agent::Store,
+) -> (Vec<String>, Vec<nxtp_chain::DeepReorg>) {
+    let mut delivered = Vec::new();
+    let mut reorgs = Vec::new();
+    while let Some(batch) = indexer.poll().await.expect("polls") {
+        delivered.extend(bodies(&batch));
+        reorgs.extend(batch.reorg.clone());
+        store
+            .call(move |conn| batch.commit(conn))
+            .await
+            .expect("commits");
+    }
+    (delivered, reorgs)
+}
+
+/// Waits until `heads` has seen the chain's latest block.
+async fn caught_up(heads: &Heads, chain: &Chain) {
+    use alloy::{eips::BlockNumberOrTag, providers::Provider};
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            let latest = chain
+                .reader
+                .get_block_by_number(BlockNumberOrTag::Latest)
+                .await
+                .expect("reads the head")
+                .expect("a head");
+            let tip = heads.tip().await.expect("a tip");
+            if tip.head().hash == latest.header.hash {
+                return;
+            }
+            tokio::time::sleep(TICK).await;
+        }
+    })
+    .await
+    .expect("the follower catches up");
+}
+
+#[tokio::test]
+async fn the_tip_holds_the_heads_ancestors_and_what_changed_state() {
+    let chain = Chain::start().await;
+    let heads = Heads::follow(DOMAIN, chain.reader.clone(), TICK);
+    caught_up(&heads, &chain).await;
+    let busy = chain.dispatch(b"state changes here").await;
+    for _ in 0..3 {
+        chain.mine(1).await;
+        caught_up(&heads, &chain).await;
+    }
+    let tip = heads.tip().await.expect("a tip");
+    use alloy::providers::Provider;
+    for number in busy..=tip.number() {
+        let block = chain
+            .reader
+            .get_block_by_number(number.into())
+            .await
+            .expect("reads")
+            .expect("on the chain");
+        assert_eq!(
+            tip.hash_of(number),
+            Some(block.header.hash),
+            "block {number}"
+        );
+        // The dispatch's block changed state; the empty blocks after it did not.
+        let busy_hash = tip.hash_of(busy);
+        assert_eq!(tip.state_block(number), busy_hash, "block {number}");
+    }
+    assert_eq!(heads.latest_block().await.expect("a head"), *tip.head());
+}
+
+#[tokio::test]
+async fn an_indexer_on_shared_heads_reports_a_deep_reorg_and_redelivers() {
+    let chain = Chain::start().await;
+    let temp = TempStore::new();
+    let store = temp.open();
+    let heads = Heads::follow(DOMAIN, chain.reader.clone(), TICK);
+    let metrics = nxtp_chain::ChainMetrics::detached().expect("metrics");
+    let filter = Filter::new()
+        .address(chain.home)
+        .event_signature(Home::Dispatch::SIGNATURE_HASH);
+    let mut indexer = Indexer::new(
+        store.clone(),
+        Cursor::new(DOMAIN, "dispatch"),
+        chain.reader.clone(),
+        filter,
+        1,
+    )
+    .metrics(metrics.clone())
+    .heads(heads.clone());
+    chain.dispatch(b"settled").await;
+    chain.mine(1).await;
+    caught_up(&heads, &chain).await;
+    assert_eq!(
+        drain(&mut indexer, &store).await,
+        (vec!["settled".to_owned()], vec![])
+    );
+
+    let fork = chain.snapshot().await;
+    chain.dispatch(b"abandoned").await;
+    // One block at a time, so the follower links each to its parent and the indexer reads
+    // from its tip.
+    for _ in 0..2 {
+        chain.mine(1).await;
+        caught_up(&heads, &chain).await;
+        let (delivered, reorgs) = drain(&mut indexer, &store).await;
+        assert!(reorgs.is_empty());
+        if !delivered.is_empty() {
+            assert_eq!(delivered, ["abandoned"]);
+        }
+    }
+    // Delivered at one confirmation; the chain then replaces it, a reorg three blocks deep.
+    chain.revert(fork).await;
+    chain.dispatch(b"replacement").await;
+    chain.mine(3).await;
+    caught_up(&heads, &chain).await;
+    let (delivered, reorgs) = drain(&mut indexer, &store).await;
+    assert_eq!(delivered, ["replacement"]);
+    assert_eq!(reorgs.len(), 1, "{reorgs:?}");
+    assert_eq!(metrics.deep_reorg_count(DOMAIN, "dispatch"), 1);
+
+    // A shallow reorg (one block at one confirmation) is never seen.
+    use alloy::{
+        providers::ext::AnvilApi,
+        rpc::types::anvil::{ReorgOptions, TransactionData},
+    };
+    chain.mine(1).await;
+    caught_up(&heads, &chain).await;
+    drain(&mut indexer, &store).await;
+    chain
+        .reader
+        .anvil_reorg(ReorgOptions {
+            depth: 1,
+            tx_block_pairs: Vec::<(TransactionData, u64)>::new(),
+        })
+        .await
+        .expect("reorgs");
+    chain.mine(1).await;
+    caught_up(&heads, &chain).await;
+    let (delivered, reorgs) = drain(&mut indexer, &store).await;
+    assert!(delivered.is_empty() && reorgs.is_empty());
+    assert_eq!(metrics.deep_reorg_count(DOMAIN, "dispatch"), 1);
+}
+
+#[tokio::test]
+async fn over_a_websocket_pending_transactions_are_announced() {
+    use alloy::{
+        primitives::{Address, Bytes},
+        providers::ext::AnvilApi,
+    };
+    let chain = Chain::start().await;
+    let http = Heads::follow(DOMAIN, chain.reader.clone(), TICK);
+    http.latest().await.expect("a head");
+    assert_eq!(http.pending_announced(), None, "HTTP announces nothing");
+
+    let mut config = chain.config.clone();
+    config
+        .rpc_url
+        .set_scheme("ws")
+        .expect("an http URL takes the ws scheme");
+    let reader = connect(&config).await.expect("connects over ws");
+    let heads = Heads::follow(DOMAIN, reader, Duration::from_secs(3600));
+    heads.latest().await.expect("a head");
+    let subscribed = tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Some(count) = heads.pending_announced() {
+                return count;
+            }
+            tokio::time::sleep(TICK).await;
+        }
+    })
+    .await
+    .expect("subscribed to pending transactions");
+
+    chain
+        .reader
+        .anvil_set_auto_mine(false)
+        .await
+        .expect("automine off");
+    let recipient = nxtp_primitives::address_to_bytes32(Address::repeat_byte(0x22));
+    let _pending = chain
+        .home()
+        .dispatch(
+            common::REMOTE_DOMAIN,
+            recipient,
+            Bytes::from_static(b"announced"),
+        )
+        .send()
+        .await
+        .expect("sends dispatch");
+    tokio::time::timeout(LIMIT, async {
+        while heads.pending_announced() == Some(subscribed) {
+            tokio::time::sleep(TICK).await;
+        }
+    })
+    .await
+    .expect("the pending transaction is announced");
+    assert!(heads.pending_announced() > Some(subscribed));
+}
