@@ -11,9 +11,8 @@ use crate::{
     store::{self, Due, EventPosition, NewOp},
 };
 use alloy::{
-    eips::BlockNumberOrTag,
     primitives::{Address, Bytes, B256, U256},
-    providers::{DynProvider, Provider},
+    providers::DynProvider,
     rpc::types::{Log, TransactionRequest},
     sol_types::{SolCall, SolEvent, SolInterface},
 };
@@ -114,8 +113,6 @@ pub(crate) struct DestinationTask {
     pub(crate) waiting: HashMap<Domain, Waiting>,
     /// The destination's shared head.
     pub(crate) heads: Heads,
-    /// The number and timestamp of the newest block read: read again only once the head moves.
-    pub(crate) latest_block: Option<(u64, u64)>,
 }
 
 impl DestinationTask {
@@ -375,30 +372,13 @@ impl DestinationTask {
 
     /// Prepares what is due, hands prepared ops to the submitter, and follows submitted ones.
     async fn step(&mut self) -> Result<(), StepError> {
-        let latest = self
+        // The shared follower saw the head block: its timestamp needs no request of its own.
+        let timestamp = self
             .heads
-            .latest()
+            .latest_block()
             .await
-            .map_err(|err| rpc_failure("eth_blockNumber", transport_error(err)))?;
-        let timestamp = match self.latest_block {
-            // A block's timestamp cannot change while it stays the head.
-            Some((number, timestamp)) if number == latest => timestamp,
-            _ => {
-                let head = self
-                    .provider
-                    .get_block_by_number(BlockNumberOrTag::Latest)
-                    .await
-                    .map_err(|err| rpc_failure("eth_getBlockByNumber", transport_error(err)))?
-                    .ok_or_else(|| {
-                        rpc_failure(
-                            "eth_getBlockByNumber",
-                            "the endpoint has no latest block".to_owned(),
-                        )
-                    })?;
-                self.latest_block = Some((head.header.number, head.header.timestamp));
-                head.header.timestamp
-            }
-        };
+            .map_err(|err| rpc_failure("eth_getBlockByNumber", transport_error(err)))?
+            .timestamp;
         // The earliest timestamp the next block may carry: a root acceptable then is delivered
         // in that block, not one block later. The Replica still refuses anything early.
         let next_block_at = timestamp.saturating_add(1);

@@ -302,7 +302,6 @@ impl Wiring<'_> {
             poll_interval: domain.chain.poll_interval(),
             waiting: HashMap::new(),
             heads: self.heads(destination)?,
-            latest_block: None,
         };
         Ok((task, submitter))
     }

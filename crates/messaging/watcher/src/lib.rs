@@ -237,7 +237,6 @@ impl Wiring {
             reloaded: false,
             untracked: Vec::new(),
             heads,
-            latest_block: None,
         }
     }
 }

@@ -132,9 +132,6 @@ pub(crate) struct WatchTask {
     pub(crate) untracked: Vec<(Address, SignedUpdate)>,
     /// The watched chain's shared head.
     pub(crate) heads: Heads,
-    /// The number and timestamp of the watched chain's newest block read: read again only once
-    /// the head moves.
-    pub(crate) latest_block: Option<(u64, u64)>,
 }
 
 impl WatchTask {
@@ -394,12 +391,11 @@ impl WatchTask {
             };
             let rpc = |message: String| BatchError::Retry(BatchRetry::Rpc { origin, message });
             let head = reader
-                .provider
-                .get_block_by_number(BlockNumberOrTag::Latest)
+                .heads
+                .latest_block()
                 .await
-                .map_err(|err| rpc(transport_error(err)))?
-                .ok_or_else(|| rpc("the origin has no latest block".to_owned()))?;
-            let (number, hash) = (head.header.number, head.header.hash);
+                .map_err(|err| rpc(transport_error(err)))?;
+            let (number, hash) = (head.number, head.hash);
             if self.origin_heads.get(&origin) == Some(&hash) {
                 continue;
             }
@@ -586,18 +582,10 @@ impl WatchTask {
 }
 
 impl WatchTask {
-    /// The timestamp of the watched chain's newest block, read only when the head has moved
-    /// since the last read (a block's timestamp cannot change while it stays the head).
+    /// The timestamp of the watched chain's newest block, as the shared follower saw it.
     async fn latest_timestamp(&mut self) -> Result<u64, String> {
-        let head = self.heads.latest().await.map_err(transport_error)?;
-        if let Some((number, timestamp)) = self.latest_block {
-            if number == head {
-                return Ok(timestamp);
-            }
-        }
-        let (number, timestamp) = block_timestamp(&self.provider, BlockNumberOrTag::Latest).await?;
-        self.latest_block = Some((number, timestamp));
-        Ok(timestamp)
+        let head = self.heads.latest_block().await.map_err(transport_error)?;
+        Ok(head.timestamp)
     }
 }
 
