@@ -230,6 +230,7 @@ impl Wiring<'_> {
             heads: self.chains.heads(origin.domain)?,
             recorded,
             finality: chain.finality,
+            awaiting: None,
         })
     }
 }

@@ -15,7 +15,7 @@
 use crate::{config::Origin, error::StepError, index};
 use alloy::{
     consensus::Transaction as _,
-    eips::BlockNumberOrTag,
+    eips::{BlockId, BlockNumberOrTag},
     primitives::{Bytes, B256},
     providers::{DynProvider, Provider},
     rpc::types::Filter,
@@ -24,8 +24,9 @@ use alloy::{
 };
 use nxtp_agent::{Cursor, Store};
 use nxtp_bindings::Home;
-use nxtp_chain::{indexer::DEFAULT_MAX_BLOCK_RANGE, ChainError, Finality, Heads};
+use nxtp_chain::{heads::Tip, indexer::DEFAULT_MAX_BLOCK_RANGE, ChainError, Finality, Heads};
 use nxtp_primitives::{recover_digest, HomeSigningDomain};
+use std::sync::Arc;
 use tokio::sync::watch;
 
 /// An update to relay.
@@ -57,6 +58,9 @@ pub(crate) struct OriginFeed {
     pub(crate) recorded: watch::Receiver<u64>,
     /// When a block of the origin is final (its chain config's `finality`).
     pub(crate) finality: Finality,
+    /// Whether the Home held messages beyond its committed root, and the origin's state block
+    /// (see [`Tip::state_block`]) it was read at: read again only once that changes.
+    pub(crate) awaiting: Option<(B256, bool)>,
 }
 
 impl OriginFeed {
@@ -88,6 +92,53 @@ impl OriginFeed {
             .await
             .map_err(ChainError::call(domain, "Home.checkpoints"))?;
         Ok(checkpoint.produced)
+    }
+
+    /// The origin's head and recent blocks, as the shared follower saw them.
+    pub(crate) async fn tip(&self) -> Result<Arc<Tip>, StepError> {
+        self.heads
+            .tip()
+            .await
+            .map_err(self.rpc("eth_getBlockByNumber"))
+    }
+
+    /// Whether an update of the origin is to come: its Home holds messages the committed root
+    /// does not cover (at the head the follower saw). Only then is the pending block worth
+    /// watching for the updater's `Home.update`; an idle origin is not read at all, as the
+    /// answer is kept until a block that may change state comes.
+    pub(crate) async fn awaiting_update(&mut self) -> Result<bool, StepError> {
+        let tip = self.tip().await?;
+        let head = tip.head();
+        let state = tip.state_block(head.number).unwrap_or(head.hash);
+        if let Some((at, awaiting)) = self.awaiting {
+            if at == state {
+                return Ok(awaiting);
+            }
+        }
+        let home = Home::new(self.origin.home, &self.provider);
+        let at = BlockId::hash(head.hash);
+        let roots = async {
+            let root = home.root().block(at).call().await?;
+            let committed = home.committedRoot().block(at).call().await?;
+            Ok::<_, alloy::contract::Error>((root, committed))
+        };
+        match roots.await {
+            Ok((root, committed)) => {
+                let awaiting = root != committed;
+                self.awaiting = Some((state, awaiting));
+                Ok(awaiting)
+            }
+            // Only a shortcut is lost: the pending block is watched until a read succeeds (the
+            // head may have left the chain; other reads of the step report a failing node).
+            Err(err) => {
+                tracing::debug!(
+                    origin = %self.origin.domain,
+                    error = %nxtp_chain::contract_without_url(err),
+                    "cannot read whether an update is to come; watching the pending block"
+                );
+                Ok(true)
+            }
+        }
     }
 
     /// How many transactions the origin's pending block holds: a change may be the updater's

@@ -19,7 +19,9 @@ use crate::{
     store,
     task::{Next, Step},
 };
-use alloy::{providers::DynProvider, rpc::types::TransactionRequest, sol_types::SolCall};
+use alloy::{
+    primitives::B256, providers::DynProvider, rpc::types::TransactionRequest, sol_types::SolCall,
+};
 use nxtp_agent::Store;
 use nxtp_bindings::Replica;
 use nxtp_chain::{ChainError, FinalState, Heads, Submitter};
@@ -41,14 +43,17 @@ pub(crate) struct RouteRelay {
     submitter: Submitter,
     metrics: MessageRelayerMetrics,
     poll_interval: Duration,
-    /// The destination's and the origin's heads, the origin's pending transactions and update
-    /// count when the last step found nothing to relay: until one moves, neither the Replica
-    /// nor the updates changed.
-    idle_at: Option<(u64, u64, u64, u64)>,
+    /// What the last step that found nothing to relay saw: the destination's and the origin's
+    /// state blocks (see `Tip::state_block`; the origin's head instead while a root waits to be
+    /// final, which any new block may make it), the origin's pending transactions and the
+    /// recorded updates' version. Until one moves, neither the Replica nor the updates changed.
+    idle_at: Option<(B256, B256, u64, u64)>,
+    /// The last step found an update whose root is not final on the origin yet.
+    waiting_for_final: bool,
     /// The submitter key of the newest relay handed over, so each is counted and logged once.
     last_sent: Option<String>,
     /// The newest root found signed but not final yet, so the wait is logged once.
-    waiting_final: Option<alloy::primitives::B256>,
+    waiting_final: Option<B256>,
 }
 
 impl RouteRelay {
@@ -75,6 +80,7 @@ impl RouteRelay {
             metrics,
             poll_interval,
             idle_at: None,
+            waiting_for_final: false,
             last_sent: None,
             waiting_final: None,
         }
@@ -82,6 +88,7 @@ impl RouteRelay {
 
     /// Submits the update the Replica lacks next, if any is recorded.
     async fn relay_next(&mut self) -> Result<Next, StepError> {
+        self.waiting_for_final = false;
         let Route {
             origin,
             destination,
@@ -125,7 +132,8 @@ impl RouteRelay {
         };
         // Never carry a root a reorg could take back from the origin: once it is on the
         // Replica, its window runs whatever the origin does.
-        if !self.feed.is_final(update.new_root).await? {
+        self.waiting_for_final = !self.feed.is_final(update.new_root).await?;
+        if self.waiting_for_final {
             if self.waiting_final != Some(update.new_root) {
                 self.waiting_final = Some(update.new_root);
                 tracing::debug!(
@@ -213,15 +221,32 @@ impl Step for RouteRelay {
 
     async fn step(&mut self) -> Result<Next, StepError> {
         let destination = self.route.destination;
-        let head = self
+        let tip = self
             .heads
-            .latest()
+            .tip()
             .await
-            .map_err(ChainError::rpc(destination, "eth_blockNumber"))?;
-        let origin_head = self.feed.head().await?;
-        let origin_pending = self.feed.pending_count().await;
+            .map_err(ChainError::rpc(destination, "eth_getBlockByNumber"))?;
+        let replica_at = tip.state_block(tip.number()).unwrap_or(tip.head().hash);
+        let origin_tip = self.feed.tip().await?;
+        let origin_at = if self.waiting_for_final {
+            origin_tip.head().hash
+        } else {
+            origin_tip
+                .state_block(origin_tip.number())
+                .unwrap_or(origin_tip.head().hash)
+        };
+        // The pending block is watched only while an update is to come (not at all when idle),
+        // through the node's announcements of pending transactions where it makes them.
+        let origin_pending = if self.feed.awaiting_update().await? {
+            match self.feed.heads.pending_announced() {
+                Some(announced) => announced,
+                None => self.feed.pending_count().await,
+            }
+        } else {
+            0
+        };
         let version = *self.feed.recorded.borrow_and_update();
-        let now = (head, origin_head, origin_pending, version);
+        let now = (replica_at, origin_at, origin_pending, version);
         if self.idle_at == Some(now) {
             return Ok(Next::Idle);
         }
