@@ -9,6 +9,12 @@
 //! at most one transaction per poll in which the pending root changed, and at most
 //! `checkpoints_per_block` (see the config) while one head is the newest block.
 //!
+//! RPC cost: what the pending block shows changes only with a transaction, so the Home is read
+//! there only when the pending block may hold a new one: over a WebSocket, when the node
+//! announced a pending transaction or a block that may change state came since the last look
+//! (none of either on an idle chain: no request); otherwise when the pending block's transaction
+//! count or the head's state block changed (one request a round on an idle chain).
+//!
 //! The checkpoints come from their own key: the updater signs over a root with no record only
 //! while its key has no pending transaction, which a stream of checkpoints would prevent.
 //! A node without a pending block answers for the latest one; checkpoints then follow mined
@@ -16,14 +22,14 @@
 
 use crate::{error::TickError, metrics::UpdaterMetrics};
 use alloy::{
-    eips::BlockId,
+    eips::{BlockId, BlockNumberOrTag},
     primitives::{Address, B256},
-    providers::DynProvider,
+    providers::{DynProvider, Provider},
     rpc::types::TransactionRequest,
     sol_types::SolCall,
 };
 use nxtp_bindings::Home;
-use nxtp_chain::{ChainError, OperationId, OperationState, Submitter};
+use nxtp_chain::{heads::Tip, ChainError, OperationId, OperationState, Submitter};
 use nxtp_primitives::Domain;
 use std::num::NonZeroU32;
 
@@ -42,6 +48,9 @@ pub(crate) struct Checkpointer {
     pub(crate) per_block: NonZeroU32,
     /// The head when checkpoints were last handed over, and how many were at that head.
     pub(crate) handed_at: Option<(u64, u32)>,
+    /// What the pending block could show at the last look that found nothing to do: the
+    /// head's state block and the announced (or counted) pending transactions.
+    pub(crate) looked_at: Option<(B256, u64)>,
 }
 
 impl Checkpointer {
@@ -49,7 +58,15 @@ impl Checkpointer {
     /// unless `per_block` were already handed over at `head` (the Home chain's newest block).
     /// Runs at the start of every updater round (every poll interval), whether or not the
     /// head moved: the pending block changes in between.
-    pub(crate) async fn round(&mut self, head: u64) -> Result<(), TickError> {
+    ///
+    /// `tip` is the Home chain's as the shared follower saw it and `announced` its count of
+    /// announced pending transactions (see the module docs on when the Home is read).
+    pub(crate) async fn round(
+        &mut self,
+        head: u64,
+        tip: Option<&Tip>,
+        announced: Option<u64>,
+    ) -> Result<(), TickError> {
         if let Some(id) = self.newest {
             match self.submitter.status(id).await?.state {
                 OperationState::Queued | OperationState::Simulated { .. } => return Ok(()),
@@ -69,9 +86,30 @@ impl Checkpointer {
         {
             return Ok(());
         }
+        let domain = self.origin;
+        let state_block = tip.and_then(|tip| tip.state_block(tip.number()));
+        let seen = match (state_block, announced) {
+            (Some(state_block), Some(announced)) => Some((state_block, announced)),
+            // Not announced: the pending block's transaction count tells of new ones (one
+            // leaving as another comes is mined in a block that may change state).
+            (Some(state_block), None) => {
+                let count = self
+                    .provider
+                    .get_block_transaction_count_by_number(BlockNumberOrTag::Pending)
+                    .await
+                    .map_err(ChainError::rpc(
+                        domain,
+                        "eth_getBlockTransactionCountByNumber",
+                    ))?;
+                count.map(|count| (state_block, count))
+            }
+            (None, _) => None,
+        };
+        if seen.is_some() && seen == self.looked_at {
+            return Ok(());
+        }
         let pending = BlockId::pending();
         let home = Home::new(self.home, &self.provider);
-        let domain = self.origin;
         let root = home
             .root()
             .block(pending)
@@ -86,6 +124,7 @@ impl Checkpointer {
             .map_err(ChainError::call(domain, "Home.checkpoints"))?
             .produced;
         if produced {
+            self.looked_at = seen;
             return Ok(());
         }
         // A failed Home takes no checkpoints (each would fail its simulation); the updater's

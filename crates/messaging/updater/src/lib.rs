@@ -45,7 +45,7 @@ use nxtp_agent::{Agent, AgentContext, Store, TaskSet, TelemetryConfig};
 use nxtp_bindings::Home;
 use nxtp_chain::{connect, ChainMetrics, Heads, StartError, Submitter, SubmitterConfig};
 use nxtp_primitives::{Domain, HomeSigningDomain};
-use service::Service;
+use service::{HomeStates, Service};
 use watch::WatchedChain;
 
 /// The updater agent, for [`nxtp_agent::run`].
@@ -120,6 +120,7 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         newest: None,
         per_block: config.checkpoints_per_block,
         handed_at: None,
+        looked_at: None,
     };
     tracing::info!(
         domain = %resolved.domain,
@@ -146,6 +147,7 @@ async fn start(config: &UpdaterConfig, ctx: &AgentContext) -> Result<Service, Up
         metrics,
         health: ctx.health.clone(),
         idle_at: None,
+        home_states: HomeStates::default(),
         checked_at_start: false,
         last_update_sent: None,
         checkpointer,

@@ -28,6 +28,12 @@
 //! Before all that, every round (every poll interval, even when the head has not moved), the
 //! [`crate::checkpointer`] checkpoints, with another key, messages that show in the Home's
 //! pending block.
+//!
+//! RPC cost: the Home's state is read at a block by that block's hash and kept under its state
+//! block (the newest block at or below it that may have changed state, see
+//! `nxtp_chain::heads::Tip::state_block`), so a round over blocks without transactions reads
+//! nothing again; the key's nonces and the final block are read only when a checkpoint above the
+//! committed count has been delivered, the only case where a root may be signed.
 
 use crate::{
     checkpointer::Checkpointer,
@@ -47,7 +53,7 @@ use alloy::{
 use nxtp_agent::{CancellationToken, Classify, Health, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::retry::backoff;
-use nxtp_chain::{ChainError, FinalState, Finality, Submitter};
+use nxtp_chain::{heads::Tip, ChainError, FinalState, Finality, Submitter};
 use nxtp_primitives::{sign_digest, Domain, HomeSigningDomain};
 use std::{collections::BTreeSet, time::Duration};
 
@@ -67,6 +73,30 @@ struct HomeState {
     failed: bool,
     committed_root: B256,
     committed_count: u32,
+}
+
+/// The Home's state as read at a few recent state blocks (see the module docs), so a round over
+/// blocks that changed nothing reads nothing.
+#[derive(Debug, Default)]
+pub(crate) struct HomeStates(Vec<(B256, HomeState)>);
+
+impl HomeStates {
+    /// How many states are kept: the confirmed block's and the head's, and a few before.
+    const KEPT: usize = 4;
+
+    fn get(&self, state_block: B256) -> Option<HomeState> {
+        self.0
+            .iter()
+            .find(|(at, _)| *at == state_block)
+            .map(|(_, state)| *state)
+    }
+
+    fn keep(&mut self, state_block: B256, state: HomeState) {
+        if self.0.len() >= Self::KEPT {
+            self.0.remove(0);
+        }
+        self.0.push((state_block, state));
+    }
 }
 
 /// What to do over the committed root when nothing is recorded over it yet.
@@ -99,6 +129,8 @@ pub(crate) struct Service {
     /// The Home chain's head when the last round found nothing to do: until the head moves,
     /// nothing on chain has changed, and a round need not read anything.
     pub(crate) idle_at: Option<u64>,
+    /// The Home's state at recent state blocks.
+    pub(crate) home_states: HomeStates,
     /// Whether every chain was read once since start and showed no signature of this key that
     /// conflicts with another.
     pub(crate) checked_at_start: bool,
@@ -171,10 +203,19 @@ impl Service {
 
     /// One round; see the module docs.
     pub(crate) async fn tick(&mut self) -> Result<Step, TickError> {
-        let head = self.home_chain.head().await?;
+        let tip = self.home_chain.tip().await?;
+        let head = match &tip {
+            Some(tip) => tip.number(),
+            None => self.home_chain.head().await?,
+        };
+        let announced = self.home_chain.pending_announced();
         // Signing goes on without the checkpointer (anyone may checkpoint): only a broken
         // database or submitter stops the round.
-        if let Err(err) = self.checkpointer.round(head).await {
+        if let Err(err) = self
+            .checkpointer
+            .round(head, tip.as_deref(), announced)
+            .await
+        {
             if err.is_fatal() {
                 return Err(err);
             }
@@ -183,13 +224,13 @@ impl Service {
         if self.idle_at == Some(head) {
             return Ok(Step::Idle);
         }
-        let step = self.step(head).await?;
+        let step = self.step(head, tip.as_deref()).await?;
         self.idle_at = Some(head);
         Ok(step)
     }
 
-    /// One round at Home head `head`.
-    async fn step(&mut self, head: u64) -> Result<Step, TickError> {
+    /// One round at Home head `head`, the head of `tip` if there is one.
+    async fn step(&mut self, head: u64, tip: Option<&Tip>) -> Result<Step, TickError> {
         let signer = self.signer_info();
         if !self.checked_at_start {
             self.check_chains().await?;
@@ -197,7 +238,7 @@ impl Service {
         }
         self.home_chain.sync(&self.store, signer).await?;
         let safe = head.saturating_sub(self.confirmations);
-        let confirmed = self.read_home(safe).await?;
+        let confirmed = self.read_home(safe, tip).await?;
         if confirmed.failed {
             return Err(TickError::HomeFailed(self.home_address));
         }
@@ -205,9 +246,17 @@ impl Service {
             .committed_count
             .set(i64::from(confirmed.committed_count));
         // Read before anything is sent this round: whether every transaction of this key is
-        // mined (see `key_settled`).
-        let settled = self.key_settled().await?;
-        let state = self.read_home(head).await?;
+        // mined (see `key_settled`). Only signing asks, and only over a checkpoint delivered
+        // above the committed count (the count at the head is at least the confirmed one), so
+        // without one there is nothing to read.
+        let (domain, confirmed_count) = (self.origin, confirmed.committed_count);
+        let signable = self
+            .store
+            .call(move |conn| store::newest_checkpoint_above(conn, domain, confirmed_count, safe))
+            .await?
+            .is_some();
+        let settled = signable && self.key_settled().await?;
+        let state = self.read_home(head, tip).await?;
 
         // The update over the Home's newest committed root. An update still unconfirmed there is
         // one this key signed (the Home checks the signature) and recorded, so the next one can
@@ -278,7 +327,15 @@ impl Service {
     ) -> Result<Choice, TickError> {
         let (domain, old) = (self.origin, state.committed_root);
         let old_count = state.committed_count;
-        // Only a checkpoint both delivered (at the confirmation depth) and final is signed.
+        // Only a checkpoint both delivered (at the confirmation depth) and final is signed:
+        // with none delivered, none is final either, and the final block need not be read.
+        let delivered = self
+            .store
+            .call(move |conn| store::newest_checkpoint_above(conn, domain, old_count, safe))
+            .await?;
+        if delivered.is_none() {
+            return Ok(Choice::Idle);
+        }
         let final_block = self
             .finality
             .final_block(&self.home_chain.provider)
@@ -521,8 +578,26 @@ impl Service {
         Home::new(self.home_address, &self.home_chain.provider)
     }
 
-    async fn read_home(&self, block: u64) -> Result<HomeState, TickError> {
-        let at = BlockId::number(block);
+    /// The Home's state at `block`: kept from an earlier read at the same state block when
+    /// `tip` names it, otherwise read (by the block's hash when `tip` holds it, so what is kept
+    /// is exactly that block's state).
+    async fn read_home(&mut self, block: u64, tip: Option<&Tip>) -> Result<HomeState, TickError> {
+        let known = tip.and_then(|tip| Some((tip.state_block(block)?, tip.hash_of(block)?)));
+        if let Some(state) = known.and_then(|(state_block, _)| self.home_states.get(state_block)) {
+            return Ok(state);
+        }
+        if let Some((state_block, hash)) = known {
+            // A block gone from the node (a reorg since the tip was seen) is read by number
+            // below, as without a tip, and not kept.
+            if let Ok(state) = self.read_home_at(BlockId::hash(hash)).await {
+                self.home_states.keep(state_block, state);
+                return Ok(state);
+            }
+        }
+        self.read_home_at(BlockId::number(block)).await
+    }
+
+    async fn read_home_at(&self, at: BlockId) -> Result<HomeState, TickError> {
         let domain = self.origin;
         let home = self.home();
         let failed = home

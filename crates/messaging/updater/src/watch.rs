@@ -20,9 +20,10 @@ use alloy::{
 use nxtp_agent::{Cursor, Store};
 use nxtp_bindings::Home;
 use nxtp_chain::{
-    indexer::DEFAULT_MAX_BLOCK_RANGE, Batch, ChainError, ChainMetrics, Heads, Indexer,
+    heads::Tip, indexer::DEFAULT_MAX_BLOCK_RANGE, Batch, ChainError, ChainMetrics, Heads, Indexer,
 };
 use nxtp_primitives::{recover_digest, Domain, HomeSigningDomain};
+use std::sync::Arc;
 
 /// The Home's and the Replicas' `Update` events share one signature (and topic 0).
 const UPDATE_TOPIC: B256 = Home::Update::SIGNATURE_HASH;
@@ -146,6 +147,23 @@ impl WatchedChain {
             None => self.provider.get_block_number().await,
         }
         .map_err(ChainError::rpc(self.domain, "eth_blockNumber"))
+    }
+
+    /// The chain's head and recent blocks as the shared follower saw them, if there is one.
+    pub(crate) async fn tip(&self) -> Result<Option<Arc<Tip>>, ChainError> {
+        match &self.heads {
+            Some(heads) => heads
+                .tip()
+                .await
+                .map(Some)
+                .map_err(ChainError::rpc(self.domain, "eth_getBlockByNumber")),
+            None => Ok(None),
+        }
+    }
+
+    /// See [`Heads::pending_announced`]; `None` without a shared follower.
+    pub(crate) fn pending_announced(&self) -> Option<u64> {
+        self.heads.as_ref().and_then(Heads::pending_announced)
     }
 
     /// Reads every confirmed block not read yet, recording checkpoints and this updater's
