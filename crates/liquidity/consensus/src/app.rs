@@ -233,12 +233,17 @@ impl State {
                 .iter()
                 .map(|auction| auction.terms.transfer_id),
         );
-        info!(
-            height = %decided.height,
-            auctions = decided.batch.auctions.len(),
-            releases = decided.batch.releases.len(),
-            "Decided"
-        );
+        // An idle network decides an empty batch every `idle_wait`: those are not news.
+        if decided.batch.is_empty() {
+            debug!(height = %decided.height, "Decided an empty batch");
+        } else {
+            info!(
+                height = %decided.height,
+                auctions = decided.batch.auctions.len(),
+                releases = decided.batch.releases.len(),
+                "Decided"
+            );
+        }
         self.decided.send_replace(decided.height);
         Ok(())
     }

@@ -47,7 +47,7 @@ pub const SHORT_GIVE_UP: Duration = Duration::from_secs(30 * 60);
 
 /// Why one transfer could not be handled this round: a chain read failed (retried next round),
 /// or anything else, which stops the sequencer.
-type StepError = StepFailure<SequencerError, ReadError>;
+pub(crate) type StepError = StepFailure<SequencerError, ReadError>;
 
 impl From<ReadError> for StepError {
     fn from(err: ReadError) -> Self {
@@ -236,62 +236,13 @@ impl AuctionTask {
         }
         Ok(true)
     }
-    /// Checks the bids that came before the transfer was known against its destination: the
-    /// router's approval, the destination's own maximum path length and each signature, which must
-    /// recover to the router from the destination `Connext`'s EIP-712 `RouterBid` digest (only
-    /// its form could be checked before). Failing ones are dropped.
     async fn verify_early_bids(
         &self,
         destination: &Destination,
         transfer: &StoredTransfer,
         bids: &[StoredBid],
     ) -> Result<(), StepError> {
-        let max_routers = destination.max_routers().await?;
-        let routers: BTreeSet<Address> = bids
-            .iter()
-            .filter(|bid| !bid.verified)
-            .map(|bid| bid.router)
-            .collect();
-        for router in routers {
-            let approved = destination.router_approved(router).await?;
-            let mut dropped = Vec::new();
-            for bid in bids
-                .iter()
-                .filter(|bid| bid.router == router && !bid.verified)
-            {
-                if !approved {
-                    dropped.push((bid.path_length, ErrorCode::RouterNotApproved));
-                } else if !valid_path_length(bid.path_length, max_routers) {
-                    dropped.push((bid.path_length, ErrorCode::InvalidPathLength));
-                } else if let Err(err) = bids::verify(
-                    &destination.signing,
-                    transfer.transfer_id,
-                    router,
-                    bid.path_length,
-                    &bid.signature,
-                ) {
-                    tracing::debug!(transfer_id = %transfer.transfer_id, %router, reason = %err.message, "early bid's signature refused");
-                    dropped.push((bid.path_length, ErrorCode::InvalidSignature));
-                }
-            }
-            for (path_length, code) in &dropped {
-                tracing::warn!(transfer_id = %transfer.transfer_id, %router, path_length, %code, "early bid dropped");
-                self.shared.metrics.bid_rejected(*code);
-            }
-            let id = transfer.transfer_id;
-            self.shared
-                .store
-                .call(move |conn| {
-                    let tx = conn.transaction()?;
-                    for (path_length, _) in &dropped {
-                        store::drop_bid(&tx, id, router, *path_length)?;
-                    }
-                    store::mark_verified(&tx, id, router)?;
-                    tx.commit()
-                })
-                .await?;
-        }
-        Ok(())
+        verify_early_bids(&self.shared, destination, transfer, bids).await
     }
 
     /// Chooses the routers on their current balances less what is committed to them, signs,
@@ -436,6 +387,65 @@ impl AuctionTask {
         }
         Ok(recorded)
     }
+}
+
+/// Checks the bids that came before the transfer was known against its destination: the
+/// router's approval, the destination's own maximum path length and each signature, which must
+/// recover to the router from the destination `Connext`'s EIP-712 `RouterBid` digest (only its
+/// form could be checked before). Failing ones are dropped. The single sequencer's auction and a
+/// consensus node's bid feed both run it.
+pub(crate) async fn verify_early_bids(
+    shared: &Shared,
+    destination: &Destination,
+    transfer: &StoredTransfer,
+    bids: &[StoredBid],
+) -> Result<(), StepError> {
+    let max_routers = destination.max_routers().await?;
+    let routers: BTreeSet<Address> = bids
+        .iter()
+        .filter(|bid| !bid.verified)
+        .map(|bid| bid.router)
+        .collect();
+    for router in routers {
+        let approved = destination.router_approved(router).await?;
+        let mut dropped = Vec::new();
+        for bid in bids
+            .iter()
+            .filter(|bid| bid.router == router && !bid.verified)
+        {
+            if !approved {
+                dropped.push((bid.path_length, ErrorCode::RouterNotApproved));
+            } else if !valid_path_length(bid.path_length, max_routers) {
+                dropped.push((bid.path_length, ErrorCode::InvalidPathLength));
+            } else if let Err(err) = bids::verify(
+                &destination.signing,
+                transfer.transfer_id,
+                router,
+                bid.path_length,
+                &bid.signature,
+            ) {
+                tracing::debug!(transfer_id = %transfer.transfer_id, %router, reason = %err.message, "early bid's signature refused");
+                dropped.push((bid.path_length, ErrorCode::InvalidSignature));
+            }
+        }
+        for (path_length, code) in &dropped {
+            tracing::warn!(transfer_id = %transfer.transfer_id, %router, path_length, %code, "early bid dropped");
+            shared.metrics.bid_rejected(*code);
+        }
+        let id = transfer.transfer_id;
+        shared
+            .store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                for (path_length, _) in &dropped {
+                    store::drop_bid(&tx, id, router, *path_length)?;
+                }
+                store::mark_verified(&tx, id, router)?;
+                tx.commit()
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// Why to stop looking at a transfer no bids covered since `short_since` (unix ms), at `now`.

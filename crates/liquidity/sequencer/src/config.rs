@@ -36,10 +36,40 @@
 //!
 //! Every domain is both an origin (its `XCalled` and `RelayerFeesIncreased` are followed) and a
 //! destination (bids on transfers to it are auctioned).
+//!
+//! With a `[consensus]` section the sequencer is one node of a sequencer network that decides
+//! auctions together (`docs/consensus.md`): it signs with `consensus.key` (and takes no `signer`),
+//! and its auctions are the network's decisions instead of its own.
+//!
+//! ```toml
+//! [consensus]
+//! key = { env = "NODE_KEY" }              # this node's key: approved as a sequencer on every Connext
+//! listen = "127.0.0.1:27000"              # consensus (libp2p over TCP)
+//! peers = ["127.0.0.1:27001", "127.0.0.1:27002", "127.0.0.1:27003"]
+//! home = "run/sequencer-node"             # its write-ahead log and decided heights
+//! threshold = 3                           # the Connexts' sequencerThreshold: signatures per execute
+//! idle_wait_ms = 1000                     # optional: how long a proposer with nothing waits for a bid
+//! propose_timeout_ms = 3000               # optional: round timeouts
+//! vote_timeout_ms = 1000
+//! # The sequencer set, every node's the same: each key's Ethereum address (EIP-55) and its
+//! # secp256k1 public key (SEC1, compressed or not), which consensus verifies votes with.
+//! validators = [
+//!     { address = "0x...", public_key = "0x02..." },
+//! ]
+//! # Repeated: the liquidity each router starts with in each pool, the same on every node.
+//! [[consensus.liquidity]]
+//! domain = 2000                           # the destination
+//! canonical_domain = 1000
+//! canonical_id = "0x..."
+//! router = "0x..."
+//! amount = "1000000000000000000000"
+//! ```
 
-use alloy::primitives::U256;
+use alloy::primitives::{Address, Bytes, B256, U256};
 use nxtp_agent::{KeySource, TelemetryConfig};
 use nxtp_chain::Domains;
+use nxtp_consensus::context::PublicKey;
+use nxtp_consensus::NodeAddress;
 use nxtp_liquidity::FeeAssetsConfig;
 use nxtp_primitives::Domain;
 use reqwest::Url;
@@ -83,7 +113,7 @@ pub struct SequencerConfig {
     pub telemetry: TelemetryConfig,
     /// The SQLite database holding transfers, bids and decisions.
     pub database: PathBuf,
-    /// The key that signs router selections.
+    /// The key that signs router selections (in consensus mode, `consensus.key`).
     pub signer: KeySource,
     /// Where the bids API listens; port 0 picks a free port.
     pub api_listen: SocketAddr,
@@ -100,6 +130,166 @@ pub struct SequencerConfig {
     pub early_bids: EarlyBids,
     /// Every domain served.
     pub domains: Domains<DomainConfig>,
+    /// This node's part in a sequencer network; `None` runs the single sequencer.
+    pub consensus: Option<ConsensusConfig>,
+}
+
+/// Default of `consensus.idle_wait_ms`.
+pub const DEFAULT_IDLE_WAIT_MS: u64 = 1_000;
+/// Default of `consensus.propose_timeout_ms`.
+pub const DEFAULT_PROPOSE_TIMEOUT_MS: u64 = 3_000;
+/// Default of `consensus.vote_timeout_ms`.
+pub const DEFAULT_VOTE_TIMEOUT_MS: u64 = 1_000;
+
+/// The `[consensus]` section: this node of a sequencer network.
+#[derive(Clone, Debug)]
+pub struct ConsensusConfig {
+    /// The node's key: its consensus identity and its `RouterSelection` signatures.
+    pub key: KeySource,
+    /// Where consensus listens.
+    pub listen: SocketAddr,
+    /// The other nodes' consensus addresses.
+    pub peers: Vec<SocketAddr>,
+    /// The write-ahead log and the store of decided heights.
+    pub home: PathBuf,
+    /// How many sequencers' signatures each execute carries (the `Connext`s'
+    /// `sequencerThreshold`).
+    pub threshold: usize,
+    /// The sequencer set's keys, in the order written.
+    pub validators: Vec<PublicKey>,
+    /// The routers' liquidity at genesis.
+    pub liquidity: Vec<GenesisLiquidity>,
+    /// How long a proposer with nothing to decide waits for a bid.
+    pub idle_wait: Duration,
+    /// The propose round timeout.
+    pub propose_timeout: Duration,
+    /// The prevote and precommit round timeouts.
+    pub vote_timeout: Duration,
+}
+
+/// One router's liquidity in one pool at genesis (`[[consensus.liquidity]]`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisLiquidity {
+    /// The destination holding it.
+    pub domain: Domain,
+    /// The asset's canonical domain.
+    pub canonical_domain: u32,
+    /// The asset's canonical id.
+    pub canonical_id: B256,
+    /// The router.
+    #[serde(with = "nxtp_primitives::checked")]
+    pub router: Address,
+    /// Base units of the asset.
+    #[serde(deserialize_with = "nxtp_agent::config::wei")]
+    pub amount: U256,
+}
+
+/// One member of the sequencer set as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawValidator {
+    #[serde(with = "nxtp_primitives::checked")]
+    address: Address,
+    public_key: Bytes,
+}
+
+/// The `[consensus]` section as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsensus {
+    key: KeySource,
+    listen: SocketAddr,
+    #[serde(default)]
+    peers: Vec<SocketAddr>,
+    home: PathBuf,
+    threshold: usize,
+    validators: Vec<RawValidator>,
+    #[serde(default)]
+    liquidity: Vec<GenesisLiquidity>,
+    #[serde(default = "default_idle_wait_ms")]
+    idle_wait_ms: u64,
+    #[serde(default = "default_propose_timeout_ms")]
+    propose_timeout_ms: u64,
+    #[serde(default = "default_vote_timeout_ms")]
+    vote_timeout_ms: u64,
+}
+
+fn default_idle_wait_ms() -> u64 {
+    DEFAULT_IDLE_WAIT_MS
+}
+
+fn default_propose_timeout_ms() -> u64 {
+    DEFAULT_PROPOSE_TIMEOUT_MS
+}
+
+fn default_vote_timeout_ms() -> u64 {
+    DEFAULT_VOTE_TIMEOUT_MS
+}
+
+/// The most signatures a decision is sure to gather from `validators` equal votes: a commit
+/// needs more than two thirds of them.
+pub fn quorum_size(validators: usize) -> usize {
+    validators * 2 / 3 + 1
+}
+
+impl<'de> Deserialize<'de> for ConsensusConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawConsensus::deserialize(deserializer)?;
+        if raw.validators.is_empty() {
+            return Err(de::Error::custom(
+                "validators: at least one sequencer is needed",
+            ));
+        }
+        let mut validators = Vec::with_capacity(raw.validators.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for (index, validator) in raw.validators.iter().enumerate() {
+            let key = PublicKey::from_sec1_bytes(&validator.public_key).map_err(|_| {
+                de::Error::custom(format!(
+                    "validators[{index}].public_key: not a secp256k1 public key (SEC1 bytes)"
+                ))
+            })?;
+            let derived = NodeAddress::of(&key).0;
+            if derived != validator.address {
+                return Err(de::Error::custom(format!(
+                    "validators[{index}]: public_key is the key of {derived}, not of address {}",
+                    validator.address
+                )));
+            }
+            if !seen.insert(derived) {
+                return Err(de::Error::custom(format!(
+                    "validators[{index}]: {derived} is listed twice"
+                )));
+            }
+            validators.push(key);
+        }
+        let most = quorum_size(validators.len());
+        if raw.threshold == 0 || raw.threshold > most {
+            return Err(de::Error::custom(format!(
+                "threshold: {} is not between 1 and {most}, the signatures a decision of {} \
+                 sequencers is sure to gather",
+                raw.threshold,
+                validators.len()
+            )));
+        }
+        if raw.idle_wait_ms == 0 || raw.propose_timeout_ms == 0 || raw.vote_timeout_ms == 0 {
+            return Err(de::Error::custom(
+                "idle_wait_ms, propose_timeout_ms and vote_timeout_ms must be above zero",
+            ));
+        }
+        Ok(Self {
+            key: raw.key,
+            listen: raw.listen,
+            peers: raw.peers,
+            home: raw.home,
+            threshold: raw.threshold,
+            validators,
+            liquidity: raw.liquidity,
+            idle_wait: Duration::from_millis(raw.idle_wait_ms),
+            propose_timeout: Duration::from_millis(raw.propose_timeout_ms),
+            vote_timeout: Duration::from_millis(raw.vote_timeout_ms),
+        })
+    }
 }
 
 /// The native relayer fee a transfer must have paid before it is auctioned.
@@ -133,7 +323,8 @@ pub use nxtp_liquidity::ConnextDomain as DomainConfig;
 struct RawConfig {
     telemetry: TelemetryConfig,
     database: PathBuf,
-    signer: KeySource,
+    #[serde(default)]
+    signer: Option<KeySource>,
     api_listen: SocketAddr,
     #[serde(default = "default_window")]
     auction_window_ms: u64,
@@ -149,6 +340,8 @@ struct RawConfig {
     #[serde(default = "default_early_bid_ttl_secs")]
     early_bid_ttl_secs: u64,
     domains: Domains<DomainConfig>,
+    #[serde(default)]
+    consensus: Option<ConsensusConfig>,
 }
 
 fn default_window() -> u64 {
@@ -206,10 +399,38 @@ impl<'de> Deserialize<'de> for SequencerConfig {
                 ))
             }
         };
+        // One key signs selections: a node's is its consensus key, so two could never disagree.
+        let signer = match (raw.signer, &raw.consensus) {
+            (Some(signer), None) => signer,
+            (None, Some(consensus)) => consensus.key.clone(),
+            (Some(_), Some(_)) => {
+                return Err(de::Error::custom(
+                    "signer: a consensus node signs with consensus.key; remove signer",
+                ))
+            }
+            (None, None) => {
+                return Err(de::Error::custom(
+                    "signer: missing (the key that signs router selections)",
+                ))
+            }
+        };
+        if let Some(consensus) = &raw.consensus {
+            if let Some((index, entry)) = consensus
+                .liquidity
+                .iter()
+                .enumerate()
+                .find(|(_, entry)| !raw.domains.contains_key(&entry.domain))
+            {
+                return Err(de::Error::custom(format!(
+                    "consensus.liquidity[{index}].domain: domain {0} has no [domains.{0}] section",
+                    entry.domain
+                )));
+            }
+        }
         Ok(Self {
             telemetry: raw.telemetry,
             database: raw.database,
-            signer: raw.signer,
+            signer,
             api_listen: raw.api_listen,
             auction_window: Duration::from_millis(raw.auction_window_ms),
             relayer_urls,
@@ -220,6 +441,7 @@ impl<'de> Deserialize<'de> for SequencerConfig {
                 ttl: Duration::from_secs(raw.early_bid_ttl_secs),
             },
             domains: raw.domains,
+            consensus: raw.consensus,
         })
     }
 }
@@ -331,7 +553,7 @@ mod tests {
             with_asset.relayer_fee_assets.0,
             [nxtp_liquidity::FeeAssetConfig {
                 domain: Domain(1000),
-                asset: alloy::primitives::Address::repeat_byte(0x11),
+                asset: Address::repeat_byte(0x11),
                 native_wei_per_token: U256::from(400_000_000_000_000u64),
             }]
         );
@@ -354,6 +576,134 @@ mod tests {
                 ttl: Duration::from_secs(60)
             }
         );
+    }
+
+    /// `VALID` as a consensus node of four (the first of them), threshold 3.
+    fn consensus_config() -> (String, Vec<nxtp_consensus::NodeKey>) {
+        let keys: Vec<nxtp_consensus::NodeKey> = (1..=4u8)
+            .map(|byte| {
+                nxtp_consensus::NodeKey::from_secret(&B256::repeat_byte(byte)).expect("a key")
+            })
+            .collect();
+        let validators: Vec<String> = keys
+            .iter()
+            .map(|key| {
+                format!(
+                    "{{ address = \"{}\", public_key = \"{}\" }}",
+                    key.address(),
+                    Bytes::from(key.public_key().to_vec())
+                )
+            })
+            .collect();
+        let text = format!(
+            "{}\n[consensus]\nkey = {{ env = \"NODE_KEY\" }}\nlisten = \"127.0.0.1:27000\"\n\
+             peers = [\"127.0.0.1:27001\"]\nhome = \"/tmp/node\"\nthreshold = 3\n\
+             validators = [{}]\n[[consensus.liquidity]]\ndomain = 2000\ncanonical_domain = 1000\n\
+             canonical_id = \"0x{}\"\nrouter = \"0x1111111111111111111111111111111111111111\"\n\
+             amount = \"1000\"\n",
+            VALID.replace("signer = { env = \"SEQUENCER_KEY\" }", ""),
+            validators.join(", "),
+            "aa".repeat(32),
+        );
+        (text, keys)
+    }
+
+    #[test]
+    fn a_consensus_section_makes_a_node_of_a_network() {
+        let single = load_str::<SequencerConfig>(VALID).expect("valid");
+        assert!(
+            single.consensus.is_none(),
+            "one node alone stays the default"
+        );
+        let (text, keys) = consensus_config();
+        let config = load_str::<SequencerConfig>(&text).expect("a consensus node");
+        let consensus = config.consensus.expect("consensus");
+        assert_eq!(consensus.threshold, 3);
+        assert_eq!(consensus.validators.len(), 4);
+        assert_eq!(NodeAddress::of(&consensus.validators[2]), keys[2].address());
+        assert_eq!(consensus.peers, ["127.0.0.1:27001".parse().expect("addr")]);
+        assert_eq!(
+            consensus.idle_wait,
+            Duration::from_millis(DEFAULT_IDLE_WAIT_MS)
+        );
+        assert_eq!(
+            consensus.liquidity,
+            [GenesisLiquidity {
+                domain: Domain(2000),
+                canonical_domain: 1000,
+                canonical_id: B256::repeat_byte(0xaa),
+                router: Address::repeat_byte(0x11),
+                amount: U256::from(1000),
+            }]
+        );
+        assert!(
+            matches!(&config.signer, KeySource::Env(name) if name == "NODE_KEY"),
+            "the node key signs"
+        );
+        assert_eq!(quorum_size(1), 1);
+        assert_eq!(quorum_size(3), 3);
+        assert_eq!(quorum_size(4), 3);
+        assert_eq!(quorum_size(7), 5);
+    }
+
+    #[test]
+    fn consensus_errors_name_the_field_and_the_file() {
+        let (text, keys) = consensus_config();
+        let second = keys[1].address().to_string();
+        // The same address with one letter's case flipped: its EIP-55 checksum fails.
+        let flip = second
+            .char_indices()
+            .skip(2)
+            .find(|(_, c)| c.is_ascii_alphabetic())
+            .map(|(at, _)| at)
+            .expect("an address has a letter");
+        let mut bad = second.clone();
+        let letter = &second[flip..=flip];
+        let flipped = if letter == letter.to_lowercase() {
+            letter.to_uppercase()
+        } else {
+            letter.to_lowercase()
+        };
+        bad.replace_range(flip..=flip, &flipped);
+        let cases = [
+            (
+                text.replace("threshold = 3", "threshold = 4"),
+                "consensus: threshold: 4 is not between 1 and 3",
+            ),
+            (
+                text.replace("threshold = 3", "threshold = 0"),
+                "consensus: threshold: 0",
+            ),
+            (
+                text.replace(&second, &bad),
+                "consensus.validators[1].address",
+            ),
+            (
+                text.replacen(&keys[0].address().to_string(), &second, 1),
+                "consensus: validators[0]: public_key is the key of",
+            ),
+            (
+                text.replace("domain = 2000", "domain = 3000"),
+                "consensus.liquidity[0].domain: domain 3000 has no [domains.3000] section",
+            ),
+            (
+                format!("signer = {{ env = \"SEQUENCER_KEY\" }}\n{text}"),
+                "signer: a consensus node signs with consensus.key",
+            ),
+            (
+                text.replace("listen = \"127.0.0.1:27000\"", ""),
+                "consensus: missing field `listen`",
+            ),
+            (
+                text.replace("home = \"/tmp/node\"", "homes = 1"),
+                "consensus",
+            ),
+            (
+                VALID.replace("signer = { env = \"SEQUENCER_KEY\" }", ""),
+                "signer: missing",
+            ),
+        ];
+        assert_refused::<SequencerConfig>(&cases);
     }
 
     #[test]

@@ -29,6 +29,18 @@ pub enum SequencerError {
     /// The sequencer's key could not sign a selection.
     #[error("cannot sign a selection: {0}")]
     Sign(#[source] nxtp_primitives::SignatureError),
+    /// The consensus node (consensus mode) did not start.
+    #[error("consensus node: {0}")]
+    Node(#[from] nxtp_consensus::NodeError),
+    /// The consensus node's key is not a secp256k1 key.
+    #[error(transparent)]
+    NodeKey(#[from] nxtp_consensus::signing::InvalidNodeKey),
+    /// The consensus node's store failed.
+    #[error("consensus store: {0}")]
+    ConsensusStore(#[from] nxtp_consensus::store::StoreError),
+    /// The consensus node stopped deciding.
+    #[error("consensus: {0}")]
+    Consensus(String),
     /// A task panicked or was aborted.
     #[error(transparent)]
     Task(#[from] nxtp_agent::TaskError),

@@ -98,6 +98,18 @@ pub fn find(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<Exe
     .optional()
 }
 
+/// The executes recorded after row `after` (SQLite's rowid, 0 for all), with their rows, in
+/// order: how a consensus node learns which executes ended without reading them all again.
+pub fn recorded_since(conn: &Connection, after: i64) -> rusqlite::Result<Vec<(i64, B256)>> {
+    let mut statement = conn.prepare(
+        "SELECT rowid, transfer_id FROM sequencer_executed WHERE rowid > ?1 ORDER BY rowid",
+    )?;
+    let rows = statement.query_map([after], |row| {
+        Ok((row.get(0)?, B256::from(row.get::<_, [u8; 32]>(1)?)))
+    })?;
+    rows.collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

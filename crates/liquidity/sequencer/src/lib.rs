@@ -16,12 +16,17 @@
 //! relayer requests run concurrently (bounded); values only governance changes are cached
 //! briefly ([`destination`]). A restart re-posts recorded decisions (the same job) and never
 //! chooses twice.
+//!
+//! With a `[consensus]` section ([`config::ConsensusConfig`]) the sequencer is one node of a
+//! sequencer network instead: the auction is replaced by an `nxtp-consensus` node fed from the
+//! same store, and the network's certified decisions are handed to the relayer ([`consensus`]).
 
 mod api;
 mod auction;
 pub mod bids;
 mod cache;
 pub mod config;
+pub mod consensus;
 pub mod destination;
 mod dispatch;
 mod early;
@@ -38,7 +43,7 @@ mod shared;
 pub mod store;
 pub mod view;
 
-pub use config::{DomainConfig, EarlyBids, Quotes, SequencerConfig};
+pub use config::{ConsensusConfig, DomainConfig, EarlyBids, Quotes, SequencerConfig};
 pub use error::SequencerError;
 pub use metrics::SequencerMetrics;
 pub use origin::CONNEXT_STREAM;
@@ -122,7 +127,11 @@ pub async fn run_with_listener(
         valuation,
     };
     let shared = Arc::new(shared(&config, pricing, &store, &metrics, &chains));
-    let ledger = auction::restored_ledger(&store).await?;
+    // A consensus node's decisions are the network's: no liquidity is committed here.
+    let ledger = match &config.consensus {
+        None => auction::restored_ledger(&store).await?,
+        Some(_) => reservations::Ledger::default(),
+    };
 
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
     let served: BTreeSet<Domain> = chains.keys().copied().collect();
@@ -133,14 +142,30 @@ pub async fn run_with_listener(
         let origin = OriginTask::new(domain, indexer, &shared, served, health, &dispatch_wake);
         tasks.spawn(format!("origin {domain}"), origin.run(tasks.shutdown()));
     }
-    let auction = AuctionTask::new(
-        Arc::clone(&shared),
-        signer.clone(),
-        ctx.health.clone(),
-        Arc::clone(&dispatch_wake),
-        ledger.clone(),
-    );
-    tasks.spawn("auction", auction.run(tasks.shutdown()));
+    match &config.consensus {
+        None => {
+            let auction = AuctionTask::new(
+                Arc::clone(&shared),
+                signer.clone(),
+                ctx.health.clone(),
+                Arc::clone(&dispatch_wake),
+                ledger.clone(),
+            );
+            tasks.spawn("auction", auction.run(tasks.shutdown()));
+        }
+        Some(consensus) => {
+            let node = start_consensus(consensus, &signer, &shared, &ctx, &dispatch_wake).await?;
+            tasks.spawn("consensus feed", node.feed.run(tasks.shutdown()));
+            tasks.spawn("consensus hand-over", node.hand_over.run(tasks.shutdown()));
+            let (handle, shutdown) = (node.handle, tasks.shutdown());
+            tasks.spawn("consensus node", async move {
+                shutdown.cancelled().await;
+                // Its write-ahead log and store hold everything decided or voted.
+                handle.kill().await;
+                Ok(())
+            });
+        }
+    }
     let dispatch = DispatchTask {
         store: store.clone(),
         relayers,
@@ -165,6 +190,57 @@ pub async fn run_with_listener(
     );
     ctx.health.ok("start-up");
     tasks.join().await
+}
+
+/// A started consensus node and the tasks that connect it to the sequencer.
+struct ConsensusNode {
+    handle: nxtp_consensus::NodeHandle,
+    feed: consensus::Feed,
+    hand_over: consensus::HandOver,
+}
+
+/// Starts this sequencer's consensus node, signing with `signer`, once a first look at the store
+/// filled its view of the chains (so it does not vote nil on what the store already knows).
+async fn start_consensus(
+    config: &ConsensusConfig,
+    signer: &alloy::signers::local::PrivateKeySigner,
+    shared: &Arc<Shared>,
+    ctx: &AgentContext,
+    dispatch_wake: &Arc<Notify>,
+) -> Result<ConsensusNode, SequencerError> {
+    let key = nxtp_consensus::NodeKey::from_secret(&signer.to_bytes())?;
+    let view = Arc::new(consensus::ChainView::default());
+    let pool = nxtp_consensus::BidPool::new();
+    let mut feed = consensus::Feed::new(
+        Arc::clone(shared),
+        Arc::clone(&view),
+        pool.clone(),
+        ctx.health.clone(),
+        config,
+    );
+    feed.round().await?;
+    let handle = consensus::start_node(config, key, view, pool).await?;
+    let hand_over = consensus::HandOver {
+        shared: Arc::clone(shared),
+        node: handle.store.clone(),
+        decided: handle.decided.clone(),
+        threshold: config.threshold,
+        dispatch_wake: Arc::clone(dispatch_wake),
+        height: consensus::height_gauge(&ctx.metrics)?,
+    };
+    tracing::info!(
+        node = %handle.address,
+        listen = %config.listen,
+        peers = config.peers.len(),
+        validators = config.validators.len(),
+        threshold = config.threshold,
+        "consensus node running"
+    );
+    Ok(ConsensusNode {
+        handle,
+        feed,
+        hand_over,
+    })
 }
 
 /// The indexer of a served domain's transfers and relayer fees, under the sequencer's cursor.

@@ -484,6 +484,41 @@ pub fn open_auctions(conn: &Connection) -> rusqlite::Result<Vec<OpenAuction>> {
         .collect()
 }
 
+/// Every transfer with no decision yet, not closed and whose execute was not seen on its
+/// destination, with its bids and fee, oldest first: what a consensus node may be asked to vote
+/// on, whether or not a router bid on it here (its bids may have reached another node).
+pub fn awaiting_decision(conn: &Connection) -> rusqlite::Result<Vec<OpenAuction>> {
+    let mut statement = conn.prepare(
+        "SELECT transfer_id, params, auction_opened_ms, short_since_ms FROM sequencer_transfers
+         WHERE transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)
+             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_executed)
+             AND closed_reason IS NULL
+         ORDER BY block, transfer_id",
+    )?;
+    let transfers = statement
+        .query_map([], |row| {
+            Ok(StoredTransfer {
+                transfer_id: blob32(row, 0)?,
+                params: decode_params(&row.get::<_, Vec<u8>>(1)?)?,
+                auction_opened_ms: row.get(2)?,
+                short_since_ms: row.get(3)?,
+                closed_reason: None,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    transfers
+        .into_iter()
+        .map(|transfer| {
+            let id = transfer.transfer_id;
+            Ok(OpenAuction {
+                bids: bids(conn, id)?,
+                fee_paid: fee_paid(conn, transfer.origin(), id)?,
+                transfer,
+            })
+        })
+        .collect()
+}
+
 /// Records a decision unless the transfer already has one; returns whether it was recorded.
 pub fn record_decision(conn: &Connection, decision: &Decision) -> rusqlite::Result<bool> {
     let routers: Vec<u8> = decision
