@@ -41,6 +41,12 @@ pub struct DevnetArgs {
     #[arg(long, default_value_t = 1000)]
     auction_window_ms: u64,
 
+    /// Sequencer nodes: 1 runs the single sequencer; 2 to 6 run a network of that many nodes deciding
+    /// auctions together on consensus (docs/consensus.md), each approved on every Connext, with the
+    /// threshold set to their quorum (3 of 4); routers post their bids to the nodes in turn.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=6))]
+    sequencers: u16,
+
     /// Every agent's confirmation depth on every chain: blocks built on a block before the agents act on it
     /// (0 acts on the head, at most 256). A reorg no deeper than this is never seen by the agents.
     #[arg(long, default_value_t = nxtp_devnet::DEFAULT_CONFIRMATIONS, value_parser = parse_confirmations)]
@@ -214,6 +220,7 @@ pub async fn run(args: DevnetArgs) -> Result<(), Box<dyn Error + Send + Sync>> {
     config.agent_options.auction_window = Duration::from_millis(args.auction_window_ms);
     config.agent_options.confirmations = args.confirmations;
     config.agent_options.finality = args.finality;
+    config.agent_options.sequencers = usize::from(args.sequencers);
     config.slots_in_an_epoch = args.slots_in_an_epoch;
     config.ports = args
         .base_port

@@ -7,7 +7,6 @@
 use crate::{
     ports::Ports,
     process::{self, GroupChild, Stopped},
-    Role,
 };
 use alloy::primitives::B256;
 use nxtp_primitives::Domain;
@@ -258,7 +257,8 @@ fn spawn_anvil(config: &ChainsConfig, index: usize) -> Result<Starting, ChainErr
         .arg("--chain-id")
         .arg(chain_id.to_string())
         .arg("--accounts")
-        .arg(Role::ALL.len().to_string())
+        // The roles' accounts, then the keys of a sequencer network's other nodes.
+        .arg(nxtp_toolchain::DEV_ACCOUNTS.to_string())
         .arg("--config-out")
         .arg(&accounts)
         .arg("--slots-in-an-epoch")

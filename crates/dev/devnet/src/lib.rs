@@ -85,6 +85,12 @@ pub struct AgentOptions {
     /// Every agent's finality assumption on every chain (`finality` of `nxtp_chain::ChainConfig`): what the
     /// updater waits for before it signs a root.
     pub finality: Finality,
+    /// How many sequencers: 1 runs the single sequencer; more (up to
+    /// [`sequencer_agent::MAX_SEQUENCERS`]) run a network of that many nodes deciding together, every one
+    /// approved on every `Connext`, whose `sequencerThreshold` is their quorum (3 of 4).
+    pub sequencers: usize,
+    /// The sequencer network's ports and threshold: filled by [`Devnet::start`] when `sequencers` is above 1.
+    pub consensus: Option<sequencer_agent::ConsensusLayout>,
 }
 
 impl Default for AgentOptions {
@@ -94,6 +100,8 @@ impl Default for AgentOptions {
             auction_window: Duration::from_secs(1),
             confirmations: DEFAULT_CONFIRMATIONS,
             finality: Finality::Finalized,
+            sequencers: 1,
+            consensus: None,
         }
     }
 }
@@ -132,19 +140,21 @@ pub fn liquidity_agents(
     };
     let mut agents = Vec::new();
     agents.extend(relayer_agent::spec(manifest, run_dir, relayer_api, options));
-    agents.extend(sequencer_agent::spec(
+    agents.extend(sequencer_agent::specs(
         manifest,
         run_dir,
         sequencer_api,
         &services.relayer_url,
         options,
     ));
-    for role in liquidity::ROUTERS {
+    for (index, role) in liquidity::ROUTERS.iter().enumerate() {
+        let sequencer_url =
+            sequencer_agent::router_sequencer_url(options, index, &services.sequencer_url);
         agents.extend(router_agent::spec(
             manifest,
             run_dir,
             role.name(),
-            &services.sequencer_url,
+            &sequencer_url,
             options,
         ));
     }
@@ -254,6 +264,9 @@ pub enum DevnetError {
     /// The agents.
     #[error("cannot start the agents")]
     Agents(#[from] supervisor::SupervisorError),
+    /// A sequencer network the devnet cannot run.
+    #[error("{0}")]
+    Sequencers(String),
 }
 
 /// A running devnet. [`Devnet::stop`] stops it; dropping it kills the processes instead.
@@ -280,6 +293,18 @@ impl Devnet {
             return Err(DevnetError::NeedsIntervalMining);
         }
         config.ports.check(config.chains)?;
+        let sequencers = config.agent_options.sequencers;
+        if sequencers == 0 || sequencers > sequencer_agent::MAX_SEQUENCERS {
+            return Err(DevnetError::Sequencers(format!(
+                "{sequencers} sequencers: the devnet runs 1 to {}",
+                sequencer_agent::MAX_SEQUENCERS
+            )));
+        }
+        if sequencers > 1 && config.liquidity.is_none() {
+            return Err(DevnetError::Sequencers(
+                "a sequencer network needs the liquidity layer".to_owned(),
+            ));
+        }
         let run_dir = RunDir::prepare(&config.run_dir)?;
         let mut chains_config = ChainsConfig::new(
             config.anvil.clone(),
@@ -292,7 +317,7 @@ impl Devnet {
         tracing::info!(chains = config.chains, block_time = ?config.block_time, "starting chains");
         let chains = Chains::start(&chains_config).await?;
         match Self::deploy_and_run(&config, &run_dir, &chains).await {
-            Ok((manifest, manifest_path, ops, supervisor)) => Ok(Self {
+            Ok((manifest, manifest_path, ops, supervisor, agent_options)) => Ok(Self {
                 chain_logs: chains
                     .chains()
                     .iter()
@@ -304,7 +329,7 @@ impl Devnet {
                 supervisor,
                 chains,
                 grace: config.grace,
-                agent_options: config.agent_options.clone(),
+                agent_options,
                 slots_in_an_epoch: config.slots_in_an_epoch,
                 run_dir,
             }),
@@ -319,7 +344,16 @@ impl Devnet {
         config: &DevnetConfig,
         run_dir: &RunDir,
         chains: &Chains,
-    ) -> Result<(Manifest, PathBuf, BTreeMap<String, SocketAddr>, Supervisor), DevnetError> {
+    ) -> Result<
+        (
+            Manifest,
+            PathBuf,
+            BTreeMap<String, SocketAddr>,
+            Supervisor,
+            AgentOptions,
+        ),
+        DevnetError,
+    > {
         let accounts = DevAccounts::from_keys(chains.dev_keys())?;
         let deploy_config = DeployConfig {
             optimistic_seconds: config.optimistic_seconds,
@@ -332,9 +366,14 @@ impl Devnet {
             deploy_liquidity(&mut manifest, &accounts, liquidity).await?;
             manifest.services = Some(config.ports.services()?);
         }
+        let mut agent_options = config.agent_options.clone();
+        if let (Some(liquidity), true) = (&config.liquidity, agent_options.sequencers > 1) {
+            agent_options.consensus =
+                Some(sequencer_network(&mut manifest, chains, &accounts, config, liquidity).await?);
+        }
         let manifest_path = run_dir.path().join(MANIFEST_FILE);
         manifest.save(&manifest_path)?;
-        let mut specs = (config.agents)(&manifest, run_dir.path(), &config.agent_options);
+        let mut specs = (config.agents)(&manifest, run_dir.path(), &agent_options);
         let ops = assign_ops_ports(&mut specs, config.ports)?;
         let mut supervisor_config =
             SupervisorConfig::new(config.agent_program.clone(), run_dir.path().to_owned());
@@ -347,7 +386,7 @@ impl Devnet {
                 return Err(err.into());
             }
         }
-        Ok((manifest, manifest_path, ops, supervisor))
+        Ok((manifest, manifest_path, ops, supervisor, agent_options))
     }
 
     /// The deployment.
@@ -373,6 +412,11 @@ impl Devnet {
     /// Each agent's ops server (`/health`, `/metrics`), by agent name.
     pub fn ops_addresses(&self) -> &BTreeMap<String, SocketAddr> {
         &self.ops
+    }
+
+    /// The agents' settings, with the sequencer network's layout when it runs one.
+    pub fn agent_options(&self) -> &AgentOptions {
+        &self.agent_options
     }
 
     /// The agents.
@@ -401,4 +445,59 @@ impl Devnet {
         tracing::info!("stopping chains");
         self.chains.stop(self.grace).await;
     }
+}
+
+/// Sets up the sequencer network of `config`'s `sequencers` nodes: their keys (the `sequencer` key, then
+/// anvil's development accounts after the roles', recorded in the manifest's `dev_keys` as `sequencer_1`,
+/// ...), each approved on every `Connext` with the threshold set to their quorum, and their ports.
+async fn sequencer_network(
+    manifest: &mut Manifest,
+    chains: &Chains,
+    accounts: &DevAccounts,
+    config: &DevnetConfig,
+    liquidity: &LiquidityConfig,
+) -> Result<sequencer_agent::ConsensusLayout, DevnetError> {
+    let count = config.agent_options.sequencers;
+    let keys = chains.dev_keys();
+    let mut addresses = vec![accounts.address(Role::Sequencer)];
+    for index in 1..count {
+        let position = Role::ALL.len() + index - 1;
+        let key = keys.get(position).ok_or_else(|| {
+            DevnetError::Sequencers(format!(
+                "no development account {position} for sequencer node {index}"
+            ))
+        })?;
+        let signer = alloy::signers::local::PrivateKeySigner::from_bytes(key)
+            .map_err(|_| DevnetError::Accounts(AccountsError::InvalidKey { index: position }))?;
+        addresses.push(signer.address());
+        manifest
+            .dev_keys
+            .insert(sequencer_agent::node_key_name(index), *key);
+    }
+    let threshold = sequencer_agent::threshold(count);
+    tracing::info!(nodes = count, threshold, "approving the sequencer network");
+    nxtp_deployment::set_sequencer_quorum(
+        manifest,
+        accounts.signer(Role::Deployer),
+        &addresses,
+        threshold,
+        liquidity.receipt_timeout,
+    )
+    .await?;
+    let sequencer_api = manifest
+        .services
+        .as_ref()
+        .and_then(|services| services::listen_address(&services.sequencer_url))
+        .ok_or_else(|| DevnetError::Sequencers("no sequencer API address".to_owned()))?;
+    let nodes = config
+        .ports
+        .sequencer_nodes(count, sequencer_api)?
+        .into_iter()
+        .map(|(api, consensus)| sequencer_agent::SequencerNode { api, consensus })
+        .collect();
+    Ok(sequencer_agent::ConsensusLayout {
+        nodes,
+        threshold,
+        router_liquidity: liquidity.router_liquidity,
+    })
 }

@@ -2,7 +2,9 @@
 //! same on every restart so wallets, scripts and dashboards pointed at the devnet keep working.
 //!
 //! With a base port `B`: chain `i` (from zero) on `B + i`, the sequencer API on `B + 100`, the relayer API on
-//! `B + 101`, and each agent's ops server (`/health`, `/metrics`) on `B + 200 + k` for the `k`-th agent.
+//! `B + 101`, and each agent's ops server (`/health`, `/metrics`) on `B + 200 + k` for the `k`-th agent. A
+//! network of sequencer nodes (`--sequencers N`) adds node `k`'s bids API on `B + 102 + k` (node 0 keeps
+//! `B + 100`) and its consensus on `B + 110 + k`.
 
 use nxtp_deployment::Services;
 use std::{
@@ -19,6 +21,8 @@ pub const RELAYER_OFFSET: u16 = 101;
 
 /// The indexer's status API's port, from the base.
 pub const INDEXER_OFFSET: u16 = 102;
+/// The consensus port of the first sequencer node, from the base.
+pub const CONSENSUS_OFFSET: u16 = 110;
 /// The first agent ops server's offset from the base port.
 pub const FIRST_OPS_OFFSET: u16 = 200;
 /// The most agents a base port leaves room for.
@@ -111,6 +115,49 @@ impl Ports {
         }
     }
 
+    /// Where each of `count` sequencer nodes listens: its bids API (node 0's is the services'
+    /// `sequencer_url`, `sequencer_api`) and its consensus. Fixed ports are checked free here.
+    pub fn sequencer_nodes(
+        self,
+        count: usize,
+        sequencer_api: SocketAddr,
+    ) -> Result<Vec<(SocketAddr, SocketAddr)>, PortsError> {
+        let mut nodes = Vec::with_capacity(count);
+        // Held until every port is picked, so no two nodes get the same one.
+        let mut held = Vec::new();
+        let mut reserve = || -> Result<SocketAddr, PortsError> {
+            let listener = TcpListener::bind("127.0.0.1:0").map_err(PortsError::Reserve)?;
+            let addr = listener.local_addr().map_err(PortsError::Reserve)?;
+            held.push(listener);
+            Ok(addr)
+        };
+        for k in 0..count {
+            let (api, consensus) = match self {
+                Self::Any => (if k == 0 { sequencer_api } else { reserve()? }, reserve()?),
+                Self::Fixed { base } => {
+                    let k16 = u16::try_from(k).unwrap_or(u16::MAX);
+                    let consensus = base.saturating_add(CONSENSUS_OFFSET).saturating_add(k16);
+                    let mut wanted = vec![(consensus, format!("sequencer node {k} consensus"))];
+                    let api = if k == 0 {
+                        sequencer_api
+                    } else {
+                        let port = base.saturating_add(INDEXER_OFFSET).saturating_add(k16);
+                        wanted.push((port, format!("sequencer node {k} API")));
+                        loopback(port)
+                    };
+                    for (port, what) in wanted {
+                        if TcpListener::bind(("127.0.0.1", port)).is_err() {
+                            return Err(PortsError::InUse { port, what });
+                        }
+                    }
+                    (api, loopback(consensus))
+                }
+            };
+            nodes.push((api, consensus));
+        }
+        Ok(nodes)
+    }
+
     /// Where the `k`-th agent's ops server listens. Fixed ports are checked free here: an agent started on a taken
     /// port would only fail and be restarted.
     pub fn ops(self, k: usize) -> Result<SocketAddr, PortsError> {
@@ -178,6 +225,21 @@ mod tests {
             ports.check(MAX_FIXED_CHAINS + 1),
             Err(PortsError::TooManyChains)
         ));
+    }
+
+    #[test]
+    fn sequencer_nodes_get_their_own_ports_and_node_0_the_sequencer_api() {
+        let api = loopback(9_100);
+        let nodes = Ports::Any.sequencer_nodes(4, api).expect("free ports");
+        assert_eq!(nodes.len(), 4);
+        assert_eq!(nodes[0].0, api);
+        let mut ports: Vec<u16> = nodes
+            .iter()
+            .flat_map(|(api, consensus)| [api.port(), consensus.port()])
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), 8, "every port its own: {nodes:?}");
     }
 
     #[test]

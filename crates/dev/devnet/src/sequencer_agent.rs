@@ -1,9 +1,14 @@
-//! The devnet's sequencer: one process running the auctions of every domain, its config generated
-//! from the manifest (see `nxtp_sequencer::config` for the format).
+//! The devnet's sequencer: one process running the auctions of every domain, or (`--sequencers N`)
+//! a network of N sequencer nodes deciding them together on consensus, each its own process; its
+//! configs generated from the manifest (see `nxtp_sequencer::config` for the format).
 
 use crate::{
     agent_toml::{self, AgentToml},
     AgentOptions, AgentSpec, Role,
+};
+use alloy::{
+    primitives::{Bytes, U256},
+    signers::local::PrivateKeySigner,
 };
 use nxtp_deployment::Manifest;
 use std::{net::SocketAddr, path::Path};
@@ -50,17 +55,41 @@ pub fn config_toml(
     if agent_toml::with_liquidity(manifest).is_empty() {
         return None;
     }
+    let mut config = sequencer_toml(
+        manifest,
+        (run_dir, NAME),
+        Some(&signer),
+        api_listen,
+        relayer_url,
+        options,
+    );
+    Some(config.telemetry().liquidity_domains(manifest).finish())
+}
+
+/// What every devnet sequencer's config starts with: its database `<run_dir>/<stem>.sqlite`, its
+/// `signer` if it has one, its API, relayer, quotes and accepted fee assets; the caller adds its
+/// own tables, then the telemetry and domains.
+fn sequencer_toml(
+    manifest: &Manifest,
+    (run_dir, stem): (&Path, &str),
+    signer: Option<&str>,
+    api_listen: SocketAddr,
+    relayer_url: &str,
+    options: &AgentOptions,
+) -> AgentToml {
     let mut config = AgentToml::new(options);
+    config.database(run_dir, stem);
+    if let Some(signer) = signer {
+        config.value("signer", signer);
+    }
     config
-        .database(run_dir, NAME)
-        .value("signer", signer)
         .quoted("api_listen", api_listen)
         .value("auction_window_ms", options.auction_window.as_millis())
         .string("relayer_url", relayer_url)
         .table("quotes")
         .quoted("default_relayer_fee", DEVNET_RELAYER_FEE_WEI);
     relayer_fee_assets(&mut config, manifest);
-    Some(config.telemetry().liquidity_domains(manifest).finish())
+    config
 }
 
 /// The sequencer's agent spec, if the manifest carries its key and the liquidity layer.
@@ -76,4 +105,191 @@ pub fn spec(
         "sequencer",
         config_toml(manifest, run_dir, api_listen, relayer_url, options),
     )
+}
+
+/// The most sequencer nodes the devnet runs: the first signs with the `sequencer` key, the others
+/// with anvil's development accounts after the roles' (11 to 15).
+pub const MAX_SEQUENCERS: usize = 6;
+
+/// How long a devnet node with nothing to propose waits for a bid: short, since a bid posted to
+/// one node is decided when that node proposes, and proposers rotate once per height.
+pub const DEVNET_IDLE_WAIT_MS: u64 = 200;
+
+/// The devnet's round timeouts: a node that is down costs its turn this long.
+pub const DEVNET_PROPOSE_TIMEOUT_MS: u64 = 1_000;
+/// The devnet's prevote and precommit timeouts.
+pub const DEVNET_VOTE_TIMEOUT_MS: u64 = 500;
+
+/// One node of the devnet's sequencer network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SequencerNode {
+    /// Its bids API (routers and users reach it here).
+    pub api: SocketAddr,
+    /// Where its consensus listens.
+    pub consensus: SocketAddr,
+}
+
+/// The devnet's sequencer network, filled by the devnet once its ports and keys are chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsensusLayout {
+    /// The nodes, in order: node 0 serves the manifest's `sequencer_url`.
+    pub nodes: Vec<SequencerNode>,
+    /// Sequencer signatures per execute: the `Connext`s' `sequencerThreshold`.
+    pub threshold: u32,
+    /// Each router's liquidity on every domain at genesis.
+    pub router_liquidity: U256,
+}
+
+/// The agent name of node `index`: `sequencer` for the first (the single sequencer's name), then
+/// `sequencer-1`, `sequencer-2`, ...
+pub fn node_name(index: usize) -> String {
+    if index == 0 {
+        NAME.to_owned()
+    } else {
+        format!("{NAME}-{index}")
+    }
+}
+
+/// The manifest's `dev_keys` name of node `index`'s key: `sequencer`, then `sequencer_1`, ...
+pub fn node_key_name(index: usize) -> String {
+    if index == 0 {
+        Role::Sequencer.name().to_owned()
+    } else {
+        format!("{}_{index}", Role::Sequencer.name())
+    }
+}
+
+/// The threshold of a network of `nodes`: the signatures a decision is sure to gather (more than
+/// two thirds of the nodes: 3 of 4).
+pub fn threshold(nodes: usize) -> u32 {
+    u32::try_from(nodes * 2 / 3 + 1).unwrap_or(u32::MAX)
+}
+
+/// The key of node `index` in `manifest`.
+fn node_signer(manifest: &Manifest, index: usize) -> Option<PrivateKeySigner> {
+    let key = manifest.dev_keys.get(&node_key_name(index))?;
+    PrivateKeySigner::from_bytes(key).ok()
+}
+
+/// `validators = [...]`: every node's address and public key.
+fn validators(manifest: &Manifest, layout: &ConsensusLayout) -> Option<String> {
+    let mut entries = Vec::new();
+    for index in 0..layout.nodes.len() {
+        let signer = node_signer(manifest, index)?;
+        let point = signer.credential().verifying_key().to_encoded_point(true);
+        entries.push(format!(
+            "{{ address = \"{}\", public_key = \"{}\" }}",
+            signer.address(),
+            Bytes::copy_from_slice(point.as_bytes())
+        ));
+    }
+    Some(format!("[{}]", entries.join(", ")))
+}
+
+/// The config of node `index` of the sequencer network of `options` (its `consensus` layout), for
+/// the devnet in `manifest`: as [`config_toml`]'s, with a `[consensus]` section instead of a
+/// `signer`; its write-ahead log and decided heights under `<run_dir>/<name>.consensus/`, every
+/// router starting with the layout's liquidity in every pool. `None` without a layout, the node's
+/// key in the manifest or the liquidity layer.
+pub fn node_config_toml(
+    manifest: &Manifest,
+    run_dir: &Path,
+    index: usize,
+    relayer_url: &str,
+    options: &AgentOptions,
+) -> Option<String> {
+    let layout = options.consensus.as_ref()?;
+    let node = layout.nodes.get(index)?;
+    let key = agent_toml::dev_key(manifest, &node_key_name(index))?;
+    let validators = validators(manifest, layout)?;
+    let liquidity = agent_toml::with_liquidity(manifest);
+    if liquidity.is_empty() {
+        return None;
+    }
+    let name = node_name(index);
+    let peers: Vec<String> = layout
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(other, _)| *other != index)
+        .map(|(_, peer)| format!("\"{}\"", peer.consensus))
+        .collect();
+    let mut config = sequencer_toml(
+        manifest,
+        (run_dir, &name),
+        None,
+        node.api,
+        relayer_url,
+        options,
+    );
+    config
+        .table("consensus")
+        .value("key", key)
+        .quoted("listen", node.consensus)
+        .value("peers", format!("[{}]", peers.join(", ")))
+        .path("home", &run_dir.join(format!("{name}.consensus")))
+        .value("threshold", layout.threshold)
+        .value("idle_wait_ms", DEVNET_IDLE_WAIT_MS)
+        .value("propose_timeout_ms", DEVNET_PROPOSE_TIMEOUT_MS)
+        .value("vote_timeout_ms", DEVNET_VOTE_TIMEOUT_MS)
+        .value("validators", validators);
+    for (domain, _, deployment) in &liquidity {
+        for asset in deployment.assets.values() {
+            for role in crate::liquidity::ROUTERS {
+                let router = role_address(manifest, role)?;
+                config
+                    .line("")
+                    .line("[[consensus.liquidity]]")
+                    .value("domain", domain)
+                    .value("canonical_domain", asset.canonical_domain)
+                    .quoted("canonical_id", asset.canonical_id)
+                    .quoted("router", router)
+                    .quoted("amount", layout.router_liquidity);
+            }
+        }
+    }
+    Some(config.telemetry().liquidity_domains(manifest).finish())
+}
+
+/// The address of the devnet's `role` in `manifest`.
+fn role_address(manifest: &Manifest, role: Role) -> Option<alloy::primitives::Address> {
+    let key = manifest.dev_keys.get(role.name())?;
+    Some(PrivateKeySigner::from_bytes(key).ok()?.address())
+}
+
+/// The agent specs of the sequencer: the single sequencer, or each node of the network of
+/// `options.consensus`.
+pub fn specs(
+    manifest: &Manifest,
+    run_dir: &Path,
+    api_listen: SocketAddr,
+    relayer_url: &str,
+    options: &AgentOptions,
+) -> Vec<AgentSpec> {
+    let Some(layout) = &options.consensus else {
+        return spec(manifest, run_dir, api_listen, relayer_url, options)
+            .into_iter()
+            .collect();
+    };
+    (0..layout.nodes.len())
+        .filter_map(|index| {
+            agent_toml::spec(
+                &node_name(index),
+                "sequencer",
+                node_config_toml(manifest, run_dir, index, relayer_url, options),
+            )
+        })
+        .collect()
+}
+
+/// The bids API a router posts to: with a sequencer network, router `index` posts to node
+/// `index` modulo their number (a bid reaching one node is decided when that node proposes);
+/// otherwise the single sequencer's `sequencer_url`.
+pub fn router_sequencer_url(options: &AgentOptions, index: usize, sequencer_url: &str) -> String {
+    match &options.consensus {
+        Some(layout) if !layout.nodes.is_empty() => {
+            format!("http://{}", layout.nodes[index % layout.nodes.len()].api)
+        }
+        _ => sequencer_url.to_owned(),
+    }
 }

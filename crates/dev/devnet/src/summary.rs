@@ -107,6 +107,23 @@ pub fn render(input: SummaryInput<'_>) -> String {
     if let Some(services) = &manifest.services {
         let _ = writeln!(out);
         let _ = writeln!(out, "  {:<22}{}", "sequencer API", services.sequencer_url);
+        if let Some(layout) = &agent_options.consensus {
+            let _ = writeln!(
+                out,
+                "  {:<22}{} nodes, {} signatures per execute (docs/consensus.md)",
+                "sequencer network",
+                layout.nodes.len(),
+                layout.threshold
+            );
+            for (index, node) in layout.nodes.iter().enumerate() {
+                let name = crate::sequencer_agent::node_name(index);
+                let _ = writeln!(
+                    out,
+                    "  {:<22}API http://{}, consensus {}",
+                    name, node.api, node.consensus
+                );
+            }
+        }
         let _ = writeln!(out, "  {:<22}{}", "relayer API", services.relayer_url);
         if let Some(indexer) = &services.indexer_url {
             let _ = writeln!(out, "  {:<22}{indexer}", "status API");

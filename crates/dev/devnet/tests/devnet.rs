@@ -39,8 +39,12 @@ async fn chains_listen_mine_on_their_interval_and_stop() {
     assert_eq!(chains.chains().len(), 2);
     assert_eq!(
         chains.dev_keys().len(),
-        nxtp_devnet::Role::ALL.len(),
-        "one funded account per role"
+        nxtp_toolchain::DEV_ACCOUNTS,
+        "one funded account per role, then the keys of a sequencer network's other nodes"
+    );
+    assert!(
+        nxtp_devnet::Role::ALL.len() + nxtp_devnet::sequencer_agent::MAX_SEQUENCERS - 1
+            <= nxtp_toolchain::DEV_ACCOUNTS
     );
     let mut pids = Vec::new();
     for (i, chain) in chains.chains().iter().enumerate() {
