@@ -69,7 +69,14 @@ impl World {
         config.grace = Duration::from_secs(5);
         config.agents = agents;
         configure(&mut config);
-        let devnet = Devnet::start(config).await.expect("devnet starts");
+        let run_dir = config.run_dir.clone();
+        let devnet = match Devnet::start(config).await {
+            Ok(devnet) => devnet,
+            Err(err) => {
+                print_log_tails(&run_dir);
+                panic!("devnet starts: {err:?}");
+            }
+        };
         let manifest = devnet.manifest().clone();
         let services = manifest
             .services
@@ -233,6 +240,30 @@ impl World {
 /// The manifest's dev key of `role`.
 pub fn signer(manifest: &Manifest, role: &str) -> PrivateKeySigner {
     PrivateKeySigner::from_bytes(&manifest.dev_keys[role]).expect("valid dev key")
+}
+
+/// Prints the end of every log in the devnet's run folder (its chains' and agents'), which the
+/// temporary folder takes with it: what a failed start leaves to diagnose it.
+fn print_log_tails(run_dir: &std::path::Path) {
+    const TAIL_LINES: usize = 40;
+    let Ok(entries) = std::fs::read_dir(run_dir) else {
+        return;
+    };
+    let mut logs: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "log"))
+        .collect();
+    logs.sort();
+    for log in logs {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(TAIL_LINES)..];
+        eprintln!("==== {} (last {} lines)", log.display(), tail.len());
+        for line in tail {
+            eprintln!("{line}");
+        }
+    }
 }
 
 /// Polls `check` every 100 ms until it yields `Some`, failing after `timeout`.
