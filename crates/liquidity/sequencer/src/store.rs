@@ -439,13 +439,21 @@ pub fn close(
 /// The transfers with bids whose routers are not chosen yet and whose auction is not closed,
 /// oldest first. Transfers nobody bid on need no work.
 pub fn undecided(conn: &Connection) -> rusqlite::Result<Vec<StoredTransfer>> {
-    let mut statement = conn.prepare(
+    open_transfers(
+        conn,
+        "transfer_id IN (SELECT transfer_id FROM sequencer_bids)",
+    )
+}
+
+/// The transfers with no decision whose auction is not closed and that also meet `condition`
+/// (SQL over `sequencer_transfers`), oldest first.
+fn open_transfers(conn: &Connection, condition: &str) -> rusqlite::Result<Vec<StoredTransfer>> {
+    let mut statement = conn.prepare(&format!(
         "SELECT transfer_id, params, auction_opened_ms, short_since_ms FROM sequencer_transfers
          WHERE transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)
-             AND transfer_id IN (SELECT transfer_id FROM sequencer_bids)
-             AND closed_reason IS NULL
-         ORDER BY block, transfer_id",
-    )?;
+             AND closed_reason IS NULL AND {condition}
+         ORDER BY block, transfer_id"
+    ))?;
     let rows = statement.query_map([], |row| {
         Ok(StoredTransfer {
             transfer_id: blob32(row, 0)?,
@@ -456,6 +464,24 @@ pub fn undecided(conn: &Connection) -> rusqlite::Result<Vec<StoredTransfer>> {
         })
     })?;
     rows.collect()
+}
+
+/// `transfers` with their bids and fees.
+fn with_bids_and_fees(
+    conn: &Connection,
+    transfers: Vec<StoredTransfer>,
+) -> rusqlite::Result<Vec<OpenAuction>> {
+    transfers
+        .into_iter()
+        .map(|transfer| {
+            let id = transfer.transfer_id;
+            Ok(OpenAuction {
+                bids: bids(conn, id)?,
+                fee_paid: fee_paid(conn, transfer.origin(), id)?,
+                transfer,
+            })
+        })
+        .collect()
 }
 
 /// An auction to move on: an [`undecided`] transfer, its bids and the fees paid for it.
@@ -471,52 +497,18 @@ pub struct OpenAuction {
 
 /// Every [`undecided`] transfer with its bids and fee, read at once.
 pub fn open_auctions(conn: &Connection) -> rusqlite::Result<Vec<OpenAuction>> {
-    undecided(conn)?
-        .into_iter()
-        .map(|transfer| {
-            let id = transfer.transfer_id;
-            Ok(OpenAuction {
-                bids: bids(conn, id)?,
-                fee_paid: fee_paid(conn, transfer.origin(), id)?,
-                transfer,
-            })
-        })
-        .collect()
+    with_bids_and_fees(conn, undecided(conn)?)
 }
 
 /// Every transfer with no decision yet, not closed and whose execute was not seen on its
 /// destination, with its bids and fee, oldest first: what a consensus node may be asked to vote
 /// on, whether or not a router bid on it here (its bids may have reached another node).
 pub fn awaiting_decision(conn: &Connection) -> rusqlite::Result<Vec<OpenAuction>> {
-    let mut statement = conn.prepare(
-        "SELECT transfer_id, params, auction_opened_ms, short_since_ms FROM sequencer_transfers
-         WHERE transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)
-             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_executed)
-             AND closed_reason IS NULL
-         ORDER BY block, transfer_id",
+    let transfers = open_transfers(
+        conn,
+        "transfer_id NOT IN (SELECT transfer_id FROM sequencer_executed)",
     )?;
-    let transfers = statement
-        .query_map([], |row| {
-            Ok(StoredTransfer {
-                transfer_id: blob32(row, 0)?,
-                params: decode_params(&row.get::<_, Vec<u8>>(1)?)?,
-                auction_opened_ms: row.get(2)?,
-                short_since_ms: row.get(3)?,
-                closed_reason: None,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    transfers
-        .into_iter()
-        .map(|transfer| {
-            let id = transfer.transfer_id;
-            Ok(OpenAuction {
-                bids: bids(conn, id)?,
-                fee_paid: fee_paid(conn, transfer.origin(), id)?,
-                transfer,
-            })
-        })
-        .collect()
+    with_bids_and_fees(conn, transfers)
 }
 
 /// Records a decision unless the transfer already has one; returns whether it was recorded.

@@ -216,6 +216,58 @@ fn only_transfers_with_bids_need_an_auction() {
 }
 
 #[test]
+fn a_consensus_node_awaits_every_transfer_neither_decided_nor_executed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(
+        &dir.path().join("sequencer.sqlite"),
+        &[SCHEMA, crate::executed::SCHEMA],
+    )
+    .expect("opens");
+    let [unbid, bid_on, decided, executed] =
+        [0, 1, 2, 3].map(|nonce| new_transfer(nonce, nonce + 1));
+    let awaiting = store
+        .with(|conn| {
+            let all = [&unbid, &bid_on, &decided, &executed].map(Clone::clone);
+            record_origin_events(conn, Domain(1000), &all, &[fee(&bid_on, 7, 0)], None)?;
+            let signature = [(1, Bytes::from_static(&[1]))];
+            insert_bids(
+                conn,
+                bid_on.transfer_id,
+                Address::repeat_byte(1),
+                &signature,
+                true,
+                1,
+            )?;
+            record_decision(conn, &decision(&decided))?;
+            let seen = crate::executed::ExecutedOnChain {
+                transfer_id: executed.transfer_id,
+                block: 5,
+                tx_hash: B256::repeat_byte(5),
+                fast: false,
+            };
+            crate::executed::record(conn, Domain(2000), &[seen], None)?;
+            awaiting_decision(conn)
+        })
+        .expect("reads");
+    // Bids or not: the bids of a transfer may have reached another node.
+    assert_eq!(
+        awaiting
+            .iter()
+            .map(|auction| auction.transfer.transfer_id)
+            .collect::<Vec<_>>(),
+        [unbid.transfer_id, bid_on.transfer_id]
+    );
+    assert!(awaiting[0].bids.is_empty());
+    assert_eq!(awaiting[1].bids.len(), 1);
+    assert_eq!(
+        awaiting[1].fee_paid,
+        store
+            .with(|conn| fee_paid(conn, Domain(1000), bid_on.transfer_id))
+            .expect("fee")
+    );
+}
+
+#[test]
 fn shortness_is_kept_from_the_first_time() {
     let (_dir, _path, store) = open();
     let transfer = new_transfer(0, 1);
