@@ -120,6 +120,10 @@ pub const DEVNET_PROPOSE_TIMEOUT_MS: u64 = 1_000;
 /// The devnet's prevote and precommit timeouts.
 pub const DEVNET_VOTE_TIMEOUT_MS: u64 = 500;
 
+/// The devnet nodes' log filter: Malachite logs every vote and peer table at `info`, several
+/// lines per height even when idle; its warnings and the node's own lines stay.
+pub const NODE_LOG_FILTER: &str = "info,arc_malachitebft=warn,libp2p=warn";
+
 /// One node of the devnet's sequencer network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SequencerNode {
@@ -248,7 +252,13 @@ pub fn node_config_toml(
             }
         }
     }
-    Some(config.telemetry().liquidity_domains(manifest).finish())
+    Some(
+        config
+            .telemetry()
+            .string("log_filter", NODE_LOG_FILTER)
+            .liquidity_domains(manifest)
+            .finish(),
+    )
 }
 
 /// The address of the devnet's `role` in `manifest`.
