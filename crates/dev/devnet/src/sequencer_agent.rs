@@ -119,6 +119,9 @@ pub const DEVNET_IDLE_WAIT_MS: u64 = 200;
 pub const DEVNET_PROPOSE_TIMEOUT_MS: u64 = 1_000;
 /// The devnet's prevote and precommit timeouts.
 pub const DEVNET_VOTE_TIMEOUT_MS: u64 = 500;
+/// How long a devnet node waits before handing over a decision another node proposed: a few
+/// blocks, by which the proposer's execute is usually mined and seen.
+pub const DEVNET_BACKUP_HANDOVER_MS: u64 = 4_000;
 
 /// The devnet nodes' log filter: Malachite logs every vote and peer table at `info`, several
 /// lines per height even when idle; its warnings and the node's own lines stay.
@@ -236,6 +239,7 @@ pub fn node_config_toml(
         .value("idle_wait_ms", DEVNET_IDLE_WAIT_MS)
         .value("propose_timeout_ms", DEVNET_PROPOSE_TIMEOUT_MS)
         .value("vote_timeout_ms", DEVNET_VOTE_TIMEOUT_MS)
+        .value("backup_handover_ms", DEVNET_BACKUP_HANDOVER_MS)
         .value("validators", validators);
     for (domain, _, deployment) in &liquidity {
         for asset in deployment.assets.values() {

@@ -76,6 +76,16 @@ pub struct Decided {
     pub certificate: ExtendedCommitCertificate<Ctx>,
 }
 
+impl Decided {
+    /// The node that proposed the batch in the round that decided it, among `sequencers`: the
+    /// one to hand its result over first.
+    pub fn proposer(&self, sequencers: &crate::context::ValidatorSet) -> NodeAddress {
+        use malachitebft_app_channel::app::types::core::Context as _;
+        Ctx.select_proposer(sequencers, self.height, self.certificate.round)
+            .address
+    }
+}
+
 /// A decided selection with the signatures of the sequencers that decided it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertifiedSelection {

@@ -51,6 +51,8 @@
 //! idle_wait_ms = 1000                     # optional: how long a proposer with nothing waits for a bid
 //! propose_timeout_ms = 3000               # optional: round timeouts
 //! vote_timeout_ms = 1000
+//! backup_handover_ms = 30000              # optional: how long a node that did not propose a
+//!                                         # decision waits before handing it to the relayer too
 //! # The sequencer set, every node's the same: each key's Ethereum address (EIP-55) and its
 //! # secp256k1 public key (SEC1, compressed or not), which consensus verifies votes with.
 //! validators = [
@@ -140,6 +142,8 @@ pub const DEFAULT_IDLE_WAIT_MS: u64 = 1_000;
 pub const DEFAULT_PROPOSE_TIMEOUT_MS: u64 = 3_000;
 /// Default of `consensus.vote_timeout_ms`.
 pub const DEFAULT_VOTE_TIMEOUT_MS: u64 = 1_000;
+/// Default of `consensus.backup_handover_ms`: a block or so of an L1, with its confirmation.
+pub const DEFAULT_BACKUP_HANDOVER_MS: u64 = 30_000;
 
 /// The `[consensus]` section: this node of a sequencer network.
 #[derive(Clone, Debug)]
@@ -165,6 +169,11 @@ pub struct ConsensusConfig {
     pub propose_timeout: Duration,
     /// The prevote and precommit round timeouts.
     pub vote_timeout: Duration,
+    /// How long a node that did not propose a decided batch waits before handing its result to
+    /// the relayer too (the proposer hands it over at once): by then the execute is usually on
+    /// chain and nothing is posted, so the relayer gets one job per transfer unless the proposer
+    /// is down.
+    pub backup_handover: Duration,
 }
 
 /// One router's liquidity in one pool at genesis (`[[consensus.liquidity]]`).
@@ -213,6 +222,12 @@ struct RawConsensus {
     propose_timeout_ms: u64,
     #[serde(default = "default_vote_timeout_ms")]
     vote_timeout_ms: u64,
+    #[serde(default = "default_backup_handover_ms")]
+    backup_handover_ms: u64,
+}
+
+fn default_backup_handover_ms() -> u64 {
+    DEFAULT_BACKUP_HANDOVER_MS
 }
 
 fn default_idle_wait_ms() -> u64 {
@@ -288,6 +303,7 @@ impl<'de> Deserialize<'de> for ConsensusConfig {
             idle_wait: Duration::from_millis(raw.idle_wait_ms),
             propose_timeout: Duration::from_millis(raw.propose_timeout_ms),
             vote_timeout: Duration::from_millis(raw.vote_timeout_ms),
+            backup_handover: Duration::from_millis(raw.backup_handover_ms),
         })
     }
 }
@@ -625,6 +641,10 @@ mod tests {
         assert_eq!(
             consensus.idle_wait,
             Duration::from_millis(DEFAULT_IDLE_WAIT_MS)
+        );
+        assert_eq!(
+            consensus.backup_handover,
+            Duration::from_millis(DEFAULT_BACKUP_HANDOVER_MS)
         );
         assert_eq!(
             consensus.liquidity,

@@ -12,10 +12,12 @@
 //!   the routers' approval on each destination (its `RouterApproval`), and every valid bid posted
 //!   here, into the node's `BidPool`;
 //! - [`HandOver`] follows the decided heights and records each decided auction as this node's
-//!   [`Decision`]: the execute carrying the routers' bids and the first `threshold` sequencers'
-//!   selection signatures of its `CertifiedSelection`, packed by `SequencerQuorum`. Every node
-//!   builds the same calldata from the same certificate, so the relayer gets one job however many
-//!   nodes hand it over (and `Connext` executes a transfer once in any case).
+//!   [`Decision`]: the execute carrying the routers' bids and the lowest `threshold` sequencers'
+//!   selection signatures of its `CertifiedSelection`, packed by `SequencerQuorum`. The node that
+//!   proposed the deciding round hands over at once, the others `backup_handover` later, when
+//!   the execute is usually on chain and their dispatch posts nothing; so the relayer gets one job
+//!   per transfer unless the proposer is down (and `Connext` executes a transfer once in any
+//!   case).
 
 use crate::{
     auction::verify_early_bids,
@@ -35,14 +37,15 @@ use nxtp_agent::{
 };
 use nxtp_bindings::SequencerQuorum;
 use nxtp_consensus::{
-    Auction, BidPool, CertifiedSelection, Genesis, Height, Ledger, NodeConfig, NodeHandle, NodeKey,
-    NodeStore, Pool, RouterApproval, Rules, SignedBid, TransferSource, TransferTerms,
+    Auction, BidPool, CertifiedSelection, Genesis, Height, Ledger, NodeAddress, NodeConfig,
+    NodeHandle, NodeKey, NodeStore, Pool, RouterApproval, Rules, SignedBid, TransferSource,
+    TransferTerms, Validator, ValidatorSet,
 };
 use nxtp_primitives::{fees, Domain, TransferInfo};
 use std::{
     collections::{BTreeMap, BTreeSet, HashSet},
     sync::{Arc, Mutex, PoisonError, RwLock},
-    time::Duration,
+    time::{Duration, Instant},
 };
 use tokio::sync::{watch, Notify};
 
@@ -401,6 +404,12 @@ pub(crate) struct HandOver {
     pub(crate) threshold: usize,
     pub(crate) dispatch_wake: Arc<Notify>,
     pub(crate) height: IntGauge,
+    /// The sequencer set, to tell who proposed each decided batch.
+    pub(crate) sequencers: ValidatorSet,
+    /// This node.
+    pub(crate) me: NodeAddress,
+    /// How long this node waits before handing over a batch another node proposed.
+    pub(crate) backup_after: Duration,
 }
 
 impl HandOver {
@@ -408,23 +417,33 @@ impl HandOver {
     /// records it once), until `shutdown`. Stops the sequencer if the consensus loop stops.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) -> Result<(), SequencerError> {
         let mut next = Height(1);
-        // Decided auctions whose transfer this node has not seen on its origin yet (it may lag
-        // behind the nodes that decided): handed over once it has.
-        let mut pending: BTreeMap<B256, Auction> = BTreeMap::new();
+        // Decided auctions not handed over yet, and when they are due: at once where this node
+        // proposed the batch, after `backup_after` otherwise (by then the proposer's execute is
+        // usually on chain, and a decision recorded then is never posted: the dispatch sees the
+        // execute first). One whose transfer this node has not seen on its origin yet (it may
+        // lag behind the nodes that decided) waits until it has.
+        let mut pending: BTreeMap<B256, (Auction, Instant)> = BTreeMap::new();
         loop {
             let top = *self.decided.borrow_and_update();
             self.height.set(i64::try_from(top.0).unwrap_or(i64::MAX));
             if top >= next {
+                let now = Instant::now();
                 for decided in self.node.decided(next, top).await? {
+                    let due = if decided.proposer(&self.sequencers) == self.me {
+                        now
+                    } else {
+                        now + self.backup_after
+                    };
                     for auction in decided.batch.auctions {
-                        pending.insert(auction.terms.transfer_id, auction);
+                        pending.insert(auction.terms.transfer_id, (auction, due));
                     }
                 }
                 next = Height(top.0 + 1);
             }
             let mut handed = Vec::new();
-            for (id, auction) in &pending {
-                if self.hand_over(auction).await? {
+            let now = Instant::now();
+            for (id, (auction, due)) in &pending {
+                if *due <= now && self.hand_over(auction).await? {
                     handed.push(*id);
                 }
             }
@@ -532,6 +551,16 @@ pub(crate) fn height_gauge(registry: &Registry) -> Result<IntGauge, SequencerErr
     )?;
     registry.register(Box::new(gauge.clone()))?;
     Ok(gauge)
+}
+
+/// The sequencer set of `config`.
+pub(crate) fn sequencers(config: &ConsensusConfig) -> ValidatorSet {
+    ValidatorSet::new(
+        config
+            .validators
+            .iter()
+            .map(|key| Validator::new(key.clone(), 1)),
+    )
 }
 
 /// Starts this node of the network of `config`, signing with `key`, over `view`.

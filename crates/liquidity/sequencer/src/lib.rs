@@ -227,6 +227,9 @@ async fn start_consensus(
         threshold: config.threshold,
         dispatch_wake: Arc::clone(dispatch_wake),
         height: consensus::height_gauge(&ctx.metrics)?,
+        sequencers: consensus::sequencers(config),
+        me: handle.address,
+        backup_after: config.backup_handover,
     };
     tracing::info!(
         node = %handle.address,
