@@ -522,21 +522,7 @@ mod tests {
     #[test]
     fn restored_commitments_count_the_bridged_amount_per_router() {
         let signer = PrivateKeySigner::random();
-        let params = nxtp_primitives::TransferInfo {
-            originDomain: 1000,
-            destinationDomain: 2000,
-            canonicalDomain: 1000,
-            to: Address::repeat_byte(1),
-            delegate: Address::ZERO,
-            receiveLocal: false,
-            callData: Bytes::new(),
-            slippage: U256::ZERO,
-            originSender: Address::repeat_byte(2),
-            bridgedAmt: U256::from(1_000),
-            normalizedIn: U256::from(1_000),
-            nonce: U256::ZERO,
-            canonicalId: B256::repeat_byte(3),
-        };
+        let params = crate::testing::transfer(1_000);
         let id = nxtp_primitives::transfer_id(&params);
         let routers = vec![Address::repeat_byte(7), Address::repeat_byte(8)];
         let connext = nxtp_primitives::ConnextSigningDomain::new(31338, Address::repeat_byte(0xcc));

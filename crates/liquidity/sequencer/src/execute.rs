@@ -79,19 +79,10 @@ mod tests {
 
     fn params() -> TransferInfo {
         TransferInfo {
-            originDomain: 1000,
-            destinationDomain: 2000,
-            canonicalDomain: 1000,
-            to: Address::repeat_byte(1),
-            delegate: Address::ZERO,
-            receiveLocal: false,
             callData: Bytes::from_static(&[0xca, 0xfe]),
             slippage: U256::from(30),
-            originSender: Address::repeat_byte(2),
-            bridgedAmt: U256::from(5),
-            normalizedIn: U256::from(5),
             nonce: U256::from(3),
-            canonicalId: B256::repeat_byte(3),
+            ..crate::testing::transfer(5)
         }
     }
 

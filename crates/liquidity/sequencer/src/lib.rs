@@ -41,6 +41,8 @@ pub mod reservations;
 pub mod selection;
 mod shared;
 pub mod store;
+#[cfg(test)]
+mod testing;
 pub mod view;
 
 pub use config::{ConsensusConfig, DomainConfig, EarlyBids, Quotes, SequencerConfig};

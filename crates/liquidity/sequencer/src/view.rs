@@ -168,21 +168,7 @@ mod tests {
     }
 
     fn params() -> TransferInfo {
-        TransferInfo {
-            originDomain: 1000,
-            destinationDomain: 2000,
-            canonicalDomain: 1000,
-            to: Address::repeat_byte(1),
-            delegate: Address::ZERO,
-            receiveLocal: false,
-            callData: Bytes::new(),
-            slippage: U256::ZERO,
-            originSender: Address::repeat_byte(2),
-            bridgedAmt: U256::from(10),
-            normalizedIn: U256::from(10),
-            nonce: U256::ZERO,
-            canonicalId: B256::repeat_byte(3),
-        }
+        crate::testing::transfer(10)
     }
 
     struct Fixture {
