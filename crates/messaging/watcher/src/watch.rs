@@ -124,7 +124,8 @@ pub(crate) struct WatchTask {
     pub(crate) first_seen: HashMap<(Domain, B256, B256), Instant>,
     /// The roots the Replicas on this domain hold that are judged again: (Replica, root).
     pub(crate) open: BTreeMap<(Address, B256), OpenRoot>,
-    /// Each origin's head (hash) at the last look at its open roots.
+    /// Each origin's state block at the last look at its open roots (its head, while one of
+    /// them is missing): see `nxtp_chain::heads::Tip::state_block`.
     pub(crate) origin_heads: HashMap<Domain, B256>,
     /// Whether the open roots were reloaded from the database since start.
     pub(crate) reloaded: bool,
@@ -390,13 +391,24 @@ impl WatchTask {
                 continue;
             };
             let rpc = |message: String| BatchError::Retry(BatchRetry::Rpc { origin, message });
-            let head = reader
+            let tip = reader
                 .heads
-                .latest_block()
+                .tip()
                 .await
                 .map_err(|err| rpc(transport_error(err)))?;
-            let (number, hash) = (head.number, head.hash);
-            if self.origin_heads.get(&origin) == Some(&hash) {
+            let number = tip.number();
+            // The Home's answer changes only with its state: while every open root of this
+            // origin is found produced, a head whose state block was looked at is skipped; while
+            // one is missing, every new head counts toward `MISSING_BLOCKS`.
+            let missing = self
+                .open
+                .values()
+                .any(|open| open.update.origin == origin && open.missing_since.is_some());
+            let looked_at = match tip.state_block(number) {
+                Some(state_block) if !missing => state_block,
+                _ => tip.head().hash,
+            };
+            if self.origin_heads.get(&origin) == Some(&looked_at) {
                 continue;
             }
             let home = Home::new(reader.home, &reader.provider);
@@ -427,7 +439,7 @@ impl WatchTask {
                     threats.push(open.update.clone());
                 }
             }
-            self.origin_heads.insert(origin, hash);
+            self.origin_heads.insert(origin, looked_at);
         }
         if threats.is_empty() {
             return Ok(());
