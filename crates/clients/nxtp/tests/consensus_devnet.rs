@@ -18,13 +18,11 @@ use nxtp_deployment::Manifest;
 use nxtp_devnet::{default_agents, sequencer_agent, AgentOptions, AgentSpec};
 use nxtp_primitives::ConnextSigningDomain;
 use std::{
-    fs::File,
     net::{SocketAddr, TcpListener},
-    path::{Path as FsPath, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path as FsPath,
 };
 use transfers::{
-    agents::Paused,
+    agents::{DetachedAgent, Paused},
     eventually,
     plan::{complete_all, send_all, Path, Plan, Sent},
     World, TIMEOUT,
@@ -53,9 +51,7 @@ fn all_but_detached(
 /// Node [`DETACHED`] with the devnet's generated config and its ops server on a known port: not
 /// restarted when killed. Killed when dropped.
 struct NodeProcess {
-    child: Option<Child>,
-    config: PathBuf,
-    log: PathBuf,
+    agent: DetachedAgent,
     ops: SocketAddr,
 }
 
@@ -78,59 +74,9 @@ impl NodeProcess {
         assert!(config.contains(any), "the config has a telemetry section");
         let config = config.replacen(any, &format!("[telemetry]\nlisten = \"{ops}\""), 1);
         let name = sequencer_agent::node_name(DETACHED);
-        let path = run_dir.join(format!("{name}.toml"));
-        std::fs::write(&path, config).expect("writes the node's config");
-        let mut node = Self {
-            child: None,
-            config: path,
-            log: run_dir.join(format!("{name}.log")),
+        Self {
+            agent: DetachedAgent::start(run_dir, "sequencer", &name, &config),
             ops,
-        };
-        node.restart();
-        node
-    }
-
-    /// Starts it again, on the same database, log and store.
-    fn restart(&mut self) {
-        assert!(self.child.is_none(), "the node already runs");
-        let log = File::options()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("opens the node's log");
-        let child = Command::new(env!("CARGO_BIN_EXE_nxtp"))
-            .arg("sequencer")
-            .arg("--config")
-            .arg(&self.config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clones the log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawns the node");
-        self.child = Some(child);
-    }
-
-    /// Its pid, while it runs.
-    fn pid(&self) -> u32 {
-        self.child.as_ref().expect("the node runs").id()
-    }
-
-    /// SIGKILL, and reaped.
-    fn kill(&mut self) {
-        let mut child = self.child.take().expect("the node runs");
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            panic!("the node had exited ({status}); see {}", self.log.display());
-        }
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
         }
     }
 }
@@ -332,7 +278,7 @@ async fn four_sequencer_nodes_route_fast_through_a_crash_and_the_crashed_one_cat
         )],
     )
     .await;
-    detached.kill();
+    detached.agent.kill();
     down.extend(
         send_all(
             &world,
@@ -358,7 +304,7 @@ async fn four_sequencer_nodes_route_fast_through_a_crash_and_the_crashed_one_cat
             reached = reached.max(at);
         }
     }
-    detached.restart();
+    detached.agent.restart();
     eventually(
         &format!("the restarted node reaching height {reached}"),
         TIMEOUT,
@@ -382,7 +328,7 @@ async fn four_sequencer_nodes_route_fast_through_a_crash_and_the_crashed_one_cat
             world.agent_pid(&sequencer_agent::node_name(2)).await,
             "sequencer-2",
         ),
-        Paused::new(detached.pid(), "sequencer-3"),
+        Paused::new(detached.agent.pid(), "sequencer-3"),
     );
     let at_pause = eventually("node 0's height", TIMEOUT, || height(ops[0])).await;
     let slow = send_all(

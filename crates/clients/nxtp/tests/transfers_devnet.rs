@@ -4,6 +4,7 @@
 //! reasons, killed agents neither lose nor repeat a transfer, and after each batch every unit of
 //! `DEMO` is where it must be.
 
+#[allow(dead_code)]
 mod transfers;
 
 use alloy::{
@@ -17,7 +18,7 @@ use nxtp_primitives::{sign_digest, ConnextSigningDomain, Domain};
 use nxtp_sdk::Stage;
 use std::collections::BTreeSet;
 use transfers::{
-    agents::{self, Paused, RouterProcess},
+    agents::{self, Paused},
     eventually,
     ledger::{assert_conserved, Ledger},
     plan::{complete_all, send_all, Path, Plan, Sent},
@@ -129,7 +130,7 @@ async fn killed_agents_neither_lose_nor_repeat_a_transfer() {
         panic!("three domains");
     };
     let [router_a, router_b] = world.routers();
-    let mut router = RouterProcess::start(&world.manifest, world.devnet.run_dir());
+    let mut router = agents::start_own_router(&world.manifest, world.devnet.run_dir());
     assert_conserved(&world).await;
 
     // A transfer only both routers together can front, so the auction waits for router_a's bid

@@ -51,7 +51,8 @@ impl Drop for Paused {
     }
 }
 
-/// The devnet's agents without [`OWN_ROUTER`], which the test runs as a [`RouterProcess`].
+/// The devnet's agents without [`OWN_ROUTER`], which the test runs as a [`DetachedAgent`]
+/// ([`start_own_router`]).
 pub fn all_but_own_router(
     manifest: &Manifest,
     run_dir: &Path,
@@ -63,63 +64,72 @@ pub fn all_but_own_router(
         .collect()
 }
 
-/// [`OWN_ROUTER`] run by the test with the devnet's generated config: it is not restarted when
-/// killed. Killed when dropped.
-pub struct RouterProcess {
+/// An agent the test runs itself, outside the supervisor, from a config it wrote: once killed it
+/// stays down until the test restarts it. Killed when dropped.
+pub struct DetachedAgent {
+    /// The `nxtp` subcommand that runs it.
+    subcommand: &'static str,
+    name: String,
     child: Option<Child>,
     config: PathBuf,
     log: PathBuf,
 }
 
-impl RouterProcess {
-    /// Writes the router's config next to the devnet's and starts it.
-    pub fn start(manifest: &Manifest, run_dir: &Path) -> Self {
-        let services = manifest.services.as_ref().expect("services");
-        let config = router_agent::config_toml(
-            manifest,
-            run_dir,
-            OWN_ROUTER,
-            &services.sequencer_url,
-            &AgentOptions::default(),
-        )
-        .expect("router config");
-        let path = run_dir.join(format!("{OWN_ROUTER}.toml"));
-        std::fs::write(&path, config).expect("writes router config");
-        let mut router = Self {
+impl DetachedAgent {
+    /// Writes `config` to `<name>.toml` in `run_dir` and starts `nxtp <subcommand>` on it, its
+    /// output appended to `<name>.log` there.
+    pub fn start(run_dir: &Path, subcommand: &'static str, name: &str, config: &str) -> Self {
+        let path = run_dir.join(format!("{name}.toml"));
+        std::fs::write(&path, config).unwrap_or_else(|err| panic!("writes {name}'s config: {err}"));
+        let mut agent = Self {
+            subcommand,
+            name: name.to_owned(),
             child: None,
             config: path,
-            log: run_dir.join(format!("{OWN_ROUTER}.log")),
+            log: run_dir.join(format!("{name}.log")),
         };
-        router.restart();
-        router
+        agent.restart();
+        agent
     }
 
-    /// Starts the router again (after [`RouterProcess::kill`]), on the same database.
+    /// Starts it again (after [`DetachedAgent::kill`]), on the same config, database and log.
     pub fn restart(&mut self) {
-        assert!(self.child.is_none(), "{OWN_ROUTER} already runs");
+        assert!(self.child.is_none(), "{} already runs", self.name);
         let log = File::options()
             .create(true)
             .append(true)
             .open(&self.log)
-            .expect("opens router log");
+            .unwrap_or_else(|err| panic!("opens {}: {err}", self.log.display()));
         let child = Command::new(env!("CARGO_BIN_EXE_nxtp"))
-            .arg("router-agent")
+            .arg(self.subcommand)
             .arg("--config")
             .arg(&self.config)
             .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clones log"))
+            .stdout(log.try_clone().expect("clones the log"))
             .stderr(log)
             .spawn()
-            .expect("spawns the router");
+            .unwrap_or_else(|err| panic!("spawns {}: {err}", self.name));
         self.child = Some(child);
+    }
+
+    /// Its pid, while it runs.
+    pub fn pid(&self) -> u32 {
+        self.child
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} is not running", self.name))
+            .id()
     }
 
     /// SIGKILL, and reaped.
     pub fn kill(&mut self) {
-        let mut child = self.child.take().expect("the router runs");
+        let name = &self.name;
+        let mut child = self
+            .child
+            .take()
+            .unwrap_or_else(|| panic!("{name} is not running"));
         if let Some(status) = child.try_wait().expect("try_wait") {
             panic!(
-                "{OWN_ROUTER} had already exited ({status}); see {}",
+                "{name} had already exited ({status}); see {}",
                 self.log.display()
             );
         }
@@ -128,11 +138,25 @@ impl RouterProcess {
     }
 }
 
-impl Drop for RouterProcess {
+impl Drop for DetachedAgent {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
     }
+}
+
+/// Starts [`OWN_ROUTER`] as a [`DetachedAgent`], with the devnet's generated config.
+pub fn start_own_router(manifest: &Manifest, run_dir: &Path) -> DetachedAgent {
+    let services = manifest.services.as_ref().expect("services");
+    let config = router_agent::config_toml(
+        manifest,
+        run_dir,
+        OWN_ROUTER,
+        &services.sequencer_url,
+        &AgentOptions::default(),
+    )
+    .expect("router config");
+    DetachedAgent::start(run_dir, "router-agent", OWN_ROUTER, &config)
 }
