@@ -247,8 +247,8 @@ async fn four_sequencer_nodes_route_fast_through_a_crash_and_the_crashed_one_cat
         assert_eq!(threshold, 3, "3 of 4 on domain {domain}");
     }
 
-    // All four nodes up: each router posts to its own node, the network decides, every node
-    // hands the same execute over.
+    // All four nodes up: each router posts to its own node, the network decides, and the
+    // execute carries 3 of the 4 nodes' signatures.
     let first = send_all(
         &world,
         &[
@@ -260,9 +260,11 @@ async fn four_sequencer_nodes_route_fast_through_a_crash_and_the_crashed_one_cat
     complete_all(&world, &first).await;
     for sent in &first {
         assert_fast_with_quorum(&world, sent, &nodes).await;
-        // Every node hands its execute over (nodes whose certificates hold the same lowest three
-        // signatures build the same job).
-        jobs(&world, sent.id, &[0, 1, 2, 3]).await;
+        // The supervised nodes hand its execute over (nodes whose certificates hold the same
+        // lowest three signatures build the same job). Not required of the detached node: started
+        // last, on a loaded machine it can join after the first heights and take them by value
+        // sync (CI saw it hand nothing over in 60 s); its catching up is checked after its crash.
+        jobs(&world, sent.id, &[0, 1, 2]).await;
         assert_handed_over_again_runs_once(&world, sent).await;
     }
 
