@@ -9,6 +9,7 @@ pub mod accounts;
 mod agent_toml;
 pub mod chains;
 pub mod deploy;
+pub mod executes;
 pub mod executor_agent;
 pub mod indexer_agent;
 pub mod liquidity;

@@ -11,7 +11,10 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use nxtp_deployment::Manifest;
-use std::{net::SocketAddr, path::Path};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
 /// The agent's name: the stem of its config, log and database files in the run folder.
 pub const NAME: &str = "sequencer";
@@ -157,6 +160,12 @@ pub fn node_name(index: usize) -> String {
     }
 }
 
+/// Node `index`'s consensus home in `run_dir`: `<name>.consensus/`, its write-ahead log and its
+/// store of decided heights (`consensus.sqlite`).
+pub fn node_home(run_dir: &Path, index: usize) -> PathBuf {
+    run_dir.join(format!("{}.consensus", node_name(index)))
+}
+
 /// The manifest's `dev_keys` name of node `index`'s key: `sequencer`, then `sequencer_1`, ...
 pub fn node_key_name(index: usize) -> String {
     if index == 0 {
@@ -234,7 +243,7 @@ pub fn node_config_toml(
         .value("key", key)
         .quoted("listen", node.consensus)
         .value("peers", format!("[{}]", peers.join(", ")))
-        .path("home", &run_dir.join(format!("{name}.consensus")))
+        .path("home", &node_home(run_dir, index))
         .value("threshold", layout.threshold)
         .value("idle_wait_ms", DEVNET_IDLE_WAIT_MS)
         .value("propose_timeout_ms", DEVNET_PROPOSE_TIMEOUT_MS)

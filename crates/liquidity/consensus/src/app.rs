@@ -36,7 +36,7 @@ pub enum AppError {
     Store(#[from] StoreError),
 }
 
-/// Alters every batch a node proposes: what a Byzantine sequencer does, for tests of the
+/// Alters a batch a node proposes or signs: what a Byzantine sequencer does, for tests of the
 /// honest nodes' checks. Never set in production.
 pub type Tamper = Arc<dyn Fn(&mut Batch) + Send + Sync>;
 
@@ -49,6 +49,10 @@ pub struct Rules {
     pub approval: Arc<dyn RouterApproval>,
     /// Makes this node propose batches altered this way (a Byzantine test build).
     pub byzantine: Option<Tamper>,
+    /// Makes this node's precommits carry its signatures of the selections of the batch altered
+    /// this way instead of the batch it votes for: a Byzantine test build signing a router set
+    /// the network did not decide.
+    pub byzantine_signatures: Option<Tamper>,
 }
 
 impl Rules {
@@ -58,6 +62,7 @@ impl Rules {
             transfers,
             approval,
             byzantine: None,
+            byzantine_signatures: None,
         }
     }
 }
@@ -125,6 +130,16 @@ impl State {
     /// This node's vote extension for `batch`: its `RouterSelection` signature of each
     /// auction, in order, 65 bytes each.
     fn extension(&self, batch: &Batch) -> Bytes {
+        let altered;
+        let batch = match &self.rules.byzantine_signatures {
+            Some(tamper) => {
+                let mut other = batch.clone();
+                tamper(&mut other);
+                altered = other;
+                &altered
+            }
+            None => batch,
+        };
         let mut signatures = Vec::with_capacity(batch.auctions.len() * SIGNATURE_BYTES);
         for auction in &batch.auctions {
             match self.key.sign_selection(auction) {
