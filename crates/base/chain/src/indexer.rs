@@ -25,7 +25,7 @@ mod follow;
 mod store;
 
 pub use follow::Follower;
-pub use store::{HASH_HISTORY, SCHEMA};
+pub use store::{newest_hash, HASH_HISTORY, SCHEMA};
 
 use crate::{
     heads::{Heads, Tip},
@@ -244,7 +244,7 @@ impl Indexer {
         let cursor = self.cursor.clone();
         let (stored, anchor) = self
             .store
-            .call(move |conn| Ok((cursor.get(conn)?, store::newest_hash(conn, &cursor)?)))
+            .call(move |conn| Ok((cursor.get(conn)?, newest_hash(conn, &cursor)?)))
             .await?;
         let position = stored.unwrap_or(self.start_block);
         let (head, tip) = match &self.heads {

@@ -547,7 +547,7 @@ impl HasEncodedLen<Response<Ctx>> for WireCodec {
 mod tests {
     use super::*;
     use crate::signing::{NodeKey, NodeSigner};
-    use crate::value::{tests::terms, Auction, SignedBid};
+    use crate::value::{tests::terms, Auction, Observation, Release, ReleaseCause, SignedBid};
     use alloy::primitives::{Address, B256};
     use malachitebft_app_channel::app::types::core::Value as _;
     use malachitebft_app_channel::Signer as _;
@@ -572,7 +572,17 @@ mod tests {
                 }],
                 routers: vec![Address::repeat_byte(1)],
             }],
-            releases: vec![B256::repeat_byte(2)],
+            releases: vec![Release {
+                transfer_id: B256::repeat_byte(2),
+                cause: ReleaseCause::Expired,
+            }],
+            observations: vec![Observation {
+                pool: terms(1, 100).pool,
+                router: Address::repeat_byte(1),
+                block: 9,
+                block_hash: B256::repeat_byte(9),
+                balance: alloy::primitives::U256::from(7),
+            }],
         }
     }
 

@@ -21,10 +21,13 @@ pub mod wire;
 
 pub use app::{Rules, Tamper};
 pub use context::{Height, NodeAddress, SequencerContext, Validator, ValidatorSet};
-pub use ledger::{Ledger, Reservation};
+pub use ledger::{Ledger, Reservation, DEFAULT_RESERVATION_EXPIRY};
 pub use node::{start, Genesis, NodeConfig, NodeError, NodeHandle};
 pub use pool::BidPool;
 pub use signing::NodeKey;
 pub use store::{CertifiedSelection, Decided, NodeStore, SignedSelection};
 pub use validity::{Invalid, RouterApproval, TransferSource};
-pub use value::{Auction, Batch, BatchId, Pool, SignedBid, TransferTerms};
+pub use value::{
+    Auction, Batch, BatchId, ExecuteEnd, Observation, Pool, Release, ReleaseCause, SignedBid,
+    TransferTerms,
+};

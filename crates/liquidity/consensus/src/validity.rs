@@ -3,20 +3,38 @@
 
 use crate::ledger::Ledger;
 use crate::selection::{select, valid_path_length};
-use crate::value::{Auction, Batch, SignedBid, TransferTerms};
-use alloy::primitives::{Address, B256};
+use crate::value::{
+    Auction, Batch, ExecuteEnd, Observation, Pool, Release, ReleaseCause, SignedBid, TransferTerms,
+};
+use alloy::primitives::{Address, B256, U256};
 use nxtp_primitives::recover_digest;
 use std::collections::BTreeSet;
 
-/// A node's own view of the transfers it may route: what the origin chain says about each, and
-/// whether its execute ended on the destination. A node votes only for what its view confirms,
-/// so a proposer cannot make up a transfer or release liquidity early.
+/// A node's own view of the chains: what the origin says about each transfer it may route,
+/// how the transfer's execute ended on the destination, and the routers' balances there at
+/// confirmed blocks. A node votes only for what its view confirms, so a proposer cannot make up
+/// a transfer, release liquidity early or credit a router what it does not hold.
 pub trait TransferSource: Send + Sync {
     /// The terms of `transfer_id`, once this node saw it on its origin.
     fn terms(&self, transfer_id: &B256) -> Option<TransferTerms>;
 
-    /// Whether the execute of `transfer_id` ended on its destination (its liquidity is spent).
-    fn execute_ended(&self, transfer_id: &B256) -> bool;
+    /// How the execute of `transfer_id` ended on its destination, once confirmed there.
+    fn execute_ended(&self, transfer_id: &B256) -> Option<ExecuteEnd>;
+
+    /// `router`'s balance in `pool` at block `block` (whose hash is `block_hash`) of the pool's
+    /// destination, as this node read it; `None` when it has not (yet) read that block, or knows
+    /// another hash at that height.
+    fn balance_at(
+        &self,
+        pool: &Pool,
+        router: Address,
+        block: u64,
+        block_hash: B256,
+    ) -> Option<U256>;
+
+    /// The newest balances this node read at a confirmed block, one per router and pool: what
+    /// it observes when it proposes.
+    fn balances(&self) -> Vec<Observation>;
 }
 
 /// The routers whose bids count.
@@ -65,42 +83,79 @@ pub enum Invalid {
         /// What the rule picks (`None`: the bids cover nothing).
         expected: Option<Vec<Address>>,
     },
-    /// A release of a transfer with no open reservation, or one whose execute this node has not
-    /// seen end.
+    /// A release of a transfer with no open reservation (or released twice), of an execute this
+    /// node has not seen end as stated, or an expiry before the ledger's.
     #[error("release of {0} this node cannot confirm")]
     UnconfirmedRelease(B256),
+    /// The observations are not sorted by pool then router, or repeat one.
+    #[error("observations not sorted or repeated")]
+    ObservationsNotCanonical,
+    /// An observation at a block no newer than the router's last one, or older than an execute
+    /// whose release already debited its balance.
+    #[error("observation of router {router} at block {block}: stale")]
+    StaleObservation {
+        /// The router.
+        router: Address,
+        /// The block observed at.
+        block: u64,
+    },
+    /// A balance this node has not read at that block, or read differently.
+    #[error("observation of router {router} at block {block}: a balance this node cannot confirm")]
+    UnconfirmedObservation {
+        /// The router.
+        router: Address,
+        /// The block observed at.
+        block: u64,
+    },
 }
 
-/// Checks `batch` against the ledger it would apply to: releases only of open reservations
-/// whose execute this node saw end, then for each auction in order: a transfer decided only
-/// once, terms this node confirms, canonical bids from approved routers each validly signed,
-/// and the routers the selection rule picks given the liquidity left by the batch so far.
+/// Checks `batch` against the ledger it would apply to, in the order it applies: releases only
+/// of open reservations whose execute this node saw end as stated (or that expired), then
+/// canonical observations, each newer than the ledger's and confirmed by this node's own read,
+/// then for each auction in order: a transfer decided only once, terms this node confirms,
+/// canonical bids from approved routers each validly signed, and the routers the selection rule
+/// picks given the liquidity left by the batch so far.
 pub fn check(
     batch: &Batch,
     ledger: &Ledger,
     transfers: &dyn TransferSource,
     approval: &dyn RouterApproval,
 ) -> Result<(), Invalid> {
-    let mut released = BTreeSet::new();
-    for transfer_id in &batch.releases {
-        let confirmed = ledger.reservation(transfer_id).is_some()
-            && transfers.execute_ended(transfer_id)
-            && released.insert(*transfer_id);
-        if !confirmed {
-            return Err(Invalid::UnconfirmedRelease(*transfer_id));
-        }
-    }
     let mut state = ledger.clone();
-    state.apply(&Batch {
-        auctions: Vec::new(),
-        releases: batch.releases.clone(),
-    });
+    for release in &batch.releases {
+        let confirmed = match release.cause {
+            ReleaseCause::Executed(end) => {
+                transfers.execute_ended(&release.transfer_id) == Some(end)
+            }
+            ReleaseCause::Expired => state.expired(&release.transfer_id),
+        };
+        // The reservation is gone once released: a second release of it is refused here.
+        if !confirmed || state.reservation(&release.transfer_id).is_none() {
+            return Err(Invalid::UnconfirmedRelease(release.transfer_id));
+        }
+        state.release(release);
+    }
+    let canonical = batch
+        .observations
+        .windows(2)
+        .all(|pair| (pair[0].pool, pair[0].router) < (pair[1].pool, pair[1].router));
+    if !canonical {
+        return Err(Invalid::ObservationsNotCanonical);
+    }
+    for observation in &batch.observations {
+        let (router, block) = (observation.router, observation.block);
+        if !state.observable(observation) {
+            return Err(Invalid::StaleObservation { router, block });
+        }
+        let read = transfers.balance_at(&observation.pool, router, block, observation.block_hash);
+        if read != Some(observation.balance) {
+            return Err(Invalid::UnconfirmedObservation { router, block });
+        }
+        state.observe(observation);
+    }
     for auction in &batch.auctions {
         check_auction(auction, &state, transfers, approval)?;
-        state.apply(&Batch {
-            auctions: vec![auction.clone()],
-            releases: Vec::new(),
-        });
+        state.reserve(auction);
     }
     Ok(())
 }
@@ -152,26 +207,46 @@ fn check_auction(
     Ok(())
 }
 
-/// Builds the batch a proposer offers: releases of every open reservation whose execute ended,
-/// then, for each transfer with bids (in `bids` order), an auction of its valid bids when this
-/// node knows the transfer and the bids select routers given the liquidity left. What cannot be
-/// decided yet stays out (and waits for more bids or liquidity).
+/// Builds the batch a proposer offers: releases of every open reservation whose execute ended
+/// (or that expired), observations of every balance this node read that the ledger may take and
+/// does not hold yet, then, for each transfer with bids (in `bids` order), an auction of its
+/// valid bids when this node knows the transfer and the bids select routers given the liquidity
+/// left. What cannot be decided yet stays out (and waits for more bids or liquidity).
 pub fn build(
     bids: impl IntoIterator<Item = (B256, Vec<SignedBid>)>,
     ledger: &Ledger,
     transfers: &dyn TransferSource,
     approval: &dyn RouterApproval,
 ) -> Batch {
-    let releases: Vec<B256> = ledger
+    let releases: Vec<Release> = ledger
         .open()
-        .filter(|id| transfers.execute_ended(id))
-        .copied()
+        .filter_map(|id| {
+            let cause = match transfers.execute_ended(id) {
+                Some(end) => ReleaseCause::Executed(end),
+                None if ledger.expired(id) => ReleaseCause::Expired,
+                None => return None,
+            };
+            Some(Release {
+                transfer_id: *id,
+                cause,
+            })
+        })
         .collect();
     let mut state = ledger.clone();
-    state.apply(&Batch {
-        auctions: Vec::new(),
-        releases: releases.clone(),
+    for release in &releases {
+        state.release(release);
+    }
+    let mut observations = transfers.balances();
+    // One per router and pool, the newest, in canonical order.
+    observations.sort_by(|a, b| (a.pool, a.router, b.block).cmp(&(b.pool, b.router, a.block)));
+    observations.dedup_by_key(|observation| (observation.pool, observation.router));
+    observations.retain(|observation| {
+        state.observable(observation)
+            && state.balance(&observation.pool, observation.router) != observation.balance
     });
+    for observation in &observations {
+        state.observe(observation);
+    }
     let mut auctions = Vec::new();
     for (transfer_id, mut offered) in bids {
         if state.is_decided(&transfer_id) {
@@ -199,195 +274,15 @@ pub fn build(
             bids: offered,
             routers,
         };
-        state.apply(&Batch {
-            auctions: vec![auction.clone()],
-            releases: Vec::new(),
-        });
+        state.reserve(&auction);
         auctions.push(auction);
     }
-    Batch { auctions, releases }
+    Batch {
+        auctions,
+        releases,
+        observations,
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::value::tests::terms;
-    use alloy::primitives::{Bytes, U256};
-    use alloy::signers::local::PrivateKeySigner;
-    use nxtp_primitives::sign_digest;
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    struct Known {
-        terms: BTreeMap<B256, TransferTerms>,
-        ended: Mutex<BTreeSet<B256>>,
-    }
-
-    impl TransferSource for Known {
-        fn terms(&self, transfer_id: &B256) -> Option<TransferTerms> {
-            self.terms.get(transfer_id).cloned()
-        }
-        fn execute_ended(&self, transfer_id: &B256) -> bool {
-            self.ended
-                .lock()
-                .map(|ended| ended.contains(transfer_id))
-                .unwrap_or(false)
-        }
-    }
-
-    fn bid(router: &PrivateKeySigner, terms: &TransferTerms, n: u32) -> SignedBid {
-        let digest = terms
-            .signing_domain()
-            .router_bid_digest(terms.transfer_id, n as usize);
-        SignedBid {
-            router: router.address(),
-            path_length: n,
-            signature: Bytes::copy_from_slice(&sign_digest(router, digest).expect("signs")),
-        }
-    }
-
-    struct Setup {
-        routers: Vec<PrivateKeySigner>,
-        approved: BTreeSet<Address>,
-        known: Known,
-        ledger: Ledger,
-    }
-
-    fn setup(balances: &[u64]) -> Setup {
-        let routers: Vec<PrivateKeySigner> = balances
-            .iter()
-            .map(|_| PrivateKeySigner::random())
-            .collect();
-        let approved = routers.iter().map(|r| r.address()).collect();
-        let pool = terms(0, 0).pool;
-        let ledger = Ledger::new(
-            routers
-                .iter()
-                .zip(balances)
-                .map(|(r, &b)| ((pool, r.address()), U256::from(b))),
-        );
-        let known = Known {
-            terms: (1..=4)
-                .map(|i| (B256::repeat_byte(i), terms(i, 100)))
-                .collect(),
-            ..Known::default()
-        };
-        Setup {
-            routers,
-            approved,
-            known,
-            ledger,
-        }
-    }
-
-    #[test]
-    fn a_built_batch_passes_and_no_liquidity_is_spent_twice() {
-        let s = setup(&[150, 100]);
-        let t1 = terms(1, 100);
-        let t2 = terms(2, 100);
-        let bids = vec![
-            (
-                t1.transfer_id,
-                vec![bid(&s.routers[0], &t1, 1), bid(&s.routers[1], &t1, 1)],
-            ),
-            (
-                t2.transfer_id,
-                vec![bid(&s.routers[0], &t2, 1), bid(&s.routers[1], &t2, 1)],
-            ),
-        ];
-        let batch = build(bids.clone(), &s.ledger, &s.known, &s.approved);
-        assert_eq!(batch.auctions.len(), 2);
-        check(&batch, &s.ledger, &s.known, &s.approved).expect("valid");
-        // Each router covers only one transfer of 100: the two are on different routers.
-        assert_ne!(batch.auctions[0].routers, batch.auctions[1].routers);
-
-        let mut after = s.ledger.clone();
-        after.apply(&batch);
-        // Nothing can be decided twice, and nothing is left to decide with.
-        assert!(build(bids, &after, &s.known, &s.approved).is_empty());
-        assert_eq!(
-            check(&batch, &after, &s.known, &s.approved),
-            Err(Invalid::DecidedTwice(t1.transfer_id))
-        );
-    }
-
-    #[test]
-    fn refuses_each_broken_rule() {
-        let s = setup(&[100, 100, 100]);
-        let t = terms(1, 100);
-        let bids = vec![(
-            t.transfer_id,
-            s.routers.iter().map(|r| bid(r, &t, 1)).collect::<Vec<_>>(),
-        )];
-        let good = build(bids, &s.ledger, &s.known, &s.approved);
-        let check = |batch: &Batch| check(batch, &s.ledger, &s.known, &s.approved);
-        check(&good).expect("valid");
-
-        let chosen = good.auctions[0].routers[0];
-        let other = s
-            .routers
-            .iter()
-            .map(|r| r.address())
-            .find(|&r| r != chosen)
-            .expect("another");
-        let mut rigged = good.clone();
-        rigged.auctions[0].routers = vec![other];
-        assert!(matches!(
-            check(&rigged),
-            Err(Invalid::WrongSelection { .. })
-        ));
-
-        let mut forged = good.clone();
-        forged.auctions[0].bids[0].signature = forged.auctions[0].bids[1].signature.clone();
-        assert!(matches!(check(&forged), Err(Invalid::BadSignature(..))));
-
-        let mut made_up = good.clone();
-        made_up.auctions[0].terms.to_front = U256::from(1);
-        assert!(matches!(check(&made_up), Err(Invalid::UnconfirmedTerms(_))));
-
-        let mut unsorted = good.clone();
-        unsorted.auctions[0].bids.reverse();
-        assert!(matches!(
-            check(&unsorted),
-            Err(Invalid::BidsNotCanonical(_))
-        ));
-
-        let stranger = PrivateKeySigner::random();
-        let mut strangers = good.clone();
-        strangers.auctions[0].bids = vec![bid(&stranger, &t, 1)];
-        strangers.auctions[0].routers = vec![stranger.address()];
-        assert!(matches!(check(&strangers), Err(Invalid::Unapproved(..))));
-
-        let mut twice = good.clone();
-        twice.auctions.push(good.auctions[0].clone());
-        assert!(matches!(check(&twice), Err(Invalid::DecidedTwice(_))));
-
-        let mut early = good;
-        early.releases.push(t.transfer_id);
-        assert!(matches!(check(&early), Err(Invalid::UnconfirmedRelease(_))));
-    }
-
-    #[test]
-    fn a_release_frees_liquidity_only_once_the_execute_ended() {
-        let s = setup(&[100]);
-        let (t1, t2) = (terms(1, 100), terms(2, 60));
-        let first = build(
-            vec![(t1.transfer_id, vec![bid(&s.routers[0], &t1, 1)])],
-            &s.ledger,
-            &s.known,
-            &s.approved,
-        );
-        let mut ledger = s.ledger.clone();
-        ledger.apply(&first);
-        let second_bids = vec![(t2.transfer_id, vec![bid(&s.routers[0], &t2, 1)])];
-        assert!(build(second_bids.clone(), &ledger, &s.known, &s.approved).is_empty());
-
-        s.known.ended.lock().expect("lock").insert(t1.transfer_id);
-        let release = build(second_bids, &ledger, &s.known, &s.approved);
-        // The router fronted 100 of its 100: released, but nothing left for the next one.
-        assert_eq!(release.releases, [t1.transfer_id]);
-        assert!(release.auctions.is_empty());
-        check(&release, &ledger, &s.known, &s.approved).expect("valid release");
-    }
-}
+mod tests;

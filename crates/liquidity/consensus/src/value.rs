@@ -1,5 +1,6 @@
-//! What a height decides: a batch of auction results, each with the signed bids it included and
-//! the routers they select.
+//! What a height decides: a batch of releases of reserved liquidity, observations of routers'
+//! balances on chain, and auction results, each with the signed bids it included and the routers
+//! they select.
 
 use crate::wire::{Reader, Wire, WireError, Writer};
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
@@ -10,8 +11,14 @@ use std::fmt;
 /// Length of an EIP-712 signature (`r || s || v`), of bids and of selections.
 pub const SIGNATURE_BYTES: usize = 65;
 
-/// The encoding version of a [`Batch`]; a batch of another version is refused.
-const BATCH_VERSION: u8 = 1;
+/// The encoding version of a [`Batch`]; a batch of another version is refused. Version 2 added
+/// observations and the cause of each release.
+const BATCH_VERSION: u8 = 2;
+
+/// The wire tag of [`ReleaseCause::Executed`].
+const RELEASE_EXECUTED: u8 = 1;
+/// The wire tag of [`ReleaseCause::Expired`].
+const RELEASE_EXPIRED: u8 = 2;
 
 /// The liquidity of one asset on one destination (as the single sequencer keys its
 /// reservations).
@@ -72,19 +79,67 @@ pub struct Auction {
     pub routers: Vec<Address>,
 }
 
-/// A height's decided value.
+/// A transfer's execute as its destination's `Connext` recorded it (a confirmed `Executed`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExecuteEnd {
+    /// The destination block holding the execute.
+    pub block: u64,
+    /// Whether routers fronted it (their balances dropped), rather than the slow path.
+    pub fast: bool,
+}
+
+/// Why a reservation ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReleaseCause {
+    /// The transfer's execute ended on its destination, fast or by the slow path.
+    Executed(ExecuteEnd),
+    /// No execute ended within the ledger's expiry ([`crate::Ledger::expired`]): a transfer
+    /// decided but never executed fast does not hold its routers' liquidity for ever.
+    Expired,
+}
+
+/// The end of one decided transfer's reservation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Release {
+    /// The transfer.
+    pub transfer_id: B256,
+    /// Why its reservation ends.
+    pub cause: ReleaseCause,
+}
+
+/// A router's balance in a pool (its `routerBalance` of the pool's local asset on the
+/// destination's `Connext`) as read at a confirmed block of the destination. A node votes for
+/// an observation only if its own read at that block agrees ([`crate::TransferSource`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Observation {
+    /// The pool (its destination is the chain read).
+    pub pool: Pool,
+    /// The router.
+    pub router: Address,
+    /// The number of the block read at.
+    pub block: u64,
+    /// Its hash: nodes on different branches cannot agree on a balance.
+    pub block_hash: B256,
+    /// The router's balance at that block.
+    pub balance: U256,
+}
+
+/// A height's decided value, applied in the order of its fields: releases, then observations,
+/// then auctions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Batch {
     /// New auction results, applied in order.
     pub auctions: Vec<Auction>,
-    /// Transfers whose execute ended: their reserved liquidity is released.
-    pub releases: Vec<B256>,
+    /// Reservations that end: their liquidity is released.
+    pub releases: Vec<Release>,
+    /// Routers' balances read on chain, sorted by pool then router, one per router and pool.
+    pub observations: Vec<Observation>,
 }
 
 impl Batch {
     /// Whether the batch decides nothing.
     pub fn is_empty(&self) -> bool {
-        self.auctions.is_empty() && self.releases.is_empty()
+        self.auctions.is_empty() && self.releases.is_empty() && self.observations.is_empty()
     }
 }
 
@@ -181,11 +236,57 @@ impl Wire for Auction {
     }
 }
 
+impl Wire for Release {
+    fn encode(&self, out: &mut Writer) {
+        self.transfer_id.encode(out);
+        match self.cause {
+            ReleaseCause::Executed(end) => {
+                out.u8(RELEASE_EXECUTED);
+                out.u64(end.block);
+                out.bool(end.fast);
+            }
+            ReleaseCause::Expired => out.u8(RELEASE_EXPIRED),
+        }
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        let transfer_id = B256::decode(input)?;
+        let cause = match input.u8()? {
+            RELEASE_EXECUTED => ReleaseCause::Executed(ExecuteEnd {
+                block: input.u64()?,
+                fast: input.bool()?,
+            }),
+            RELEASE_EXPIRED => ReleaseCause::Expired,
+            tag => return Err(WireError::invalid("release cause", tag)),
+        };
+        Ok(Self { transfer_id, cause })
+    }
+}
+
+impl Wire for Observation {
+    fn encode(&self, out: &mut Writer) {
+        self.pool.encode(out);
+        self.router.encode(out);
+        out.u64(self.block);
+        self.block_hash.encode(out);
+        self.balance.encode(out);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self {
+            pool: Pool::decode(input)?,
+            router: Address::decode(input)?,
+            block: input.u64()?,
+            block_hash: B256::decode(input)?,
+            balance: U256::decode(input)?,
+        })
+    }
+}
+
 impl Wire for Batch {
     fn encode(&self, out: &mut Writer) {
         out.u8(BATCH_VERSION);
         out.seq(&self.auctions);
         out.seq(&self.releases);
+        out.seq(&self.observations);
     }
     fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
         let version = input.u8()?;
@@ -195,6 +296,7 @@ impl Wire for Batch {
         Ok(Self {
             auctions: input.seq()?,
             releases: input.seq()?,
+            observations: input.seq()?,
         })
     }
 }
@@ -230,7 +332,26 @@ pub(crate) mod tests {
                 }],
                 routers: vec![Address::repeat_byte(1)],
             }],
-            releases: vec![B256::repeat_byte(9)],
+            releases: vec![
+                Release {
+                    transfer_id: B256::repeat_byte(9),
+                    cause: ReleaseCause::Executed(ExecuteEnd {
+                        block: 12,
+                        fast: true,
+                    }),
+                },
+                Release {
+                    transfer_id: B256::repeat_byte(8),
+                    cause: ReleaseCause::Expired,
+                },
+            ],
+            observations: vec![Observation {
+                pool: terms(1, 100).pool,
+                router: Address::repeat_byte(1),
+                block: 40,
+                block_hash: B256::repeat_byte(4),
+                balance: U256::from(5_000),
+            }],
         };
         let bytes = batch.to_wire();
         assert_eq!(Batch::from_wire(&bytes), Ok(batch.clone()));
@@ -239,9 +360,36 @@ pub(crate) mod tests {
         other.auctions[0].routers.clear();
         assert_ne!(batch.id(), other.id());
 
+        let mut observed = batch.clone();
+        observed.observations[0].balance = U256::from(5_001);
+        assert_ne!(batch.id(), observed.id());
+
         let mut future = bytes.clone();
-        future[0] = 2;
+        future[0] = 3;
         assert!(Batch::from_wire(&future).is_err());
         assert!(Batch::from_wire(&bytes[..bytes.len() - 1]).is_err());
+
+        // A release cause this build does not know, and a `fast` flag that is not 0 or 1.
+        let expired = Release {
+            transfer_id: B256::repeat_byte(8),
+            cause: ReleaseCause::Expired,
+        }
+        .to_wire();
+        let mut unknown = expired.clone();
+        unknown[32] = 3;
+        assert!(matches!(
+            Release::from_wire(&unknown),
+            Err(WireError::Invalid {
+                what: "release cause",
+                ..
+            })
+        ));
+        let mut executed = batch.releases[0].to_wire();
+        let last = executed.len() - 1;
+        executed[last] = 2;
+        assert!(matches!(
+            Release::from_wire(&executed),
+            Err(WireError::Invalid { what: "bool", .. })
+        ));
     }
 }

@@ -63,6 +63,11 @@ impl Writer {
         self.buf.push(value);
     }
 
+    /// A flag, as one byte 0 or 1.
+    pub fn bool(&mut self, value: bool) {
+        self.u8(u8::from(value));
+    }
+
     /// A big-endian `u32`.
     pub fn u32(&mut self, value: u32) {
         self.buf.extend_from_slice(&value.to_be_bytes());
@@ -150,6 +155,15 @@ impl<'a> Reader<'a> {
     /// One byte.
     pub fn u8(&mut self) -> Result<u8, WireError> {
         Ok(self.array::<1>()?[0])
+    }
+
+    /// A flag: one byte 0 or 1, anything else refused (one encoding per value).
+    pub fn bool(&mut self) -> Result<bool, WireError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(WireError::invalid("bool", other)),
+        }
     }
 
     /// A big-endian `u32`.

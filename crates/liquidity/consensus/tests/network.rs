@@ -2,13 +2,13 @@
 //! every node decides the same batches and signs the same selections; a node killed and
 //! restarted catches up from its write-ahead log, its store and its peers.
 
-use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use nxtp_consensus::signing::selection_signer;
 use nxtp_consensus::{
-    BidPool, Genesis, Height, Ledger, NodeConfig, NodeHandle, NodeKey, Pool, Rules, SignedBid,
-    Tamper, TransferSource, TransferTerms,
+    BidPool, ExecuteEnd, Genesis, Height, Ledger, NodeConfig, NodeHandle, NodeKey, Observation,
+    Pool, Rules, SignedBid, Tamper, TransferSource, TransferTerms,
 };
 use nxtp_primitives::sign_digest;
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,10 +20,13 @@ use std::time::Duration;
 /// How long any condition may take on a loaded machine before the test fails.
 const PATIENCE: Duration = Duration::from_secs(180);
 
-/// What every node sees of the chains: the same transfers.
+/// What every node sees of the chains: the same transfers, executes and routers' balances.
 #[derive(Default)]
 struct Chain {
     terms: Mutex<BTreeMap<B256, TransferTerms>>,
+    ended: Mutex<BTreeMap<B256, ExecuteEnd>>,
+    /// Every balance read, at every block read.
+    reads: Mutex<Vec<Observation>>,
 }
 
 impl Chain {
@@ -33,6 +36,23 @@ impl Chain {
             .expect("lock")
             .insert(terms.transfer_id, terms);
     }
+
+    /// `transfer_id` executed fast at destination block `block`.
+    fn execute(&self, transfer_id: B256, block: u64) {
+        let end = ExecuteEnd { block, fast: true };
+        self.ended.lock().expect("lock").insert(transfer_id, end);
+    }
+
+    /// Every node read `router`'s balance `balance` at destination block `block`.
+    fn read_balance(&self, router: Address, block: u64, balance: U256) {
+        self.reads.lock().expect("lock").push(Observation {
+            pool: pool(),
+            router,
+            block,
+            block_hash: keccak256(block.to_be_bytes()),
+            balance,
+        });
+    }
 }
 
 impl TransferSource for Chain {
@@ -40,8 +60,23 @@ impl TransferSource for Chain {
         self.terms.lock().ok()?.get(transfer_id).cloned()
     }
 
-    fn execute_ended(&self, _transfer_id: &B256) -> bool {
-        false
+    fn execute_ended(&self, transfer_id: &B256) -> Option<ExecuteEnd> {
+        self.ended.lock().ok()?.get(transfer_id).copied()
+    }
+
+    fn balance_at(&self, pool: &Pool, router: Address, block: u64, hash: B256) -> Option<U256> {
+        let reads = self.reads.lock().ok()?;
+        reads
+            .iter()
+            .find(|read| {
+                (read.pool, read.router, read.block, read.block_hash)
+                    == (*pool, router, block, hash)
+            })
+            .map(|read| read.balance)
+    }
+
+    fn balances(&self) -> Vec<Observation> {
+        self.reads.lock().map(|reads| reads.clone()).unwrap_or_default()
     }
 }
 

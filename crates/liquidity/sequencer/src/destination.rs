@@ -6,8 +6,9 @@
 
 use crate::{cache::TtlCache, error::redact_contract_error};
 use alloy::{
+    eips::{BlockId, BlockNumberOrTag},
     primitives::{Address, B256, U256},
-    providers::DynProvider,
+    providers::{DynProvider, Provider},
 };
 use nxtp_bindings::Connext;
 use nxtp_primitives::{ConnextSigningDomain, Domain, TransferStatus};
@@ -179,5 +180,38 @@ impl Destination {
             .call()
             .await
             .map_err(self.failed("routerBalance"))
+    }
+
+    /// `router`'s liquidity in `asset` at the block `block_hash` (which must be on the node's
+    /// canonical chain): what a consensus node observes and confirms.
+    pub async fn router_balance_at(
+        &self,
+        router: Address,
+        asset: Address,
+        block_hash: B256,
+    ) -> Result<U256, ReadError> {
+        self.contract()
+            .routerBalance(router, asset)
+            .block(BlockId::Hash(alloy::eips::RpcBlockHash::from_hash(
+                block_hash,
+                Some(true),
+            )))
+            .call()
+            .await
+            .map_err(self.failed("routerBalance"))
+    }
+
+    /// The hash of block `number` on the node's canonical chain (`None`: not mined yet).
+    pub async fn block_hash(&self, number: u64) -> Result<Option<B256>, ReadError> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(|err| ReadError {
+                domain: self.domain,
+                what: "eth_getBlockByNumber",
+                message: nxtp_chain::without_url(err).to_string(),
+            })?;
+        Ok(block.map(|block| block.header.hash))
     }
 }

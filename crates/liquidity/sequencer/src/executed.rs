@@ -100,12 +100,22 @@ pub fn find(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<Exe
 
 /// The executes recorded after row `after` (SQLite's rowid, 0 for all), with their rows, in
 /// order: how a consensus node learns which executes ended without reading them all again.
-pub fn recorded_since(conn: &Connection, after: i64) -> rusqlite::Result<Vec<(i64, B256)>> {
+pub fn recorded_since(
+    conn: &Connection,
+    after: i64,
+) -> rusqlite::Result<Vec<(i64, ExecutedOnChain)>> {
     let mut statement = conn.prepare(
-        "SELECT rowid, transfer_id FROM sequencer_executed WHERE rowid > ?1 ORDER BY rowid",
+        "SELECT rowid, transfer_id, block, tx_hash, fast FROM sequencer_executed
+         WHERE rowid > ?1 ORDER BY rowid",
     )?;
     let rows = statement.query_map([after], |row| {
-        Ok((row.get(0)?, B256::from(row.get::<_, [u8; 32]>(1)?)))
+        let execute = ExecutedOnChain {
+            transfer_id: B256::from(row.get::<_, [u8; 32]>(1)?),
+            block: row.get(2)?,
+            tx_hash: B256::from(row.get::<_, [u8; 32]>(3)?),
+            fast: row.get(4)?,
+        };
+        Ok((row.get(0)?, execute))
     })?;
     rows.collect()
 }

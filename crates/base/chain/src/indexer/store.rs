@@ -37,11 +37,9 @@ pub(crate) fn recorded_hashes(
     rows.collect()
 }
 
-/// The newest recorded `(number, hash)` pair, if any.
-pub(crate) fn newest_hash(
-    conn: &Connection,
-    cursor: &Cursor,
-) -> rusqlite::Result<Option<(u64, B256)>> {
+/// The newest recorded `(number, hash)` pair, if any: the last block delivered to, and
+/// committed by, the agent (every log up to it is handled).
+pub fn newest_hash(conn: &Connection, cursor: &Cursor) -> rusqlite::Result<Option<(u64, B256)>> {
     conn.query_row(
         "SELECT number, hash FROM indexer_blocks WHERE chain = ?1 AND stream = ?2
          ORDER BY number DESC LIMIT 1",

@@ -1,19 +1,26 @@
 //! [`Feed`]: from the sequencer's store and the destinations into the consensus node's view and
 //! bid pool.
+//!
+//! Routers' balances are read only for the routers that matter: those with a bid on a transfer
+//! awaiting a decision here (in the pool of that transfer), and those a proposal observed at a
+//! block this node has not read. Each is read at most once per newly confirmed block of its
+//! destination (the last block the origin indexer delivered, so every execute up to it is
+//! recorded), by that block's hash: an idle network reads nothing.
 
-use super::{ChainView, TICK};
+use super::{view::WantedRead, ChainView, TICK};
 use crate::{
     auction::verify_early_bids,
     config::ConsensusConfig,
     destination::{Destination, ReadError},
     error::SequencerError,
     executed,
+    origin::CONNEXT_STREAM,
     shared::Shared,
     store::{self, OpenAuction},
 };
 use alloy::primitives::{Address, B256};
-use nxtp_agent::{clock::now_ms, CancellationToken, Health};
-use nxtp_consensus::{BidPool, Pool, SignedBid, TransferSource, TransferTerms};
+use nxtp_agent::{clock::now_ms, storage::Cursor, CancellationToken, Health};
+use nxtp_consensus::{BidPool, ExecuteEnd, Pool, SignedBid, TransferSource, TransferTerms};
 use nxtp_primitives::{fees, Domain, TransferInfo};
 use std::{
     collections::{BTreeMap, BTreeSet, HashSet},
@@ -22,6 +29,10 @@ use std::{
 
 /// The `/health` stream of the feed's destination reads.
 const FEED_STREAM: &str = "consensus feed";
+
+/// The most balances a round reads because a proposal observed them: a proposer cannot make a
+/// node read without bound.
+const WANTED_READS_PER_ROUND: usize = 16;
 
 /// Feeds the consensus node from the sequencer's store and the destinations (see the module
 /// docs).
@@ -94,7 +105,13 @@ impl Feed {
                 .ended
                 .write()
                 .unwrap_or_else(PoisonError::into_inner);
-            set.extend(ended.iter().map(|(_, id)| *id));
+            set.extend(ended.iter().map(|(_, execute)| {
+                let end = ExecuteEnd {
+                    block: execute.block,
+                    fast: execute.fast,
+                };
+                (execute.transfer_id, end)
+            }));
         }
 
         let awaiting = self
@@ -104,9 +121,9 @@ impl Feed {
             .await?;
         let mut failure: Option<ReadError> = None;
         let mut terms = BTreeMap::new();
-        let mut routers = BTreeSet::new();
+        let mut bidders = BTreeSet::new();
         for auction in awaiting {
-            match self.consider(auction, &mut routers).await {
+            match self.consider(auction, &mut bidders).await {
                 Ok(Some(found)) => {
                     terms.insert(found.transfer_id, found);
                 }
@@ -136,6 +153,10 @@ impl Feed {
             .keys()
             .copied()
             .collect();
+        let mut routers: BTreeSet<(u32, Address)> = bidders
+            .iter()
+            .map(|(pool, router)| (pool.destination, *router))
+            .collect();
         routers.extend(wanted);
         routers.extend(known);
         routers.extend(self.genesis_routers.iter().copied());
@@ -155,6 +176,9 @@ impl Feed {
                 Err(err) => failure = Some(err),
             }
         }
+        if let Some(err) = self.read_balances(&bidders).await? {
+            failure = Some(err);
+        }
         match failure {
             Some(err) => self.health.failing(FEED_STREAM, &err),
             None => self.health.ok(FEED_STREAM),
@@ -167,7 +191,7 @@ impl Feed {
     async fn consider(
         &mut self,
         auction: OpenAuction,
-        routers: &mut BTreeSet<(u32, Address)>,
+        bidders: &mut BTreeSet<(Pool, Address)>,
     ) -> Result<Option<TransferTerms>, crate::auction::StepError> {
         let OpenAuction {
             transfer,
@@ -204,7 +228,7 @@ impl Feed {
                 .await?;
         }
         for bid in bids {
-            routers.insert((terms.pool.destination, bid.router));
+            bidders.insert((terms.pool, bid.router));
             if self.fed.insert((id, bid.router, bid.path_length)) {
                 self.pool.add(
                     id,
@@ -217,6 +241,95 @@ impl Feed {
             }
         }
         Ok(Some(terms))
+    }
+}
+
+impl Feed {
+    /// Reads the balances of `bidders` at each destination's newest confirmed block where not
+    /// read yet, and those proposals observed at blocks this node had not read (once confirmed
+    /// here). Returns the last failed read; a failing store stops the sequencer.
+    async fn read_balances(
+        &self,
+        bidders: &BTreeSet<(Pool, Address)>,
+    ) -> Result<Option<ReadError>, SequencerError> {
+        let wanted: BTreeSet<WantedRead> = std::mem::take(
+            &mut *self
+                .view
+                .wanted_balances
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let mut failure = None;
+        let mut wanted_reads = 0;
+        for (&domain, destination) in &self.shared.destinations {
+            let cursor = Cursor::new(domain, CONNEXT_STREAM);
+            let confirmed = self
+                .shared
+                .store
+                .call(move |conn| nxtp_chain::indexer::newest_hash(conn, &cursor))
+                .await?;
+            let Some((number, hash)) = confirmed else {
+                continue;
+            };
+            let here = |pool: &Pool| pool.destination == domain.get();
+            for &(pool, router) in bidders.iter().filter(|(pool, _)| here(pool)) {
+                if self.view.has_read(&pool, router, number) {
+                    continue;
+                }
+                if let Err(err) = self
+                    .read_balance(destination, pool, router, number, hash)
+                    .await
+                {
+                    failure = Some(err);
+                }
+            }
+            let proposed = wanted
+                .iter()
+                .filter(|(pool, _, block, _)| here(pool) && *block <= number);
+            for &(pool, router, block, block_hash) in proposed {
+                if wanted_reads == WANTED_READS_PER_ROUND {
+                    break;
+                }
+                wanted_reads += 1;
+                // Read by hash, so the number must be checked: a proposal naming another
+                // block's hash would otherwise pass for a newer observation.
+                match destination.block_hash(block).await {
+                    Ok(Some(canonical)) if canonical == block_hash => {
+                        let read = self.read_balance(destination, pool, router, block, block_hash);
+                        if let Err(err) = read.await {
+                            failure = Some(err);
+                        }
+                    }
+                    // Not this node's chain at that height: the proposal stays refused.
+                    Ok(_) => {}
+                    Err(err) => failure = Some(err),
+                }
+            }
+        }
+        Ok(failure)
+    }
+
+    /// Reads `router`'s balance in `pool` at block `number` (`hash`) into the view.
+    async fn read_balance(
+        &self,
+        destination: &Destination,
+        pool: Pool,
+        router: Address,
+        number: u64,
+        hash: B256,
+    ) -> Result<(), ReadError> {
+        let asset = destination
+            .local_asset(pool.canonical_domain, pool.canonical_id)
+            .await?;
+        // A pool without a local asset here holds nothing: its balance reads zero.
+        let balance = if asset.is_zero() {
+            alloy::primitives::U256::ZERO
+        } else {
+            destination.router_balance_at(router, asset, hash).await?
+        };
+        self.view
+            .record_balance(pool, router, number, hash, balance);
+        Ok(())
     }
 }
 
