@@ -545,3 +545,59 @@ async fn two_of_four_away_decide_nothing_and_progress_resumes_when_they_return()
         node.kill().await;
     }
 }
+
+/// A node that joins after the others decided, and whose own view of the chains lags (it has not
+/// seen any of the transfers), takes the decided heights by value sync: it holds the same batches
+/// and each selection certified by the quorum that decided it, from the extended commit
+/// certificates, including heights decided after it joined while it still voted nil on them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_joining_late_takes_decided_heights_by_sync_with_their_certificates() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
+    let chain = Arc::new(Chain::default());
+    let mut network = Network::new(&chain, &routers);
+    let mut nodes = Vec::new();
+    for index in 0..3 {
+        nodes.push(network.start(index, root.path()).await);
+    }
+    let decide = |ids: std::ops::RangeInclusive<u8>| {
+        for id in ids {
+            let terms = transfer(id);
+            chain.xcall(terms.clone());
+            for router in &routers {
+                nodes[0].pool.add(terms.transfer_id, bid(router, &terms, 1));
+            }
+        }
+    };
+    decide(1..=2);
+    let mut expected = BTreeMap::new();
+    for id in 1..=2u8 {
+        let transfer_id = transfer(id).transfer_id;
+        expected.insert(transfer_id, selected(&nodes[0], transfer_id).await);
+    }
+    // A few empty heights more, so it has a backlog to sync.
+    let backlog = Height(nodes[0].decided.borrow().0 + 3);
+    decided(&nodes[0], backlog).await;
+
+    // Its view never sees the transfers: it cannot vote for them, only take them by sync.
+    network.rules = Rules::new(Arc::new(Chain::default()), network.rules.approval.clone());
+    let late = network.start(3, root.path()).await;
+    decide(3..=4);
+    for id in 3..=4u8 {
+        let transfer_id = transfer(id).transfer_id;
+        expected.insert(transfer_id, selected(&nodes[0], transfer_id).await);
+    }
+    let height = *nodes[0].decided.borrow();
+    decided(&late, height).await;
+    for (transfer_id, routers) in &expected {
+        // Its own signature, and the quorum's from the certificate.
+        assert_eq!(&selected(&late, *transfer_id).await, routers);
+    }
+    let mut all: Vec<&NodeHandle> = nodes.iter().collect();
+    all.push(&late);
+    same_batches(&all, height).await;
+    late.kill().await;
+    for node in nodes {
+        node.kill().await;
+    }
+}
