@@ -4,11 +4,10 @@
 //! it runs.
 //!
 //! The follower polls `eth_getBlockByNumber("latest")` (the header, not the transactions), but
-//! not blindly every poll interval: it learns the chain's block time from the heads it sees (the
-//! shortest of the recent gaps between two new heads) and waits for the next block to be due
-//! before asking again, then asks every poll interval until the block comes. On a chain with
-//! regular blocks that is about one request per block; on a chain without them (mined on
-//! demand) it is the poll interval.
+//! not blindly every poll interval: it learns when the chain's blocks come from the polls that
+//! just missed one and those that found it, and asks once per block, just after the next is due
+//! (the `cadence` module). On a chain with regular blocks that is about one request per block; on a
+//! chain without them (mined on demand) it is the poll interval.
 //!
 //! Over a WebSocket endpoint (a `ws://` or `wss://` URL), heads come by subscription
 //! (`eth_subscribe newHeads`) and the follower sends next to no requests: one when it subscribes
@@ -30,6 +29,8 @@
 //! A failed request is every asker's failure until the next request succeeds, so tasks still
 //! see (and report) an unreachable endpoint; the follower retries with the usual backoff.
 
+mod cadence;
+
 use crate::{provider::without_url, retry::backoff};
 use alloy::{
     eips::BlockNumberOrTag,
@@ -37,6 +38,7 @@ use alloy::{
     providers::{DynProvider, Provider},
     transports::{TransportError, TransportErrorKind},
 };
+use cadence::Cadence;
 use futures::StreamExt;
 use nxtp_primitives::Domain;
 use std::{
@@ -46,10 +48,6 @@ use std::{
 };
 use tokio::sync::watch;
 
-/// How many recent gaps between heads the block time is learned from.
-const GAPS_REMEMBERED: usize = 8;
-/// No chain is assumed slower than this: beyond it, the follower polls every interval.
-const LONGEST_BLOCK_TIME: Duration = Duration::from_secs(30);
 /// A subscription silent for this many block times is checked with one request.
 const SILENT_BLOCKS: u32 = 3;
 /// The shortest silence checked: a chain mined on demand is often quiet for a while.
@@ -332,65 +330,11 @@ fn stopped() -> TransportError {
     TransportErrorKind::custom_str("the head follower stopped")
 }
 
-/// When to ask for the head again.
-#[derive(Debug)]
-struct Cadence {
-    poll_interval: Duration,
-    /// The last head and when it was first seen.
-    last: Option<(u64, Instant)>,
-    /// The recent gaps between first sightings of two heads.
-    gaps: VecDeque<Duration>,
-}
-
-impl Cadence {
-    fn new(poll_interval: Duration) -> Self {
-        Self {
-            poll_interval,
-            last: None,
-            gaps: VecDeque::with_capacity(GAPS_REMEMBERED),
-        }
-    }
-
-    /// Records the head `number` seen at `now`.
-    fn saw(&mut self, number: u64, now: Instant) {
-        match self.last {
-            Some((last, _)) if last == number => {}
-            Some((last, at)) => {
-                // A head moving back (a reorg to a shorter branch) says nothing of block time.
-                if number > last {
-                    if self.gaps.len() == GAPS_REMEMBERED {
-                        self.gaps.pop_front();
-                    }
-                    self.gaps.push_back(now.saturating_duration_since(at));
-                }
-                self.last = Some((number, now));
-            }
-            None => self.last = Some((number, now)),
-        }
-    }
-
-    /// The chain's block time as learned: the shortest recent gap, unless beyond any chain's.
-    fn block_time(&self) -> Option<Duration> {
-        let block_time = *self.gaps.iter().min()?;
-        (block_time <= LONGEST_BLOCK_TIME).then_some(block_time)
-    }
-
-    /// How long a subscription may stay silent before the head is asked for: a few block times.
-    fn silence(&self) -> Duration {
-        match self.block_time() {
-            Some(block_time) => (block_time * SILENT_BLOCKS).max(SHORTEST_SILENCE),
-            None => UNKNOWN_SILENCE,
-        }
-    }
-
-    /// The pause before the next request, at `now`: until the next block is due (the last head's
-    /// sighting plus the shortest recent gap), and at least the poll interval.
-    fn pause(&self, now: Instant) -> Duration {
-        let due = self.last.and_then(|(_, at)| Some(at + self.block_time()?));
-        match due {
-            Some(due) => due.saturating_duration_since(now).max(self.poll_interval),
-            None => self.poll_interval,
-        }
+/// How long a subscription may stay silent before the head is asked for: a few block times.
+fn silence(block_time: Option<Duration>) -> Duration {
+    match block_time {
+        Some(block_time) => (block_time * SILENT_BLOCKS).max(SHORTEST_SILENCE),
+        None => UNKNOWN_SILENCE,
     }
 }
 
@@ -409,10 +353,9 @@ struct Follower {
 }
 
 impl Follower {
-    /// Tells every asker of head `block`, seen now.
+    /// Tells every asker of head `block`.
     fn saw(&mut self, block: HeadBlock) {
         self.failures = 0;
-        self.cadence.saw(block.number, Instant::now());
         let tip = match &self.tip {
             Some(tip) if tip.head == block => tip.clone(),
             Some(tip) => Arc::new(tip.then(block)),
@@ -448,8 +391,10 @@ impl Follower {
 
     /// Asks for the head once; returns the pause before asking again.
     async fn poll(&mut self) -> Duration {
+        let sent = Instant::now();
         match self.read_head().await {
             Ok(block) => {
+                self.cadence.polled(block.number, sent, Instant::now());
                 self.saw(block);
                 self.cadence.pause(Instant::now())
             }
@@ -511,11 +456,14 @@ impl Follower {
             // A subscription tells only of blocks to come: the head now comes from one request.
             self.poll().await;
             loop {
-                let silence = self.cadence.silence();
+                let silence = silence(self.cadence.block_time());
                 tokio::select! {
                     () = self.sender.closed() => return,
                     header = heads.next() => match header {
-                        Some(header) => self.saw(HeadBlock::from_header(&header)),
+                        Some(header) => {
+                            self.cadence.announced(header.number, Instant::now());
+                            self.saw(HeadBlock::from_header(&header));
+                        }
                         None => {
                             tracing::debug!(chain = %self.chain, "the head subscription ended; subscribing again");
                             break;
@@ -615,34 +563,6 @@ async fn follow(
 mod tests {
     use super::*;
 
-    const TICK: Duration = Duration::from_millis(100);
-
-    #[test]
-    fn without_a_block_time_it_polls_every_interval() {
-        let start = Instant::now();
-        let mut cadence = Cadence::new(TICK);
-        assert_eq!(cadence.pause(start), TICK);
-        cadence.saw(5, start);
-        assert_eq!(cadence.pause(start), TICK);
-    }
-
-    #[test]
-    fn once_blocks_are_regular_it_waits_for_the_next_one() {
-        let start = Instant::now();
-        let second = Duration::from_secs(1);
-        let mut cadence = Cadence::new(TICK);
-        cadence.saw(1, start);
-        cadence.saw(2, start + second);
-        cadence.saw(2, start + second + TICK);
-        assert_eq!(cadence.pause(start + second + TICK), second - TICK);
-        // Late: every interval until the block comes.
-        assert_eq!(cadence.pause(start + 2 * second + TICK), TICK);
-        // A shorter gap wins; a reorg back does not count as one.
-        cadence.saw(3, start + second + 5 * TICK);
-        cadence.saw(2, start + second + 6 * TICK);
-        assert_eq!(cadence.pause(start + second + 6 * TICK), 5 * TICK);
-    }
-
     fn block(number: u64, hash: u8, parent: u8) -> HeadBlock {
         HeadBlock {
             number,
@@ -726,14 +646,5 @@ mod tests {
         assert_eq!(tip.state_block(12), Some(B256::repeat_byte(10)));
         assert!(tip.used_no_gas(12) && tip.used_no_gas(14));
         assert!(!tip.used_no_gas(13) && !tip.used_no_gas(9) && !tip.used_no_gas(8));
-    }
-
-    #[test]
-    fn slow_chains_are_polled_every_interval() {
-        let start = Instant::now();
-        let mut cadence = Cadence::new(TICK);
-        cadence.saw(1, start);
-        cadence.saw(2, start + LONGEST_BLOCK_TIME * 2);
-        assert_eq!(cadence.pause(start + LONGEST_BLOCK_TIME * 2), TICK);
     }
 }
