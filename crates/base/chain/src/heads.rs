@@ -207,6 +207,20 @@ impl Tip {
         self.blocks.get(index).is_some_and(|known| !known.changes)
     }
 
+    /// Whether any of the newest `blocks` blocks up to the head may have changed any contract's
+    /// state: a chain where something happened lately. Blocks the tip does not know may have.
+    pub fn changed_within(&self, blocks: u64) -> bool {
+        let known = u64::try_from(self.blocks.len()).unwrap_or(u64::MAX);
+        if blocks > known {
+            return true;
+        }
+        self.blocks
+            .iter()
+            .rev()
+            .take(usize::try_from(blocks).unwrap_or(usize::MAX))
+            .any(|known| known.changes)
+    }
+
     /// The hash of the newest block at or below `number` that may have changed any contract's
     /// state, if the tip reaches it: two blocks with the same answer hold the same state, so a
     /// read cached under it need not be made again. `None` beyond the head or below what the
@@ -646,5 +660,8 @@ mod tests {
         assert_eq!(tip.state_block(12), Some(B256::repeat_byte(10)));
         assert!(tip.used_no_gas(12) && tip.used_no_gas(14));
         assert!(!tip.used_no_gas(13) && !tip.used_no_gas(9) && !tip.used_no_gas(8));
+        // Blocks 10 to 14: 13 used gas, 14 did not.
+        assert!(!tip.changed_within(1) && tip.changed_within(2));
+        assert!(tip.changed_within(7), "beyond the tip: may have");
     }
 }

@@ -12,8 +12,11 @@
 //! RPC cost: what the pending block shows changes only with a transaction, so the Home is read
 //! there only when the pending block may hold a new one: over a WebSocket, when the node
 //! announced a pending transaction or a block that may change state came since the last look
-//! (none of either on an idle chain: no request); otherwise when the pending block's transaction
-//! count or the head's state block changed (one request a round on an idle chain).
+//! (none of either on an idle chain: no request). Over HTTP, when the head's state block changed,
+//! or, while the chain is busy (a block of the last [`BUSY_BLOCKS`] may have changed state), when
+//! the pending block's transaction count changed (one request a round). An idle chain thus costs
+//! no request; the first message after a quiet spell is checkpointed once it is mined (one block
+//! later than from the pending block), and those that follow it from the pending block again.
 //!
 //! The checkpoints come from their own key: the updater signs over a root with no record only
 //! while its key has no pending transaction, which a stream of checkpoints would prevent.
@@ -33,6 +36,10 @@ use nxtp_chain::{heads::Tip, ChainError, OperationId, OperationState, Submitter}
 use nxtp_primitives::Domain;
 use std::num::NonZeroU32;
 
+/// Over HTTP, the pending block's transaction count is watched only while one of this many
+/// newest blocks may have changed state (see the module docs).
+pub const BUSY_BLOCKS: u64 = 16;
+
 /// The checkpointer of one Home; see the module docs.
 pub(crate) struct Checkpointer {
     pub(crate) origin: Domain,
@@ -49,8 +56,9 @@ pub(crate) struct Checkpointer {
     /// The head when checkpoints were last handed over, and how many were at that head.
     pub(crate) handed_at: Option<(u64, u32)>,
     /// What the pending block could show at the last look that found nothing to do: the
-    /// head's state block and the announced (or counted) pending transactions.
-    pub(crate) looked_at: Option<(B256, u64)>,
+    /// head's state block and the announced (or counted) pending transactions, `None` for an
+    /// idle chain over HTTP (not counted).
+    pub(crate) looked_at: Option<(B256, Option<u64>)>,
 }
 
 impl Checkpointer {
@@ -88,8 +96,10 @@ impl Checkpointer {
         }
         let domain = self.origin;
         let state_block = tip.and_then(|tip| tip.state_block(tip.number()));
+        let busy = tip.is_some_and(|tip| tip.changed_within(BUSY_BLOCKS));
         let seen = match (state_block, announced) {
-            (Some(state_block), Some(announced)) => Some((state_block, announced)),
+            (Some(state_block), Some(announced)) => Some((state_block, Some(announced))),
+            (Some(state_block), None) if !busy => Some((state_block, None)),
             // Not announced: the pending block's transaction count tells of new ones (one
             // leaving as another comes is mined in a block that may change state).
             (Some(state_block), None) => {
@@ -101,7 +111,7 @@ impl Checkpointer {
                         domain,
                         "eth_getBlockTransactionCountByNumber",
                     ))?;
-                count.map(|count| (state_block, count))
+                count.map(|count| (state_block, Some(count)))
             }
             (None, _) => None,
         };

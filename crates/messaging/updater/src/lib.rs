@@ -31,6 +31,7 @@ mod service;
 pub mod store;
 mod watch;
 
+pub use checkpointer::BUSY_BLOCKS;
 pub use config::{Resolved, UpdaterConfig, Watched};
 pub use error::{TickError, UpdaterError};
 pub use metrics::UpdaterMetrics;

@@ -221,6 +221,71 @@ async fn checkpoints_per_block_are_capped() {
     updater.stop().await;
 }
 
+/// Over HTTP, a chain on which nothing happened for a while costs the checkpointer no request: it
+/// stops counting the pending block's transactions, so a message waiting in the pool then is
+/// checkpointed once mined, one block later; the chain busy again, the next is checkpointed from
+/// the pending block, in its own block.
+#[tokio::test]
+async fn on_a_quiet_chain_the_pending_block_is_not_watched_until_something_happens() {
+    let (net, reader, _db, updater, ops) = paused_origin_with_updater().await;
+    // Empty blocks one at a time, each seen by the updater's head follower (it polls every
+    // interval on a chain without a block time; a round takes at least one), so that it knows
+    // every one of them used no gas.
+    for _ in 0..=nxtp_updater::BUSY_BLOCKS {
+        reader.anvil_mine(Some(1), None).await.expect("mines");
+        two_more_rounds(ops, "agent").await;
+        two_more_rounds(ops, "agent").await;
+    }
+
+    let quiet = net
+        .dispatch_to_pool(ORIGIN, REMOTE, Role::Deployer, "after a quiet spell")
+        .await;
+    two_more_rounds(ops, "agent").await;
+    two_more_rounds(ops, "agent").await;
+    assert_eq!(
+        net.sent_txs(ORIGIN, Role::Checkpointer).await,
+        0,
+        "the pending block of a quiet chain is not looked at"
+    );
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    let mined_in = reader
+        .get_transaction_receipt(quiet)
+        .await
+        .expect("reads")
+        .and_then(|receipt| receipt.block_number)
+        .expect("mined");
+    eventually("the mined message's checkpoint in the pool", || async {
+        net.pending_root_checkpointed(ORIGIN).await.then_some(())
+    })
+    .await;
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    let root = net.home_root(ORIGIN).await;
+    assert!(
+        net.checkpoint_events(ORIGIN)
+            .await
+            .contains(&(root, 1, mined_in + 1)),
+        "checkpointed in the block after its message's"
+    );
+
+    // Busy again: the next message is checkpointed from the pending block, in its own block.
+    net.dispatch_to_pool(ORIGIN, REMOTE, Role::Deployer, "while busy")
+        .await;
+    eventually("the pending message's checkpoint in the pool", || async {
+        net.pending_root_checkpointed(ORIGIN).await.then_some(())
+    })
+    .await;
+    reader.anvil_mine(Some(1), None).await.expect("mines");
+    let block = reader.get_block_number().await.expect("head");
+    let root = net.home_root(ORIGIN).await;
+    assert!(
+        net.checkpoint_events(ORIGIN)
+            .await
+            .contains(&(root, 2, block)),
+        "checkpointed in its message's block {block}"
+    );
+    updater.stop().await;
+}
+
 #[tokio::test]
 async fn signing_goes_on_when_the_checkpointer_cannot_pay() {
     let net = Net::start(&[1000, 2000], Mining::every_ms(250)).await;

@@ -40,7 +40,7 @@ struct Bracket {
 impl Bracket {
     /// The block times that `self` and a later bracket `then` allow together, lowest and
     /// highest; `None` unless `then` is of a later block.
-    fn block_times(&self, then: &Bracket) -> Option<BlockTimes> {
+    fn block_times(&self, then: &Self) -> Option<BlockTimes> {
         let blocks = u32::try_from(then.number.checked_sub(self.number)?).ok()?;
         if blocks == 0 {
             return None;
