@@ -4,7 +4,7 @@
 
 use crate::context::{Height, NodeAddress, ProposalPart, SequencerContext as Ctx, ValidatorSet};
 use crate::ledger::Ledger;
-use crate::pool::BidPool;
+use crate::pool::{BidPool, Pacing};
 use crate::signing::selection_signer;
 use crate::signing::NodeKey;
 use crate::store::{CertifiedSelection, Decided, NodeStore, SignedSelection, StoreError};
@@ -77,9 +77,8 @@ pub struct State {
     store: NodeStore,
     pool: BidPool,
     ledger: Ledger,
-    /// How long a proposer with nothing to propose waits for a bid before proposing an empty
-    /// batch, so an idle network does not decide empty heights back to back.
-    idle_wait: Duration,
+    /// When this node, proposing, closes auctions.
+    pacing: Pacing,
     height: Height,
     round: Round,
     /// Parts of proposals for heights this node has not reached yet: checked once it does.
@@ -98,7 +97,7 @@ impl State {
         store: NodeStore,
         pool: BidPool,
         ledger: Ledger,
-        idle_wait: Duration,
+        pacing: Pacing,
         decided: watch::Sender<Height>,
     ) -> Self {
         Self {
@@ -110,7 +109,7 @@ impl State {
             store,
             pool,
             ledger,
-            idle_wait,
+            pacing,
             height: Height(0),
             round: Round::Nil,
             early_parts: BTreeMap::new(),
@@ -312,7 +311,7 @@ async fn propose(
     rules: Rules,
     store: NodeStore,
     pool: BidPool,
-    idle_wait: Duration,
+    pacing: Pacing,
     network: mpsc::Sender<NetworkMsg<Ctx>>,
     reply: tokio::sync::oneshot::Sender<LocallyProposedValue<Ctx>>,
 ) -> Result<(), StoreError> {
@@ -322,25 +321,33 @@ async fn propose(
     let batch = if let Some(kept) = before.into_iter().next() {
         kept.value
     } else {
+        // Only auctions whose window passed are closed: later bids may make a better selection.
+        let window = pacing.auction_window;
         let build = || {
             validity::build(
-                pool.snapshot(),
+                pool.ripe(window),
                 &ledger,
                 rules.transfers.as_ref(),
                 rules.approval.as_ref(),
             )
         };
-        let added = pool.added();
-        tokio::pin!(added);
-        let mut batch = build();
-        if batch.is_empty() {
-            let wait = idle_wait.min(timeout / 2);
-            tokio::select! {
-                () = &mut added => {}
-                () = tokio::time::sleep(wait) => {}
+        // With nothing to decide, wait for a bid or a window to pass, up to the idle wait.
+        let deadline = tokio::time::Instant::now() + pacing.idle_wait.min(timeout / 2);
+        let mut batch = loop {
+            let added = pool.added();
+            let batch = build();
+            let now = tokio::time::Instant::now();
+            if !batch.is_empty() || now >= deadline {
+                break batch;
             }
-            batch = build();
-        }
+            let wake = pool
+                .next_ripe_in(window)
+                .map_or(deadline, |left| deadline.min(now + left));
+            tokio::select! {
+                () = added => {}
+                () = tokio::time::sleep_until(wake) => {}
+            }
+        };
         if let Some(tamper) = &rules.byzantine {
             tamper(&mut batch);
         }
@@ -433,7 +440,7 @@ pub async fn run(mut state: State, mut channels: Channels<Ctx>) -> Result<(), Ap
                     state.rules.clone(),
                     state.store.clone(),
                     state.pool.clone(),
-                    state.idle_wait,
+                    state.pacing,
                     channels.network.clone(),
                     reply,
                 );

@@ -23,7 +23,7 @@ pub use app::{Rules, Tamper};
 pub use context::{Height, NodeAddress, SequencerContext, Validator, ValidatorSet};
 pub use ledger::{Ledger, Reservation, DEFAULT_RESERVATION_EXPIRY};
 pub use node::{start, Genesis, NodeConfig, NodeError, NodeHandle};
-pub use pool::BidPool;
+pub use pool::{BidPool, Pacing};
 pub use signing::NodeKey;
 pub use store::{CertifiedSelection, Decided, NodeStore, SignedSelection};
 pub use validity::{Invalid, RouterApproval, TransferSource};

@@ -5,7 +5,7 @@ use crate::app::{self, Rules, State};
 use crate::codec::WireCodec;
 use crate::context::{Height, NodeAddress, PublicKey, SequencerContext, Validator, ValidatorSet};
 use crate::ledger::Ledger;
-use crate::pool::BidPool;
+use crate::pool::{BidPool, Pacing};
 use crate::signing::{NodeKey, NodeSigner, NodeVerifier};
 use crate::store::{NodeStore, StoreError};
 use alloy::primitives::keccak256;
@@ -65,6 +65,10 @@ pub struct NodeConfig {
     /// How long a proposer with nothing to decide waits for a bid before proposing an empty
     /// batch.
     pub idle_wait: Duration,
+    /// How long after this node first held a bid on a transfer it keeps the auction open when
+    /// proposing (zero: closed as soon as the bids cover the amount). A proposer's policy: voters
+    /// do not check it.
+    pub auction_window: Duration,
     /// How often a node tells its peers its height (how soon a lagging node notices).
     pub sync_status_interval: Duration,
 }
@@ -79,6 +83,7 @@ impl NodeConfig {
             peers: Vec::new(),
             timeouts: LinearTimeouts::default(),
             idle_wait: Duration::from_secs(1),
+            auction_window: Duration::ZERO,
             sync_status_interval: Duration::from_secs(2),
         }
     }
@@ -257,7 +262,10 @@ pub async fn start(
         store.clone(),
         pool.clone(),
         ledger,
-        config.idle_wait,
+        Pacing {
+            idle_wait: config.idle_wait,
+            auction_window: config.auction_window,
+        },
         decided_tx,
     );
     let app = tokio::spawn(

@@ -601,3 +601,90 @@ async fn a_node_joining_late_takes_decided_heights_by_sync_with_their_certificat
         node.kill().await;
     }
 }
+
+/// With an auction window, a proposer closes an auction only once the window since it first held
+/// a bid on the transfer passed: a bid that came later, within the window, is decided on too,
+/// rather than the first router to bid winning alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_proposer_keeps_an_auction_open_for_its_window() {
+    const WINDOW: Duration = Duration::from_secs(2);
+    let root = tempfile::tempdir().expect("tempdir");
+    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
+    let chain = Arc::new(Chain::default());
+    let network = Network::new(&chain, &routers);
+    let mut nodes = Vec::new();
+    for index in 0..4 {
+        let mut config = network.config(index, root.path());
+        config.auction_window = WINDOW;
+        let node = nxtp_consensus::start(
+            config,
+            network.keys[index].clone(),
+            network.genesis.clone(),
+            network.rules.clone(),
+            BidPool::new(),
+        )
+        .await
+        .expect("node starts");
+        nodes.push(node);
+    }
+    for node in &nodes {
+        decided(node, Height(1)).await;
+    }
+    let terms = transfer(1);
+    chain.xcall(terms.clone());
+    let first_bid = std::time::Instant::now();
+    for node in &nodes {
+        node.pool.add(terms.transfer_id, bid(&routers[0], &terms, 1));
+    }
+    // Router 0 alone covers the amount; router 1 bids a little later, within the window.
+    let mut watch = nodes[0].decided.clone();
+    let early = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            let selection = nodes[0].store.selection(terms.transfer_id).await;
+            if selection.expect("store").is_some() {
+                return;
+            }
+            watch.changed().await.expect("node running");
+        }
+    })
+    .await;
+    assert!(early.is_err(), "decided within the window");
+    for node in &nodes {
+        node.pool.add(terms.transfer_id, bid(&routers[1], &terms, 1));
+    }
+    let chosen = selected(&nodes[0], terms.transfer_id).await;
+    assert!(
+        first_bid.elapsed() >= WINDOW,
+        "decided {:?} after the first bid",
+        first_bid.elapsed()
+    );
+    let height = nodes[0]
+        .store
+        .selection(terms.transfer_id)
+        .await
+        .expect("store")
+        .expect("decided")
+        .height;
+    let auction = nodes[0]
+        .store
+        .decided(height, height)
+        .await
+        .expect("store")
+        .pop()
+        .expect("its height")
+        .batch
+        .auctions
+        .into_iter()
+        .find(|auction| auction.terms.transfer_id == terms.transfer_id)
+        .expect("its auction");
+    let bidders: BTreeSet<Address> = auction.bids.iter().map(|bid| bid.router).collect();
+    assert_eq!(
+        bidders,
+        BTreeSet::from([routers[0].address(), routers[1].address()]),
+        "both bids decided on"
+    );
+    assert_eq!(chosen.len(), 1);
+    for node in nodes {
+        node.kill().await;
+    }
+}

@@ -221,7 +221,7 @@ async fn start_consensus(
         config,
     );
     feed.round().await?;
-    let handle = consensus::start_node(config, key, view, pool).await?;
+    let handle = consensus::start_node(config, key, view, pool, shared.window).await?;
     let hand_over = consensus::HandOver {
         shared: Arc::clone(shared),
         node: handle.store.clone(),

@@ -60,12 +60,14 @@ pub(crate) fn sequencers(config: &ConsensusConfig) -> ValidatorSet {
     )
 }
 
-/// Starts this node of the network of `config`, signing with `key`, over `view`.
+/// Starts this node of the network of `config`, signing with `key`, over `view`, keeping each
+/// auction it proposes open for `auction_window` after its first bid here.
 pub(crate) async fn start_node(
     config: &ConsensusConfig,
     key: NodeKey,
     view: Arc<ChainView>,
     pool: BidPool,
+    auction_window: Duration,
 ) -> Result<NodeHandle, SequencerError> {
     let ledger = Ledger::new(config.liquidity.iter().map(|entry| {
         let pool = Pool {
@@ -86,6 +88,7 @@ pub(crate) async fn start_node(
     );
     node.peers = config.peers.clone();
     node.idle_wait = config.idle_wait;
+    node.auction_window = auction_window;
     node.timeouts.propose = config.propose_timeout;
     node.timeouts.prevote = config.vote_timeout;
     node.timeouts.precommit = config.vote_timeout;
