@@ -37,12 +37,12 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
-use balances::{BalanceTask, TrackedAsset};
+use balances::{BalanceDomain, BalanceTask, TrackedAsset};
 use bidder::BidderTask;
 use nxtp_agent::{Agent, AgentContext, Health, Schema, Store, TaskSet, TelemetryConfig};
 use nxtp_api::sequencer::SequencerClient;
 use nxtp_bindings::Connext;
-use nxtp_chain::ChainMetrics;
+use nxtp_chain::{ChainMetrics, Heads};
 use nxtp_liquidity::{connect_all, ConnectedDomain as Connected};
 use nxtp_primitives::{ConnextSigningDomain, Domain};
 use origin::OriginTask;
@@ -87,6 +87,15 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
     let sequencer =
         SequencerClient::new(config.sequencer_url.clone()).map_err(RouterError::Sequencer)?;
     let chains = connect_all(&config.domains).await?;
+    // One head follower per chain, shared by the tasks that need the head.
+    let heads: BTreeMap<Domain, Heads> = chains
+        .iter()
+        .map(|(&domain, chain)| {
+            let poll_interval = chain.config.chain.poll_interval();
+            let heads = Heads::follow(domain, chain.provider.clone(), poll_interval);
+            (domain, heads)
+        })
+        .collect();
     let wiring = Wiring {
         router: signer.address(),
         signer,
@@ -106,12 +115,12 @@ async fn run(config: RouterConfig, ctx: AgentContext) -> Result<(), RouterError>
         bidder_wakes.push(Arc::clone(&bidder.wake));
         tasks.spawn(format!("bidder {domain}"), bidder.run(tasks.shutdown()));
     }
-    for (&domain, chain) in &chains {
-        let origin = wiring.origin(domain, chain, bidder_wakes.clone());
+    for ((&domain, chain), heads) in chains.iter().zip(heads.values()) {
+        let origin = wiring.origin(domain, chain, heads.clone(), bidder_wakes.clone());
         tasks.spawn(format!("xcalls {domain}"), origin.run(tasks.shutdown()));
     }
     tasks.spawn("poster", wiring.poster().run(tasks.shutdown()));
-    let balances = wiring.balances(&chains);
+    let balances = wiring.balances(&chains, &heads);
     tasks.spawn("balances", balances.run(tasks.shutdown()));
 
     let config = &wiring.config;
@@ -160,16 +169,26 @@ impl Wiring {
         }
     }
 
-    /// The task following `origin`'s transfers, waking `bidders` when some become due.
-    fn origin(&self, origin: Domain, chain: &Connected, bidders: Vec<Arc<Notify>>) -> OriginTask {
-        let indexer = chain.config.indexer(
-            origin,
-            origin::STREAM,
-            XCALL_EVENTS.to_vec(),
-            &self.store,
-            chain.provider.clone(),
-            &self.chain_metrics,
-        );
+    /// The task following `origin`'s transfers (its head from `heads`), waking `bidders` when
+    /// some become due.
+    fn origin(
+        &self,
+        origin: Domain,
+        chain: &Connected,
+        heads: Heads,
+        bidders: Vec<Arc<Notify>>,
+    ) -> OriginTask {
+        let indexer = chain
+            .config
+            .indexer(
+                origin,
+                origin::STREAM,
+                XCALL_EVENTS.to_vec(),
+                &self.store,
+                chain.provider.clone(),
+                &self.chain_metrics,
+            )
+            .heads(heads);
         OriginTask {
             origin,
             indexer,
@@ -195,18 +214,24 @@ impl Wiring {
         }
     }
 
-    /// The task reading the router's balances on every connected domain.
-    fn balances(&self, chains: &BTreeMap<Domain, Connected>) -> BalanceTask {
-        let connexts = chains
+    /// The task reading the router's balances on every connected domain, at `heads`.
+    fn balances(
+        &self,
+        chains: &BTreeMap<Domain, Connected>,
+        heads: &BTreeMap<Domain, Heads>,
+    ) -> BalanceTask {
+        let domains = chains
             .iter()
-            .map(|(&domain, chain)| {
+            .zip(heads.values())
+            .map(|((&domain, chain), heads)| {
                 let connext = Connext::new(chain.config.connext, chain.provider.clone());
-                (domain, connext)
+                let heads = heads.clone();
+                (domain, BalanceDomain { connext, heads })
             })
             .collect();
         BalanceTask {
             router: self.router,
-            connexts,
+            domains,
             assets: tracked_assets(&self.config),
             metrics: self.metrics.clone(),
             health: self.health.clone(),

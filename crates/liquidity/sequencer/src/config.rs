@@ -53,6 +53,8 @@
 //! vote_timeout_ms = 1000
 //! backup_handover_ms = 30000              # optional: how long a node that did not propose a
 //!                                         # decision waits before handing it to the relayer too
+//! # Optional: the other nodes' bids APIs, which this node forwards the bids routers post to it.
+//! forward_bids_to = ["http://127.0.0.1:8190", "http://127.0.0.1:8290", "http://127.0.0.1:8390"]
 //! # The sequencer set, every node's the same: each key's Ethereum address (EIP-55) and its
 //! # secp256k1 public key (SEC1, compressed or not), which consensus verifies votes with.
 //! validators = [
@@ -174,6 +176,9 @@ pub struct ConsensusConfig {
     /// chain and nothing is posted, so the relayer gets one job per transfer unless the proposer
     /// is down.
     pub backup_handover: Duration,
+    /// The other nodes' bids APIs (base URLs), which this node forwards every bid a router posted
+    /// to it and it accepted, so whichever node proposes next holds it; empty: not forwarded.
+    pub forward_bids_to: Vec<Url>,
 }
 
 /// One router's liquidity in one pool at genesis (`[[consensus.liquidity]]`).
@@ -224,6 +229,8 @@ struct RawConsensus {
     vote_timeout_ms: u64,
     #[serde(default = "default_backup_handover_ms")]
     backup_handover_ms: u64,
+    #[serde(default, deserialize_with = "http_urls")]
+    forward_bids_to: Vec<Url>,
 }
 
 fn default_backup_handover_ms() -> u64 {
@@ -304,6 +311,7 @@ impl<'de> Deserialize<'de> for ConsensusConfig {
             propose_timeout: Duration::from_millis(raw.propose_timeout_ms),
             vote_timeout: Duration::from_millis(raw.vote_timeout_ms),
             backup_handover: Duration::from_millis(raw.backup_handover_ms),
+            forward_bids_to: raw.forward_bids_to,
         })
     }
 }

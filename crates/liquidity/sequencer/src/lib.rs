@@ -128,7 +128,8 @@ pub async fn run_with_listener(
         quotes: config.quotes.clone(),
         valuation,
     };
-    let shared = Arc::new(shared(&config, pricing, &store, &metrics, &chains));
+    let (forward, forwarders) = consensus::bid_forwarding(config.consensus.as_ref())?;
+    let shared = Arc::new(shared(&config, pricing, &store, &metrics, &chains, forward));
     // A consensus node's decisions are the network's: no liquidity is committed here.
     let ledger = match &config.consensus {
         None => auction::restored_ledger(&store).await?,
@@ -136,6 +137,9 @@ pub async fn run_with_listener(
     };
 
     let mut tasks = TaskSet::new(ctx.shutdown.clone());
+    for forwarder in forwarders {
+        tasks.spawn("bid forwarding", forwarder.run(tasks.shutdown()));
+    }
     let served: BTreeSet<Domain> = chains.keys().copied().collect();
     let dispatch_wake = Arc::new(Notify::new());
     for (&domain, chain) in &chains {
@@ -269,6 +273,7 @@ fn shared(
     store: &Store,
     metrics: &SequencerMetrics,
     chains: &BTreeMap<Domain, Connected>,
+    forward: Option<consensus::BidForwarder>,
 ) -> Shared {
     Shared {
         store: store.clone(),
@@ -278,6 +283,7 @@ fn shared(
         destinations: destinations(chains),
         metrics: metrics.clone(),
         auction_wake: Arc::new(Notify::new()),
+        forward,
     }
 }
 

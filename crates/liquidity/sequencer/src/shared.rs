@@ -22,4 +22,6 @@ pub(crate) struct Shared {
     pub(crate) metrics: SequencerMetrics,
     /// Wakes the auction when a transfer, a fee or a bid arrives.
     pub(crate) auction_wake: Arc<Notify>,
+    /// Where a consensus node forwards the bids routers post to it; `None` when it does not.
+    pub(crate) forward: Option<crate::consensus::BidForwarder>,
 }

@@ -20,10 +20,12 @@
 //!   case).
 
 mod feed;
+mod forward;
 mod hand_over;
 mod view;
 
 pub(crate) use feed::Feed;
+pub(crate) use forward::{bid_forwarding, BidForwarder, FORWARDED_HEADER};
 pub(crate) use hand_over::HandOver;
 pub use hand_over::{certified_execute_calldata, NotExecutable};
 pub(crate) use view::ChainView;
