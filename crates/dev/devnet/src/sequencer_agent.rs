@@ -223,12 +223,21 @@ pub fn node_config_toml(
         return None;
     }
     let name = node_name(index);
-    let peers: Vec<String> = layout
+    let others: Vec<_> = layout
         .nodes
         .iter()
         .enumerate()
         .filter(|(other, _)| *other != index)
-        .map(|(_, peer)| format!("\"{}\"", peer.consensus))
+        .map(|(_, peer)| peer)
+        .collect();
+    let peers: Vec<String> = others
+        .iter()
+        .map(|peer| format!("\"{}\"", peer.consensus))
+        .collect();
+    // Every bid a router posts here goes on to the other nodes' bids APIs.
+    let forward_to: Vec<String> = others
+        .iter()
+        .map(|peer| format!("\"http://{}\"", peer.api))
         .collect();
     let mut config = sequencer_toml(
         manifest,
@@ -249,6 +258,7 @@ pub fn node_config_toml(
         .value("propose_timeout_ms", DEVNET_PROPOSE_TIMEOUT_MS)
         .value("vote_timeout_ms", DEVNET_VOTE_TIMEOUT_MS)
         .value("backup_handover_ms", DEVNET_BACKUP_HANDOVER_MS)
+        .value("forward_bids_to", format!("[{}]", forward_to.join(", ")))
         .value("validators", validators);
     for (domain, _, deployment) in &liquidity {
         for asset in deployment.assets.values() {

@@ -1,12 +1,15 @@
 //! The sequencer's HTTP API (`docs/liquidity-agents.md`, "Sequencer HTTP API"): quotes, bids in,
 //! transfer state out. Every refusal is an [`ApiError`] with its code's status.
 
-use crate::{bids, error::SequencerError, shared::Shared, store, view::transfer_view};
+use crate::{
+    bids, consensus::FORWARDED_HEADER, error::SequencerError, shared::Shared, store,
+    view::transfer_view,
+};
 use alloy::primitives::{Address, B256};
 use axum::{
     body::Bytes,
     extract::{rejection::QueryRejection, Path, Query, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -100,10 +103,16 @@ async fn quote(
     }))
 }
 
-async fn post_bid(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn post_bid(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     match accept_bid(&shared, &body).await {
-        Ok(accepted) => {
+        Ok((accepted, fresh)) => {
             shared.metrics.bid_accepted();
+            // A bid new here goes on to the other nodes, unless a node forwarded it: one hop.
+            if let Some(forward) = &shared.forward {
+                if fresh && !headers.contains_key(FORWARDED_HEADER) {
+                    forward.forward(&body);
+                }
+            }
             (StatusCode::ACCEPTED, Json(accepted)).into_response()
         }
         Err(refusal) => {
@@ -113,7 +122,8 @@ async fn post_bid(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     }
 }
 
-async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal> {
+/// Checks and records a bid; with the answer, whether it held a signature not recorded before.
+async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<(BidAccepted, bool), Refusal> {
     let bid = BidRequest::from_json(body).map_err(Refusal)?;
     let id = bid.transfer_id;
     let (transfer, decided) = shared
@@ -241,10 +251,11 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<BidAccepted, Refusal
     let state = view
         .map(|view| view.state)
         .ok_or_else(|| Refusal::unavailable("the bid just recorded is missing"))?;
-    Ok(BidAccepted {
+    let accepted = BidAccepted {
         transfer_id: id,
         state,
-    })
+    };
+    Ok((accepted, fresh > 0))
 }
 
 /// Whether `router` is approved on at least one served domain (each read cached briefly). Unsure

@@ -178,6 +178,11 @@ pub struct Running {
 impl Running {
     pub async fn start(config: SequencerConfig) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        Self::start_on(config, listener)
+    }
+
+    /// The sequencer with its API on `listener` (bound beforehand, so other configs can name it).
+    pub fn start_on(config: SequencerConfig, listener: TcpListener) -> Self {
         let addr = listener.local_addr().expect("address");
         let shutdown = CancellationToken::new();
         let ctx = AgentContext {
