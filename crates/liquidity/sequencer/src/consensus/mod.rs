@@ -17,7 +17,9 @@
 //!   proposed the deciding round hands over at once, the others `backup_handover` later, when
 //!   the execute is usually on chain and their dispatch posts nothing; so the relayer gets one job
 //!   per transfer unless the proposer is down (and `Connext` executes a transfer once in any
-//!   case).
+//!   case);
+//! - [`BidForwarder`] posts each bid a router posted here, new here, on to the other nodes' bids
+//!   API (`forward_bids_to`), so whichever node proposes next holds it.
 
 mod feed;
 mod forward;
