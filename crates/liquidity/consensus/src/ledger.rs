@@ -267,8 +267,7 @@ mod tests {
     #[test]
     fn an_execute_is_counted_once_whether_observed_before_or_after_its_release() {
         let pool = terms(0, 0).pool;
-        let start = Ledger::new([((pool, ROUTER), U256::from(1_000))]);
-        let mut before = start.clone();
+        let mut before = Ledger::new([((pool, ROUTER), U256::from(1_000))]);
         before.apply(&decided(1, 300));
         assert_eq!(before.available(&pool, ROUTER), U256::from(700));
 

@@ -370,12 +370,11 @@ pub(crate) mod tests {
         assert!(Batch::from_wire(&bytes[..bytes.len() - 1]).is_err());
 
         // A release cause this build does not know, and a `fast` flag that is not 0 or 1.
-        let expired = Release {
+        let mut unknown = Release {
             transfer_id: B256::repeat_byte(8),
             cause: ReleaseCause::Expired,
         }
         .to_wire();
-        let mut unknown = expired.clone();
         unknown[32] = 3;
         assert!(matches!(
             Release::from_wire(&unknown),

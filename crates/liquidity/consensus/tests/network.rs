@@ -76,7 +76,10 @@ impl TransferSource for Chain {
     }
 
     fn balances(&self) -> Vec<Observation> {
-        self.reads.lock().map(|reads| reads.clone()).unwrap_or_default()
+        self.reads
+            .lock()
+            .map(|reads| reads.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -292,6 +295,24 @@ async fn same_batches(nodes: &[&NodeHandle], to: Height) {
     }
 }
 
+/// Every batch `node` decided, replayed from genesis, passes the check of an honest node: the
+/// ledger the network decided with is the one the rules derive. Returns the ledger after them.
+async fn every_batch_passes_the_check(network: &Network, node: &NodeHandle) -> Ledger {
+    let height = *node.decided.borrow();
+    let mut ledger = network.genesis.ledger.clone();
+    for decided in node.store.decided(Height(1), height).await.expect("store") {
+        nxtp_consensus::validity::check(
+            &decided.batch,
+            &ledger,
+            network.rules.transfers.as_ref(),
+            network.rules.approval.as_ref(),
+        )
+        .unwrap_or_else(|err| panic!("height {} broke the rule: {err}", decided.height));
+        ledger.apply(&decided.batch);
+    }
+    ledger
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_nodes_decide_the_same_auctions_and_a_restarted_node_catches_up() {
     let root = tempfile::tempdir().expect("tempdir");
@@ -454,23 +475,7 @@ async fn a_proposer_breaking_the_selection_rule_is_outvoted() {
         }
     }
     // Every decided batch follows the rule: replayed from genesis, each passes the check.
-    let height = *honest[0].decided.borrow();
-    let mut ledger = network.genesis.ledger.clone();
-    for decided in honest[0]
-        .store
-        .decided(Height(1), height)
-        .await
-        .expect("store")
-    {
-        nxtp_consensus::validity::check(
-            &decided.batch,
-            &ledger,
-            network.rules.transfers.as_ref(),
-            network.rules.approval.as_ref(),
-        )
-        .unwrap_or_else(|err| panic!("height {} broke the rule: {err}", decided.height));
-        ledger.apply(&decided.batch);
-    }
+    every_batch_passes_the_check(&network, &honest[0]).await;
     for node in nodes {
         node.kill().await;
     }
@@ -597,6 +602,67 @@ async fn a_node_joining_late_takes_decided_heights_by_sync_with_their_certificat
     all.push(&late);
     same_batches(&all, height).await;
     late.kill().await;
+    for node in nodes {
+        node.kill().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_router_out_of_liquidity_is_selected_again_once_topped_up_on_chain() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
+    let chain = Arc::new(Chain::default());
+    let network = Network::new(&chain, &routers);
+    let mut nodes = Vec::new();
+    for index in 0..4 {
+        nodes.push(network.start(index, root.path()).await);
+    }
+    for node in &nodes {
+        decided(node, Height(1)).await;
+    }
+    // Only router 0 bids, on every node. Its 250 cover two transfers of 100.
+    let router = &routers[0];
+    let post = |id: u8| {
+        let terms = transfer(id);
+        chain.xcall(terms.clone());
+        for node in &nodes {
+            node.pool.add(terms.transfer_id, bid(router, &terms, 1));
+        }
+        terms.transfer_id
+    };
+    let (first, second) = (post(1), post(2));
+    for transfer_id in [first, second] {
+        assert_eq!(selected(&nodes[0], transfer_id).await, [router.address()]);
+    }
+
+    // The third waits: 50 are left, and several heights pass without deciding it.
+    let third = post(3);
+    let waited = Height(nodes[0].decided.borrow().0 + 4);
+    for node in &nodes {
+        decided(node, waited).await;
+        let selection = node.store.selection(third).await.expect("store");
+        assert!(selection.is_none(), "decided on liquidity the router lacks");
+    }
+
+    // On chain, the first two execute (blocks 10 and 11: 50 left), then the router adds 500
+    // (block 12). Every node reads it: the network releases, observes and decides again.
+    chain.execute(first, 10);
+    chain.execute(second, 11);
+    chain.read_balance(router.address(), 12, U256::from(550));
+    assert_eq!(selected(&nodes[0], third).await, [router.address()]);
+    for node in &nodes[1..] {
+        assert_eq!(selected(node, third).await, [router.address()]);
+    }
+    let height = *nodes[0].decided.borrow();
+    for node in &nodes {
+        decided(node, height).await;
+    }
+    same_batches(&nodes.iter().collect::<Vec<_>>(), height).await;
+    let ledger = every_batch_passes_the_check(&network, &nodes[0]).await;
+    // 550 observed after both executes, less the third's 100.
+    assert_eq!(ledger.balance(&pool(), router.address()), U256::from(550));
+    assert_eq!(ledger.available(&pool(), router.address()), U256::from(450));
+    assert_eq!(ledger.open().collect::<Vec<_>>(), [&third]);
     for node in nodes {
         node.kill().await;
     }

@@ -55,12 +55,15 @@
 //!                                         # decision waits before handing it to the relayer too
 //! # Optional: the other nodes' bids APIs, which this node forwards the bids routers post to it.
 //! forward_bids_to = ["http://127.0.0.1:8190", "http://127.0.0.1:8290", "http://127.0.0.1:8390"]
+//! reservation_expiry_heights = 3600       # optional, the same on every node: heights after which
+//!                                         # a decided transfer never executed frees its liquidity
 //! # The sequencer set, every node's the same: each key's Ethereum address (EIP-55) and its
 //! # secp256k1 public key (SEC1, compressed or not), which consensus verifies votes with.
 //! validators = [
 //!     { address = "0x...", public_key = "0x02..." },
 //! ]
-//! # Repeated: the liquidity each router starts with in each pool, the same on every node.
+//! # Repeated: the liquidity each router starts with in each pool, the same on every node. The
+//! # network then follows each router's balance on chain (`docs/consensus.md`).
 //! [[consensus.liquidity]]
 //! domain = 2000                           # the destination
 //! canonical_domain = 1000
@@ -179,6 +182,9 @@ pub struct ConsensusConfig {
     /// The other nodes' bids APIs (base URLs), which this node forwards every bid a router posted
     /// to it and it accepted, so whichever node proposes next holds it; empty: not forwarded.
     pub forward_bids_to: Vec<Url>,
+    /// How many heights a decided transfer whose execute never ended keeps its routers'
+    /// liquidity reserved (part of the genesis: the same on every node).
+    pub reservation_expiry_heights: u64,
 }
 
 /// One router's liquidity in one pool at genesis (`[[consensus.liquidity]]`).
@@ -231,6 +237,12 @@ struct RawConsensus {
     backup_handover_ms: u64,
     #[serde(default, deserialize_with = "http_urls")]
     forward_bids_to: Vec<Url>,
+    #[serde(default = "default_reservation_expiry_heights")]
+    reservation_expiry_heights: u64,
+}
+
+fn default_reservation_expiry_heights() -> u64 {
+    nxtp_consensus::DEFAULT_RESERVATION_EXPIRY
 }
 
 fn default_backup_handover_ms() -> u64 {
@@ -299,6 +311,12 @@ impl<'de> Deserialize<'de> for ConsensusConfig {
                 "idle_wait_ms, propose_timeout_ms and vote_timeout_ms must be above zero",
             ));
         }
+        if raw.reservation_expiry_heights == 0 {
+            // Zero would let a proposer release a reservation in the batch that decides it.
+            return Err(de::Error::custom(
+                "reservation_expiry_heights must be above zero",
+            ));
+        }
         Ok(Self {
             key: raw.key,
             listen: raw.listen,
@@ -312,6 +330,7 @@ impl<'de> Deserialize<'de> for ConsensusConfig {
             vote_timeout: Duration::from_millis(raw.vote_timeout_ms),
             backup_handover: Duration::from_millis(raw.backup_handover_ms),
             forward_bids_to: raw.forward_bids_to,
+            reservation_expiry_heights: raw.reservation_expiry_heights,
         })
     }
 }
@@ -655,6 +674,22 @@ mod tests {
             Duration::from_millis(DEFAULT_BACKUP_HANDOVER_MS)
         );
         assert_eq!(
+            consensus.reservation_expiry_heights,
+            nxtp_consensus::DEFAULT_RESERVATION_EXPIRY
+        );
+        let expiring = text.replace(
+            "threshold = 3",
+            "threshold = 3\nreservation_expiry_heights = 90",
+        );
+        let expiring = load_str::<SequencerConfig>(&expiring).expect("an expiry");
+        assert_eq!(
+            expiring
+                .consensus
+                .expect("consensus")
+                .reservation_expiry_heights,
+            90
+        );
+        assert_eq!(
             consensus.liquidity,
             [GenesisLiquidity {
                 domain: Domain(2000),
@@ -701,6 +736,13 @@ mod tests {
             (
                 text.replace("threshold = 3", "threshold = 0"),
                 "consensus: threshold: 0",
+            ),
+            (
+                text.replace(
+                    "threshold = 3",
+                    "threshold = 3\nreservation_expiry_heights = 0",
+                ),
+                "consensus: reservation_expiry_heights must be above zero",
             ),
             (
                 text.replace(&second, &bad),

@@ -253,7 +253,7 @@ fn a_release_frees_liquidity_only_once_the_execute_ended_as_stated() {
             "another block or path than this node saw"
         );
     }
-    let mut twice = release.clone();
+    let mut twice = release;
     twice.releases.push(twice.releases[0]);
     assert_eq!(
         s.check(&twice, &ledger),
@@ -357,7 +357,7 @@ fn a_deposit_makes_a_router_selectable_again() {
     s.check(&batch, &ledger).expect("valid");
 
     // Without the observation, the same auction spends liquidity the ledger does not hold.
-    let mut unobserved = batch.clone();
+    let mut unobserved = batch;
     unobserved.observations.clear();
     assert!(matches!(
         s.check(&unobserved, &ledger),
@@ -385,7 +385,7 @@ fn a_withdrawal_refuses_a_proposal_that_spends_it() {
         s.check(&full, &observed),
         Err(Invalid::WrongSelection { expected: None, .. })
     ));
-    let mut spent_after_withdrawal = full.clone();
+    let mut spent_after_withdrawal = full;
     spent_after_withdrawal.observations = s.build(Vec::new(), &s.ledger).observations;
     assert!(matches!(
         s.check(&spent_after_withdrawal, &s.ledger),

@@ -259,6 +259,9 @@ impl Feed {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
+        if bidders.is_empty() && wanted.is_empty() {
+            return Ok(None);
+        }
         let mut failure = None;
         let mut wanted_reads = 0;
         for (&domain, destination) in &self.shared.destinations {

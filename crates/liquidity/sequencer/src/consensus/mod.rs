@@ -80,7 +80,8 @@ pub(crate) async fn start_node(
             canonical_id: entry.canonical_id,
         };
         ((pool, entry.router), entry.amount)
-    }));
+    }))
+    .with_expiry(config.reservation_expiry_heights);
     let genesis = Genesis {
         sequencers: config.validators.clone(),
         ledger,

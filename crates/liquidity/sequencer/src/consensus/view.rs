@@ -107,12 +107,22 @@ impl TransferSource for ChainView {
         }
     }
 
+    /// Each router's newest balance, observed at the first block of the reads that have held
+    /// it since: the block then stays the same from one proposal to the next while the balance
+    /// does, so a node that had to read it on demand confirms it the next time (observing at the
+    /// newest block would ask for a new read each time, and never be confirmed by a node that
+    /// reads only on demand).
     fn balances(&self) -> Vec<Observation> {
         let balances = self.balances.read().unwrap_or_else(PoisonError::into_inner);
         balances
             .iter()
             .filter_map(|(&(pool, router), reads)| {
-                let (&block, &(block_hash, balance)) = reads.last_key_value()?;
+                let (_, &(_, balance)) = reads.last_key_value()?;
+                let (&block, &(block_hash, _)) = reads
+                    .iter()
+                    .rev()
+                    .take_while(|(_, (_, held))| *held == balance)
+                    .last()?;
                 Some(Observation {
                     pool,
                     router,
@@ -143,5 +153,89 @@ impl RouterApproval for ChainView {
                 .insert(key);
             false
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool() -> Pool {
+        Pool {
+            destination: 2000,
+            canonical_domain: 1000,
+            canonical_id: B256::repeat_byte(0xaa),
+        }
+    }
+
+    #[test]
+    fn a_balance_is_confirmed_only_at_the_block_and_hash_read() {
+        let view = ChainView::default();
+        let router = Address::repeat_byte(1);
+        let hash = B256::repeat_byte(10);
+        view.record_balance(pool(), router, 10, hash, U256::from(500));
+        assert_eq!(
+            view.balance_at(&pool(), router, 10, hash),
+            Some(U256::from(500))
+        );
+        // Another branch at that height: refused, and not worth reading again.
+        assert_eq!(
+            view.balance_at(&pool(), router, 10, B256::repeat_byte(11)),
+            None
+        );
+        assert!(view.wanted_balances.lock().expect("lock").is_empty());
+        // A block not read: refused this time, read by the feed's next round.
+        let later = B256::repeat_byte(12);
+        assert_eq!(view.balance_at(&pool(), router, 12, later), None);
+        assert_eq!(
+            *view.wanted_balances.lock().expect("lock"),
+            BTreeSet::from([(pool(), router, 12, later)])
+        );
+    }
+
+    #[test]
+    fn the_newest_balance_is_observed_from_its_first_read_and_old_reads_are_forgotten() {
+        let view = ChainView::default();
+        let router = Address::repeat_byte(1);
+        let hash = |block: u64| B256::with_last_byte(block as u8);
+        // 500 from block 100 on, 800 from block 110 on.
+        let newest = 100 + READS_KEPT as u64 + 4;
+        for block in 100..=newest {
+            let balance = if block < 110 { 500 } else { 800 };
+            view.record_balance(pool(), router, block, hash(block), U256::from(balance));
+        }
+        // Observed at the first block read holding 800: the same block for every proposal
+        // while the balance stays.
+        let observed = Observation {
+            pool: pool(),
+            router,
+            block: 110,
+            block_hash: hash(110),
+            balance: U256::from(800),
+        };
+        assert_eq!(view.balances(), [observed]);
+        assert!(
+            !view.has_read(&pool(), router, 100),
+            "beyond the reads kept"
+        );
+        view.record_balance(
+            pool(),
+            router,
+            newest + 1,
+            hash(newest + 1),
+            U256::from(900),
+        );
+        assert_eq!(
+            view.balances()[0].block,
+            newest + 1,
+            "a new balance, a new block"
+        );
+        // A read a proposal asked for, older than every read kept, stays until a newer one.
+        view.record_balance(pool(), router, 50, hash(50), U256::from(7));
+        assert_eq!(
+            view.balance_at(&pool(), router, 50, hash(50)),
+            Some(U256::from(7))
+        );
+        assert_eq!(view.balances()[0].block, newest + 1);
     }
 }
