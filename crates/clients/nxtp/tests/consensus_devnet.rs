@@ -2,7 +2,9 @@
 //! nodes, each its own `nxtp sequencer` process, approved on every `Connext` whose
 //! `sequencerThreshold` is 3. Routers post each bid to one node; the network decides, every node
 //! hands the same certified execute to the relayer, and `Connext` checks 3 of 4 signatures. One
-//! node is SIGKILLed mid-auction: transfers keep completing fast; restarted, it catches up.
+//! node is SIGKILLed mid-auction: transfers keep completing fast; restarted, it catches up. All four
+//! SIGKILLed and restarted from their homes: nothing decided before is decided or handed over again,
+//! and heights go on from where they were.
 
 #[allow(dead_code)]
 mod transfers;
@@ -13,10 +15,12 @@ use alloy::{
     providers::Provider,
 };
 use nxtp_api::relayer::{job_id, JobRequest, JobState, RelayerClient};
-use nxtp_bindings::{Connext, SequencerQuorum};
+use nxtp_bindings::Connext;
+use nxtp_consensus::NodeStore;
 use nxtp_deployment::Manifest;
-use nxtp_devnet::{default_agents, sequencer_agent, AgentOptions, AgentSpec};
-use nxtp_primitives::ConnextSigningDomain;
+use nxtp_devnet::{
+    default_agents, executes::mined_executes, sequencer_agent, AgentOptions, AgentSpec,
+};
 use std::{
     net::{SocketAddr, TcpListener},
     path::Path as FsPath,
@@ -107,26 +111,13 @@ fn ops_servers(world: &World, detached: &NodeProcess) -> Vec<SocketAddr> {
 /// checked against the selection as `Connext` checks it.
 async fn quorum_on_chain(world: &World, sent: &Sent) -> Vec<Address> {
     let destination = sent.plan.destination;
-    let logs = world
-        .connext_logs::<Connext::Executed>(destination, sent.id)
-        .await;
-    assert_eq!(logs.len(), 1, "{} executed once", sent.plan.name);
-    let reader = world.reader(destination);
-    let tx = reader
-        .get_transaction_by_hash(logs[0].transaction_hash.expect("mined"))
-        .await
-        .expect("reads the execute")
-        .expect("the execute exists");
-    let args = <Connext::executeCall as alloy::sol_types::SolCall>::abi_decode(tx.input())
-        .expect("an execute call")
-        .args;
     let chain_id = world.manifest.domain(destination).expect("domain").chain_id;
-    let digest = ConnextSigningDomain::new(chain_id, world.connext(destination))
-        .router_selection_digest(sent.id, &args.routers);
-    SequencerQuorum::unpack(digest, args.sequencer, &args.sequencerSignature)
-        .expect("the packed quorum recovers")
-        .sequencers()
-        .collect()
+    let reader = world.reader(destination);
+    let executes = mined_executes(&reader, chain_id, world.connext(destination), sent.id)
+        .await
+        .expect("reads the executes");
+    assert_eq!(executes.len(), 1, "{} executed once", sent.plan.name);
+    executes[0].sequencers.clone()
 }
 
 /// Checks `sent` executed once, fast, selected by 3 of the 4 nodes.
@@ -380,5 +371,181 @@ async fn four_sequencer_nodes_route_fast_through_a_crash_and_the_crashed_one_cat
         .chain(&back)
         .cloned()
         .collect();
+    assert_executed_once(&world, &all).await;
+}
+
+/// The auctions the node whose ops server is `ops` recorded as decisions since it started (what
+/// its dispatch hands the relayer), once it serves its metrics.
+async fn decisions_recorded(ops: SocketAddr) -> Option<u64> {
+    let (_, body) = nxtp_testnet::http_get(ops, "/metrics").await?;
+    Some(
+        body.lines()
+            .filter(|line| line.starts_with("nxtp_sequencer_auctions_decided_total{"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum(),
+    )
+}
+
+/// The optimistic window of the restart test: restarted nodes read each router's balance afresh,
+/// and a proposal observing one a node has not read yet costs a nil round, so the first transfers
+/// after the restart take a few seconds longer to decide than the 4 s window the other tests use
+/// lets the fast path win by.
+const RESTART_WINDOW_SECONDS: u32 = 12;
+
+/// Node `index`'s store of decided heights.
+fn node_store(world: &World, index: usize) -> NodeStore {
+    let home = sequencer_agent::node_home(world.devnet.run_dir(), index);
+    NodeStore::open(&home.join("consensus.sqlite")).expect("the node's store")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_sequencer_nodes_all_killed_and_restarted_decide_no_transfer_twice() {
+    let world = World::start_with(default_agents, |config| {
+        config.agent_options.sequencers = NODES;
+        config.optimistic_seconds = RESTART_WINDOW_SECONDS;
+    })
+    .await;
+    let [d1, d2, d3] = world.domains()[..] else {
+        panic!("three domains");
+    };
+    let everyone: Vec<usize> = (0..NODES).collect();
+    let names: Vec<String> = everyone
+        .iter()
+        .map(|&i| sequencer_agent::node_name(i))
+        .collect();
+    let ops: Vec<SocketAddr> = names
+        .iter()
+        .map(|name| world.devnet.ops_addresses()[name])
+        .collect();
+    let nodes: Vec<Address> = (0..NODES)
+        .map(|index| world.key(&sequencer_agent::node_key_name(index)).address())
+        .collect();
+
+    // Decided, executed, and handed over by every node (the backups 4 s after the proposer).
+    let before = send_all(
+        &world,
+        &[
+            Plan::plain("before the restart, to 2", d1, d2, 10, Path::Fast(1)),
+            Plan::plain("before the restart, to 3", d1, d3, 10, Path::Fast(1)),
+        ],
+    )
+    .await;
+    complete_all(&world, &before).await;
+    let mut jobs_before = Vec::new();
+    for sent in &before {
+        jobs_before.push(jobs(&world, sent.id, &everyone).await);
+    }
+    let mut reached = 0;
+    for &server in &ops {
+        reached = reached.max(eventually("a node's height", TIMEOUT, || height(server)).await);
+    }
+
+    // SIGKILL all four; the supervisor starts each again from its home (write-ahead log, store).
+    for name in &names {
+        transfers::agents::sigkill(world.agent_pid(name).await, name);
+    }
+    for (name, &server) in names.iter().zip(&ops) {
+        eventually(&format!("{name} restarted"), TIMEOUT, || async {
+            (world.agent_starts(name) >= 2).then_some(())
+        })
+        .await;
+        // Its height is the one it stored, not a new start from 1.
+        let at = eventually(&format!("{name}'s height"), TIMEOUT, || async {
+            height(server).await.filter(|at| *at > 0)
+        })
+        .await;
+        assert!(
+            at + 1 >= reached,
+            "{name} restarted at height {at}, the network had reached {reached}"
+        );
+    }
+    // The restarted network decides again, above where it was.
+    for (name, &server) in names.iter().zip(&ops) {
+        eventually(&format!("{name} deciding again"), TIMEOUT, || async {
+            height(server).await.filter(|at| *at > reached)
+        })
+        .await;
+    }
+
+    let after = send_all(
+        &world,
+        &[
+            Plan::plain("after the restart, to 2", d1, d2, 10, Path::Fast(1)),
+            Plan::plain("after the restart, to 3", d1, d3, 10, Path::Fast(1)),
+        ],
+    )
+    .await;
+    complete_all(&world, &after).await;
+    for sent in before.iter().chain(&after) {
+        assert_fast_with_quorum(&world, sent, &nodes).await;
+    }
+    for sent in &after {
+        jobs(&world, sent.id, &everyone).await;
+    }
+    // What each node hands over for the old transfers is what it recorded before; since its
+    // restart each recorded only the new transfers, so its dispatch posted nothing old again.
+    for (sent, was) in before.iter().zip(&jobs_before) {
+        let now = jobs(&world, sent.id, &everyone).await;
+        assert_eq!(&now, was, "{}: the same job on every node", sent.plan.name);
+    }
+    for (name, &server) in names.iter().zip(&ops) {
+        let recorded = eventually(&format!("{name}'s metrics"), TIMEOUT, || {
+            decisions_recorded(server)
+        })
+        .await;
+        assert_eq!(
+            recorded,
+            after.len() as u64,
+            "{name} recorded only the new transfers since its restart"
+        );
+    }
+
+    // Every node's store holds each transfer's decision once, at one height: the old ones at or
+    // below the height reached before the restart, the new ones above it, and the heights run on
+    // from 1 without a gap or a repeat.
+    for index in everyone {
+        let decided = node_store(&world, index)
+            .all_decided()
+            .await
+            .expect("reads the store");
+        let heights: Vec<u64> = decided.iter().map(|batch| batch.height.0).collect();
+        let top = heights.last().copied().unwrap_or_default();
+        assert_eq!(
+            heights,
+            (1..=top).collect::<Vec<_>>(),
+            "node {index}'s heights"
+        );
+        for (sent, old) in before
+            .iter()
+            .map(|sent| (sent, true))
+            .chain(after.iter().map(|sent| (sent, false)))
+        {
+            let at: Vec<u64> = decided
+                .iter()
+                .filter(|batch| {
+                    batch
+                        .batch
+                        .auctions
+                        .iter()
+                        .any(|auction| auction.terms.transfer_id == sent.id)
+                })
+                .map(|batch| batch.height.0)
+                .collect();
+            assert_eq!(
+                at.len(),
+                1,
+                "node {index} decided {} once: {at:?}",
+                sent.plan.name
+            );
+            assert_eq!(
+                at[0] <= reached,
+                old,
+                "node {index} decided {} at height {}, the restart at {reached}",
+                sent.plan.name,
+                at[0]
+            );
+        }
+    }
+    let all: Vec<Sent> = before.iter().chain(&after).cloned().collect();
     assert_executed_once(&world, &all).await;
 }

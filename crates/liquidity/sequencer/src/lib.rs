@@ -113,6 +113,38 @@ pub async fn run_with_listener(
     ctx: AgentContext,
     listener: TcpListener,
 ) -> Result<(), SequencerError> {
+    run_node(config, ctx, listener, consensus::Misbehaviour::default()).await
+}
+
+/// Runs the sequencer as a consensus node that misbehaves as `misbehaviour` says, its API on
+/// `api_listen`: for the Byzantine test build of `crates/dev/byzantine-sequencer` only, which
+/// checks that the honest nodes refuse what it does. `nxtp sequencer` never calls it and no
+/// config key reaches it; a config without a `[consensus]` section is refused.
+pub async fn run_byzantine_node(
+    config: SequencerConfig,
+    ctx: AgentContext,
+    misbehaviour: consensus::Misbehaviour,
+) -> Result<(), SequencerError> {
+    if config.consensus.is_none() {
+        return Err(SequencerError::Consensus(
+            "a Byzantine test node needs a [consensus] section".to_owned(),
+        ));
+    }
+    let addr = config.api_listen;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    run_node(config, ctx, listener, misbehaviour).await
+}
+
+/// Runs the sequencer with its API on `listener`; a consensus node misbehaves as `misbehaviour`
+/// says (honest by default).
+async fn run_node(
+    config: SequencerConfig,
+    ctx: AgentContext,
+    listener: TcpListener,
+    misbehaviour: consensus::Misbehaviour,
+) -> Result<(), SequencerError> {
     let signer = config.signer.load()?;
     let store = Store::open(&config.database, &SCHEMAS)?;
     let chain_metrics = ChainMetrics::register(&ctx.metrics)?;
@@ -160,7 +192,9 @@ pub async fn run_with_listener(
             tasks.spawn("auction", auction.run(tasks.shutdown()));
         }
         Some(consensus) => {
-            let node = start_consensus(consensus, &signer, &shared, &ctx, &dispatch_wake).await?;
+            let wake = &dispatch_wake;
+            let node =
+                start_consensus(consensus, &signer, &shared, &ctx, wake, misbehaviour).await?;
             tasks.spawn("consensus feed", node.feed.run(tasks.shutdown()));
             tasks.spawn("consensus hand-over", node.hand_over.run(tasks.shutdown()));
             let (handle, shutdown) = (node.handle, tasks.shutdown());
@@ -213,6 +247,7 @@ async fn start_consensus(
     shared: &Arc<Shared>,
     ctx: &AgentContext,
     dispatch_wake: &Arc<Notify>,
+    misbehaviour: consensus::Misbehaviour,
 ) -> Result<ConsensusNode, SequencerError> {
     let key = nxtp_consensus::NodeKey::from_secret(&signer.to_bytes())?;
     let view = Arc::new(consensus::ChainView::default());
@@ -225,7 +260,8 @@ async fn start_consensus(
         config,
     );
     feed.round().await?;
-    let handle = consensus::start_node(config, key, view, pool, shared.window).await?;
+    let handle =
+        consensus::start_node(config, key, view, pool, shared.window, misbehaviour).await?;
     let hand_over = consensus::HandOver {
         shared: Arc::clone(shared),
         node: handle.store.clone(),

@@ -35,7 +35,7 @@ pub(crate) use view::ChainView;
 use crate::{config::ConsensusConfig, error::SequencerError};
 use nxtp_agent::prometheus::{IntGauge, Registry};
 use nxtp_consensus::{
-    BidPool, Genesis, Ledger, NodeConfig, NodeHandle, NodeKey, Pool, RouterApproval, Rules,
+    BidPool, Genesis, Ledger, NodeConfig, NodeHandle, NodeKey, Pool, RouterApproval, Rules, Tamper,
     TransferSource, Validator, ValidatorSet,
 };
 use std::{sync::Arc, time::Duration};
@@ -64,14 +64,28 @@ pub(crate) fn sequencers(config: &ConsensusConfig) -> ValidatorSet {
     )
 }
 
+/// How a Byzantine test build's node misbehaves; the default is an honest node. Only
+/// [`crate::run_byzantine_node`] takes one: `nxtp sequencer` runs honest nodes, and no config key
+/// reaches this.
+#[derive(Clone, Default)]
+pub struct Misbehaviour {
+    /// Alters every batch the node proposes (a selection that breaks the rule).
+    pub proposals: Option<Tamper>,
+    /// Alters the batch whose selections the node signs in its precommits (a router set the
+    /// network did not decide).
+    pub signatures: Option<Tamper>,
+}
+
 /// Starts this node of the network of `config`, signing with `key`, over `view`, keeping each
-/// auction it proposes open for `auction_window` after its first bid here.
+/// auction it proposes open for `auction_window` after its first bid here, honest unless
+/// `misbehaviour` says otherwise.
 pub(crate) async fn start_node(
     config: &ConsensusConfig,
     key: NodeKey,
     view: Arc<ChainView>,
     pool: BidPool,
     auction_window: Duration,
+    misbehaviour: Misbehaviour,
 ) -> Result<NodeHandle, SequencerError> {
     let ledger = Ledger::new(config.liquidity.iter().map(|entry| {
         let pool = Pool {
@@ -99,5 +113,10 @@ pub(crate) async fn start_node(
     node.timeouts.precommit = config.vote_timeout;
     let transfers: Arc<dyn TransferSource> = view.clone();
     let approval: Arc<dyn RouterApproval> = view;
-    Ok(nxtp_consensus::start(node, key, genesis, Rules::new(transfers, approval), pool).await?)
+    let rules = Rules {
+        byzantine: misbehaviour.proposals,
+        byzantine_signatures: misbehaviour.signatures,
+        ..Rules::new(transfers, approval)
+    };
+    Ok(nxtp_consensus::start(node, key, genesis, rules, pool).await?)
 }

@@ -1,0 +1,306 @@
+//! One Byzantine node of four, its own process (`nxtp-byzantine-sequencer`), with the three honest
+//! `nxtp sequencer` processes of the devnet's sequencer network over three anvil chains
+//! (`sequencerThreshold` 3). On each of its turns it proposes a selection the rule did not make,
+//! and every precommit of its signs a router set the network did not decide. Transfers still
+//! complete fast; every execute carries the routers the honest nodes decided and only their
+//! signatures, as does every honest node's certificate; each transfer is executed once; the honest
+//! nodes log the refusal of its proposals with its address.
+//!
+//! The devnet's other agents run as the `nxtp` binary beside this crate's (`make test` builds both;
+//! alone: `cargo build -p nxtp` first).
+
+use alloy::{
+    primitives::{Address, B256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use nxtp_consensus::NodeStore;
+use nxtp_deployment::Manifest;
+use nxtp_devnet::{
+    default_agents, executes::mined_executes, liquidity::demo_units, locate_anvil, sequencer_agent,
+    AgentOptions, AgentSpec, Devnet, DevnetConfig, Supervisor, SupervisorConfig,
+};
+use nxtp_primitives::Domain;
+use nxtp_sdk::{Sdk, Stage, Timing, XcallRequest};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+/// The nodes of the network.
+const NODES: usize = 4;
+/// The Byzantine node: router `b` posts its bids to node 1, so the Byzantine node holds bids to
+/// rig on its turns.
+const BYZANTINE: usize = 1;
+/// How long one transfer may take to complete on a loaded machine.
+const COMPLETION_TIMEOUT: Duration = Duration::from_secs(150);
+/// Transfers sent at once, and the most such rounds before the Byzantine node must have had a
+/// turn while holding a bid.
+const PER_ROUND: usize = 3;
+const MAX_ROUNDS: usize = 3;
+/// What an honest node logs when it refuses a proposal (`nxtp_consensus::app`), and the reason
+/// it gives for a selection the rule did not make (`nxtp_consensus::validity`): the evidence.
+const PROPOSAL_REFUSED: &str = "Refusing a proposal that breaks the rules";
+const RIGGED: &str = "does not follow the rule";
+
+/// The `nxtp` binary the devnet's agents run: beside this crate's binary in the target folder.
+fn nxtp_binary() -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_nxtp-byzantine-sequencer")).with_file_name("nxtp");
+    assert!(
+        path.exists(),
+        "the devnet's agents run {}: build it first (`cargo build -p nxtp`)",
+        path.display()
+    );
+    path
+}
+
+/// The devnet's agents but the Byzantine node's, which the test runs from its own binary.
+fn all_but_byzantine(
+    manifest: &Manifest,
+    run_dir: &Path,
+    options: &AgentOptions,
+) -> Vec<AgentSpec> {
+    let byzantine = sequencer_agent::node_name(BYZANTINE);
+    default_agents(manifest, run_dir, options)
+        .into_iter()
+        .filter(|agent| agent.name != byzantine)
+        .collect()
+}
+
+/// Runs the Byzantine node on node [`BYZANTINE`]'s generated config, supervised like the others.
+fn start_byzantine(devnet: &Devnet) -> Supervisor {
+    let manifest = devnet.manifest();
+    let services = manifest.services.as_ref().expect("services");
+    let config = sequencer_agent::node_config_toml(
+        manifest,
+        devnet.run_dir(),
+        BYZANTINE,
+        &services.relayer_url,
+        devnet.agent_options(),
+    )
+    .expect("the node's config");
+    let spec = AgentSpec {
+        name: sequencer_agent::node_name(BYZANTINE),
+        subcommand: "sequencer".to_owned(),
+        config_toml: config,
+    };
+    let program = PathBuf::from(env!("CARGO_BIN_EXE_nxtp-byzantine-sequencer"));
+    Supervisor::start(
+        vec![spec],
+        SupervisorConfig::new(program, devnet.run_dir().to_owned()),
+    )
+    .expect("the Byzantine node starts")
+}
+
+fn signer(manifest: &Manifest, role: &str) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&manifest.dev_keys[role]).expect("a dev key")
+}
+
+fn reader(manifest: &Manifest, domain: Domain) -> DynProvider {
+    let rpc = &manifest.domain(domain).expect("domain").rpc_url;
+    ProviderBuilder::new()
+        .connect_http(rpc.parse().expect("rpc url"))
+        .erased()
+}
+
+/// A sent transfer.
+struct Sent {
+    id: B256,
+    destination: Domain,
+}
+
+/// Sends `count` transfers of 10 DEMO from `origin`, to the other domains in turn, then waits for
+/// each to complete on the fast path with one router.
+async fn send_and_complete(
+    sdk: &Arc<Sdk>,
+    user: &PrivateKeySigner,
+    origin: Domain,
+    destinations: &[Domain],
+    count: usize,
+) -> Vec<Sent> {
+    let mut sent = Vec::new();
+    for index in 0..count {
+        let destination = destinations[index % destinations.len()];
+        let to = PrivateKeySigner::random().address();
+        let demo = "DEMO".parse().expect("asset ref");
+        let mut request = XcallRequest::new(origin, destination, demo, demo_units(10), to);
+        request.auto_approve = true;
+        let receipt = sdk.xcall(user, &request).await.expect("xcall");
+        sent.push(Sent {
+            id: receipt.transfer_id,
+            destination,
+        });
+    }
+    let waits: Vec<_> = sent
+        .iter()
+        .map(|transfer| {
+            let (sdk, id) = (Arc::clone(sdk), transfer.id);
+            tokio::spawn(async move {
+                sdk.wait_for(id, Stage::CompletedFast, COMPLETION_TIMEOUT, |_| {})
+                    .await
+                    .unwrap_or_else(|err| panic!("{id} did not complete: {err}"))
+                    .report
+            })
+        })
+        .collect();
+    for wait in waits {
+        let report = wait.await.expect("the wait");
+        assert_eq!(report.stage, Stage::CompletedFast, "{}", report.transfer_id);
+        assert_eq!(report.routers.len(), 1, "{}'s routers", report.transfer_id);
+    }
+    sent
+}
+
+/// The lines of the logs of the nodes `among` that refuse a proposal of `node` for its selection:
+/// the evidence that it proposed a rigged one.
+fn rigged_refusals(run_dir: &Path, among: &[usize], node: Address) -> Vec<String> {
+    let node = node.to_string().to_lowercase();
+    let mut lines = Vec::new();
+    for &index in among {
+        let log = run_dir.join(format!("{}.log", sequencer_agent::node_name(index)));
+        let text = std::fs::read_to_string(&log)
+            .unwrap_or_else(|err| panic!("reads {}: {err}", log.display()));
+        lines.extend(
+            text.lines()
+                .filter(|line| {
+                    line.contains(PROPOSAL_REFUSED)
+                        && line.contains(RIGGED)
+                        && line.to_lowercase().contains(&node)
+                })
+                .map(str::to_owned),
+        );
+    }
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_byzantine_node_in_its_own_process_neither_routes_nor_signs_a_transfer() {
+    let run = tempfile::tempdir().expect("run folder");
+    let mut config =
+        DevnetConfig::new(locate_anvil(None), run.path().join("devnet"), nxtp_binary());
+    config.block_time = Duration::from_millis(500);
+    // Long enough that the fast path wins even when the Byzantine node's turns and first looks
+    // at routers' balances cost rounds; the slow path is not what this test is about.
+    config.optimistic_seconds = 12;
+    config.grace = Duration::from_secs(5);
+    config.agents = all_but_byzantine;
+    config.agent_options.sequencers = NODES;
+    let devnet = Devnet::start(config).await.expect("the devnet starts");
+    let byzantine = start_byzantine(&devnet);
+    let manifest = devnet.manifest().clone();
+    let run_dir = devnet.run_dir().to_owned();
+    let services = manifest.services.clone().expect("services");
+    let sdk = Arc::new(
+        Sdk::from_manifest(
+            &manifest,
+            Some(services.sequencer_url.parse().expect("url")),
+        )
+        .expect("sdk")
+        .with_timing(Timing {
+            receipt_timeout: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(250),
+        }),
+    );
+    let user = signer(&manifest, "user");
+    let nodes: Vec<Address> = (0..NODES)
+        .map(|index| signer(&manifest, &sequencer_agent::node_key_name(index)).address())
+        .collect();
+    let liar = nodes[BYZANTINE];
+    let honest: Vec<usize> = (0..NODES).filter(|index| *index != BYZANTINE).collect();
+    let domains: Vec<Domain> = manifest.domains.keys().copied().collect();
+    let (home, others) = (domains[0], &domains[1..]);
+
+    // Rounds of transfers until the Byzantine node has proposed on a turn while holding a bid
+    // (whether its turn or node 0's comes first for a transfer depends on the heights).
+    let mut sent = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        sent.extend(send_and_complete(&sdk, &user, home, others, PER_ROUND).await);
+        if !rigged_refusals(&run_dir, &honest, liar).is_empty() {
+            break;
+        }
+    }
+
+    // The evidence, in the honest nodes' logs: its rigged proposals refused, naming it. (Its
+    // precommits' signatures are refused too when one reaches a node before it decided, and left
+    // out of the certificate when not: checked below in the stores, not in the logs.)
+    assert!(
+        !rigged_refusals(&run_dir, &honest, liar).is_empty(),
+        "an honest node refused a rigged proposal of {liar} in {} transfers",
+        sent.len()
+    );
+
+    // Each transfer executed once, on its destination, with the routers the honest nodes decided
+    // and only honest signatures, at least the threshold.
+    let threshold = devnet
+        .agent_options()
+        .consensus
+        .as_ref()
+        .expect("a sequencer network")
+        .threshold;
+    let threshold = usize::try_from(threshold).expect("threshold");
+    let stores: Vec<NodeStore> = honest
+        .iter()
+        .map(|&index| {
+            let home = sequencer_agent::node_home(&run_dir, index);
+            NodeStore::open(&home.join("consensus.sqlite")).expect("an honest node's store")
+        })
+        .collect();
+    for transfer in &sent {
+        for &domain in &domains {
+            let chain_id = manifest.domain(domain).expect("domain").chain_id;
+            let connext = manifest.liquidity(domain).expect("liquidity").connext;
+            let executes =
+                mined_executes(&reader(&manifest, domain), chain_id, connext, transfer.id)
+                    .await
+                    .expect("reads the executes");
+            if domain != transfer.destination {
+                assert!(executes.is_empty(), "{} executed on {domain}", transfer.id);
+                continue;
+            }
+            assert_eq!(executes.len(), 1, "{} executed once", transfer.id);
+            let execute = &executes[0];
+            assert!(
+                execute.sequencers.len() >= threshold
+                    && execute
+                        .sequencers
+                        .iter()
+                        .all(|signer| *signer != liar && nodes.contains(signer)),
+                "{}: signed by {:?}, honest are {honest:?} of {nodes:?}",
+                transfer.id,
+                execute.sequencers
+            );
+            for (store, &index) in stores.iter().zip(&honest) {
+                let certified = store
+                    .certified(transfer.id)
+                    .await
+                    .expect("reads the store")
+                    .unwrap_or_else(|| panic!("node {index} decided {}", transfer.id));
+                assert_eq!(
+                    certified.routers, execute.routers,
+                    "{}: node {index} decided the routers executed",
+                    transfer.id
+                );
+                assert!(
+                    certified.signatures.len() >= threshold
+                        && certified
+                            .signatures
+                            .iter()
+                            .all(|(signer, _)| *signer != liar),
+                    "{}: node {index} certified without {liar}'s signature",
+                    transfer.id
+                );
+            }
+        }
+    }
+
+    // The Byzantine node ran throughout: its misbehaviour, not a crash, is what was refused.
+    let status = byzantine.status();
+    assert_eq!(
+        (status[0].starts, status[0].pid.is_some()),
+        (1, true),
+        "the Byzantine node ran once, throughout: {status:?}"
+    );
+    byzantine.shutdown().await;
+    devnet.stop().await;
+}
