@@ -50,13 +50,14 @@ impl Wire for Round {
         out.i64(self.as_i64());
     }
     fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
-        let round = input.i64()?;
-        if round < 0 {
-            return Ok(Self::Nil);
+        // Nil is only -1 (what `as_i64` writes): another negative would be a second encoding of
+        // the same message, and the encoding is canonical.
+        match input.i64()? {
+            -1 => Ok(Self::Nil),
+            round => u32::try_from(round)
+                .map(Self::new)
+                .map_err(|err| WireError::invalid("round", err)),
         }
-        u32::try_from(round)
-            .map(Self::new)
-            .map_err(|err| WireError::invalid("round", err))
     }
 }
 
@@ -583,6 +584,24 @@ mod tests {
                 block_hash: B256::repeat_byte(9),
                 balance: alloy::primitives::U256::from(7),
             }],
+        }
+    }
+
+    /// Found by the `consensus` fuzz target: a round of -2 decoded as nil, which encodes as -1,
+    /// so one proposed value had two encodings.
+    #[test]
+    fn a_round_has_one_encoding() {
+        assert_eq!(Round::from_wire(&(-1i64).to_be_bytes()), Ok(Round::Nil));
+        assert_eq!(Round::Nil.to_wire(), (-1i64).to_be_bytes());
+        assert_eq!(Round::from_wire(&7i64.to_be_bytes()), Ok(Round::new(7)));
+        for bad in [-2i64, i64::MIN, i64::from(u32::MAX) + 1] {
+            assert!(
+                matches!(
+                    Round::from_wire(&bad.to_be_bytes()),
+                    Err(WireError::Invalid { what: "round", .. })
+                ),
+                "{bad} refused"
+            );
         }
     }
 

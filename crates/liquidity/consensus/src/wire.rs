@@ -202,12 +202,21 @@ impl<'a> Reader<'a> {
     /// A sequence prefixed by its count.
     pub fn seq<T: Wire>(&mut self) -> Result<Vec<T>, WireError> {
         let count = self.count()?;
-        let mut items = Vec::with_capacity(count);
+        let mut items = Vec::with_capacity(preallocated::<T>(count, self.input.len()));
         for _ in 0..count {
             items.push(T::decode(self)?);
         }
         Ok(items)
     }
+}
+
+/// How many items of a sequence of `count` to reserve room for when `left` bytes remain. The
+/// count is only checked against the bytes left (every item takes at least one), while an item
+/// takes `size_of::<T>()` in memory, up to 200 bytes: reserving `count` items would let a
+/// peer make a node reserve that many times its message. Reserving no more than the bytes left
+/// keeps it to the message's size; a longer sequence grows as its items actually decode.
+fn preallocated<T>(count: usize, left: usize) -> usize {
+    count.min(left / size_of::<T>().max(1))
 }
 
 /// A type with a canonical encoding.
@@ -345,5 +354,22 @@ mod tests {
             Err(WireError::Truncated { .. })
         ));
         assert!(Option::<u32>::from_wire(&[2]).is_err());
+    }
+
+    /// Found by the `consensus` fuzz target's allocation budget: a sequence count of 7,900 in an
+    /// 8,000-byte proposal part reserved 7,900 auctions (1.45 MB) before the first failed to decode.
+    #[test]
+    fn a_sequence_reserves_no_more_than_the_bytes_left() {
+        type Large = [u8; 184];
+        assert_eq!(preallocated::<Large>(7_900, 7_950), 7_950 / 184);
+        assert!(preallocated::<Large>(7_900, 7_950) * size_of::<Large>() <= 7_950);
+        assert_eq!(preallocated::<u8>(10, 50), 10);
+        assert_eq!(preallocated::<()>(10, 50), 10);
+        let mut input = vec![0, 0, 0x1e, 0xdc];
+        input.resize(8_000, 0);
+        assert!(matches!(
+            Reader::new(&input).seq::<Bytes>(),
+            Err(WireError::Truncated { .. })
+        ));
     }
 }
