@@ -71,13 +71,15 @@ pub fn insert(
 ) -> rusqlite::Result<(JobRecord, bool)> {
     let tx = conn.transaction()?;
     let now = now_ms();
-    let inserted = tx.execute(
-        "INSERT INTO relayer_jobs
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO relayer_jobs
          (job_id, domain, kind, origin, target, calldata, attempt, operation, settled,
           created_ms, updated_ms, signer)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL, 0, ?7, ?7, ?8)
          ON CONFLICT (job_id) DO NOTHING",
-        params![
+        )?
+        .execute(params![
             job.id.as_slice(),
             job.domain.get(),
             job.kind.as_str(),
@@ -86,8 +88,7 @@ pub fn insert(
             job.calldata.as_ref(),
             now,
             signer.as_slice()
-        ],
-    )?;
+        ])?;
     let record = load(&tx, job.id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     tx.commit()?;
     Ok((record, inserted == 1))
@@ -95,11 +96,10 @@ pub fn insert(
 
 /// The job with id `id`, if any.
 pub fn load(conn: &Connection, id: B256) -> rusqlite::Result<Option<JobRecord>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM relayer_jobs WHERE job_id = ?1"),
-        [id.as_slice()],
-        record_from_row,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM relayer_jobs WHERE job_id = ?1"
+    ))?
+    .query_row([id.as_slice()], record_from_row)
     .optional()
 }
 
@@ -111,11 +111,12 @@ pub fn set_operation(
     attempt: u32,
     operation: OperationId,
 ) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE relayer_jobs SET operation = ?3, updated_ms = ?4
+    let changed = conn
+        .prepare_cached(
+            "UPDATE relayer_jobs SET operation = ?3, updated_ms = ?4
          WHERE job_id = ?1 AND attempt = ?2",
-        params![id.as_slice(), attempt, operation.0, now_ms()],
-    )?;
+        )?
+        .execute(params![id.as_slice(), attempt, operation.0, now_ms()])?;
     Ok(changed == 1)
 }
 
@@ -127,23 +128,25 @@ pub fn next_attempt(
     attempt: u32,
     signer: Address,
 ) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE relayer_jobs
+    let changed = conn
+        .prepare_cached(
+            "UPDATE relayer_jobs
          SET attempt = attempt + 1, operation = NULL, settled = 0, updated_ms = ?3, signer = ?4
          WHERE job_id = ?1 AND attempt = ?2",
-        params![id.as_slice(), attempt, now_ms(), signer.as_slice()],
-    )?;
+        )?
+        .execute(params![id.as_slice(), attempt, now_ms(), signer.as_slice()])?;
     Ok(changed == 1)
 }
 
 /// Marks `attempt` of job `id` as seen to its end. Returns whether this call did it (so its
 /// outcome is counted once).
 pub fn settle(conn: &Connection, id: B256, attempt: u32) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE relayer_jobs SET settled = 1, updated_ms = ?3
+    let changed = conn
+        .prepare_cached(
+            "UPDATE relayer_jobs SET settled = 1, updated_ms = ?3
          WHERE job_id = ?1 AND attempt = ?2 AND settled = 0",
-        params![id.as_slice(), attempt, now_ms()],
-    )?;
+        )?
+        .execute(params![id.as_slice(), attempt, now_ms()])?;
     Ok(changed == 1)
 }
 
@@ -174,7 +177,8 @@ pub fn unsettled(conn: &Connection) -> rusqlite::Result<Vec<JobRecord>> {
 }
 
 fn select(conn: &Connection, filter: &str) -> rusqlite::Result<Vec<JobRecord>> {
-    let mut statement = conn.prepare(&format!("SELECT {COLUMNS} FROM relayer_jobs {filter}"))?;
+    let mut statement =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM relayer_jobs {filter}"))?;
     let rows = statement.query_map([], record_from_row)?;
     rows.collect()
 }

@@ -58,12 +58,12 @@ pub fn record(
     reorg_from: Option<u64>,
 ) -> rusqlite::Result<()> {
     if let Some(from) = reorg_from {
-        conn.execute(
+        conn.prepare_cached(
             "DELETE FROM sequencer_executed WHERE destination = ?1 AND block >= ?2",
-            params![destination.get(), from],
-        )?;
+        )?
+        .execute(params![destination.get(), from])?;
     }
-    let mut insert = conn.prepare(
+    let mut insert = conn.prepare_cached(
         "INSERT INTO sequencer_executed (transfer_id, destination, block, tx_hash, fast)
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (transfer_id) DO UPDATE SET
              destination = excluded.destination, block = excluded.block,
@@ -83,18 +83,17 @@ pub fn record(
 
 /// The execute of `transfer_id` seen on its destination, if any.
 pub fn find(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<ExecutedOnChain>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT block, tx_hash, fast FROM sequencer_executed WHERE transfer_id = ?1",
-        [transfer_id.as_slice()],
-        |row| {
-            Ok(ExecutedOnChain {
-                transfer_id,
-                block: row.get(0)?,
-                tx_hash: B256::from(row.get::<_, [u8; 32]>(1)?),
-                fast: row.get(2)?,
-            })
-        },
-    )
+    )?
+    .query_row([transfer_id.as_slice()], |row| {
+        Ok(ExecutedOnChain {
+            transfer_id,
+            block: row.get(0)?,
+            tx_hash: B256::from(row.get::<_, [u8; 32]>(1)?),
+            fast: row.get(2)?,
+        })
+    })
     .optional()
 }
 
@@ -104,7 +103,7 @@ pub fn recorded_since(
     conn: &Connection,
     after: i64,
 ) -> rusqlite::Result<Vec<(i64, ExecutedOnChain)>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT rowid, transfer_id, block, tx_hash, fast FROM sequencer_executed
          WHERE rowid > ?1 ORDER BY rowid",
     )?;

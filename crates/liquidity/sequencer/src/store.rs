@@ -193,14 +193,14 @@ pub fn record_origin_events(
     reorg_from: Option<u64>,
 ) -> rusqlite::Result<()> {
     if let Some(from) = reorg_from {
-        conn.execute(
+        conn.prepare_cached(
             "DELETE FROM sequencer_transfers WHERE origin = ?1 AND block >= ?2 AND transfer_id
                 NOT IN (SELECT transfer_id FROM sequencer_decisions)",
-            params![origin.get(), from],
-        )?;
+        )?
+        .execute(params![origin.get(), from])?;
         FEES.forget_from(conn, origin, from)?;
     }
-    let mut insert_transfer = conn.prepare(
+    let mut insert_transfer = conn.prepare_cached(
         "INSERT INTO sequencer_transfers (transfer_id, origin, destination, params, block)
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (transfer_id) DO NOTHING",
     )?;
@@ -221,20 +221,19 @@ pub fn record_origin_events(
 
 /// The transfer `transfer_id`, if its `XCalled` was seen.
 pub fn transfer(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<StoredTransfer>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT params, auction_opened_ms, short_since_ms, closed_reason FROM sequencer_transfers
          WHERE transfer_id = ?1",
-        [transfer_id.as_slice()],
-        |row| {
-            Ok(StoredTransfer {
-                transfer_id,
-                params: decode_params(&row.get::<_, Vec<u8>>(0)?)?,
-                auction_opened_ms: row.get(1)?,
-                short_since_ms: row.get(2)?,
-                closed_reason: row.get(3)?,
-            })
-        },
-    )
+    )?
+    .query_row([transfer_id.as_slice()], |row| {
+        Ok(StoredTransfer {
+            transfer_id,
+            params: decode_params(&row.get::<_, Vec<u8>>(0)?)?,
+            auction_opened_ms: row.get(1)?,
+            short_since_ms: row.get(2)?,
+            closed_reason: row.get(3)?,
+        })
+    })
     .optional()
 }
 
@@ -258,7 +257,7 @@ pub fn insert_bids(
     verified: bool,
     now_ms: u64,
 ) -> rusqlite::Result<usize> {
-    let mut insert = conn.prepare(
+    let mut insert = conn.prepare_cached(
         "INSERT INTO sequencer_bids
              (transfer_id, router, path_length, signature, received_ms, verified)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
@@ -286,10 +285,12 @@ pub fn early_transfers_of(
     except: B256,
     since_ms: u64,
 ) -> rusqlite::Result<u64> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT COUNT(DISTINCT transfer_id) FROM sequencer_bids
          WHERE verified = 0 AND router = ?1 AND transfer_id != ?2 AND received_ms >= ?3
              AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_transfers)",
+    )?
+    .query_row(
         params![router.as_slice(), except.as_slice(), since_ms],
         |row| row.get(0),
     )
@@ -298,27 +299,26 @@ pub fn early_transfers_of(
 /// Forgets early bids received before `before_ms` (unix ms) on transfers still not seen; returns
 /// how many were dropped.
 pub fn expire_early_bids(conn: &Connection, before_ms: u64) -> rusqlite::Result<usize> {
-    conn.execute(
+    conn.prepare_cached(
         "DELETE FROM sequencer_bids WHERE verified = 0 AND received_ms < ?1
              AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_transfers)",
-        [before_ms],
-    )
+    )?
+    .execute([before_ms])
 }
 
 /// How many bids are kept on transfers not seen yet (all routers): what [`expire_early_bids`] and
 /// the per-router bound keep small.
 pub fn early_bid_count(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT COUNT(*) FROM sequencer_bids WHERE verified = 0
              AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_transfers)",
-        [],
-        |row| row.get(0),
-    )
+    )?
+    .query_row([], |row| row.get(0))
 }
 
 /// Every bid on `transfer_id`, by router and path length.
 pub fn bids(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Vec<StoredBid>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT router, path_length, signature, verified FROM sequencer_bids
          WHERE transfer_id = ?1 ORDER BY router, path_length",
     )?;
@@ -336,7 +336,7 @@ pub fn bids(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Vec<Stored
 /// Each router that has bid: its newest bid's arrival (unix ms) and how many transfers it bid
 /// on, by address.
 pub fn router_activity(conn: &Connection) -> rusqlite::Result<Vec<(Address, u64, u64)>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT router, MAX(received_ms), COUNT(DISTINCT transfer_id) FROM sequencer_bids
          GROUP BY router ORDER BY router",
     )?;
@@ -352,23 +352,19 @@ pub fn router_activity(conn: &Connection) -> rusqlite::Result<Vec<(Address, u64,
 
 /// When the newest auction opened (unix ms), if any did.
 pub fn last_auction_ms(conn: &Connection) -> rusqlite::Result<Option<u64>> {
-    conn.query_row(
-        "SELECT MAX(auction_opened_ms) FROM sequencer_transfers",
-        [],
-        |row| row.get(0),
-    )
+    conn.prepare_cached("SELECT MAX(auction_opened_ms) FROM sequencer_transfers")?
+        .query_row([], |row| row.get(0))
 }
 
 /// Transfers seen with no bid yet, neither decided nor closed (handed to the slow path).
 pub fn awaiting_bids(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT COUNT(*) FROM sequencer_transfers
          WHERE closed_reason IS NULL
              AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_bids)
              AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)",
-        [],
-        |row| row.get(0),
-    )
+    )?
+    .query_row([], |row| row.get(0))
 }
 
 /// Marks `router`'s bids on `transfer_id` verified.
@@ -377,10 +373,10 @@ pub fn mark_verified(
     transfer_id: B256,
     router: Address,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE sequencer_bids SET verified = 1 WHERE transfer_id = ?1 AND router = ?2",
-        params![transfer_id.as_slice(), router.as_slice()],
-    )?;
+    )?
+    .execute(params![transfer_id.as_slice(), router.as_slice()])?;
     Ok(())
 }
 
@@ -391,31 +387,35 @@ pub fn drop_bid(
     router: Address,
     path_length: u32,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "DELETE FROM sequencer_bids WHERE transfer_id = ?1 AND router = ?2 AND path_length = ?3",
-        params![transfer_id.as_slice(), router.as_slice(), path_length],
-    )?;
+    )?
+    .execute(params![
+        transfer_id.as_slice(),
+        router.as_slice(),
+        path_length
+    ])?;
     Ok(())
 }
 
 /// Starts `transfer_id`'s auction window at `now_ms` unless it already started.
 pub fn open_auction(conn: &Connection, transfer_id: B256, now_ms: u64) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE sequencer_transfers SET auction_opened_ms = ?2
          WHERE transfer_id = ?1 AND auction_opened_ms IS NULL",
-        params![transfer_id.as_slice(), now_ms],
-    )?;
+    )?
+    .execute(params![transfer_id.as_slice(), now_ms])?;
     Ok(())
 }
 
 /// Records that no combination of bids covered `transfer_id` at `now_ms` (kept from the first
 /// time).
 pub fn mark_short(conn: &Connection, transfer_id: B256, now_ms: u64) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE sequencer_transfers SET short_since_ms = COALESCE(short_since_ms, ?2)
          WHERE transfer_id = ?1",
-        params![transfer_id.as_slice(), now_ms],
-    )?;
+    )?
+    .execute(params![transfer_id.as_slice(), now_ms])?;
     Ok(())
 }
 
@@ -427,12 +427,13 @@ pub fn close(
     reason: &str,
     now_ms: u64,
 ) -> rusqlite::Result<bool> {
-    let closed = conn.execute(
-        "UPDATE sequencer_transfers SET closed_ms = ?2, closed_reason = ?3
+    let closed = conn
+        .prepare_cached(
+            "UPDATE sequencer_transfers SET closed_ms = ?2, closed_reason = ?3
          WHERE transfer_id = ?1 AND closed_reason IS NULL
              AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)",
-        params![transfer_id.as_slice(), now_ms, reason],
-    )?;
+        )?
+        .execute(params![transfer_id.as_slice(), now_ms, reason])?;
     Ok(closed == 1)
 }
 
@@ -448,7 +449,7 @@ pub fn undecided(conn: &Connection) -> rusqlite::Result<Vec<StoredTransfer>> {
 /// The transfers with no decision whose auction is not closed and that also meet `condition`
 /// (SQL over `sequencer_transfers`), oldest first.
 fn open_transfers(conn: &Connection, condition: &str) -> rusqlite::Result<Vec<StoredTransfer>> {
-    let mut statement = conn.prepare(&format!(
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT transfer_id, params, auction_opened_ms, short_since_ms FROM sequencer_transfers
          WHERE transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)
              AND closed_reason IS NULL AND {condition}
@@ -518,11 +519,13 @@ pub fn record_decision(conn: &Connection, decision: &Decision) -> rusqlite::Resu
         .iter()
         .flat_map(|router| router.into_array())
         .collect();
-    let inserted = conn.execute(
-        "INSERT INTO sequencer_decisions (transfer_id, destination, routers, calldata, job_id,
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO sequencer_decisions (transfer_id, destination, routers, calldata, job_id,
              acknowledged, state, opened_ms, decided_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, 0, 'sent', ?6, ?7) ON CONFLICT DO NOTHING",
-        params![
+        )?
+        .execute(params![
             decision.transfer_id.as_slice(),
             decision.destination.get(),
             routers,
@@ -530,8 +533,7 @@ pub fn record_decision(conn: &Connection, decision: &Decision) -> rusqlite::Resu
             decision.job_id.as_slice(),
             decision.opened_ms,
             decision.decided_ms
-        ],
-    )?;
+        ])?;
     Ok(inserted == 1)
 }
 
@@ -565,18 +567,17 @@ fn read_decision(row: &Row<'_>) -> rusqlite::Result<Decision> {
 
 /// The decision about `transfer_id`, if any.
 pub fn decision(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<Decision>> {
-    conn.query_row(
-        &format!("SELECT {DECISION_COLUMNS} FROM sequencer_decisions WHERE transfer_id = ?1"),
-        [transfer_id.as_slice()],
-        read_decision,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {DECISION_COLUMNS} FROM sequencer_decisions WHERE transfer_id = ?1"
+    ))?
+    .query_row([transfer_id.as_slice()], read_decision)
     .optional()
 }
 
 /// The decisions whose execute is not final yet: unacknowledged ones to (re)post, acknowledged
 /// ones to follow.
 pub fn in_flight(conn: &Connection) -> rusqlite::Result<Vec<Decision>> {
-    let mut statement = conn.prepare(&format!(
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT {DECISION_COLUMNS} FROM sequencer_decisions WHERE state = 'sent'
          ORDER BY decided_ms"
     ))?;
@@ -586,10 +587,10 @@ pub fn in_flight(conn: &Connection) -> rusqlite::Result<Vec<Decision>> {
 
 /// The relayer acknowledged `transfer_id`'s job under `job_id`.
 pub fn acknowledge(conn: &Connection, transfer_id: B256, job_id: B256) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE sequencer_decisions SET acknowledged = 1, job_id = ?2 WHERE transfer_id = ?1",
-        params![transfer_id.as_slice(), job_id.as_slice()],
-    )?;
+    )?
+    .execute(params![transfer_id.as_slice(), job_id.as_slice()])?;
     Ok(())
 }
 
@@ -600,11 +601,11 @@ pub fn finish(conn: &Connection, transfer_id: B256, outcome: &Outcome) -> rusqli
         Outcome::Executed { tx_hash } => ("executed", Some(tx_hash.to_vec()), None),
         Outcome::Failed { reason } => ("execute_failed", None, Some(reason.as_str())),
     };
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE sequencer_decisions SET state = ?2, tx_hash = ?3, reason = ?4
          WHERE transfer_id = ?1",
-        params![transfer_id.as_slice(), state, tx_hash, reason],
-    )?;
+    )?
+    .execute(params![transfer_id.as_slice(), state, tx_hash, reason])?;
     Ok(())
 }
 

@@ -164,7 +164,7 @@ impl FeeTable {
         origin: Domain,
         transfer_id: B256,
     ) -> rusqlite::Result<FeesPaid> {
-        let mut select = conn.prepare(&format!(
+        let mut select = conn.prepare_cached(&format!(
             "SELECT asset, amount FROM {} WHERE origin = ?1 AND transfer_id = ?2",
             self.name
         ))?;
