@@ -19,34 +19,71 @@ use tokio::net::TcpListener;
 /// Long enough that no auction closes during the test: a decided transfer refuses bids.
 const WINDOW_MS: u64 = 600_000;
 
-/// A node of its own one-node network (the dev sequencer key), its API forwarding bids to
-/// `forward_to`.
-fn node_config(
-    net: &Net,
-    relayer_url: &str,
-    home: &Path,
-    forward_to: SocketAddr,
-) -> SequencerConfig {
-    let mut config = net.sequencer_config(relayer_url, WINDOW_MS);
-    config.database = home.join("sequencer.sqlite");
-    let key = net.signer(Role::Sequencer);
-    let public_key = alloy::primitives::Bytes::copy_from_slice(
-        key.credential()
-            .verifying_key()
-            .to_encoded_point(true)
-            .as_bytes(),
-    );
-    let consensus = format!(
-        "key = {{ hex = \"{secret}\" }}\nlisten = \"{listen}\"\nhome = {home:?}\nthreshold = 1\n\
-         forward_bids_to = [\"http://{forward_to}\"]\n\
-         validators = [{{ address = \"{address}\", public_key = \"{public_key}\" }}]\n",
-        secret = net.manifest.dev_keys["sequencer"],
-        listen = free_port(),
-        home = home.join("node").display().to_string(),
-        address = key.address(),
-    );
-    config.consensus = Some(toml::from_str::<ConsensusConfig>(&consensus).expect("valid section"));
-    config
+/// One node of a sequencer network on `net`: its key, its consensus address.
+struct Node {
+    key: PrivateKeySigner,
+    listen: SocketAddr,
+}
+
+impl Node {
+    fn new(key: PrivateKeySigner) -> Self {
+        Self {
+            key,
+            listen: free_port(),
+        }
+    }
+
+    /// `validators = [...]`'s entry of this node.
+    fn validator(&self) -> String {
+        let public_key = alloy::primitives::Bytes::copy_from_slice(
+            self.key
+                .credential()
+                .verifying_key()
+                .to_encoded_point(true)
+                .as_bytes(),
+        );
+        format!(
+            "{{ address = \"{}\", public_key = \"{public_key}\" }}",
+            self.key.address()
+        )
+    }
+
+    /// Its config: a network of `members` (this node among them), its store and consensus home
+    /// under `home`, closing auctions `window_ms` after their first bid, its API forwarding bids
+    /// to `forward_to`.
+    fn config(
+        &self,
+        net: &Net,
+        relayer_url: &str,
+        home: &Path,
+        members: &[&Node],
+        window_ms: u64,
+        forward_to: SocketAddr,
+    ) -> SequencerConfig {
+        std::fs::create_dir_all(home).expect("home");
+        let mut config = net.sequencer_config(relayer_url, window_ms);
+        config.database = home.join("sequencer.sqlite");
+        let peers: Vec<String> = members
+            .iter()
+            .filter(|member| member.listen != self.listen)
+            .map(|member| format!("\"{}\"", member.listen))
+            .collect();
+        let validators: Vec<String> = members.iter().map(|member| member.validator()).collect();
+        let consensus = format!(
+            "key = {{ hex = \"{secret}\" }}\nlisten = \"{listen}\"\npeers = [{peers}]\n\
+             home = {home:?}\nthreshold = 1\nforward_bids_to = [\"http://{forward_to}\"]\n\
+             validators = [{validators}]\n",
+            secret = self.key.to_bytes(),
+            listen = self.listen,
+            peers = peers.join(", "),
+            home = home.join("node").display().to_string(),
+            validators = validators.join(", "),
+        );
+        let consensus = toml::from_str::<ConsensusConfig>(&consensus).expect("valid section");
+        config.signer = consensus.key.clone();
+        config.consensus = Some(consensus);
+        config
+    }
 }
 
 fn free_port() -> SocketAddr {
@@ -80,15 +117,31 @@ async fn bids_posted_to_one_node_reach_the_other_once_and_are_checked_there() {
         a_api.local_addr().expect("bound"),
         b_api.local_addr().expect("bound"),
     );
-    for name in ["a", "b"] {
-        std::fs::create_dir_all(homes.path().join(name)).expect("home");
-    }
+    // Two networks of one node each (both the dev sequencer), so only the APIs talk.
+    let (node_a, node_b) = (
+        Node::new(net.signer(Role::Sequencer)),
+        Node::new(net.signer(Role::Sequencer)),
+    );
     let a = Running::start_on(
-        node_config(&net, &stub.url, &homes.path().join("a"), b_addr),
+        node_a.config(
+            &net,
+            &stub.url,
+            &homes.path().join("a"),
+            &[&node_a],
+            WINDOW_MS,
+            b_addr,
+        ),
         a_api,
     );
     let b = Running::start_on(
-        node_config(&net, &stub.url, &homes.path().join("b"), a_addr),
+        node_b.config(
+            &net,
+            &stub.url,
+            &homes.path().join("b"),
+            &[&node_b],
+            WINDOW_MS,
+            a_addr,
+        ),
         b_api,
     );
     for node in [&a, &b] {
@@ -158,6 +211,79 @@ async fn bids_posted_to_one_node_reach_the_other_once_and_are_checked_there() {
             .collect::<Vec<_>>(),
         [(router.address(), vec![1, 2])],
         "only the router's own bids"
+    );
+
+    a.stop().await;
+    b.stop().await;
+}
+
+/// A network of two nodes where only B may close the auction (A's window outlasts the test): a
+/// router's bid posted to A alone is decided, so B's proposal held it, forwarded. B, the proposer,
+/// hands the decision over at once; A would wait `backup_handover_ms` (30 s).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bid_posted_to_one_node_is_decided_by_the_other_nodes_proposal() {
+    let net = Net::start().await;
+    let stub = RelayerStub::start(&net).await;
+    let homes = tempfile::tempdir().expect("tempdir");
+    let (a_api, b_api) = (
+        TcpListener::bind("127.0.0.1:0").await.expect("binds"),
+        TcpListener::bind("127.0.0.1:0").await.expect("binds"),
+    );
+    let (a_addr, b_addr) = (
+        a_api.local_addr().expect("bound"),
+        b_api.local_addr().expect("bound"),
+    );
+    let node_a = Node::new(net.signer(Role::Sequencer));
+    let node_b = Node::new(PrivateKeySigner::random());
+    let members = [&node_a, &node_b];
+    let a = Running::start_on(
+        node_a.config(
+            &net,
+            &stub.url,
+            &homes.path().join("a"),
+            &members,
+            WINDOW_MS,
+            b_addr,
+        ),
+        a_api,
+    );
+    let b = Running::start_on(
+        node_b.config(
+            &net,
+            &stub.url,
+            &homes.path().join("b"),
+            &members,
+            300,
+            a_addr,
+        ),
+        b_api,
+    );
+    for node in [&a, &b] {
+        eventually("the API", || async {
+            node.client.quote(REMOTE, HOME).await.ok()
+        })
+        .await;
+    }
+
+    let router = net.signer(Role::RouterA);
+    let to_home = net.connext_signing(HOME);
+    let transfer_id = net
+        .xcall(REMOTE, HOME, Address::ZERO, U256::ZERO, U256::from(QUOTE))
+        .await;
+    a.client
+        .post_bid(&bid(&to_home, &router, router.address(), transfer_id, &[1]))
+        .await
+        .expect("A takes the bid");
+    let decided = b
+        .wait_for(transfer_id, "B handing the decision over", |view| {
+            view.relayer_job.is_some()
+        })
+        .await;
+    assert_eq!(decided.selected, Some(vec![router.address()]));
+    let at_a = a.view(transfer_id).await.expect("A's view");
+    assert_eq!(
+        at_a.relayer_job, None,
+        "A did not propose it, so it waits before handing it over"
     );
 
     a.stop().await;
