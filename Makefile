@@ -6,7 +6,7 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 FORGE := $(NODE_BIN)/forge
 NPM_STAMP := node_modules/.nxtp-installed
 
-.PHONY: help setup nextest postgres-test test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e bench-load bench-rpc vectors clean \
+.PHONY: help setup nextest postgres-test test test-contracts test-rust lint fmt bench-gas bench-messaging bench-e2e bench-load bench-consensus bench-rpc vectors clean \
 	fuzz fuzz-seeds fuzz-merge cargo-fuzz test-deep slither-venv slither-triage
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-messaging  1,000 messages through the devnet's agents -> bench/results/messaging.json"
 	@echo "make bench-e2e  500 transfers through the devnet's liquidity agents -> bench/results/e2e.json"
 	@echo "make bench-load transfers offered at 50/s for 60 s (release agents), then the highest rate the fast path holds -> e2e.json"
+	@echo "make bench-consensus  one sequencer vs four consensus nodes at 10 transfers/s for 30 s each, then four nodes at saturation -> bench/results/consensus.json"
 	@echo "make bench-rpc  JSON-RPC requests the agents send each chain, idle and under load -> bench/results/rpc.json"
 	@echo "make bench-indexer  the indexer's ingest rate, lookups with 1M transfers, webhook latency (SQLite, PostgreSQL), lag on anvil -> bench/results/indexer.json"
 	@echo "make bench-indexer-lag  only the indexer's lag on anvil (xcall's block final -> served) -> bench/results/indexer.json lag_on_anvil"
@@ -137,6 +138,15 @@ BENCH_LOAD_ARGS ?= --rate 50 --duration 60 --search
 bench-load: setup
 	cargo build --release --locked -p nxtp -p nxtp-bench
 	target/release/nxtp-bench e2e --agent-program target/release/nxtp $(BENCH_LOAD_ARGS)
+
+# Issue #15's figures (release agents): the same offered load through a devnet with one sequencer, then one with
+# four consensus nodes (latency in destination blocks, each node's CPU and peak RSS), then four nxtp-consensus
+# nodes on loopback at saturation (auctions decided per second) -> bench/results/consensus.json.
+# BENCH_CONSENSUS_ARGS="--duration 10 --saturation-seconds 20" is a short run.
+BENCH_CONSENSUS_ARGS ?=
+bench-consensus: setup
+	cargo build --release --locked -p nxtp -p nxtp-bench
+	target/release/nxtp-bench consensus --agent-program target/release/nxtp $(BENCH_CONSENSUS_ARGS)
 
 # The indexer's figures (release): ingest rate through the store's write path, GET /transfers/{id}
 # and filtered lists with 1,000,000 transfers stored, RSS, ingest-to-served and webhook delivery

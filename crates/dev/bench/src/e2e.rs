@@ -4,7 +4,7 @@
 
 mod clock;
 mod figures;
-mod load;
+pub(crate) mod load;
 mod offer;
 mod outcome;
 pub(crate) mod senders;
@@ -90,6 +90,20 @@ pub struct Args {
     load_amount: String,
 }
 
+impl Args {
+    /// The load mode's plan from these options.
+    fn load_plan(&self) -> load::LoadPlan {
+        load::LoadPlan {
+            duration: self.duration,
+            senders: self.load_senders,
+            amount: self.load_amount.clone(),
+            search_step: self.search.then_some(self.search_step),
+            timeout_seconds: self.timeout_seconds,
+            agent_program: self.agent_program.clone(),
+        }
+    }
+}
+
 /// Results-file sections only the load mode writes; the default run keeps them.
 const LOAD_SECTIONS: [&str; 2] = ["load", "load_search"];
 
@@ -131,7 +145,7 @@ pub async fn run(args: Args) -> Result<PathBuf, BoxError> {
     match args.rate {
         Some(rate) => {
             let sections = with_devnet(config, async |devnet| {
-                load::measure(devnet, &args, rate).await
+                load::measure(devnet, &args.load_plan(), rate).await
             })
             .await?;
             println!("{}", serde_json::to_string_pretty(&sections)?);

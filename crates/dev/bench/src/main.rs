@@ -1,6 +1,7 @@
 //! `nxtp-bench`: runs a local devnet with every agent under load and writes the figures to
 //! `bench/results/`. Each subcommand is one benchmark.
 
+mod consensus;
 mod e2e;
 mod lifecycle;
 mod messaging;
@@ -25,6 +26,9 @@ enum Bench {
     Messaging(messaging::Args),
     /// Transfers from several senders through the liquidity layer's agents, fast path and slow.
     E2e(e2e::Args),
+    /// One sequencer against four consensus nodes under the same load, and four consensus nodes
+    /// at saturation.
+    Consensus(consensus::Args),
     /// The JSON-RPC requests the agents send each chain, idle and under load, counted at a proxy.
     Rpc(rpc::Args),
 }
@@ -36,6 +40,7 @@ async fn main() -> ExitCode {
         Bench::Messaging(args) => messaging::run(args).await,
         Bench::E2e(args) => e2e::run(args).await,
         Bench::Rpc(args) => rpc::run(args).await,
+        Bench::Consensus(args) => consensus::run(args).await,
     };
     match outcome {
         Ok(path) => {

@@ -10,6 +10,8 @@ pub mod app;
 pub mod codec;
 pub mod context;
 pub mod ledger;
+#[cfg(feature = "loopback")]
+pub mod loopback;
 pub mod node;
 pub mod pool;
 pub mod selection;

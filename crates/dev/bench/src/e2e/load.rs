@@ -6,7 +6,7 @@
 
 use super::{
     await_executed, clock::BlockClock, figures, offer, outcome, outcome::Destination, senders,
-    senders::Sent, Args,
+    senders::Sent,
 };
 use crate::routes::{demo_amount, DevnetRoutes};
 use crate::{
@@ -23,6 +23,7 @@ use nxtp_primitives::Domain;
 use serde_json::json;
 use std::{
     collections::{BTreeMap, HashMap},
+    path::PathBuf,
     time::{Duration, Instant},
 };
 
@@ -32,6 +33,23 @@ pub const HOLDS_SHARE: f64 = 0.99;
 pub const HOLDS_P50_BLOCKS: f64 = 2.0;
 /// Steps a search runs at most after the first.
 const SEARCH_STEPS: usize = 6;
+
+/// What the load mode offers and how long it follows it (`nxtp-bench e2e --rate`, and each
+/// devnet of `nxtp-bench consensus`).
+pub struct LoadPlan {
+    /// Seconds each step offers transfers for.
+    pub duration: u64,
+    /// Senders of the offered load (each with several transfers in flight).
+    pub senders: usize,
+    /// `DEMO` per transfer (whole units, decimals allowed).
+    pub amount: String,
+    /// With a step (transfers a second), also search for the highest rate the fast path holds.
+    pub search_step: Option<f64>,
+    /// How long, from a step's first `xcall`, to wait for its transfers to complete.
+    pub timeout_seconds: u64,
+    /// The `nxtp` binary the agents run as (recorded in the figures).
+    pub agent_program: PathBuf,
+}
 
 /// One step's figures, and whether the fast path held.
 struct Step {
@@ -43,7 +61,7 @@ struct Step {
 /// What every step shares.
 struct Bench<'a> {
     devnet: &'a Devnet,
-    args: &'a Args,
+    plan: &'a LoadPlan,
     home: Domain,
     targets: Vec<Domain>,
     providers: BTreeMap<Domain, DynProvider>,
@@ -60,12 +78,12 @@ struct Bench<'a> {
 /// with `--search`).
 pub async fn measure(
     devnet: &Devnet,
-    args: &Args,
+    plan: &LoadPlan,
     rate: f64,
 ) -> Result<serde_json::Map<String, serde_json::Value>, BoxError> {
     let manifest = devnet.manifest();
     let DevnetRoutes { sdk, home, targets } = DevnetRoutes::of(manifest)?;
-    let amount = demo_amount(&args.load_amount)?;
+    let amount = demo_amount(&plan.amount)?;
     let home_liquidity = manifest.domains[&home]
         .liquidity
         .as_ref()
@@ -80,8 +98,14 @@ pub async fn measure(
     let chain_id = origin.get_chain_id().await?;
 
     // Enough DEMO for every step a search could run.
-    let most_transfers = (rate + args.search_step * SEARCH_STEPS as f64) * args.duration as f64;
-    let per_sender = (most_transfers as usize * (SEARCH_STEPS + 1)).div_ceil(args.load_senders);
+    let steps = if plan.search_step.is_some() {
+        SEARCH_STEPS + 1
+    } else {
+        1
+    };
+    let most_transfers =
+        (rate + plan.search_step.unwrap_or_default() * SEARCH_STEPS as f64) * plan.duration as f64;
+    let per_sender = (most_transfers as usize * steps).div_ceil(plan.senders);
     let mut usage = AgentUsage::default();
     let keys = usage
         .while_sampling(
@@ -90,7 +114,7 @@ pub async fn measure(
                 manifest,
                 &sdk,
                 home,
-                args.load_senders,
+                plan.senders,
                 amount * U256::from(per_sender),
             ),
         )
@@ -118,7 +142,7 @@ pub async fn measure(
     let mut load_senders = offer::Senders::new(&origin, keys).await?;
     let bench = Bench {
         devnet,
-        args,
+        plan,
         home,
         targets,
         clock: BlockClock::start(providers.clone(), super::CLOCK_EVERY),
@@ -134,9 +158,9 @@ pub async fn measure(
     let first_step = bench.step(&mut usage, &mut load_senders, rate).await?;
     let mut sections = serde_json::Map::new();
     sections.insert("load".to_owned(), first_step.figures.clone());
-    if args.search {
+    if let Some(step) = plan.search_step {
         let steps = bench
-            .search(&mut usage, &mut load_senders, first_step)
+            .search(&mut usage, &mut load_senders, first_step, step)
             .await?;
         sections.insert("load_search".to_owned(), steps);
     }
@@ -151,8 +175,8 @@ impl Bench<'_> {
         usage: &mut AgentUsage,
         senders: &mut offer::Senders,
         first: Step,
+        step: f64,
     ) -> Result<serde_json::Value, BoxError> {
-        let step = self.args.search_step;
         let upward = first.holds;
         let mut steps = vec![first];
         for _ in 0..SEARCH_STEPS {
@@ -214,7 +238,7 @@ impl Bench<'_> {
         senders: &mut offer::Senders,
         rate: f64,
     ) -> Result<Step, BoxError> {
-        let transfers = (rate * self.args.duration as f64).round().max(1.0) as usize;
+        let transfers = (rate * self.plan.duration as f64).round().max(1.0) as usize;
         let plan: Vec<Domain> = (0..transfers)
             .map(|index| self.targets[index % self.targets.len()])
             .collect();
@@ -254,7 +278,7 @@ impl Bench<'_> {
         let offered = usage
             .while_sampling(self.devnet, offer::offer(&spec, senders, &plan, rate))
             .await?;
-        let deadline = Instant::now() + Duration::from_secs(self.args.timeout_seconds);
+        let deadline = Instant::now() + Duration::from_secs(self.plan.timeout_seconds);
         let mined = offer::mined(origin, self.origin_connext, origin_from, &offered, deadline);
         let sent = usage.while_sampling(self.devnet, mined).await?;
         println!(
@@ -321,15 +345,15 @@ impl Bench<'_> {
         let seconds: Vec<f64> = latencies.iter().map(|l| l.2).collect();
         let figures = json!({
             "offered_per_second": rate,
-            "duration_seconds": self.args.duration,
+            "duration_seconds": self.plan.duration,
             "transfers_offered": transfers,
             "xcalls_mined": sent.len(),
             "offered_for_seconds": round(offered.sending_seconds),
             "sends_late_by_over_a_second": offered.late,
-            "senders": self.args.load_senders,
+            "senders": self.plan.senders,
             "sent_with": "Connext.xcall signed by the benchmark (fixed gas limit and fees, each sender's nonces counted locally, several in flight) and broadcast on schedule without waiting; relayer fee quoted once per route by the sequencer; transfers found in the origin's XCalled logs",
-            "amount_demo": self.args.load_amount,
-            "agent_program": self.args.agent_program.display().to_string(),
+            "amount_demo": self.plan.amount,
+            "agent_program": self.plan.agent_program.display().to_string(),
             "commit": commit(),
             "fast_path_share": round(share),
             "executed_by_routers": fast,
@@ -342,6 +366,7 @@ impl Bench<'_> {
             "latency_seconds": quantiles(&seconds),
             "cpu_ms_per_transfer_all_agents": per_transfer(cpu_total),
             "cpu_ms_per_transfer_by_agent": cpu.iter().map(|(name, &s)| (name.clone(), per_transfer(s))).collect::<BTreeMap<_, _>>(),
+            "cpu_ms_by_agent": cpu.iter().map(|(name, &s)| (name.clone(), round(s * 1000.0))).collect::<BTreeMap<_, _>>(),
             "cpu_window": "from the first offered xcall until every transfer was executed and reconciled; every agent's utime + stime from /proc",
             "agents_peak_rss_mb": AgentUsage::to_json(&usage.peak_rss_mb),
             "host": {
@@ -365,7 +390,7 @@ impl Bench<'_> {
 
 /// The checked-out commit the benchmark runs from (`git rev-parse --short HEAD`), with `+dirty`
 /// when the tree has changes; `None` outside a repository.
-fn commit() -> Option<String> {
+pub fn commit() -> Option<String> {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .args(args)
