@@ -25,7 +25,7 @@ use nxtp_sdk::{Sdk, Stage, Timing, XcallRequest};
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 /// The nodes of the network.
@@ -35,6 +35,8 @@ const NODES: usize = 4;
 const BYZANTINE: usize = 1;
 /// How long one transfer may take to complete on a loaded machine.
 const COMPLETION_TIMEOUT: Duration = Duration::from_secs(150);
+/// How long the honest nodes may take to decide their first height.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Transfers sent at once, and the most such rounds before the Byzantine node must have had a
 /// turn while holding a bid.
 const PER_ROUND: usize = 3;
@@ -91,6 +93,40 @@ fn start_byzantine(devnet: &Devnet) -> Supervisor {
         SupervisorConfig::new(program, devnet.run_dir().to_owned()),
     )
     .expect("the Byzantine node starts")
+}
+
+/// Waits until each node in `among` has decided a height, so the network runs before transfers
+/// are sent. One that does not fails the test with its supervisor status: a stale `nxtp` binary
+/// refusing the devnet's config shows there.
+async fn deciding(devnet: &Devnet, among: &[usize]) {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    for &index in among {
+        let name = sequencer_agent::node_name(index);
+        let ops = devnet.ops_addresses()[&name];
+        loop {
+            let height = nxtp_testnet::http_get(ops, "/metrics")
+                .await
+                .and_then(|(_, body)| {
+                    let line = body
+                        .lines()
+                        .find(|line| line.starts_with("nxtp_sequencer_consensus_height"))?;
+                    line.rsplit(' ').next()?.parse::<u64>().ok()
+                });
+            if height.is_some_and(|height| height > 0) {
+                break;
+            }
+            if Instant::now() > deadline {
+                let status = devnet.supervisor().status();
+                let status = status.iter().find(|agent| agent.name == name);
+                panic!(
+                    "{name} decided nothing in {READY_TIMEOUT:?}: {status:?} (is {} stale? \
+                     `cargo build -p nxtp`)",
+                    nxtp_binary().display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 fn signer(manifest: &Manifest, role: &str) -> PrivateKeySigner {
@@ -210,6 +246,7 @@ async fn a_byzantine_node_in_its_own_process_neither_routes_nor_signs_a_transfer
     let honest: Vec<usize> = (0..NODES).filter(|index| *index != BYZANTINE).collect();
     let domains: Vec<Domain> = manifest.domains.keys().copied().collect();
     let (home, others) = (domains[0], &domains[1..]);
+    deciding(&devnet, &honest).await;
 
     // Rounds of transfers until the Byzantine node has proposed on a turn while holding a bid
     // (whether its turn or node 0's comes first for a transfer depends on the heights).
