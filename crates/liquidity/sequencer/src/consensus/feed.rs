@@ -3,9 +3,9 @@
 //!
 //! Routers' balances are read only for the routers that matter: those with a bid on a transfer
 //! awaiting a decision here (in the pool of that transfer), and those a proposal observed at a
-//! block this node has not read. Each is read at most once per newly confirmed block of its
-//! destination (the last block the origin indexer delivered, so every execute up to it is
-//! recorded), by that block's hash: an idle network reads nothing.
+//! block this node has not read. Each is read by hash at the newest block of its destination's
+//! [`OBSERVATION_GRID`] that is confirmed here (the origin indexer delivered it, so every execute
+//! up to it is recorded), at most once per grid block: an idle network reads nothing.
 
 use super::{view::WantedRead, ChainView, TICK};
 use crate::{
@@ -34,6 +34,12 @@ const FEED_STREAM: &str = "consensus feed";
 /// node read without bound.
 const WANTED_READS_PER_ROUND: usize = 16;
 
+/// Balances are read at blocks whose number is a multiple of this: nodes whose confirmed heads
+/// are a block or two apart then read, observe and confirm the same block, rather than each
+/// proposer observing a block the others have not read (a nil round per proposer). A deposit is
+/// seen this many blocks later at most.
+const OBSERVATION_GRID: u64 = 4;
+
 /// Feeds the consensus node from the sequencer's store and the destinations (see the module
 /// docs).
 pub(crate) struct Feed {
@@ -48,6 +54,8 @@ pub(crate) struct Feed {
     /// The routers of the genesis ledger, by destination: their approval is read from the
     /// start, so the first bid of a router posted to another node does not cost a nil round.
     genesis_routers: BTreeSet<(u32, Address)>,
+    /// Each destination's newest grid block read at, and its hash.
+    grid_blocks: BTreeMap<Domain, (u64, B256)>,
 }
 
 impl Feed {
@@ -72,6 +80,7 @@ impl Feed {
                 .iter()
                 .map(|entry| (entry.domain.get(), entry.router))
                 .collect(),
+            grid_blocks: BTreeMap::new(),
         }
     }
 
@@ -122,8 +131,9 @@ impl Feed {
         let mut failure: Option<ReadError> = None;
         let mut terms = BTreeMap::new();
         let mut bidders = BTreeSet::new();
+        let mut fresh = Vec::new();
         for auction in awaiting {
-            match self.consider(auction, &mut bidders).await {
+            match self.consider(auction, &mut bidders, &mut fresh).await {
                 Ok(Some(found)) => {
                     terms.insert(found.transfer_id, found);
                 }
@@ -179,6 +189,11 @@ impl Feed {
         if let Some(err) = self.read_balances(&bidders).await? {
             failure = Some(err);
         }
+        // Only now, with the bidders' balances read: a proposer woken by a bid then observes
+        // them in the batch deciding it, rather than deciding on an older ledger.
+        for (transfer_id, bid) in fresh {
+            self.pool.add(transfer_id, bid);
+        }
         match failure {
             Some(err) => self.health.failing(FEED_STREAM, &err),
             None => self.health.ok(FEED_STREAM),
@@ -187,11 +202,13 @@ impl Feed {
     }
 
     /// The terms of one transfer awaiting a decision, once its relayer fee is paid and its
-    /// destination is served; its valid bids go to the pool.
+    /// destination is served; its bidders go to `bidders`, its valid bids not in the pool yet
+    /// to `fresh`.
     async fn consider(
         &mut self,
         auction: OpenAuction,
         bidders: &mut BTreeSet<(Pool, Address)>,
+        fresh: &mut Vec<(B256, SignedBid)>,
     ) -> Result<Option<TransferTerms>, crate::auction::StepError> {
         let OpenAuction {
             transfer,
@@ -230,14 +247,12 @@ impl Feed {
         for bid in bids {
             bidders.insert((terms.pool, bid.router));
             if self.fed.insert((id, bid.router, bid.path_length)) {
-                self.pool.add(
-                    id,
-                    SignedBid {
-                        router: bid.router,
-                        path_length: bid.path_length,
-                        signature: bid.signature,
-                    },
-                );
+                let bid = SignedBid {
+                    router: bid.router,
+                    path_length: bid.path_length,
+                    signature: bid.signature,
+                };
+                fresh.push((id, bid));
             }
         }
         Ok(Some(terms))
@@ -249,7 +264,7 @@ impl Feed {
     /// read yet, and those proposals observed at blocks this node had not read (once confirmed
     /// here). Returns the last failed read; a failing store stops the sequencer.
     async fn read_balances(
-        &self,
+        &mut self,
         bidders: &BTreeSet<(Pool, Address)>,
     ) -> Result<Option<ReadError>, SequencerError> {
         let wanted: BTreeSet<WantedRead> = std::mem::take(
@@ -264,10 +279,10 @@ impl Feed {
         }
         let mut failure = None;
         let mut wanted_reads = 0;
-        for (&domain, destination) in &self.shared.destinations {
+        let shared = Arc::clone(&self.shared);
+        for (&domain, destination) in &shared.destinations {
             let cursor = Cursor::new(domain, CONNEXT_STREAM);
-            let confirmed = self
-                .shared
+            let confirmed = shared
                 .store
                 .call(move |conn| nxtp_chain::indexer::newest_hash(conn, &cursor))
                 .await?;
@@ -275,15 +290,22 @@ impl Feed {
                 continue;
             };
             let here = |pool: &Pool| pool.destination == domain.get();
-            for &(pool, router) in bidders.iter().filter(|(pool, _)| here(pool)) {
-                if self.view.has_read(&pool, router, number) {
-                    continue;
-                }
-                if let Err(err) = self
-                    .read_balance(destination, pool, router, number, hash)
-                    .await
-                {
+            let grid = match self.grid_block(destination, number, hash).await {
+                Ok(grid) => grid,
+                Err(err) => {
                     failure = Some(err);
+                    None
+                }
+            };
+            if let Some((grid, grid_hash)) = grid {
+                for &(pool, router) in bidders.iter().filter(|(pool, _)| here(pool)) {
+                    if self.view.has_read(&pool, router, grid) {
+                        continue;
+                    }
+                    let read = self.read_balance(destination, pool, router, grid, grid_hash);
+                    if let Err(err) = read.await {
+                        failure = Some(err);
+                    }
                 }
             }
             let proposed = wanted
@@ -310,6 +332,30 @@ impl Feed {
             }
         }
         Ok(failure)
+    }
+
+    /// The newest block of [`OBSERVATION_GRID`] at or below `confirmed` (whose hash is
+    /// `confirmed_hash`) on `destination`, and its hash: asked of the endpoint once per grid block.
+    async fn grid_block(
+        &mut self,
+        destination: &Destination,
+        confirmed: u64,
+        confirmed_hash: B256,
+    ) -> Result<Option<(u64, B256)>, ReadError> {
+        let grid = confirmed - confirmed % OBSERVATION_GRID;
+        let known = self.grid_blocks.get(&destination.domain);
+        if let Some(&(number, hash)) = known.filter(|(number, _)| *number == grid) {
+            return Ok(Some((number, hash)));
+        }
+        let hash = if grid == confirmed {
+            Some(confirmed_hash)
+        } else {
+            destination.block_hash(grid).await?
+        };
+        if let Some(hash) = hash {
+            self.grid_blocks.insert(destination.domain, (grid, hash));
+        }
+        Ok(hash.map(|hash| (grid, hash)))
     }
 
     /// Reads `router`'s balance in `pool` at block `number` (`hash`) into the view.
