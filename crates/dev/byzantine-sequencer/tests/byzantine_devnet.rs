@@ -4,7 +4,8 @@
 //! and every precommit of its signs a router set the network did not decide. Transfers still
 //! complete fast; every execute carries the routers the honest nodes decided and only their
 //! signatures, as does every honest node's certificate; each transfer is executed once; the honest
-//! nodes log the refusal of its proposals with its address.
+//! nodes log the refusal of its proposals with its address. Without a `[consensus]` section the
+//! build refuses to start.
 //!
 //! The devnet's other agents run as the `nxtp` binary beside this crate's (`make test` builds both;
 //! alone: `cargo build -p nxtp` first).
@@ -127,6 +128,40 @@ async fn deciding(devnet: &Devnet, among: &[usize]) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Runs the Byzantine build on the devnet's single-sequencer config (no `[consensus]` section): it
+/// refuses to start, saying why, before opening a database.
+fn assert_refuses_a_single_sequencer_config(devnet: &Devnet) {
+    let dir = tempfile::tempdir().expect("a folder");
+    let manifest = devnet.manifest();
+    let services = manifest.services.as_ref().expect("services");
+    let api = "127.0.0.1:0".parse().expect("an address");
+    let config = sequencer_agent::config_toml(
+        manifest,
+        dir.path(),
+        api,
+        &services.relayer_url,
+        devnet.agent_options(),
+    )
+    .expect("a single sequencer's config");
+    let path = dir.path().join("single.toml");
+    std::fs::write(&path, config).expect("writes the config");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nxtp-byzantine-sequencer"))
+        .args(["sequencer", "--config"])
+        .arg(&path)
+        .output()
+        .expect("runs the Byzantine build");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("needs a [consensus] section"),
+        "refused: {output:?}"
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("lists the folder")
+        .filter_map(|entry| Some(entry.ok()?.file_name()))
+        .collect();
+    assert_eq!(files, ["single.toml"], "nothing opened or written");
 }
 
 fn signer(manifest: &Manifest, role: &str) -> PrivateKeySigner {
@@ -330,6 +365,8 @@ async fn a_byzantine_node_in_its_own_process_neither_routes_nor_signs_a_transfer
             }
         }
     }
+
+    assert_refuses_a_single_sequencer_config(&devnet);
 
     // The Byzantine node ran throughout: its misbehaviour, not a crash, is what was refused.
     let status = byzantine.status();
