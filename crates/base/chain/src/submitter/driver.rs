@@ -287,11 +287,18 @@ impl Driver {
         Ok(())
     }
 
-    /// Whether the sent operation `id` is to be looked at on chain this round, at `head`.
+    /// Whether the sent operation `id` is to be looked at on chain this round, at `head`: at
+    /// another head, or once the poll interval passed (with a shared head, which tells of every
+    /// new block, only after the longer fallback: a round a new submission woke at the same
+    /// head finds nothing new about the transactions already out).
     fn looked_due(&self, id: OperationId, head: u64) -> bool {
-        self.looked.get(&id).is_none_or(|looked| {
-            looked.head != head || looked.at.elapsed() >= self.config.poll_interval
-        })
+        let again_after = match self.config.heads {
+            Some(_) => self.config.poll_interval.saturating_mul(HEAD_WAIT_FALLBACK),
+            None => self.config.poll_interval,
+        };
+        self.looked
+            .get(&id)
+            .is_none_or(|looked| looked.head != head || looked.at.elapsed() >= again_after)
     }
 
     /// The signer's transaction count at the latest block and at the last one `confirmations`
