@@ -26,7 +26,7 @@ help:
 	@echo "make bench-web  the web app's first-load size and, on a devnet, send click -> XCalled / CompletedFast -> bench/results/sdk-ts.json"
 	@echo "make lint       formatting and lint checks (forge fmt, cargo fmt, clippy, Slither against contracts/slither-triage.json)"
 	@echo "make slither-triage  Slither findings not yet triaged, as entries to fix or triage (docs/slither.md)"
-	@echo "make fuzz       fuzz every decoder of untrusted input, FUZZ_SECONDS (60) each -> bench/results/fuzz.json"
+	@echo "make fuzz       fuzz every decoder of untrusted input (consensus messages and batches too), FUZZ_SECONDS (60) each -> bench/results/fuzz.json"
 	@echo "make test-deep  every invariant suite at 100,000 handler calls per invariant -> bench/results/invariants.json"
 
 # Pinned forge, anvil and solc-js from package-lock.json; reinstalled when the lockfile changes.

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = ROOT / "fuzz"
 RESULTS = ROOT / "bench" / "results" / "fuzz.json"
-TARGETS = ["message", "events", "multiproof", "api", "config"]
+TARGETS = ["message", "events", "multiproof", "api", "config", "consensus", "batch"]
 TRIPLE = "x86_64-unknown-linux-gnu"
 
 

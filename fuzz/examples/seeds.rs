@@ -9,7 +9,7 @@ use alloy::{
 };
 use nxtp_api::{relayer, sequencer};
 use nxtp_bindings::{ConnectionManager, Connext, Home, Replica};
-use nxtp_fuzz::{api, config, events, message, multiproof, seed};
+use nxtp_fuzz::{api, batch, config, consensus, events, message, multiproof, seed};
 use nxtp_primitives::{Domain, MerkleTree, TransferInfo};
 use serde_json::Value;
 use std::{
@@ -227,7 +227,7 @@ fn main() {
         "executor",
     ];
     for (selector, name) in crates.iter().enumerate() {
-        let source = fs::read_to_string(repo.join("crates").join(name).join("src/config.rs"))
+        let source = fs::read_to_string(crate_dir(&repo, name).join("src/config.rs"))
             .expect("config source");
         // The updater's and message relayer's fixtures name their contracts or manifest in a
         // `format!` prefix: try the raw strings after such a prefix too.
@@ -288,6 +288,10 @@ fn main() {
         .as_bytes(),
     ));
     write(&corpus.join("config"), &seeds);
+
+    // consensus, batch: real engine messages signed by a node key, and the batches they carry.
+    write(&corpus.join("consensus"), &consensus::seeds());
+    write(&corpus.join("batch"), &batch::seeds());
 }
 
 /// Whether `text` parses as the configuration of agent number `selector` (in `config::AGENTS`).
@@ -332,6 +336,15 @@ fn hex(value: &Value) -> Vec<u8> {
 }
 
 /// Replaces `dir`'s seeds (`seed-*` files; inputs the fuzzer found are kept) with `seeds`.
+/// The folder of the workspace crate `name`, under its layer's folder (`crates/<layer>/<name>`).
+fn crate_dir(repo: &Path, name: &str) -> PathBuf {
+    fs::read_dir(repo.join("crates"))
+        .expect("crates folder")
+        .map(|layer| layer.expect("entry").path().join(name))
+        .find(|dir| dir.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| panic!("no crate {name} under crates/*/"))
+}
+
 fn write(dir: &Path, seeds: &[Vec<u8>]) {
     fs::create_dir_all(dir).expect("corpus directory");
     for entry in fs::read_dir(dir).expect("corpus directory") {

@@ -6,6 +6,10 @@
 //! byte that picks one decoder of the family; [`seed`] writes inputs in the same layout, so the seed
 //! generator (`examples/seeds.rs`) and the targets cannot drift apart.
 
+pub mod batch;
+pub mod budget;
+pub mod consensus;
+
 /// The one-byte selector and the payload of a fuzz input; `None` for the empty input.
 pub fn split(data: &[u8]) -> Option<(u8, &[u8])> {
     data.split_first().map(|(&selector, rest)| (selector, rest))
