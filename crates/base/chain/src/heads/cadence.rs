@@ -124,6 +124,14 @@ impl Cadence {
                     });
                 }
             }
+            // Blocks never seen while the schedule was in force: it runs late (a late block
+            // taught a block time longer than the chain's), so it is learned again.
+            Some((last, _)) if number > last + 1 && self.block_time().is_some() => {
+                self.first = None;
+                self.anchor = None;
+                self.times = None;
+                self.strays = 0;
+            }
             // The first head, blocks never seen, or a reorg back: nothing bracketed.
             _ => {}
         }
@@ -294,6 +302,20 @@ mod tests {
                 run.worst_wait
             );
         }
+    }
+
+    /// A node that mines one block in twenty late (a hiccup) may teach a block time a little
+    /// longer than the chain's, from which the schedule drifts late with no miss to correct it;
+    /// once it skips a block it learns again, so no block waits much more than one block time.
+    #[test]
+    fn a_node_with_hiccups_is_followed_within_a_block() {
+        let arrival = |number: u64| {
+            let late = if number % 20 == 7 { 100 } else { 0 };
+            SECOND * u32::try_from(number).expect("few blocks") + Duration::from_millis(late)
+        };
+        let run = simulate(arrival, 20..2020);
+        assert!(run.requests_per_block <= 1.1, "{}", run.requests_per_block);
+        assert!(run.worst_wait <= SECOND + TICK, "{:?}", run.worst_wait);
     }
 
     #[test]
