@@ -56,7 +56,7 @@ impl Node {
         net: &Net,
         relayer_url: &str,
         home: &Path,
-        members: &[&Node],
+        members: &[&Self],
         window_ms: u64,
         forward_to: SocketAddr,
     ) -> SequencerConfig {
