@@ -700,7 +700,8 @@ async fn a_proposer_keeps_an_auction_open_for_its_window() {
     chain.xcall(terms.clone());
     let first_bid = std::time::Instant::now();
     for node in &nodes {
-        node.pool.add(terms.transfer_id, bid(&routers[0], &terms, 1));
+        node.pool
+            .add(terms.transfer_id, bid(&routers[0], &terms, 1));
     }
     // Router 0 alone covers the amount; router 1 bids a little later, within the window.
     let mut watch = nodes[0].decided.clone();
@@ -716,7 +717,8 @@ async fn a_proposer_keeps_an_auction_open_for_its_window() {
     .await;
     assert!(early.is_err(), "decided within the window");
     for node in &nodes {
-        node.pool.add(terms.transfer_id, bid(&routers[1], &terms, 1));
+        node.pool
+            .add(terms.transfer_id, bid(&routers[1], &terms, 1));
     }
     let chosen = selected(&nodes[0], terms.transfer_id).await;
     assert!(
