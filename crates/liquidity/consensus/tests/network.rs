@@ -2,86 +2,22 @@
 //! every node decides the same batches and signs the same selections; a node killed and
 //! restarted catches up from its write-ahead log, its store and its peers.
 
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
-use malachitebft_app_channel::app::types::core::LinearTimeouts;
+use nxtp_consensus::loopback::{free_ports, node_config, sign_bid, SharedChain};
 use nxtp_consensus::signing::selection_signer;
 use nxtp_consensus::{
     BidPool, ExecuteEnd, Genesis, Height, Ledger, NodeConfig, NodeHandle, NodeKey, Observation,
-    Pool, Rules, SignedBid, Tamper, TransferSource, TransferTerms,
+    Pool, Rules, SignedBid, Tamper, TransferTerms,
 };
-use nxtp_primitives::sign_digest;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long any condition may take on a loaded machine before the test fails.
 const PATIENCE: Duration = Duration::from_secs(180);
-
-/// What every node sees of the chains: the same transfers, executes and routers' balances.
-#[derive(Default)]
-struct Chain {
-    terms: Mutex<BTreeMap<B256, TransferTerms>>,
-    ended: Mutex<BTreeMap<B256, ExecuteEnd>>,
-    /// Every balance read, at every block read.
-    reads: Mutex<Vec<Observation>>,
-}
-
-impl Chain {
-    fn xcall(&self, terms: TransferTerms) {
-        self.terms
-            .lock()
-            .expect("lock")
-            .insert(terms.transfer_id, terms);
-    }
-
-    /// `transfer_id` executed fast at destination block `block`.
-    fn execute(&self, transfer_id: B256, block: u64) {
-        let end = ExecuteEnd { block, fast: true };
-        self.ended.lock().expect("lock").insert(transfer_id, end);
-    }
-
-    /// Every node read `router`'s balance `balance` at destination block `block`.
-    fn read_balance(&self, router: Address, block: u64, balance: U256) {
-        self.reads.lock().expect("lock").push(Observation {
-            pool: pool(),
-            router,
-            block,
-            block_hash: keccak256(block.to_be_bytes()),
-            balance,
-        });
-    }
-}
-
-impl TransferSource for Chain {
-    fn terms(&self, transfer_id: &B256) -> Option<TransferTerms> {
-        self.terms.lock().ok()?.get(transfer_id).cloned()
-    }
-
-    fn execute_ended(&self, transfer_id: &B256) -> Option<ExecuteEnd> {
-        self.ended.lock().ok()?.get(transfer_id).copied()
-    }
-
-    fn balance_at(&self, pool: &Pool, router: Address, block: u64, hash: B256) -> Option<U256> {
-        let reads = self.reads.lock().ok()?;
-        reads
-            .iter()
-            .find(|read| {
-                (read.pool, read.router, read.block, read.block_hash)
-                    == (*pool, router, block, hash)
-            })
-            .map(|read| read.balance)
-    }
-
-    fn balances(&self) -> Vec<Observation> {
-        self.reads
-            .lock()
-            .map(|reads| reads.clone())
-            .unwrap_or_default()
-    }
-}
 
 fn pool() -> Pool {
     Pool {
@@ -103,24 +39,7 @@ fn transfer(id: u8) -> TransferTerms {
 }
 
 fn bid(router: &PrivateKeySigner, terms: &TransferTerms, path_length: u32) -> SignedBid {
-    let digest = terms
-        .signing_domain()
-        .router_bid_digest(terms.transfer_id, path_length as usize);
-    SignedBid {
-        router: router.address(),
-        path_length,
-        signature: Bytes::copy_from_slice(&sign_digest(router, digest).expect("signs")),
-    }
-}
-
-fn free_ports(count: usize) -> Vec<SocketAddr> {
-    let listeners: Vec<TcpListener> = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
-        .collect();
-    listeners
-        .iter()
-        .map(|listener| listener.local_addr().expect("bound"))
-        .collect()
+    sign_bid(router, terms, path_length).expect("signs")
 }
 
 struct Network {
@@ -134,10 +53,10 @@ struct Network {
 
 impl Network {
     /// Four sequencers; four routers with 250 each in the one pool, all approved.
-    fn new(chain: &Arc<Chain>, routers: &[PrivateKeySigner]) -> Self {
+    fn new(chain: &Arc<SharedChain>, routers: &[PrivateKeySigner]) -> Self {
         let keys: Vec<NodeKey> = (0..4).map(|_| NodeKey::random()).collect();
         Self {
-            addrs: free_ports(4),
+            addrs: free_ports(4).expect("free ports"),
             genesis: Genesis {
                 sequencers: keys.iter().map(NodeKey::public_key).collect(),
                 // Each router can front one transfer of 100 alone, or a share of several.
@@ -164,28 +83,7 @@ impl Network {
 
 impl Network {
     fn config(&self, index: usize, root: &Path) -> NodeConfig {
-        let mut config = NodeConfig::new(
-            format!("node-{index}"),
-            root.join(format!("node-{index}")),
-            self.addrs[index],
-        );
-        config.peers = self
-            .addrs
-            .iter()
-            .enumerate()
-            .filter(|(other, _)| *other != index)
-            .map(|(_, addr)| *addr)
-            .collect();
-        config.timeouts = LinearTimeouts {
-            propose: Duration::from_secs(3),
-            prevote: Duration::from_secs(1),
-            precommit: Duration::from_secs(1),
-            rebroadcast: Duration::from_secs(5),
-            ..LinearTimeouts::default()
-        };
-        config.idle_wait = Duration::from_millis(300);
-        config.sync_status_interval = Duration::from_millis(500);
-        config
+        node_config(index, &self.addrs, root)
     }
 
     async fn start(&self, index: usize, root: &Path) -> NodeHandle {
@@ -317,7 +215,7 @@ async fn every_batch_passes_the_check(network: &Network, node: &NodeHandle) -> L
 async fn four_nodes_decide_the_same_auctions_and_a_restarted_node_catches_up() {
     let root = tempfile::tempdir().expect("tempdir");
     let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(Chain::default());
+    let chain = Arc::new(SharedChain::default());
     let network = Network::new(&chain, &routers);
     let mut nodes = Vec::new();
     for index in 0..4 {
@@ -403,7 +301,7 @@ async fn four_nodes_decide_the_same_auctions_and_a_restarted_node_catches_up() {
 async fn a_proposer_breaking_the_selection_rule_is_outvoted() {
     let root = tempfile::tempdir().expect("tempdir");
     let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(Chain::default());
+    let chain = Arc::new(SharedChain::default());
     let mut network = Network::new(&chain, &routers);
     // Node 0 hands every auction it proposes to a router the rule did not pick.
     let tamper: Tamper = Arc::new(|batch: &mut nxtp_consensus::Batch| {
@@ -485,7 +383,7 @@ async fn a_proposer_breaking_the_selection_rule_is_outvoted() {
 async fn two_of_four_away_decide_nothing_and_progress_resumes_when_they_return() {
     let root = tempfile::tempdir().expect("tempdir");
     let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(Chain::default());
+    let chain = Arc::new(SharedChain::default());
     let network = Network::new(&chain, &routers);
     let mut nodes = Vec::new();
     for index in 0..4 {
@@ -559,7 +457,7 @@ async fn two_of_four_away_decide_nothing_and_progress_resumes_when_they_return()
 async fn a_node_joining_late_takes_decided_heights_by_sync_with_their_certificates() {
     let root = tempfile::tempdir().expect("tempdir");
     let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(Chain::default());
+    let chain = Arc::new(SharedChain::default());
     let mut network = Network::new(&chain, &routers);
     let mut nodes = Vec::new();
     for index in 0..3 {
@@ -585,7 +483,10 @@ async fn a_node_joining_late_takes_decided_heights_by_sync_with_their_certificat
     decided(&nodes[0], backlog).await;
 
     // Its view never sees the transfers: it cannot vote for them, only take them by sync.
-    network.rules = Rules::new(Arc::new(Chain::default()), network.rules.approval.clone());
+    network.rules = Rules::new(
+        Arc::new(SharedChain::default()),
+        network.rules.approval.clone(),
+    );
     let late = network.start(3, root.path()).await;
     decide(3..=4);
     for id in 3..=4u8 {
@@ -611,7 +512,7 @@ async fn a_node_joining_late_takes_decided_heights_by_sync_with_their_certificat
 async fn a_router_out_of_liquidity_is_selected_again_once_topped_up_on_chain() {
     let root = tempfile::tempdir().expect("tempdir");
     let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(Chain::default());
+    let chain = Arc::new(SharedChain::default());
     let network = Network::new(&chain, &routers);
     let mut nodes = Vec::new();
     for index in 0..4 {
@@ -646,9 +547,27 @@ async fn a_router_out_of_liquidity_is_selected_again_once_topped_up_on_chain() {
 
     // On chain, the first two execute (blocks 10 and 11: 50 left), then the router adds 500
     // (block 12). Every node reads it: the network releases, observes and decides again.
-    chain.execute(first, 10);
-    chain.execute(second, 11);
-    chain.read_balance(router.address(), 12, U256::from(550));
+    chain.execute(
+        first,
+        ExecuteEnd {
+            block: 10,
+            fast: true,
+        },
+    );
+    chain.execute(
+        second,
+        ExecuteEnd {
+            block: 11,
+            fast: true,
+        },
+    );
+    chain.read_balance(Observation {
+        pool: pool(),
+        router: router.address(),
+        block: 12,
+        block_hash: keccak256(12u64.to_be_bytes()),
+        balance: U256::from(550),
+    });
     assert_eq!(selected(&nodes[0], third).await, [router.address()]);
     for node in &nodes[1..] {
         assert_eq!(selected(node, third).await, [router.address()]);
@@ -676,7 +595,7 @@ async fn a_proposer_keeps_an_auction_open_for_its_window() {
     const WINDOW: Duration = Duration::from_secs(2);
     let root = tempfile::tempdir().expect("tempdir");
     let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(Chain::default());
+    let chain = Arc::new(SharedChain::default());
     let network = Network::new(&chain, &routers);
     let mut nodes = Vec::new();
     for index in 0..4 {
