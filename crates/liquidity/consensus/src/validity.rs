@@ -10,6 +10,18 @@ use alloy::primitives::{Address, B256, U256};
 use nxtp_primitives::recover_digest;
 use std::collections::BTreeSet;
 
+/// The most auctions one batch decides. A proposal travels as one gossip message (at most
+/// 4 MiB) and every precommit carries a 65-byte signature per auction: a bound keeps a backlog
+/// of thousands of transfers from making a proposal no peer can receive (about 0.6 MB at four
+/// bids an auction); what is left waits for the next height.
+pub const MAX_AUCTIONS_PER_BATCH: usize = 1_000;
+
+/// The most releases one batch carries (about 50 bytes each).
+pub const MAX_RELEASES_PER_BATCH: usize = 4_000;
+
+/// The most balance observations one batch carries (about 130 bytes each).
+pub const MAX_OBSERVATIONS_PER_BATCH: usize = 1_000;
+
 /// A node's own view of the chains: what the origin says about each transfer it may route,
 /// how the transfer's execute ended on the destination, and the routers' balances there at
 /// confirmed blocks. A node votes only for what its view confirms, so a proposer cannot make up
@@ -107,6 +119,16 @@ pub enum Invalid {
         /// The block observed at.
         block: u64,
     },
+    /// The batch holds more entries of one kind than a batch may.
+    #[error("{count} {kind} in one batch, at most {max}")]
+    TooLarge {
+        /// What there are too many of: auctions, releases or observations.
+        kind: &'static str,
+        /// How many the batch holds.
+        count: usize,
+        /// The most a batch may hold.
+        max: usize,
+    },
 }
 
 /// Checks `batch` against the ledger it would apply to, in the order it applies: releases only
@@ -121,6 +143,19 @@ pub fn check(
     transfers: &dyn TransferSource,
     approval: &dyn RouterApproval,
 ) -> Result<(), Invalid> {
+    for (kind, count, max) in [
+        ("auctions", batch.auctions.len(), MAX_AUCTIONS_PER_BATCH),
+        ("releases", batch.releases.len(), MAX_RELEASES_PER_BATCH),
+        (
+            "observations",
+            batch.observations.len(),
+            MAX_OBSERVATIONS_PER_BATCH,
+        ),
+    ] {
+        if count > max {
+            return Err(Invalid::TooLarge { kind, count, max });
+        }
+    }
     let mut state = ledger.clone();
     for release in &batch.releases {
         let confirmed = match release.cause {
@@ -211,7 +246,9 @@ fn check_auction(
 /// (or that expired), observations of every balance this node read that the ledger may take and
 /// does not hold yet, then, for each transfer with bids (in `bids` order), an auction of its
 /// valid bids when this node knows the transfer and the bids select routers given the liquidity
-/// left. What cannot be decided yet stays out (and waits for more bids or liquidity).
+/// left. What cannot be decided yet stays out (and waits for more bids or liquidity), and so
+/// does what exceeds a batch's bounds ([`MAX_AUCTIONS_PER_BATCH`] and its siblings): it waits
+/// for the next height.
 pub fn build(
     bids: impl IntoIterator<Item = (B256, Vec<SignedBid>)>,
     ledger: &Ledger,
@@ -231,6 +268,7 @@ pub fn build(
                 cause,
             })
         })
+        .take(MAX_RELEASES_PER_BATCH)
         .collect();
     let mut state = ledger.clone();
     for release in &releases {
@@ -244,11 +282,15 @@ pub fn build(
         state.observable(observation)
             && state.balance(&observation.pool, observation.router) != observation.balance
     });
+    observations.truncate(MAX_OBSERVATIONS_PER_BATCH);
     for observation in &observations {
         state.observe(observation);
     }
     let mut auctions = Vec::new();
     for (transfer_id, mut offered) in bids {
+        if auctions.len() == MAX_AUCTIONS_PER_BATCH {
+            break;
+        }
         if state.is_decided(&transfer_id) {
             continue;
         }

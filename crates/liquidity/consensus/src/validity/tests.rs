@@ -393,3 +393,87 @@ fn a_withdrawal_refuses_a_proposal_that_spends_it() {
     ));
     assert!(s.build(s.solo_bid(0, 1), &observed).is_empty());
 }
+
+/// Terms of a transfer numbered `n`, of 1 to front.
+fn numbered(n: usize) -> TransferTerms {
+    let mut t = terms(0, 1);
+    t.transfer_id = B256::from(U256::from(n));
+    t
+}
+
+#[test]
+fn a_proposer_decides_at_most_a_batch_bound_and_the_rest_next_height() {
+    let mut s = setup(&[1_000_000]);
+    let count = MAX_AUCTIONS_PER_BATCH + 1;
+    s.known.terms = (0..count)
+        .map(|n| (numbered(n).transfer_id, numbered(n)))
+        .collect();
+    let bids: Vec<(B256, Vec<SignedBid>)> = s
+        .known
+        .terms
+        .values()
+        .map(|t| (t.transfer_id, vec![bid(&s.routers[0], t, 1)]))
+        .collect();
+
+    let batch = s.build(bids.clone(), &s.ledger);
+    assert_eq!(batch.auctions.len(), MAX_AUCTIONS_PER_BATCH);
+    s.check(&batch, &s.ledger)
+        .expect("a batch at its bound is valid");
+
+    let mut over = batch.clone();
+    over.auctions.push(batch.auctions[0].clone());
+    assert_eq!(
+        s.check(&over, &s.ledger),
+        Err(Invalid::TooLarge {
+            kind: "auctions",
+            count,
+            max: MAX_AUCTIONS_PER_BATCH
+        })
+    );
+
+    let mut after = s.ledger.clone();
+    after.apply(&batch);
+    let next = s.build(bids, &after);
+    assert_eq!(
+        next.auctions.len(),
+        1,
+        "the one left over, at the next height"
+    );
+    s.check(&next, &after).expect("valid");
+}
+
+#[test]
+fn releases_beyond_a_batch_bound_wait_for_the_next_height() {
+    let s = setup(&[1_000_000]);
+    let router = s.routers[0].address();
+    let mut ledger = s.ledger.clone();
+    let count = MAX_RELEASES_PER_BATCH + 1;
+    for n in 0..count {
+        let terms = numbered(n);
+        s.known.end(terms.transfer_id, 7, false);
+        ledger.reserve(&Auction {
+            terms,
+            bids: Vec::new(),
+            routers: vec![router],
+        });
+    }
+
+    let batch = s.build(Vec::new(), &ledger);
+    assert_eq!(batch.releases.len(), MAX_RELEASES_PER_BATCH);
+    s.check(&batch, &ledger)
+        .expect("a batch at its bound is valid");
+
+    let mut over = batch.clone();
+    over.releases.push(batch.releases[0]);
+    assert_eq!(
+        s.check(&over, &ledger),
+        Err(Invalid::TooLarge {
+            kind: "releases",
+            count,
+            max: MAX_RELEASES_PER_BATCH
+        })
+    );
+
+    ledger.apply(&batch);
+    assert_eq!(s.build(Vec::new(), &ledger).releases.len(), 1);
+}
