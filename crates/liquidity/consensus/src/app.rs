@@ -160,12 +160,17 @@ impl State {
     /// Checks a part against the ledger and keeps the proposal it carries (valid or not, so
     /// the engine can prevote nil on it and a restart finds it again).
     async fn check_part(&self, part: ProposalPart) -> Result<ProposedValue<Ctx>, StoreError> {
-        let validity = match validity::check(
+        // A view that lags is given half the propose timeout to catch up: the engine prevotes
+        // nil on its own once the timeout passes.
+        let validity = match validity::check_patiently(
             &part.value,
             &self.ledger,
             self.rules.transfers.as_ref(),
             self.rules.approval.as_ref(),
-        ) {
+            self.timeouts.propose / 2,
+        )
+        .await
+        {
             Ok(()) => Validity::Valid,
             Err(reason) => {
                 warn!(

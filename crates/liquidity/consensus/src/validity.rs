@@ -9,6 +9,8 @@ use crate::value::{
 use alloy::primitives::{Address, B256, U256};
 use nxtp_primitives::recover_digest;
 use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The most auctions one batch decides. A proposal travels as one gossip message (at most
 /// 4 MiB) and every precommit carries a 65-byte signature per auction: a bound keeps a backlog
@@ -129,6 +131,46 @@ pub enum Invalid {
         /// The most a batch may hold.
         max: usize,
     },
+}
+
+impl Invalid {
+    /// Whether an honest batch could be refused this way by a node whose view of the chains
+    /// trails the proposer's (a transfer, an execute, a balance or a router's approval it has not
+    /// read yet): such a node may confirm the batch once its view catches up.
+    pub fn may_be_view_lag(&self) -> bool {
+        matches!(
+            self,
+            Self::UnconfirmedTerms(_)
+                | Self::Unapproved(..)
+                | Self::UnconfirmedRelease(_)
+                | Self::UnconfirmedObservation { .. }
+        )
+    }
+}
+
+/// How often [`check_patiently`] looks again at a view that lags.
+pub const VIEW_RETRY: Duration = Duration::from_millis(50);
+
+/// [`check`], looked at again every [`VIEW_RETRY`] while it fails only as a lagging view would
+/// ([`Invalid::may_be_view_lag`]), until `patience` has passed. Under load each node's view
+/// trails the proposer's by up to a block; refusing at once cost honest proposals their round.
+/// Any other refusal is final at once.
+pub async fn check_patiently(
+    batch: &Batch,
+    ledger: &Ledger,
+    transfers: &dyn TransferSource,
+    approval: &dyn RouterApproval,
+    patience: Duration,
+) -> Result<(), Invalid> {
+    let deadline = Instant::now() + patience;
+    loop {
+        match check(batch, ledger, transfers, approval) {
+            Err(reason) if reason.may_be_view_lag() && Instant::now() + VIEW_RETRY <= deadline => {
+                tokio::time::sleep(VIEW_RETRY).await;
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Checks `batch` against the ledger it would apply to, in the order it applies: releases only

@@ -477,3 +477,73 @@ fn releases_beyond_a_batch_bound_wait_for_the_next_height() {
     ledger.apply(&batch);
     assert_eq!(s.build(Vec::new(), &ledger).releases.len(), 1);
 }
+
+/// A view that learns what `known` knows only from `from` on: a node trailing the proposer.
+struct Trailing<'a> {
+    known: &'a Known,
+    from: std::time::Instant,
+}
+
+impl TransferSource for Trailing<'_> {
+    fn terms(&self, transfer_id: &B256) -> Option<TransferTerms> {
+        (std::time::Instant::now() >= self.from)
+            .then(|| self.known.terms(transfer_id))
+            .flatten()
+    }
+    fn execute_ended(&self, transfer_id: &B256) -> Option<ExecuteEnd> {
+        self.known.execute_ended(transfer_id)
+    }
+    fn balance_at(&self, pool: &Pool, router: Address, block: u64, hash: B256) -> Option<U256> {
+        self.known.balance_at(pool, router, block, hash)
+    }
+    fn balances(&self) -> Vec<Observation> {
+        self.known.balances()
+    }
+}
+
+#[tokio::test]
+async fn a_trailing_view_is_given_patience_and_a_broken_rule_is_not() {
+    let s = setup(&[100]);
+    let batch = s.build(s.solo_bid(0, 1), &s.ledger);
+    assert_eq!(batch.auctions.len(), 1);
+    let patience = Duration::from_secs(30);
+
+    // The transfer reaches this node's view 150 ms after the proposal: confirmed then.
+    let trailing = Trailing {
+        known: &s.known,
+        from: std::time::Instant::now() + Duration::from_millis(150),
+    };
+    let id = batch.auctions[0].terms.transfer_id;
+    assert_eq!(
+        check(&batch, &s.ledger, &trailing, &s.approved),
+        Err(Invalid::UnconfirmedTerms(id)),
+        "refused at first sight"
+    );
+    check_patiently(&batch, &s.ledger, &trailing, &s.approved, patience)
+        .await
+        .expect("confirmed once the view caught up");
+
+    // A view that never catches up is refused once the patience has passed.
+    let never = Trailing {
+        known: &s.known,
+        from: std::time::Instant::now() + Duration::from_secs(3600),
+    };
+    assert_eq!(
+        check_patiently(&batch, &s.ledger, &never, &s.approved, VIEW_RETRY * 3).await,
+        Err(Invalid::UnconfirmedTerms(id))
+    );
+
+    // A rule broken by the proposer is refused at once, however patient the node.
+    let mut forged = batch.clone();
+    forged.auctions[0].bids[0].signature = Bytes::from_static(&[7; 65]);
+    let started = std::time::Instant::now();
+    let refused = check_patiently(&forged, &s.ledger, &s.known, &s.approved, patience).await;
+    assert!(
+        matches!(refused, Err(Invalid::BadSignature(..))),
+        "{refused:?}"
+    );
+    assert!(
+        started.elapsed() < patience / 2,
+        "no waiting on a broken rule"
+    );
+}
