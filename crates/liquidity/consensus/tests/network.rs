@@ -105,6 +105,43 @@ impl Network {
     }
 }
 
+/// A network of four sequencers over one shared chain, with four approved routers and a home
+/// folder for the nodes.
+struct Setup {
+    root: tempfile::TempDir,
+    routers: Vec<PrivateKeySigner>,
+    chain: Arc<SharedChain>,
+    network: Network,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
+        let chain = Arc::new(SharedChain::default());
+        let network = Network::new(&chain, &routers);
+        Self {
+            root: tempfile::tempdir().expect("tempdir"),
+            routers,
+            chain,
+            network,
+        }
+    }
+}
+
+impl Network {
+    /// Starts the four nodes and waits until each decided its first height.
+    async fn start_all(&self, root: &Path) -> Vec<NodeHandle> {
+        let mut nodes = Vec::new();
+        for index in 0..4 {
+            nodes.push(self.start(index, root).await);
+        }
+        for node in &nodes {
+            decided(node, Height(1)).await;
+        }
+        nodes
+    }
+}
+
 /// Waits until `node` decided at least `height`.
 async fn decided(node: &NodeHandle, height: Height) {
     let mut decided = node.decided.clone();
@@ -213,17 +250,13 @@ async fn every_batch_passes_the_check(network: &Network, node: &NodeHandle) -> L
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_nodes_decide_the_same_auctions_and_a_restarted_node_catches_up() {
-    let root = tempfile::tempdir().expect("tempdir");
-    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(SharedChain::default());
-    let network = Network::new(&chain, &routers);
-    let mut nodes = Vec::new();
-    for index in 0..4 {
-        nodes.push(network.start(index, root.path()).await);
-    }
-    for node in &nodes {
-        decided(node, Height(1)).await;
-    }
+    let Setup {
+        root,
+        routers,
+        chain,
+        network,
+    } = Setup::new();
+    let mut nodes = network.start_all(root.path()).await;
 
     // Four transfers, the bids of each posted to a different node only.
     for id in 1..=4u8 {
@@ -299,10 +332,12 @@ async fn four_nodes_decide_the_same_auctions_and_a_restarted_node_catches_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_proposer_breaking_the_selection_rule_is_outvoted() {
-    let root = tempfile::tempdir().expect("tempdir");
-    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(SharedChain::default());
-    let mut network = Network::new(&chain, &routers);
+    let Setup {
+        root,
+        routers,
+        chain,
+        mut network,
+    } = Setup::new();
     // Node 0 hands every auction it proposes to a router the rule did not pick.
     let tamper: Tamper = Arc::new(|batch: &mut nxtp_consensus::Batch| {
         for auction in &mut batch.auctions {
@@ -381,17 +416,13 @@ async fn a_proposer_breaking_the_selection_rule_is_outvoted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_of_four_away_decide_nothing_and_progress_resumes_when_they_return() {
-    let root = tempfile::tempdir().expect("tempdir");
-    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(SharedChain::default());
-    let network = Network::new(&chain, &routers);
-    let mut nodes = Vec::new();
-    for index in 0..4 {
-        nodes.push(network.start(index, root.path()).await);
-    }
-    for node in &nodes {
-        decided(node, Height(1)).await;
-    }
+    let Setup {
+        root,
+        routers,
+        chain,
+        network,
+    } = Setup::new();
+    let mut nodes = network.start_all(root.path()).await;
     let away = nodes.split_off(2);
     for node in away {
         node.kill().await;
@@ -455,10 +486,12 @@ async fn two_of_four_away_decide_nothing_and_progress_resumes_when_they_return()
 /// certificates, including heights decided after it joined while it still voted nil on them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_joining_late_takes_decided_heights_by_sync_with_their_certificates() {
-    let root = tempfile::tempdir().expect("tempdir");
-    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(SharedChain::default());
-    let mut network = Network::new(&chain, &routers);
+    let Setup {
+        root,
+        routers,
+        chain,
+        mut network,
+    } = Setup::new();
     let mut nodes = Vec::new();
     for index in 0..3 {
         nodes.push(network.start(index, root.path()).await);
@@ -510,17 +543,13 @@ async fn a_node_joining_late_takes_decided_heights_by_sync_with_their_certificat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_router_out_of_liquidity_is_selected_again_once_topped_up_on_chain() {
-    let root = tempfile::tempdir().expect("tempdir");
-    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(SharedChain::default());
-    let network = Network::new(&chain, &routers);
-    let mut nodes = Vec::new();
-    for index in 0..4 {
-        nodes.push(network.start(index, root.path()).await);
-    }
-    for node in &nodes {
-        decided(node, Height(1)).await;
-    }
+    let Setup {
+        root,
+        routers,
+        chain,
+        network,
+    } = Setup::new();
+    let nodes = network.start_all(root.path()).await;
     // Only router 0 bids, on every node. Its 250 cover two transfers of 100.
     let router = &routers[0];
     let post = |id: u8| {
@@ -593,10 +622,12 @@ async fn a_router_out_of_liquidity_is_selected_again_once_topped_up_on_chain() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_proposer_keeps_an_auction_open_for_its_window() {
     const WINDOW: Duration = Duration::from_secs(2);
-    let root = tempfile::tempdir().expect("tempdir");
-    let routers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let chain = Arc::new(SharedChain::default());
-    let network = Network::new(&chain, &routers);
+    let Setup {
+        root,
+        routers,
+        chain,
+        network,
+    } = Setup::new();
     let mut nodes = Vec::new();
     for index in 0..4 {
         let mut config = network.config(index, root.path());
