@@ -21,6 +21,9 @@ use transfers::{
 async fn a_deposit_on_chain_lets_the_network_select_a_router_beyond_its_genesis_liquidity() {
     let world = World::start_with(default_agents, |config| {
         config.agent_options.sequencers = 4;
+        // Four nodes decide later than one sequencer: a window the fast path wins on a loaded
+        // machine too (as consensus_devnet's).
+        config.optimistic_seconds = 12;
     })
     .await;
     let [d1, d2, _] = world.domains()[..] else {
