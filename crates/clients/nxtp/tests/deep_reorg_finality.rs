@@ -152,15 +152,7 @@ async fn assert_dropped_never_handled(net: &Net) {
 /// the block and the root with the message.
 async fn dispatch_and_checkpoint(net: &Net, agents: &[AgentProcess], body: &str) -> (u64, B256) {
     let origin = net.reader(ORIGIN);
-    // The checkpointer watches the pending block only while the Home's chain is busy (one of its
-    // newest blocks changed state), as a live chain is: first a block holding a transaction.
-    let deployer = net.wallet(ORIGIN, Role::Deployer);
-    let nudge = TransactionRequest::default()
-        .with_to(Address::repeat_byte(0x11))
-        .with_value(U256::from(1u64));
-    let sent = deployer.send_transaction(nudge).await.expect("sends");
-    origin.evm_mine(None).await.expect("mines");
-    confirm(sent).await;
+    reorg_agents::mine_a_busy_block(net, ORIGIN).await;
     net.dispatch_to_pool(ORIGIN, DESTINATIONS[0], Role::RouterA, body)
         .await;
     let home = Home::new(net.home(ORIGIN), &origin);

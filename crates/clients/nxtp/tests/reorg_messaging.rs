@@ -93,6 +93,7 @@ async fn shallow_reorgs_leave_nothing_behind_and_deep_ones_are_reported() {
     // then those three blocks (never more than 2 deep) are replaced by a branch re-including
     // one dispatch and not the other.
     let stopped = miner.hold().await;
+    reorg_agents::mine_a_busy_block(&net, ORIGIN).await;
     let dropped_address = net.accounts.address(dropped_sender);
     let dropped_nonce = origin
         .get_transaction_count(dropped_address)

@@ -10,13 +10,31 @@ use crate::{
     anvil_net::{http_get, AgentProcess},
     messaging::{read_db, Net},
 };
-use alloy::primitives::B256;
-use nxtp_devnet::{AgentOptions, AgentSpec};
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, B256, U256},
+    providers::{ext::AnvilApi, Provider},
+    rpc::types::TransactionRequest,
+};
+use nxtp_devnet::{AgentOptions, AgentSpec, Role};
 use nxtp_primitives::Domain;
 use std::{
     future::Future,
     time::{Duration, Instant},
 };
+
+/// With the miner held, mines one block holding a transaction on `domain`. The checkpointer
+/// watches a Home's pending block only while its chain is busy (one of its newest blocks
+/// changed state), as a live chain is; a held test chain whose last blocks were empty is not.
+pub async fn mine_a_busy_block(net: &Net, domain: Domain) {
+    let deployer = net.wallet(domain, Role::Deployer);
+    let nudge = TransactionRequest::default()
+        .with_to(Address::repeat_byte(0x11))
+        .with_value(U256::from(1u64));
+    let sent = deployer.send_transaction(nudge).await.expect("sends");
+    net.reader(domain).evm_mine(None).await.expect("mines");
+    nxtp_testnet::confirm(sent).await;
+}
 
 /// Every wait is bounded; generous, as CI runs on two loaded cores.
 pub const TIMEOUT: Duration = Duration::from_secs(180);
