@@ -34,7 +34,7 @@ pub use deploy::{deploy, DeployConfig, DeployError, Endpoint, RECORDING_RECIPIEN
 pub use liquidity::{bridge_liquidity, deploy_liquidity, LiquidityConfig};
 /// The finality assumption of [`AgentOptions::finality`], re-exported for the devnet's callers.
 pub use nxtp_chain::Finality;
-pub use ports::{Ports, PortsError};
+pub use ports::{PortBook, Ports, PortsError};
 pub use run_dir::{RunDir, RunDirError};
 pub use supervisor::{AgentFiles, AgentSpec, AgentStatus, Supervisor, SupervisorConfig};
 
@@ -174,10 +174,11 @@ pub fn liquidity_agents(
 fn assign_ops_ports(
     specs: &mut [AgentSpec],
     ports: Ports,
+    book: &mut PortBook,
 ) -> Result<BTreeMap<String, SocketAddr>, PortsError> {
     let mut ops = BTreeMap::new();
     for (k, spec) in specs.iter_mut().enumerate() {
-        let listen = ports.ops(k)?;
+        let listen = ports.ops(k, book)?;
         if let Some(config) = ports::with_ops_listen(&spec.config_toml, listen) {
             spec.config_toml = config;
             ops.insert(spec.name.clone(), listen);
@@ -356,6 +357,8 @@ impl Devnet {
         DevnetError,
     > {
         let accounts = DevAccounts::from_keys(chains.dev_keys())?;
+        // Every free port this start picks stays held until just before the agents start.
+        let mut book = PortBook::default();
         let deploy_config = DeployConfig {
             optimistic_seconds: config.optimistic_seconds,
             ..DeployConfig::default()
@@ -365,17 +368,27 @@ impl Devnet {
         if let Some(liquidity) = &config.liquidity {
             tracing::info!("deploying the liquidity layer");
             deploy_liquidity(&mut manifest, &accounts, liquidity).await?;
-            manifest.services = Some(config.ports.services()?);
+            manifest.services = Some(config.ports.services(&mut book)?);
         }
         let mut agent_options = config.agent_options.clone();
         if let (Some(liquidity), true) = (&config.liquidity, agent_options.sequencers > 1) {
-            agent_options.consensus =
-                Some(sequencer_network(&mut manifest, chains, &accounts, config, liquidity).await?);
+            agent_options.consensus = Some(
+                sequencer_network(
+                    &mut manifest,
+                    chains,
+                    &accounts,
+                    config,
+                    liquidity,
+                    &mut book,
+                )
+                .await?,
+            );
         }
         let manifest_path = run_dir.path().join(MANIFEST_FILE);
         manifest.save(&manifest_path)?;
         let mut specs = (config.agents)(&manifest, run_dir.path(), &agent_options);
-        let ops = assign_ops_ports(&mut specs, config.ports)?;
+        let ops = assign_ops_ports(&mut specs, config.ports, &mut book)?;
+        drop(book);
         let mut supervisor_config =
             SupervisorConfig::new(config.agent_program.clone(), run_dir.path().to_owned());
         supervisor_config.grace = config.grace;
@@ -457,6 +470,7 @@ async fn sequencer_network(
     accounts: &DevAccounts,
     config: &DevnetConfig,
     liquidity: &LiquidityConfig,
+    book: &mut PortBook,
 ) -> Result<sequencer_agent::ConsensusLayout, DevnetError> {
     let count = config.agent_options.sequencers;
     let keys = chains.dev_keys();
@@ -492,7 +506,7 @@ async fn sequencer_network(
         .ok_or_else(|| DevnetError::Sequencers("no sequencer API address".to_owned()))?;
     let nodes = config
         .ports
-        .sequencer_nodes(count, sequencer_api)?
+        .sequencer_nodes(count, sequencer_api, book)?
         .into_iter()
         .map(|(api, consensus)| sequencer_agent::SequencerNode { api, consensus })
         .collect();

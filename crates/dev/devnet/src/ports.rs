@@ -103,10 +103,14 @@ impl Ports {
         }
     }
 
-    /// Where the sequencer and relayer APIs listen.
-    pub fn services(self) -> Result<Services, PortsError> {
+    /// Where the sequencer, relayer and status APIs listen (free ports held in `book`).
+    pub fn services(self, book: &mut PortBook) -> Result<Services, PortsError> {
         match self {
-            Self::Any => crate::services::reserve().map_err(PortsError::Reserve),
+            Self::Any => Ok(Services {
+                sequencer_url: format!("http://{}", book.free()?),
+                relayer_url: format!("http://{}", book.free()?),
+                indexer_url: Some(format!("http://{}", book.free()?)),
+            }),
             Self::Fixed { base } => Ok(Services {
                 sequencer_url: format!("http://{}", loopback(base + SEQUENCER_OFFSET)),
                 relayer_url: format!("http://{}", loopback(base + RELAYER_OFFSET)),
@@ -116,24 +120,21 @@ impl Ports {
     }
 
     /// Where each of `count` sequencer nodes listens: its bids API (node 0's is the services'
-    /// `sequencer_url`, `sequencer_api`) and its consensus. Fixed ports are checked free here.
+    /// `sequencer_url`, `sequencer_api`) and its consensus. Free ports are held in `book`; fixed ports are
+    /// checked free here.
     pub fn sequencer_nodes(
         self,
         count: usize,
         sequencer_api: SocketAddr,
+        book: &mut PortBook,
     ) -> Result<Vec<(SocketAddr, SocketAddr)>, PortsError> {
         let mut nodes = Vec::with_capacity(count);
-        // Held until every port is picked, so no two nodes get the same one.
-        let mut held = Vec::new();
-        let mut reserve = || -> Result<SocketAddr, PortsError> {
-            let listener = TcpListener::bind("127.0.0.1:0").map_err(PortsError::Reserve)?;
-            let addr = listener.local_addr().map_err(PortsError::Reserve)?;
-            held.push(listener);
-            Ok(addr)
-        };
         for k in 0..count {
             let (api, consensus) = match self {
-                Self::Any => (if k == 0 { sequencer_api } else { reserve()? }, reserve()?),
+                Self::Any => (
+                    if k == 0 { sequencer_api } else { book.free()? },
+                    book.free()?,
+                ),
                 Self::Fixed { base } => {
                     let k16 = u16::try_from(k).unwrap_or(u16::MAX);
                     let consensus = base.saturating_add(CONSENSUS_OFFSET).saturating_add(k16);
@@ -158,11 +159,11 @@ impl Ports {
         Ok(nodes)
     }
 
-    /// Where the `k`-th agent's ops server listens. Fixed ports are checked free here: an agent started on a taken
-    /// port would only fail and be restarted.
-    pub fn ops(self, k: usize) -> Result<SocketAddr, PortsError> {
+    /// Where the `k`-th agent's ops server listens (a free port held in `book`). Fixed ports are checked free
+    /// here: an agent started on a taken port would only fail and be restarted.
+    pub fn ops(self, k: usize, book: &mut PortBook) -> Result<SocketAddr, PortsError> {
         match self {
-            Self::Any => free().map_err(PortsError::Reserve),
+            Self::Any => book.free(),
             Self::Fixed { base } => {
                 let k = u16::try_from(k)
                     .ok()
@@ -186,10 +187,23 @@ fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-/// A free loopback port, released before it is used: on a busy machine another process could take it in between,
-/// and the agent then fails at start-up saying so.
-fn free() -> io::Result<SocketAddr> {
-    TcpListener::bind("127.0.0.1:0")?.local_addr()
+/// The free ports picked for one start, each held open until the agents are about to bind them. Released one by
+/// one, the OS could hand the same port out twice (two agents then fight over it and one never starts); held
+/// together, every pick is distinct. Once the book is dropped another process could still take a port before
+/// its agent binds it: that agent fails at start-up saying so.
+#[derive(Debug, Default)]
+pub struct PortBook {
+    held: Vec<TcpListener>,
+}
+
+impl PortBook {
+    /// A free loopback port no other pick in this book has.
+    pub fn free(&mut self) -> Result<SocketAddr, PortsError> {
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(PortsError::Reserve)?;
+        let addr = listener.local_addr().map_err(PortsError::Reserve)?;
+        self.held.push(listener);
+        Ok(addr)
+    }
 }
 
 /// The text the devnet's agent configs carry for an ops server on a free port, and the same section on `listen`.
@@ -210,7 +224,7 @@ mod tests {
         assert_eq!(ports.chain_port(0), 20_000);
         assert_eq!(ports.chain_port(2), 20_002);
         assert_eq!(Ports::Any.chain_port(2), 0);
-        let services = ports.services().expect("fixed");
+        let services = ports.services(&mut PortBook::default()).expect("fixed");
         assert_eq!(services.sequencer_url, "http://127.0.0.1:20100");
         assert_eq!(services.relayer_url, "http://127.0.0.1:20101");
         assert_eq!(
@@ -230,7 +244,9 @@ mod tests {
     #[test]
     fn sequencer_nodes_get_their_own_ports_and_node_0_the_sequencer_api() {
         let api = loopback(9_100);
-        let nodes = Ports::Any.sequencer_nodes(4, api).expect("free ports");
+        let nodes = Ports::Any
+            .sequencer_nodes(4, api, &mut PortBook::default())
+            .expect("free ports");
         assert_eq!(nodes.len(), 4);
         assert_eq!(nodes[0].0, api);
         let mut ports: Vec<u16> = nodes
@@ -240,6 +256,31 @@ mod tests {
         ports.sort_unstable();
         ports.dedup();
         assert_eq!(ports.len(), 8, "every port its own: {nodes:?}");
+    }
+
+    #[test]
+    fn free_ports_of_one_start_are_all_distinct() {
+        let mut book = PortBook::default();
+        let services = Ports::Any.services(&mut book).expect("services");
+        let api = crate::services::listen_address(&services.sequencer_url).expect("api");
+        let mut ports: Vec<u16> = Ports::Any
+            .sequencer_nodes(4, api, &mut book)
+            .expect("nodes")
+            .into_iter()
+            .flat_map(|(api, consensus)| [api.port(), consensus.port()])
+            .collect();
+        for url in [services.relayer_url, services.indexer_url.expect("status")] {
+            ports.push(crate::services::listen_address(&url).expect("url").port());
+        }
+        for k in 0..200 {
+            ports.push(Ports::Any.ops(k, &mut book).expect("ops").port());
+        }
+        let picked = ports.len();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), picked, "a port was picked twice");
+        drop(book);
+        TcpListener::bind(("127.0.0.1", ports[0])).expect("released with the book");
     }
 
     #[test]

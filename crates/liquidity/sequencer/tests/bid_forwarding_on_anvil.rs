@@ -26,11 +26,20 @@ struct Node {
 }
 
 impl Node {
-    fn new(key: PrivateKeySigner) -> Self {
-        Self {
-            key,
-            listen: free_port(),
-        }
+    /// Two nodes on distinct free ports (both held while picked, so the OS cannot hand one out twice).
+    fn pair(a: PrivateKeySigner, b: PrivateKeySigner) -> (Self, Self) {
+        let held = [(); 2].map(|()| std::net::TcpListener::bind("127.0.0.1:0").expect("binds"));
+        let [a_listen, b_listen] = held.map(|listener| listener.local_addr().expect("address"));
+        (
+            Self {
+                key: a,
+                listen: a_listen,
+            },
+            Self {
+                key: b,
+                listen: b_listen,
+            },
+        )
     }
 
     /// `validators = [...]`'s entry of this node.
@@ -86,12 +95,6 @@ impl Node {
     }
 }
 
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-}
-
 /// Posts `bid` to the node at `api` as a peer forwarding it would.
 async fn post_forwarded(api: SocketAddr, bid: &BidRequest) -> reqwest::StatusCode {
     reqwest::Client::new()
@@ -118,10 +121,7 @@ async fn bids_posted_to_one_node_reach_the_other_once_and_are_checked_there() {
         b_api.local_addr().expect("bound"),
     );
     // Two networks of one node each (both the dev sequencer), so only the APIs talk.
-    let (node_a, node_b) = (
-        Node::new(net.signer(Role::Sequencer)),
-        Node::new(net.signer(Role::Sequencer)),
-    );
+    let (node_a, node_b) = Node::pair(net.signer(Role::Sequencer), net.signer(Role::Sequencer));
     let a = Running::start_on(
         node_a.config(
             &net,
@@ -233,8 +233,7 @@ async fn a_bid_posted_to_one_node_is_decided_by_the_other_nodes_proposal() {
         a_api.local_addr().expect("bound"),
         b_api.local_addr().expect("bound"),
     );
-    let node_a = Node::new(net.signer(Role::Sequencer));
-    let node_b = Node::new(PrivateKeySigner::random());
+    let (node_a, node_b) = Node::pair(net.signer(Role::Sequencer), PrivateKeySigner::random());
     let members = [&node_a, &node_b];
     let a = Running::start_on(
         node_a.config(
