@@ -121,15 +121,15 @@ devnet: setup
 bench-gas: setup
 	python3 bench/gas.py
 
-# 1,000 messages through a devnet with every messaging agent -> bench/results/messaging.json.
+# 1,000 messages through a devnet with every messaging agent (release) -> bench/results/messaging.json.
 bench-messaging: setup
-	cargo build --locked -p nxtp -p nxtp-bench
-	target/debug/nxtp-bench messaging --agent-program target/debug/nxtp $(BENCH_ARGS)
+	cargo build --release --locked -p nxtp -p nxtp-bench
+	target/release/nxtp-bench messaging --agent-program target/release/nxtp $(BENCH_ARGS)
 
-# 500 transfers from several senders through a devnet with both layers -> bench/results/e2e.json.
+# 500 transfers from several senders through a devnet with both layers (release) -> bench/results/e2e.json.
 bench-e2e: setup
-	cargo build --locked -p nxtp -p nxtp-bench
-	target/debug/nxtp-bench e2e --agent-program target/debug/nxtp $(BENCH_ARGS)
+	cargo build --release --locked -p nxtp -p nxtp-bench
+	target/release/nxtp-bench e2e --agent-program target/release/nxtp $(BENCH_ARGS)
 
 # The fast path under load: transfers offered at a fixed rate for 60 s through a devnet whose agents run a release
 # build, then a search for the highest rate at which the fast path holds -> the load sections of
