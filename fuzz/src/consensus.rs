@@ -26,7 +26,7 @@ use nxtp_consensus::{
     context::{Proposal, ProposalPart, Vote},
     signing::NodeSigner,
     wire::{Wire, WireError},
-    Batch, Height, NodeKey, SequencerContext as Ctx,
+    Batch, Height, NodeKey, SequencerContext as Ctx, Validator, ValidatorSet,
 };
 use std::future::Future;
 
@@ -112,6 +112,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
     let key = NodeKey::from_secret(&alloy::primitives::B256::repeat_byte(7)).expect("a valid key");
     let signer = NodeSigner::new(key.clone());
     let me = key.address();
+    let network_id = ValidatorSet::new([Validator::new(key.public_key(), 1)]).network_id();
     let mut seeds = Vec::new();
     let mut push = |selector: u8, bytes: Bytes| seeds.push(super::seed(selector, &bytes));
     for (index, value) in batch::samples().into_iter().enumerate() {
@@ -159,13 +160,9 @@ pub fn seeds() -> Vec<Vec<u8>> {
             CONSENSUS_MESSAGE,
             encode(&SignedConsensusMsg::<Ctx>::Vote(signed_precommit.clone())),
         );
-        let part = ProposalPart {
-            height,
-            round,
-            proposer: me,
-            pol_round: Round::Nil,
-            value: value.clone(),
-        };
+        let part = key
+            .sign_part(network_id, height, round, Round::Nil, value.clone())
+            .expect("signs");
         push(PROPOSAL_PART, encode(&part));
         let stream = StreamId::new(Bytes::from(height.0.to_be_bytes().to_vec()));
         push(

@@ -2,30 +2,35 @@
 //! streams this node's proposals, rebuilds and checks the others', commits decided batches
 //! (ledger, store, this node's selection signatures), and serves value sync.
 
-use crate::context::{Height, NodeAddress, ProposalPart, SequencerContext as Ctx, ValidatorSet};
+mod propose;
+
+use crate::context::{
+    Height, NetworkId, NodeAddress, ProposalPart, SequencerContext as Ctx, ValidatorSet,
+};
 use crate::ledger::Ledger;
+use crate::parts;
 use crate::pool::{BidPool, Pacing};
 use crate::signing::selection_signer;
 use crate::signing::NodeKey;
 use crate::store::{CertifiedSelection, Decided, NodeStore, SignedSelection, StoreError};
 use crate::validity::{self, RouterApproval, TransferSource};
-use crate::value::{Batch, SIGNATURE_BYTES};
+use crate::value::{Batch, BatchId, SIGNATURE_BYTES};
 use crate::wire::Wire;
 use bytes::Bytes;
 use malachitebft_app_channel::app::consensus::VoteExtensionError;
 use malachitebft_app_channel::app::engine::host::{Next, SyncedValueOutcome};
-use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::streaming::StreamContent;
 use malachitebft_app_channel::app::types::core::{
-    Context as _, ExtendedCommitCertificate, HeightParams, LinearTimeouts, Round, Validator as _,
-    Validity, Value as _, VoteExtensionPolicy,
+    ExtendedCommitCertificate, HeightParams, LinearTimeouts, Round, Validity, Value as _,
+    VoteExtensionPolicy,
 };
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
-use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
-use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use malachitebft_app_channel::app::types::ProposedValue;
+use malachitebft_app_channel::{AppMsg, Channels};
+use propose::{propose, stream, stream_id, Proposer};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 
 /// Why the loop stopped.
@@ -53,6 +58,10 @@ pub struct Rules {
     /// this way instead of the batch it votes for: a Byzantine test build signing a router set
     /// the network did not decide.
     pub byzantine_signatures: Option<Tamper>,
+    /// Makes this node, each time it proposes, also stream a second signed batch for the same
+    /// height and round, its proposal altered this way (when that changes it): a Byzantine test
+    /// build that equivocates.
+    pub byzantine_equivocation: Option<Tamper>,
 }
 
 impl Rules {
@@ -63,15 +72,17 @@ impl Rules {
             approval,
             byzantine: None,
             byzantine_signatures: None,
+            byzantine_equivocation: None,
         }
     }
 }
 
 /// The loop's state.
 pub struct State {
-    ctx: Ctx,
     key: NodeKey,
     validator_set: ValidatorSet,
+    /// What this node's part signatures are bound to: its sequencer set.
+    network_id: NetworkId,
     timeouts: LinearTimeouts,
     rules: Rules,
     store: NodeStore,
@@ -101,7 +112,7 @@ impl State {
         decided: watch::Sender<Height>,
     ) -> Self {
         Self {
-            ctx: Ctx,
+            network_id: validator_set.network_id(),
             key,
             validator_set,
             timeouts,
@@ -157,9 +168,13 @@ impl State {
         self.key.address()
     }
 
-    /// Checks a part against the ledger and keeps the proposal it carries (valid or not, so
-    /// the engine can prevote nil on it and a restart finds it again).
+    /// Checks an authenticated part: whether its proposer equivocated, then its batch against
+    /// the ledger; keeps the proposal it carries with its signature (valid or not, so the engine
+    /// can prevote nil on it and a restart finds it again).
     async fn check_part(&self, part: ProposalPart) -> Result<ProposedValue<Ctx>, StoreError> {
+        // Both proposals still go to the engine: it pairs a value with the proposer's signed
+        // proposal message by id, so whichever one the proposer's engine signed can be decided.
+        parts::record_equivocation(&self.store, &part).await?;
         // A view that lags is given half the propose timeout to catch up: the engine prevotes
         // nil on its own once the timeout passes.
         let validity = match validity::check_patiently(
@@ -191,8 +206,54 @@ impl State {
             value: part.value,
             validity,
         };
-        self.store.keep_proposal(&proposed).await?;
+        self.store
+            .keep_proposal(&proposed, Some(part.signature))
+            .await?;
         Ok(proposed)
+    }
+
+    /// The part to stream again for the engine's `RestreamProposal`: this node's re-proposal
+    /// of a batch it holds, signed for `round` on the polka of `valid_round`; or another
+    /// proposer's part as that proposer signed it (no other signature makes it count).
+    async fn restreamed_part(
+        &self,
+        height: Height,
+        round: Round,
+        valid_round: Round,
+        proposer: NodeAddress,
+        value_id: BatchId,
+    ) -> Result<Option<ProposalPart>, StoreError> {
+        if proposer != self.me() {
+            let kept = self.store.signed_parts(height, round, proposer).await?;
+            return Ok(kept.into_iter().find(|part| part.value.id() == value_id));
+        }
+        // The batch may have been another node's proposal in the round this one locked on.
+        let Some(batch) = self.store.proposal_of(height, value_id).await? else {
+            return Ok(None);
+        };
+        match self
+            .key
+            .sign_part(self.network_id, height, round, valid_round, batch)
+        {
+            Ok(part) => {
+                let proposed = ProposedValue {
+                    height,
+                    round,
+                    valid_round,
+                    proposer,
+                    value: part.value.clone(),
+                    validity: Validity::Valid,
+                };
+                self.store
+                    .keep_proposal(&proposed, Some(part.signature))
+                    .await?;
+                Ok(Some(part))
+            }
+            Err(err) => {
+                error!(%height, %round, %err, "Cannot sign the re-proposal");
+                Ok(None)
+            }
+        }
     }
 
     /// Commits a decided batch: ledger, this node's selection signatures, the sequencers'
@@ -278,117 +339,6 @@ fn extension_signed_by(batch: &Batch, extension: &[u8], signer: NodeAddress) -> 
             .all(|(auction, signature)| selection_signer(auction, signature) == Some(signer.0))
 }
 
-/// The id of the stream of one proposal.
-fn stream_id(height: Height, round: Round) -> StreamId {
-    let mut bytes = height.0.to_be_bytes().to_vec();
-    bytes.extend_from_slice(&round.as_i64().to_be_bytes());
-    StreamId::new(Bytes::from(bytes))
-}
-
-/// Publishes a proposal as one part and the end of its stream.
-async fn stream(network: &mpsc::Sender<NetworkMsg<Ctx>>, part: ProposalPart) {
-    let id = stream_id(part.height, part.round);
-    let messages = [
-        StreamMessage::new(id.clone(), 0, StreamContent::Data(part)),
-        StreamMessage::new(id, 1, StreamContent::Fin),
-    ];
-    for message in messages {
-        if network
-            .send(NetworkMsg::PublishProposalPart(message))
-            .await
-            .is_err()
-        {
-            warn!("The network stopped: proposal not streamed");
-            return;
-        }
-    }
-}
-
-/// Builds (or finds again) this node's proposal for `height` and `round`, replies with it and
-/// streams it. Runs beside the loop, so waiting for bids holds nothing else up.
-#[allow(clippy::too_many_arguments)]
-async fn propose(
-    height: Height,
-    round: Round,
-    timeout: Duration,
-    me: NodeAddress,
-    ledger: Ledger,
-    rules: Rules,
-    store: NodeStore,
-    pool: BidPool,
-    pacing: Pacing,
-    network: mpsc::Sender<NetworkMsg<Ctx>>,
-    reply: tokio::sync::oneshot::Sender<LocallyProposedValue<Ctx>>,
-) -> Result<(), StoreError> {
-    // Proposing twice at one height and round would be equivocation: a restarted node offers
-    // again what it offered before.
-    let before = store.proposals(height, round, Some(me)).await?;
-    let batch = if let Some(kept) = before.into_iter().next() {
-        kept.value
-    } else {
-        // Only auctions whose window passed are closed: later bids may make a better selection.
-        let window = pacing.auction_window;
-        let build = || {
-            validity::build(
-                pool.ripe(window),
-                &ledger,
-                rules.transfers.as_ref(),
-                rules.approval.as_ref(),
-            )
-        };
-        // With nothing to decide, wait for a bid or a window to pass, up to the idle wait.
-        let deadline = tokio::time::Instant::now() + pacing.idle_wait.min(timeout / 2);
-        let mut batch = loop {
-            let added = pool.added();
-            let batch = build();
-            let now = tokio::time::Instant::now();
-            if !batch.is_empty() || now >= deadline {
-                break batch;
-            }
-            let wake = pool
-                .next_ripe_in(window)
-                .map_or(deadline, |left| deadline.min(now + left));
-            tokio::select! {
-                () = added => {}
-                () = tokio::time::sleep_until(wake) => {}
-            }
-        };
-        if let Some(tamper) = &rules.byzantine {
-            tamper(&mut batch);
-        }
-        store
-            .keep_proposal(&ProposedValue {
-                height,
-                round,
-                valid_round: Round::Nil,
-                proposer: me,
-                value: batch.clone(),
-                validity: Validity::Valid,
-            })
-            .await?;
-        batch
-    };
-    debug!(%height, %round, auctions = batch.auctions.len(), "Proposing");
-    if reply
-        .send(LocallyProposedValue::new(height, round, batch.clone()))
-        .is_err()
-    {
-        warn!(%height, %round, "Consensus no longer waits for our proposal");
-    }
-    stream(
-        &network,
-        ProposalPart {
-            height,
-            round,
-            proposer: me,
-            pol_round: Round::Nil,
-            value: batch,
-        },
-    )
-    .await;
-    Ok(())
-}
-
 fn send<T>(reply: tokio::sync::oneshot::Sender<T>, value: T, what: &str) {
     if reply.send(value).is_err() {
         warn!("Consensus dropped its request before the reply to {what}");
@@ -436,19 +386,17 @@ pub async fn run(mut state: State, mut channels: Channels<Ctx>) -> Result<(), Ap
                 timeout,
                 reply,
             } => {
-                let task = propose(
-                    height,
-                    round,
-                    timeout,
-                    state.me(),
-                    state.ledger.clone(),
-                    state.rules.clone(),
-                    state.store.clone(),
-                    state.pool.clone(),
-                    state.pacing,
-                    channels.network.clone(),
-                    reply,
-                );
+                let proposer = Proposer {
+                    key: state.key.clone(),
+                    network_id: state.network_id,
+                    ledger: state.ledger.clone(),
+                    rules: state.rules.clone(),
+                    store: state.store.clone(),
+                    pool: state.pool.clone(),
+                    pacing: state.pacing,
+                    network: channels.network.clone(),
+                };
+                let task = propose(proposer, height, round, timeout, reply);
                 tokio::spawn(async move {
                     if let Err(err) = task.await {
                         error!(%height, %round, %err, "Cannot propose");
@@ -505,31 +453,11 @@ pub async fn run(mut state: State, mut channels: Channels<Ctx>) -> Result<(), Ap
                 address,
                 value_id,
             } => {
-                let kept_round = if valid_round.is_defined() {
-                    valid_round
-                } else {
-                    round
-                };
-                let kept = state
-                    .store
-                    .proposals(height, kept_round, Some(address))
+                match state
+                    .restreamed_part(height, round, valid_round, address, value_id)
                     .await?
-                    .into_iter()
-                    .find(|proposal| proposal.value.id() == value_id);
-                match kept {
-                    Some(proposal) => {
-                        stream(
-                            &channels.network,
-                            ProposalPart {
-                                height,
-                                round,
-                                proposer: address,
-                                pol_round: valid_round,
-                                value: proposal.value,
-                            },
-                        )
-                        .await;
-                    }
+                {
+                    Some(part) => stream(&channels.network, stream_id(height, round), part).await,
                     None => warn!(%height, %round, %value_id, "No proposal kept to restream"),
                 }
             }
@@ -547,12 +475,12 @@ pub async fn run(mut state: State, mut channels: Channels<Ctx>) -> Result<(), Ap
                     send(reply, None, "ReceivedProposalPart");
                     continue;
                 };
-                let expected = state
-                    .ctx
-                    .select_proposer(&state.validator_set, part.height, part.round)
-                    .address();
-                if *expected != part.proposer {
-                    warn!(%from, height = %part.height, round = %part.round, proposer = %part.proposer, "Proposal part from a node that is not the proposer");
+                // Before any other check: until then the part is anyone's word, and it is never
+                // kept nor given to the engine.
+                if let Err(reason) =
+                    parts::authenticate(state.network_id, &state.validator_set, &part)
+                {
+                    warn!(%from, height = %part.height, round = %part.round, proposer = %part.proposer, %reason, "Refusing a proposal part its proposer did not sign");
                     send(reply, None, "ReceivedProposalPart");
                     continue;
                 }
@@ -607,9 +535,7 @@ pub async fn run(mut state: State, mut channels: Channels<Ctx>) -> Result<(), Ap
                 reply,
                 ..
             } => {
-                if !evidence.is_empty() {
-                    warn!(height = %certificate.height, ?evidence, "Equivocation evidence: a sequencer signed two proposals or votes");
-                }
+                parts::report_engine_evidence(&evidence);
                 let committed = state.store.max_height().await? == Some(certificate.height);
                 let next = if committed {
                     Next::Start(Height(certificate.height.0 + 1), state.params())
@@ -652,7 +578,7 @@ pub async fn run(mut state: State, mut channels: Channels<Ctx>) -> Result<(), Ap
                             value,
                             validity: Validity::Valid,
                         };
-                        state.store.keep_proposal(&proposed).await?;
+                        state.store.keep_proposal(&proposed, None).await?;
                         SyncedValueOutcome::Verdict(proposed)
                     }
                     Err(err) => {

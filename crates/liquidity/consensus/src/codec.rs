@@ -3,7 +3,8 @@
 //! write-ahead log's entries, all in the canonical [`crate::wire`] encoding.
 
 use crate::context::{
-    Height, NodeAddress, Proposal, ProposalPart, SequencerContext as Ctx, Signature, Vote,
+    Height, NodeAddress, PartSignature, Proposal, ProposalPart, SequencerContext as Ctx, Signature,
+    Vote,
 };
 use crate::value::{Batch, BatchId};
 use crate::wire::{Reader, Wire, WireError, Writer};
@@ -68,6 +69,17 @@ impl Wire for Signature {
     fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
         Self::from_slice(input.take(SIGNATURE_BYTES)?)
             .map_err(|err| WireError::invalid("signature", err))
+    }
+}
+
+impl Wire for PartSignature {
+    fn encode(&self, out: &mut Writer) {
+        out.fixed(&self.0);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
+        // Fixed length: whether it is a signature at all is the receiver's check, which
+        // recovers its signer.
+        Ok(Self(input.array()?))
     }
 }
 
@@ -172,6 +184,7 @@ impl Wire for ProposalPart {
         self.proposer.encode(out);
         self.pol_round.encode(out);
         self.value.encode(out);
+        self.signature.encode(out);
     }
     fn decode(input: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(Self {
@@ -180,6 +193,7 @@ impl Wire for ProposalPart {
             proposer: Wire::decode(input)?,
             pol_round: Wire::decode(input)?,
             value: Batch::decode(input)?,
+            signature: Wire::decode(input)?,
         })
     }
 }
@@ -661,14 +675,26 @@ mod tests {
                 )],
             },
         ));
-        let part = ProposalPart {
-            height: Height(7),
-            round: Round::new(2),
-            proposer: me,
-            pol_round: Round::new(1),
-            value: value.clone(),
-        };
+        let part = key
+            .sign_part(
+                crate::context::ValidatorSet::new([]).network_id(),
+                Height(7),
+                Round::new(2),
+                Round::new(1),
+                value.clone(),
+            )
+            .expect("signs");
         round_trip(&part);
+        // The signature is the part's last 65 bytes: one short is refused, as is one more.
+        let bytes = part.to_wire();
+        assert!(matches!(
+            ProposalPart::from_wire(&bytes[..bytes.len() - 1]),
+            Err(WireError::Truncated { .. })
+        ));
+        assert!(matches!(
+            ProposalPart::from_wire(&[bytes.as_slice(), &[0]].concat()),
+            Err(WireError::Trailing(1))
+        ));
         round_trip(&StreamMessage::new(
             StreamId::new(Bytes::from_static(b"stream")),
             0,

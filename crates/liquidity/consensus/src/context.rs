@@ -2,7 +2,7 @@
 //! (secp256k1) keys, the proposal and vote messages, and the proposer rotation.
 
 use crate::value::{Batch, BatchId};
-use alloy::primitives::{keccak256, Address};
+use alloy::primitives::{keccak256, Address, B256};
 use bytes::Bytes;
 use malachitebft_app_channel::app::types::core::{
     self as core, Context, LinearTimeouts, NilOrVal, Round, SignedExtension, VoteType, VotingPower,
@@ -124,7 +124,27 @@ impl ValidatorSet {
     pub fn validators(&self) -> &[Validator] {
         &self.validators
     }
+
+    /// The identity of the network this set runs: what a proposer's part signature binds, so
+    /// a part signed for one sequencer network never passes in another that shares a key.
+    /// The set is what every node of a network agrees on before height 1 and what no other
+    /// network has in full; unlike a selection, a batch spans many destinations, so no single
+    /// chain and `Connext` identifies it.
+    pub fn network_id(&self) -> NetworkId {
+        let mut bytes = NETWORK_TAG.to_vec();
+        for validator in &self.validators {
+            bytes.extend_from_slice(validator.address.0.as_slice());
+        }
+        NetworkId(keccak256(bytes))
+    }
 }
+
+/// The domain tag of [`ValidatorSet::network_id`].
+const NETWORK_TAG: &[u8] = b"nxtp-consensus/network/v1";
+
+/// The identity of a sequencer network: the hash of its sequencer set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NetworkId(pub B256);
 
 impl core::ValidatorSet<SequencerContext> for ValidatorSet {
     fn count(&self) -> usize {
@@ -259,7 +279,15 @@ pub struct ProposalPart {
     pub pol_round: Round,
     /// The batch proposed.
     pub value: Batch,
+    /// The proposer's signature of all the above for its network (`signing::part_digest`):
+    /// Malachite does not authenticate streamed parts, so without it any peer could stream a
+    /// proposal in the proposer's name.
+    pub signature: PartSignature,
 }
+
+/// A proposer's signature of a proposal part: 65 bytes, `r || s || v`, as Ethereum signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PartSignature(pub [u8; 65]);
 
 impl core::ProposalPart<SequencerContext> for ProposalPart {
     fn is_first(&self) -> bool {

@@ -13,6 +13,7 @@ pub mod ledger;
 #[cfg(feature = "loopback")]
 pub mod loopback;
 pub mod node;
+pub mod parts;
 pub mod pool;
 pub mod selection;
 pub mod signing;
@@ -27,7 +28,7 @@ pub use ledger::{Ledger, Reservation, DEFAULT_RESERVATION_EXPIRY};
 pub use node::{start, Genesis, NodeConfig, NodeError, NodeHandle};
 pub use pool::{BidPool, Pacing};
 pub use signing::NodeKey;
-pub use store::{CertifiedSelection, Decided, NodeStore, SignedSelection};
+pub use store::{CertifiedSelection, Decided, Equivocation, NodeStore, SignedSelection};
 pub use validity::{Invalid, RouterApproval, TransferSource};
 pub use value::{
     Auction, Batch, BatchId, ExecuteEnd, Observation, Pool, Release, ReleaseCause, SignedBid,

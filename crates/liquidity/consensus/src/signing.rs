@@ -2,16 +2,17 @@
 //! EIP-712 `RouterSelection` of each decided auction with the same key.
 
 use crate::context::{
-    NodeAddress, PrivateKey, Proposal, PublicKey, SequencerContext as Ctx, Signature, Vote,
+    Height, NetworkId, NodeAddress, PartSignature, PrivateKey, Proposal, ProposalPart, PublicKey,
+    SequencerContext as Ctx, Signature, Vote,
 };
-use crate::value::Auction;
+use crate::value::{Auction, Batch};
 use crate::wire::{Wire, Writer};
-use alloy::primitives::{Address, Bytes, B256};
+use alloy::primitives::{keccak256, Address, Bytes, B256};
 use alloy::signers::local::PrivateKeySigner;
 use async_trait::async_trait;
 use malachitebft_app_channel::app::types::core::SigningScheme as _;
 use malachitebft_app_channel::app::types::core::{
-    SignedMessage, ValidatorProof, VoteExtensionScope,
+    Round, SignedMessage, ValidatorProof, Value as _, VoteExtensionScope,
 };
 use malachitebft_app_channel::{Signer, Verifier};
 use malachitebft_signing_ecdsa::K256;
@@ -28,6 +29,7 @@ const VOTE_TAG: &[u8] = b"nxtp-consensus/vote/v1";
 const PROPOSAL_TAG: &[u8] = b"nxtp-consensus/proposal/v1";
 const EXTENSION_TAG: &[u8] = b"nxtp-consensus/vote-extension/v1";
 const PROOF_TAG: &[u8] = b"nxtp-consensus/validator-proof/v1";
+const PART_TAG: &[u8] = b"nxtp-consensus/proposal-part/v1";
 
 fn tagged(tag: &[u8], body: impl FnOnce(&mut Writer)) -> Vec<u8> {
     let mut out = Writer::new();
@@ -64,6 +66,43 @@ fn proof_bytes(public_key: &[u8], peer_id: &[u8]) -> Vec<u8> {
         out.bytes(public_key);
         out.bytes(peer_id);
     })
+}
+
+/// What a proposer signs of a proposal part: the domain tag, the network, the height, the round,
+/// the round of the proof of lock, the proposer and the batch's id (which commits to the whole
+/// batch), so a signature answers for exactly one proposal of one network.
+pub fn part_digest(
+    network: NetworkId,
+    height: Height,
+    round: Round,
+    pol_round: Round,
+    proposer: NodeAddress,
+    value: &Batch,
+) -> B256 {
+    keccak256(tagged(PART_TAG, |out| {
+        network.0.encode(out);
+        height.encode(out);
+        round.encode(out);
+        pol_round.encode(out);
+        proposer.encode(out);
+        value.id().0.encode(out);
+    }))
+}
+
+/// Who signed `part` for `network`, if its signature recovers at all (65 bytes, low `s`, `v` 27
+/// or 28: one form per signature, so a part cannot be re-signed into a second one).
+pub fn part_signer(network: NetworkId, part: &ProposalPart) -> Option<NodeAddress> {
+    let digest = part_digest(
+        network,
+        part.height,
+        part.round,
+        part.pol_round,
+        part.proposer,
+        &part.value,
+    );
+    nxtp_primitives::recover_digest(digest, &part.signature.0)
+        .ok()
+        .map(NodeAddress)
 }
 
 /// A sequencer node's key: its consensus identity and the key it signs selections with.
@@ -131,6 +170,28 @@ impl NodeKey {
             &self.ethereum,
             digest,
         )?))
+    }
+
+    /// The part proposing `value` at `height` and `round` (re-proposed on the polka of
+    /// `pol_round`, or nil) in `network`, signed by this node as its proposer.
+    pub fn sign_part(
+        &self,
+        network: NetworkId,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+        value: Batch,
+    ) -> Result<ProposalPart, SignatureError> {
+        let proposer = self.address();
+        let digest = part_digest(network, height, round, pol_round, proposer, &value);
+        Ok(ProposalPart {
+            height,
+            round,
+            proposer,
+            pol_round,
+            value,
+            signature: PartSignature(sign_digest(&self.ethereum, digest)?),
+        })
     }
 
     fn sign(&self, bytes: &[u8]) -> Signature {
@@ -314,6 +375,45 @@ mod tests {
         altered.round = Round::new(2);
         assert!(!check(&altered, &key.public_key()).await);
         assert!(!check(&signed.message, &NodeKey::random().public_key()).await);
+    }
+
+    #[test]
+    fn a_part_recovers_to_its_proposer_only_as_signed() {
+        let key = NodeKey::random();
+        let network = NetworkId(B256::repeat_byte(7));
+        let part = key
+            .sign_part(
+                network,
+                Height(3),
+                Round::new(1),
+                Round::Nil,
+                Batch::default(),
+            )
+            .expect("signs");
+        assert_eq!(part.proposer, key.address());
+        assert_eq!(part_signer(network, &part), Some(key.address()));
+        let elsewhere = NetworkId(B256::repeat_byte(8));
+        assert_ne!(part_signer(elsewhere, &part), Some(key.address()));
+        for altered in [
+            ProposalPart {
+                height: Height(4),
+                ..part.clone()
+            },
+            ProposalPart {
+                round: Round::new(2),
+                ..part.clone()
+            },
+            ProposalPart {
+                pol_round: Round::new(0),
+                ..part.clone()
+            },
+        ] {
+            assert_ne!(part_signer(network, &altered), Some(key.address()));
+        }
+        // The other recovery id (v 27 <-> 28) names another key.
+        let mut flipped = part;
+        flipped.signature.0[64] ^= 0b111;
+        assert_ne!(part_signer(network, &flipped), Some(key.address()));
     }
 
     #[test]

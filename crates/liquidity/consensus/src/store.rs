@@ -2,9 +2,13 @@
 //! batches with their commit certificates (what value sync serves and what the ledger is
 //! rebuilt from on restart), proposals seen but not decided yet (so a restarted node
 //! re-proposes exactly what it proposed before), and this node's signature of each decided
-//! selection.
+//! selection, and the evidence of proposers that equivocated ([`evidence`]).
 
-use crate::context::{Height, NodeAddress, SequencerContext as Ctx};
+mod evidence;
+
+pub use evidence::Equivocation;
+
+use crate::context::{Height, NodeAddress, PartSignature, ProposalPart, SequencerContext as Ctx};
 use crate::value::{Batch, BatchId};
 use crate::wire::{Wire, WireError};
 use alloy::primitives::{Address, Bytes, B256};
@@ -47,6 +51,19 @@ const SCHEMA: Schema = Schema {
             height INTEGER NOT NULL,
             routers BLOB NOT NULL,
             signatures BLOB NOT NULL
+        ) STRICT;",
+        // A proposal's part signature, so a node can restream another's part as it was signed
+        // and prove an equivocation with the two signed parts; null for a value from sync.
+        // `equivocations` keeps each proven one: the part held first and each other one.
+        "ALTER TABLE undecided ADD COLUMN signature BLOB;
+        CREATE TABLE equivocations (
+            height INTEGER NOT NULL,
+            round INTEGER NOT NULL,
+            proposer BLOB NOT NULL,
+            conflicting_id BLOB NOT NULL,
+            held BLOB NOT NULL,
+            conflicting BLOB NOT NULL,
+            PRIMARY KEY (height, round, proposer, conflicting_id)
         ) STRICT;",
     ],
 };
@@ -273,8 +290,13 @@ impl NodeStore {
             .await
     }
 
-    /// Keeps a proposal seen (or built) at its height and round.
-    pub async fn keep_proposal(&self, proposal: &ProposedValue<Ctx>) -> Result<(), StoreError> {
+    /// Keeps a proposal seen (or built) at its height and round, with its proposer's part
+    /// signature when it came (or went) as a signed part.
+    pub async fn keep_proposal(
+        &self,
+        proposal: &ProposedValue<Ctx>,
+        signature: Option<PartSignature>,
+    ) -> Result<(), StoreError> {
         let height = sql_height(proposal.height)?;
         let round = proposal.round.as_i64();
         let valid_round = proposal.valid_round.as_i64();
@@ -282,18 +304,69 @@ impl NodeStore {
         let proposer = proposal.proposer.0.to_vec();
         let valid = proposal.validity.is_valid();
         let batch = proposal.value.to_wire();
+        let signature = signature.map(|signature| signature.0.to_vec());
         self.store
             .call(move |conn| {
                 conn.execute(
                     "INSERT OR REPLACE INTO undecided
-                     (height, round, batch_id, proposer, valid_round, valid, batch)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![height, round, batch_id, proposer, valid_round, valid, batch],
+                     (height, round, batch_id, proposer, valid_round, valid, batch, signature)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        height,
+                        round,
+                        batch_id,
+                        proposer,
+                        valid_round,
+                        valid,
+                        batch,
+                        signature
+                    ],
                 )
                 .map(drop)
             })
             .await?;
         Ok(())
+    }
+
+    /// The signed parts kept of `proposer`'s proposals at `height` and `round`, as signed.
+    pub async fn signed_parts(
+        &self,
+        height: Height,
+        round: Round,
+        proposer: NodeAddress,
+    ) -> Result<Vec<ProposalPart>, StoreError> {
+        let sql = sql_height(height)?;
+        let round_value = round.as_i64();
+        let address = proposer.0.to_vec();
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = self
+            .store
+            .call(move |conn| {
+                let mut statement = conn.prepare(
+                    "SELECT valid_round, batch, signature FROM undecided
+                     WHERE height = ?1 AND round = ?2 AND proposer = ?3
+                       AND signature IS NOT NULL
+                     ORDER BY rowid",
+                )?;
+                let rows = statement
+                    .query_map(params![sql, round_value, address], |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(pol_round, batch, signature)| {
+                Ok(ProposalPart {
+                    height,
+                    round,
+                    proposer,
+                    pol_round: Round::decode_i64(pol_round),
+                    value: Batch::from_wire(&batch)?,
+                    signature: PartSignature::from_wire(&signature)?,
+                })
+            })
+            .collect()
     }
 
     /// The proposals kept for `height` and `round`; with `proposer`, only that node's.
