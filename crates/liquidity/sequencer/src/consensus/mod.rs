@@ -74,6 +74,9 @@ pub struct Misbehaviour {
     /// Alters the batch whose selections the node signs in its precommits (a router set the
     /// network did not decide).
     pub signatures: Option<Tamper>,
+    /// Makes the node, each time it proposes, also stream a second signed batch for the same
+    /// height and round, its proposal altered this way (equivocation).
+    pub equivocation: Option<Tamper>,
 }
 
 /// Starts this node of the network of `config`, signing with `key`, over `view`, keeping each
@@ -116,6 +119,7 @@ pub(crate) async fn start_node(
     let rules = Rules {
         byzantine: misbehaviour.proposals,
         byzantine_signatures: misbehaviour.signatures,
+        byzantine_equivocation: misbehaviour.equivocation,
         ..Rules::new(transfers, approval)
     };
     Ok(nxtp_consensus::start(node, key, genesis, rules, pool).await?)
