@@ -30,6 +30,7 @@ use malachitebft_app_channel::{AppMsg, Channels};
 use propose::{propose, stream, stream_id, Proposer};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 
@@ -174,15 +175,23 @@ impl State {
     async fn check_part(&self, part: ProposalPart) -> Result<ProposedValue<Ctx>, StoreError> {
         // Both proposals still go to the engine: it pairs a value with the proposer's signed
         // proposal message by id, so whichever one the proposer's engine signed can be decided.
-        parts::record_equivocation(&self.store, &part).await?;
+        let equivocated = parts::record_equivocation(&self.store, &part)
+            .await?
+            .is_some();
         // A view that lags is given half the propose timeout to catch up: the engine prevotes
-        // nil on its own once the timeout passes.
+        // nil on its own once the timeout passes. Not for a proven equivocator's other batch:
+        // waiting again would hold the loop (and this node's votes) twice for its one round.
+        let patience = if equivocated {
+            Duration::ZERO
+        } else {
+            self.timeouts.propose / 2
+        };
         let validity = match validity::check_patiently(
             &part.value,
             &self.ledger,
             self.rules.transfers.as_ref(),
             self.rules.approval.as_ref(),
-            self.timeouts.propose / 2,
+            patience,
         )
         .await
         {

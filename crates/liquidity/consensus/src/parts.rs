@@ -78,8 +78,9 @@ pub async fn equivocation(
     }))
 }
 
-/// Keeps and reports the equivocation an authenticated `part` proves, if any: once per
-/// conflicting batch. Returns it when it is new.
+/// Keeps the equivocation an authenticated `part` proves, if any, and reports it once per
+/// conflicting batch however often the part is rebroadcast. Returns it, new or not: its
+/// proposer is proven Byzantine at this height and round.
 pub async fn record_equivocation(
     store: &NodeStore,
     part: &ProposalPart,
@@ -89,7 +90,7 @@ pub async fn record_equivocation(
     };
     if !store.keep_equivocation(&found).await? {
         debug!(height = %found.height, round = %found.round, proposer = %found.proposer, "An equivocation kept already, again");
-        return Ok(None);
+        return Ok(Some(found));
     }
     warn!(
         height = %found.height,
@@ -311,7 +312,7 @@ mod tests {
             assert_eq!(authenticate(net.id, &net.set, part), Ok(()));
         }
 
-        // Received again, either one: reported once.
+        // Received again, either one: both batches are held, nothing new to prove.
         assert_eq!(
             record_equivocation(&store, &second).await.expect("reads"),
             None
