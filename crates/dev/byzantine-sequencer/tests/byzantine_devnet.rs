@@ -7,7 +7,8 @@
 //! routers the honest nodes decided and only their signatures, as does every honest node's
 //! certificate; each transfer is executed once; the honest nodes log the refusal of its proposals,
 //! or its equivocation, with its address, and keep the equivocation's two signed parts. Without a
-//! `[consensus]` section the build refuses to start.
+//! `[consensus]` section the build refuses to start. Transfers are sent once a height the
+//! Byzantine node proposed was decided: started after the others, it is heard late at first.
 //!
 //! The devnet's other agents run as the `nxtp` binary beside this crate's (`make test` builds both;
 //! alone: `cargo build -p nxtp` first).
@@ -17,7 +18,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use nxtp_consensus::{signing::part_signer, NodeKey, NodeStore, Validator, ValidatorSet};
+use nxtp_consensus::{signing::part_signer, Height, NodeKey, NodeStore, Validator, ValidatorSet};
 use nxtp_deployment::Manifest;
 use nxtp_devnet::{
     default_agents, executes::mined_executes, liquidity::demo_units, locate_anvil, sequencer_agent,
@@ -313,7 +314,7 @@ impl ByzantineDevnet {
         let honest: Vec<usize> = (0..NODES).filter(|index| *index != BYZANTINE).collect();
         let domains: Vec<Domain> = manifest.domains.keys().copied().collect();
         deciding(&devnet, &honest).await;
-        Self {
+        let net = Self {
             devnet,
             byzantine,
             manifest,
@@ -323,6 +324,49 @@ impl ByzantineDevnet {
             nodes,
             honest,
             domains,
+        };
+        net.byzantine_proposal_decided().await;
+        net
+    }
+
+    /// The sequencer set.
+    fn sequencers(&self) -> ValidatorSet {
+        ValidatorSet::new((0..NODES).map(|index| {
+            let secret = &self.manifest.dev_keys[&sequencer_agent::node_key_name(index)];
+            let key = NodeKey::from_secret(secret).expect("a node key");
+            Validator::new(key.public_key(), 1)
+        }))
+    }
+
+    /// Waits until an honest node has decided a height in a round the Byzantine node proposed.
+    /// Started after the others, it is heard late at first: its first turns are lost to the
+    /// propose timeout, empty ones too. Transfers sent only once it is heard make its turns
+    /// count, so what the test sees of it is its misbehaviour, not its late start.
+    async fn byzantine_proposal_decided(&self) {
+        let sequencers = self.sequencers();
+        let store = &self.honest_stores()[0];
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let mut from = Height(1);
+        loop {
+            let decided = store
+                .decided(from, Height(u64::from(u32::MAX)))
+                .await
+                .expect("reads the store");
+            if decided
+                .iter()
+                .any(|height| height.proposer(&sequencers).0 == self.liar())
+            {
+                return;
+            }
+            if let Some(last) = decided.last() {
+                from = Height(last.height.0 + 1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no height proposed by {} decided in {READY_TIMEOUT:?}",
+                self.liar()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
@@ -477,13 +521,7 @@ async fn an_equivocating_node_in_its_own_process_is_caught_and_every_transfer_ex
         sent.len()
     );
     // And keeps it: two different batches for one height and round, both signed by it.
-    let sequencers = ValidatorSet::new((0..NODES).map(|index| {
-        let key =
-            NodeKey::from_secret(&net.manifest.dev_keys[&sequencer_agent::node_key_name(index)])
-                .expect("a node key");
-        Validator::new(key.public_key(), 1)
-    }));
-    let network = sequencers.network_id();
+    let network = net.sequencers().network_id();
     let mut kept = Vec::new();
     for store in net.honest_stores() {
         kept.extend(store.equivocations().await.expect("reads the evidence"));
