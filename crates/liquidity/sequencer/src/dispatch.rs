@@ -1,8 +1,11 @@
 //! Hands recorded decisions to the relayers as soon as they are made and follows them to their
 //! end, up to [`CONCURRENCY`] requests at once, new decisions first. A decision not yet
 //! acknowledged is posted again (the same calldata, so the same job) until it is, including after
-//! a restart; an acknowledged one is polled until the job is confirmed or failed. What a round
-//! learns is recorded in one transaction; an execute that ended releases the liquidity its
+//! a restart; an acknowledged one is polled until the job is confirmed or failed, but only from
+//! [`FIRST_LOOK_INTERVALS`] poll intervals after its acknowledgement on: its execute normally
+//! shows on chain first, which ends the job without a request. Meanwhile the oldest job of each
+//! relayer is polled every interval, so a relayer that dies holding jobs is noticed at once. What
+//! a round learns is recorded in one transaction; an execute that ended releases the liquidity its
 //! decision committed.
 //!
 //! A relayer that fails holds back only the jobs it failed, each with its own backoff (at most
@@ -25,7 +28,7 @@ use nxtp_agent::{CancellationToken, Classify, Health, Store};
 use nxtp_api::relayer::{JobRequest, JobState};
 use nxtp_chain::retry::RetryPolicy;
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -40,6 +43,11 @@ const CONCURRENCY: usize = 8;
 /// The longest one job waits before it is tried again after its relayers failed: short, since
 /// a transfer whose routers are chosen falls to the slow path if its execute comes late.
 pub(crate) const MAX_JOB_BACKOFF: Duration = Duration::from_secs(4);
+
+/// How many poll intervals after a relayer acknowledged a job it is first asked about it, unless
+/// the relayer went down: by then its execute has usually shown on chain and ended the job, so
+/// a job costs the relayer no poll at all in the usual case.
+pub(crate) const FIRST_LOOK_INTERVALS: u32 = 10;
 
 /// The dispatch task.
 pub(crate) struct DispatchTask {
@@ -77,6 +85,8 @@ struct Track {
     failures: u32,
     /// Not tried again before this.
     retry_at: Option<Instant>,
+    /// An acknowledged job is not asked about before this while its relayer is up.
+    first_look_at: Option<Instant>,
 }
 
 impl DispatchTask {
@@ -125,22 +135,12 @@ impl DispatchTask {
         follow: bool,
         tracks: &mut HashMap<B256, Track>,
     ) -> Result<(), SequencerError> {
-        let decisions = self
-            .store
-            .call(|conn| {
-                store::in_flight(conn)?
-                    .into_iter()
-                    .map(|decision| {
-                        let executed = executed::find(conn, decision.transfer_id)?;
-                        Ok((decision, executed))
-                    })
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .await?;
+        let decisions = self.store.call(|conn| executed::in_flight(conn)).await?;
         tracks.retain(|id, _| decisions.iter().any(|(d, _)| d.transfer_id == *id));
         let now = Instant::now();
         let mut work = Vec::new();
         let mut changes = Vec::new();
+        let mut probed = HashSet::new();
         for (decision, executed) in decisions {
             if let Some(executed) = executed {
                 // The chain settled it, whatever a relayer says.
@@ -154,8 +154,28 @@ impl DispatchTask {
                 .get(&decision.transfer_id)
                 .copied()
                 .unwrap_or_default();
-            let due = track.retry_at.is_none_or(|at| at <= now);
-            if due && (follow || !decision.acknowledged) {
+            if track.retry_at.is_some_and(|at| at > now) {
+                continue;
+            }
+            if !decision.acknowledged {
+                work.push((decision, track));
+                continue;
+            }
+            if !follow {
+                continue;
+            }
+            let old_enough = track.first_look_at.is_none_or(|at| at <= now);
+            let holder_down = track
+                .relayer
+                .is_some_and(|relayer| !self.relayers.is_up(relayer));
+            // The oldest job each relayer holds is asked about every poll interval whatever its
+            // age: a relayer that died holding jobs is noticed at once, for one request per
+            // relayer, not one per job.
+            let probe = track
+                .relayer
+                .is_some_and(|relayer| !probed.contains(&relayer));
+            if old_enough || holder_down || probe {
+                probed.extend(track.relayer);
                 work.push((decision, track));
             }
         }
@@ -186,18 +206,19 @@ impl DispatchTask {
                         ..Track::default()
                     };
                 }
+                Step::Acknowledged { relayer, .. } => {
+                    *track = Track {
+                        relayer: Some(relayer),
+                        first_look_at: Some(Instant::now() + self.interval * FIRST_LOOK_INTERVALS),
+                        ..Track::default()
+                    };
+                    changes.push((decision, step));
+                }
                 Step::Retry(reason) => {
                     track.failures = track.failures.saturating_add(1);
                     let pause = policy.delay(track.failures);
                     track.retry_at = Some(Instant::now() + pause);
                     tracing::warn!(transfer_id = %decision.transfer_id, %reason, retry_in = ?pause, "no relayer took the job");
-                }
-                Step::Acknowledged { relayer, .. } => {
-                    *track = Track {
-                        relayer: Some(relayer),
-                        ..Track::default()
-                    };
-                    changes.push((decision, step));
                 }
                 Step::Finished(_) => changes.push((decision, step)),
             }

@@ -4,6 +4,7 @@
 //! while another relayer's went through, or a transfer the slow path completed after the fast
 //! execute failed, reads executed, not `execute_failed`.
 
+use crate::store::{self, Decision};
 use alloy::{primitives::B256, rpc::types::Log, sol_types::SolEvent};
 use nxtp_agent::storage::Schema;
 use nxtp_bindings::Connext;
@@ -95,6 +96,31 @@ pub fn find(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<Exe
         })
     })
     .optional()
+}
+
+/// The decisions whose execute is not final yet ([`store::in_flight`]), each with the execute its
+/// destination showed, if any, read in one query: the dispatch asks at every round.
+pub fn in_flight(conn: &Connection) -> rusqlite::Result<Vec<(Decision, Option<ExecutedOnChain>)>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT d.*, e.block, e.tx_hash, e.fast
+         FROM ({}) AS d LEFT JOIN sequencer_executed AS e ON e.transfer_id = d.transfer_id
+         ORDER BY d.decided_ms",
+        store::IN_FLIGHT
+    ))?;
+    let rows = statement.query_map([], |row| {
+        let decision = store::read_decision(row)?;
+        let executed = match row.get::<_, Option<u64>>(store::DECISION_COLUMN_COUNT)? {
+            None => None,
+            Some(block) => Some(ExecutedOnChain {
+                transfer_id: decision.transfer_id,
+                block,
+                tx_hash: B256::from(row.get::<_, [u8; 32]>(store::DECISION_COLUMN_COUNT + 1)?),
+                fast: row.get(store::DECISION_COLUMN_COUNT + 2)?,
+            }),
+        };
+        Ok((decision, executed))
+    })?;
+    rows.collect()
 }
 
 /// The executes recorded after row `after` (SQLite's rowid, 0 for all), with their rows, in

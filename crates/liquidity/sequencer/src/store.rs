@@ -74,6 +74,17 @@ pub const SCHEMA: Schema = Schema {
         // Fees paid in an asset are kept too; the rows before them were native.
         "ALTER TABLE sequencer_fees ADD COLUMN asset BLOB NOT NULL
             DEFAULT x'0000000000000000000000000000000000000000';",
+        // The open auctions are read at every auction round: a partial index holds only the
+        // transfers neither decided nor closed, so a round reads those, not the whole history.
+        // A decision marks its transfer in the same statement (the trigger).
+        "ALTER TABLE sequencer_transfers ADD COLUMN decided INTEGER NOT NULL DEFAULT 0;
+        UPDATE sequencer_transfers SET decided = 1
+            WHERE transfer_id IN (SELECT transfer_id FROM sequencer_decisions);
+        CREATE TRIGGER sequencer_transfer_decided AFTER INSERT ON sequencer_decisions BEGIN
+            UPDATE sequencer_transfers SET decided = 1 WHERE transfer_id = NEW.transfer_id;
+        END;
+        CREATE INDEX sequencer_transfers_open ON sequencer_transfers (block, transfer_id)
+            WHERE decided = 0 AND closed_reason IS NULL;",
     ],
 };
 
@@ -359,10 +370,9 @@ pub fn last_auction_ms(conn: &Connection) -> rusqlite::Result<Option<u64>> {
 /// Transfers seen with no bid yet, neither decided nor closed (handed to the slow path).
 pub fn awaiting_bids(conn: &Connection) -> rusqlite::Result<u64> {
     conn.prepare_cached(
-        "SELECT COUNT(*) FROM sequencer_transfers
-         WHERE closed_reason IS NULL
-             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_bids)
-             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)",
+        "SELECT COUNT(*) FROM sequencer_transfers INDEXED BY sequencer_transfers_open
+         WHERE decided = 0 AND closed_reason IS NULL
+             AND transfer_id NOT IN (SELECT transfer_id FROM sequencer_bids)",
     )?
     .query_row([], |row| row.get(0))
 }
@@ -451,8 +461,8 @@ pub fn undecided(conn: &Connection) -> rusqlite::Result<Vec<StoredTransfer>> {
 fn open_transfers(conn: &Connection, condition: &str) -> rusqlite::Result<Vec<StoredTransfer>> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT transfer_id, params, auction_opened_ms, short_since_ms FROM sequencer_transfers
-         WHERE transfer_id NOT IN (SELECT transfer_id FROM sequencer_decisions)
-             AND closed_reason IS NULL AND {condition}
+         INDEXED BY sequencer_transfers_open
+         WHERE decided = 0 AND closed_reason IS NULL AND {condition}
          ORDER BY block, transfer_id"
     ))?;
     let rows = statement.query_map([], |row| {
@@ -537,10 +547,25 @@ pub fn record_decision(conn: &Connection, decision: &Decision) -> rusqlite::Resu
     Ok(inserted == 1)
 }
 
-const DECISION_COLUMNS: &str = "transfer_id, destination, routers, calldata, job_id, acknowledged,
-    state, tx_hash, reason, opened_ms, decided_ms";
+/// The columns [`read_decision`] reads, in its order (a macro, so queries can `concat!` it).
+macro_rules! decision_columns {
+    () => {
+        "transfer_id, destination, routers, calldata, job_id, acknowledged, state, tx_hash, reason,
+        opened_ms, decided_ms"
+    };
+}
+const DECISION_COLUMNS: &str = decision_columns!();
+/// How many columns [`read_decision`] reads.
+pub(crate) const DECISION_COLUMN_COUNT: usize = 11;
 
-fn read_decision(row: &Row<'_>) -> rusqlite::Result<Decision> {
+/// The query of the decisions whose execute is not final yet, oldest first.
+pub(crate) const IN_FLIGHT: &str = concat!(
+    "SELECT ",
+    decision_columns!(),
+    " FROM sequencer_decisions WHERE state = 'sent' ORDER BY decided_ms"
+);
+
+pub(crate) fn read_decision(row: &Row<'_>) -> rusqlite::Result<Decision> {
     let routers: Vec<u8> = row.get(2)?;
     let state: String = row.get(6)?;
     let outcome = match state.as_str() {
@@ -577,10 +602,7 @@ pub fn decision(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option
 /// The decisions whose execute is not final yet: unacknowledged ones to (re)post, acknowledged
 /// ones to follow.
 pub fn in_flight(conn: &Connection) -> rusqlite::Result<Vec<Decision>> {
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT {DECISION_COLUMNS} FROM sequencer_decisions WHERE state = 'sent'
-         ORDER BY decided_ms"
-    ))?;
+    let mut statement = conn.prepare_cached(IN_FLIGHT)?;
     let rows = statement.query_map([], read_decision)?;
     rows.collect()
 }

@@ -2,7 +2,9 @@
 //! see `common::relayer_stub`): a relayer in a crash loop holds back only its own jobs and is
 //! used again as soon as it answers; with two relayers and one down, every transfer completes at
 //! once through the other; a job posted to both is executed once on chain; and what the
-//! destination records is the transfer's final outcome, whatever a relayer reported.
+//! destination records is the transfer's final outcome, whatever a relayer reported. A relayer
+//! is asked about the jobs it holds sparingly: about the oldest every poll interval (so a dead
+//! relayer is noticed), about the others only once their execute is late.
 
 mod common;
 
@@ -248,4 +250,62 @@ fn job_of(net: &Net, post: &nxtp_api::relayer::JobRequest) -> Option<B256> {
 /// The job the sequencer recorded for `transfer_id`, once decided.
 async fn id_job(sequencer: &Running, transfer_id: B256) -> Option<B256> {
     sequencer.view(transfer_id).await?.relayer_job
+}
+
+/// The sequencer's pause between two looks at the jobs in flight.
+const DISPATCH_INTERVAL: Duration = Duration::from_millis(500);
+/// How many intervals after its acknowledgement a job is first asked about, unless it is the
+/// oldest its relayer holds (`dispatch::FIRST_LOOK_INTERVALS`).
+const FIRST_LOOK_INTERVALS: u32 = 10;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relayer_is_asked_about_its_oldest_job_each_interval_and_the_others_only_when_late() {
+    let net = Net::start().await;
+    let relayer = RelayerStub::start(&net).await;
+    relayer.hold(true);
+    let sequencer = Running::start(net.sequencer_config(&relayer.url, WINDOW_MS)).await;
+    eventually("the API", || async {
+        sequencer.client.quote(REMOTE, HOME).await.ok()
+    })
+    .await;
+    let oldest = transfer_with_bid(&net, &sequencer).await;
+    let oldest_job = eventually("the oldest job acknowledged", || async {
+        id_job(&sequencer, oldest).await
+    })
+    .await;
+    // Before the younger transfer's bid: its job is acknowledged after this.
+    let before_younger = Instant::now();
+    let younger = transfer_with_bid(&net, &sequencer).await;
+    let younger_job = eventually("the younger job acknowledged", || async {
+        id_job(&sequencer, younger).await
+    })
+    .await;
+    let first_look = eventually("the younger job asked about", || async {
+        relayer.lookups_of(younger_job).first().copied()
+    })
+    .await;
+    let quiet_for = first_look.duration_since(before_younger);
+    assert!(
+        quiet_for >= DISPATCH_INTERVAL * FIRST_LOOK_INTERVALS,
+        "the younger job was asked about {quiet_for:?} after its bid"
+    );
+    let probes = relayer
+        .lookups_of(oldest_job)
+        .into_iter()
+        .filter(|at| *at < first_look)
+        .count();
+    assert!(
+        probes >= 3,
+        "the oldest job, asked about every interval meanwhile, was asked {probes} times"
+    );
+    // Sent at last, both complete; neither is posted twice.
+    assert_eq!(relayer.send_held().await.len(), 2);
+    for id in [oldest, younger] {
+        sequencer
+            .wait_for(id, "the held job executed", executed)
+            .await;
+        assert_eq!(executes_on_home(&net, id).await, 1);
+    }
+    assert_eq!(relayer.posts().len(), 2, "each job posted once");
+    sequencer.stop().await;
 }

@@ -443,7 +443,11 @@ fn open_auctions_carry_bids_and_fees_and_a_closed_auction_is_not_one() {
 fn fees_recorded_by_the_previous_schema_stay_native() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("sequencer.sqlite");
-    let before_assets = SCHEMA.migrations.len() - 1;
+    let before_assets = SCHEMA
+        .migrations
+        .iter()
+        .position(|migration| migration.contains("ADD COLUMN asset"))
+        .expect("the fee asset migration");
     let previous = Schema {
         name: SCHEMA.name,
         migrations: &SCHEMA.migrations[..before_assets],
@@ -515,4 +519,62 @@ fn router_activity_tells_each_routers_newest_bid_and_the_work_left_unbid() {
     );
     assert_eq!(last_auction, Some(30));
     assert_eq!(awaiting, 1, "the third transfer has no bid");
+}
+
+#[test]
+fn decisions_recorded_before_the_open_index_leave_it_when_it_is_built() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("sequencer.sqlite");
+    let before_index = SCHEMA
+        .migrations
+        .iter()
+        .position(|migration| migration.contains("sequencer_transfers_open"))
+        .expect("the open-auctions index migration");
+    let previous = Schema {
+        name: SCHEMA.name,
+        migrations: &SCHEMA.migrations[..before_index],
+    };
+    let (decided, open, unbid) = (new_transfer(0, 1), new_transfer(1, 1), new_transfer(2, 2));
+    let signature = [(1, Bytes::from_static(&[1]))];
+    let router = Address::repeat_byte(1);
+    let old = Store::open(&path, &[previous]).expect("the previous schema");
+    old.with(|conn| {
+        let transfers = [decided.clone(), open.clone(), unbid.clone()];
+        record_origin_events(conn, Domain(1000), &transfers, &[], None)?;
+        insert_bids(conn, decided.transfer_id, router, &signature, true, 10)?;
+        insert_bids(conn, open.transfer_id, router, &signature, true, 10)?;
+        record_decision(conn, &decision(&decided)).map(drop)
+    })
+    .expect("a decision as the previous sequencer recorded it");
+    drop(old);
+
+    let store = Store::open(&path, &[SCHEMA, crate::executed::SCHEMA]).expect("migrates");
+    let ids = |transfers: Vec<StoredTransfer>| -> Vec<B256> {
+        transfers.iter().map(|t| t.transfer_id).collect()
+    };
+    let (undecided_before, awaiting_before) = store
+        .with(|conn| Ok((undecided(conn)?, awaiting_bids(conn)?)))
+        .expect("reads");
+    assert_eq!(
+        ids(undecided_before),
+        [open.transfer_id],
+        "the decided one left"
+    );
+    assert_eq!(awaiting_before, 1, "only the unbid transfer awaits bids");
+
+    // A decision recorded now takes its transfer out of the open index in the same statement.
+    let (undecided_after, awaiting_decision_after) = store
+        .with(|conn| {
+            record_decision(conn, &decision(&open))?;
+            Ok((undecided(conn)?, awaiting_decision(conn)?))
+        })
+        .expect("reads");
+    assert!(undecided_after.is_empty());
+    assert_eq!(
+        awaiting_decision_after
+            .iter()
+            .map(|auction| auction.transfer.transfer_id)
+            .collect::<Vec<_>>(),
+        [unbid.transfer_id]
+    );
 }

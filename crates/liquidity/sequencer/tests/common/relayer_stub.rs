@@ -39,6 +39,8 @@ struct StubState {
     /// Jobs are sent, then reported failed.
     report_failed: AtomicBool,
     jobs: tokio::sync::Mutex<BTreeMap<B256, JobView>>,
+    /// When each job was asked about, in order.
+    lookups: Mutex<Vec<(B256, std::time::Instant)>>,
     targets: BTreeMap<Domain, (Address, DynProvider)>,
 }
 
@@ -75,6 +77,7 @@ impl RelayerStub {
             hold: AtomicBool::new(false),
             report_failed: AtomicBool::new(false),
             jobs: tokio::sync::Mutex::new(BTreeMap::new()),
+            lookups: Mutex::new(Vec::new()),
             targets,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -169,6 +172,16 @@ impl RelayerStub {
     pub fn posts(&self) -> Vec<JobRequest> {
         self.state.posts.lock().expect("lock").clone()
     }
+
+    /// When job `id` was asked about, oldest first.
+    pub fn lookups_of(&self, id: B256) -> Vec<std::time::Instant> {
+        let lookups = self.state.lookups.lock().expect("lock");
+        lookups
+            .iter()
+            .filter(|(job, _)| *job == id)
+            .map(|(_, at)| *at)
+            .collect()
+    }
 }
 
 async fn submit(
@@ -248,6 +261,8 @@ async fn job(
     State(state): State<Arc<StubState>>,
     Path(id): Path<B256>,
 ) -> Result<Json<JobView>, (StatusCode, Json<ApiError>)> {
+    let asked = (id, std::time::Instant::now());
+    state.lookups.lock().expect("lock").push(asked);
     state
         .jobs
         .lock()
