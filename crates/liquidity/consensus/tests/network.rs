@@ -1,11 +1,12 @@
 //! Four sequencer nodes on loopback decide auctions together: bids fed to different nodes,
 //! every node decides the same batches and signs the same selections; a node killed and
-//! restarted catches up from its write-ahead log, its store and its peers.
+//! restarted catches up from its write-ahead log, its store and its peers; a proposer that
+//! breaks the rule is outvoted, and one that equivocates is caught.
 
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use nxtp_consensus::loopback::{free_ports, node_config, sign_bid, SharedChain};
-use nxtp_consensus::signing::selection_signer;
+use nxtp_consensus::signing::{part_signer, selection_signer};
 use nxtp_consensus::{
     BidPool, ExecuteEnd, Genesis, Height, Ledger, NodeConfig, NodeHandle, NodeKey, Observation,
     Pool, Rules, SignedBid, Tamper, TransferTerms,
@@ -49,6 +50,8 @@ struct Network {
     rules: Rules,
     /// The node that proposes altered batches, and how it alters them.
     byzantine: Option<(usize, Tamper)>,
+    /// The node that streams a second batch beside each it proposes, and how it alters it.
+    equivocating: Option<(usize, Tamper)>,
 }
 
 impl Network {
@@ -76,12 +79,21 @@ impl Network {
                 ),
             ),
             byzantine: None,
+            equivocating: None,
             keys,
         }
     }
 }
 
 impl Network {
+    /// The alteration of `misbehaviour` if node `index` is the one that misbehaves so.
+    fn misbehaviour(&self, misbehaviour: &Option<(usize, Tamper)>, index: usize) -> Option<Tamper> {
+        misbehaviour
+            .as_ref()
+            .filter(|(node, _)| *node == index)
+            .map(|(_, tamper)| tamper.clone())
+    }
+
     fn config(&self, index: usize, root: &Path) -> NodeConfig {
         node_config(index, &self.addrs, root)
     }
@@ -91,12 +103,10 @@ impl Network {
             self.config(index, root),
             self.keys[index].clone(),
             self.genesis.clone(),
-            match &self.byzantine {
-                Some((byzantine, tamper)) if *byzantine == index => Rules {
-                    byzantine: Some(tamper.clone()),
-                    ..self.rules.clone()
-                },
-                _ => self.rules.clone(),
+            Rules {
+                byzantine: self.misbehaviour(&self.byzantine, index),
+                byzantine_equivocation: self.misbehaviour(&self.equivocating, index),
+                ..self.rules.clone()
             },
             BidPool::new(),
         )
@@ -702,6 +712,88 @@ async fn a_proposer_keeps_an_auction_open_for_its_window() {
         "both bids decided on"
     );
     assert_eq!(chosen.len(), 1);
+    for node in nodes {
+        node.kill().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_equivocating_proposer_is_caught_and_the_batch_its_engine_signed_is_decided() {
+    let Setup {
+        root,
+        routers,
+        chain,
+        mut network,
+    } = Setup::new();
+    // Node 0 streams, beside each batch it proposes, the same batch without its last auction:
+    // valid too, signed for the same height and round.
+    let without_last: Tamper = Arc::new(|batch: &mut nxtp_consensus::Batch| {
+        batch.auctions.pop();
+    });
+    network.equivocating = Some((0, without_last));
+    let nodes = network.start_all(root.path()).await;
+    let liar = nodes[0].address;
+    let honest = &nodes[1..];
+    // Only node 0 holds the bids, so the transfers are decided on its turn, both in the batch
+    // it proposed; its second batch holds one.
+    let (first, second) = (transfer(1), transfer(2));
+    for terms in [&first, &second] {
+        chain.xcall(terms.clone());
+        for router in &routers {
+            nodes[0].pool.add(terms.transfer_id, bid(router, terms, 1));
+        }
+    }
+    let network_id = network.genesis.validator_set().network_id();
+    for node in honest {
+        selected(node, first.transfer_id).await;
+        selected(node, second.transfer_id).await;
+        let height_of = |transfer_id| async move {
+            let selection = node.store.selection(transfer_id).await.expect("store");
+            selection.expect("decided").height
+        };
+        let height = height_of(first.transfer_id).await;
+        assert_eq!(
+            height_of(second.transfer_id).await,
+            height,
+            "{}: both in the batch node 0 proposed, not its second",
+            node.address
+        );
+        // The evidence: both signed parts of that height, the two batches.
+        let found = tokio::time::timeout(PATIENCE, async {
+            loop {
+                let kept = node.store.equivocations().await.expect("store");
+                if let Some(found) = kept.into_iter().find(|found| found.height == height) {
+                    return found;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{} kept no equivocation at {height}", node.address));
+        let decided = node
+            .store
+            .decided(height, height)
+            .await
+            .expect("store")
+            .pop()
+            .expect("the height");
+        assert_eq!(found.proposer, liar);
+        let mut batches = [found.held.value.clone(), found.conflicting.value.clone()];
+        batches.sort_by_key(|batch| batch.auctions.len());
+        let mut second_batch = decided.batch.clone();
+        second_batch.auctions.pop();
+        assert_eq!(batches, [second_batch, decided.batch.clone()]);
+        for part in [&found.held, &found.conflicting] {
+            assert_eq!(part_signer(network_id, part), Some(liar));
+            assert_eq!((part.height, part.round), (found.height, found.round));
+        }
+    }
+    let to = *honest[0].decided.borrow();
+    for node in honest {
+        decided(node, to).await;
+    }
+    same_batches(&honest.iter().collect::<Vec<_>>(), to).await;
+    every_batch_passes_the_check(&network, &honest[0]).await;
     for node in nodes {
         node.kill().await;
     }
