@@ -3,6 +3,8 @@
 //! (ledger, store, this node's selection signatures), and serves value sync.
 
 mod propose;
+#[cfg(test)]
+mod tests;
 
 use crate::context::{
     Height, NetworkId, NodeAddress, ProposalPart, SequencerContext as Ctx, ValidatorSet,
