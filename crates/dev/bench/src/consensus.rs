@@ -155,7 +155,7 @@ pub async fn run(args: Args) -> Result<PathBuf, BoxError> {
         "commit": load::commit(),
         "host": {
             "cpus": std::thread::available_parallelism().map(usize::from).ok(),
-            "notes": "shared with five other helpers building and testing at the same time: the load average is in each section; to be re-run on a quiet machine",
+            "notes": "each section records the host's 1-minute load average: on this 2-core machine a load above about 2 (other processes running) delays the agents and the chains and so the figures",
         },
     });
     println!("{}", serde_json::to_string_pretty(&results)?);
