@@ -7,8 +7,6 @@
 //! subscribe). The benchmark's own reads and the transfers' senders go to the chains directly and are
 //! not counted.
 
-mod proxy;
-
 use crate::routes::{demo_amount, DevnetRoutes};
 use crate::{
     e2e::{await_final, senders},
@@ -19,11 +17,11 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use nxtp_deployment::Manifest;
 use nxtp_devnet::{supervisor::AgentSpec, AgentOptions, Devnet};
 use nxtp_primitives::Domain;
-use proxy::{CallKey, Counts, Route};
+use nxtp_testnet::rpc_proxy::{self as proxy, CallKey, Counts, Route};
 use serde_json::json;
 use std::{
     collections::BTreeMap,
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     path::{Path, PathBuf},
     sync::{Arc, OnceLock},
     time::{Duration, Instant},
@@ -169,7 +167,7 @@ fn proxied_agents(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -
                 domain,
                 upstream,
             };
-            let proxy = match start_proxy(route, Arc::clone(&proxies.counts)) {
+            let proxy = match proxy::start(route, Arc::clone(&proxies.counts)) {
                 Ok(address) => address,
                 Err(err) => {
                     eprintln!("cannot start a proxy for {}: {err}", spec.name);
@@ -183,16 +181,6 @@ fn proxied_agents(manifest: &Manifest, run_dir: &Path, options: &AgentOptions) -
         }
     }
     specs
-}
-
-/// Binds a loopback port for `route` and serves it; returns its address.
-fn start_proxy(route: Route, counts: Arc<Counts>) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let address = listener.local_addr()?;
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    tokio::spawn(proxy::serve(listener, route, counts));
-    Ok(address)
 }
 
 /// The counts and chain heights at one moment.

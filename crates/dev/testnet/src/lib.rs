@@ -31,6 +31,7 @@ mod liquidity_net;
 mod net;
 mod ops;
 mod reorg;
+pub mod rpc_proxy;
 mod wait;
 
 pub use agent::{telemetry, Crashable, Running};

@@ -10,7 +10,7 @@
 use nxtp_primitives::Domain;
 use std::{
     collections::BTreeMap,
-    net::SocketAddr,
+    net::{SocketAddr, TcpListener as StdTcpListener},
     sync::{Arc, Mutex, PoisonError},
 };
 use tokio::{
@@ -51,6 +51,17 @@ pub struct Route {
     pub domain: Domain,
     /// The chain's real endpoint.
     pub upstream: SocketAddr,
+}
+
+/// Binds a loopback port for `route` and serves it (see [`serve`]) in a task of the current tokio
+/// runtime; returns the port's address, the URL to give the agent in place of the chain's.
+pub fn start(route: Route, counts: Arc<Counts>) -> std::io::Result<SocketAddr> {
+    let listener = StdTcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let listener = TcpListener::from_std(listener)?;
+    tokio::spawn(serve(listener, route, counts));
+    Ok(address)
 }
 
 /// Accepts connections on `listener` forever, tunnelling each to the route's upstream and counting its
