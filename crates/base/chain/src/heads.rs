@@ -21,7 +21,10 @@
 //!
 //! The follower keeps more than the head's number: the head's header (hash, parent, timestamp,
 //! gas used) and the hashes of the recent blocks it extends, each checked to be the parent of the
-//! next, so all from one branch ([`Tip`]). Indexers take the hashes of the blocks they deliver
+//! next, so all from one branch ([`Tip`]). A head a few blocks past the last one (blocks mined
+//! between two polls) is linked to it by the headers of the blocks between, read at once, so a
+//! skipped block costs one request rather than the tip's history: without them the tip would
+//! start anew and every task would read its contract state again. Indexers take the hashes of the blocks they deliver
 //! and check from there instead of reading them again; tasks that want the head's timestamp or
 //! hash need not read the block; and reads of contract state are kept under the newest block
 //! that may have changed it ([`Tip::state_block`]: a block that used no gas changed nothing).
@@ -43,6 +46,7 @@ use futures::StreamExt;
 use nxtp_primitives::Domain;
 use std::{
     collections::VecDeque,
+    future::IntoFuture,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -54,6 +58,9 @@ const SILENT_BLOCKS: u32 = 3;
 const SHORTEST_SILENCE: Duration = Duration::from_secs(2);
 /// The silence checked while the block time is unknown.
 const UNKNOWN_SILENCE: Duration = Duration::from_secs(5);
+/// The most blocks between two heads whose headers the follower reads to link them; past that
+/// (the follower was away) the tip starts anew from the new head.
+const MOST_MISSED: u64 = 8;
 /// How many recent block hashes a [`Tip`] keeps: deeper than any confirmation depth in use, so
 /// indexers find the blocks they deliver in it.
 pub const TIP_HASHES: usize = 256;
@@ -367,6 +374,57 @@ struct Follower {
 }
 
 impl Follower {
+    /// Tells every asker of head `block`, linked first to the last head by the blocks between
+    /// them if a few were missed.
+    async fn saw_linked(&mut self, block: HeadBlock) {
+        let missed = self.missed_before(&block).await;
+        if let Some(tip) = &self.tip {
+            let linked = missed
+                .into_iter()
+                .fold((**tip).clone(), |tip, header| tip.then(header));
+            self.tip = Some(Arc::new(linked));
+        }
+        self.saw(block);
+    }
+
+    /// The headers of the blocks between the tip's head and `block`, oldest first, if there are
+    /// at most [`MOST_MISSED`] and they link the two on one branch; otherwise none (`block`
+    /// follows the head, or the tip starts anew from it as after any gap or unlinked reorg).
+    async fn missed_before(&self, block: &HeadBlock) -> Vec<HeadBlock> {
+        let Some(tip) = &self.tip else {
+            return Vec::new();
+        };
+        let last = *tip.head();
+        let between = block.number.saturating_sub(last.number + 1);
+        if between == 0 || between > MOST_MISSED {
+            return Vec::new();
+        }
+        let reads = (last.number + 1..block.number).map(|number| {
+            self.provider
+                .get_block_by_number(BlockNumberOrTag::Number(number))
+                .into_future()
+        });
+        let mut headers = Vec::new();
+        for read in futures::future::join_all(reads).await {
+            match read {
+                Ok(Some(found)) => headers.push(HeadBlock::from_header(&found.header)),
+                // Only the link is lost: the tip starts anew, as it would have without it.
+                _ => return Vec::new(),
+            }
+        }
+        let mut parent = last.hash;
+        for header in &headers {
+            if header.parent_hash != parent {
+                return Vec::new();
+            }
+            parent = header.hash;
+        }
+        if parent != block.parent_hash {
+            return Vec::new();
+        }
+        headers
+    }
+
     /// Tells every asker of head `block`.
     fn saw(&mut self, block: HeadBlock) {
         self.failures = 0;
@@ -409,7 +467,7 @@ impl Follower {
         match self.read_head().await {
             Ok(block) => {
                 self.cadence.polled(block.number, sent, Instant::now());
-                self.saw(block);
+                self.saw_linked(block).await;
                 self.cadence.pause(Instant::now())
             }
             Err(err) => {
@@ -476,7 +534,7 @@ impl Follower {
                     header = heads.next() => match header {
                         Some(header) => {
                             self.cadence.announced(header.number, Instant::now());
-                            self.saw(HeadBlock::from_header(&header));
+                            self.saw_linked(HeadBlock::from_header(&header)).await;
                         }
                         None => {
                             tracing::debug!(chain = %self.chain, "the head subscription ended; subscribing again");

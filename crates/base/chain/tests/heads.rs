@@ -216,6 +216,47 @@ async fn the_tip_holds_the_heads_ancestors_and_what_changed_state() {
     assert_eq!(heads.latest_block().await.expect("a head"), *tip.head());
 }
 
+/// Blocks mined between two polls are linked by their headers, so the tip keeps what it knew
+/// (an agent's cached reads of contract state stay valid); a gap longer than the follower links
+/// starts the tip anew from the new head.
+#[tokio::test]
+async fn blocks_mined_between_two_polls_are_linked_into_the_tip() {
+    let chain = Chain::start().await;
+    let heads = Heads::follow(DOMAIN, chain.reader.clone(), TICK);
+    let busy = chain.dispatch(b"state changes here").await;
+    caught_up(&heads, &chain).await;
+    chain.mine(5).await;
+    caught_up(&heads, &chain).await;
+    let tip = heads.tip().await.expect("a tip");
+    assert_eq!(tip.number(), busy + 5);
+    use alloy::providers::Provider;
+    for number in busy..=tip.number() {
+        let block = chain
+            .reader
+            .get_block_by_number(number.into())
+            .await
+            .expect("reads")
+            .expect("on the chain");
+        assert_eq!(
+            tip.hash_of(number),
+            Some(block.header.hash),
+            "block {number}"
+        );
+    }
+    // The blocks mined at once used no gas: the state is still the dispatch's block's.
+    assert_eq!(tip.state_block(tip.number()), tip.hash_of(busy));
+
+    chain.mine(40).await;
+    caught_up(&heads, &chain).await;
+    let tip = heads.tip().await.expect("a tip");
+    assert_eq!(tip.hash_of(tip.number() - 1), Some(tip.head().parent_hash));
+    assert_eq!(
+        tip.hash_of(tip.number() - 2),
+        None,
+        "forty blocks are not read"
+    );
+}
+
 #[tokio::test]
 async fn an_indexer_on_shared_heads_reports_a_deep_reorg_and_redelivers() {
     let chain = Chain::start().await;
