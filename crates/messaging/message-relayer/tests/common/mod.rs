@@ -2,7 +2,7 @@
 //! [`BLOCK_MS`] (the updater's job done by hand), the relayer's config for it, and readers for
 //! every Replica.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 use nxtp_agent::{KeySource, LogFormat, SecretString};
 use nxtp_chain::Finality;
