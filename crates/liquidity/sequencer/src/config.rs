@@ -761,6 +761,20 @@ mod tests {
                 "signer: a consensus node signs with consensus.key",
             ),
             (
+                text.replace(
+                    "threshold = 3",
+                    "threshold = 3\nforward_bids_to = [\"http://127.0.0.1:8190\", \"ws://127.0.0.1:8290\"]",
+                ),
+                "consensus.forward_bids_to: entry 1: unsupported scheme `ws`",
+            ),
+            (
+                text.replace(
+                    "threshold = 3",
+                    "threshold = 3\nforward_bids_to = [\"not a url\"]",
+                ),
+                "consensus.forward_bids_to: entry 0: invalid URL",
+            ),
+            (
                 text.replace("listen = \"127.0.0.1:27000\"", ""),
                 "consensus: missing field `listen`",
             ),
