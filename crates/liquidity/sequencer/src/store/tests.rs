@@ -439,19 +439,24 @@ fn open_auctions_carry_bids_and_fees_and_a_closed_auction_is_not_one() {
     );
 }
 
+/// The sequencer's schema as it was before the migration that mentions `marker`.
+fn schema_before(marker: &str) -> Schema {
+    let before = SCHEMA
+        .migrations
+        .iter()
+        .position(|migration| migration.contains(marker))
+        .expect("a migration mentions the marker");
+    Schema {
+        name: SCHEMA.name,
+        migrations: &SCHEMA.migrations[..before],
+    }
+}
+
 #[test]
 fn fees_recorded_by_the_previous_schema_stay_native() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("sequencer.sqlite");
-    let before_assets = SCHEMA
-        .migrations
-        .iter()
-        .position(|migration| migration.contains("ADD COLUMN asset"))
-        .expect("the fee asset migration");
-    let previous = Schema {
-        name: SCHEMA.name,
-        migrations: &SCHEMA.migrations[..before_assets],
-    };
+    let previous = schema_before("ADD COLUMN asset");
     let transfer = new_transfer(0, 5);
     let id = transfer.transfer_id;
     let old = Store::open(&path, &[previous]).expect("the previous schema");
@@ -525,15 +530,7 @@ fn router_activity_tells_each_routers_newest_bid_and_the_work_left_unbid() {
 fn decisions_recorded_before_the_open_index_leave_it_when_it_is_built() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("sequencer.sqlite");
-    let before_index = SCHEMA
-        .migrations
-        .iter()
-        .position(|migration| migration.contains("sequencer_transfers_open"))
-        .expect("the open-auctions index migration");
-    let previous = Schema {
-        name: SCHEMA.name,
-        migrations: &SCHEMA.migrations[..before_index],
-    };
+    let previous = schema_before("sequencer_transfers_open");
     let (decided, open, unbid) = (new_transfer(0, 1), new_transfer(1, 1), new_transfer(2, 2));
     let signature = [(1, Bytes::from_static(&[1]))];
     let router = Address::repeat_byte(1);
