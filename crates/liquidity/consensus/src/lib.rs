@@ -10,7 +10,7 @@ pub mod app;
 pub mod codec;
 pub mod context;
 pub mod ledger;
-#[cfg(feature = "loopback")]
+#[cfg(any(test, feature = "loopback"))]
 pub mod loopback;
 pub mod node;
 pub mod parts;

@@ -1,71 +1,27 @@
 //! Each rule of [`super::check`], and batches built by [`super::build`] passing it.
 
 use super::*;
+use crate::loopback::SharedChain;
 use crate::value::tests::terms;
 use alloy::primitives::Bytes;
 use alloy::signers::local::PrivateKeySigner;
 use nxtp_primitives::sign_digest;
-use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
 
-/// A node's view, changed by the tests as the chains would change it.
-#[derive(Default)]
-struct Known {
-    terms: BTreeMap<B256, TransferTerms>,
-    ended: Mutex<BTreeMap<B256, ExecuteEnd>>,
-    /// Every balance read, at every block read.
-    reads: Mutex<Vec<Observation>>,
-}
-
-impl Known {
-    fn end(&self, transfer_id: B256, block: u64, fast: bool) {
-        let mut ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
-        ended.insert(transfer_id, ExecuteEnd { block, fast });
-    }
-
-    /// Reads `router`'s balance `balance` at `block` (hash derived from the number).
-    fn read(&self, router: Address, block: u64, balance: u64) -> Observation {
-        let observation = Observation {
-            pool: terms(0, 0).pool,
-            router,
-            block,
-            block_hash: keccak_of(block),
-            balance: U256::from(balance),
-        };
-        let mut reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
-        reads.push(observation);
-        observation
-    }
+/// `router`'s balance `balance` at `block` (hash derived from the number), read by every node.
+fn read_balance(chain: &SharedChain, router: Address, block: u64, balance: u64) -> Observation {
+    let observation = Observation {
+        pool: terms(0, 0).pool,
+        router,
+        block,
+        block_hash: keccak_of(block),
+        balance: U256::from(balance),
+    };
+    chain.read_balance(observation);
+    observation
 }
 
 fn keccak_of(block: u64) -> B256 {
     alloy::primitives::keccak256(block.to_be_bytes())
-}
-
-impl TransferSource for Known {
-    fn terms(&self, transfer_id: &B256) -> Option<TransferTerms> {
-        self.terms.get(transfer_id).cloned()
-    }
-    fn execute_ended(&self, transfer_id: &B256) -> Option<ExecuteEnd> {
-        let ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
-        ended.get(transfer_id).copied()
-    }
-    fn balance_at(&self, pool: &Pool, router: Address, block: u64, hash: B256) -> Option<U256> {
-        let reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
-        reads
-            .iter()
-            .find(|read| {
-                (read.pool, read.router, read.block, read.block_hash)
-                    == (*pool, router, block, hash)
-            })
-            .map(|read| read.balance)
-    }
-    fn balances(&self) -> Vec<Observation> {
-        self.reads
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
 }
 
 fn bid(router: &PrivateKeySigner, terms: &TransferTerms, n: u32) -> SignedBid {
@@ -82,7 +38,7 @@ fn bid(router: &PrivateKeySigner, terms: &TransferTerms, n: u32) -> SignedBid {
 struct Setup {
     routers: Vec<PrivateKeySigner>,
     approved: BTreeSet<Address>,
-    known: Known,
+    known: SharedChain,
     ledger: Ledger,
 }
 
@@ -97,7 +53,7 @@ impl Setup {
 
     /// Transfer `id`'s bid of path length 1 by router `index` alone.
     fn solo_bid(&self, index: usize, id: u8) -> Vec<(B256, Vec<SignedBid>)> {
-        let t = self.known.terms[&B256::repeat_byte(id)].clone();
+        let t = self.known.terms(&B256::repeat_byte(id)).expect("set up");
         vec![(t.transfer_id, vec![bid(&self.routers[index], &t, 1)])]
     }
 }
@@ -115,12 +71,10 @@ fn setup(balances: &[u64]) -> Setup {
             .zip(balances)
             .map(|(r, &b)| ((pool, r.address()), U256::from(b))),
     );
-    let known = Known {
-        terms: (1..=4)
-            .map(|i| (B256::repeat_byte(i), terms(i, 100)))
-            .collect(),
-        ..Known::default()
-    };
+    let known = SharedChain::default();
+    for i in 1..=4 {
+        known.xcall(terms(i, 100));
+    }
     Setup {
         routers,
         approved,
@@ -240,7 +194,13 @@ fn a_release_frees_liquidity_only_once_the_execute_ended_as_stated() {
         Err(Invalid::UnconfirmedRelease(t1)),
         "not seen ended"
     );
-    s.known.end(t1, 7, true);
+    s.known.execute(
+        t1,
+        ExecuteEnd {
+            block: 7,
+            fast: true,
+        },
+    );
     let release = s.build(s.solo_bid(0, 2), &ledger);
     // The router fronted 100 of its 100: released, but nothing left for the next one.
     assert_eq!(release.releases, executed(7, true).releases);
@@ -292,7 +252,7 @@ fn a_reservation_never_executed_is_released_at_its_expiry_only() {
 fn an_observation_this_node_did_not_read_is_refused() {
     let s = setup(&[100, 100]);
     let router = s.routers[0].address();
-    let read = s.known.read(router, 10, 500);
+    let read = read_balance(&s.known, router, 10, 500);
     let batch = s.build(Vec::new(), &s.ledger);
     assert_eq!(batch.observations, [read]);
     s.check(&batch, &s.ledger).expect("valid observation");
@@ -318,7 +278,7 @@ fn an_observation_this_node_did_not_read_is_refused() {
         "nothing new to observe"
     );
 
-    let second = s.known.read(s.routers[1].address(), 10, 0);
+    let second = read_balance(&s.known, s.routers[1].address(), 10, 0);
     let mut unsorted = s.build(Vec::new(), &s.ledger);
     assert_eq!(unsorted.observations.len(), 2);
     unsorted.observations.reverse();
@@ -349,7 +309,7 @@ fn a_deposit_makes_a_router_selectable_again() {
     // The router adds 100 on chain (block 5): its balance reads 200 while transfer 1's 100
     // are still reserved (not executed yet).
     let router = s.routers[0].address();
-    s.known.read(router, 5, 200);
+    read_balance(&s.known, router, 5, 200);
     let batch = s.build(s.solo_bid(0, 2), &ledger);
     assert_eq!(batch.observations.len(), 1);
     assert_eq!(batch.auctions.len(), 1);
@@ -374,7 +334,7 @@ fn a_withdrawal_refuses_a_proposal_that_spends_it() {
 
     // The router withdrew 50 at block 3: once the network observed it, or in the same batch,
     // a selection of it for 100 is refused.
-    s.known.read(router, 3, 50);
+    read_balance(&s.known, router, 3, 50);
     let mut observed = s.ledger.clone();
     observed.apply(&s.build(Vec::new(), &s.ledger));
     assert_eq!(
@@ -405,13 +365,13 @@ fn numbered(n: usize) -> TransferTerms {
 fn a_proposer_decides_at_most_a_batch_bound_and_the_rest_next_height() {
     let mut s = setup(&[1_000_000]);
     let count = MAX_AUCTIONS_PER_BATCH + 1;
-    s.known.terms = (0..count)
-        .map(|n| (numbered(n).transfer_id, numbered(n)))
-        .collect();
-    let bids: Vec<(B256, Vec<SignedBid>)> = s
-        .known
-        .terms
-        .values()
+    s.known = SharedChain::default();
+    let all: Vec<TransferTerms> = (0..count).map(numbered).collect();
+    for t in &all {
+        s.known.xcall(t.clone());
+    }
+    let bids: Vec<(B256, Vec<SignedBid>)> = all
+        .iter()
         .map(|t| (t.transfer_id, vec![bid(&s.routers[0], t, 1)]))
         .collect();
 
@@ -450,7 +410,13 @@ fn releases_beyond_a_batch_bound_wait_for_the_next_height() {
     let count = MAX_RELEASES_PER_BATCH + 1;
     for n in 0..count {
         let terms = numbered(n);
-        s.known.end(terms.transfer_id, 7, false);
+        s.known.execute(
+            terms.transfer_id,
+            ExecuteEnd {
+                block: 7,
+                fast: false,
+            },
+        );
         ledger.reserve(&Auction {
             terms,
             bids: Vec::new(),
@@ -480,7 +446,7 @@ fn releases_beyond_a_batch_bound_wait_for_the_next_height() {
 
 /// A view that learns what `known` knows only from `from` on: a node trailing the proposer.
 struct Trailing<'a> {
-    known: &'a Known,
+    known: &'a SharedChain,
     from: std::time::Instant,
 }
 
