@@ -107,49 +107,53 @@ async fn post_forwarded(api: SocketAddr, bid: &BidRequest) -> reqwest::StatusCod
         .status()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn bids_posted_to_one_node_reach_the_other_once_and_are_checked_there() {
-    let net = Net::start().await;
-    let stub = RelayerStub::start(&net).await;
-    let homes = tempfile::tempdir().expect("tempdir");
-    let (a_api, b_api) = (
+/// Starts two nodes, each given as (node, the members of its network, its auction window in ms),
+/// each forwarding the bids it takes to the other's API; returns once both APIs answer.
+async fn start_forwarding(
+    net: &Net,
+    stub: &RelayerStub,
+    homes: &Path,
+    nodes: [(&Node, &[&Node], u64); 2],
+) -> (Running, Running) {
+    let apis = [
         TcpListener::bind("127.0.0.1:0").await.expect("binds"),
         TcpListener::bind("127.0.0.1:0").await.expect("binds"),
-    );
-    let (a_addr, b_addr) = (
-        a_api.local_addr().expect("bound"),
-        b_api.local_addr().expect("bound"),
-    );
-    // Two networks of one node each (both the dev sequencer), so only the APIs talk.
-    let (node_a, node_b) = Node::pair(net.signer(Role::Sequencer), net.signer(Role::Sequencer));
-    let a = Running::start_on(
-        node_a.config(
-            &net,
-            &stub.url,
-            &homes.path().join("a"),
-            &[&node_a],
-            WINDOW_MS,
-            b_addr,
-        ),
-        a_api,
-    );
-    let b = Running::start_on(
-        node_b.config(
-            &net,
-            &stub.url,
-            &homes.path().join("b"),
-            &[&node_b],
-            WINDOW_MS,
-            a_addr,
-        ),
-        b_api,
-    );
+    ];
+    let addrs = [&apis[0], &apis[1]].map(|api| api.local_addr().expect("bound"));
+    let [a_api, b_api] = apis;
+    let start = |k: usize, api: TcpListener| {
+        let (node, members, window_ms) = nodes[k];
+        let home = homes.join(["a", "b"][k]);
+        let config = node.config(net, &stub.url, &home, members, window_ms, addrs[1 - k]);
+        Running::start_on(config, api)
+    };
+    let (a, b) = (start(0, a_api), start(1, b_api));
     for node in [&a, &b] {
         eventually("the API", || async {
             node.client.quote(REMOTE, HOME).await.ok()
         })
         .await;
     }
+    (a, b)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bids_posted_to_one_node_reach_the_other_once_and_are_checked_there() {
+    let net = Net::start().await;
+    let stub = RelayerStub::start(&net).await;
+    let homes = tempfile::tempdir().expect("tempdir");
+    // Two networks of one node each (both the dev sequencer), so only the APIs talk.
+    let (node_a, node_b) = Node::pair(net.signer(Role::Sequencer), net.signer(Role::Sequencer));
+    let (a, b) = start_forwarding(
+        &net,
+        &stub,
+        homes.path(),
+        [
+            (&node_a, &[&node_a], WINDOW_MS),
+            (&node_b, &[&node_b], WINDOW_MS),
+        ],
+    )
+    .await;
 
     let router = net.signer(Role::RouterA);
     let user = net.signer(Role::User);
@@ -195,12 +199,12 @@ async fn bids_posted_to_one_node_reach_the_other_once_and_are_checked_there() {
     let stranger = PrivateKeySigner::random();
     let forged = bid(&to_home, &stranger, router.address(), transfer_id, &[4]);
     assert_eq!(
-        post_forwarded(b_addr, &forged).await,
+        post_forwarded(b.addr, &forged).await,
         ErrorCode::InvalidSignature.status()
     );
     let unapproved = bid(&to_home, &user, user.address(), transfer_id, &[1]);
     assert_eq!(
-        post_forwarded(b_addr, &unapproved).await,
+        post_forwarded(b.addr, &unapproved).await,
         ErrorCode::RouterNotApproved.status()
     );
     let view = b.view(transfer_id).await.expect("B's view");
@@ -225,44 +229,15 @@ async fn a_bid_posted_to_one_node_is_decided_by_the_other_nodes_proposal() {
     let net = Net::start().await;
     let stub = RelayerStub::start(&net).await;
     let homes = tempfile::tempdir().expect("tempdir");
-    let (a_api, b_api) = (
-        TcpListener::bind("127.0.0.1:0").await.expect("binds"),
-        TcpListener::bind("127.0.0.1:0").await.expect("binds"),
-    );
-    let (a_addr, b_addr) = (
-        a_api.local_addr().expect("bound"),
-        b_api.local_addr().expect("bound"),
-    );
     let (node_a, node_b) = Node::pair(net.signer(Role::Sequencer), PrivateKeySigner::random());
     let members = [&node_a, &node_b];
-    let a = Running::start_on(
-        node_a.config(
-            &net,
-            &stub.url,
-            &homes.path().join("a"),
-            &members,
-            WINDOW_MS,
-            b_addr,
-        ),
-        a_api,
-    );
-    let b = Running::start_on(
-        node_b.config(
-            &net,
-            &stub.url,
-            &homes.path().join("b"),
-            &members,
-            300,
-            a_addr,
-        ),
-        b_api,
-    );
-    for node in [&a, &b] {
-        eventually("the API", || async {
-            node.client.quote(REMOTE, HOME).await.ok()
-        })
-        .await;
-    }
+    let (a, b) = start_forwarding(
+        &net,
+        &stub,
+        homes.path(),
+        [(&node_a, &members, WINDOW_MS), (&node_b, &members, 300)],
+    )
+    .await;
 
     let router = net.signer(Role::RouterA);
     let to_home = net.connext_signing(HOME);
