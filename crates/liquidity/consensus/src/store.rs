@@ -152,6 +152,23 @@ fn from_sql_height(height: i64) -> Height {
     Height(u64::try_from(height).unwrap_or(0))
 }
 
+/// Every row `sql` selects with `params`, each read by `read`.
+fn all_rows<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    conn.prepare_cached(sql)?.query_map(params, read)?.collect()
+}
+
+/// A node's address as the store keeps it (20 bytes).
+fn node_address(bytes: &[u8]) -> Result<NodeAddress, WireError> {
+    Address::try_from(bytes)
+        .map(NodeAddress)
+        .map_err(|err| WireError::invalid("proposer", err))
+}
+
 /// The node's SQLite store; clones share the connection.
 #[derive(Clone, Debug)]
 pub struct NodeStore {
@@ -261,16 +278,13 @@ impl NodeStore {
         let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = self
             .store
             .call(move |conn| {
-                let mut statement = conn.prepare(
+                all_rows(
+                    conn,
                     "SELECT height, batch, certificate FROM decided
                      WHERE height BETWEEN ?1 AND ?2 ORDER BY height",
-                )?;
-                let rows = statement
-                    .query_map(params![from, to], |row| {
-                        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(rows)
+                    params![from, to],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
             })
             .await?;
         rows.into_iter()
@@ -341,18 +355,15 @@ impl NodeStore {
         let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = self
             .store
             .call(move |conn| {
-                let mut statement = conn.prepare(
+                all_rows(
+                    conn,
                     "SELECT valid_round, batch, signature FROM undecided
                      WHERE height = ?1 AND round = ?2 AND proposer = ?3
                        AND signature IS NOT NULL
                      ORDER BY rowid",
-                )?;
-                let rows = statement
-                    .query_map(params![sql, round_value, address], |row| {
-                        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(rows)
+                    params![sql, round_value, address],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
             })
             .await?;
         rows.into_iter()
@@ -381,24 +392,18 @@ impl NodeStore {
         let rows: Vec<(Vec<u8>, i64, bool, Vec<u8>)> = self
             .store
             .call(move |conn| {
-                let mut statement = conn.prepare(
+                all_rows(
+                    conn,
                     "SELECT proposer, valid_round, valid, batch FROM undecided
                      WHERE height = ?1 AND round = ?2",
-                )?;
-                let rows = statement
-                    .query_map(params![sql, round_value], |row| {
-                        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(rows)
+                    params![sql, round_value],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
             })
             .await?;
         let mut proposals = Vec::new();
         for (address, valid_round, valid, batch) in rows {
-            let address = NodeAddress(
-                Address::try_from(address.as_slice())
-                    .map_err(|err| WireError::invalid("proposer", err))?,
-            );
+            let address = node_address(&address)?;
             if proposer.is_some_and(|wanted| wanted != address) {
                 continue;
             }

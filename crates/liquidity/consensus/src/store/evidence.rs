@@ -2,10 +2,11 @@
 //! different batches. Each is proof by itself (both signatures recover to the proposer), so it
 //! outlives the height and a restart.
 
-use super::{from_sql_height, sql_height, NodeStore, RoundFromSql, StoreError};
+use super::{
+    all_rows, from_sql_height, node_address, sql_height, NodeStore, RoundFromSql, StoreError,
+};
 use crate::context::{Height, NodeAddress, ProposalPart};
-use crate::wire::{Wire, WireError};
-use alloy::primitives::Address;
+use crate::wire::Wire;
 use malachitebft_app_channel::app::types::core::{Round, Value as _};
 use rusqlite::params;
 
@@ -56,12 +57,12 @@ impl NodeStore {
         let rows: Vec<EquivocationRow> = self
             .store
             .call(|conn| {
-                let mut statement = conn.prepare(
+                all_rows(
+                    conn,
                     "SELECT height, round, proposer, held, conflicting FROM equivocations
                      ORDER BY height, round, proposer, rowid",
-                )?;
-                let rows = statement
-                    .query_map([], |row| {
+                    [],
+                    |row| {
                         Ok((
                             row.get(0)?,
                             row.get(1)?,
@@ -69,9 +70,8 @@ impl NodeStore {
                             row.get(3)?,
                             row.get(4)?,
                         ))
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(rows)
+                    },
+                )
             })
             .await?;
         rows.into_iter()
@@ -79,10 +79,7 @@ impl NodeStore {
                 Ok(Equivocation {
                     height: from_sql_height(height),
                     round: Round::decode_i64(round),
-                    proposer: NodeAddress(
-                        Address::try_from(proposer.as_slice())
-                            .map_err(|err| WireError::invalid("proposer", err))?,
-                    ),
+                    proposer: node_address(&proposer)?,
                     held: ProposalPart::from_wire(&held)?,
                     conflicting: ProposalPart::from_wire(&conflicting)?,
                 })
