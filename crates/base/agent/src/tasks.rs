@@ -64,7 +64,7 @@ pub fn join_error_message(error: JoinError) -> String {
 }
 
 /// The text a panic was raised with: `panic!("...")` carries a `&str` or a `String`.
-fn panic_message(payload: &(dyn Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_owned()
     } else if let Some(text) = payload.downcast_ref::<String>() {

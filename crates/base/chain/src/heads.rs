@@ -65,6 +65,12 @@ const MOST_MISSED: u64 = 8;
 /// indexers find the blocks they deliver in it.
 pub const TIP_HASHES: usize = 256;
 
+/// How many poll intervals a task that follows a shared head, and has nothing to do before the
+/// next block, waits at most for it. The head's change is what wakes such a task; the fallback
+/// only bounds the wait should a change go unnoticed, so each idle task reads its store about
+/// once per block and not once per poll interval.
+pub const HEAD_WAIT_FALLBACK: u32 = 10;
+
 /// A block as the head follower saw it, so that tasks need not read it again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeadBlock {

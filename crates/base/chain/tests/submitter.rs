@@ -251,6 +251,59 @@ async fn confirms_a_call_once_it_is_deep_enough() {
 }
 
 #[tokio::test]
+async fn an_idle_submitter_reads_its_store_rarely() {
+    let setup = Setup::new().await;
+    let shutdown = CancellationToken::new();
+    let config = setup.config(1);
+    let poll = config.poll_interval;
+    let submitter = setup.start(config, &shutdown).await;
+    bounded(async {
+        while submitter.rounds() == 0 {
+            tokio::time::sleep(poll / 5).await;
+        }
+    })
+    .await;
+    // Nothing unfinished: a round every poll interval would be 6 here (the fallback is 10).
+    let idle_from = submitter.rounds();
+    tokio::time::sleep(poll * 6).await;
+    assert!(
+        submitter.rounds() <= idle_from + 1,
+        "{} rounds in 6 poll intervals with nothing to do",
+        submitter.rounds() - idle_from
+    );
+
+    shutdown.cancel();
+    bounded(submitter.stopped()).await;
+}
+
+#[tokio::test]
+async fn a_submission_wakes_an_idle_driver_at_once() {
+    let setup = Setup::new().await;
+    let shutdown = CancellationToken::new();
+    let mut config = setup.config(1);
+    // Far beyond the test's timeout: only the submission's wake-up can start the next round.
+    config.poll_interval = TIMEOUT * 100;
+    let submitter = setup.start(config, &shutdown).await;
+    bounded(async {
+        while submitter.rounds() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let id = submitter
+        .submit("handle-idle", setup.handle(1))
+        .await
+        .expect("submits");
+    let sent = status_until(&submitter, id, |op| {
+        matches!(op.state, OperationState::Submitted(_))
+    })
+    .await;
+    assert_eq!(submission(&sent).nonce, 0);
+    shutdown.cancel();
+    bounded(submitter.stopped()).await;
+}
+
+#[tokio::test]
 async fn one_key_is_one_operation_and_one_transaction() {
     let setup = Setup::new().await;
     let shutdown = CancellationToken::new();

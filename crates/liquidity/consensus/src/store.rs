@@ -229,25 +229,19 @@ impl NodeStore {
         self.store
             .call(move |conn| {
                 let tx = conn.transaction()?;
-                tx.execute(
-                    "INSERT OR REPLACE INTO decided (height, batch, certificate) VALUES (?1, ?2, ?3)",
-                    params![height, batch, certificate],
+                tx.prepare_cached("INSERT OR REPLACE INTO decided (height, batch, certificate) VALUES (?1, ?2, ?3)")?.execute(params![height, batch, certificate],
                 )?;
                 for (transfer_id, routers, signature) in selections {
-                    tx.execute(
-                        "INSERT OR REPLACE INTO selections (transfer_id, height, routers, signature)
-                         VALUES (?1, ?2, ?3, ?4)",
-                        params![transfer_id, height, routers, signature],
+                    tx.prepare_cached("INSERT OR REPLACE INTO selections (transfer_id, height, routers, signature)
+                         VALUES (?1, ?2, ?3, ?4)")?.execute(params![transfer_id, height, routers, signature],
                     )?;
                 }
                 for (transfer_id, routers, signatures) in certified {
-                    tx.execute(
-                        "INSERT OR REPLACE INTO certified (transfer_id, height, routers, signatures)
-                         VALUES (?1, ?2, ?3, ?4)",
-                        params![transfer_id, height, routers, signatures],
+                    tx.prepare_cached("INSERT OR REPLACE INTO certified (transfer_id, height, routers, signatures)
+                         VALUES (?1, ?2, ?3, ?4)")?.execute(params![transfer_id, height, routers, signatures],
                     )?;
                 }
-                tx.execute("DELETE FROM undecided WHERE height <= ?1", params![height])?;
+                tx.prepare_cached("DELETE FROM undecided WHERE height <= ?1")?.execute(params![height])?;
                 tx.commit()
             })
             .await?;
@@ -258,7 +252,10 @@ impl NodeStore {
     pub async fn max_height(&self) -> Result<Option<Height>, StoreError> {
         let max: Option<i64> = self
             .store
-            .call(|conn| conn.query_row("SELECT MAX(height) FROM decided", [], |row| row.get(0)))
+            .call(|conn| {
+                conn.prepare_cached("SELECT MAX(height) FROM decided")?
+                    .query_row([], |row| row.get(0))
+            })
             .await?;
         Ok(max.map(from_sql_height))
     }
@@ -267,7 +264,10 @@ impl NodeStore {
     pub async fn min_height(&self) -> Result<Option<Height>, StoreError> {
         let min: Option<i64> = self
             .store
-            .call(|conn| conn.query_row("SELECT MIN(height) FROM decided", [], |row| row.get(0)))
+            .call(|conn| {
+                conn.prepare_cached("SELECT MIN(height) FROM decided")?
+                    .query_row([], |row| row.get(0))
+            })
             .await?;
         Ok(min.map(from_sql_height))
     }
@@ -321,21 +321,21 @@ impl NodeStore {
         let signature = signature.map(|signature| signature.0.to_vec());
         self.store
             .call(move |conn| {
-                conn.execute(
+                conn.prepare_cached(
                     "INSERT OR REPLACE INTO undecided
                      (height, round, batch_id, proposer, valid_round, valid, batch, signature)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        height,
-                        round,
-                        batch_id,
-                        proposer,
-                        valid_round,
-                        valid,
-                        batch,
-                        signature
-                    ],
-                )
+                )?
+                .execute(params![
+                    height,
+                    round,
+                    batch_id,
+                    proposer,
+                    valid_round,
+                    valid,
+                    batch,
+                    signature
+                ])
                 .map(drop)
             })
             .await?;
@@ -430,11 +430,10 @@ impl NodeStore {
         let batch: Option<Vec<u8>> = self
             .store
             .call(move |conn| {
-                conn.query_row(
+                conn.prepare_cached(
                     "SELECT batch FROM undecided WHERE height = ?1 AND batch_id = ?2 LIMIT 1",
-                    params![sql, id],
-                    |row| row.get(0),
-                )
+                )?
+                .query_row(params![sql, id], |row| row.get(0))
                 .optional()
             })
             .await?;
@@ -450,11 +449,12 @@ impl NodeStore {
         let row: Option<(i64, Vec<u8>, Vec<u8>)> = self
             .store
             .call(move |conn| {
-                conn.query_row(
+                conn.prepare_cached(
                     "SELECT height, routers, signature FROM selections WHERE transfer_id = ?1",
-                    params![id],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )
+                )?
+                .query_row(params![id], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
                 .optional()
             })
             .await?;
@@ -483,11 +483,12 @@ impl NodeStore {
         let row: Option<(i64, Vec<u8>, Vec<u8>)> = self
             .store
             .call(move |conn| {
-                conn.query_row(
+                conn.prepare_cached(
                     "SELECT height, routers, signatures FROM certified WHERE transfer_id = ?1",
-                    params![id],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )
+                )?
+                .query_row(params![id], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
                 .optional()
             })
             .await?;

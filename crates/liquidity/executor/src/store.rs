@@ -101,18 +101,18 @@ pub fn record_xcalled(
     params: &TransferInfo,
     block: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO executor_transfers (transfer_id, origin, destination, params, block)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (transfer_id) DO NOTHING",
-        params![
-            transfer_id.as_slice(),
-            origin.get(),
-            params.destinationDomain,
-            params.abi_encode(),
-            block
-        ],
-    )?;
+    )?
+    .execute(params![
+        transfer_id.as_slice(),
+        origin.get(),
+        params.destinationDomain,
+        params.abi_encode(),
+        block
+    ])?;
     Ok(())
 }
 
@@ -124,13 +124,14 @@ pub fn record_reconciled(
     destination: Domain,
     block: u64,
 ) -> rusqlite::Result<bool> {
-    let inserted = conn.execute(
-        "INSERT INTO executor_slow
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO executor_slow
          (transfer_id, destination, block, state, job_id, failures, retry_at_ms, outcome)
          VALUES (?1, ?2, ?3, 'waiting', NULL, 0, 0, NULL)
          ON CONFLICT (transfer_id) DO NOTHING",
-        params![transfer_id.as_slice(), destination.get(), block],
-    )?;
+        )?
+        .execute(params![transfer_id.as_slice(), destination.get(), block])?;
     Ok(inserted == 1)
 }
 
@@ -156,11 +157,12 @@ pub fn posted(conn: &Connection) -> rusqlite::Result<Vec<Slow>> {
 
 /// Records the execute job of a waiting transfer, before it is posted.
 pub fn set_posted(conn: &Connection, transfer_id: B256, job_id: B256) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE executor_slow SET state = 'posted', job_id = ?2, skipped = NULL
+    let changed = conn
+        .prepare_cached(
+            "UPDATE executor_slow SET state = 'posted', job_id = ?2, skipped = NULL
          WHERE transfer_id = ?1 AND state = 'waiting'",
-        params![transfer_id.as_slice(), job_id.as_slice()],
-    )?;
+        )?
+        .execute(params![transfer_id.as_slice(), job_id.as_slice()])?;
     Ok(changed == 1)
 }
 
@@ -171,26 +173,27 @@ pub fn set_waiting(
     failed: bool,
     retry_at_ms: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE executor_slow
          SET state = 'waiting', failures = failures + ?2, retry_at_ms = ?3
          WHERE transfer_id = ?1 AND state != 'done'",
-        params![
-            transfer_id.as_slice(),
-            u32::from(failed),
-            sql_ms(retry_at_ms)
-        ],
-    )?;
+    )?
+    .execute(params![
+        transfer_id.as_slice(),
+        u32::from(failed),
+        sql_ms(retry_at_ms)
+    ])?;
     Ok(())
 }
 
 /// Marks a transfer done; returns whether this call did it.
 pub fn set_done(conn: &Connection, transfer_id: B256, outcome: Outcome) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE executor_slow SET state = 'done', outcome = ?2
+    let changed = conn
+        .prepare_cached(
+            "UPDATE executor_slow SET state = 'done', outcome = ?2
          WHERE transfer_id = ?1 AND state != 'done'",
-        params![transfer_id.as_slice(), outcome.as_str()],
-    )?;
+        )?
+        .execute(params![transfer_id.as_slice(), outcome.as_str()])?;
     Ok(changed == 1)
 }
 
@@ -201,11 +204,11 @@ pub const FEES: FeeTable = FeeTable::new("executor_fees");
 /// for its fee due now, so the bump is looked at at once.
 pub fn record_fee(conn: &Connection, origin: Domain, fee: &RelayerFee) -> rusqlite::Result<()> {
     FEES.record(conn, origin, fee)?;
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE executor_slow SET retry_at_ms = 0
          WHERE transfer_id = ?1 AND state = 'waiting' AND skipped IS NOT NULL",
-        [fee.transfer_id.as_slice()],
-    )?;
+    )?
+    .execute([fee.transfer_id.as_slice()])?;
     Ok(())
 }
 
@@ -216,34 +219,28 @@ pub fn set_skipped(
     reason: &str,
     retry_at_ms: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE executor_slow SET state = 'waiting', skipped = ?2, retry_at_ms = ?3
          WHERE transfer_id = ?1 AND state != 'done'",
-        params![transfer_id.as_slice(), reason, sql_ms(retry_at_ms)],
-    )?;
+    )?
+    .execute(params![transfer_id.as_slice(), reason, sql_ms(retry_at_ms)])?;
     Ok(())
 }
 
 /// Why a transfer is skipped, if it is.
 pub fn skipped(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
-        "SELECT skipped FROM executor_slow WHERE transfer_id = ?1",
-        [transfer_id.as_slice()],
-        |row| row.get(0),
-    )
-    .optional()
-    .map(Option::flatten)
+    conn.prepare_cached("SELECT skipped FROM executor_slow WHERE transfer_id = ?1")?
+        .query_row([transfer_id.as_slice()], |row| row.get(0))
+        .optional()
+        .map(Option::flatten)
 }
 
 /// How a transfer ended, if it has.
 pub fn outcome(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
-        "SELECT outcome FROM executor_slow WHERE transfer_id = ?1",
-        [transfer_id.as_slice()],
-        |row| row.get(0),
-    )
-    .optional()
-    .map(Option::flatten)
+    conn.prepare_cached("SELECT outcome FROM executor_slow WHERE transfer_id = ?1")?
+        .query_row([transfer_id.as_slice()], |row| row.get(0))
+        .optional()
+        .map(Option::flatten)
 }
 
 /// A time in milliseconds as SQLite's signed integer; times beyond its range are "never".
@@ -256,7 +253,7 @@ fn select(
     filter: &str,
     values: impl rusqlite::Params,
 ) -> rusqlite::Result<Vec<Slow>> {
-    let mut statement = conn.prepare(&format!(
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT s.transfer_id, s.destination, t.params, s.job_id, s.failures
          FROM executor_slow s LEFT JOIN executor_transfers t ON t.transfer_id = s.transfer_id
          {filter}"

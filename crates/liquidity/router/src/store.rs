@@ -168,7 +168,7 @@ pub fn record_origin_events(
     fees: &[RelayerFee],
 ) -> rusqlite::Result<Recorded> {
     let mut recorded = Recorded::default();
-    let mut insert_transfer = tx.prepare(
+    let mut insert_transfer = tx.prepare_cached(
         "INSERT INTO router_transfers
              (transfer_id, origin, destination, info, block, xcalled_at, state, reason, label)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -198,7 +198,7 @@ pub fn record_origin_events(
             }
         }
     }
-    let mut wake = tx.prepare(
+    let mut wake = tx.prepare_cached(
         "UPDATE router_transfers SET state = 'pending', reason = NULL, label = NULL
          WHERE transfer_id = ?1 AND origin = ?2 AND state = 'waiting'",
     )?;
@@ -214,10 +214,10 @@ pub fn record_origin_events(
 /// transfers already bid on: the bid stands whatever became of its `xcall`.
 pub fn forget_from(tx: &Transaction<'_>, origin: Domain, from: u64) -> rusqlite::Result<()> {
     FEES.forget_from(tx, origin, from)?;
-    tx.execute(
+    tx.prepare_cached(
         "DELETE FROM router_transfers WHERE origin = ?1 AND block >= ?2 AND state != 'bid'",
-        params![origin.get(), from],
-    )?;
+    )?
+    .execute(params![origin.get(), from])?;
     Ok(())
 }
 
@@ -228,7 +228,7 @@ pub fn due_transfers(
     destination: Domain,
     limit: usize,
 ) -> rusqlite::Result<Vec<DueTransfer>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT transfer_id, origin, info, xcalled_at FROM router_transfers
          WHERE destination = ?1 AND state = 'pending'
          ORDER BY block, rowid LIMIT ?2",
@@ -265,11 +265,17 @@ pub fn record_skip(conn: &Connection, id: B256, reason: &SkipReason) -> rusqlite
     } else {
         "waiting"
     };
-    let changed = conn.execute(
-        "UPDATE router_transfers SET state = ?2, reason = ?3, label = ?4
+    let changed = conn
+        .prepare_cached(
+            "UPDATE router_transfers SET state = ?2, reason = ?3, label = ?4
          WHERE transfer_id = ?1 AND state = 'pending'",
-        params![id.as_slice(), state, reason.to_string(), reason.label()],
-    )?;
+        )?
+        .execute(params![
+            id.as_slice(),
+            state,
+            reason.to_string(),
+            reason.label()
+        ])?;
     Ok(changed == 1)
 }
 
@@ -296,27 +302,28 @@ fn insert_bid(
     signatures: &BTreeMap<u32, Bytes>,
     now_ms: u64,
 ) -> rusqlite::Result<bool> {
-    let inserted = tx.execute(
-        "INSERT INTO router_bids (transfer_id, destination, state, created_ms)
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO router_bids (transfer_id, destination, state, created_ms)
          VALUES (?1, ?2, 'recorded', ?3)
          ON CONFLICT (transfer_id) DO NOTHING",
-        params![id.as_slice(), destination.get(), now_ms],
-    )?;
+        )?
+        .execute(params![id.as_slice(), destination.get(), now_ms])?;
     if inserted == 0 {
         return Ok(false);
     }
     for (path_length, signature) in signatures {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO router_bid_signatures (transfer_id, path_length, signature)
              VALUES (?1, ?2, ?3)",
-            params![id.as_slice(), path_length, signature.as_ref()],
-        )?;
+        )?
+        .execute(params![id.as_slice(), path_length, signature.as_ref()])?;
     }
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE router_transfers SET state = 'bid', reason = NULL, label = NULL
          WHERE transfer_id = ?1",
-        [id.as_slice()],
-    )?;
+    )?
+    .execute([id.as_slice()])?;
     Ok(true)
 }
 
@@ -352,7 +359,7 @@ pub fn record_verdicts(
 /// Up to `limit` bids not yet acknowledged, oldest first.
 pub fn bids_to_post(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<StoredBid>> {
     let ids: Vec<[u8; 32]> = conn
-        .prepare(
+        .prepare_cached(
             "SELECT transfer_id FROM router_bids WHERE state = 'recorded'
              ORDER BY created_ms, rowid LIMIT ?1",
         )?
@@ -370,23 +377,22 @@ pub fn bids_to_post(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<Sto
 /// The bid on `id`, if the router made one.
 pub fn bid(conn: &Connection, id: B256) -> rusqlite::Result<Option<StoredBid>> {
     let Some((destination, state, reason)) = conn
-        .query_row(
+        .prepare_cached(
             "SELECT destination, state, reason FROM router_bids WHERE transfer_id = ?1",
-            [id.as_slice()],
-            |row| {
-                Ok((
-                    Domain(row.get(0)?),
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                ))
-            },
-        )
+        )?
+        .query_row([id.as_slice()], |row| {
+            Ok((
+                Domain(row.get(0)?),
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
+        })
         .optional()?
     else {
         return Ok(None);
     };
     let signatures = conn
-        .prepare(
+        .prepare_cached(
             "SELECT path_length, signature FROM router_bid_signatures WHERE transfer_id = ?1
              ORDER BY path_length",
         )?
@@ -418,11 +424,12 @@ pub fn record_post_outcome(
         Ok(()) => (BidState::Posted, None),
         Err(reason) => (BidState::Rejected, Some(reason)),
     };
-    let changed = conn.execute(
-        "UPDATE router_bids SET state = ?2, reason = ?3, posted_ms = ?4
+    let changed = conn
+        .prepare_cached(
+            "UPDATE router_bids SET state = ?2, reason = ?3, posted_ms = ?4
          WHERE transfer_id = ?1 AND state = 'recorded'",
-        params![id.as_slice(), state.as_str(), reason, now_ms],
-    )?;
+        )?
+        .execute(params![id.as_slice(), state.as_str(), reason, now_ms])?;
     Ok(changed == 1)
 }
 
@@ -431,12 +438,9 @@ pub fn transfer_state(
     conn: &Connection,
     id: B256,
 ) -> rusqlite::Result<Option<(String, Option<String>)>> {
-    conn.query_row(
-        "SELECT state, label FROM router_transfers WHERE transfer_id = ?1",
-        [id.as_slice()],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )
-    .optional()
+    conn.prepare_cached("SELECT state, label FROM router_transfers WHERE transfer_id = ?1")?
+        .query_row([id.as_slice()], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
 }
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ impl FeeTable {
         origin: Domain,
         fee: &RelayerFee,
     ) -> rusqlite::Result<bool> {
-        let mut insert = conn.prepare(&format!(
+        let mut insert = conn.prepare_cached(&format!(
             "INSERT INTO {} (origin, block, log_index, transfer_id, amount, asset)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (origin, block, log_index) DO NOTHING",
             self.name
@@ -149,7 +149,7 @@ impl FeeTable {
         origin: Domain,
         block: u64,
     ) -> rusqlite::Result<()> {
-        conn.prepare(&format!(
+        conn.prepare_cached(&format!(
             "DELETE FROM {} WHERE origin = ?1 AND block >= ?2",
             self.name
         ))?

@@ -62,31 +62,29 @@ pub fn record_update(conn: &Connection, update: &HomeUpdate) -> rusqlite::Result
             );
         }
     }
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO relayer_updates (origin, old_root, new_root, signature, block, log_index)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (origin, old_root) DO UPDATE SET new_root = excluded.new_root,
              signature = excluded.signature, block = excluded.block,
              log_index = excluded.log_index",
-        params![
-            update.origin.get(),
-            update.old_root.as_slice(),
-            update.new_root.as_slice(),
-            update.signature.as_ref(),
-            update.block,
-            update.log_index,
-        ],
-    )?;
+    )?
+    .execute(params![
+        update.origin.get(),
+        update.old_root.as_slice(),
+        update.new_root.as_slice(),
+        update.signature.as_ref(),
+        update.block,
+        update.log_index,
+    ])?;
     Ok(())
 }
 
 /// Forgets `origin`'s updates from `block` on: a deep reorg replaced those blocks, and the
 /// indexer delivers them again.
 pub fn forget_updates_from(conn: &Connection, origin: Domain, block: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "DELETE FROM relayer_updates WHERE origin = ?1 AND block >= ?2",
-        params![origin.get(), block],
-    )?;
+    conn.prepare_cached("DELETE FROM relayer_updates WHERE origin = ?1 AND block >= ?2")?
+        .execute(params![origin.get(), block])?;
     Ok(())
 }
 
@@ -96,30 +94,28 @@ pub fn update_from(
     origin: Domain,
     old_root: B256,
 ) -> rusqlite::Result<Option<HomeUpdate>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT origin, old_root, new_root, signature, block, log_index FROM relayer_updates
          WHERE origin = ?1 AND old_root = ?2",
-        params![origin.get(), old_root.as_slice()],
-        update_from_row,
-    )
+    )?
+    .query_row(params![origin.get(), old_root.as_slice()], update_from_row)
     .optional()
 }
 
 /// How many of `origin`'s recorded updates come at or after the one over `old_root` (zero if
 /// none is over it): what a Replica at `old_root` still lacks.
 pub fn pending_from(conn: &Connection, origin: Domain, old_root: B256) -> rusqlite::Result<u64> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT COUNT(*) FROM relayer_updates AS later, relayer_updates AS start
          WHERE start.origin = ?1 AND start.old_root = ?2 AND later.origin = ?1
            AND (later.block, later.log_index) >= (start.block, start.log_index)",
-        params![origin.get(), old_root.as_slice()],
-        |row| row.get(0),
-    )
+    )?
+    .query_row(params![origin.get(), old_root.as_slice()], |row| row.get(0))
 }
 
 /// Every update recorded for `origin`, in chain order.
 pub fn updates(conn: &Connection, origin: Domain) -> rusqlite::Result<Vec<HomeUpdate>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT origin, old_root, new_root, signature, block, log_index FROM relayer_updates
          WHERE origin = ?1 ORDER BY block, log_index",
     )?;
@@ -130,11 +126,8 @@ pub fn updates(conn: &Connection, origin: Domain) -> rusqlite::Result<Vec<HomeUp
 /// How many earlier attempts of the operation `key` failed.
 pub fn attempt(conn: &Connection, key: &str) -> rusqlite::Result<u32> {
     Ok(conn
-        .query_row(
-            "SELECT attempt FROM relayer_attempts WHERE key = ?1",
-            params![key],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT attempt FROM relayer_attempts WHERE key = ?1")?
+        .query_row(params![key], |row| row.get(0))
         .optional()?
         .unwrap_or(0))
 }
@@ -142,12 +135,12 @@ pub fn attempt(conn: &Connection, key: &str) -> rusqlite::Result<u32> {
 /// Counts one more failed attempt of the operation `key`, if `failed` is still its current
 /// attempt.
 pub fn attempt_failed(conn: &Connection, key: &str, failed: u32) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO relayer_attempts (key, attempt) VALUES (?1, ?2 + 1)
          ON CONFLICT (key) DO UPDATE SET attempt = excluded.attempt
          WHERE relayer_attempts.attempt = ?2",
-        params![key, failed],
-    )?;
+    )?
+    .execute(params![key, failed])?;
     Ok(())
 }
 

@@ -18,7 +18,7 @@ use alloy::{
 };
 use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, StepFailure, Store};
 use nxtp_bindings::Replica;
-use nxtp_chain::retry::backoff;
+use nxtp_chain::{heads::HEAD_WAIT_FALLBACK, retry::backoff};
 use nxtp_chain::{
     Batch, FailureReason, FinalState, Heads, Indexer, StartError, SubmitOptions, Submitter,
 };
@@ -183,8 +183,12 @@ impl DestinationTask {
                 }
                 Err(err) => return Err(err.into()),
             }
+            let mut seen_head = None;
             match self.step().await {
-                Ok(()) => self.health.ok(&step_stream),
+                Ok(head) => {
+                    seen_head = Some(head);
+                    self.health.ok(&step_stream);
+                }
                 Err(failure) => {
                     let RpcFailure { what, message } = failure.into_retry()?;
                     failed = true;
@@ -202,14 +206,25 @@ impl DestinationTask {
                 // More confirmed blocks may be waiting: read on at once.
                 continue;
             }
+            // Nothing a step looks at changes before the next block (roots become acceptable
+            // by its timestamp, transactions land in it) or before the origin side wakes it, so
+            // an idle task waits for either; a retry whose time came waits for the next block,
+            // which is when it could land anyway.
             let pause = if failed {
                 backoff(self.poll_interval, failures)
             } else {
-                self.poll_interval
+                self.poll_interval.saturating_mul(HEAD_WAIT_FALLBACK)
+            };
+            let head_moved = async {
+                match seen_head.filter(|_| !failed) {
+                    Some(seen) => self.heads.changed_from(seen).await,
+                    None => std::future::pending().await,
+                }
             };
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 () = self.wake.notified() => {}
+                () = head_moved => {}
                 () = tokio::time::sleep(pause) => {}
             }
         }
@@ -370,15 +385,16 @@ impl DestinationTask {
         }))
     }
 
-    /// Prepares what is due, hands prepared ops to the submitter, and follows submitted ones.
-    async fn step(&mut self) -> Result<(), StepError> {
+    /// Prepares what is due, hands prepared ops to the submitter, and follows submitted ones;
+    /// returns the number of the head it stepped at.
+    async fn step(&mut self) -> Result<u64, StepError> {
         // The shared follower saw the head block: its timestamp needs no request of its own.
-        let timestamp = self
+        let head = self
             .heads
             .latest_block()
             .await
-            .map_err(|err| rpc_failure("eth_getBlockByNumber", transport_error(err)))?
-            .timestamp;
+            .map_err(|err| rpc_failure("eth_getBlockByNumber", transport_error(err)))?;
+        let timestamp = head.timestamp;
         // The earliest timestamp the next block may carry: a root acceptable then is delivered
         // in that block, not one block later. The Replica still refuses anything early.
         let next_block_at = timestamp.saturating_add(1);
@@ -409,7 +425,7 @@ impl DestinationTask {
                 .map_or(0, |(_, count)| *count);
             self.metrics.backlog(destination, status.as_str(), count);
         }
-        Ok(())
+        Ok(head.number)
     }
 
     /// Prepares batches for the messages of `origin` under the best acceptable root (at chain

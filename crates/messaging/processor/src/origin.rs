@@ -91,23 +91,24 @@ impl OriginTask {
                 if let Some(from) = reorg_from {
                     store::forget_from(&tx, origin, from)?;
                 }
-                let mut next: u32 = tx.query_row(
-                    "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM processor_leaves
+                let mut next: u32 = tx
+                    .prepare_cached(
+                        "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM processor_leaves
                      WHERE origin = ?1",
-                    [origin.get()],
-                    |row| row.get(0),
-                )?;
+                    )?
+                    .query_row([origin.get()], |row| row.get(0))?;
                 let mut fresh = Vec::new();
                 for leaf in events.leaves {
                     if leaf.index < next {
                         // Delivered again (a batch re-polled after a crash): must be identical.
                         let known: Option<[u8; 32]> = tx
-                            .query_row(
+                            .prepare_cached(
                                 "SELECT leaf FROM processor_leaves
                                  WHERE origin = ?1 AND leaf_index = ?2",
-                                rusqlite::params![origin.get(), leaf.index],
-                                |row| row.get(0),
-                            )
+                            )?
+                            .query_row(rusqlite::params![origin.get(), leaf.index], |row| {
+                                row.get(0)
+                            })
                             .optional()?;
                         if known.map(B256::from) != Some(leaf.leaf) {
                             return Ok(Err(ProcessorError::LeafConflict {

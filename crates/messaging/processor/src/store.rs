@@ -125,7 +125,7 @@ pub(crate) struct NewOp {
 /// The leaves of `origin`'s tree, in order. Fails on a gap, which a correct indexer never
 /// leaves.
 pub(crate) fn leaves(conn: &Connection, origin: Domain) -> rusqlite::Result<Vec<(u32, B256)>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT leaf_index, leaf FROM processor_leaves WHERE origin = ?1 ORDER BY leaf_index",
     )?;
     let rows = statement.query_map([origin.get()], |row| {
@@ -138,19 +138,15 @@ pub(crate) fn leaves(conn: &Connection, origin: Domain) -> rusqlite::Result<Vec<
 /// Deliveries that were never started are dropped with their leaves; the others are kept, since
 /// the destination may already have acted on them.
 pub(crate) fn forget_from(tx: &Transaction<'_>, origin: Domain, from: u64) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "DELETE FROM processor_messages WHERE origin = ?1 AND status = 'pending' AND leaf_index IN
             (SELECT leaf_index FROM processor_leaves WHERE origin = ?1 AND block >= ?2)",
-        params![origin.get(), from],
-    )?;
-    tx.execute(
-        "DELETE FROM processor_leaves WHERE origin = ?1 AND block >= ?2",
-        params![origin.get(), from],
-    )?;
-    tx.execute(
-        "DELETE FROM processor_checkpoints WHERE origin = ?1 AND block >= ?2",
-        params![origin.get(), from],
-    )?;
+    )?
+    .execute(params![origin.get(), from])?;
+    tx.prepare_cached("DELETE FROM processor_leaves WHERE origin = ?1 AND block >= ?2")?
+        .execute(params![origin.get(), from])?;
+    tx.prepare_cached("DELETE FROM processor_checkpoints WHERE origin = ?1 AND block >= ?2")?
+        .execute(params![origin.get(), from])?;
     Ok(())
 }
 
@@ -163,11 +159,11 @@ pub(crate) fn record_home_events(
     checkpoints: &[NewCheckpoint],
     served: &BTreeSet<Domain>,
 ) -> rusqlite::Result<()> {
-    let mut insert_leaf = tx.prepare(
+    let mut insert_leaf = tx.prepare_cached(
         "INSERT INTO processor_leaves (origin, leaf_index, leaf, destination, block)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    let mut insert_message = tx.prepare(
+    let mut insert_message = tx.prepare_cached(
         "INSERT INTO processor_messages (origin, leaf_index, destination, leaf, message, status)
          VALUES (?1, ?2, ?3, ?4, ?5, 'pending')
          ON CONFLICT (origin, leaf_index) DO NOTHING",
@@ -190,7 +186,7 @@ pub(crate) fn record_home_events(
             ])?;
         }
     }
-    let mut insert_checkpoint = tx.prepare(
+    let mut insert_checkpoint = tx.prepare_cached(
         "INSERT INTO processor_checkpoints (origin, root, leaf_count, block)
          VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (origin, root) DO UPDATE SET leaf_count = excluded.leaf_count,
@@ -216,12 +212,17 @@ pub(crate) fn record_root(
     root: B256,
     confirm_at: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO processor_roots (destination, origin, root, confirm_at)
          VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (destination, origin, root) DO UPDATE SET confirm_at = excluded.confirm_at",
-        params![destination.get(), origin.get(), root.as_slice(), confirm_at],
-    )?;
+    )?
+    .execute(params![
+        destination.get(),
+        origin.get(),
+        root.as_slice(),
+        confirm_at
+    ])?;
     Ok(())
 }
 
@@ -233,13 +234,20 @@ pub(crate) fn record_processed(
     leaf: B256,
     at: EventPosition,
 ) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE processor_messages
+    let changed = conn
+        .prepare_cached(
+            "UPDATE processor_messages
          SET status = 'processed', op = NULL, retry_at_ms = NULL,
              event_block = ?4, event_log = ?5
          WHERE origin = ?1 AND leaf_index = ?2 AND leaf = ?3 AND status != 'processed'",
-        params![origin.get(), index, leaf.as_slice(), at.block, at.log_index],
-    )?;
+        )?
+        .execute(params![
+            origin.get(),
+            index,
+            leaf.as_slice(),
+            at.block,
+            at.log_index
+        ])?;
     Ok(changed > 0)
 }
 
@@ -256,12 +264,13 @@ pub(crate) fn record_failed(
     delay_ms: impl Fn(u32) -> u64,
 ) -> rusqlite::Result<Option<u32>> {
     let found: Option<(u32, Option<u64>, Option<u64>)> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT failures, event_block, event_log FROM processor_messages
              WHERE origin = ?1 AND leaf_index = ?2 AND leaf = ?3 AND status != 'processed'",
-            params![origin.get(), index, leaf.as_slice()],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
+        )?
+        .query_row(params![origin.get(), index, leaf.as_slice()], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
         .optional()?;
     let Some((failures, block, log_index)) = found else {
         return Ok(None);
@@ -272,20 +281,20 @@ pub(crate) fn record_failed(
         }
     }
     let failures = failures.saturating_add(1);
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE processor_messages
          SET status = 'failed', op = NULL, failures = ?3, retry_at_ms = ?4,
              event_block = ?5, event_log = ?6
          WHERE origin = ?1 AND leaf_index = ?2",
-        params![
-            origin.get(),
-            index,
-            failures,
-            now_ms.saturating_add(delay_ms(failures)),
-            at.block,
-            at.log_index
-        ],
-    )?;
+    )?
+    .execute(params![
+        origin.get(),
+        index,
+        failures,
+        now_ms.saturating_add(delay_ms(failures)),
+        at.block,
+        at.log_index
+    ])?;
     Ok(Some(failures))
 }
 
@@ -298,14 +307,15 @@ pub(crate) fn best_acceptable_root(
     origin: Domain,
     now: u64,
 ) -> rusqlite::Result<Option<(B256, u32)>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT r.root, c.leaf_count FROM processor_roots r
          JOIN processor_checkpoints c ON c.origin = r.origin AND c.root = r.root
          WHERE r.destination = ?1 AND r.origin = ?2 AND r.confirm_at <= ?3
          ORDER BY c.leaf_count DESC LIMIT 1",
-        params![destination.get(), origin.get(), now],
-        |row| Ok((B256::from(row.get::<_, [u8; 32]>(0)?), row.get(1)?)),
-    )
+    )?
+    .query_row(params![destination.get(), origin.get(), now], |row| {
+        Ok((B256::from(row.get::<_, [u8; 32]>(0)?), row.get(1)?))
+    })
     .optional()
 }
 
@@ -317,12 +327,13 @@ pub(crate) fn next_confirm_at(
     origin: Domain,
     now: u64,
 ) -> rusqlite::Result<Option<u64>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT MIN(confirm_at) FROM processor_roots
          WHERE destination = ?1 AND origin = ?2 AND confirm_at > ?3",
-        params![destination.get(), origin.get(), now],
-        |row| row.get(0),
-    )
+    )?
+    .query_row(params![destination.get(), origin.get(), now], |row| {
+        row.get(0)
+    })
 }
 
 /// Undelivered messages from `origin` to `destination` that no operation carries, whose leaf
@@ -335,7 +346,7 @@ pub(crate) fn due_pending(
     now_ms: u64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Due>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT leaf_index, message FROM processor_messages
          WHERE destination = ?1 AND origin = ?2 AND status = 'pending' AND leaf_index < ?3
            AND (retry_at_ms IS NULL OR retry_at_ms <= ?4)
@@ -357,7 +368,7 @@ pub(crate) fn due_retries(
     now_ms: u64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Due>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT leaf_index, message FROM processor_messages
          WHERE destination = ?1 AND origin = ?2 AND status = 'failed'
            AND (retry_at_ms IS NULL OR retry_at_ms <= ?3)
@@ -388,23 +399,23 @@ pub(crate) fn prepare_op(conn: &mut Connection, op: &NewOp) -> rusqlite::Result<
         }
         OpKind::Retry => ("retry", None, None, "failed"),
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO processor_ops
          (destination, origin, kind, root, leaf_count, replica, input, state, created_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'prepared', ?8)",
-        params![
-            op.destination.get(),
-            op.origin.get(),
-            kind,
-            root,
-            leaf_count,
-            op.replica.as_slice(),
-            op.input.as_ref(),
-            op.now_ms
-        ],
-    )?;
+    )?
+    .execute(params![
+        op.destination.get(),
+        op.origin.get(),
+        kind,
+        root,
+        leaf_count,
+        op.replica.as_slice(),
+        op.input.as_ref(),
+        op.now_ms
+    ])?;
     let id = OpId(tx.last_insert_rowid());
-    let mut mark = tx.prepare(
+    let mut mark = tx.prepare_cached(
         "UPDATE processor_messages SET status = 'in_flight', op = ?3
          WHERE origin = ?1 AND leaf_index = ?2 AND status = ?4",
     )?;
@@ -420,7 +431,7 @@ pub(crate) fn prepare_op(conn: &mut Connection, op: &NewOp) -> rusqlite::Result<
 
 /// The operations of `destination` that are not settled yet, oldest first.
 pub(crate) fn open_ops(conn: &Connection, destination: Domain) -> rusqlite::Result<Vec<OpRecord>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT id, origin, kind, root, leaf_count, replica, input, state, submitter_op, block
          FROM processor_ops WHERE destination = ?1 AND state != 'settled' ORDER BY id",
     )?;
@@ -481,18 +492,18 @@ pub(crate) fn set_op_state(
         OpState::Confirmed { operation, block } => ("confirmed", Some(operation.0), Some(block)),
         OpState::Settled => ("settled", None, None),
     };
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE processor_ops SET state = ?2, submitter_op = COALESCE(?3, submitter_op),
              block = COALESCE(?4, block), failure = COALESCE(?5, failure)
          WHERE id = ?1",
-        params![id.0, name, operation, block, failure],
-    )?;
+    )?
+    .execute(params![id.0, name, operation, block, failure])?;
     Ok(())
 }
 
 /// The messages operation `id` still carries: `(leaf index, leaf)`.
 pub(crate) fn in_flight(conn: &Connection, id: OpId) -> rusqlite::Result<Vec<(u32, B256)>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT leaf_index, leaf FROM processor_messages
          WHERE op = ?1 AND status = 'in_flight' ORDER BY leaf_index",
     )?;
@@ -516,36 +527,35 @@ pub(crate) fn recover_message(
     delay_ms: impl Fn(u32) -> u64,
 ) -> rusqlite::Result<()> {
     if status == DeliveryStatus::Processed {
-        conn.execute(
+        conn.prepare_cached(
             "UPDATE processor_messages SET status = 'processed', op = NULL, retry_at_ms = NULL
              WHERE origin = ?1 AND leaf_index = ?2 AND op = ?3 AND status = 'in_flight'",
-            params![origin.get(), index, op.0],
-        )?;
+        )?
+        .execute(params![origin.get(), index, op.0])?;
         return Ok(());
     }
     let failures: Option<u32> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT failures FROM processor_messages
              WHERE origin = ?1 AND leaf_index = ?2 AND op = ?3 AND status = 'in_flight'",
-            params![origin.get(), index, op.0],
-            |row| row.get(0),
-        )
+        )?
+        .query_row(params![origin.get(), index, op.0], |row| row.get(0))
         .optional()?;
     let Some(failures) = failures else {
         return Ok(());
     };
     let failures = failures.saturating_add(1);
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE processor_messages SET status = ?3, op = NULL, failures = ?4, retry_at_ms = ?5
          WHERE origin = ?1 AND leaf_index = ?2",
-        params![
-            origin.get(),
-            index,
-            status.as_str(),
-            failures,
-            now_ms.saturating_add(delay_ms(failures))
-        ],
-    )?;
+    )?
+    .execute(params![
+        origin.get(),
+        index,
+        status.as_str(),
+        failures,
+        now_ms.saturating_add(delay_ms(failures))
+    ])?;
     Ok(())
 }
 
@@ -554,7 +564,7 @@ pub(crate) fn backlog(
     conn: &Connection,
     destination: Domain,
 ) -> rusqlite::Result<Vec<(DeliveryStatus, i64)>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT status, COUNT(*) FROM processor_messages
          WHERE destination = ?1 AND status != 'processed' GROUP BY status",
     )?;

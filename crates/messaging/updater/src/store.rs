@@ -128,18 +128,17 @@ pub fn signed_update(
     domain: Domain,
     old_root: B256,
 ) -> rusqlite::Result<Option<SignedUpdate>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT old_root, new_root, new_count, signature, source FROM updater_signed
          WHERE domain = ?1 AND old_root = ?2",
-        params![domain.get(), old_root.as_slice()],
-        signed_from_row,
-    )
+    )?
+    .query_row(params![domain.get(), old_root.as_slice()], signed_from_row)
     .optional()
 }
 
 /// Every update recorded for `domain`, by the count of its new root.
 pub fn signed_updates(conn: &Connection, domain: Domain) -> rusqlite::Result<Vec<SignedUpdate>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT old_root, new_root, new_count, signature, source FROM updater_signed
          WHERE domain = ?1 ORDER BY new_count",
     )?;
@@ -155,12 +154,14 @@ pub fn record_signed(
     update: &SignedUpdate,
 ) -> rusqlite::Result<Recorded> {
     let tx = conn.transaction()?;
-    let inserted = tx.execute(
-        "INSERT INTO updater_signed
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO updater_signed
          (domain, old_root, new_root, new_count, signature, source, created_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (domain, old_root) DO NOTHING",
-        params![
+        )?
+        .execute(params![
             domain.get(),
             update.old_root.as_slice(),
             update.new_root.as_slice(),
@@ -168,8 +169,7 @@ pub fn record_signed(
             update.signature.as_ref(),
             update.source.as_str(),
             now_ms(),
-        ],
-    )?;
+        ])?;
     let recorded = if inserted == 1 {
         Recorded::New
     } else {
@@ -191,11 +191,11 @@ pub fn record_checkpoint(
     count: u32,
     block: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO updater_checkpoints (domain, root, count, block) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (domain, root) DO UPDATE SET count = excluded.count, block = excluded.block",
-        params![domain.get(), root.as_slice(), count, block],
-    )?;
+    )?
+    .execute(params![domain.get(), root.as_slice(), count, block])?;
     Ok(())
 }
 
@@ -206,10 +206,8 @@ pub fn forget_checkpoints_from(
     domain: Domain,
     block: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
-        "DELETE FROM updater_checkpoints WHERE domain = ?1 AND block >= ?2",
-        params![domain.get(), block],
-    )?;
+    conn.prepare_cached("DELETE FROM updater_checkpoints WHERE domain = ?1 AND block >= ?2")?
+        .execute(params![domain.get(), block])?;
     Ok(())
 }
 
@@ -221,9 +219,11 @@ pub fn newest_checkpoint_above(
     count: u32,
     final_block: u64,
 ) -> rusqlite::Result<Option<(B256, u32)>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT root, count FROM updater_checkpoints WHERE domain = ?1 AND count > ?2
          AND block <= ?3 ORDER BY count DESC LIMIT 1",
+    )?
+    .query_row(
         params![
             domain.get(),
             count,
@@ -236,19 +236,19 @@ pub fn newest_checkpoint_above(
 
 /// Records an update signed by this updater, seen on `seen.chain` (idempotent).
 pub fn record_seen(conn: &Connection, domain: Domain, seen: &SeenUpdate) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO updater_seen (domain, chain, old_root, new_root, signature, block)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (domain, chain, old_root, new_root) DO NOTHING",
-        params![
-            domain.get(),
-            seen.chain.get(),
-            seen.old_root.as_slice(),
-            seen.new_root.as_slice(),
-            seen.signature.as_ref(),
-            seen.block,
-        ],
-    )?;
+    )?
+    .execute(params![
+        domain.get(),
+        seen.chain.get(),
+        seen.old_root.as_slice(),
+        seen.new_root.as_slice(),
+        seen.signature.as_ref(),
+        seen.block,
+    ])?;
     Ok(())
 }
 
@@ -258,7 +258,7 @@ pub fn seen_over(
     domain: Domain,
     old_root: B256,
 ) -> rusqlite::Result<Vec<SeenUpdate>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT chain, old_root, new_root, signature, block FROM updater_seen
          WHERE domain = ?1 AND old_root = ?2 ORDER BY chain, block",
     )?;
@@ -277,7 +277,7 @@ pub fn seen_over(
 /// Old roots over which this updater's key signed more than one new root, as far as the
 /// database knows (its records and every update seen on a chain): a double update exists.
 pub fn conflicts(conn: &Connection, domain: Domain) -> rusqlite::Result<Vec<(B256, Vec<B256>)>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT old_root, new_root FROM (
              SELECT old_root, new_root FROM updater_signed WHERE domain = ?1
              UNION
@@ -310,11 +310,8 @@ pub fn conflicts(conn: &Connection, domain: Domain) -> rusqlite::Result<Vec<(B25
 /// How many earlier attempts of the operation `key` failed.
 pub fn attempt(conn: &Connection, key: &str) -> rusqlite::Result<u32> {
     Ok(conn
-        .query_row(
-            "SELECT attempt FROM updater_attempts WHERE key = ?1",
-            params![key],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT attempt FROM updater_attempts WHERE key = ?1")?
+        .query_row(params![key], |row| row.get(0))
         .optional()?
         .unwrap_or(0))
 }
@@ -322,12 +319,12 @@ pub fn attempt(conn: &Connection, key: &str) -> rusqlite::Result<u32> {
 /// Counts one more failed attempt of the operation `key`, if `failed` is still its current
 /// attempt (so two callers cannot skip one).
 pub fn attempt_failed(conn: &Connection, key: &str, failed: u32) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO updater_attempts (key, attempt) VALUES (?1, ?2 + 1)
          ON CONFLICT (key) DO UPDATE SET attempt = excluded.attempt
          WHERE updater_attempts.attempt = ?2",
-        params![key, failed],
-    )?;
+    )?
+    .execute(params![key, failed])?;
     Ok(())
 }
 

@@ -113,9 +113,11 @@ pub(crate) fn verdict(
     new_root: B256,
 ) -> rusqlite::Result<Option<bool>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT produced FROM watcher_updates
              WHERE origin = ?1 AND old_root = ?2 AND new_root = ?3",
+        )?
+        .query_row(
             params![origin.get(), old_root.as_slice(), new_root.as_slice()],
             |row| row.get::<_, Option<bool>>(0),
         )
@@ -133,10 +135,12 @@ pub(crate) fn record_update(
     seen: Sighting,
 ) -> rusqlite::Result<Option<SignedUpdate>> {
     let conflicting = conn
-        .query_row(
+        .prepare_cached(
             "SELECT new_root, signature FROM watcher_updates
              WHERE origin = ?1 AND old_root = ?2 AND new_root != ?3 AND signer = ?4
              ORDER BY rowid LIMIT 1",
+        )?
+        .query_row(
             params![
                 update.origin.get(),
                 update.old_root.as_slice(),
@@ -154,24 +158,24 @@ pub(crate) fn record_update(
             },
         )
         .optional()?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO watcher_updates
          (origin, old_root, new_root, signature, signer, seen_on, seen_at, block, produced)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (origin, old_root, new_root)
          DO UPDATE SET produced = COALESCE(watcher_updates.produced, excluded.produced)",
-        params![
-            update.origin.get(),
-            update.old_root.as_slice(),
-            update.new_root.as_slice(),
-            update.signature.as_ref(),
-            update.signer.as_slice(),
-            seen.domain.get(),
-            seen.contract.as_slice(),
-            seen.block,
-            produced
-        ],
-    )?;
+    )?
+    .execute(params![
+        update.origin.get(),
+        update.old_root.as_slice(),
+        update.new_root.as_slice(),
+        update.signature.as_ref(),
+        update.signer.as_slice(),
+        seen.domain.get(),
+        seen.contract.as_slice(),
+        seen.block,
+        produced
+    ])?;
     Ok(conflicting)
 }
 
@@ -185,13 +189,15 @@ pub(crate) fn record_fraud(
         Evidence::Improper(update) | Evidence::Unbacked(update) => (update, None),
         Evidence::Double { first, second } => (first, Some(second)),
     };
-    let inserted = conn.execute(
-        "INSERT INTO watcher_frauds
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO watcher_frauds
          (origin, kind, signer, old_root, new_root, signature, other_root, other_signature,
           detected_on, detected_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (origin) DO NOTHING",
-        params![
+        )?
+        .execute(params![
             update.origin.get(),
             fraud.evidence.kind(),
             update.signer.as_slice(),
@@ -202,14 +208,13 @@ pub(crate) fn record_fraud(
             other.map(|other| other.signature.to_vec()),
             fraud.detected_on.get(),
             now_ms
-        ],
-    )?;
+        ])?;
     Ok(inserted == 1)
 }
 
 /// The frauds whose response is not complete yet.
 pub(crate) fn unresolved_frauds(conn: &Connection) -> rusqlite::Result<Vec<Fraud>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT origin, kind, signer, old_root, new_root, signature, other_root,
                 other_signature, detected_on
          FROM watcher_frauds WHERE resolved_ms IS NULL ORDER BY origin",
@@ -267,12 +272,14 @@ pub(crate) fn record_threat(
     detected_on: Domain,
     now_ms: u64,
 ) -> rusqlite::Result<Option<u64>> {
-    let inserted = conn.execute(
-        "INSERT INTO watcher_threats
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO watcher_threats
          (origin, signer, old_root, new_root, signature, detected_on, detected_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (origin, new_root) DO NOTHING",
-        params![
+        )?
+        .execute(params![
             update.origin.get(),
             update.signer.as_slice(),
             update.old_root.as_slice(),
@@ -280,8 +287,7 @@ pub(crate) fn record_threat(
             update.signature.as_ref(),
             detected_on.get(),
             now_ms
-        ],
-    )?;
+        ])?;
     if inserted == 0 {
         return Ok(None);
     }
@@ -290,7 +296,7 @@ pub(crate) fn record_threat(
 
 /// The threats whose response is not complete yet: (number, threat), oldest first.
 pub(crate) fn unresolved_threats(conn: &Connection) -> rusqlite::Result<Vec<(u64, Fraud)>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT id, origin, signer, old_root, new_root, signature, detected_on
          FROM watcher_threats WHERE resolved_ms IS NULL ORDER BY id",
     )?;
@@ -315,10 +321,8 @@ pub(crate) fn unresolved_threats(conn: &Connection) -> rusqlite::Result<Vec<(u64
 
 /// Marks the response to threat `threat` complete.
 pub(crate) fn resolve_threat(conn: &Connection, threat: u64, now_ms: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE watcher_threats SET resolved_ms = ?2 WHERE id = ?1",
-        params![threat, now_ms],
-    )?;
+    conn.prepare_cached("UPDATE watcher_threats SET resolved_ms = ?2 WHERE id = ?1")?
+        .execute(params![threat, now_ms])?;
     Ok(())
 }
 
@@ -330,7 +334,7 @@ pub(crate) fn recent_backed_updates(
     origin: Domain,
     limit: u32,
 ) -> rusqlite::Result<Vec<SignedUpdate>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT old_root, new_root, signature, signer FROM watcher_updates
          WHERE origin = ?1 AND produced = 1 ORDER BY rowid DESC LIMIT ?2",
     )?;
@@ -352,10 +356,8 @@ pub(crate) fn resolve_fraud(
     origin: Domain,
     now_ms: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE watcher_frauds SET resolved_ms = ?2 WHERE origin = ?1",
-        params![origin.get(), now_ms],
-    )?;
+    conn.prepare_cached("UPDATE watcher_frauds SET resolved_ms = ?2 WHERE origin = ?1")?
+        .execute(params![origin.get(), now_ms])?;
     Ok(())
 }
 
@@ -365,31 +367,30 @@ pub(crate) fn latest_attempt(
     origin: Domain,
     target: Target,
 ) -> rusqlite::Result<Option<Attempt>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT attempt, submitter_op, state, updated_ms FROM watcher_actions
          WHERE origin = ?1 AND target = ?2 ORDER BY attempt DESC LIMIT 1",
-        params![origin.get(), target.name()],
-        |row| {
-            let state = match row.get::<_, String>(2)?.as_str() {
-                "submitted" => AttemptState::Submitted,
-                "confirmed" => AttemptState::Confirmed,
-                "failed" => AttemptState::Failed,
-                _ => {
-                    return Err(rusqlite::Error::FromSqlConversionFailure(
-                        2,
-                        rusqlite::types::Type::Text,
-                        "unknown watcher_actions state".into(),
-                    ))
-                }
-            };
-            Ok(Attempt {
-                number: row.get(0)?,
-                operation: OperationId(row.get(1)?),
-                state,
-                updated_ms: row.get(3)?,
-            })
-        },
-    )
+    )?
+    .query_row(params![origin.get(), target.name()], |row| {
+        let state = match row.get::<_, String>(2)?.as_str() {
+            "submitted" => AttemptState::Submitted,
+            "confirmed" => AttemptState::Confirmed,
+            "failed" => AttemptState::Failed,
+            _ => {
+                return Err(rusqlite::Error::FromSqlConversionFailure(
+                    2,
+                    rusqlite::types::Type::Text,
+                    "unknown watcher_actions state".into(),
+                ))
+            }
+        };
+        Ok(Attempt {
+            number: row.get(0)?,
+            operation: OperationId(row.get(1)?),
+            state,
+            updated_ms: row.get(3)?,
+        })
+    })
     .optional()
 }
 
@@ -402,20 +403,20 @@ pub(crate) fn record_attempt(
     operation: OperationId,
     now_ms: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO watcher_actions
          (origin, target, attempt, domain, submitter_op, state, updated_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, 'submitted', ?6)
          ON CONFLICT (origin, target, attempt) DO NOTHING",
-        params![
-            origin.get(),
-            target.name(),
-            number,
-            target.domain(origin).get(),
-            operation.0,
-            now_ms
-        ],
-    )?;
+    )?
+    .execute(params![
+        origin.get(),
+        target.name(),
+        number,
+        target.domain(origin).get(),
+        operation.0,
+        now_ms
+    ])?;
     Ok(())
 }
 
@@ -429,18 +430,18 @@ pub(crate) fn finish_attempt(
     detail: &str,
     now_ms: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE watcher_actions SET state = ?4, detail = ?5, updated_ms = ?6
          WHERE origin = ?1 AND target = ?2 AND attempt = ?3",
-        params![
-            origin.get(),
-            target.name(),
-            number,
-            state.as_str(),
-            detail,
-            now_ms
-        ],
-    )?;
+    )?
+    .execute(params![
+        origin.get(),
+        target.name(),
+        number,
+        state.as_str(),
+        detail,
+        now_ms
+    ])?;
     Ok(())
 }
 

@@ -26,7 +26,7 @@ pub(crate) fn recorded_hashes(
     conn: &Connection,
     cursor: &Cursor,
 ) -> rusqlite::Result<Vec<(u64, B256)>> {
-    let mut statement = conn.prepare(
+    let mut statement = conn.prepare_cached(
         "SELECT number, hash FROM indexer_blocks WHERE chain = ?1 AND stream = ?2
          ORDER BY number DESC",
     )?;
@@ -40,15 +40,14 @@ pub(crate) fn recorded_hashes(
 /// The newest recorded `(number, hash)` pair, if any: the last block delivered to, and
 /// committed by, the agent (every log up to it is handled).
 pub fn newest_hash(conn: &Connection, cursor: &Cursor) -> rusqlite::Result<Option<(u64, B256)>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT number, hash FROM indexer_blocks WHERE chain = ?1 AND stream = ?2
          ORDER BY number DESC LIMIT 1",
-        params![cursor.chain.get(), cursor.stream],
-        |row| {
-            let hash: [u8; 32] = row.get(1)?;
-            Ok((row.get(0)?, B256::from(hash)))
-        },
-    )
+    )?
+    .query_row(params![cursor.chain.get(), cursor.stream], |row| {
+        let hash: [u8; 32] = row.get(1)?;
+        Ok((row.get(0)?, B256::from(hash)))
+    })
     .optional()
 }
 
@@ -62,23 +61,23 @@ pub(crate) fn record_hashes(
     hashes: &[(u64, B256)],
 ) -> rusqlite::Result<()> {
     let chain = cursor.chain.get();
-    conn.execute(
+    conn.prepare_cached(
         "DELETE FROM indexer_blocks WHERE chain = ?1 AND stream = ?2 AND number >= ?3",
-        params![chain, cursor.stream, first],
-    )?;
-    let mut insert = conn.prepare(
+    )?
+    .execute(params![chain, cursor.stream, first])?;
+    let mut insert = conn.prepare_cached(
         "INSERT OR REPLACE INTO indexer_blocks (chain, stream, number, hash)
          VALUES (?1, ?2, ?3, ?4)",
     )?;
     for (number, hash) in hashes {
         insert.execute(params![chain, cursor.stream, number, hash.as_slice()])?;
     }
-    conn.execute(
+    conn.prepare_cached(
         "DELETE FROM indexer_blocks WHERE chain = ?1 AND stream = ?2 AND number NOT IN (
             SELECT number FROM indexer_blocks WHERE chain = ?1 AND stream = ?2
             ORDER BY number DESC LIMIT ?3
         )",
-        params![chain, cursor.stream, HASH_HISTORY],
-    )?;
+    )?
+    .execute(params![chain, cursor.stream, HASH_HISTORY])?;
     Ok(())
 }

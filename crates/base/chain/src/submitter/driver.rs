@@ -15,7 +15,7 @@ use super::{
     },
     store, Shared, SubmitterConfig,
 };
-use crate::{provider::without_url, retry::backoff};
+use crate::{heads::HEAD_WAIT_FALLBACK, provider::without_url, retry::backoff};
 use alloy::{
     eips::{eip2718::Encodable2718, BlockId, BlockNumberOrTag},
     network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
@@ -64,10 +64,6 @@ enum Rejection {
     Reverted(Bytes),
     Rpc(TransportError),
 }
-
-/// With a shared head, how many poll intervals operations in flight wait at most for the head to
-/// move before the next round.
-const HEAD_WAIT_FALLBACK: u32 = 10;
 
 /// The block a transaction sent now goes into, as simulations should see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,8 +205,12 @@ impl Driver {
                     _ => std::future::pending().await,
                 }
             };
+            // With nothing unfinished, only a submission (which wakes the round) brings work;
+            // in flight with a shared head, the head's move does.
+            let idle = failures == 0 && self.busy_at.is_none();
             let pause = match (&self.config.heads, self.busy_at) {
                 (Some(_), Some(_)) if failures == 0 => pause.saturating_mul(HEAD_WAIT_FALLBACK),
+                _ if idle => pause.saturating_mul(HEAD_WAIT_FALLBACK),
                 _ => pause,
             };
             tokio::select! {

@@ -72,11 +72,11 @@ pub(crate) fn insert(
     let retry_for_ms = options.retry_reverts_for.map(millis);
     let tx = conn.transaction()?;
     let existing = tx
-        .query_row(
-            &format!(
-                "SELECT {COLUMNS}, retry_reverts_for_ms FROM submitter_operations
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS}, retry_reverts_for_ms FROM submitter_operations
                  WHERE chain = ?1 AND signer = ?2 AND key = ?3"
-            ),
+        ))?
+        .query_row(
             params![account.chain.get(), account.signer.as_slice(), key],
             |row| Ok((operation_from_row(row)?, row.get::<_, Option<u64>>(6)?)),
         )
@@ -92,22 +92,22 @@ pub(crate) fn insert(
         Some((op, _)) => Inserted::Conflict(op.id),
         None => {
             let now = now_ms();
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO submitter_operations
                  (chain, signer, key, call, retry_reverts, retry_reverts_for_ms, state, finished,
                   created_ms, updated_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
-                params![
-                    account.chain.get(),
-                    account.signer.as_slice(),
-                    key,
-                    to_json(call)?,
-                    options.retry_reverts,
-                    retry_for_ms,
-                    to_json(&OperationState::Queued)?,
-                    now,
-                ],
-            )?;
+            )?
+            .execute(params![
+                account.chain.get(),
+                account.signer.as_slice(),
+                key,
+                to_json(call)?,
+                options.retry_reverts,
+                retry_for_ms,
+                to_json(&OperationState::Queued)?,
+                now,
+            ])?;
             Inserted::New(OperationId(tx.last_insert_rowid()))
         }
     };
@@ -121,11 +121,11 @@ pub(crate) fn load(
     account: Account,
     id: OperationId,
 ) -> rusqlite::Result<Option<Operation>> {
-    conn.query_row(
-        &format!(
-            "SELECT {COLUMNS} FROM submitter_operations
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM submitter_operations
              WHERE id = ?1 AND chain = ?2 AND signer = ?3"
-        ),
+    ))?
+    .query_row(
         params![id.0, account.chain.get(), account.signer.as_slice()],
         operation_from_row,
     )
@@ -135,7 +135,7 @@ pub(crate) fn load(
 /// The account's operations still in flight: those with a nonce first, by nonce, then the
 /// others in the order they were submitted.
 pub(crate) fn unfinished(conn: &Connection, account: Account) -> rusqlite::Result<Vec<Operation>> {
-    let mut statement = conn.prepare(&format!(
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM submitter_operations
          WHERE chain = ?1 AND signer = ?2 AND finished = 0
          ORDER BY nonce IS NULL, nonce, id"
@@ -157,18 +157,18 @@ pub(crate) fn set_state(
         OperationState::Submitted(submission) => Some(submission.nonce),
         _ => None,
     };
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE submitter_operations
          SET state = ?2, finished = ?3, nonce = COALESCE(?4, nonce), updated_ms = ?5
          WHERE id = ?1",
-        params![
-            id.0,
-            to_json(state)?,
-            state.final_state().is_some(),
-            nonce,
-            now_ms()
-        ],
-    )?;
+    )?
+    .execute(params![
+        id.0,
+        to_json(state)?,
+        state.final_state().is_some(),
+        nonce,
+        now_ms()
+    ])?;
     Ok(())
 }
 
@@ -186,12 +186,12 @@ pub(crate) fn set_states(
 
 /// The account's next unused nonce, as far as this store knows.
 pub(crate) fn next_nonce(conn: &Connection, account: Account) -> rusqlite::Result<Option<u64>> {
-    conn.query_row(
-        "SELECT next FROM submitter_nonces WHERE chain = ?1 AND signer = ?2",
-        params![account.chain.get(), account.signer.as_slice()],
-        |row| row.get(0),
-    )
-    .optional()
+    conn.prepare_cached("SELECT next FROM submitter_nonces WHERE chain = ?1 AND signer = ?2")?
+        .query_row(
+            params![account.chain.get(), account.signer.as_slice()],
+            |row| row.get(0),
+        )
+        .optional()
 }
 
 /// Sets the account's next unused nonce.
@@ -200,11 +200,15 @@ pub(crate) fn set_next_nonce(
     account: Account,
     next: u64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO submitter_nonces (chain, signer, next) VALUES (?1, ?2, ?3)
          ON CONFLICT (chain, signer) DO UPDATE SET next = excluded.next",
-        params![account.chain.get(), account.signer.as_slice(), next],
-    )?;
+    )?
+    .execute(params![
+        account.chain.get(),
+        account.signer.as_slice(),
+        next
+    ])?;
     Ok(())
 }
 
@@ -222,16 +226,17 @@ pub(crate) fn take_nonces(
     };
     let count = u64::try_from(sent.len()).unwrap_or(u64::MAX);
     let tx = conn.transaction()?;
-    let taken = tx.execute(
-        "UPDATE submitter_nonces SET next = ?3 + ?4
+    let taken = tx
+        .prepare_cached(
+            "UPDATE submitter_nonces SET next = ?3 + ?4
          WHERE chain = ?1 AND signer = ?2 AND next = ?3",
-        params![
+        )?
+        .execute(params![
             account.chain.get(),
             account.signer.as_slice(),
             first.nonce,
             count
-        ],
-    )?;
+        ])?;
     if taken != 1 {
         return Ok(false);
     }

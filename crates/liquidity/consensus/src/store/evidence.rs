@@ -41,12 +41,19 @@ impl NodeStore {
         let inserted = self
             .store
             .call(move |conn| {
-                conn.execute(
+                conn.prepare_cached(
                     "INSERT OR IGNORE INTO equivocations
                      (height, round, proposer, conflicting_id, held, conflicting)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![height, round, proposer, conflicting_id, held, conflicting],
-                )
+                )?
+                .execute(params![
+                    height,
+                    round,
+                    proposer,
+                    conflicting_id,
+                    held,
+                    conflicting
+                ])
             })
             .await?;
         Ok(inserted == 1)
