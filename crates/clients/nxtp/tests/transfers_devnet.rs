@@ -340,6 +340,7 @@ fn signed_bid(
     BidRequest {
         router: router.address(),
         transfer_id,
+        destination: Some(destination),
         signatures,
     }
 }

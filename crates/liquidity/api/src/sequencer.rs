@@ -89,6 +89,12 @@ pub struct BidRequest {
     pub router: Address,
     /// The transfer bid on.
     pub transfer_id: B256,
+    /// The transfer's destination, as the router read it from `XCalled`: the `Connext` the
+    /// signatures are for. Optional. The sequencer checks a bid on a transfer it has not seen
+    /// yet against this destination only (otherwise against every one it serves), and refuses a
+    /// bid naming another destination than the transfer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Domain>,
     /// EIP-712 signatures (65 bytes `r || s || v`), keyed by path length (JSON keys `"1"`,
     /// `"2"`, ...).
     pub signatures: BTreeMap<u32, Bytes>,
@@ -597,8 +603,23 @@ mod tests {
         .expect("bid");
         assert_eq!(bid.signatures.keys().copied().collect::<Vec<_>>(), [1, 2]);
         assert_eq!(
-            serde_json::to_value(&bid).expect("serializes")["signatures"]["2"],
-            json!("0x0203")
+            bid.destination, None,
+            "a bid without a destination, as before"
+        );
+        let serialized = serde_json::to_value(&bid).expect("serializes");
+        assert_eq!(serialized["signatures"]["2"], json!("0x0203"));
+        assert!(serialized.get("destination").is_none());
+        let named: BidRequest = serde_json::from_value(json!({
+            "router": "0x1111111111111111111111111111111111111111",
+            "transfer_id": format!("0x{}", "ab".repeat(32)),
+            "destination": 2000,
+            "signatures": {"1": "0x01"}
+        }))
+        .expect("bid naming its destination");
+        assert_eq!(named.destination, Some(Domain(2000)));
+        assert_eq!(
+            serde_json::to_value(&named).expect("serializes")["destination"],
+            json!(2000)
         );
 
         let state = TransferState::AwaitingFee {
@@ -756,6 +777,7 @@ mod tests {
         let mut bid = BidRequest {
             router: Address::repeat_byte(1),
             transfer_id: known,
+            destination: None,
             signatures: BTreeMap::from([(1, Bytes::from_static(&[1]))]),
         };
         let accepted = client.post_bid(&bid).await.expect("accepted");

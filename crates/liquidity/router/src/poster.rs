@@ -87,6 +87,7 @@ impl PosterTask {
                 let request = BidRequest {
                     router: self.router,
                     transfer_id: bid.transfer_id,
+                    destination: Some(bid.destination),
                     signatures: bid.signatures.clone(),
                 };
                 let answer = self.sequencer.post_bid(&request).await.map(drop);

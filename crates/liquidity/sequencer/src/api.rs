@@ -170,12 +170,37 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<(BidAccepted, bool),
             .map_err(Refusal::unavailable)?,
         None => bids::MAX_ROUTERS,
     };
-    // Signed for the destination's Connext; before the transfer is known, for a served one.
-    let signing: Vec<_> = match destination {
-        Some(destination) => vec![&destination.signing],
-        None => shared.destinations.values().map(|d| &d.signing).collect(),
+    // Signed for the destination's Connext; before the transfer is known, for the one the bid
+    // names, or else for a served one.
+    let signing: Vec<_> = match (destination, bid.destination) {
+        (Some(destination), named) => {
+            if let Some(named) = named.filter(|&named| named != destination.domain) {
+                return Err(Refusal::new(
+                    ErrorCode::Malformed,
+                    format!(
+                        "the bid names destination {named}, transfer {id} goes to {}",
+                        destination.domain
+                    ),
+                ));
+            }
+            vec![(destination.domain, &destination.signing)]
+        }
+        (None, Some(named)) => {
+            let named = shared.destinations.get(&named).ok_or_else(|| {
+                Refusal::new(
+                    ErrorCode::UnknownDomain,
+                    format!("destination {named} is not served"),
+                )
+            })?;
+            vec![(named.domain, &named.signing)]
+        }
+        (None, None) => shared
+            .destinations
+            .values()
+            .map(|d| (d.domain, &d.signing))
+            .collect(),
     };
-    let signatures = bids::check(&bid, max_routers, &signing).map_err(Refusal)?;
+    let checked = bids::check(&bid, max_routers, &signing).map_err(Refusal)?;
     match destination {
         Some(destination) => {
             let approved = destination
@@ -224,7 +249,7 @@ async fn accept_bid(shared: &Shared, body: &[u8]) -> Result<(BidAccepted, bool),
                     return Ok(Err(held));
                 }
             }
-            let fresh = store::insert_bids(&tx, id, router, &signatures, verified, now)?;
+            let fresh = store::insert_bids(&tx, id, router, &checked, verified, now)?;
             if verified {
                 store::open_auction(&tx, id, now)?;
             }

@@ -417,6 +417,8 @@ pub(crate) async fn verify_early_bids(
                 dropped.push((bid.path_length, ErrorCode::RouterNotApproved));
             } else if !valid_path_length(bid.path_length, max_routers) {
                 dropped.push((bid.path_length, ErrorCode::InvalidPathLength));
+            } else if bid.signed_for == Some(destination.domain) {
+                // Recovered to the router under this very destination's `Connext` on admission.
             } else if let Err(err) = bids::verify(
                 &destination.signing,
                 transfer.transfer_id,

@@ -1,26 +1,37 @@
 //! The checks of a bid that need no chain: at least one signature, valid path lengths, and each
 //! signature, under the contracts' strict rules, recovering to the bidding router from the EIP-712
-//! `RouterBid` digest of the transfer's destination `Connext`; of some served destination while
-//! the transfer is not known yet (it is checked again against its own destination once it is).
+//! `RouterBid` digest of the transfer's destination `Connext`; while the transfer is not known
+//! yet, of the destination the bid names, or else of some served destination. Which one it was is
+//! kept with the bid: once the transfer is known, a bid signed for its own destination needs no
+//! second recovery, and any other is checked again against it.
 
 use crate::selection::valid_path_length;
 use alloy::primitives::Bytes;
 use nxtp_api::sequencer::{ApiError, BidRequest, ErrorCode};
-use nxtp_primitives::{check_canonical, recover_digest, ConnextSigningDomain};
+use nxtp_primitives::{check_canonical, recover_digest, ConnextSigningDomain, Domain};
 
 /// The contracts' upper bound of `maxRoutersPerTransfer`: the most a path length can be before
 /// the transfer (and so its destination's own maximum) is known.
 pub const MAX_ROUTERS: u32 = 5;
 
-/// The bid's `(path length, signature)` pairs once every one is valid for at most `max_routers`
-/// routers and recovers to the router under one of `destinations` (the signing domain of the
-/// transfer's destination `Connext` when the transfer is known, every served one before);
-/// otherwise the refusal to send back.
+/// A bid whose signatures all passed [`check`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Its `(path length, signature)` pairs.
+    pub signatures: Vec<(u32, Bytes)>,
+    /// The destination whose `Connext` every signature recovered to the router under.
+    pub signed_for: Domain,
+}
+
+/// The bid once every signature is valid for at most `max_routers` routers and recovers to the
+/// router under one of `destinations`, tried in order (the transfer's destination when the
+/// transfer is known; before, the one the bid names, or else every served one); otherwise the
+/// refusal to send back. A bid is for one transfer, so all its signatures are for one destination.
 pub fn check(
     bid: &BidRequest,
     max_routers: u32,
-    destinations: &[&ConnextSigningDomain],
-) -> Result<Vec<(u32, Bytes)>, ApiError> {
+    destinations: &[(Domain, &ConnextSigningDomain)],
+) -> Result<Checked, ApiError> {
     if bid.signatures.is_empty() {
         return Err(ApiError::new(
             ErrorCode::Malformed,
@@ -44,24 +55,30 @@ pub fn check(
                 format!("the signature for path length {n} is refused: {err}"),
             )
         })?;
-        let mut refusal = ApiError::new(
-            ErrorCode::InvalidSignature,
-            format!("no served destination to check the signature for path length {n} against"),
-        );
-        let signed_for_one = destinations.iter().any(|domain| {
-            verify(domain, bid.transfer_id, bid.router, n, signature)
-                .map_err(|err| refusal = err)
-                .is_ok()
+    }
+    let mut refusal = ApiError::new(
+        ErrorCode::InvalidSignature,
+        "no served destination to check the signatures against",
+    );
+    for &(domain, signing) in destinations {
+        let all_signed = bid.signatures.iter().try_for_each(|(&n, signature)| {
+            verify(signing, bid.transfer_id, bid.router, n, signature)
         });
-        if !signed_for_one {
-            return Err(refusal);
+        match all_signed {
+            Ok(()) => {
+                return Ok(Checked {
+                    signatures: bid
+                        .signatures
+                        .iter()
+                        .map(|(&n, signature)| (n, signature.clone()))
+                        .collect(),
+                    signed_for: domain,
+                })
+            }
+            Err(err) => refusal = err,
         }
     }
-    Ok(bid
-        .signatures
-        .iter()
-        .map(|(&n, signature)| (n, signature.clone()))
-        .collect())
+    Err(refusal)
 }
 
 /// Checks that `router` signed the bid on `transfer_id` for `path_length` routers, for the
@@ -98,6 +115,9 @@ mod tests {
     use nxtp_primitives::sign_digest;
     use std::collections::BTreeMap;
 
+    const HERE: Domain = Domain(2000);
+    const THERE: Domain = Domain(3000);
+
     fn connext() -> ConnextSigningDomain {
         ConnextSigningDomain::new(31337, Address::repeat_byte(0xcc))
     }
@@ -123,6 +143,7 @@ mod tests {
         BidRequest {
             router: signer.address(),
             transfer_id: id,
+            destination: None,
             signatures,
         }
     }
@@ -131,11 +152,16 @@ mod tests {
     fn accepts_valid_signatures() {
         let router = PrivateKeySigner::random();
         let bid = signed(&router, B256::repeat_byte(1), &[1, 2, 4]);
-        let accepted = check(&bid, 5, &[&connext()]).expect("valid");
+        let accepted = check(&bid, 5, &[(HERE, &connext())]).expect("valid");
         assert_eq!(
-            accepted.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            accepted
+                .signatures
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>(),
             [1, 2, 4]
         );
+        assert_eq!(accepted.signed_for, HERE);
     }
 
     #[test]
@@ -143,8 +169,11 @@ mod tests {
         let router = PrivateKeySigner::random();
         let other = PrivateKeySigner::random();
         let id = B256::repeat_byte(1);
-        let code =
-            |bid: &BidRequest, max| check(bid, max, &[&connext()]).expect_err("refused").error;
+        let code = |bid: &BidRequest, max| {
+            check(bid, max, &[(HERE, &connext())])
+                .expect_err("refused")
+                .error
+        };
 
         let mut empty = signed(&router, id, &[1]);
         empty.signatures = BTreeMap::new();
@@ -185,17 +214,29 @@ mod tests {
             ConnextSigningDomain::new(31338, Address::repeat_byte(0xcc)),
             ConnextSigningDomain::new(31337, Address::repeat_byte(0xdd)),
         ] {
-            let bid = signed_for(&elsewhere, &router, id, &[1]);
-            assert!(check(&bid, 5, &[&elsewhere]).is_ok());
+            let bid = signed_for(&elsewhere, &router, id, &[1, 2]);
+            assert!(check(&bid, 5, &[(THERE, &elsewhere)]).is_ok());
             assert_eq!(
-                check(&bid, 5, &[&here]).expect_err("refused").error,
+                check(&bid, 5, &[(HERE, &here)]).expect_err("refused").error,
                 ErrorCode::InvalidSignature
             );
             // Transfer not known yet: signed for one of the served destinations is enough for
-            // now; the destination itself refuses it later.
-            assert!(check(&bid, 5, &[&here, &elsewhere]).is_ok());
+            // now, and which one is told; the destination itself refuses it later.
+            let checked = check(&bid, 5, &[(HERE, &here), (THERE, &elsewhere)]).expect("valid");
+            assert_eq!(checked.signed_for, THERE);
             assert!(verify(&here, id, router.address(), 1, &bid.signatures[&1]).is_err());
             assert!(check(&bid, 5, &[]).is_err(), "no destination served");
+
+            // Signatures for two destinations in one bid: no destination has them all.
+            let mut mixed = bid.clone();
+            let for_here = signed_for(&here, &router, id, &[2]);
+            mixed.signatures.insert(2, for_here.signatures[&2].clone());
+            assert_eq!(
+                check(&mixed, 5, &[(HERE, &here), (THERE, &elsewhere)])
+                    .expect_err("refused")
+                    .error,
+                ErrorCode::InvalidSignature
+            );
         }
     }
 }

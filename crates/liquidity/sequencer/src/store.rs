@@ -11,6 +11,7 @@
 //! - `sequencer_decisions`: the chosen routers and the exact execute calldata, recorded before
 //!   the job is posted, so a restart re-posts the same job and never chooses again.
 
+use crate::bids::Checked;
 use alloy::{
     primitives::{Address, Bytes, B256},
     sol_types::SolValue,
@@ -85,6 +86,10 @@ pub const SCHEMA: Schema = Schema {
         END;
         CREATE INDEX sequencer_transfers_open ON sequencer_transfers (block, transfer_id)
             WHERE decided = 0 AND closed_reason IS NULL;",
+        // The destination whose `Connext` a bid's signatures recovered under on admission: once
+        // its transfer is known, a bid signed for that very destination needs no recovery again.
+        // Bids from before are checked again, as they always were.
+        "ALTER TABLE sequencer_bids ADD COLUMN signed_for INTEGER;",
     ],
 };
 
@@ -141,6 +146,9 @@ pub struct StoredBid {
     pub signature: Bytes,
     /// Whether the router's approval and the signature were checked against the destination.
     pub verified: bool,
+    /// The destination whose `Connext` the signature recovered under when the bid came in (none
+    /// for bids recorded before this was kept).
+    pub signed_for: Option<Domain>,
 }
 
 /// Where a decision's execute stands.
@@ -264,24 +272,25 @@ pub fn insert_bids(
     conn: &Connection,
     transfer_id: B256,
     router: Address,
-    signatures: &[(u32, Bytes)],
+    bid: &Checked,
     verified: bool,
     now_ms: u64,
 ) -> rusqlite::Result<usize> {
     let mut insert = conn.prepare_cached(
         "INSERT INTO sequencer_bids
-             (transfer_id, router, path_length, signature, received_ms, verified)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+             (transfer_id, router, path_length, signature, received_ms, verified, signed_for)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
     )?;
     let mut fresh = 0;
-    for (path_length, signature) in signatures {
+    for (path_length, signature) in &bid.signatures {
         fresh += insert.execute(params![
             transfer_id.as_slice(),
             router.as_slice(),
             path_length,
             signature.as_ref(),
             now_ms,
-            verified
+            verified,
+            bid.signed_for.get(),
         ])?;
     }
     Ok(fresh)
@@ -330,7 +339,7 @@ pub fn early_bid_count(conn: &Connection) -> rusqlite::Result<u64> {
 /// Every bid on `transfer_id`, by router and path length.
 pub fn bids(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Vec<StoredBid>> {
     let mut statement = conn.prepare_cached(
-        "SELECT router, path_length, signature, verified FROM sequencer_bids
+        "SELECT router, path_length, signature, verified, signed_for FROM sequencer_bids
          WHERE transfer_id = ?1 ORDER BY router, path_length",
     )?;
     let rows = statement.query_map([transfer_id.as_slice()], |row| {
@@ -339,6 +348,7 @@ pub fn bids(conn: &Connection, transfer_id: B256) -> rusqlite::Result<Vec<Stored
             path_length: row.get(1)?,
             signature: Bytes::from(row.get::<_, Vec<u8>>(2)?),
             verified: row.get(3)?,
+            signed_for: row.get::<_, Option<u32>>(4)?.map(Domain),
         })
     })?;
     rows.collect()

@@ -143,7 +143,10 @@ pub fn transfer_view(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Decision, NewTransfer};
+    use crate::{
+        bids::Checked,
+        store::{Decision, NewTransfer},
+    };
     use alloy::primitives::{Bytes, U256};
     use nxtp_agent::Store;
     use nxtp_liquidity::{FeeAssetRate, FeeValuation, RelayerFee, NATIVE};
@@ -227,17 +230,13 @@ mod tests {
         }
 
         fn bid(&self, verified: bool) {
-            let signature = [(1, Bytes::from_static(&[1]))];
+            let bid = Checked {
+                signatures: vec![(1, Bytes::from_static(&[1]))],
+                signed_for: Domain(2000),
+            };
             self.store
                 .with(|conn| {
-                    store::insert_bids(
-                        conn,
-                        self.id,
-                        Address::repeat_byte(7),
-                        &signature,
-                        verified,
-                        5,
-                    )
+                    store::insert_bids(conn, self.id, Address::repeat_byte(7), &bid, verified, 5)
                 })
                 .expect("bids");
         }

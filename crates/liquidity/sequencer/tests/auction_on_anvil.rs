@@ -13,7 +13,7 @@ use alloy::{
 use common::{bid, eventually, relayer_stub::RelayerStub, Net, Running, HOME, QUOTE, REMOTE};
 use nxtp_api::{
     relayer::JobRequest,
-    sequencer::{ErrorCode, SequencerClientError, TransferState, TransferView},
+    sequencer::{BidRequest, ErrorCode, SequencerClientError, TransferState, TransferView},
 };
 use nxtp_bindings::{Connext, DemoToken};
 use nxtp_devnet::{liquidity::demo_units, Role};
@@ -105,14 +105,22 @@ async fn auctions_on_anvil() {
         canonicalId: B256::ZERO,
     };
     let first = transfer_id(&params);
+    // Naming its destination, an early bid is checked against that destination's Connext only.
+    let named = |destination, signing| BidRequest {
+        destination: Some(destination),
+        ..bid(signing, &router_a, router_a.address(), first, &[1, 2])
+    };
+    assert_eq!(
+        code(client.post_bid(&named(HOME, &to_remote)).await),
+        ErrorCode::InvalidSignature,
+        "signed for another served destination than the one it names"
+    );
+    assert_eq!(
+        code(client.post_bid(&named(Domain(9), &to_home)).await),
+        ErrorCode::UnknownDomain
+    );
     let early = client
-        .post_bid(&bid(
-            &to_home,
-            &router_a,
-            router_a.address(),
-            first,
-            &[1, 2],
-        ))
+        .post_bid(&named(HOME, &to_home))
         .await
         .expect("an early bid is kept");
     assert_eq!(early.state, TransferState::AwaitingXcall);
@@ -168,7 +176,7 @@ async fn auctions_on_anvil() {
         let error: nxtp_api::sequencer::ApiError = response.json().await.expect("error body");
         assert_eq!(error.error, ErrorCode::Malformed);
     }
-    let empty = nxtp_api::sequencer::BidRequest {
+    let empty = BidRequest {
         signatures: Default::default(),
         ..bid(&to_home, &router_b, router_b.address(), first, &[1])
     };
@@ -196,8 +204,13 @@ async fn auctions_on_anvil() {
         code(client.post_bid(&unapproved).await),
         ErrorCode::RouterNotApproved
     );
-    // Once the destination is known, a bid signed for the other served Connext (another chain)
-    // is refused.
+    // Once the destination is known, a bid naming another is malformed, and one signed for the
+    // other served Connext (another chain) is refused.
+    let misnamed = BidRequest {
+        destination: Some(REMOTE),
+        ..bid(&to_home, &router_b, router_b.address(), first, &[1])
+    };
+    assert_eq!(code(client.post_bid(&misnamed).await), ErrorCode::Malformed);
     assert_eq!(
         code(
             client

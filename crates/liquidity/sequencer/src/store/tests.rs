@@ -122,7 +122,7 @@ fn a_deep_reorg_forgets_undecided_transfers_and_their_fees() {
                     conn,
                     transfer.transfer_id,
                     Address::repeat_byte(1),
-                    &signature,
+                    &checked(&signature),
                     true,
                     1,
                 )?;
@@ -155,6 +155,14 @@ fn a_deep_reorg_forgets_undecided_transfers_and_their_fees() {
     );
 }
 
+/// Bid signatures as admitted (what `bids::check` returns), signed for domain 2000.
+fn checked(signatures: &[(u32, Bytes)]) -> Checked {
+    Checked {
+        signatures: signatures.to_vec(),
+        signed_for: Domain(2000),
+    }
+}
+
 #[test]
 fn a_repeated_bid_is_a_no_op_and_verification_is_recorded() {
     let (_dir, _path, store) = open();
@@ -164,9 +172,16 @@ fn a_repeated_bid_is_a_no_op_and_verification_is_recorded() {
     let (first, again, other_signature) = store
         .with(|conn| {
             Ok((
-                insert_bids(conn, id, router, &signatures, false, 1)?,
-                insert_bids(conn, id, router, &signatures, false, 2)?,
-                insert_bids(conn, id, router, &[(1, Bytes::from_static(&[9]))], false, 3)?,
+                insert_bids(conn, id, router, &checked(&signatures), false, 1)?,
+                insert_bids(conn, id, router, &checked(&signatures), false, 2)?,
+                insert_bids(
+                    conn,
+                    id,
+                    router,
+                    &checked(&[(1, Bytes::from_static(&[9]))]),
+                    false,
+                    3,
+                )?,
             ))
         })
         .expect("inserts");
@@ -185,6 +200,7 @@ fn a_repeated_bid_is_a_no_op_and_verification_is_recorded() {
             path_length: 1,
             signature: Bytes::from_static(&[1]),
             verified: true,
+            signed_for: Some(Domain(2000)),
         }]
     );
 }
@@ -202,7 +218,7 @@ fn only_transfers_with_bids_need_an_auction() {
                 conn,
                 bid_on.transfer_id,
                 Address::repeat_byte(1),
-                &signature,
+                &checked(&signature),
                 false,
                 1,
             )?;
@@ -234,7 +250,7 @@ fn a_consensus_node_awaits_every_transfer_neither_decided_nor_executed() {
                 conn,
                 bid_on.transfer_id,
                 Address::repeat_byte(1),
-                &signature,
+                &checked(&signature),
                 true,
                 1,
             )?;
@@ -403,7 +419,7 @@ fn open_auctions_carry_bids_and_fees_and_a_closed_auction_is_not_one() {
                     conn,
                     transfer.transfer_id,
                     Address::repeat_byte(1),
-                    &signature,
+                    &checked(&signature),
                     true,
                     1,
                 )?;
@@ -503,9 +519,16 @@ fn router_activity_tells_each_routers_newest_bid_and_the_work_left_unbid() {
             )?;
             let signature = [(1, Bytes::from_static(&[1]))];
             let (one, two) = (Address::repeat_byte(1), Address::repeat_byte(2));
-            insert_bids(conn, first.transfer_id, one, &signature, true, 10)?;
-            insert_bids(conn, second.transfer_id, one, &signature, true, 30)?;
-            insert_bids(conn, first.transfer_id, two, &signature, true, 20)?;
+            insert_bids(conn, first.transfer_id, one, &checked(&signature), true, 10)?;
+            insert_bids(
+                conn,
+                second.transfer_id,
+                one,
+                &checked(&signature),
+                true,
+                30,
+            )?;
+            insert_bids(conn, first.transfer_id, two, &checked(&signature), true, 20)?;
             open_auction(conn, first.transfer_id, 10)?;
             open_auction(conn, second.transfer_id, 30)?;
             Ok((
@@ -532,14 +555,20 @@ fn decisions_recorded_before_the_open_index_leave_it_when_it_is_built() {
     let path = dir.path().join("sequencer.sqlite");
     let previous = schema_before("sequencer_transfers_open");
     let (decided, open, unbid) = (new_transfer(0, 1), new_transfer(1, 1), new_transfer(2, 2));
-    let signature = [(1, Bytes::from_static(&[1]))];
     let router = Address::repeat_byte(1);
     let old = Store::open(&path, &[previous]).expect("the previous schema");
     old.with(|conn| {
         let transfers = [decided.clone(), open.clone(), unbid.clone()];
         record_origin_events(conn, Domain(1000), &transfers, &[], None)?;
-        insert_bids(conn, decided.transfer_id, router, &signature, true, 10)?;
-        insert_bids(conn, open.transfer_id, router, &signature, true, 10)?;
+        // Bids as that sequencer recorded them: no `signed_for`.
+        for transfer in [&decided, &open] {
+            conn.execute(
+                "INSERT INTO sequencer_bids
+                     (transfer_id, router, path_length, signature, received_ms, verified)
+                 VALUES (?1, ?2, 1, x'01', 10, 1)",
+                params![transfer.transfer_id.as_slice(), router.as_slice()],
+            )?;
+        }
         record_decision(conn, &decision(&decided)).map(drop)
     })
     .expect("a decision as the previous sequencer recorded it");
@@ -558,6 +587,14 @@ fn decisions_recorded_before_the_open_index_leave_it_when_it_is_built() {
         "the decided one left"
     );
     assert_eq!(awaiting_before, 1, "only the unbid transfer awaits bids");
+    let kept = store
+        .with(|conn| bids(conn, open.transfer_id))
+        .expect("reads");
+    assert_eq!(
+        kept.iter().map(|bid| bid.signed_for).collect::<Vec<_>>(),
+        [None],
+        "an earlier bid names no destination: it is checked again once its transfer is known"
+    );
 
     // A decision recorded now takes its transfer out of the open index in the same statement.
     let (undecided_after, awaiting_decision_after) = store

@@ -161,6 +161,7 @@ pub fn bid(
     BidRequest {
         router,
         transfer_id,
+        destination: None,
         signatures,
     }
 }
