@@ -178,6 +178,24 @@ async fn status_until(
     .await
 }
 
+/// Waits (bounded) until operation `id` has a transaction out.
+async fn until_sent(submitter: &Submitter, id: OperationId) -> Operation {
+    status_until(submitter, id, |op| {
+        matches!(op.state, OperationState::Submitted(_))
+    })
+    .await
+}
+
+/// Waits (bounded) until the driver has finished its first round.
+async fn first_round(submitter: &Submitter) {
+    bounded(async {
+        while submitter.rounds() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+}
+
 /// Waits (bounded) until the node has a receipt for `hash`.
 async fn until_mined(reader: &impl Provider, hash: B256) {
     until_node(|| async {
@@ -230,10 +248,7 @@ async fn confirms_a_call_once_it_is_deep_enough() {
         .await
         .expect("submits");
     // Mined at once (automine), but two confirmations are required.
-    let sent = status_until(&submitter, id, |op| {
-        matches!(op.state, OperationState::Submitted(_))
-    })
-    .await;
+    let sent = until_sent(&submitter, id).await;
     assert_eq!(submission(&sent).nonce, 0);
     two_more_rounds(&submitter).await;
     assert!(matches!(
@@ -257,12 +272,7 @@ async fn an_idle_submitter_reads_its_store_rarely() {
     let config = setup.config(1);
     let poll = config.poll_interval;
     let submitter = setup.start(config, &shutdown).await;
-    bounded(async {
-        while submitter.rounds() == 0 {
-            tokio::time::sleep(poll / 5).await;
-        }
-    })
-    .await;
+    first_round(&submitter).await;
     // Nothing unfinished: a round every poll interval would be 6 here (the fallback is 10).
     let idle_from = submitter.rounds();
     tokio::time::sleep(poll * 6).await;
@@ -284,20 +294,12 @@ async fn a_submission_wakes_an_idle_driver_at_once() {
     // Far beyond the test's timeout: only the submission's wake-up can start the next round.
     config.poll_interval = TIMEOUT * 100;
     let submitter = setup.start(config, &shutdown).await;
-    bounded(async {
-        while submitter.rounds() == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await;
+    first_round(&submitter).await;
     let id = submitter
         .submit("handle-idle", setup.handle(1))
         .await
         .expect("submits");
-    let sent = status_until(&submitter, id, |op| {
-        matches!(op.state, OperationState::Submitted(_))
-    })
-    .await;
+    let sent = until_sent(&submitter, id).await;
     assert_eq!(submission(&sent).nonce, 0);
     shutdown.cancel();
     bounded(submitter.stopped()).await;
@@ -646,10 +648,7 @@ async fn mined_transaction_dropped_by_a_reorg_is_broadcast_again_at_once() {
         .submit("handle-1", setup.handle(1))
         .await
         .expect("submits");
-    let sent = status_until(&submitter, id, |op| {
-        matches!(op.state, OperationState::Submitted(_))
-    })
-    .await;
+    let sent = until_sent(&submitter, id).await;
     let hash = submission(&sent).attempts[0].hash;
     let reader = &setup.chain.reader;
     until_mined(reader, hash).await;
@@ -705,10 +704,7 @@ async fn transaction_mined_and_dropped_between_two_rounds_is_broadcast_again_at_
         .submit("handle-1", setup.handle(1))
         .await
         .expect("submits");
-    let sent = status_until(&submitter, id, |op| {
-        matches!(op.state, OperationState::Submitted(_))
-    })
-    .await;
+    let sent = until_sent(&submitter, id).await;
     let hash = submission(&sent).attempts[0].hash;
     until_held(reader, hash).await;
 
@@ -792,10 +788,7 @@ async fn pipelined_operations_keep_within_the_in_flight_limit_with_contiguous_no
     // Three go out at once, all held by the node together while no block is mined.
     let mut held = Vec::new();
     for &id in &ids[..3] {
-        let sent = status_until(&submitter, id, |op| {
-            matches!(op.state, OperationState::Submitted(_))
-        })
-        .await;
+        let sent = until_sent(&submitter, id).await;
         held.push(submission(&sent).attempts[0].hash);
     }
     for &hash in &held {

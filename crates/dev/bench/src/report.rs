@@ -59,6 +59,28 @@ impl AgentUsage {
         output
     }
 
+    /// Each agent's CPU use between two samples, `before` and `self`, `seconds` apart, in
+    /// milliseconds per second, with their sum under `total`.
+    pub fn cpu_ms_per_second_since(&self, before: &Peaks, seconds: f64) -> serde_json::Value {
+        let by_agent: BTreeMap<String, f64> = self
+            .cpu_seconds
+            .0
+            .iter()
+            .filter_map(|(name, &now)| {
+                let then = before.0.get(name)?;
+                Some((
+                    name.clone(),
+                    (now - then) * 1000.0 / seconds.max(f64::EPSILON),
+                ))
+            })
+            .collect();
+        let total: f64 = by_agent.values().sum();
+        json!({
+            "by_agent": by_agent.iter().map(|(name, value)| (name.clone(), round(*value))).collect::<BTreeMap<_, _>>(),
+            "total": round(total),
+        })
+    }
+
     /// The figures by agent name, rounded.
     pub fn to_json(peaks: &Peaks) -> serde_json::Value {
         json!(peaks

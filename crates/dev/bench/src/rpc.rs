@@ -11,7 +11,7 @@ use crate::routes::{demo_amount, DevnetRoutes};
 use crate::{
     e2e::{await_final, senders},
     lifecycle::{devnet_config, with_devnet, BoxError},
-    report::round,
+    report::{round, AgentUsage},
 };
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use nxtp_deployment::Manifest;
@@ -225,9 +225,16 @@ async fn measure(
     println!("letting the agents settle for {} s", args.warmup_seconds);
     tokio::time::sleep(Duration::from_secs(args.warmup_seconds)).await;
     println!("counting {} s idle", args.idle_seconds);
+    let mut usage = AgentUsage::default();
+    usage.sample(devnet);
+    let cpu_before = usage.cpu_seconds.clone();
     let idle_start = Mark::now(counts, &chains).await?;
     tokio::time::sleep(Duration::from_secs(args.idle_seconds)).await;
     let idle_end = Mark::now(counts, &chains).await?;
+    usage.sample(devnet);
+    let idle_seconds = idle_end.at.duration_since(idle_start.at).as_secs_f64();
+    let mut idle = window(&idle_start, &idle_end);
+    idle["agents_cpu_ms_per_second"] = usage.cpu_ms_per_second_since(&cpu_before, idle_seconds);
 
     let DevnetRoutes { sdk, home, targets } = DevnetRoutes::of(manifest)?;
     let amount = demo_amount(&args.amount)?;
@@ -260,7 +267,7 @@ async fn measure(
         "chains": args.chains,
         "block_time_seconds": args.block_time,
         "agents": devnet.supervisor().agents().len(),
-        "idle": window(&idle_start, &idle_end),
+        "idle": idle,
         "load": load,
     }))
 }

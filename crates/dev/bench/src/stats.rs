@@ -45,7 +45,7 @@ fn clock_ticks_per_second() -> f64 {
 }
 
 /// Keeps the largest value seen per key.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Peaks(pub BTreeMap<String, f64>);
 
 impl Peaks {
