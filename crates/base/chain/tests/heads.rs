@@ -240,14 +240,17 @@ async fn blocks_mined_between_two_polls_are_linked_into_the_tip() {
     // The blocks mined at once used no gas: the state is still the dispatch's block's.
     assert_eq!(tip.state_block(tip.number()), tip.hash_of(busy));
 
+    // Forty at once are too many to read: the tip starts anew. A poll may land while anvil is
+    // still mining them and link the few it saw, but the tip that follows cannot hold the first.
+    let before = tip.number();
     chain.mine(40).await;
     caught_up(&heads, &chain).await;
     let tip = heads.tip().await.expect("a tip");
     assert_eq!(tip.hash_of(tip.number() - 1), Some(tip.head().parent_hash));
     assert_eq!(
-        tip.hash_of(tip.number() - 2),
+        tip.hash_of(before + 1),
         None,
-        "forty blocks are not read"
+        "forty blocks are not all read"
     );
 }
 

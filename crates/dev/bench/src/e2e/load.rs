@@ -264,6 +264,7 @@ impl Bench<'_> {
         }
         usage.sample(self.devnet);
         let cpu_before = usage.cpu_seconds.0.clone();
+        let cpu_window_start = Instant::now();
         let load_before = stats::load_average();
         println!("offering {transfers} transfers at {rate} a second");
         let spec = offer::Offer {
@@ -298,6 +299,7 @@ impl Bench<'_> {
         let load_after = stats::load_average();
         let executions = outcome::executions(&destinations).await?;
         let cpu_after = usage.cpu_seconds.0.clone();
+        let cpu_window_seconds = cpu_window_start.elapsed().as_secs_f64();
         let stages = HashMap::new();
         let sightings = self.clock.sightings();
         let run = figures::Run {
@@ -368,6 +370,7 @@ impl Bench<'_> {
             "cpu_ms_per_transfer_by_agent": cpu.iter().map(|(name, &s)| (name.clone(), per_transfer(s))).collect::<BTreeMap<_, _>>(),
             "cpu_ms_by_agent": cpu.iter().map(|(name, &s)| (name.clone(), round(s * 1000.0))).collect::<BTreeMap<_, _>>(),
             "cpu_window": "from the first offered xcall until every transfer was executed and reconciled; every agent's utime + stime from /proc",
+            "cpu_window_seconds": round(cpu_window_seconds),
             "agents_peak_rss_mb": AgentUsage::to_json(&usage.peak_rss_mb),
             "host": {
                 "cpus": std::thread::available_parallelism().map(usize::from).ok(),
