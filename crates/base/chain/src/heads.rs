@@ -351,6 +351,15 @@ impl Heads {
             })
             .await;
     }
+
+    /// Waits until the head is another than `seen`, or [`HEAD_WAIT_FALLBACK`] poll intervals at
+    /// most: for a task with nothing to do before the next block.
+    pub async fn changed_from_or_fallback(&self, seen: u64, poll_interval: Duration) {
+        tokio::select! {
+            () = self.changed_from(seen) => {}
+            () = tokio::time::sleep(poll_interval.saturating_mul(HEAD_WAIT_FALLBACK)) => {}
+        }
+    }
 }
 
 fn stopped() -> TransportError {

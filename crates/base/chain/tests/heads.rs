@@ -205,9 +205,6 @@ async fn the_tip_holds_the_heads_ancestors_and_what_changed_state() {
     assert_eq!(heads.latest_block().await.expect("a head"), *tip.head());
 }
 
-/// Blocks mined between two polls are linked by their headers, so the tip keeps what it knew
-/// (an agent's cached reads of contract state stay valid); a gap longer than the follower links
-/// starts the tip anew from the new head.
 /// Asserts `tip` holds the chain's hash of every block from `from` to its head.
 async fn holds_the_chains_hashes(tip: &nxtp_chain::heads::Tip, chain: &Chain, from: u64) {
     use alloy::providers::Provider;
@@ -226,6 +223,9 @@ async fn holds_the_chains_hashes(tip: &nxtp_chain::heads::Tip, chain: &Chain, fr
     }
 }
 
+/// Blocks mined between two polls are linked by their headers, so the tip keeps what it knew
+/// (an agent's cached reads of contract state stay valid); a gap longer than the follower links
+/// starts the tip anew from the new head.
 #[tokio::test]
 async fn blocks_mined_between_two_polls_are_linked_into_the_tip() {
     let chain = Chain::start().await;

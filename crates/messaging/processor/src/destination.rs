@@ -18,7 +18,7 @@ use alloy::{
 };
 use nxtp_agent::{clock::now_ms, CancellationToken, Classify, Health, StepFailure, Store};
 use nxtp_bindings::Replica;
-use nxtp_chain::{heads::HEAD_WAIT_FALLBACK, retry::backoff};
+use nxtp_chain::retry::backoff;
 use nxtp_chain::{
     Batch, FailureReason, FinalState, Heads, Indexer, StartError, SubmitOptions, Submitter,
 };
@@ -210,22 +210,20 @@ impl DestinationTask {
             // by its timestamp, transactions land in it) or before the origin side wakes it, so
             // an idle task waits for either; a retry whose time came waits for the next block,
             // which is when it could land anyway.
-            let pause = if failed {
-                backoff(self.poll_interval, failures)
-            } else {
-                self.poll_interval.saturating_mul(HEAD_WAIT_FALLBACK)
-            };
-            let head_moved = async {
+            let pause = async {
                 match seen_head.filter(|_| !failed) {
-                    Some(seen) => self.heads.changed_from(seen).await,
-                    None => std::future::pending().await,
+                    Some(seen) => {
+                        self.heads
+                            .changed_from_or_fallback(seen, self.poll_interval)
+                            .await;
+                    }
+                    None => tokio::time::sleep(backoff(self.poll_interval, failures)).await,
                 }
             };
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 () = self.wake.notified() => {}
-                () = head_moved => {}
-                () = tokio::time::sleep(pause) => {}
+                () = pause => {}
             }
         }
     }

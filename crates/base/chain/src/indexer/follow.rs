@@ -2,10 +2,7 @@
 //! batch, back off on retryable failures, and keep the agent's health board up to date.
 
 use super::{Batch, Indexer, IndexerError};
-use crate::{
-    heads::{Heads, HEAD_WAIT_FALLBACK},
-    retry::backoff,
-};
+use crate::{heads::Heads, retry::backoff};
 use nxtp_agent::{CancellationToken, Classify, Health};
 use std::{fmt::Display, time::Duration};
 
@@ -98,11 +95,9 @@ impl Follower {
                     // With a shared head, nothing can be new before the head moves: wake then,
                     // or after the fallback at the latest.
                     if let (Some(heads), Some(seen)) = (&indexer.heads, indexer.seen_head) {
-                        let fallback = indexer.poll_interval.saturating_mul(HEAD_WAIT_FALLBACK);
                         tokio::select! {
                             () = shutdown.cancelled() => return Ok(None),
-                            () = heads.changed_from(seen) => {}
-                            () = tokio::time::sleep(fallback) => {}
+                            () = heads.changed_from_or_fallback(seen, indexer.poll_interval) => {}
                         }
                         continue;
                     }

@@ -198,26 +198,23 @@ impl Driver {
                 }
             };
             // With a shared head, operations in flight are looked at again when the head moves
-            // (nothing they wait for can change before), or after a longer fallback pause.
-            let head_moved = async {
+            // (nothing they wait for can change before); with nothing unfinished, only a
+            // submission (which wakes the round) brings work. Either waits at most the fallback.
+            let next_round = async {
                 match (&self.config.heads, self.busy_at) {
-                    (Some(heads), Some(seen)) if failures == 0 => heads.changed_from(seen).await,
-                    _ => std::future::pending().await,
+                    (Some(heads), Some(seen)) if failures == 0 => {
+                        heads.changed_from_or_fallback(seen, pause).await;
+                    }
+                    (_, None) if failures == 0 => {
+                        tokio::time::sleep(pause.saturating_mul(HEAD_WAIT_FALLBACK)).await;
+                    }
+                    _ => tokio::time::sleep(pause).await,
                 }
-            };
-            // With nothing unfinished, only a submission (which wakes the round) brings work;
-            // in flight with a shared head, the head's move does.
-            let idle = failures == 0 && self.busy_at.is_none();
-            let pause = match (&self.config.heads, self.busy_at) {
-                (Some(_), Some(_)) if failures == 0 => pause.saturating_mul(HEAD_WAIT_FALLBACK),
-                _ if idle => pause.saturating_mul(HEAD_WAIT_FALLBACK),
-                _ => pause,
             };
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = self.shared.wake.notified() => {}
-                () = head_moved => {}
-                () = tokio::time::sleep(pause) => {}
+                () = next_round => {}
             }
         }
     }
